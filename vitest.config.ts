@@ -1,0 +1,24 @@
+import { fileURLToPath } from 'node:url';
+import swc from 'unplugin-swc';
+import { defineConfig } from 'vitest/config';
+
+const src = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
+
+export default defineConfig({
+  // SWC keeps decorator metadata, which Nest's dependency injection reads.
+  plugins: [swc.vite({ module: { type: 'es6' }, jsc: { target: 'es2023' } })],
+  resolve: {
+    alias: [
+      { find: /^nestjs-zero-trust\/testing$/, replacement: src('./libs/zero-trust/src/testing/index.ts') },
+      { find: /^nestjs-zero-trust$/, replacement: src('./libs/zero-trust/src/index.ts') },
+    ],
+  },
+  test: {
+    include: ['libs/**/src/**/*.spec.ts', 'apps/**/src/**/*.spec.ts', 'test/**/*.e2e-spec.ts'],
+    environment: 'node',
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    reporters: ['default'],
+  },
+});
