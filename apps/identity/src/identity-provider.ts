@@ -1,0 +1,385 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { isIPv6 } from 'node:net';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import Provider, {
+  errors,
+  type Configuration,
+  type KoaContextWithOIDC,
+  type ResourceServerInfo,
+} from 'oidc-provider';
+
+import {
+  DEMO_ACR,
+  DEMO_API_SCOPES,
+  DEMO_AUDIENCE,
+  DEMO_CLI_CLIENT_ID,
+  DEMO_CLI_REDIRECT_URI,
+  DEMO_SERVICE_CLIENTS,
+} from './constants.js';
+import { createInteractionHandler, escapeHtml, type InteractionLogger } from './interactions.js';
+import { loadOrCreateSecrets, type ProviderSecrets } from './keys.js';
+import { createMemoryAdapterFactory } from './memory-adapter.js';
+import { findDemoUser } from './users.js';
+
+export {
+  DEMO_ACR,
+  DEMO_API_SCOPES,
+  DEMO_AUDIENCE,
+  DEMO_CLI_CLIENT_ID,
+  DEMO_CLI_REDIRECT_URI,
+  DEMO_SERVICE_CLIENTS,
+} from './constants.js';
+
+/** Options of {@link startIdentityProvider}. */
+export interface IdentityProviderOptions {
+  /** TCP port to listen on; `0` picks a free port. @default 4000 */
+  port?: number;
+  /** Interface to listen on; also the host of the issuer URL. @default '127.0.0.1' */
+  host?: string;
+  /**
+   * Directory holding the persistent signing keys (`jwks.json`) and cookie keys
+   * (`cookie-keys.json`); created if missing.
+   * @default `<repo>/apps/identity/.data`
+   */
+  dataDir?: string;
+  /** Lifetime of access tokens (users and client credentials), in seconds. @default 900 */
+  accessTokenTtlSeconds?: number;
+  /** Suppresses the IdP's informational logs (errors are still printed). @default false */
+  quiet?: boolean;
+}
+
+/** A started identity provider. */
+export interface RunningIdentityProvider {
+  /** Issuer identifier, the URL the IdP listens on, without trailing slash (`http://127.0.0.1:4000`). */
+  readonly issuer: string;
+  /** The TCP port actually listened on (useful with `port: 0`). */
+  readonly port: number;
+  /** Stops listening and closes every open connection. Safe to call more than once. */
+  close(): Promise<void>;
+}
+
+/** Default data directory: `apps/identity/.data`, whether running from `src` or from `dist`. */
+export const DEFAULT_DATA_DIR = fileURLToPath(new URL('../.data', import.meta.url));
+
+const DEFAULT_PORT = 4000;
+const DEFAULT_HOST = '127.0.0.1';
+const DEFAULT_ACCESS_TOKEN_TTL = 15 * 60;
+
+/** Lifetimes, in seconds, of the other artifacts. */
+const TTL = {
+  AuthorizationCode: 60,
+  IdToken: 15 * 60,
+  Interaction: 10 * 60,
+  Session: 8 * 60 * 60,
+  RefreshToken: 24 * 60 * 60,
+  // A grant must outlive the refresh tokens issued from it.
+  Grant: 24 * 60 * 60,
+} as const;
+
+/**
+ * Starts the demo OpenID Connect provider (oidc-provider 8) on its own Node HTTP server.
+ *
+ * The server listens first, so that with `port: 0` the issuer can be built from the port
+ * actually bound; the provider is then created with that issuer. The demo's own login and
+ * consent pages are served by the same server under `/interaction/:uid`.
+ *
+ * - Access tokens are `at+jwt` JWTs signed with ES256 for {@link DEMO_AUDIENCE}, for users
+ *   (authorization code + PKCE, client `demo-cli`) and services (client credentials).
+ * - Signing and cookie keys are generated on first start and reused from `dataDir`.
+ * - Users: `alice` (accountant), `bob` (customer), `carol` (admin); password = user name.
+ *
+ * @param options - see {@link IdentityProviderOptions}
+ * @returns the running IdP; call `close()` to stop it
+ * @throws Error on invalid options, unreadable keys, or when the port cannot be bound
+ */
+export async function startIdentityProvider(
+  options: IdentityProviderOptions = {},
+): Promise<RunningIdentityProvider> {
+  const port = options.port ?? DEFAULT_PORT;
+  const host = options.host ?? DEFAULT_HOST;
+  const accessTokenTtl = options.accessTokenTtlSeconds ?? DEFAULT_ACCESS_TOKEN_TTL;
+  const dataDir = resolve(options.dataDir ?? DEFAULT_DATA_DIR);
+
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new Error(`Invalid port ${String(port)}: expected an integer from 0 to 65535`);
+  }
+  if (!host) throw new Error('Invalid host: expected a host name or IP address');
+  if (!Number.isInteger(accessTokenTtl) || accessTokenTtl <= 0) {
+    throw new Error(`Invalid accessTokenTtlSeconds ${String(accessTokenTtl)}: expected a positive integer`);
+  }
+
+  const logger = createLogger(options.quiet ?? false);
+  const secrets = await loadOrCreateSecrets(dataDir);
+  logger.info(
+    `${secrets.generated ? 'generated new' : 'reusing'} signing keys (${secrets.jwks.keys
+      .map((key) => `${key.alg} ${key.kid}`)
+      .join(', ')}) in ${dataDir}`,
+  );
+
+  let handler: (req: IncomingMessage, res: ServerResponse) => Promise<void> = async (_req, res) => {
+    res.statusCode = 503;
+    res.setHeader('Retry-After', '1');
+    res.end();
+  };
+  const server = createServer((req, res) => {
+    handler(req, res).catch((error: unknown) => {
+      logger.error('request failed', error);
+      if (!res.headersSent) {
+        res.statusCode = 500;
+        res.end();
+      } else {
+        res.destroy();
+      }
+    });
+  });
+
+  const boundPort = await listen(server, port, host);
+  const issuer = `http://${isIPv6(host) ? `[${host}]` : host}:${boundPort}`;
+
+  let provider: Provider;
+  try {
+    provider = new Provider(issuer, buildConfiguration({ secrets, accessTokenTtl }));
+  } catch (error) {
+    await closeServer(server);
+    throw error;
+  }
+  attachEventLogging(provider, logger);
+
+  const interactions = createInteractionHandler(provider, logger);
+  const providerCallback = provider.callback();
+  handler = async (req, res) => {
+    if (await interactions(req, res)) return;
+    await providerCallback(req, res);
+  };
+
+  let closing: Promise<void> | undefined;
+  return {
+    issuer,
+    port: boundPort,
+    close: () => {
+      closing ??= closeServer(server);
+      return closing;
+    },
+  };
+}
+
+interface ConfigurationInput {
+  secrets: ProviderSecrets;
+  accessTokenTtl: number;
+}
+
+function buildConfiguration({ secrets, accessTokenTtl }: ConfigurationInput): Configuration {
+  const resourceServer: ResourceServerInfo = {
+    scope: DEMO_API_SCOPES,
+    audience: DEMO_AUDIENCE,
+    accessTokenTTL: accessTokenTtl,
+    accessTokenFormat: 'jwt',
+    jwt: { sign: { alg: 'ES256' } },
+  };
+
+  return {
+    adapter: createMemoryAdapterFactory(),
+    jwks: { keys: secrets.jwks.keys.map((key) => ({ ...key })) },
+    cookies: {
+      keys: [...secrets.cookieKeys],
+      long: { signed: true, httpOnly: true, sameSite: 'lax' },
+      short: { signed: true, httpOnly: true, sameSite: 'lax' },
+    },
+
+    clients: [
+      {
+        client_id: DEMO_CLI_CLIENT_ID,
+        client_name: 'Demo CLI',
+        // A command-line app: a public client using a loopback redirect (RFC 8252).
+        application_type: 'native',
+        token_endpoint_auth_method: 'none',
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        redirect_uris: [DEMO_CLI_REDIRECT_URI],
+      },
+      ...Object.entries(DEMO_SERVICE_CLIENTS).map(([clientId, secret]) => ({
+        client_id: clientId,
+        client_secret: secret,
+        token_endpoint_auth_method: 'client_secret_basic',
+        grant_types: ['client_credentials'],
+        response_types: [],
+        redirect_uris: [],
+      })),
+    ],
+    clientAuthMethods: ['client_secret_basic', 'none'],
+    responseTypes: ['code'],
+    pkce: { methods: ['S256'], required: () => true },
+    scopes: ['openid', 'offline_access'],
+    acrValues: [DEMO_ACR],
+    clockTolerance: 5,
+    // Tokens are for the CLI and services, never for browser scripts on other origins.
+    clientBasedCORS: () => false,
+
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      userinfo: { enabled: true },
+      rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: async (_ctx, _client, oneOf) => {
+          if (oneOf) return oneOf.includes(DEMO_AUDIENCE) ? DEMO_AUDIENCE : oneOf;
+          return DEMO_AUDIENCE;
+        },
+        useGrantedResource: async () => true,
+        getResourceServerInfo: async (_ctx, resourceIndicator) => {
+          if (resourceIndicator !== DEMO_AUDIENCE) {
+            throw new errors.InvalidTarget(`unknown resource, the demo only serves ${DEMO_AUDIENCE}`);
+          }
+          return { ...resourceServer };
+        },
+      },
+    },
+
+    findAccount: async (_ctx, sub) => {
+      const user = findDemoUser(sub);
+      if (!user) return undefined;
+      return { accountId: user.username, claims: () => ({ sub: user.username }) };
+    },
+
+    extraTokenClaims: async (ctx, token) => {
+      if (token.kind !== 'AccessToken' || !token.accountId) return undefined;
+      const user = findDemoUser(token.accountId);
+      if (!user) return undefined;
+      // How the End-User authenticated is recorded on the code, then on each refresh token.
+      const authn = ctx?.oidc.entities.RefreshToken ?? ctx?.oidc.entities.AuthorizationCode;
+      return {
+        roles: [...user.roles],
+        auth_time: authn?.authTime,
+        acr: authn?.acr,
+        amr: authn?.amr,
+      };
+    },
+
+    rotateRefreshToken: true,
+
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+
+    ttl: {
+      AccessToken: accessTokenTtl,
+      ClientCredentials: accessTokenTtl,
+      AuthorizationCode: TTL.AuthorizationCode,
+      IdToken: TTL.IdToken,
+      Interaction: TTL.Interaction,
+      Session: TTL.Session,
+      RefreshToken: TTL.RefreshToken,
+      Grant: TTL.Grant,
+    },
+
+    renderError,
+  };
+}
+
+function createLogger(quiet: boolean): InteractionLogger {
+  return {
+    info: quiet ? () => undefined : (message) => console.info(`[identity] ${message}`),
+    warn: quiet ? () => undefined : (message) => console.warn(`[identity] ${message}`),
+    error: (message, error) =>
+      console.error(`[identity] ${message}:`, error instanceof Error ? error.message : error),
+  };
+}
+
+function attachEventLogging(provider: Provider, logger: InteractionLogger): void {
+  const describe = (error: unknown): string => {
+    if (error instanceof errors.OIDCProviderError) {
+      return `${error.error}${error.error_description ? ` (${error.error_description})` : ''}`;
+    }
+    return error instanceof Error ? error.message : String(error);
+  };
+  provider.on('server_error', (_ctx: KoaContextWithOIDC, error: unknown) => {
+    logger.error('server error', error);
+  });
+  provider.on('grant.error', (_ctx: KoaContextWithOIDC, error: unknown) => {
+    logger.warn(`token request refused: ${describe(error)}`);
+  });
+  provider.on('authorization.error', (_ctx: KoaContextWithOIDC, error: unknown) => {
+    logger.warn(`authorization request refused: ${describe(error)}`);
+  });
+  provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
+    const clientId = ctx.oidc.client?.clientId ?? 'unknown client';
+    const grantType = ctx.oidc.params?.grant_type;
+    logger.info(`issued tokens to ${clientId} (${String(grantType)})`);
+  });
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const onError = (error: Error): void => reject(error);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      const address = server.address();
+      if (address === null || typeof address === 'string') {
+        reject(new Error('identity provider server has no TCP address'));
+        return;
+      }
+      resolvePort(address.port);
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolveClose, reject) => {
+    if (!server.listening) {
+      server.closeAllConnections();
+      resolveClose();
+      return;
+    }
+    server.close((error) => (error ? reject(error) : resolveClose()));
+    // Keep-alive connections (e.g. from fetch) would otherwise hold close() open.
+    server.closeAllConnections();
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pages rendered by oidc-provider itself (errors, logout)
+
+const PAGE_STYLE =
+  'body{font:16px/1.4 system-ui,sans-serif;margin:0;background:#f4f5f7;color:#1d1f23}' +
+  'main{max-width:26rem;margin:4rem auto;padding:2rem;background:#fff;border-radius:8px}' +
+  'button{padding:.5rem 1rem;font:inherit;margin-right:.5rem}';
+
+function page(title: string, body: string): string {
+  return `<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)} · Demo identity provider</title>
+<style>${PAGE_STYLE}</style></head>
+<body><main>${body}</main></body>
+</html>
+`;
+}
+
+async function renderError(
+  ctx: KoaContextWithOIDC,
+  out: { error: string; error_description?: string },
+): Promise<void> {
+  ctx.type = 'html';
+  ctx.body = page(
+    'Error',
+    `<h1>Something went wrong</h1><p><strong>${escapeHtml(out.error)}</strong>${
+      out.error_description ? `: ${escapeHtml(out.error_description)}` : ''
+    }</p>`,
+  );
+}
+
+async function logoutSource(ctx: KoaContextWithOIDC, form: string): Promise<void> {
+  // `form` is markup generated by oidc-provider (a hidden form with its CSRF token).
+  ctx.body = page(
+    'Sign out',
+    `<h1>Sign out of ${escapeHtml(ctx.host)}?</h1>${form}
+<button autofocus type="submit" form="op.logoutForm" value="yes" name="logout">Yes, sign me out</button>
+<button type="submit" form="op.logoutForm">No, stay signed in</button>`,
+  );
+}
+
+async function postLogoutSuccessSource(ctx: KoaContextWithOIDC): Promise<void> {
+  ctx.body = page('Signed out', '<h1>Signed out</h1><p>You have been signed out.</p>');
+}

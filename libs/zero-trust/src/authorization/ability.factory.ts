@@ -1,0 +1,92 @@
+import { AbilityBuilder, createMongoAbility } from '@casl/ability';
+import { Inject, Injectable } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import type { Principal } from '../identity/principal.interface.js';
+import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
+import { LruCache } from '../utils/lru-cache.js';
+import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
+import type { AbilityDefinitions, AbilityEnv, ZeroTrustAbility } from './ability.types.js';
+import { detectSubjectType } from './subject.js';
+
+/**
+ * Builds the ability of a principal from the definitions, and tells whether the definition
+ * read the request environment (then the result must not be reused for another request).
+ *
+ * @internal
+ */
+export async function buildAbility(
+  definitions: AbilityDefinitions,
+  principal: Principal,
+  env: AbilityEnv,
+): Promise<{ ability: ZeroTrustAbility; readsEnv: boolean }> {
+  let readsEnv = false;
+  const tracked = new Proxy(env, {
+    get(target, property, receiver) {
+      readsEnv = true;
+      return Reflect.get(target, property, receiver) as unknown;
+    },
+    has(target, property) {
+      readsEnv = true;
+      return Reflect.has(target, property);
+    },
+    ownKeys(target) {
+      readsEnv = true;
+      return Reflect.ownKeys(target);
+    },
+  });
+  const builder = new AbilityBuilder<ZeroTrustAbility>(createMongoAbility);
+  const define = definitions[principal.kind];
+  if (define !== undefined) await define(principal, tracked, builder);
+  return { ability: builder.build({ detectSubjectType }), readsEnv };
+}
+
+/**
+ * The part of a principal an ability may depend on: its identity, not its token's timestamps.
+ *
+ * @internal
+ */
+export function abilityCacheKey(principal: Principal, policyVersion: string): string {
+  const material = JSON.stringify([
+    policyVersion,
+    principal.kind,
+    principal.id,
+    principal.issuer,
+    principal.clientId ?? null,
+    principal.roles,
+    principal.scopes,
+    principal.token.acr ?? null,
+    principal.token.amr ?? null,
+    principal.attributes,
+  ]);
+  return createHash('sha256').update(material).digest('base64url');
+}
+
+/**
+ * Builds abilities from the module's definitions, caching them per principal identity and
+ * policy version in a bounded LRU. A definition that reads `env` is rebuilt every time.
+ *
+ * @publicApi
+ */
+@Injectable()
+export class AbilityFactory {
+  private readonly cache: LruCache<string, ZeroTrustAbility>;
+
+  constructor(@Inject(ZERO_TRUST_OPTIONS) private readonly options: ResolvedZeroTrustOptions) {
+    this.cache = new LruCache(options.abilityCache.max, options.abilityCache.ttl * 1000);
+  }
+
+  /** The ability of `principal` in the request environment `env`. */
+  async createFor(principal: Principal, env: AbilityEnv): Promise<ZeroTrustAbility> {
+    const key = abilityCacheKey(principal, this.options.policyVersion);
+    const cached = this.cache.get(key);
+    if (cached !== undefined) return cached;
+    const { ability, readsEnv } = await buildAbility(this.options.abilities, principal, env);
+    if (!readsEnv) this.cache.set(key, ability);
+    return ability;
+  }
+
+  /** Drops every cached ability (e.g. after changing roles stored outside the token). */
+  clear(): void {
+    this.cache.clear();
+  }
+}

@@ -1,0 +1,50 @@
+import type { AbilityBuilder, MongoAbility } from '@casl/ability';
+import type { Principal, PrincipalKind } from '../identity/principal.interface.js';
+
+/**
+ * The ability type the library builds: a CASL 7 `MongoAbility` over string actions and subjects.
+ *
+ * @publicApi
+ */
+export type ZeroTrustAbility = MongoAbility;
+
+/**
+ * Request context handed to ability definitions. Rules may read it (e.g. only during business
+ * hours); an ability whose definition reads `env` is rebuilt for each request instead of cached.
+ *
+ * @publicApi
+ */
+export interface AbilityEnv {
+  /** When the request is being decided. */
+  readonly time: Date;
+  /** The client address as the HTTP server sees it. */
+  readonly ip: string | undefined;
+  /** The request id of this decision. */
+  readonly requestId: string;
+  /** Further attributes a later stage (such as risk) adds. */
+  readonly [key: string]: unknown;
+}
+
+/**
+ * Defines what one kind of principal may do, by adding rules to a CASL `AbilityBuilder`.
+ *
+ * @example
+ * ```ts
+ * const user: AbilityDefinition = (principal, env, { can }) => {
+ *   if (principal.roles.includes('customer')) can('read', 'Invoice', { customerId: principal.id });
+ * };
+ * ```
+ * @publicApi
+ */
+export type AbilityDefinition = (
+  principal: Principal,
+  env: AbilityEnv,
+  builder: AbilityBuilder<ZeroTrustAbility>,
+) => void | Promise<void>;
+
+/**
+ * Ability definitions per principal kind. A kind without a definition may do nothing.
+ *
+ * @publicApi
+ */
+export type AbilityDefinitions = Partial<Record<PrincipalKind, AbilityDefinition>>;

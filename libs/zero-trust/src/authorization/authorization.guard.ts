@@ -1,0 +1,204 @@
+import {
+  HttpException,
+  Inject,
+  Injectable,
+  Logger,
+  type CanActivate,
+  type ExecutionContext,
+  type Type,
+} from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { AuditService } from '../audit/audit.service.js';
+import { contextOf, type HttpRequestLike, type ZeroTrustRequestContext } from '../context/request-context.js';
+import {
+  AccessDeniedError,
+  DependencyUnavailableError,
+  ResourceNotFoundError,
+  ZeroTrustError,
+} from '../errors/zero-trust.error.js';
+import type { Principal } from '../identity/principal.interface.js';
+import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
+import type { ZeroTrustMode } from '../options/zero-trust-options.interface.js';
+import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
+import { AbilityFactory } from './ability.factory.js';
+import type { AbilityEnv, ZeroTrustAbility } from './ability.types.js';
+import type { CanCheck, ResolveContext, SubjectResolver } from './resolver.interface.js';
+import { routePolicyOf, type RoutePolicy } from './route-policy.js';
+import { tagSubject } from './subject.js';
+
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+function subjectName(subject: string | Type): string {
+  return typeof subject === 'string' ? subject : subject.name;
+}
+
+function recordId(record: object): string | undefined {
+  const id = (record as { id?: unknown }).id;
+  return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
+}
+
+/**
+ * Global guard, second of the pipeline: default deny. A route passes only with `@Public()`,
+ * `@Authenticated()`, or when every `@Can` check allows. Resolvers load the record so rule
+ * conditions see the real entity (404 when absent); body fields are checked against field rules.
+ * In report-only mode denies are recorded as `would-deny` and the request proceeds.
+ *
+ * @publicApi
+ */
+@Injectable()
+export class AuthorizationGuard implements CanActivate {
+  private readonly logger = new Logger('ZeroTrust');
+  private readonly resolvers = new Map<Type<SubjectResolver>, Promise<SubjectResolver>>();
+
+  constructor(
+    @Inject(ZERO_TRUST_OPTIONS) private readonly options: ResolvedZeroTrustOptions,
+    private readonly abilities: AbilityFactory,
+    private readonly audit: AuditService,
+    private readonly moduleRef: ModuleRef,
+  ) {}
+
+  async canActivate(execution: ExecutionContext): Promise<boolean> {
+    const policy = routePolicyOf(execution.getClass<Type>(), execution.getHandler() as (...args: never[]) => unknown);
+    if (policy.isPublic) return true;
+    const request = execution.switchToHttp().getRequest<HttpRequestLike>();
+    const context = contextOf(request, policy.path);
+    const principal = context.principal;
+    const mode: ZeroTrustMode = policy.mode ?? this.options.mode;
+    if (principal === undefined) {
+      // The authentication guard did not run before this one: refuse rather than guess.
+      throw new ZeroTrustError('ZT_UNAUTHENTICATED', 401);
+    }
+    if (policy.checks.length === 0) {
+      if (policy.authenticated) return true;
+      return this.deny(context, mode, new AccessDeniedError('ZT_POLICY_MISSING'), { action: '*', subject: '*' });
+    }
+    const env: AbilityEnv = { time: context.time, ip: context.ip, requestId: context.requestId };
+    const ability = await this.abilities.createFor(principal, env);
+    context.ability = ability;
+    for (const check of policy.checks) {
+      await this.check(check, policy, request, context, principal, ability, mode);
+    }
+    return true;
+  }
+
+  private async check(
+    check: CanCheck,
+    policy: RoutePolicy,
+    request: HttpRequestLike,
+    context: ZeroTrustRequestContext,
+    principal: Principal,
+    ability: ZeroTrustAbility,
+    mode: ZeroTrustMode,
+  ): Promise<void> {
+    const name = subjectName(check.subject);
+    const resolveContext: ResolveContext = {
+      params: request.params ?? {},
+      query: request.query ?? {},
+      body: request.body,
+      principal,
+      action: check.action,
+      subject: name,
+      request,
+    };
+    let target: object | string = check.subject;
+    let subjectId: string | undefined;
+    if (check.options.resolve !== undefined) {
+      const record = await this.resolve(check, resolveContext, context);
+      target = tagSubject(check.subject, record);
+      subjectId = recordId(record);
+      context.resources.set(name, record);
+    }
+    const decided = { action: check.action, subject: name, ...(subjectId !== undefined ? { subjectId } : {}) };
+    if (!ability.can(check.action, target as string)) {
+      this.deny(context, mode, new AccessDeniedError('ZT_ACCESS_DENIED'), decided);
+      return;
+    }
+    const fields = this.fieldsOf(check, policy, resolveContext);
+    if (fields.length > 0) {
+      const refused = fields.filter((field) => !ability.can(check.action, target as string, field));
+      if (refused.length > 0) {
+        this.deny(context, mode, new AccessDeniedError('ZT_FIELDS_DENIED', refused), { ...decided, fields: refused });
+        return;
+      }
+    }
+    this.audit.record(context, { action: 'authz_success', decision: 'allow', mode, authorization: decided });
+  }
+
+  private fieldsOf(check: CanCheck, policy: RoutePolicy, resolveContext: ResolveContext): string[] {
+    const option = check.options.fields ?? (BODY_METHODS.has(policy.method) ? 'body' : false);
+    if (option === false) return [];
+    if (typeof option === 'function') return option(resolveContext);
+    const body = resolveContext.body;
+    return typeof body === 'object' && body !== null ? Object.keys(body) : [];
+  }
+
+  private async resolve(check: CanCheck, resolveContext: ResolveContext, context: ZeroTrustRequestContext): Promise<object> {
+    const resolver = check.options.resolve;
+    let record: unknown;
+    try {
+      if (resolver === undefined) throw new Error('no resolver');
+      if (typeof resolver.prototype?.resolve === 'function') {
+        const instance = await this.resolverInstance(resolver as Type<SubjectResolver>);
+        record = await instance.resolve(resolveContext);
+      } else {
+        record = await (resolver as (c: ResolveContext) => unknown)(resolveContext);
+      }
+    } catch (error) {
+      if (error instanceof HttpException) throw error;
+      this.logger.error(
+        `Resolver for ${check.action} ${resolveContext.subject} failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      throw new DependencyUnavailableError('ZT_RESOLVER_FAILED', error);
+    }
+    if (record === null || record === undefined || typeof record !== 'object') {
+      const error = new ResourceNotFoundError();
+      this.audit.record(context, {
+        action: 'authz_not_found',
+        decision: 'deny',
+        mode: 'enforce',
+        code: error.code,
+        reason: error.message,
+        authorization: { action: check.action, subject: resolveContext.subject },
+      });
+      throw error;
+    }
+    return record;
+  }
+
+  private resolverInstance(type: Type<SubjectResolver>): Promise<SubjectResolver> {
+    let instance = this.resolvers.get(type);
+    if (instance === undefined) {
+      const created = (async (): Promise<SubjectResolver> => {
+        try {
+          return this.moduleRef.get(type, { strict: false });
+        } catch {
+          return this.moduleRef.create(type);
+        }
+      })();
+      // Forget a failed creation so the next request tries again.
+      created.catch(() => this.resolvers.delete(type));
+      this.resolvers.set(type, created);
+      instance = created;
+    }
+    return instance;
+  }
+
+  private deny(
+    context: ZeroTrustRequestContext,
+    mode: ZeroTrustMode,
+    error: AccessDeniedError,
+    authorization: { action: string; subject: string; subjectId?: string; fields?: string[] },
+  ): true {
+    const wouldDeny = mode === 'report-only';
+    this.audit.record(context, {
+      action: 'authz_fail',
+      decision: wouldDeny ? 'would-deny' : 'deny',
+      mode,
+      code: error.code,
+      reason: error.message,
+      authorization,
+    });
+    if (!wouldDeny) throw error;
+    return true;
+  }
+}

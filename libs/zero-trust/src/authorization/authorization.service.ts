@@ -1,0 +1,82 @@
+import type { RuleOf } from '@casl/ability';
+import { rulesToCondition } from '@casl/ability/extra';
+import { Injectable } from '@nestjs/common';
+import { AccessDeniedError } from '../errors/zero-trust.error.js';
+import type { Principal } from '../identity/principal.interface.js';
+import { AbilityFactory } from './ability.factory.js';
+import type { AbilityEnv, ZeroTrustAbility } from './ability.types.js';
+import { tagSubject } from './subject.js';
+
+/**
+ * A MongoDB-style query condition (the dialect of CASL conditions), usable with
+ * `@ucast/mongo2js`, Mongo, or translated to SQL.
+ *
+ * @publicApi
+ */
+export type QueryCondition = Record<string, unknown>;
+
+/**
+ * Checks and query conditions in application code, for what decorators cannot express
+ * (list routes, checks in the middle of a handler).
+ *
+ * @publicApi
+ */
+@Injectable()
+export class AuthorizationService {
+  constructor(private readonly abilities: AbilityFactory) {}
+
+  /** Builds (or reuses) the ability of a principal. */
+  abilityFor(principal: Principal, env: Partial<AbilityEnv> = {}): Promise<ZeroTrustAbility> {
+    return this.abilities.createFor(principal, { time: new Date(), ip: undefined, requestId: 'internal', ...env });
+  }
+
+  /**
+   * Whether `ability` allows `action` on a record of `subjectType` (or on the type when
+   * `record` is omitted), optionally on one field.
+   */
+  can(ability: ZeroTrustAbility, action: string, subjectType: string, record?: object, field?: string): boolean {
+    const target = record === undefined ? subjectType : tagSubject(subjectType, record);
+    return ability.can(action, target as string, field);
+  }
+
+  /**
+   * Like {@link AuthorizationService.can} but throws a 403 {@link AccessDeniedError}.
+   * @throws {AccessDeniedError}
+   */
+  assert(ability: ZeroTrustAbility, action: string, subjectType: string, record?: object, field?: string): void {
+    if (!this.can(ability, action, subjectType, record, field)) throw new AccessDeniedError();
+  }
+
+  /**
+   * The condition a record of `subjectType` must meet for `action` to be allowed, so a list
+   * query returns only what may be read. `null` means nothing may be; `{}` means everything.
+   *
+   * @example
+   * ```ts
+   * const where = this.authz.conditionFor(ability, 'read', 'Invoice');
+   * return where === null ? [] : this.invoices.find(where);
+   * ```
+   */
+  conditionFor(ability: ZeroTrustAbility, action: string, subjectType: string): QueryCondition | null {
+    const rules = ability.rulesFor(action, subjectType);
+    return rulesToCondition<ZeroTrustAbility, QueryCondition, QueryCondition>(
+      rules,
+      (rule: RuleOf<ZeroTrustAbility>) => {
+        const conditions = (rule.conditions ?? {}) as QueryCondition;
+        return rule.inverted ? { $nor: [conditions] } : conditions;
+      },
+      {
+        and: (conditions) => ({ $and: conditions }),
+        or: (conditions) => (conditions.length === 1 ? (conditions[0] as QueryCondition) : { $or: conditions }),
+        empty: () => ({}),
+      },
+    );
+  }
+
+  /** Filters records already in memory to those `ability` allows `action` on. */
+  filter<T extends object>(ability: ZeroTrustAbility, action: string, subjectType: string, records: Iterable<T>): T[] {
+    const allowed: T[] = [];
+    for (const record of records) if (this.can(ability, action, subjectType, record)) allowed.push(record);
+    return allowed;
+  }
+}

@@ -1,0 +1,33 @@
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import { getZeroTrustContext } from '../context/request-context.js';
+
+/**
+ * Injects the verified {@link Principal} of the request into a handler parameter.
+ *
+ * @publicApi
+ */
+export const CurrentPrincipal = createParamDecorator((_data: unknown, execution: ExecutionContext) => {
+  return getZeroTrustContext(execution.switchToHttp().getRequest<object>())?.principal;
+});
+
+/**
+ * Injects the caller's CASL ability (built for this request) into a handler parameter.
+ * Available on routes with `@Can`; `undefined` on `@Public` and `@Authenticated` routes.
+ *
+ * @publicApi
+ */
+export const CurrentAbility = createParamDecorator((_data: unknown, execution: ExecutionContext) => {
+  return getZeroTrustContext(execution.switchToHttp().getRequest<object>())?.ability;
+});
+
+/**
+ * Injects the record a `@Can` resolver loaded, so the handler does not load it twice.
+ * Pass the subject name when a route has several resolvers.
+ *
+ * @publicApi
+ */
+export const AuthorizedResource = createParamDecorator((subject: string | undefined, execution: ExecutionContext) => {
+  const resources = getZeroTrustContext(execution.switchToHttp().getRequest<object>())?.resources;
+  if (resources === undefined) return undefined;
+  return subject === undefined ? resources.values().next().value : resources.get(subject);
+});

@@ -1,0 +1,80 @@
+import type { Type } from '@nestjs/common';
+import type { Principal } from '../identity/principal.interface.js';
+
+/**
+ * What a resolver receives to load the record a route acts on.
+ *
+ * @publicApi
+ */
+export interface ResolveContext {
+  /** The route parameters (e.g. `{ id: 'inv-1' }`). */
+  readonly params: Readonly<Record<string, string | undefined>>;
+  /** The query string, as parsed by the HTTP adapter. */
+  readonly query: Readonly<Record<string, unknown>>;
+  /** The parsed request body, if any. */
+  readonly body: unknown;
+  /** The verified caller. */
+  readonly principal: Principal;
+  /** The action being checked. */
+  readonly action: string;
+  /** The subject type being checked. */
+  readonly subject: string;
+  /** The underlying request object of the HTTP adapter. */
+  readonly request: unknown;
+}
+
+/**
+ * A function that loads the record a route acts on; `null` or `undefined` means "not found" (404).
+ *
+ * @publicApi
+ */
+export type ResolverFunction<T extends object = object> = (
+  context: ResolveContext,
+) => T | null | undefined | Promise<T | null | undefined>;
+
+/**
+ * An injectable class that loads the record a route acts on, with access to your providers.
+ *
+ * @example
+ * ```ts
+ * @Injectable()
+ * export class InvoiceResolver implements SubjectResolver<Invoice> {
+ *   constructor(private readonly invoices: InvoiceRepository) {}
+ *   resolve({ params }: ResolveContext) { return this.invoices.findById(params.id ?? ''); }
+ * }
+ * ```
+ * @publicApi
+ */
+export interface SubjectResolver<T extends object = object> {
+  resolve(context: ResolveContext): T | null | undefined | Promise<T | null | undefined>;
+}
+
+/**
+ * Options of {@link Can}.
+ *
+ * @publicApi
+ */
+export interface CanOptions {
+  /**
+   * Loads the record so CASL conditions are checked against the real entity. When it finds
+   * nothing the request answers 404; when it throws, 503. Never a type-level fallback.
+   */
+  resolve?: ResolverFunction | Type<SubjectResolver>;
+  /**
+   * Field-level check: `'body'` checks every top-level key of the request body against the
+   * ability (403 naming the refused fields), a function returns the fields to check, `false`
+   * disables it. @default 'body' for POST, PUT and PATCH; false otherwise
+   */
+  fields?: 'body' | false | ((context: ResolveContext) => string[]);
+}
+
+/**
+ * One `@Can` check, as stored in route metadata.
+ *
+ * @internal
+ */
+export interface CanCheck {
+  readonly action: string;
+  readonly subject: string | Type;
+  readonly options: CanOptions;
+}

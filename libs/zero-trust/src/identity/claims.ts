@@ -1,0 +1,101 @@
+import { InvalidTokenError } from '../errors/zero-trust.error.js';
+import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
+import type { Principal, PrincipalKind, PrincipalToken, TokenClaims } from './principal.interface.js';
+
+const BASE_REQUIRED = ['exp', 'iat', 'sub', 'jti'] as const;
+const NUMERIC = ['exp', 'iat', 'nbf', 'auth_time'] as const;
+
+/**
+ * Claim checks that run after the signature verified: required claims and their types,
+ * `iat` not in the future, `exp - iat` within the maximum lifetime. (`exp`, `nbf`, `iss` and
+ * `aud` are checked by the signature verifier with the same clock tolerance.)
+ *
+ * @throws {InvalidTokenError}
+ * @internal
+ */
+export function checkClaims(payload: Record<string, unknown>, options: ResolvedZeroTrustOptions, nowSeconds: number): TokenClaims {
+  for (const name of [...BASE_REQUIRED, ...options.requiredClaims]) {
+    const value = payload[name];
+    if (value === undefined || value === null || value === '') {
+      throw new InvalidTokenError('ZT_TOKEN_CLAIM_MISSING', { message: `The access token lacks the "${name}" claim` });
+    }
+  }
+  for (const name of NUMERIC) {
+    const value = payload[name];
+    if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value))) {
+      throw new InvalidTokenError('ZT_TOKEN_CLAIM_INVALID', { message: `The "${name}" claim must be a number` });
+    }
+  }
+  for (const name of ['sub', 'jti', 'iss'] as const) {
+    if (typeof payload[name] !== 'string') {
+      throw new InvalidTokenError('ZT_TOKEN_CLAIM_INVALID', { message: `The "${name}" claim must be a string` });
+    }
+  }
+  const claims = payload as TokenClaims;
+  if (claims.exp <= nowSeconds - options.clockTolerance) throw new InvalidTokenError('ZT_TOKEN_EXPIRED');
+  if (typeof payload.nbf === 'number' && payload.nbf > nowSeconds + options.clockTolerance) {
+    throw new InvalidTokenError('ZT_TOKEN_NOT_YET_VALID');
+  }
+  if (claims.iat > nowSeconds + options.clockTolerance) throw new InvalidTokenError('ZT_TOKEN_ISSUED_IN_FUTURE');
+  if (claims.exp - claims.iat > options.maxTokenLifetime) throw new InvalidTokenError('ZT_TOKEN_LIFETIME_EXCEEDED');
+  if (claims.exp <= claims.iat) throw new InvalidTokenError('ZT_TOKEN_CLAIM_INVALID', { message: 'The "exp" claim must be after "iat"' });
+  return claims;
+}
+
+function stringList(value: unknown): string[] {
+  if (typeof value === 'string') return value.split(' ').filter((s) => s.length > 0);
+  if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string');
+  return [];
+}
+
+/**
+ * Maps verified claims to a {@link Principal}. A token whose `sub` is its `client_id` was
+ * obtained by a client for itself (client credentials): that client must be a registered
+ * service or integration, or the token is refused. Every service has its own identity.
+ *
+ * @throws {InvalidTokenError} `ZT_CLIENT_UNKNOWN`
+ * @internal
+ */
+export function toPrincipal(claims: TokenClaims, options: ResolvedZeroTrustOptions): Principal {
+  const clientId = typeof claims.client_id === 'string' ? claims.client_id : typeof claims.azp === 'string' ? claims.azp : undefined;
+  const { services, integrations, rolesClaim } = options.principals;
+  let kind: PrincipalKind = 'user';
+  let roles: string[];
+  let attributes: Record<string, unknown> = {};
+  if (clientId !== undefined && claims.sub === clientId) {
+    const registration = Object.hasOwn(services, clientId)
+      ? ((kind = 'service'), services[clientId])
+      : Object.hasOwn(integrations, clientId)
+        ? ((kind = 'integration'), integrations[clientId])
+        : undefined;
+    if (registration === undefined) throw new InvalidTokenError('ZT_CLIENT_UNKNOWN');
+    roles = [...(registration.roles ?? [])];
+    attributes = { ...registration.attributes };
+  } else {
+    roles = stringList(claims[rolesClaim]);
+  }
+  const token: PrincipalToken = {
+    jti: claims.jti,
+    iat: claims.iat,
+    exp: claims.exp,
+    ...(typeof claims.acr === 'string' ? { acr: claims.acr } : {}),
+    ...(Array.isArray(claims.amr) ? { amr: stringList(claims.amr) } : {}),
+    ...(typeof claims.auth_time === 'number' ? { authTime: claims.auth_time } : {}),
+    ...(typeof claims.cnf === 'object' && claims.cnf !== null ? { cnf: claims.cnf as Record<string, unknown> } : {}),
+  };
+  const principal: Principal = {
+    kind,
+    id: kind === 'user' ? claims.sub : (clientId as string),
+    subject: claims.sub,
+    ...(clientId !== undefined ? { clientId } : {}),
+    issuer: claims.iss,
+    roles,
+    scopes: [...stringList(claims.scope), ...stringList(claims.scp)],
+    token,
+    attributes,
+  };
+  if (options.principals.attributes) {
+    return { ...principal, attributes: { ...attributes, ...options.principals.attributes(claims, principal) } };
+  }
+  return principal;
+}

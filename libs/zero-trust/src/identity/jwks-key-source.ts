@@ -1,0 +1,220 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { DependencyUnavailableError, InvalidTokenError } from '../errors/zero-trust.error.js';
+import { isAcceptableKeyUrl, type ResolvedZeroTrustOptions } from '../options/validate-options.js';
+import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
+
+/** Largest discovery document or key set accepted, in bytes. */
+const MAX_DOCUMENT_BYTES = 512 * 1024;
+
+/**
+ * One verification key of the issuer, imported once.
+ *
+ * @internal
+ */
+export interface IssuerKey {
+  readonly kid: string | undefined;
+  /** The algorithms this key may verify (bound to the key, RFC 8725 §3.1). */
+  readonly algorithms: readonly string[];
+  readonly key: KeyObject;
+}
+
+/**
+ * The state of the key cache, for health checks and diagnostics.
+ *
+ * @publicApi
+ */
+export interface KeySetStatus {
+  /** Number of usable keys. */
+  keys: number;
+  /** When the key set was last fetched successfully. */
+  refreshedAt: Date | undefined;
+  /** Incremented on every successful refresh. */
+  version: number;
+  /** Number of fetches of the key set attempted so far. */
+  fetches: number;
+}
+
+/** Algorithms a JWK may verify, from its own `alg` or its key type and curve. */
+function algorithmsFor(jwk: JsonWebKey & { alg?: unknown }, allowed: readonly string[]): string[] {
+  let candidates: string[];
+  if (typeof jwk.alg === 'string') candidates = [jwk.alg];
+  else if (jwk.kty === 'RSA') candidates = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
+  else if (jwk.kty === 'EC' && jwk.crv === 'P-256') candidates = ['ES256'];
+  else if (jwk.kty === 'EC' && jwk.crv === 'P-384') candidates = ['ES384'];
+  else if (jwk.kty === 'EC' && jwk.crv === 'P-521') candidates = ['ES512'];
+  else candidates = [];
+  return candidates.filter((alg) => allowed.includes(alg));
+}
+
+/**
+ * The issuer's signing keys, fetched from its JWKS, each imported once into a `KeyObject`.
+ *
+ * - A token's `kid` is only ever a lookup key; `jku`, `x5u`, `x5c` and `jwk` headers are never used.
+ * - An unknown `kid` triggers at most one refetch per cooldown; concurrent refetches are merged.
+ * - The set is refreshed after `jwks.maxAge`; while the issuer is unreachable the last good set
+ *   keeps serving, and with no set at all requests fail closed with 503.
+ * - Private keys, symmetric keys and keys not meant for signatures are ignored.
+ *
+ * @publicApi
+ */
+@Injectable()
+export class JwksKeySource {
+  private readonly logger = new Logger('ZeroTrust');
+  private keys: IssuerKey[] = [];
+  private refreshedAt = 0;
+  private lastAttempt = 0;
+  private version = 0;
+  private fetches = 0;
+  private inflight: Promise<void> | undefined;
+  private jwksUri: string | undefined;
+
+  constructor(@Inject(ZERO_TRUST_OPTIONS) private readonly options: ResolvedZeroTrustOptions) {
+    this.jwksUri = options.jwksUri;
+  }
+
+  /** Current status of the key cache. */
+  status(): KeySetStatus {
+    return {
+      keys: this.keys.length,
+      refreshedAt: this.refreshedAt ? new Date(this.refreshedAt) : undefined,
+      version: this.version,
+      fetches: this.fetches,
+    };
+  }
+
+  /**
+   * Fetches the key set now (merged with a fetch in flight). Used at boot to warm the cache.
+   * @throws {DependencyUnavailableError} when the issuer cannot be reached or answers badly
+   */
+  refresh(): Promise<void> {
+    this.inflight ??= this.fetchKeys().finally(() => {
+      this.inflight = undefined;
+    });
+    return this.inflight;
+  }
+
+  /**
+   * Returns the key that verifies a token with this header.
+   * @throws {InvalidTokenError} `ZT_TOKEN_KEY_UNKNOWN` when no key of the issuer matches
+   * @throws {DependencyUnavailableError} `ZT_KEYS_UNAVAILABLE` when no key set could ever be fetched
+   */
+  async getKey(kid: string | undefined, alg: string): Promise<KeyObject> {
+    const now = Date.now();
+    if (this.refreshedAt === 0) {
+      // Never fetched successfully: retry, but at most once a second while the issuer is down.
+      if (now - this.lastAttempt < 1000 && this.inflight === undefined) {
+        throw new DependencyUnavailableError('ZT_KEYS_UNAVAILABLE');
+      }
+      await this.refreshTolerant(true);
+    } else if (now - this.refreshedAt > this.options.jwks.maxAge * 1000) {
+      // Stale: refresh in the background, keep serving the last good set meanwhile.
+      void this.refreshTolerant(false);
+    }
+    let key = this.find(kid, alg);
+    if (key === undefined && kid !== undefined && now - this.lastAttempt >= this.options.jwks.cooldown * 1000) {
+      await this.refreshTolerant(false);
+      key = this.find(kid, alg);
+    }
+    if (key === undefined) throw new InvalidTokenError('ZT_TOKEN_KEY_UNKNOWN');
+    return key;
+  }
+
+  private find(kid: string | undefined, alg: string): KeyObject | undefined {
+    let match: IssuerKey | undefined;
+    for (const candidate of this.keys) {
+      if (kid !== undefined && candidate.kid !== kid) continue;
+      if (!candidate.algorithms.includes(alg)) continue;
+      // Without a kid, exactly one key may match: never try several keys in turn.
+      if (match !== undefined) return undefined;
+      match = candidate;
+      if (kid !== undefined) break;
+    }
+    return match?.key;
+  }
+
+  /** Refreshes; a failure is logged, and rethrown only when there are no keys at all. */
+  private async refreshTolerant(rethrowWhenEmpty: boolean): Promise<void> {
+    try {
+      await this.refresh();
+    } catch (error) {
+      if (rethrowWhenEmpty && this.keys.length === 0) throw error;
+      this.logger.warn(`JWKS refresh failed; serving the last good key set (${describe(error)})`);
+    }
+  }
+
+  private async fetchKeys(): Promise<void> {
+    this.lastAttempt = Date.now();
+    this.fetches += 1;
+    try {
+      const uri = this.jwksUri ?? (this.jwksUri = await this.discover());
+      const body = await this.getJson(uri);
+      const set = body.keys;
+      if (!Array.isArray(set)) throw new Error('the key set has no "keys" array');
+      const keys: IssuerKey[] = [];
+      for (const entry of set as unknown[]) {
+        const key = this.importKey(entry);
+        if (key) keys.push(key);
+      }
+      if (keys.length === 0) throw new Error('the key set holds no usable signing key');
+      this.keys = keys;
+      this.refreshedAt = Date.now();
+      this.version += 1;
+    } catch (error) {
+      throw new DependencyUnavailableError('ZT_KEYS_UNAVAILABLE', error);
+    }
+  }
+
+  private importKey(entry: unknown): IssuerKey | undefined {
+    if (typeof entry !== 'object' || entry === null) return undefined;
+    const jwk = entry as JsonWebKey & { kid?: unknown; use?: unknown; key_ops?: unknown; alg?: unknown };
+    if (jwk.kty === 'oct') return undefined;
+    if ('d' in jwk || 'p' in jwk || 'k' in jwk) {
+      this.logger.warn('The issuer publishes private key material in its JWKS; that key is ignored');
+      return undefined;
+    }
+    if (jwk.use !== undefined && jwk.use !== 'sig') return undefined;
+    if (Array.isArray(jwk.key_ops) && !jwk.key_ops.includes('verify')) return undefined;
+    const algorithms = algorithmsFor(jwk, this.options.algorithms);
+    if (algorithms.length === 0) return undefined;
+    try {
+      const key = createPublicKey({ key: jwk, format: 'jwk' });
+      return { kid: typeof jwk.kid === 'string' ? jwk.kid : undefined, algorithms, key };
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async discover(): Promise<string> {
+    const base = this.options.issuer.replace(/\/$/, '');
+    const doc = await this.getJson(`${base}/.well-known/openid-configuration`);
+    if (doc.issuer !== this.options.issuer) {
+      throw new Error('the discovery document names another issuer');
+    }
+    if (typeof doc.jwks_uri !== 'string' || !isAcceptableKeyUrl(doc.jwks_uri)) {
+      throw new Error('the discovery document has no acceptable jwks_uri (https, or http on loopback)');
+    }
+    return doc.jwks_uri;
+  }
+
+  private async getJson(url: string): Promise<Record<string, unknown>> {
+    const response = await fetch(url, {
+      redirect: 'error',
+      headers: { accept: 'application/json' },
+      signal: AbortSignal.timeout(this.options.jwks.timeout * 1000),
+    });
+    if (response.status !== 200) throw new Error(`${url} answered ${response.status}`);
+    const length = Number(response.headers.get('content-length') ?? 0);
+    if (length > MAX_DOCUMENT_BYTES) throw new Error(`${url} answered a document too large`);
+    const text = await response.text();
+    if (text.length > MAX_DOCUMENT_BYTES) throw new Error(`${url} answered a document too large`);
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`${url} did not answer a JSON object`);
+    return parsed as Record<string, unknown>;
+  }
+}
+
+function describe(error: unknown): string {
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+  return cause instanceof Error ? cause.message : String(cause);
+}

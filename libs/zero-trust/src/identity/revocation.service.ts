@@ -1,0 +1,53 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DependencyUnavailableError } from '../errors/zero-trust.error.js';
+import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
+import { RevocationStore } from '../stores/revocation-store.interface.js';
+import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
+
+/**
+ * Revokes tokens: one `jti` until it expires, or every token of a subject issued up to now
+ * ("log out everywhere"). Checked on every request through the {@link RevocationStore}.
+ *
+ * @publicApi
+ */
+@Injectable()
+export class RevocationService {
+  constructor(
+    @Inject(RevocationStore) private readonly store: RevocationStore,
+    @Inject(ZERO_TRUST_OPTIONS) private readonly options: ResolvedZeroTrustOptions,
+  ) {}
+
+  /**
+   * Revokes one token.
+   * @param jti - the token's `jti`
+   * @param expiresAt - its `exp` if known; otherwise it is kept for the maximum token lifetime
+   * @throws {DependencyUnavailableError} `ZT_STORE_UNAVAILABLE` when the store fails
+   */
+  async revokeToken(jti: string, expiresAt?: number): Promise<void> {
+    if (typeof jti !== 'string' || jti.length === 0) throw new TypeError('revokeToken: jti must be a non-empty string');
+    const latest = this.now() + this.options.maxTokenLifetime + this.options.clockTolerance;
+    await this.guard(this.store.revokeToken(jti, Math.min(expiresAt ?? latest, latest)));
+  }
+
+  /**
+   * Revokes every token of `subject` issued at or before `issuedBefore` (default: now).
+   * @throws {DependencyUnavailableError} `ZT_STORE_UNAVAILABLE` when the store fails
+   */
+  async revokeSubject(subject: string, issuedBefore: number = this.now()): Promise<void> {
+    if (typeof subject !== 'string' || subject.length === 0) throw new TypeError('revokeSubject: subject must be a non-empty string');
+    const retainUntil = issuedBefore + this.options.maxTokenLifetime + 2 * this.options.clockTolerance;
+    await this.guard(this.store.revokeSubject(subject, issuedBefore, retainUntil));
+  }
+
+  private now(): number {
+    return Math.floor(Date.now() / 1000);
+  }
+
+  private async guard(operation: Promise<void>): Promise<void> {
+    try {
+      await operation;
+    } catch (error) {
+      throw new DependencyUnavailableError('ZT_STORE_UNAVAILABLE', error);
+    }
+  }
+}

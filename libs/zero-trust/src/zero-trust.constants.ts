@@ -1,0 +1,18 @@
+/**
+ * Injection token of the validated, defaulted options.
+ *
+ * @internal
+ */
+export const ZERO_TRUST_OPTIONS = 'ZERO_TRUST:RESOLVED_OPTIONS';
+
+/** Metadata keys set by the decorators. @internal */
+export const IS_PUBLIC_KEY = 'zero-trust:public';
+/** @internal */
+export const IS_AUTHENTICATED_KEY = 'zero-trust:authenticated';
+/** @internal */
+export const CAN_KEY = 'zero-trust:can';
+/** @internal */
+export const MODE_KEY = 'zero-trust:mode';
+
+/** Name under which the JWT strategy registers with passport. @internal */
+export const JWT_STRATEGY_NAME = 'zero-trust-jwt';
