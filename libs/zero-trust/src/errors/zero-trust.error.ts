@@ -65,9 +65,9 @@ export class ZeroTrustError extends HttpException {
   }
 }
 
-/** Escapes a value for a quoted-string in an RFC 6750 challenge. */
+/** A quoted-string for an RFC 6750 challenge: its grammar allows neither `"` nor `\\`. */
 function quoted(value: string): string {
-  return `"${value.replace(/[\\"]/g, '\\$&')}"`;
+  return `"${value.replace(/["\\]/g, "'").replace(/[^\x20-\x7e]/g, '?')}"`;
 }
 
 /**

@@ -17,18 +17,18 @@ export function checkClaims(payload: Record<string, unknown>, options: ResolvedZ
   for (const name of [...BASE_REQUIRED, ...options.requiredClaims]) {
     const value = payload[name];
     if (value === undefined || value === null || value === '') {
-      throw new InvalidTokenError('ZT_TOKEN_CLAIM_MISSING', { message: `The access token lacks the "${name}" claim` });
+      throw new InvalidTokenError('ZT_TOKEN_CLAIM_MISSING', { message: `The access token lacks the ${name} claim` });
     }
   }
   for (const name of NUMERIC) {
     const value = payload[name];
     if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value))) {
-      throw new InvalidTokenError('ZT_TOKEN_CLAIM_INVALID', { message: `The "${name}" claim must be a number` });
+      throw new InvalidTokenError('ZT_TOKEN_CLAIM_INVALID', { message: `The ${name} claim must be a number` });
     }
   }
   for (const name of ['sub', 'jti', 'iss'] as const) {
     if (typeof payload[name] !== 'string') {
-      throw new InvalidTokenError('ZT_TOKEN_CLAIM_INVALID', { message: `The "${name}" claim must be a string` });
+      throw new InvalidTokenError('ZT_TOKEN_CLAIM_INVALID', { message: `The ${name} claim must be a string` });
     }
   }
   const claims = payload as TokenClaims;
@@ -38,7 +38,7 @@ export function checkClaims(payload: Record<string, unknown>, options: ResolvedZ
   }
   if (claims.iat > nowSeconds + options.clockTolerance) throw new InvalidTokenError('ZT_TOKEN_ISSUED_IN_FUTURE');
   if (claims.exp - claims.iat > options.maxTokenLifetime) throw new InvalidTokenError('ZT_TOKEN_LIFETIME_EXCEEDED');
-  if (claims.exp <= claims.iat) throw new InvalidTokenError('ZT_TOKEN_CLAIM_INVALID', { message: 'The "exp" claim must be after "iat"' });
+  if (claims.exp <= claims.iat) throw new InvalidTokenError('ZT_TOKEN_CLAIM_INVALID', { message: 'The exp claim must be after iat' });
   return claims;
 }
 

@@ -1,0 +1,29 @@
+import { BadRequestException, Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { Can, RevocationService } from 'nestjs-zero-trust';
+
+/** Token revocation for admins: one token by `jti`, or every token of a subject. */
+@Controller('admin/revocations')
+export class RevocationsController {
+  constructor(private readonly revocations: RevocationService) {}
+
+  /**
+   * `{ "jti": "...", "exp": 1767225600 }` revokes one token (exp optional);
+   * `{ "subject": "bob" }` revokes every token bob holds now ("log out everywhere").
+   */
+  @Post()
+  @HttpCode(201)
+  @Can('create', 'Revocation')
+  async revoke(@Body() body: unknown): Promise<{ revoked: 'token' | 'subject'; id: string }> {
+    const { jti, exp, subject } = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+    if (typeof jti === 'string' && jti.length > 0 && subject === undefined) {
+      if (exp !== undefined && !Number.isInteger(exp)) throw new BadRequestException('"exp" must be an integer (seconds)');
+      await this.revocations.revokeToken(jti, exp as number | undefined);
+      return { revoked: 'token', id: jti };
+    }
+    if (typeof subject === 'string' && subject.length > 0 && jti === undefined) {
+      await this.revocations.revokeSubject(subject);
+      return { revoked: 'subject', id: subject };
+    }
+    throw new BadRequestException('Give either "jti" (and optionally "exp") or "subject"');
+  }
+}

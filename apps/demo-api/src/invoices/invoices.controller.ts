@@ -1,0 +1,84 @@
+import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import {
+  AuthorizationService,
+  AuthorizedResource,
+  Can,
+  CurrentAbility,
+  CurrentPrincipal,
+  type Principal,
+  type ZeroTrustAbility,
+} from 'nestjs-zero-trust';
+import { INVOICE_STATUSES, type Invoice, type InvoiceStatus } from './invoice.entity.js';
+import { InvoiceRepository } from './invoice.repository.js';
+import { InvoiceResolver } from './invoice.resolver.js';
+
+function asObject(body: unknown): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new BadRequestException('A JSON object body is required');
+  return body as Record<string, unknown>;
+}
+
+function validPatch(body: Record<string, unknown>): Partial<Invoice> {
+  const patch: Partial<Invoice> = {};
+  for (const [key, value] of Object.entries(body)) {
+    if (key === 'amount' && Number.isInteger(value) && (value as number) >= 0) patch.amount = value as number;
+    else if (key === 'description' && typeof value === 'string' && value.length <= 500) patch.description = value;
+    else if (key === 'dueDate' && typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value)) patch.dueDate = value;
+    else if (key === 'status' && INVOICE_STATUSES.includes(value as InvoiceStatus)) patch.status = value as InvoiceStatus;
+    else throw new BadRequestException(`Invalid value for "${key}"`);
+  }
+  return patch;
+}
+
+/** Invoices: reads scoped to what the caller may see, changes checked against the record. */
+@Controller('invoices')
+export class InvoicesController {
+  constructor(
+    private readonly invoices: InvoiceRepository,
+    private readonly authz: AuthorizationService,
+  ) {}
+
+  /** Lists only the invoices the caller may read (bob sees his own). */
+  @Get()
+  @Can('read', 'Invoice')
+  list(@CurrentAbility() ability: ZeroTrustAbility): Invoice[] {
+    const condition = this.authz.conditionFor(ability, 'read', 'Invoice');
+    return condition === null ? [] : this.invoices.findWhere(condition);
+  }
+
+  @Get(':id')
+  @Can('read', 'Invoice', { resolve: InvoiceResolver })
+  get(@AuthorizedResource() invoice: Invoice): Invoice {
+    return invoice;
+  }
+
+  @Post()
+  @Can('create', 'Invoice')
+  create(@Body() body: unknown, @CurrentPrincipal() principal: Principal): Invoice {
+    const data = asObject(body);
+    const { customerId, amount, description = '', dueDate = '2027-01-31' } = data;
+    if (typeof customerId !== 'string' || customerId.length === 0) throw new BadRequestException('"customerId" is required');
+    if (!Number.isInteger(amount) || (amount as number) < 0) throw new BadRequestException('"amount" must be a non-negative integer (cents)');
+    const rest = validPatch({ description, dueDate });
+    return this.invoices.create({
+      ownerId: principal.id,
+      customerId,
+      amount: amount as number,
+      description: rest.description ?? '',
+      dueDate: rest.dueDate ?? '2027-01-31',
+    });
+  }
+
+  /** alice may change her own drafts; billing-worker may change only `status`. */
+  @Patch(':id')
+  @Can('update', 'Invoice', { resolve: InvoiceResolver })
+  update(@Param('id') id: string, @Body() body: unknown): Invoice | undefined {
+    return this.invoices.update(id, validPatch(asObject(body)));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @Can('delete', 'Invoice', { resolve: InvoiceResolver })
+  remove(@Param('id') id: string): void {
+    this.invoices.delete(id);
+  }
+}

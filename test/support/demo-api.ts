@@ -1,0 +1,73 @@
+import type { INestApplication } from '@nestjs/common';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
+import { AuditSink, type DecisionEvent } from 'nestjs-zero-trust';
+import { AppModule } from '../../apps/demo-api/src/app.module.js';
+import { DEMO_API_AUDIENCE, type DemoConfig } from '../../apps/demo-api/src/config.js';
+
+/** Both HTTP adapters: every e2e suite runs on each. */
+export const ADAPTERS = ['express', 'fastify'] as const;
+
+/** An audit sink that keeps events in memory so tests can assert on them. */
+export class RecordingSink implements AuditSink {
+  readonly events: DecisionEvent[] = [];
+  write(event: DecisionEvent): void {
+    this.events.push(event);
+  }
+  /** Events of one request, by the request id the guards assigned. */
+  last(): DecisionEvent | undefined {
+    return this.events.at(-1);
+  }
+}
+
+/** A running demo API on a random loopback port. */
+export interface RunningApi {
+  url: string;
+  app: INestApplication;
+  sink: RecordingSink;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the real demo API module (real guards, real HTTP server) against `issuer`, with an
+ * in-memory audit sink in place of the logger sink.
+ */
+export async function startDemoApi(config: Partial<DemoConfig> & { issuer: string }): Promise<RunningApi> {
+  const full: DemoConfig = { audience: DEMO_API_AUDIENCE, adapter: 'express', mode: 'enforce', ...config };
+  const sink = new RecordingSink();
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule.register(full)] })
+    .overrideProvider(AuditSink)
+    .useValue(sink)
+    .compile();
+  const app = full.adapter === 'fastify' ? moduleRef.createNestApplication(new FastifyAdapter(), { logger: false }) : moduleRef.createNestApplication({ logger: false });
+  await app.listen(0, '127.0.0.1');
+  const address = app.getHttpServer().address() as { port: number };
+  return { url: `http://127.0.0.1:${address.port}`, app, sink, close: () => app.close() };
+}
+
+/** A fetch helper: JSON in and out, with an optional bearer token. */
+export async function call(
+  api: RunningApi,
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<{ status: number; body: Record<string, unknown> & { code?: string; message?: string }; headers: Headers }> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  const response = await fetch(`${api.url}${path}`, {
+    method,
+    headers,
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+  });
+  const text = await response.text();
+  let body: Record<string, unknown> = {};
+  if (text.length > 0) {
+    try {
+      body = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      body = { raw: text };
+    }
+  }
+  return { status: response.status, body, headers: response.headers };
+}
