@@ -43,7 +43,8 @@ describe.each(ADAPTERS)('token verification (%s)', (adapter) => {
   });
 
   it('answers a bare Bearer challenge without a token, and for another scheme', async () => {
-    for (const headers of [{}, { authorization: 'Basic YWxpY2U6YWxpY2U=' }]) {
+    const variants: Record<string, string>[] = [{}, { authorization: 'Basic YWxpY2U6YWxpY2U=' }];
+    for (const headers of variants) {
       const response = await call(api, 'GET', '/me', { headers });
       expect(response.status).toBe(401);
       expect(response.headers.get('www-authenticate')).toBe('Bearer');

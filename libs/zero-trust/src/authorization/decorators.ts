@@ -39,12 +39,12 @@ export function Can(action: string, subject: string | Type, options: CanOptions 
     throw new TypeError('@Can(action, subject): subject must be a subject name or a class');
   }
   const check: CanCheck = { action, subject, options };
-  return ((target: object, _key?: string | symbol, descriptor?: PropertyDescriptor): void => {
+  return (target: object, _key?: string | symbol, descriptor?: PropertyDescriptor): void => {
     const where = (descriptor?.value as object | undefined) ?? target;
     const existing = (Reflect.getOwnMetadata(CAN_KEY, where) as CanCheck[] | undefined) ?? [];
     // Decorators apply bottom-up; prepend so checks run in source order.
     Reflect.defineMetadata(CAN_KEY, [check, ...existing], where);
-  }) as MethodDecorator & ClassDecorator;
+  };
 }
 
 /**

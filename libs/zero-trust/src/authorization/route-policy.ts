@@ -28,9 +28,9 @@ export interface RoutePolicy {
 
 const cache = new WeakMap<object, RoutePolicy>();
 
-function read<T>(key: string, handler: object, controller: object): T | undefined {
-  const own = Reflect.getMetadata(key, handler) as T | undefined;
-  return own !== undefined ? own : (Reflect.getMetadata(key, controller) as T | undefined);
+function read(key: string, handler: object, controller: object): unknown {
+  const own: unknown = Reflect.getMetadata(key, handler);
+  return own !== undefined ? own : (Reflect.getMetadata(key, controller) as unknown);
 }
 
 function joinPath(prefix: unknown, path: unknown): string {
@@ -51,10 +51,10 @@ export function routePolicyOf(controller: Type, handler: (...args: never[]) => u
   const handlerChecks = (Reflect.getMetadata(CAN_KEY, handler) as CanCheck[] | undefined) ?? [];
   const requestMethod = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
   const policy: RoutePolicy = {
-    isPublic: read<boolean>(IS_PUBLIC_KEY, handler, controller) === true,
-    authenticated: read<boolean>(IS_AUTHENTICATED_KEY, handler, controller) === true,
+    isPublic: read(IS_PUBLIC_KEY, handler, controller) === true,
+    authenticated: read(IS_AUTHENTICATED_KEY, handler, controller) === true,
     checks: [...classChecks, ...handlerChecks],
-    mode: read<ZeroTrustMode>(MODE_KEY, handler, controller),
+    mode: read(MODE_KEY, handler, controller) as ZeroTrustMode | undefined,
     method: requestMethod === undefined ? 'UNKNOWN' : (RequestMethod[requestMethod] ?? 'UNKNOWN'),
     path: joinPath(Reflect.getMetadata(PATH_METADATA, controller), Reflect.getMetadata(PATH_METADATA, handler)),
     handlerName: `${controller.name}.${handler.name}`,

@@ -62,11 +62,11 @@ export class AuthenticationGuard implements CanActivate {
       // A fresh object per request: passport decorates the strategy with per-request callbacks.
       const strategy = Object.create(this.strategy) as passport.Strategy;
       const run = passport.authenticate(strategy, { session: false }, (error: unknown, user: unknown, info: unknown) => {
-        if (error) reject(error as Error);
+        if (error) reject(error);
         else if (user) resolve(user as Principal);
-        else reject((info instanceof Error ? info : new InvalidTokenError()) as Error);
+        else reject(info instanceof Error ? info : new InvalidTokenError());
       }) as (req: unknown, res: unknown, next: (error?: unknown) => void) => void;
-      run(request, response, (error?: unknown) => reject((error ?? new InvalidTokenError()) as Error));
+      run(request, response, (error?: unknown) => reject(error ?? new InvalidTokenError()));
     }).finally(() => {
       delete (request as { [RAW_TOKEN]?: string })[RAW_TOKEN];
     });

@@ -54,5 +54,5 @@ export function checkTokenHeader(token: string, options: ResolvedZeroTrustOption
     throw new InvalidTokenError('ZT_TOKEN_MALFORMED');
   }
   if (token.endsWith('.')) throw new InvalidTokenError('ZT_TOKEN_SIGNATURE_INVALID');
-  return { alg: h.alg, kid: h.kid as string | undefined };
+  return { alg: h.alg, kid: typeof h.kid === 'string' ? h.kid : undefined };
 }
