@@ -3,8 +3,9 @@ import { isIPv6 } from 'node:net';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import Provider, {
+import {
   errors,
+  Provider,
   type Configuration,
   type KoaContextWithOIDC,
   type ResourceServerInfo,
@@ -107,7 +108,9 @@ export async function startIdentityProvider(
   }
   if (!host) throw new Error('Invalid host: expected a host name or IP address');
   if (!Number.isInteger(accessTokenTtl) || accessTokenTtl <= 0) {
-    throw new Error(`Invalid accessTokenTtlSeconds ${String(accessTokenTtl)}: expected a positive integer`);
+    throw new Error(
+      `Invalid accessTokenTtlSeconds ${String(accessTokenTtl)}: expected a positive integer`,
+    );
   }
 
   const logger = createLogger(options.quiet ?? false);
@@ -231,7 +234,9 @@ function buildConfiguration({ secrets, accessTokenTtl }: ConfigurationInput): Co
         useGrantedResource: async () => true,
         getResourceServerInfo: async (_ctx, resourceIndicator) => {
           if (resourceIndicator !== DEMO_AUDIENCE) {
-            throw new errors.InvalidTarget(`unknown resource, the demo only serves ${DEMO_AUDIENCE}`);
+            throw new errors.InvalidTarget(
+              `unknown resource, the demo only serves ${DEMO_AUDIENCE}`,
+            );
           }
           return { ...resourceServer };
         },

@@ -132,8 +132,7 @@ async function grantConsent(
 
   const existing = interaction.grantId ? await provider.Grant.find(interaction.grantId) : undefined;
   const grant = existing ?? new provider.Grant({ accountId, clientId });
-  const { missingOIDCScope, missingOIDCClaims, missingResourceScopes } =
-    interaction.prompt.details;
+  const { missingOIDCScope, missingOIDCClaims, missingResourceScopes } = interaction.prompt.details;
 
   if (missingOIDCScope?.length) grant.addOIDCScope(missingOIDCScope.join(' '));
   if (missingOIDCClaims?.length) grant.addOIDCClaims(missingOIDCClaims);
@@ -359,7 +358,7 @@ ${body}
 
 function loginPage(interaction: Interaction, username: string, error?: string): string {
   const uid = escapeHtml(interaction.uid);
-  const client = escapeHtml(String(interaction.params.client_id ?? 'an application'));
+  const client = escapeHtml(interaction.params.client_id ?? 'an application');
   return layout(
     'Sign in',
     `<h1>Sign in</h1>

@@ -157,17 +157,14 @@ function parseJwks(json: unknown, path: string): { keys: SigningJwk[] } {
 }
 
 function parseCookieKeys(json: unknown, path: string): { keys: string[] } {
-  if (
-    !isRecord(json) ||
-    !Array.isArray(json.keys) ||
-    json.keys.length === 0 ||
-    !json.keys.every((key: unknown) => typeof key === 'string' && key.length >= 32)
-  ) {
+  const stored: unknown[] = isRecord(json) && Array.isArray(json.keys) ? json.keys : [];
+  const keys = stored.filter((key): key is string => typeof key === 'string' && key.length >= 32);
+  if (keys.length === 0 || keys.length !== stored.length) {
     throw new Error(
       `${path} must hold {"keys": [...]} with at least one key of 32+ characters; delete it to generate new keys`,
     );
   }
-  return { keys: json.keys as string[] };
+  return { keys };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

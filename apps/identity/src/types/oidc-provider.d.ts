@@ -88,7 +88,9 @@ declare module 'oidc-provider' {
       scope: string,
       claims: Record<string, unknown>,
       rejected: string[],
-    ): Promise<Record<string, unknown> & { sub: string }> | (Record<string, unknown> & { sub: string });
+    ):
+      | Promise<Record<string, unknown> & { sub: string }>
+      | (Record<string, unknown> & { sub: string });
   }
 
   /** A Resource Server (API) description returned by `getResourceServerInfo`. */

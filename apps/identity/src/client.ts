@@ -1,0 +1,479 @@
+/**
+ * HTTP helpers that obtain tokens from the demo identity provider with plain `fetch` (no
+ * browser): used by the demo CLI and by end-to-end tests.
+ *
+ * Error messages never contain passwords, client secrets, codes or tokens.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+
+import { DEMO_AUDIENCE, DEMO_CLI_CLIENT_ID, DEMO_CLI_REDIRECT_URI } from './constants.js';
+
+/** A successful token endpoint response (RFC 6749 §5.1). */
+export interface TokenResponse {
+  access_token: string;
+  token_type: string;
+  expires_in: number;
+  refresh_token?: string;
+  id_token?: string;
+  scope?: string;
+}
+
+/** Options of {@link loginWithPassword}. */
+export interface LoginWithPasswordOptions {
+  /** Issuer URL of the IdP, e.g. `http://127.0.0.1:4000`. */
+  issuer: string;
+  /** Demo user name (`alice`, `bob`, `carol`). */
+  username: string;
+  /** The user's password. */
+  password: string;
+  /** Public client to log in with. @default 'demo-cli' */
+  clientId?: string;
+  /** Resource indicator (RFC 8707) the access token is for. @default DEMO_AUDIENCE */
+  resource?: string;
+  /** Requested scopes. @default 'openid offline_access' */
+  scope?: string;
+}
+
+/** Options of {@link clientCredentials}. */
+export interface ClientCredentialsOptions {
+  /** Issuer URL of the IdP. */
+  issuer: string;
+  /** Service client id, e.g. `billing-worker`. */
+  clientId: string;
+  /** Its secret, sent with HTTP Basic authentication (`client_secret_basic`). */
+  clientSecret: string;
+  /** Resource indicator; when omitted the IdP uses its default, DEMO_AUDIENCE. */
+  resource?: string;
+  /** Requested API scopes, space-separated. */
+  scope?: string;
+}
+
+/** Options of {@link refreshTokens}. */
+export interface RefreshTokensOptions {
+  /** Issuer URL of the IdP. */
+  issuer: string;
+  /** The refresh token to redeem (it is rotated: use the returned one next time). */
+  refreshToken: string;
+  /** Public client the refresh token was issued to. @default 'demo-cli' */
+  clientId?: string;
+  /** Resource indicator; when omitted the granted resource is used. */
+  resource?: string;
+}
+
+const DEFAULT_SCOPE = 'openid offline_access';
+const REQUEST_TIMEOUT_MS = 10_000;
+const MAX_REDIRECTS = 10;
+
+/**
+ * Logs a demo user in through the real authorization code flow with PKCE (S256), over HTTP:
+ * discovery, authorization request, the IdP's login form, the consent step, then the code
+ * exchange at the token endpoint. Cookies are kept in a per-call jar; redirects are followed
+ * manually until the redirect to the client's redirect URI, whose `code` is read from the
+ * `Location` header (nothing needs to listen on the redirect URI).
+ *
+ * When `scope` contains `offline_access`, `prompt=consent` is sent as OpenID Connect requires,
+ * so that a refresh token is issued.
+ *
+ * @returns the token response (access token, and with the default scope an ID token and a
+ *   refresh token)
+ * @throws Error with a readable message on wrong credentials, an unreachable IdP, a refused
+ *   request or an unexpected response
+ */
+export async function loginWithPassword(o: LoginWithPasswordOptions): Promise<TokenResponse> {
+  const issuer = normalizeIssuer(o.issuer);
+  const clientId = o.clientId ?? DEMO_CLI_CLIENT_ID;
+  const resource = o.resource ?? DEMO_AUDIENCE;
+  const scope = o.scope ?? DEFAULT_SCOPE;
+  const metadata = await discover(issuer);
+  const jar = new CookieJar(issuer);
+
+  const codeVerifier = randomBytes(32).toString('base64url');
+  const state = randomBytes(16).toString('base64url');
+  const authorizationUrl = new URL(metadata.authorization_endpoint);
+  const query = authorizationUrl.searchParams;
+  query.set('response_type', 'code');
+  query.set('client_id', clientId);
+  query.set('redirect_uri', DEMO_CLI_REDIRECT_URI);
+  query.set('scope', scope);
+  query.set('resource', resource);
+  query.set('code_challenge', createHash('sha256').update(codeVerifier).digest('base64url'));
+  query.set('code_challenge_method', 'S256');
+  query.set('state', state);
+  const scopes = scope.split(' ');
+  if (scopes.includes('openid')) query.set('nonce', randomBytes(16).toString('base64url'));
+  if (scopes.includes('offline_access')) query.set('prompt', 'consent');
+
+  let url = authorizationUrl;
+  let form: URLSearchParams | undefined;
+  let loginSubmitted = false;
+
+  for (let hop = 0; hop <= MAX_REDIRECTS; hop += 1) {
+    const response = await send(url, {
+      method: form ? 'POST' : 'GET',
+      headers: {
+        accept: 'text/html',
+        ...jar.header(url),
+        ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+      },
+      body: form?.toString(),
+      redirect: 'manual',
+    });
+    jar.store(url, response);
+    const submittedLogin = form !== undefined;
+    form = undefined;
+
+    if (response.status >= 300 && response.status < 400) {
+      await discard(response);
+      const location = response.headers.get('location');
+      if (!location)
+        throw new Error(`Login failed: redirect without Location from ${url.pathname}`);
+      const next = new URL(location, url);
+      if (isRedirectUri(next)) {
+        const code = readCallback(next, state, issuer);
+        return tokenRequest(
+          metadata.token_endpoint,
+          new URLSearchParams({
+            grant_type: 'authorization_code',
+            code,
+            redirect_uri: DEMO_CLI_REDIRECT_URI,
+            code_verifier: codeVerifier,
+            client_id: clientId,
+            resource,
+          }),
+          {},
+          'Code exchange',
+        );
+      }
+      if (next.origin !== new URL(issuer).origin) {
+        throw new Error(`Login failed: unexpected redirect to ${next.origin}${next.pathname}`);
+      }
+      url = next;
+      continue;
+    }
+
+    const html = await readText(response);
+    if (submittedLogin && (response.status === 400 || response.status === 401)) {
+      const reason = pageError(html) ?? 'invalid user name or password';
+      throw new Error(`Login failed for user ${JSON.stringify(o.username)}: ${reason}`);
+    }
+    if (response.status === 200 && !loginSubmitted) {
+      const action = loginFormAction(html);
+      if (!action) throw new Error(`Login failed: no login form at ${url.pathname}`);
+      url = new URL(action, url);
+      form = new URLSearchParams({ username: o.username, password: o.password });
+      loginSubmitted = true;
+      continue;
+    }
+    throw new Error(
+      `Login failed: unexpected HTTP ${response.status} from ${url.pathname}` +
+        (pageError(html) ? ` (${pageError(html) ?? ''})` : ''),
+    );
+  }
+  throw new Error(`Login failed: more than ${MAX_REDIRECTS} redirects`);
+}
+
+/**
+ * Obtains a service token with the client credentials grant, authenticating the client with
+ * HTTP Basic (`client_secret_basic`).
+ *
+ * @throws Error on a wrong secret (`invalid_client`), an unknown resource (`invalid_target`),
+ *   an unreachable IdP or an unexpected response
+ */
+export async function clientCredentials(o: ClientCredentialsOptions): Promise<TokenResponse> {
+  const issuer = normalizeIssuer(o.issuer);
+  const metadata = await discover(issuer);
+  const body = new URLSearchParams({ grant_type: 'client_credentials' });
+  if (o.resource !== undefined) body.set('resource', o.resource);
+  if (o.scope !== undefined) body.set('scope', o.scope);
+  // RFC 6749 §2.3.1: id and secret are form-urlencoded before Base64.
+  const credentials = `${encodeURIComponent(o.clientId)}:${encodeURIComponent(o.clientSecret)}`;
+  return tokenRequest(
+    metadata.token_endpoint,
+    body,
+    { authorization: `Basic ${Buffer.from(credentials).toString('base64')}` },
+    'Client credentials request',
+  );
+}
+
+/**
+ * Redeems a refresh token of a public client for new tokens. The IdP rotates refresh tokens:
+ * the response carries a new one and the old one stops working.
+ *
+ * @throws Error when the refresh token is invalid, expired or already used, or the IdP is
+ *   unreachable
+ */
+export async function refreshTokens(o: RefreshTokensOptions): Promise<TokenResponse> {
+  const issuer = normalizeIssuer(o.issuer);
+  const metadata = await discover(issuer);
+  const body = new URLSearchParams({
+    grant_type: 'refresh_token',
+    refresh_token: o.refreshToken,
+    client_id: o.clientId ?? DEMO_CLI_CLIENT_ID,
+  });
+  if (o.resource !== undefined) body.set('resource', o.resource);
+  return tokenRequest(metadata.token_endpoint, body, {}, 'Refresh');
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface ProviderMetadata {
+  issuer: string;
+  authorization_endpoint: string;
+  token_endpoint: string;
+}
+
+function normalizeIssuer(issuer: string): string {
+  let url: URL;
+  try {
+    url = new URL(issuer);
+  } catch {
+    throw new Error(`Invalid issuer URL ${JSON.stringify(issuer)}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new Error(`Invalid issuer URL ${JSON.stringify(issuer)}: expected http(s)`);
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
+async function discover(issuer: string): Promise<ProviderMetadata> {
+  const url = new URL(`${issuer}/.well-known/openid-configuration`);
+  const response = await send(url, { headers: { accept: 'application/json' } });
+  const json = await readJson(response);
+  if (!response.ok || !isRecord(json)) {
+    throw new Error(`Discovery failed: HTTP ${response.status} from ${url.href}`);
+  }
+  const { issuer: advertised, authorization_endpoint, token_endpoint } = json;
+  if (advertised !== issuer) {
+    throw new Error(
+      `Discovery failed: the IdP says its issuer is ${JSON.stringify(advertised)}, expected ${JSON.stringify(issuer)}`,
+    );
+  }
+  if (typeof authorization_endpoint !== 'string' || typeof token_endpoint !== 'string') {
+    throw new Error('Discovery failed: authorization or token endpoint missing');
+  }
+  return { issuer, authorization_endpoint, token_endpoint };
+}
+
+async function tokenRequest(
+  endpoint: string,
+  body: URLSearchParams,
+  headers: Record<string, string>,
+  what: string,
+): Promise<TokenResponse> {
+  const response = await send(new URL(endpoint), {
+    method: 'POST',
+    headers: {
+      ...headers,
+      accept: 'application/json',
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: body.toString(),
+  });
+  const json = await readJson(response);
+  if (!response.ok) {
+    const error = isRecord(json) && typeof json.error === 'string' ? json.error : undefined;
+    const description =
+      isRecord(json) && typeof json.error_description === 'string'
+        ? json.error_description
+        : undefined;
+    throw new Error(
+      `${what} failed: HTTP ${response.status}` +
+        (error ? ` ${error}` : '') +
+        (description ? ` (${description})` : ''),
+    );
+  }
+  if (
+    !isRecord(json) ||
+    typeof json.access_token !== 'string' ||
+    typeof json.token_type !== 'string' ||
+    typeof json.expires_in !== 'number'
+  ) {
+    throw new Error(`${what} failed: malformed token response`);
+  }
+  const tokens: TokenResponse = {
+    access_token: json.access_token,
+    token_type: json.token_type,
+    expires_in: json.expires_in,
+  };
+  if (typeof json.refresh_token === 'string') tokens.refresh_token = json.refresh_token;
+  if (typeof json.id_token === 'string') tokens.id_token = json.id_token;
+  if (typeof json.scope === 'string') tokens.scope = json.scope;
+  return tokens;
+}
+
+/** `fetch` with a timeout, turning network failures into a clear, secret-free message. */
+async function send(url: URL, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, { ...init, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+  } catch (error) {
+    const reason =
+      error instanceof Error && error.name === 'TimeoutError'
+        ? `no answer within ${REQUEST_TIMEOUT_MS / 1000} s`
+        : networkErrorCode(error);
+    // The cause is a network error: it names the address, never the request's body.
+    throw new Error(
+      `Cannot reach the identity provider at ${url.origin} (${reason}). Is it running?`,
+      { cause: error },
+    );
+  }
+}
+
+function networkErrorCode(error: unknown): string {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current instanceof Error; depth += 1) {
+    if ('code' in current && typeof current.code === 'string') return current.code;
+    current = current.cause;
+  }
+  return error instanceof Error ? error.message : 'network error';
+}
+
+function isRedirectUri(url: URL): boolean {
+  const expected = new URL(DEMO_CLI_REDIRECT_URI);
+  return (
+    url.protocol === expected.protocol &&
+    url.host === expected.host &&
+    url.pathname === expected.pathname
+  );
+}
+
+function readCallback(url: URL, expectedState: string, issuer: string): string {
+  const params = url.searchParams;
+  const error = params.get('error');
+  if (error) {
+    const description = params.get('error_description');
+    throw new Error(`Authorization failed: ${error}${description ? ` (${description})` : ''}`);
+  }
+  if (params.get('state') !== expectedState) {
+    throw new Error('Authorization failed: state mismatch in the redirect');
+  }
+  const iss = params.get('iss');
+  if (iss !== null && iss !== issuer) {
+    throw new Error(`Authorization failed: redirect from unexpected issuer ${JSON.stringify(iss)}`);
+  }
+  const code = params.get('code');
+  if (!code) throw new Error('Authorization failed: no code in the redirect');
+  return code;
+}
+
+/** Finds the `action` of the login form on the IdP's login page. */
+function loginFormAction(html: string): string | undefined {
+  const match = /<form\b[^>]*\baction="([^"]+)"/i.exec(html);
+  return match?.[1] ? decodeEntities(match[1]) : undefined;
+}
+
+/** Finds the error message shown on an IdP page, if any. */
+function pageError(html: string): string | undefined {
+  const match = /<p class="error"[^>]*>([^<]*)<\/p>/i.exec(html);
+  return match?.[1] ? decodeEntities(match[1]).trim() : undefined;
+}
+
+function decodeEntities(text: string): string {
+  return text
+    .replaceAll('&lt;', '<')
+    .replaceAll('&gt;', '>')
+    .replaceAll('&quot;', '"')
+    .replaceAll('&#39;', "'")
+    .replaceAll('&amp;', '&');
+}
+
+async function readText(response: Response): Promise<string> {
+  try {
+    return await response.text();
+  } catch {
+    return '';
+  }
+}
+
+async function readJson(response: Response): Promise<unknown> {
+  const text = await readText(response);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+async function discard(response: Response): Promise<void> {
+  await response.body?.cancel().catch(() => undefined);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+interface StoredCookie {
+  name: string;
+  value: string;
+  path: string;
+  expiresAt: number | undefined;
+}
+
+/** A minimal cookie jar for one origin: honours `Path`, `Max-Age` and `Expires`. */
+class CookieJar {
+  readonly #origin: string;
+  readonly #cookies = new Map<string, StoredCookie>();
+
+  constructor(issuer: string) {
+    this.#origin = new URL(issuer).origin;
+  }
+
+  store(requestUrl: URL, response: Response): void {
+    if (requestUrl.origin !== this.#origin) return;
+    for (const line of response.headers.getSetCookie()) {
+      const [pair = '', ...attributes] = line.split(';');
+      const separator = pair.indexOf('=');
+      if (separator <= 0) continue;
+      const cookie: StoredCookie = {
+        name: pair.slice(0, separator).trim(),
+        value: pair.slice(separator + 1).trim(),
+        path: defaultPath(requestUrl),
+        expiresAt: undefined,
+      };
+      let maxAge: number | undefined;
+      for (const attribute of attributes) {
+        const [rawKey = '', ...rest] = attribute.split('=');
+        const key = rawKey.trim().toLowerCase();
+        const value = rest.join('=').trim();
+        if (key === 'path' && value.startsWith('/')) cookie.path = value;
+        else if (key === 'max-age' && /^-?\d+$/.test(value)) maxAge = Number(value);
+        else if (key === 'expires' && !Number.isNaN(Date.parse(value))) {
+          cookie.expiresAt = Date.parse(value);
+        }
+      }
+      if (maxAge !== undefined) cookie.expiresAt = Date.now() + maxAge * 1000;
+
+      const key = `${cookie.name}\u0000${cookie.path}`;
+      if (cookie.expiresAt !== undefined && cookie.expiresAt <= Date.now()) {
+        this.#cookies.delete(key);
+      } else {
+        this.#cookies.set(key, cookie);
+      }
+    }
+  }
+
+  header(url: URL): { cookie?: string } {
+    if (url.origin !== this.#origin) return {};
+    const now = Date.now();
+    const matching = [...this.#cookies.values()]
+      .filter((cookie) => cookie.expiresAt === undefined || cookie.expiresAt > now)
+      .filter((cookie) => pathMatches(url.pathname, cookie.path))
+      .sort((a, b) => b.path.length - a.path.length);
+    return matching.length
+      ? { cookie: matching.map((cookie) => `${cookie.name}=${cookie.value}`).join('; ') }
+      : {};
+  }
+}
+
+/** RFC 6265 §5.1.4 default-path. */
+function defaultPath(url: URL): string {
+  const path = url.pathname;
+  const last = path.lastIndexOf('/');
+  return last <= 0 ? '/' : path.slice(0, last);
+}
+
+/** RFC 6265 §5.1.4 path-match. */
+function pathMatches(requestPath: string, cookiePath: string): boolean {
+  if (requestPath === cookiePath) return true;
+  if (!requestPath.startsWith(cookiePath)) return false;
+  return cookiePath.endsWith('/') || requestPath.charAt(cookiePath.length) === '/';
+}

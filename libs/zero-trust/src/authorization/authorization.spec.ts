@@ -1,0 +1,324 @@
+import { BadRequestException, Body, Controller, Get, Injectable, Param, Patch, Post, type INestApplication } from '@nestjs/common';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
+import { guard } from '@ucast/mongo2js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuditSink } from '../audit/audit-sink.interface.js';
+import type { DecisionEvent } from '../audit/decision-event.interface.js';
+import type { ZeroTrustModuleOptions } from '../options/zero-trust-options.interface.js';
+import type { RevocationStore } from '../stores/revocation-store.interface.js';
+import { createTestPrincipal } from '../testing/ability-testing.js';
+import { TestIssuer } from '../testing/test-issuer.js';
+import { ZeroTrustModule } from '../zero-trust.module.js';
+import { AbilityFactory } from './ability.factory.js';
+import type { AbilityDefinitions } from './ability.types.js';
+import { AuthorizationService } from './authorization.service.js';
+import { Authenticated, Can, ReportOnly, ZeroTrustMode } from './decorators.js';
+import { AuthorizedResource, CurrentAbility } from './param-decorators.js';
+import type { ResolveContext, SubjectResolver } from './resolver.interface.js';
+
+interface Doc {
+  id: string;
+  ownerId: string;
+  title: string;
+  secret: string;
+}
+const DOCS: Doc[] = [
+  { id: 'd1', ownerId: 'ann', title: 'Ann 1', secret: 's1' },
+  { id: 'd2', ownerId: 'ben', title: 'Ben 1', secret: 's2' },
+];
+
+@Injectable()
+class DocResolver implements SubjectResolver<Doc> {
+  resolve({ params }: ResolveContext): Doc | undefined {
+    if (params.id === 'boom') throw new Error('database down: connection string postgres://u:p@db');
+    if (params.id === 'bad') throw new BadRequestException('Bad id');
+    return DOCS.find((d) => d.id === params.id);
+  }
+}
+
+@Controller('docs')
+@Can('read', 'Workspace')
+class DocsController {
+  @Get(':id')
+  @Can('read', 'Doc', { resolve: DocResolver })
+  get(@AuthorizedResource('Doc') doc: Doc): Doc {
+    return doc;
+  }
+
+  @Get(':id/by-function')
+  @Can('read', 'Doc', { resolve: ({ params }) => DOCS.find((d) => d.id === params.id) })
+  byFunction(@AuthorizedResource() doc: Doc): Doc {
+    return doc;
+  }
+
+  @Patch(':id')
+  @Can('update', 'Doc', { resolve: DocResolver })
+  update(@Param('id') id: string, @Body() body: Record<string, unknown>): Record<string, unknown> {
+    return { id, ...body };
+  }
+
+  @Patch(':id/unchecked-fields')
+  @Can('update', 'Doc', { resolve: DocResolver, fields: false })
+  updateUnchecked(@Param('id') id: string): { id: string } {
+    return { id };
+  }
+
+  @Post(':id/publish')
+  @Can('update', 'Doc', { resolve: DocResolver, fields: () => ['published'] })
+  publish(@Param('id') id: string): { id: string } {
+    return { id };
+  }
+
+  @Get(':id/audit')
+  @Can('read', 'Doc', { resolve: DocResolver })
+  @Can('audit', 'Doc', { resolve: DocResolver })
+  auditLog(): string {
+    return 'audit';
+  }
+
+  @Get(':id/trial')
+  @ReportOnly()
+  @Can('delete', 'Doc', { resolve: DocResolver })
+  trial(): string {
+    return 'trial';
+  }
+}
+
+@Controller('reports')
+@ReportOnly()
+class ReportsController {
+  @Get('soft')
+  @Can('read', 'Report')
+  soft(): string {
+    return 'soft';
+  }
+
+  @Get('strict')
+  @ZeroTrustMode('enforce')
+  @Can('read', 'Report')
+  strict(): string {
+    return 'strict';
+  }
+}
+
+@Controller('misc')
+class MiscController {
+  @Get('me')
+  @Authenticated()
+  me(@CurrentAbility() ability: unknown): { hasAbility: boolean } {
+    return { hasAbility: ability !== undefined };
+  }
+
+  @Get('forgotten')
+  forgotten(): string {
+    return 'should never be served';
+  }
+}
+
+const abilities: AbilityDefinitions = {
+  user: (principal, _env, { can, cannot }) => {
+    can('read', 'Workspace');
+    can('read', 'Doc', { ownerId: principal.id });
+    can('update', 'Doc', ['title'], { ownerId: principal.id });
+    if (principal.roles.includes('auditor')) {
+      can('read', 'Doc');
+      can('audit', 'Doc');
+      cannot('read', 'Doc', { ownerId: 'ben' });
+    }
+  },
+};
+
+class Sink implements AuditSink {
+  events: DecisionEvent[] = [];
+  failing = false;
+  write(event: DecisionEvent): void {
+    if (this.failing) throw new Error('sink down');
+    this.events.push(event);
+  }
+}
+
+describe.each(['express', 'fastify'] as const)('authorization guard (%s)', (adapter) => {
+  let issuer: TestIssuer;
+  let app: INestApplication;
+  let url: string;
+  const sink = new Sink();
+  const store: RevocationStore & { failing: boolean } = {
+    failing: false,
+    revokeToken: () => Promise.resolve(),
+    revokeSubject: () => Promise.resolve(),
+    isRevoked(): Promise<boolean> {
+      return this.failing ? Promise.reject(new Error('store unreachable')) : Promise.resolve(false);
+    },
+  };
+
+  beforeAll(async () => {
+    issuer = await TestIssuer.start();
+    const options: ZeroTrustModuleOptions = {
+      issuer: issuer.url,
+      audience: issuer.audience,
+      abilities,
+      strictRouteAudit: false,
+      store: { type: 'custom', revocations: store },
+      audit: { sink },
+    };
+    const moduleRef = await Test.createTestingModule({
+      imports: [ZeroTrustModule.forRoot(options)],
+      controllers: [DocsController, ReportsController, MiscController],
+      providers: [DocResolver],
+    }).compile();
+    app = adapter === 'fastify' ? moduleRef.createNestApplication(new FastifyAdapter(), { logger: false }) : moduleRef.createNestApplication({ logger: false });
+    await app.listen(0, '127.0.0.1');
+    url = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
+  });
+  afterAll(async () => {
+    await app?.close();
+    await issuer?.close();
+  });
+
+  async function call(method: string, path: string, sub = 'ann', body?: unknown, roles: string[] = []) {
+    const response = await fetch(`${url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${issuer.sign({ sub, roles })}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await response.text();
+    const json = response.headers.get('content-type')?.includes('json') ?? false;
+    return { status: response.status, body: (json ? JSON.parse(text) : { text }) as Record<string, unknown> };
+  }
+
+  it('checks conditions against the record a class resolver loaded, and hands it to the handler', async () => {
+    const own = await call('GET', '/docs/d1');
+    expect(own).toMatchObject({ status: 200, body: { id: 'd1', ownerId: 'ann' } });
+    expect((await call('GET', '/docs/d2')).status).toBe(403);
+    expect((await call('GET', '/docs/d3')).status).toBe(404);
+  });
+
+  it('supports function resolvers', async () => {
+    expect((await call('GET', '/docs/d1/by-function')).status).toBe(200);
+    expect((await call('GET', '/docs/d2/by-function')).status).toBe(403);
+    expect((await call('GET', '/docs/nope/by-function')).status).toBe(404);
+  });
+
+  it('fails closed with 503 when a resolver throws, without leaking its message; passes HTTP errors through', async () => {
+    const boom = await call('GET', '/docs/boom');
+    expect(boom.status).toBe(503);
+    expect(boom.body).toEqual({ statusCode: 503, error: 'Service Unavailable', code: 'ZT_RESOLVER_FAILED', message: 'The resource could not be loaded to check access' });
+    expect((await call('GET', '/docs/bad')).status).toBe(400);
+  });
+
+  it('requires every @Can of the class and the handler', async () => {
+    // ann can read her doc but is no auditor.
+    expect((await call('GET', '/docs/d1/audit')).status).toBe(403);
+    expect((await call('GET', '/docs/d1/audit', 'ann', undefined, ['auditor'])).status).toBe(200);
+    // An inverted rule wins for the auditor on ben's document.
+    expect((await call('GET', '/docs/d2/audit', 'ann', undefined, ['auditor'])).status).toBe(403);
+  });
+
+  it('checks body fields by default on PATCH, with a function, or not at all when disabled', async () => {
+    expect((await call('PATCH', '/docs/d1', 'ann', { title: 'New' })).status).toBe(200);
+    const denied = await call('PATCH', '/docs/d1', 'ann', { title: 'New', ownerId: 'ben', secret: 'x' });
+    expect(denied).toMatchObject({ status: 403, body: { code: 'ZT_FIELDS_DENIED', fields: ['ownerId', 'secret'] } });
+    expect((await call('PATCH', '/docs/d1/unchecked-fields', 'ann', { secret: 'x' })).status).toBe(200);
+    expect((await call('POST', '/docs/d1/publish', 'ann', {})).body.code).toBe('ZT_FIELDS_DENIED');
+  });
+
+  it('report-only per handler and per class; @ZeroTrustMode("enforce") overrides', async () => {
+    const trial = await call('GET', '/docs/d1/trial');
+    expect(trial.status).toBe(200);
+    expect(sink.events.at(-1)).toMatchObject({ action: 'authz_fail', decision: 'would-deny', mode: 'report-only', authorization: { subjectId: 'd1' } });
+    expect((await call('GET', '/reports/soft')).status).toBe(200);
+    expect((await call('GET', '/reports/strict')).status).toBe(403);
+    expect(sink.events.at(-1)).toMatchObject({ decision: 'deny', mode: 'enforce' });
+  });
+
+  it('denies a route without a policy at runtime when the boot audit is not strict', async () => {
+    const response = await call('GET', '/misc/forgotten');
+    expect(response).toMatchObject({ status: 403, body: { code: 'ZT_POLICY_MISSING' } });
+  });
+
+  it('builds no ability for @Authenticated routes', async () => {
+    expect((await call('GET', '/misc/me')).body).toEqual({ hasAbility: false });
+  });
+
+  it('fails closed with 503 when the revocation store is unreachable', async () => {
+    store.failing = true;
+    try {
+      const response = await call('GET', '/misc/me');
+      expect(response).toMatchObject({ status: 503, body: { code: 'ZT_STORE_UNAVAILABLE' } });
+    } finally {
+      store.failing = false;
+    }
+  });
+
+  it('never fails a request because the audit sink fails', async () => {
+    sink.failing = true;
+    try {
+      expect((await call('GET', '/docs/d1')).status).toBe(200);
+    } finally {
+      sink.failing = false;
+    }
+  });
+
+  it('caches abilities per principal identity, and never caches one that reads env', async () => {
+    const factory = app.get(AbilityFactory);
+    const ann = createTestPrincipal({ id: 'ann' });
+    const env = { time: new Date(), ip: '127.0.0.1', requestId: 'r' };
+    const first = await factory.createFor(ann, env);
+    expect(await factory.createFor({ ...ann, token: { ...ann.token, jti: 'other' } }, env)).toBe(first);
+    expect(await factory.createFor({ ...ann, roles: ['auditor'] }, env)).not.toBe(first);
+  });
+});
+
+describe('AbilityFactory with env-dependent rules', () => {
+  it('rebuilds an ability whose definition reads env', async () => {
+    const issuer = await TestIssuer.start();
+    try {
+      const moduleRef = await Test.createTestingModule({
+        imports: [
+          ZeroTrustModule.forRoot({
+            issuer: issuer.url,
+            audience: issuer.audience,
+            abilities: { user: (_p, env, { can }) => void (env.time.getUTCHours() < 12 && can('read', 'Doc')) },
+          }),
+        ],
+      }).compile();
+      const factory = moduleRef.get(AbilityFactory);
+      const principal = createTestPrincipal();
+      const morning = await factory.createFor(principal, { time: new Date('2026-01-01T08:00:00Z'), ip: undefined, requestId: '1' });
+      const evening = await factory.createFor(principal, { time: new Date('2026-01-01T20:00:00Z'), ip: undefined, requestId: '2' });
+      expect(morning.can('read', 'Doc')).toBe(true);
+      expect(evening.can('read', 'Doc')).toBe(false);
+    } finally {
+      await issuer.close();
+    }
+  });
+});
+
+describe('AuthorizationService.conditionFor', () => {
+  const records = Array.from({ length: 200 }, (_, i) => ({
+    id: `r${i}`,
+    ownerId: ['ann', 'ben', 'cid'][i % 3] as string,
+    status: ['draft', 'issued', 'void'][Math.floor(i / 3) % 3] as string,
+    amount: (i * 37) % 1000,
+  }));
+  const cases: [string, AbilityDefinitions['user']][] = [
+    ['one conditional rule', (_p, _e, { can }) => void can('read', 'Inv', { ownerId: 'ann' })],
+    ['two rules, OR-ed', (_p, _e, { can }) => (can('read', 'Inv', { ownerId: 'ann' }), void can('read', 'Inv', { status: 'void' }))],
+    ['a cannot after a can', (_p, _e, { can, cannot }) => (can('read', 'Inv'), void cannot('read', 'Inv', { status: 'void' }))],
+    ['operators', (_p, _e, { can, cannot }) => (can('read', 'Inv', { amount: { $gte: 500 } }), void cannot('read', 'Inv', { ownerId: { $in: ['ben'] } }))],
+    ['nothing', () => undefined],
+  ];
+
+  it.each(cases)('returns exactly the records the ability allows: %s', async (_name, define) => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [ZeroTrustModule.forRoot({ issuer: 'https://issuer.test.local', audience: 'a', abilities: { user: define } })],
+    }).compile();
+    const authz = moduleRef.get(AuthorizationService);
+    const ability = await authz.abilityFor(createTestPrincipal());
+    const condition = authz.conditionFor(ability, 'read', 'Inv');
+    const viaCondition = condition === null ? [] : records.filter((r) => guard(condition)(r));
+    const viaAbility = authz.filter(ability, 'read', 'Inv', records);
+    expect(viaCondition.map((r) => r.id)).toEqual(viaAbility.map((r) => r.id));
+  });
+});
