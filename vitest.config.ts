@@ -9,7 +9,10 @@ export default defineConfig({
   plugins: [swc.vite({ module: { type: 'es6' }, jsc: { target: 'es2023' } })],
   resolve: {
     alias: [
-      { find: /^nestjs-zero-trust\/testing$/, replacement: src('./libs/zero-trust/src/testing/index.ts') },
+      {
+        find: /^nestjs-zero-trust\/testing$/,
+        replacement: src('./libs/zero-trust/src/testing/index.ts'),
+      },
       { find: /^nestjs-zero-trust$/, replacement: src('./libs/zero-trust/src/index.ts') },
     ],
   },

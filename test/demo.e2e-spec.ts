@@ -33,20 +33,35 @@ describe.each(ADAPTERS)('demo API with real IdP tokens (%s)', (adapter) => {
   it('maps users and services from real tokens', async () => {
     const alice = await call(api, 'GET', '/me', { token: tokens.alice });
     expect(alice.status).toBe(200);
-    expect(alice.body).toMatchObject({ kind: 'user', id: 'alice', roles: ['accountant'], clientId: 'demo-cli' });
+    expect(alice.body).toMatchObject({
+      kind: 'user',
+      id: 'alice',
+      roles: ['accountant'],
+      clientId: 'demo-cli',
+    });
     const worker = await call(api, 'GET', '/me', { token: tokens['billing-worker'] });
-    expect(worker.body).toMatchObject({ kind: 'service', id: 'billing-worker', roles: ['billing'] });
+    expect(worker.body).toMatchObject({
+      kind: 'service',
+      id: 'billing-worker',
+      roles: ['billing'],
+    });
   });
 
   it('scopes lists: accountants and admins read every invoice, bob only his', async () => {
     for (const who of ['alice', 'carol'] as const) {
       const list = await call(api, 'GET', '/invoices', { token: tokens[who] });
       expect(list.status).toBe(200);
-      expect((list.body as unknown as { id: string }[]).map((i) => i.id).sort()).toEqual(['inv-1', 'inv-2', 'inv-3']);
+      expect((list.body as unknown as { id: string }[]).map((i) => i.id).sort()).toEqual([
+        'inv-1',
+        'inv-2',
+        'inv-3',
+      ]);
     }
     const bob = await call(api, 'GET', '/invoices', { token: tokens.bob });
     expect(bob.status).toBe(200);
-    const ids = (bob.body as unknown as { id: string; customerId: string }[]).map((i) => i.id).sort();
+    const ids = (bob.body as unknown as { id: string; customerId: string }[])
+      .map((i) => i.id)
+      .sort();
     expect(ids).toEqual(['inv-1', 'inv-3']);
   });
 
@@ -59,21 +74,45 @@ describe.each(ADAPTERS)('demo API with real IdP tokens (%s)', (adapter) => {
     expect(missing.status).toBe(404);
     expect(missing.body.code).toBe('ZT_RESOURCE_NOT_FOUND');
     const event = api.sink.events.at(-1);
-    expect(event).toMatchObject({ action: 'authz_not_found', principal: { kind: 'user', id: 'bob' } });
+    expect(event).toMatchObject({
+      action: 'authz_not_found',
+      principal: { kind: 'user', id: 'bob' },
+    });
   });
 
   it('refuses services what they were not granted', async () => {
-    expect((await call(api, 'GET', '/invoices', { token: tokens['billing-worker'] })).status).toBe(403);
-    expect((await call(api, 'GET', '/invoices/inv-1', { token: tokens['reporting-service'] })).status).toBe(403);
-    expect((await call(api, 'POST', '/payments', { token: tokens['reporting-service'], body: { invoiceId: 'inv-2', amount: 100 } })).status).toBe(403);
+    expect((await call(api, 'GET', '/invoices', { token: tokens['billing-worker'] })).status).toBe(
+      403,
+    );
+    expect(
+      (await call(api, 'GET', '/invoices/inv-1', { token: tokens['reporting-service'] })).status,
+    ).toBe(403);
+    expect(
+      (
+        await call(api, 'POST', '/payments', {
+          token: tokens['reporting-service'],
+          body: { invoiceId: 'inv-2', amount: 100 },
+        })
+      ).status,
+    ).toBe(403);
   });
 
   it('lets only billing-worker record payments', async () => {
-    const paid = await call(api, 'POST', '/payments', { token: tokens['billing-worker'], body: { invoiceId: 'inv-2', amount: 80_000 } });
+    const paid = await call(api, 'POST', '/payments', {
+      token: tokens['billing-worker'],
+      body: { invoiceId: 'inv-2', amount: 80_000 },
+    });
     expect(paid.status).toBe(201);
     expect(paid.body).toMatchObject({ invoiceId: 'inv-2', recordedBy: 'billing-worker' });
     for (const who of ['alice', 'carol', 'bob'] as const) {
-      expect((await call(api, 'POST', '/payments', { token: tokens[who], body: { invoiceId: 'inv-2', amount: 1 } })).status).toBe(403);
+      expect(
+        (
+          await call(api, 'POST', '/payments', {
+            token: tokens[who],
+            body: { invoiceId: 'inv-2', amount: 1 },
+          })
+        ).status,
+      ).toBe(403);
     }
   });
 
@@ -89,42 +128,110 @@ describe.each(ADAPTERS)('demo API with real IdP tokens (%s)', (adapter) => {
   });
 
   it('lets accountants and admins create invoices, not customers', async () => {
-    const created = await call(api, 'POST', '/invoices', { token: tokens.alice, body: { customerId: 'bob', amount: 5000 } });
+    const created = await call(api, 'POST', '/invoices', {
+      token: tokens.alice,
+      body: { customerId: 'bob', amount: 5000 },
+    });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ ownerId: 'alice', customerId: 'bob', status: 'draft' });
-    expect((await call(api, 'POST', '/invoices', { token: tokens.carol, body: { customerId: 'dave', amount: 10 } })).status).toBe(201);
-    expect((await call(api, 'POST', '/invoices', { token: tokens.bob, body: { customerId: 'bob', amount: 0 } })).status).toBe(403);
+    expect(
+      (
+        await call(api, 'POST', '/invoices', {
+          token: tokens.carol,
+          body: { customerId: 'dave', amount: 10 },
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (
+        await call(api, 'POST', '/invoices', {
+          token: tokens.bob,
+          body: { customerId: 'bob', amount: 0 },
+        })
+      ).status,
+    ).toBe(403);
   });
 
   it('lets alice update only her own drafts, and only permitted fields', async () => {
-    const ok = await call(api, 'PATCH', '/invoices/inv-1', { token: tokens.alice, body: { description: 'Consulting, Oct. (rev. 2)' } });
+    const ok = await call(api, 'PATCH', '/invoices/inv-1', {
+      token: tokens.alice,
+      body: { description: 'Consulting, Oct. (rev. 2)' },
+    });
     expect(ok.status).toBe(200);
     expect(ok.body.description).toBe('Consulting, Oct. (rev. 2)');
     // inv-2 is issued, inv-3 belongs to another accountant.
-    expect((await call(api, 'PATCH', '/invoices/inv-2', { token: tokens.alice, body: { description: 'x' } })).status).toBe(403);
-    expect((await call(api, 'PATCH', '/invoices/inv-3', { token: tokens.alice, body: { description: 'x' } })).status).toBe(403);
-    const owner = await call(api, 'PATCH', '/invoices/inv-1', { token: tokens.alice, body: { ownerId: 'mallory', customerId: 'eve', amount: 1 } });
+    expect(
+      (
+        await call(api, 'PATCH', '/invoices/inv-2', {
+          token: tokens.alice,
+          body: { description: 'x' },
+        })
+      ).status,
+    ).toBe(403);
+    expect(
+      (
+        await call(api, 'PATCH', '/invoices/inv-3', {
+          token: tokens.alice,
+          body: { description: 'x' },
+        })
+      ).status,
+    ).toBe(403);
+    const owner = await call(api, 'PATCH', '/invoices/inv-1', {
+      token: tokens.alice,
+      body: { ownerId: 'mallory', customerId: 'eve', amount: 1 },
+    });
     expect(owner.status).toBe(403);
-    expect(owner.body).toMatchObject({ code: 'ZT_FIELDS_DENIED', fields: ['ownerId', 'customerId'] });
+    expect(owner.body).toMatchObject({
+      code: 'ZT_FIELDS_DENIED',
+      fields: ['ownerId', 'customerId'],
+    });
     expect(owner.body.message).toBe('Access denied to one or more fields: ownerId, customerId');
-    expect((await call(api, 'PATCH', '/invoices/inv-1', { token: tokens.bob, body: { description: 'x' } })).status).toBe(403);
-    expect((await call(api, 'PATCH', '/invoices/inv-404', { token: tokens.alice, body: { description: 'x' } })).status).toBe(404);
+    expect(
+      (
+        await call(api, 'PATCH', '/invoices/inv-1', {
+          token: tokens.bob,
+          body: { description: 'x' },
+        })
+      ).status,
+    ).toBe(403);
+    expect(
+      (
+        await call(api, 'PATCH', '/invoices/inv-404', {
+          token: tokens.alice,
+          body: { description: 'x' },
+        })
+      ).status,
+    ).toBe(404);
   });
 
   it('lets billing-worker change the status field only', async () => {
-    const ok = await call(api, 'PATCH', '/invoices/inv-3', { token: tokens['billing-worker'], body: { status: 'issued' } });
+    const ok = await call(api, 'PATCH', '/invoices/inv-3', {
+      token: tokens['billing-worker'],
+      body: { status: 'issued' },
+    });
     expect(ok.status).toBe(200);
     expect(ok.body.status).toBe('issued');
-    const amount = await call(api, 'PATCH', '/invoices/inv-3', { token: tokens['billing-worker'], body: { status: 'paid', amount: 0 } });
+    const amount = await call(api, 'PATCH', '/invoices/inv-3', {
+      token: tokens['billing-worker'],
+      body: { status: 'paid', amount: 0 },
+    });
     expect(amount.status).toBe(403);
     expect(amount.body).toMatchObject({ code: 'ZT_FIELDS_DENIED', fields: ['amount'] });
   });
 
   it('lets only admins delete invoices', async () => {
-    expect((await call(api, 'DELETE', '/invoices/inv-2', { token: tokens.alice })).status).toBe(403);
-    expect((await call(api, 'DELETE', '/invoices/inv-2', { token: tokens['billing-worker'] })).status).toBe(403);
-    expect((await call(api, 'DELETE', '/invoices/inv-2', { token: tokens.carol })).status).toBe(204);
-    expect((await call(api, 'DELETE', '/invoices/inv-2', { token: tokens.carol })).status).toBe(404);
+    expect((await call(api, 'DELETE', '/invoices/inv-2', { token: tokens.alice })).status).toBe(
+      403,
+    );
+    expect(
+      (await call(api, 'DELETE', '/invoices/inv-2', { token: tokens['billing-worker'] })).status,
+    ).toBe(403);
+    expect((await call(api, 'DELETE', '/invoices/inv-2', { token: tokens.carol })).status).toBe(
+      204,
+    );
+    expect((await call(api, 'DELETE', '/invoices/inv-2', { token: tokens.carol })).status).toBe(
+      404,
+    );
   });
 
   it('records every decision without the token', async () => {
@@ -141,7 +248,8 @@ describe.each(ADAPTERS)('demo API with real IdP tokens (%s)', (adapter) => {
     });
     expect(events[0]?.request.id).toBe(events[1]?.request.id);
     const serialized = JSON.stringify(api.sink.events);
-    for (const token of Object.values(tokens)) expect(serialized).not.toContain(token.split('.')[2]);
+    for (const token of Object.values(tokens))
+      expect(serialized).not.toContain(token.split('.')[2]);
   });
 });
 
@@ -158,8 +266,14 @@ describe('revocation with real tokens', () => {
     const token = await idp.userToken('alice');
     const me = await call(api, 'GET', '/me', { token });
     const jti = (me.body.token as { jti: string }).jti;
-    expect((await call(api, 'POST', '/admin/revocations', { token: tokens.alice, body: { jti } })).status).toBe(403);
-    const revoked = await call(api, 'POST', '/admin/revocations', { token: tokens.carol, body: { jti } });
+    expect(
+      (await call(api, 'POST', '/admin/revocations', { token: tokens.alice, body: { jti } }))
+        .status,
+    ).toBe(403);
+    const revoked = await call(api, 'POST', '/admin/revocations', {
+      token: tokens.carol,
+      body: { jti },
+    });
     expect(revoked.status).toBe(201);
     const after = await call(api, 'GET', '/me', { token });
     expect(after.status).toBe(401);
@@ -171,15 +285,26 @@ describe('revocation with real tokens', () => {
   it('revokes every token a subject holds ("log out everywhere"); a new login works again', async () => {
     const first = await idp.userToken('bob');
     const second = await idp.userToken('bob');
-    expect((await call(api, 'POST', '/admin/revocations', { token: tokens.carol, body: { subject: 'bob' } })).status).toBe(201);
-    for (const token of [first, second]) expect((await call(api, 'GET', '/me', { token })).body.code).toBe('ZT_TOKEN_REVOKED');
+    expect(
+      (
+        await call(api, 'POST', '/admin/revocations', {
+          token: tokens.carol,
+          body: { subject: 'bob' },
+        })
+      ).status,
+    ).toBe(201);
+    for (const token of [first, second])
+      expect((await call(api, 'GET', '/me', { token })).body.code).toBe('ZT_TOKEN_REVOKED');
     await new Promise((resolve) => setTimeout(resolve, 1100));
     const fresh = await idp.userToken('bob');
     expect((await call(api, 'GET', '/me', { token: fresh })).status).toBe(200);
   });
 
   it('refuses a malformed revocation request with 400', async () => {
-    const bad = await call(api, 'POST', '/admin/revocations', { token: tokens.carol, body: { jti: 'a', subject: 'b' } });
+    const bad = await call(api, 'POST', '/admin/revocations', {
+      token: tokens.carol,
+      body: { jti: 'a', subject: 'b' },
+    });
     expect(bad.status).toBe(400);
   });
 });
@@ -207,7 +332,9 @@ describe('report-only mode', () => {
 
   it('still enforces token verification and answers 404 for absent records', async () => {
     expect((await call(api, 'GET', '/reports/revenue')).status).toBe(401);
-    expect((await call(api, 'GET', '/reports/revenue', { token: `${tokens.bob}x` })).status).toBe(401);
+    expect((await call(api, 'GET', '/reports/revenue', { token: `${tokens.bob}x` })).status).toBe(
+      401,
+    );
     expect((await call(api, 'GET', '/invoices/inv-404', { token: tokens.bob })).status).toBe(404);
   });
 });

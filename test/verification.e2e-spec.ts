@@ -37,9 +37,16 @@ describe.each(ADAPTERS)('token verification (%s)', (adapter) => {
   }
 
   it('accepts a valid token and maps a user principal', async () => {
-    const response = await call(api, 'GET', '/me', { token: issuer.sign({ sub: 'alice', roles: ['accountant'], scope: 'invoices:read' }) });
+    const response = await call(api, 'GET', '/me', {
+      token: issuer.sign({ sub: 'alice', roles: ['accountant'], scope: 'invoices:read' }),
+    });
     expect(response.status).toBe(200);
-    expect(response.body).toMatchObject({ kind: 'user', id: 'alice', roles: ['accountant'], scopes: ['invoices:read'] });
+    expect(response.body).toMatchObject({
+      kind: 'user',
+      id: 'alice',
+      roles: ['accountant'],
+      scopes: ['invoices:read'],
+    });
   });
 
   it('answers a bare Bearer challenge without a token, and for another scheme', async () => {
@@ -60,7 +67,10 @@ describe.each(ADAPTERS)('token verification (%s)', (adapter) => {
     await expectRejected(`${h}.${p}.${s}.a.b`, 'ZT_TOKEN_MALFORMED'); // JWE shape
     await expectRejected('not-a-token', 'ZT_TOKEN_MALFORMED');
     await expectRejected(`${b64('header')}.${p}.${s}`, 'ZT_TOKEN_MALFORMED');
-    await expectRejected(`${Buffer.from('{"alg":').toString('base64url')}.${p}.${s}`, 'ZT_TOKEN_MALFORMED');
+    await expectRejected(
+      `${Buffer.from('{"alg":').toString('base64url')}.${p}.${s}`,
+      'ZT_TOKEN_MALFORMED',
+    );
   });
 
   it('refuses a token above the size cap before parsing it', async () => {
@@ -68,20 +78,44 @@ describe.each(ADAPTERS)('token verification (%s)', (adapter) => {
   });
 
   it('refuses alg none in every casing, and HMAC signed with the public key', async () => {
-    const payload = b64({ iss: issuer.url, aud: DEMO_API_AUDIENCE, sub: 'mallory', jti: 'j', iat: now(), exp: now() + 60 });
+    const payload = b64({
+      iss: issuer.url,
+      aud: DEMO_API_AUDIENCE,
+      sub: 'mallory',
+      jti: 'j',
+      iat: now(),
+      exp: now() + 60,
+    });
     for (const alg of ['none', 'None', 'NONE', 'nOnE']) {
-      await expectRejected(`${b64({ alg, typ: 'at+jwt' })}.${payload}.`, 'ZT_TOKEN_ALGORITHM_REJECTED');
+      await expectRejected(
+        `${b64({ alg, typ: 'at+jwt' })}.${payload}.`,
+        'ZT_TOKEN_ALGORITHM_REJECTED',
+      );
     }
-    const pem = createPublicKey({ key: issuer.publicJwk, format: 'jwk' }).export({ format: 'pem', type: 'spki' });
+    const pem = createPublicKey({ key: issuer.publicJwk, format: 'jwk' }).export({
+      format: 'pem',
+      type: 'spki',
+    });
     const input = `${b64({ alg: 'HS256', typ: 'at+jwt', kid: issuer.kid })}.${payload}`;
-    await expectRejected(`${input}.${createHmac('sha256', pem).update(input).digest('base64url')}`, 'ZT_TOKEN_ALGORITHM_REJECTED');
+    await expectRejected(
+      `${input}.${createHmac('sha256', pem).update(input).digest('base64url')}`,
+      'ZT_TOKEN_ALGORITHM_REJECTED',
+    );
   });
 
   it('never trusts jku, x5u, x5c or an embedded jwk', async () => {
     const attacker = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const jwk = attacker.publicKey.export({ format: 'jwk' });
-    for (const header of [{ jku: 'http://127.0.0.1:9/jwks' }, { x5u: 'http://127.0.0.1:9/cert' }, { x5c: ['MIIB'] }, { jwk }]) {
-      await expectRejected(issuer.sign({}, { header, key: attacker.privateKey }), 'ZT_TOKEN_HEADER_REJECTED');
+    for (const header of [
+      { jku: 'http://127.0.0.1:9/jwks' },
+      { x5u: 'http://127.0.0.1:9/cert' },
+      { x5c: ['MIIB'] },
+      { jwk },
+    ]) {
+      await expectRejected(
+        issuer.sign({}, { header, key: attacker.privateKey }),
+        'ZT_TOKEN_HEADER_REJECTED',
+      );
     }
   });
 
@@ -95,15 +129,28 @@ describe.each(ADAPTERS)('token verification (%s)', (adapter) => {
     const other = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     await expectRejected(issuer.sign({}, { key: other.privateKey }), 'ZT_TOKEN_SIGNATURE_INVALID');
     const [h, , s] = issuer.sign({ sub: 'bob' }).split('.');
-    const forged = b64({ iss: issuer.url, aud: DEMO_API_AUDIENCE, sub: 'carol', roles: ['admin'], jti: 'x', iat: now(), exp: now() + 60 });
+    const forged = b64({
+      iss: issuer.url,
+      aud: DEMO_API_AUDIENCE,
+      sub: 'carol',
+      roles: ['admin'],
+      jti: 'x',
+      iat: now(),
+      exp: now() + 60,
+    });
     await expectRejected(`${h}.${forged}.${s}`, 'ZT_TOKEN_SIGNATURE_INVALID');
   });
 
   it('requires the exact issuer and our audience', async () => {
     await expectRejected(issuer.sign({ iss: `${issuer.url}/` }), 'ZT_TOKEN_ISSUER_INVALID');
-    await expectRejected(issuer.sign({ aud: 'https://other.demo.local' }), 'ZT_TOKEN_AUDIENCE_INVALID');
+    await expectRejected(
+      issuer.sign({ aud: 'https://other.demo.local' }),
+      'ZT_TOKEN_AUDIENCE_INVALID',
+    );
     await expectRejected(issuer.sign({}, { omit: ['aud'] }), 'ZT_TOKEN_AUDIENCE_INVALID');
-    const ok = await call(api, 'GET', '/me', { token: issuer.sign({ aud: ['https://other.demo.local', DEMO_API_AUDIENCE] }) });
+    const ok = await call(api, 'GET', '/me', {
+      token: issuer.sign({ aud: ['https://other.demo.local', DEMO_API_AUDIENCE] }),
+    });
     expect(ok.status).toBe(200);
   });
 
@@ -111,7 +158,9 @@ describe.each(ADAPTERS)('token verification (%s)', (adapter) => {
     await expectRejected(issuer.sign({}, { header: { typ: 'JWT' } }), 'ZT_TOKEN_TYPE_INVALID');
     await expectRejected(issuer.sign({}, { omitHeader: ['typ'] }), 'ZT_TOKEN_TYPE_INVALID');
     await expectRejected(issuer.sign({}, { header: { typ: 'dpop+jwt' } }), 'ZT_TOKEN_TYPE_INVALID');
-    const ok = await call(api, 'GET', '/me', { token: issuer.sign({}, { header: { typ: 'application/AT+JWT' } }) });
+    const ok = await call(api, 'GET', '/me', {
+      token: issuer.sign({}, { header: { typ: 'application/AT+JWT' } }),
+    });
     expect(ok.status).toBe(200);
   });
 
@@ -125,33 +174,57 @@ describe.each(ADAPTERS)('token verification (%s)', (adapter) => {
   it('honours exp, nbf and iat, with the clock tolerance', async () => {
     await expectRejected(issuer.sign({ iat: now() - 120, exp: now() - 60 }), 'ZT_TOKEN_EXPIRED');
     await expectRejected(issuer.sign({ nbf: now() + 60 }), 'ZT_TOKEN_NOT_YET_VALID');
-    await expectRejected(issuer.sign({ iat: now() + 60, exp: now() + 120 }), 'ZT_TOKEN_ISSUED_IN_FUTURE');
-    const withinSkew = await call(api, 'GET', '/me', { token: issuer.sign({ iat: now() + 2, exp: now() + 60 }) });
+    await expectRejected(
+      issuer.sign({ iat: now() + 60, exp: now() + 120 }),
+      'ZT_TOKEN_ISSUED_IN_FUTURE',
+    );
+    const withinSkew = await call(api, 'GET', '/me', {
+      token: issuer.sign({ iat: now() + 2, exp: now() + 60 }),
+    });
     expect(withinSkew.status).toBe(200);
   });
 
   it('refuses a correctly signed token that lives longer than the maximum lifetime', async () => {
-    await expectRejected(issuer.sign({ iat: now(), exp: now() + 3600 }), 'ZT_TOKEN_LIFETIME_EXCEEDED');
-    const atLimit = await call(api, 'GET', '/me', { token: issuer.sign({ iat: now(), exp: now() + 900 }) });
+    await expectRejected(
+      issuer.sign({ iat: now(), exp: now() + 3600 }),
+      'ZT_TOKEN_LIFETIME_EXCEEDED',
+    );
+    const atLimit = await call(api, 'GET', '/me', {
+      token: issuer.sign({ iat: now(), exp: now() + 900 }),
+    });
     expect(atLimit.status).toBe(200);
   });
 
   it('refuses any crit extension', async () => {
-    await expectRejected(issuer.sign({}, { header: { crit: ['exp'], exp: 1 } }), 'ZT_TOKEN_CRIT_UNSUPPORTED');
+    await expectRejected(
+      issuer.sign({}, { header: { crit: ['exp'], exp: 1 } }),
+      'ZT_TOKEN_CRIT_UNSUPPORTED',
+    );
     await expectRejected(issuer.sign({}, { header: { crit: [] } }), 'ZT_TOKEN_CRIT_UNSUPPORTED');
   });
 
   it('refuses a client-credentials token from a client that is not a registered service', async () => {
-    await expectRejected(issuer.sign({ sub: 'rogue-service', client_id: 'rogue-service' }), 'ZT_CLIENT_UNKNOWN');
-    const service = await call(api, 'GET', '/me', { token: issuer.sign({ sub: 'billing-worker', client_id: 'billing-worker' }) });
+    await expectRejected(
+      issuer.sign({ sub: 'rogue-service', client_id: 'rogue-service' }),
+      'ZT_CLIENT_UNKNOWN',
+    );
+    const service = await call(api, 'GET', '/me', {
+      token: issuer.sign({ sub: 'billing-worker', client_id: 'billing-worker' }),
+    });
     expect(service.status).toBe(200);
-    expect(service.body).toMatchObject({ kind: 'service', id: 'billing-worker', roles: ['billing'] });
+    expect(service.body).toMatchObject({
+      kind: 'service',
+      id: 'billing-worker',
+      roles: ['billing'],
+    });
   });
 
   it('answers a spray of random kids with 401 and at most one key set fetch', async () => {
     const before = issuer.jwksRequests;
     const responses = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => call(api, 'GET', '/me', { token: issuer.sign({}, { header: { kid: `spray-${i}` } }) })),
+      Array.from({ length: 20 }, (_, i) =>
+        call(api, 'GET', '/me', { token: issuer.sign({}, { header: { kid: `spray-${i}` } }) }),
+      ),
     );
     expect(responses.map((r) => r.status)).toEqual(Array.from({ length: 20 }, () => 401));
     expect(issuer.jwksRequests - before).toBeLessThanOrEqual(1);

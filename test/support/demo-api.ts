@@ -32,14 +32,24 @@ export interface RunningApi {
  * Starts the real demo API module (real guards, real HTTP server) against `issuer`, with an
  * in-memory audit sink in place of the logger sink.
  */
-export async function startDemoApi(config: Partial<DemoConfig> & { issuer: string }): Promise<RunningApi> {
-  const full: DemoConfig = { audience: DEMO_API_AUDIENCE, adapter: 'express', mode: 'enforce', ...config };
+export async function startDemoApi(
+  config: Partial<DemoConfig> & { issuer: string },
+): Promise<RunningApi> {
+  const full: DemoConfig = {
+    audience: DEMO_API_AUDIENCE,
+    adapter: 'express',
+    mode: 'enforce',
+    ...config,
+  };
   const sink = new RecordingSink();
   const moduleRef = await Test.createTestingModule({ imports: [AppModule.register(full)] })
     .overrideProvider(AuditSink)
     .useValue(sink)
     .compile();
-  const app = full.adapter === 'fastify' ? moduleRef.createNestApplication(new FastifyAdapter(), { logger: false }) : moduleRef.createNestApplication({ logger: false });
+  const app =
+    full.adapter === 'fastify'
+      ? moduleRef.createNestApplication(new FastifyAdapter(), { logger: false })
+      : moduleRef.createNestApplication({ logger: false });
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   return { url: `http://127.0.0.1:${address.port}`, app, sink, close: () => app.close() };
@@ -51,7 +61,11 @@ export async function call(
   method: string,
   path: string,
   options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
-): Promise<{ status: number; body: Record<string, unknown> & { code?: string; message?: string }; headers: Headers }> {
+): Promise<{
+  status: number;
+  body: Record<string, unknown> & { code?: string; message?: string };
+  headers: Headers;
+}> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
   if (options.body !== undefined) headers['content-type'] = 'application/json';

@@ -2,7 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clientCredentials, loginWithPassword } from '../../apps/identity/src/client.js';
-import { startIdentityProvider, type RunningIdentityProvider } from '../../apps/identity/src/identity-provider.js';
+import {
+  startIdentityProvider,
+  type RunningIdentityProvider,
+} from '../../apps/identity/src/identity-provider.js';
 
 /** The real demo IdP on a random port with a throw-away key folder. */
 export interface TestIdentityProvider extends RunningIdentityProvider {
@@ -19,9 +22,16 @@ export async function startTestIdentityProvider(): Promise<TestIdentityProvider>
   const idp = await startIdentityProvider({ port: 0, dataDir, quiet: true });
   return {
     ...idp,
-    userToken: async (username) => (await loginWithPassword({ issuer: idp.issuer, username, password: username })).access_token,
+    userToken: async (username) =>
+      (await loginWithPassword({ issuer: idp.issuer, username, password: username })).access_token,
     serviceToken: async (clientId) =>
-      (await clientCredentials({ issuer: idp.issuer, clientId, clientSecret: `${clientId}-secret` })).access_token,
+      (
+        await clientCredentials({
+          issuer: idp.issuer,
+          clientId,
+          clientSecret: `${clientId}-secret`,
+        })
+      ).access_token,
     stop: async () => {
       await idp.close();
       await rm(dataDir, { recursive: true, force: true });

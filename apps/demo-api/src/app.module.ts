@@ -28,7 +28,14 @@ export class AppModule {
           abilities: DEMO_ABILITIES,
         }),
       ],
-      controllers: [HealthController, MeController, InvoicesController, PaymentsController, ReportsController, RevocationsController],
+      controllers: [
+        HealthController,
+        MeController,
+        InvoicesController,
+        PaymentsController,
+        ReportsController,
+        RevocationsController,
+      ],
       providers: [InvoiceRepository, InvoiceResolver],
     };
   }

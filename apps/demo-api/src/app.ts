@@ -15,7 +15,10 @@ export interface CreateDemoAppOptions {
  * Creates (without listening) the demo API on Express or Fastify.
  * Used by `main.ts` and by the end-to-end tests.
  */
-export async function createDemoApp(config: DemoConfig, options: CreateDemoAppOptions = {}): Promise<INestApplication> {
+export async function createDemoApp(
+  config: DemoConfig,
+  options: CreateDemoAppOptions = {},
+): Promise<INestApplication> {
   const logger = options.logger ?? ['log', 'warn', 'error'];
   const module = AppModule.register(config);
   const app =

@@ -18,9 +18,11 @@ export const DEMO_API_AUDIENCE = 'https://invoices.demo.local';
 /** Reads the demo configuration from environment variables, refusing unknown values. */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): DemoConfig {
   const adapter = env.HTTP_ADAPTER ?? 'express';
-  if (adapter !== 'express' && adapter !== 'fastify') throw new Error('HTTP_ADAPTER must be "express" or "fastify"');
+  if (adapter !== 'express' && adapter !== 'fastify')
+    throw new Error('HTTP_ADAPTER must be "express" or "fastify"');
   const mode = env.AUTHZ_MODE ?? 'enforce';
-  if (mode !== 'enforce' && mode !== 'report-only') throw new Error('AUTHZ_MODE must be "enforce" or "report-only"');
+  if (mode !== 'enforce' && mode !== 'report-only')
+    throw new Error('AUTHZ_MODE must be "enforce" or "report-only"');
   return {
     issuer: env.IDP_URL ?? `http://127.0.0.1:${env.IDP_PORT ?? '4000'}`,
     audience: env.API_AUDIENCE ?? DEMO_API_AUDIENCE,

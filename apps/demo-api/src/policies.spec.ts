@@ -7,24 +7,105 @@ const alice = createTestPrincipal({ id: 'alice', roles: ['accountant'] });
 const bob = createTestPrincipal({ id: 'bob', roles: ['customer'] });
 const carol = createTestPrincipal({ id: 'carol', roles: ['admin'] });
 const service = (id: string): Principal =>
-  createTestPrincipal({ kind: 'service', id, subject: id, clientId: id, roles: DEMO_SERVICES[id]?.roles ?? [] });
+  createTestPrincipal({
+    kind: 'service',
+    id,
+    subject: id,
+    clientId: id,
+    roles: DEMO_SERVICES[id]?.roles ?? [],
+  });
 const billingWorker = service('billing-worker');
 const reportingService = service('reporting-service');
 
-const aliceDraft = subject('Invoice', { id: 'inv-1', ownerId: 'alice', customerId: 'bob', status: 'draft' });
-const aliceIssued = subject('Invoice', { id: 'inv-2', ownerId: 'alice', customerId: 'dave', status: 'issued' });
-const erinDraft = subject('Invoice', { id: 'inv-3', ownerId: 'erin', customerId: 'bob', status: 'draft' });
+const aliceDraft = subject('Invoice', {
+  id: 'inv-1',
+  ownerId: 'alice',
+  customerId: 'bob',
+  status: 'draft',
+});
+const aliceIssued = subject('Invoice', {
+  id: 'inv-2',
+  ownerId: 'alice',
+  customerId: 'dave',
+  status: 'issued',
+});
+const erinDraft = subject('Invoice', {
+  id: 'inv-3',
+  ownerId: 'erin',
+  customerId: 'bob',
+  status: 'draft',
+});
 
 /**
  * The demo's whole policy, as a matrix: each principal against each action. `true` = allowed
  * on at least one record (type-level); record-level rules are checked below.
  */
 const MATRIX: [string, Principal, Record<string, boolean>][] = [
-  ['alice (accountant)', alice, { 'read Invoice': true, 'create Invoice': true, 'update Invoice': true, 'delete Invoice': false, 'create Payment': false, 'read Report': false, 'create Revocation': false }],
-  ['bob (customer)', bob, { 'read Invoice': true, 'create Invoice': false, 'update Invoice': false, 'delete Invoice': false, 'create Payment': false, 'read Report': false, 'create Revocation': false }],
-  ['carol (admin)', carol, { 'read Invoice': true, 'create Invoice': true, 'update Invoice': false, 'delete Invoice': true, 'create Payment': false, 'read Report': true, 'create Revocation': true }],
-  ['billing-worker', billingWorker, { 'read Invoice': false, 'create Invoice': false, 'update Invoice': true, 'delete Invoice': false, 'create Payment': true, 'read Report': false, 'create Revocation': false }],
-  ['reporting-service', reportingService, { 'read Invoice': false, 'create Invoice': false, 'update Invoice': false, 'delete Invoice': false, 'create Payment': false, 'read Report': true, 'create Revocation': false }],
+  [
+    'alice (accountant)',
+    alice,
+    {
+      'read Invoice': true,
+      'create Invoice': true,
+      'update Invoice': true,
+      'delete Invoice': false,
+      'create Payment': false,
+      'read Report': false,
+      'create Revocation': false,
+    },
+  ],
+  [
+    'bob (customer)',
+    bob,
+    {
+      'read Invoice': true,
+      'create Invoice': false,
+      'update Invoice': false,
+      'delete Invoice': false,
+      'create Payment': false,
+      'read Report': false,
+      'create Revocation': false,
+    },
+  ],
+  [
+    'carol (admin)',
+    carol,
+    {
+      'read Invoice': true,
+      'create Invoice': true,
+      'update Invoice': false,
+      'delete Invoice': true,
+      'create Payment': false,
+      'read Report': true,
+      'create Revocation': true,
+    },
+  ],
+  [
+    'billing-worker',
+    billingWorker,
+    {
+      'read Invoice': false,
+      'create Invoice': false,
+      'update Invoice': true,
+      'delete Invoice': false,
+      'create Payment': true,
+      'read Report': false,
+      'create Revocation': false,
+    },
+  ],
+  [
+    'reporting-service',
+    reportingService,
+    {
+      'read Invoice': false,
+      'create Invoice': false,
+      'update Invoice': false,
+      'delete Invoice': false,
+      'create Payment': false,
+      'read Report': true,
+      'create Revocation': false,
+    },
+  ],
 ];
 
 describe('demo policies', () => {
@@ -38,7 +119,11 @@ describe('demo policies', () => {
   });
 
   it('gives a principal kind without a definition nothing at all', async () => {
-    const integration = createTestPrincipal({ kind: 'integration', id: 'partner', roles: ['admin'] });
+    const integration = createTestPrincipal({
+      kind: 'integration',
+      id: 'partner',
+      roles: ['admin'],
+    });
     const ability = await abilityFor(DEMO_ABILITIES, integration);
     expect(ability.rules).toEqual([]);
   });

@@ -30,7 +30,10 @@ export const DEMO_ABILITIES: AbilityDefinitions = {
     }
     if (principal.roles.includes('accountant')) {
       can(['read', 'create'], 'Invoice');
-      can('update', 'Invoice', ACCOUNTANT_EDITABLE_FIELDS, { ownerId: principal.id, status: 'draft' });
+      can('update', 'Invoice', ACCOUNTANT_EDITABLE_FIELDS, {
+        ownerId: principal.id,
+        status: 'draft',
+      });
     }
     if (principal.roles.includes('customer')) {
       can('read', 'Invoice', { customerId: principal.id });

@@ -26,19 +26,47 @@ export type {
 export { getZeroTrustContext, type ZeroTrustRequestContext } from './context/request-context.js';
 
 // identity
-export type { Principal, PrincipalKind, PrincipalToken, TokenClaims } from './identity/principal.interface.js';
+export type {
+  Principal,
+  PrincipalKind,
+  PrincipalToken,
+  TokenClaims,
+} from './identity/principal.interface.js';
 export { AuthenticationGuard } from './identity/authentication.guard.js';
 export { JwksKeySource, type KeySetStatus } from './identity/jwks-key-source.js';
 export { RevocationService } from './identity/revocation.service.js';
 
 // authorization
-export type { AbilityDefinition, AbilityDefinitions, AbilityEnv, ZeroTrustAbility } from './authorization/ability.types.js';
+export type {
+  AbilityDefinition,
+  AbilityDefinitions,
+  AbilityEnv,
+  ZeroTrustAbility,
+} from './authorization/ability.types.js';
 export { AbilityFactory } from './authorization/ability.factory.js';
 export { AuthorizationGuard } from './authorization/authorization.guard.js';
-export { AuthorizationService, type QueryCondition } from './authorization/authorization.service.js';
-export { Authenticated, Can, Public, ReportOnly, ZeroTrustMode } from './authorization/decorators.js';
-export { AuthorizedResource, CurrentAbility, CurrentPrincipal } from './authorization/param-decorators.js';
-export type { CanOptions, ResolveContext, ResolverFunction, SubjectResolver } from './authorization/resolver.interface.js';
+export {
+  AuthorizationService,
+  type QueryCondition,
+} from './authorization/authorization.service.js';
+export {
+  Authenticated,
+  Can,
+  Public,
+  ReportOnly,
+  ZeroTrustMode,
+} from './authorization/decorators.js';
+export {
+  AuthorizedResource,
+  CurrentAbility,
+  CurrentPrincipal,
+} from './authorization/param-decorators.js';
+export type {
+  CanOptions,
+  ResolveContext,
+  ResolverFunction,
+  SubjectResolver,
+} from './authorization/resolver.interface.js';
 export { RouteAuditService } from './authorization/route-audit.service.js';
 export { routePolicyOf, type RoutePolicy } from './authorization/route-policy.js';
 export { detectSubjectType } from './authorization/subject.js';

@@ -51,7 +51,10 @@ describe('ZeroTrustModule', () => {
   });
 
   async function boot(imports: unknown[], controllers: unknown[] = [ProbeController]) {
-    const moduleRef = await Test.createTestingModule({ imports: imports as never[], controllers: controllers as never[] }).compile();
+    const moduleRef = await Test.createTestingModule({
+      imports: imports as never[],
+      controllers: controllers as never[],
+    }).compile();
     const app = moduleRef.createNestApplication({ logger: false });
     await app.init();
     return app;
@@ -60,7 +63,13 @@ describe('ZeroTrustModule', () => {
   it('forRoot applies the defaults', async () => {
     const app = await boot([ZeroTrustModule.forRoot(base)]);
     const options = app.get<ResolvedZeroTrustOptions>(ZERO_TRUST_OPTIONS);
-    expect(options).toMatchObject({ maxTokenLifetime: 900, tokenTypes: ['at+jwt'], mode: 'enforce', strictRouteAudit: true, maxTokenSize: 8192 });
+    expect(options).toMatchObject({
+      maxTokenLifetime: 900,
+      tokenTypes: ['at+jwt'],
+      mode: 'enforce',
+      strictRouteAudit: true,
+      maxTokenSize: 8192,
+    });
     expect(options.algorithms).not.toContain('HS256');
     await app.close();
   });
@@ -73,7 +82,10 @@ describe('ZeroTrustModule', () => {
       ZeroTrustModule.forRootAsync({
         imports: [ConfigModule],
         inject: [CONFIG],
-        useFactory: (config: { lifetime: number }) => ({ ...base, maxTokenLifetime: config.lifetime }),
+        useFactory: (config: { lifetime: number }) => ({
+          ...base,
+          maxTokenLifetime: config.lifetime,
+        }),
       }),
     ]);
     expect(app.get<ResolvedZeroTrustOptions>(ZERO_TRUST_OPTIONS).maxTokenLifetime).toBe(300);
@@ -93,7 +105,9 @@ describe('ZeroTrustModule', () => {
 
     @Module({ providers: [OptionsFactory], exports: [OptionsFactory] })
     class FactoryModule {}
-    const viaExisting = await boot([ZeroTrustModule.forRootAsync({ imports: [FactoryModule], useExisting: OptionsFactory })]);
+    const viaExisting = await boot([
+      ZeroTrustModule.forRootAsync({ imports: [FactoryModule], useExisting: OptionsFactory }),
+    ]);
     expect(viaExisting.get<ResolvedZeroTrustOptions>(ZERO_TRUST_OPTIONS).mode).toBe('report-only');
     await viaExisting.close();
   });
@@ -127,7 +141,10 @@ describe('ZeroTrustModule', () => {
   });
 
   it('stops the boot naming every route without a policy', async () => {
-    const error = await boot([ZeroTrustModule.forRoot(base)], [ProbeController, LeakyController]).catch((e: unknown) => e);
+    const error = await boot(
+      [ZeroTrustModule.forRoot(base)],
+      [ProbeController, LeakyController],
+    ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ZeroTrustConfigurationError);
     const config = error as ZeroTrustConfigurationError;
     expect(config.code).toBe('ZT_ROUTES_UNPROTECTED');
@@ -138,9 +155,17 @@ describe('ZeroTrustModule', () => {
   });
 
   it('with strictRouteAudit off, boots and lists the routes with their policy', async () => {
-    const app = await boot([ZeroTrustModule.forRoot({ ...base, strictRouteAudit: false })], [ProbeController, LeakyController]);
+    const app = await boot(
+      [ZeroTrustModule.forRoot({ ...base, strictRouteAudit: false })],
+      [ProbeController, LeakyController],
+    );
     const routes = app.get(RouteAuditService).routes();
-    expect(routes.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /probe/open', 'GET /probe/me', 'GET /leaky', 'GET /leaky/second']);
+    expect(routes.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'GET /probe/open',
+      'GET /probe/me',
+      'GET /leaky',
+      'GET /leaky/second',
+    ]);
     expect(routes.find((r) => r.path === '/probe/open')?.isPublic).toBe(true);
     await app.close();
   });

@@ -15,7 +15,10 @@ import { validateOptions, type ResolvedZeroTrustOptions } from './options/valida
 import { MemoryRevocationStore } from './stores/memory/memory-revocation.store.js';
 import { RevocationStore } from './stores/revocation-store.interface.js';
 import { ZERO_TRUST_OPTIONS } from './zero-trust.constants.js';
-import { ZERO_TRUST_MODULE_OPTIONS, ZeroTrustConfigurableModule } from './zero-trust.module-definition.js';
+import {
+  ZERO_TRUST_MODULE_OPTIONS,
+  ZeroTrustConfigurableModule,
+} from './zero-trust.module-definition.js';
 
 const providers: Provider[] = [
   { provide: ZERO_TRUST_OPTIONS, useFactory: validateOptions, inject: [ZERO_TRUST_MODULE_OPTIONS] },
@@ -90,8 +93,13 @@ export class ZeroTrustModule extends ZeroTrustConfigurableModule implements OnAp
   /** Warms the key cache; an unreachable issuer is logged, and requests retry later. */
   onApplicationBootstrap(): void {
     this.keys.refresh().catch((error: unknown) => {
-      const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : 'unknown error';
-      this.logger.warn(`The issuer's keys could not be fetched at boot (${cause}); requests will retry`);
+      const cause =
+        error instanceof Error && error.cause instanceof Error
+          ? error.cause.message
+          : 'unknown error';
+      this.logger.warn(
+        `The issuer's keys could not be fetched at boot (${cause}); requests will retry`,
+      );
     });
   }
 }

@@ -14,9 +14,13 @@ export class RevocationsController {
   @HttpCode(201)
   @Can('create', 'Revocation')
   async revoke(@Body() body: unknown): Promise<{ revoked: 'token' | 'subject'; id: string }> {
-    const { jti, exp, subject } = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+    const { jti, exp, subject } = (typeof body === 'object' && body !== null ? body : {}) as Record<
+      string,
+      unknown
+    >;
     if (typeof jti === 'string' && jti.length > 0 && subject === undefined) {
-      if (exp !== undefined && !Number.isInteger(exp)) throw new BadRequestException('"exp" must be an integer (seconds)');
+      if (exp !== undefined && !Number.isInteger(exp))
+        throw new BadRequestException('"exp" must be an integer (seconds)');
       await this.revocations.revokeToken(jti, exp as number | undefined);
       return { revoked: 'token', id: jti };
     }

@@ -6,9 +6,33 @@ import type { Invoice } from './invoice.entity.js';
 /** The seeded invoices: inv-1 and inv-3 billed to bob, inv-2 to another customer. */
 function seed(): Invoice[] {
   return [
-    { id: 'inv-1', ownerId: 'alice', customerId: 'bob', status: 'draft', amount: 120_000, description: 'Consulting, October', dueDate: '2026-12-31' },
-    { id: 'inv-2', ownerId: 'alice', customerId: 'dave', status: 'issued', amount: 80_000, description: 'Licences 2026', dueDate: '2026-12-15' },
-    { id: 'inv-3', ownerId: 'erin', customerId: 'bob', status: 'draft', amount: 30_000, description: 'Support, November', dueDate: '2027-01-15' },
+    {
+      id: 'inv-1',
+      ownerId: 'alice',
+      customerId: 'bob',
+      status: 'draft',
+      amount: 120_000,
+      description: 'Consulting, October',
+      dueDate: '2026-12-31',
+    },
+    {
+      id: 'inv-2',
+      ownerId: 'alice',
+      customerId: 'dave',
+      status: 'issued',
+      amount: 80_000,
+      description: 'Licences 2026',
+      dueDate: '2026-12-15',
+    },
+    {
+      id: 'inv-3',
+      ownerId: 'erin',
+      customerId: 'bob',
+      status: 'draft',
+      amount: 30_000,
+      description: 'Support, November',
+      dueDate: '2027-01-15',
+    },
   ];
 }
 
@@ -25,7 +49,9 @@ export class InvoiceRepository {
   /** Invoices matching a query condition (as a database would apply a WHERE clause). */
   findWhere(condition: QueryCondition): Invoice[] {
     const matches = guard(condition);
-    return [...this.invoices.values()].filter((invoice) => matches(invoice as unknown as Record<string, unknown>));
+    return [...this.invoices.values()].filter((invoice) =>
+      matches(invoice as unknown as Record<string, unknown>),
+    );
   }
 
   all(): Invoice[] {

@@ -1,4 +1,14 @@
-import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+} from '@nestjs/common';
 import {
   AuthorizationService,
   AuthorizedResource,
@@ -13,17 +23,22 @@ import { InvoiceRepository } from './invoice.repository.js';
 import { InvoiceResolver } from './invoice.resolver.js';
 
 function asObject(body: unknown): Record<string, unknown> {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new BadRequestException('A JSON object body is required');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new BadRequestException('A JSON object body is required');
   return body as Record<string, unknown>;
 }
 
 function validPatch(body: Record<string, unknown>): Partial<Invoice> {
   const patch: Partial<Invoice> = {};
   for (const [key, value] of Object.entries(body)) {
-    if (key === 'amount' && Number.isInteger(value) && (value as number) >= 0) patch.amount = value as number;
-    else if (key === 'description' && typeof value === 'string' && value.length <= 500) patch.description = value;
-    else if (key === 'dueDate' && typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value)) patch.dueDate = value;
-    else if (key === 'status' && INVOICE_STATUSES.includes(value as InvoiceStatus)) patch.status = value as InvoiceStatus;
+    if (key === 'amount' && Number.isInteger(value) && (value as number) >= 0)
+      patch.amount = value as number;
+    else if (key === 'description' && typeof value === 'string' && value.length <= 500)
+      patch.description = value;
+    else if (key === 'dueDate' && typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value))
+      patch.dueDate = value;
+    else if (key === 'status' && INVOICE_STATUSES.includes(value as InvoiceStatus))
+      patch.status = value as InvoiceStatus;
     else throw new BadRequestException(`Invalid value for "${key}"`);
   }
   return patch;
@@ -56,8 +71,10 @@ export class InvoicesController {
   create(@Body() body: unknown, @CurrentPrincipal() principal: Principal): Invoice {
     const data = asObject(body);
     const { customerId, amount, description = '', dueDate = '2027-01-31' } = data;
-    if (typeof customerId !== 'string' || customerId.length === 0) throw new BadRequestException('"customerId" is required');
-    if (!Number.isInteger(amount) || (amount as number) < 0) throw new BadRequestException('"amount" must be a non-negative integer (cents)');
+    if (typeof customerId !== 'string' || customerId.length === 0)
+      throw new BadRequestException('"customerId" is required');
+    if (!Number.isInteger(amount) || (amount as number) < 0)
+      throw new BadRequestException('"amount" must be a non-negative integer (cents)');
     const rest = validPatch({ description, dueDate });
     return this.invoices.create({
       ownerId: principal.id,

@@ -20,12 +20,21 @@ export class PaymentsController {
   @Post()
   @Can('create', 'Payment')
   record(@Body() body: unknown, @CurrentPrincipal() principal: Principal): Payment {
-    const { invoiceId, amount } = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+    const { invoiceId, amount } = (typeof body === 'object' && body !== null ? body : {}) as Record<
+      string,
+      unknown
+    >;
     if (typeof invoiceId !== 'string' || this.invoices.findById(invoiceId) === undefined) {
       throw new BadRequestException('"invoiceId" must name an existing invoice');
     }
-    if (!Number.isInteger(amount) || (amount as number) <= 0) throw new BadRequestException('"amount" must be a positive integer (cents)');
-    const payment: Payment = { id: `pay-${this.payments.length + 1}`, invoiceId, amount: amount as number, recordedBy: principal.id };
+    if (!Number.isInteger(amount) || (amount as number) <= 0)
+      throw new BadRequestException('"amount" must be a positive integer (cents)');
+    const payment: Payment = {
+      id: `pay-${this.payments.length + 1}`,
+      invoiceId,
+      amount: amount as number,
+      recordedBy: principal.id,
+    };
     this.payments.push(payment);
     return payment;
   }

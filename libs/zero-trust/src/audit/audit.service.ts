@@ -47,7 +47,9 @@ export class AuditService {
       ...(input.code !== undefined ? { code: input.code } : {}),
       ...(input.reason !== undefined ? { reason: input.reason } : {}),
       mode: input.mode,
-      ...(context.principal ? { principal: { kind: context.principal.kind, id: context.principal.id } } : {}),
+      ...(context.principal
+        ? { principal: { kind: context.principal.kind, id: context.principal.id } }
+        : {}),
       request: {
         id: context.requestId,
         method: context.method,
@@ -65,6 +67,8 @@ export class AuditService {
   }
 
   private sinkFailed(error: unknown): void {
-    this.logger.error(`Audit sink failed: ${error instanceof Error ? error.message : String(error)}`);
+    this.logger.error(
+      `Audit sink failed: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }

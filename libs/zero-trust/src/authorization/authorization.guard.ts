@@ -9,7 +9,11 @@ import {
 } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { AuditService } from '../audit/audit.service.js';
-import { contextOf, type HttpRequestLike, type ZeroTrustRequestContext } from '../context/request-context.js';
+import {
+  contextOf,
+  type HttpRequestLike,
+  type ZeroTrustRequestContext,
+} from '../context/request-context.js';
 import {
   AccessDeniedError,
   DependencyUnavailableError,
@@ -58,7 +62,10 @@ export class AuthorizationGuard implements CanActivate {
   ) {}
 
   async canActivate(execution: ExecutionContext): Promise<boolean> {
-    const policy = routePolicyOf(execution.getClass<Type>(), execution.getHandler() as (...args: never[]) => unknown);
+    const policy = routePolicyOf(
+      execution.getClass<Type>(),
+      execution.getHandler() as (...args: never[]) => unknown,
+    );
     if (policy.isPublic) return true;
     const request = execution.switchToHttp().getRequest<HttpRequestLike>();
     const context = contextOf(request, policy.path);
@@ -70,7 +77,10 @@ export class AuthorizationGuard implements CanActivate {
     }
     if (policy.checks.length === 0) {
       if (policy.authenticated) return true;
-      return this.deny(context, mode, new AccessDeniedError('ZT_POLICY_MISSING'), { action: '*', subject: '*' });
+      return this.deny(context, mode, new AccessDeniedError('ZT_POLICY_MISSING'), {
+        action: '*',
+        subject: '*',
+      });
     }
     const env: AbilityEnv = { time: context.time, ip: context.ip, requestId: context.requestId };
     const ability = await this.abilities.createFor(principal, env);
@@ -100,16 +110,27 @@ export class AuthorizationGuard implements CanActivate {
       subject: name,
       request,
     };
-    let target: object | string = check.subject;
+    // Records are tagged with the subject name, which rules written by name or by class match.
+    let target: object | string = name;
     let subjectId: string | undefined;
     if (check.options.resolve !== undefined) {
       const record = await this.resolve(check, resolveContext, context);
-      target = tagSubject(check.subject, record);
+      target = tagSubject(name, record);
       subjectId = recordId(record);
       context.resources.set(name, record);
     }
-    const decided = { action: check.action, subject: name, ...(subjectId !== undefined ? { subjectId } : {}) };
-    if (!ability.can(check.action, target as string)) {
+    const decided = {
+      action: check.action,
+      subject: name,
+      ...(subjectId !== undefined ? { subjectId } : {}),
+    };
+    const allowed =
+      ability.can(check.action, target as string) ||
+      // A type-level check on a class subject also honours rules written with the class itself.
+      (typeof target === 'string' &&
+        typeof check.subject === 'function' &&
+        ability.can(check.action, check.subject as unknown as string));
+    if (!allowed) {
       this.deny(context, mode, new AccessDeniedError('ZT_ACCESS_DENIED'), decided);
       return;
     }
@@ -117,11 +138,19 @@ export class AuthorizationGuard implements CanActivate {
     if (fields.length > 0) {
       const refused = fields.filter((field) => !ability.can(check.action, target as string, field));
       if (refused.length > 0) {
-        this.deny(context, mode, new AccessDeniedError('ZT_FIELDS_DENIED', refused), { ...decided, fields: refused });
+        this.deny(context, mode, new AccessDeniedError('ZT_FIELDS_DENIED', refused), {
+          ...decided,
+          fields: refused,
+        });
         return;
       }
     }
-    this.audit.record(context, { action: 'authz_success', decision: 'allow', mode, authorization: decided });
+    this.audit.record(context, {
+      action: 'authz_success',
+      decision: 'allow',
+      mode,
+      authorization: decided,
+    });
   }
 
   private fieldsOf(check: CanCheck, policy: RoutePolicy, resolveContext: ResolveContext): string[] {
@@ -132,7 +161,11 @@ export class AuthorizationGuard implements CanActivate {
     return typeof body === 'object' && body !== null ? Object.keys(body) : [];
   }
 
-  private async resolve(check: CanCheck, resolveContext: ResolveContext, context: ZeroTrustRequestContext): Promise<object> {
+  private async resolve(
+    check: CanCheck,
+    resolveContext: ResolveContext,
+    context: ZeroTrustRequestContext,
+  ): Promise<object> {
     const resolver = check.options.resolve;
     let record: unknown;
     try {

@@ -27,14 +27,25 @@ export class AuthorizationService {
 
   /** Builds (or reuses) the ability of a principal. */
   abilityFor(principal: Principal, env: Partial<AbilityEnv> = {}): Promise<ZeroTrustAbility> {
-    return this.abilities.createFor(principal, { time: new Date(), ip: undefined, requestId: 'internal', ...env });
+    return this.abilities.createFor(principal, {
+      time: new Date(),
+      ip: undefined,
+      requestId: 'internal',
+      ...env,
+    });
   }
 
   /**
    * Whether `ability` allows `action` on a record of `subjectType` (or on the type when
    * `record` is omitted), optionally on one field.
    */
-  can(ability: ZeroTrustAbility, action: string, subjectType: string, record?: object, field?: string): boolean {
+  can(
+    ability: ZeroTrustAbility,
+    action: string,
+    subjectType: string,
+    record?: object,
+    field?: string,
+  ): boolean {
     const target = record === undefined ? subjectType : tagSubject(subjectType, record);
     return ability.can(action, target as string, field);
   }
@@ -43,7 +54,13 @@ export class AuthorizationService {
    * Like {@link AuthorizationService.can} but throws a 403 {@link AccessDeniedError}.
    * @throws {AccessDeniedError}
    */
-  assert(ability: ZeroTrustAbility, action: string, subjectType: string, record?: object, field?: string): void {
+  assert(
+    ability: ZeroTrustAbility,
+    action: string,
+    subjectType: string,
+    record?: object,
+    field?: string,
+  ): void {
     if (!this.can(ability, action, subjectType, record, field)) throw new AccessDeniedError();
   }
 
@@ -57,7 +74,11 @@ export class AuthorizationService {
    * return where === null ? [] : this.invoices.find(where);
    * ```
    */
-  conditionFor(ability: ZeroTrustAbility, action: string, subjectType: string): QueryCondition | null {
+  conditionFor(
+    ability: ZeroTrustAbility,
+    action: string,
+    subjectType: string,
+  ): QueryCondition | null {
     const rules = ability.rulesFor(action, subjectType);
     return rulesToCondition<ZeroTrustAbility, QueryCondition, QueryCondition>(
       rules,
@@ -67,16 +88,23 @@ export class AuthorizationService {
       },
       {
         and: (conditions) => ({ $and: conditions }),
-        or: (conditions) => (conditions.length === 1 ? (conditions[0] as QueryCondition) : { $or: conditions }),
+        or: (conditions) =>
+          conditions.length === 1 ? (conditions[0] as QueryCondition) : { $or: conditions },
         empty: () => ({}),
       },
     );
   }
 
   /** Filters records already in memory to those `ability` allows `action` on. */
-  filter<T extends object>(ability: ZeroTrustAbility, action: string, subjectType: string, records: Iterable<T>): T[] {
+  filter<T extends object>(
+    ability: ZeroTrustAbility,
+    action: string,
+    subjectType: string,
+    records: Iterable<T>,
+  ): T[] {
     const allowed: T[] = [];
-    for (const record of records) if (this.can(ability, action, subjectType, record)) allowed.push(record);
+    for (const record of records)
+      if (this.can(ability, action, subjectType, record)) allowed.push(record);
     return allowed;
   }
 }

@@ -1,4 +1,14 @@
-import { BadRequestException, Body, Controller, Get, Injectable, Param, Patch, Post, type INestApplication } from '@nestjs/common';
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Get,
+  Injectable,
+  Param,
+  Patch,
+  Post,
+  type INestApplication,
+} from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { guard } from '@ucast/mongo2js';
@@ -102,6 +112,31 @@ class ReportsController {
   }
 }
 
+class Article {
+  constructor(
+    readonly id: string,
+    readonly ownerId: string,
+  ) {}
+}
+
+@Controller('articles')
+class ArticlesController {
+  @Get()
+  @Can('list', Article)
+  list(): string {
+    return 'articles';
+  }
+
+  @Get(':id')
+  @Can('read', Article, {
+    resolve: ({ params }) =>
+      params.id === 'a1' ? new Article('a1', 'ann') : { id: params.id, ownerId: 'ben' },
+  })
+  get(@AuthorizedResource('Article') article: Article): Article {
+    return article;
+  }
+}
+
 @Controller('misc')
 class MiscController {
   @Get('me')
@@ -119,6 +154,8 @@ class MiscController {
 const abilities: AbilityDefinitions = {
   user: (principal, _env, { can, cannot }) => {
     can('read', 'Workspace');
+    can('list', Article);
+    can('read', 'Article', { ownerId: principal.id });
     can('read', 'Doc', { ownerId: principal.id });
     can('update', 'Doc', ['title'], { ownerId: principal.id });
     if (principal.roles.includes('auditor')) {
@@ -164,10 +201,13 @@ describe.each(['express', 'fastify'] as const)('authorization guard (%s)', (adap
     };
     const moduleRef = await Test.createTestingModule({
       imports: [ZeroTrustModule.forRoot(options)],
-      controllers: [DocsController, ReportsController, MiscController],
+      controllers: [DocsController, ReportsController, MiscController, ArticlesController],
       providers: [DocResolver],
     }).compile();
-    app = adapter === 'fastify' ? moduleRef.createNestApplication(new FastifyAdapter(), { logger: false }) : moduleRef.createNestApplication({ logger: false });
+    app =
+      adapter === 'fastify'
+        ? moduleRef.createNestApplication(new FastifyAdapter(), { logger: false })
+        : moduleRef.createNestApplication({ logger: false });
     await app.listen(0, '127.0.0.1');
     url = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
   });
@@ -176,15 +216,27 @@ describe.each(['express', 'fastify'] as const)('authorization guard (%s)', (adap
     await issuer?.close();
   });
 
-  async function call(method: string, path: string, sub = 'ann', body?: unknown, roles: string[] = []) {
+  async function call(
+    method: string,
+    path: string,
+    sub = 'ann',
+    body?: unknown,
+    roles: string[] = [],
+  ) {
     const response = await fetch(`${url}${path}`, {
       method,
-      headers: { authorization: `Bearer ${issuer.sign({ sub, roles })}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        authorization: `Bearer ${issuer.sign({ sub, roles })}`,
+        ...(body ? { 'content-type': 'application/json' } : {}),
+      },
       body: body ? JSON.stringify(body) : undefined,
     });
     const text = await response.text();
     const json = response.headers.get('content-type')?.includes('json') ?? false;
-    return { status: response.status, body: (json ? JSON.parse(text) : { text }) as Record<string, unknown> };
+    return {
+      status: response.status,
+      body: (json ? JSON.parse(text) : { text }) as Record<string, unknown>,
+    };
   }
 
   it('checks conditions against the record a class resolver loaded, and hands it to the handler', async () => {
@@ -192,6 +244,13 @@ describe.each(['express', 'fastify'] as const)('authorization guard (%s)', (adap
     expect(own).toMatchObject({ status: 200, body: { id: 'd1', ownerId: 'ann' } });
     expect((await call('GET', '/docs/d2')).status).toBe(403);
     expect((await call('GET', '/docs/d3')).status).toBe(404);
+  });
+
+  it('accepts a class as subject, matching rules written with the class or its name', async () => {
+    expect((await call('GET', '/articles')).status).toBe(200);
+    expect((await call('GET', '/articles/a1')).status).toBe(200);
+    // A plain object from the resolver is tagged with the subject name.
+    expect((await call('GET', '/articles/a2')).status).toBe(403);
   });
 
   it('supports function resolvers', async () => {
@@ -203,7 +262,12 @@ describe.each(['express', 'fastify'] as const)('authorization guard (%s)', (adap
   it('fails closed with 503 when a resolver throws, without leaking its message; passes HTTP errors through', async () => {
     const boom = await call('GET', '/docs/boom');
     expect(boom.status).toBe(503);
-    expect(boom.body).toEqual({ statusCode: 503, error: 'Service Unavailable', code: 'ZT_RESOLVER_FAILED', message: 'The resource could not be loaded to check access' });
+    expect(boom.body).toEqual({
+      statusCode: 503,
+      error: 'Service Unavailable',
+      code: 'ZT_RESOLVER_FAILED',
+      message: 'The resource could not be loaded to check access',
+    });
     expect((await call('GET', '/docs/bad')).status).toBe(400);
   });
 
@@ -217,16 +281,30 @@ describe.each(['express', 'fastify'] as const)('authorization guard (%s)', (adap
 
   it('checks body fields by default on PATCH, with a function, or not at all when disabled', async () => {
     expect((await call('PATCH', '/docs/d1', 'ann', { title: 'New' })).status).toBe(200);
-    const denied = await call('PATCH', '/docs/d1', 'ann', { title: 'New', ownerId: 'ben', secret: 'x' });
-    expect(denied).toMatchObject({ status: 403, body: { code: 'ZT_FIELDS_DENIED', fields: ['ownerId', 'secret'] } });
-    expect((await call('PATCH', '/docs/d1/unchecked-fields', 'ann', { secret: 'x' })).status).toBe(200);
+    const denied = await call('PATCH', '/docs/d1', 'ann', {
+      title: 'New',
+      ownerId: 'ben',
+      secret: 'x',
+    });
+    expect(denied).toMatchObject({
+      status: 403,
+      body: { code: 'ZT_FIELDS_DENIED', fields: ['ownerId', 'secret'] },
+    });
+    expect((await call('PATCH', '/docs/d1/unchecked-fields', 'ann', { secret: 'x' })).status).toBe(
+      200,
+    );
     expect((await call('POST', '/docs/d1/publish', 'ann', {})).body.code).toBe('ZT_FIELDS_DENIED');
   });
 
   it('report-only per handler and per class; @ZeroTrustMode("enforce") overrides', async () => {
     const trial = await call('GET', '/docs/d1/trial');
     expect(trial.status).toBe(200);
-    expect(sink.events.at(-1)).toMatchObject({ action: 'authz_fail', decision: 'would-deny', mode: 'report-only', authorization: { subjectId: 'd1' } });
+    expect(sink.events.at(-1)).toMatchObject({
+      action: 'authz_fail',
+      decision: 'would-deny',
+      mode: 'report-only',
+      authorization: { subjectId: 'd1' },
+    });
     expect((await call('GET', '/reports/soft')).status).toBe(200);
     expect((await call('GET', '/reports/strict')).status).toBe(403);
     expect(sink.events.at(-1)).toMatchObject({ decision: 'deny', mode: 'enforce' });
@@ -265,7 +343,9 @@ describe.each(['express', 'fastify'] as const)('authorization guard (%s)', (adap
     const ann = createTestPrincipal({ id: 'ann' });
     const env = { time: new Date(), ip: '127.0.0.1', requestId: 'r' };
     const first = await factory.createFor(ann, env);
-    expect(await factory.createFor({ ...ann, token: { ...ann.token, jti: 'other' } }, env)).toBe(first);
+    expect(await factory.createFor({ ...ann, token: { ...ann.token, jti: 'other' } }, env)).toBe(
+      first,
+    );
     expect(await factory.createFor({ ...ann, roles: ['auditor'] }, env)).not.toBe(first);
   });
 });
@@ -279,14 +359,24 @@ describe('AbilityFactory with env-dependent rules', () => {
           ZeroTrustModule.forRoot({
             issuer: issuer.url,
             audience: issuer.audience,
-            abilities: { user: (_p, env, { can }) => void (env.time.getUTCHours() < 12 && can('read', 'Doc')) },
+            abilities: {
+              user: (_p, env, { can }) => void (env.time.getUTCHours() < 12 && can('read', 'Doc')),
+            },
           }),
         ],
       }).compile();
       const factory = moduleRef.get(AbilityFactory);
       const principal = createTestPrincipal();
-      const morning = await factory.createFor(principal, { time: new Date('2026-01-01T08:00:00Z'), ip: undefined, requestId: '1' });
-      const evening = await factory.createFor(principal, { time: new Date('2026-01-01T20:00:00Z'), ip: undefined, requestId: '2' });
+      const morning = await factory.createFor(principal, {
+        time: new Date('2026-01-01T08:00:00Z'),
+        ip: undefined,
+        requestId: '1',
+      });
+      const evening = await factory.createFor(principal, {
+        time: new Date('2026-01-01T20:00:00Z'),
+        ip: undefined,
+        requestId: '2',
+      });
       expect(morning.can('read', 'Doc')).toBe(true);
       expect(evening.can('read', 'Doc')).toBe(false);
     } finally {
@@ -304,15 +394,39 @@ describe('AuthorizationService.conditionFor', () => {
   }));
   const cases: [string, AbilityDefinitions['user']][] = [
     ['one conditional rule', (_p, _e, { can }) => void can('read', 'Inv', { ownerId: 'ann' })],
-    ['two rules, OR-ed', (_p, _e, { can }) => (can('read', 'Inv', { ownerId: 'ann' }), void can('read', 'Inv', { status: 'void' }))],
-    ['a cannot after a can', (_p, _e, { can, cannot }) => (can('read', 'Inv'), void cannot('read', 'Inv', { status: 'void' }))],
-    ['operators', (_p, _e, { can, cannot }) => (can('read', 'Inv', { amount: { $gte: 500 } }), void cannot('read', 'Inv', { ownerId: { $in: ['ben'] } }))],
+    [
+      'two rules, OR-ed',
+      (_p, _e, { can }) => (
+        can('read', 'Inv', { ownerId: 'ann' }),
+        void can('read', 'Inv', { status: 'void' })
+      ),
+    ],
+    [
+      'a cannot after a can',
+      (_p, _e, { can, cannot }) => (
+        can('read', 'Inv'),
+        void cannot('read', 'Inv', { status: 'void' })
+      ),
+    ],
+    [
+      'operators',
+      (_p, _e, { can, cannot }) => (
+        can('read', 'Inv', { amount: { $gte: 500 } }),
+        void cannot('read', 'Inv', { ownerId: { $in: ['ben'] } })
+      ),
+    ],
     ['nothing', () => undefined],
   ];
 
   it.each(cases)('returns exactly the records the ability allows: %s', async (_name, define) => {
     const moduleRef = await Test.createTestingModule({
-      imports: [ZeroTrustModule.forRoot({ issuer: 'https://issuer.test.local', audience: 'a', abilities: { user: define } })],
+      imports: [
+        ZeroTrustModule.forRoot({
+          issuer: 'https://issuer.test.local',
+          audience: 'a',
+          abilities: { user: define },
+        }),
+      ],
     }).compile();
     const authz = moduleRef.get(AuthorizationService);
     const ability = await authz.abilityFor(createTestPrincipal());

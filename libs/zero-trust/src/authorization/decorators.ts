@@ -16,7 +16,8 @@ export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(IS_PUB
  *
  * @publicApi
  */
-export const Authenticated = (): MethodDecorator & ClassDecorator => SetMetadata(IS_AUTHENTICATED_KEY, true);
+export const Authenticated = (): MethodDecorator & ClassDecorator =>
+  SetMetadata(IS_AUTHENTICATED_KEY, true);
 
 /**
  * Requires the caller's ability to allow `action` on `subject`. Works on handlers and on
@@ -33,8 +34,13 @@ export const Authenticated = (): MethodDecorator & ClassDecorator => SetMetadata
  * ```
  * @publicApi
  */
-export function Can(action: string, subject: string | Type, options: CanOptions = {}): MethodDecorator & ClassDecorator {
-  if (typeof action !== 'string' || action.length === 0) throw new TypeError('@Can(action, subject): action must be a non-empty string');
+export function Can(
+  action: string,
+  subject: string | Type,
+  options: CanOptions = {},
+): MethodDecorator & ClassDecorator {
+  if (typeof action !== 'string' || action.length === 0)
+    throw new TypeError('@Can(action, subject): action must be a non-empty string');
   if (!(typeof subject === 'string' && subject.length > 0) && typeof subject !== 'function') {
     throw new TypeError('@Can(action, subject): subject must be a subject name or a class');
   }
@@ -54,7 +60,8 @@ export function Can(action: string, subject: string | Type, options: CanOptions 
  * @publicApi
  */
 export const ZeroTrustMode = (mode: Mode): MethodDecorator & ClassDecorator => {
-  if (mode !== 'enforce' && mode !== 'report-only') throw new TypeError('@ZeroTrustMode: mode must be "enforce" or "report-only"');
+  if (mode !== 'enforce' && mode !== 'report-only')
+    throw new TypeError('@ZeroTrustMode: mode must be "enforce" or "report-only"');
   return SetMetadata(MODE_KEY, mode);
 };
 

@@ -6,9 +6,11 @@ import { getZeroTrustContext } from '../context/request-context.js';
  *
  * @publicApi
  */
-export const CurrentPrincipal = createParamDecorator((_data: unknown, execution: ExecutionContext) => {
-  return getZeroTrustContext(execution.switchToHttp().getRequest<object>())?.principal;
-});
+export const CurrentPrincipal = createParamDecorator(
+  (_data: unknown, execution: ExecutionContext) => {
+    return getZeroTrustContext(execution.switchToHttp().getRequest<object>())?.principal;
+  },
+);
 
 /**
  * Injects the caller's CASL ability (built for this request) into a handler parameter.
@@ -16,9 +18,11 @@ export const CurrentPrincipal = createParamDecorator((_data: unknown, execution:
  *
  * @publicApi
  */
-export const CurrentAbility = createParamDecorator((_data: unknown, execution: ExecutionContext) => {
-  return getZeroTrustContext(execution.switchToHttp().getRequest<object>())?.ability;
-});
+export const CurrentAbility = createParamDecorator(
+  (_data: unknown, execution: ExecutionContext) => {
+    return getZeroTrustContext(execution.switchToHttp().getRequest<object>())?.ability;
+  },
+);
 
 /**
  * Injects the record a `@Can` resolver loaded, so the handler does not load it twice.
@@ -26,8 +30,10 @@ export const CurrentAbility = createParamDecorator((_data: unknown, execution: E
  *
  * @publicApi
  */
-export const AuthorizedResource = createParamDecorator((subject: string | undefined, execution: ExecutionContext) => {
-  const resources = getZeroTrustContext(execution.switchToHttp().getRequest<object>())?.resources;
-  if (resources === undefined) return undefined;
-  return subject === undefined ? resources.values().next().value : resources.get(subject);
-});
+export const AuthorizedResource = createParamDecorator(
+  (subject: string | undefined, execution: ExecutionContext) => {
+    const resources = getZeroTrustContext(execution.switchToHttp().getRequest<object>())?.resources;
+    if (resources === undefined) return undefined;
+    return subject === undefined ? resources.values().next().value : resources.get(subject);
+  },
+);

@@ -47,13 +47,18 @@ export class RouteAuditService implements OnApplicationBootstrap {
 
   onApplicationBootstrap(): void {
     this.audited = this.collect();
-    const offenders = this.audited.filter((r) => !r.isPublic && !r.authenticated && r.checks.length === 0);
+    const offenders = this.audited.filter(
+      (r) => !r.isPublic && !r.authenticated && r.checks.length === 0,
+    );
     for (const route of this.audited) {
       this.logger.log(`${route.method.padEnd(6)} ${route.path} → ${describePolicy(route)}`);
     }
     if (offenders.length === 0) return;
-    const problems = offenders.map((r) => `${r.method} ${r.path} (${r.handlerName}) has no @Public, @Authenticated or @Can`);
-    if (this.options.strictRouteAudit) throw new ZeroTrustConfigurationError('ZT_ROUTES_UNPROTECTED', problems);
+    const problems = offenders.map(
+      (r) => `${r.method} ${r.path} (${r.handlerName}) has no @Public, @Authenticated or @Can`,
+    );
+    if (this.options.strictRouteAudit)
+      throw new ZeroTrustConfigurationError('ZT_ROUTES_UNPROTECTED', problems);
     for (const problem of problems) this.logger.warn(`${problem}: every request to it is denied`);
   }
 }

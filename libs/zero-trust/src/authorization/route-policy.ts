@@ -34,7 +34,8 @@ function read(key: string, handler: object, controller: object): unknown {
 }
 
 function joinPath(prefix: unknown, path: unknown): string {
-  const first = (value: unknown): string => (Array.isArray(value) ? String(value[0] ?? '') : typeof value === 'string' ? value : '');
+  const first = (value: unknown): string =>
+    Array.isArray(value) ? String(value[0] ?? '') : typeof value === 'string' ? value : '';
   const joined = `/${first(prefix)}/${first(path)}`.replace(/\/+/g, '/');
   return joined.length > 1 ? joined.replace(/\/$/, '') : joined;
 }
@@ -44,7 +45,10 @@ function joinPath(prefix: unknown, path: unknown): string {
  *
  * @publicApi
  */
-export function routePolicyOf(controller: Type, handler: (...args: never[]) => unknown): RoutePolicy {
+export function routePolicyOf(
+  controller: Type,
+  handler: (...args: never[]) => unknown,
+): RoutePolicy {
   const cached = cache.get(handler);
   if (cached !== undefined) return cached;
   const classChecks = (Reflect.getMetadata(CAN_KEY, controller) as CanCheck[] | undefined) ?? [];
@@ -56,7 +60,10 @@ export function routePolicyOf(controller: Type, handler: (...args: never[]) => u
     checks: [...classChecks, ...handlerChecks],
     mode: read(MODE_KEY, handler, controller) as ZeroTrustMode | undefined,
     method: requestMethod === undefined ? 'UNKNOWN' : (RequestMethod[requestMethod] ?? 'UNKNOWN'),
-    path: joinPath(Reflect.getMetadata(PATH_METADATA, controller), Reflect.getMetadata(PATH_METADATA, handler)),
+    path: joinPath(
+      Reflect.getMetadata(PATH_METADATA, controller),
+      Reflect.getMetadata(PATH_METADATA, handler),
+    ),
     handlerName: `${controller.name}.${handler.name}`,
   };
   cache.set(handler, policy);

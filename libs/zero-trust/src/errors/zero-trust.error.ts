@@ -91,7 +91,10 @@ export class MissingTokenError extends ZeroTrustError {
  * @publicApi
  */
 export class InvalidTokenError extends ZeroTrustError {
-  constructor(code: ZeroTrustErrorCode = 'ZT_TOKEN_INVALID', options: { message?: string; cause?: unknown } = {}) {
+  constructor(
+    code: ZeroTrustErrorCode = 'ZT_TOKEN_INVALID',
+    options: { message?: string; cause?: unknown } = {},
+  ) {
     super(code, HttpStatus.UNAUTHORIZED, options);
   }
 
@@ -109,7 +112,10 @@ export class AccessDeniedError extends ZeroTrustError {
   /** Fields refused by a field-level check, if that is why access was denied. */
   readonly fields: readonly string[] | undefined;
 
-  constructor(code: 'ZT_ACCESS_DENIED' | 'ZT_FIELDS_DENIED' | 'ZT_POLICY_MISSING' = 'ZT_ACCESS_DENIED', fields?: string[]) {
+  constructor(
+    code: 'ZT_ACCESS_DENIED' | 'ZT_FIELDS_DENIED' | 'ZT_POLICY_MISSING' = 'ZT_ACCESS_DENIED',
+    fields?: string[],
+  ) {
     super(code, HttpStatus.FORBIDDEN, {
       message: fields ? `${ERROR_MESSAGES[code]}: ${fields.join(', ')}` : undefined,
       extra: fields ? { fields } : {},

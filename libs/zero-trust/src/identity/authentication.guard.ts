@@ -1,10 +1,24 @@
-import { Inject, Injectable, type CanActivate, type ExecutionContext, type Type } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  type CanActivate,
+  type ExecutionContext,
+  type Type,
+} from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import passport from 'passport';
 import { AuditService } from '../audit/audit.service.js';
 import { routePolicyOf } from '../authorization/route-policy.js';
-import { contextOf, type HttpRequestLike, type ZeroTrustRequestContext } from '../context/request-context.js';
-import { InvalidTokenError, MissingTokenError, ZeroTrustError } from '../errors/zero-trust.error.js';
+import {
+  contextOf,
+  type HttpRequestLike,
+  type ZeroTrustRequestContext,
+} from '../context/request-context.js';
+import {
+  InvalidTokenError,
+  MissingTokenError,
+  ZeroTrustError,
+} from '../errors/zero-trust.error.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 import { RAW_TOKEN, toTokenError, ZeroTrustJwtStrategy } from './jwt.strategy.js';
@@ -32,7 +46,10 @@ export class AuthenticationGuard implements CanActivate {
     if (execution.getType() !== 'http') {
       throw new ZeroTrustError('ZT_UNSUPPORTED_CONTEXT', 403);
     }
-    const policy = routePolicyOf(execution.getClass<Type>(), execution.getHandler() as (...args: never[]) => unknown);
+    const policy = routePolicyOf(
+      execution.getClass<Type>(),
+      execution.getHandler() as (...args: never[]) => unknown,
+    );
     if (policy.isPublic) return true;
     const http = execution.switchToHttp();
     const request = http.getRequest<HttpRequestLike>();
@@ -41,7 +58,11 @@ export class AuthenticationGuard implements CanActivate {
       const principal = await this.authenticate(request, http.getResponse());
       context.principal = principal;
       request.user = principal;
-      this.audit.record(context, { action: 'authn_token_valid', decision: 'allow', mode: 'enforce' });
+      this.audit.record(context, {
+        action: 'authn_token_valid',
+        decision: 'allow',
+        mode: 'enforce',
+      });
       return true;
     } catch (caught) {
       const error = toTokenError(caught);
@@ -56,16 +77,21 @@ export class AuthenticationGuard implements CanActivate {
     if (typeof header !== 'string' || !/^bearer(\s|$)/i.test(header)) throw new MissingTokenError();
     const match = BEARER.exec(header);
     if (match?.[1] === undefined) throw new InvalidTokenError('ZT_TOKEN_MALFORMED');
-    if (match[1].length > this.options.maxTokenSize) throw new InvalidTokenError('ZT_TOKEN_TOO_LARGE');
+    if (match[1].length > this.options.maxTokenSize)
+      throw new InvalidTokenError('ZT_TOKEN_TOO_LARGE');
     (request as { [RAW_TOKEN]?: string })[RAW_TOKEN] = match[1];
     return new Promise<Principal>((resolve, reject) => {
       // A fresh object per request: passport decorates the strategy with per-request callbacks.
       const strategy = Object.create(this.strategy) as passport.Strategy;
-      const run = passport.authenticate(strategy, { session: false }, (error: unknown, user: unknown, info: unknown) => {
-        if (error) reject(error);
-        else if (user) resolve(user as Principal);
-        else reject(info instanceof Error ? info : new InvalidTokenError());
-      }) as (req: unknown, res: unknown, next: (error?: unknown) => void) => void;
+      const run = passport.authenticate(
+        strategy,
+        { session: false },
+        (error: unknown, user: unknown, info: unknown) => {
+          if (error) reject(error);
+          else if (user) resolve(user as Principal);
+          else reject(info instanceof Error ? info : new InvalidTokenError());
+        },
+      ) as (req: unknown, res: unknown, next: (error?: unknown) => void) => void;
       run(request, response, (error?: unknown) => reject(error ?? new InvalidTokenError()));
     }).finally(() => {
       delete (request as { [RAW_TOKEN]?: string })[RAW_TOKEN];
@@ -74,9 +100,20 @@ export class AuthenticationGuard implements CanActivate {
 
   private fail(context: ZeroTrustRequestContext, error: ZeroTrustError, response: unknown): void {
     const action =
-      error.code === 'ZT_TOKEN_MISSING' ? 'authn_token_missing' : error.code === 'ZT_TOKEN_REVOKED' ? 'authn_token_revoked' : 'authn_token_invalid';
-    this.audit.record(context, { action, decision: 'deny', mode: 'enforce', code: error.code, reason: error.message });
+      error.code === 'ZT_TOKEN_MISSING'
+        ? 'authn_token_missing'
+        : error.code === 'ZT_TOKEN_REVOKED'
+          ? 'authn_token_revoked'
+          : 'authn_token_invalid';
+    this.audit.record(context, {
+      action,
+      decision: 'deny',
+      mode: 'enforce',
+      code: error.code,
+      reason: error.message,
+    });
     const challenge = error.challenge;
-    if (challenge !== undefined) this.adapterHost.httpAdapter.setHeader(response, 'WWW-Authenticate', challenge);
+    if (challenge !== undefined)
+      this.adapterHost.httpAdapter.setHeader(response, 'WWW-Authenticate', challenge);
   }
 }

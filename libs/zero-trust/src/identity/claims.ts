@@ -1,6 +1,11 @@
 import { InvalidTokenError } from '../errors/zero-trust.error.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
-import type { Principal, PrincipalKind, PrincipalToken, TokenClaims } from './principal.interface.js';
+import type {
+  Principal,
+  PrincipalKind,
+  PrincipalToken,
+  TokenClaims,
+} from './principal.interface.js';
 
 const BASE_REQUIRED = ['exp', 'iat', 'sub', 'jti'] as const;
 const NUMERIC = ['exp', 'iat', 'nbf', 'auth_time'] as const;
@@ -13,32 +18,48 @@ const NUMERIC = ['exp', 'iat', 'nbf', 'auth_time'] as const;
  * @throws {InvalidTokenError}
  * @internal
  */
-export function checkClaims(payload: Record<string, unknown>, options: ResolvedZeroTrustOptions, nowSeconds: number): TokenClaims {
+export function checkClaims(
+  payload: Record<string, unknown>,
+  options: ResolvedZeroTrustOptions,
+  nowSeconds: number,
+): TokenClaims {
   for (const name of [...BASE_REQUIRED, ...options.requiredClaims]) {
     const value = payload[name];
     if (value === undefined || value === null || value === '') {
-      throw new InvalidTokenError('ZT_TOKEN_CLAIM_MISSING', { message: `The access token lacks the ${name} claim` });
+      throw new InvalidTokenError('ZT_TOKEN_CLAIM_MISSING', {
+        message: `The access token lacks the ${name} claim`,
+      });
     }
   }
   for (const name of NUMERIC) {
     const value = payload[name];
     if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value))) {
-      throw new InvalidTokenError('ZT_TOKEN_CLAIM_INVALID', { message: `The ${name} claim must be a number` });
+      throw new InvalidTokenError('ZT_TOKEN_CLAIM_INVALID', {
+        message: `The ${name} claim must be a number`,
+      });
     }
   }
   for (const name of ['sub', 'jti', 'iss'] as const) {
     if (typeof payload[name] !== 'string') {
-      throw new InvalidTokenError('ZT_TOKEN_CLAIM_INVALID', { message: `The ${name} claim must be a string` });
+      throw new InvalidTokenError('ZT_TOKEN_CLAIM_INVALID', {
+        message: `The ${name} claim must be a string`,
+      });
     }
   }
   const claims = payload as TokenClaims;
-  if (claims.exp <= nowSeconds - options.clockTolerance) throw new InvalidTokenError('ZT_TOKEN_EXPIRED');
+  if (claims.exp <= nowSeconds - options.clockTolerance)
+    throw new InvalidTokenError('ZT_TOKEN_EXPIRED');
   if (typeof payload.nbf === 'number' && payload.nbf > nowSeconds + options.clockTolerance) {
     throw new InvalidTokenError('ZT_TOKEN_NOT_YET_VALID');
   }
-  if (claims.iat > nowSeconds + options.clockTolerance) throw new InvalidTokenError('ZT_TOKEN_ISSUED_IN_FUTURE');
-  if (claims.exp - claims.iat > options.maxTokenLifetime) throw new InvalidTokenError('ZT_TOKEN_LIFETIME_EXCEEDED');
-  if (claims.exp <= claims.iat) throw new InvalidTokenError('ZT_TOKEN_CLAIM_INVALID', { message: 'The exp claim must be after iat' });
+  if (claims.iat > nowSeconds + options.clockTolerance)
+    throw new InvalidTokenError('ZT_TOKEN_ISSUED_IN_FUTURE');
+  if (claims.exp - claims.iat > options.maxTokenLifetime)
+    throw new InvalidTokenError('ZT_TOKEN_LIFETIME_EXCEEDED');
+  if (claims.exp <= claims.iat)
+    throw new InvalidTokenError('ZT_TOKEN_CLAIM_INVALID', {
+      message: 'The exp claim must be after iat',
+    });
   return claims;
 }
 
@@ -57,7 +78,12 @@ function stringList(value: unknown): string[] {
  * @internal
  */
 export function toPrincipal(claims: TokenClaims, options: ResolvedZeroTrustOptions): Principal {
-  const clientId = typeof claims.client_id === 'string' ? claims.client_id : typeof claims.azp === 'string' ? claims.azp : undefined;
+  const clientId =
+    typeof claims.client_id === 'string'
+      ? claims.client_id
+      : typeof claims.azp === 'string'
+        ? claims.azp
+        : undefined;
   const { services, integrations, rolesClaim } = options.principals;
   let kind: PrincipalKind = 'user';
   let roles: string[];
@@ -81,7 +107,9 @@ export function toPrincipal(claims: TokenClaims, options: ResolvedZeroTrustOptio
     ...(typeof claims.acr === 'string' ? { acr: claims.acr } : {}),
     ...(Array.isArray(claims.amr) ? { amr: stringList(claims.amr) } : {}),
     ...(typeof claims.auth_time === 'number' ? { authTime: claims.auth_time } : {}),
-    ...(typeof claims.cnf === 'object' && claims.cnf !== null ? { cnf: claims.cnf as Record<string, unknown> } : {}),
+    ...(typeof claims.cnf === 'object' && claims.cnf !== null
+      ? { cnf: claims.cnf as Record<string, unknown> }
+      : {}),
   };
   const principal: Principal = {
     kind,
@@ -95,7 +123,10 @@ export function toPrincipal(claims: TokenClaims, options: ResolvedZeroTrustOptio
     attributes,
   };
   if (options.principals.attributes) {
-    return { ...principal, attributes: { ...attributes, ...options.principals.attributes(claims, principal) } };
+    return {
+      ...principal,
+      attributes: { ...attributes, ...options.principals.attributes(claims, principal) },
+    };
   }
   return principal;
 }

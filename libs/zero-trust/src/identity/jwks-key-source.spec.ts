@@ -6,8 +6,19 @@ import { validateOptions } from '../options/validate-options.js';
 import { TestIssuer } from '../testing/test-issuer.js';
 import { JwksKeySource } from './jwks-key-source.js';
 
-function source(issuer: string, jwks: { cooldown?: number; maxAge?: number } = {}, jwksUri?: string): JwksKeySource {
-  return new JwksKeySource(validateOptions({ issuer, audience: 'https://api.test.local', jwks, ...(jwksUri ? { jwksUri } : {}) }));
+function source(
+  issuer: string,
+  jwks: { cooldown?: number; maxAge?: number } = {},
+  jwksUri?: string,
+): JwksKeySource {
+  return new JwksKeySource(
+    validateOptions({
+      issuer,
+      audience: 'https://api.test.local',
+      jwks,
+      ...(jwksUri ? { jwksUri } : {}),
+    }),
+  );
 }
 
 async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
@@ -47,7 +58,9 @@ describe('JwksKeySource', () => {
     const keys = source(issuer.url, { cooldown: 0 });
     await keys.getKey(issuer.kid, 'ES256');
     issuer.rotate();
-    const results = await Promise.allSettled(Array.from({ length: 25 }, () => keys.getKey(issuer.kid, 'ES256')));
+    const results = await Promise.allSettled(
+      Array.from({ length: 25 }, () => keys.getKey(issuer.kid, 'ES256')),
+    );
     expect(results.every((r) => r.status === 'fulfilled')).toBe(true);
     expect(issuer.jwksRequests).toBe(2);
   });
@@ -92,7 +105,9 @@ describe('JwksKeySource', () => {
 
   it('refuses a discovery document naming another issuer', async () => {
     const server = createServer((_req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ issuer: 'https://evil.example', jwks_uri: `${issuer.url}/jwks` }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ issuer: 'https://evil.example', jwks_uri: `${issuer.url}/jwks` }));
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     try {
@@ -124,7 +139,8 @@ describe('JwksKeySource', () => {
       const keys = source(url, {}, `${url}/jwks`);
       await expect(keys.getKey('good', 'ES256')).resolves.toBeDefined();
       expect(keys.status().keys).toBe(1);
-      for (const kid of ['hmac', 'private', 'enc']) expect(await codeOf(keys.getKey(kid, 'ES256'))).toBe('ZT_TOKEN_KEY_UNKNOWN');
+      for (const kid of ['hmac', 'private', 'enc'])
+        expect(await codeOf(keys.getKey(kid, 'ES256'))).toBe('ZT_TOKEN_KEY_UNKNOWN');
       expect(new InvalidTokenError('ZT_TOKEN_KEY_UNKNOWN').getStatus()).toBe(401);
     } finally {
       server.close();

@@ -112,7 +112,11 @@ export class JwksKeySource {
       void this.refreshTolerant(false);
     }
     let key = this.find(kid, alg);
-    if (key === undefined && kid !== undefined && now - this.lastAttempt >= this.options.jwks.cooldown * 1000) {
+    if (
+      key === undefined &&
+      kid !== undefined &&
+      now - this.lastAttempt >= this.options.jwks.cooldown * 1000
+    ) {
       await this.refreshTolerant(false);
       key = this.find(kid, alg);
     }
@@ -167,10 +171,17 @@ export class JwksKeySource {
 
   private importKey(entry: unknown): IssuerKey | undefined {
     if (typeof entry !== 'object' || entry === null) return undefined;
-    const jwk = entry as JsonWebKey & { kid?: unknown; use?: unknown; key_ops?: unknown; alg?: unknown };
+    const jwk = entry as JsonWebKey & {
+      kid?: unknown;
+      use?: unknown;
+      key_ops?: unknown;
+      alg?: unknown;
+    };
     if (jwk.kty === 'oct') return undefined;
     if ('d' in jwk || 'p' in jwk || 'k' in jwk) {
-      this.logger.warn('The issuer publishes private key material in its JWKS; that key is ignored');
+      this.logger.warn(
+        'The issuer publishes private key material in its JWKS; that key is ignored',
+      );
       return undefined;
     }
     if (jwk.use !== undefined && jwk.use !== 'sig') return undefined;
@@ -192,7 +203,9 @@ export class JwksKeySource {
       throw new Error('the discovery document names another issuer');
     }
     if (typeof doc.jwks_uri !== 'string' || !isAcceptableKeyUrl(doc.jwks_uri)) {
-      throw new Error('the discovery document has no acceptable jwks_uri (https, or http on loopback)');
+      throw new Error(
+        'the discovery document has no acceptable jwks_uri (https, or http on loopback)',
+      );
     }
     return doc.jwks_uri;
   }
@@ -209,7 +222,8 @@ export class JwksKeySource {
     const text = await response.text();
     if (text.length > MAX_DOCUMENT_BYTES) throw new Error(`${url} answered a document too large`);
     const parsed: unknown = JSON.parse(text);
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`${url} did not answer a JSON object`);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      throw new Error(`${url} did not answer a JSON object`);
     return parsed as Record<string, unknown>;
   }
 }

@@ -1,7 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { Strategy, type VerifiedCallback } from 'passport-jwt';
-import { DependencyUnavailableError, InvalidTokenError, ZeroTrustError } from '../errors/zero-trust.error.js';
+import {
+  DependencyUnavailableError,
+  InvalidTokenError,
+  ZeroTrustError,
+} from '../errors/zero-trust.error.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import { RevocationStore } from '../stores/revocation-store.interface.js';
 import { JWT_STRATEGY_NAME, ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
@@ -27,12 +31,18 @@ export function toTokenError(error: unknown): ZeroTrustError {
   const message = error instanceof Error ? error.message : '';
   if (name === 'TokenExpiredError') return new InvalidTokenError('ZT_TOKEN_EXPIRED');
   if (name === 'NotBeforeError') return new InvalidTokenError('ZT_TOKEN_NOT_YET_VALID');
-  if (message === 'invalid signature' || message === 'jwt signature is required') return new InvalidTokenError('ZT_TOKEN_SIGNATURE_INVALID');
-  if (message.startsWith('jwt audience invalid')) return new InvalidTokenError('ZT_TOKEN_AUDIENCE_INVALID');
-  if (message.startsWith('jwt issuer invalid')) return new InvalidTokenError('ZT_TOKEN_ISSUER_INVALID');
-  if (message === 'invalid algorithm' || message.startsWith('secretOrPublicKey must be')) return new InvalidTokenError('ZT_TOKEN_ALGORITHM_REJECTED');
-  if (message === 'invalid nbf value' || message === 'invalid exp value') return new InvalidTokenError('ZT_TOKEN_CLAIM_INVALID');
-  if (message === 'jwt malformed' || message === 'invalid token' || message === 'invalid payload') return new InvalidTokenError('ZT_TOKEN_MALFORMED');
+  if (message === 'invalid signature' || message === 'jwt signature is required')
+    return new InvalidTokenError('ZT_TOKEN_SIGNATURE_INVALID');
+  if (message.startsWith('jwt audience invalid'))
+    return new InvalidTokenError('ZT_TOKEN_AUDIENCE_INVALID');
+  if (message.startsWith('jwt issuer invalid'))
+    return new InvalidTokenError('ZT_TOKEN_ISSUER_INVALID');
+  if (message === 'invalid algorithm' || message.startsWith('secretOrPublicKey must be'))
+    return new InvalidTokenError('ZT_TOKEN_ALGORITHM_REJECTED');
+  if (message === 'invalid nbf value' || message === 'invalid exp value')
+    return new InvalidTokenError('ZT_TOKEN_CLAIM_INVALID');
+  if (message === 'jwt malformed' || message === 'invalid token' || message === 'invalid payload')
+    return new InvalidTokenError('ZT_TOKEN_MALFORMED');
   return new InvalidTokenError('ZT_TOKEN_INVALID');
 }
 
@@ -57,7 +67,11 @@ export class ZeroTrustJwtStrategy extends PassportStrategy(Strategy, JWT_STRATEG
     super({
       jwtFromRequest: (req: RequestWithToken) => req[RAW_TOKEN] ?? null,
       // passport-jwt hands the key to jsonwebtoken, which accepts a KeyObject.
-      secretOrKeyProvider: (_req: unknown, rawToken: string, done: (err: unknown, key?: string) => void) => {
+      secretOrKeyProvider: (
+        _req: unknown,
+        rawToken: string,
+        done: (err: unknown, key?: string) => void,
+      ) => {
         let header;
         try {
           header = checkTokenHeader(rawToken, options);
@@ -84,11 +98,19 @@ export class ZeroTrustJwtStrategy extends PassportStrategy(Strategy, JWT_STRATEG
     if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
       throw new InvalidTokenError('ZT_TOKEN_MALFORMED');
     }
-    const claims = checkClaims(payload as Record<string, unknown>, this.options, Math.floor(Date.now() / 1000));
+    const claims = checkClaims(
+      payload as Record<string, unknown>,
+      this.options,
+      Math.floor(Date.now() / 1000),
+    );
     const principal = toPrincipal(claims, this.options);
     let revoked: boolean;
     try {
-      revoked = await this.revocations.isRevoked({ jti: claims.jti, sub: claims.sub, iat: claims.iat });
+      revoked = await this.revocations.isRevoked({
+        jti: claims.jti,
+        sub: claims.sub,
+        iat: claims.iat,
+      });
     } catch (error) {
       throw new DependencyUnavailableError('ZT_STORE_UNAVAILABLE', error);
     }

@@ -24,7 +24,8 @@ export class RevocationService {
    * @throws {DependencyUnavailableError} `ZT_STORE_UNAVAILABLE` when the store fails
    */
   async revokeToken(jti: string, expiresAt?: number): Promise<void> {
-    if (typeof jti !== 'string' || jti.length === 0) throw new TypeError('revokeToken: jti must be a non-empty string');
+    if (typeof jti !== 'string' || jti.length === 0)
+      throw new TypeError('revokeToken: jti must be a non-empty string');
     const latest = this.now() + this.options.maxTokenLifetime + this.options.clockTolerance;
     await this.guard(this.store.revokeToken(jti, Math.min(expiresAt ?? latest, latest)));
   }
@@ -34,8 +35,10 @@ export class RevocationService {
    * @throws {DependencyUnavailableError} `ZT_STORE_UNAVAILABLE` when the store fails
    */
   async revokeSubject(subject: string, issuedBefore: number = this.now()): Promise<void> {
-    if (typeof subject !== 'string' || subject.length === 0) throw new TypeError('revokeSubject: subject must be a non-empty string');
-    const retainUntil = issuedBefore + this.options.maxTokenLifetime + 2 * this.options.clockTolerance;
+    if (typeof subject !== 'string' || subject.length === 0)
+      throw new TypeError('revokeSubject: subject must be a non-empty string');
+    const retainUntil =
+      issuedBefore + this.options.maxTokenLifetime + 2 * this.options.clockTolerance;
     await this.guard(this.store.revokeSubject(subject, issuedBefore, retainUntil));
   }
 

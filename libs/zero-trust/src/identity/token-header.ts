@@ -48,8 +48,10 @@ export function checkTokenHeader(token: string, options: ResolvedZeroTrustOption
   // No extension is understood, so any `crit` (RFC 7515 §4.1.11) makes the token unacceptable.
   if ('crit' in h) throw new InvalidTokenError('ZT_TOKEN_CRIT_UNSUPPORTED');
   if ('b64' in h) throw new InvalidTokenError('ZT_TOKEN_MALFORMED');
-  const typ = h.typ === undefined ? '' : typeof h.typ === 'string' ? normalizeType(h.typ) : undefined;
-  if (typ === undefined || !options.tokenTypes.includes(typ)) throw new InvalidTokenError('ZT_TOKEN_TYPE_INVALID');
+  const typ =
+    h.typ === undefined ? '' : typeof h.typ === 'string' ? normalizeType(h.typ) : undefined;
+  if (typ === undefined || !options.tokenTypes.includes(typ))
+    throw new InvalidTokenError('ZT_TOKEN_TYPE_INVALID');
   if (h.kid !== undefined && (typeof h.kid !== 'string' || h.kid.length === 0)) {
     throw new InvalidTokenError('ZT_TOKEN_MALFORMED');
   }

@@ -114,7 +114,12 @@ export function validateOptions(input: unknown): ResolvedZeroTrustOptions {
 
   const positive = (name: string, value: unknown, fallback: number, allowZero = false): number => {
     if (value === undefined) return fallback;
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+    if (
+      typeof value !== 'number' ||
+      !Number.isFinite(value) ||
+      value < 0 ||
+      (!allowZero && value === 0)
+    ) {
       problems.push(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} number`);
       return fallback;
     }
@@ -125,17 +130,30 @@ export function validateOptions(input: unknown): ResolvedZeroTrustOptions {
   if (typeof o.issuer !== 'string' || o.issuer.length === 0) {
     problems.push('issuer is required (the exact "iss" value of your tokens)');
   } else if (!isAcceptableKeyUrl(o.issuer)) {
-    problems.push('issuer must be an https URL (http is allowed only on loopback hosts) without credentials or fragment');
+    problems.push(
+      'issuer must be an https URL (http is allowed only on loopback hosts) without credentials or fragment',
+    );
   }
-  if (o.jwksUri !== undefined && (typeof o.jwksUri !== 'string' || !isAcceptableKeyUrl(o.jwksUri))) {
+  if (
+    o.jwksUri !== undefined &&
+    (typeof o.jwksUri !== 'string' || !isAcceptableKeyUrl(o.jwksUri))
+  ) {
     problems.push('jwksUri must be an https URL (http is allowed only on loopback hosts)');
   }
 
   // audience
   let audience: string[] = [];
   if (typeof o.audience === 'string' && o.audience.length > 0) audience = [o.audience];
-  else if (isStringArray(o.audience) && o.audience.length > 0 && o.audience.every((a) => a.length > 0)) audience = o.audience;
-  else problems.push('audience is required: this resource server\'s identifier (a non-empty string or array of strings)');
+  else if (
+    isStringArray(o.audience) &&
+    o.audience.length > 0 &&
+    o.audience.every((a) => a.length > 0)
+  )
+    audience = o.audience;
+  else
+    problems.push(
+      "audience is required: this resource server's identifier (a non-empty string or array of strings)",
+    );
 
   // algorithms
   let algorithms = [...DEFAULT_ALGORITHMS];
@@ -156,7 +174,8 @@ export function validateOptions(input: unknown): ResolvedZeroTrustOptions {
 
   let tokenTypes = ['at+jwt'];
   if (o.tokenTypes !== undefined) {
-    if (!isStringArray(o.tokenTypes) || o.tokenTypes.length === 0) problems.push('tokenTypes must be a non-empty array of strings');
+    if (!isStringArray(o.tokenTypes) || o.tokenTypes.length === 0)
+      problems.push('tokenTypes must be a non-empty array of strings');
     else tokenTypes = o.tokenTypes.map(normalizeType);
   }
 
@@ -167,7 +186,8 @@ export function validateOptions(input: unknown): ResolvedZeroTrustOptions {
 
   let requiredClaims: string[] = [];
   if (o.requiredClaims !== undefined) {
-    if (!isStringArray(o.requiredClaims)) problems.push('requiredClaims must be an array of claim names');
+    if (!isStringArray(o.requiredClaims))
+      problems.push('requiredClaims must be an array of claim names');
     else requiredClaims = o.requiredClaims;
   }
 
@@ -182,7 +202,11 @@ export function validateOptions(input: unknown): ResolvedZeroTrustOptions {
   }
 
   // principals
-  const principals: ResolvedZeroTrustOptions['principals'] = { services: {}, integrations: {}, rolesClaim: 'roles' };
+  const principals: ResolvedZeroTrustOptions['principals'] = {
+    services: {},
+    integrations: {},
+    rolesClaim: 'roles',
+  };
   if (o.principals !== undefined) {
     if (!isObject(o.principals)) problems.push('principals must be an object');
     else {
@@ -196,19 +220,25 @@ export function validateOptions(input: unknown): ResolvedZeroTrustOptions {
         }
         for (const [clientId, reg] of Object.entries(value)) {
           if (!isObject(reg)) problems.push(`principals.${group}["${clientId}"] must be an object`);
-          else if (reg.roles !== undefined && !isStringArray(reg.roles)) problems.push(`principals.${group}["${clientId}"].roles must be an array of strings`);
+          else if (reg.roles !== undefined && !isStringArray(reg.roles))
+            problems.push(`principals.${group}["${clientId}"].roles must be an array of strings`);
         }
         principals[group] = value as Record<string, ClientRegistration>;
       }
       for (const clientId of Object.keys(principals.services)) {
-        if (clientId in principals.integrations) problems.push(`client "${clientId}" is registered both as a service and as an integration`);
+        if (clientId in principals.integrations)
+          problems.push(
+            `client "${clientId}" is registered both as a service and as an integration`,
+          );
       }
       if (p.rolesClaim !== undefined) {
-        if (typeof p.rolesClaim !== 'string' || p.rolesClaim.length === 0) problems.push('principals.rolesClaim must be a claim name');
+        if (typeof p.rolesClaim !== 'string' || p.rolesClaim.length === 0)
+          problems.push('principals.rolesClaim must be a claim name');
         else principals.rolesClaim = p.rolesClaim;
       }
       if (p.attributes !== undefined) {
-        if (typeof p.attributes !== 'function') problems.push('principals.attributes must be a function');
+        if (typeof p.attributes !== 'function')
+          problems.push('principals.attributes must be a function');
         else principals.attributes = p.attributes as PrincipalOptions['attributes'];
       }
     }
@@ -217,11 +247,16 @@ export function validateOptions(input: unknown): ResolvedZeroTrustOptions {
   // abilities
   const abilities: AbilityDefinitions = {};
   if (o.abilities !== undefined) {
-    if (!isObject(o.abilities)) problems.push('abilities must be an object keyed by principal kind');
+    if (!isObject(o.abilities))
+      problems.push('abilities must be an object keyed by principal kind');
     else {
       for (const [kind, def] of Object.entries(o.abilities)) {
-        if (!PRINCIPAL_KINDS.has(kind)) problems.push(`abilities.${kind}: unknown principal kind (use user, service or integration)`);
-        else if (typeof def !== 'function') problems.push(`abilities.${kind} must be a function (principal, env, builder) => void`);
+        if (!PRINCIPAL_KINDS.has(kind))
+          problems.push(
+            `abilities.${kind}: unknown principal kind (use user, service or integration)`,
+          );
+        else if (typeof def !== 'function')
+          problems.push(`abilities.${kind} must be a function (principal, env, builder) => void`);
         else abilities[kind as keyof AbilityDefinitions] = def as AbilityDefinitions['user'];
       }
     }
@@ -229,7 +264,8 @@ export function validateOptions(input: unknown): ResolvedZeroTrustOptions {
 
   let policyVersion = '1';
   if (o.policyVersion !== undefined) {
-    if (typeof o.policyVersion !== 'string' || o.policyVersion.length === 0) problems.push('policyVersion must be a non-empty string');
+    if (typeof o.policyVersion !== 'string' || o.policyVersion.length === 0)
+      problems.push('policyVersion must be a non-empty string');
     else policyVersion = o.policyVersion;
   }
 
@@ -244,13 +280,15 @@ export function validateOptions(input: unknown): ResolvedZeroTrustOptions {
 
   let mode: ZeroTrustMode = 'enforce';
   if (o.mode !== undefined) {
-    if (o.mode !== 'enforce' && o.mode !== 'report-only') problems.push('mode must be "enforce" or "report-only"');
+    if (o.mode !== 'enforce' && o.mode !== 'report-only')
+      problems.push('mode must be "enforce" or "report-only"');
     else mode = o.mode;
   }
 
   let strictRouteAudit = true;
   if (o.strictRouteAudit !== undefined) {
-    if (typeof o.strictRouteAudit !== 'boolean') problems.push('strictRouteAudit must be a boolean');
+    if (typeof o.strictRouteAudit !== 'boolean')
+      problems.push('strictRouteAudit must be a boolean');
     else strictRouteAudit = o.strictRouteAudit;
   }
 
@@ -260,8 +298,15 @@ export function validateOptions(input: unknown): ResolvedZeroTrustOptions {
     else if (o.store.type === 'memory') store = { type: 'memory' };
     else if (o.store.type === 'custom') {
       const r = (o.store as { revocations?: unknown }).revocations;
-      if (!isObject(r) || typeof r.isRevoked !== 'function' || typeof r.revokeToken !== 'function' || typeof r.revokeSubject !== 'function') {
-        problems.push('store.revocations must implement RevocationStore (revokeToken, revokeSubject, isRevoked)');
+      if (
+        !isObject(r) ||
+        typeof r.isRevoked !== 'function' ||
+        typeof r.revokeToken !== 'function' ||
+        typeof r.revokeSubject !== 'function'
+      ) {
+        problems.push(
+          'store.revocations must implement RevocationStore (revokeToken, revokeSubject, isRevoked)',
+        );
       } else store = o.store;
     } else problems.push('store.type must be "memory" or "custom"');
   }
@@ -271,7 +316,11 @@ export function validateOptions(input: unknown): ResolvedZeroTrustOptions {
     if (!isObject(o.audit)) problems.push('audit must be an object');
     else {
       if (o.audit.sink !== undefined) {
-        if (!isObject(o.audit.sink) || typeof (o.audit.sink as { write?: unknown }).write !== 'function') problems.push('audit.sink must implement AuditSink (write(event))');
+        if (
+          !isObject(o.audit.sink) ||
+          typeof (o.audit.sink as { write?: unknown }).write !== 'function'
+        )
+          problems.push('audit.sink must implement AuditSink (write(event))');
         else audit.sink = o.audit.sink as unknown as AuditSink;
       }
       if (o.audit.allows !== undefined) {

@@ -17,15 +17,7 @@ export type ZeroTrustMode = 'enforce' | 'report-only';
  * @publicApi
  */
 export type AsymmetricAlgorithm =
-  | 'RS256'
-  | 'RS384'
-  | 'RS512'
-  | 'PS256'
-  | 'PS384'
-  | 'PS512'
-  | 'ES256'
-  | 'ES384'
-  | 'ES512';
+  'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512';
 
 /**
  * A registered service or integration: one OAuth client, with its own identity.

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { AbilityDefinitions } from '../authorization/ability.types.js';
-import { AbilityAssertionError, abilityFor, createTestPrincipal, expectAbility } from './ability-testing.js';
+import {
+  AbilityAssertionError,
+  abilityFor,
+  createTestPrincipal,
+  expectAbility,
+} from './ability-testing.js';
 import { subject } from '@casl/ability';
 
 const definitions: AbilityDefinitions = {
@@ -13,8 +18,12 @@ const definitions: AbilityDefinitions = {
 describe('testing kit', () => {
   it('builds abilities from app definitions, with the env a test gives', async () => {
     const principal = createTestPrincipal({ id: 'u1' });
-    const morning = await abilityFor(definitions, principal, { time: new Date('2026-01-01T08:00:00Z') });
-    const evening = await abilityFor(definitions, principal, { time: new Date('2026-01-01T20:00:00Z') });
+    const morning = await abilityFor(definitions, principal, {
+      time: new Date('2026-01-01T08:00:00Z'),
+    });
+    const evening = await abilityFor(definitions, principal, {
+      time: new Date('2026-01-01T20:00:00Z'),
+    });
     const doc = subject('Doc', { ownerId: 'u1' });
     expectAbility(morning).toAllow('update', doc, 'title');
     expectAbility(evening).toDeny('update', doc, 'title');
@@ -27,7 +36,9 @@ describe('testing kit', () => {
     expect(() => expectAbility(ability).toAllow('read', doc)).toThrow(
       'expected the ability to allow read Doc {"ownerId":"u2"}, but it denies it',
     );
-    expect(() => expectAbility(ability).toDeny('read', 'Doc')).toThrow('expected the ability to deny read Doc, but it allows it');
+    expect(() => expectAbility(ability).toDeny('read', 'Doc')).toThrow(
+      'expected the ability to deny read Doc, but it allows it',
+    );
   });
 
   it('creates principals with a short-lived token by default', () => {

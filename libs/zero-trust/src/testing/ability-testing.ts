@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { buildAbility } from '../authorization/ability.factory.js';
-import type { AbilityDefinitions, AbilityEnv, ZeroTrustAbility } from '../authorization/ability.types.js';
+import type {
+  AbilityDefinitions,
+  AbilityEnv,
+  ZeroTrustAbility,
+} from '../authorization/ability.types.js';
 import { detectSubjectType } from '../authorization/subject.js';
 import type { Principal } from '../identity/principal.interface.js';
 
@@ -10,7 +14,9 @@ import type { Principal } from '../identity/principal.interface.js';
  *
  * @publicApi
  */
-export function createTestPrincipal(overrides: Partial<Omit<Principal, 'token'>> & { token?: Partial<Principal['token']> } = {}): Principal {
+export function createTestPrincipal(
+  overrides: Partial<Omit<Principal, 'token'>> & { token?: Partial<Principal['token']> } = {},
+): Principal {
   const now = Math.floor(Date.now() / 1000);
   const id = overrides.id ?? 'test-user';
   return {
@@ -74,11 +80,18 @@ export function expectAbility(ability: ZeroTrustAbility): {
   toAllow(action: string, subject: string | object, field?: string): void;
   toDeny(action: string, subject: string | object, field?: string): void;
 } {
-  const check = (expected: boolean, action: string, subject: string | object, field?: string): void => {
+  const check = (
+    expected: boolean,
+    action: string,
+    subject: string | object,
+    field?: string,
+  ): void => {
     const actual = ability.can(action, subject as string, field);
     if (actual !== expected) {
       const what = `${action} ${describeSubject(subject)}${field ? ` (field "${field}")` : ''}`;
-      throw new AbilityAssertionError(`expected the ability to ${expected ? 'allow' : 'deny'} ${what}, but it ${actual ? 'allows' : 'denies'} it`);
+      throw new AbilityAssertionError(
+        `expected the ability to ${expected ? 'allow' : 'deny'} ${what}, but it ${actual ? 'allows' : 'denies'} it`,
+      );
     }
   };
   return {

@@ -4,6 +4,16 @@
  *
  * @packageDocumentation
  */
-export { abilityFor, AbilityAssertionError, createTestPrincipal, expectAbility } from './ability-testing.js';
-export { TestIssuer, type SignOptions, type TestIssuerAlgorithm, type TestIssuerOptions } from './test-issuer.js';
+export {
+  abilityFor,
+  AbilityAssertionError,
+  createTestPrincipal,
+  expectAbility,
+} from './ability-testing.js';
+export {
+  TestIssuer,
+  type SignOptions,
+  type TestIssuerAlgorithm,
+  type TestIssuerOptions,
+} from './test-issuer.js';
 export { subject } from '@casl/ability';

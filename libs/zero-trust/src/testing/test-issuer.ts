@@ -1,5 +1,11 @@
 import { createServer, type Server } from 'node:http';
-import { generateKeyPairSync, randomUUID, sign as cryptoSign, type JsonWebKey, type KeyObject } from 'node:crypto';
+import {
+  generateKeyPairSync,
+  randomUUID,
+  sign as cryptoSign,
+  type JsonWebKey,
+  type KeyObject,
+} from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 
 /**
@@ -48,7 +54,9 @@ interface IssuerKeyPair {
 
 function generate(alg: TestIssuerAlgorithm): IssuerKeyPair {
   const { privateKey, publicKey } =
-    alg === 'ES256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('rsa', { modulusLength: 2048 });
+    alg === 'ES256'
+      ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      : generateKeyPairSync('rsa', { modulusLength: 2048 });
   return { kid: randomUUID(), alg, privateKey, publicJwk: publicKey.export({ format: 'jwk' }) };
 }
 
@@ -63,8 +71,14 @@ function b64(value: unknown): string {
  */
 export function signJws(alg: TestIssuerAlgorithm, key: KeyObject, input: string): string {
   const data = Buffer.from(input);
-  if (alg === 'ES256') return cryptoSign('sha256', data, { key, dsaEncoding: 'ieee-p1363' }).toString('base64url');
-  if (alg === 'PS256') return cryptoSign('sha256', data, { key, padding: 6 /* RSA_PKCS1_PSS_PADDING */, saltLength: 32 }).toString('base64url');
+  if (alg === 'ES256')
+    return cryptoSign('sha256', data, { key, dsaEncoding: 'ieee-p1363' }).toString('base64url');
+  if (alg === 'PS256')
+    return cryptoSign('sha256', data, {
+      key,
+      padding: 6 /* RSA_PKCS1_PSS_PADDING */,
+      saltLength: 32,
+    }).toString('base64url');
   return cryptoSign('sha256', data, key).toString('base64url');
 }
 
@@ -155,10 +169,19 @@ export class TestIssuer {
       ...claims,
     };
     for (const name of options.omit ?? []) delete payload[name];
-    const header: Record<string, unknown> = { alg: current.alg, kid: current.kid, typ: 'at+jwt', ...options.header };
+    const header: Record<string, unknown> = {
+      alg: current.alg,
+      kid: current.kid,
+      typ: 'at+jwt',
+      ...options.header,
+    };
     for (const name of options.omitHeader ?? []) delete header[name];
     const input = `${b64(header)}.${b64(payload)}`;
-    const alg = (typeof header.alg === 'string' && ['ES256', 'RS256', 'PS256'].includes(header.alg) ? header.alg : current.alg) as TestIssuerAlgorithm;
+    const alg = (
+      typeof header.alg === 'string' && ['ES256', 'RS256', 'PS256'].includes(header.alg)
+        ? header.alg
+        : current.alg
+    ) as TestIssuerAlgorithm;
     return `${input}.${signJws(alg, options.key ?? current.privateKey, input)}`;
   }
 
@@ -184,14 +207,20 @@ export class TestIssuer {
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     };
     if (url === '/.well-known/openid-configuration') {
-      json(200, { issuer: this.url, jwks_uri: `${this.url}/jwks`, token_endpoint: `${this.url}/token` });
+      json(200, {
+        issuer: this.url,
+        jwks_uri: `${this.url}/jwks`,
+        token_endpoint: `${this.url}/token`,
+      });
     } else if (url === '/jwks') {
       this.jwksRequests += 1;
       if (!this.available) {
         json(503, { error: 'unavailable' });
         return;
       }
-      json(200, { keys: this.keys.map((k) => ({ ...k.publicJwk, kid: k.kid, alg: k.alg, use: 'sig' })) });
+      json(200, {
+        keys: this.keys.map((k) => ({ ...k.publicJwk, kid: k.kid, alg: k.alg, use: 'sig' })),
+      });
     } else {
       json(404, { error: 'not_found' });
     }
