@@ -129,7 +129,7 @@ export class AuthorizationGuard implements CanActivate {
       // A type-level check on a class subject also honours rules written with the class itself.
       (typeof target === 'string' &&
         typeof check.subject === 'function' &&
-        ability.can(check.action, check.subject as unknown as string));
+        ability.can(check.action, check.subject));
     if (!allowed) {
       this.deny(context, mode, new AccessDeniedError('ZT_ACCESS_DENIED'), decided);
       return;
