@@ -137,6 +137,21 @@ class ArticlesController {
   }
 }
 
+abstract class CrudController {
+  @Get()
+  list(): string {
+    return 'listed';
+  }
+}
+
+@Controller('open-docs')
+@Can('read', 'Workspace')
+class WorkspaceListController extends CrudController {}
+
+@Controller('secret-docs')
+@Can('read', 'Vault')
+class VaultListController extends CrudController {}
+
 @Controller('misc')
 class MiscController {
   @Get('me')
@@ -201,7 +216,7 @@ describe.each(['express', 'fastify'] as const)('authorization guard (%s)', (adap
     };
     const moduleRef = await Test.createTestingModule({
       imports: [ZeroTrustModule.forRoot(options)],
-      controllers: [DocsController, ReportsController, MiscController, ArticlesController],
+      controllers: [DocsController, ReportsController, MiscController, ArticlesController, WorkspaceListController, VaultListController],
       providers: [DocResolver],
     }).compile();
     app =
@@ -251,6 +266,11 @@ describe.each(['express', 'fastify'] as const)('authorization guard (%s)', (adap
     expect((await call('GET', '/articles/a1')).status).toBe(200);
     // A plain object from the resolver is tagged with the subject name.
     expect((await call('GET', '/articles/a2')).status).toBe(403);
+  });
+
+  it('applies the class policy of each controller to an inherited handler', async () => {
+    expect((await call('GET', '/open-docs')).status).toBe(200);
+    expect((await call('GET', '/secret-docs')).status).toBe(403);
   });
 
   it('supports function resolvers', async () => {

@@ -26,7 +26,8 @@ export interface RoutePolicy {
   readonly handlerName: string;
 }
 
-const cache = new WeakMap<object, RoutePolicy>();
+// Keyed by controller, then handler: a handler inherited by two controllers has two policies.
+const cache = new WeakMap<object, WeakMap<object, RoutePolicy>>();
 
 function read(key: string, handler: object, controller: object): unknown {
   const own: unknown = Reflect.getMetadata(key, handler);
@@ -49,7 +50,8 @@ export function routePolicyOf(
   controller: Type,
   handler: (...args: never[]) => unknown,
 ): RoutePolicy {
-  const cached = cache.get(handler);
+  let byHandler = cache.get(controller);
+  const cached = byHandler?.get(handler);
   if (cached !== undefined) return cached;
   const classChecks = (Reflect.getMetadata(CAN_KEY, controller) as CanCheck[] | undefined) ?? [];
   const handlerChecks = (Reflect.getMetadata(CAN_KEY, handler) as CanCheck[] | undefined) ?? [];
@@ -66,7 +68,8 @@ export function routePolicyOf(
     ),
     handlerName: `${controller.name}.${handler.name}`,
   };
-  cache.set(handler, policy);
+  if (byHandler === undefined) cache.set(controller, (byHandler = new WeakMap()));
+  byHandler.set(handler, policy);
   return policy;
 }
 
