@@ -11,6 +11,7 @@ import { AuthenticationGuard } from './identity/authentication.guard.js';
 import { JwksKeySource } from './identity/jwks-key-source.js';
 import { ZeroTrustJwtStrategy } from './identity/jwt.strategy.js';
 import { RevocationService } from './identity/revocation.service.js';
+import { VerifiedTokenCache } from './identity/verified-token.cache.js';
 import { validateOptions, type ResolvedZeroTrustOptions } from './options/validate-options.js';
 import { MemoryRevocationStore } from './stores/memory/memory-revocation.store.js';
 import { RevocationStore } from './stores/revocation-store.interface.js';
@@ -34,6 +35,7 @@ const providers: Provider[] = [
     inject: [ZERO_TRUST_OPTIONS],
   },
   JwksKeySource,
+  VerifiedTokenCache,
   ZeroTrustJwtStrategy,
   AbilityFactory,
   AuditService,

@@ -216,7 +216,14 @@ describe.each(['express', 'fastify'] as const)('authorization guard (%s)', (adap
     };
     const moduleRef = await Test.createTestingModule({
       imports: [ZeroTrustModule.forRoot(options)],
-      controllers: [DocsController, ReportsController, MiscController, ArticlesController, WorkspaceListController, VaultListController],
+      controllers: [
+        DocsController,
+        ReportsController,
+        MiscController,
+        ArticlesController,
+        WorkspaceListController,
+        VaultListController,
+      ],
       providers: [DocResolver],
     }).compile();
     app =

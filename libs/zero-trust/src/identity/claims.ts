@@ -123,10 +123,20 @@ export function toPrincipal(claims: TokenClaims, options: ResolvedZeroTrustOptio
     attributes,
   };
   if (options.principals.attributes) {
-    return {
+    return freeze({
       ...principal,
       attributes: { ...attributes, ...options.principals.attributes(claims, principal) },
-    };
+    });
   }
-  return principal;
+  return freeze(principal);
+}
+
+/** Principals are shared by every request carrying the same token: nobody may change one. */
+function freeze(principal: Principal): Principal {
+  Object.freeze(principal.roles);
+  Object.freeze(principal.scopes);
+  if (principal.token.amr) Object.freeze(principal.token.amr);
+  Object.freeze(principal.token);
+  Object.freeze(principal.attributes);
+  return Object.freeze(principal);
 }

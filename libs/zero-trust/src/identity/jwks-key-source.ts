@@ -17,6 +17,8 @@ export interface IssuerKey {
   /** The algorithms this key may verify (bound to the key, RFC 8725 §3.1). */
   readonly algorithms: readonly string[];
   readonly key: KeyObject;
+  /** The key's public material, to keep the same `KeyObject` across refreshes. */
+  readonly fingerprint: string;
 }
 
 /**
@@ -62,6 +64,7 @@ function algorithmsFor(jwk: JsonWebKey & { alg?: unknown }, allowed: readonly st
 export class JwksKeySource {
   private readonly logger = new Logger('ZeroTrust');
   private keys: IssuerKey[] = [];
+  private current = new Set<KeyObject>();
   private refreshedAt = 0;
   private lastAttempt = 0;
   private version = 0;
@@ -71,6 +74,14 @@ export class JwksKeySource {
 
   constructor(@Inject(ZERO_TRUST_OPTIONS) private readonly options: ResolvedZeroTrustOptions) {
     this.jwksUri = options.jwksUri;
+  }
+
+  /**
+   * Whether `key` is still in the issuer's published key set: a key removed from the JWKS
+   * stops vouching for tokens it verified earlier.
+   */
+  isCurrent(key: KeyObject): boolean {
+    return this.current.has(key);
   }
 
   /** Current status of the key cache. */
@@ -155,13 +166,15 @@ export class JwksKeySource {
       const body = await this.getJson(uri);
       const set = body.keys;
       if (!Array.isArray(set)) throw new Error('the key set has no "keys" array');
+      const previous = new Map(this.keys.map((k) => [k.fingerprint, k]));
       const keys: IssuerKey[] = [];
       for (const entry of set as unknown[]) {
-        const key = this.importKey(entry);
+        const key = this.importKey(entry, previous);
         if (key) keys.push(key);
       }
       if (keys.length === 0) throw new Error('the key set holds no usable signing key');
       this.keys = keys;
+      this.current = new Set(keys.map((k) => k.key));
       this.refreshedAt = Date.now();
       this.version += 1;
     } catch (error) {
@@ -169,7 +182,7 @@ export class JwksKeySource {
     }
   }
 
-  private importKey(entry: unknown): IssuerKey | undefined {
+  private importKey(entry: unknown, previous: Map<string, IssuerKey>): IssuerKey | undefined {
     if (typeof entry !== 'object' || entry === null) return undefined;
     const jwk = entry as JsonWebKey & {
       kid?: unknown;
@@ -188,9 +201,22 @@ export class JwksKeySource {
     if (Array.isArray(jwk.key_ops) && !jwk.key_ops.includes('verify')) return undefined;
     const algorithms = algorithmsFor(jwk, this.options.algorithms);
     if (algorithms.length === 0) return undefined;
+    const kid = typeof jwk.kid === 'string' ? jwk.kid : undefined;
+    const fingerprint = JSON.stringify([
+      kid,
+      algorithms,
+      jwk.kty,
+      jwk.crv,
+      jwk.n,
+      jwk.e,
+      jwk.x,
+      jwk.y,
+    ]);
+    const known = previous.get(fingerprint);
+    if (known !== undefined) return known;
     try {
       const key = createPublicKey({ key: jwk, format: 'jwk' });
-      return { kid: typeof jwk.kid === 'string' ? jwk.kid : undefined, algorithms, key };
+      return { kid, algorithms, key, fingerprint };
     } catch {
       return undefined;
     }

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { KeyObject } from 'node:crypto';
 import { PassportStrategy } from '@nestjs/passport';
 import { Strategy, type VerifiedCallback } from 'passport-jwt';
 import {
@@ -7,7 +8,6 @@ import {
   ZeroTrustError,
 } from '../errors/zero-trust.error.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
-import { RevocationStore } from '../stores/revocation-store.interface.js';
 import { JWT_STRATEGY_NAME, ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 import { checkClaims, toPrincipal } from './claims.js';
 import { JwksKeySource } from './jwks-key-source.js';
@@ -16,8 +16,11 @@ import { checkTokenHeader } from './token-header.js';
 
 /** The request property where the authentication guard leaves the extracted bearer token. */
 export const RAW_TOKEN = Symbol('zero-trust:raw-token');
+/** The request property where the strategy leaves the key that verified the token. */
+export const VERIFYING_KEY = Symbol('zero-trust:verifying-key');
 
-type RequestWithToken = { [RAW_TOKEN]?: string };
+/** The request as the strategy sees it. @internal */
+export type RequestWithToken = { [RAW_TOKEN]?: string; [VERIFYING_KEY]?: KeyObject };
 
 /**
  * Maps an error of the signature verifier (jsonwebtoken, behind passport-jwt) to a stable code.
@@ -62,13 +65,12 @@ export class ZeroTrustJwtStrategy extends PassportStrategy(Strategy, JWT_STRATEG
   constructor(
     @Inject(ZERO_TRUST_OPTIONS) private readonly options: ResolvedZeroTrustOptions,
     keys: JwksKeySource,
-    @Inject(RevocationStore) private readonly revocations: RevocationStore,
   ) {
     super({
       jwtFromRequest: (req: RequestWithToken) => req[RAW_TOKEN] ?? null,
       // passport-jwt hands the key to jsonwebtoken, which accepts a KeyObject.
       secretOrKeyProvider: (
-        _req: unknown,
+        req: RequestWithToken,
         rawToken: string,
         done: (err: unknown, key?: string) => void,
       ) => {
@@ -80,7 +82,10 @@ export class ZeroTrustJwtStrategy extends PassportStrategy(Strategy, JWT_STRATEG
           return;
         }
         keys.getKey(header.kid, header.alg).then(
-          (key) => done(null, key as unknown as string),
+          (key) => {
+            req[VERIFYING_KEY] = key;
+            done(null, key as unknown as string);
+          },
           (error: unknown) => done(error),
         );
       },
@@ -93,8 +98,8 @@ export class ZeroTrustJwtStrategy extends PassportStrategy(Strategy, JWT_STRATEG
     });
   }
 
-  /** Called by passport-jwt with the verified payload. */
-  async validate(_req: unknown, payload: unknown, _done?: VerifiedCallback): Promise<Principal> {
+  /** Called by passport-jwt with the verified payload: the remaining claim checks and the principal. */
+  validate(_req: unknown, payload: unknown, _done?: VerifiedCallback): Principal {
     if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
       throw new InvalidTokenError('ZT_TOKEN_MALFORMED');
     }
@@ -103,18 +108,6 @@ export class ZeroTrustJwtStrategy extends PassportStrategy(Strategy, JWT_STRATEG
       this.options,
       Math.floor(Date.now() / 1000),
     );
-    const principal = toPrincipal(claims, this.options);
-    let revoked: boolean;
-    try {
-      revoked = await this.revocations.isRevoked({
-        jti: claims.jti,
-        sub: claims.sub,
-        iat: claims.iat,
-      });
-    } catch (error) {
-      throw new DependencyUnavailableError('ZT_STORE_UNAVAILABLE', error);
-    }
-    if (revoked) throw new InvalidTokenError('ZT_TOKEN_REVOKED');
-    return principal;
+    return toPrincipal(claims, this.options);
   }
 }

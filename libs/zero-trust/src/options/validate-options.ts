@@ -30,6 +30,7 @@ export interface ResolvedZeroTrustOptions {
   abilities: AbilityDefinitions;
   policyVersion: string;
   abilityCache: { max: number; ttl: number };
+  tokenCache: { max: number };
   mode: ZeroTrustMode;
   strictRouteAudit: boolean;
   store: ZeroTrustStoreOptions;
@@ -64,6 +65,7 @@ const OPTION_KEYS = new Set<string>([
   'abilities',
   'policyVersion',
   'abilityCache',
+  'tokenCache',
   'mode',
   'strictRouteAudit',
   'store',
@@ -278,6 +280,12 @@ export function validateOptions(input: unknown): ResolvedZeroTrustOptions {
     }
   }
 
+  const tokenCache = { max: 10_000 };
+  if (o.tokenCache !== undefined) {
+    if (!isObject(o.tokenCache)) problems.push('tokenCache must be an object');
+    else tokenCache.max = Math.floor(positive('tokenCache.max', o.tokenCache.max, 10_000, true));
+  }
+
   let mode: ZeroTrustMode = 'enforce';
   if (o.mode !== undefined) {
     if (o.mode !== 'enforce' && o.mode !== 'report-only')
@@ -347,6 +355,7 @@ export function validateOptions(input: unknown): ResolvedZeroTrustOptions {
     abilities,
     policyVersion,
     abilityCache,
+    tokenCache,
     mode,
     strictRouteAudit,
     store,

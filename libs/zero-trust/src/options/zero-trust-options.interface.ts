@@ -132,6 +132,11 @@ export interface ZeroTrustModuleOptions {
    * @default '1'
    */
   policyVersion?: string;
+  /**
+   * Bound of the verified-token cache: a token seen before skips signature verification (never
+   * expiry, key and revocation checks). `max: 0` turns it off. @default { max: 10000 }
+   */
+  tokenCache?: { max?: number };
   /** Bound of the built-ability cache. @default { max: 10000, ttl: 300 } (ttl in seconds) */
   abilityCache?: { max?: number; ttl?: number };
   /** `enforce` refuses denied requests; `report-only` records "would deny" and lets them through. @default 'enforce' */
