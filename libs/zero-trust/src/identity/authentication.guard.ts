@@ -107,11 +107,7 @@ export class AuthenticationGuard implements CanActivate {
         throw new InvalidTokenError('ZT_TOKEN_EXPIRED');
       }
     } else {
-      const verified = await this.verify(
-        request as HttpRequestLike & RequestWithToken,
-        response,
-        token,
-      );
+      const verified = await this.verify(request, response, token);
       principal = verified.principal;
       this.tokens.set(digest, verified);
     }

@@ -2,11 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { KeyObject } from 'node:crypto';
 import { PassportStrategy } from '@nestjs/passport';
 import { Strategy, type VerifiedCallback } from 'passport-jwt';
-import {
-  DependencyUnavailableError,
-  InvalidTokenError,
-  ZeroTrustError,
-} from '../errors/zero-trust.error.js';
+import { InvalidTokenError, ZeroTrustError } from '../errors/zero-trust.error.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import { JWT_STRATEGY_NAME, ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 import { checkClaims, toPrincipal } from './claims.js';
