@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { validateOptions } from '../options/validate-options.js';
+import { checkTokenHeader } from './token-header.js';
+
+const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+const options = validateOptions({ issuer: 'https://idp.example.com', audience: 'a' });
+const legacy = validateOptions({
+  issuer: 'https://idp.example.com',
+  audience: 'a',
+  tokenTypes: ['at+jwt', 'JWT', ''],
+});
+const token = (header: unknown): string => `${b64(header)}.${b64({})}.c2ln`;
+
+function codeOf(run: () => unknown): string | undefined {
+  try {
+    run();
+    return undefined;
+  } catch (error) {
+    return (error as { code?: string }).code;
+  }
+}
+
+describe('checkTokenHeader', () => {
+  it('returns alg and kid of an acceptable header', () => {
+    expect(checkTokenHeader(token({ alg: 'ES256', kid: 'k1', typ: 'at+jwt' }), options)).toEqual({
+      alg: 'ES256',
+      kid: 'k1',
+    });
+    expect(checkTokenHeader(token({ alg: 'RS256', typ: 'application/AT+JWT' }), options)).toEqual({
+      alg: 'RS256',
+      kid: undefined,
+    });
+  });
+
+  it.each([
+    ['a header that is an array', ['ES256'], 'ZT_TOKEN_MALFORMED'],
+    ['a header that is null', null, 'ZT_TOKEN_MALFORMED'],
+    ['a numeric kid', { alg: 'ES256', kid: 7, typ: 'at+jwt' }, 'ZT_TOKEN_MALFORMED'],
+    ['an empty kid', { alg: 'ES256', kid: '', typ: 'at+jwt' }, 'ZT_TOKEN_MALFORMED'],
+    ['b64 unencoded payloads', { alg: 'ES256', b64: false, typ: 'at+jwt' }, 'ZT_TOKEN_MALFORMED'],
+    ['a missing alg', { typ: 'at+jwt' }, 'ZT_TOKEN_ALGORITHM_REJECTED'],
+    ['HS256', { alg: 'HS256', typ: 'at+jwt' }, 'ZT_TOKEN_ALGORITHM_REJECTED'],
+    ['EdDSA (not verifiable here)', { alg: 'EdDSA', typ: 'at+jwt' }, 'ZT_TOKEN_ALGORITHM_REJECTED'],
+    ['a non-string typ', { alg: 'ES256', typ: 1 }, 'ZT_TOKEN_TYPE_INVALID'],
+    ['an ID token type', { alg: 'ES256', typ: 'JWT' }, 'ZT_TOKEN_TYPE_INVALID'],
+    ['a JWT-SVID / no typ', { alg: 'ES256' }, 'ZT_TOKEN_TYPE_INVALID'],
+  ])('refuses %s', (_name, header, code) => {
+    expect(codeOf(() => checkTokenHeader(token(header), options))).toBe(code);
+  });
+
+  it('accepts legacy types only when configured', () => {
+    expect(
+      codeOf(() => checkTokenHeader(token({ alg: 'ES256', typ: 'JWT' }), legacy)),
+    ).toBeUndefined();
+    expect(codeOf(() => checkTokenHeader(token({ alg: 'ES256' }), legacy))).toBeUndefined();
+  });
+
+  it('refuses characters outside base64url and an empty signature', () => {
+    expect(
+      codeOf(() => checkTokenHeader(`${b64({ alg: 'ES256', typ: 'at+jwt' })}.e30.a+b/c=`, options)),
+    ).toBe('ZT_TOKEN_MALFORMED');
+    expect(
+      codeOf(() => checkTokenHeader(`${b64({ alg: 'ES256', typ: 'at+jwt' })}.e30.`, options)),
+    ).toBe('ZT_TOKEN_SIGNATURE_INVALID');
+  });
+});

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryRevocationStore } from './memory-revocation.store.js';
+
+describe('MemoryRevocationStore', () => {
+  it('revokes one jti, and every token of a subject issued up to a time', async () => {
+    const store = new MemoryRevocationStore(() => 1000);
+    await store.revokeToken('j1', 2000);
+    await store.revokeSubject('bob', 1000, 2000);
+    expect(await store.isRevoked({ jti: 'j1', sub: 'alice', iat: 990 })).toBe(true);
+    expect(await store.isRevoked({ jti: 'j2', sub: 'alice', iat: 990 })).toBe(false);
+    expect(await store.isRevoked({ jti: 'j3', sub: 'bob', iat: 1000 })).toBe(true);
+    expect(await store.isRevoked({ jti: 'j4', sub: 'bob', iat: 1001 })).toBe(false);
+  });
+
+  it('never shortens an existing revocation', async () => {
+    const store = new MemoryRevocationStore(() => 1000);
+    await store.revokeSubject('bob', 1500, 3000);
+    await store.revokeSubject('bob', 1200, 2000);
+    expect(await store.isRevoked({ jti: 'x', sub: 'bob', iat: 1400 })).toBe(true);
+  });
+
+  it('drops entries no valid token can match any more', async () => {
+    let now = 1000;
+    const store = new MemoryRevocationStore(() => now);
+    await store.revokeToken('old', 1100);
+    await store.revokeSubject('carol', 1000, 1100);
+    now = 1200;
+    await store.revokeToken('new', 2000);
+    expect(await store.isRevoked({ jti: 'old', sub: 'x', iat: 0 })).toBe(false);
+    expect(await store.isRevoked({ jti: 'y', sub: 'carol', iat: 900 })).toBe(false);
+    expect(await store.isRevoked({ jti: 'new', sub: 'x', iat: 0 })).toBe(true);
+  });
+});
