@@ -253,10 +253,10 @@ describe.each(ADAPTERS)('demo API with real IdP tokens (%s)', (adapter) => {
   });
 });
 
-describe('revocation with real tokens', () => {
+describe.each(ADAPTERS)('revocation with real tokens (%s)', (adapter) => {
   let api: RunningApi;
   beforeAll(async () => {
-    api = await startDemoApi({ issuer: idp.issuer, adapter: 'express' });
+    api = await startDemoApi({ issuer: idp.issuer, adapter });
   });
   afterAll(async () => {
     await api?.close();
@@ -309,10 +309,10 @@ describe('revocation with real tokens', () => {
   });
 });
 
-describe('report-only mode', () => {
+describe.each(ADAPTERS)('report-only mode (%s)', (adapter) => {
   let api: RunningApi;
   beforeAll(async () => {
-    api = await startDemoApi({ issuer: idp.issuer, adapter: 'fastify', mode: 'report-only' });
+    api = await startDemoApi({ issuer: idp.issuer, adapter, mode: 'report-only' });
   });
   afterAll(async () => {
     await api?.close();

@@ -47,3 +47,20 @@ describe('testing kit', () => {
     expect(principal.token.exp - principal.token.iat).toBe(900);
   });
 });
+
+describe('async ability definitions', () => {
+  it('awaits a definition that loads permissions', async () => {
+    const grants = new Map([['u1', ['Doc']]]);
+    const ability = await abilityFor(
+      {
+        user: async (principal, _env, { can }) => {
+          const subjects = await Promise.resolve(grants.get(principal.id) ?? []);
+          for (const type of subjects) can('read', type);
+        },
+      },
+      createTestPrincipal({ id: 'u1' }),
+    );
+    expectAbility(ability).toAllow('read', 'Doc');
+    expectAbility(ability).toDeny('read', 'Vault');
+  });
+});
