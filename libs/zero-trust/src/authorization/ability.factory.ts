@@ -1,5 +1,6 @@
 import { AbilityBuilder, createMongoAbility } from '@casl/ability';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { DependencyUnavailableError } from '../errors/zero-trust.error.js';
 import { createHash } from 'node:crypto';
 import type { Principal } from '../identity/principal.interface.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
@@ -69,20 +70,49 @@ export function abilityCacheKey(principal: Principal, policyVersion: string): st
  */
 @Injectable()
 export class AbilityFactory {
+  private readonly logger = new Logger('ZeroTrust');
   private readonly cache: LruCache<string, ZeroTrustAbility>;
+  /** Principals are frozen and reused by the token cache, so their key can be remembered. */
+  private readonly keys = new WeakMap<Principal, string | undefined>();
 
   constructor(@Inject(ZERO_TRUST_OPTIONS) private readonly options: ResolvedZeroTrustOptions) {
     this.cache = new LruCache(options.abilityCache.max, options.abilityCache.ttl * 1000);
   }
 
   /** The ability of `principal` in the request environment `env`. */
+  /**
+   * The ability of `principal` in the request environment `env`.
+   * @throws {DependencyUnavailableError} `ZT_POLICY_FAILED` when a definition throws: the
+   *   request is refused (fail closed) and the cause is logged, never returned to the caller
+   */
   async createFor(principal: Principal, env: AbilityEnv): Promise<ZeroTrustAbility> {
-    const key = abilityCacheKey(principal, this.options.policyVersion);
-    const cached = this.cache.get(key);
+    const key = this.keyFor(principal);
+    const cached = key === undefined ? undefined : this.cache.get(key);
     if (cached !== undefined) return cached;
-    const { ability, readsEnv } = await buildAbility(this.options.abilities, principal, env);
-    if (!readsEnv) this.cache.set(key, ability);
-    return ability;
+    let built: { ability: ZeroTrustAbility; readsEnv: boolean };
+    try {
+      built = await buildAbility(this.options.abilities, principal, env);
+    } catch (error) {
+      this.logger.error(
+        `The ${principal.kind} ability definition failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      throw new DependencyUnavailableError('ZT_POLICY_FAILED', error);
+    }
+    if (key !== undefined && !built.readsEnv) this.cache.set(key, built.ability);
+    return built.ability;
+  }
+
+  /** The cache key of a principal, memoized per principal object; none if not serializable. */
+  private keyFor(principal: Principal): string | undefined {
+    if (this.keys.has(principal)) return this.keys.get(principal);
+    let key: string | undefined;
+    try {
+      key = abilityCacheKey(principal, this.options.policyVersion);
+    } catch {
+      key = undefined; // e.g. a BigInt attribute: build every time rather than fail
+    }
+    this.keys.set(principal, key);
+    return key;
   }
 
   /** Drops every cached ability (e.g. after changing roles stored outside the token). */

@@ -412,6 +412,37 @@ describe('AbilityFactory with env-dependent rules', () => {
   });
 });
 
+describe('AbilityFactory failures', () => {
+  it('refuses with 503 ZT_POLICY_FAILED when a definition throws, and caches without serializable attributes', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        ZeroTrustModule.forRoot({
+          issuer: 'https://issuer.test.local',
+          audience: 'a',
+          abilities: {
+            user: (principal, _env, { can }) => {
+              if (principal.id === 'broken') throw new Error('rules table unreachable');
+              can('read', 'Doc');
+            },
+          },
+        }),
+      ],
+    }).compile();
+    const factory = moduleRef.get(AbilityFactory);
+    const env = { time: new Date(), ip: undefined, requestId: 'r' };
+    const error = await factory
+      .createFor(createTestPrincipal({ id: 'broken' }), env)
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: 'ZT_POLICY_FAILED',
+      message: 'The access policy could not be evaluated',
+    });
+    expect((error as { getStatus(): number }).getStatus()).toBe(503);
+    const odd = createTestPrincipal({ id: 'odd', attributes: { quota: 10n } });
+    await expect(factory.createFor(odd, env)).resolves.toBeDefined();
+  });
+});
+
 describe('AuthorizationService.conditionFor', () => {
   const records = Array.from({ length: 200 }, (_, i) => ({
     id: `r${i}`,

@@ -35,6 +35,7 @@ export const ERROR_MESSAGES = {
   ZT_UNAUTHENTICATED: 'Authentication is required',
   ZT_RESOURCE_NOT_FOUND: 'Resource not found',
   ZT_RESOLVER_FAILED: 'The resource could not be loaded to check access',
+  ZT_POLICY_FAILED: 'The access policy could not be evaluated',
   ZT_OPTIONS_INVALID: 'Invalid ZeroTrustModule options',
   ZT_ROUTES_UNPROTECTED: 'Routes without an access policy',
   ZT_UNSUPPORTED_CONTEXT: 'This transport is not supported by the zero-trust guards',

@@ -143,7 +143,8 @@ export class ResourceNotFoundError extends ZeroTrustError {
  */
 export class DependencyUnavailableError extends ZeroTrustError {
   constructor(
-    code: 'ZT_KEYS_UNAVAILABLE' | 'ZT_STORE_UNAVAILABLE' | 'ZT_RESOLVER_FAILED',
+    code:
+      'ZT_KEYS_UNAVAILABLE' | 'ZT_STORE_UNAVAILABLE' | 'ZT_RESOLVER_FAILED' | 'ZT_POLICY_FAILED',
     cause?: unknown,
   ) {
     super(code, HttpStatus.SERVICE_UNAVAILABLE, { cause });

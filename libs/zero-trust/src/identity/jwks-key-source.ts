@@ -118,8 +118,12 @@ export class JwksKeySource {
         throw new DependencyUnavailableError('ZT_KEYS_UNAVAILABLE');
       }
       await this.refreshTolerant(true);
-    } else if (now - this.refreshedAt > this.options.jwks.maxAge * 1000) {
-      // Stale: refresh in the background, keep serving the last good set meanwhile.
+    } else if (
+      now - this.refreshedAt > this.options.jwks.maxAge * 1000 &&
+      now - this.lastAttempt >= this.options.jwks.cooldown * 1000
+    ) {
+      // Stale: refresh in the background (at most once per cooldown while the issuer is
+      // down), and keep serving the last good set meanwhile.
       void this.refreshTolerant(false);
     }
     let key = this.find(kid, alg);
