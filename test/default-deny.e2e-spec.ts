@@ -17,20 +17,23 @@ class ForgottenController {
 @Module({ controllers: [ForgottenController] })
 class ForgottenModule {}
 
+/** Compiles the real demo module, plus extra modules, into an application that is not yet started. */
+async function demoWith(...extra: (typeof ForgottenModule)[]) {
+  const config = {
+    issuer: 'http://127.0.0.1:9',
+    audience: DEMO_API_AUDIENCE,
+    adapter: 'express',
+    mode: 'enforce',
+  } as const;
+  const moduleRef = await Test.createTestingModule({
+    imports: [AppModule.register(config), ...extra],
+  }).compile();
+  return moduleRef.createNestApplication({ logger: false });
+}
+
 describe('default deny in the demo', () => {
   it('refuses to boot the demo API with an undecorated route, naming it', async () => {
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        AppModule.register({
-          issuer: 'http://127.0.0.1:9',
-          audience: DEMO_API_AUDIENCE,
-          adapter: 'express',
-          mode: 'enforce',
-        }),
-        ForgottenModule,
-      ],
-    }).compile();
-    const app = moduleRef.createNestApplication({ logger: false });
+    const app = await demoWith(ForgottenModule);
     const error = await app.listen(0, '127.0.0.1').catch((e: unknown) => e);
     await app.close();
     expect(error).toBeInstanceOf(ZeroTrustConfigurationError);
@@ -40,17 +43,7 @@ describe('default deny in the demo', () => {
   });
 
   it('boots the demo as shipped: every route has a policy', async () => {
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        AppModule.register({
-          issuer: 'http://127.0.0.1:9',
-          audience: DEMO_API_AUDIENCE,
-          adapter: 'express',
-          mode: 'enforce',
-        }),
-      ],
-    }).compile();
-    const app = moduleRef.createNestApplication({ logger: false });
+    const app = await demoWith();
     await expect(app.init()).resolves.toBe(app);
     await app.close();
   });
