@@ -167,6 +167,8 @@ export class AuthorizationGuard implements CanActivate {
     context: ZeroTrustRequestContext,
   ): Promise<object> {
     const resolver = check.options.resolve;
+    const known = context.resolved.get(resolver);
+    if (known !== undefined) return known;
     let record: unknown;
     try {
       if (resolver === undefined) throw new Error('no resolver');
@@ -195,6 +197,7 @@ export class AuthorizationGuard implements CanActivate {
       });
       throw error;
     }
+    context.resolved.set(resolver, record);
     return record;
   }
 

@@ -40,7 +40,9 @@ const DOCS: Doc[] = [
 
 @Injectable()
 class DocResolver implements SubjectResolver<Doc> {
+  static calls = 0;
   resolve({ params }: ResolveContext): Doc | undefined {
+    DocResolver.calls += 1;
     if (params.id === 'boom') throw new Error('database down: connection string postgres://u:p@db');
     if (params.id === 'bad') throw new BadRequestException('Bad id');
     return DOCS.find((d) => d.id === params.id);
@@ -301,7 +303,10 @@ describe.each(['express', 'fastify'] as const)('authorization guard (%s)', (adap
   it('requires every @Can of the class and the handler', async () => {
     // ann can read her doc but is no auditor.
     expect((await call('GET', '/docs/d1/audit')).status).toBe(403);
+    DocResolver.calls = 0;
     expect((await call('GET', '/docs/d1/audit', 'ann', undefined, ['auditor'])).status).toBe(200);
+    // Two checks, one resolver: the record is loaded once per request.
+    expect(DocResolver.calls).toBe(1);
     // An inverted rule wins for the auditor on ben's document.
     expect((await call('GET', '/docs/d2/audit', 'ann', undefined, ['auditor'])).status).toBe(403);
   });

@@ -24,6 +24,8 @@ export interface ZeroTrustRequestContext {
   ability?: ZeroTrustAbility;
   /** Records loaded by resolvers, by subject type. */
   readonly resources: Map<string, unknown>;
+  /** Records loaded by resolvers, by resolver: a resolver runs at most once per request. */
+  readonly resolved: Map<unknown, object>;
 }
 
 const CONTEXT = Symbol.for('nestjs-zero-trust:context');
@@ -59,6 +61,7 @@ export function contextOf(request: HttpRequestLike, route = ''): ZeroTrustReques
       method: request.method ?? 'UNKNOWN',
       route,
       resources: new Map(),
+      resolved: new Map(),
     };
     request[CONTEXT] = context;
   }
