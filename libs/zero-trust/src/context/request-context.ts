@@ -1,6 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type { ZeroTrustAbility } from '../authorization/ability.types.js';
+import type { PresentedCertificate } from '../identity/mtls/service-identity.js';
 import type { Principal } from '../identity/principal.interface.js';
+import { peerAddressOf, type SocketRequestLike, type TrustedProxies } from './client-address.js';
+import { requestIdOf } from './request-id.js';
 
 /**
  * What the library knows about one request, kept on the request object.
@@ -8,18 +10,30 @@ import type { Principal } from '../identity/principal.interface.js';
  * @publicApi
  */
 export interface ZeroTrustRequestContext {
-  /** Id of this request in audit events. */
+  /**
+   * Id of this request in audit events and the `X-Request-Id` response header: a trusted
+   * proxy's `X-Request-Id` when well formed, else a new UUID.
+   */
   readonly requestId: string;
   /** When the library first saw the request. */
   readonly time: Date;
-  /** Client address as the HTTP server sees it. */
+  /**
+   * The client's address: the TCP peer, or the address a trusted proxy forwarded in
+   * `X-Forwarded-For` (see the `trustedProxies` option).
+   */
   readonly ip: string | undefined;
+  /** The TCP peer's address (the client itself or a proxy), never read from a header. */
+  readonly peer: string | undefined;
   /** HTTP method. */
   readonly method: string;
   /** Route pattern, e.g. `/invoices/:id`. */
   route: string;
   /** The verified caller, once authenticated. */
   principal?: Principal;
+  /** The client certificate of the request (mTLS), once authenticated. */
+  certificate?: PresentedCertificate;
+  /** The DPoP proof key's RFC 7638 thumbprint, when the token was proven with DPoP. */
+  dpop?: { readonly jkt: string };
   /** The caller's ability, once built. */
   ability?: ZeroTrustAbility;
   /** Records loaded by resolvers, by subject type. */
@@ -35,10 +49,9 @@ const CONTEXT = Symbol.for('nestjs-zero-trust:context');
  *
  * @internal
  */
-export interface HttpRequestLike {
+export interface HttpRequestLike extends SocketRequestLike {
   method?: string;
   ip?: string;
-  headers: Record<string, string | string[] | undefined>;
   params?: Record<string, string | undefined>;
   query?: Record<string, unknown>;
   body?: unknown;
@@ -51,13 +64,19 @@ export interface HttpRequestLike {
  *
  * @internal
  */
-export function contextOf(request: HttpRequestLike, route = ''): ZeroTrustRequestContext {
+export function contextOf(
+  request: HttpRequestLike,
+  route = '',
+  proxies?: TrustedProxies,
+): ZeroTrustRequestContext {
   let context = request[CONTEXT];
   if (context === undefined) {
+    const peer = peerAddressOf(request);
     context = {
-      requestId: randomUUID(),
+      requestId: requestIdOf(request, proxies),
       time: new Date(),
-      ip: request.ip,
+      ip: proxies === undefined ? peer : proxies.clientAddressOf(request),
+      peer,
       method: request.method ?? 'UNKNOWN',
       route,
       resources: new Map(),

@@ -27,8 +27,10 @@ export const ERROR_MESSAGES = {
   ZT_TOKEN_REVOKED: 'The access token has been revoked',
   ZT_TOKEN_INVALID: 'The access token is invalid',
   ZT_CLIENT_UNKNOWN: 'The client is not a registered service or integration',
+  ZT_CLIENT_MISMATCH: 'The token names a registered service but was issued to another client',
   ZT_KEYS_UNAVAILABLE: 'The signing keys of the issuer are unavailable',
   ZT_STORE_UNAVAILABLE: 'The shared state store is unavailable',
+  ZT_RATE_LIMITED: 'Too many requests',
   ZT_ACCESS_DENIED: 'Access denied',
   ZT_FIELDS_DENIED: 'Access denied to one or more fields',
   ZT_POLICY_MISSING: 'This route has no access policy',
@@ -39,6 +41,26 @@ export const ERROR_MESSAGES = {
   ZT_OPTIONS_INVALID: 'Invalid ZeroTrustModule options',
   ZT_ROUTES_UNPROTECTED: 'Routes without an access policy',
   ZT_UNSUPPORTED_CONTEXT: 'This transport is not supported by the zero-trust guards',
+  ZT_CERTIFICATE_REQUIRED: 'A client certificate is required',
+  ZT_CERTIFICATE_UNTRUSTED: 'The client certificate is not trusted',
+  ZT_CERTIFICATE_MISMATCH: 'The access token is bound to another client certificate',
+  ZT_CERTIFICATE_SERVICE_MISMATCH:
+    'The client certificate belongs to another service than the token',
+  ZT_SPIFFE_ID_INVALID:
+    'The client certificate does not carry one valid SPIFFE ID of this trust domain',
+  ZT_XFCC_UNTRUSTED: 'A forwarded client certificate was sent by an untrusted peer',
+  ZT_XFCC_MALFORMED: 'The forwarded client certificate header is malformed',
+  ZT_DPOP_PROOF_MISSING: 'A DPoP proof is required',
+  ZT_DPOP_PROOF_INVALID: 'The DPoP proof is invalid',
+  ZT_DPOP_REPLAY: 'The DPoP proof has already been used',
+  ZT_DPOP_BINDING_MISMATCH: 'The DPoP proof key is not the key the access token is bound to',
+  ZT_DPOP_TOKEN_UNBOUND: 'The access token is not bound to a DPoP key',
+  ZT_DPOP_BOUND_TOKEN_AS_BEARER: 'The access token is DPoP-bound: present it with the DPoP scheme',
+  ZT_TOKEN_ENDPOINT_UNAVAILABLE: 'The token endpoint of the identity provider is unavailable',
+  ZT_TOKEN_REQUEST_REFUSED: 'The identity provider refused the token request',
+  ZT_RISK_DENIED: 'The request was refused because of its risk',
+  ZT_STEP_UP_REQUIRED: 'A recent, stronger authentication is required for this request',
+  ZT_RISK_UNAVAILABLE: 'The risk of the request could not be assessed',
 } as const;
 
 /**

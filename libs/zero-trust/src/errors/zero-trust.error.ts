@@ -17,6 +17,12 @@ export interface ZeroTrustErrorBody {
   message: string;
   /** Fields refused by a field-level check (only for `ZT_FIELDS_DENIED`). */
   fields?: string[];
+  /** Why access was denied, in development only (`monitoring.explainDenials`). */
+  explanation?: string;
+  /** Step-up: the authentication context class(es) to reach (only for `ZT_STEP_UP_REQUIRED`). */
+  acr_values?: string;
+  /** Step-up: the maximum age in seconds of the authentication. */
+  max_age?: number;
 }
 
 const REASONS: Record<number, string> = {
@@ -76,12 +82,16 @@ function quoted(value: string): string {
  * @publicApi
  */
 export class MissingTokenError extends ZeroTrustError {
-  constructor() {
+  /**
+   * @param challenges - the challenges to answer with (`Bearer`, or also `DPoP algs="..."` when
+   * DPoP is accepted)
+   */
+  constructor(private readonly challenges = 'Bearer') {
     super('ZT_TOKEN_MISSING', HttpStatus.UNAUTHORIZED);
   }
 
   override get challenge(): string {
-    return 'Bearer';
+    return this.challenges;
   }
 }
 
@@ -104,6 +114,36 @@ export class InvalidTokenError extends ZeroTrustError {
 }
 
 /**
+ * A DPoP failure (RFC 9449 §7.1): 401 with a `DPoP` challenge listing the accepted proof
+ * algorithms, `error="invalid_dpop_proof"` for a problem of the proof and `error="invalid_token"`
+ * for a problem of a token presented with the DPoP scheme.
+ *
+ * @publicApi
+ */
+export class DpopError extends ZeroTrustError {
+  constructor(
+    code: ZeroTrustErrorCode,
+    /** The proof algorithms accepted, for the `algs` parameter of the challenge. */
+    readonly algorithms: readonly string[],
+    options: {
+      message?: string;
+      cause?: unknown;
+      error?: 'invalid_dpop_proof' | 'invalid_token';
+    } = {},
+  ) {
+    super(code, HttpStatus.UNAUTHORIZED, options);
+    this.error = options.error ?? 'invalid_dpop_proof';
+  }
+
+  /** The RFC 9449 error code of the challenge. */
+  readonly error: 'invalid_dpop_proof' | 'invalid_token';
+
+  override get challenge(): string {
+    return `DPoP error="${this.error}", error_description=${quoted(this.message)}, algs="${this.algorithms.join(' ')}"`;
+  }
+}
+
+/**
  * The principal may not perform the action: 403.
  *
  * @publicApi
@@ -115,12 +155,31 @@ export class AccessDeniedError extends ZeroTrustError {
   constructor(
     code: 'ZT_ACCESS_DENIED' | 'ZT_FIELDS_DENIED' | 'ZT_POLICY_MISSING' = 'ZT_ACCESS_DENIED',
     fields?: string[],
+    explanation?: string,
   ) {
     super(code, HttpStatus.FORBIDDEN, {
       message: fields ? `${ERROR_MESSAGES[code]}: ${fields.join(', ')}` : undefined,
-      extra: fields ? { fields } : {},
+      extra: {
+        ...(fields ? { fields } : {}),
+        ...(explanation !== undefined ? { explanation } : {}),
+      },
     });
     this.fields = fields;
+  }
+}
+
+/**
+ * The caller made more requests than its rate limit allows: 429, with `Retry-After`.
+ *
+ * @publicApi
+ */
+export class RateLimitedError extends ZeroTrustError {
+  /**
+   * @param retryAfter - seconds after which the caller may try again (the `Retry-After` header),
+   * when known
+   */
+  constructor(readonly retryAfter?: number) {
+    super('ZT_RATE_LIMITED', HttpStatus.TOO_MANY_REQUESTS);
   }
 }
 
@@ -144,10 +203,81 @@ export class ResourceNotFoundError extends ZeroTrustError {
 export class DependencyUnavailableError extends ZeroTrustError {
   constructor(
     code:
-      'ZT_KEYS_UNAVAILABLE' | 'ZT_STORE_UNAVAILABLE' | 'ZT_RESOLVER_FAILED' | 'ZT_POLICY_FAILED',
+      | 'ZT_KEYS_UNAVAILABLE'
+      | 'ZT_STORE_UNAVAILABLE'
+      | 'ZT_RESOLVER_FAILED'
+      | 'ZT_POLICY_FAILED'
+      | 'ZT_RISK_UNAVAILABLE',
     cause?: unknown,
   ) {
     super(code, HttpStatus.SERVICE_UNAVAILABLE, { cause });
+  }
+}
+
+/**
+ * An outgoing token request failed (service token client, session refresher): the identity
+ * provider could not be reached, timed out, answered 5xx or something unreadable
+ * (`ZT_TOKEN_ENDPOINT_UNAVAILABLE`), or refused the request (`ZT_TOKEN_REQUEST_REFUSED`, with
+ * the OAuth `error` code in {@link TokenRequestError.oauthError}). 503 when it reaches an HTTP
+ * response. The message never contains a client secret, a refresh token or an access token.
+ *
+ * @publicApi
+ */
+export class TokenRequestError extends ZeroTrustError {
+  /** The OAuth 2.0 `error` code the identity provider answered with, if any. */
+  readonly oauthError: string | undefined;
+
+  constructor(
+    code: 'ZT_TOKEN_ENDPOINT_UNAVAILABLE' | 'ZT_TOKEN_REQUEST_REFUSED',
+    detail: string,
+    options: { oauthError?: string; cause?: unknown } = {},
+  ) {
+    super(code, HttpStatus.SERVICE_UNAVAILABLE, {
+      message: `${ERROR_MESSAGES[code]}: ${detail}`,
+      cause: options.cause,
+    });
+    this.oauthError = options.oauthError;
+  }
+}
+
+/**
+ * The request is too risky to serve: 403 `ZT_RISK_DENIED`.
+ *
+ * @publicApi
+ */
+export class RiskDeniedError extends ZeroTrustError {
+  constructor() {
+    super('ZT_RISK_DENIED', HttpStatus.FORBIDDEN);
+  }
+}
+
+/**
+ * The request needs a recent, stronger authentication (RFC 9470): 401 with
+ * `Bearer error="insufficient_user_authentication"`, the `acr_values` to reach and the
+ * `max_age` of the authentication, so the client can send the user back to the issuer.
+ *
+ * @publicApi
+ */
+export class StepUpRequiredError extends ZeroTrustError {
+  constructor(
+    /** The authentication context class(es) to reach, space-separated, if any. */
+    readonly acrValues: string | undefined,
+    /** The maximum age in seconds of the authentication, if any. */
+    readonly maxAge: number | undefined,
+  ) {
+    super('ZT_STEP_UP_REQUIRED', HttpStatus.UNAUTHORIZED, {
+      extra: {
+        ...(acrValues !== undefined ? { acr_values: acrValues } : {}),
+        ...(maxAge !== undefined ? { max_age: maxAge } : {}),
+      },
+    });
+  }
+
+  override get challenge(): string {
+    let value = `Bearer error="insufficient_user_authentication", error_description=${quoted(this.message)}`;
+    if (this.acrValues !== undefined) value += `, acr_values=${quoted(this.acrValues)}`;
+    if (this.maxAge !== undefined) value += `, max_age=${Math.floor(this.maxAge)}`;
+    return value;
   }
 }
 

@@ -1,13 +1,24 @@
+import { TrustedProxies, trustedProxyProblem } from '../context/client-address.js';
 import { ZeroTrustConfigurationError } from '../errors/zero-trust.error.js';
+import { validateDpop, type ResolvedDpopOptions } from './validate-dpop.js';
+import { validateMtls, type ResolvedMtlsOptions } from './validate-mtls.js';
+
+import { validateStore, type ResolvedStoreOptions } from './validate-store.js';
 import type { AbilityDefinitions } from '../authorization/ability.types.js';
-import type { AuditSink } from '../audit/audit-sink.interface.js';
+import {
+  validateAudit,
+  validateMonitoring,
+  type ResolvedAuditOptions,
+  type ResolvedMonitoringOptions,
+} from './validate-monitoring.js';
+import { validateRisk, type ResolvedRiskOptions } from './validate-risk.js';
+import { validateFailureLimit, type ResolvedFailureLimit } from './validate-failure-limit.js';
 import type {
   AsymmetricAlgorithm,
   ClientRegistration,
   PrincipalOptions,
   ZeroTrustMode,
   ZeroTrustModuleOptions,
-  ZeroTrustStoreOptions,
 } from './zero-trust-options.interface.js';
 
 /**
@@ -33,8 +44,14 @@ export interface ResolvedZeroTrustOptions {
   tokenCache: { max: number };
   mode: ZeroTrustMode;
   strictRouteAudit: boolean;
-  store: ZeroTrustStoreOptions;
-  audit: { sink: AuditSink | undefined; allows: boolean };
+  store: ResolvedStoreOptions;
+  audit: ResolvedAuditOptions;
+  monitoring: ResolvedMonitoringOptions;
+  trustedProxies: TrustedProxies;
+  mtls?: ResolvedMtlsOptions;
+  dpop?: ResolvedDpopOptions;
+  risk: ResolvedRiskOptions;
+  authenticationFailures?: ResolvedFailureLimit;
 }
 
 /** The algorithms accepted unless configured otherwise. */
@@ -70,6 +87,12 @@ const OPTION_KEYS = new Set<string>([
   'strictRouteAudit',
   'store',
   'audit',
+  'monitoring',
+  'trustedProxies',
+  'mtls',
+  'dpop',
+  'risk',
+  'authenticationFailures',
 ]);
 const PRINCIPAL_KINDS = new Set(['user', 'service', 'integration']);
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
@@ -300,43 +323,30 @@ export function validateOptions(input: unknown): ResolvedZeroTrustOptions {
     else strictRouteAudit = o.strictRouteAudit;
   }
 
-  let store: ZeroTrustStoreOptions = { type: 'memory' };
-  if (o.store !== undefined) {
-    if (!isObject(o.store)) problems.push('store must be an object');
-    else if (o.store.type === 'memory') store = { type: 'memory' };
-    else if (o.store.type === 'custom') {
-      const r = (o.store as { revocations?: unknown }).revocations;
-      if (
-        !isObject(r) ||
-        typeof r.isRevoked !== 'function' ||
-        typeof r.revokeToken !== 'function' ||
-        typeof r.revokeSubject !== 'function'
-      ) {
-        problems.push(
-          'store.revocations must implement RevocationStore (revokeToken, revokeSubject, isRevoked)',
-        );
-      } else store = o.store;
-    } else problems.push('store.type must be "memory" or "custom"');
-  }
+  const store = validateStore(o.store, problems);
 
-  const audit: ResolvedZeroTrustOptions['audit'] = { sink: undefined, allows: true };
-  if (o.audit !== undefined) {
-    if (!isObject(o.audit)) problems.push('audit must be an object');
+  const audit = validateAudit(o.audit, problems);
+  const monitoring = validateMonitoring(o.monitoring, problems);
+
+  let trustedProxies = new TrustedProxies([]);
+  if (o.trustedProxies !== undefined) {
+    if (!Array.isArray(o.trustedProxies))
+      problems.push('trustedProxies must be an array of addresses, CIDR blocks or "loopback"');
     else {
-      if (o.audit.sink !== undefined) {
-        if (
-          !isObject(o.audit.sink) ||
-          typeof (o.audit.sink as { write?: unknown }).write !== 'function'
-        )
-          problems.push('audit.sink must implement AuditSink (write(event))');
-        else audit.sink = o.audit.sink as unknown as AuditSink;
-      }
-      if (o.audit.allows !== undefined) {
-        if (typeof o.audit.allows !== 'boolean') problems.push('audit.allows must be a boolean');
-        else audit.allows = o.audit.allows;
-      }
+      const entries: unknown[] = o.trustedProxies;
+      entries.forEach((entry, i) => {
+        const problem = trustedProxyProblem(entry);
+        if (problem !== undefined) problems.push(`trustedProxies[${i}] ${problem}`);
+      });
+      if (entries.every((e) => trustedProxyProblem(e) === undefined))
+        trustedProxies = new TrustedProxies(entries as string[]);
     }
   }
+
+  const mtls = validateMtls(o.mtls, problems);
+  const dpop = validateDpop(o.dpop, problems);
+  const risk = validateRisk(o.risk, problems);
+  const authenticationFailures = validateFailureLimit(o.authenticationFailures, problems);
 
   if (problems.length > 0) throw new ZeroTrustConfigurationError('ZT_OPTIONS_INVALID', problems);
 
@@ -360,6 +370,12 @@ export function validateOptions(input: unknown): ResolvedZeroTrustOptions {
     strictRouteAudit,
     store,
     audit,
+    monitoring,
+    trustedProxies,
+    ...(mtls !== undefined ? { mtls } : {}),
+    ...(dpop !== undefined ? { dpop } : {}),
+    risk,
+    ...(authenticationFailures !== undefined ? { authenticationFailures } : {}),
   };
 }
 

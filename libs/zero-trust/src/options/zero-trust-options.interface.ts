@@ -1,7 +1,11 @@
+import type { Redis } from 'ioredis';
 import type { AbilityDefinitions } from '../authorization/ability.types.js';
+import type { Registry } from 'prom-client';
 import type { AuditSink } from '../audit/audit-sink.interface.js';
+import type { RiskOptions } from '../risk/risk-options.interface.js';
 import type { Principal, TokenClaims } from '../identity/principal.interface.js';
 import type { RevocationStore } from '../stores/revocation-store.interface.js';
+import type { SharedStateStore } from '../stores/shared-state-store.interface.js';
 
 /**
  * Whether authorization denies are enforced or only recorded.
@@ -62,23 +66,63 @@ export interface PrincipalOptions {
 export interface JwksOptions {
   /** Minimum time between two fetches triggered by an unknown `kid`. @default 30 */
   cooldown?: number;
-  /** Time after which the key set is refreshed in the background. @default 600 */
+  /**
+   * Maximum age of the cached key set. It is refreshed in the background from half this age;
+   * once older (the issuer unreachable meanwhile), requests fail closed with 503 until a fetch
+   * succeeds. @default 600
+   */
   maxAge?: number;
   /** Timeout of one fetch of the discovery document or the key set. @default 5 */
   timeout?: number;
 }
 
 /**
- * Where shared state lives. In-memory is the default; a Redis store comes with a later release.
+ * Redis as the shared state of every application instance (revocations, replay caches,
+ * histories, counters). Needs the optional peer dependency `ioredis`.
+ *
+ * @publicApi
+ */
+export interface RedisStoreOptions {
+  type: 'redis';
+  /**
+   * `redis://` or `rediss://` URL; the module creates the client and closes it on shutdown.
+   * Give either `url` or `client`.
+   */
+  url?: string;
+  /** Your own ioredis client; the module never closes it. Give either `url` or `client`. */
+  client?: Redis;
+  /** Prepended to every key, e.g. to share one Redis between applications. @default 'zt:' */
+  keyPrefix?: string;
+  /**
+   * Longest wait for one command (ms) of a client the module creates; with the offline queue
+   * off, a down Redis is reported at once and retried in the background. @default 500
+   */
+  commandTimeout?: number;
+  /** Longest wait for a connection (ms) of a client the module creates. @default 2000 */
+  connectTimeout?: number;
+  /**
+   * Per concern, let requests through when Redis is unreachable instead of refusing them with
+   * 503 `ZT_STORE_UNAVAILABLE`: `revocation` treats tokens as not revoked, `state` treats replay
+   * caches, histories and counters as empty. @default { revocation: false, state: false }
+   */
+  failOpen?: { revocation?: boolean; state?: boolean };
+}
+
+/**
+ * Where shared state lives: in memory (one instance; the default), in Redis (several instances),
+ * or in your own stores.
  *
  * @publicApi
  */
 export type ZeroTrustStoreOptions =
   | { type: 'memory' }
+  | RedisStoreOptions
   | {
       type: 'custom';
       /** Your implementation of the revocation store. */
       revocations: RevocationStore;
+      /** Your implementation of the other shared state. @default in memory */
+      state?: SharedStateStore;
     };
 
 /**
@@ -87,10 +131,105 @@ export type ZeroTrustStoreOptions =
  * @publicApi
  */
 export interface AuditOptions {
-  /** Where decision events go. @default one JSON line per event through the Nest logger */
+  /**
+   * Where decision events go. @default nestjs-pino's logger when the app imports its
+   * `LoggerModule` (one ECS object per line on stdout), else one ECS JSON line per event
+   * through the Nest logger
+   */
   sink?: AuditSink;
-  /** Whether allow decisions are emitted too, not only denies and failures. @default true */
-  allows?: boolean;
+  /**
+   * Whether allow decisions are emitted too; denies and authentication failures always are.
+   * `{ sampleRate: 0.1 }` emits one allow in ten (metrics still count every decision).
+   * @default true
+   */
+  allows?: boolean | { sampleRate: number };
+  /**
+   * Events waiting for the sink, at most. Beyond, new events are dropped and counted
+   * (`zero_trust_audit_events_dropped_total`): emission never blocks a request. @default 10000
+   */
+  bufferSize?: number;
+  /** Your application's name, added to every event as `labels.application`. */
+  serviceName?: string;
+}
+
+/**
+ * Metrics, health and denial explanations.
+ *
+ * @publicApi
+ */
+export interface MonitoringOptions {
+  /**
+   * The prom-client registry of the library's metrics: a `Registry` of yours, or `'global'`
+   * for prom-client's default one. @default a new Registry (read it from `ZeroTrustMetrics`)
+   */
+  metrics?: { registry?: Registry | 'global' };
+  /**
+   * Readiness of the issuer's keys: down when the last successful key refresh is older than
+   * `maxKeyAge` seconds. @default { maxKeyAge: 3600 }
+   */
+  health?: { maxKeyAge?: number };
+  /**
+   * Explain denials in the 403 body (the rule that refused, or that no rule grants the
+   * action). Events always carry the explanation. Turn on in development only. @default false
+   */
+  explainDenials?: boolean;
+}
+
+/**
+ * Where the client certificate of a request is read.
+ * - `socket`: the TLS connection itself (the app terminates TLS with `requestCert: true`);
+ * - `xfcc`: an Envoy `X-Forwarded-Client-Cert` header, believed only from a trusted proxy;
+ * - `both`: a trusted proxy's header when there is one (the socket then holds the proxy's own
+ *   certificate), else the socket.
+ *
+ * @publicApi
+ */
+export type CertificateSource = 'socket' | 'xfcc' | 'both';
+
+/**
+ * Service identity by mutual TLS: client certificates carrying SPIFFE IDs (X.509-SVIDs).
+ *
+ * @publicApi
+ */
+export interface MtlsOptions {
+  /** The SPIFFE trust domain of your services, e.g. `demo.local`. */
+  trustDomain: string;
+  /** Where the client certificate is read. @default 'socket' */
+  source?: CertificateSource;
+  /**
+   * SPIFFE ID path (without the leading `/`, e.g. `billing-worker` or `ns/prod/sa/billing`) →
+   * OAuth `client_id` of the service. @default the path is the client_id
+   */
+  services?: Record<string, string>;
+  /**
+   * Whether a service principal (client-credentials token) must present a certificate of its
+   * own service. @default false
+   */
+  requireForServices?: boolean;
+}
+
+/**
+ * Proof of possession with DPoP (RFC 9449) for tokens bound to a key (`cnf.jkt`).
+ *
+ * @publicApi
+ */
+export interface DpopOptions {
+  /** Refuse plain bearer tokens: every token must be DPoP-bound. @default false */
+  required?: boolean;
+  /** Accepted proof algorithms (asymmetric only). @default ['ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512', 'EdDSA'] */
+  algorithms?: string[];
+  /** How old a proof's `iat` may be, in seconds; also how long its `jti` is remembered. @default 60 */
+  iatWindow?: number;
+  /** How far in the future a proof's `iat` may be, in seconds. @default 5 */
+  clockTolerance?: number;
+  /**
+   * The public base URL of this API (e.g. `https://api.example.com`), used to build the
+   * expected `htu` instead of the `Host` header. @default the Host header (and
+   * `X-Forwarded-Proto`/`X-Forwarded-Host` from a trusted proxy)
+   */
+  publicUrl?: string;
+  /** Maximum size of a proof, in bytes. @default 4096 */
+  maxProofSize?: number;
 }
 
 /**
@@ -147,4 +286,25 @@ export interface ZeroTrustModuleOptions {
   store?: ZeroTrustStoreOptions;
   /** Decision events. */
   audit?: AuditOptions;
+  /** Metrics, health and denial explanations. */
+  monitoring?: MonitoringOptions;
+  /**
+   * Proxies whose forwarding headers are believed: `X-Forwarded-For` (client address),
+   * `X-Forwarded-Client-Cert` and `X-Request-Id`. Addresses, CIDR blocks (`10.0.0.0/8`) or
+   * `loopback`. The same headers from any other peer are ignored. @default [] (trust no proxy)
+   */
+  trustedProxies?: string[];
+  /** Service identity by mutual TLS and certificate-bound tokens. @default off (certificate-bound tokens are still enforced, from the socket) */
+  mtls?: MtlsOptions;
+  /** DPoP proof of possession. @default off (DPoP-bound tokens are then refused) */
+  dpop?: DpopOptions;
+  /** Context risk: signals, thresholds, step-up. @default off */
+  risk?: RiskOptions;
+  /**
+   * Limit of failed authentications per client address: after `max` refused credentials (a
+   * token presented and refused; a request without one does not count) within `window` seconds,
+   * the address is answered 429 `ZT_RATE_LIMITED` before any token work until the window ends.
+   * Counted in the shared store. @default off
+   */
+  authenticationFailures?: { max: number; window?: number };
 }

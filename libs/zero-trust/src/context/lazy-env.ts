@@ -1,0 +1,67 @@
+import type { ZeroTrustRequestContext } from './request-context.js';
+
+/**
+ * A provider of request attributes that are costly to compute (such as the risk score), made
+ * available to ability definitions as `env.<key>` and computed only when a definition reads one.
+ *
+ * @publicApi
+ */
+export interface AbilityEnvSource {
+  /** The `env` keys this source provides, e.g. `['risk', 'country']`. */
+  readonly keys: readonly string[];
+  /** Computes the values of the keys for one request (memoize per request if costly). */
+  load(request: object, context: ZeroTrustRequestContext): Promise<Record<string, unknown>>;
+}
+
+/**
+ * Injection token of the list of {@link AbilityEnvSource}s the authorization guard consults.
+ *
+ * @publicApi
+ */
+export const ABILITY_ENV_SOURCES = Symbol('AbilityEnvSources');
+
+/**
+ * Thrown by a lazy `env` attribute read before it is loaded: the ability builder awaits
+ * `load()` and runs the definition again.
+ *
+ * @internal
+ */
+export class PendingEnvValue extends Error {
+  constructor(readonly load: () => Promise<void>) {
+    super('A lazy environment value is not loaded yet');
+    this.name = 'PendingEnvValue';
+  }
+}
+
+/**
+ * Builds an environment object with `base` values and, for each source key, a getter that
+ * throws {@link PendingEnvValue} until the source has loaded.
+ *
+ * @internal
+ */
+export function lazyEnv<T extends object>(
+  base: T,
+  sources: readonly AbilityEnvSource[],
+  request: object,
+  context: ZeroTrustRequestContext,
+): T {
+  const env = { ...base } as T & Record<string, unknown>;
+  for (const source of sources) {
+    let values: Record<string, unknown> | undefined;
+    let loading: Promise<void> | undefined;
+    const load = (): Promise<void> =>
+      (loading ??= source.load(request, context).then((loaded) => {
+        values = loaded;
+      }));
+    for (const key of source.keys) {
+      Object.defineProperty(env, key, {
+        enumerable: true,
+        get(): unknown {
+          if (values === undefined) throw new PendingEnvValue(load);
+          return values[key];
+        },
+      });
+    }
+  }
+  return env;
+}

@@ -1,0 +1,32 @@
+import {
+  Inject,
+  Injectable,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+} from '@nestjs/common';
+import { Observable } from 'rxjs';
+import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
+import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
+import { contextOf, type HttpRequestLike } from './request-context.js';
+import { runWithRequestId } from './request-id.js';
+
+/**
+ * Global interceptor: makes the request id the current one for the handler and everything it
+ * calls ({@link currentRequestId}).
+ *
+ * @internal
+ */
+@Injectable()
+export class RequestIdInterceptor implements NestInterceptor {
+  constructor(@Inject(ZERO_TRUST_OPTIONS) private readonly options: ResolvedZeroTrustOptions) {}
+
+  intercept(execution: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (execution.getType() !== 'http') return next.handle();
+    const request = execution.switchToHttp().getRequest<HttpRequestLike>();
+    const { requestId } = contextOf(request, '', this.options.trustedProxies);
+    return new Observable((subscriber) =>
+      runWithRequestId(requestId, () => next.handle().subscribe(subscriber)),
+    );
+  }
+}

@@ -1,0 +1,58 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
+import type { SocketRequestLike, TrustedProxies } from './client-address.js';
+
+/**
+ * The header carrying the request id, read from trusted proxies and echoed in responses.
+ *
+ * @publicApi
+ */
+export const REQUEST_ID_HEADER = 'x-request-id';
+
+/** Letters, digits and `._:-`, 1 to 128 characters: UUIDs, ULIDs, W3C trace ids, ... */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * The request id of a request: the `X-Request-Id` a trusted proxy sent (when well formed), or
+ * a new random UUID. The header from any other peer is ignored.
+ *
+ * @internal
+ */
+export function requestIdOf(request: SocketRequestLike, proxies?: TrustedProxies): string {
+  const header = request.headers[REQUEST_ID_HEADER];
+  if (
+    proxies !== undefined &&
+    typeof header === 'string' &&
+    REQUEST_ID.test(header) &&
+    proxies.isTrustedPeer(request)
+  ) {
+    return header;
+  }
+  return randomUUID();
+}
+
+const current = new AsyncLocalStorage<string>();
+
+/**
+ * Runs `fn` with `requestId` as the current request id.
+ *
+ * @internal
+ */
+export function runWithRequestId<T>(requestId: string, fn: () => T): T {
+  return current.run(requestId, fn);
+}
+
+/**
+ * The id of the request being handled (inside a controller, a service it calls, or anything
+ * they start), or `undefined` outside a request. Forward it on outgoing calls as
+ * `X-Request-Id` so one id follows a request across services.
+ *
+ * @example
+ * ```ts
+ * await fetch(url, { headers: { 'x-request-id': currentRequestId() ?? '' } });
+ * ```
+ * @publicApi
+ */
+export function currentRequestId(): string | undefined {
+  return current.getStore();
+}

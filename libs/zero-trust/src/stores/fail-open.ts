@@ -1,0 +1,57 @@
+import { Logger } from '@nestjs/common';
+import type { RevocationStore } from './revocation-store.interface.js';
+import type { SharedStateStore } from './shared-state-store.interface.js';
+
+const logger = new Logger('ZeroTrustStore');
+/** At most one warning per concern in this many milliseconds. */
+const WARN_EVERY = 10_000;
+const lastWarned = new Map<string, number>();
+
+async function orElse<T>(operation: Promise<T>, fallback: T, concern: string): Promise<T> {
+  try {
+    return await operation;
+  } catch {
+    const now = Date.now();
+    if (now - (lastWarned.get(concern) ?? -WARN_EVERY) >= WARN_EVERY) {
+      lastWarned.set(concern, now);
+      logger.warn(`The ${concern} store is unavailable; failing open as configured`);
+    }
+    return fallback;
+  }
+}
+
+/**
+ * A revocation store whose check answers "not revoked" when the backing store fails (the
+ * `store.failOpen.revocation` option). Revoking still rejects, so the caller learns it failed.
+ *
+ * @internal
+ */
+export function failOpenRevocations(store: RevocationStore): RevocationStore {
+  return {
+    revokeToken: (jti, expiresAt) => store.revokeToken(jti, expiresAt),
+    revokeSubject: (subject, before, until) => store.revokeSubject(subject, before, until),
+    isRevoked: (token) => orElse(store.isRevoked(token), false, 'revocation'),
+  };
+}
+
+/**
+ * A shared-state store that answers as if it were empty when the backing store fails (the
+ * `store.failOpen.state` option): claims succeed, counters read 0, sets and lists are empty,
+ * writes are dropped. `ping` still rejects, so health checks report the outage.
+ *
+ * @internal
+ */
+export function failOpenState(store: SharedStateStore): SharedStateStore {
+  return {
+    claimOnce: (key, ttl) => orElse(store.claimOnce(key, ttl), true, 'state'),
+    increment: (key, window) => orElse(store.increment(key, window), 0, 'state'),
+    get: (key) => orElse(store.get(key), undefined, 'state'),
+    set: (key, value, ttl) => orElse(store.set(key, value, ttl), undefined, 'state'),
+    addToSet: (key, member, ttl) => orElse(store.addToSet(key, member, ttl), false, 'state'),
+    hasMember: (key, member) => orElse(store.hasMember(key, member), false, 'state'),
+    pushCapped: (key, value, max, ttl) =>
+      orElse(store.pushCapped(key, value, max, ttl), undefined, 'state'),
+    list: (key) => orElse(store.list(key), [], 'state'),
+    ping: () => store.ping(),
+  };
+}

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { MemorySharedStateStore } from './memory-shared-state.store.js';
+
+describe('MemorySharedStateStore', () => {
+  it('claims a key once until it expires', async () => {
+    let now = 0;
+    const store = new MemorySharedStateStore(10, 10, () => now);
+    expect(await store.claimOnce('jti:a', 60)).toBe(true);
+    expect(await store.claimOnce('jti:a', 60)).toBe(false);
+    now = 60_000;
+    expect(await store.claimOnce('jti:a', 60)).toBe(true);
+  });
+
+  it('counts within a fixed window', async () => {
+    let now = 0;
+    const store = new MemorySharedStateStore(10, 10, () => now);
+    expect(await store.increment('c', 10)).toBe(1);
+    now = 9_000;
+    expect(await store.increment('c', 10)).toBe(2);
+    now = 10_000;
+    expect(await store.increment('c', 10)).toBe(1);
+  });
+
+  it('keeps sets and capped lists, and stays bounded', async () => {
+    const store = new MemorySharedStateStore(2, 2);
+    expect(await store.addToSet('s', 'a', 60)).toBe(true);
+    expect(await store.addToSet('s', 'a', 60)).toBe(false);
+    await store.addToSet('s', 'b', 60);
+    await store.addToSet('s', 'c', 60);
+    expect(await store.hasMember('s', 'a')).toBe(false);
+    await store.pushCapped('l', '1', 2, 60);
+    await store.pushCapped('l', '2', 2, 60);
+    await store.pushCapped('l', '3', 2, 60);
+    expect(await store.list('l')).toEqual(['3', '2']);
+    await store.set('k', 'v', 60);
+    expect(await store.get('s')).toBeUndefined(); // evicted: only two keys are kept
+    expect(await store.get('k')).toBe('v');
+  });
+});
