@@ -9,6 +9,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { KeyObject } from 'node:crypto';
 import passport from 'passport';
 import { AuditService } from '../audit/audit.service.js';
+import { ZeroTrustMetrics } from '../audit/metrics/zero-trust.metrics.js';
 import { routePolicyOf } from '../authorization/route-policy.js';
 import {
   contextOf,
@@ -18,12 +19,13 @@ import {
 import {
   DependencyUnavailableError,
   InvalidTokenError,
-  MissingTokenError,
+  RateLimitedError,
   ZeroTrustError,
 } from '../errors/zero-trust.error.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import { RevocationStore } from '../stores/revocation-store.interface.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
+import { AuthenticationFailureLimiter } from './authentication-failures.js';
 import { JwksKeySource } from './jwks-key-source.js';
 import {
   RAW_TOKEN,
@@ -33,9 +35,8 @@ import {
   type RequestWithToken,
 } from './jwt.strategy.js';
 import type { Principal } from './principal.interface.js';
+import { SenderConstraints, senderConstraintAction } from './sender-constraints.js';
 import { VerifiedTokenCache } from './verified-token.cache.js';
-
-const BEARER = /^Bearer +([^\s]+) *$/i;
 
 /**
  * Global guard, first of the pipeline: every route that is not `@Public()` needs a verified
@@ -54,6 +55,9 @@ export class AuthenticationGuard implements CanActivate {
     private readonly tokens: VerifiedTokenCache,
     private readonly keys: JwksKeySource,
     @Inject(RevocationStore) private readonly revocations: RevocationStore,
+    private readonly senderConstraints: SenderConstraints,
+    private readonly metrics: ZeroTrustMetrics,
+    private readonly failures: AuthenticationFailureLimiter,
   ) {}
 
   async canActivate(execution: ExecutionContext): Promise<boolean> {
@@ -64,10 +68,12 @@ export class AuthenticationGuard implements CanActivate {
       execution.getClass<Type>(),
       execution.getHandler() as (...args: never[]) => unknown,
     );
-    if (policy.isPublic) return true;
     const http = execution.switchToHttp();
     const request = http.getRequest<HttpRequestLike>();
-    const context = contextOf(request, policy.path);
+    const context = contextOf(request, policy.path, this.options.trustedProxies);
+    this.adapterHost.httpAdapter.setHeader(http.getResponse(), 'X-Request-Id', context.requestId);
+    if (policy.isPublic) return true;
+    if (this.failures.enabled) await this.limitFailures(context, http.getResponse());
     try {
       const principal = await this.authenticate(request, http.getResponse());
       context.principal = principal;
@@ -79,23 +85,44 @@ export class AuthenticationGuard implements CanActivate {
       });
       return true;
     } catch (caught) {
-      const error = toTokenError(caught);
+      const error = this.senderConstraints.challengeFor(request, toTokenError(caught));
       this.fail(context, error, http.getResponse());
+      if (error.getStatus() === 401 && error.code !== 'ZT_TOKEN_MISSING') {
+        this.failures.recordFailure(context);
+      }
+      throw error;
+    }
+  }
+
+  /** Refuses, before any token work, an address over its failed-authentication limit. */
+  private async limitFailures(context: ZeroTrustRequestContext, response: unknown): Promise<void> {
+    try {
+      await this.failures.assertAllowed(context);
+    } catch (caught) {
+      const error = caught instanceof ZeroTrustError ? caught : new InvalidTokenError();
+      this.audit.record(context, {
+        action:
+          error.code === 'ZT_RATE_LIMITED' ? 'excess_rate_limit_exceeded' : 'authn_token_invalid',
+        decision: 'deny',
+        mode: 'enforce',
+        code: error.code,
+        reason: error.message,
+      });
+      if (error instanceof RateLimitedError && error.retryAfter !== undefined) {
+        this.adapterHost.httpAdapter.setHeader(response, 'Retry-After', String(error.retryAfter));
+      }
       throw error;
     }
   }
 
   /**
-   * Extracts the bearer token and verifies it: through the passport-jwt strategy the first
-   * time, from the verified-token cache afterwards. Expiry, the verifying key still being
-   * published, and revocation are checked on every request either way.
+   * Extracts the access token (`Bearer` or `DPoP` scheme) and verifies it: through the
+   * passport-jwt strategy the first time, from the verified-token cache afterwards. Expiry, the
+   * verifying key still being published, revocation and the token's binding to the client
+   * certificate or DPoP key are checked on every request either way.
    */
   protected async authenticate(request: HttpRequestLike, response: unknown): Promise<Principal> {
-    const header = request.headers.authorization;
-    if (typeof header !== 'string' || !/^bearer(\s|$)/i.test(header)) throw new MissingTokenError();
-    const match = BEARER.exec(header);
-    if (match?.[1] === undefined) throw new InvalidTokenError('ZT_TOKEN_MALFORMED');
-    const token = match[1];
+    const { token } = this.senderConstraints.credentials(request);
     if (token.length > this.options.maxTokenSize) throw new InvalidTokenError('ZT_TOKEN_TOO_LARGE');
     const digest = this.tokens.digest(token);
     const cached = this.tokens.get(digest);
@@ -119,9 +146,11 @@ export class AuthenticationGuard implements CanActivate {
         iat: principal.token.iat,
       });
     } catch (error) {
+      this.metrics.storeError('revocation');
       throw new DependencyUnavailableError('ZT_STORE_UNAVAILABLE', error);
     }
     if (revoked) throw new InvalidTokenError('ZT_TOKEN_REVOKED');
+    await this.senderConstraints.check(request, token, principal);
     return principal;
   }
 
@@ -132,6 +161,8 @@ export class AuthenticationGuard implements CanActivate {
     token: string,
   ): Promise<{ principal: Principal; key: KeyObject }> {
     request[RAW_TOKEN] = token;
+    const started = performance.now();
+    let result: 'success' | 'failure' = 'failure';
     try {
       const principal = await new Promise<Principal>((resolve, reject) => {
         // A fresh object per request: passport decorates the strategy with per-request callbacks.
@@ -149,8 +180,10 @@ export class AuthenticationGuard implements CanActivate {
       });
       const key = request[VERIFYING_KEY];
       if (key === undefined) throw new InvalidTokenError();
+      result = 'success';
       return { principal, key };
     } finally {
+      this.metrics.observeVerification((performance.now() - started) / 1000, result);
       delete request[RAW_TOKEN];
       delete request[VERIFYING_KEY];
     }
@@ -164,7 +197,7 @@ export class AuthenticationGuard implements CanActivate {
           ? 'authn_token_revoked'
           : 'authn_token_invalid';
     this.audit.record(context, {
-      action,
+      action: senderConstraintAction(error.code) ?? action,
       decision: 'deny',
       mode: 'enforce',
       code: error.code,

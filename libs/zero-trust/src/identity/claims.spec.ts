@@ -112,4 +112,15 @@ describe('toPrincipal', () => {
       );
     }
   });
+
+  it('refuses a token naming a registered service as subject but issued to another client', () => {
+    for (const extra of [{ client_id: 'web' }, { client_id: 'partner-crm' }, {}]) {
+      expect(codeOf(() => toPrincipal(claims({ sub: 'billing-worker', ...extra }), options))).toBe(
+        'ZT_CLIENT_MISMATCH',
+      );
+    }
+    expect(codeOf(() => toPrincipal(claims({ sub: 'partner-crm', azp: 'web' }), options))).toBe(
+      'ZT_CLIENT_MISMATCH',
+    );
+  });
 });

@@ -72,9 +72,11 @@ function stringList(value: unknown): string[] {
 /**
  * Maps verified claims to a {@link Principal}. A token whose `sub` is its `client_id` was
  * obtained by a client for itself (client credentials): that client must be a registered
- * service or integration, or the token is refused. Every service has its own identity.
+ * service or integration, or the token is refused. Every service has its own identity: a token
+ * whose `sub` names a registered service or integration but was issued to another client (or
+ * to none) is refused too.
  *
- * @throws {InvalidTokenError} `ZT_CLIENT_UNKNOWN`
+ * @throws {InvalidTokenError} `ZT_CLIENT_UNKNOWN`, `ZT_CLIENT_MISMATCH`
  * @internal
  */
 export function toPrincipal(claims: TokenClaims, options: ResolvedZeroTrustOptions): Principal {
@@ -98,6 +100,11 @@ export function toPrincipal(claims: TokenClaims, options: ResolvedZeroTrustOptio
     roles = [...(registration.roles ?? [])];
     attributes = { ...registration.attributes };
   } else {
+    // A token about a registered service or integration must have been issued to that very
+    // client: otherwise one client could mint itself a principal named like another's.
+    if (Object.hasOwn(services, claims.sub) || Object.hasOwn(integrations, claims.sub)) {
+      throw new InvalidTokenError('ZT_CLIENT_MISMATCH');
+    }
     roles = stringList(claims[rolesClaim]);
   }
   const token: PrincipalToken = {
@@ -110,6 +117,7 @@ export function toPrincipal(claims: TokenClaims, options: ResolvedZeroTrustOptio
     ...(typeof claims.cnf === 'object' && claims.cnf !== null
       ? { cnf: claims.cnf as Record<string, unknown> }
       : {}),
+    ...deviceClaim(claims, options.risk.device?.claim),
   };
   const principal: Principal = {
     kind,
@@ -139,4 +147,12 @@ function freeze(principal: Principal): Principal {
   Object.freeze(principal.token);
   Object.freeze(principal.attributes);
   return Object.freeze(principal);
+}
+
+/** The device claim named by the risk options, when the token carries one as a string. */
+function deviceClaim(claims: TokenClaims, name: string | undefined): { device?: string } {
+  const value = name === undefined ? undefined : claims[name];
+  return typeof value === 'string' && value.length > 0 && value.length <= 512
+    ? { device: value }
+    : {};
 }

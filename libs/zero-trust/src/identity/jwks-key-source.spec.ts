@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DependencyUnavailableError, InvalidTokenError } from '../errors/zero-trust.error.js';
 import { validateOptions } from '../options/validate-options.js';
 import { TestIssuer } from '../testing/test-issuer.js';
@@ -101,6 +101,50 @@ describe('JwksKeySource', () => {
     issuer.available = false;
     expect(await codeOf(keys.getKey('unknown', 'ES256'))).toBe('ZT_TOKEN_KEY_UNKNOWN');
     await expect(keys.getKey(issuer.kid, 'ES256')).resolves.toBeDefined();
+  });
+
+  it('fails closed once the key set is older than maxAge with the issuer down, and recovers', async () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: new Date('2026-01-01T00:00:00Z') });
+    try {
+      const keys = source(issuer.url, { cooldown: 30, maxAge: 60 });
+      const key = await keys.getKey(issuer.kid, 'ES256');
+      issuer.available = false;
+      vi.setSystemTime(new Date('2026-01-01T00:00:59Z'));
+      await expect(keys.getKey(issuer.kid, 'ES256')).resolves.toBe(key);
+      expect(keys.isCurrent(key)).toBe(true);
+      await keys.refresh().catch(() => undefined); // let the background refresh settle
+      vi.setSystemTime(new Date('2026-01-01T00:01:01Z'));
+      expect(keys.isCurrent(key)).toBe(false);
+      expect(await codeOf(keys.getKey(issuer.kid, 'ES256'))).toBe('ZT_KEYS_UNAVAILABLE');
+      // Retries at most once a second while down.
+      const fetches = keys.status().fetches;
+      expect(await codeOf(keys.getKey(issuer.kid, 'ES256'))).toBe('ZT_KEYS_UNAVAILABLE');
+      expect(keys.status().fetches).toBe(fetches);
+      issuer.available = true;
+      vi.setSystemTime(new Date('2026-01-01T00:01:03Z'));
+      await expect(keys.getKey(issuer.kid, 'ES256')).resolves.toBe(key);
+      expect(keys.isCurrent(key)).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('after a failed fetch, refresh() tries again at most once a second', async () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: new Date('2026-01-01T00:00:00Z') });
+    try {
+      issuer.available = false;
+      const keys = source(issuer.url, { cooldown: 0 });
+      for (let i = 0; i < 5; i += 1) {
+        expect(await codeOf(keys.refresh())).toBe('ZT_KEYS_UNAVAILABLE');
+      }
+      expect(keys.status().fetches).toBe(1);
+      issuer.available = true;
+      vi.setSystemTime(new Date('2026-01-01T00:00:01.5Z'));
+      await keys.refresh();
+      expect(keys.status()).toMatchObject({ fetches: 2, usable: true });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('refuses a discovery document naming another issuer', async () => {

@@ -1,8 +1,10 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { ZeroTrustMetrics } from '../audit/metrics/zero-trust.metrics.js';
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { DependencyUnavailableError, InvalidTokenError } from '../errors/zero-trust.error.js';
 import { isAcceptableKeyUrl, type ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
+import { fetchJson } from './fetch-json.js';
 
 /** Largest discovery document or key set accepted, in bytes. */
 const MAX_DOCUMENT_BYTES = 512 * 1024;
@@ -35,6 +37,10 @@ export interface KeySetStatus {
   version: number;
   /** Number of fetches of the key set attempted so far. */
   fetches: number;
+  /** Whether tokens can be verified now: keys loaded and not older than `jwks.maxAge`. */
+  usable: boolean;
+  /** Whether the last fetch failed (the issuer was unreachable or answered badly). */
+  lastFetchFailed: boolean;
 }
 
 /** Algorithms a JWK may verify, from its own `alg` or its key type and curve. */
@@ -54,8 +60,10 @@ function algorithmsFor(jwk: JsonWebKey & { alg?: unknown }, allowed: readonly st
  *
  * - A token's `kid` is only ever a lookup key; `jku`, `x5u`, `x5c` and `jwk` headers are never used.
  * - An unknown `kid` triggers at most one refetch per cooldown; concurrent refetches are merged.
- * - The set is refreshed after `jwks.maxAge`; while the issuer is unreachable the last good set
- *   keeps serving, and with no set at all requests fail closed with 503.
+ * - The set is refreshed in the background from half of `jwks.maxAge`; while the issuer is
+ *   unreachable the last good set keeps serving until it is `jwks.maxAge` old. Past that age, or
+ *   with no set at all, requests fail closed with 503 (retrying at most once a second) until a
+ *   fetch succeeds: an outage of the key endpoint never extends the life of a withdrawn key.
  * - Private keys, symmetric keys and keys not meant for signatures are ignored.
  *
  * @publicApi
@@ -70,9 +78,13 @@ export class JwksKeySource {
   private version = 0;
   private fetches = 0;
   private inflight: Promise<void> | undefined;
+  private failing = false;
   private jwksUri: string | undefined;
 
-  constructor(@Inject(ZERO_TRUST_OPTIONS) private readonly options: ResolvedZeroTrustOptions) {
+  constructor(
+    @Inject(ZERO_TRUST_OPTIONS) private readonly options: ResolvedZeroTrustOptions,
+    @Optional() private readonly metrics?: ZeroTrustMetrics,
+  ) {
     this.jwksUri = options.jwksUri;
   }
 
@@ -81,7 +93,12 @@ export class JwksKeySource {
    * stops vouching for tokens it verified earlier.
    */
   isCurrent(key: KeyObject): boolean {
-    return this.current.has(key);
+    return !this.expired(Date.now()) && this.current.has(key);
+  }
+
+  /** Whether a key set was fetched and is now older than `jwks.maxAge`. */
+  private expired(now: number): boolean {
+    return this.refreshedAt !== 0 && now - this.refreshedAt > this.options.jwks.maxAge * 1000;
   }
 
   /** Current status of the key cache. */
@@ -91,14 +108,22 @@ export class JwksKeySource {
       refreshedAt: this.refreshedAt ? new Date(this.refreshedAt) : undefined,
       version: this.version,
       fetches: this.fetches,
+      usable: this.keys.length > 0 && !this.expired(Date.now()),
+      lastFetchFailed: this.failing,
     };
   }
 
   /**
    * Fetches the key set now (merged with a fetch in flight). Used at boot to warm the cache.
+   * After a failed fetch, a new attempt is made at most once a second.
    * @throws {DependencyUnavailableError} when the issuer cannot be reached or answers badly
    */
   refresh(): Promise<void> {
+    // After a failed fetch, at most one attempt a second: callers such as a public health
+    // endpoint must not turn their traffic into traffic against a struggling issuer.
+    if (this.inflight === undefined && this.failing && Date.now() - this.lastAttempt < 1000) {
+      return Promise.reject(new DependencyUnavailableError('ZT_KEYS_UNAVAILABLE'));
+    }
     this.inflight ??= this.fetchKeys().finally(() => {
       this.inflight = undefined;
     });
@@ -112,18 +137,19 @@ export class JwksKeySource {
    */
   async getKey(kid: string | undefined, alg: string): Promise<KeyObject> {
     const now = Date.now();
-    if (this.refreshedAt === 0) {
-      // Never fetched successfully: retry, but at most once a second while the issuer is down.
+    if (this.refreshedAt === 0 || this.expired(now)) {
+      // No usable set (never fetched, or past its maximum age): refetch, but at most once a
+      // second while the issuer is down. Until a fetch succeeds, fail closed.
       if (now - this.lastAttempt < 1000 && this.inflight === undefined) {
         throw new DependencyUnavailableError('ZT_KEYS_UNAVAILABLE');
       }
       await this.refreshTolerant(true);
     } else if (
-      now - this.refreshedAt > this.options.jwks.maxAge * 1000 &&
+      now - this.refreshedAt > this.options.jwks.maxAge * 500 &&
       now - this.lastAttempt >= this.options.jwks.cooldown * 1000
     ) {
-      // Stale: refresh in the background (at most once per cooldown while the issuer is
-      // down), and keep serving the last good set meanwhile.
+      // Aging: refresh in the background (at most once per cooldown while the issuer is
+      // down), and keep serving the current set meanwhile.
       void this.refreshTolerant(false);
     }
     let key = this.find(kid, alg);
@@ -152,12 +178,12 @@ export class JwksKeySource {
     return match?.key;
   }
 
-  /** Refreshes; a failure is logged, and rethrown only when there are no keys at all. */
-  private async refreshTolerant(rethrowWhenEmpty: boolean): Promise<void> {
+  /** Refreshes; a failure is logged, and rethrown when the caller has no usable set. */
+  private async refreshTolerant(rethrow: boolean): Promise<void> {
     try {
       await this.refresh();
     } catch (error) {
-      if (rethrowWhenEmpty && this.keys.length === 0) throw error;
+      if (rethrow) throw error;
       this.logger.warn(`JWKS refresh failed; serving the last good key set (${describe(error)})`);
     }
   }
@@ -181,7 +207,11 @@ export class JwksKeySource {
       this.current = new Set(keys.map((k) => k.key));
       this.refreshedAt = Date.now();
       this.version += 1;
+      this.failing = false;
+      this.metrics?.observeJwksRefresh('success', keys.length, new Date(this.refreshedAt));
     } catch (error) {
+      this.failing = true;
+      this.metrics?.observeJwksRefresh('failure');
       throw new DependencyUnavailableError('ZT_KEYS_UNAVAILABLE', error);
     }
   }
@@ -240,21 +270,11 @@ export class JwksKeySource {
     return doc.jwks_uri;
   }
 
-  private async getJson(url: string): Promise<Record<string, unknown>> {
-    const response = await fetch(url, {
-      redirect: 'error',
-      headers: { accept: 'application/json' },
-      signal: AbortSignal.timeout(this.options.jwks.timeout * 1000),
+  private getJson(url: string): Promise<Record<string, unknown>> {
+    return fetchJson(url, {
+      timeoutMs: this.options.jwks.timeout * 1000,
+      maxBytes: MAX_DOCUMENT_BYTES,
     });
-    if (response.status !== 200) throw new Error(`${url} answered ${response.status}`);
-    const length = Number(response.headers.get('content-length') ?? 0);
-    if (length > MAX_DOCUMENT_BYTES) throw new Error(`${url} answered a document too large`);
-    const text = await response.text();
-    if (text.length > MAX_DOCUMENT_BYTES) throw new Error(`${url} answered a document too large`);
-    const parsed: unknown = JSON.parse(text);
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-      throw new Error(`${url} did not answer a JSON object`);
-    return parsed as Record<string, unknown>;
   }
 }
 

@@ -25,6 +25,8 @@ export interface PrincipalToken {
   readonly authTime?: number;
   /** Confirmation claim (`cnf`) binding the token to a key or certificate (RFC 7800). */
   readonly cnf?: Readonly<Record<string, unknown>>;
+  /** Device the token was issued to, from the claim named by `risk.device.claim`, if any. */
+  readonly device?: string;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { createHash, type KeyObject } from 'node:crypto';
+import { hash, type KeyObject } from 'node:crypto';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import { LruCache } from '../utils/lru-cache.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
@@ -31,9 +31,9 @@ export class VerifiedTokenCache {
     this.cache = new LruCache(options.tokenCache.max, options.maxTokenLifetime * 1000);
   }
 
-  /** Digest of a token, the cache key. */
+  /** Digest of a token, the cache key (one-shot hashing: no Hash object per request). */
   digest(token: string): string {
-    return createHash('sha256').update(token).digest('base64url');
+    return hash('sha256', token, 'base64url');
   }
 
   get(digest: string): VerifiedToken | undefined {

@@ -1,0 +1,183 @@
+import { Agent as HttpsAgent } from 'node:https';
+
+import type { AxiosError, AxiosInstance, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
+
+import type { ServiceToken, ServiceTokenClient } from '../service-token-client.js';
+import type { ClientTlsOptions } from '../token-endpoint.js';
+
+/**
+ * What {@link useServiceToken} accepts: an axios instance, or anything holding one as
+ * `axiosRef`, such as `HttpService` of `@nestjs/axios`.
+ *
+ * @publicApi
+ */
+export type AxiosTarget = AxiosInstance | { readonly axiosRef: AxiosInstance };
+
+/**
+ * Options of {@link useServiceToken}.
+ *
+ * @publicApi
+ */
+export interface UseServiceTokenOptions {
+  /** The resource indicator (RFC 8707) of the tokens sent by this instance. */
+  audience: string;
+  /**
+   * Attach tokens only to requests for these origins (e.g. `['https://api.example.com']`);
+   * requests elsewhere go out untouched. Set it when the instance may call other hosts, so the
+   * token never leaves for a server it is not meant for.
+   * @default every request of the instance
+   */
+  origins?: readonly string[];
+}
+
+/** The interceptors installed by {@link useServiceToken}; `eject()` removes them. */
+export interface ServiceTokenInterceptors {
+  /** Removes both interceptors from the instance. */
+  eject(): void;
+}
+
+/** Marks the config of the one retry, so a second 401 is returned as it is. */
+const RETRIED = 'zeroTrustRetried';
+
+type Config = InternalAxiosRequestConfig & { [RETRIED]?: boolean };
+
+/**
+ * Makes an axios instance (or `@nestjs/axios`'s `HttpService`) call with service tokens from
+ * `client`, as {@link ServiceTokenClient.fetch} does:
+ *
+ * - a request interceptor sets `Authorization` (a cached token while fresh, renewed ahead of
+ *   expiry), a `DPoP` proof when the client uses DPoP, and `X-Request-Id` (by default the id of
+ *   the request being handled, inside a `ZeroTrustModule` app);
+ * - a response interceptor sends a request answered 401 once more with a fresh token (not when
+ *   the body is a stream), or with the same token and a new proof when a DPoP resource asks for
+ *   a nonce (`use_dpop_nonce`). A second 401 is returned (or thrown) as axios would.
+ *
+ * For mutual TLS (certificate-bound tokens), give the instance an `httpsAgent` presenting the
+ * same certificate as the client: {@link mutualTlsAgent}.
+ *
+ * @example
+ * ```ts
+ * @Injectable()
+ * export class PaymentsApi implements OnModuleInit {
+ *   constructor(private readonly http: HttpService, private readonly tokens: ServiceTokenClient) {}
+ *   onModuleInit(): void {
+ *     useServiceToken(this.http, this.tokens, { audience: 'https://api.example.com' });
+ *   }
+ * }
+ * ```
+ *
+ * @param target - an axios instance, or `HttpService` (its `axiosRef` is used)
+ * @param client - the token client
+ * @param options - audience and, optionally, the origins the tokens may go to
+ * @returns a handle whose `eject()` removes the interceptors
+ * @throws TypeError when `options.audience` or an origin is not an absolute URI
+ * @publicApi
+ */
+export function useServiceToken(
+  target: AxiosTarget,
+  client: ServiceTokenClient,
+  options: UseServiceTokenOptions,
+): ServiceTokenInterceptors {
+  const instance = 'axiosRef' in target ? target.axiosRef : target;
+  const { audience } = options;
+  checkUri(audience); // fail at wiring time, not on the first call
+  const origins = options.origins?.map((origin) => new URL(origin).origin);
+  /** The token each request went out with (the config object travels with the response). */
+  const sent = new WeakMap<InternalAxiosRequestConfig, ServiceToken>();
+
+  const request = instance.interceptors.request.use(async (config: Config) => {
+    const url = new URL(instance.getUri(config));
+    if (origins && !origins.includes(url.origin)) return config;
+    const token = await client.getToken(audience);
+    const headers = await client.authorizationHeaders(audience, {
+      method: config.method ?? 'get',
+      url,
+      token,
+    });
+    for (const [name, value] of Object.entries(headers)) config.headers.set(name, value);
+    sent.set(config, token);
+    return config;
+  });
+
+  const retry = async (response: AxiosResponse): Promise<AxiosResponse | undefined> => {
+    const config = response.config as Config | undefined;
+    const token = config ? sent.get(config) : undefined;
+    if (!config || !token) return undefined;
+    client.rememberDpopNonce(instance.getUri(config), header(response, 'dpop-nonce'));
+    if (response.status !== 401 || config[RETRIED] === true || !replayable(config.data)) {
+      return undefined;
+    }
+    // RFC 9449 §9: a resource asking for a nonce gets the same token with a new proof.
+    const nonceChallenge =
+      token.tokenType === 'DPoP' &&
+      header(response, 'dpop-nonce') !== undefined &&
+      /use_dpop_nonce/.test(header(response, 'www-authenticate') ?? '');
+    if (!nonceChallenge) client.invalidate(audience, token);
+    return instance.request({ ...config, [RETRIED]: true } as Config);
+  };
+
+  const response = instance.interceptors.response.use(
+    async (answer) => (await retry(answer)) ?? answer,
+    async (error: unknown) => {
+      const answer = isAxiosError(error) ? error.response : undefined;
+      const retried = answer ? await retry(answer) : undefined;
+      if (retried) return retried;
+      throw error;
+    },
+  );
+
+  return {
+    eject: () => {
+      instance.interceptors.request.eject(request);
+      instance.interceptors.response.eject(response);
+    },
+  };
+}
+
+/**
+ * An `https.Agent` presenting a client certificate (mutual TLS), for axios's `httpsAgent` (or
+ * `HttpModule.register({ httpsAgent })`): give it the same `tls` as the
+ * {@link ServiceTokenClient}, so certificate-bound tokens (RFC 8705) are sent with their
+ * certificate. Keeps connections alive; destroy it with `agent.destroy()` on shutdown.
+ *
+ * @publicApi
+ */
+export function mutualTlsAgent(tls: ClientTlsOptions): HttpsAgent {
+  return new HttpsAgent({
+    key: tls.key,
+    cert: tls.cert,
+    ...(tls.ca === undefined ? {} : { ca: tls.ca }),
+    keepAlive: true,
+    minVersion: 'TLSv1.2',
+  });
+}
+
+function checkUri(value: string): void {
+  if (!URL.canParse(value)) throw new TypeError('audience must be an absolute URI (RFC 8707)');
+}
+
+function isAxiosError(error: unknown): error is AxiosError {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    (error as { isAxiosError?: unknown }).isAxiosError === true
+  );
+}
+
+/** A response header, whether axios gives `AxiosHeaders` or a plain object. */
+function header(response: AxiosResponse, name: string): string | undefined {
+  const headers = response.headers as Record<string, unknown> & {
+    get?: (name: string) => unknown;
+  };
+  const value = typeof headers.get === 'function' ? headers.get(name) : headers[name];
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+/** A stream cannot be sent twice. */
+function replayable(data: unknown): boolean {
+  return !(
+    typeof data === 'object' &&
+    data !== null &&
+    (typeof (data as { pipe?: unknown }).pipe === 'function' || data instanceof ReadableStream)
+  );
+}

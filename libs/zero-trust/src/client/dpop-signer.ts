@@ -1,0 +1,74 @@
+import {
+  createHash,
+  createPublicKey,
+  generateKeyPairSync,
+  randomUUID,
+  sign,
+  type KeyObject,
+} from 'node:crypto';
+
+/**
+ * Makes DPoP proofs (RFC 9449 §4.2) with one ES256 key pair, generated in memory and never
+ * exported: a stolen access token is useless without it.
+ *
+ * @publicApi
+ */
+export class DpopSigner {
+  private readonly privateKey: KeyObject;
+  private readonly publicJwk: { kty: string; crv: string; x: string; y: string };
+  /** The RFC 7638 SHA-256 thumbprint of the public key, the token's `cnf.jkt`. */
+  readonly thumbprint: string;
+
+  /**
+   * @param privateKey - a P-256 private key; a fresh one when omitted
+   */
+  constructor(privateKey?: KeyObject) {
+    this.privateKey = privateKey ?? generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+    const jwk = createPublicKey(this.privateKey).export({ format: 'jwk' });
+    if (jwk.kty !== 'EC' || jwk.crv !== 'P-256' || !jwk.x || !jwk.y) {
+      throw new TypeError('DPoP needs a P-256 (ES256) private key');
+    }
+    this.publicJwk = { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y };
+    // RFC 7638: the required members in lexicographic order, no whitespace.
+    const canonical = JSON.stringify({ crv: 'P-256', kty: 'EC', x: jwk.x, y: jwk.y });
+    this.thumbprint = createHash('sha256').update(canonical).digest('base64url');
+  }
+
+  /**
+   * A proof for one request.
+   *
+   * @param method - HTTP method (`htm`)
+   * @param url - target URL; query and fragment are dropped (`htu`, RFC 9449 §4.2)
+   * @param options - `accessToken` adds `ath`; `nonce` echoes a server-provided nonce;
+   *   `now` is the time in milliseconds
+   */
+  proof(
+    method: string,
+    url: string | URL,
+    options: { accessToken?: string; nonce?: string; now?: number } = {},
+  ): string {
+    const target = new URL(url);
+    const htu = `${target.origin}${target.pathname}`;
+    const header = { typ: 'dpop+jwt', alg: 'ES256', jwk: this.publicJwk };
+    const payload: Record<string, unknown> = {
+      jti: randomUUID(),
+      htm: method.toUpperCase(),
+      htu,
+      iat: Math.floor((options.now ?? Date.now()) / 1000),
+    };
+    if (options.accessToken !== undefined) {
+      payload.ath = createHash('sha256').update(options.accessToken).digest('base64url');
+    }
+    if (options.nonce !== undefined) payload.nonce = options.nonce;
+    const input = `${encode(header)}.${encode(payload)}`;
+    const signature = sign('sha256', Buffer.from(input), {
+      key: this.privateKey,
+      dsaEncoding: 'ieee-p1363',
+    });
+    return `${input}.${signature.toString('base64url')}`;
+  }
+}
+
+function encode(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}

@@ -1,0 +1,381 @@
+import type { KeyObject } from 'node:crypto';
+
+import { currentRequestId } from '../context/request-id.js';
+import { ZeroTrustConfigurationError } from '../errors/zero-trust.error.js';
+import { DpopSigner } from './dpop-signer.js';
+import {
+  basicAuthorization,
+  createTransport,
+  discoverTokenEndpoint,
+  dpopNonceOf,
+  requestToken,
+  type ClientTlsOptions,
+  type TokenRequestResult,
+  type Transport,
+} from './token-endpoint.js';
+import { validateClientOptions, type ResolvedClientOptions } from './validate-client-options.js';
+
+/**
+ * Options of a {@link ServiceTokenClient}. Durations are in seconds.
+ *
+ * @publicApi
+ */
+export interface ServiceTokenClientOptions {
+  /** The identity provider's issuer; the token endpoint is discovered from it. */
+  issuer?: string;
+  /** The token endpoint, when there is no discovery (takes precedence over `issuer`). */
+  tokenEndpoint?: string;
+  /** This service's OAuth client id. */
+  clientId: string;
+  /** Its secret, for `client_secret_basic`. Never logged, never in an error message. */
+  clientSecret?: string;
+  /**
+   * How the client authenticates at the token endpoint.
+   * @default 'client_secret_basic' with a `clientSecret`, otherwise 'tls_client_auth'
+   */
+  authMethod?: 'client_secret_basic' | 'tls_client_auth';
+  /**
+   * Client certificate (mutual TLS), used for `tls_client_auth` at the token endpoint (its RFC
+   * 8705 `mtls_endpoint_aliases.token_endpoint` when discovery has one) and presented on every
+   * call made with {@link ServiceTokenClient.fetch}, so certificate-bound tokens work.
+   */
+  tls?: ClientTlsOptions;
+  /** Scope to request per audience, e.g. `{ 'https://api.example.com': 'payments:write' }`. */
+  scopes?: Record<string, string>;
+  /**
+   * Refresh a token this long before it expires (at least half-way through its lifetime).
+   * @default 30
+   */
+  refreshSkew?: number;
+  /** Timeout of every request (connect, headers, body). @default 10 */
+  timeout?: number;
+  /**
+   * Sender-constrain tokens with DPoP (RFC 9449): `true` generates an ES256 key in memory, or
+   * pass your own P-256 `privateKey`. Proofs are sent to the token endpoint and on each call.
+   * @default false
+   */
+  dpop?: boolean | { privateKey: KeyObject };
+  /** Clock in epoch milliseconds, for tests. @default Date.now */
+  clock?: () => number;
+}
+
+/**
+ * A cached access token for one audience.
+ *
+ * @publicApi
+ */
+export interface ServiceToken {
+  /** The access token. Never log it. */
+  readonly accessToken: string;
+  /** Scheme for the `Authorization` header. */
+  readonly tokenType: 'Bearer' | 'DPoP';
+  /** The resource indicator it was requested for. */
+  readonly audience: string;
+  /** Expiry, epoch milliseconds (from `expires_in`, on the client's clock). */
+  readonly expiresAt: number;
+  /** When the client starts fetching a replacement, epoch milliseconds. */
+  readonly refreshAt: number;
+}
+
+/**
+ * `RequestInit` plus the id of the request being served, forwarded as `X-Request-Id`.
+ *
+ * @publicApi
+ */
+export interface ServiceFetchInit extends RequestInit {
+  /**
+   * Forwarded as `X-Request-Id` (visible ASCII, at most 128 characters; otherwise dropped).
+   * @default the id of the request being handled, when called from inside one
+   */
+  requestId?: string;
+}
+
+const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
+/** A token that would expire within this margin is never served from the cache. */
+const EXPIRY_MARGIN_MS = 1000;
+
+/**
+ * Gets and caches OAuth 2.0 access tokens for outgoing service-to-service calls, one per
+ * audience, with the client credentials grant and RFC 8707 resource indicators.
+ *
+ * - Tokens are reused until their refresh time (`refreshSkew` before `exp`, at least half-way),
+ *   then replaced; when the identity provider is down then, the cached token is served while
+ *   it is still valid.
+ * - Concurrent requests for the same audience share one token request.
+ * - {@link ServiceTokenClient.fetch} retries exactly once, with a fresh token, on a 401.
+ * - Client authentication: `client_secret_basic`, or `tls_client_auth` (RFC 8705) with a client
+ *   certificate; optional DPoP proofs (RFC 9449), `DPoP-Nonce` honoured.
+ * - Every request has a timeout; failures are {@link TokenRequestError}s
+ *   (`ZT_TOKEN_ENDPOINT_UNAVAILABLE`, `ZT_TOKEN_REQUEST_REFUSED`) that never contain a secret.
+ *
+ * A plain class: use it with `new` anywhere, or through `ZeroTrustClientModule` in Nest.
+ *
+ * @example
+ * ```ts
+ * const client = new ServiceTokenClient({
+ *   issuer: 'https://idp.example.com',
+ *   clientId: 'billing-worker',
+ *   clientSecret: process.env.CLIENT_SECRET,
+ * });
+ * const response = await client.fetch('https://api.example.com', 'https://api.example.com/payments', {
+ *   method: 'POST',
+ *   headers: { 'content-type': 'application/json' },
+ *   body: JSON.stringify({ invoiceId: 'inv-1', amount: 10 }),
+ * });
+ * ```
+ *
+ * @throws ZeroTrustConfigurationError (`ZT_OPTIONS_INVALID`) from the constructor, listing every
+ *   problem of the options
+ * @publicApi
+ */
+export class ServiceTokenClient {
+  private readonly options: ResolvedClientOptions;
+  private readonly transport: Transport;
+  private readonly signer: DpopSigner | undefined;
+  private readonly cache = new Map<string, ServiceToken>();
+  private readonly inflight = new Map<string, Promise<ServiceToken>>();
+  private readonly nonces = new Map<string, string>();
+  private endpoint: Promise<string> | undefined;
+  private requests = 0;
+
+  constructor(options: ServiceTokenClientOptions) {
+    const problems: string[] = [];
+    this.options = validateClientOptions(options, problems);
+    if (problems.length > 0) throw new ZeroTrustConfigurationError('ZT_OPTIONS_INVALID', problems);
+    const { dpop } = this.options;
+    this.signer = dpop === false ? undefined : new DpopSigner(dpop === true ? undefined : dpop);
+    this.transport = createTransport(this.options.timeoutMs, this.options.tls);
+  }
+
+  /** How many token requests this client has sent (for tests and metrics). */
+  get tokenRequestCount(): number {
+    return this.requests;
+  }
+
+  /** The RFC 7638 thumbprint of the DPoP key (the tokens' `cnf.jkt`), when DPoP is on. */
+  get dpopThumbprint(): string | undefined {
+    return this.signer?.thumbprint;
+  }
+
+  /**
+   * A token for `audience`: the cached one while fresh, otherwise a new one.
+   *
+   * @param audience - the resource indicator (absolute URI, no fragment)
+   * @param options - `forceRefresh` skips the cache
+   * @throws TokenRequestError when no valid token can be had
+   * @throws TypeError when `audience` is not an absolute URI without fragment
+   */
+  async getToken(
+    audience: string,
+    options: { forceRefresh?: boolean } = {},
+  ): Promise<ServiceToken> {
+    checkAudience(audience);
+    const now = this.options.clock();
+    const cached = this.cache.get(audience);
+    if (cached && !options.forceRefresh && now < cached.refreshAt) return cached;
+
+    let pending = this.inflight.get(audience);
+    if (!pending) {
+      pending = this.obtain(audience).finally(() => this.inflight.delete(audience));
+      this.inflight.set(audience, pending);
+    }
+    try {
+      return await pending;
+    } catch (error) {
+      const usable =
+        cached &&
+        !options.forceRefresh &&
+        this.options.clock() < cached.expiresAt - EXPIRY_MARGIN_MS;
+      if (usable && this.cache.get(audience) === cached) return cached;
+      throw error;
+    }
+  }
+
+  /**
+   * Drops the cached token of `audience` (only if it is still `token`, when given), so the next
+   * call fetches a new one.
+   */
+  invalidate(audience: string, token?: ServiceToken): void {
+    if (token === undefined || this.cache.get(audience) === token) this.cache.delete(audience);
+  }
+
+  /**
+   * Headers authorizing one request: `Authorization` (and `DPoP` when enabled, and
+   * `X-Request-Id` when given). For HTTP clients other than `fetch`; for axios and
+   * `@nestjs/axios`, `useServiceToken` of `nestjs-zero-trust/axios` installs them (and the retry
+   * on 401) as interceptors.
+   *
+   * @param request - the request to authorize; `token` uses that token (from
+   *   {@link ServiceTokenClient.getToken}) instead of the cached one
+   */
+  async authorizationHeaders(
+    audience: string,
+    request: { method: string; url: string | URL; requestId?: string; token?: ServiceToken },
+  ): Promise<Record<string, string>> {
+    const token = request.token ?? (await this.getToken(audience));
+    const requestId = request.requestId ?? currentRequestId();
+    return this.headersFor(token, request.method, request.url, requestId);
+  }
+
+  /**
+   * Records the `DPoP-Nonce` a server sent with a response to `url`, so the next proofs for its
+   * origin carry it (RFC 9449 §8, §9). Does nothing without DPoP or without a nonce.
+   */
+  rememberDpopNonce(url: string | URL, nonce: string | null | undefined): void {
+    if (this.signer && typeof nonce === 'string' && nonce.length > 0) {
+      this.nonces.set(new URL(url).origin, nonce);
+    }
+  }
+
+  /**
+   * `fetch` with a token for `audience`. On a 401 the token is dropped and the request is sent
+   * once more with a fresh token (not when the body is a stream, which cannot be replayed). A
+   * 401 asking for a DPoP nonce (`use_dpop_nonce`) is retried once with the same token and a
+   * proof carrying the nonce.
+   *
+   * @returns the response (the second one after a retry)
+   * @throws TokenRequestError when no token can be had; the network errors of `fetch`
+   */
+  async fetch(audience: string, url: string | URL, init: ServiceFetchInit = {}): Promise<Response> {
+    // Inside a request handled by ZeroTrustModule, its id goes along by default.
+    const { requestId = currentRequestId(), ...rest } = init;
+    const method = (rest.method ?? 'GET').toUpperCase();
+    const send = async (token: ServiceToken): Promise<Response> => {
+      const headers = new Headers(rest.headers);
+      for (const [name, value] of Object.entries(this.headersFor(token, method, url, requestId))) {
+        headers.set(name, value);
+      }
+      const response = await this.transport.fetch(url, { ...rest, method, headers });
+      this.rememberDpopNonce(url, response.headers.get('dpop-nonce'));
+      return response;
+    };
+
+    const token = await this.getToken(audience);
+    const first = await send(token);
+    if (first.status !== 401 || !replayable(rest.body)) return first;
+    await first.body?.cancel().catch(() => undefined);
+    // RFC 9449 §9: a resource asking for a nonce gets the same token with a new proof.
+    const nonceChallenge =
+      token.tokenType === 'DPoP' &&
+      first.headers.has('dpop-nonce') &&
+      /use_dpop_nonce/.test(first.headers.get('www-authenticate') ?? '');
+    if (nonceChallenge) return send(token);
+    this.invalidate(audience, token);
+    return send(await this.getToken(audience));
+  }
+
+  /** Closes the connection pool. The client cannot be used afterwards. */
+  async close(): Promise<void> {
+    this.cache.clear();
+    await this.transport.close();
+  }
+
+  /** Nest lifecycle hook: closes the connection pool. */
+  async onModuleDestroy(): Promise<void> {
+    await this.close();
+  }
+
+  private headersFor(
+    token: ServiceToken,
+    method: string,
+    url: string | URL,
+    requestId: string | undefined,
+  ): Record<string, string> {
+    const headers: Record<string, string> = {
+      authorization: `${token.tokenType} ${token.accessToken}`,
+    };
+    if (this.signer && token.tokenType === 'DPoP') {
+      const nonce = this.nonces.get(new URL(url).origin);
+      headers.dpop = this.signer.proof(method, url, {
+        accessToken: token.accessToken,
+        now: this.options.clock(),
+        ...(nonce === undefined ? {} : { nonce }),
+      });
+    }
+    if (requestId !== undefined && REQUEST_ID.test(requestId)) headers['x-request-id'] = requestId;
+    return headers;
+  }
+
+  private tokenEndpoint(): Promise<string> {
+    const { tokenEndpoint, issuer, authMethod } = this.options;
+    if (tokenEndpoint !== undefined) return Promise.resolve(tokenEndpoint);
+    this.endpoint ??= discoverTokenEndpoint(this.transport, issuer ?? '').then(
+      (metadata) =>
+        (authMethod === 'tls_client_auth'
+          ? metadata.mtls_endpoint_aliases?.token_endpoint
+          : undefined) ?? metadata.token_endpoint,
+      (error: unknown) => {
+        this.endpoint = undefined; // try discovery again next time
+        throw error;
+      },
+    );
+    return this.endpoint;
+  }
+
+  private async obtain(audience: string): Promise<ServiceToken> {
+    const endpoint = await this.tokenEndpoint();
+    const { clientId, clientSecret, authMethod, scopes } = this.options;
+    const body = new URLSearchParams({ grant_type: 'client_credentials', resource: audience });
+    const scope = scopes[audience];
+    if (scope) body.set('scope', scope);
+    const headers: Record<string, string> = {};
+    if (authMethod === 'client_secret_basic') {
+      headers.authorization = basicAuthorization(clientId, clientSecret ?? '');
+    } else {
+      body.set('client_id', clientId);
+    }
+
+    const started = this.options.clock();
+    const origin = new URL(endpoint).origin;
+    const attempt = (): Promise<TokenRequestResult> => {
+      this.requests += 1;
+      const nonce = this.nonces.get(origin);
+      const proof = this.signer?.proof('POST', endpoint, {
+        now: this.options.clock(),
+        ...(nonce === undefined ? {} : { nonce }),
+      });
+      return requestToken(
+        this.transport,
+        endpoint,
+        body,
+        proof ? { ...headers, dpop: proof } : headers,
+      );
+    };
+
+    let result: TokenRequestResult;
+    try {
+      result = await attempt();
+    } catch (error) {
+      const nonce = dpopNonceOf(error);
+      if (!this.signer || nonce === undefined || this.nonces.get(origin) === nonce) throw error;
+      this.nonces.set(origin, nonce); // RFC 9449 §8: retry once with the server's nonce
+      result = await attempt();
+    }
+    if (this.signer && result.dpopNonce) this.nonces.set(origin, result.dpopNonce);
+
+    const lifetimeMs = result.tokens.expires_in * 1000;
+    const token: ServiceToken = {
+      accessToken: result.tokens.access_token,
+      tokenType: result.tokens.token_type.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer',
+      audience,
+      expiresAt: started + lifetimeMs,
+      refreshAt: started + Math.max(lifetimeMs - this.options.refreshSkewMs, lifetimeMs / 2),
+    };
+    this.cache.set(audience, token);
+    return token;
+  }
+}
+
+function checkAudience(audience: string): void {
+  let ok = false;
+  try {
+    ok = typeof audience === 'string' && new URL(audience).hash === '' && !audience.includes('#');
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw new TypeError('audience must be an absolute URI without a fragment (RFC 8707)');
+}
+
+function replayable(body: RequestInit['body']): boolean {
+  return !(body instanceof ReadableStream);
+}

@@ -1,0 +1,173 @@
+import { X509Certificate } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { TrustedProxies } from '../../context/client-address.js';
+import { validateMtls } from '../../options/validate-mtls.js';
+import {
+  TestCertificateAuthority,
+  type TestCertificate,
+} from '../../testing/test-certificate-authority.js';
+import {
+  factsOfXfccElement,
+  presentedCertificate,
+  urisOfSubjectAltName,
+} from './client-certificate.js';
+import { serviceIdentityOf } from './service-identity.js';
+
+describe('client certificates', () => {
+  let billing: TestCertificate;
+  let proxyCert: TestCertificate;
+  beforeAll(async () => {
+    const ca = await TestCertificateAuthority.create();
+    billing = await ca.issueClient({ uris: ['spiffe://demo.local/billing-worker'] });
+    proxyCert = await ca.issueClient({ uris: ['spiffe://demo.local/edge'] });
+  });
+
+  it('reads URI SANs from Node rendering, quoted values included', () => {
+    expect(urisOfSubjectAltName(undefined)).toEqual([]);
+    expect(
+      urisOfSubjectAltName(
+        'DNS:a.local, URI:spiffe://demo.local/a, IP Address:127.0.0.1, URI:"spiffe://x/a, URI:spiffe://demo.local/b"',
+      ),
+    ).toEqual(['spiffe://demo.local/a', 'spiffe://x/a, URI:spiffe://demo.local/b']);
+    expect(urisOfSubjectAltName(new X509Certificate(billing.cert).subjectAltName)).toEqual([
+      'spiffe://demo.local/billing-worker',
+    ]);
+  });
+
+  it('computes the RFC 8705 thumbprint from an XFCC Cert and checks Hash and URI against it', () => {
+    const cert = encodeURIComponent(billing.cert);
+    const hash = Buffer.from(billing.thumbprint, 'base64url').toString('hex');
+    const facts = factsOfXfccElement(
+      new Map([
+        ['cert', [cert]],
+        ['hash', [hash.toUpperCase()]],
+      ]),
+    );
+    expect(facts).toEqual({
+      thumbprint: billing.thumbprint,
+      uris: ['spiffe://demo.local/billing-worker'],
+      ca: false,
+      source: 'xfcc',
+    });
+    expect(() => factsOfXfccElement(new Map([['cert', [cert, cert]]]))).toThrow(/repeated/);
+    expect(() => factsOfXfccElement(new Map([['cert', ['%E0%A4%A']]]))).toThrow(/bad Cert/);
+    expect(() => factsOfXfccElement(new Map([['cert', ['not a pem']]]))).toThrow(/bad Cert/);
+    expect(() =>
+      factsOfXfccElement(
+        new Map([
+          ['cert', [cert]],
+          ['uri', ['spiffe://demo.local/other']],
+        ]),
+      ),
+    ).toThrow(/URI/);
+    expect(() => factsOfXfccElement(new Map([['hash', ['abc']]]))).toThrow(/Hash/);
+    expect(() => factsOfXfccElement(new Map([['by', ['x']]]))).toThrow(/neither/);
+    // Hash and URI alone (Envoy without the Cert detail).
+    expect(
+      factsOfXfccElement(
+        new Map([
+          ['hash', [hash]],
+          ['uri', ['spiffe://demo.local/a']],
+        ]),
+      ),
+    ).toMatchObject({ thumbprint: billing.thumbprint, uris: ['spiffe://demo.local/a'] });
+  });
+
+  it('believes XFCC only from a trusted peer, and uses its last element', () => {
+    const request = (peer: string, xfcc: string) => ({
+      socket: { remoteAddress: peer },
+      headers: { 'x-forwarded-client-cert': xfcc },
+    });
+    const header = `URI=spiffe://demo.local/upstream;Hash=${'a'.repeat(64)},Cert="${encodeURIComponent(billing.cert)}"`;
+    const proxies = new TrustedProxies(['10.0.0.1']);
+    expect(() => presentedCertificate(request('10.0.0.2', header), 'xfcc', proxies)).toThrow(
+      expect.objectContaining({ code: 'ZT_XFCC_UNTRUSTED' }),
+    );
+    // Refused even when the certificate is read from the socket only: only an attacker sends it.
+    expect(() => presentedCertificate(request('10.0.0.2', header), 'socket', proxies)).toThrow(
+      expect.objectContaining({ code: 'ZT_XFCC_UNTRUSTED' }),
+    );
+    expect(presentedCertificate(request('10.0.0.1', header), 'xfcc', proxies)?.thumbprint).toBe(
+      billing.thumbprint,
+    );
+    // `both`: the trusted proxy's header wins over the proxy's own certificate on the socket.
+    const proxyCertificate = new X509Certificate(proxyCert.cert);
+    const viaProxy = {
+      socket: {
+        remoteAddress: '10.0.0.1',
+        authorized: true,
+        getPeerX509Certificate: () => proxyCertificate,
+      },
+      headers: { 'x-forwarded-client-cert': header },
+    };
+    expect(presentedCertificate(viaProxy, 'both', proxies)?.thumbprint).toBe(billing.thumbprint);
+    expect(presentedCertificate(viaProxy, 'socket', proxies)?.thumbprint).toBe(
+      proxyCert.thumbprint,
+    );
+    const { headers: _ignored, ...withoutHeader } = viaProxy;
+    expect(
+      presentedCertificate({ ...withoutHeader, headers: {} }, 'both', proxies)?.thumbprint,
+    ).toBe(proxyCert.thumbprint);
+    expect(() => presentedCertificate(request('10.0.0.1', 'By="'), 'xfcc', proxies)).toThrow(
+      expect.objectContaining({ code: 'ZT_XFCC_MALFORMED' }),
+    );
+  });
+
+  it('maps SPIFFE IDs to services, through the map when given', () => {
+    const problems: string[] = [];
+    const plain = validateMtls({ trustDomain: 'demo.local' }, problems);
+    const mapped = validateMtls(
+      { trustDomain: 'demo.local', services: { 'ns/prod/sa/billing': 'billing-worker' } },
+      problems,
+    );
+    expect(problems).toEqual([]);
+    if (plain === undefined || mapped === undefined) throw new Error('options refused');
+    const plainOptions = plain;
+    const mappedOptions = mapped;
+    const facts = (uri: string) => ({
+      thumbprint: 't',
+      uris: [uri],
+      ca: false,
+      source: 'socket' as const,
+    });
+    expect(
+      serviceIdentityOf(facts('spiffe://demo.local/billing-worker'), plainOptions).service,
+    ).toBe('billing-worker');
+    expect(
+      serviceIdentityOf(facts('spiffe://demo.local/ns/prod/sa/billing'), mappedOptions),
+    ).toEqual({
+      thumbprint: 't',
+      source: 'socket',
+      spiffeId: 'spiffe://demo.local/ns/prod/sa/billing',
+      service: 'billing-worker',
+    });
+    expect(
+      serviceIdentityOf(facts('spiffe://demo.local/unknown'), mappedOptions).service,
+    ).toBeUndefined();
+    expect(() => serviceIdentityOf(facts('spiffe://other/billing-worker'), plainOptions)).toThrow(
+      expect.objectContaining({ code: 'ZT_SPIFFE_ID_INVALID' }),
+    );
+  });
+
+  it('validates the mtls option, listing every problem', () => {
+    const problems: string[] = [];
+    validateMtls(
+      {
+        trustDomain: 'Demo',
+        source: 'header',
+        services: { a: 1 },
+        requireForServices: 'yes',
+        x: 1,
+      },
+      problems,
+    );
+    expect(problems).toEqual([
+      'unknown option "mtls.x"',
+      expect.stringContaining('mtls.trustDomain'),
+      'mtls.source must be "socket", "xfcc" or "both"',
+      expect.stringContaining('mtls.services'),
+      'mtls.requireForServices must be a boolean',
+    ]);
+    expect(validateMtls(undefined, problems)).toBeUndefined();
+  });
+});

@@ -1,0 +1,180 @@
+import { createHash, X509Certificate } from 'node:crypto';
+import type { SocketRequestLike, TrustedProxies } from '../../context/client-address.js';
+import { InvalidTokenError } from '../../errors/zero-trust.error.js';
+import type { CertificateSource } from '../../options/zero-trust-options.interface.js';
+import { parseXfcc, XfccSyntaxError, type XfccElement } from './xfcc.js';
+
+/**
+ * What the library read of a client certificate, before any SPIFFE check.
+ *
+ * @internal
+ */
+export interface ClientCertificateFacts {
+  /** RFC 8705 thumbprint: base64url SHA-256 of the DER certificate. */
+  readonly thumbprint: string;
+  /** The URI SANs of the certificate. */
+  readonly uris: readonly string[];
+  /** Whether the certificate is a CA certificate (never a valid workload certificate). */
+  readonly ca: boolean;
+  /** Where it came from. */
+  readonly source: 'socket' | 'xfcc';
+}
+
+/** The socket shape read here (a `tls.TLSSocket` on an HTTPS server). */
+interface TlsSocketLike {
+  authorized?: boolean;
+  getPeerX509Certificate?: () => X509Certificate | undefined;
+}
+
+const XFCC = 'x-forwarded-client-cert';
+const HEX_SHA256 = /^[0-9a-fA-F]{64}$/;
+const BY_SOCKET = new WeakMap<object, ClientCertificateFacts | 'untrusted' | 'none'>();
+
+/**
+ * The URIs of a certificate's subject alternative names, from Node's rendering
+ * (`DNS:a, URI:spiffe://x/y, URI:"quoted, value"`): values with special characters are
+ * JSON-quoted by Node, so quoted values are decoded and separators inside them ignored.
+ *
+ * @internal
+ */
+export function urisOfSubjectAltName(san: string | undefined): string[] {
+  if (san === undefined || san.length === 0) return [];
+  const uris: string[] = [];
+  let i = 0;
+  while (i < san.length) {
+    const colon = san.indexOf(':', i);
+    if (colon < 0) break;
+    const type = san.slice(i, colon).trim();
+    let value: string;
+    let next: number;
+    if (san[colon + 1] === '"') {
+      // A JSON string: find its closing quote, honouring escapes.
+      let j = colon + 2;
+      while (j < san.length && san[j] !== '"') j += san[j] === '\\' ? 2 : 1;
+      try {
+        value = JSON.parse(san.slice(colon + 1, j + 1)) as string;
+      } catch {
+        value = '';
+      }
+      next = san.indexOf(', ', j);
+    } else {
+      next = san.indexOf(', ', colon);
+      value = san.slice(colon + 1, next < 0 ? undefined : next);
+    }
+    if (type === 'URI') uris.push(value);
+    if (next < 0) break;
+    i = next + 2;
+  }
+  return uris;
+}
+
+function factsOf(certificate: X509Certificate, source: 'socket' | 'xfcc'): ClientCertificateFacts {
+  return {
+    thumbprint: createHash('sha256').update(certificate.raw).digest('base64url'),
+    uris: urisOfSubjectAltName(certificate.subjectAltName),
+    ca: certificate.ca,
+    source,
+  };
+}
+
+/**
+ * The certificate of the TLS connection: undefined without one; refused (401
+ * `ZT_CERTIFICATE_UNTRUSTED`) when the TLS layer did not authorize it (unknown CA, expired).
+ * Read once per connection.
+ *
+ * @internal
+ */
+export function socketCertificate(request: SocketRequestLike): ClientCertificateFacts | undefined {
+  const socket = (request.socket ?? request.raw?.socket) as TlsSocketLike | undefined;
+  if (socket === undefined || typeof socket.getPeerX509Certificate !== 'function') return undefined;
+  let facts = BY_SOCKET.get(socket);
+  if (facts === undefined) {
+    const certificate = socket.getPeerX509Certificate();
+    facts =
+      certificate === undefined
+        ? 'none'
+        : socket.authorized !== true
+          ? 'untrusted'
+          : factsOf(certificate, 'socket');
+    BY_SOCKET.set(socket, facts);
+  }
+  if (facts === 'none') return undefined;
+  if (facts === 'untrusted') throw new InvalidTokenError('ZT_CERTIFICATE_UNTRUSTED');
+  return facts;
+}
+
+/**
+ * Facts of one XFCC element: from its `Cert` (URL-encoded PEM) when present, checked against
+ * its `Hash`; otherwise from `Hash` and `URI` alone.
+ *
+ * @throws {XfccSyntaxError}
+ * @internal
+ */
+export function factsOfXfccElement(element: XfccElement): ClientCertificateFacts {
+  const single = (key: string): string | undefined => {
+    const values = element.get(key);
+    if (values !== undefined && values.length > 1) throw new XfccSyntaxError(`repeated ${key}`);
+    return values?.[0];
+  };
+  const hash = single('hash');
+  const cert = single('cert');
+  if (hash !== undefined && !HEX_SHA256.test(hash)) throw new XfccSyntaxError('bad Hash');
+  if (cert !== undefined) {
+    let certificate: X509Certificate;
+    try {
+      certificate = new X509Certificate(decodeURIComponent(cert));
+    } catch {
+      throw new XfccSyntaxError('bad Cert');
+    }
+    const facts = factsOf(certificate, 'xfcc');
+    if (
+      hash !== undefined &&
+      Buffer.from(facts.thumbprint, 'base64url').toString('hex') !== hash.toLowerCase()
+    )
+      throw new XfccSyntaxError('Hash does not match Cert');
+    const uris = element.get('uri');
+    if (uris !== undefined && uris.some((uri) => !facts.uris.includes(uri)))
+      throw new XfccSyntaxError('URI does not match Cert');
+    return facts;
+  }
+  if (hash === undefined) throw new XfccSyntaxError('neither Cert nor Hash');
+  return {
+    thumbprint: Buffer.from(hash, 'hex').toString('base64url'),
+    uris: [...(element.get('uri') ?? [])],
+    ca: false,
+    source: 'xfcc',
+  };
+}
+
+/**
+ * The client certificate of a request, read from where `source` says. The XFCC header is
+ * believed only from a trusted proxy: from any other peer its mere presence is refused (401
+ * `ZT_XFCC_UNTRUSTED`), whatever the source, since only an attacker sends one. The element used
+ * is the last one, the one the trusted proxy added about its own client. With `both`, the header
+ * of a trusted proxy is preferred (the socket then carries the proxy's own certificate), and the
+ * socket is read otherwise.
+ *
+ * @throws {InvalidTokenError} `ZT_XFCC_UNTRUSTED`, `ZT_XFCC_MALFORMED`, `ZT_CERTIFICATE_UNTRUSTED`
+ * @internal
+ */
+export function presentedCertificate(
+  request: SocketRequestLike,
+  source: CertificateSource,
+  proxies: TrustedProxies,
+): ClientCertificateFacts | undefined {
+  const header = request.headers[XFCC];
+  const trusted = header !== undefined && proxies.isTrustedPeer(request);
+  if (header !== undefined && !trusted) throw new InvalidTokenError('ZT_XFCC_UNTRUSTED');
+  // With `both`, a trusted proxy's header wins: the socket then holds the proxy's own certificate.
+  if (source === 'socket' || (source === 'both' && !trusted)) return socketCertificate(request);
+  if (header === undefined) return undefined;
+  try {
+    const value = Array.isArray(header) ? header.join(',') : header;
+    const elements = parseXfcc(value);
+    return factsOfXfccElement(elements.at(-1) as XfccElement);
+  } catch (error) {
+    if (error instanceof XfccSyntaxError)
+      throw new InvalidTokenError('ZT_XFCC_MALFORMED', { cause: error });
+    throw error;
+  }
+}

@@ -1,0 +1,150 @@
+import { describe, expect, it } from 'vitest';
+import { ZeroTrustMetrics } from '../audit/metrics/zero-trust.metrics.js';
+import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
+import type { HttpRequestLike } from '../context/request-context.js';
+import { TrustedProxies } from '../context/client-address.js';
+import { validateOptions } from '../options/validate-options.js';
+import { MemorySharedStateStore } from '../stores/memory/memory-shared-state.store.js';
+import { createDpopKey, createDpopProof } from '../testing/dpop-proof.js';
+import { requestUrlOf } from './dpop/request-url.js';
+import type { Principal } from './principal.interface.js';
+import { SenderConstraints } from './sender-constraints.js';
+
+/** A store whose backend is down: every call rejects. */
+class DownStore extends MemorySharedStateStore {
+  override claimOnce(): Promise<boolean> {
+    return Promise.reject(new Error('connection refused'));
+  }
+}
+
+const base = { issuer: 'https://idp.example.com', audience: 'https://api.example.com' };
+const key = createDpopKey();
+const principal = (cnf?: Record<string, unknown>): Principal => ({
+  kind: 'user',
+  id: 'alice',
+  subject: 'alice',
+  issuer: base.issuer,
+  roles: [],
+  scopes: [],
+  attributes: {},
+  token: { jti: 'j', iat: 0, exp: 0, ...(cnf ? { cnf } : {}) },
+});
+const request = (headers: Record<string, string>, peer = '10.0.0.9'): HttpRequestLike =>
+  ({
+    method: 'GET',
+    url: '/me?x=1',
+    socket: { remoteAddress: peer },
+    headers: { host: 'api.example.com', ...headers },
+  }) as HttpRequestLike;
+
+/** Sender constraints over an in-memory store. */
+function withStore(options: ResolvedZeroTrustOptions): SenderConstraints {
+  return new SenderConstraints(
+    options,
+    new MemorySharedStateStore(),
+    new ZeroTrustMetrics(options),
+  );
+}
+
+describe('SenderConstraints', () => {
+  it('fails closed with 503 when the jti cannot be claimed', async () => {
+    const options = validateOptions({ ...base, dpop: {} });
+    const metrics = new ZeroTrustMetrics(options);
+    const constraints = new SenderConstraints(options, new DownStore(), metrics);
+    const token = 'a.b.c';
+    const req = request({
+      authorization: `DPoP ${token}`,
+      dpop: createDpopProof({
+        key,
+        method: 'GET',
+        url: 'http://api.example.com/me',
+        accessToken: token,
+      }),
+    });
+    expect(constraints.credentials(req)).toEqual({ scheme: 'DPoP', token });
+    await expect(constraints.check(req, token, principal({ jkt: key.jkt }))).rejects.toMatchObject({
+      code: 'ZT_STORE_UNAVAILABLE',
+      status: 503,
+    });
+    expect(await metrics.registry.metrics()).toContain(
+      'zero_trust_store_errors_total{concern="dpop"} 1',
+    );
+  });
+
+  it('refuses the Bearer scheme when DPoP is required, and the DPoP scheme when DPoP is off', () => {
+    const required = withStore(
+      validateOptions({ ...base, dpop: { required: true, algorithms: ['ES256'] } }),
+    );
+    expect(() => required.credentials(request({ authorization: 'Bearer a.b.c' }))).toThrow(
+      expect.objectContaining({ code: 'ZT_DPOP_TOKEN_UNBOUND' }),
+    );
+    expect(() => required.credentials(request({}))).toThrow(
+      expect.objectContaining({ code: 'ZT_TOKEN_MISSING', challenge: 'DPoP algs="ES256"' }),
+    );
+    const off = withStore(validateOptions(base));
+    expect(() => off.credentials(request({ authorization: 'DPoP a.b.c' }))).toThrow(
+      expect.objectContaining({ code: 'ZT_TOKEN_MISSING', challenge: 'Bearer' }),
+    );
+    expect(() => off.credentials(request({ authorization: 'Bearer a b' }))).toThrow(
+      expect.objectContaining({ code: 'ZT_TOKEN_MALFORMED' }),
+    );
+  });
+
+  it('enforces certificate-bound tokens even without the mtls option', async () => {
+    const constraints = withStore(validateOptions(base));
+    const req = request({ authorization: 'Bearer a.b.c' });
+    constraints.credentials(req);
+    await expect(
+      constraints.check(req, 'a.b.c', principal({ 'x5t#S256': 'abc' })),
+    ).rejects.toMatchObject({ code: 'ZT_CERTIFICATE_REQUIRED' });
+    await expect(constraints.check(req, 'a.b.c', principal())).resolves.toBeUndefined();
+    // A DPoP-bound token where DPoP is off: never usable, answered with a Bearer challenge.
+    await expect(constraints.check(req, 'a.b.c', principal({ jkt: 'k' }))).rejects.toMatchObject({
+      code: 'ZT_DPOP_BOUND_TOKEN_AS_BEARER',
+      challenge: expect.stringMatching(/^Bearer error="invalid_token"/),
+    });
+  });
+});
+
+describe('requestUrlOf', () => {
+  const proxies = new TrustedProxies(['10.0.0.1']);
+
+  it('builds the URL from Host and the connection, without the query', () => {
+    expect(requestUrlOf(request({}), undefined, proxies)).toBe('http://api.example.com/me');
+    expect(
+      requestUrlOf(
+        {
+          ...request({}),
+          socket: { remoteAddress: '10.0.0.9', encrypted: true },
+        } as HttpRequestLike,
+        undefined,
+        proxies,
+      ),
+    ).toBe('https://api.example.com/me');
+  });
+
+  it('believes X-Forwarded-Proto and -Host only from a trusted proxy', () => {
+    const forwarded = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'public.example.com' };
+    expect(requestUrlOf(request(forwarded, '10.0.0.9'), undefined, proxies)).toBe(
+      'http://api.example.com/me',
+    );
+    expect(requestUrlOf(request(forwarded, '10.0.0.1'), undefined, proxies)).toBe(
+      'https://public.example.com/me',
+    );
+    expect(
+      requestUrlOf(request({ 'x-forwarded-proto': 'gopher' }, '10.0.0.1'), undefined, proxies),
+    ).toBeUndefined();
+  });
+
+  it('uses publicUrl when configured, and refuses malformed Host values', () => {
+    expect(requestUrlOf(request({}), 'https://api.example.com/v1', proxies)).toBe(
+      'https://api.example.com/v1/me',
+    );
+    for (const host of ['evil.example.com/x?', 'a b', 'a.com,b.com', '', 'user@a.com']) {
+      expect(requestUrlOf(request({ host }), undefined, proxies)).toBeUndefined();
+    }
+    expect(
+      requestUrlOf({ ...request({}), url: '//evil.example.com/me' }, undefined, proxies),
+    ).toBeUndefined();
+  });
+});

@@ -1,0 +1,257 @@
+import { createHash } from 'node:crypto';
+import { ZeroTrustMetrics } from '../audit/metrics/zero-trust.metrics.js';
+import { Inject, Injectable } from '@nestjs/common';
+import { contextOf, type HttpRequestLike } from '../context/request-context.js';
+import type { ZeroTrustErrorCode } from '../errors/messages.js';
+import {
+  DependencyUnavailableError,
+  DpopError,
+  InvalidTokenError,
+  MissingTokenError,
+  type ZeroTrustError,
+} from '../errors/zero-trust.error.js';
+import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
+import { SharedStateStore } from '../stores/shared-state-store.interface.js';
+import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
+import { checkDpopProof } from './dpop/dpop-proof.js';
+import { requestUrlOf } from './dpop/request-url.js';
+import { presentedCertificate } from './mtls/client-certificate.js';
+import { serviceIdentityOf, type PresentedCertificate } from './mtls/service-identity.js';
+import type { Principal } from './principal.interface.js';
+
+/**
+ * The credentials read from a request's `Authorization` header.
+ *
+ * @internal
+ */
+export interface PresentedCredentials {
+  /** The authentication scheme used. */
+  readonly scheme: 'Bearer' | 'DPoP';
+  /** The access token. */
+  readonly token: string;
+}
+
+/**
+ * The OWASP audit action of a sender-constraint failure that deserves its own: a replayed DPoP
+ * proof is token reuse, a forged XFCC header is a malicious extraneous input. Undefined for the
+ * others (plain `authn_token_invalid`).
+ *
+ * @internal
+ */
+export function senderConstraintAction(code: ZeroTrustErrorCode): string | undefined {
+  if (code === 'ZT_DPOP_REPLAY') return 'authn_token_reuse';
+  if (code === 'ZT_XFCC_UNTRUSTED') return 'malicious_extraneous';
+  return undefined;
+}
+
+/** What this service learned of a request, kept on the request between its two steps. */
+interface SenderState {
+  scheme?: 'Bearer' | 'DPoP';
+  certificate?: PresentedCertificate | undefined;
+  certificateRead?: boolean;
+}
+
+const STATE = Symbol('zero-trust:sender-constraints');
+type RequestWithState = HttpRequestLike & { [STATE]?: SenderState };
+
+const AUTHORIZATION = /^(Bearer|DPoP) +([^\s]+) *$/i;
+const SCHEME = /^(bearer|dpop)(\s|$)/i;
+const SAFE_JTI = /^[A-Za-z0-9._~-]{1,128}$/;
+
+/**
+ * Sender-constrained access tokens and service identity, on every request (verified-token cache
+ * hit or not):
+ * - mTLS (RFC 8705): a token with `cnf["x5t#S256"]` only with that certificate; with `mtls`
+ *   configured, client certificates must be X.509-SVIDs of the trust domain and a service
+ *   principal's certificate must belong to the same service as its token;
+ * - DPoP (RFC 9449): the `DPoP` scheme with a valid proof for tokens with `cnf.jkt`, never the
+ *   `Bearer` scheme; proof `jti`s are claimed once in the shared state store.
+ *
+ * @internal
+ */
+@Injectable()
+export class SenderConstraints {
+  constructor(
+    @Inject(ZERO_TRUST_OPTIONS) private readonly options: ResolvedZeroTrustOptions,
+    @Inject(SharedStateStore) private readonly state: SharedStateStore,
+    private readonly metrics: ZeroTrustMetrics,
+  ) {}
+
+  /**
+   * Reads the `Authorization` header (`Bearer`, or `DPoP` when enabled) and, with `mtls`
+   * configured, the client certificate (a forged XFCC header is refused here, token or not).
+   *
+   * @throws {MissingTokenError} no supported scheme
+   * @throws {InvalidTokenError} malformed header, untrusted XFCC, invalid SPIFFE ID
+   */
+  credentials(request: HttpRequestLike): PresentedCredentials {
+    const state = this.stateOf(request);
+    if (this.options.mtls !== undefined) this.certificateOf(request);
+    const header = request.headers.authorization;
+    const dpop = this.options.dpop;
+    const scheme = typeof header === 'string' ? SCHEME.exec(header)?.[1]?.toLowerCase() : undefined;
+    if (scheme === undefined || (scheme === 'dpop' && dpop === undefined)) {
+      throw new MissingTokenError(
+        dpop === undefined
+          ? 'Bearer'
+          : dpop.required
+            ? this.dpopChallenge()
+            : `Bearer, ${this.dpopChallenge()}`,
+      );
+    }
+    state.scheme = scheme === 'dpop' ? 'DPoP' : 'Bearer';
+    const match = AUTHORIZATION.exec(header as string);
+    if (match?.[2] === undefined) throw new InvalidTokenError('ZT_TOKEN_MALFORMED');
+    if (state.scheme === 'Bearer' && dpop?.required)
+      throw new DpopError('ZT_DPOP_TOKEN_UNBOUND', dpop.algorithms, { error: 'invalid_token' });
+    return { scheme: state.scheme, token: match[2] };
+  }
+
+  /**
+   * Checks the bindings of a verified token to the request: certificate thumbprint, service
+   * identity, DPoP proof. Runs on every request.
+   *
+   * @throws {InvalidTokenError} certificate problems
+   * @throws {DpopError} DPoP problems
+   * @throws {DependencyUnavailableError} `ZT_STORE_UNAVAILABLE` when the jti cannot be claimed
+   */
+  async check(request: HttpRequestLike, token: string, principal: Principal): Promise<void> {
+    const cnf = principal.token.cnf;
+    const x5t = cnf?.['x5t#S256'];
+    const jkt = cnf?.jkt;
+    if (x5t !== undefined) {
+      const certificate = this.certificateOf(request);
+      if (certificate === undefined) throw new InvalidTokenError('ZT_CERTIFICATE_REQUIRED');
+      if (typeof x5t !== 'string' || x5t !== certificate.thumbprint)
+        throw new InvalidTokenError('ZT_CERTIFICATE_MISMATCH');
+    }
+    const mtls = this.options.mtls;
+    if (mtls !== undefined && principal.kind === 'service') {
+      const certificate = this.certificateOf(request);
+      if (certificate === undefined) {
+        if (mtls.requireForServices) throw new InvalidTokenError('ZT_CERTIFICATE_REQUIRED');
+      } else if (certificate.service !== principal.id) {
+        throw new InvalidTokenError('ZT_CERTIFICATE_SERVICE_MISMATCH');
+      }
+    }
+    const scheme = this.stateOf(request).scheme ?? 'Bearer';
+    const dpop = this.options.dpop;
+    if (scheme === 'Bearer') {
+      if (jkt === undefined) return;
+      // RFC 9449 §7.2; without DPoP support the token can never be used here.
+      if (dpop === undefined) throw new InvalidTokenError('ZT_DPOP_BOUND_TOKEN_AS_BEARER');
+      throw new DpopError('ZT_DPOP_BOUND_TOKEN_AS_BEARER', dpop.algorithms, {
+        error: 'invalid_token',
+      });
+    }
+    if (dpop === undefined) throw new MissingTokenError();
+    if (typeof jkt !== 'string' || jkt.length === 0)
+      throw new DpopError('ZT_DPOP_TOKEN_UNBOUND', dpop.algorithms, { error: 'invalid_token' });
+    const proof = this.proofOf(request);
+    const now = Math.floor(Date.now() / 1000);
+    const checked = await checkDpopProof(
+      proof,
+      {
+        method: request.method ?? '',
+        htu: requestUrlOf(request, dpop.publicUrl, this.options.trustedProxies),
+        accessToken: token,
+        now,
+      },
+      dpop,
+    );
+    if (checked.jkt !== jkt) throw new DpopError('ZT_DPOP_BINDING_MISMATCH', dpop.algorithms);
+    const jti = SAFE_JTI.test(checked.jti)
+      ? checked.jti
+      : `h.${createHash('sha256').update(checked.jti).digest('base64url')}`;
+    let first: boolean;
+    try {
+      first = await this.state.claimOnce(
+        `zt:dpop:jti:${jkt}:${jti}`,
+        dpop.iatWindow + dpop.clockTolerance,
+      );
+    } catch (error) {
+      this.metrics.storeError('dpop');
+      throw new DependencyUnavailableError('ZT_STORE_UNAVAILABLE', error);
+    }
+    if (!first) throw new DpopError('ZT_DPOP_REPLAY', dpop.algorithms);
+    contextOf(request).dpop = { jkt };
+  }
+
+  /**
+   * The error to answer with: a token problem under the DPoP scheme gets a `DPoP` challenge
+   * with `error="invalid_token"` (RFC 9449 §7.1) instead of a `Bearer` one.
+   */
+  challengeFor(request: HttpRequestLike, error: ZeroTrustError): ZeroTrustError {
+    const dpop = this.options.dpop;
+    if (
+      dpop !== undefined &&
+      this.stateOf(request).scheme === 'DPoP' &&
+      error instanceof InvalidTokenError
+    ) {
+      return new DpopError(error.code, dpop.algorithms, {
+        message: error.message,
+        error: 'invalid_token',
+        cause: error,
+      });
+    }
+    return error;
+  }
+
+  private dpopChallenge(): string {
+    return `DPoP algs="${(this.options.dpop?.algorithms ?? []).join(' ')}"`;
+  }
+
+  private stateOf(request: HttpRequestLike): SenderState {
+    const holder = request as RequestWithState;
+    holder[STATE] ??= {};
+    return holder[STATE];
+  }
+
+  /** The single `DPoP` header: a missing or repeated one is refused. */
+  private proofOf(request: HttpRequestLike): string {
+    const algorithms = this.options.dpop?.algorithms ?? [];
+    const raw =
+      (request as { rawHeaders?: unknown }).rawHeaders ??
+      (request.raw as { rawHeaders?: unknown } | undefined)?.rawHeaders;
+    if (Array.isArray(raw)) {
+      let count = 0;
+      for (let i = 0; i < raw.length; i += 2) {
+        if (typeof raw[i] === 'string' && (raw[i] as string).toLowerCase() === 'dpop') count++;
+      }
+      if (count > 1)
+        throw new DpopError('ZT_DPOP_PROOF_INVALID', algorithms, {
+          message: 'Exactly one DPoP header is allowed',
+        });
+    }
+    const value = request.headers.dpop;
+    if (value === undefined || value === '')
+      throw new DpopError('ZT_DPOP_PROOF_MISSING', algorithms);
+    if (typeof value !== 'string' || value.includes(','))
+      throw new DpopError('ZT_DPOP_PROOF_INVALID', algorithms, {
+        message: 'Exactly one DPoP header is allowed',
+      });
+    return value;
+  }
+
+  /** The request's client certificate, read once; with `mtls`, an X.509-SVID of the domain. */
+  private certificateOf(request: HttpRequestLike): PresentedCertificate | undefined {
+    const state = this.stateOf(request);
+    if (state.certificateRead) return state.certificate;
+    const mtls = this.options.mtls;
+    const facts = presentedCertificate(
+      request,
+      mtls?.source ?? 'socket',
+      this.options.trustedProxies,
+    );
+    const certificate =
+      facts === undefined
+        ? undefined
+        : mtls === undefined
+          ? { thumbprint: facts.thumbprint, source: facts.source }
+          : serviceIdentityOf(facts, mtls);
+    state.certificateRead = true;
+    state.certificate = certificate;
+    if (certificate !== undefined) contextOf(request).certificate = certificate;
+    return certificate;
+  }
+}
