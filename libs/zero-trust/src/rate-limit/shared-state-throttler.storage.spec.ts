@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { DependencyUnavailableError } from '../errors/zero-trust.error.js';
+import { MemorySharedStateStore } from '../stores/memory/memory-shared-state.store.js';
+import type { SharedStateStore } from '../stores/shared-state-store.interface.js';
+import { SharedStateThrottlerStorage } from './shared-state-throttler.storage.js';
+
+describe('SharedStateThrottlerStorage', () => {
+  it('counts hits in a window that starts at the first hit, then blocks', async () => {
+    let now = 1_000_000;
+    const clock = (): number => now;
+    const storage = new SharedStateThrottlerStorage(
+      new MemorySharedStateStore(100, 10, clock),
+      clock,
+    );
+    expect(await storage.increment('user:alice', 60_000, 2, 30_000, 'default')).toEqual({
+      totalHits: 1,
+      timeToExpire: 60,
+      isBlocked: false,
+      timeToBlockExpire: 0,
+    });
+    now += 20_000;
+    expect(await storage.increment('user:alice', 60_000, 2, 30_000, 'default')).toMatchObject({
+      totalHits: 2,
+      timeToExpire: 40,
+      isBlocked: false,
+    });
+    expect(await storage.increment('user:bob', 60_000, 2, 30_000, 'default')).toMatchObject({
+      totalHits: 1,
+    });
+    expect(await storage.increment('user:alice', 60_000, 2, 30_000, 'other')).toMatchObject({
+      totalHits: 1,
+    });
+    expect(await storage.increment('user:alice', 60_000, 2, 30_000, 'default')).toMatchObject({
+      totalHits: 3,
+      isBlocked: true,
+      timeToBlockExpire: 30,
+    });
+    now += 10_000;
+    expect(await storage.increment('user:alice', 60_000, 2, 30_000, 'default')).toMatchObject({
+      isBlocked: true,
+      timeToBlockExpire: 20,
+    });
+    now += 30_000; // the window (60 s) and the block (30 s) are both over
+    expect(await storage.increment('user:alice', 60_000, 2, 30_000, 'default')).toMatchObject({
+      totalHits: 1,
+      isBlocked: false,
+    });
+  });
+
+  it('refuses with ZT_STORE_UNAVAILABLE when the store fails', async () => {
+    const failing = {
+      get: () => Promise.reject(new Error('down')),
+    } as unknown as SharedStateStore;
+    const storage = new SharedStateThrottlerStorage(failing);
+    await expect(storage.increment('k', 1000, 1, 0, 'default')).rejects.toBeInstanceOf(
+      DependencyUnavailableError,
+    );
+  });
+});

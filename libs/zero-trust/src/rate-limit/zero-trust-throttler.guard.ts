@@ -1,0 +1,133 @@
+import { Inject, Injectable, Module, type ExecutionContext, type Type } from '@nestjs/common';
+import { APP_GUARD, Reflector } from '@nestjs/core';
+import {
+  InjectThrottlerOptions,
+  InjectThrottlerStorage,
+  ThrottlerGuard,
+  type ThrottlerLimitDetail,
+  type ThrottlerModuleOptions,
+  type ThrottlerStorage,
+} from '@nestjs/throttler';
+import { AuditService } from '../audit/audit.service.js';
+import { routePolicyOf } from '../authorization/route-policy.js';
+import {
+  contextOf,
+  getZeroTrustContext,
+  type HttpRequestLike,
+} from '../context/request-context.js';
+import { peerAddressOf, type TrustedProxies } from '../context/client-address.js';
+import { RateLimitedError } from '../errors/zero-trust.error.js';
+import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
+import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
+
+/**
+ * Who a request counts against: its verified principal (`user:alice`, `service:billing-worker`)
+ * whatever address it comes from, else its client address (`ip:203.0.113.7`, through trusted
+ * proxies only: give `proxies` when no guard has seen the request). Needs the authentication
+ * guard to have run first.
+ *
+ * @publicApi
+ */
+export function zeroTrustTracker(request: object, proxies?: TrustedProxies): string {
+  const context = getZeroTrustContext(request);
+  if (context?.principal !== undefined) return `${context.principal.kind}:${context.principal.id}`;
+  const http = request as HttpRequestLike;
+  const ip =
+    context?.ip ?? (proxies === undefined ? peerAddressOf(http) : proxies.clientAddressOf(http));
+  return `ip:${ip ?? 'unknown'}`;
+}
+
+/**
+ * `@nestjs/throttler`'s guard, keyed by principal rather than by address: one budget per
+ * principal for the whole API (not per route), so a caller cannot multiply it by spreading
+ * requests over routes or addresses. A refusal answers 429 `ZT_RATE_LIMITED` with `Retry-After`
+ * and is recorded as the audit event `excess_rate_limit_exceeded`.
+ *
+ * It must run after the library's authentication guard. Nest runs global guards in the order
+ * their modules are scanned (the root module first, then its imports depth-first), so register
+ * it through {@link ZeroTrustThrottlerModule} imported after `ZeroTrustModule`. If it ever meets a
+ * protected route before the authentication guard, it warns once and counts by address.
+ * @publicApi
+ */
+@Injectable()
+export class ZeroTrustThrottlerGuard extends ThrottlerGuard {
+  private warned = false;
+
+  constructor(
+    @InjectThrottlerOptions() options: ThrottlerModuleOptions,
+    @InjectThrottlerStorage() storage: ThrottlerStorage,
+    reflector: Reflector,
+    @Inject(ZERO_TRUST_OPTIONS) private readonly zeroTrust: ResolvedZeroTrustOptions,
+    private readonly audit: AuditService,
+  ) {
+    super(options, storage, reflector);
+  }
+
+  override async canActivate(execution: ExecutionContext): Promise<boolean> {
+    if (!this.warned && execution.getType() === 'http') {
+      const request = execution.switchToHttp().getRequest<object>();
+      const policy = routePolicyOf(
+        execution.getClass<Type>(),
+        execution.getHandler() as (...args: never[]) => unknown,
+      );
+      if (!policy.isPublic && getZeroTrustContext(request)?.principal === undefined) {
+        this.warned = true;
+        this.logger.warn(
+          'ZeroTrustThrottlerGuard ran before authentication: import ZeroTrustThrottlerModule ' +
+            'after ZeroTrustModule. Counting by client address meanwhile.',
+        );
+      }
+    }
+    return super.canActivate(execution);
+  }
+
+  protected override getTracker(request: Record<string, unknown>): Promise<string> {
+    return Promise.resolve(zeroTrustTracker(request, this.zeroTrust.trustedProxies));
+  }
+
+  /** One key per tracker and throttler, shared by every route. */
+  protected override generateKey(
+    _context: ExecutionContext,
+    tracker: string,
+    name: string,
+  ): string {
+    return `${name}:${tracker}`;
+  }
+
+  protected override throwThrottlingException(
+    execution: ExecutionContext,
+    _detail: ThrottlerLimitDetail,
+  ): Promise<void> {
+    const request = execution.switchToHttp().getRequest<HttpRequestLike>();
+    const policy = routePolicyOf(
+      execution.getClass<Type>(),
+      execution.getHandler() as (...args: never[]) => unknown,
+    );
+    const error = new RateLimitedError();
+    this.audit.record(contextOf(request, policy.path, this.zeroTrust.trustedProxies), {
+      action: 'excess_rate_limit_exceeded',
+      decision: 'deny',
+      mode: 'enforce',
+      code: error.code,
+      reason: error.message,
+    });
+    return Promise.reject(error);
+  }
+}
+
+/**
+ * Installs {@link ZeroTrustThrottlerGuard} as a global guard. Import it after `ZeroTrustModule`
+ * (so it runs after authentication) and next to `ThrottlerModule.forRoot(...)`.
+ *
+ * @example
+ * ```ts
+ * imports: [
+ *   ZeroTrustModule.forRoot({ ... }),
+ *   ThrottlerModule.forRoot({ throttlers: [{ ttl: 60_000, limit: 300 }] }),
+ *   ZeroTrustThrottlerModule,
+ * ]
+ * ```
+ * @publicApi
+ */
+@Module({ providers: [{ provide: APP_GUARD, useClass: ZeroTrustThrottlerGuard }] })
+export class ZeroTrustThrottlerModule {}

@@ -1,0 +1,129 @@
+import { SetMetadata, type Type } from '@nestjs/common';
+import type { Principal } from '../identity/principal.interface.js';
+import type { ResolvedRiskOptions } from '../options/validate-risk.js';
+import type { ZeroTrustMode } from '../options/zero-trust-options.interface.js';
+import type { RiskAssessment, RiskVerdict } from './risk.types.js';
+
+/** Metadata key of `@RiskPolicy`. @internal */
+export const RISK_POLICY_KEY = 'zero-trust:risk-policy';
+
+/**
+ * Per-route risk policy, overriding the module's `risk` thresholds.
+ *
+ * @publicApi
+ */
+export interface RiskPolicyOptions {
+  /** Scores above this are denied (403). @default risk.denyAbove */
+  maxScore?: number;
+  /**
+   * Scores above this need a step-up. With `acr` or `maxAuthAge` and no `stepUpAbove`, every
+   * request needs it (a recent, strong authentication whatever the score).
+   * @default risk.stepUpAbove
+   */
+  stepUpAbove?: number;
+  /** The `acr` a step-up must reach. @default risk.stepUp.acr */
+  acr?: string;
+  /** Maximum age in seconds of the authentication (`auth_time`). @default risk.stepUp.maxAge */
+  maxAuthAge?: number;
+}
+
+/**
+ * Sets the risk policy of a controller or handler (a handler's fields override its class's).
+ *
+ * @example
+ * ```ts
+ * @Delete(':id')
+ * @Can('delete', 'Invoice', { resolve: InvoiceResolver })
+ * @RiskPolicy({ maxScore: 30, acr: 'urn:demo:acr:mfa', maxAuthAge: 300 })
+ * remove(@Param('id') id: string) { ... }
+ * ```
+ * @publicApi
+ */
+export function RiskPolicy(policy: RiskPolicyOptions): MethodDecorator & ClassDecorator {
+  for (const key of ['maxScore', 'stepUpAbove'] as const) {
+    const value = policy[key];
+    if (value !== undefined && !(typeof value === 'number' && value >= 0 && value <= 100))
+      throw new TypeError(`@RiskPolicy: ${key} must be a number from 0 to 100`);
+  }
+  if (
+    policy.maxAuthAge !== undefined &&
+    !(Number.isInteger(policy.maxAuthAge) && policy.maxAuthAge > 0)
+  )
+    throw new TypeError('@RiskPolicy: maxAuthAge must be a positive integer (seconds)');
+  if (policy.acr !== undefined && (policy.acr.length === 0 || /["\\]/.test(policy.acr)))
+    throw new TypeError('@RiskPolicy: acr must be a non-empty string without quotes');
+  return SetMetadata(RISK_POLICY_KEY, { ...policy });
+}
+
+/**
+ * The risk policy of a route: the class's, overridden field by field by the handler's.
+ *
+ * @internal
+ */
+export function riskPolicyOf(
+  controller: Type,
+  handler: (...args: never[]) => unknown,
+): RiskPolicyOptions {
+  const own = Reflect.getMetadata(RISK_POLICY_KEY, handler) as RiskPolicyOptions | undefined;
+  const inherited = Reflect.getMetadata(RISK_POLICY_KEY, controller) as
+    RiskPolicyOptions | undefined;
+  return { ...inherited, ...own };
+}
+
+/**
+ * What the interceptor does with an assessment.
+ *
+ * @publicApi
+ */
+export interface RiskDecision {
+  /** Allow, step up or deny. */
+  verdict: RiskVerdict;
+  /** Enforced, or only reported. */
+  mode: ZeroTrustMode;
+  /** For a step-up: the `acr` to reach. */
+  acr: string | undefined;
+  /** For a step-up: the maximum age of the authentication, in seconds. */
+  maxAge: number | undefined;
+}
+
+/**
+ * Decides from an assessment and a route's policy:
+ * - score above `maxScore` → deny;
+ * - score above `stepUpAbove` (or always, when the route names `acr`/`maxAuthAge` without a
+ *   threshold) → step-up, unless the token already shows that authentication (its `acr` equals
+ *   the required one and its `auth_time` is at most `maxAuthAge` old); a service or an
+ *   integration cannot step up, so it is denied;
+ * - otherwise allow.
+ *
+ * @internal
+ */
+export function decideRisk(
+  assessment: RiskAssessment,
+  policy: RiskPolicyOptions,
+  options: ResolvedRiskOptions,
+  principal: Principal,
+  now: Date,
+  mode: ZeroTrustMode,
+): RiskDecision {
+  const acr = policy.acr ?? options.stepUp.acr;
+  const maxAge = policy.maxAuthAge ?? options.stepUp.maxAge;
+  const decision = (verdict: RiskVerdict): RiskDecision => ({
+    verdict,
+    mode,
+    acr: verdict === 'step-up' ? acr : undefined,
+    maxAge: verdict === 'step-up' ? maxAge : undefined,
+  });
+  if (assessment.score > (policy.maxScore ?? options.denyAbove)) return decision('deny');
+  const always = policy.acr !== undefined || policy.maxAuthAge !== undefined;
+  const stepUpAbove = policy.stepUpAbove ?? (always ? -1 : options.stepUpAbove);
+  if (assessment.score <= stepUpAbove) return decision('allow');
+  const { token } = principal;
+  const authAge = token.authTime === undefined ? undefined : now.getTime() / 1000 - token.authTime;
+  const satisfied =
+    principal.kind === 'user' &&
+    (acr === undefined || token.acr === acr) &&
+    authAge !== undefined &&
+    authAge <= maxAge;
+  if (satisfied) return decision('allow');
+  return decision(principal.kind === 'user' ? 'step-up' : 'deny');
+}

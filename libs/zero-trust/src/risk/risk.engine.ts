@@ -1,0 +1,363 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  SetMetadata,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { DiscoveryService } from '@nestjs/core';
+import { AuditService } from '../audit/audit.service.js';
+import type { DecisionEvent, DecisionOutcome } from '../audit/decision-event.interface.js';
+import { ZeroTrustMetrics } from '../audit/metrics/zero-trust.metrics.js';
+import type { AbilityEnvSource } from '../context/lazy-env.js';
+import type { HttpRequestLike, ZeroTrustRequestContext } from '../context/request-context.js';
+import { DependencyUnavailableError } from '../errors/zero-trust.error.js';
+import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
+import type { ZeroTrustMode } from '../options/zero-trust-options.interface.js';
+import { MemorySharedStateStore } from '../stores/memory/memory-shared-state.store.js';
+import { SHARED_STATE_METHODS, SharedStateStore } from '../stores/shared-state-store.interface.js';
+import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
+import {
+  combineScores,
+  type RiskAssessment,
+  type RiskOutcome,
+  type RiskReason,
+  type RiskSignal,
+  type RiskSignalInput,
+} from './risk.types.js';
+import { DeviceSignal } from './signals/device.signal.js';
+import { FailureBurstSignal } from './signals/failure-burst.signal.js';
+import { MaxMindGeoLocator } from './signals/geo-locator.js';
+import { GeolocationSignal } from './signals/geolocation.signal.js';
+import { InjectionSignal } from './signals/injection.signal.js';
+import { NetworkSignal } from './signals/network.signal.js';
+import { UsageSignal } from './signals/usage.signal.js';
+
+/** Metadata key of `@RiskSignalProvider`. @internal */
+export const RISK_SIGNAL_KEY = 'zero-trust:risk-signal';
+
+/**
+ * Registers an injectable class implementing {@link RiskSignal} with the risk engine: every
+ * provider so marked, in any module, is evaluated after the built-in signals.
+ *
+ * @publicApi
+ */
+export const RiskSignalProvider = (): ClassDecorator => SetMetadata(RISK_SIGNAL_KEY, true);
+
+/** Audit actions counted as failures by the failure-burst signal. */
+const FAILURE_ACTIONS = new Set([
+  'authn_token_missing',
+  'authn_token_invalid',
+  'authn_token_revoked',
+  'authz_fail',
+]);
+
+/**
+ * The store, with every rejection turned into a 503 `ZT_STORE_UNAVAILABLE`. The built-in memory
+ * store (exactly that class, not a subclass) never rejects: it is used as it is, without one
+ * more promise per call.
+ */
+function failClosedStore(store: SharedStateStore, metrics: ZeroTrustMetrics): SharedStateStore {
+  if (Object.getPrototypeOf(store) === MemorySharedStateStore.prototype) return store;
+  const wrapped = {} as Record<string, unknown>;
+  for (const method of SHARED_STATE_METHODS) {
+    const original = store[method] as (...args: unknown[]) => Promise<unknown>;
+    wrapped[method] = (...args: unknown[]): Promise<unknown> =>
+      original.apply(store, args).then(undefined, (error: unknown) => {
+        metrics.storeError('risk');
+        throw new DependencyUnavailableError('ZT_STORE_UNAVAILABLE', error);
+      });
+  }
+  return wrapped as unknown as SharedStateStore;
+}
+
+interface Assessed {
+  promise: Promise<RiskAssessment>;
+  input: RiskSignalInput;
+}
+
+/**
+ * Assesses the risk of a request once (memoized on its zero-trust context) from the enabled
+ * signals, combining their scores with a noisy-OR (see {@link combineScores}). It also lends the
+ * score to ability definitions as `env.risk` / `env.country` / `env.city`, learns from finished
+ * requests, and counts authentication and authorization failures from the audit trail.
+ *
+ * @publicApi
+ */
+@Injectable()
+export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestroy {
+  /** The `env` keys lent to ability definitions. */
+  readonly keys = ['risk', 'country', 'city'] as const;
+  private readonly logger = new Logger('ZeroTrust');
+  private readonly store: SharedStateStore;
+  private readonly assessed = new WeakMap<ZeroTrustRequestContext, Assessed>();
+  private readonly reported = new WeakSet<ZeroTrustRequestContext>();
+  private signals: RiskSignal[] = [];
+  /** How many of `signals` are built in (the first ones). */
+  private builtIn = 0;
+  private failures: FailureBurstSignal | undefined;
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(
+    @Inject(ZERO_TRUST_OPTIONS) private readonly options: ResolvedZeroTrustOptions,
+    @Inject(SharedStateStore) store: SharedStateStore,
+    private readonly audit: AuditService,
+    private readonly discovery: DiscoveryService,
+    metrics: ZeroTrustMetrics,
+  ) {
+    this.store = failClosedStore(store, metrics);
+  }
+
+  /** Whether context risk is on (the `risk` option is present). */
+  get enabled(): boolean {
+    return this.options.risk.enabled;
+  }
+
+  /** The signals in evaluation order (built-in first). */
+  get activeSignals(): readonly RiskSignal[] {
+    return this.signals;
+  }
+
+  async onModuleInit(): Promise<void> {
+    const risk = this.options.risk;
+    if (!risk.enabled) return;
+    const signals: RiskSignal[] = [];
+    if (risk.geolocation !== undefined) {
+      const database = risk.geolocation.database;
+      const locator =
+        typeof database === 'string' ? await MaxMindGeoLocator.open(database) : database;
+      signals.push(new GeolocationSignal(risk.geolocation, locator));
+    }
+    if (risk.network !== undefined) signals.push(new NetworkSignal(risk.network));
+    if (risk.device !== undefined) signals.push(new DeviceSignal(risk.device));
+    if (risk.usage !== undefined) signals.push(new UsageSignal(risk.usage));
+    if (risk.failures !== undefined) {
+      this.failures = new FailureBurstSignal(risk.failures);
+      signals.push(this.failures);
+    }
+    if (risk.injection !== undefined) signals.push(new InjectionSignal(risk.injection));
+    this.builtIn = signals.length;
+    signals.push(...risk.signals);
+    for (const wrapper of this.discovery.getProviders()) {
+      const type = wrapper.metatype as object | null | undefined;
+      const instance = wrapper.instance as RiskSignal | undefined;
+      if (
+        typeof type === 'function' &&
+        Reflect.getMetadata(RISK_SIGNAL_KEY, type) === true &&
+        instance !== undefined &&
+        typeof instance.evaluate === 'function' &&
+        !signals.includes(instance)
+      )
+        signals.push(instance);
+    }
+    this.signals = signals;
+    this.unsubscribe = this.audit.subscribe((event, context) => this.onDecision(event, context));
+  }
+
+  onModuleDestroy(): void {
+    this.unsubscribe?.();
+  }
+
+  /**
+   * The assessment of a request: computed on the first call, the same promise afterwards.
+   * @throws {DependencyUnavailableError} 503 when a signal or the store fails and
+   *   `risk.onError` is `fail-closed`
+   */
+  assess(request: HttpRequestLike, context: ZeroTrustRequestContext): Promise<RiskAssessment> {
+    let assessed = this.assessed.get(context);
+    if (assessed === undefined) {
+      const input: RiskSignalInput = {
+        context,
+        principal: context.principal,
+        request,
+        store: this.store,
+        now: context.time,
+        facts: new Map(),
+      };
+      assessed = { input, promise: this.run(input) };
+      this.assessed.set(context, assessed);
+    }
+    return assessed.promise;
+  }
+
+  /** Lends the assessment to ability definitions (`env.risk`, `env.country`, `env.city`). */
+  async load(request: object, context: ZeroTrustRequestContext): Promise<Record<string, unknown>> {
+    const assessment = await this.assess(request as HttpRequestLike, context);
+    return { risk: assessment.score, country: assessment.country, city: assessment.city };
+  }
+
+  /**
+   * Learns from a finished request (known devices, locations, routes) when it succeeded, and
+   * counts a 401/403 answered by a handler as a failure. Never throws.
+   */
+  async recordOutcome(context: ZeroTrustRequestContext, outcome: RiskOutcome): Promise<void> {
+    try {
+      if (outcome.status === 401 || outcome.status === 403) {
+        await this.failures?.count(this.store, context.ip, context.principal);
+      }
+      const assessed = this.assessed.get(context);
+      if (!outcome.success || assessed === undefined) return;
+      // Only an assessment that completed is learnt from.
+      await assessed.promise;
+      for (const signal of this.signals) {
+        if (signal.record === undefined) continue;
+        try {
+          // A signal with nothing to learn answers synchronously: no promise to wait for.
+          const learning = signal.record(assessed.input, outcome);
+          if (isThenable(learning)) await learning;
+        } catch (error) {
+          this.logger.warn(`Risk signal ${signal.name} failed to learn: ${describe(error)}`);
+        }
+      }
+    } catch (error) {
+      this.logger.warn(`Risk outcome not recorded: ${describe(error)}`);
+    }
+  }
+
+  private async run(input: RiskSignalInput): Promise<RiskAssessment> {
+    const reasons: RiskReason[] = [];
+    // The built-in signals read no fact another one sets: they start together, so their store
+    // round trips overlap (one Redis round trip instead of one per signal). Their outcomes are
+    // then taken in order, so the first failing signal decides, as before.
+    const started: (Evaluated | Promise<Evaluated>)[] = [];
+    let waiting = false;
+    for (let i = 0; i < this.builtIn; i++) {
+      const evaluated = evaluateSignal(this.signals[i] as RiskSignal, input);
+      if (evaluated instanceof Promise) waiting = true;
+      started.push(evaluated);
+    }
+    const outcomes = waiting
+      ? await Promise.all(started.map((outcome) => Promise.resolve(outcome)))
+      : (started as Evaluated[]);
+    for (let i = 0; i < outcomes.length; i++)
+      this.collect(this.signals[i] as RiskSignal, outcomes[i] as Evaluated, reasons);
+    // Signals of the application come after, one at a time: they may read the facts of earlier ones.
+    for (let i = this.builtIn; i < this.signals.length; i++) {
+      const signal = this.signals[i] as RiskSignal;
+      const evaluated = evaluateSignal(signal, input);
+      this.collect(signal, evaluated instanceof Promise ? await evaluated : evaluated, reasons);
+    }
+    reasons.sort((a, b) => b.score - a.score);
+    const country = input.facts.get('country');
+    const city = input.facts.get('city');
+    return {
+      score: combineScores(reasons.map((r) => r.score)),
+      reasons,
+      ...(typeof country === 'string' ? { country } : {}),
+      ...(typeof city === 'string' ? { city } : {}),
+    };
+  }
+
+  /** Adds what a signal found to `reasons`, or handles its failure per `risk.onError`. */
+  private collect(signal: RiskSignal, evaluated: Evaluated, reasons: RiskReason[]): void {
+    if ('error' in evaluated && evaluated.error !== undefined) {
+      const error = evaluated.error;
+      if (this.options.risk.onError === 'ignore') {
+        this.logger.warn(`Risk signal ${signal.name} failed and was ignored: ${describe(error)}`);
+        return;
+      }
+      this.logger.error(`Risk signal ${signal.name} failed: ${describe(error)}`);
+      if (error instanceof DependencyUnavailableError) throw error;
+      throw new DependencyUnavailableError('ZT_RISK_UNAVAILABLE', error);
+    }
+    const found = (evaluated as { found: RiskReason | readonly RiskReason[] | undefined }).found;
+    if (found === undefined) return;
+    for (const reason of Array.isArray(found) ? found : [found as RiskReason]) {
+      if (reason.score > 0) reasons.push({ ...reason, signal: reason.signal || signal.name });
+    }
+  }
+
+  /**
+   * Records, once per request, an event for each finding that names one (e.g.
+   * `authn_impossible_travel`, `malicious_sqli`) with the decision taken and the score.
+   */
+  recordFindings(
+    context: ZeroTrustRequestContext,
+    assessment: RiskAssessment,
+    decision: DecisionOutcome,
+    mode: ZeroTrustMode,
+  ): void {
+    if (this.reported.has(context)) return;
+    this.reported.add(context);
+    const risk = { score: assessment.score, reasons: [...assessment.reasons] };
+    for (const reason of assessment.reasons) {
+      if (reason.event === undefined) continue;
+      this.audit.record(context, {
+        action: reason.event,
+        decision,
+        mode,
+        reason: reason.reason,
+        risk,
+        finding: reason.event.replace(/^authn_/, ''),
+        ...geoOf(assessment),
+      });
+    }
+  }
+
+  /**
+   * Counts authentication and authorization failures (not the risk engine's own denies), and
+   * records the findings of a request that authorization refused after reading `env.risk`
+   * (the interceptor never sees it).
+   */
+  private onDecision(event: DecisionEvent, context: ZeroTrustRequestContext): void {
+    if (!FAILURE_ACTIONS.has(event.action) || event.code === 'ZT_RISK_DENIED') return;
+    if (event.decision === 'deny' && this.failures !== undefined) {
+      this.failures
+        .count(this.store, event.request.ip, event.principal)
+        .catch((error: unknown) =>
+          this.logger.warn(`Failure not counted for risk: ${describe(error)}`),
+        );
+    }
+    const assessed = this.assessed.get(context);
+    if (event.action === 'authz_fail' && assessed !== undefined) {
+      assessed.promise.then(
+        (assessment) => this.recordFindings(context, assessment, event.decision, event.mode),
+        () => undefined, // the failed assessment answered the request already
+      );
+    }
+  }
+}
+
+/** What a signal found, or how it failed. */
+type Evaluated =
+  { found: RiskReason | readonly RiskReason[] | undefined; error?: undefined } | { error: unknown };
+
+/**
+ * Evaluates one signal without ever throwing or rejecting. Signals that need no I/O answer
+ * synchronously: a promise only when the signal returns one.
+ */
+function evaluateSignal(
+  signal: RiskSignal,
+  input: RiskSignalInput,
+): Evaluated | Promise<Evaluated> {
+  try {
+    const evaluated = signal.evaluate(input);
+    if (!isThenable(evaluated)) return { found: evaluated };
+    return Promise.resolve(evaluated).then(
+      (found) => ({ found }),
+      (error: unknown) => ({ error: error ?? new Error('rejected') }),
+    );
+  } catch (error) {
+    return { error: error ?? new Error('thrown') };
+  }
+}
+
+function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | undefined)?.then === 'function';
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The client's place as an ECS `source.geo` fragment, when the assessment located it. */
+export function geoOf(assessment: RiskAssessment): { geo?: DecisionEvent['geo'] } {
+  if (assessment.country === undefined && assessment.city === undefined) return {};
+  return {
+    geo: {
+      ...(assessment.country !== undefined ? { country_iso_code: assessment.country } : {}),
+      ...(assessment.city !== undefined ? { city_name: assessment.city } : {}),
+    },
+  };
+}

@@ -1,0 +1,154 @@
+import {
+  HttpException,
+  Inject,
+  Injectable,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+  type Type,
+} from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { tap, type Observable } from 'rxjs';
+import { AuditService } from '../audit/audit.service.js';
+import type { DecisionOutcome } from '../audit/decision-event.interface.js';
+import { routePolicyOf } from '../authorization/route-policy.js';
+import {
+  contextOf,
+  type HttpRequestLike,
+  type ZeroTrustRequestContext,
+} from '../context/request-context.js';
+import { RiskDeniedError, StepUpRequiredError } from '../errors/zero-trust.error.js';
+import type { Principal } from '../identity/principal.interface.js';
+import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
+import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
+import { geoOf, RiskEngine } from './risk.engine.js';
+import { decideRisk, riskPolicyOf, type RiskDecision } from './risk-policy.js';
+import type { RiskAssessment } from './risk.types.js';
+
+const OUTCOMES: Record<RiskDecision['verdict'], [DecisionOutcome, DecisionOutcome]> = {
+  allow: ['allow', 'allow'],
+  'step-up': ['step-up', 'would-step-up'],
+  deny: ['deny', 'would-deny'],
+};
+
+/**
+ * Global interceptor, after the guards: enforces the risk assessment before the handler
+ * (deny → 403 `ZT_RISK_DENIED`; step-up → 401 with an RFC 9470
+ * `insufficient_user_authentication` challenge; allow → proceed), records the decision and the
+ * signals' events, and after the handler (or its error) feeds the outcome back to the engine.
+ * In report-only mode (`risk.mode`, `@ReportOnly`, or the module's `mode`) it records
+ * `would-deny` / `would-step-up` and lets the request through. Public routes are not assessed.
+ *
+ * @publicApi
+ */
+@Injectable()
+export class ContextRiskInterceptor implements NestInterceptor {
+  constructor(
+    @Inject(ZERO_TRUST_OPTIONS) private readonly options: ResolvedZeroTrustOptions,
+    private readonly engine: RiskEngine,
+    private readonly audit: AuditService,
+    private readonly adapterHost: HttpAdapterHost,
+  ) {}
+
+  /** Assesses first, then hands over to the handler (Nest awaits an interceptor's promise). */
+  async intercept(execution: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
+    if (!this.engine.enabled || execution.getType() !== 'http') return next.handle();
+    const controller = execution.getClass<Type>();
+    const handler = execution.getHandler() as (...args: never[]) => unknown;
+    const policy = routePolicyOf(controller, handler);
+    if (policy.isPublic) return next.handle();
+    const http = execution.switchToHttp();
+    const request = http.getRequest<HttpRequestLike>();
+    const response = http.getResponse<{ statusCode?: number }>();
+    const context = contextOf(request, policy.path, this.options.trustedProxies);
+    const principal = context.principal;
+    if (principal === undefined) return next.handle();
+    const mode = policy.mode ?? this.options.risk.mode ?? this.options.mode;
+    await this.enforce(request, response, context, principal, controller, handler, mode);
+    // Only the handler's outcome is learnt from: the interceptor's own refusals are not.
+    return next.handle().pipe(
+      tap({
+        next: () => this.finish(context, response.statusCode ?? 200),
+        error: (error: unknown) =>
+          this.finish(context, error instanceof HttpException ? error.getStatus() : 500),
+      }),
+    );
+  }
+
+  private async enforce(
+    request: HttpRequestLike,
+    response: unknown,
+    context: ZeroTrustRequestContext,
+    principal: Principal,
+    controller: Type,
+    handler: (...args: never[]) => unknown,
+    mode: RiskDecision['mode'],
+  ): Promise<void> {
+    const assessment = await this.engine.assess(request, context);
+    const decision = decideRisk(
+      assessment,
+      riskPolicyOf(controller, handler),
+      this.options.risk,
+      principal,
+      context.time,
+      mode,
+    );
+    this.record(context, assessment, decision);
+    if (mode === 'report-only' || decision.verdict === 'allow') return;
+    if (decision.verdict === 'deny') throw new RiskDeniedError();
+    const error = new StepUpRequiredError(decision.acr, decision.maxAge);
+    this.adapterHost.httpAdapter.setHeader(response, 'WWW-Authenticate', error.challenge);
+    throw error;
+  }
+
+  private record(
+    context: ZeroTrustRequestContext,
+    assessment: RiskAssessment,
+    decision: RiskDecision,
+  ): void {
+    const outcome = OUTCOMES[decision.verdict][decision.mode === 'report-only' ? 1 : 0];
+    const risk = { score: assessment.score, reasons: [...assessment.reasons] };
+    const geo = geoOf(assessment);
+    this.engine.recordFindings(context, assessment, outcome, decision.mode);
+    if (decision.verdict === 'allow') {
+      this.audit.record(context, {
+        action: 'risk_assessed',
+        decision: 'allow',
+        mode: decision.mode,
+        risk,
+        ...geo,
+      });
+    } else if (decision.verdict === 'deny') {
+      const error = new RiskDeniedError();
+      this.audit.record(context, {
+        action: 'authz_fail',
+        decision: outcome,
+        mode: decision.mode,
+        code: error.code,
+        reason: summary(assessment, error.message),
+        risk,
+        ...geo,
+      });
+    } else {
+      this.audit.record(context, {
+        action: 'authn_step_up_required',
+        decision: outcome,
+        mode: decision.mode,
+        code: 'ZT_STEP_UP_REQUIRED',
+        reason: summary(assessment, 'step-up authentication required'),
+        risk,
+        ...geo,
+      });
+    }
+  }
+
+  private finish(context: ZeroTrustRequestContext, status: number): void {
+    void this.engine.recordOutcome(context, { status, success: status < 400 });
+  }
+}
+
+/** The decision's reason with its top findings, e.g. `Access denied: impossible travel (60)`. */
+function summary(assessment: RiskAssessment, base: string): string {
+  const top = assessment.reasons.slice(0, 3).map((r) => `${r.reason} (${r.score})`);
+  return top.length === 0 ? base : `${base}: ${top.join('; ')}`;
+}

@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { validateRisk } from '../../options/validate-risk.js';
+import { MemorySharedStateStore } from '../../stores/memory/memory-shared-state.store.js';
+import { createRiskSignalInput, createTestPrincipal } from '../../testing/index.js';
+import { DeviceSignal, deviceFingerprint } from './device.signal.js';
+
+const NOW = new Date('2026-03-02T09:00:00Z');
+const LAPTOP = { 'user-agent': 'Firefox/140', 'accept-language': 'en-GB' };
+const PHONE = { 'user-agent': 'Safari/19 Mobile', 'accept-language': 'en-GB' };
+
+function signal(options: Record<string, unknown> = {}): DeviceSignal {
+  const resolved = validateRisk({ device: options }, []).device;
+  if (resolved === undefined) throw new Error('device off');
+  return new DeviceSignal(resolved);
+}
+
+describe('DeviceSignal', () => {
+  const store = (): MemorySharedStateStore =>
+    new MemorySharedStateStore(1000, 100, () => NOW.getTime());
+
+  it('hashes the configured headers into a short fingerprint, never the raw values', () => {
+    const print = deviceFingerprint(LAPTOP);
+    expect(print).toMatch(/^[\w-]{22}$/);
+    expect(print).not.toContain('Firefox');
+    expect(deviceFingerprint({ ...LAPTOP, 'x-other': '1' })).toBe(print);
+    expect(deviceFingerprint(PHONE)).not.toBe(print);
+    expect(deviceFingerprint(LAPTOP, ['user-agent'])).not.toBe(print);
+  });
+
+  it('learns the first device silently, then scores a device never seen', async () => {
+    const device = signal();
+    const principal = createTestPrincipal({ id: 'carol' });
+    const shared = store();
+    const first = createRiskSignalInput({ now: NOW, principal, store: shared, headers: LAPTOP });
+    expect(await device.evaluate(first)).toEqual([]);
+    await device.record(first);
+    const again = createRiskSignalInput({ now: NOW, principal, store: shared, headers: LAPTOP });
+    expect(await device.evaluate(again)).toEqual([]);
+    const phone = createRiskSignalInput({ now: NOW, principal, store: shared, headers: PHONE });
+    expect(await device.evaluate(phone)).toEqual([
+      { signal: 'device', score: 25, reason: 'a device never seen for this principal' },
+    ]);
+    // Another principal's devices are its own.
+    const bob = createTestPrincipal({ id: 'bob' });
+    const other = createRiskSignalInput({
+      now: NOW,
+      principal: bob,
+      store: shared,
+      headers: PHONE,
+    });
+    expect(await device.evaluate(other)).toEqual([]);
+  });
+
+  it('scores a request from another device than the token was issued to, and never learns it', async () => {
+    const device = signal({ mismatchScore: 65 });
+    const principal = createTestPrincipal({ token: { device: deviceFingerprint(LAPTOP) } });
+    const shared = store();
+    const laptop = createRiskSignalInput({ now: NOW, principal, store: shared, headers: LAPTOP });
+    expect(await device.evaluate(laptop)).toEqual([]);
+    await device.record(laptop);
+    const phone = createRiskSignalInput({ now: NOW, principal, store: shared, headers: PHONE });
+    const reasons = await device.evaluate(phone);
+    expect(reasons[0]).toMatchObject({ score: 65, event: 'session_device_mismatch' });
+    await device.record(phone);
+    expect(await shared.hasMember('zt:risk:device:user:test-user', deviceFingerprint(PHONE))).toBe(
+      false,
+    );
+  });
+
+  it('uses the DPoP key thumbprint (cnf.jkt) as the device when the token has one', async () => {
+    const device = signal();
+    const principal = createTestPrincipal({
+      token: { cnf: { jkt: 'thumbprint-1' }, device: 'thumbprint-1' },
+    });
+    const input = createRiskSignalInput({ now: NOW, principal, store: store(), headers: PHONE });
+    expect(device.deviceOf(input)).toBe('thumbprint-1');
+    expect(await device.evaluate(input)).toEqual([]);
+  });
+
+  it('says nothing without a principal', async () => {
+    expect(await signal().evaluate(createRiskSignalInput({ now: NOW }))).toEqual([]);
+  });
+});

@@ -1,0 +1,89 @@
+import { hash } from 'node:crypto';
+import type { ResolvedRiskOptions } from '../../options/validate-risk.js';
+import type { RiskReason, RiskSignal, RiskSignalInput } from '../risk.types.js';
+import { principalKey } from './keys.js';
+
+type Options = NonNullable<ResolvedRiskOptions['device']>;
+
+/**
+ * The fingerprint of a request's device: SHA-256 (base64url, 22 characters) of the listed
+ * headers' values. An issuer that binds tokens to a device puts this value in the device claim.
+ *
+ * @publicApi
+ */
+export function deviceFingerprint(
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+  names: readonly string[] = ['user-agent', 'accept-language'],
+): string {
+  const material = names
+    .map((name) => {
+      const value = headers[name.toLowerCase()];
+      return Array.isArray(value) ? value.join(',') : (value ?? '');
+    })
+    .join('\n');
+  return hash('sha256', material, 'base64url').slice(0, 22);
+}
+
+/**
+ * Device binding. The request's device is the DPoP key thumbprint when the token has
+ * `cnf.jkt`, otherwise the {@link deviceFingerprint} of the configured headers. It scores a
+ * request whose device differs from the token's device claim, and a device never seen for this
+ * principal (the first device of a principal is learnt, not scored). Devices are learnt from
+ * successful requests only, and stored hashed.
+ *
+ * @publicApi
+ */
+export class DeviceSignal implements RiskSignal {
+  readonly name = 'device';
+
+  constructor(private readonly options: Options) {}
+
+  /** The device of this request. */
+  deviceOf(input: RiskSignalInput): string {
+    const jkt = input.principal?.token.cnf?.jkt;
+    if (typeof jkt === 'string' && jkt.length > 0) return jkt;
+    return deviceFingerprint(input.request.headers, this.options.headers);
+  }
+
+  async evaluate(input: RiskSignalInput): Promise<RiskReason[]> {
+    const principal = input.principal;
+    if (principal === undefined) return [];
+    const device = this.deviceOf(input);
+    input.facts.set('device', device);
+    const reasons: RiskReason[] = [];
+    const bound = principal.token.device;
+    if (bound !== undefined && bound !== device) {
+      reasons.push({
+        signal: this.name,
+        score: this.options.mismatchScore,
+        reason: 'the request comes from another device than the token was issued to',
+        event: 'session_device_mismatch',
+      });
+    }
+    const [known, any] = await Promise.all([
+      input.store.hasMember(principalKey('device', principal), device),
+      input.store.get(principalKey('device', principal, 'seen')),
+    ]);
+    // A device that contradicts the binding is already scored: not again as a new device.
+    if (!known && any !== undefined && reasons.length === 0) {
+      reasons.push({
+        signal: this.name,
+        score: this.options.newDeviceScore,
+        reason: 'a device never seen for this principal',
+      });
+    }
+    return reasons;
+  }
+
+  async record(input: RiskSignalInput): Promise<void> {
+    const device = input.facts.get('device');
+    if (input.principal === undefined || typeof device !== 'string') return;
+    // A device that contradicts the token's binding is never learnt.
+    const bound = input.principal.token.device;
+    if (bound !== undefined && bound !== device) return;
+    await Promise.all([
+      input.store.addToSet(principalKey('device', input.principal), device, this.options.ttl),
+      input.store.set(principalKey('device', input.principal, 'seen'), '1', this.options.ttl),
+    ]);
+  }
+}

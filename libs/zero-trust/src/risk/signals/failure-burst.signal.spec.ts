@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { validateRisk } from '../../options/validate-risk.js';
+import { MemorySharedStateStore } from '../../stores/memory/memory-shared-state.store.js';
+import { createRiskSignalInput, createTestPrincipal } from '../../testing/index.js';
+import { FailureBurstSignal } from './failure-burst.signal.js';
+
+const T0 = new Date('2026-03-02T09:00:00Z').getTime();
+
+describe('FailureBurstSignal', () => {
+  const resolved = validateRisk({ failures: { threshold: 3, window: 60 } }, []).failures ?? {
+    window: 0,
+    threshold: 0,
+    score: 0,
+  };
+  const alice = createTestPrincipal({ id: 'alice' });
+
+  function setup() {
+    let now = T0;
+    const store = new MemorySharedStateStore(1000, 100, () => now);
+    return {
+      store,
+      signal: new FailureBurstSignal(resolved),
+      move: (seconds: number) => (now = T0 + seconds * 1000),
+      input: (ip: string, principal = alice) =>
+        createRiskSignalInput({ now: new Date(now), ip, principal, store }),
+    };
+  }
+
+  it('fires once an address reaches the threshold within the window', async () => {
+    const { store, signal, input } = setup();
+    await signal.count(store, '192.0.2.1', undefined);
+    await signal.count(store, '192.0.2.1', undefined);
+    expect(await signal.evaluate(input('192.0.2.1'))).toBeUndefined();
+    await signal.count(store, '192.0.2.1', undefined);
+    expect(await signal.evaluate(input('192.0.2.1'))).toEqual({
+      signal: 'failures',
+      score: 50,
+      reason: '3 failed requests in the last 60 s',
+      event: 'authn_fail_burst',
+    });
+    expect(
+      await signal.evaluate(input('192.0.2.2', createTestPrincipal({ id: 'bob' }))),
+    ).toBeUndefined();
+  });
+
+  it('counts per principal across addresses', async () => {
+    const { store, signal, input } = setup();
+    for (const ip of ['192.0.2.1', '192.0.2.2', '192.0.2.3']) await signal.count(store, ip, alice);
+    expect(await signal.evaluate(input('192.0.2.9'))).toMatchObject({ score: 50 });
+  });
+
+  it('forgets failures after the window', async () => {
+    const { store, signal, input, move } = setup();
+    for (let i = 0; i < 3; i++) await signal.count(store, '192.0.2.1', alice);
+    move(61);
+    expect(await signal.evaluate(input('192.0.2.1'))).toBeUndefined();
+  });
+});

@@ -1,0 +1,55 @@
+import type { PrincipalKind } from '../../identity/principal.interface.js';
+import type { ResolvedRiskOptions } from '../../options/validate-risk.js';
+import type { SharedStateStore } from '../../stores/shared-state-store.interface.js';
+import type { RiskReason, RiskSignal, RiskSignalInput } from '../risk.types.js';
+import { addressKey } from './keys.js';
+
+type Options = NonNullable<ResolvedRiskOptions['failures']>;
+
+function principalFailureKey(principal: { kind: PrincipalKind; id: string }): string {
+  return `zt:risk:failures:${principal.kind}:${encodeURIComponent(principal.id)}`;
+}
+
+/**
+ * Bursts of failures: `threshold` or more 401/403 answers in `window` seconds for the same
+ * principal or the same client address. Failures come from the authentication and
+ * authorization decisions (through the audit trail) and from handlers' 401/403 errors.
+ *
+ * @publicApi
+ */
+export class FailureBurstSignal implements RiskSignal {
+  readonly name = 'failures';
+
+  constructor(private readonly options: Options) {}
+
+  /** Counts one failure for an address and, when known, a principal. */
+  async count(
+    store: SharedStateStore,
+    ip: string | undefined,
+    principal: { kind: PrincipalKind; id: string } | undefined,
+  ): Promise<void> {
+    const window = this.options.window;
+    await Promise.all([
+      ip === undefined ? undefined : store.increment(addressKey('failures', ip), window),
+      principal === undefined ? undefined : store.increment(principalFailureKey(principal), window),
+    ]);
+  }
+
+  async evaluate(input: RiskSignalInput): Promise<RiskReason | undefined> {
+    const { ip } = input.context;
+    const [byAddress, byPrincipal] = await Promise.all([
+      ip === undefined ? undefined : input.store.get(addressKey('failures', ip)),
+      input.principal === undefined
+        ? undefined
+        : input.store.get(principalFailureKey(input.principal)),
+    ]);
+    const count = Math.max(Number(byAddress ?? 0), Number(byPrincipal ?? 0));
+    if (!(count >= this.options.threshold)) return undefined;
+    return {
+      signal: this.name,
+      score: this.options.score,
+      reason: `${count} failed requests in the last ${this.options.window} s`,
+      event: 'authn_fail_burst',
+    };
+  }
+}

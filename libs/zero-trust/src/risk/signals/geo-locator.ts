@@ -1,0 +1,147 @@
+import { readFile } from 'node:fs/promises';
+import { BlockList, isIP } from 'node:net';
+import { LruCache } from '../../utils/lru-cache.js';
+
+/**
+ * Where an address is, as far as a geolocation database knows.
+ *
+ * @publicApi
+ */
+export interface GeoLocation {
+  /** ISO 3166-1 alpha-2 country code. */
+  country?: string;
+  /** City name (English). */
+  city?: string;
+  /** Latitude in degrees. */
+  latitude?: number;
+  /** Longitude in degrees. */
+  longitude?: number;
+}
+
+/**
+ * Looks addresses up. The built-in one reads a GeoIP2/GeoLite2 City `.mmdb` file; implement it
+ * to use another source.
+ *
+ * @publicApi
+ */
+export interface GeoLocator {
+  /** The location of `ip`, or undefined when unknown (private ranges, missing entries). */
+  locate(ip: string): GeoLocation | undefined | Promise<GeoLocation | undefined>;
+}
+
+interface CityReader {
+  city(ip: string): {
+    country?: { isoCode?: string };
+    city?: { names?: { en?: string } };
+    location?: { latitude?: number; longitude?: number };
+  };
+}
+
+/**
+ * Ranges no geolocation database places anywhere: loopback, private, link-local, carrier-grade
+ * NAT, unspecified, multicast and unique-local. Looked up without asking the database.
+ */
+const NOT_ROUTED = (() => {
+  const list = new BlockList();
+  for (const [net, prefix] of [
+    ['0.0.0.0', 8],
+    ['10.0.0.0', 8],
+    ['100.64.0.0', 10],
+    ['127.0.0.0', 8],
+    ['169.254.0.0', 16],
+    ['172.16.0.0', 12],
+    ['192.168.0.0', 16],
+    ['224.0.0.0', 4],
+    ['240.0.0.0', 4],
+  ] as const)
+    list.addSubnet(net, prefix, 'ipv4');
+  list.addAddress('::', 'ipv6');
+  list.addAddress('::1', 'ipv6');
+  for (const [net, prefix] of [
+    ['fc00::', 7],
+    ['fe80::', 10],
+    ['ff00::', 8],
+  ] as const)
+    list.addSubnet(net, prefix, 'ipv6');
+  return list;
+})();
+
+/** Distinct addresses whose location is remembered. */
+const CACHE_MAX = 10_000;
+/** The database is read once: a remembered location stays true while the process runs. */
+const CACHE_TTL_MS = 3_600_000;
+
+/**
+ * A {@link GeoLocator} over a MaxMind City database file, read once into memory with
+ * `@maxmind/geoip2-node`. Never downloads anything. Addresses of private, loopback and other
+ * unrouted ranges are answered without a lookup, and answers are remembered per address in a
+ * bounded LRU (10,000 addresses), so a request never pays for a database miss twice.
+ *
+ * @publicApi
+ */
+export class MaxMindGeoLocator implements GeoLocator {
+  private readonly cache = new LruCache<string, GeoLocation | null>(CACHE_MAX, CACHE_TTL_MS);
+
+  private constructor(private readonly reader: CityReader) {}
+
+  /** Opens a `.mmdb` file (GeoLite2-City, GeoIP2-City, or their test databases). */
+  static async open(path: string): Promise<MaxMindGeoLocator> {
+    const { Reader } = await import('@maxmind/geoip2-node');
+    const buffer = await readFile(path);
+    return new MaxMindGeoLocator(Reader.openBuffer(buffer));
+  }
+
+  locate(ip: string): GeoLocation | undefined {
+    const cached = this.cache.get(ip);
+    if (cached !== undefined) return cached ?? undefined;
+    const address = ip.startsWith('::ffff:') && isIP(ip.slice(7)) === 4 ? ip.slice(7) : ip;
+    const family = isIP(address);
+    if (family === 0) return undefined; // not an address at all: never remembered
+    const location = NOT_ROUTED.check(address, family === 4 ? 'ipv4' : 'ipv6')
+      ? undefined
+      : this.lookup(address);
+    this.cache.set(ip, location ?? null);
+    return location;
+  }
+
+  private lookup(address: string): GeoLocation | undefined {
+    let found: ReturnType<CityReader['city']>;
+    try {
+      found = this.reader.city(address);
+    } catch (error) {
+      // Not in the database: once per address, then remembered. Any other failure (a damaged
+      // database) propagates, so the signal fails as `risk.onError` says, never "unknown place".
+      if (error instanceof Error && error.name === 'AddressNotFoundError') return undefined;
+      throw error;
+    }
+    const location: GeoLocation = {};
+    if (found.country?.isoCode !== undefined) location.country = found.country.isoCode;
+    if (found.city?.names?.en !== undefined) location.city = found.city.names.en;
+    if (found.location?.latitude !== undefined && found.location.longitude !== undefined) {
+      location.latitude = found.location.latitude;
+      location.longitude = found.location.longitude;
+    }
+    return Object.keys(location).length === 0 ? undefined : location;
+  }
+
+  /** Addresses whose answer is remembered (at most 10,000). */
+  get cached(): number {
+    return this.cache.size;
+  }
+}
+
+const EARTH_RADIUS_KM = 6371.0088;
+
+/**
+ * Great-circle distance between two points, in kilometres (haversine formula).
+ *
+ * @publicApi
+ */
+export function haversineKm(lat1: number, lon1: number, lat2: number, lon2: number): number {
+  const rad = Math.PI / 180;
+  const dLat = (lat2 - lat1) * rad;
+  const dLon = (lon2 - lon1) * rad;
+  const a =
+    Math.sin(dLat / 2) ** 2 + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(dLon / 2) ** 2;
+  return 2 * EARTH_RADIUS_KM * Math.asin(Math.min(1, Math.sqrt(a)));
+}

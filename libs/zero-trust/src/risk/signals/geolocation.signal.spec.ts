@@ -1,0 +1,174 @@
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { createRiskSignalInput, createTestPrincipal } from '../../testing/index.js';
+import { MemorySharedStateStore } from '../../stores/memory/memory-shared-state.store.js';
+import { validateRisk } from '../../options/validate-risk.js';
+import { haversineKm, MaxMindGeoLocator, type GeoLocator } from './geo-locator.js';
+import { GeolocationSignal } from './geolocation.signal.js';
+
+const DATABASE = fileURLToPath(
+  new URL('../../../../../apps/demo-api/data/GeoLite2-City-Test.mmdb', import.meta.url),
+);
+const LONDON = '81.2.69.142';
+const CHANGCHUN = '175.16.199.7';
+const LINKOPING = '89.160.20.115';
+const T0 = new Date('2026-03-02T09:00:00Z');
+
+function optionsOf(geolocation: Record<string, unknown>) {
+  const problems: string[] = [];
+  const resolved = validateRisk({ geolocation }, problems).geolocation;
+  expect(problems).toEqual([]);
+  if (resolved === undefined) throw new Error('geolocation off');
+  return resolved;
+}
+
+describe('GeolocationSignal', () => {
+  let locator: MaxMindGeoLocator;
+  const alice = createTestPrincipal({ id: 'alice' });
+
+  beforeAll(async () => {
+    locator = await MaxMindGeoLocator.open(DATABASE);
+  });
+
+  /** A store and a clock shared by consecutive requests. */
+  function session() {
+    let now = T0;
+    const store = new MemorySharedStateStore(1000, 100, () => now.getTime());
+    return {
+      store,
+      at: (minutes: number, ip: string) => {
+        now = new Date(T0.getTime() + minutes * 60_000);
+        return createRiskSignalInput({ now, ip, principal: alice, store });
+      },
+    };
+  }
+
+  it('never turns a damaged database into "unknown place": the failure propagates', () => {
+    const damaged = Reflect.construct(
+      MaxMindGeoLocator as unknown as new (reader: object) => MaxMindGeoLocator,
+      [
+        {
+          city: () => {
+            throw new Error('damaged search tree');
+          },
+        },
+      ],
+    );
+    expect(() => damaged.locate('81.2.69.142')).toThrow('damaged search tree');
+    // an address the database does not hold is simply not located
+    expect(locator.locate('198.51.100.1')).toBeUndefined();
+  });
+
+  it('reads London and Changchun from the MaxMind test database', () => {
+    expect(locator.locate(LONDON)).toMatchObject({ country: 'GB', city: 'London' });
+    expect(locator.locate(CHANGCHUN)).toMatchObject({ country: 'CN', city: 'Changchun' });
+    expect(locator.locate('10.1.2.3')).toBeUndefined();
+    expect(locator.locate('not an address')).toBeUndefined();
+  });
+
+  it('answers unrouted addresses and database misses without a lookup the second time, in a bounded cache', async () => {
+    const fresh = await MaxMindGeoLocator.open(DATABASE);
+    const city = vi.spyOn(
+      (fresh as unknown as { reader: { city(ip: string): unknown } }).reader,
+      'city',
+    );
+    try {
+      for (const ip of [
+        '127.0.0.1',
+        '::1',
+        '::ffff:127.0.0.1',
+        '192.168.1.9',
+        'fd00::1',
+        'fe80::1',
+      ])
+        expect(fresh.locate(ip)).toBeUndefined();
+      expect(city).not.toHaveBeenCalled();
+      expect(fresh.locate('8.8.8.8')).toBeUndefined(); // not in the test database
+      expect(fresh.locate('8.8.8.8')).toBeUndefined();
+      expect(fresh.locate(LONDON)).toMatchObject({ country: 'GB' });
+      expect(fresh.locate(LONDON)).toMatchObject({ country: 'GB' });
+      expect(city).toHaveBeenCalledTimes(2);
+      for (let i = 0; i < 10_050; i++) fresh.locate(`172.16.${i >> 8}.${i & 255}`);
+      expect(fresh.cached).toBe(10_000);
+    } finally {
+      city.mockRestore();
+    }
+  });
+
+  it('computes great-circle distances (London–Changchun about 8,180 km)', () => {
+    expect(haversineKm(51.5142, -0.0931, 43.88, 125.3228)).toBeGreaterThan(8100);
+    expect(haversineKm(51.5142, -0.0931, 43.88, 125.3228)).toBeLessThan(8250);
+    expect(haversineKm(10, 10, 10, 10)).toBe(0);
+  });
+
+  it('flags impossible travel: London then Changchun ten minutes later', async () => {
+    const signal = new GeolocationSignal(optionsOf({ database: DATABASE }), locator);
+    const { at } = session();
+    const london = at(0, LONDON);
+    expect(await signal.evaluate(london)).toEqual([]);
+    await signal.record(london);
+    const changchun = at(10, CHANGCHUN);
+    const reasons = await signal.evaluate(changchun);
+    expect(reasons).toEqual([
+      expect.objectContaining({
+        signal: 'geolocation',
+        score: 60,
+        event: 'authn_impossible_travel',
+        reason: expect.stringMatching(
+          /^impossible travel from London \(GB\) to Changchun \(CN\): 81\d\d km in 10 min$/,
+        ) as string,
+      }),
+    ]);
+    expect(changchun.facts.get('country')).toBe('CN');
+  });
+
+  it('accepts the same trip after a long enough time (below 900 km/h)', async () => {
+    const signal = new GeolocationSignal(optionsOf({ database: DATABASE }), locator);
+    const { at } = session();
+    const london = at(0, LONDON);
+    await signal.evaluate(london);
+    await signal.record(london);
+    expect(await signal.evaluate(at(12 * 60, CHANGCHUN))).toEqual([]);
+  });
+
+  it('ignores moves under the minimum distance, however fast', async () => {
+    const points: Record<string, { latitude: number; longitude: number; country: string }> = {
+      a: { latitude: 48.85, longitude: 2.35, country: 'FR' },
+      b: { latitude: 48.9, longitude: 2.7, country: 'FR' }, // about 26 km away
+    };
+    const nearby: GeoLocator = { locate: (ip) => points[ip] };
+    const signal = new GeolocationSignal(optionsOf({ database: nearby }), nearby);
+    const { at } = session();
+    const first = at(0, 'a');
+    await signal.evaluate(first);
+    await signal.record(first);
+    expect(await signal.evaluate(at(1, 'b'))).toEqual([]);
+  });
+
+  it('applies country deny and allow lists', async () => {
+    const deny = new GeolocationSignal(
+      optionsOf({ database: DATABASE, denyCountries: ['CN'] }),
+      locator,
+    );
+    expect(await deny.evaluate(createRiskSignalInput({ ip: CHANGCHUN, now: T0 }))).toEqual([
+      expect.objectContaining({ score: 100, reason: 'request from a denied country (CN)' }),
+    ]);
+    const allow = new GeolocationSignal(
+      optionsOf({ database: DATABASE, allowCountries: ['GB'], countryScore: 50 }),
+      locator,
+    );
+    expect(await allow.evaluate(createRiskSignalInput({ ip: LONDON, now: T0 }))).toEqual([]);
+    expect(await allow.evaluate(createRiskSignalInput({ ip: LINKOPING, now: T0 }))).toEqual([
+      expect.objectContaining({ score: 50, reason: 'request from a country not allowed (SE)' }),
+    ]);
+  });
+
+  it('says nothing about unknown addresses and learns nothing from them', async () => {
+    const signal = new GeolocationSignal(optionsOf({ database: DATABASE }), locator);
+    const { at, store } = session();
+    const input = at(0, '10.0.0.1');
+    expect(await signal.evaluate(input)).toEqual([]);
+    await signal.record(input);
+    expect(await store.get('zt:risk:geo:user:alice')).toBeUndefined();
+  });
+});

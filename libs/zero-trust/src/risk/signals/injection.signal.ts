@@ -1,0 +1,87 @@
+import type { ResolvedRiskOptions } from '../../options/validate-risk.js';
+import type { RiskReason, RiskSignal, RiskSignalInput } from '../risk.types.js';
+import { detectInjection, type InjectionKind } from './injection-rules.js';
+
+type Options = NonNullable<ResolvedRiskOptions['injection']>;
+
+/** Headers that carry credentials or opaque tokens: never scanned (nor logged). */
+const ALWAYS_SKIPPED = new Set(['authorization', 'dpop', 'cookie', 'proxy-authorization']);
+const MAX_VALUES = 1000;
+const MAX_DEPTH = 12;
+
+const NAMES: Record<InjectionKind, string> = {
+  sqli: 'SQL injection',
+  xss: 'cross-site scripting',
+  cmd_injection: 'command injection',
+  path_traversal: 'path traversal',
+};
+
+type Part = 'path' | 'query' | 'header' | 'body';
+
+/**
+ * Injection payloads (SQL injection, XSS, command injection, path traversal) in the path, the
+ * query, the headers (except Authorization, DPoP and Cookie) and the body's keys and string
+ * values. Each kind found scores `score` and is recorded as `malicious_<kind>`. The payload is
+ * never echoed: the reason names the kind and the part of the request only.
+ *
+ * @publicApi
+ */
+export class InjectionSignal implements RiskSignal {
+  readonly name = 'injection';
+  private readonly skipHeaders: Set<string>;
+  private readonly skipFields: Set<string>;
+
+  constructor(private readonly options: Options) {
+    this.skipHeaders = new Set([...ALWAYS_SKIPPED, ...options.skipHeaders]);
+    this.skipFields = new Set(options.skipFields);
+  }
+
+  evaluate(input: RiskSignalInput): RiskReason[] {
+    const found = new Map<InjectionKind, Part>();
+    const scan = (part: Part, value: string): void => {
+      for (const kind of detectInjection(value)) if (!found.has(kind)) found.set(kind, part);
+    };
+    const url = input.request.originalUrl ?? input.request.url ?? '';
+    const question = url.indexOf('?');
+    scan('path', question === -1 ? url : url.slice(0, question));
+    if (question !== -1) {
+      for (const [key, value] of new URLSearchParams(url.slice(question + 1))) {
+        scan('query', key);
+        scan('query', value);
+      }
+    }
+    for (const [name, value] of Object.entries(input.request.headers)) {
+      if (this.skipHeaders.has(name.toLowerCase()) || value === undefined) continue;
+      for (const one of Array.isArray(value) ? value : [value]) scan('header', one);
+    }
+    this.walk(input.request.body, 0, { count: 0 }, (value) => scan('body', value));
+    return [...found].map(([kind, part]) => ({
+      signal: this.name,
+      score: this.options.score,
+      reason: `${NAMES[kind]} payload in the ${part}`,
+      event: `malicious_${kind}`,
+    }));
+  }
+
+  private walk(
+    value: unknown,
+    depth: number,
+    budget: { count: number },
+    visit: (value: string) => void,
+  ): void {
+    if (budget.count >= MAX_VALUES || depth > MAX_DEPTH) return;
+    if (typeof value === 'string') {
+      budget.count++;
+      visit(value);
+    } else if (Array.isArray(value)) {
+      for (const item of value) this.walk(item, depth + 1, budget, visit);
+    } else if (typeof value === 'object' && value !== null && !Buffer.isBuffer(value)) {
+      for (const [key, item] of Object.entries(value)) {
+        if (this.skipFields.has(key)) continue;
+        budget.count++;
+        visit(key);
+        this.walk(item, depth + 1, budget, visit);
+      }
+    }
+  }
+}

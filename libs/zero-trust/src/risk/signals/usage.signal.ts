@@ -1,0 +1,142 @@
+import type { ResolvedRiskOptions } from '../../options/validate-risk.js';
+import type { RiskReason, RiskSignal, RiskSignalInput } from '../risk.types.js';
+import { LruCache } from '../../utils/lru-cache.js';
+import { principalKey } from './keys.js';
+
+type Options = NonNullable<ResolvedRiskOptions['usage']>;
+
+interface Baseline {
+  avg: number;
+  n: number;
+}
+
+/** Minutes since midnight UTC of a `HH:MM` string. */
+function minutesOf(hhmm: string): number {
+  const [h = '0', m = '0'] = hhmm.split(':');
+  return Number(h) * 60 + Number(m);
+}
+
+/**
+ * Whether `time` falls in a `HH:MM-HH:MM` window (UTC). A window may wrap midnight
+ * (`22:00-06:00`); equal ends mean the whole day.
+ *
+ * @publicApi
+ */
+export function inUtcWindow(time: Date, window: string): boolean {
+  const [from = '00:00', to = '00:00'] = window.split('-');
+  const start = minutesOf(from);
+  const end = minutesOf(to);
+  const now = time.getUTCHours() * 60 + time.getUTCMinutes();
+  if (start === end) return true;
+  return start < end ? now >= start && now < end : now >= start || now < end;
+}
+
+/**
+ * Usage pattern of a principal against its own history:
+ * - request rate: this minute's requests above `rateFactor` × the principal's baseline (an
+ *   exponential moving average of its active minutes, after `learningMinutes` of them) and
+ *   above `minRate`;
+ * - a service or integration calling a route it never called successfully, once it made
+ *   `learningRequests` requests;
+ * - a request outside the principal's configured `hours` (UTC).
+ *
+ * @publicApi
+ */
+export class UsageSignal implements RiskSignal {
+  readonly name = 'usage';
+
+  /** Fold claims of previous minutes already settled (bounded; a claim lives 180 s). */
+  private readonly folded = new LruCache<string, true>(10_000, 180_000);
+
+  constructor(private readonly options: Options) {}
+
+  async evaluate(input: RiskSignalInput): Promise<RiskReason[]> {
+    const principal = input.principal;
+    if (principal === undefined) return [];
+    const reasons: RiskReason[] = [];
+    const rate = await this.rate(input);
+    if (rate !== undefined) reasons.push(rate);
+    if (principal.kind !== 'user') {
+      const route = `${input.context.method} ${input.context.route}`;
+      const [calls, known] = await Promise.all([
+        input.store.increment(principalKey('usage', principal, 'calls'), this.options.ttl),
+        input.store.hasMember(principalKey('usage', principal, 'routes'), route),
+      ]);
+      if (!known && calls > this.options.learningRequests) {
+        reasons.push({
+          signal: this.name,
+          score: this.options.newRouteScore,
+          reason: `the service calls a route it never called (${route})`,
+        });
+      }
+    }
+    const hours = this.options.hours[principal.id];
+    if (hours !== undefined && !inUtcWindow(input.now, hours)) {
+      reasons.push({
+        signal: this.name,
+        score: this.options.hoursScore,
+        reason: 'activity outside the principal’s working hours',
+      });
+    }
+    return reasons;
+  }
+
+  record(input: RiskSignalInput): Promise<void> | undefined {
+    const principal = input.principal;
+    // Nothing to learn for users: no promise at all.
+    if (principal === undefined || principal.kind === 'user') return undefined;
+    const route = `${input.context.method} ${input.context.route}`;
+    return input.store
+      .addToSet(principalKey('usage', principal, 'routes'), route, this.options.ttl)
+      .then(() => undefined);
+  }
+
+  private async rate(input: RiskSignalInput): Promise<RiskReason | undefined> {
+    const principal = input.principal;
+    if (principal === undefined) return undefined;
+    const { store } = input;
+    const minute = Math.floor(input.now.getTime() / 60_000);
+    const baselineKey = principalKey('usage', principal, 'baseline');
+    const foldKey = principalKey('usage', principal, `f${minute - 1}`);
+    // Once the previous minute is known to be folded (claimed here or by another instance), the
+    // previous minute's count is not read again.
+    const folded = this.folded.get(foldKey) === true;
+    const [count, stored, previous] = await Promise.all([
+      store.increment(principalKey('usage', principal, `m${minute}`), 180),
+      store.get(baselineKey),
+      folded ? undefined : store.get(principalKey('usage', principal, `m${minute - 1}`)),
+    ]);
+    let baseline: Baseline = { avg: 0, n: 0 };
+    if (stored !== undefined) {
+      try {
+        const parsed = JSON.parse(stored) as Baseline;
+        if (typeof parsed.avg === 'number' && typeof parsed.n === 'number') baseline = parsed;
+      } catch {
+        // a corrupt baseline starts over
+      }
+    }
+    // Fold the previous minute into the baseline once (the first request of this minute does).
+    let claimed = false;
+    if (previous !== undefined) {
+      claimed = await store.claimOnce(foldKey, 180);
+      // Claimed now or before: either way the fold of that minute is done for good.
+      this.folded.set(foldKey, true);
+    }
+    if (claimed) {
+      const value = Number(previous);
+      baseline =
+        baseline.n === 0
+          ? { avg: value, n: 1 }
+          : { avg: baseline.avg * 0.8 + value * 0.2, n: baseline.n + 1 };
+      await store.set(baselineKey, JSON.stringify(baseline), this.options.ttl);
+    }
+    if (baseline.n < this.options.learningMinutes) return undefined;
+    if (count <= this.options.minRate || count <= baseline.avg * this.options.rateFactor)
+      return undefined;
+    return {
+      signal: this.name,
+      score: this.options.rateScore,
+      reason: `request rate ${count}/min far above the principal’s baseline (${Math.round(baseline.avg)}/min)`,
+    };
+  }
+}
