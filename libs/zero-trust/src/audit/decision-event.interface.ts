@@ -1,13 +1,16 @@
 import type { ZeroTrustErrorCode } from '../errors/messages.js';
 import type { PrincipalKind } from '../identity/principal.interface.js';
 import type { ZeroTrustMode } from '../options/zero-trust-options.interface.js';
+import type { RiskReason } from '../risk/risk.types.js';
 
 /**
  * What was decided. `would-deny` is a deny recorded in report-only mode: the request went on.
+ * `step-up` asked for a recent, stronger authentication (401); `would-step-up` is its
+ * report-only form.
  *
  * @publicApi
  */
-export type DecisionOutcome = 'allow' | 'deny' | 'would-deny';
+export type DecisionOutcome = 'allow' | 'deny' | 'would-deny' | 'step-up' | 'would-step-up';
 
 /**
  * One authentication or authorization decision, as written to the audit trail.
@@ -20,7 +23,12 @@ export interface DecisionEvent {
   time: string;
   /**
    * The event in OWASP logging vocabulary: `authn_token_valid`, `authn_token_missing`,
-   * `authn_token_invalid`, `authn_token_revoked`, `authz_success`, `authz_fail`, `authz_not_found`.
+   * `authn_token_invalid`, `authn_token_revoked`, `authn_token_reuse` (replayed DPoP proof),
+   * `malicious_extraneous` (forged forwarded client certificate), `authz_success`, `authz_fail`,
+   * `authz_not_found`; context risk adds `risk_assessed`, `authn_step_up_required`, `authz_fail`
+   * (code `ZT_RISK_DENIED`) and the signals' events such as `authn_impossible_travel` or
+   * `malicious_sqli`; rate limits add `excess_rate_limit_exceeded` (see `toEcsEvent` for how
+   * each maps to ECS).
    */
   action: string;
   /** `success` or `failure` of the checked request (report-only denies are `failure`). */
@@ -39,4 +47,46 @@ export interface DecisionEvent {
   request: { id: string; method: string; route: string; ip?: string };
   /** The authorization check, for `authz_*` events. */
   authorization?: { action: string; subject: string; subjectId?: string; fields?: string[] };
+  /** The caller's roles, when authenticated. */
+  roles?: readonly string[];
+  /**
+   * Why an authorization check decided as it did: the rule that refused (an inverted rule, or a
+   * rule whose conditions the record does not meet) or that no rule grants the action.
+   */
+  rule?: DecisionRule;
+  /**
+   * The risk assessment behind the decision (context risk events): the combined score 0–100
+   * and the findings that produced it. Present on `risk_assessed`, risk denies and step-ups,
+   * and on each signal event (`authn_impossible_travel`, `malicious_*`, ...).
+   */
+  risk?: { score: number; reasons: RiskReason[] };
+  /**
+   * Set on the events of risk findings only (not on decisions): the finding, e.g.
+   * `impossible_travel`, `malicious_sqli` (the `zero_trust_risk_signals_total` label).
+   */
+  finding?: string;
+  /** Where the client is, when a geolocation was resolved (ECS `source.geo`). */
+  geo?: {
+    country_iso_code?: string;
+    city_name?: string;
+    location?: { lat: number; lon: number };
+  };
+}
+
+/**
+ * The rule behind an authorization decision, described without the record's values.
+ *
+ * @publicApi
+ */
+export interface DecisionRule {
+  /**
+   * `inverted`: a `cannot` rule refused; `conditions`: a `can` rule exists but its conditions
+   * do not match the record; `fields`: rules grant the action but not on these fields; `none`:
+   * no rule grants the action.
+   */
+  kind: 'inverted' | 'conditions' | 'fields' | 'none';
+  /** The rule in words, e.g. `can update Invoice (fields: status) if { ownerId, status }`. */
+  description: string;
+  /** The reason the rule's author gave with `.because(...)`, if any. */
+  reason?: string;
 }

@@ -1,13 +1,16 @@
 import { AbilityBuilder, createMongoAbility } from '@casl/ability';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DependencyUnavailableError } from '../errors/zero-trust.error.js';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
+import { PendingEnvValue } from '../context/lazy-env.js';
 import type { Principal } from '../identity/principal.interface.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import { LruCache } from '../utils/lru-cache.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 import type { AbilityDefinitions, AbilityEnv, ZeroTrustAbility } from './ability.types.js';
 import { detectSubjectType } from './subject.js';
+
+const MAX_ENV_LOADS = 8;
 
 /**
  * Builds the ability of a principal from the definitions, and tells whether the definition
@@ -35,10 +38,19 @@ export async function buildAbility(
       return Reflect.ownKeys(target);
     },
   });
-  const builder = new AbilityBuilder<ZeroTrustAbility>(createMongoAbility);
   const define = definitions[principal.kind];
-  if (define !== undefined) await define(principal, tracked, builder);
-  return { ability: builder.build({ detectSubjectType }), readsEnv };
+  // A lazy env value (e.g. `env.risk`) read before it is loaded is awaited, then the definition
+  // runs again on a fresh builder: costly values are computed only for definitions reading them.
+  for (let attempt = 0; ; attempt++) {
+    const builder = new AbilityBuilder<ZeroTrustAbility>(createMongoAbility);
+    try {
+      if (define !== undefined) await define(principal, tracked, builder);
+      return { ability: builder.build({ detectSubjectType }), readsEnv };
+    } catch (error) {
+      if (!(error instanceof PendingEnvValue) || attempt >= MAX_ENV_LOADS) throw error;
+      await error.load();
+    }
+  }
 }
 
 /**
@@ -59,7 +71,7 @@ export function abilityCacheKey(principal: Principal, policyVersion: string): st
     principal.token.amr ?? null,
     principal.attributes,
   ]);
-  return createHash('sha256').update(material).digest('base64url');
+  return hash('sha256', material, 'base64url');
 }
 
 /**

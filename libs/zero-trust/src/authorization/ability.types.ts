@@ -21,7 +21,14 @@ export interface AbilityEnv {
   readonly ip: string | undefined;
   /** The request id of this decision. */
   readonly requestId: string;
-  /** Further attributes a later stage (such as risk) adds. */
+  /**
+   * Risk score 0–100 of the request, when context risk is on. Computed on first read: a
+   * definition reading it waits for the assessment (and is rebuilt for every request).
+   */
+  readonly risk?: number;
+  /** Country (ISO 3166-1 alpha-2) of the client address, when geolocation knows it. */
+  readonly country?: string;
+  /** Further attributes a later stage adds. */
   readonly [key: string]: unknown;
 }
 

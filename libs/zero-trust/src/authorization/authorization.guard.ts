@@ -3,12 +3,15 @@ import {
   Inject,
   Injectable,
   Logger,
+  Optional,
   type CanActivate,
   type ExecutionContext,
   type Type,
 } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { AuditService } from '../audit/audit.service.js';
+import type { DecisionRule } from '../audit/decision-event.interface.js';
+import { ABILITY_ENV_SOURCES, lazyEnv, type AbilityEnvSource } from '../context/lazy-env.js';
 import {
   contextOf,
   type HttpRequestLike,
@@ -28,6 +31,7 @@ import { AbilityFactory } from './ability.factory.js';
 import type { AbilityEnv, ZeroTrustAbility } from './ability.types.js';
 import type { CanCheck, ResolveContext, SubjectResolver } from './resolver.interface.js';
 import { routePolicyOf, type RoutePolicy } from './route-policy.js';
+import { explainDenial } from './explain.js';
 import { tagSubject } from './subject.js';
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
@@ -59,6 +63,9 @@ export class AuthorizationGuard implements CanActivate {
     private readonly abilities: AbilityFactory,
     private readonly audit: AuditService,
     private readonly moduleRef: ModuleRef,
+    @Optional()
+    @Inject(ABILITY_ENV_SOURCES)
+    private readonly envSources: AbilityEnvSource[] = [],
   ) {}
 
   async canActivate(execution: ExecutionContext): Promise<boolean> {
@@ -68,7 +75,7 @@ export class AuthorizationGuard implements CanActivate {
     );
     if (policy.isPublic) return true;
     const request = execution.switchToHttp().getRequest<HttpRequestLike>();
-    const context = contextOf(request, policy.path);
+    const context = contextOf(request, policy.path, this.options.trustedProxies);
     const principal = context.principal;
     const mode: ZeroTrustMode = policy.mode ?? this.options.mode;
     if (principal === undefined) {
@@ -77,12 +84,21 @@ export class AuthorizationGuard implements CanActivate {
     }
     if (policy.checks.length === 0) {
       if (policy.authenticated) return true;
-      return this.deny(context, mode, new AccessDeniedError('ZT_POLICY_MISSING'), {
-        action: '*',
-        subject: '*',
-      });
+      return this.deny(
+        context,
+        mode,
+        'ZT_POLICY_MISSING',
+        { action: '*', subject: '*' },
+        { kind: 'none', description: 'the route has no access policy' },
+      );
     }
-    const env: AbilityEnv = { time: context.time, ip: context.ip, requestId: context.requestId };
+    // Lazy sources (e.g. risk) are computed only if a definition reads their keys.
+    const env: AbilityEnv = lazyEnv(
+      { time: context.time, ip: context.ip, requestId: context.requestId },
+      this.envSources,
+      request,
+      context,
+    );
     const ability = await this.abilities.createFor(principal, env);
     context.ability = ability;
     for (const check of policy.checks) {
@@ -131,17 +147,16 @@ export class AuthorizationGuard implements CanActivate {
         typeof check.subject === 'function' &&
         ability.can(check.action, check.subject));
     if (!allowed) {
-      this.deny(context, mode, new AccessDeniedError('ZT_ACCESS_DENIED'), decided);
+      const rule = explainDenial(ability, check.action, target, name);
+      this.deny(context, mode, 'ZT_ACCESS_DENIED', decided, rule);
       return;
     }
     const fields = this.fieldsOf(check, policy, resolveContext);
     if (fields.length > 0) {
       const refused = fields.filter((field) => !ability.can(check.action, target as string, field));
       if (refused.length > 0) {
-        this.deny(context, mode, new AccessDeniedError('ZT_FIELDS_DENIED', refused), {
-          ...decided,
-          fields: refused,
-        });
+        const rule = explainDenial(ability, check.action, target, name, refused[0]);
+        this.deny(context, mode, 'ZT_FIELDS_DENIED', { ...decided, fields: refused }, rule);
         return;
       }
     }
@@ -222,10 +237,17 @@ export class AuthorizationGuard implements CanActivate {
   private deny(
     context: ZeroTrustRequestContext,
     mode: ZeroTrustMode,
-    error: AccessDeniedError,
+    code: 'ZT_ACCESS_DENIED' | 'ZT_FIELDS_DENIED' | 'ZT_POLICY_MISSING',
     authorization: { action: string; subject: string; subjectId?: string; fields?: string[] },
+    rule: DecisionRule,
   ): true {
     const wouldDeny = mode === 'report-only';
+    const explanation = rule.reason ? `${rule.description} (${rule.reason})` : rule.description;
+    const error = new AccessDeniedError(
+      code,
+      authorization.fields,
+      this.options.monitoring.explainDenials ? explanation : undefined,
+    );
     this.audit.record(context, {
       action: 'authz_fail',
       decision: wouldDeny ? 'would-deny' : 'deny',
@@ -233,6 +255,7 @@ export class AuthorizationGuard implements CanActivate {
       code: error.code,
       reason: error.message,
       authorization,
+      rule,
     });
     if (!wouldDeny) throw error;
     return true;

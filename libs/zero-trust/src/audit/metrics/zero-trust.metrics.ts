@@ -1,0 +1,226 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Counter, Gauge, Histogram, Registry, register as globalRegistry } from 'prom-client';
+import type { ResolvedZeroTrustOptions } from '../../options/validate-options.js';
+import { ZERO_TRUST_OPTIONS } from '../../zero-trust.constants.js';
+import type { DecisionEvent } from '../decision-event.interface.js';
+
+/** Label values longer than this are cut: labels name code-defined things, never input. */
+const MAX_LABEL = 64;
+
+function label(value: string): string {
+  return value.length > MAX_LABEL ? value.slice(0, MAX_LABEL) : value;
+}
+
+/** In a shared registry (the global one), a second module instance reuses the metrics. */
+function reuse<T>(registry: Registry, name: string, create: () => T): T {
+  return (registry.getSingleMetric(name) as T | undefined) ?? create();
+}
+
+/**
+ * The library's Prometheus metrics (prom-client). Every label has a small, code-defined set
+ * of values: reason codes, decisions, the subjects and actions of `@Can` checks, signal
+ * names. Never a user id, a raw path or a request id.
+ *
+ * | metric | type | labels |
+ * |---|---|---|
+ * | `zero_trust_authentication_total` | counter | `result`, `reason` |
+ * | `zero_trust_authorization_decisions_total` | counter | `decision`, `subject`, `action` |
+ * | `zero_trust_risk_score` | histogram | |
+ * | `zero_trust_risk_signals_total` | counter | `signal` |
+ * | `zero_trust_token_verification_seconds` | histogram | `result` |
+ * | `zero_trust_jwks_refresh_total` | counter | `result` |
+ * | `zero_trust_jwks_keys` | gauge | |
+ * | `zero_trust_jwks_last_refresh_timestamp_seconds` | gauge | |
+ * | `zero_trust_store_errors_total` | counter | `concern` |
+ * | `zero_trust_audit_events_dropped_total` | counter | |
+ *
+ * @publicApi
+ */
+@Injectable()
+export class ZeroTrustMetrics {
+  /** The registry the metrics live in: serve `await registry.metrics()` to Prometheus. */
+  readonly registry: Registry;
+  private readonly authentication: Counter<'result' | 'reason'>;
+  private readonly authorization: Counter<'decision' | 'subject' | 'action'>;
+  private readonly riskScore: Histogram;
+  private readonly riskSignals: Counter<'signal'>;
+  private readonly verification: Histogram<'result'>;
+  private readonly jwksRefresh: Counter<'result'>;
+  private readonly jwksKeys: Gauge;
+  private readonly jwksRefreshedAt: Gauge;
+  private readonly storeErrors: Counter<'concern'>;
+  private readonly dropped: Counter;
+
+  constructor(@Inject(ZERO_TRUST_OPTIONS) options: Pick<ResolvedZeroTrustOptions, 'monitoring'>) {
+    const configured = options.monitoring.metrics.registry;
+    this.registry = configured === 'global' ? globalRegistry : (configured ?? new Registry());
+    const registers = [this.registry];
+    this.authentication = reuse(
+      this.registry,
+      'zero_trust_authentication_total',
+      () =>
+        new Counter({
+          name: 'zero_trust_authentication_total',
+          help: 'Authentication decisions by result (success, failure) and reason code.',
+          labelNames: ['result', 'reason'],
+          registers,
+        }),
+    );
+    this.authorization = reuse(
+      this.registry,
+      'zero_trust_authorization_decisions_total',
+      () =>
+        new Counter({
+          name: 'zero_trust_authorization_decisions_total',
+          help: 'Authorization decisions (allow, deny, would-deny) by subject type and action.',
+          labelNames: ['decision', 'subject', 'action'],
+          registers,
+        }),
+    );
+    this.riskScore = reuse(
+      this.registry,
+      'zero_trust_risk_score',
+      () =>
+        new Histogram({
+          name: 'zero_trust_risk_score',
+          help: 'Context risk scores of assessed requests (0-100).',
+          buckets: [10, 20, 30, 40, 50, 60, 70, 80, 90, 100],
+          registers,
+        }),
+    );
+    this.riskSignals = reuse(
+      this.registry,
+      'zero_trust_risk_signals_total',
+      () =>
+        new Counter({
+          name: 'zero_trust_risk_signals_total',
+          help: 'Risk findings reported, by finding (e.g. impossible_travel, malicious_sqli).',
+          labelNames: ['signal'],
+          registers,
+        }),
+    );
+    this.verification = reuse(
+      this.registry,
+      'zero_trust_token_verification_seconds',
+      () =>
+        new Histogram({
+          name: 'zero_trust_token_verification_seconds',
+          help: 'Time to verify an access token not found in the verified-token cache.',
+          labelNames: ['result'],
+          buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+          registers,
+        }),
+    );
+    this.jwksRefresh = reuse(
+      this.registry,
+      'zero_trust_jwks_refresh_total',
+      () =>
+        new Counter({
+          name: 'zero_trust_jwks_refresh_total',
+          help: "Fetches of the issuer's key set, by result (success, failure).",
+          labelNames: ['result'],
+          registers,
+        }),
+    );
+    this.jwksKeys = reuse(
+      this.registry,
+      'zero_trust_jwks_keys',
+      () =>
+        new Gauge({
+          name: 'zero_trust_jwks_keys',
+          help: "Usable keys in the issuer's key set.",
+          registers,
+        }),
+    );
+    this.jwksRefreshedAt = reuse(
+      this.registry,
+      'zero_trust_jwks_last_refresh_timestamp_seconds',
+      () =>
+        new Gauge({
+          name: 'zero_trust_jwks_last_refresh_timestamp_seconds',
+          help: "Unix time of the last successful fetch of the issuer's key set.",
+          registers,
+        }),
+    );
+    this.storeErrors = reuse(
+      this.registry,
+      'zero_trust_store_errors_total',
+      () =>
+        new Counter({
+          name: 'zero_trust_store_errors_total',
+          help: 'Failed calls to a store, by concern (revocation, state, ...).',
+          labelNames: ['concern'],
+          registers,
+        }),
+    );
+    this.dropped = reuse(
+      this.registry,
+      'zero_trust_audit_events_dropped_total',
+      () =>
+        new Counter({
+          name: 'zero_trust_audit_events_dropped_total',
+          help: 'Audit events dropped because the audit buffer was full or the sink failed.',
+          registers,
+        }),
+    );
+    for (const result of ['success', 'failure']) {
+      this.jwksRefresh.inc({ result }, 0);
+    }
+    this.dropped.inc(0);
+  }
+
+  /** Counts one decision event (called by the audit service for every decision, sampled or not). */
+  observeDecision(
+    event: Pick<
+      DecisionEvent,
+      'action' | 'decision' | 'code' | 'authorization' | 'risk' | 'finding'
+    >,
+  ): void {
+    // A risk finding is reported beside the request's decision: count it, nothing else.
+    if (event.finding !== undefined) {
+      this.riskSignals.inc({ signal: label(event.finding) });
+      return;
+    }
+    if (event.action.startsWith('authn_')) {
+      this.authentication.inc({
+        result: event.decision === 'allow' ? 'success' : 'failure',
+        reason: label(event.code ?? 'ok'),
+      });
+    } else if (event.action.startsWith('authz_')) {
+      this.authorization.inc({
+        decision: event.decision,
+        subject: label(event.authorization?.subject ?? 'none'),
+        action: label(event.authorization?.action ?? 'none'),
+      });
+    }
+    // One decision event per assessed request carries the assessment.
+    if (event.risk !== undefined) this.riskScore.observe(event.risk.score);
+  }
+
+  /** Records the time a token verification took. */
+  observeVerification(seconds: number, result: 'success' | 'failure'): void {
+    this.verification.observe({ result }, seconds);
+  }
+
+  /** Records a fetch of the key set; on success, the number of keys and the time. */
+  observeJwksRefresh(result: 'success' | 'failure', keys?: number, at?: Date): void {
+    this.jwksRefresh.inc({ result });
+    if (keys !== undefined) this.jwksKeys.set(keys);
+    if (at !== undefined) this.jwksRefreshedAt.set(at.getTime() / 1000);
+  }
+
+  /** Counts a failed store call; `concern` is a fixed word (`revocation`, `state`, `dpop`, ...). */
+  storeError(concern: string): void {
+    this.storeErrors.inc({ concern: label(concern) });
+  }
+
+  /** Counts audit events dropped. */
+  auditDropped(count = 1): void {
+    this.dropped.inc(count);
+  }
+
+  /** The exposition text and its content type, to answer a scrape. */
+  async scrape(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}

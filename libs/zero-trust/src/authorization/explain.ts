@@ -1,0 +1,67 @@
+import type { DecisionRule } from '../audit/decision-event.interface.js';
+import type { ZeroTrustAbility } from './ability.types.js';
+
+type RuleLike = ReturnType<ZeroTrustAbility['rulesFor']>[number];
+
+function names(value: unknown): string {
+  const list = Array.isArray(value) ? (value as unknown[]) : [value];
+  return list
+    .map((v) => (typeof v === 'function' ? (v as { name: string }).name : String(v)))
+    .join(', ');
+}
+
+/**
+ * A rule in words, naming the condition keys but never their values (they may hold ids).
+ *
+ * @internal
+ */
+export function describeRule(rule: RuleLike): string {
+  const fields = rule.fields === undefined ? '' : ` (fields: ${names(rule.fields)})`;
+  const conditions =
+    rule.conditions === undefined || typeof rule.conditions !== 'object'
+      ? ''
+      : ` if { ${Object.keys(rule.conditions).join(', ')} }`;
+  return `${rule.inverted ? 'cannot' : 'can'} ${names(rule.action)} ${names(rule.subject)}${fields}${conditions}`;
+}
+
+/**
+ * Explains why `ability` refuses `action` on `target` (a record tagged with its type, or the
+ * type's name), optionally for one field: the `cannot` rule that refused, a `can` rule whose
+ * conditions the record does not meet, rules that exclude the field, or no rule at all.
+ *
+ * @internal
+ */
+export function explainDenial(
+  ability: ZeroTrustAbility,
+  action: string,
+  target: object | string,
+  subjectType: string,
+  field?: string,
+): DecisionRule {
+  const relevant = ability.relevantRuleFor(action, target as string, field);
+  if (relevant?.inverted) {
+    return {
+      kind: 'inverted',
+      description: describeRule(relevant),
+      ...(relevant.reason ? { reason: relevant.reason } : {}),
+    };
+  }
+  const candidates = ability.rulesFor(action, subjectType, field).filter((r) => !r.inverted);
+  const conditional = candidates.find((r) => r.conditions !== undefined);
+  if (conditional !== undefined) {
+    return {
+      kind: 'conditions',
+      description: `${describeRule(conditional)}: the conditions do not match this record`,
+    };
+  }
+  if (field !== undefined) {
+    const granting = ability.rulesFor(action, subjectType).filter((r) => !r.inverted);
+    if (granting[0] !== undefined) {
+      return {
+        kind: 'fields',
+        description: `${describeRule(granting[0])}: the field "${field}" is not granted`,
+      };
+    }
+  }
+  return { kind: 'none', description: `no rule grants ${action} on ${subjectType}` };
+}

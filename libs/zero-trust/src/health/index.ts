@@ -1,0 +1,6 @@
+/**
+ * `nestjs-zero-trust/health`: Terminus indicators (needs the optional peer `@nestjs/terminus`).
+ *
+ * @packageDocumentation
+ */
+export { ZeroTrustHealthIndicator } from './zero-trust.health.js';

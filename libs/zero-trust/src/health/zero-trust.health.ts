@@ -1,0 +1,92 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
+import { ZeroTrustMetrics } from '../audit/metrics/zero-trust.metrics.js';
+import { JwksKeySource } from '../identity/jwks-key-source.js';
+import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
+import { SharedStateStore } from '../stores/shared-state-store.interface.js';
+import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
+
+/**
+ * Terminus health indicators of the zero-trust module: the issuer's keys and the shared
+ * store. Provide it in a module that imports `TerminusModule` (and `ZeroTrustModule`).
+ *
+ * @example
+ * ```ts
+ * @Get('ready') @Public() @HealthCheck()
+ * ready() {
+ *   return this.health.check([() => this.zeroTrust.issuer(), () => this.zeroTrust.store()]);
+ * }
+ * ```
+ * @publicApi
+ */
+@Injectable()
+export class ZeroTrustHealthIndicator {
+  constructor(
+    private readonly indicator: HealthIndicatorService,
+    private readonly keys: JwksKeySource,
+    @Inject(SharedStateStore) private readonly state: SharedStateStore,
+    @Inject(ZERO_TRUST_OPTIONS) private readonly options: ResolvedZeroTrustOptions,
+    private readonly metrics: ZeroTrustMetrics,
+  ) {}
+
+  /**
+   * The issuer's keys: fetched again when older than `jwks.maxAge` (or never fetched). `up`
+   * with keys fresher than `monitoring.health.maxKeyAge`; `degraded` when the issuer is
+   * unreachable but the cached keys are still young enough; `down` with no keys or keys
+   * too old. Details: key count, time of and age (seconds) of the last successful refresh.
+   */
+  async issuer<const Key extends string = 'zero_trust_issuer'>(
+    key: Key = 'zero_trust_issuer' as Key,
+  ): Promise<HealthIndicatorResult<Key>> {
+    const check = this.indicator.check(key);
+    const before = this.keys.status();
+    const age = (at: Date | undefined): number | null =>
+      at === undefined ? null : Math.max(0, (Date.now() - at.getTime()) / 1000);
+    const staleAge = age(before.refreshedAt);
+    if (staleAge === null || !before.usable || staleAge > this.options.jwks.maxAge / 2) {
+      await this.keys.refresh().catch(() => undefined);
+    }
+    const status = this.keys.status();
+    const ageSeconds = age(status.refreshedAt);
+    const details = {
+      keys: status.keys,
+      refreshedAt: status.refreshedAt?.toISOString() ?? null,
+      ageSeconds: ageSeconds === null ? null : Math.round(ageSeconds),
+      reachable: !status.lastFetchFailed,
+    };
+    if (status.keys === 0 || ageSeconds === null)
+      return check.down({ ...details, message: 'no key of the issuer could be fetched' });
+    // Past jwks.maxAge the keys no longer verify anything: requests already fail closed.
+    if (!status.usable || ageSeconds > this.options.monitoring.health.maxKeyAge)
+      return check.down({ ...details, message: "the issuer's keys are older than allowed" });
+    if (status.lastFetchFailed)
+      return check.degraded({
+        ...details,
+        message: 'the issuer is unreachable; cached keys serve',
+      });
+    return check.up(details);
+  }
+
+  /** The shared state store: `up` when `ping()` answers within `timeoutMs`, else `down`. */
+  async store<const Key extends string = 'zero_trust_store'>(
+    key: Key = 'zero_trust_store' as Key,
+    timeoutMs = 2000,
+  ): Promise<HealthIndicatorResult<Key>> {
+    const check = this.indicator.check(key);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.state.ping(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error('timeout')), timeoutMs);
+        }),
+      ]);
+      return check.up();
+    } catch {
+      this.metrics.storeError('state');
+      return check.down({ message: 'the shared state store does not answer' });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
