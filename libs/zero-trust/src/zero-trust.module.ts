@@ -1,52 +1,107 @@
 import { Logger, Module, type OnApplicationBootstrap, type Provider } from '@nestjs/common';
-import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
+import { APP_GUARD, APP_INTERCEPTOR, DiscoveryModule, ModuleRef } from '@nestjs/core';
 import { AbilityFactory } from './authorization/ability.factory.js';
 import { AuthorizationGuard } from './authorization/authorization.guard.js';
 import { AuthorizationService } from './authorization/authorization.service.js';
 import { RouteAuditService } from './authorization/route-audit.service.js';
 import { AuditSink } from './audit/audit-sink.interface.js';
 import { AuditService } from './audit/audit.service.js';
-import { LoggerAuditSink } from './audit/logger-audit.sink.js';
+import { defaultAuditSink } from './audit/default-sink.js';
+import { ZeroTrustMetrics } from './audit/metrics/zero-trust.metrics.js';
+import { RequestIdInterceptor } from './context/request-id.interceptor.js';
+import { AuthenticationFailureLimiter } from './identity/authentication-failures.js';
 import { AuthenticationGuard } from './identity/authentication.guard.js';
 import { JwksKeySource } from './identity/jwks-key-source.js';
 import { ZeroTrustJwtStrategy } from './identity/jwt.strategy.js';
 import { RevocationService } from './identity/revocation.service.js';
+import { SenderConstraints } from './identity/sender-constraints.js';
 import { VerifiedTokenCache } from './identity/verified-token.cache.js';
 import { validateOptions, type ResolvedZeroTrustOptions } from './options/validate-options.js';
 import { MemoryRevocationStore } from './stores/memory/memory-revocation.store.js';
 import { RevocationStore } from './stores/revocation-store.interface.js';
+import { MemorySharedStateStore } from './stores/memory/memory-shared-state.store.js';
+import { SharedStateStore } from './stores/shared-state-store.interface.js';
+import { failOpenRevocations, failOpenState } from './stores/fail-open.js';
+import { RedisStoreConnection } from './stores/redis/redis-connection.js';
+import { RedisRevocationStore } from './stores/redis/redis-revocation.store.js';
+import { RedisSharedStateStore } from './stores/redis/redis-shared-state.store.js';
 import { ZERO_TRUST_OPTIONS } from './zero-trust.constants.js';
+import { ABILITY_ENV_SOURCES } from './context/lazy-env.js';
+import { RiskEngine } from './risk/risk.engine.js';
+import { ContextRiskInterceptor } from './risk/risk.interceptor.js';
 import {
   ZERO_TRUST_MODULE_OPTIONS,
   ZeroTrustConfigurableModule,
 } from './zero-trust.module-definition.js';
 
+/** The Redis connection of the `redis` store, or null. @internal */
+const REDIS_STORE_CONNECTION = 'ZERO_TRUST:REDIS_STORE_CONNECTION';
+
 const providers: Provider[] = [
   { provide: ZERO_TRUST_OPTIONS, useFactory: validateOptions, inject: [ZERO_TRUST_MODULE_OPTIONS] },
   {
-    provide: RevocationStore,
+    provide: REDIS_STORE_CONNECTION,
     useFactory: (options: ResolvedZeroTrustOptions) =>
-      options.store.type === 'custom' ? options.store.revocations : new MemoryRevocationStore(),
+      options.store.type === 'redis' ? RedisStoreConnection.open(options.store) : null,
     inject: [ZERO_TRUST_OPTIONS],
   },
   {
-    provide: AuditSink,
-    useFactory: (options: ResolvedZeroTrustOptions) => options.audit.sink ?? new LoggerAuditSink(),
-    inject: [ZERO_TRUST_OPTIONS],
+    provide: RevocationStore,
+    useFactory: (options: ResolvedZeroTrustOptions, redis: RedisStoreConnection | null) => {
+      const { store } = options;
+      if (store.type === 'custom') return store.revocations;
+      if (store.type !== 'redis' || redis === null) return new MemoryRevocationStore();
+      const revocations = new RedisRevocationStore(redis.client, store.keyPrefix);
+      return store.failOpen.revocation ? failOpenRevocations(revocations) : revocations;
+    },
+    inject: [ZERO_TRUST_OPTIONS, REDIS_STORE_CONNECTION],
   },
+  {
+    provide: SharedStateStore,
+    useFactory: (options: ResolvedZeroTrustOptions, redis: RedisStoreConnection | null) => {
+      const { store } = options;
+      if (store.type === 'custom') return store.state ?? new MemorySharedStateStore();
+      if (store.type !== 'redis' || redis === null) return new MemorySharedStateStore();
+      const state = new RedisSharedStateStore(redis.client, store.keyPrefix);
+      return store.failOpen.state ? failOpenState(state) : state;
+    },
+    inject: [ZERO_TRUST_OPTIONS, REDIS_STORE_CONNECTION],
+  },
+  {
+    provide: AuditSink,
+    useFactory: async (options: ResolvedZeroTrustOptions, moduleRef: ModuleRef) =>
+      options.audit.sink ?? (await defaultAuditSink(moduleRef, options.audit.serviceName)),
+    inject: [ZERO_TRUST_OPTIONS, ModuleRef],
+  },
+  ZeroTrustMetrics,
+  RequestIdInterceptor,
   JwksKeySource,
   VerifiedTokenCache,
+  SenderConstraints,
   ZeroTrustJwtStrategy,
   AbilityFactory,
   AuditService,
   AuthorizationService,
   RevocationService,
   RouteAuditService,
+  AuthenticationFailureLimiter,
   AuthenticationGuard,
   AuthorizationGuard,
   // Global guards run in this order: identity first, then authorization.
   { provide: APP_GUARD, useExisting: AuthenticationGuard },
   { provide: APP_GUARD, useExisting: AuthorizationGuard },
+  // Makes the request id current for handlers (currentRequestId()).
+  { provide: APP_INTERCEPTOR, useExisting: RequestIdInterceptor },
+  // Context risk: assessed lazily (env.risk in abilities), enforced after the guards.
+  RiskEngine,
+  ContextRiskInterceptor,
+  {
+    provide: ABILITY_ENV_SOURCES,
+    useFactory: (options: ResolvedZeroTrustOptions, engine: RiskEngine) =>
+      options.risk.enabled ? [engine] : [],
+    inject: [ZERO_TRUST_OPTIONS, RiskEngine],
+  },
+  { provide: APP_INTERCEPTOR, useExisting: ContextRiskInterceptor },
 ];
 
 /**
@@ -76,13 +131,16 @@ const providers: Provider[] = [
   exports: [
     ZERO_TRUST_OPTIONS,
     RevocationStore,
+    SharedStateStore,
     AuditSink,
     JwksKeySource,
     AbilityFactory,
     AuditService,
+    ZeroTrustMetrics,
     AuthorizationService,
     RevocationService,
     RouteAuditService,
+    RiskEngine,
   ],
 })
 export class ZeroTrustModule extends ZeroTrustConfigurableModule implements OnApplicationBootstrap {

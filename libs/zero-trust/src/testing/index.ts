@@ -11,9 +11,27 @@ export {
   expectAbility,
 } from './ability-testing.js';
 export {
+  renderPermissionMatrix,
+  type MatrixPrincipal,
+  type PermissionMatrixOptions,
+} from './permission-matrix.js';
+export {
   TestIssuer,
   type SignOptions,
   type TestIssuerAlgorithm,
   type TestIssuerOptions,
 } from './test-issuer.js';
+export {
+  TestCertificateAuthority,
+  type ClientCertificateOptions,
+  type TestCertificate,
+} from './test-certificate-authority.js';
+export {
+  createDpopKey,
+  createDpopProof,
+  jwkThumbprint,
+  type DpopKey,
+  type DpopProofOptions,
+} from './dpop-proof.js';
 export { subject } from '@casl/ability';
+export { createRiskSignalInput, type RiskSignalInputOptions } from './risk-testing.js';

@@ -1,0 +1,124 @@
+import {
+  createHash,
+  generateKeyPairSync,
+  randomUUID,
+  type JsonWebKey,
+  type KeyObject,
+} from 'node:crypto';
+import { signJws, type TestIssuerAlgorithm } from './test-issuer.js';
+
+/**
+ * A DPoP key pair for tests: the private key signs proofs, `jkt` goes into the token's `cnf`.
+ *
+ * @publicApi
+ */
+export interface DpopKey {
+  /** Signing algorithm of the proofs. */
+  readonly alg: TestIssuerAlgorithm;
+  /** The private key. */
+  readonly privateKey: KeyObject;
+  /** The public JWK put in the proof header. */
+  readonly publicJwk: JsonWebKey;
+  /** RFC 7638 SHA-256 thumbprint of the public key: the token's `cnf.jkt`. */
+  readonly jkt: string;
+}
+
+/**
+ * Options of {@link createDpopProof}. Every default makes a valid proof; the overrides make
+ * hostile ones.
+ *
+ * @publicApi
+ */
+export interface DpopProofOptions {
+  /** The key (from {@link createDpopKey}). */
+  key: DpopKey;
+  /** HTTP method (`htm`). */
+  method: string;
+  /** Request URL (`htu`); query and fragment are stripped as RFC 9449 says. */
+  url: string;
+  /** The access token the proof goes with (`ath`); omitted when undefined. */
+  accessToken?: string;
+  /** `iat`, seconds since the epoch. @default now */
+  iat?: number;
+  /** `jti`. @default a random UUID */
+  jti?: string;
+  /** Header parameters to add or override (e.g. `{ typ: 'JWT' }`, `{ alg: 'none' }`). */
+  header?: Record<string, unknown>;
+  /** Claims to add or override. */
+  claims?: Record<string, unknown>;
+  /** Claims to remove (e.g. `['ath']`). */
+  omit?: string[];
+  /** Sign with this key instead (a proof whose signature does not match its `jwk`). */
+  signWith?: KeyObject;
+  /** Use this signature segment as is (e.g. `''` for `alg: none`). */
+  signature?: string;
+}
+
+const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+/**
+ * RFC 7638 thumbprint of a public JWK (EC, RSA or OKP), base64url SHA-256.
+ *
+ * @publicApi
+ */
+export function jwkThumbprint(jwk: JsonWebKey): string {
+  const members =
+    jwk.kty === 'EC'
+      ? { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y }
+      : jwk.kty === 'RSA'
+        ? { e: jwk.e, kty: jwk.kty, n: jwk.n }
+        : { crv: jwk.crv, kty: jwk.kty, x: jwk.x };
+  return createHash('sha256').update(JSON.stringify(members)).digest('base64url');
+}
+
+/**
+ * Generates a DPoP key pair (ES256 P-256 by default, or RS256/PS256 with RSA-2048).
+ *
+ * @publicApi
+ */
+export function createDpopKey(alg: TestIssuerAlgorithm = 'ES256'): DpopKey {
+  const { privateKey, publicKey } =
+    alg === 'ES256'
+      ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      : generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const publicJwk = publicKey.export({ format: 'jwk' });
+  return { alg, privateKey, publicJwk, jkt: jwkThumbprint(publicJwk) };
+}
+
+/**
+ * Creates a DPoP proof JWT (RFC 9449 §4.2) for one request.
+ *
+ * @example
+ * ```ts
+ * const key = createDpopKey();
+ * const token = issuer.sign({ cnf: { jkt: key.jkt } });
+ * const proof = createDpopProof({ key, method: 'GET', url: `${api}/me`, accessToken: token });
+ * await fetch(`${api}/me`, { headers: { authorization: `DPoP ${token}`, dpop: proof } });
+ * ```
+ * @publicApi
+ */
+export function createDpopProof(options: DpopProofOptions): string {
+  const url = new URL(options.url);
+  const header: Record<string, unknown> = {
+    typ: 'dpop+jwt',
+    alg: options.key.alg,
+    jwk: options.key.publicJwk,
+    ...options.header,
+  };
+  const payload: Record<string, unknown> = {
+    jti: options.jti ?? randomUUID(),
+    htm: options.method,
+    htu: `${url.origin}${url.pathname}`,
+    iat: options.iat ?? Math.floor(Date.now() / 1000),
+    ...(options.accessToken !== undefined
+      ? { ath: createHash('sha256').update(options.accessToken, 'ascii').digest('base64url') }
+      : {}),
+    ...options.claims,
+  };
+  for (const name of options.omit ?? []) delete payload[name];
+  const input = `${b64(header)}.${b64(payload)}`;
+  const signature =
+    options.signature ??
+    signJws(options.key.alg, options.signWith ?? options.key.privateKey, input);
+  return `${input}.${signature}`;
+}

@@ -1,0 +1,108 @@
+import type { AbilityDefinitions, ZeroTrustAbility } from '../authorization/ability.types.js';
+import type { PrincipalKind } from '../identity/principal.interface.js';
+import { abilityFor, createTestPrincipal } from './ability-testing.js';
+
+/**
+ * One row of a permission matrix: a kind of principal with roles (a user role, or a service's
+ * client id and roles).
+ *
+ * @publicApi
+ */
+export interface MatrixPrincipal {
+  kind: PrincipalKind;
+  /** Roles the principal holds. */
+  roles: string[];
+  /** Row title. @default `<kind> <roles>` */
+  label?: string;
+  /** The principal's id (a service's client id). @default the label */
+  id?: string;
+}
+
+/**
+ * What a permission matrix covers.
+ *
+ * @publicApi
+ */
+export interface PermissionMatrixOptions {
+  principals: MatrixPrincipal[];
+  actions: string[];
+  subjects: string[];
+  /** Heading of the document. @default 'Permission matrix' */
+  title?: string;
+}
+
+type Rule = ReturnType<ZeroTrustAbility['rulesFor']>[number];
+
+function list(value: unknown): string {
+  return (Array.isArray(value) ? (value as unknown[]) : [value]).map(String).join(', ');
+}
+
+function describeGrant(rule: Rule): string {
+  const parts: string[] = [];
+  if (rule.fields !== undefined) parts.push(`fields: ${list(rule.fields)}`);
+  if (rule.conditions !== undefined) parts.push(`if ${Object.keys(rule.conditions).join(', ')}`);
+  return parts.join('; ');
+}
+
+/** One cell: ✅, ✅ with the conditions/fields of each granting rule, or —. */
+function cell(ability: ZeroTrustAbility, action: string, subject: string): string {
+  const rules = ability.rulesFor(action, subject);
+  const grants = rules.filter((r) => !r.inverted);
+  if (grants.length === 0 || !ability.can(action, subject)) return '—';
+  if (grants.some((r) => r.fields === undefined && r.conditions === undefined)) {
+    const exceptions = rules.filter((r) => r.inverted).map(describeGrant);
+    return exceptions.length > 0 ? `✅ except ${exceptions.join(' / ')}` : '✅';
+  }
+  return `✅ conditional (${grants.map(describeGrant).join(' / ')})`;
+}
+
+/**
+ * Renders what each principal may do, from your real ability definitions, as Markdown: one
+ * table per subject, principals × actions. A cell is `✅`, `✅ conditional (…)` naming the
+ * condition keys and fields of the granting rules, or `—`. Commit the output and compare it in
+ * a test, so that a policy change shows up in review.
+ *
+ * @example
+ * ```ts
+ * const markdown = await renderPermissionMatrix(abilities, {
+ *   principals: [{ kind: 'user', roles: ['admin'] }, { kind: 'service', id: 'billing-worker', roles: ['billing'] }],
+ *   actions: ['read', 'create', 'update', 'delete'],
+ *   subjects: ['Invoice', 'Payment'],
+ * });
+ * ```
+ * @publicApi
+ */
+export async function renderPermissionMatrix(
+  definitions: AbilityDefinitions,
+  options: PermissionMatrixOptions,
+): Promise<string> {
+  const rows = await Promise.all(
+    options.principals.map(async (p) => {
+      const label = p.label ?? `${p.kind} ${p.roles.join(', ')}`.trim();
+      const principal = createTestPrincipal({ kind: p.kind, id: p.id ?? label, roles: p.roles });
+      const ability = await abilityFor(definitions, principal, {
+        time: new Date(0),
+        requestId: 'permission-matrix',
+      });
+      return { label, kind: p.kind, ability };
+    }),
+  );
+  const out = [`# ${options.title ?? 'Permission matrix'}`, ''];
+  out.push(
+    'Rendered from the ability definitions; ✅ allowed, ✅ conditional (…) allowed only on records',
+    'meeting the named conditions or for the named fields, — refused (default deny).',
+    '',
+  );
+  const escape = (text: string): string => text.replace(/\|/g, '\\|');
+  for (const subject of options.subjects) {
+    out.push(`## ${subject}`, '');
+    out.push(`| principal | ${options.actions.map(escape).join(' | ')} |`);
+    out.push(`|---|${options.actions.map(() => '---').join('|')}|`);
+    for (const row of rows) {
+      const cells = options.actions.map((action) => escape(cell(row.ability, action, subject)));
+      out.push(`| ${escape(`${row.label} (${row.kind})`)} | ${cells.join(' | ')} |`);
+    }
+    out.push('');
+  }
+  return out.join('\n');
+}

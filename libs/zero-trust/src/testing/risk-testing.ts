@@ -1,0 +1,71 @@
+import { randomUUID } from 'node:crypto';
+import type { ZeroTrustRequestContext } from '../context/request-context.js';
+import type { Principal } from '../identity/principal.interface.js';
+import type { RiskSignalInput } from '../risk/risk.types.js';
+import { MemorySharedStateStore } from '../stores/memory/memory-shared-state.store.js';
+import type { SharedStateStore } from '../stores/shared-state-store.interface.js';
+
+/**
+ * What {@link createRiskSignalInput} accepts: every field is optional.
+ *
+ * @publicApi
+ */
+export interface RiskSignalInputOptions {
+  /** The clock of the decision. @default new Date() */
+  now?: Date;
+  /** Client address. @default '203.0.113.10' */
+  ip?: string;
+  /** HTTP method. @default 'GET' */
+  method?: string;
+  /** Route pattern. @default '/test' */
+  route?: string;
+  /** Request URL (path and query). @default the route */
+  url?: string;
+  /** Request headers (lower-case names). @default {} */
+  headers?: Record<string, string | string[] | undefined>;
+  /** Parsed body. */
+  body?: unknown;
+  /** The caller; `null` for none. @default undefined (none) */
+  principal?: Principal | null;
+  /** The shared store. @default a new in-memory store on the same clock */
+  store?: SharedStateStore;
+}
+
+/**
+ * Builds the input of a {@link RiskSignal} for unit tests of your own signals: a request
+ * context with a pinned clock and an in-memory store.
+ *
+ * @example
+ * ```ts
+ * const input = createRiskSignalInput({ now: new Date('2026-01-01T03:00:00Z'), principal });
+ * expect(await new NightShiftSignal().evaluate(input)).toMatchObject({ score: 20 });
+ * ```
+ * @publicApi
+ */
+export function createRiskSignalInput(options: RiskSignalInputOptions = {}): RiskSignalInput {
+  const now = options.now ?? new Date();
+  const principal = options.principal ?? undefined;
+  const context: ZeroTrustRequestContext = {
+    requestId: randomUUID(),
+    time: now,
+    ip: options.ip ?? '203.0.113.10',
+    peer: '127.0.0.1',
+    method: options.method ?? 'GET',
+    route: options.route ?? '/test',
+    resources: new Map(),
+    resolved: new Map(),
+    ...(principal !== undefined ? { principal } : {}),
+  };
+  return {
+    context,
+    principal,
+    request: {
+      headers: options.headers ?? {},
+      url: options.url ?? options.route ?? '/test',
+      body: options.body,
+    },
+    store: options.store ?? new MemorySharedStateStore(100_000, 1_000, () => now.getTime()),
+    now,
+    facts: new Map(),
+  };
+}

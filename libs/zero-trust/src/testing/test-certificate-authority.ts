@@ -1,0 +1,172 @@
+import { randomBytes, webcrypto } from 'node:crypto';
+import type * as X509 from '@peculiar/x509';
+
+type CryptoKey = webcrypto.CryptoKey;
+type CryptoKeyPair = webcrypto.CryptoKeyPair;
+
+const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
+const DAY = 24 * 60 * 60 * 1000;
+
+let loaded: Promise<typeof X509> | undefined;
+
+/**
+ * Loads the optional dependency `@peculiar/x509` on first use, so the rest of the testing entry
+ * point works without it.
+ */
+function loadX509(): Promise<typeof X509> {
+  loaded ??= (async () => {
+    await import('reflect-metadata'); // its DI container (tsyringe) needs the polyfill
+    const x509 = await import('@peculiar/x509');
+    x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+    return x509;
+  })();
+  return loaded;
+}
+
+/**
+ * A certificate and its private key, both PEM, ready for `https.createServer` or `fetch`.
+ *
+ * @publicApi
+ */
+export interface TestCertificate {
+  /** The certificate, PEM. */
+  readonly cert: string;
+  /** The private key (PKCS #8), PEM. */
+  readonly key: string;
+  /** The certificate, DER. */
+  readonly der: Buffer;
+  /** RFC 8705 thumbprint: base64url SHA-256 of the DER certificate (`cnf["x5t#S256"]`). */
+  readonly thumbprint: string;
+}
+
+/**
+ * Options of {@link TestCertificateAuthority.issueClient}.
+ *
+ * @publicApi
+ */
+export interface ClientCertificateOptions {
+  /** URI SANs, e.g. `['spiffe://demo.local/billing-worker']`. Several or none for hostile tests. */
+  uris?: string[];
+  /** Subject common name. @default 'test-client' */
+  commonName?: string;
+  /** Make the leaf a CA certificate (a hostile SVID). @default false */
+  ca?: boolean;
+}
+
+async function toPem(key: CryptoKey): Promise<string> {
+  const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key));
+  const body = der.toString('base64').replace(/(.{64})/g, '$1\n');
+  return `-----BEGIN PRIVATE KEY-----\n${body}${body.endsWith('\n') ? '' : '\n'}-----END PRIVATE KEY-----\n`;
+}
+
+async function material(cert: X509.X509Certificate, key: CryptoKey): Promise<TestCertificate> {
+  const der = Buffer.from(cert.rawData);
+  return {
+    cert: cert.toString('pem'),
+    key: await toPem(key),
+    der,
+    thumbprint: Buffer.from(await webcrypto.subtle.digest('SHA-256', der)).toString('base64url'),
+  };
+}
+
+/**
+ * A throwaway certificate authority for tests of mutual TLS and SPIFFE identities: issues a
+ * server certificate for `localhost`/`127.0.0.1` and client certificates carrying SPIFFE IDs
+ * as URI SANs (X.509-SVIDs). ECDSA P-256, valid one day. Needs the optional dependency
+ * `@peculiar/x509`.
+ *
+ * @example
+ * ```ts
+ * const ca = await TestCertificateAuthority.create();
+ * const server = await ca.issueServer();
+ * const client = await ca.issueClient({ uris: ['spiffe://demo.local/billing-worker'] });
+ * // https.createServer({ ca: ca.cert, cert: server.cert, key: server.key, requestCert: true })
+ * ```
+ * @publicApi
+ */
+export class TestCertificateAuthority {
+  private constructor(
+    private readonly x509: typeof X509,
+    private readonly certificate: X509.X509Certificate,
+    private readonly keys: CryptoKeyPair,
+    /** The CA certificate, PEM: the trust bundle to give servers and clients. */
+    readonly cert: string,
+  ) {}
+
+  /** Creates a new CA with a fresh key. */
+  static async create(name = 'nestjs-zero-trust test CA'): Promise<TestCertificateAuthority> {
+    const x509 = await loadX509();
+    const keys = await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']);
+    const certificate = await x509.X509CertificateGenerator.createSelfSigned({
+      serialNumber: randomBytes(8)
+        .toString('hex')
+        .replace(/^[89a-f]/, '1'),
+      name: `CN=${name}`,
+      notBefore: new Date(Date.now() - DAY),
+      notAfter: new Date(Date.now() + DAY),
+      signingAlgorithm: ALGORITHM,
+      keys,
+      extensions: [
+        new x509.BasicConstraintsExtension(true, undefined, true),
+        new x509.KeyUsagesExtension(
+          x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
+          true,
+        ),
+        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      ],
+    });
+    return new TestCertificateAuthority(x509, certificate, keys, certificate.toString('pem'));
+  }
+
+  /** A server certificate for `localhost` and `127.0.0.1`. */
+  issueServer(commonName = 'localhost'): Promise<TestCertificate> {
+    return this.issue(commonName, false, this.x509.ExtendedKeyUsage.serverAuth, [
+      { type: 'dns', value: 'localhost' },
+      { type: 'ip', value: '127.0.0.1' },
+    ]);
+  }
+
+  /** A client certificate, usually with one SPIFFE ID as its URI SAN. */
+  issueClient(options: ClientCertificateOptions = {}): Promise<TestCertificate> {
+    return this.issue(
+      options.commonName ?? 'test-client',
+      options.ca ?? false,
+      this.x509.ExtendedKeyUsage.clientAuth,
+      (options.uris ?? []).map((value) => ({ type: 'url' as const, value })),
+    );
+  }
+
+  private async issue(
+    commonName: string,
+    ca: boolean,
+    usage: X509.ExtendedKeyUsage,
+    names: X509.JsonGeneralName[],
+  ): Promise<TestCertificate> {
+    const x509 = this.x509;
+    const keys = await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']);
+    const extensions: X509.Extension[] = [
+      new x509.BasicConstraintsExtension(ca, undefined, true),
+      new x509.KeyUsagesExtension(
+        ca ? x509.KeyUsageFlags.keyCertSign : x509.KeyUsageFlags.digitalSignature,
+        true,
+      ),
+      new x509.ExtendedKeyUsageExtension([usage]),
+      await x509.AuthorityKeyIdentifierExtension.create(this.certificate),
+    ];
+    if (names.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(names));
+    const certificate = await x509.X509CertificateGenerator.create({
+      serialNumber: randomBytes(8)
+        .toString('hex')
+        .replace(/^[89a-f]/, '1'),
+      subject: `CN=${commonName}`,
+      issuer: this.certificate.subject,
+      notBefore: new Date(Date.now() - DAY),
+      notAfter: new Date(Date.now() + DAY),
+      signingAlgorithm: ALGORITHM,
+      publicKey: keys.publicKey,
+      signingKey: this.keys.privateKey,
+      extensions,
+    });
+    return material(certificate, keys.privateKey);
+  }
+}
