@@ -1,15 +1,20 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { ZeroTrustModule } from 'nestjs-zero-trust';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { LoggerModule } from 'nestjs-pino';
+import { SharedStateStore, ZeroTrustModule } from 'nestjs-zero-trust';
+import { ZeroTrustHealthIndicator } from 'nestjs-zero-trust/health';
+import { SharedStateThrottlerStorage, ZeroTrustThrottlerModule } from 'nestjs-zero-trust/throttler';
 import { RevocationsController } from './admin/revocations.controller.js';
-import type { DemoConfig } from './config.js';
+import { DEMO_GEO_DATABASE, DEMO_RATE_LIMIT_PER_MINUTE, type DemoConfig } from './config.js';
 import { HealthController } from './health/health.controller.js';
 import { InvoiceRepository } from './invoices/invoice.repository.js';
 import { InvoiceResolver } from './invoices/invoice.resolver.js';
 import { InvoicesController } from './invoices/invoices.controller.js';
 import { MeController } from './me/me.controller.js';
+import { MetricsController } from './metrics/metrics.controller.js';
 import { PaymentsController } from './payments/payments.controller.js';
-import { DEMO_ABILITIES, DEMO_SERVICES } from './policies.js';
+import { DEMO_MFA_ACR, DEMO_SERVICES, demoAbilities } from './policies.js';
 import { ReportsController } from './reports/reports.controller.js';
 
 /** The demo invoicing API, wired to the zero-trust module. */
@@ -20,23 +25,89 @@ export class AppModule {
       module: AppModule,
       imports: [
         TerminusModule,
+        // JSON logs on stdout; the zero-trust audit events (ECS) go through it by default.
+        // pino-http runs per request only for access logs (ACCESS_LOG=on): the audit trail
+        // already has a line per decision, and nothing else here logs through a request logger.
+        LoggerModule.forRoot({
+          ...(config.accessLog === true ? {} : { forRoutes: [] }),
+          pinoHttp: {
+            level: config.logLevel ?? 'silent',
+            autoLogging: config.accessLog === true,
+            // Never the Authorization header or cookies: only what identifies the request.
+            serializers: {
+              req: (req: { id?: unknown; method?: string; url?: string }) => ({
+                id: req.id,
+                method: req.method,
+                path: req.url?.split('?')[0],
+              }),
+            },
+          },
+        }),
         ZeroTrustModule.forRoot({
           issuer: config.issuer,
           audience: config.audience,
           mode: config.mode,
           principals: { services: DEMO_SERVICES },
-          abilities: DEMO_ABILITIES,
+          abilities: demoAbilities({ reportsWindow: config.reportsWindow }),
+          // All shared state (revocations, rate counts) in Redis when REDIS_URL is set.
+          store:
+            config.redisUrl === undefined
+              ? { type: 'memory' }
+              : { type: 'redis', url: config.redisUrl, keyPrefix: config.redisKeyPrefix },
+          // Services prove who they are with a certificate (SPIFFE ID spiffe://demo.local/<name>)
+          // on the mTLS listener; certificate-bound tokens (cnf.x5t#S256) need that certificate.
+          mtls: { trustDomain: 'demo.local', source: 'socket' },
+          // DPoP-bound tokens (cnf.jkt) are accepted with a valid proof; plain bearer stays allowed.
+          dpop: {},
+          audit: { serviceName: 'demo-api' },
+          monitoring: { explainDenials: config.explainDenials ?? false },
+          ...(config.authFailuresPerMinute !== undefined
+            ? { authenticationFailures: { max: config.authFailuresPerMinute, window: 60 } }
+            : {}),
+          // Behind a local proxy (or curl with X-Forwarded-For) the client address is believed.
+          trustedProxies: ['loopback'],
+          ...(config.riskMode === undefined || config.riskMode === 'off'
+            ? {}
+            : {
+                risk: {
+                  mode: config.riskMode,
+                  stepUp: { acr: DEMO_MFA_ACR, maxAge: 300 },
+                  geolocation: { database: config.geoDatabase ?? DEMO_GEO_DATABASE },
+                  usage: { learningRequests: 20 },
+                  // Loopback is every curl's address here: a higher bar than the default 10.
+                  failures: { threshold: 20 },
+                },
+              }),
+          ...(config.tokenCacheMax !== undefined
+            ? { tokenCache: { max: config.tokenCacheMax } }
+            : {}),
+          ...(config.abilityCacheMax !== undefined
+            ? { abilityCache: { max: config.abilityCacheMax } }
+            : {}),
         }),
+        // Rate limits per principal, counted in the zero-trust shared state store.
+        ThrottlerModule.forRootAsync({
+          inject: [SharedStateStore],
+          useFactory: (store: SharedStateStore) => ({
+            throttlers: [
+              { ttl: 60_000, limit: config.rateLimitPerMinute ?? DEMO_RATE_LIMIT_PER_MINUTE },
+            ],
+            storage: new SharedStateThrottlerStorage(store),
+          }),
+        }),
+        // After ZeroTrustModule, so its guard runs after authentication (the principal is known).
+        ZeroTrustThrottlerModule,
       ],
       controllers: [
         HealthController,
+        MetricsController,
         MeController,
         InvoicesController,
         PaymentsController,
         ReportsController,
         RevocationsController,
       ],
-      providers: [InvoiceRepository, InvoiceResolver],
+      providers: [InvoiceRepository, InvoiceResolver, ZeroTrustHealthIndicator],
     };
   }
 }

@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import type { INestApplication, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import helmet from 'helmet';
 import { AppModule } from './app.module.js';
 import type { DemoConfig } from './config.js';
 
@@ -26,5 +27,28 @@ export async function createDemoApp(
       ? await NestFactory.create(module, new FastifyAdapter(), { logger, abortOnError: false })
       : await NestFactory.create(module, { logger, abortOnError: false });
   app.enableShutdownHooks();
+  await useSecurityHeaders(app, config.adapter);
   return app;
+}
+
+/**
+ * Security headers (helmet) on every response, before any other middleware. One `helmet()`
+ * middleware is built here, its directives parsed once, and run on every request: as Express
+ * middleware, and on Fastify from an `onRequest` hook on the raw request and response
+ * (`@fastify/helmet` 13 builds a new helmet, parsing the CSP directives again, per request).
+ * Used by `createDemoApp` and by the e2e helper.
+ */
+export async function useSecurityHeaders(
+  app: INestApplication,
+  adapter: DemoConfig['adapter'],
+): Promise<void> {
+  const headers = helmet();
+  if (adapter === 'fastify') {
+    (app as NestFastifyApplication)
+      .getHttpAdapter()
+      .getInstance()
+      .addHook('onRequest', (request, reply, done) => {
+        headers(request.raw, reply.raw, (error) => done(error as Error | undefined));
+      });
+  } else app.use(headers);
 }

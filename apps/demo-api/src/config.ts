@@ -1,3 +1,5 @@
+import { fileURLToPath } from 'node:url';
+
 /**
  * Settings of the demo API, read from the environment by `main.ts`.
  */
@@ -10,7 +12,49 @@ export interface DemoConfig {
   adapter: 'express' | 'fastify';
   /** Authorization mode of the whole API. */
   mode: 'enforce' | 'report-only';
+  /** Redis for all shared state (revocations, rate counts); in memory when absent. */
+  redisUrl?: string;
+  /** Prefix of every Redis key. @default 'zt:' */
+  redisKeyPrefix?: string;
+  /** Requests each principal (or anonymous client address) may make per minute. @default 300 */
+  rateLimitPerMinute?: number;
+  /** Refused credentials per client address and minute before 429 (`AUTH_FAILURES_PER_MINUTE`). @default off */
+  authFailuresPerMinute?: number;
+  /** Explain denials in 403 bodies (development). @default false */
+  explainDenials?: boolean;
+  /**
+   * One access log line per request (pino-http, `ACCESS_LOG=on`). Off by default: the audit
+   * trail already records every decision, and pino-http then does no per-request work at all.
+   * @default false
+   */
+  accessLog?: boolean;
+  /** pino level of the JSON logs (audit events, Nest logs). @default 'silent' */
+  logLevel?: 'silent' | 'error' | 'warn' | 'info' | 'debug';
+  /**
+   * Context risk: enforced, only reported, or off (`RISK_MODE`, `enforce` by default there).
+   * Off when not given, as in the suites that test authentication and access only.
+   */
+  riskMode?: 'enforce' | 'report-only' | 'off';
+  /** When reporting-service may read reports, `HH:MM-HH:MM` UTC (`REPORTS_WINDOW_UTC`). @default the whole day */
+  reportsWindow?: string;
+  /** GeoIP2/GeoLite2 City database (`GEOIP_DB`). @default {@link DEMO_GEO_DATABASE} */
+  geoDatabase?: string;
+  /** Bound of the verified-token cache (`TOKEN_CACHE_MAX`, 0 turns it off; for benchmarks). */
+  tokenCacheMax?: number;
+  /** Bound of the ability cache (`ABILITY_CACHE_MAX`, 0 turns it off; for benchmarks). */
+  abilityCacheMax?: number;
 }
+
+/** Default rate limit of the demo API, per principal and minute. */
+export const DEMO_RATE_LIMIT_PER_MINUTE = 300;
+
+/** MaxMind's small test database shipped with the demo (London, Changchun, ...). */
+export const DEMO_GEO_DATABASE = fileURLToPath(
+  new URL('../data/GeoLite2-City-Test.mmdb', import.meta.url),
+);
+
+/** The whole day: reports may be read at any time. */
+export const WHOLE_DAY = '00:00-00:00';
 
 /** Default audience of the demo API. */
 export const DEMO_API_AUDIENCE = 'https://invoices.demo.local';
@@ -23,10 +67,49 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): DemoConfig 
   const mode = env.AUTHZ_MODE ?? 'enforce';
   if (mode !== 'enforce' && mode !== 'report-only')
     throw new Error('AUTHZ_MODE must be "enforce" or "report-only"');
+  const rate = Number(env.RATE_LIMIT_PER_MINUTE ?? DEMO_RATE_LIMIT_PER_MINUTE);
+  if (!Number.isInteger(rate) || rate < 1)
+    throw new Error('RATE_LIMIT_PER_MINUTE must be a positive integer');
+  const failures =
+    env.AUTH_FAILURES_PER_MINUTE === undefined ? undefined : Number(env.AUTH_FAILURES_PER_MINUTE);
+  if (failures !== undefined && (!Number.isInteger(failures) || failures < 1))
+    throw new Error('AUTH_FAILURES_PER_MINUTE must be a positive integer');
+  const redisUrl = env.REDIS_URL === undefined || env.REDIS_URL === '' ? undefined : env.REDIS_URL;
+  const riskMode = env.RISK_MODE ?? 'enforce';
+  if (riskMode !== 'enforce' && riskMode !== 'report-only' && riskMode !== 'off')
+    throw new Error('RISK_MODE must be "enforce", "report-only" or "off"');
+  const reportsWindow = env.REPORTS_WINDOW_UTC ?? WHOLE_DAY;
+  if (!/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/.test(reportsWindow))
+    throw new Error('REPORTS_WINDOW_UTC must look like 08:00-18:00');
+  const accessLog = env.ACCESS_LOG ?? 'off';
+  if (accessLog !== 'on' && accessLog !== 'off')
+    throw new Error('ACCESS_LOG must be "on" or "off"');
+  const tokenCacheMax = cacheBound(env, 'TOKEN_CACHE_MAX');
+  const abilityCacheMax = cacheBound(env, 'ABILITY_CACHE_MAX');
   return {
+    ...(tokenCacheMax !== undefined ? { tokenCacheMax } : {}),
+    ...(abilityCacheMax !== undefined ? { abilityCacheMax } : {}),
     issuer: env.IDP_URL ?? `http://127.0.0.1:${env.IDP_PORT ?? '4000'}`,
     audience: env.API_AUDIENCE ?? DEMO_API_AUDIENCE,
     adapter,
     mode,
+    rateLimitPerMinute: rate,
+    ...(failures !== undefined ? { authFailuresPerMinute: failures } : {}),
+    ...(redisUrl !== undefined ? { redisUrl } : {}),
+    ...(env.REDIS_KEY_PREFIX !== undefined ? { redisKeyPrefix: env.REDIS_KEY_PREFIX } : {}),
+    explainDenials: env.NODE_ENV !== 'production',
+    logLevel: 'info',
+    accessLog: accessLog === 'on',
+    riskMode,
+    reportsWindow,
+    geoDatabase: env.GEOIP_DB ?? DEMO_GEO_DATABASE,
   };
+}
+
+function cacheBound(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const value = env[name];
+  if (value === undefined || value === '') return undefined;
+  const bound = Number(value);
+  if (!Number.isInteger(bound) || bound < 0) throw new Error(`${name} must be a whole number`);
+  return bound;
 }

@@ -1,6 +1,7 @@
 import type { LogLevel } from '@nestjs/common';
 import { createDemoApp } from './app.js';
 import { configFromEnv } from './config.js';
+import { DEFAULT_IDP_DATA_DIR, listenMutualTls, readMutualTlsSettings } from './mtls.js';
 
 const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
 
@@ -11,11 +12,26 @@ async function main(): Promise<void> {
   const port = Number(process.env.API_PORT ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error('API_PORT must be a port number');
+  const mtlsSetting = process.env.API_MTLS_PORT ?? '3443';
+  const mtlsPort = mtlsSetting === 'off' ? undefined : Number(mtlsSetting);
+  if (mtlsPort !== undefined && (!Number.isInteger(mtlsPort) || mtlsPort < 0 || mtlsPort > 65535))
+    throw new Error('API_MTLS_PORT must be a port number or "off"');
+  const tls =
+    mtlsPort === undefined
+      ? undefined
+      : await readMutualTlsSettings(process.env.IDP_DATA_DIR?.trim() || DEFAULT_IDP_DATA_DIR);
+
   const app = await createDemoApp(config, { logger: LEVELS.slice(0, LEVELS.indexOf(level) + 1) });
   await app.listen(port, '127.0.0.1');
   console.log(
     `demo-api (${config.adapter}) listening on http://127.0.0.1:${port}, trusting issuer ${config.issuer}`,
   );
+  if (tls && mtlsPort !== undefined) {
+    const listener = await listenMutualTls(app, tls, mtlsPort);
+    console.log(
+      `demo-api listening for internal callers on ${listener.url} (client certificates of the development CA)`,
+    );
+  }
 }
 
 main().catch((error: unknown) => {

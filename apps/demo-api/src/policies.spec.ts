@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Principal } from 'nestjs-zero-trust';
 import { abilityFor, createTestPrincipal, expectAbility, subject } from 'nestjs-zero-trust/testing';
-import { DEMO_ABILITIES, DEMO_SERVICES } from './policies.js';
+import { ADMIN_MAX_RISK, DEMO_ABILITIES, DEMO_SERVICES, demoAbilities } from './policies.js';
 
 const alice = createTestPrincipal({ id: 'alice', roles: ['accountant'] });
 const bob = createTestPrincipal({ id: 'bob', roles: ['customer'] });
@@ -156,5 +156,28 @@ describe('demo policies', () => {
     const impostor = createTestPrincipal({ kind: 'service', id: 'rogue', roles: ['admin'] });
     const ability = await abilityFor(DEMO_ABILITIES, impostor);
     expectAbility(ability).toDeny('delete', 'Invoice');
+  });
+
+  it('admins act only at low risk (env.risk)', async () => {
+    const admin = createTestPrincipal({ id: 'carol', roles: ['admin'] });
+    const low = await abilityFor(DEMO_ABILITIES, admin, { risk: ADMIN_MAX_RISK });
+    expectAbility(low).toAllow('delete', 'Invoice');
+    const high = await abilityFor(DEMO_ABILITIES, admin, { risk: ADMIN_MAX_RISK + 1 });
+    expectAbility(high).toDeny('delete', 'Invoice');
+    expectAbility(high).toDeny('create', 'Revocation');
+  });
+
+  it('reporting-service reads reports only inside its UTC window (env.time)', async () => {
+    const reporting = createTestPrincipal({
+      kind: 'service',
+      id: 'reporting-service',
+      roles: ['reporting'],
+    });
+    const office = demoAbilities({ reportsWindow: '08:00-18:00' });
+    const at = (iso: string) => abilityFor(office, reporting, { time: new Date(iso) });
+    expectAbility(await at('2026-03-02T08:00:00Z')).toAllow('read', 'Report');
+    expectAbility(await at('2026-03-02T17:59:00Z')).toAllow('read', 'Report');
+    expectAbility(await at('2026-03-02T18:00:00Z')).toDeny('read', 'Report');
+    expectAbility(await at('2026-03-02T03:00:00Z')).toDeny('read', 'Report');
   });
 });

@@ -5,8 +5,10 @@
  * Error messages never contain passwords, client secrets, codes or tokens.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { request as httpsRequest } from 'node:https';
 
 import { DEMO_AUDIENCE, DEMO_CLI_CLIENT_ID, DEMO_CLI_REDIRECT_URI } from './constants.js';
+import { base32Decode, totp } from './totp.js';
 
 /** A successful token endpoint response (RFC 6749 §5.1). */
 export interface TokenResponse {
@@ -26,6 +28,11 @@ export interface LoginWithPasswordOptions {
   username: string;
   /** The user's password. */
   password: string;
+  /**
+   * The user's TOTP secret (base32): when given, the login form's one-time code is computed from
+   * it at submission, and the login counts as multi-factor (`acr` `urn:demo:acr:mfa`).
+   */
+  totpSecret?: string;
   /** Public client to log in with. @default 'demo-cli' */
   clientId?: string;
   /** Resource indicator (RFC 8707) the access token is for. @default DEMO_AUDIENCE */
@@ -42,6 +49,27 @@ export interface ClientCredentialsOptions {
   clientId: string;
   /** Its secret, sent with HTTP Basic authentication (`client_secret_basic`). */
   clientSecret: string;
+  /** Resource indicator; when omitted the IdP uses its default, DEMO_AUDIENCE. */
+  resource?: string;
+  /** Requested API scopes, space-separated. */
+  scope?: string;
+}
+
+/** A client certificate for mutual TLS, with the CA that signed the IdP's certificate (PEM). */
+export interface ClientCertificate {
+  key: string;
+  cert: string;
+  ca: string;
+}
+
+/** Options of {@link clientCredentialsWithCertificate}. */
+export interface CertificateClientCredentialsOptions {
+  /** Issuer URL of the IdP. */
+  issuer: string;
+  /** Service client id, e.g. `billing-worker`. */
+  clientId: string;
+  /** The service's certificate and key (`tls_client_auth`, RFC 8705). */
+  tls: ClientCertificate;
   /** Resource indicator; when omitted the IdP uses its default, DEMO_AUDIENCE. */
   resource?: string;
   /** Requested API scopes, space-separated. */
@@ -161,6 +189,7 @@ export async function loginWithPassword(o: LoginWithPasswordOptions): Promise<To
       if (!action) throw new Error(`Login failed: no login form at ${url.pathname}`);
       url = new URL(action, url);
       form = new URLSearchParams({ username: o.username, password: o.password });
+      if (o.totpSecret !== undefined) form.set('otp', totp(base32Decode(o.totpSecret)));
       loginSubmitted = true;
       continue;
     }
@@ -196,6 +225,34 @@ export async function clientCredentials(o: ClientCredentialsOptions): Promise<To
 }
 
 /**
+ * Obtains a certificate-bound service token with the client credentials grant, authenticating
+ * the client with its certificate (`tls_client_auth`) at the IdP's mutual-TLS token endpoint
+ * (`mtls_endpoint_aliases.token_endpoint` from discovery).
+ *
+ * @throws Error when the IdP has no mutual-TLS endpoint, refuses the certificate
+ *   (`invalid_client`), or is unreachable
+ */
+export async function clientCredentialsWithCertificate(
+  o: CertificateClientCredentialsOptions,
+): Promise<TokenResponse> {
+  const issuer = normalizeIssuer(o.issuer);
+  const metadata = await discover(issuer);
+  if (!metadata.mtls_token_endpoint) {
+    throw new Error('Discovery failed: the IdP advertises no mutual-TLS token endpoint');
+  }
+  const body = new URLSearchParams({ grant_type: 'client_credentials', client_id: o.clientId });
+  if (o.resource !== undefined) body.set('resource', o.resource);
+  if (o.scope !== undefined) body.set('scope', o.scope);
+  return tokenRequest(
+    metadata.mtls_token_endpoint,
+    body,
+    {},
+    'Client credentials request (mutual TLS)',
+    o.tls,
+  );
+}
+
+/**
  * Redeems a refresh token of a public client for new tokens. The IdP rotates refresh tokens:
  * the response carries a new one and the old one stops working.
  *
@@ -220,6 +277,8 @@ interface ProviderMetadata {
   issuer: string;
   authorization_endpoint: string;
   token_endpoint: string;
+  /** RFC 8705 `mtls_endpoint_aliases.token_endpoint`, if advertised. */
+  mtls_token_endpoint?: string;
 }
 
 function normalizeIssuer(issuer: string): string {
@@ -251,7 +310,12 @@ async function discover(issuer: string): Promise<ProviderMetadata> {
   if (typeof authorization_endpoint !== 'string' || typeof token_endpoint !== 'string') {
     throw new Error('Discovery failed: authorization or token endpoint missing');
   }
-  return { issuer, authorization_endpoint, token_endpoint };
+  const aliases = json.mtls_endpoint_aliases;
+  const mtls =
+    isRecord(aliases) && typeof aliases.token_endpoint === 'string'
+      ? { mtls_token_endpoint: aliases.token_endpoint }
+      : {};
+  return { issuer, authorization_endpoint, token_endpoint, ...mtls };
 }
 
 async function tokenRequest(
@@ -259,16 +323,21 @@ async function tokenRequest(
   body: URLSearchParams,
   headers: Record<string, string>,
   what: string,
+  tls?: ClientCertificate,
 ): Promise<TokenResponse> {
-  const response = await send(new URL(endpoint), {
-    method: 'POST',
-    headers: {
-      ...headers,
-      accept: 'application/json',
-      'content-type': 'application/x-www-form-urlencoded',
+  const response = await send(
+    new URL(endpoint),
+    {
+      method: 'POST',
+      headers: {
+        ...headers,
+        accept: 'application/json',
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: body.toString(),
     },
-    body: body.toString(),
-  });
+    tls,
+  );
   const json = await readJson(response);
   if (!response.ok) {
     const error = isRecord(json) && typeof json.error === 'string' ? json.error : undefined;
@@ -301,9 +370,13 @@ async function tokenRequest(
   return tokens;
 }
 
-/** `fetch` with a timeout, turning network failures into a clear, secret-free message. */
-async function send(url: URL, init: RequestInit): Promise<Response> {
+/**
+ * `fetch` with a timeout, turning network failures into a clear, secret-free message. With a
+ * client certificate the request goes through `node:https` (Node's `fetch` cannot present one).
+ */
+async function send(url: URL, init: RequestInit, tls?: ClientCertificate): Promise<Response> {
   try {
+    if (tls) return await sendWithCertificate(url, init, tls);
     return await fetch(url, { ...init, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
   } catch (error) {
     const reason =
@@ -316,6 +389,45 @@ async function send(url: URL, init: RequestInit): Promise<Response> {
       { cause: error },
     );
   }
+}
+
+function sendWithCertificate(
+  url: URL,
+  init: RequestInit,
+  tls: ClientCertificate,
+): Promise<Response> {
+  return new Promise((resolveResponse, reject) => {
+    const request = httpsRequest(
+      url,
+      {
+        method: init.method ?? 'GET',
+        headers: init.headers as Record<string, string>,
+        key: tls.key,
+        cert: tls.cert,
+        ca: tls.ca,
+        timeout: REQUEST_TIMEOUT_MS,
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('error', reject);
+        response.on('end', () => {
+          const headers = new Headers();
+          for (const [name, value] of Object.entries(response.headers)) {
+            if (typeof value === 'string') headers.set(name, value);
+          }
+          resolveResponse(
+            new Response(Buffer.concat(chunks), { status: response.statusCode ?? 500, headers }),
+          );
+        });
+      },
+    );
+    request.on('timeout', () =>
+      request.destroy(Object.assign(new Error('timeout'), { name: 'TimeoutError' })),
+    );
+    request.on('error', reject);
+    request.end(typeof init.body === 'string' ? init.body : undefined);
+  });
 }
 
 function networkErrorCode(error: unknown): string {

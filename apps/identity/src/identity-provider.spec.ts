@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,15 +13,22 @@ import {
 } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { clientCredentials, loginWithPassword, refreshTokens } from './client.js';
+import {
+  clientCredentials,
+  clientCredentialsWithCertificate,
+  loginWithPassword,
+  refreshTokens,
+} from './client.js';
 import {
   DEMO_ACR,
+  DEMO_LEDGER_AUDIENCE,
   DEMO_AUDIENCE,
   DEMO_CLI_CLIENT_ID,
   DEMO_CLI_REDIRECT_URI,
   startIdentityProvider,
   type RunningIdentityProvider,
 } from './identity-provider.js';
+import { loadOrCreatePki } from './pki.js';
 
 type Json = Record<string, unknown>;
 
@@ -100,7 +107,7 @@ describe('demo identity provider', () => {
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'demo-idp-'));
-    idp = await startIdentityProvider({ port: 0, dataDir, quiet: true });
+    idp = await startIdentityProvider({ port: 0, mtlsPort: 0, dataDir, quiet: true });
     discovery = await discover(idp.issuer);
     jwks = createRemoteJWKSet(new URL(stringOf(discovery.jwks_uri)));
   });
@@ -206,6 +213,91 @@ describe('demo identity provider', () => {
     );
   });
 
+  it('revokes the whole grant when a consumed refresh token is presented again', async () => {
+    const login = await loginWithPassword({ issuer: idp.issuer, username: 'bob', password: 'bob' });
+    const stolen = login.refresh_token ?? '';
+    const rotated = await refreshTokens({ issuer: idp.issuer, refreshToken: stolen });
+    const next = rotated.refresh_token ?? '';
+    expect(next).not.toBe(stolen);
+
+    // The thief (or the victim) replays the consumed token: refused, and the family dies.
+    await expect(refreshTokens({ issuer: idp.issuer, refreshToken: stolen })).rejects.toThrow(
+      /invalid_grant/,
+    );
+    await expect(refreshTokens({ issuer: idp.issuer, refreshToken: next })).rejects.toThrow(
+      /invalid_grant/,
+    );
+  });
+
+  it('binds billing-worker tokens to its certificate (tls_client_auth, cnf.x5t#S256)', async () => {
+    const aliases = objectOf(discovery.mtls_endpoint_aliases);
+    expect(stringOf(aliases.token_endpoint)).toBe(idp.mtlsTokenEndpoint);
+    expect(idp.mtlsTokenEndpoint).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/token$/);
+
+    const own = idp.pki.workloads['billing-worker'];
+    const tokens = await clientCredentialsWithCertificate({
+      issuer: idp.issuer,
+      clientId: 'billing-worker',
+      tls: { key: own.key, cert: own.cert, ca: idp.pki.caCert },
+    });
+    const { payload } = await jwtVerify(tokens.access_token, jwks, {
+      issuer: idp.issuer,
+      audience: DEMO_AUDIENCE,
+      typ: 'at+jwt',
+    });
+    const thumbprint = createHash('sha256')
+      .update(new X509Certificate(own.cert).raw)
+      .digest('base64url');
+    expect(payload).toMatchObject({
+      sub: 'billing-worker',
+      client_id: 'billing-worker',
+      cnf: { 'x5t#S256': thumbprint },
+    });
+  });
+
+  it('refuses billing-worker without its own certificate from the development CA', async () => {
+    const other = idp.pki.workloads['reporting-service'];
+    const foreignDir = await mkdtemp(join(tmpdir(), 'zt-foreign-ca-'));
+    try {
+      const foreign = (await loadOrCreatePki(foreignDir)).workloads['billing-worker'];
+      for (const tls of [
+        { key: other.key, cert: other.cert }, // another workload's SPIFFE ID
+        { key: foreign.key, cert: foreign.cert }, // right name, another CA
+      ]) {
+        await expect(
+          clientCredentialsWithCertificate({
+            issuer: idp.issuer,
+            clientId: 'billing-worker',
+            tls: { ...tls, ca: idp.pki.caCert },
+          }),
+        ).rejects.toThrow(/HTTP 401 invalid_client/);
+      }
+    } finally {
+      await rm(foreignDir, { recursive: true, force: true });
+    }
+    // No secret works for a certificate-authenticated client.
+    await expect(
+      clientCredentials({ issuer: idp.issuer, clientId: 'billing-worker', clientSecret: 'x' }),
+    ).rejects.toThrow(/invalid_client/);
+  });
+
+  it("issues tokens per resource: one audience each, with that resource's scopes", async () => {
+    const ledger = await clientCredentials({
+      issuer: idp.issuer,
+      clientId: 'reporting-service',
+      clientSecret: 'reporting-service-secret',
+      resource: DEMO_LEDGER_AUDIENCE,
+      scope: 'ledger:read reports:read',
+    });
+    const { payload } = await jwtVerify(ledger.access_token, jwks, {
+      issuer: idp.issuer,
+      audience: DEMO_LEDGER_AUDIENCE,
+      typ: 'at+jwt',
+    });
+    expect(payload.aud).toBe(DEMO_LEDGER_AUDIENCE);
+    expect(payload.scope).toBe('ledger:read');
+  });
+
   it('rejects a wrong password without revealing it', async () => {
     const error = await rejection(
       loginWithPassword({ issuer: idp.issuer, username: 'alice', password: 'not-the-password' }),
@@ -218,11 +310,11 @@ describe('demo identity provider', () => {
     ).rejects.toThrow(/Login failed/);
   });
 
-  it('issues billing-worker a client-credentials at+jwt for the demo API', async () => {
+  it('issues reporting-service a client-credentials at+jwt for the demo API', async () => {
     const tokens = await clientCredentials({
       issuer: idp.issuer,
-      clientId: 'billing-worker',
-      clientSecret: 'billing-worker-secret',
+      clientId: 'reporting-service',
+      clientSecret: 'reporting-service-secret',
     });
     expect(tokens.expires_in).toBe(900);
     expect(tokens.refresh_token).toBeUndefined();
@@ -237,10 +329,11 @@ describe('demo identity provider', () => {
     });
     expect(payload).toMatchObject({
       aud: DEMO_AUDIENCE,
-      sub: 'billing-worker',
-      client_id: 'billing-worker',
+      sub: 'reporting-service',
+      client_id: 'reporting-service',
     });
     expect(payload).not.toHaveProperty('roles');
+    expect(payload).not.toHaveProperty('cnf');
     expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBe(900);
 
     const scoped = await clientCredentials({
@@ -261,7 +354,7 @@ describe('demo identity provider', () => {
     const error = await rejection(
       clientCredentials({
         issuer: idp.issuer,
-        clientId: 'billing-worker',
+        clientId: 'reporting-service',
         clientSecret: 'wrong-secret',
       }),
     );
@@ -269,12 +362,12 @@ describe('demo identity provider', () => {
     expect(String(error)).not.toContain('wrong-secret');
   });
 
-  it('refuses a resource other than the demo API', async () => {
+  it('refuses a resource other than the demo API and the ledger', async () => {
     await expect(
       clientCredentials({
         issuer: idp.issuer,
-        clientId: 'billing-worker',
-        clientSecret: 'billing-worker-secret',
+        clientId: 'reporting-service',
+        clientSecret: 'reporting-service-secret',
         resource: 'https://elsewhere.example',
       }),
     ).rejects.toThrow(/invalid_target/);
@@ -369,11 +462,11 @@ describe('demo identity provider', () => {
     const kidsBefore = await kidsOf(idp.issuer);
     const tokens = await clientCredentials({
       issuer: idp.issuer,
-      clientId: 'billing-worker',
-      clientSecret: 'billing-worker-secret',
+      clientId: 'reporting-service',
+      clientSecret: 'reporting-service-secret',
     });
 
-    const restarted = await startIdentityProvider({ port: 0, dataDir, quiet: true });
+    const restarted = await startIdentityProvider({ port: 0, mtlsPort: 0, dataDir, quiet: true });
     try {
       expect(await kidsOf(restarted.issuer)).toEqual(kidsBefore);
       // A token signed before the restart still verifies against the new instance's JWKS.

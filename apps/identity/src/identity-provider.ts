@@ -1,5 +1,8 @@
+import { randomBytes, X509Certificate } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { isIPv6 } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -17,11 +20,16 @@ import {
   DEMO_AUDIENCE,
   DEMO_CLI_CLIENT_ID,
   DEMO_CLI_REDIRECT_URI,
+  DEMO_MFA_ACR,
+  DEMO_LEDGER_AUDIENCE,
+  DEMO_LEDGER_SCOPES,
+  DEMO_MTLS_SERVICE_CLIENTS,
   DEMO_SERVICE_CLIENTS,
 } from './constants.js';
 import { createInteractionHandler, escapeHtml, type InteractionLogger } from './interactions.js';
 import { loadOrCreateSecrets, type ProviderSecrets } from './keys.js';
 import { createMemoryAdapterFactory } from './memory-adapter.js';
+import { loadOrCreatePki, spiffeIdOf, type DemoPki } from './pki.js';
 import { findDemoUser } from './users.js';
 
 export {
@@ -30,18 +38,29 @@ export {
   DEMO_AUDIENCE,
   DEMO_CLI_CLIENT_ID,
   DEMO_CLI_REDIRECT_URI,
+  DEMO_MFA_ACR,
+  DEMO_LEDGER_AUDIENCE,
+  DEMO_LEDGER_SCOPES,
+  DEMO_MTLS_SERVICE_CLIENTS,
   DEMO_SERVICE_CLIENTS,
+  DEMO_TOTP_SECRETS,
 } from './constants.js';
 
 /** Options of {@link startIdentityProvider}. */
 export interface IdentityProviderOptions {
   /** TCP port to listen on; `0` picks a free port. @default 4000 */
   port?: number;
+  /**
+   * TCP port of the mutual-TLS listener (HTTPS, client certificates from the development CA),
+   * advertised as `mtls_endpoint_aliases.token_endpoint`; `0` picks a free port.
+   * @default 4443, or 0 when `port` is 0
+   */
+  mtlsPort?: number;
   /** Interface to listen on; also the host of the issuer URL. @default '127.0.0.1' */
   host?: string;
   /**
-   * Directory holding the persistent signing keys (`jwks.json`) and cookie keys
-   * (`cookie-keys.json`); created if missing.
+   * Directory holding the persistent signing keys (`jwks.json`), cookie keys
+   * (`cookie-keys.json`) and the development PKI (`pki/`); created if missing.
    * @default `<repo>/apps/identity/.data`
    */
   dataDir?: string;
@@ -57,6 +76,10 @@ export interface RunningIdentityProvider {
   readonly issuer: string;
   /** The TCP port actually listened on (useful with `port: 0`). */
   readonly port: number;
+  /** The token endpoint on the mutual-TLS listener (`https://127.0.0.1:<mtlsPort>/token`). */
+  readonly mtlsTokenEndpoint: string;
+  /** The development CA and the workloads' certificates. */
+  readonly pki: DemoPki;
   /** Stops listening and closes every open connection. Safe to call more than once. */
   close(): Promise<void>;
 }
@@ -65,6 +88,7 @@ export interface RunningIdentityProvider {
 export const DEFAULT_DATA_DIR = fileURLToPath(new URL('../.data', import.meta.url));
 
 const DEFAULT_PORT = 4000;
+const DEFAULT_MTLS_PORT = 4443;
 const DEFAULT_HOST = '127.0.0.1';
 const DEFAULT_ACCESS_TOKEN_TTL = 15 * 60;
 
@@ -99,12 +123,16 @@ export async function startIdentityProvider(
   options: IdentityProviderOptions = {},
 ): Promise<RunningIdentityProvider> {
   const port = options.port ?? DEFAULT_PORT;
+  // A caller that asks for a free port (tests) gets a free mutual-TLS port too.
+  const mtlsPort = options.mtlsPort ?? (port === 0 ? 0 : DEFAULT_MTLS_PORT);
   const host = options.host ?? DEFAULT_HOST;
   const accessTokenTtl = options.accessTokenTtlSeconds ?? DEFAULT_ACCESS_TOKEN_TTL;
   const dataDir = resolve(options.dataDir ?? DEFAULT_DATA_DIR);
 
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new Error(`Invalid port ${String(port)}: expected an integer from 0 to 65535`);
+  for (const value of [port, mtlsPort]) {
+    if (!Number.isInteger(value) || value < 0 || value > 65_535) {
+      throw new Error(`Invalid port ${String(value)}: expected an integer from 0 to 65535`);
+    }
   }
   if (!host) throw new Error('Invalid host: expected a host name or IP address');
   if (!Number.isInteger(accessTokenTtl) || accessTokenTtl <= 0) {
@@ -120,6 +148,9 @@ export async function startIdentityProvider(
       .map((key) => `${key.alg} ${key.kid}`)
       .join(', ')}) in ${dataDir}`,
   );
+
+  const pki = await loadOrCreatePki(dataDir);
+  logger.info(`${pki.generated ? 'generated a new' : 'reusing the'} development PKI in ${pki.dir}`);
 
   let handler: (req: IncomingMessage, res: ServerResponse) => Promise<void> = async (_req, res) => {
     res.statusCode = 503;
@@ -138,14 +169,40 @@ export async function startIdentityProvider(
     });
   });
 
+  // Internal callers authenticate with a certificate of the development CA. The handshake
+  // accepts any certificate so that oidc-provider answers `invalid_client` itself when one is
+  // missing or not from the CA (certificateAuthorized below).
+  const mtlsServer = createHttpsServer(
+    {
+      key: pki.workloads.identity.key,
+      cert: pki.workloads.identity.cert,
+      ca: pki.caCert,
+      requestCert: true,
+      rejectUnauthorized: false,
+    },
+    (req, res) => server.emit('request', req, res),
+  );
+
+  const hostInUrl = isIPv6(host) ? `[${host}]` : host;
   const boundPort = await listen(server, port, host);
-  const issuer = `http://${isIPv6(host) ? `[${host}]` : host}:${boundPort}`;
+  let boundMtlsPort: number;
+  try {
+    boundMtlsPort = await listen(mtlsServer, mtlsPort, host);
+  } catch (error) {
+    await closeServer(server);
+    throw error;
+  }
+  const issuer = `http://${hostInUrl}:${boundPort}`;
+  const mtlsTokenEndpoint = `https://${hostInUrl}:${boundMtlsPort}/token`;
 
   let provider: Provider;
   try {
-    provider = new Provider(issuer, buildConfiguration({ secrets, accessTokenTtl }));
+    provider = new Provider(
+      issuer,
+      buildConfiguration({ secrets, accessTokenTtl, mtlsTokenEndpoint }),
+    );
   } catch (error) {
-    await closeServer(server);
+    await Promise.all([closeServer(server), closeServer(mtlsServer)]);
     throw error;
   }
   attachEventLogging(provider, logger);
@@ -161,8 +218,10 @@ export async function startIdentityProvider(
   return {
     issuer,
     port: boundPort,
+    mtlsTokenEndpoint,
+    pki,
     close: () => {
-      closing ??= closeServer(server);
+      closing ??= Promise.all([closeServer(server), closeServer(mtlsServer)]).then(() => undefined);
       return closing;
     },
   };
@@ -171,16 +230,39 @@ export async function startIdentityProvider(
 interface ConfigurationInput {
   secrets: ProviderSecrets;
   accessTokenTtl: number;
+  mtlsTokenEndpoint: string;
 }
 
-function buildConfiguration({ secrets, accessTokenTtl }: ConfigurationInput): Configuration {
-  const resourceServer: ResourceServerInfo = {
-    scope: DEMO_API_SCOPES,
-    audience: DEMO_AUDIENCE,
-    accessTokenTTL: accessTokenTtl,
-    accessTokenFormat: 'jwt',
-    jwt: { sign: { alg: 'ES256' } },
-  };
+/** The client certificate of a request on the mutual-TLS listener, PEM. */
+function peerCertificate(ctx: KoaContextWithOIDC): string | undefined {
+  const socket = ctx.socket as Partial<TLSSocket>;
+  if (typeof socket.getPeerCertificate !== 'function') return undefined;
+  const raw = socket.getPeerCertificate().raw;
+  if (!raw || raw.length === 0) return undefined;
+  return new X509Certificate(raw).toString();
+}
+
+function buildConfiguration({
+  secrets,
+  accessTokenTtl,
+  mtlsTokenEndpoint,
+}: ConfigurationInput): Configuration {
+  // One audience per resource server (RFC 8707): a token for the ledger is no token for the API.
+  const resourceServers = new Map<string, ResourceServerInfo>(
+    [
+      [DEMO_AUDIENCE, DEMO_API_SCOPES],
+      [DEMO_LEDGER_AUDIENCE, DEMO_LEDGER_SCOPES],
+    ].map(([audience = '', scope = '']) => [
+      audience,
+      {
+        scope,
+        audience,
+        accessTokenTTL: accessTokenTtl,
+        accessTokenFormat: 'jwt',
+        jwt: { sign: { alg: 'ES256' } },
+      },
+    ]),
+  );
 
   return {
     adapter: createMemoryAdapterFactory(),
@@ -210,12 +292,24 @@ function buildConfiguration({ secrets, accessTokenTtl }: ConfigurationInput): Co
         response_types: [],
         redirect_uris: [],
       })),
+      ...DEMO_MTLS_SERVICE_CLIENTS.map((clientId) => ({
+        client_id: clientId,
+        // RFC 8705 §2.1: PKI client authentication, the certificate's SPIFFE ID must match.
+        token_endpoint_auth_method: 'tls_client_auth',
+        tls_client_auth_san_uri: spiffeIdOf(clientId),
+        // RFC 8705 §3: access tokens carry cnf.x5t#S256, the certificate's thumbprint.
+        tls_client_certificate_bound_access_tokens: true,
+        grant_types: ['client_credentials'],
+        response_types: [],
+        redirect_uris: [],
+      })),
     ],
-    clientAuthMethods: ['client_secret_basic', 'none'],
+    clientAuthMethods: ['client_secret_basic', 'tls_client_auth', 'none'],
+    discovery: { mtls_endpoint_aliases: { token_endpoint: mtlsTokenEndpoint } },
     responseTypes: ['code'],
     pkce: { methods: ['S256'], required: () => true },
     scopes: ['openid', 'offline_access'],
-    acrValues: [DEMO_ACR],
+    acrValues: [DEMO_ACR, DEMO_MFA_ACR],
     clockTolerance: 5,
     // Tokens are for the CLI and services, never for browser scripts on other origins.
     clientBasedCORS: () => false,
@@ -223,6 +317,23 @@ function buildConfiguration({ secrets, accessTokenTtl }: ConfigurationInput): Co
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
+      // RFC 9449: a client that sends a DPoP proof gets a DPoP-bound token (cnf.jkt). Server
+      // nonces are required, so clients must handle `use_dpop_nonce`.
+      dPoP: { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => true },
+      mTLS: {
+        enabled: true,
+        certificateBoundAccessTokens: true,
+        tlsClientAuth: true,
+        getCertificate: peerCertificate,
+        // The listener trusts only the development CA: Node verified the chain.
+        certificateAuthorized: (ctx) => (ctx.socket as Partial<TLSSocket>).authorized === true,
+        certificateSubjectMatches: (ctx, property, expected) => {
+          const pem = peerCertificate(ctx);
+          if (property !== 'tls_client_auth_san_uri' || pem === undefined) return false;
+          const names = (new X509Certificate(pem).subjectAltName ?? '').split(', ');
+          return names.includes(`URI:${expected}`);
+        },
+      },
       userinfo: { enabled: true },
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
       resourceIndicators: {
@@ -233,12 +344,13 @@ function buildConfiguration({ secrets, accessTokenTtl }: ConfigurationInput): Co
         },
         useGrantedResource: async () => true,
         getResourceServerInfo: async (_ctx, resourceIndicator) => {
-          if (resourceIndicator !== DEMO_AUDIENCE) {
+          const info = resourceServers.get(resourceIndicator);
+          if (!info) {
             throw new errors.InvalidTarget(
-              `unknown resource, the demo only serves ${DEMO_AUDIENCE}`,
+              `unknown resource, the demo serves ${[...resourceServers.keys()].join(' and ')}`,
             );
           }
-          return { ...resourceServer };
+          return { ...info };
         },
       },
     },
@@ -263,6 +375,9 @@ function buildConfiguration({ secrets, accessTokenTtl }: ConfigurationInput): Co
       };
     },
 
+    // Every refresh token works once. Presenting a consumed one again (a stolen copy, or the
+    // legitimate client after the thief) revokes the whole grant: every refresh and access
+    // token of the session, including the one it was rotated to (oidc-provider's reuse check).
     rotateRefreshToken: true,
 
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
@@ -306,6 +421,10 @@ function attachEventLogging(provider: Provider, logger: InteractionLogger): void
   });
   provider.on('authorization.error', (_ctx: KoaContextWithOIDC, error: unknown) => {
     logger.warn(`authorization request refused: ${describe(error)}`);
+  });
+  provider.on('grant.revoked', (ctx: KoaContextWithOIDC) => {
+    const clientId = ctx.oidc.client?.clientId ?? 'unknown client';
+    logger.warn(`revoked a grant of ${clientId} and every token issued from it`);
   });
   provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
     const clientId = ctx.oidc.client?.clientId ?? 'unknown client';

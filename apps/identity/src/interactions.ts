@@ -3,8 +3,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { errors, type Interaction, type Provider } from 'oidc-provider';
 
-import { DEMO_ACR, DEMO_CLI_CLIENT_ID } from './constants.js';
-import { DEMO_USERNAMES, verifyDemoCredentials } from './users.js';
+import { DEMO_ACR, DEMO_CLI_CLIENT_ID, DEMO_MFA_ACR } from './constants.js';
+import { DEMO_USERNAMES, verifyDemoCredentials, verifyDemoSecondFactor } from './users.js';
 
 /** Largest login form body accepted, in bytes. */
 export const MAX_FORM_BYTES = 8 * 1024;
@@ -165,6 +165,7 @@ async function submitLogin(
   const form = await readForm(req);
   const username = (form.get('username') ?? '').trim();
   const password = form.get('password') ?? '';
+  const otp = (form.get('otp') ?? '').trim();
 
   if (!username || !password) {
     sendHtml(res, 400, loginPage(interaction, username, 'Enter a user name and a password.'));
@@ -180,15 +181,30 @@ async function submitLogin(
     return;
   }
 
-  logger.info(`${user.username} signed in`);
+  // The optional second factor: a one-time code raises the authentication level.
+  if (otp !== '') {
+    const check = verifyDemoSecondFactor(user.username, otp.slice(0, 16));
+    if (check !== 'ok') {
+      logger.warn(`failed second factor for ${user.username} (${check})`);
+      const message =
+        check === 'reused'
+          ? 'This one-time code was already used. Wait for the next one.'
+          : 'Invalid one-time code.';
+      sendHtml(res, 401, loginPage(interaction, username, message));
+      return;
+    }
+  }
+  const mfa = otp !== '';
+
+  logger.info(`${user.username} signed in${mfa ? ' with a second factor' : ''}`);
   await provider.interactionFinished(
     req,
     res,
     {
       login: {
         accountId: user.username,
-        acr: DEMO_ACR,
-        amr: ['pwd'],
+        acr: mfa ? DEMO_MFA_ACR : DEMO_ACR,
+        amr: mfa ? ['pwd', 'otp'] : ['pwd'],
         remember: false,
         ts: Math.floor(Date.now() / 1000),
       },
@@ -367,9 +383,10 @@ ${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
 <form method="post" action="/interaction/${uid}/login" autocomplete="off">
 <label>User name <input name="username" value="${escapeHtml(username.slice(0, MAX_FIELD_LENGTH))}" required autofocus autocapitalize="none" spellcheck="false" maxlength="${MAX_FIELD_LENGTH}"></label>
 <label>Password <input name="password" type="password" required maxlength="${MAX_FIELD_LENGTH}"></label>
+<label>One-time code <span class="hint">(optional second factor)</span> <input name="otp" inputmode="numeric" pattern="[0-9]{6}" maxlength="6" autocomplete="one-time-code"></label>
 <button type="submit">Sign in</button>
 </form>
-<p class="hint">Demo users: ${DEMO_USERNAMES.map(escapeHtml).join(', ')}. The password is the user name.</p>
+<p class="hint">Demo users: ${DEMO_USERNAMES.map(escapeHtml).join(', ')}. The password is the user name; their TOTP secrets are in the README.</p>
 <p class="hint"><a href="/interaction/${uid}/abort">Cancel</a></p>`,
   );
 }

@@ -1,4 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { DEMO_TOTP_SECRETS } from './constants.js';
+import { base32Decode, matchTotp } from './totp.js';
 
 /** A user of the demo IdP. */
 export interface DemoUser {
@@ -60,3 +62,28 @@ export function verifyDemoCredentials(username: string, password: string): DemoU
 
 /** The demo's user names, in a stable order. */
 export const DEMO_USERNAMES: readonly string[] = Object.freeze([...USERS.keys()]);
+
+/** The last time step whose code each user used: a code is accepted once (RFC 6238 §5.2). */
+const lastUsedStep = new Map<string, number>();
+
+/**
+ * Checks a user's one-time code (TOTP, see {@link DEMO_TOTP_SECRETS}): valid in the current
+ * 30-second step or one step either side, and each code only once.
+ *
+ * @returns `ok`, `invalid`, or `reused` (a valid code that was already used)
+ */
+export function verifyDemoSecondFactor(
+  username: string,
+  code: string,
+  now = Date.now(),
+): 'ok' | 'invalid' | 'reused' {
+  const secret = Object.hasOwn(DEMO_TOTP_SECRETS, username)
+    ? DEMO_TOTP_SECRETS[username]
+    : undefined;
+  if (secret === undefined) return 'invalid';
+  const step = matchTotp(base32Decode(secret), code, now);
+  if (step === undefined) return 'invalid';
+  if (step <= (lastUsedStep.get(username) ?? -1)) return 'reused';
+  lastUsedStep.set(username, step);
+  return 'ok';
+}

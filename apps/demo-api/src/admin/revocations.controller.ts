@@ -1,5 +1,6 @@
 import { BadRequestException, Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { Can, RevocationService } from 'nestjs-zero-trust';
+import { Can, RevocationService, RiskPolicy } from 'nestjs-zero-trust';
+import { DEMO_MFA_ACR } from '../policies.js';
 
 /** Token revocation for admins: one token by `jti`, or every token of a subject. */
 @Controller('admin/revocations')
@@ -13,6 +14,7 @@ export class RevocationsController {
   @Post()
   @HttpCode(201)
   @Can('create', 'Revocation')
+  @RiskPolicy({ maxScore: 30, acr: DEMO_MFA_ACR, maxAuthAge: 300 })
   async revoke(@Body() body: unknown): Promise<{ revoked: 'token' | 'subject'; id: string }> {
     const { jti, exp, subject } = (typeof body === 'object' && body !== null ? body : {}) as Record<
       string,

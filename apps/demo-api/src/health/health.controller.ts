@@ -1,34 +1,43 @@
 import { Controller, Get } from '@nestjs/common';
-import {
-  HealthCheck,
-  HealthCheckService,
-  HealthIndicatorService,
-  type HealthCheckResult,
-  type HealthIndicatorResult,
-} from '@nestjs/terminus';
-import { JwksKeySource, Public } from 'nestjs-zero-trust';
+import { HealthCheck, HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
+import { SkipThrottle } from '@nestjs/throttler';
+import { Public } from 'nestjs-zero-trust';
+import { ZeroTrustHealthIndicator } from 'nestjs-zero-trust/health';
 
-/** Public liveness and readiness: are the issuer's keys loaded? */
+/**
+ * Public probes. Liveness: the process answers. Readiness (also `/health`): the issuer's keys
+ * are loaded and fresh enough, and the shared store answers.
+ */
 @Controller('health')
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
-    private readonly indicator: HealthIndicatorService,
-    private readonly keys: JwksKeySource,
+    private readonly zeroTrust: ZeroTrustHealthIndicator,
   ) {}
+
+  /**
+   * Not rate limited: the rate counts live in the shared store, and with the store down the
+   * throttler would answer 503 here too, so an orchestrator would restart healthy processes.
+   */
+  @Get('live')
+  @Public()
+  @SkipThrottle()
+  @HealthCheck()
+  live(): Promise<HealthCheckResult> {
+    return this.health.check([]);
+  }
 
   @Get()
   @Public()
   @HealthCheck()
   check(): Promise<HealthCheckResult> {
-    return this.health.check([() => this.issuerKeys()]);
+    return this.ready();
   }
 
-  private async issuerKeys(): Promise<HealthIndicatorResult> {
-    const check = this.indicator.check('issuer_keys');
-    if (this.keys.status().keys === 0) await this.keys.refresh().catch(() => undefined);
-    const status = this.keys.status();
-    const details = { keys: status.keys, refreshedAt: status.refreshedAt?.toISOString() ?? null };
-    return status.keys > 0 ? check.up(details) : check.down(details);
+  @Get('ready')
+  @Public()
+  @HealthCheck()
+  ready(): Promise<HealthCheckResult> {
+    return this.health.check([() => this.zeroTrust.issuer(), () => this.zeroTrust.store()]);
   }
 }

@@ -15,12 +15,14 @@ import {
   Can,
   CurrentAbility,
   CurrentPrincipal,
+  RiskPolicy,
   type Principal,
   type ZeroTrustAbility,
 } from 'nestjs-zero-trust';
 import { INVOICE_STATUSES, type Invoice, type InvoiceStatus } from './invoice.entity.js';
 import { InvoiceRepository } from './invoice.repository.js';
 import { InvoiceResolver } from './invoice.resolver.js';
+import { DEMO_MFA_ACR } from '../policies.js';
 
 function asObject(body: unknown): Record<string, unknown> {
   if (typeof body !== 'object' || body === null || Array.isArray(body))
@@ -92,9 +94,11 @@ export class InvoicesController {
     return this.invoices.update(id, validPatch(asObject(body)));
   }
 
+  /** Admins only, at low risk, after a strong authentication in the last 5 minutes. */
   @Delete(':id')
   @HttpCode(204)
   @Can('delete', 'Invoice', { resolve: InvoiceResolver })
+  @RiskPolicy({ maxScore: 30, acr: DEMO_MFA_ACR, maxAuthAge: 300 })
   remove(@Param('id') id: string): void {
     this.invoices.delete(id);
   }

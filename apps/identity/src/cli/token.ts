@@ -4,7 +4,10 @@
  * ```sh
  * TOKEN=$(npm run -s demo:token -- alice)          # user login (password = user name)
  * npm run -s demo:token -- bob --json              # the whole token response
- * npm run -s demo:token -- billing-worker          # a service, via client credentials
+ * npm run -s demo:token -- carol --mfa             # password + one-time code (acr mfa)
+ * npm run -s demo:token -- reporting-service       # a service, via client credentials
+ * npm run -s demo:token -- billing-worker          # a service with its certificate (mTLS)
+ * npm run -s demo:token -- alice --watch           # keep the session alive, print each new token
  * ```
  *
  * The IdP is found at `IDP_URL` (default `http://127.0.0.1:4000`). Only the token goes to
@@ -12,20 +15,46 @@
  *
  * @packageDocumentation
  */
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { clientCredentials, loginWithPassword, type TokenResponse } from '../client.js';
-import { DEFAULT_ISSUER, DEMO_SERVICE_CLIENTS } from '../constants.js';
+import { SessionRefresher } from 'nestjs-zero-trust';
 
-const USAGE = `Usage: demo:token <name> [--password <password>] [--scope "<scopes>"] [--json]
+import {
+  clientCredentials,
+  clientCredentialsWithCertificate,
+  loginWithPassword,
+  type TokenResponse,
+} from '../client.js';
+import {
+  DEFAULT_ISSUER,
+  DEMO_CLI_CLIENT_ID,
+  DEMO_MFA_ACR,
+  DEMO_MTLS_SERVICE_CLIENTS,
+  DEMO_SERVICE_CLIENTS,
+  DEMO_TOTP_SECRETS,
+} from '../constants.js';
+import { readDemoPki, type DemoWorkload } from '../pki.js';
 
-  <name>     a demo user (alice, bob, carol), logged in with the authorization code flow
-             (password = the user name unless --password is given), or a demo service
-             (${Object.keys(DEMO_SERVICE_CLIENTS).join(', ')}) using client credentials
-  --json     print the whole token response instead of only the access token
-  --scope    scopes to request (users default to "openid offline_access")
+const USAGE = `Usage: demo:token <name> [--password <password>] [--mfa] [--scope "<scopes>"]
+                  [--resource <uri>] [--json] [--watch]
 
-Environment: IDP_URL (default ${DEFAULT_ISSUER})`;
+  <name>      a demo user (alice, bob, carol), logged in with the authorization code flow
+              (password = the user name unless --password is given), or a demo service:
+              ${Object.keys(DEMO_SERVICE_CLIENTS).join(', ')} (client secret) or
+              ${DEMO_MTLS_SERVICE_CLIENTS.join(', ')} (its certificate, mutual TLS)
+  --mfa       also enter the user's one-time code (TOTP from the documented demo secret):
+              the token then carries acr "${DEMO_MFA_ACR}" and amr ["pwd","otp"]
+  --json      print the whole token response instead of only the access token
+  --scope     scopes to request (users default to "openid offline_access")
+  --resource  the resource indicator (audience) of the token
+  --watch     users only: keep the session alive, refreshing ahead of expiry with the
+              rotating refresh token; prints each new access token (Ctrl-C stops)
+
+Environment: IDP_URL (default ${DEFAULT_ISSUER}), IDP_DATA_DIR (where the IdP keeps its
+development PKI; default apps/identity/.data)`;
+
+const DEFAULT_DATA_DIR = fileURLToPath(new URL('../../.data', import.meta.url));
 
 async function main(argv: string[]): Promise<number> {
   let parsed;
@@ -36,7 +65,10 @@ async function main(argv: string[]): Promise<number> {
       options: {
         password: { type: 'string' },
         scope: { type: 'string' },
+        resource: { type: 'string' },
         json: { type: 'boolean', default: false },
+        mfa: { type: 'boolean', default: false },
+        watch: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -57,23 +89,52 @@ async function main(argv: string[]): Promise<number> {
 
   const issuer = process.env.IDP_URL?.trim() || DEFAULT_ISSUER;
   const secret = Object.hasOwn(DEMO_SERVICE_CLIENTS, name) ? DEMO_SERVICE_CLIENTS[name] : undefined;
+  const totpSecret = Object.hasOwn(DEMO_TOTP_SECRETS, name) ? DEMO_TOTP_SECRETS[name] : undefined;
+  if (values.mfa && totpSecret === undefined) {
+    console.error(
+      `demo:token: --mfa needs a demo user (${Object.keys(DEMO_TOTP_SECRETS).join(', ')})`,
+    );
+    return 1;
+  }
+
+  const certificateClient = DEMO_MTLS_SERVICE_CLIENTS.includes(name);
+  const isUser = secret === undefined && !certificateClient;
+  if (values.watch && !isUser) {
+    console.error('demo:token: --watch keeps a user session alive; services need no refresh token');
+    return 1;
+  }
+  const request = {
+    ...(values.scope === undefined ? {} : { scope: values.scope }),
+    ...(values.resource === undefined ? {} : { resource: values.resource }),
+  };
 
   let tokens: TokenResponse;
   try {
-    tokens =
-      secret === undefined
-        ? await loginWithPassword({
-            issuer,
-            username: name,
-            password: values.password ?? name,
-            ...(values.scope === undefined ? {} : { scope: values.scope }),
-          })
-        : await clientCredentials({
-            issuer,
-            clientId: name,
-            clientSecret: secret,
-            ...(values.scope === undefined ? {} : { scope: values.scope }),
-          });
+    if (certificateClient) {
+      const pki = await readDemoPki(process.env.IDP_DATA_DIR?.trim() || DEFAULT_DATA_DIR);
+      const own = pki.workloads[name as DemoWorkload];
+      tokens = await clientCredentialsWithCertificate({
+        issuer,
+        clientId: name,
+        tls: { key: own.key, cert: own.cert, ca: pki.caCert },
+        ...request,
+      });
+    } else if (secret !== undefined) {
+      tokens = await clientCredentials({
+        issuer,
+        clientId: name,
+        clientSecret: secret,
+        ...request,
+      });
+    } else {
+      tokens = await loginWithPassword({
+        issuer,
+        username: name,
+        password: values.password ?? name,
+        ...(values.mfa ? { totpSecret } : {}),
+        ...request,
+      });
+    }
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     console.error(`demo:token: ${message}`);
@@ -83,10 +144,61 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
 
-  process.stdout.write(
-    values.json ? `${JSON.stringify(tokens, null, 2)}\n` : `${tokens.access_token}\n`,
-  );
-  return 0;
+  const print = (response: TokenResponse): void => {
+    process.stdout.write(
+      values.json ? `${JSON.stringify(response, null, 2)}\n` : `${response.access_token}\n`,
+    );
+  };
+  print(tokens);
+  if (!values.watch) return 0;
+  return watch(issuer, tokens, print);
+}
+
+/**
+ * Keeps the session alive with the library's SessionRefresher until Ctrl-C, or until the IdP
+ * refuses a refresh (the session was revoked, e.g. after refresh-token reuse).
+ */
+async function watch(
+  issuer: string,
+  tokens: TokenResponse,
+  print: (response: TokenResponse) => void,
+): Promise<number> {
+  const { refresh_token: refreshToken } = tokens;
+  if (refreshToken === undefined) {
+    console.error('demo:token: no refresh token was issued (request the offline_access scope)');
+    return 1;
+  }
+  return new Promise((resolveExit) => {
+    const session = new SessionRefresher({
+      issuer,
+      clientId: DEMO_CLI_CLIENT_ID,
+      tokens: { ...tokens, refresh_token: refreshToken },
+      onRefresh: (next) => {
+        console.error(
+          `demo:token: refreshed; the new access token expires in ${next.expires_in} s, the refresh token rotated`,
+        );
+        print(next);
+      },
+      onError: (error) => {
+        console.error(`demo:token: ${error.message}`);
+        if (session.ended) {
+          void session.close();
+          resolveExit(1);
+        }
+      },
+    });
+    console.error(
+      `demo:token: keeping the session alive; next refresh at ${new Date(session.refreshAt).toISOString()} (Ctrl-C stops)`,
+    );
+    session.start();
+    // The refresher's timer never keeps the process alive on its own.
+    const keepAlive = setInterval(() => undefined, 60_000);
+    process.once('SIGINT', () => {
+      clearInterval(keepAlive);
+      void session.close();
+      resolveExit(0);
+    });
+  });
 }
 
 process.exitCode = await main(process.argv.slice(2));

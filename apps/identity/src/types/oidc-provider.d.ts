@@ -78,6 +78,8 @@ declare module 'oidc-provider' {
     readonly host: string;
     readonly path: string;
     readonly method: string;
+    /** The connection: a `TLSSocket` on the IdP's mutual-TLS listener. */
+    readonly socket: import('node:net').Socket;
   }
 
   /** What `findAccount` resolves to. */
@@ -129,8 +131,31 @@ declare module 'oidc-provider' {
       ctx: KoaContextWithOIDC | undefined,
       token: BaseTokenModel,
     ) => Promise<Record<string, unknown> | undefined>;
+    /** Extra discovery metadata, e.g. RFC 8705 `mtls_endpoint_aliases`. */
+    discovery?: Record<string, unknown>;
     features?: {
       clientCredentials?: { enabled: boolean };
+      /** RFC 9449: DPoP-bound tokens for clients that send proofs. */
+      dPoP?: {
+        enabled: boolean;
+        nonceSecret?: Buffer;
+        requireNonce?: (ctx: KoaContextWithOIDC) => boolean;
+        allowReplay?: boolean;
+      };
+      /** RFC 8705: mutual-TLS client authentication and certificate-bound access tokens. */
+      mTLS?: {
+        enabled: boolean;
+        certificateBoundAccessTokens?: boolean;
+        tlsClientAuth?: boolean;
+        selfSignedTlsClientAuth?: boolean;
+        getCertificate?: (ctx: KoaContextWithOIDC) => string | undefined;
+        certificateAuthorized?: (ctx: KoaContextWithOIDC) => boolean;
+        certificateSubjectMatches?: (
+          ctx: KoaContextWithOIDC,
+          property: string,
+          expected: string,
+        ) => boolean;
+      };
       devInteractions?: { enabled: boolean };
       introspection?: { enabled: boolean };
       revocation?: { enabled: boolean };
