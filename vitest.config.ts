@@ -13,6 +13,18 @@ export default defineConfig({
         find: /^nestjs-zero-trust\/testing$/,
         replacement: src('./libs/zero-trust/src/testing/index.ts'),
       },
+      {
+        find: /^nestjs-zero-trust\/throttler$/,
+        replacement: src('./libs/zero-trust/src/rate-limit/index.ts'),
+      },
+      {
+        find: /^nestjs-zero-trust\/health$/,
+        replacement: src('./libs/zero-trust/src/health/index.ts'),
+      },
+      {
+        find: /^nestjs-zero-trust\/axios$/,
+        replacement: src('./libs/zero-trust/src/client/axios/index.ts'),
+      },
       { find: /^nestjs-zero-trust$/, replacement: src('./libs/zero-trust/src/index.ts') },
     ],
   },

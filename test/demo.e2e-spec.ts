@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readMutualTlsSettings } from '../apps/demo-api/src/mtls.js';
 import { ADAPTERS, call, startDemoApi, type RunningApi } from './support/demo-api.js';
-import { startTestIdentityProvider, type TestIdentityProvider } from './support/identity.js';
+import {
+  startTestIdentityProvider,
+  workloadTls,
+  type TestIdentityProvider,
+} from './support/identity.js';
 
 type Tokens = Record<'alice' | 'bob' | 'carol' | 'billing-worker' | 'reporting-service', string>;
 
@@ -21,10 +26,19 @@ afterAll(async () => {
   await idp?.stop();
 });
 
+/**
+ * billing-worker's tokens are bound to its certificate: it calls the API's mutual-TLS listener
+ * presenting that certificate, as the real worker does.
+ */
+const workerTls = () => workloadTls(idp);
+
 describe.each(ADAPTERS)('demo API with real IdP tokens (%s)', (adapter) => {
   let api: RunningApi;
   beforeAll(async () => {
-    api = await startDemoApi({ issuer: idp.issuer, adapter });
+    api = await startDemoApi(
+      { issuer: idp.issuer, adapter },
+      { mtls: await readMutualTlsSettings(idp.dataDir) },
+    );
   });
   afterAll(async () => {
     await api?.close();
@@ -39,7 +53,10 @@ describe.each(ADAPTERS)('demo API with real IdP tokens (%s)', (adapter) => {
       roles: ['accountant'],
       clientId: 'demo-cli',
     });
-    const worker = await call(api, 'GET', '/me', { token: tokens['billing-worker'] });
+    const worker = await call(api, 'GET', '/me', {
+      token: tokens['billing-worker'],
+      tls: workerTls(),
+    });
     expect(worker.body).toMatchObject({
       kind: 'service',
       id: 'billing-worker',
@@ -81,9 +98,10 @@ describe.each(ADAPTERS)('demo API with real IdP tokens (%s)', (adapter) => {
   });
 
   it('refuses services what they were not granted', async () => {
-    expect((await call(api, 'GET', '/invoices', { token: tokens['billing-worker'] })).status).toBe(
-      403,
-    );
+    expect(
+      (await call(api, 'GET', '/invoices', { token: tokens['billing-worker'], tls: workerTls() }))
+        .status,
+    ).toBe(403);
     expect(
       (await call(api, 'GET', '/invoices/inv-1', { token: tokens['reporting-service'] })).status,
     ).toBe(403);
@@ -100,6 +118,7 @@ describe.each(ADAPTERS)('demo API with real IdP tokens (%s)', (adapter) => {
   it('lets only billing-worker record payments', async () => {
     const paid = await call(api, 'POST', '/payments', {
       token: tokens['billing-worker'],
+      tls: workerTls(),
       body: { invoiceId: 'inv-2', amount: 80_000 },
     });
     expect(paid.status).toBe(201);
@@ -122,9 +141,26 @@ describe.each(ADAPTERS)('demo API with real IdP tokens (%s)', (adapter) => {
       expect(report.status).toBe(200);
       expect(report.body.currency).toBe('EUR');
     }
-    for (const who of ['alice', 'bob', 'billing-worker'] as const) {
+    for (const who of ['alice', 'bob'] as const) {
       expect((await call(api, 'GET', '/reports/revenue', { token: tokens[who] })).status).toBe(403);
     }
+    const worker = { token: tokens['billing-worker'] };
+    expect(
+      (await call(api, 'GET', '/reports/revenue', { ...worker, tls: workerTls() })).status,
+    ).toBe(403);
+  });
+
+  it("refuses billing-worker's certificate-bound token without its certificate", async () => {
+    const request = {
+      token: tokens['billing-worker'],
+      body: { invoiceId: 'inv-2', amount: 1 },
+    };
+    const plain = await call(api, 'POST', '/payments', request);
+    expect(plain.status).toBe(401);
+    expect(plain.body.code).toBe('ZT_CERTIFICATE_REQUIRED');
+    expect(plain.headers.get('www-authenticate')).toContain('error="invalid_token"');
+    const ok = await call(api, 'POST', '/payments', { ...request, tls: workerTls() });
+    expect(ok.status).toBe(201);
   });
 
   it('lets accountants and admins create invoices, not customers', async () => {
@@ -207,12 +243,14 @@ describe.each(ADAPTERS)('demo API with real IdP tokens (%s)', (adapter) => {
   it('lets billing-worker change the status field only', async () => {
     const ok = await call(api, 'PATCH', '/invoices/inv-3', {
       token: tokens['billing-worker'],
+      tls: workerTls(),
       body: { status: 'issued' },
     });
     expect(ok.status).toBe(200);
     expect(ok.body.status).toBe('issued');
     const amount = await call(api, 'PATCH', '/invoices/inv-3', {
       token: tokens['billing-worker'],
+      tls: workerTls(),
       body: { status: 'paid', amount: 0 },
     });
     expect(amount.status).toBe(403);
@@ -224,7 +262,12 @@ describe.each(ADAPTERS)('demo API with real IdP tokens (%s)', (adapter) => {
       403,
     );
     expect(
-      (await call(api, 'DELETE', '/invoices/inv-2', { token: tokens['billing-worker'] })).status,
+      (
+        await call(api, 'DELETE', '/invoices/inv-2', {
+          token: tokens['billing-worker'],
+          tls: workerTls(),
+        })
+      ).status,
     ).toBe(403);
     expect((await call(api, 'DELETE', '/invoices/inv-2', { token: tokens.carol })).status).toBe(
       204,

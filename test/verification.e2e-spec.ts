@@ -49,12 +49,13 @@ describe.each(ADAPTERS)('token verification (%s)', (adapter) => {
     });
   });
 
-  it('answers a bare Bearer challenge without a token, and for another scheme', async () => {
+  it('answers bare Bearer and DPoP challenges without a token, and for another scheme', async () => {
     const variants: Record<string, string>[] = [{}, { authorization: 'Basic YWxpY2U6YWxpY2U=' }];
     for (const headers of variants) {
       const response = await call(api, 'GET', '/me', { headers });
       expect(response.status).toBe(401);
-      expect(response.headers.get('www-authenticate')).toBe('Bearer');
+      // the demo accepts DPoP-bound tokens too, so both schemes are offered (RFC 9449 §7.1)
+      expect(response.headers.get('www-authenticate')).toMatch(/^Bearer, DPoP algs="ES256 [^"]+"$/);
       expect(response.body.code).toBe('ZT_TOKEN_MISSING');
     }
   });

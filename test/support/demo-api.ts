@@ -1,9 +1,12 @@
 import type { INestApplication } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import { AuditSink, type DecisionEvent } from 'nestjs-zero-trust';
+import { AuditService, AuditSink, type DecisionEvent } from 'nestjs-zero-trust';
+import { useSecurityHeaders } from '../../apps/demo-api/src/app.js';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { AppModule } from '../../apps/demo-api/src/app.module.js';
 import { DEMO_API_AUDIENCE, type DemoConfig } from '../../apps/demo-api/src/config.js';
+import { listenMutualTls, type MutualTlsSettings } from '../../apps/demo-api/src/mtls.js';
 
 /** Both HTTP adapters: every e2e suite runs on each. */
 export const ADAPTERS = ['express', 'fastify'] as const;
@@ -23,17 +26,21 @@ export class RecordingSink implements AuditSink {
 /** A running demo API on a random loopback port. */
 export interface RunningApi {
   url: string;
+  /** The mutual-TLS listener's URL, when started with `mtls`. */
+  mtlsUrl?: string;
   app: INestApplication;
   sink: RecordingSink;
   close(): Promise<void>;
 }
 
 /**
- * Starts the real demo API module (real guards, real HTTP server) against `issuer`, with an
- * in-memory audit sink in place of the logger sink.
+ * Starts the real demo API module (real guards, real HTTP server, security headers) against
+ * `issuer`, with an in-memory audit sink in place of the logger sink. Give `redisUrl` to share
+ * state through Redis, `rateLimitPerMinute` to change the rate limit.
  */
 export async function startDemoApi(
   config: Partial<DemoConfig> & { issuer: string },
+  options: { mtls?: MutualTlsSettings } = {},
 ): Promise<RunningApi> {
   const full: DemoConfig = {
     audience: DEMO_API_AUDIENCE,
@@ -50,9 +57,20 @@ export async function startDemoApi(
     full.adapter === 'fastify'
       ? moduleRef.createNestApplication(new FastifyAdapter(), { logger: false })
       : moduleRef.createNestApplication({ logger: false });
+  await useSecurityHeaders(app, full.adapter);
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
-  return { url: `http://127.0.0.1:${address.port}`, app, sink, close: () => app.close() };
+  const mtls = options.mtls ? await listenMutualTls(app, options.mtls, 0) : undefined;
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    ...(mtls ? { mtlsUrl: mtls.url } : {}),
+    app,
+    sink,
+    close: async () => {
+      await mtls?.close();
+      await app.close();
+    },
+  };
 }
 
 /** A fetch helper: JSON in and out, with an optional bearer token. */
@@ -60,7 +78,13 @@ export async function call(
   api: RunningApi,
   method: string,
   path: string,
-  options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+  options: {
+    token?: string;
+    body?: unknown;
+    headers?: Record<string, string>;
+    /** Call the mutual-TLS listener presenting this client certificate. */
+    tls?: { key: string; cert: string; ca: string };
+  } = {},
 ): Promise<{
   status: number;
   body: Record<string, unknown> & { code?: string; message?: string };
@@ -69,11 +93,27 @@ export async function call(
   const headers: Record<string, string> = { ...options.headers };
   if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
   if (options.body !== undefined) headers['content-type'] = 'application/json';
-  const response = await fetch(`${api.url}${path}`, {
+  const init = {
     method,
     headers,
     body: options.body === undefined ? undefined : JSON.stringify(options.body),
-  });
+  };
+  let response: Response;
+  if (options.tls) {
+    const dispatcher = new Agent({ connect: options.tls });
+    try {
+      const answer = await undiciFetch(`${api.mtlsUrl ?? ''}${path}`, { ...init, dispatcher });
+      const body = await answer.text();
+      response = new Response(body.length > 0 ? body : null, {
+        status: answer.status,
+        headers: answer.headers,
+      });
+    } finally {
+      await dispatcher.close();
+    }
+  } else {
+    response = await fetch(`${api.url}${path}`, init);
+  }
   const text = await response.text();
   let body: Record<string, unknown> = {};
   if (text.length > 0) {
@@ -83,5 +123,7 @@ export async function call(
       body = { raw: text };
     }
   }
+  // Audit events are written off the request path: let them reach the sink before asserting.
+  await api.app.get(AuditService).flush();
   return { status: response.status, body, headers: response.headers };
 }
