@@ -1,11 +1,14 @@
-// Starts the demo: the OpenID Connect provider, then the invoicing API, each in its own
-// process, with prefixed output. Ctrl-C stops both. Run through `npm run demo` (it builds first).
+// Starts the demo: the OpenID Connect provider, then the invoicing API, then the billing worker,
+// each in its own process, with prefixed output. Ctrl-C stops them all. Run through `npm run demo` (it builds first).
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const idpPort = process.env.IDP_PORT ?? '4000';
 const apiPort = process.env.API_PORT ?? '3000';
+const idpMtlsPort = process.env.IDP_MTLS_PORT ?? '4443';
+const apiMtlsPort = process.env.API_MTLS_PORT ?? '3443';
+const billingInterval = process.env.BILLING_INTERVAL_MS ?? '10000';
 const issuer = process.env.IDP_URL ?? `http://127.0.0.1:${idpPort}`;
 const children = [];
 
@@ -55,11 +58,20 @@ function stop(code = 0) {
 process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
 
-start('identity', 'apps/identity/dist/main.js', { IDP_PORT: idpPort });
+start('identity', 'apps/identity/dist/main.js', { IDP_PORT: idpPort, IDP_MTLS_PORT: idpMtlsPort });
 try {
   await waitFor(`${issuer}/.well-known/openid-configuration`, 20_000);
-  start('demo-api', 'apps/demo-api/dist/main.js', { API_PORT: apiPort, IDP_URL: issuer });
+  start('demo-api', 'apps/demo-api/dist/main.js', {
+    API_PORT: apiPort,
+    API_MTLS_PORT: apiMtlsPort,
+    IDP_URL: issuer,
+  });
   await waitFor(`http://127.0.0.1:${apiPort}/health`, 20_000);
+  start('billing-worker', 'apps/billing-worker/dist/main.js', {
+    IDP_URL: issuer,
+    API_MTLS_URL: `https://127.0.0.1:${apiMtlsPort}`,
+    BILLING_INTERVAL_MS: billingInterval,
+  });
 } catch (error) {
   console.error(`[demo] ${error.message}`);
   stop(1);
@@ -67,16 +79,22 @@ try {
 if (!stopping) {
   console.log(`
   Demo running.
-    Identity provider (issuer): ${issuer}
+    Identity provider (issuer): ${issuer}  (mTLS token endpoint https://127.0.0.1:${idpMtlsPort}/token)
     Invoicing API:              http://127.0.0.1:${apiPort}
+      internal callers (mTLS):  https://127.0.0.1:${apiMtlsPort}  (client certificates of the dev CA)
+    Billing worker:             posts a payment and sets an invoice status every ${billingInterval} ms
+                                over mTLS with its certificate-bound token (see [billing-worker])
 
   Get a token in another terminal (users alice, bob, carol; password = user name):
     TOKEN=$(npm run -s demo:token -- alice)
     curl -s http://127.0.0.1:${apiPort}/invoices -H "Authorization: Bearer $TOKEN"
 
-  A service token (client credentials):
-    curl -s -u billing-worker:billing-worker-secret -d grant_type=client_credentials \\
+  A service token (client credentials with a secret):
+    curl -s -u reporting-service:reporting-service-secret -d grant_type=client_credentials \\
       -d resource=https://invoices.demo.local ${issuer}/token
+
+  billing-worker's certificate-bound token (tls_client_auth; the dev PKI is in apps/identity/.data/pki):
+    npm run -s demo:token -- billing-worker
 
   Ctrl-C stops the demo.
 `);
