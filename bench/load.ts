@@ -97,6 +97,8 @@ function run(duration: number, progress = false): Promise<autocannon.Result> {
 
 if (job.warmup > 0 && job.tokens !== 'stream') await run(job.warmup);
 reused = 0;
+// The runner reads the server's CPU time now and at the result: CPU per measured request.
+emit({ type: 'measuring' });
 const result = await run(job.duration, job.tokens === 'stream');
 const output: LoadResult = {
   type: 'result',

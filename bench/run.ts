@@ -92,6 +92,8 @@ interface Measured extends Case {
   result?: LoadResult;
   rssBefore?: number;
   rssAfter?: number;
+  /** Server CPU time (user + system) per measured request, in microseconds. */
+  cpuPerRequest?: number;
   failure?: string;
   note?: string;
   /** req/s of every round, when there were several (the table shows the best). */
@@ -210,6 +212,22 @@ function rssOf(pid: number | undefined): number | undefined {
   }
 }
 
+/**
+ * CPU time (user + system) the process has used so far, in microseconds, from
+ * `/proc/<pid>/stat` (clock ticks of `getconf CLK_TCK`, 100 on Linux).
+ */
+function cpuMicros(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start at ") ".
+    const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return undefined;
+  }
+}
+
 function pinned(core: number, args: string[]): [string, string[]] {
   return canPin ? ['taskset', ['-c', String(core), ...args]] : [process.execPath, args.slice(1)];
 }
@@ -308,7 +326,7 @@ async function startServer(
 /** Runs the load generator in its own process; `onLine` sees its progress lines. */
 async function load(
   job: LoadJob,
-  onLine?: (line: { responses: number }) => void,
+  onLine?: (line: { type: string; responses: number }) => void,
 ): Promise<LoadResult> {
   const [command, args] = pinned(availableParallelism() > 1 ? 1 : 0, [
     process.execPath,
@@ -355,15 +373,25 @@ async function measure(item: Case, issuer: BenchIssuer, signer: TokenSigner): Pr
     measured.rssBefore = rssOf(server.child.pid);
     const usesRedis = item.env?.REDIS_URL;
     const commandsBefore = usesRedis ? await redisCommands(usesRedis) : undefined;
-    measured.result = await load({
-      url: server.url + PATH,
-      connections,
-      warmup,
-      duration,
-      tokens: item.tokens,
-      count: item.tokens === 'cold' ? coldPool : 0,
-      material: issuer.material,
-    });
+    const pid = server.child.pid;
+    let cpuAtStart: number | undefined;
+    measured.result = await load(
+      {
+        url: server.url + PATH,
+        connections,
+        warmup,
+        duration,
+        tokens: item.tokens,
+        count: item.tokens === 'cold' ? coldPool : 0,
+        material: issuer.material,
+      },
+      (line) => {
+        if (line.type === 'measuring') cpuAtStart = cpuMicros(pid);
+      },
+    );
+    const cpuAtEnd = cpuMicros(pid);
+    if (cpuAtStart !== undefined && cpuAtEnd !== undefined && measured.result.total > 0)
+      measured.cpuPerRequest = (cpuAtEnd - cpuAtStart) / measured.result.total;
     measured.rssAfter = rssOf(server.child.pid);
     const commandsAfter = usesRedis ? await redisCommands(usesRedis) : undefined;
     if (
@@ -402,12 +430,12 @@ const ratio = (value: number, base: number | undefined): string =>
 
 function table(results: Measured[]): string {
   const rows = [
-    '| case | req/s | p50 ms | p99 ms | non-2xx / errors | RSS MB before → after | × recipe | × bare |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    '| case | req/s | p50 ms | p99 ms | server CPU µs/req | non-2xx / errors | RSS MB before → after | × recipe | × bare |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const row of results) {
     if (row.result === undefined) {
-      rows.push(`| ${row.name} | FAILED: ${row.failure ?? '?'} | | | | | | |`);
+      rows.push(`| ${row.name} | FAILED: ${row.failure ?? '?'} | | | | | | | |`);
       continue;
     }
     const base = (kind: Kind): number | undefined =>
@@ -417,7 +445,7 @@ function table(results: Measured[]): string {
     const reused = r.reused > 0 ? ` (${r.reused} tokens reused)` : '';
     const perRound = row.runs ? ` (${row.runs.join(', ')})` : '';
     rows.push(
-      `| ${row.name} | ${Math.round(r.requestsPerSecond)}${perRound} | ${r.p50} | ${r.p99} | ${r.non2xx} / ${r.errors}${reused} | ${mb(row.rssBefore)} → ${mb(row.rssAfter)} | ${row.kind === 'recipe' ? '1.00×' : ratio(r.requestsPerSecond, base('recipe'))} | ${ratio(r.requestsPerSecond, base('bare'))} |`,
+      `| ${row.name} | ${Math.round(r.requestsPerSecond)}${perRound} | ${r.p50} | ${r.p99} | ${row.cpuPerRequest === undefined ? '?' : Math.round(row.cpuPerRequest)} | ${r.non2xx} / ${r.errors}${reused} | ${mb(row.rssBefore)} → ${mb(row.rssAfter)} | ${row.kind === 'recipe' ? '1.00×' : ratio(r.requestsPerSecond, base('recipe'))} | ${ratio(r.requestsPerSecond, base('bare'))} |`,
     );
   }
   return rows.join('\n');

@@ -54,6 +54,7 @@ describe.each(ADAPTERS)('audit pipeline and request ids (%s)', (adapter) => {
           issuer: issuer.url,
           audience: issuer.audience,
           trustedProxies: ['loopback'],
+          propagateRequestId: true,
           audit: { sink, bufferSize: 5 },
         }),
       ],

@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 
-import { currentRequestId } from '../context/request-id.js';
+import { currentRequestId, wantRequestIdPropagation } from '../context/request-id.js';
 import { ZeroTrustConfigurationError } from '../errors/zero-trust.error.js';
 import { DpopSigner } from './dpop-signer.js';
 import {
@@ -145,6 +145,8 @@ export class ServiceTokenClient {
     const { dpop } = this.options;
     this.signer = dpop === false ? undefined : new DpopSigner(dpop === true ? undefined : dpop);
     this.transport = createTransport(this.options.timeoutMs, this.options.tls);
+    // Forwarding the current request id needs the module to make it current per request.
+    wantRequestIdPropagation();
   }
 
   /** How many token requests this client has sent (for tests and metrics). */

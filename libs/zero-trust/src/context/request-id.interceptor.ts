@@ -9,11 +9,11 @@ import { Observable } from 'rxjs';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 import { contextOf, type HttpRequestLike } from './request-context.js';
-import { runWithRequestId } from './request-id.js';
+import { propagatesRequestId, runWithRequestId } from './request-id.js';
 
 /**
  * Global interceptor: makes the request id the current one for the handler and everything it
- * calls ({@link currentRequestId}).
+ * calls ({@link currentRequestId}), when `propagateRequestId` asks for it.
  *
  * @internal
  */
@@ -22,7 +22,8 @@ export class RequestIdInterceptor implements NestInterceptor {
   constructor(@Inject(ZERO_TRUST_OPTIONS) private readonly options: ResolvedZeroTrustOptions) {}
 
   intercept(execution: ExecutionContext, next: CallHandler): Observable<unknown> {
-    if (execution.getType() !== 'http') return next.handle();
+    if (execution.getType() !== 'http' || !propagatesRequestId(this.options.propagateRequestId))
+      return next.handle();
     const request = execution.switchToHttp().getRequest<HttpRequestLike>();
     const { requestId } = contextOf(request, '', this.options.trustedProxies);
     return new Observable((subscriber) =>

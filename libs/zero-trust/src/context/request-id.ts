@@ -33,6 +33,28 @@ export function requestIdOf(request: SocketRequestLike, proxies?: TrustedProxies
 
 const current = new AsyncLocalStorage<string>();
 
+/** Whether something in the process reads the current request id (see `propagateRequestId`). */
+let wanted = false;
+
+/**
+ * Declares that the process reads the current request id (the service token client does, to
+ * forward it): with `propagateRequestId: 'auto'`, the module then makes it current per request.
+ *
+ * @internal
+ */
+export function wantRequestIdPropagation(): void {
+  wanted = true;
+}
+
+/**
+ * Whether the request id is made current per request under `setting`.
+ *
+ * @internal
+ */
+export function propagatesRequestId(setting: boolean | 'auto'): boolean {
+  return setting === 'auto' ? wanted : setting;
+}
+
 /**
  * Runs `fn` with `requestId` as the current request id.
  *
@@ -44,7 +66,8 @@ export function runWithRequestId<T>(requestId: string, fn: () => T): T {
 
 /**
  * The id of the request being handled (inside a controller, a service it calls, or anything
- * they start), or `undefined` outside a request. Forward it on outgoing calls as
+ * they start), or `undefined` outside a request. Needs `propagateRequestId: true`, or a
+ * `ServiceTokenClient` in the process (see the option). Forward it on outgoing calls as
  * `X-Request-Id` so one id follows a request across services.
  *
  * @example

@@ -48,6 +48,7 @@ export interface ResolvedZeroTrustOptions {
   audit: ResolvedAuditOptions;
   monitoring: ResolvedMonitoringOptions;
   trustedProxies: TrustedProxies;
+  propagateRequestId: boolean | 'auto';
   mtls?: ResolvedMtlsOptions;
   dpop?: ResolvedDpopOptions;
   risk: ResolvedRiskOptions;
@@ -89,6 +90,7 @@ const OPTION_KEYS = new Set<string>([
   'audit',
   'monitoring',
   'trustedProxies',
+  'propagateRequestId',
   'mtls',
   'dpop',
   'risk',
@@ -343,6 +345,10 @@ export function validateOptions(input: unknown): ResolvedZeroTrustOptions {
     }
   }
 
+  const propagateRequestId = o.propagateRequestId ?? 'auto';
+  if (propagateRequestId !== true && propagateRequestId !== false && propagateRequestId !== 'auto')
+    problems.push('propagateRequestId must be true, false or "auto"');
+
   const mtls = validateMtls(o.mtls, problems);
   const dpop = validateDpop(o.dpop, problems);
   const risk = validateRisk(o.risk, problems);
@@ -372,6 +378,7 @@ export function validateOptions(input: unknown): ResolvedZeroTrustOptions {
     audit,
     monitoring,
     trustedProxies,
+    propagateRequestId,
     ...(mtls !== undefined ? { mtls } : {}),
     ...(dpop !== undefined ? { dpop } : {}),
     risk,

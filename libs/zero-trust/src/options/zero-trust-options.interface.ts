@@ -294,6 +294,17 @@ export interface ZeroTrustModuleOptions {
    * `loopback`. The same headers from any other peer are ignored. @default [] (trust no proxy)
    */
   trustedProxies?: string[];
+  /**
+   * Make the request id current for the handler and everything it starts, so that
+   * {@link currentRequestId} answers it and the service token client forwards it as
+   * `X-Request-Id`. This uses `AsyncLocalStorage`, which on Node 20 puts a hook on every
+   * promise (about a tenth of a warm request's CPU), so by default it is on only once a
+   * `ServiceTokenClient` exists in the process (e.g. `ZeroTrustClientModule` is imported).
+   * `true` turns it on for apps that call `currentRequestId()` themselves; `false` turns it off.
+   * The id is in every audit event and response either way.
+   * @default 'auto'
+   */
+  propagateRequestId?: boolean | 'auto';
   /** Service identity by mutual TLS and certificate-bound tokens. @default off (certificate-bound tokens are still enforced, from the socket) */
   mtls?: MtlsOptions;
   /** DPoP proof of possession. @default off (DPoP-bound tokens are then refused) */

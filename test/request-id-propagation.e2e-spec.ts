@@ -1,0 +1,86 @@
+import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import {
+  Authenticated,
+  currentRequestId,
+  ServiceTokenClient,
+  ZeroTrustConfigurationError,
+  ZeroTrustModule,
+  type ZeroTrustModuleOptions,
+} from 'nestjs-zero-trust';
+import { TestIssuer } from 'nestjs-zero-trust/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+@Controller('echo')
+@Authenticated()
+class EchoController {
+  @Get()
+  async echo(): Promise<{ requestId: string | null }> {
+    await new Promise((resolve) => setImmediate(resolve));
+    return { requestId: currentRequestId() ?? null };
+  }
+}
+
+// One file, one process: the 'auto' setting follows whether a ServiceTokenClient exists in it,
+// so the steps run in order and the client is created halfway.
+describe('propagateRequestId', () => {
+  let issuer: TestIssuer;
+  const apps: INestApplication[] = [];
+
+  async function start(options: Partial<ZeroTrustModuleOptions>): Promise<string> {
+    @Module({
+      imports: [
+        ZeroTrustModule.forRoot({ issuer: issuer.url, audience: issuer.audience, ...options }),
+      ],
+      controllers: [EchoController],
+    })
+    class EchoApp {}
+    const moduleRef = await Test.createTestingModule({ imports: [EchoApp] }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    apps.push(app);
+    await app.listen(0, '127.0.0.1');
+    return `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}/echo`;
+  }
+
+  async function echo(url: string): Promise<{ header: string | null; seen: string | null }> {
+    const response = await fetch(url, { headers: { authorization: `Bearer ${issuer.sign()}` } });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { requestId: string | null };
+    return { header: response.headers.get('x-request-id'), seen: body.requestId };
+  }
+
+  beforeAll(async () => {
+    issuer = await TestIssuer.start();
+  });
+  afterAll(async () => {
+    for (const app of apps) await app.close();
+    await issuer?.close();
+  });
+
+  it('refuses anything but true, false or "auto" at boot', async () => {
+    const error = await start({ propagateRequestId: 'yes' as never }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ZeroTrustConfigurationError);
+    expect((error as ZeroTrustConfigurationError).problems).toEqual([
+      'propagateRequestId must be true, false or "auto"',
+    ]);
+  });
+
+  it('"auto" makes the id current only once a ServiceTokenClient exists; false never does', async () => {
+    const auto = await start({});
+    const off = await start({ propagateRequestId: false });
+    const on = await start({ propagateRequestId: true });
+
+    // No client yet: the id is still echoed (and audited), but not current in the handler.
+    const before = await echo(auto);
+    expect(before.header).toMatch(/^[0-9a-f-]{36}$/);
+    expect(before.seen).toBeNull();
+    const explicit = await echo(on);
+    expect(explicit.seen).toBe(explicit.header);
+
+    // A client that forwards the id on outgoing calls: from now on the id is current.
+    new ServiceTokenClient({ issuer: issuer.url, clientId: 'svc', clientSecret: 'not-used-here' });
+    const after = await echo(auto);
+    expect(after.seen).toBe(after.header);
+    expect((await echo(off)).seen).toBeNull();
+  });
+});
