@@ -78,7 +78,12 @@ describe('propagateRequestId', () => {
     expect(explicit.seen).toBe(explicit.header);
 
     // A client that forwards the id on outgoing calls: from now on the id is current.
-    new ServiceTokenClient({ issuer: issuer.url, clientId: 'svc', clientSecret: 'not-used-here' });
+    const client = new ServiceTokenClient({
+      issuer: issuer.url,
+      clientId: 'svc',
+      clientSecret: 'not-used-here',
+    });
+    expect(client.tokenRequestCount).toBe(0);
     const after = await echo(auto);
     expect(after.seen).toBe(after.header);
     expect((await echo(off)).seen).toBeNull();
