@@ -91,19 +91,26 @@ export class AbilityFactory {
     this.cache = new LruCache(options.abilityCache.max, options.abilityCache.ttl * 1000);
   }
 
-  /** The ability of `principal` in the request environment `env`. */
   /**
-   * The ability of `principal` in the request environment `env`.
+   * The ability of `principal` in the request environment `env`. `env` may be a function
+   * building it: it is then called only when the ability is not cached.
    * @throws {DependencyUnavailableError} `ZT_POLICY_FAILED` when a definition throws: the
    *   request is refused (fail closed) and the cause is logged, never returned to the caller
    */
-  async createFor(principal: Principal, env: AbilityEnv): Promise<ZeroTrustAbility> {
+  async createFor(
+    principal: Principal,
+    env: AbilityEnv | (() => AbilityEnv),
+  ): Promise<ZeroTrustAbility> {
     const key = this.keyFor(principal);
     const cached = key === undefined ? undefined : this.cache.get(key);
     if (cached !== undefined) return cached;
     let built: { ability: ZeroTrustAbility; readsEnv: boolean };
     try {
-      built = await buildAbility(this.options.abilities, principal, env);
+      built = await buildAbility(
+        this.options.abilities,
+        principal,
+        typeof env === 'function' ? env() : env,
+      );
     } catch (error) {
       this.logger.error(
         `The ${principal.kind} ability definition failed: ${error instanceof Error ? error.message : String(error)}`,

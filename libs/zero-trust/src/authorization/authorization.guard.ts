@@ -92,13 +92,15 @@ export class AuthorizationGuard implements CanActivate {
         { kind: 'none', description: 'the route has no access policy' },
       );
     }
-    // Lazy sources (e.g. risk) are computed only if a definition reads their keys.
-    const env: AbilityEnv = lazyEnv(
-      { time: context.time, ip: context.ip, requestId: context.requestId },
-      this.envSources,
-      request,
-      context,
-    );
+    // The environment is built only when the ability is not cached; lazy sources (e.g. risk)
+    // are computed only if a definition reads their keys.
+    const env = (): AbilityEnv =>
+      lazyEnv(
+        { time: context.time, ip: context.ip, requestId: context.requestId },
+        this.envSources,
+        request,
+        context,
+      );
     const ability = await this.abilities.createFor(principal, env);
     context.ability = ability;
     for (const check of policy.checks) {

@@ -13,6 +13,20 @@ describe('LruCache', () => {
     expect(cache.size).toBe(2);
   });
 
+  it('keeps what is read while newer entries push older ones out', () => {
+    const cache = new LruCache<number, number>(100, 60_000, () => 0);
+    for (let i = 0; i < 100; i++) cache.set(i, i);
+    // Key 0 is read between insertions: however many new keys arrive, it stays.
+    for (let i = 100; i < 1000; i++) {
+      expect(cache.get(0)).toBe(0);
+      cache.set(i, i);
+    }
+    expect(cache.size).toBe(100);
+    expect(cache.get(0)).toBe(0);
+    expect(cache.get(1)).toBeUndefined();
+    expect(cache.get(999)).toBe(999);
+  });
+
   it('expires entries after their time to live', () => {
     let now = 0;
     const cache = new LruCache<string, number>(10, 1000, () => now);

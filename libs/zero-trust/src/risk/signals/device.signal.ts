@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
 import type { ResolvedRiskOptions } from '../../options/validate-risk.js';
+import { LruCache } from '../../utils/lru-cache.js';
 import type { RiskReason, RiskSignal, RiskSignalInput } from '../risk.types.js';
 import { principalKey } from './keys.js';
 
@@ -15,12 +16,23 @@ export function deviceFingerprint(
   headers: Readonly<Record<string, string | string[] | undefined>>,
   names: readonly string[] = ['user-agent', 'accept-language'],
 ): string {
-  const material = names
-    .map((name) => {
-      const value = headers[name.toLowerCase()];
-      return Array.isArray(value) ? value.join(',') : (value ?? '');
-    })
-    .join('\n');
+  return fingerprintOf(fingerprintMaterial(headers, names));
+}
+
+function fingerprintMaterial(
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+  names: readonly string[],
+): string {
+  let material = '';
+  for (let i = 0; i < names.length; i++) {
+    const value = headers[(names[i] as string).toLowerCase()];
+    if (i > 0) material += '\n';
+    material += Array.isArray(value) ? value.join(',') : (value ?? '');
+  }
+  return material;
+}
+
+function fingerprintOf(material: string): string {
   return hash('sha256', material, 'base64url').slice(0, 22);
 }
 
@@ -35,6 +47,8 @@ export function deviceFingerprint(
  */
 export class DeviceSignal implements RiskSignal {
   readonly name = 'device';
+  /** Fingerprints of recent header values: the same few browsers and clients come back. */
+  private readonly fingerprints = new LruCache<string, string>(10_000, 10 * 60_000);
 
   constructor(private readonly options: Options) {}
 
@@ -42,7 +56,14 @@ export class DeviceSignal implements RiskSignal {
   deviceOf(input: RiskSignalInput): string {
     const jkt = input.principal?.token.cnf?.jkt;
     if (typeof jkt === 'string' && jkt.length > 0) return jkt;
-    return deviceFingerprint(input.request.headers, this.options.headers);
+    const material = fingerprintMaterial(input.request.headers, this.options.headers);
+    if (material.length > 1024) return fingerprintOf(material);
+    let fingerprint = this.fingerprints.get(material);
+    if (fingerprint === undefined) {
+      fingerprint = fingerprintOf(material);
+      this.fingerprints.set(material, fingerprint);
+    }
+    return fingerprint;
   }
 
   async evaluate(input: RiskSignalInput): Promise<RiskReason[]> {

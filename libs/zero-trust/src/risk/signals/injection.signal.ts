@@ -1,5 +1,6 @@
 import type { ResolvedRiskOptions } from '../../options/validate-risk.js';
 import type { RiskReason, RiskSignal, RiskSignalInput } from '../risk.types.js';
+import { LruCache } from '../../utils/lru-cache.js';
 import { detectInjection, type InjectionKind } from './injection-rules.js';
 
 type Options = NonNullable<ResolvedRiskOptions['injection']>;
@@ -8,6 +9,15 @@ type Options = NonNullable<ResolvedRiskOptions['injection']>;
 const ALWAYS_SKIPPED = new Set(['authorization', 'dpop', 'cookie', 'proxy-authorization']);
 const MAX_VALUES = 1000;
 const MAX_DEPTH = 12;
+/**
+ * Verdicts on short values are remembered: the same host, user agent, accept header and paths
+ * come with request after request, and each value is otherwise tested against every rule.
+ * Detection is a pure function of the value, so a remembered verdict is the verdict.
+ */
+const MEMO_MAX_LENGTH = 512;
+const MEMO_ENTRIES = 10_000;
+const MEMO_TTL_MS = 10 * 60_000;
+const NOTHING: readonly InjectionKind[] = [];
 
 const NAMES: Record<InjectionKind, string> = {
   sqli: 'SQL injection',
@@ -30,6 +40,10 @@ export class InjectionSignal implements RiskSignal {
   readonly name = 'injection';
   private readonly skipHeaders: Set<string>;
   private readonly skipFields: Set<string>;
+  private readonly verdicts = new LruCache<string, readonly InjectionKind[]>(
+    MEMO_ENTRIES,
+    MEMO_TTL_MS,
+  );
 
   constructor(private readonly options: Options) {
     this.skipHeaders = new Set([...ALWAYS_SKIPPED, ...options.skipHeaders]);
@@ -39,7 +53,7 @@ export class InjectionSignal implements RiskSignal {
   evaluate(input: RiskSignalInput): RiskReason[] {
     const found = new Map<InjectionKind, Part>();
     const scan = (part: Part, value: string): void => {
-      for (const kind of detectInjection(value)) if (!found.has(kind)) found.set(kind, part);
+      for (const kind of this.detect(value)) if (!found.has(kind)) found.set(kind, part);
     };
     const url = input.request.originalUrl ?? input.request.url ?? '';
     const question = url.indexOf('?');
@@ -61,6 +75,18 @@ export class InjectionSignal implements RiskSignal {
       reason: `${NAMES[kind]} payload in the ${part}`,
       event: `malicious_${kind}`,
     }));
+  }
+
+  /** The kinds found in `value`, remembered for short values. */
+  private detect(value: string): readonly InjectionKind[] {
+    if (value.length > MEMO_MAX_LENGTH) return [...detectInjection(value)];
+    let kinds = this.verdicts.get(value);
+    if (kinds === undefined) {
+      const found = detectInjection(value);
+      kinds = found.size === 0 ? NOTHING : [...found];
+      this.verdicts.set(value, kinds);
+    }
+    return kinds;
   }
 
   private walk(

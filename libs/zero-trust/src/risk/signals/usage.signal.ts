@@ -47,6 +47,8 @@ export class UsageSignal implements RiskSignal {
 
   /** Fold claims of previous minutes already settled (bounded; a claim lives 180 s). */
   private readonly folded = new LruCache<string, true>(10_000, 180_000);
+  /** Parsed baselines by their stored text (bounded). */
+  private readonly baselines = new LruCache<string, Baseline>(10_000, 180_000);
 
   constructor(private readonly options: Options) {}
 
@@ -91,6 +93,23 @@ export class UsageSignal implements RiskSignal {
       .then(() => undefined);
   }
 
+  /** A stored baseline, parsed once per distinct value (it changes once a minute). */
+  private parse(stored: string): Baseline {
+    let baseline = this.baselines.get(stored);
+    if (baseline === undefined) {
+      baseline = { avg: 0, n: 0 };
+      try {
+        const parsed = JSON.parse(stored) as Baseline;
+        if (typeof parsed.avg === 'number' && typeof parsed.n === 'number')
+          baseline = { avg: parsed.avg, n: parsed.n };
+      } catch {
+        // a corrupt baseline starts over
+      }
+      this.baselines.set(stored, baseline);
+    }
+    return baseline;
+  }
+
   private async rate(input: RiskSignalInput): Promise<RiskReason | undefined> {
     const principal = input.principal;
     if (principal === undefined) return undefined;
@@ -106,15 +125,7 @@ export class UsageSignal implements RiskSignal {
       store.get(baselineKey),
       folded ? undefined : store.get(principalKey('usage', principal, `m${minute - 1}`)),
     ]);
-    let baseline: Baseline = { avg: 0, n: 0 };
-    if (stored !== undefined) {
-      try {
-        const parsed = JSON.parse(stored) as Baseline;
-        if (typeof parsed.avg === 'number' && typeof parsed.n === 'number') baseline = parsed;
-      } catch {
-        // a corrupt baseline starts over
-      }
-    }
+    let baseline: Baseline = stored === undefined ? { avg: 0, n: 0 } : this.parse(stored);
     // Fold the previous minute into the baseline once (the first request of this minute does).
     let claimed = false;
     if (previous !== undefined) {

@@ -1,19 +1,29 @@
+import { OldestKeys } from '../../utils/oldest-keys.js';
 import type { SharedStateStore } from '../shared-state-store.interface.js';
 
+/** `written`: when the entry last moved to the most recent end of the eviction order. */
 type Entry =
-  | { kind: 'value'; value: string; expires: number }
-  | { kind: 'set'; members: Set<string>; expires: number }
-  | { kind: 'list'; items: string[]; expires: number };
+  | { kind: 'value'; value: string; expires: number; written: number }
+  | { kind: 'set'; members: Set<string>; expires: number; written: number }
+  | { kind: 'list'; items: string[]; expires: number; written: number };
+
+/**
+ * An entry written again within this many milliseconds keeps its place in the eviction order:
+ * a hot key (a counter, a known device) is updated in place instead of being removed from and
+ * re-added to the map on every request, which filled the map with deleted slots to compact.
+ */
+const REORDER_AFTER_MS = 1000;
 
 /**
  * In-process {@link SharedStateStore}: the default, for one instance and for the demo. Bounded:
- * beyond `maxKeys` the least recently written keys are dropped, and sets keep at most
- * `maxSetSize` members.
+ * beyond `maxKeys` the least recently written keys (to within a second) are dropped, and sets
+ * keep at most `maxSetSize` members.
  *
  * @publicApi
  */
 export class MemorySharedStateStore implements SharedStateStore {
   private readonly entries = new Map<string, Entry>();
+  private readonly oldest = new OldestKeys(this.entries);
 
   constructor(
     private readonly maxKeys = 100_000,
@@ -23,16 +33,20 @@ export class MemorySharedStateStore implements SharedStateStore {
 
   claimOnce(key: string, ttlSeconds: number): Promise<boolean> {
     if (this.read(key) !== undefined) return Promise.resolve(false);
-    this.write(key, { kind: 'value', value: '1', expires: this.expiry(ttlSeconds) });
+    this.add(key, { kind: 'value', value: '1', expires: this.expiry(ttlSeconds), written: 0 });
     return Promise.resolve(true);
   }
 
   increment(key: string, windowSeconds: number): Promise<number> {
     const entry = this.read(key);
-    const count = entry?.kind === 'value' ? Number(entry.value) + 1 : 1;
-    const expires = entry?.kind === 'value' ? entry.expires : this.expiry(windowSeconds);
-    this.write(key, { kind: 'value', value: String(count), expires });
-    return Promise.resolve(count);
+    if (entry?.kind === 'value') {
+      const count = Number(entry.value) + 1;
+      entry.value = String(count);
+      this.touch(key, entry);
+      return Promise.resolve(count);
+    }
+    this.add(key, { kind: 'value', value: '1', expires: this.expiry(windowSeconds), written: 0 });
+    return Promise.resolve(1);
   }
 
   get(key: string): Promise<string | undefined> {
@@ -41,7 +55,12 @@ export class MemorySharedStateStore implements SharedStateStore {
   }
 
   set(key: string, value: string, ttlSeconds: number): Promise<void> {
-    this.write(key, { kind: 'value', value, expires: this.expiry(ttlSeconds) });
+    const entry = this.read(key);
+    if (entry?.kind === 'value') {
+      entry.value = value;
+      entry.expires = this.expiry(ttlSeconds);
+      this.touch(key, entry);
+    } else this.add(key, { kind: 'value', value, expires: this.expiry(ttlSeconds), written: 0 });
     return Promise.resolve();
   }
 
@@ -56,7 +75,10 @@ export class MemorySharedStateStore implements SharedStateStore {
         if (oldest.done !== true) members.delete(oldest.value);
       }
     }
-    this.write(key, { kind: 'set', members, expires: this.expiry(ttlSeconds) });
+    if (entry?.kind === 'set') {
+      entry.expires = this.expiry(ttlSeconds);
+      this.touch(key, entry);
+    } else this.add(key, { kind: 'set', members, expires: this.expiry(ttlSeconds), written: 0 });
     return Promise.resolve(added);
   }
 
@@ -70,7 +92,10 @@ export class MemorySharedStateStore implements SharedStateStore {
     const items = entry?.kind === 'list' ? entry.items : [];
     items.unshift(value);
     items.length = Math.min(items.length, Math.max(0, maxLength));
-    this.write(key, { kind: 'list', items, expires: this.expiry(ttlSeconds) });
+    if (entry?.kind === 'list') {
+      entry.expires = this.expiry(ttlSeconds);
+      this.touch(key, entry);
+    } else this.add(key, { kind: 'list', items, expires: this.expiry(ttlSeconds), written: 0 });
     return Promise.resolve();
   }
 
@@ -97,13 +122,24 @@ export class MemorySharedStateStore implements SharedStateStore {
     return entry;
   }
 
-  private write(key: string, entry: Entry): void {
+  /** Puts a new entry (replacing any other under `key`) at the most recent end. */
+  private add(key: string, entry: Entry): void {
+    entry.written = this.now();
     this.entries.delete(key);
     this.entries.set(key, entry);
     while (this.entries.size > this.maxKeys) {
-      const oldest = this.entries.keys().next();
-      if (oldest.done === true) break;
-      this.entries.delete(oldest.value);
+      const oldest = this.oldest.next();
+      if (oldest === undefined) break;
+      this.entries.delete(oldest);
     }
+  }
+
+  /** Marks an entry updated in place as written: it moves to the most recent end at most once a second. */
+  private touch(key: string, entry: Entry): void {
+    const now = this.now();
+    if (now - entry.written < REORDER_AFTER_MS) return;
+    entry.written = now;
+    this.entries.delete(key);
+    this.entries.set(key, entry);
   }
 }
