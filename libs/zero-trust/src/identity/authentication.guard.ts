@@ -184,8 +184,9 @@ export class AuthenticationGuard implements CanActivate {
       return { principal, key };
     } finally {
       this.metrics.observeVerification((performance.now() - started) / 1000, result);
-      delete request[RAW_TOKEN];
-      delete request[VERIFYING_KEY];
+      // Cleared, not deleted: \`delete\` would turn the request into a slow dictionary object.
+      request[RAW_TOKEN] = undefined;
+      request[VERIFYING_KEY] = undefined;
     }
   }
 

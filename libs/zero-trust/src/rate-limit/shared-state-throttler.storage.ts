@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import { hash } from 'node:crypto';
+import { LruCache } from '../utils/lru-cache.js';
 import { DependencyUnavailableError } from '../errors/zero-trust.error.js';
 import { SharedStateStore } from '../stores/shared-state-store.interface.js';
 
@@ -38,6 +39,9 @@ const secondsUntil = (time: number, now: number): number =>
  */
 @Injectable()
 export class SharedStateThrottlerStorage implements ThrottlerStorage {
+  /** Store keys of recent trackers (one hash per tracker, not per request). */
+  private readonly bases = new LruCache<string, string>(10_000, 10 * 60_000);
+
   constructor(
     @Inject(SharedStateStore) private readonly store: SharedStateStore,
     private readonly now: () => number = Date.now,
@@ -65,7 +69,12 @@ export class SharedStateThrottlerStorage implements ThrottlerStorage {
     blockDuration: number,
     throttlerName: string,
   ): Promise<ThrottlerRecord> {
-    const base = `rate:${hash('sha256', `${throttlerName}\0${key}`, 'base64url')}`;
+    const name = `${throttlerName}\0${key}`;
+    let base = this.bases.get(name);
+    if (base === undefined) {
+      base = `rate:${hash('sha256', name, 'base64url')}`;
+      this.bases.set(name, base);
+    }
     const now = this.now();
     const blockedUntil = Number((await this.store.get(`${base}:blocked`)) ?? 0);
     if (blockedUntil > now) {

@@ -5,10 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { DecisionEvent } from '../decision-event.interface.js';
 import { FileAuditSink } from './file-audit.sink.js';
 import { HttpAuditSink } from './http-audit.sink.js';
+import { toEcsEvent } from '../ecs.js';
 import { PinoAuditSink } from './pino-audit.sink.js';
 
 const event: DecisionEvent = {
@@ -110,7 +111,11 @@ describe('PinoAuditSink', () => {
     sink.write(event);
     sink.write({ ...event, decision: 'allow', outcome: 'success', action: 'authz_success' });
     await new Promise((resolve) => setImmediate(resolve));
-    const [denied, allowed] = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const [denied, allowed] = lines
+      .join('')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(denied).toMatchObject({
       level: 40,
       event: { action: 'authz_fail', category: ['web'] },
@@ -118,5 +123,91 @@ describe('PinoAuditSink', () => {
       user: { id: 'bob' },
     });
     expect(allowed).toMatchObject({ level: 30, event: { action: 'authz_success' } });
+  });
+
+  /** What a sink wrote, one entry per write call, with pino's clock pinned. */
+  function capture(options: pino.LoggerOptions, bindings?: pino.Bindings) {
+    const writes: string[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        writes.push(chunk.toString());
+        done();
+      },
+    });
+    const root = pino({ level: 'info', timestamp: () => ',"time":1', ...options }, stream);
+    return { logger: bindings ? root.child(bindings) : root, writes };
+  }
+
+  const allow: DecisionEvent = {
+    ...event,
+    decision: 'allow',
+    outcome: 'success',
+    action: 'authz_success',
+    reason: 'quotes " and \\ backslashes, ünïcode',
+    request: { ...event.request, ip: '203.0.113.7' },
+  };
+
+  it("writes exactly the line pino writes, without pino's per-field work", () => {
+    const fast = capture({}, { context: 'ZeroTrustAudit' });
+    const slow = capture({}, { context: 'ZeroTrustAudit' });
+    const sink = new PinoAuditSink(fast.logger, 'demo-api');
+    const viaPino = vi.spyOn(fast.logger, 'info');
+    const warnViaPino = vi.spyOn(fast.logger, 'warn');
+    for (const one of [event, allow]) {
+      sink.write(one);
+      const ecs = toEcsEvent(one, 'demo-api');
+      if (one.decision === 'allow') slow.logger.info(ecs, ecs.message);
+      else slow.logger.warn(ecs, ecs.message);
+    }
+    expect(fast.writes).toEqual(slow.writes);
+    expect(fast.writes).toHaveLength(2);
+    expect(viaPino).not.toHaveBeenCalled();
+    expect(warnViaPino).not.toHaveBeenCalled();
+  });
+
+  it("respects the logger's level, and leaves to pino what only pino can do (redaction, formatters, mixins)", () => {
+    const quiet = capture({ level: 'warn' });
+    const sink = new PinoAuditSink(quiet.logger);
+    sink.write(allow);
+    sink.write(event);
+    expect(quiet.writes.map((w) => (JSON.parse(w) as { level: number }).level)).toEqual([40]);
+
+    const redacted = capture({ redact: ['user.id'] });
+    new PinoAuditSink(redacted.logger).write(event);
+    expect(JSON.parse(redacted.writes[0] ?? '{}')).toMatchObject({ user: { id: '[Redacted]' } });
+
+    const formatted = capture({ formatters: { log: (o) => ({ ...o, tenant: 't1' }) } });
+    new PinoAuditSink(formatted.logger).write(event);
+    expect(JSON.parse(formatted.writes[0] ?? '{}')).toMatchObject({ tenant: 't1' });
+
+    const mixed = capture({ mixin: () => ({ region: 'eu' }) });
+    new PinoAuditSink(mixed.logger).write(event);
+    expect(JSON.parse(mixed.writes[0] ?? '{}')).toMatchObject({ region: 'eu' });
+  });
+
+  it('writes the lines of one batch in one write to a file descriptor', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'zt-pino-'));
+    try {
+      const file = join(dir, 'audit.log');
+      const destination = pino.destination({ dest: file, sync: true });
+      const writes: string[] = [];
+      const write = destination.write.bind(destination);
+      destination.write = (chunk: string) => {
+        writes.push(chunk);
+        return write(chunk);
+      };
+      const sink = new PinoAuditSink(pino({ level: 'info' }, destination));
+      sink.write(event);
+      sink.write(allow);
+      sink.write(event);
+      await Promise.resolve();
+      expect(writes).toHaveLength(1);
+      const lines = (await readFile(file, 'utf8')).trim().split('\n');
+      expect(
+        lines.map((l) => (JSON.parse(l) as { event: { action: string } }).event.action),
+      ).toEqual(['authz_fail', 'authz_success', 'authz_fail']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
