@@ -4,8 +4,11 @@ import {
   InjectThrottlerOptions,
   InjectThrottlerStorage,
   ThrottlerGuard,
+  type ThrottlerGenerateKeyFunction,
+  type ThrottlerGetTrackerFunction,
   type ThrottlerLimitDetail,
   type ThrottlerModuleOptions,
+  type ThrottlerOptions,
   type ThrottlerStorage,
 } from '@nestjs/throttler';
 import { AuditService } from '../audit/audit.service.js';
@@ -19,6 +22,25 @@ import { peerAddressOf, type TrustedProxies } from '../context/client-address.js
 import { RateLimitedError } from '../errors/zero-trust.error.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
+
+/** `@nestjs/throttler`'s metadata keys (suffixed with the throttler's name). */
+const THROTTLER_LIMIT = 'THROTTLER:LIMIT';
+const THROTTLER_TTL = 'THROTTLER:TTL';
+const THROTTLER_BLOCK_DURATION = 'THROTTLER:BLOCK_DURATION';
+const THROTTLER_SKIP = 'THROTTLER:SKIP';
+const THROTTLER_TRACKER = 'THROTTLER:TRACKER';
+const THROTTLER_KEY_GENERATOR = 'THROTTLER:KEY_GENERATOR';
+
+/** One throttler's settings for one route. */
+interface RoutePlan {
+  throttler: ThrottlerOptions;
+  skip: boolean;
+  limit: number;
+  ttl: number;
+  blockDuration: number;
+  getTracker: ThrottlerGetTrackerFunction;
+  generateKey: ThrottlerGenerateKeyFunction;
+}
 
 /**
  * Who a request counts against: its verified principal (`user:alice`, `service:billing-worker`)
@@ -52,6 +74,12 @@ export function zeroTrustTracker(request: object, proxies?: TrustedProxies): str
 @Injectable()
 export class ZeroTrustThrottlerGuard extends ThrottlerGuard {
   private warned = false;
+  /**
+   * What each route's `@Throttle` / `@SkipThrottle` metadata resolves to, read once per handler
+   * (the base guard reads five metadata keys per throttler on every request). `null` when a
+   * value is a function of the request: such routes take the base guard's path every time.
+   */
+  private readonly plans = new WeakMap<object, readonly RoutePlan[] | null>();
 
   constructor(
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
@@ -78,7 +106,65 @@ export class ZeroTrustThrottlerGuard extends ThrottlerGuard {
         );
       }
     }
-    return super.canActivate(execution);
+    const plan = this.planFor(execution);
+    if (plan === null || (await this.shouldSkip(execution))) {
+      return plan === null ? super.canActivate(execution) : true;
+    }
+    for (const step of plan) {
+      // As the base guard: the throttler's own skipIf, else the module's.
+      const skipIf = step.throttler.skipIf || this.commonOptions.skipIf;
+      if (step.skip || skipIf?.(execution)) continue;
+      await this.handleRequest({
+        context: execution,
+        limit: step.limit,
+        ttl: step.ttl,
+        throttler: step.throttler,
+        blockDuration: step.blockDuration,
+        getTracker: step.getTracker,
+        generateKey: step.generateKey,
+      });
+    }
+    return true;
+  }
+
+  /** The route's resolved throttler settings, in the base guard's order; `null` if dynamic. */
+  private planFor(execution: ExecutionContext): readonly RoutePlan[] | null {
+    const handler = execution.getHandler();
+    const known = this.plans.get(handler);
+    if (known !== undefined) return known;
+    const targets = [handler, execution.getClass()];
+    const read = (key: string, name: string): unknown =>
+      this.reflector.getAllAndOverride<unknown>(`${key}${name}`, targets);
+    let plan: RoutePlan[] | null = [];
+    for (const throttler of this.throttlers) {
+      const name = throttler.name ?? 'default';
+      const limit = read(THROTTLER_LIMIT, name) ?? throttler.limit;
+      const ttl = read(THROTTLER_TTL, name) ?? throttler.ttl;
+      const blockDuration = read(THROTTLER_BLOCK_DURATION, name) ?? throttler.blockDuration ?? ttl;
+      if (
+        typeof limit !== 'number' ||
+        typeof ttl !== 'number' ||
+        typeof blockDuration !== 'number'
+      ) {
+        plan = null; // a function of the request, or a value the base guard reports
+        break;
+      }
+      plan.push({
+        throttler,
+        skip: read(THROTTLER_SKIP, name) === true,
+        limit,
+        ttl,
+        blockDuration,
+        getTracker: (read(THROTTLER_TRACKER, name) ??
+          throttler.getTracker ??
+          this.commonOptions.getTracker) as ThrottlerGetTrackerFunction,
+        generateKey: (read(THROTTLER_KEY_GENERATOR, name) ??
+          throttler.generateKey ??
+          this.commonOptions.generateKey) as ThrottlerGenerateKeyFunction,
+      });
+    }
+    this.plans.set(handler, plan);
+    return plan;
   }
 
   protected override getTracker(request: Record<string, unknown>): Promise<string> {
