@@ -128,7 +128,7 @@ function casesFor(adapter: Adapter, redis: boolean): Case[] {
         adapter,
         kind: 'zero-trust',
         tokens: 'warm',
-        env: { LOG_LEVEL: 'warn' },
+        env: { AUDIT_ALLOWS: 'off' },
       },
       {
         name: `${adapter} zt-warm no-caches`,
@@ -235,7 +235,7 @@ function pinned(core: number, args: string[]): [string, string[]] {
 /** Environment of a server: the caller's, without our knobs unless the case sets them. */
 function serverEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of ['REDIS_URL', 'TOKEN_CACHE_MAX', 'ABILITY_CACHE_MAX', 'LOG_LEVEL'])
+  for (const name of ['REDIS_URL', 'TOKEN_CACHE_MAX', 'ABILITY_CACHE_MAX', 'AUDIT_ALLOWS'])
     delete env[name];
   return { ...env, NODE_ENV: 'production', ...extra };
 }

@@ -59,7 +59,12 @@ export class AppModule {
           mtls: { trustDomain: 'demo.local', source: 'socket' },
           // DPoP-bound tokens (cnf.jkt) are accepted with a valid proof; plain bearer stays allowed.
           dpop: {},
-          audit: { serviceName: 'demo-api' },
+          audit: {
+            serviceName: 'demo-api',
+            ...(config.auditAllows !== undefined && config.auditAllows !== 1
+              ? { allows: config.auditAllows === 0 ? false : { sampleRate: config.auditAllows } }
+              : {}),
+          },
           monitoring: { explainDenials: config.explainDenials ?? false },
           ...(config.authFailuresPerMinute !== undefined
             ? { authenticationFailures: { max: config.authFailuresPerMinute, window: 60 } }

@@ -30,6 +30,16 @@ describe('demo configuration', () => {
       );
   });
 
+  it('audits every allow by default; AUDIT_ALLOWS turns them off or samples them', () => {
+    expect(configFromEnv({}).auditAllows).toBe(1);
+    expect(configFromEnv({ AUDIT_ALLOWS: 'off' }).auditAllows).toBe(0);
+    expect(configFromEnv({ AUDIT_ALLOWS: '0.25' }).auditAllows).toBe(0.25);
+    for (const bad of ['yes', '2', '-1', ''])
+      expect(() => configFromEnv({ AUDIT_ALLOWS: bad })).toThrow(
+        'AUDIT_ALLOWS must be "on", "off" or a sample rate between 0 and 1',
+      );
+  });
+
   it('writes no access log line per request unless ACCESS_LOG=on', () => {
     expect(configFromEnv({}).accessLog).toBe(false);
     expect(configFromEnv({ ACCESS_LOG: 'on' }).accessLog).toBe(true);

@@ -28,6 +28,8 @@ export interface DemoConfig {
    * @default false
    */
   accessLog?: boolean;
+  /** Allow events: all (1, the default), none (0) or a sample rate in between. */
+  auditAllows?: number;
   /** pino level of the JSON logs (audit events, Nest logs). @default 'silent' */
   logLevel?: 'silent' | 'error' | 'warn' | 'info' | 'debug';
   /**
@@ -84,6 +86,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): DemoConfig 
   const accessLog = env.ACCESS_LOG ?? 'off';
   if (accessLog !== 'on' && accessLog !== 'off')
     throw new Error('ACCESS_LOG must be "on" or "off"');
+  const allows = env.AUDIT_ALLOWS ?? 'on';
+  const auditAllows = allows === 'on' ? 1 : allows === 'off' ? 0 : Number(allows);
+  if (allows.trim() === '' || !(auditAllows >= 0 && auditAllows <= 1))
+    throw new Error('AUDIT_ALLOWS must be "on", "off" or a sample rate between 0 and 1');
   const tokenCacheMax = cacheBound(env, 'TOKEN_CACHE_MAX');
   const abilityCacheMax = cacheBound(env, 'ABILITY_CACHE_MAX');
   return {
@@ -100,6 +106,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): DemoConfig 
     explainDenials: env.NODE_ENV !== 'production',
     logLevel: 'info',
     accessLog: accessLog === 'on',
+    auditAllows,
     riskMode,
     reportsWindow,
     geoDatabase: env.GEOIP_DB ?? DEMO_GEO_DATABASE,
