@@ -51,6 +51,51 @@ describe('DeviceSignal', () => {
     expect(await device.evaluate(other)).toEqual([]);
   });
 
+  it('refreshes a known device in the store at most every ttl / 10, and relearns one the store forgot', async () => {
+    const device = signal({ ttl: 600 }); // refreshed at most once a minute
+    const principal = createTestPrincipal({ id: 'dora' });
+    let now = NOW.getTime();
+    const shared = new MemorySharedStateStore(1000, 100, () => now);
+    const writes: string[] = [];
+    const addToSet = shared.addToSet.bind(shared);
+    shared.addToSet = (key, member, ttl) => {
+      writes.push(key);
+      return addToSet(key, member, ttl);
+    };
+    const request = async (): Promise<void> => {
+      const input = createRiskSignalInput({
+        now: new Date(now),
+        principal,
+        store: shared,
+        headers: LAPTOP,
+      });
+      await device.evaluate(input);
+      await device.record(input);
+    };
+    await request(); // learnt
+    await request(); // known, learnt just now: no write
+    now += 30_000;
+    await request(); // still within the minute
+    expect(writes).toHaveLength(1);
+    now += 31_000;
+    await request(); // a minute later: the time to live is refreshed
+    expect(writes).toHaveLength(2);
+    // The store lost it (flushed): although this instance stored it a moment ago, the next
+    // request, which finds it unknown, stores it again.
+    const flushed = new MemorySharedStateStore(1000, 100, () => now);
+    const input = createRiskSignalInput({
+      now: new Date(now),
+      principal,
+      store: flushed,
+      headers: LAPTOP,
+    });
+    await device.evaluate(input);
+    await device.record(input);
+    expect(await flushed.hasMember('zt:risk:device:user:dora', deviceFingerprint(LAPTOP))).toBe(
+      true,
+    );
+  });
+
   it('scores a request from another device than the token was issued to, and never learns it', async () => {
     const device = signal({ mismatchScore: 65 });
     const principal = createTestPrincipal({ token: { device: deviceFingerprint(LAPTOP) } });

@@ -50,7 +50,13 @@ export class DeviceSignal implements RiskSignal {
   /** Fingerprints of recent header values: the same few browsers and clients come back. */
   private readonly fingerprints = new LruCache<string, string>(10_000, 10 * 60_000);
 
-  constructor(private readonly options: Options) {}
+  /** When this instance last stored each (principal, device): see {@link record}. */
+  private readonly learnt = new LruCache<string, number>(10_000, 60 * 60_000);
+  private readonly refreshMs: number;
+
+  constructor(private readonly options: Options) {
+    this.refreshMs = Math.min((options.ttl * 1000) / 10, 60 * 60_000);
+  }
 
   /** The device of this request. */
   deviceOf(input: RiskSignalInput): string {
@@ -85,6 +91,7 @@ export class DeviceSignal implements RiskSignal {
       input.store.hasMember(principalKey('device', principal), device),
       input.store.get(principalKey('device', principal, 'seen')),
     ]);
+    if (known) input.facts.set('deviceKnown', true);
     // A device that contradicts the binding is already scored: not again as a new device.
     if (!known && any !== undefined && reasons.length === 0) {
       reasons.push({
@@ -96,15 +103,29 @@ export class DeviceSignal implements RiskSignal {
     return reasons;
   }
 
-  async record(input: RiskSignalInput): Promise<void> {
+  record(input: RiskSignalInput): Promise<void> | undefined {
     const device = input.facts.get('device');
-    if (input.principal === undefined || typeof device !== 'string') return;
+    if (input.principal === undefined || typeof device !== 'string') return undefined;
     // A device that contradicts the token's binding is never learnt.
     const bound = input.principal.token.device;
-    if (bound !== undefined && bound !== device) return;
-    await Promise.all([
-      input.store.addToSet(principalKey('device', input.principal), device, this.options.ttl),
+    if (bound !== undefined && bound !== device) return undefined;
+    const key = principalKey('device', input.principal);
+    // A device the store already knew, learnt here recently: its time to live is refreshed at
+    // most every `ttl / 10` (an hour at most), not on every request.
+    const learnt = `${key}\u0000${device}`;
+    const now = input.now.getTime();
+    const last = this.learnt.get(learnt);
+    if (
+      input.facts.get('deviceKnown') === true &&
+      last !== undefined &&
+      now - last < this.refreshMs
+    )
+      return undefined;
+    return Promise.all([
+      input.store.addToSet(key, device, this.options.ttl),
       input.store.set(principalKey('device', input.principal, 'seen'), '1', this.options.ttl),
-    ]);
+    ]).then(() => {
+      this.learnt.set(learnt, now);
+    });
   }
 }
