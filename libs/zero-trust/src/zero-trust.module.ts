@@ -9,6 +9,7 @@ import { AuditService } from './audit/audit.service.js';
 import { defaultAuditSink } from './audit/default-sink.js';
 import { ZeroTrustMetrics } from './audit/metrics/zero-trust.metrics.js';
 import { RequestIdInterceptor } from './context/request-id.interceptor.js';
+import { ZeroTrustInterceptor } from './zero-trust.interceptor.js';
 import { AuthenticationFailureLimiter } from './identity/authentication-failures.js';
 import { AuthenticationGuard } from './identity/authentication.guard.js';
 import { JwksKeySource } from './identity/jwks-key-source.js';
@@ -90,8 +91,6 @@ const providers: Provider[] = [
   // Global guards run in this order: identity first, then authorization.
   { provide: APP_GUARD, useExisting: AuthenticationGuard },
   { provide: APP_GUARD, useExisting: AuthorizationGuard },
-  // Makes the request id current for handlers (currentRequestId()).
-  { provide: APP_INTERCEPTOR, useExisting: RequestIdInterceptor },
   // Context risk: assessed lazily (env.risk in abilities), enforced after the guards.
   RiskEngine,
   ContextRiskInterceptor,
@@ -101,7 +100,10 @@ const providers: Provider[] = [
       options.risk.enabled ? [engine] : [],
     inject: [ZERO_TRUST_OPTIONS, RiskEngine],
   },
-  { provide: APP_INTERCEPTOR, useExisting: ContextRiskInterceptor },
+  // One global interceptor: the request id made current for handlers (currentRequestId()),
+  // around context risk (enforced after the guards).
+  ZeroTrustInterceptor,
+  { provide: APP_INTERCEPTOR, useExisting: ZeroTrustInterceptor },
 ];
 
 /**

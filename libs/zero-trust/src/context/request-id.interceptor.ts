@@ -24,6 +24,7 @@ export class RequestIdInterceptor implements NestInterceptor {
   intercept(execution: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (execution.getType() !== 'http' || !propagatesRequestId(this.options.propagateRequestId))
       return next.handle();
+    // Subscribed inside the request id's context: everything the handler starts runs in it.
     const request = execution.switchToHttp().getRequest<HttpRequestLike>();
     const { requestId } = contextOf(request, '', this.options.trustedProxies);
     return new Observable((subscriber) =>
