@@ -1,5 +1,6 @@
 import { BlockList, isIP } from 'node:net';
 import { AddressSet } from '../utils/address-set.js';
+import { LruCache } from '../utils/lru-cache.js';
 
 /**
  * The request shape needed to find the peer address (Express and Fastify both expose `socket`).
@@ -18,10 +19,21 @@ export interface SocketRequestLike {
  * @internal
  */
 export function normalizeAddress(address: string): string {
-  const unzoned = address.split('%')[0] ?? address;
-  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(unzoned);
-  return mapped?.[1] ?? unzoned.toLowerCase();
+  // Already normal (a dotted IPv4 address, the common case): nothing to strip or lower.
+  if (IPV4.test(address)) return address;
+  let normal = normalized.get(address);
+  if (normal === undefined) {
+    const unzoned = address.split('%')[0] ?? address;
+    const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(unzoned);
+    normal = mapped?.[1] ?? unzoned.toLowerCase();
+    normalized.set(address, normal);
+  }
+  return normal;
 }
+
+const IPV4 = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
+/** Normal forms of recent IPv6 addresses (a client's address comes with each of its requests). */
+const normalized = new LruCache<string, string>(10_000, 10 * 60_000);
 
 /**
  * The address of the TCP peer: the client itself, or the proxy in front of it. Never read from a

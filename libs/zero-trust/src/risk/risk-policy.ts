@@ -64,11 +64,24 @@ export function riskPolicyOf(
   controller: Type,
   handler: (...args: never[]) => unknown,
 ): RiskPolicyOptions {
-  const own = Reflect.getMetadata(RISK_POLICY_KEY, handler) as RiskPolicyOptions | undefined;
-  const inherited = Reflect.getMetadata(RISK_POLICY_KEY, controller) as
-    RiskPolicyOptions | undefined;
-  return { ...inherited, ...own };
+  // Read once per handler: metadata is set by decorators at class definition.
+  let byController = policies.get(handler);
+  let policy = byController?.get(controller);
+  if (policy === undefined) {
+    const own = Reflect.getMetadata(RISK_POLICY_KEY, handler) as RiskPolicyOptions | undefined;
+    const inherited = Reflect.getMetadata(RISK_POLICY_KEY, controller) as
+      RiskPolicyOptions | undefined;
+    policy = Object.freeze({ ...inherited, ...own });
+    if (byController === undefined) {
+      byController = new WeakMap();
+      policies.set(handler, byController);
+    }
+    byController.set(controller, policy);
+  }
+  return policy;
 }
+
+const policies = new WeakMap<object, WeakMap<object, RiskPolicyOptions>>();
 
 /**
  * What the interceptor does with an assessment.
