@@ -1,6 +1,6 @@
 import type { AuditSink } from '../audit-sink.interface.js';
 import type { DecisionEvent } from '../decision-event.interface.js';
-import { toEcsEvent } from '../ecs.js';
+import { ecsJsonBody, toEcsEvent } from '../ecs.js';
 import { fastPinoLine, type FastPinoLine } from './pino-fast-line.js';
 
 /**
@@ -36,11 +36,14 @@ export class PinoAuditSink implements AuditSink {
 
   write(event: DecisionEvent): void {
     // pino writes its own `msg` and `time`; the ECS `message` and `@timestamp` ride along.
-    const ecs = toEcsEvent(event, this.serviceName);
     const level = event.decision === 'allow' ? 'info' : 'warn';
     if (this.fast !== undefined) {
-      this.fast.write(level, JSON.stringify(ecs).slice(1, -1), ecs.message);
-    } else if (level === 'info') this.logger.info(ecs, ecs.message);
+      const { body, message } = ecsJsonBody(event, this.serviceName);
+      this.fast.write(level, body, message);
+      return;
+    }
+    const ecs = toEcsEvent(event, this.serviceName);
+    if (level === 'info') this.logger.info(ecs, ecs.message);
     else this.logger.warn(ecs, ecs.message);
   }
 }
