@@ -1,6 +1,4 @@
 import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { Test } from '@nestjs/testing';
 import {
   AuditService,
   Authenticated,
@@ -12,6 +10,7 @@ import {
 import { TestIssuer } from 'nestjs-zero-trust/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADAPTERS } from './support/demo-api.js';
+import { listenApp } from './support/nest-app.js';
 
 /** A sink whose writes never finish until released: the slowest collector there is. */
 class StuckSink implements AuditSink {
@@ -61,13 +60,9 @@ describe.each(ADAPTERS)('audit pipeline and request ids (%s)', (adapter) => {
       controllers: [EchoController],
     })
     class PipelineApp {}
-    const moduleRef = await Test.createTestingModule({ imports: [PipelineApp] }).compile();
-    app =
-      adapter === 'fastify'
-        ? moduleRef.createNestApplication(new FastifyAdapter(), { logger: false })
-        : moduleRef.createNestApplication({ logger: false });
-    await app.listen(0, '127.0.0.1');
-    url = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}/echo`;
+    const listening = await listenApp(PipelineApp, adapter);
+    app = listening.app;
+    url = `${listening.url}/echo`;
   });
   afterAll(async () => {
     sink.release();

@@ -1,12 +1,11 @@
 import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { Test } from '@nestjs/testing';
 import { SkipThrottle, Throttle, ThrottlerModule } from '@nestjs/throttler';
 import { Authenticated, ZeroTrustModule } from 'nestjs-zero-trust';
 import { TestIssuer } from 'nestjs-zero-trust/testing';
 import { ZeroTrustThrottlerModule } from 'nestjs-zero-trust/throttler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADAPTERS } from './support/demo-api.js';
+import { listenApp } from './support/nest-app.js';
 
 @Controller()
 @Authenticated()
@@ -56,13 +55,7 @@ describe.each(ADAPTERS)(
         controllers: [LimitedController],
       })
       class LimitedApp {}
-      const moduleRef = await Test.createTestingModule({ imports: [LimitedApp] }).compile();
-      app =
-        adapter === 'fastify'
-          ? moduleRef.createNestApplication(new FastifyAdapter(), { logger: false })
-          : moduleRef.createNestApplication({ logger: false });
-      await app.listen(0, '127.0.0.1');
-      url = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
+      ({ app, url } = await listenApp(LimitedApp, adapter));
     });
     afterAll(async () => {
       await app?.close();

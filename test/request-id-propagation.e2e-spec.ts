@@ -1,5 +1,4 @@
 import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import {
   Authenticated,
   currentRequestId,
@@ -10,6 +9,7 @@ import {
 } from 'nestjs-zero-trust';
 import { TestIssuer } from 'nestjs-zero-trust/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listenApp } from './support/nest-app.js';
 
 @Controller('echo')
 @Authenticated()
@@ -35,11 +35,9 @@ describe('propagateRequestId', () => {
       controllers: [EchoController],
     })
     class EchoApp {}
-    const moduleRef = await Test.createTestingModule({ imports: [EchoApp] }).compile();
-    const app = moduleRef.createNestApplication({ logger: false });
+    const { app, url } = await listenApp(EchoApp);
     apps.push(app);
-    await app.listen(0, '127.0.0.1');
-    return `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}/echo`;
+    return `${url}/echo`;
   }
 
   async function echo(url: string): Promise<{ header: string | null; seen: string | null }> {

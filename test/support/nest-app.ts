@@ -1,0 +1,32 @@
+import type { INestApplication, Type } from '@nestjs/common';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
+
+/** An application listening on loopback, and its base URL. */
+export interface ListeningApp {
+  app: INestApplication;
+  url: string;
+}
+
+/**
+ * Compiles `module` into an application on `adapter` (no Nest logs) and listens on a free
+ * loopback port. A boot error (e.g. a configuration error) rejects, after closing the app.
+ */
+export async function listenApp(
+  module: Type,
+  adapter: 'express' | 'fastify' = 'express',
+): Promise<ListeningApp> {
+  const moduleRef = await Test.createTestingModule({ imports: [module] }).compile();
+  const app =
+    adapter === 'fastify'
+      ? moduleRef.createNestApplication(new FastifyAdapter(), { logger: false })
+      : moduleRef.createNestApplication({ logger: false });
+  try {
+    await app.listen(0, '127.0.0.1');
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
+  const { port } = app.getHttpServer().address() as { port: number };
+  return { app, url: `http://127.0.0.1:${port}` };
+}
