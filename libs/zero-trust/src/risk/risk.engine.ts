@@ -45,6 +45,8 @@ export const RISK_SIGNAL_KEY = 'zero-trust:risk-signal';
  */
 export const RiskSignalProvider = (): ClassDecorator => SetMetadata(RISK_SIGNAL_KEY, true);
 
+const RESOLVED: Promise<void> = Promise.resolve();
+
 /** Audit actions counted as failures by the failure-burst signal. */
 const FAILURE_ACTIONS = new Set([
   'authn_token_missing',
@@ -75,6 +77,8 @@ function failClosedStore(store: SharedStateStore, metrics: ZeroTrustMetrics): Sh
 interface Assessed {
   promise: Promise<RiskAssessment>;
   input: RiskSignalInput;
+  /** Set once the assessment completed: learning then needs no wait. */
+  done?: true;
 }
 
 /**
@@ -175,7 +179,15 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
         now: context.time,
         facts: new Map(),
       };
-      assessed = { input, promise: this.run(input) };
+      const promise = this.run(input);
+      const entry: Assessed = { input, promise };
+      promise.then(
+        () => {
+          entry.done = true;
+        },
+        () => undefined, // a failed assessment answered the request already
+      );
+      assessed = entry;
       this.assessed.set(context, assessed);
     }
     return assessed.promise;
@@ -191,27 +203,55 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
    * Learns from a finished request (known devices, locations, routes) when it succeeded, and
    * counts a 401/403 answered by a handler as a failure. Never throws.
    */
-  async recordOutcome(context: ZeroTrustRequestContext, outcome: RiskOutcome): Promise<void> {
+  recordOutcome(context: ZeroTrustRequestContext, outcome: RiskOutcome): Promise<void> {
+    const pending: Promise<unknown>[] = [];
     try {
-      if (outcome.status === 401 || outcome.status === 403) {
-        await this.failures?.count(this.store, context.ip, context.principal);
+      if ((outcome.status === 401 || outcome.status === 403) && this.failures !== undefined) {
+        pending.push(
+          this.failures
+            .count(this.store, context.ip, context.principal)
+            .catch((error: unknown) =>
+              this.logger.warn(`Risk outcome not recorded: ${describe(error)}`),
+            ),
+        );
       }
       const assessed = this.assessed.get(context);
-      if (!outcome.success || assessed === undefined) return;
-      // Only an assessment that completed is learnt from.
-      await assessed.promise;
-      for (const signal of this.signals) {
-        if (signal.record === undefined) continue;
-        try {
-          // A signal with nothing to learn answers synchronously: no promise to wait for.
-          const learning = signal.record(assessed.input, outcome);
-          if (isThenable(learning)) await learning;
-        } catch (error) {
-          this.logger.warn(`Risk signal ${signal.name} failed to learn: ${describe(error)}`);
-        }
+      if (outcome.success && assessed !== undefined) {
+        // Only an assessment that completed is learnt from.
+        if (assessed.done === true) this.learn(assessed, outcome, pending);
+        else
+          pending.push(
+            assessed.promise.then(
+              () => {
+                const learning: Promise<unknown>[] = [];
+                this.learn(assessed, outcome, learning);
+                return Promise.all(learning);
+              },
+              () => undefined,
+            ),
+          );
       }
     } catch (error) {
       this.logger.warn(`Risk outcome not recorded: ${describe(error)}`);
+    }
+    return pending.length === 0 ? RESOLVED : Promise.all(pending).then(() => undefined);
+  }
+
+  /**
+   * Lets each signal learn from a successful request. A signal with nothing to learn answers
+   * synchronously; the others' promises are added to `pending`, each failure logged on its own.
+   */
+  private learn(assessed: Assessed, outcome: RiskOutcome, pending: Promise<unknown>[]): void {
+    for (const signal of this.signals) {
+      if (signal.record === undefined) continue;
+      const warn = (error: unknown): void =>
+        this.logger.warn(`Risk signal ${signal.name} failed to learn: ${describe(error)}`);
+      try {
+        const learning = signal.record(assessed.input, outcome);
+        if (isThenable(learning)) pending.push(Promise.resolve(learning).catch(warn));
+      } catch (error) {
+        warn(error);
+      }
     }
   }
 
@@ -227,9 +267,9 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
       if (evaluated instanceof Promise) waiting = true;
       started.push(evaluated);
     }
-    const outcomes = waiting
-      ? await Promise.all(started.map((outcome) => Promise.resolve(outcome)))
-      : (started as Evaluated[]);
+    // Promise.all takes plain values as they are: no promise per synchronous signal.
+    // oxlint-disable-next-line typescript/await-thenable -- a mix of values and promises, on purpose
+    const outcomes = waiting ? await Promise.all(started) : (started as Evaluated[]);
     for (let i = 0; i < outcomes.length; i++)
       this.collect(this.signals[i] as RiskSignal, outcomes[i] as Evaluated, reasons);
     // Signals of the application come after, one at a time: they may read the facts of earlier ones.
