@@ -79,7 +79,7 @@ export class ZeroTrustThrottlerGuard extends ThrottlerGuard {
    * (the base guard reads five metadata keys per throttler on every request). `null` when a
    * value is a function of the request: such routes take the base guard's path every time.
    */
-  private readonly plans = new WeakMap<object, readonly RoutePlan[] | null>();
+  private readonly plans = new WeakMap<object, WeakMap<object, readonly RoutePlan[] | null>>();
 
   constructor(
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
@@ -130,9 +130,12 @@ export class ZeroTrustThrottlerGuard extends ThrottlerGuard {
   /** The route's resolved throttler settings, in the base guard's order; `null` if dynamic. */
   private planFor(execution: ExecutionContext): readonly RoutePlan[] | null {
     const handler = execution.getHandler();
-    const known = this.plans.get(handler);
+    const controller = execution.getClass();
+    // By handler and class: an inherited handler may sit under another class's @Throttle.
+    let byClass = this.plans.get(handler);
+    const known = byClass?.get(controller);
     if (known !== undefined) return known;
-    const targets = [handler, execution.getClass()];
+    const targets = [handler, controller];
     const read = (key: string, name: string): unknown =>
       this.reflector.getAllAndOverride<unknown>(`${key}${name}`, targets);
     let plan: RoutePlan[] | null = [];
@@ -151,7 +154,7 @@ export class ZeroTrustThrottlerGuard extends ThrottlerGuard {
       }
       plan.push({
         throttler,
-        skip: read(THROTTLER_SKIP, name) === true,
+        skip: Boolean(read(THROTTLER_SKIP, name)), // as the base guard: any truthy value
         limit,
         ttl,
         blockDuration,
@@ -163,7 +166,11 @@ export class ZeroTrustThrottlerGuard extends ThrottlerGuard {
           this.commonOptions.generateKey) as ThrottlerGenerateKeyFunction,
       });
     }
-    this.plans.set(handler, plan);
+    if (byClass === undefined) {
+      byClass = new WeakMap();
+      this.plans.set(handler, byClass);
+    }
+    byClass.set(controller, plan);
     return plan;
   }
 
