@@ -8,7 +8,6 @@ import { AuditSink } from './audit/audit-sink.interface.js';
 import { AuditService } from './audit/audit.service.js';
 import { defaultAuditSink } from './audit/default-sink.js';
 import { ZeroTrustMetrics } from './audit/metrics/zero-trust.metrics.js';
-import { RequestIdInterceptor } from './context/request-id.interceptor.js';
 import { ZeroTrustInterceptor } from './zero-trust.interceptor.js';
 import { AuthenticationFailureLimiter } from './identity/authentication-failures.js';
 import { AuthenticationGuard } from './identity/authentication.guard.js';
@@ -75,7 +74,6 @@ const providers: Provider[] = [
     inject: [ZERO_TRUST_OPTIONS, ModuleRef],
   },
   ZeroTrustMetrics,
-  RequestIdInterceptor,
   JwksKeySource,
   VerifiedTokenCache,
   SenderConstraints,
