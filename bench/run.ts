@@ -479,7 +479,7 @@ async function memoryMode(issuer: BenchIssuer): Promise<void> {
         material: issuer.material,
       },
       (line) => {
-        if (line.responses % 100_000 === 0) sample(line.responses);
+        if (line.type === 'progress' && line.responses % 100_000 === 0) sample(line.responses);
       },
     );
     sample(result.total);
