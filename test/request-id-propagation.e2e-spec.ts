@@ -1,4 +1,4 @@
-import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
+import { Controller, Get, Logger, Module, type INestApplication } from '@nestjs/common';
 import {
   Authenticated,
   currentRequestId,
@@ -8,7 +8,7 @@ import {
   type ZeroTrustModuleOptions,
 } from 'nestjs-zero-trust';
 import { TestIssuer } from 'nestjs-zero-trust/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { listenApp } from './support/nest-app.js';
 
 @Controller('echo')
@@ -21,8 +21,8 @@ class EchoController {
   }
 }
 
-// One file, one process: the 'auto' setting follows whether a ServiceTokenClient exists in it,
-// so the steps run in order and the client is created halfway.
+// One file, one process: 'auto' also follows whether a ServiceTokenClient was created in it
+// before an app started, so the steps run in order and the client is created halfway.
 describe('propagateRequestId', () => {
   let issuer: TestIssuer;
   const apps: INestApplication[] = [];
@@ -63,26 +63,39 @@ describe('propagateRequestId', () => {
     ]);
   });
 
-  it('"auto" makes the id current only once a ServiceTokenClient exists; false never does', async () => {
+  it('"auto" follows a client created before the app started; false never propagates', async () => {
     const auto = await start({});
     const off = await start({ propagateRequestId: false });
     const on = await start({ propagateRequestId: true });
 
-    // No client yet: the id is still echoed (and audited), but not current in the handler.
+    // No client: the id is still echoed (and audited), but not current in the handler.
     const before = await echo(auto);
     expect(before.header).toMatch(/^[0-9a-f-]{36}$/);
     expect(before.seen).toBeNull();
     const explicit = await echo(on);
     expect(explicit.seen).toBe(explicit.header);
 
-    // A client that forwards the id on outgoing calls: from now on the id is current.
-    const client = new ServiceTokenClient({
-      issuer: issuer.url,
-      clientId: 'svc',
-      clientSecret: 'not-used-here',
+    // A client created now, outside Nest: an app that already started cannot follow it, and a
+    // warning says so; an app started from now on propagates.
+    const warnings: string[] = [];
+    const warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation((message: unknown) => {
+      warnings.push(String(message));
     });
+    let client: ServiceTokenClient;
+    try {
+      client = new ServiceTokenClient({
+        issuer: issuer.url,
+        clientId: 'svc',
+        clientSecret: 'not-used-here',
+      });
+    } finally {
+      warn.mockRestore();
+    }
     expect(client.tokenRequestCount).toBe(0);
-    const after = await echo(auto);
+    expect(warnings).toEqual([expect.stringContaining("propagateRequestId: 'auto'")]);
+    expect((await echo(auto)).seen).toBeNull();
+    const later = await start({});
+    const after = await echo(later);
     expect(after.seen).toBe(after.header);
     expect((await echo(off)).seen).toBeNull();
   });

@@ -265,7 +265,7 @@ describe('ServiceTokenClient against the demo IdP', () => {
     const resource = await startResource(() => 200);
     try {
       const client = make();
-      // What ZeroTrustModule does around each handler (ZeroTrustInterceptor).
+      // What ZeroTrustModule does around each handler (its request id interceptor).
       await runWithRequestId('edge-77', () => client.fetch(DEMO_AUDIENCE, `${resource.url}/x`));
       await client.fetch(DEMO_AUDIENCE, `${resource.url}/y`);
       const [inside, outside] = resource.seen.map((request) => request.headers);

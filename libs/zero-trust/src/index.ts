@@ -139,7 +139,7 @@ export {
   type RiskVerdict,
 } from './risk/risk.types.js';
 export { RiskEngine, RiskSignalProvider } from './risk/risk.engine.js';
-export { ContextRiskInterceptor } from './risk/risk.interceptor.js';
+export { ContextRiskGuard } from './risk/risk.guard.js';
 export { RiskPolicy, type RiskDecision, type RiskPolicyOptions } from './risk/risk-policy.js';
 export { DeviceSignal, deviceFingerprint } from './risk/signals/device.signal.js';
 export { FailureBurstSignal } from './risk/signals/failure-burst.signal.js';

@@ -5,41 +5,63 @@ import {
   type ExecutionContext,
   type NestInterceptor,
 } from '@nestjs/common';
-import { from, mergeAll, Observable } from 'rxjs';
+import { DiscoveryService } from '@nestjs/core';
+import { Observable } from 'rxjs';
+import { ServiceTokenClient } from './client/service-token-client.js';
 import { contextOf, type HttpRequestLike } from './context/request-context.js';
-import { propagatesRequestId, runWithRequestId } from './context/request-id.js';
+import {
+  propagatesRequestId,
+  requestIdPropagationDecided,
+  runWithRequestId,
+} from './context/request-id.js';
 import type { ResolvedZeroTrustOptions } from './options/validate-options.js';
-import { ContextRiskInterceptor } from './risk/risk.interceptor.js';
 import { ZERO_TRUST_OPTIONS } from './zero-trust.constants.js';
 
 /**
- * The module's one global interceptor: context risk (enforced after the guards), run inside the
- * request id's async context when `propagateRequestId` asks for it, so that the handler and
- * everything it starts see it (`currentRequestId()`). One interceptor instead of two spares
- * each request a layer of Nest's interceptor chain.
+ * The request id made current around each handler (`currentRequestId()`), so that the handler
+ * and everything it starts see it. Installed only when `propagateRequestId` asks for it: any
+ * global interceptor puts Nest's Observable chain around every handler, and the async context
+ * makes Node 20 track every promise.
  *
  * @internal
  */
 @Injectable()
-export class ZeroTrustInterceptor implements NestInterceptor {
-  constructor(
-    @Inject(ZERO_TRUST_OPTIONS) private readonly options: ResolvedZeroTrustOptions,
-    private readonly risk: ContextRiskInterceptor,
-  ) {}
+export class RequestIdInterceptor implements NestInterceptor {
+  constructor(@Inject(ZERO_TRUST_OPTIONS) private readonly options: ResolvedZeroTrustOptions) {}
 
-  intercept(
-    execution: ExecutionContext,
-    next: CallHandler,
-  ): Observable<unknown> | Promise<Observable<unknown>> {
-    if (execution.getType() !== 'http' || !propagatesRequestId(this.options.propagateRequestId))
-      return this.risk.intercept(execution, next);
+  intercept(execution: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (execution.getType() !== 'http') return next.handle();
     const request = execution.switchToHttp().getRequest<HttpRequestLike>();
     const { requestId } = contextOf(request, '', this.options.trustedProxies);
     // Subscribed inside the request id's context: everything the handler starts runs in it.
     return new Observable((subscriber) =>
-      runWithRequestId(requestId, () =>
-        from(this.risk.intercept(execution, next)).pipe(mergeAll()).subscribe(subscriber),
-      ),
+      runWithRequestId(requestId, () => next.handle().subscribe(subscriber)),
     );
   }
+}
+
+/**
+ * Decides at boot whether {@link RequestIdInterceptor} is installed: `true` always, `false`
+ * never, `'auto'` when the application provides a `ServiceTokenClient` (it forwards the id on
+ * outgoing calls) or the process created one before the application started. Nest skips a
+ * global interceptor provider whose value is `null`.
+ *
+ * @internal
+ */
+export function requestIdInterceptorFactory(
+  options: ResolvedZeroTrustOptions,
+  discovery: DiscoveryService,
+): RequestIdInterceptor | null {
+  const setting = options.propagateRequestId;
+  const provided =
+    setting === 'auto' &&
+    discovery
+      .getProviders()
+      .some(
+        (wrapper) =>
+          wrapper.token === ServiceTokenClient || wrapper.metatype === ServiceTokenClient,
+      );
+  const on = provided || propagatesRequestId(setting);
+  requestIdPropagationDecided(setting, on);
+  return on ? new RequestIdInterceptor(options) : null;
 }

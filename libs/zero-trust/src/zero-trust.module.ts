@@ -1,5 +1,11 @@
 import { Logger, Module, type OnApplicationBootstrap, type Provider } from '@nestjs/common';
-import { APP_GUARD, APP_INTERCEPTOR, DiscoveryModule, ModuleRef } from '@nestjs/core';
+import {
+  APP_GUARD,
+  APP_INTERCEPTOR,
+  DiscoveryModule,
+  DiscoveryService,
+  ModuleRef,
+} from '@nestjs/core';
 import { AbilityFactory } from './authorization/ability.factory.js';
 import { AuthorizationGuard } from './authorization/authorization.guard.js';
 import { AuthorizationService } from './authorization/authorization.service.js';
@@ -8,7 +14,7 @@ import { AuditSink } from './audit/audit-sink.interface.js';
 import { AuditService } from './audit/audit.service.js';
 import { defaultAuditSink } from './audit/default-sink.js';
 import { ZeroTrustMetrics } from './audit/metrics/zero-trust.metrics.js';
-import { ZeroTrustInterceptor } from './zero-trust.interceptor.js';
+import { requestIdInterceptorFactory } from './zero-trust.interceptor.js';
 import { AuthenticationFailureLimiter } from './identity/authentication-failures.js';
 import { AuthenticationGuard } from './identity/authentication.guard.js';
 import { JwksKeySource } from './identity/jwks-key-source.js';
@@ -28,7 +34,7 @@ import { RedisSharedStateStore } from './stores/redis/redis-shared-state.store.j
 import { ZERO_TRUST_OPTIONS } from './zero-trust.constants.js';
 import { ABILITY_ENV_SOURCES } from './context/lazy-env.js';
 import { RiskEngine } from './risk/risk.engine.js';
-import { ContextRiskInterceptor } from './risk/risk.interceptor.js';
+import { ContextRiskGuard } from './risk/risk.guard.js';
 import {
   ZERO_TRUST_MODULE_OPTIONS,
   ZeroTrustConfigurableModule,
@@ -86,22 +92,26 @@ const providers: Provider[] = [
   AuthenticationFailureLimiter,
   AuthenticationGuard,
   AuthorizationGuard,
-  // Global guards run in this order: identity first, then authorization.
+  // Global guards run in this order: identity, authorization, then context risk.
   { provide: APP_GUARD, useExisting: AuthenticationGuard },
   { provide: APP_GUARD, useExisting: AuthorizationGuard },
-  // Context risk: assessed lazily (env.risk in abilities), enforced after the guards.
   RiskEngine,
-  ContextRiskInterceptor,
+  ContextRiskGuard,
+  { provide: APP_GUARD, useExisting: ContextRiskGuard },
   {
+    // Risk is assessed lazily: an ability reading env.risk waits for it, the risk guard reuses it.
     provide: ABILITY_ENV_SOURCES,
     useFactory: (options: ResolvedZeroTrustOptions, engine: RiskEngine) =>
       options.risk.enabled ? [engine] : [],
     inject: [ZERO_TRUST_OPTIONS, RiskEngine],
   },
-  // One global interceptor: the request id made current for handlers (currentRequestId()),
-  // around context risk (enforced after the guards).
-  ZeroTrustInterceptor,
-  { provide: APP_INTERCEPTOR, useExisting: ZeroTrustInterceptor },
+  // The request id made current for handlers (currentRequestId()), only when asked for: null
+  // (no interceptor at all) otherwise.
+  {
+    provide: APP_INTERCEPTOR,
+    useFactory: requestIdInterceptorFactory,
+    inject: [ZERO_TRUST_OPTIONS, DiscoveryService],
+  },
 ];
 
 /**

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { SocketRequestLike, TrustedProxies } from './client-address.js';
@@ -35,24 +36,44 @@ const current = new AsyncLocalStorage<string>();
 
 /** Whether something in the process reads the current request id (see `propagateRequestId`). */
 let wanted = false;
+/** Whether an application started with `'auto'` and without propagation (nothing read the id). */
+let decidedOffAutomatically = false;
 
 /**
  * Declares that the process reads the current request id (the service token client does, to
- * forward it): with `propagateRequestId: 'auto'`, the module then makes it current per request.
+ * forward it): applications started afterwards with `propagateRequestId: 'auto'` make it current
+ * per request. One that started before cannot any more, and a warning says so.
  *
  * @internal
  */
 export function wantRequestIdPropagation(): void {
+  if (!wanted && decidedOffAutomatically) {
+    new Logger('ZeroTrust').warn(
+      'A ServiceTokenClient was created after an application started without request id ' +
+        "propagation (propagateRequestId: 'auto'): it cannot forward that application's request " +
+        'ids. Provide it through ZeroTrustClientModule, or set propagateRequestId: true.',
+    );
+  }
   wanted = true;
 }
 
 /**
- * Whether the request id is made current per request under `setting`.
+ * Whether the request id is made current per request under `setting`, as far as the process
+ * knows (an application's own providers are looked at by the module at boot).
  *
  * @internal
  */
 export function propagatesRequestId(setting: boolean | 'auto'): boolean {
   return setting === 'auto' ? wanted : setting;
+}
+
+/**
+ * Notes what an application decided at boot, so that a client created later can warn.
+ *
+ * @internal
+ */
+export function requestIdPropagationDecided(setting: boolean | 'auto', on: boolean): void {
+  if (setting === 'auto' && !on) decidedOffAutomatically = true;
 }
 
 /**

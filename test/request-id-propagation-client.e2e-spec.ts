@@ -1,0 +1,59 @@
+import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
+import {
+  Authenticated,
+  currentRequestId,
+  ZeroTrustClientModule,
+  ZeroTrustModule,
+} from 'nestjs-zero-trust';
+import { TestIssuer } from 'nestjs-zero-trust/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listenApp } from './support/nest-app.js';
+
+@Controller('echo')
+@Authenticated()
+class EchoController {
+  @Get()
+  async echo(): Promise<{ requestId: string | null }> {
+    await new Promise((resolve) => setImmediate(resolve));
+    return { requestId: currentRequestId() ?? null };
+  }
+}
+
+// Its own file (its own module graph): no ServiceTokenClient exists in the process before the
+// app starts, so only the app's own provider can turn 'auto' on.
+describe('propagateRequestId "auto" with ZeroTrustClientModule', () => {
+  let issuer: TestIssuer;
+  let app: INestApplication | undefined;
+
+  beforeAll(async () => {
+    issuer = await TestIssuer.start();
+  });
+  afterAll(async () => {
+    await app?.close();
+    await issuer?.close();
+  });
+
+  it('makes the id current in an app that provides a ServiceTokenClient', async () => {
+    @Module({
+      imports: [
+        ZeroTrustModule.forRoot({ issuer: issuer.url, audience: issuer.audience }),
+        ZeroTrustClientModule.register({
+          issuer: issuer.url,
+          clientId: 'svc',
+          clientSecret: 'not-used-here',
+        }),
+      ],
+      controllers: [EchoController],
+    })
+    class EchoApp {}
+    const started = await listenApp(EchoApp);
+    app = started.app;
+    const response = await fetch(`${started.url}/echo`, {
+      headers: { authorization: `Bearer ${issuer.sign()}` },
+    });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { requestId: string | null };
+    expect(body.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(body.requestId).toBe(response.headers.get('x-request-id'));
+  });
+});
