@@ -43,7 +43,8 @@ export function helmetDefaultHeaders(): { set: Record<string, string>; removed: 
   const removed: string[] = [];
   const recorder = {
     setHeader: (name: string, value: string | number | readonly string[]) => {
-      set[name] = Array.isArray(value) ? value.join(', ') : String(value);
+      // Lower case, as HTTP/1.1 header names are compared and as Fastify stores them.
+      set[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
     },
     removeHeader: (name: string) => {
       removed.push(name);

@@ -41,6 +41,37 @@ export interface DecisionInput {
  */
 export type DecisionListener = (event: DecisionEvent, context: ZeroTrustRequestContext) => void;
 
+/** Where the audit service keeps the `request` of a context's events. */
+const EVENT_REQUEST = Symbol('zero-trust:event-request');
+
+type ContextWithEventRequest = ZeroTrustRequestContext & {
+  [EVENT_REQUEST]?: DecisionEvent['request'];
+};
+
+/**
+ * The `request` of an event of `context`: one object shared by the events of a request (the
+ * ECS sink remembers its JSON there), new whenever the context no longer matches it.
+ */
+function requestOf(context: ContextWithEventRequest): DecisionEvent['request'] {
+  const known = context[EVENT_REQUEST];
+  if (
+    known !== undefined &&
+    known.id === context.requestId &&
+    known.method === context.method &&
+    known.route === context.route &&
+    known.ip === context.ip
+  )
+    return known;
+  const request: DecisionEvent['request'] = {
+    id: context.requestId,
+    method: context.method,
+    route: context.route,
+  };
+  if (context.ip !== undefined) request.ip = context.ip;
+  context[EVENT_REQUEST] = request;
+  return request;
+}
+
 /**
  * Turns decisions into {@link DecisionEvent}s and hands them to the {@link AuditSink}, off the
  * request path: events wait in a bounded buffer and are written one at a time after the
@@ -144,12 +175,7 @@ export class AuditService implements OnApplicationShutdown {
       this.lastMs = ms;
       this.lastIso = new Date(ms).toISOString();
     }
-    const request: DecisionEvent['request'] = {
-      id: context.requestId,
-      method: context.method,
-      route: context.route,
-    };
-    if (context.ip !== undefined) request.ip = context.ip;
+    const request = requestOf(context);
     const event: DecisionEvent = {
       time: this.lastIso,
       action: input.action,

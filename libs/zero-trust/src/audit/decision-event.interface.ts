@@ -43,7 +43,7 @@ export interface DecisionEvent {
   mode: ZeroTrustMode;
   /** The caller, when authenticated. */
   principal?: { kind: PrincipalKind; id: string };
-  /** The HTTP request. */
+  /** The HTTP request: one object shared by the events of a request (read it, do not modify it). */
   request: { id: string; method: string; route: string; ip?: string };
   /** The authorization check, for `authz_*` events. */
   authorization?: { action: string; subject: string; subjectId?: string; fields?: string[] };

@@ -324,4 +324,35 @@ describe('ecsJsonBody', () => {
       { numRuns: 2000 },
     );
   });
+
+  it('stays exact when events share request objects and roles arrays that change between them', () => {
+    // What the audit service does (one request object per request, a verified principal's
+    // frozen roles on every event), plus a listener changing a shared request in between.
+    const step = fc.record({
+      which: fc.nat(2),
+      roles: fc.nat(2),
+      id: fc.constantFrom('alice', 'bob'),
+      change: fc.option(fc.constantFrom('id', 'method', 'route'), { nil: undefined }),
+      value: text,
+      template: event,
+    });
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 20 }), (steps) => {
+        const requests = [0, 1, 2].map((n) => ({ id: `r${n}`, method: 'GET', route: '/x' }));
+        const roles = [Object.freeze(['a']), Object.freeze(['b', 'c']), Object.freeze([])];
+        for (const { which, roles: r, id, change, value, template } of steps) {
+          const request = requests[which] as { id: string; method: string; route: string };
+          if (change !== undefined) request[change] = value;
+          const one: DecisionEvent = {
+            ...template,
+            request,
+            principal: { kind: 'user', id },
+            roles: roles[r],
+          };
+          expect(`{${ecsJsonBody(one).body}}`).toBe(JSON.stringify(toEcsEvent(one)));
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
 });

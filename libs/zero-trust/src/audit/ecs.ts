@@ -186,11 +186,92 @@ function strings(values: readonly string[]): string {
   return `${out}]`;
 }
 
+/** Bound of each memo below: past it, fragments are built every time (custom actions, say). */
+const MEMO_MAX = 256;
+
+/**
+ * The `"event":{…}` fragment of an event with no reason, code or risk score: a function of its
+ * action, decision and outcome alone, so remembered (allows are all of this kind).
+ */
+const plainEventFragments = new Map<string, string>();
+
+function eventFragment(event: DecisionEvent): string {
+  const plain = event.reason === undefined && event.code === undefined && !event.risk;
+  const key = plain ? `${event.action} ${event.decision} ${event.outcome}` : undefined;
+  if (key !== undefined) {
+    const known = plainEventFragments.get(key);
+    if (known !== undefined) return known;
+  }
+  const { kind, category, type } = categorize(event);
+  let ecsEvent = `"kind":${str(kind)},"category":${strings(category)},"type":${strings(type)},"outcome":${str(event.outcome)},"action":${str(event.action)}`;
+  if (event.reason !== undefined) ecsEvent += `,"reason":${str(event.reason)}`;
+  if (event.code !== undefined) ecsEvent += `,"code":${str(event.code)}`;
+  if (event.risk) {
+    ecsEvent += `,"risk_score":${num(event.risk.score)},"risk_score_norm":${num(Math.max(0, Math.min(100, event.risk.score)))}`;
+  }
+  const fragment = `"event":{${ecsEvent}}`;
+  if (key !== undefined && plainEventFragments.size < MEMO_MAX)
+    plainEventFragments.set(key, fragment);
+  return fragment;
+}
+
+/**
+ * Where the request fragment of an event is kept: on its `request` object, which the audit
+ * service shares between the events of one request.
+ */
+const REQUEST_FRAGMENT = Symbol('zero-trust:ecs-request-fragment');
+
+type RequestWithFragment = DecisionEvent['request'] & {
+  [REQUEST_FRAGMENT]?: { id: string; method: string; route: string; json: string };
+};
+
+/** `"url":…,"http":…,"trace":…` of an event, built once per request object while it is unchanged. */
+function requestFragment(event: DecisionEvent): string {
+  const request = event.request as RequestWithFragment;
+  const known = request[REQUEST_FRAGMENT];
+  if (
+    known !== undefined &&
+    known.id === request.id &&
+    known.method === request.method &&
+    known.route === request.route
+  )
+    return known.json;
+  const id = str(request.id);
+  const json = `"url":{"path":${str(request.route)}},"http":{"request":{"id":${id},"method":${str(request.method)}}},"trace":{"id":${id}}`;
+  request[REQUEST_FRAGMENT] = {
+    id: request.id,
+    method: request.method,
+    route: request.route,
+    json,
+  };
+  return json;
+}
+
+/**
+ * `,"user":{…}` of a user event, remembered per (frozen, shared) roles array of a verified
+ * principal: the same user on every request of a cached token.
+ */
+const userFragments = new WeakMap<readonly string[], { id: string; json: string }>();
+
+function userFragment(id: string, roles: readonly string[] | undefined): string {
+  const shared = roles !== undefined && Object.isFrozen(roles);
+  if (shared) {
+    const known = userFragments.get(roles);
+    if (known !== undefined && known.id === id) return known.json;
+  }
+  let json = `,"user":{"id":${str(id)}`;
+  if (roles !== undefined) json += `,"roles":${strings(roles)}`;
+  json += '}';
+  if (shared) userFragments.set(roles, { id, json });
+  return json;
+}
+
 /**
  * The ECS event of {@link toEcsEvent} as JSON, without its braces, and its `message`: the same
  * text as `JSON.stringify(toEcsEvent(event, serviceName))` (a property test holds them equal),
- * written directly instead of building the object first. Used by the pino sink, on the path of
- * every decision.
+ * written directly instead of building the object first, with the fragments that repeat from
+ * event to event (the request's, the user's, an allow's `event`) remembered. Used by the pino
+ * sink, on the path of every decision.
  *
  * @internal
  */
@@ -205,7 +286,6 @@ export function ecsJsonBody(
     ? `${authorization.action} ${authorization.subject}`
     : `${event.request.method} ${event.request.route}`;
   const message = `${event.action} ${event.decision} ${what}${event.reason ? `: ${event.reason}` : ''}`;
-  const { kind, category, type } = categorize(event);
 
   let labels = `"decision":${str(event.decision)},"mode":${str(event.mode)}`;
   if (event.principal) labels += `,"principal_kind":${str(event.principal.kind)}`;
@@ -223,21 +303,11 @@ export function ecsJsonBody(
   if (event.principal && !isUser && event.roles !== undefined)
     labels += `,"service_roles":${str(event.roles.join(','))}`;
 
-  let ecsEvent = `"kind":${str(kind)},"category":${strings(category)},"type":${strings(type)},"outcome":${str(event.outcome)},"action":${str(event.action)}`;
-  if (event.reason !== undefined) ecsEvent += `,"reason":${str(event.reason)}`;
-  if (event.code !== undefined) ecsEvent += `,"code":${str(event.code)}`;
-  if (event.risk) {
-    ecsEvent += `,"risk_score":${num(event.risk.score)},"risk_score_norm":${num(Math.max(0, Math.min(100, event.risk.score)))}`;
-  }
-  const id = str(event.request.id);
   let body =
     `"@timestamp":${str(event.time)},"ecs":{"version":"${ECS_VERSION}"},"log":{"level":"${denied ? 'warn' : 'info'}"},` +
-    `"message":${str(message)},"event":{${ecsEvent}},"url":{"path":${str(event.request.route)}},` +
-    `"http":{"request":{"id":${id},"method":${str(event.request.method)}}},"trace":{"id":${id}},"labels":{${labels}}`;
+    `"message":${str(message)},${eventFragment(event)},${requestFragment(event)},"labels":{${labels}}`;
   if (isUser) {
-    body += `,"user":{"id":${str((event.principal as { id: string }).id)}`;
-    if (event.roles !== undefined) body += `,"roles":${strings(event.roles)}`;
-    body += '}';
+    body += userFragment((event.principal as { id: string }).id, event.roles);
   } else if (event.principal) {
     body += `,"service":{"name":${str(event.principal.id)}}`;
   }

@@ -95,8 +95,13 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
   readonly keys = ['risk', 'country', 'city'] as const;
   private readonly logger = new Logger('ZeroTrust');
   private readonly store: SharedStateStore;
-  private readonly assessed = new WeakMap<ZeroTrustRequestContext, Assessed>();
-  private readonly reported = new WeakSet<ZeroTrustRequestContext>();
+  /**
+   * Where this engine keeps a request's assessment, and whether its findings were reported: on
+   * the request's context, which lives as long as the request (not in a WeakMap keyed by
+   * short-lived contexts, which every young-generation collection has to walk).
+   */
+  private readonly slot = Symbol('zero-trust:risk-assessment');
+  private readonly reportedSlot = Symbol('zero-trust:risk-reported');
   private signals: RiskSignal[] = [];
   /** How many of `signals` are built in (the first ones). */
   private builtIn = 0;
@@ -169,7 +174,7 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
    *   `risk.onError` is `fail-closed`
    */
   assess(request: HttpRequestLike, context: ZeroTrustRequestContext): Promise<RiskAssessment> {
-    let assessed = this.assessed.get(context);
+    let assessed = this.assessedOf(context);
     if (assessed === undefined) {
       const input: RiskSignalInput = {
         context,
@@ -188,7 +193,7 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
         () => undefined, // a failed assessment answered the request already
       );
       assessed = entry;
-      this.assessed.set(context, assessed);
+      (context as unknown as Record<symbol, Assessed>)[this.slot] = assessed;
     }
     return assessed.promise;
   }
@@ -215,7 +220,7 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
             ),
         );
       }
-      const assessed = this.assessed.get(context);
+      const assessed = this.assessedOf(context);
       if (outcome.success && assessed !== undefined) {
         // Only an assessment that completed is learnt from.
         if (assessed.done === true) this.learn(assessed, outcome, pending);
@@ -253,6 +258,10 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
         warn(error);
       }
     }
+  }
+
+  private assessedOf(context: ZeroTrustRequestContext): Assessed | undefined {
+    return (context as unknown as Record<symbol, Assessed | undefined>)[this.slot];
   }
 
   private async run(input: RiskSignalInput): Promise<RiskAssessment> {
@@ -318,8 +327,9 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
     decision: DecisionOutcome,
     mode: ZeroTrustMode,
   ): void {
-    if (this.reported.has(context)) return;
-    this.reported.add(context);
+    const slots = context as unknown as Record<symbol, boolean | undefined>;
+    if (slots[this.reportedSlot] === true) return;
+    slots[this.reportedSlot] = true;
     const risk = { score: assessment.score, reasons: [...assessment.reasons] };
     for (const reason of assessment.reasons) {
       if (reason.event === undefined) continue;
@@ -349,7 +359,7 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
           this.logger.warn(`Failure not counted for risk: ${describe(error)}`),
         );
     }
-    const assessed = this.assessed.get(context);
+    const assessed = this.assessedOf(context);
     if (event.action === 'authz_fail' && assessed !== undefined) {
       assessed.promise.then(
         (assessment) => this.recordFindings(context, assessment, event.decision, event.mode),
