@@ -31,14 +31,14 @@ import {
   toTokenError,
   VERIFYING_KEY,
   ZeroTrustJwtStrategy,
-  type RequestWithToken,
+  type StrategyRun as TokenRun,
 } from './jwt.strategy.js';
 import type { Principal } from './principal.interface.js';
 import { SenderConstraints, senderConstraintAction } from './sender-constraints.js';
 import { VerifiedTokenCache } from './verified-token.cache.js';
 
 /** A passport strategy with the action functions passport adds before `authenticate`. */
-type StrategyRun = {
+type StrategyRun = TokenRun & {
   success: (user: unknown, info?: unknown) => void;
   fail: (challenge?: unknown, status?: number) => void;
   error: (error: unknown) => void;
@@ -165,37 +165,35 @@ export class AuthenticationGuard implements CanActivate {
 
   /** Runs the passport-jwt strategy on a token not seen before. */
   private async verify(
-    request: HttpRequestLike & RequestWithToken,
+    request: HttpRequestLike,
     token: string,
   ): Promise<{ principal: Principal; key: KeyObject }> {
-    request[RAW_TOKEN] = token;
     const started = performance.now();
     let result: 'success' | 'failure' = 'failure';
+    // The passport-strategy contract, as passport's own middleware runs it: a fresh object per
+    // request whose action functions answer for this request. Run directly, it spares the
+    // request the five methods passport's middleware adds to it (login, logout, ...), which
+    // turned Express's request objects into slow dictionaries; the token and the verifying key
+    // travel on this object, not on the request.
+    const run = Object.create(this.strategy) as StrategyRun;
+    run[RAW_TOKEN] = token;
     try {
       const principal = await new Promise<Principal>((resolve, reject) => {
-        // The passport-strategy contract, as passport's own middleware runs it: a fresh object
-        // per request whose action functions answer for this request. Calling it directly
-        // spares the request the five methods passport's middleware adds to it (login,
-        // logout, ...), which turned Express's request objects into slow dictionaries.
-        const strategy = Object.create(this.strategy) as StrategyRun;
-        strategy.success = (user: unknown) =>
+        run.success = (user: unknown) =>
           user ? resolve(user as Principal) : reject(new InvalidTokenError());
-        strategy.fail = (challenge?: unknown) =>
+        run.fail = (challenge?: unknown) =>
           reject(challenge instanceof Error ? challenge : new InvalidTokenError());
-        strategy.error = (error: unknown) => reject(error);
-        strategy.pass = () => reject(new InvalidTokenError());
-        strategy.redirect = () => reject(new InvalidTokenError());
-        strategy.authenticate(request, { session: false });
+        run.error = (error: unknown) => reject(error);
+        run.pass = () => reject(new InvalidTokenError());
+        run.redirect = () => reject(new InvalidTokenError());
+        run.authenticate(request, { session: false });
       });
-      const key = request[VERIFYING_KEY];
+      const key = run[VERIFYING_KEY];
       if (key === undefined) throw new InvalidTokenError();
       result = 'success';
       return { principal, key };
     } finally {
       this.metrics.observeVerification((performance.now() - started) / 1000, result);
-      // Cleared, not deleted: \`delete\` would turn the request into a slow dictionary object.
-      request[RAW_TOKEN] = undefined;
-      request[VERIFYING_KEY] = undefined;
     }
   }
 

@@ -10,13 +10,23 @@ import { JwksKeySource } from './jwks-key-source.js';
 import type { Principal } from './principal.interface.js';
 import { checkTokenHeader } from './token-header.js';
 
-/** The request property where the authentication guard leaves the extracted bearer token. */
+/** Where a run of the strategy carries the token it verifies. */
 export const RAW_TOKEN = Symbol('zero-trust:raw-token');
-/** The request property where the strategy leaves the key that verified the token. */
+/** Where a run of the strategy leaves the key that verified the token. */
 export const VERIFYING_KEY = Symbol('zero-trust:verifying-key');
 
-/** The request as the strategy sees it. @internal */
-export type RequestWithToken = { [RAW_TOKEN]?: string; [VERIFYING_KEY]?: KeyObject };
+/**
+ * One run of the strategy: a per-request object whose prototype is the strategy (the
+ * passport-strategy contract). passport-jwt calls its token extractor and key provider as
+ * methods of it, so they read the token from it and leave the key on it; the request object
+ * itself is not touched.
+ *
+ * @internal
+ */
+export type StrategyRun = {
+  [RAW_TOKEN]?: string;
+  [VERIFYING_KEY]?: KeyObject;
+};
 
 /**
  * Maps an error of the signature verifier (jsonwebtoken, behind passport-jwt) to a stable code.
@@ -63,13 +73,16 @@ export class ZeroTrustJwtStrategy extends PassportStrategy(Strategy, JWT_STRATEG
     keys: JwksKeySource,
   ) {
     super({
-      jwtFromRequest: (req: RequestWithToken) => req[RAW_TOKEN] ?? null,
+      jwtFromRequest: function (this: StrategyRun) {
+        return this[RAW_TOKEN] ?? null;
+      },
       // passport-jwt hands the key to jsonwebtoken, which accepts a KeyObject.
-      secretOrKeyProvider: (
-        req: RequestWithToken,
+      secretOrKeyProvider: function (
+        this: StrategyRun,
+        _req: unknown,
         rawToken: string,
         done: (err: unknown, key?: string) => void,
-      ) => {
+      ) {
         let header;
         try {
           header = checkTokenHeader(rawToken, options);
@@ -79,7 +92,7 @@ export class ZeroTrustJwtStrategy extends PassportStrategy(Strategy, JWT_STRATEG
         }
         keys.getKey(header.kid, header.alg).then(
           (key) => {
-            req[VERIFYING_KEY] = key;
+            this[VERIFYING_KEY] = key;
             done(null, key as unknown as string);
           },
           (error: unknown) => done(error),
