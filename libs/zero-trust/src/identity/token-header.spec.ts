@@ -63,4 +63,20 @@ describe('checkTokenHeader', () => {
       codeOf(() => checkTokenHeader(`${b64({ alg: 'ES256', typ: 'at+jwt' })}.e30.`, options)),
     ).toBe('ZT_TOKEN_SIGNATURE_INVALID');
   });
+
+  it('judges a remembered header again under other options, and the rest of the token each time', () => {
+    const header = { alg: 'ES256', kid: 'k1', typ: 'JWT' };
+    // Accepted (and remembered) under options that allow typ JWT ...
+    expect(checkTokenHeader(token(header), legacy)).toEqual({ alg: 'ES256', kid: 'k1' });
+    expect(checkTokenHeader(token(header), legacy)).toEqual({ alg: 'ES256', kid: 'k1' });
+    // ... still refused under options that do not.
+    expect(codeOf(() => checkTokenHeader(token(header), options))).toBe('ZT_TOKEN_TYPE_INVALID');
+    // The same accepted header with an empty signature, or a payload outside base64url.
+    expect(codeOf(() => checkTokenHeader(`${b64(header)}.${b64({})}.`, legacy))).toBe(
+      'ZT_TOKEN_SIGNATURE_INVALID',
+    );
+    expect(codeOf(() => checkTokenHeader(`${b64(header)}.e30=.c2ln`, legacy))).toBe(
+      'ZT_TOKEN_MALFORMED',
+    );
+  });
 });
