@@ -53,6 +53,9 @@ export async function buildAbility(
   }
 }
 
+/** Longest ability cache key kept as is rather than digested. */
+const MAX_PLAIN_KEY = 256;
+
 /**
  * The part of a principal an ability may depend on: its identity, not its token's timestamps.
  *
@@ -71,7 +74,9 @@ export function abilityCacheKey(principal: Principal, policyVersion: string): st
     principal.token.amr ?? null,
     principal.attributes,
   ]);
-  return hash('sha256', material, 'base64url');
+  // A short identity is its own key (no digest to compute per new token); a long one (many
+  // roles or attributes) is kept as its SHA-256. JSON starts with "[", a digest never does.
+  return material.length <= MAX_PLAIN_KEY ? material : hash('sha256', material, 'base64url');
 }
 
 /**

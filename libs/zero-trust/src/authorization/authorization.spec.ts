@@ -379,6 +379,16 @@ describe.each(['express', 'fastify'] as const)('authorization guard (%s)', (adap
       first,
     );
     expect(await factory.createFor({ ...ann, roles: ['auditor'] }, env)).not.toBe(first);
+    // A long identity (kept as a digest rather than as is) is cached and told apart the same way.
+    const long = createTestPrincipal({ id: 'ann', attributes: { note: 'x'.repeat(400) } });
+    const longFirst = await factory.createFor(long, env);
+    expect(longFirst).not.toBe(first);
+    expect(await factory.createFor({ ...long, token: { ...long.token, jti: 'other' } }, env)).toBe(
+      longFirst,
+    );
+    expect(
+      await factory.createFor({ ...long, attributes: { note: 'y'.repeat(400) } }, env),
+    ).not.toBe(longFirst);
   });
 });
 
