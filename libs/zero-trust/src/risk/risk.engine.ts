@@ -270,17 +270,18 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
     // round trips overlap (one Redis round trip instead of one per signal). Their outcomes are
     // then taken in order, so the first failing signal decides, as before.
     const started: (Evaluated | Promise<Evaluated>)[] = [];
-    let waiting = false;
-    for (let i = 0; i < this.builtIn; i++) {
-      const evaluated = evaluateSignal(this.signals[i] as RiskSignal, input);
-      if (evaluated instanceof Promise) waiting = true;
-      started.push(evaluated);
+    for (let i = 0; i < this.builtIn; i++)
+      started.push(evaluateSignal(this.signals[i] as RiskSignal, input));
+    // Then waited for in turn: they all run already, and an evaluation never rejects (a failure
+    // is a value), so no Promise.all (and its two promises per signal) is needed.
+    for (let i = 0; i < started.length; i++) {
+      const evaluated = started[i] as Evaluated | Promise<Evaluated>;
+      this.collect(
+        this.signals[i] as RiskSignal,
+        evaluated instanceof Promise ? await evaluated : evaluated,
+        reasons,
+      );
     }
-    // Promise.all takes plain values as they are: no promise per synchronous signal.
-    // oxlint-disable-next-line typescript/await-thenable -- a mix of values and promises, on purpose
-    const outcomes = waiting ? await Promise.all(started) : (started as Evaluated[]);
-    for (let i = 0; i < outcomes.length; i++)
-      this.collect(this.signals[i] as RiskSignal, outcomes[i] as Evaluated, reasons);
     // Signals of the application come after, one at a time: they may read the facts of earlier ones.
     for (let i = this.builtIn; i < this.signals.length; i++) {
       const signal = this.signals[i] as RiskSignal;
