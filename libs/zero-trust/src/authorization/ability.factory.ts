@@ -126,6 +126,15 @@ export class AbilityFactory {
     return built.ability;
   }
 
+  /**
+   * The cached ability of `principal`, if there is one: what `createFor` would answer without
+   * building anything, without a promise.
+   */
+  cachedFor(principal: Principal): ZeroTrustAbility | undefined {
+    const key = this.keyFor(principal);
+    return key === undefined ? undefined : this.cache.get(key);
+  }
+
   /** The cache key of a principal, memoized per principal object; none if not serializable. */
   private keyFor(principal: Principal): string | undefined {
     if (this.keys.has(principal)) return this.keys.get(principal);

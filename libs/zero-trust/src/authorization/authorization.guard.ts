@@ -57,6 +57,8 @@ function recordId(record: object): string | undefined {
 export class AuthorizationGuard implements CanActivate {
   private readonly logger = new Logger('ZeroTrust');
   private readonly resolvers = new Map<Type<SubjectResolver>, Promise<SubjectResolver>>();
+  /** The same, once created: no promise to wait for. */
+  private readonly resolverInstances = new Map<Type<SubjectResolver>, SubjectResolver>();
 
   constructor(
     @Inject(ZERO_TRUST_OPTIONS) private readonly options: ResolvedZeroTrustOptions,
@@ -101,7 +103,8 @@ export class AuthorizationGuard implements CanActivate {
         request,
         context,
       );
-    const ability = await this.abilities.createFor(principal, env);
+    const ability =
+      this.abilities.cachedFor(principal) ?? (await this.abilities.createFor(principal, env));
     context.ability = ability;
     for (const check of policy.checks) {
       await this.check(check, policy, request, context, principal, ability, mode);
@@ -190,7 +193,9 @@ export class AuthorizationGuard implements CanActivate {
     try {
       if (resolver === undefined) throw new Error('no resolver');
       if (typeof resolver.prototype?.resolve === 'function') {
-        const instance = await this.resolverInstance(resolver as Type<SubjectResolver>);
+        const instance =
+          this.resolverInstances.get(resolver as Type<SubjectResolver>) ??
+          (await this.resolverInstance(resolver as Type<SubjectResolver>));
         record = await instance.resolve(resolveContext);
       } else {
         record = await (resolver as (c: ResolveContext) => unknown)(resolveContext);
@@ -228,8 +233,12 @@ export class AuthorizationGuard implements CanActivate {
           return this.moduleRef.create(type);
         }
       })();
-      // Forget a failed creation so the next request tries again.
-      created.catch(() => this.resolvers.delete(type));
+      // Remember the instance once created; forget a failed creation so the next request
+      // tries again.
+      created.then(
+        (resolver) => this.resolverInstances.set(type, resolver),
+        () => this.resolvers.delete(type),
+      );
       this.resolvers.set(type, created);
       instance = created;
     }
