@@ -159,7 +159,8 @@ export class AuthenticationGuard implements CanActivate {
       throw new DependencyUnavailableError('ZT_STORE_UNAVAILABLE', error);
     }
     if (revoked) throw new InvalidTokenError('ZT_TOKEN_REVOKED');
-    await this.senderConstraints.check(request, token, principal);
+    const binding = this.senderConstraints.check(request, token, principal);
+    if (binding !== undefined) await binding;
     return principal;
   }
 

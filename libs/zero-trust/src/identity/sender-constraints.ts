@@ -109,13 +109,14 @@ export class SenderConstraints {
 
   /**
    * Checks the bindings of a verified token to the request: certificate thumbprint, service
-   * identity, DPoP proof. Runs on every request.
+   * identity, DPoP proof. Runs on every request; synchronous (no promise) unless a DPoP proof
+   * has to be checked.
    *
    * @throws {InvalidTokenError} certificate problems
    * @throws {DpopError} DPoP problems
    * @throws {DependencyUnavailableError} `ZT_STORE_UNAVAILABLE` when the jti cannot be claimed
    */
-  async check(request: HttpRequestLike, token: string, principal: Principal): Promise<void> {
+  check(request: HttpRequestLike, token: string, principal: Principal): Promise<void> | undefined {
     const cnf = principal.token.cnf;
     const x5t = cnf?.['x5t#S256'];
     const jkt = cnf?.jkt;
@@ -137,7 +138,7 @@ export class SenderConstraints {
     const scheme = this.stateOf(request).scheme ?? 'Bearer';
     const dpop = this.options.dpop;
     if (scheme === 'Bearer') {
-      if (jkt === undefined) return;
+      if (jkt === undefined) return undefined;
       // RFC 9449 §7.2; without DPoP support the token can never be used here.
       if (dpop === undefined) throw new InvalidTokenError('ZT_DPOP_BOUND_TOKEN_AS_BEARER');
       throw new DpopError('ZT_DPOP_BOUND_TOKEN_AS_BEARER', dpop.algorithms, {
@@ -147,6 +148,16 @@ export class SenderConstraints {
     if (dpop === undefined) throw new MissingTokenError();
     if (typeof jkt !== 'string' || jkt.length === 0)
       throw new DpopError('ZT_DPOP_TOKEN_UNBOUND', dpop.algorithms, { error: 'invalid_token' });
+    return this.checkProof(request, token, jkt, dpop);
+  }
+
+  /** The DPoP proof of a request with a DPoP-bound token: checked, then its jti claimed once. */
+  private async checkProof(
+    request: HttpRequestLike,
+    token: string,
+    jkt: string,
+    dpop: NonNullable<ResolvedZeroTrustOptions['dpop']>,
+  ): Promise<void> {
     const proof = this.proofOf(request);
     const now = Math.floor(Date.now() / 1000);
     const checked = await checkDpopProof(
