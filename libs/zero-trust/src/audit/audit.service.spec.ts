@@ -1,4 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import { Registry } from 'prom-client';
 import { describe, expect, it, vi } from 'vitest';
 import type { ZeroTrustRequestContext } from '../context/request-context.js';
@@ -8,6 +10,7 @@ import type { AuditSink } from './audit-sink.interface.js';
 import { AuditService, type DecisionInput } from './audit.service.js';
 import type { DecisionEvent } from './decision-event.interface.js';
 import { ZeroTrustMetrics } from './metrics/zero-trust.metrics.js';
+import { PinoAuditSink } from './sinks/pino-audit.sink.js';
 
 function setup(audit: Record<string, unknown>, sink: AuditSink) {
   const options = validateOptions({ issuer: 'http://127.0.0.1:1', audience: 'api', audit });
@@ -238,5 +241,42 @@ describe('AuditService shutdown', () => {
     }
     expect(service.pending).toBe(0);
     expect(service.dropped).toBe(2);
+  });
+
+  it("holds events in its bounded buffer while pino's destination is backed up, never in the destination", async () => {
+    // A destination slower than the events (5 ms per line) with a 1 KiB high-water mark.
+    let most = 0;
+    const written: string[] = [];
+    const destination = new Writable({
+      highWaterMark: 1024,
+      write(chunk: Buffer, _encoding, done) {
+        written.push(chunk.toString());
+        setTimeout(done, 5);
+      },
+    });
+    const write = destination.write.bind(destination);
+    destination.write = ((chunk: string) => {
+      const ok = write(chunk);
+      most = Math.max(most, destination.writableLength);
+      return ok;
+    }) as typeof destination.write;
+    const { service, registry } = setup(
+      { bufferSize: 20 },
+      new PinoAuditSink(pino({ level: 'info' }, destination)),
+    );
+    for (let i = 0; i < 200; i++) service.record(context(), deny);
+    await service.flush();
+    await new Promise<void>((resolve) => {
+      if (destination.writableLength === 0) resolve();
+      else destination.once('drain', () => resolve());
+    });
+    const line = (written[0] ?? '').length;
+    // The destination never held more than its high-water mark and one more line ...
+    expect(most).toBeLessThanOrEqual(1024 + line);
+    // ... what did not fit in the buffer was dropped and counted, and the rest was written.
+    expect(service.dropped).toBeGreaterThan(0);
+    expect(written.length + service.dropped).toBe(200);
+    const dropped = await registry.getSingleMetricAsString('zero_trust_audit_events_dropped_total');
+    expect(dropped).toContain(`zero_trust_audit_events_dropped_total ${service.dropped}`);
   });
 });

@@ -34,16 +34,21 @@ export class PinoAuditSink implements AuditSink {
     this.fast = fastPinoLine(logger);
   }
 
-  write(event: DecisionEvent): void {
+  /**
+   * Writes the event's line. While the logger's destination is backed up, returns a promise
+   * settled when it drains: the audit service then holds further events in its bounded buffer
+   * (dropping and counting the excess) instead of letting the destination queue without bound.
+   */
+  write(event: DecisionEvent): Promise<void> | undefined {
     // pino writes its own `msg` and `time`; the ECS `message` and `@timestamp` ride along.
     const level = event.decision === 'allow' ? 'info' : 'warn';
     if (this.fast !== undefined) {
       const { body, message } = ecsJsonBody(event, this.serviceName);
-      this.fast.write(level, body, message);
-      return;
+      return this.fast.write(level, body, message);
     }
     const ecs = toEcsEvent(event, this.serviceName);
     if (level === 'info') this.logger.info(ecs, ecs.message);
     else this.logger.warn(ecs, ecs.message);
+    return undefined;
   }
 }

@@ -14,8 +14,12 @@
  * @internal
  */
 export interface FastPinoLine {
-  /** Writes one line at `level`, or nothing when the logger's level hides it. */
-  write(level: 'info' | 'warn', body: string, message: string): void;
+  /**
+   * Writes one line at `level`, or nothing when the logger's level hides it. Returns a promise
+   * while the destination is backed up (its `write` answered `false`), settled on its `drain`:
+   * the caller writes nothing more until then.
+   */
+  write(level: 'info' | 'warn', body: string, message: string): Promise<void> | undefined;
 }
 
 /** Top-level fields of an ECS event: a pino serializer on any of them must run. */
@@ -70,7 +74,13 @@ export function fastPinoLine(logger: object): FastPinoLine | undefined {
   const time = at('pino.time');
   const end = at('pino.end');
   const stream = at('pino.stream') as
-    { write?: (line: string) => unknown; fd?: unknown; flushSync?: unknown } | undefined;
+    | {
+        write?: (line: string) => unknown;
+        fd?: unknown;
+        flushSync?: unknown;
+        once?: (event: 'drain', listener: () => void) => unknown;
+      }
+    | undefined;
   const messageKey = at('pino.messageKey');
   const formatters = logger as Indexed;
   const formatterSet = formatters[Symbol.for('pino.formatters')] as { log?: unknown } | undefined;
@@ -115,16 +125,30 @@ export function fastPinoLine(logger: object): FastPinoLine | undefined {
   // A file descriptor (pino.destination, stdout): the lines of one batch go in one write.
   // Any other stream gets one write per line, as pino does.
   const batches = typeof stream.fd === 'number' && typeof stream.flushSync === 'function';
+  // Backpressure: pino's default destination (an asynchronous SonicBoom) queues what it cannot
+  // write yet without bound. Once it answers false, the sink waits for its drain, and events
+  // wait in the audit service's bounded buffer (or are dropped and counted) instead.
+  const once = typeof stream.once === 'function' ? stream.once.bind(stream) : undefined;
+  let backedUp: Promise<void> | undefined;
+  const put = (text: string): void => {
+    if (writeLine(text) !== false || once === undefined || backedUp !== undefined) return;
+    backedUp = new Promise<void>((resolve) => {
+      once('drain', () => {
+        backedUp = undefined;
+        resolve();
+      });
+    });
+  };
   let pending = '';
   const flush = (): void => {
     if (pending === '') return; // already written (the batch reached its size)
     const lines = pending;
     pending = '';
-    writeLine(lines);
+    put(lines);
   };
   return {
     write(level, body, message) {
-      if (!isLevelEnabled.call(logger, level)) return;
+      if (!isLevelEnabled.call(logger, level)) return backedUp;
       const line =
         prefix[level] +
         (time as () => string)() +
@@ -135,13 +159,14 @@ export function fastPinoLine(logger: object): FastPinoLine | undefined {
         JSON.stringify(message) +
         end;
       if (!batches) {
-        writeLine(line);
-        return;
+        put(line);
+        return backedUp;
       }
       if (pending === '') queueMicrotask(flush);
       pending += line;
       // A long drain writes every 64 KiB: no string of unbounded length is built.
       if (pending.length >= BATCH_CHARS) flush();
+      return backedUp;
     },
   };
 }

@@ -108,8 +108,8 @@ describe('PinoAuditSink', () => {
       },
     });
     const sink = new PinoAuditSink(pino({ level: 'info' }, stream));
-    sink.write(event);
-    sink.write({ ...event, decision: 'allow', outcome: 'success', action: 'authz_success' });
+    void sink.write(event);
+    void sink.write({ ...event, decision: 'allow', outcome: 'success', action: 'authz_success' });
     await new Promise((resolve) => setImmediate(resolve));
     const [denied, allowed] = lines
       .join('')
@@ -154,7 +154,7 @@ describe('PinoAuditSink', () => {
     const viaPino = vi.spyOn(fast.logger, 'info');
     const warnViaPino = vi.spyOn(fast.logger, 'warn');
     for (const one of [event, allow]) {
-      sink.write(one);
+      void sink.write(one);
       const ecs = toEcsEvent(one, 'demo-api');
       if (one.decision === 'allow') slow.logger.info(ecs, ecs.message);
       else slow.logger.warn(ecs, ecs.message);
@@ -168,20 +168,20 @@ describe('PinoAuditSink', () => {
   it("respects the logger's level, and leaves to pino what only pino can do (redaction, formatters, mixins)", () => {
     const quiet = capture({ level: 'warn' });
     const sink = new PinoAuditSink(quiet.logger);
-    sink.write(allow);
-    sink.write(event);
+    void sink.write(allow);
+    void sink.write(event);
     expect(quiet.writes.map((w) => (JSON.parse(w) as { level: number }).level)).toEqual([40]);
 
     const redacted = capture({ redact: ['user.id'] });
-    new PinoAuditSink(redacted.logger).write(event);
+    void new PinoAuditSink(redacted.logger).write(event);
     expect(JSON.parse(redacted.writes[0] ?? '{}')).toMatchObject({ user: { id: '[Redacted]' } });
 
     const formatted = capture({ formatters: { log: (o) => ({ ...o, tenant: 't1' }) } });
-    new PinoAuditSink(formatted.logger).write(event);
+    void new PinoAuditSink(formatted.logger).write(event);
     expect(JSON.parse(formatted.writes[0] ?? '{}')).toMatchObject({ tenant: 't1' });
 
     const mixed = capture({ mixin: () => ({ region: 'eu' }) });
-    new PinoAuditSink(mixed.logger).write(event);
+    void new PinoAuditSink(mixed.logger).write(event);
     expect(JSON.parse(mixed.writes[0] ?? '{}')).toMatchObject({ region: 'eu' });
   });
 
@@ -197,9 +197,9 @@ describe('PinoAuditSink', () => {
         return write(chunk);
       };
       const sink = new PinoAuditSink(pino({ level: 'info' }, destination));
-      sink.write(event);
-      sink.write(allow);
-      sink.write(event);
+      void sink.write(event);
+      void sink.write(allow);
+      void sink.write(event);
       await Promise.resolve();
       expect(writes).toHaveLength(1);
       const lines = (await readFile(file, 'utf8')).trim().split('\n');
