@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
+import pino from 'pino';
 import { SharedStateStore, ZeroTrustModule } from 'nestjs-zero-trust';
 import { ZeroTrustHealthIndicator } from 'nestjs-zero-trust/health';
 import { SharedStateThrottlerStorage, ZeroTrustThrottlerModule } from 'nestjs-zero-trust/throttler';
@@ -30,18 +31,24 @@ export class AppModule {
         // already has a line per decision, and nothing else here logs through a request logger.
         LoggerModule.forRoot({
           ...(config.accessLog === true ? {} : { forRoutes: [] }),
-          pinoHttp: {
-            level: config.logLevel ?? 'silent',
-            autoLogging: config.accessLog === true,
-            // Never the Authorization header or cookies: only what identifies the request.
-            serializers: {
-              req: (req: { id?: unknown; method?: string; url?: string }) => ({
-                id: req.id,
-                method: req.method,
-                path: req.url?.split('?')[0],
-              }),
+          pinoHttp: [
+            {
+              level: config.logLevel ?? 'silent',
+              autoLogging: config.accessLog === true,
+              // Never the Authorization header or cookies: only what identifies the request.
+              serializers: {
+                req: (req: { id?: unknown; method?: string; url?: string }) => ({
+                  id: req.id,
+                  method: req.method,
+                  path: req.url?.split('?')[0],
+                }),
+              },
             },
-          },
+            // Synchronous: an audit line is on stdout when its write returns, none waits in
+            // memory to be lost in a crash, and the sink writes a batch per drain. (pino's
+            // default, an asynchronous destination, queues; the sink then waits for its drain.)
+            pino.destination({ dest: 1, sync: true }),
+          ],
         }),
         ZeroTrustModule.forRoot({
           issuer: config.issuer,
