@@ -1,23 +1,9 @@
-import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
-import {
-  Authenticated,
-  currentRequestId,
-  ZeroTrustClientModule,
-  ZeroTrustModule,
-} from 'nestjs-zero-trust';
+import { Module, type INestApplication } from '@nestjs/common';
+import { ZeroTrustClientModule, ZeroTrustModule } from 'nestjs-zero-trust';
 import { TestIssuer } from 'nestjs-zero-trust/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listenApp } from './support/nest-app.js';
-
-@Controller('echo')
-@Authenticated()
-class EchoController {
-  @Get()
-  async echo(): Promise<{ requestId: string | null }> {
-    await new Promise((resolve) => setImmediate(resolve));
-    return { requestId: currentRequestId() ?? null };
-  }
-}
+import { RequestIdEchoController } from './support/request-id-echo.js';
 
 // Its own file (its own module graph): no ServiceTokenClient exists in the process before the
 // app starts, so only the app's own provider can turn 'auto' on.
@@ -43,7 +29,7 @@ describe('propagateRequestId "auto" with ZeroTrustClientModule', () => {
           clientSecret: 'not-used-here',
         }),
       ],
-      controllers: [EchoController],
+      controllers: [RequestIdEchoController],
     })
     class EchoApp {}
     const started = await listenApp(EchoApp);

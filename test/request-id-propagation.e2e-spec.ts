@@ -1,7 +1,5 @@
-import { Controller, Get, Logger, Module, type INestApplication } from '@nestjs/common';
+import { Logger, Module, type INestApplication } from '@nestjs/common';
 import {
-  Authenticated,
-  currentRequestId,
   ServiceTokenClient,
   ZeroTrustConfigurationError,
   ZeroTrustModule,
@@ -10,16 +8,7 @@ import {
 import { TestIssuer } from 'nestjs-zero-trust/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { listenApp } from './support/nest-app.js';
-
-@Controller('echo')
-@Authenticated()
-class EchoController {
-  @Get()
-  async echo(): Promise<{ requestId: string | null }> {
-    await new Promise((resolve) => setImmediate(resolve));
-    return { requestId: currentRequestId() ?? null };
-  }
-}
+import { RequestIdEchoController } from './support/request-id-echo.js';
 
 // One file, one process: 'auto' also follows whether a ServiceTokenClient was created in it
 // before an app started, so the steps run in order and the client is created halfway.
@@ -32,7 +21,7 @@ describe('propagateRequestId', () => {
       imports: [
         ZeroTrustModule.forRoot({ issuer: issuer.url, audience: issuer.audience, ...options }),
       ],
-      controllers: [EchoController],
+      controllers: [RequestIdEchoController],
     })
     class EchoApp {}
     const { app, url } = await listenApp(EchoApp);
