@@ -23,10 +23,13 @@ describe('propagateRequestId "auto" with ZeroTrustClientModule', () => {
     @Module({
       imports: [
         ZeroTrustModule.forRoot({ issuer: issuer.url, audience: issuer.audience }),
-        ZeroTrustClientModule.register({
-          issuer: issuer.url,
-          clientId: 'svc',
-          clientSecret: 'not-used-here',
+        // Options from an asynchronous factory (as from a config service): the client may be
+        // created after the module decides, so the decision must look at the app's providers.
+        ZeroTrustClientModule.registerAsync({
+          useFactory: async () => {
+            await new Promise((resolve) => setTimeout(resolve, 20));
+            return { issuer: issuer.url, clientId: 'svc', clientSecret: 'not-used-here' };
+          },
         }),
       ],
       controllers: [RequestIdEchoController],
