@@ -106,9 +106,9 @@ export class AbilityFactory {
     principal: Principal,
     env: AbilityEnv | (() => AbilityEnv),
   ): Promise<ZeroTrustAbility> {
-    const key = this.keyFor(principal);
-    const cached = key === undefined ? undefined : this.cache.get(key);
+    const cached = this.cachedFor(principal);
     if (cached !== undefined) return cached;
+    const key = this.keyFor(principal);
     let built: { ability: ZeroTrustAbility; readsEnv: boolean };
     try {
       built = await buildAbility(
