@@ -2,6 +2,7 @@ import { Controller, ForbiddenException, Get, Module, type INestApplication } fr
 import { Authenticated, ZeroTrustModule } from 'nestjs-zero-trust';
 import { TestIssuer } from 'nestjs-zero-trust/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADAPTERS } from '../support/demo-api.js';
 import { listenApp } from '../support/nest-app.js';
 
 @Controller()
@@ -20,7 +21,7 @@ class OutcomeController {
 
 // The risk guard learns from the status a response was actually sent with: a handler's 403s
 // count towards a failure burst, which the next request is judged by.
-describe.each(['express', 'fastify'] as const)('risk learning from responses (%s)', (adapter) => {
+describe.each(ADAPTERS)('risk learning from responses (%s)', (adapter) => {
   let issuer: TestIssuer;
   let app: INestApplication | undefined;
   let url: string;
