@@ -31,7 +31,7 @@ import {
   toTokenError,
   VERIFYING_KEY,
   ZeroTrustJwtStrategy,
-  type StrategyRun as TokenRun,
+  type TokenRun,
 } from './jwt.strategy.js';
 import type { Principal } from './principal.interface.js';
 import { SenderConstraints, senderConstraintAction } from './sender-constraints.js';

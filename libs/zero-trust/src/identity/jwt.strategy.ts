@@ -23,7 +23,7 @@ export const VERIFYING_KEY = Symbol('zero-trust:verifying-key');
  *
  * @internal
  */
-export type StrategyRun = {
+export type TokenRun = {
   [RAW_TOKEN]?: string;
   [VERIFYING_KEY]?: KeyObject;
 };
@@ -73,12 +73,12 @@ export class ZeroTrustJwtStrategy extends PassportStrategy(Strategy, JWT_STRATEG
     keys: JwksKeySource,
   ) {
     super({
-      jwtFromRequest: function (this: StrategyRun) {
+      jwtFromRequest: function (this: TokenRun) {
         return this[RAW_TOKEN] ?? null;
       },
       // passport-jwt hands the key to jsonwebtoken, which accepts a KeyObject.
       secretOrKeyProvider: function (
-        this: StrategyRun,
+        this: TokenRun,
         _req: unknown,
         rawToken: string,
         done: (err: unknown, key?: string) => void,
