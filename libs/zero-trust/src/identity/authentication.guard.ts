@@ -131,9 +131,10 @@ export class AuthenticationGuard implements CanActivate {
    * certificate or DPoP key are checked on every request either way.
    */
   protected async authenticate(request: HttpRequestLike, _response: unknown): Promise<Principal> {
-    const { token } = this.senderConstraints.credentials(request);
+    const presented = this.senderConstraints.credentials(request);
+    const token = presented.token;
     if (token.length > this.options.maxTokenSize) throw new InvalidTokenError('ZT_TOKEN_TOO_LARGE');
-    const digest = this.tokens.digest(token);
+    const digest = this.tokens.digestOn(request.socket ?? request.raw?.socket, token);
     const cached = this.tokens.get(digest);
     let principal: Principal;
     if (cached !== undefined && this.keys.isCurrent(cached.key)) {
@@ -159,7 +160,7 @@ export class AuthenticationGuard implements CanActivate {
       throw new DependencyUnavailableError('ZT_STORE_UNAVAILABLE', error);
     }
     if (revoked) throw new InvalidTokenError('ZT_TOKEN_REVOKED');
-    const binding = this.senderConstraints.check(request, token, principal);
+    const binding = this.senderConstraints.check(request, presented, principal);
     if (binding !== undefined) await binding;
     return principal;
   }

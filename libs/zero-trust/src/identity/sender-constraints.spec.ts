@@ -62,7 +62,9 @@ describe('SenderConstraints', () => {
       }),
     });
     expect(constraints.credentials(req)).toEqual({ scheme: 'DPoP', token });
-    await expect(constraints.check(req, token, principal({ jkt: key.jkt }))).rejects.toMatchObject({
+    await expect(
+      constraints.check(req, { scheme: 'DPoP', token }, principal({ jkt: key.jkt })),
+    ).rejects.toMatchObject({
       code: 'ZT_STORE_UNAVAILABLE',
       status: 503,
     });
@@ -93,14 +95,14 @@ describe('SenderConstraints', () => {
   it('enforces certificate-bound tokens even without the mtls option', async () => {
     const constraints = withStore(validateOptions(base));
     const req = request({ authorization: 'Bearer a.b.c' });
-    constraints.credentials(req);
+    const presented = constraints.credentials(req);
     // As the guard runs it: awaited inside an async function (a refusal may be thrown at once).
-    const check = async (p: Principal) => constraints.check(req, 'a.b.c', p);
+    const check = async (p: Principal) => constraints.check(req, presented, p);
     await expect(check(principal({ 'x5t#S256': 'abc' }))).rejects.toMatchObject({
       code: 'ZT_CERTIFICATE_REQUIRED',
     });
     // An unbound Bearer token: nothing to wait for, not even a promise.
-    expect(constraints.check(req, 'a.b.c', principal())).toBeUndefined();
+    expect(constraints.check(req, presented, principal())).toBeUndefined();
     // A DPoP-bound token where DPoP is off: never usable, answered with a Bearer challenge.
     await expect(check(principal({ jkt: 'k' }))).rejects.toMatchObject({
       code: 'ZT_DPOP_BOUND_TOKEN_AS_BEARER',

@@ -44,9 +44,8 @@ export function senderConstraintAction(code: ZeroTrustErrorCode): string | undef
   return undefined;
 }
 
-/** What this service learned of a request, kept on the request between its two steps. */
+/** The request's client certificate, read once and kept on the request between its two steps. */
 interface SenderState {
-  scheme?: 'Bearer' | 'DPoP';
   certificate?: PresentedCertificate | undefined;
   certificateRead?: boolean;
 }
@@ -56,6 +55,11 @@ type RequestWithState = HttpRequestLike & { [STATE]?: SenderState };
 
 const AUTHORIZATION = /^(Bearer|DPoP) +([^\s]+) *$/i;
 const SCHEME = /^(bearer|dpop)(\s|$)/i;
+
+/** The scheme an `Authorization` header names, lower-cased, if it is one this library reads. */
+function schemeOf(header: string | string[] | undefined): string | undefined {
+  return typeof header === 'string' ? SCHEME.exec(header)?.[1]?.toLowerCase() : undefined;
+}
 const SAFE_JTI = /^[A-Za-z0-9._~-]{1,128}$/;
 
 /**
@@ -85,11 +89,10 @@ export class SenderConstraints {
    * @throws {InvalidTokenError} malformed header, untrusted XFCC, invalid SPIFFE ID
    */
   credentials(request: HttpRequestLike): PresentedCredentials {
-    const state = this.stateOf(request);
     if (this.options.mtls !== undefined) this.certificateOf(request);
     const header = request.headers.authorization;
     const dpop = this.options.dpop;
-    const scheme = typeof header === 'string' ? SCHEME.exec(header)?.[1]?.toLowerCase() : undefined;
+    const scheme = schemeOf(header);
     if (scheme === undefined || (scheme === 'dpop' && dpop === undefined)) {
       throw new MissingTokenError(
         dpop === undefined
@@ -99,12 +102,12 @@ export class SenderConstraints {
             : `Bearer, ${this.dpopChallenge()}`,
       );
     }
-    state.scheme = scheme === 'dpop' ? 'DPoP' : 'Bearer';
+    const presented = scheme === 'dpop' ? 'DPoP' : 'Bearer';
     const match = AUTHORIZATION.exec(header as string);
     if (match?.[2] === undefined) throw new InvalidTokenError('ZT_TOKEN_MALFORMED');
-    if (state.scheme === 'Bearer' && dpop?.required)
+    if (presented === 'Bearer' && dpop?.required)
       throw new DpopError('ZT_DPOP_TOKEN_UNBOUND', dpop.algorithms, { error: 'invalid_token' });
-    return { scheme: state.scheme, token: match[2] };
+    return { scheme: presented, token: match[2] };
   }
 
   /**
@@ -116,7 +119,11 @@ export class SenderConstraints {
    * @throws {DpopError} DPoP problems
    * @throws {DependencyUnavailableError} `ZT_STORE_UNAVAILABLE` when the jti cannot be claimed
    */
-  check(request: HttpRequestLike, token: string, principal: Principal): Promise<void> | undefined {
+  check(
+    request: HttpRequestLike,
+    presented: PresentedCredentials,
+    principal: Principal,
+  ): Promise<void> | undefined {
     const cnf = principal.token.cnf;
     const x5t = cnf?.['x5t#S256'];
     const jkt = cnf?.jkt;
@@ -135,9 +142,8 @@ export class SenderConstraints {
         throw new InvalidTokenError('ZT_CERTIFICATE_SERVICE_MISMATCH');
       }
     }
-    const scheme = this.stateOf(request).scheme ?? 'Bearer';
     const dpop = this.options.dpop;
-    if (scheme === 'Bearer') {
+    if (presented.scheme === 'Bearer') {
       if (jkt === undefined) return undefined;
       // RFC 9449 §7.2; without DPoP support the token can never be used here.
       if (dpop === undefined) throw new InvalidTokenError('ZT_DPOP_BOUND_TOKEN_AS_BEARER');
@@ -148,7 +154,7 @@ export class SenderConstraints {
     if (dpop === undefined) throw new MissingTokenError();
     if (typeof jkt !== 'string' || jkt.length === 0)
       throw new DpopError('ZT_DPOP_TOKEN_UNBOUND', dpop.algorithms, { error: 'invalid_token' });
-    return this.checkProof(request, token, jkt, dpop);
+    return this.checkProof(request, presented.token, jkt, dpop);
   }
 
   /** The DPoP proof of a request with a DPoP-bound token: checked, then its jti claimed once. */
@@ -196,7 +202,7 @@ export class SenderConstraints {
     const dpop = this.options.dpop;
     if (
       dpop !== undefined &&
-      this.stateOf(request).scheme === 'DPoP' &&
+      schemeOf(request.headers.authorization) === 'dpop' &&
       error instanceof InvalidTokenError
     ) {
       return new DpopError(error.code, dpop.algorithms, {

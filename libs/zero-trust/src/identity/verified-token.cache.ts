@@ -15,6 +15,12 @@ export interface VerifiedToken {
   readonly key: KeyObject;
 }
 
+/** Where a connection keeps the last token it presented and that token's digest. */
+const LAST_TOKEN = Symbol('zero-trust:last-token');
+
+/** A connection (socket) that may remember its last token's digest. */
+type Connection = { [LAST_TOKEN]?: { readonly token: string; readonly digest: string } };
+
 /**
  * Bounded cache of verified tokens, keyed by a SHA-256 digest of the token (the token itself is
  * never kept). A hit skips parsing and signature verification only: the caller still checks
@@ -34,6 +40,22 @@ export class VerifiedTokenCache {
   /** Digest of a token, the cache key (one-shot hashing: no Hash object per request). */
   digest(token: string): string {
     return hash('sha256', token, 'base64url');
+  }
+
+  /**
+   * {@link digest}, remembered per connection: a keep-alive client presents the same token on
+   * request after request, and comparing it with the connection's last token (the whole string)
+   * costs less than hashing it again. The token is referenced from its own connection only, and
+   * only until that connection presents another token or closes.
+   */
+  digestOn(connection: object | undefined, token: string): string {
+    if (connection === undefined) return this.digest(token);
+    const holder = connection as Connection;
+    const last = holder[LAST_TOKEN];
+    if (last !== undefined && last.token === token) return last.digest;
+    const digest = this.digest(token);
+    holder[LAST_TOKEN] = { token, digest };
+    return digest;
   }
 
   get(digest: string): VerifiedToken | undefined {
