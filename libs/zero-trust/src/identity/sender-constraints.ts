@@ -48,7 +48,7 @@ export function senderConstraintAction(code: ZeroTrustErrorCode): string | undef
   return undefined;
 }
 
-/** The request's client certificate, read once and kept on the request between its two steps. */
+/** The request's client certificate, read once and kept on its context between the two steps. */
 interface SenderState {
   certificate?: PresentedCertificate | undefined;
   certificateRead?: boolean;
@@ -59,12 +59,12 @@ type ContextWithState = ZeroTrustRequestContext & { [STATE]?: SenderState };
 
 const AUTHORIZATION = /^(Bearer|DPoP) +([^\s]+) *$/i;
 const SCHEME = /^(bearer|dpop)(\s|$)/i;
+const SAFE_JTI = /^[A-Za-z0-9._~-]{1,128}$/;
 
 /** The scheme an `Authorization` header names, lower-cased, if it is one this library reads. */
 function schemeOf(header: string | string[] | undefined): string | undefined {
   return typeof header === 'string' ? SCHEME.exec(header)?.[1]?.toLowerCase() : undefined;
 }
-const SAFE_JTI = /^[A-Za-z0-9._~-]{1,128}$/;
 
 /**
  * Sender-constrained access tokens and service identity, on every request (verified-token cache

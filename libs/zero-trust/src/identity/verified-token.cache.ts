@@ -22,9 +22,10 @@ const LAST_TOKEN = Symbol('zero-trust:last-token');
 type Connection = { [LAST_TOKEN]?: { readonly token: string; readonly digest: string } };
 
 /**
- * Bounded cache of verified tokens, keyed by a SHA-256 digest of the token (the token itself is
- * never kept). A hit skips parsing and signature verification only: the caller still checks
- * expiry, that the verifying key is still published, and revocation, on every request.
+ * Bounded cache of verified tokens, keyed by a SHA-256 digest of the token (the cache never
+ * keeps the token itself; {@link digestOn} references it from its own connection only). A hit
+ * skips parsing and signature verification only: the caller still checks expiry, that the
+ * verifying key is still published, and revocation, on every request.
  * An entry never outlives the token's `exp`.
  *
  * @internal
