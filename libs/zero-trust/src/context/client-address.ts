@@ -36,6 +36,15 @@ const IPV4 = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
 const normalized = new LruCache<string, string>(10_000, 10 * 60_000);
 
 /**
+ * The request's connection: the socket Express exposes as `socket` and Fastify as `raw.socket`.
+ *
+ * @internal
+ */
+export function socketOf(request: SocketRequestLike): object | undefined {
+  return request.socket ?? request.raw?.socket;
+}
+
+/**
  * The address of the TCP peer: the client itself, or the proxy in front of it. Never read from a
  * header.
  *

@@ -1,4 +1,8 @@
-import type { SocketRequestLike, TrustedProxies } from '../../context/client-address.js';
+import {
+  socketOf,
+  type SocketRequestLike,
+  type TrustedProxies,
+} from '../../context/client-address.js';
 import { normalizeHtu } from './dpop-proof.js';
 
 /** A Host value: a DNS name or IPv4 address, or a bracketed IPv6 address, with optional port. */
@@ -34,7 +38,7 @@ export function requestUrlOf(
     return undefined;
   const path = target.split(/[?#]/)[0] ?? '/';
   if (publicUrl !== undefined) return normalizeHtu(`${publicUrl}${path}`);
-  const socket = (request.socket ?? request.raw?.socket) as { encrypted?: boolean } | undefined;
+  const socket: { encrypted?: boolean } | undefined = socketOf(request);
   let scheme = socket?.encrypted === true ? 'https' : 'http';
   let host = typeof request.headers.host === 'string' ? request.headers.host : undefined;
   if (proxies.isTrustedPeer(request)) {

@@ -1,5 +1,9 @@
 import { createHash, X509Certificate } from 'node:crypto';
-import type { SocketRequestLike, TrustedProxies } from '../../context/client-address.js';
+import {
+  socketOf,
+  type SocketRequestLike,
+  type TrustedProxies,
+} from '../../context/client-address.js';
 import { InvalidTokenError } from '../../errors/zero-trust.error.js';
 import type { CertificateSource } from '../../options/zero-trust-options.interface.js';
 import { parseXfcc, XfccSyntaxError, type XfccElement } from './xfcc.js';
@@ -85,7 +89,7 @@ function factsOf(certificate: X509Certificate, source: 'socket' | 'xfcc'): Clien
  * @internal
  */
 export function socketCertificate(request: SocketRequestLike): ClientCertificateFacts | undefined {
-  const socket = (request.socket ?? request.raw?.socket) as TlsSocketLike | undefined;
+  const socket: TlsSocketLike | undefined = socketOf(request);
   if (socket === undefined || typeof socket.getPeerX509Certificate !== 'function') return undefined;
   let facts = BY_SOCKET.get(socket);
   if (facts === undefined) {
