@@ -116,6 +116,13 @@ export class AuditService implements OnApplicationShutdown {
   record(context: ZeroTrustRequestContext, input: DecisionInput): void {
     const event = this.toEvent(context, input);
     this.metrics.observeDecision(event);
+    let kept = true;
+    if (input.decision === 'allow') {
+      const rate = this.options.audit.allowSampleRate;
+      kept = rate > 0 && (rate >= 1 || this.sampled(rate));
+    }
+    // Queued before the listeners run: what a listener records follows the event in the trail.
+    if (kept) this.enqueue(event);
     for (const listener of this.listeners) {
       try {
         listener(event, context);
@@ -125,11 +132,6 @@ export class AuditService implements OnApplicationShutdown {
         );
       }
     }
-    if (input.decision === 'allow') {
-      const rate = this.options.audit.allowSampleRate;
-      if (rate <= 0 || (rate < 1 && !this.sampled(rate))) return;
-    }
-    this.enqueue(event);
   }
 
   /**

@@ -13,9 +13,12 @@ import { Authenticated, Can, Public, ReportOnly } from '../authorization/decorat
 import type { ZeroTrustModuleOptions } from '../options/zero-trust-options.interface.js';
 import type { SharedStateStore } from '../stores/shared-state-store.interface.js';
 import { MemoryRevocationStore } from '../stores/memory/memory-revocation.store.js';
+import { MemorySharedStateStore } from '../stores/memory/memory-shared-state.store.js';
+import { contextOf } from '../context/request-context.js';
+import { createTestPrincipal } from '../testing/index.js';
 import { TestIssuer } from '../testing/test-issuer.js';
 import { ZeroTrustModule } from '../zero-trust.module.js';
-import { RiskSignalProvider } from './risk.engine.js';
+import { RiskEngine, RiskSignalProvider } from './risk.engine.js';
 import type { RiskSignal, RiskSignalInput } from './risk.types.js';
 
 const AUDIENCE = 'https://risk.test.local';
@@ -266,5 +269,33 @@ describe('RiskEngine in a module', () => {
     await start({});
     expect((await get('/me', { 'x-injected': 'yes' })).status).toBe(200);
     expect(events.some((e) => e.risk !== undefined)).toBe(false);
+  });
+
+  it('assesses from the in-process store without a promise, and alike through any other store', async () => {
+    const assess = async (state?: SharedStateStore) => {
+      const store =
+        state === undefined
+          ? {}
+          : { store: { type: 'custom' as const, revocations: new MemoryRevocationStore(), state } };
+      await start({ ...store, risk: { device: {}, usage: {}, failures: {}, signals: [header] } });
+      const engine = app?.get(RiskEngine);
+      const request = { method: 'GET', headers: { 'x-score': '30' } };
+      const context = contextOf(request, '/me');
+      context.principal = createTestPrincipal({ id: 'alice' });
+      const assessment = engine?.assessNow(request, context);
+      // Memoized either way: the same value or promise again.
+      expect(engine?.assessNow(request, context)).toBe(assessment);
+      await app?.close();
+      app = undefined;
+      return { assessment }; // not flattened by the async function
+    };
+    const { assessment: now } = await assess();
+    expect(now).not.toBeInstanceOf(Promise);
+    expect(now).toMatchObject({ score: 30, reasons: [{ signal: 'header' }] });
+    // A subclass may override any method: its promises are used.
+    class Subclassed extends MemorySharedStateStore {}
+    const { assessment: later } = await assess(new Subclassed());
+    expect(later).toBeInstanceOf(Promise);
+    expect(await later).toEqual(now);
   });
 });

@@ -17,6 +17,7 @@ import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import type { ZeroTrustMode } from '../options/zero-trust-options.interface.js';
 import { MemorySharedStateStore } from '../stores/memory/memory-shared-state.store.js';
 import { SHARED_STATE_METHODS, SharedStateStore } from '../stores/shared-state-store.interface.js';
+import { isThenable, type Eventually } from '../utils/eventually.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 import {
   combineScores,
@@ -75,10 +76,13 @@ function failClosedStore(store: SharedStateStore, metrics: ZeroTrustMetrics): Sh
 }
 
 interface Assessed {
-  promise: Promise<RiskAssessment>;
   input: RiskSignalInput;
-  /** Set once the assessment completed: learning then needs no wait. */
-  done?: true;
+  /** The assessment, once complete. */
+  result?: RiskAssessment;
+  /** Why it failed, once it did. */
+  failure?: { error: unknown };
+  /** The assessment while signals are still answering. */
+  promise?: Promise<RiskAssessment>;
 }
 
 /**
@@ -174,28 +178,61 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
    *   `risk.onError` is `fail-closed`
    */
   assess(request: HttpRequestLike, context: ZeroTrustRequestContext): Promise<RiskAssessment> {
-    let assessed = this.assessedOf(context);
-    if (assessed === undefined) {
-      const input: RiskSignalInput = {
+    try {
+      const assessment = this.assessNow(request, context);
+      return isThenable(assessment) ? assessment : Promise.resolve(assessment);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * The assessment of a request, computed once: the assessment itself when every signal
+   * answered at once (the in-process store), a promise otherwise. A failure is thrown, or
+   * rejects the promise, on every call.
+   *
+   * @internal
+   */
+  assessNow(
+    request: HttpRequestLike,
+    context: ZeroTrustRequestContext,
+  ): Eventually<RiskAssessment> {
+    const assessed = this.assessedOf(context);
+    if (assessed !== undefined) {
+      if (assessed.result !== undefined) return assessed.result;
+      if (assessed.failure !== undefined) throw assessed.failure.error;
+      return assessed.promise as Promise<RiskAssessment>;
+    }
+    const entry: Assessed = {
+      input: {
         context,
         principal: context.principal,
         request,
         store: this.store,
         now: context.time,
         facts: new Map(),
-      };
-      const promise = this.run(input);
-      const entry: Assessed = { input, promise };
-      promise.then(
-        () => {
-          entry.done = true;
-        },
-        () => undefined, // a failed assessment answered the request already
-      );
-      assessed = entry;
-      (context as unknown as Record<symbol, Assessed>)[this.slot] = assessed;
+      },
+    };
+    (context as unknown as Record<symbol, Assessed>)[this.slot] = entry;
+    let outcome: Eventually<RiskAssessment>;
+    try {
+      outcome = this.run(entry.input);
+    } catch (error) {
+      entry.failure = { error };
+      throw error;
     }
-    return assessed.promise;
+    if (!isThenable(outcome)) {
+      entry.result = outcome;
+      return outcome;
+    }
+    entry.promise = Promise.resolve(outcome).then(
+      (assessment) => (entry.result = assessment),
+      (error: unknown) => {
+        entry.failure = { error };
+        throw error;
+      },
+    );
+    return entry.promise;
   }
 
   /** Lends the assessment to ability definitions (`env.risk`, `env.country`, `env.city`). */
@@ -221,10 +258,10 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
         );
       }
       const assessed = this.assessedOf(context);
-      if (outcome.success && assessed !== undefined) {
-        // Only an assessment that completed is learnt from.
-        if (assessed.done === true) this.learn(assessed, outcome, pending);
-        else
+      // Only an assessment that completed is learnt from.
+      if (outcome.success && assessed !== undefined && assessed.failure === undefined) {
+        if (assessed.result !== undefined) this.learn(assessed, outcome, pending);
+        else if (assessed.promise !== undefined)
           pending.push(
             assessed.promise.then(
               () => {
@@ -264,39 +301,49 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
     return (context as unknown as Record<symbol, Assessed | undefined>)[this.slot];
   }
 
-  private async run(input: RiskSignalInput): Promise<RiskAssessment> {
-    const reasons: RiskReason[] = [];
+  private run(input: RiskSignalInput): Eventually<RiskAssessment> {
     // The built-in signals read no fact another one sets: they start together, so their store
     // round trips overlap (one Redis round trip instead of one per signal). Their outcomes are
-    // then taken in order, so the first failing signal decides, as before.
+    // then taken in order, so the first failing signal decides.
     const started: (Evaluated | Promise<Evaluated>)[] = [];
     for (let i = 0; i < this.builtIn; i++)
       started.push(evaluateSignal(this.signals[i] as RiskSignal, input));
-    // Then waited for in turn: they all run already, and an evaluation never rejects (a failure
-    // is a value), so no Promise.all (and its two promises per signal) is needed.
-    for (let i = 0; i < started.length; i++) {
-      const evaluated = started[i] as Evaluated | Promise<Evaluated>;
-      this.collect(
-        this.signals[i] as RiskSignal,
-        evaluated instanceof Promise ? await evaluated : evaluated,
-        reasons,
-      );
-    }
-    // Signals of the application come after, one at a time: they may read the facts of earlier ones.
-    for (let i = this.builtIn; i < this.signals.length; i++) {
+    return this.proceed(input, started, 0, []);
+  }
+
+  /**
+   * Takes the outcomes of the signals from index `from` on, in order: synchronously while they
+   * are there, after each promise otherwise. An evaluation never rejects (a failure is a
+   * value). The application's signals (after the built-in ones) start one at a time: they may
+   * read the facts of earlier ones.
+   */
+  private proceed(
+    input: RiskSignalInput,
+    started: readonly (Evaluated | Promise<Evaluated>)[],
+    from: number,
+    reasons: RiskReason[],
+  ): Eventually<RiskAssessment> {
+    for (let i = from; i < this.signals.length; i++) {
       const signal = this.signals[i] as RiskSignal;
-      const evaluated = evaluateSignal(signal, input);
-      this.collect(signal, evaluated instanceof Promise ? await evaluated : evaluated, reasons);
+      const evaluated = i < started.length ? started[i] : evaluateSignal(signal, input);
+      if (evaluated instanceof Promise) {
+        return evaluated.then((value) => {
+          this.collect(signal, value, reasons);
+          return this.proceed(input, started, i + 1, reasons);
+        });
+      }
+      this.collect(signal, evaluated as Evaluated, reasons);
     }
     reasons.sort((a, b) => b.score - a.score);
     const country = input.facts.get('country');
     const city = input.facts.get('city');
-    return {
+    const assessment: { -readonly [K in keyof RiskAssessment]: RiskAssessment[K] } = {
       score: combineScores(reasons.map((r) => r.score)),
       reasons,
-      ...(typeof country === 'string' ? { country } : {}),
-      ...(typeof city === 'string' ? { city } : {}),
     };
+    if (typeof country === 'string') assessment.country = country;
+    if (typeof city === 'string') assessment.city = city;
+    return assessment;
   }
 
   /** Adds what a signal found to `reasons`, or handles its failure per `risk.onError`. */
@@ -362,10 +409,13 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
     }
     const assessed = this.assessedOf(context);
     if (event.action === 'authz_fail' && assessed !== undefined) {
-      assessed.promise.then(
-        (assessment) => this.recordFindings(context, assessment, event.decision, event.mode),
-        () => undefined, // the failed assessment answered the request already
-      );
+      if (assessed.result !== undefined)
+        this.recordFindings(context, assessed.result, event.decision, event.mode);
+      else
+        assessed.promise?.then(
+          (assessment) => this.recordFindings(context, assessment, event.decision, event.mode),
+          () => undefined, // the failed assessment answered the request already
+        );
     }
   }
 }
@@ -394,21 +444,17 @@ function evaluateSignal(
   }
 }
 
-function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
-  return typeof (value as { then?: unknown } | undefined)?.then === 'function';
-}
-
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
 /** The client's place as an ECS `source.geo` fragment, when the assessment located it. */
 export function geoOf(assessment: RiskAssessment): { geo?: DecisionEvent['geo'] } {
-  if (assessment.country === undefined && assessment.city === undefined) return {};
-  return {
-    geo: {
-      ...(assessment.country !== undefined ? { country_iso_code: assessment.country } : {}),
-      ...(assessment.city !== undefined ? { city_name: assessment.city } : {}),
-    },
-  };
+  const { country, city } = assessment;
+  if (country === undefined && city === undefined) return {};
+  // Built field by field: spreading object literals is several times slower here.
+  const geo: NonNullable<DecisionEvent['geo']> = {};
+  if (country !== undefined) geo.country_iso_code = country;
+  if (city !== undefined) geo.city_name = city;
+  return { geo };
 }

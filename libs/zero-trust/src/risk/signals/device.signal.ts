@@ -1,5 +1,7 @@
 import { hash } from 'node:crypto';
 import type { ResolvedRiskOptions } from '../../options/validate-risk.js';
+import { MemorySharedStateStore } from '../../stores/memory/memory-shared-state.store.js';
+import { after, allOf, type Eventually } from '../../utils/eventually.js';
 import { LruCache } from '../../utils/lru-cache.js';
 import type { RiskReason, RiskSignal, RiskSignalInput } from '../risk.types.js';
 import { principalKey } from './keys.js';
@@ -72,7 +74,7 @@ export class DeviceSignal implements RiskSignal {
     return fingerprint;
   }
 
-  async evaluate(input: RiskSignalInput): Promise<RiskReason[]> {
+  evaluate(input: RiskSignalInput): Eventually<RiskReason[]> {
     const principal = input.principal;
     if (principal === undefined) return [];
     const device = this.deviceOf(input);
@@ -87,23 +89,26 @@ export class DeviceSignal implements RiskSignal {
         event: 'session_device_mismatch',
       });
     }
-    const [known, any] = await Promise.all([
-      input.store.hasMember(principalKey('device', principal), device),
-      input.store.get(principalKey('device', principal, 'seen')),
+    const store = MemorySharedStateStore.accessOf(input.store);
+    const read = allOf([
+      store.hasMember(principalKey('device', principal), device),
+      store.get(principalKey('device', principal, 'seen')),
     ]);
-    if (known) input.facts.set('deviceKnown', true);
-    // A device that contradicts the binding is already scored: not again as a new device.
-    if (!known && any !== undefined && reasons.length === 0) {
-      reasons.push({
-        signal: this.name,
-        score: this.options.newDeviceScore,
-        reason: 'a device never seen for this principal',
-      });
-    }
-    return reasons;
+    return after(read, ([known, any]) => {
+      if (known) input.facts.set('deviceKnown', true);
+      // A device that contradicts the binding is already scored: not again as a new device.
+      if (!known && any !== undefined && reasons.length === 0) {
+        reasons.push({
+          signal: this.name,
+          score: this.options.newDeviceScore,
+          reason: 'a device never seen for this principal',
+        });
+      }
+      return reasons;
+    });
   }
 
-  record(input: RiskSignalInput): Promise<void> | undefined {
+  record(input: RiskSignalInput): Eventually<void> {
     const device = input.facts.get('device');
     if (input.principal === undefined || typeof device !== 'string') return undefined;
     // A device that contradicts the token's binding is never learnt.
@@ -121,10 +126,12 @@ export class DeviceSignal implements RiskSignal {
       now - last < this.refreshMs
     )
       return undefined;
-    return Promise.all([
-      input.store.addToSet(key, device, this.options.ttl),
-      input.store.set(principalKey('device', input.principal, 'seen'), '1', this.options.ttl),
-    ]).then(() => {
+    const store = MemorySharedStateStore.accessOf(input.store);
+    const written = allOf([
+      store.addToSet(key, device, this.options.ttl),
+      store.set(principalKey('device', input.principal, 'seen'), '1', this.options.ttl),
+    ]);
+    return after(written, () => {
       this.learnt.set(learnt, now);
     });
   }

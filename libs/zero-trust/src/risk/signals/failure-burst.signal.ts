@@ -1,14 +1,12 @@
 import type { PrincipalKind } from '../../identity/principal.interface.js';
 import type { ResolvedRiskOptions } from '../../options/validate-risk.js';
+import { MemorySharedStateStore } from '../../stores/memory/memory-shared-state.store.js';
 import type { SharedStateStore } from '../../stores/shared-state-store.interface.js';
+import { after, allOf, type Eventually } from '../../utils/eventually.js';
 import type { RiskReason, RiskSignal, RiskSignalInput } from '../risk.types.js';
-import { addressKey } from './keys.js';
+import { addressKey, principalKey } from './keys.js';
 
 type Options = NonNullable<ResolvedRiskOptions['failures']>;
-
-function principalFailureKey(principal: { kind: PrincipalKind; id: string }): string {
-  return `zt:risk:failures:${principal.kind}:${encodeURIComponent(principal.id)}`;
-}
 
 /**
  * Bursts of failures: `threshold` or more 401/403 answers in `window` seconds for the same
@@ -31,25 +29,30 @@ export class FailureBurstSignal implements RiskSignal {
     const window = this.options.window;
     await Promise.all([
       ip === undefined ? undefined : store.increment(addressKey('failures', ip), window),
-      principal === undefined ? undefined : store.increment(principalFailureKey(principal), window),
+      principal === undefined
+        ? undefined
+        : store.increment(principalKey('failures', principal), window),
     ]);
   }
 
-  async evaluate(input: RiskSignalInput): Promise<RiskReason | undefined> {
+  evaluate(input: RiskSignalInput): Eventually<RiskReason | undefined> {
     const { ip } = input.context;
-    const [byAddress, byPrincipal] = await Promise.all([
-      ip === undefined ? undefined : input.store.get(addressKey('failures', ip)),
+    const store = MemorySharedStateStore.accessOf(input.store);
+    const read = allOf([
+      ip === undefined ? undefined : store.get(addressKey('failures', ip)),
       input.principal === undefined
         ? undefined
-        : input.store.get(principalFailureKey(input.principal)),
+        : store.get(principalKey('failures', input.principal)),
     ]);
-    const count = Math.max(Number(byAddress ?? 0), Number(byPrincipal ?? 0));
-    if (!(count >= this.options.threshold)) return undefined;
-    return {
-      signal: this.name,
-      score: this.options.score,
-      reason: `${count} failed requests in the last ${this.options.window} s`,
-      event: 'authn_fail_burst',
-    };
+    return after(read, ([byAddress, byPrincipal]) => {
+      const count = Math.max(Number(byAddress ?? 0), Number(byPrincipal ?? 0));
+      if (!(count >= this.options.threshold)) return undefined;
+      return {
+        signal: this.name,
+        score: this.options.score,
+        reason: `${count} failed requests in the last ${this.options.window} s`,
+        event: 'authn_fail_burst',
+      };
+    });
   }
 }

@@ -1,5 +1,8 @@
+import type { Principal } from '../../identity/principal.interface.js';
 import type { ResolvedRiskOptions } from '../../options/validate-risk.js';
 import type { RiskReason, RiskSignal, RiskSignalInput } from '../risk.types.js';
+import { MemorySharedStateStore } from '../../stores/memory/memory-shared-state.store.js';
+import { after, allOf, type Eventually } from '../../utils/eventually.js';
 import { LruCache } from '../../utils/lru-cache.js';
 import { principalKey } from './keys.js';
 
@@ -52,45 +55,36 @@ export class UsageSignal implements RiskSignal {
 
   constructor(private readonly options: Options) {}
 
-  async evaluate(input: RiskSignalInput): Promise<RiskReason[]> {
+  evaluate(input: RiskSignalInput): Eventually<RiskReason[]> {
     const principal = input.principal;
     if (principal === undefined) return [];
-    const reasons: RiskReason[] = [];
-    const rate = await this.rate(input);
-    if (rate !== undefined) reasons.push(rate);
-    if (principal.kind !== 'user') {
-      const route = `${input.context.method} ${input.context.route}`;
-      const [calls, known] = await Promise.all([
-        input.store.increment(principalKey('usage', principal, 'calls'), this.options.ttl),
-        input.store.hasMember(principalKey('usage', principal, 'routes'), route),
-      ]);
-      if (!known && calls > this.options.learningRequests) {
+    const found = allOf([this.rate(input, principal), this.route(input, principal)]);
+    return after(found, ([rate, route]) => {
+      const reasons: RiskReason[] = [];
+      if (rate !== undefined) reasons.push(rate);
+      if (route !== undefined) reasons.push(route);
+      const hours = this.options.hours[principal.id];
+      if (hours !== undefined && !inUtcWindow(input.now, hours)) {
         reasons.push({
           signal: this.name,
-          score: this.options.newRouteScore,
-          reason: `the service calls a route it never called (${route})`,
+          score: this.options.hoursScore,
+          reason: 'activity outside the principal’s working hours',
         });
       }
-    }
-    const hours = this.options.hours[principal.id];
-    if (hours !== undefined && !inUtcWindow(input.now, hours)) {
-      reasons.push({
-        signal: this.name,
-        score: this.options.hoursScore,
-        reason: 'activity outside the principal’s working hours',
-      });
-    }
-    return reasons;
+      return reasons;
+    });
   }
 
-  record(input: RiskSignalInput): Promise<void> | undefined {
+  record(input: RiskSignalInput): Eventually<void> {
     const principal = input.principal;
-    // Nothing to learn for users: no promise at all.
+    // Nothing to learn for users.
     if (principal === undefined || principal.kind === 'user') return undefined;
     const route = `${input.context.method} ${input.context.route}`;
-    return input.store
-      .addToSet(principalKey('usage', principal, 'routes'), route, this.options.ttl)
-      .then(() => undefined);
+    const store = MemorySharedStateStore.accessOf(input.store);
+    return after(
+      store.addToSet(principalKey('usage', principal, 'routes'), route, this.options.ttl),
+      () => undefined,
+    );
   }
 
   /** A stored baseline, parsed once per distinct value (it changes once a minute). */
@@ -110,37 +104,60 @@ export class UsageSignal implements RiskSignal {
     return baseline;
   }
 
-  private async rate(input: RiskSignalInput): Promise<RiskReason | undefined> {
-    const principal = input.principal;
-    if (principal === undefined) return undefined;
-    const { store } = input;
+  private rate(input: RiskSignalInput, principal: Principal): Eventually<RiskReason | undefined> {
+    const store = MemorySharedStateStore.accessOf(input.store);
     const minute = Math.floor(input.now.getTime() / 60_000);
     const baselineKey = principalKey('usage', principal, 'baseline');
     const foldKey = principalKey('usage', principal, `f${minute - 1}`);
     // Once the previous minute is known to be folded (claimed here or by another instance), the
     // previous minute's count is not read again.
     const folded = this.folded.get(foldKey) === true;
-    const [count, stored, previous] = await Promise.all([
+    const read = allOf([
       store.increment(principalKey('usage', principal, `m${minute}`), 180),
       store.get(baselineKey),
       folded ? undefined : store.get(principalKey('usage', principal, `m${minute - 1}`)),
     ]);
-    let baseline: Baseline = stored === undefined ? { avg: 0, n: 0 } : this.parse(stored);
-    // Fold the previous minute into the baseline once (the first request of this minute does).
-    let claimed = false;
-    if (previous !== undefined) {
-      claimed = await store.claimOnce(foldKey, 180);
-      // Claimed now or before: either way the fold of that minute is done for good.
-      this.folded.set(foldKey, true);
-    }
-    if (claimed) {
-      const value = Number(previous);
-      baseline =
-        baseline.n === 0
-          ? { avg: value, n: 1 }
-          : { avg: baseline.avg * 0.8 + value * 0.2, n: baseline.n + 1 };
-      await store.set(baselineKey, JSON.stringify(baseline), this.options.ttl);
-    }
+    return after(read, ([count, stored, previous]) => {
+      const baseline: Baseline = stored === undefined ? { avg: 0, n: 0 } : this.parse(stored);
+      if (previous === undefined) return this.judge(count, baseline);
+      // Fold the previous minute into the baseline once (the first request of this minute does).
+      return after(store.claimOnce(foldKey, 180), (claimed) => {
+        // Claimed now or before: either way the fold of that minute is done for good.
+        this.folded.set(foldKey, true);
+        if (!claimed) return this.judge(count, baseline);
+        const value = Number(previous);
+        const next =
+          baseline.n === 0
+            ? { avg: value, n: 1 }
+            : { avg: baseline.avg * 0.8 + value * 0.2, n: baseline.n + 1 };
+        return after(store.set(baselineKey, JSON.stringify(next), this.options.ttl), () =>
+          this.judge(count, next),
+        );
+      });
+    });
+  }
+
+  /** A service or integration calling a route it never called successfully, once it has learnt. */
+  private route(input: RiskSignalInput, principal: Principal): Eventually<RiskReason | undefined> {
+    if (principal.kind === 'user') return undefined;
+    const route = `${input.context.method} ${input.context.route}`;
+    const store = MemorySharedStateStore.accessOf(input.store);
+    const read = allOf([
+      store.increment(principalKey('usage', principal, 'calls'), this.options.ttl),
+      store.hasMember(principalKey('usage', principal, 'routes'), route),
+    ]);
+    return after(read, ([calls, known]) => {
+      if (known || calls <= this.options.learningRequests) return undefined;
+      return {
+        signal: this.name,
+        score: this.options.newRouteScore,
+        reason: `the service calls a route it never called (${route})`,
+      };
+    });
+  }
+
+  /** This minute's `count` against the principal's `baseline`. */
+  private judge(count: number, baseline: Baseline): RiskReason | undefined {
     if (baseline.n < this.options.learningMinutes) return undefined;
     if (count <= this.options.minRate || count <= baseline.avg * this.options.rateFactor)
       return undefined;

@@ -36,4 +36,37 @@ describe('MemorySharedStateStore', () => {
     expect(await store.get('s')).toBeUndefined(); // evicted: only two keys are kept
     expect(await store.get('k')).toBe('v');
   });
+
+  it('answers the library synchronously, unless a subclass or a replaced method must be honoured', async () => {
+    const plain = new MemorySharedStateStore();
+    const direct = MemorySharedStateStore.accessOf(plain);
+    expect(direct.increment('n', 60)).toBe(1);
+    // The same state behind both faces.
+    expect(await plain.increment('n', 60)).toBe(2);
+    expect(direct.get('n')).toBe('2');
+
+    class Counting extends MemorySharedStateStore {
+      reads = 0;
+      override get(key: string): Promise<string | undefined> {
+        this.reads++;
+        return super.get(key);
+      }
+    }
+    const counting = new Counting();
+    const viaSubclass = MemorySharedStateStore.accessOf(counting).get('n');
+    expect(viaSubclass).toBeInstanceOf(Promise);
+    await viaSubclass;
+    expect(counting.reads).toBe(1);
+
+    const wrapped = new MemorySharedStateStore();
+    const seen: string[] = [];
+    const original = wrapped.set.bind(wrapped);
+    wrapped.set = (key, value, ttl) => {
+      seen.push(key);
+      return original(key, value, ttl);
+    };
+    await MemorySharedStateStore.accessOf(wrapped).set('k', 'v', 60);
+    expect(seen).toEqual(['k']);
+    expect(await wrapped.get('k')).toBe('v');
+  });
 });

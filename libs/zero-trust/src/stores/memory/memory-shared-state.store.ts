@@ -1,5 +1,5 @@
 import { OldestKeys } from '../../utils/oldest-keys.js';
-import type { SharedStateStore } from '../shared-state-store.interface.js';
+import type { SharedStateAccess, SharedStateStore } from '../shared-state-store.interface.js';
 
 /** `written`: when the entry last moved to the most recent end of the eviction order. */
 type Entry =
@@ -14,57 +14,50 @@ type Entry =
  */
 const REORDER_AFTER_MS = 1000;
 
-/**
- * In-process {@link SharedStateStore}: the default, for one instance and for the demo. Bounded:
- * beyond `maxKeys` the least recently written keys (to within a second) are dropped, and sets
- * keep at most `maxSetSize` members.
- *
- * @publicApi
- */
-export class MemorySharedStateStore implements SharedStateStore {
+/** The memory store's state and operations, answered synchronously. */
+class MemorySharedState implements SharedStateAccess {
   private readonly entries = new Map<string, Entry>();
   private readonly oldest = new OldestKeys(this.entries);
 
   constructor(
-    private readonly maxKeys = 100_000,
-    private readonly maxSetSize = 1_000,
-    private readonly now: () => number = Date.now,
+    private readonly maxKeys: number,
+    private readonly maxSetSize: number,
+    private readonly now: () => number,
   ) {}
 
-  claimOnce(key: string, ttlSeconds: number): Promise<boolean> {
-    if (this.read(key) !== undefined) return Promise.resolve(false);
+  claimOnce(key: string, ttlSeconds: number): boolean {
+    if (this.read(key) !== undefined) return false;
     this.add(key, { kind: 'value', value: '1', expires: this.expiry(ttlSeconds), written: 0 });
-    return Promise.resolve(true);
+    return true;
   }
 
-  increment(key: string, windowSeconds: number): Promise<number> {
+  increment(key: string, windowSeconds: number): number {
     const entry = this.read(key);
     if (entry?.kind === 'value') {
       const count = Number(entry.value) + 1;
       entry.value = String(count);
       this.touch(key, entry);
-      return Promise.resolve(count);
+      return count;
     }
     this.add(key, { kind: 'value', value: '1', expires: this.expiry(windowSeconds), written: 0 });
-    return Promise.resolve(1);
+    return 1;
   }
 
-  get(key: string): Promise<string | undefined> {
+  get(key: string): string | undefined {
     const entry = this.read(key);
-    return Promise.resolve(entry?.kind === 'value' ? entry.value : undefined);
+    return entry?.kind === 'value' ? entry.value : undefined;
   }
 
-  set(key: string, value: string, ttlSeconds: number): Promise<void> {
+  set(key: string, value: string, ttlSeconds: number): void {
     const entry = this.read(key);
     if (entry?.kind === 'value') {
       entry.value = value;
       entry.expires = this.expiry(ttlSeconds);
       this.touch(key, entry);
     } else this.add(key, { kind: 'value', value, expires: this.expiry(ttlSeconds), written: 0 });
-    return Promise.resolve();
   }
 
-  addToSet(key: string, member: string, ttlSeconds: number): Promise<boolean> {
+  addToSet(key: string, member: string, ttlSeconds: number): boolean {
     const entry = this.read(key);
     const members = entry?.kind === 'set' ? entry.members : new Set<string>();
     const added = !members.has(member);
@@ -79,15 +72,15 @@ export class MemorySharedStateStore implements SharedStateStore {
       entry.expires = this.expiry(ttlSeconds);
       this.touch(key, entry);
     } else this.add(key, { kind: 'set', members, expires: this.expiry(ttlSeconds), written: 0 });
-    return Promise.resolve(added);
+    return added;
   }
 
-  hasMember(key: string, member: string): Promise<boolean> {
+  hasMember(key: string, member: string): boolean {
     const entry = this.read(key);
-    return Promise.resolve(entry?.kind === 'set' && entry.members.has(member));
+    return entry?.kind === 'set' && entry.members.has(member);
   }
 
-  pushCapped(key: string, value: string, maxLength: number, ttlSeconds: number): Promise<void> {
+  pushCapped(key: string, value: string, maxLength: number, ttlSeconds: number): void {
     const entry = this.read(key);
     const items = entry?.kind === 'list' ? entry.items : [];
     items.unshift(value);
@@ -96,16 +89,11 @@ export class MemorySharedStateStore implements SharedStateStore {
       entry.expires = this.expiry(ttlSeconds);
       this.touch(key, entry);
     } else this.add(key, { kind: 'list', items, expires: this.expiry(ttlSeconds), written: 0 });
-    return Promise.resolve();
   }
 
-  list(key: string): Promise<string[]> {
+  list(key: string): string[] {
     const entry = this.read(key);
-    return Promise.resolve(entry?.kind === 'list' ? [...entry.items] : []);
-  }
-
-  ping(): Promise<void> {
-    return Promise.resolve();
+    return entry?.kind === 'list' ? [...entry.items] : [];
   }
 
   private expiry(ttlSeconds: number): number {
@@ -141,5 +129,82 @@ export class MemorySharedStateStore implements SharedStateStore {
     entry.written = now;
     this.entries.delete(key);
     this.entries.set(key, entry);
+  }
+}
+
+/**
+ * In-process {@link SharedStateStore}: the default, for one instance and for the demo. Bounded:
+ * beyond `maxKeys` the least recently written keys (to within a second) are dropped, and sets
+ * keep at most `maxSetSize` members.
+ *
+ * @publicApi
+ */
+export class MemorySharedStateStore implements SharedStateStore {
+  private readonly state: MemorySharedState;
+
+  constructor(maxKeys = 100_000, maxSetSize = 1_000, now: () => number = Date.now) {
+    this.state = new MemorySharedState(maxKeys, maxSetSize, now);
+  }
+
+  /**
+   * The operations of `store` as the library's own code uses them: answered synchronously when
+   * `store` is exactly this class with its own methods, through the store's promises when it
+   * is any other store, a subclass, or an instance with a method replaced (a spy, a wrapper).
+   *
+   * @internal
+   */
+  static accessOf(store: SharedStateStore): SharedStateAccess {
+    const memory = MemorySharedStateStore.prototype;
+    // Each method named, not looped over: a property read by a variable name costs more than
+    // the rest of a call to the in-process store.
+    return Object.getPrototypeOf(store) === memory &&
+      store.claimOnce === memory.claimOnce &&
+      store.increment === memory.increment &&
+      store.get === memory.get &&
+      store.set === memory.set &&
+      store.addToSet === memory.addToSet &&
+      store.hasMember === memory.hasMember &&
+      store.pushCapped === memory.pushCapped &&
+      store.list === memory.list
+      ? (store as MemorySharedStateStore).state
+      : store;
+  }
+
+  claimOnce(key: string, ttlSeconds: number): Promise<boolean> {
+    return Promise.resolve(this.state.claimOnce(key, ttlSeconds));
+  }
+
+  increment(key: string, windowSeconds: number): Promise<number> {
+    return Promise.resolve(this.state.increment(key, windowSeconds));
+  }
+
+  get(key: string): Promise<string | undefined> {
+    return Promise.resolve(this.state.get(key));
+  }
+
+  set(key: string, value: string, ttlSeconds: number): Promise<void> {
+    this.state.set(key, value, ttlSeconds);
+    return Promise.resolve();
+  }
+
+  addToSet(key: string, member: string, ttlSeconds: number): Promise<boolean> {
+    return Promise.resolve(this.state.addToSet(key, member, ttlSeconds));
+  }
+
+  hasMember(key: string, member: string): Promise<boolean> {
+    return Promise.resolve(this.state.hasMember(key, member));
+  }
+
+  pushCapped(key: string, value: string, maxLength: number, ttlSeconds: number): Promise<void> {
+    this.state.pushCapped(key, value, maxLength, ttlSeconds);
+    return Promise.resolve();
+  }
+
+  list(key: string): Promise<string[]> {
+    return Promise.resolve(this.state.list(key));
+  }
+
+  ping(): Promise<void> {
+    return Promise.resolve();
   }
 }
