@@ -171,4 +171,48 @@ describe('GeolocationSignal', () => {
     await signal.record(input);
     expect(await store.get('zt:risk:geo:user:alice')).toBeUndefined();
   });
+
+  it('rewrites the last location of a principal staying put at most once a second, and at once when it moves', async () => {
+    const signal = new GeolocationSignal(optionsOf({ database: DATABASE }), locator);
+    let now = T0.getTime();
+    const store = new MemorySharedStateStore(1000, 100, () => now);
+    const writes: string[] = [];
+    const set = store.set.bind(store);
+    store.set = (key, value, ttl) => {
+      writes.push(value);
+      return set(key, value, ttl);
+    };
+    const request = async (ms: number, ip: string) => {
+      now = T0.getTime() + ms;
+      const input = createRiskSignalInput({ now: new Date(now), ip, principal: alice, store });
+      const reasons = await signal.evaluate(input);
+      await signal.record(input);
+      return reasons;
+    };
+    // A burst from London: written on the first request, then again once a second has passed.
+    for (const ms of [0, 200, 400, 999]) expect(await request(ms, LONDON)).toEqual([]);
+    expect(writes).toHaveLength(1);
+    await request(1000, LONDON);
+    expect(writes).toHaveLength(2);
+    expect(JSON.parse(writes[1] as string)).toMatchObject({ t: T0.getTime() + 1000 });
+    // Linköping, 1,400 km away, 100 ms later: impossible, and learnt at once if it succeeds.
+    expect(await request(1100, LINKOPING)).toEqual([
+      expect.objectContaining({ event: 'authn_impossible_travel' }),
+    ]);
+    expect(writes).toHaveLength(3);
+    expect(JSON.parse(writes[2] as string)).toMatchObject({ place: expect.stringContaining('SE') });
+    // Back in London 200 ms later: the trip from Linköping is measured from its own time.
+    expect(await request(1300, LONDON)).toEqual([
+      expect.objectContaining({ reason: expect.stringMatching(/^impossible travel from Link/) }),
+    ]);
+  });
+
+  it('ignores a damaged stored location', async () => {
+    const signal = new GeolocationSignal(optionsOf({ database: DATABASE }), locator);
+    const { at, store } = session();
+    for (const damaged of ['{not json', '{"lat":"51","lon":0,"t":0}', 'null']) {
+      await store.set('zt:risk:geo:user:alice', damaged, 60);
+      expect(await signal.evaluate(at(0, CHANGCHUN))).toEqual([]);
+    }
+  });
 });

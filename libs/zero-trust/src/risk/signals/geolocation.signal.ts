@@ -1,4 +1,7 @@
 import type { ResolvedRiskOptions } from '../../options/validate-risk.js';
+import { MemorySharedStateStore } from '../../stores/memory/memory-shared-state.store.js';
+import { after, type Eventually } from '../../utils/eventually.js';
+import { LruCache } from '../../utils/lru-cache.js';
 import type { RiskReason, RiskSignal, RiskSignalInput } from '../risk.types.js';
 import { haversineKm, type GeoLocation, type GeoLocator } from './geo-locator.js';
 import { principalKey } from './keys.js';
@@ -11,6 +14,17 @@ interface LastLocation {
   t: number;
   place: string;
 }
+
+/**
+ * A principal seen again at the place it was last stored, within this many milliseconds of that
+ * time, leaves the stored location as it is: a burst of requests from one place writes it once
+ * a second, not once per request. The travel check then measures from up to a second earlier
+ * than the true last request, which never hides a trip that is impossible over minutes.
+ */
+const REWRITE_AFTER_MS = 1000;
+
+/** The fact under which a request keeps the location it read, for {@link GeolocationSignal.record}. */
+const PREVIOUS = 'geolocation:previous';
 
 function placeOf(location: GeoLocation): string {
   const country = location.country ?? '??';
@@ -27,13 +41,15 @@ function placeOf(location: GeoLocation): string {
  */
 export class GeolocationSignal implements RiskSignal {
   readonly name = 'geolocation';
+  /** Stored last locations by their text, parsed once (bounded): the same text comes back. */
+  private readonly parsed = new LruCache<string, LastLocation | null>(10_000, 10 * 60_000);
 
   constructor(
     private readonly options: Options,
     private readonly locator: GeoLocator,
   ) {}
 
-  evaluate(input: RiskSignalInput): RiskReason[] | Promise<RiskReason[]> {
+  evaluate(input: RiskSignalInput): Eventually<RiskReason[]> {
     const ip = input.context.ip;
     if (ip === undefined) return [];
     const located = this.locator.locate(ip);
@@ -46,7 +62,7 @@ export class GeolocationSignal implements RiskSignal {
   private assess(
     input: RiskSignalInput,
     location: GeoLocation | undefined,
-  ): RiskReason[] | Promise<RiskReason[]> {
+  ): Eventually<RiskReason[]> {
     if (location === undefined) return [];
     const { facts } = input;
     if (location.country !== undefined) facts.set('country', location.country);
@@ -76,51 +92,87 @@ export class GeolocationSignal implements RiskSignal {
       location.longitude === undefined
     )
       return reasons;
-    return this.travel(input, location).then((travel) => {
+    return after(this.travel(input, location), (travel) => {
       if (travel !== undefined) reasons.push(travel);
       return reasons;
     });
   }
 
   /** Remembers where a principal was when a request succeeded. */
-  record(input: RiskSignalInput): Promise<void> | undefined {
+  record(input: RiskSignalInput): Eventually<void> {
     const lat = input.facts.get('latitude');
     const lon = input.facts.get('longitude');
     if (input.principal === undefined || typeof lat !== 'number' || typeof lon !== 'number')
       return undefined;
-    const last: LastLocation = {
-      lat,
-      lon,
-      t: input.now.getTime(),
-      place: placeOf({
-        country: input.facts.get('country') as string | undefined,
-        city: input.facts.get('city') as string | undefined,
-      }),
-    };
-    return input.store.set(
+    const t = input.now.getTime();
+    const place = placeOf({
+      country: input.facts.get('country') as string | undefined,
+      city: input.facts.get('city') as string | undefined,
+    });
+    const previous = input.facts.get(PREVIOUS) as LastLocation | undefined;
+    if (
+      previous !== undefined &&
+      previous.lat === lat &&
+      previous.lon === lon &&
+      previous.place === place &&
+      t >= previous.t &&
+      t - previous.t < REWRITE_AFTER_MS
+    )
+      return undefined;
+    const last: LastLocation = { lat, lon, t, place };
+    return MemorySharedStateStore.accessOf(input.store).set(
       principalKey('geo', input.principal),
       JSON.stringify(last),
       this.options.ttl,
     );
   }
 
-  private async travel(input: RiskSignalInput, here: GeoLocation): Promise<RiskReason | undefined> {
-    if (
-      input.principal === undefined ||
-      here.latitude === undefined ||
-      here.longitude === undefined
-    )
-      return undefined;
-    const stored = await input.store.get(principalKey('geo', input.principal));
-    if (stored === undefined) return undefined;
-    let last: LastLocation;
-    try {
-      last = JSON.parse(stored) as LastLocation;
-    } catch {
-      return undefined;
+  private travel(input: RiskSignalInput, here: GeoLocation): Eventually<RiskReason | undefined> {
+    if (input.principal === undefined) return undefined;
+    const stored = MemorySharedStateStore.accessOf(input.store).get(
+      principalKey('geo', input.principal),
+    );
+    return after(stored, (text) => {
+      const last = text === undefined ? undefined : this.parse(text);
+      if (last === undefined) return undefined;
+      input.facts.set(PREVIOUS, last);
+      return this.judge(input, last, here);
+    });
+  }
+
+  /** A stored last location, parsed once per distinct text; undefined when damaged. */
+  private parse(text: string): LastLocation | undefined {
+    let last = this.parsed.get(text);
+    if (last === undefined) {
+      last = null;
+      try {
+        const value = JSON.parse(text) as Partial<LastLocation> | null;
+        if (
+          typeof value?.lat === 'number' &&
+          typeof value.lon === 'number' &&
+          typeof value.t === 'number'
+        )
+          last = {
+            lat: value.lat,
+            lon: value.lon,
+            t: value.t,
+            place: typeof value.place === 'string' ? value.place : 'an unknown place',
+          };
+      } catch {
+        // a damaged location is ignored
+      }
+      this.parsed.set(text, last);
     }
-    if (typeof last.lat !== 'number' || typeof last.lon !== 'number' || typeof last.t !== 'number')
-      return undefined;
+    return last ?? undefined;
+  }
+
+  /** Whether reaching `here` from `last` by now is impossible. */
+  private judge(
+    input: RiskSignalInput,
+    last: LastLocation,
+    here: GeoLocation,
+  ): RiskReason | undefined {
+    if (here.latitude === undefined || here.longitude === undefined) return undefined;
     const km = haversineKm(last.lat, last.lon, here.latitude, here.longitude);
     if (km < this.options.minDistanceKm) return undefined;
     const hours = (input.now.getTime() - last.t) / 3_600_000;
