@@ -8,6 +8,9 @@ import { principalKey } from './keys.js';
 
 type Options = NonNullable<ResolvedRiskOptions['device']>;
 
+/** Devices per principal whose last refresh an instance remembers. */
+const DEVICES_REMEMBERED = 16;
+
 /**
  * The fingerprint of a request's device: SHA-256 (base64url, 22 characters) of the listed
  * headers' values. An issuer that binds tokens to a device puts this value in the device claim.
@@ -52,8 +55,11 @@ export class DeviceSignal implements RiskSignal {
   /** Fingerprints of recent header values: the same few browsers and clients come back. */
   private readonly fingerprints = new LruCache<string, string>(10_000, 10 * 60_000);
 
-  /** When this instance last stored each (principal, device): see {@link record}. */
-  private readonly learnt = new LruCache<string, number>(10_000, 60 * 60_000);
+  /**
+   * When this instance last stored each device, by principal key: see {@link record}. At most
+   * {@link DEVICES_REMEMBERED} devices per principal (more only means more refreshes).
+   */
+  private readonly learnt = new LruCache<string, Map<string, number>>(10_000, 60 * 60_000);
   private readonly refreshMs: number;
 
   constructor(private readonly options: Options) {
@@ -117,9 +123,9 @@ export class DeviceSignal implements RiskSignal {
     const key = principalKey('device', input.principal);
     // A device the store already knew, learnt here recently: its time to live is refreshed at
     // most every `ttl / 10` (an hour at most), not on every request.
-    const learnt = `${key}\u0000${device}`;
     const now = input.now.getTime();
-    const last = this.learnt.get(learnt);
+    const devices = this.learnt.get(key);
+    const last = devices?.get(device);
     if (
       input.facts.get('deviceKnown') === true &&
       last !== undefined &&
@@ -132,7 +138,10 @@ export class DeviceSignal implements RiskSignal {
       store.set(principalKey('device', input.principal, 'seen'), '1', this.options.ttl),
     ]);
     return after(written, () => {
-      this.learnt.set(learnt, now);
+      const remembered = this.learnt.get(key) ?? new Map<string, number>();
+      if (remembered.size >= DEVICES_REMEMBERED) remembered.clear();
+      remembered.set(device, now);
+      this.learnt.set(key, remembered);
     });
   }
 }

@@ -1,18 +1,32 @@
 import type { Principal, PrincipalKind } from '../../identity/principal.interface.js';
-import { LruCache } from '../../utils/lru-cache.js';
 
-/** Principals whose keys are remembered, per kind, and for how long. */
+/**
+ * How many principals, or addresses, have their keys remembered; and how many suffixes per
+ * signal (the usage signal's per-minute keys come and go). Each map starts over when full: no
+ * clock is read, and a key rebuilt costs what it always did.
+ */
 const REMEMBERED = 10_000;
-const REMEMBERED_MS = 10 * 60_000;
+const SUFFIXES = 16;
 
 /** Built keys of one principal: by signal, then by suffix (`''` for none). */
 type KeysOf = Map<string, Map<string, string>>;
 
-const built: Record<PrincipalKind, LruCache<string, KeysOf>> = {
-  user: new LruCache(REMEMBERED, REMEMBERED_MS),
-  service: new LruCache(REMEMBERED, REMEMBERED_MS),
-  integration: new LruCache(REMEMBERED, REMEMBERED_MS),
+const built: Record<PrincipalKind, Map<string, KeysOf>> = {
+  user: new Map(),
+  service: new Map(),
+  integration: new Map(),
 };
+
+/** The entry of `key` in `map`, created by `create` when absent; the map starts over when full. */
+function entryOf<K, V>(map: Map<K, V>, key: K, max: number, create: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) {
+    if (map.size >= max) map.clear();
+    value = create();
+    map.set(key, value);
+  }
+  return value;
+}
 
 /**
  * A store key for `signal` about `principal`: `zt:risk:<signal>:<kind>:<id>[:<suffix>]`.
@@ -29,27 +43,19 @@ export function principalKey(
   principal: Pick<Principal, 'kind' | 'id'>,
   suffix = '',
 ): string {
-  const cache = built[principal.kind] as LruCache<string, KeysOf> | undefined;
-  let keys = cache?.get(principal.id);
-  if (keys === undefined) {
-    keys = new Map();
-    cache?.set(principal.id, keys);
-  }
-  let bySuffix = keys.get(signal);
-  if (bySuffix === undefined) {
-    bySuffix = new Map();
-    keys.set(signal, bySuffix);
-  }
-  let key = bySuffix.get(suffix);
-  if (key === undefined) {
+  const byPrincipal = built[principal.kind] as Map<string, KeysOf> | undefined;
+  const keys =
+    byPrincipal === undefined
+      ? new Map()
+      : entryOf(byPrincipal, principal.id, REMEMBERED, () => new Map());
+  const bySuffix = entryOf(keys, signal, SUFFIXES, () => new Map<string, string>());
+  return entryOf(bySuffix, suffix, SUFFIXES, () => {
     const base = `zt:risk:${signal}:${principal.kind}:${encodeURIComponent(principal.id)}`;
-    key = suffix === '' ? base : `${base}:${suffix}`;
-    bySuffix.set(suffix, key);
-  }
-  return key;
+    return suffix === '' ? base : `${base}:${suffix}`;
+  });
 }
 
-const addressKeys = new Map<string, LruCache<string, string>>();
+const addressKeys = new Map<string, Map<string, string>>();
 
 /**
  * A store key for `signal` about a client address: `zt:risk:<signal>:ip:<address>`, built once
@@ -58,15 +64,6 @@ const addressKeys = new Map<string, LruCache<string, string>>();
  * @internal
  */
 export function addressKey(signal: string, ip: string): string {
-  let cache = addressKeys.get(signal);
-  if (cache === undefined) {
-    cache = new LruCache(REMEMBERED, REMEMBERED_MS);
-    addressKeys.set(signal, cache);
-  }
-  let key = cache.get(ip);
-  if (key === undefined) {
-    key = `zt:risk:${signal}:ip:${encodeURIComponent(ip)}`;
-    cache.set(ip, key);
-  }
-  return key;
+  const byAddress = entryOf(addressKeys, signal, SUFFIXES, () => new Map<string, string>());
+  return entryOf(byAddress, ip, REMEMBERED, () => `zt:risk:${signal}:ip:${encodeURIComponent(ip)}`);
 }

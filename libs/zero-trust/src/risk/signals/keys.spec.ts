@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { addressKey, principalKey } from './keys.js';
+
+describe('risk store keys', () => {
+  const alice = { kind: 'user' as const, id: 'alice' };
+
+  it('names the signal, the principal and the suffix, with the id encoded', () => {
+    expect(principalKey('device', alice)).toBe('zt:risk:device:user:alice');
+    expect(principalKey('usage', alice, 'm42')).toBe('zt:risk:usage:user:alice:m42');
+    expect(principalKey('geo', { kind: 'service', id: 'a:b/c' })).toBe(
+      'zt:risk:geo:service:a%3Ab%2Fc',
+    );
+    expect(addressKey('failures', '::1')).toBe('zt:risk:failures:ip:%3A%3A1');
+  });
+
+  it('keeps principals of different kinds, and ids that differ by a separator, apart', () => {
+    const keys = new Set([
+      principalKey('device', alice),
+      principalKey('device', { kind: 'service', id: 'alice' }),
+      principalKey('device', { kind: 'user', id: 'alice:seen' }),
+      principalKey('device', alice, 'seen'),
+    ]);
+    expect(keys.size).toBe(4);
+  });
+
+  it('stays right past its bounds: many principals, many per-minute suffixes', () => {
+    for (let i = 0; i < 25_000; i++) {
+      const principal = { kind: 'user' as const, id: `user-${i}` };
+      expect(principalKey('usage', principal, `m${i}`)).toBe(`zt:risk:usage:user:user-${i}:m${i}`);
+    }
+    for (let minute = 0; minute < 100; minute++)
+      expect(principalKey('usage', alice, `m${minute}`)).toBe(
+        `zt:risk:usage:user:alice:m${minute}`,
+      );
+    expect(principalKey('device', alice)).toBe('zt:risk:device:user:alice');
+  });
+});
