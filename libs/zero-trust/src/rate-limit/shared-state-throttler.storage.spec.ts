@@ -55,5 +55,13 @@ describe('SharedStateThrottlerStorage', () => {
     await expect(storage.increment('k', 1000, 1, 0, 'default')).rejects.toBeInstanceOf(
       DependencyUnavailableError,
     );
+    // A store that throws instead of rejecting: still a rejection, never a throw.
+    const throwing = {
+      get: () => {
+        throw new Error('bug');
+      },
+    } as unknown as SharedStateStore;
+    const answer = new SharedStateThrottlerStorage(throwing).increment('k', 1000, 1, 0, 'default');
+    await expect(answer).rejects.toBeInstanceOf(DependencyUnavailableError);
   });
 });

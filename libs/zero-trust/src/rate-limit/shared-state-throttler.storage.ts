@@ -3,7 +3,12 @@ import type { ThrottlerStorage } from '@nestjs/throttler';
 import { hash } from 'node:crypto';
 import { LruCache } from '../utils/lru-cache.js';
 import { DependencyUnavailableError } from '../errors/zero-trust.error.js';
-import { SharedStateStore } from '../stores/shared-state-store.interface.js';
+import { MemorySharedStateStore } from '../stores/memory/memory-shared-state.store.js';
+import {
+  SharedStateStore,
+  type SharedStateAccess,
+} from '../stores/shared-state-store.interface.js';
+import { after, allOf, isThenable, type Eventually } from '../utils/eventually.js';
 
 /** What `ThrottlerStorage.increment` answers (`@nestjs/throttler`'s ThrottlerStorageRecord). */
 interface ThrottlerRecord {
@@ -13,8 +18,19 @@ interface ThrottlerRecord {
   timeToBlockExpire: number;
 }
 
+/** The store keys of one tracker. */
+interface TrackerKeys {
+  readonly hits: string;
+  readonly start: string;
+  readonly blocked: string;
+}
+
 const secondsUntil = (time: number, now: number): number =>
   Math.max(1, Math.ceil((time - now) / 1000));
+
+const unavailable = (error: unknown): never => {
+  throw new DependencyUnavailableError('ZT_STORE_UNAVAILABLE', error);
+};
 
 /**
  * `@nestjs/throttler` storage on the library's {@link SharedStateStore}: with the Redis store,
@@ -39,8 +55,8 @@ const secondsUntil = (time: number, now: number): number =>
  */
 @Injectable()
 export class SharedStateThrottlerStorage implements ThrottlerStorage {
-  /** Store keys of recent trackers (one hash per tracker, not per request). */
-  private readonly bases = new LruCache<string, string>(10_000, 10 * 60_000);
+  /** Store keys of recent trackers, by throttler (one hash per tracker, not per request). */
+  private readonly keys = new Map<string, LruCache<string, TrackerKeys>>();
 
   constructor(
     @Inject(SharedStateStore) private readonly store: SharedStateStore,
@@ -48,7 +64,7 @@ export class SharedStateThrottlerStorage implements ThrottlerStorage {
   ) {}
 
   /** @throws {DependencyUnavailableError} `ZT_STORE_UNAVAILABLE` when the store fails */
-  async increment(
+  increment(
     key: string,
     ttl: number,
     limit: number,
@@ -56,47 +72,91 @@ export class SharedStateThrottlerStorage implements ThrottlerStorage {
     throttlerName: string,
   ): Promise<ThrottlerRecord> {
     try {
-      return await this.count(key, ttl, limit, blockDuration, throttlerName);
+      const counted = this.count(this.keysOf(throttlerName, key), ttl, limit, blockDuration);
+      return isThenable(counted) ? counted.then(undefined, unavailable) : Promise.resolve(counted);
     } catch (error) {
-      throw new DependencyUnavailableError('ZT_STORE_UNAVAILABLE', error);
+      return Promise.reject(new DependencyUnavailableError('ZT_STORE_UNAVAILABLE', error));
     }
   }
 
-  private async count(
-    key: string,
+  /** The store keys of a tracker: `rate:<digest>:<hits|start|blocked>`, hashed once. */
+  private keysOf(throttlerName: string, key: string): TrackerKeys {
+    let trackers = this.keys.get(throttlerName);
+    if (trackers === undefined) {
+      trackers = new LruCache(10_000, 10 * 60_000);
+      this.keys.set(throttlerName, trackers);
+    }
+    let keys = trackers.get(key);
+    if (keys === undefined) {
+      const base = `rate:${hash('sha256', `${throttlerName}\0${key}`, 'base64url')}`;
+      keys = { hits: `${base}:hits`, start: `${base}:start`, blocked: `${base}:blocked` };
+      trackers.set(key, keys);
+    }
+    return keys;
+  }
+
+  /** Counts a hit: synchronously with the in-process store, through promises otherwise. */
+  private count(
+    keys: TrackerKeys,
     ttl: number,
     limit: number,
     blockDuration: number,
-    throttlerName: string,
-  ): Promise<ThrottlerRecord> {
-    const name = `${throttlerName}\0${key}`;
-    let base = this.bases.get(name);
-    if (base === undefined) {
-      base = `rate:${hash('sha256', name, 'base64url')}`;
-      this.bases.set(name, base);
-    }
+  ): Eventually<ThrottlerRecord> {
+    const store = MemorySharedStateStore.accessOf(this.store);
     const now = this.now();
-    const blockedUntil = Number((await this.store.get(`${base}:blocked`)) ?? 0);
-    if (blockedUntil > now) {
-      const wait = secondsUntil(blockedUntil, now);
-      return { totalHits: limit + 1, timeToExpire: wait, isBlocked: true, timeToBlockExpire: wait };
-    }
-    const ttlSeconds = Math.max(1, Math.ceil(ttl / 1000));
-    // The window's start is read alongside the count (one round trip less); the first hit of
-    // a window ignores it and writes its own.
-    const [totalHits, start] = await Promise.all([
-      this.store.increment(`${base}:hits`, ttlSeconds),
-      this.store.get(`${base}:start`),
-    ]);
-    let windowEnd = now + ttl;
-    if (totalHits === 1) await this.store.set(`${base}:start`, String(now), ttlSeconds);
-    else windowEnd = Number(start ?? now) + ttl;
+    return after(store.get(keys.blocked), (blocked): Eventually<ThrottlerRecord> => {
+      const blockedUntil = Number(blocked ?? 0);
+      if (blockedUntil > now) {
+        const wait = secondsUntil(blockedUntil, now);
+        return {
+          totalHits: limit + 1,
+          timeToExpire: wait,
+          isBlocked: true,
+          timeToBlockExpire: wait,
+        };
+      }
+      const ttlSeconds = Math.max(1, Math.ceil(ttl / 1000));
+      // The window's start is read alongside the count (one round trip less); the first hit of
+      // a window ignores it and writes its own.
+      const counted = allOf([store.increment(keys.hits, ttlSeconds), store.get(keys.start)]);
+      return after(counted, ([totalHits, start]) => {
+        if (totalHits !== 1)
+          return this.judge(
+            store,
+            keys,
+            totalHits,
+            Number(start ?? now) + ttl,
+            now,
+            limit,
+            blockDuration,
+          );
+        return after(store.set(keys.start, String(now), ttlSeconds), () =>
+          this.judge(store, keys, totalHits, now + ttl, now, limit, blockDuration),
+        );
+      });
+    });
+  }
+
+  /** The record of a hit in a window ending at `windowEnd`; over the limit, the tracker is blocked. */
+  private judge(
+    store: SharedStateAccess,
+    keys: TrackerKeys,
+    totalHits: number,
+    windowEnd: number,
+    now: number,
+    limit: number,
+    blockDuration: number,
+  ): Eventually<ThrottlerRecord> {
     const timeToExpire = secondsUntil(windowEnd, now);
     if (totalHits <= limit)
       return { totalHits, timeToExpire, isBlocked: false, timeToBlockExpire: 0 };
     const block = blockDuration > 0 ? blockDuration : windowEnd - now;
     const blockSeconds = Math.max(1, Math.ceil(block / 1000));
-    await this.store.set(`${base}:blocked`, String(now + block), blockSeconds);
-    return { totalHits, timeToExpire, isBlocked: true, timeToBlockExpire: blockSeconds };
+    return after(store.set(keys.blocked, String(now + block), blockSeconds), () => ({
+      totalHits,
+      timeToExpire,
+      isBlocked: true,
+      timeToBlockExpire: blockSeconds,
+    }));
   }
 }
