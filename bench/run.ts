@@ -24,7 +24,7 @@ const HELP = `Usage: npm run bench -- [flags]
   --rounds <n>        measure every case n times, alternating, and report the best (default 1)
   --only <list>       comma-separated filters on case names, e.g. fastify,recipe or zt-warm
   --smoke             a few seconds in all (CI): 1 s per case, no warm-up, no thresholds
-  --ablation          also run the warm demo with each cache turned off
+  --ablation          also run the warm demo with each cache, allow events or risk turned off
   --memory            memory mode: distinct tokens to one demo server, RSS at intervals
   --tokens <n>        memory mode: number of distinct tokens (default 1000000)
   --adapter <name>    memory mode: express or fastify (default fastify)
@@ -136,6 +136,13 @@ function casesFor(adapter: Adapter, redis: boolean): Case[] {
         kind: 'zero-trust',
         tokens: 'warm',
         env: { TOKEN_CACHE_MAX: '0', ABILITY_CACHE_MAX: '0' },
+      },
+      {
+        name: `${adapter} zt-warm risk-off`,
+        adapter,
+        kind: 'zero-trust',
+        tokens: 'warm',
+        env: { RISK_MODE: 'off' },
       },
     );
   }
