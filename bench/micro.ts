@@ -1,10 +1,11 @@
 // `npm run bench -- --micro` runs this: what importing the issuer's key once buys on a token
 // never seen before. jsonwebtoken (behind passport-jwt) verifies one ES256 token with the key
 // as a PEM string (the docs recipe: the key is parsed on every request) and as a KeyObject
-// imported once (this library).
+// imported once (this library). Then the risk assessment of one warm request, in process.
 import { createPublicKey } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { startIssuer } from './issuer.js';
+import { microRisk } from './micro-risk.js';
 import { BENCH_AUDIENCE, TokenSigner } from './tokens.js';
 
 function perOperation(run: () => void, iterations: number): number {
@@ -14,7 +15,7 @@ function perOperation(run: () => void, iterations: number): number {
   return Number(process.hrtime.bigint() - started) / iterations / 1000;
 }
 
-/** Prints microseconds per verification, PEM string vs imported KeyObject. */
+/** Prints microseconds per verification, PEM string vs imported KeyObject, then per risk assessment. */
 export async function micro(iterations = 20_000): Promise<void> {
   const issuer = await startIssuer();
   try {
@@ -37,4 +38,13 @@ export async function micro(iterations = 20_000): Promise<void> {
   } finally {
     await issuer.close();
   }
+  const risk = await microRisk();
+  console.log(
+    [
+      '',
+      '| risk, one warm request in process (demo settings, in-memory store) | µs per request |',
+      '|---|---:|',
+      `| assessment (the demo's signals) and learning | ${risk.toFixed(1)} |`,
+    ].join('\n'),
+  );
 }

@@ -29,7 +29,8 @@ const HELP = `Usage: npm run bench -- [flags]
   --tokens <n>        memory mode: number of distinct tokens (default 1000000)
   --adapter <name>    memory mode: express or fastify (default fastify)
   --cold-pool <n>     cold cases: tokens pre-signed per case (default 15000 per second run)
-  --micro             only the micro-benchmark: verification with a PEM string vs a KeyObject
+  --micro             only the micro-benchmarks: verification with a PEM string vs a KeyObject,
+                      and the risk assessment of one warm request in process
   --profile <dir>     write a CPU profile of each zero-trust server there (node --cpu-prof);
                       summarise one with node bench/dist/profile-summary.js <file>
 Environment passed to the demo: RATE_LIMIT_PER_MINUTE (default 100000000), RISK_MODE
