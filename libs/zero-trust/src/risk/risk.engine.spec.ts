@@ -201,6 +201,25 @@ describe('RiskEngine in a module', () => {
     expect((await get('/me')).status).toBe(200);
   });
 
+  it('fails closed with 503 when a signal throws on the synchronous path, unless told to ignore errors', async () => {
+    const throwing: RiskSignal = {
+      name: 'throwing',
+      evaluate: () => {
+        throw new Error('signal bug');
+      },
+    };
+    // Device, usage and failures answer from the in-memory store without a promise.
+    await start({ risk: { device: {}, usage: {}, failures: {}, signals: [throwing] } });
+    const response = await get('/me');
+    expect(response.status).toBe(503);
+    const body = JSON.stringify(await response.json());
+    expect(body).toContain('ZT_RISK_UNAVAILABLE');
+    expect(body).not.toContain('signal bug');
+    await app?.close();
+    await start({ risk: { onError: 'ignore', signals: [throwing] } });
+    expect((await get('/me')).status).toBe(200);
+  });
+
   it('starts the built-in signals together: their store calls are in flight at once', async () => {
     const state = new GatedStore();
     const store = { type: 'custom' as const, revocations: new MemoryRevocationStore(), state };
