@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { MemorySharedStateStore } from './memory-shared-state.store.js';
 
 describe('MemorySharedStateStore', () => {
@@ -68,5 +68,15 @@ describe('MemorySharedStateStore', () => {
     await MemorySharedStateStore.accessOf(wrapped).set('k', 'v', 60);
     expect(seen).toEqual(['k']);
     expect(await wrapped.get('k')).toBe('v');
+
+    // A method replaced on the class itself (a spy on the prototype) is honoured too.
+    const spy = vi.spyOn(MemorySharedStateStore.prototype, 'get');
+    try {
+      expect(await MemorySharedStateStore.accessOf(plain).get('n')).toBe('2');
+      expect(spy).toHaveBeenCalledTimes(1);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(MemorySharedStateStore.accessOf(plain).get('n')).toBe('2');
   });
 });

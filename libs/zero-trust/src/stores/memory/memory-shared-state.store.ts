@@ -149,15 +149,16 @@ export class MemorySharedStateStore implements SharedStateStore {
   /**
    * The operations of `store` as the library's own code uses them: answered synchronously when
    * `store` is exactly this class with its own methods, through the store's promises when it
-   * is any other store, a subclass, or an instance with a method replaced (a spy, a wrapper).
+   * is any other store, a subclass, or has a method replaced on the instance or on this class
+   * (a spy, a wrapper).
    *
    * @internal
    */
   static accessOf(store: SharedStateStore): SharedStateAccess {
-    const memory = MemorySharedStateStore.prototype;
+    const memory = ORIGINAL_METHODS;
     // Each method named, not looped over: a property read by a variable name costs more than
     // the rest of a call to the in-process store.
-    return Object.getPrototypeOf(store) === memory &&
+    return Object.getPrototypeOf(store) === MemorySharedStateStore.prototype &&
       store.claimOnce === memory.claimOnce &&
       store.increment === memory.increment &&
       store.get === memory.get &&
@@ -208,3 +209,16 @@ export class MemorySharedStateStore implements SharedStateStore {
     return Promise.resolve();
   }
 }
+
+/** The store's methods as this module defined them: a method replaced later is honoured. */
+const defined = MemorySharedStateStore.prototype as unknown as Record<string, unknown>;
+const ORIGINAL_METHODS = {
+  claimOnce: defined.claimOnce,
+  increment: defined.increment,
+  get: defined.get,
+  set: defined.set,
+  addToSet: defined.addToSet,
+  hasMember: defined.hasMember,
+  pushCapped: defined.pushCapped,
+  list: defined.list,
+} as const;
