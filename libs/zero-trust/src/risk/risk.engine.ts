@@ -58,11 +58,11 @@ const FAILURE_ACTIONS = new Set([
 
 /**
  * The store, with every rejection turned into a 503 `ZT_STORE_UNAVAILABLE`. The built-in memory
- * store (exactly that class, not a subclass) never rejects: it is used as it is, without one
- * more promise per call.
+ * store, when the library answers from it synchronously (see
+ * {@link MemorySharedStateStore.accessOf}), never rejects: it is used as it is.
  */
 function failClosedStore(store: SharedStateStore, metrics: ZeroTrustMetrics): SharedStateStore {
-  if (Object.getPrototypeOf(store) === MemorySharedStateStore.prototype) return store;
+  if (MemorySharedStateStore.accessOf(store) !== store) return store;
   const wrapped = {} as Record<string, unknown>;
   for (const method of SHARED_STATE_METHODS) {
     const original = store[method] as (...args: unknown[]) => Promise<unknown>;

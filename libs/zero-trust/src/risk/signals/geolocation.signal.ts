@@ -1,3 +1,4 @@
+import type { Principal } from '../../identity/principal.interface.js';
 import type { ResolvedRiskOptions } from '../../options/validate-risk.js';
 import { MemorySharedStateStore } from '../../stores/memory/memory-shared-state.store.js';
 import { after, type Eventually } from '../../utils/eventually.js';
@@ -25,6 +26,9 @@ const REWRITE_AFTER_MS = 1000;
 
 /** The fact under which a request keeps the location it read, for {@link GeolocationSignal.record}. */
 const PREVIOUS = 'geolocation:previous';
+
+/** A location with coordinates: what the travel check needs. */
+type Located = GeoLocation & { latitude: number; longitude: number };
 
 function placeOf(location: GeoLocation): string {
   const country = location.country ?? '??';
@@ -54,9 +58,7 @@ export class GeolocationSignal implements RiskSignal {
     if (ip === undefined) return [];
     const located = this.locator.locate(ip);
     // The built-in locator answers synchronously: no promise unless the travel check reads the store.
-    return located instanceof Promise
-      ? located.then((location) => this.assess(input, location))
-      : this.assess(input, located);
+    return after(located, (location) => this.assess(input, location));
   }
 
   private assess(
@@ -86,13 +88,14 @@ export class GeolocationSignal implements RiskSignal {
           reason: `request from a country not allowed (${country})`,
         });
     }
+    const principal = input.principal;
     if (
-      input.principal === undefined ||
+      principal === undefined ||
       location.latitude === undefined ||
       location.longitude === undefined
     )
       return reasons;
-    return after(this.travel(input, location), (travel) => {
+    return after(this.travel(input, principal, location as Located), (travel) => {
       if (travel !== undefined) reasons.push(travel);
       return reasons;
     });
@@ -127,11 +130,12 @@ export class GeolocationSignal implements RiskSignal {
     );
   }
 
-  private travel(input: RiskSignalInput, here: GeoLocation): Eventually<RiskReason | undefined> {
-    if (input.principal === undefined) return undefined;
-    const stored = MemorySharedStateStore.accessOf(input.store).get(
-      principalKey('geo', input.principal),
-    );
+  private travel(
+    input: RiskSignalInput,
+    principal: Principal,
+    here: Located,
+  ): Eventually<RiskReason | undefined> {
+    const stored = MemorySharedStateStore.accessOf(input.store).get(principalKey('geo', principal));
     return after(stored, (text) => {
       const last = text === undefined ? undefined : this.parse(text);
       if (last === undefined) return undefined;
@@ -167,12 +171,7 @@ export class GeolocationSignal implements RiskSignal {
   }
 
   /** Whether reaching `here` from `last` by now is impossible. */
-  private judge(
-    input: RiskSignalInput,
-    last: LastLocation,
-    here: GeoLocation,
-  ): RiskReason | undefined {
-    if (here.latitude === undefined || here.longitude === undefined) return undefined;
+  private judge(input: RiskSignalInput, last: LastLocation, here: Located): RiskReason | undefined {
     const km = haversineKm(last.lat, last.lon, here.latitude, here.longitude);
     if (km < this.options.minDistanceKm) return undefined;
     const hours = (input.now.getTime() - last.t) / 3_600_000;
