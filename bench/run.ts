@@ -23,14 +23,15 @@ const HELP = `Usage: npm run bench -- [flags]
   --connections <n>   concurrent connections (default 50)
   --rounds <n>        measure every case n times, alternating, and report the best (default 1)
   --only <list>       comma-separated filters on case names, e.g. fastify,recipe or zt-warm
-  --smoke             a few seconds in all (CI): 1 s per case, no warm-up, no thresholds
+  --smoke             a few seconds in all (CI): 1 s per case, no warm-up, no thresholds;
+                      with --micro, a few hundred iterations of each micro-benchmark
   --ablation          also run the warm demo with each cache, allow events or risk turned off
   --memory            memory mode: distinct tokens to one demo server, RSS at intervals
   --tokens <n>        memory mode: number of distinct tokens (default 1000000)
   --adapter <name>    memory mode: express or fastify (default fastify)
   --cold-pool <n>     cold cases: tokens pre-signed per case (default 15000 per second run)
   --micro             only the micro-benchmarks: verification with a PEM string vs a KeyObject,
-                      and the risk assessment of one warm request in process
+                      and the risk assessment and audit trail of one warm request in process
   --profile <dir>     write a CPU profile of each zero-trust server there (node --cpu-prof);
                       summarise one with node bench/dist/profile-summary.js <file>
 Environment passed to the demo: RATE_LIMIT_PER_MINUTE (default 100000000), RISK_MODE
@@ -501,7 +502,7 @@ async function memoryMode(issuer: BenchIssuer): Promise<void> {
 
 async function main(): Promise<void> {
   if (flags.micro) {
-    await micro();
+    await micro(flags.smoke);
     return;
   }
   const issuer = await startIssuer();
