@@ -25,7 +25,8 @@ const HELP = `Usage: npm run bench -- [flags]
   --only <list>       comma-separated filters on case names, e.g. fastify,recipe or zt-warm
   --smoke             a few seconds in all (CI): 1 s per case, no warm-up, no thresholds;
                       with --micro, a few hundred iterations of each micro-benchmark
-  --ablation          also run the warm demo with each cache, allow events or risk turned off
+  --ablation          also run the warm demo with each cache, allow events or risk turned off,
+                      and with both risk and allow events off
   --memory            memory mode: distinct tokens to one demo server, RSS at intervals
   --tokens <n>        memory mode: number of distinct tokens (default 1000000)
   --adapter <name>    memory mode: express or fastify (default fastify)
@@ -145,6 +146,16 @@ function casesFor(adapter: Adapter, redis: boolean): Case[] {
         kind: 'zero-trust',
         tokens: 'warm',
         env: { RISK_MODE: 'off' },
+      },
+      {
+        // What the pipeline costs without the two defaults the issue requires on top of the
+        // checks themselves: how far the rest (verification, revocation, ability, throttling,
+        // HTTP) is from a target.
+        name: `${adapter} zt-warm risk-off audit-allows-off`,
+        adapter,
+        kind: 'zero-trust',
+        tokens: 'warm',
+        env: { RISK_MODE: 'off', AUDIT_ALLOWS: 'off' },
       },
     );
   }
