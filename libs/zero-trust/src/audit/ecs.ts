@@ -169,10 +169,10 @@ export function toEcsEvent(event: DecisionEvent, serviceName?: string): EcsEvent
 
 /**
  * A string as JSON: quoted as is when nothing in it needs escaping (the common case), else
- * through `JSON.stringify`. Escaped or rewritten are `"`, `\\`, controls below U+0020 and
- * surrogates (a lone one becomes `\\udXXX`). A loop over the code units: most values are a
- * few characters long, where entering the regular-expression engine cost more than the scan
- * (about a third of the serialization, measured).
+ * through `JSON.stringify`. Escaped or rewritten are the quote, the backslash, controls below
+ * U+0020 and lone surrogates; any surrogate sends the string to `JSON.stringify`. A loop over
+ * the code units: most values are a few characters long, where entering the regular-expression
+ * engine cost more than the scan (about a third of the serialization, measured).
  */
 function str(value: string): string {
   for (let i = 0; i < value.length; i++) {
