@@ -33,6 +33,7 @@ import type { CanCheck, ResolveContext, SubjectResolver } from './resolver.inter
 import { routePolicyOf, type RoutePolicy } from './route-policy.js';
 import { explainDenial } from './explain.js';
 import { tagSubject } from './subject.js';
+import { isThenable, type Eventually } from '../utils/eventually.js';
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
@@ -70,7 +71,11 @@ export class AuthorizationGuard implements CanActivate {
     private readonly envSources: AbilityEnvSource[] = [],
   ) {}
 
-  async canActivate(execution: ExecutionContext): Promise<boolean> {
+  /**
+   * Checks the route's policy. Answers at once when the ability is cached and every resolver
+   * answers synchronously, with a promise otherwise.
+   */
+  canActivate(execution: ExecutionContext): boolean | Promise<boolean> {
     const policy = routePolicyOf(
       execution.getClass<Type>(),
       execution.getHandler() as (...args: never[]) => unknown,
@@ -94,6 +99,8 @@ export class AuthorizationGuard implements CanActivate {
         { kind: 'none', description: 'the route has no access policy' },
       );
     }
+    const cached = this.abilities.cachedFor(principal);
+    if (cached !== undefined) return this.checkAll(policy, request, context, cached, mode, 0);
     // The environment is built only when the ability is not cached; lazy sources (e.g. risk)
     // are computed only if a definition reads their keys.
     const env = (): AbilityEnv =>
@@ -103,39 +110,81 @@ export class AuthorizationGuard implements CanActivate {
         request,
         context,
       );
-    const ability =
-      this.abilities.cachedFor(principal) ?? (await this.abilities.createFor(principal, env));
+    return this.abilities
+      .createFor(principal, env)
+      .then((ability) => this.checkAll(policy, request, context, ability, mode, 0));
+  }
+
+  /** The route's checks from `from` on, in order; each waits for the one before it. */
+  private checkAll(
+    policy: RoutePolicy,
+    request: HttpRequestLike,
+    context: ZeroTrustRequestContext,
+    ability: ZeroTrustAbility,
+    mode: ZeroTrustMode,
+    from: number,
+  ): Eventually<boolean> {
     context.ability = ability;
-    for (const check of policy.checks) {
-      await this.check(check, policy, request, context, principal, ability, mode);
+    const checks = policy.checks;
+    for (let i = from; i < checks.length; i++) {
+      const pending = this.check(checks[i] as CanCheck, policy, request, context, ability, mode);
+      if (pending !== undefined) {
+        return pending.then(() => this.checkAll(policy, request, context, ability, mode, i + 1));
+      }
     }
     return true;
   }
 
-  private async check(
+  /** One `@Can` check: undefined once decided, a promise while its record is being loaded. */
+  private check(
     check: CanCheck,
     policy: RoutePolicy,
     request: HttpRequestLike,
     context: ZeroTrustRequestContext,
-    principal: Principal,
     ability: ZeroTrustAbility,
     mode: ZeroTrustMode,
-  ): Promise<void> {
+  ): Promise<void> | undefined {
     const name = subjectName(check.subject);
     const resolveContext: ResolveContext = {
       params: request.params ?? {},
       query: request.query ?? {},
       body: request.body,
-      principal,
+      principal: context.principal as Principal,
       action: check.action,
       subject: name,
       request,
     };
-    // Records are tagged with the subject name, which rules written by name or by class match.
+    if (check.options.resolve === undefined) {
+      this.decide(check, policy, context, ability, mode, resolveContext, name);
+      return undefined;
+    }
+    const record = this.resolve(check, resolveContext, context);
+    if (isThenable(record)) {
+      return record.then((loaded) =>
+        this.decide(check, policy, context, ability, mode, resolveContext, loaded),
+      );
+    }
+    this.decide(check, policy, context, ability, mode, resolveContext, record);
+    return undefined;
+  }
+
+  /**
+   * Decides one check on its target: the subject name, or the loaded record. Records are
+   * tagged with the subject name, which rules written by name or by class match.
+   */
+  private decide(
+    check: CanCheck,
+    policy: RoutePolicy,
+    context: ZeroTrustRequestContext,
+    ability: ZeroTrustAbility,
+    mode: ZeroTrustMode,
+    resolveContext: ResolveContext,
+    record: object | string,
+  ): void {
+    const name = resolveContext.subject;
     let target: object | string = name;
     let subjectId: string | undefined;
-    if (check.options.resolve !== undefined) {
-      const record = await this.resolve(check, resolveContext, context);
+    if (typeof record === 'object') {
       target = tagSubject(name, record);
       subjectId = recordId(record);
       context.resources.set(name, record);
@@ -181,32 +230,58 @@ export class AuthorizationGuard implements CanActivate {
     return typeof body === 'object' && body !== null ? Object.keys(body) : [];
   }
 
-  private async resolve(
+  /** The check's record: at once from a synchronous resolver, else once it is loaded. */
+  private resolve(
     check: CanCheck,
     resolveContext: ResolveContext,
     context: ZeroTrustRequestContext,
-  ): Promise<object> {
+  ): Eventually<object> {
     const resolver = check.options.resolve;
     const known = context.resolved.get(resolver);
     if (known !== undefined) return known;
-    let record: unknown;
+    let loaded: Eventually<unknown>;
     try {
       if (resolver === undefined) throw new Error('no resolver');
       if (typeof resolver.prototype?.resolve === 'function') {
-        const instance =
-          this.resolverInstances.get(resolver as Type<SubjectResolver>) ??
-          (await this.resolverInstance(resolver as Type<SubjectResolver>));
-        record = await instance.resolve(resolveContext);
+        const type = resolver as Type<SubjectResolver>;
+        const instance = this.resolverInstances.get(type);
+        loaded =
+          instance !== undefined
+            ? instance.resolve(resolveContext)
+            : this.resolverInstance(type).then((created) => created.resolve(resolveContext));
       } else {
-        record = await (resolver as (c: ResolveContext) => unknown)(resolveContext);
+        loaded = (resolver as (c: ResolveContext) => unknown)(resolveContext);
       }
     } catch (error) {
-      if (error instanceof HttpException) throw error;
-      this.logger.error(
-        `Resolver for ${check.action} ${resolveContext.subject} failed: ${error instanceof Error ? error.message : String(error)}`,
-      );
-      throw new DependencyUnavailableError('ZT_RESOLVER_FAILED', error);
+      throw this.resolverFailed(check, resolveContext, error);
     }
+    if (isThenable(loaded)) {
+      return Promise.resolve(loaded).then(
+        (record) => this.found(check, resolveContext, context, record),
+        (error: unknown) => {
+          throw this.resolverFailed(check, resolveContext, error);
+        },
+      );
+    }
+    return this.found(check, resolveContext, context, loaded);
+  }
+
+  /** A resolver's failure: its own HTTP error as it is, anything else a 503 (logged). */
+  private resolverFailed(check: CanCheck, resolveContext: ResolveContext, error: unknown): Error {
+    if (error instanceof HttpException) return error;
+    this.logger.error(
+      `Resolver for ${check.action} ${resolveContext.subject} failed: ${error instanceof Error ? error.message : String(error)}`,
+    );
+    return new DependencyUnavailableError('ZT_RESOLVER_FAILED', error);
+  }
+
+  /** The loaded record, remembered for the request; 404 (recorded) when there is none. */
+  private found(
+    check: CanCheck,
+    resolveContext: ResolveContext,
+    context: ZeroTrustRequestContext,
+    record: unknown,
+  ): object {
     if (record === null || record === undefined || typeof record !== 'object') {
       const error = new ResourceNotFoundError();
       this.audit.record(context, {
@@ -219,7 +294,7 @@ export class AuthorizationGuard implements CanActivate {
       });
       throw error;
     }
-    context.resolved.set(resolver, record);
+    context.resolved.set(check.options.resolve, record);
     return record;
   }
 

@@ -121,6 +121,35 @@ class Article {
   ) {}
 }
 
+/** A resolver that answers later, as a database would: a real timer, then the record or an error. */
+@Injectable()
+class SlowDocResolver implements SubjectResolver<Doc> {
+  static calls = 0;
+  async resolve({ params }: ResolveContext): Promise<Doc | undefined> {
+    SlowDocResolver.calls += 1;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    if (params.id === 'boom') throw new Error('database down: connection string postgres://u:p@db');
+    if (params.id === 'bad') throw new BadRequestException('Bad id');
+    return DOCS.find((d) => d.id === params.id);
+  }
+}
+
+@Controller('slow-docs')
+class SlowDocsController {
+  @Get(':id')
+  @Can('read', 'Doc', { resolve: SlowDocResolver })
+  get(@AuthorizedResource('Doc') doc: Doc): Doc {
+    return doc;
+  }
+
+  @Get(':id/audit')
+  @Can('read', 'Doc', { resolve: SlowDocResolver })
+  @Can('audit', 'Doc', { resolve: SlowDocResolver })
+  auditLog(): string {
+    return 'audit';
+  }
+}
+
 @Controller('articles')
 class ArticlesController {
   @Get()
@@ -197,11 +226,14 @@ describe.each(['express', 'fastify'] as const)('authorization guard (%s)', (adap
   let app: INestApplication;
   let url: string;
   const sink = new Sink();
-  const store: RevocationStore & { failing: boolean } = {
+  const store: RevocationStore & { failing: boolean; throwing: boolean } = {
     failing: false,
+    throwing: false,
     revokeToken: () => Promise.resolve(),
     revokeSubject: () => Promise.resolve(),
     isRevoked(): Promise<boolean> {
+      // A store broken before it could even return its promise.
+      if (this.throwing) throw new Error('store client closed');
       return this.failing ? Promise.reject(new Error('store unreachable')) : Promise.resolve(false);
     },
   };
@@ -225,8 +257,9 @@ describe.each(['express', 'fastify'] as const)('authorization guard (%s)', (adap
         ArticlesController,
         WorkspaceListController,
         VaultListController,
+        SlowDocsController,
       ],
-      providers: [DocResolver],
+      providers: [DocResolver, SlowDocResolver],
     }).compile();
     app =
       adapter === 'fastify'
@@ -300,6 +333,24 @@ describe.each(['express', 'fastify'] as const)('authorization guard (%s)', (adap
     expect((await call('GET', '/docs/bad')).status).toBe(400);
   });
 
+  it('waits for a resolver that answers later: the same decisions, errors and single load', async () => {
+    const own = await call('GET', '/slow-docs/d1');
+    expect(own).toMatchObject({ status: 200, body: { id: 'd1' } });
+    expect((await call('GET', '/slow-docs/d2')).status).toBe(403);
+    expect((await call('GET', '/slow-docs/nope')).body.code).toBe('ZT_RESOURCE_NOT_FOUND');
+    const boom = await call('GET', '/slow-docs/boom');
+    expect(boom).toMatchObject({ status: 503, body: { code: 'ZT_RESOLVER_FAILED' } });
+    expect(JSON.stringify(boom.body)).not.toContain('postgres');
+    expect((await call('GET', '/slow-docs/bad')).status).toBe(400);
+    SlowDocResolver.calls = 0;
+    expect((await call('GET', '/slow-docs/d1/audit')).status).toBe(403);
+    expect((await call('GET', '/slow-docs/d1/audit', 'ann', undefined, ['auditor'])).status).toBe(
+      200,
+    );
+    // Two checks, one resolver: the record is loaded once per request, the second check waits.
+    expect(SlowDocResolver.calls).toBe(2);
+  });
+
   it('requires every @Can of the class and the handler', async () => {
     // ann can read her doc but is no auditor.
     expect((await call('GET', '/docs/d1/audit')).status).toBe(403);
@@ -358,6 +409,14 @@ describe.each(['express', 'fastify'] as const)('authorization guard (%s)', (adap
       expect(response).toMatchObject({ status: 503, body: { code: 'ZT_STORE_UNAVAILABLE' } });
     } finally {
       store.failing = false;
+    }
+    store.throwing = true;
+    try {
+      const response = await call('GET', '/misc/me');
+      expect(response).toMatchObject({ status: 503, body: { code: 'ZT_STORE_UNAVAILABLE' } });
+      expect(JSON.stringify(response.body)).not.toContain('closed');
+    } finally {
+      store.throwing = false;
     }
   });
 

@@ -23,7 +23,9 @@ import {
   ZeroTrustError,
 } from '../errors/zero-trust.error.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
+import { MemoryRevocationStore } from '../stores/memory/memory-revocation.store.js';
 import { RevocationStore } from '../stores/revocation-store.interface.js';
+import { isThenable, type Eventually } from '../utils/eventually.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 import { AuthenticationFailureLimiter } from './authentication-failures.js';
 import { JwksKeySource } from './jwks-key-source.js';
@@ -35,7 +37,11 @@ import {
   type TokenRun,
 } from './jwt.strategy.js';
 import type { Principal } from './principal.interface.js';
-import { SenderConstraints, senderConstraintAction } from './sender-constraints.js';
+import {
+  SenderConstraints,
+  senderConstraintAction,
+  type PresentedCredentials,
+} from './sender-constraints.js';
 import { VerifiedTokenCache } from './verified-token.cache.js';
 
 /** A passport strategy with the action functions passport adds before `authenticate`. */
@@ -70,7 +76,12 @@ export class AuthenticationGuard implements CanActivate {
     private readonly failures: AuthenticationFailureLimiter,
   ) {}
 
-  async canActivate(execution: ExecutionContext): Promise<boolean> {
+  /**
+   * Authenticates the request. Answers at once when everything it needs is in memory (a token
+   * verified before, the in-process revocation store, no sender constraint to prove), so a warm
+   * request pays for no promise; with a promise otherwise.
+   */
+  canActivate(execution: ExecutionContext): boolean | Promise<boolean> {
     if (execution.getType() !== 'http') {
       throw new ZeroTrustError('ZT_UNSUPPORTED_CONTEXT', 403);
     }
@@ -80,28 +91,66 @@ export class AuthenticationGuard implements CanActivate {
     );
     const http = execution.switchToHttp();
     const request = http.getRequest<HttpRequestLike>();
+    const response = http.getResponse<unknown>();
     const context = contextOf(request, policy.path, this.options.trustedProxies);
-    this.adapterHost.httpAdapter.setHeader(http.getResponse(), 'X-Request-Id', context.requestId);
+    this.adapterHost.httpAdapter.setHeader(response, 'X-Request-Id', context.requestId);
     if (policy.isPublic) return true;
-    if (this.failures.enabled) await this.limitFailures(context, http.getResponse());
-    try {
-      const principal = await this.authenticate(request, http.getResponse());
-      context.principal = principal;
-      request.user = principal;
-      this.audit.record(context, {
-        action: 'authn_token_valid',
-        decision: 'allow',
-        mode: 'enforce',
-      });
-      return true;
-    } catch (caught) {
-      const error = this.senderConstraints.challengeFor(request, toTokenError(caught));
-      this.fail(context, error, http.getResponse());
-      if (error.getStatus() === 401 && error.code !== 'ZT_TOKEN_MISSING') {
-        this.failures.recordFailure(context);
-      }
-      throw error;
+    if (this.failures.enabled) {
+      return this.limitFailures(context, response).then(() =>
+        this.admit(request, response, context),
+      );
     }
+    return this.admit(request, response, context);
+  }
+
+  /** Authenticates, then records the outcome: a success returns true, a failure throws. */
+  private admit(
+    request: HttpRequestLike,
+    response: unknown,
+    context: ZeroTrustRequestContext,
+  ): boolean | Promise<boolean> {
+    let principal: Eventually<Principal>;
+    try {
+      principal = this.authenticate(request, response);
+    } catch (caught) {
+      return this.refuse(request, response, context, caught);
+    }
+    if (isThenable(principal)) {
+      return principal.then(
+        (verified) => this.accept(request, context, verified),
+        (caught: unknown) => this.refuse(request, response, context, caught),
+      );
+    }
+    return this.accept(request, context, principal);
+  }
+
+  private accept(
+    request: HttpRequestLike,
+    context: ZeroTrustRequestContext,
+    principal: Principal,
+  ): true {
+    context.principal = principal;
+    request.user = principal;
+    this.audit.record(context, {
+      action: 'authn_token_valid',
+      decision: 'allow',
+      mode: 'enforce',
+    });
+    return true;
+  }
+
+  private refuse(
+    request: HttpRequestLike,
+    response: unknown,
+    context: ZeroTrustRequestContext,
+    caught: unknown,
+  ): never {
+    const error = this.senderConstraints.challengeFor(request, toTokenError(caught));
+    this.fail(context, error, response);
+    if (error.getStatus() === 401 && error.code !== 'ZT_TOKEN_MISSING') {
+      this.failures.recordFailure(context);
+    }
+    throw error;
   }
 
   /** Refuses, before any token work, an address over its failed-authentication limit. */
@@ -130,40 +179,72 @@ export class AuthenticationGuard implements CanActivate {
    * passport-jwt strategy the first time, from the verified-token cache afterwards. Expiry, the
    * verifying key still being published, revocation and the token's binding to the client
    * certificate or DPoP key are checked on every request either way.
+   *
+   * Returns the principal itself when no step had to wait (a cached token, the in-process
+   * revocation store, no proof to check), a promise of it otherwise; a failure is thrown or
+   * rejects.
    */
-  protected async authenticate(request: HttpRequestLike, _response: unknown): Promise<Principal> {
+  protected authenticate(request: HttpRequestLike, _response: unknown): Eventually<Principal> {
     const presented = this.senderConstraints.credentials(request);
     const token = presented.token;
     if (token.length > this.options.maxTokenSize) throw new InvalidTokenError('ZT_TOKEN_TOO_LARGE');
     const digest = this.tokens.digestOn(socketOf(request), token);
     const cached = this.tokens.get(digest);
-    let principal: Principal;
     if (cached !== undefined && this.keys.isCurrent(cached.key)) {
-      principal = cached.principal;
+      const principal = cached.principal;
       // A future nbf or iat was refused when the token was first verified; only expiry moves.
       if (principal.token.exp <= Date.now() / 1000 - this.options.clockTolerance) {
         throw new InvalidTokenError('ZT_TOKEN_EXPIRED');
       }
-    } else {
-      const verified = await this.verify(request, token);
-      principal = verified.principal;
-      this.tokens.set(digest, verified);
+      return this.stillValid(request, presented, principal);
     }
-    let revoked: boolean;
+    return this.verify(request, token).then((verified) => {
+      this.tokens.set(digest, verified);
+      return this.stillValid(request, presented, verified.principal);
+    });
+  }
+
+  /** The checks of every request, cached token or not: revocation, then the sender binding. */
+  private stillValid(
+    request: HttpRequestLike,
+    presented: PresentedCredentials,
+    principal: Principal,
+  ): Eventually<Principal> {
+    let revoked: Eventually<boolean>;
     try {
-      revoked = await this.revocations.isRevoked({
+      revoked = MemoryRevocationStore.checkNow(this.revocations, {
         jti: principal.token.jti,
         sub: principal.subject,
         iat: principal.token.iat,
       });
     } catch (error) {
-      this.metrics.storeError('revocation');
-      throw new DependencyUnavailableError('ZT_STORE_UNAVAILABLE', error);
+      throw this.storeFailed(error);
     }
+    if (isThenable(revoked)) {
+      return revoked.then(
+        (answer) => this.bound(request, presented, principal, answer),
+        (error: unknown) => {
+          throw this.storeFailed(error);
+        },
+      );
+    }
+    return this.bound(request, presented, principal, revoked);
+  }
+
+  private bound(
+    request: HttpRequestLike,
+    presented: PresentedCredentials,
+    principal: Principal,
+    revoked: boolean,
+  ): Eventually<Principal> {
     if (revoked) throw new InvalidTokenError('ZT_TOKEN_REVOKED');
     const binding = this.senderConstraints.check(request, presented, principal);
-    if (binding !== undefined) await binding;
-    return principal;
+    return binding === undefined ? principal : binding.then(() => principal);
+  }
+
+  private storeFailed(error: unknown): DependencyUnavailableError {
+    this.metrics.storeError('revocation');
+    return new DependencyUnavailableError('ZT_STORE_UNAVAILABLE', error);
   }
 
   /** Runs the passport-jwt strategy on a token not seen before. */

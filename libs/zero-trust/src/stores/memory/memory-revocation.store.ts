@@ -1,4 +1,7 @@
+import type { Eventually } from '../../utils/eventually.js';
 import type { RevocationStore } from '../revocation-store.interface.js';
+
+type RevocationQuery = { jti: string; sub: string; iat: number };
 
 /**
  * In-process {@link RevocationStore}: the default, for one instance and for the demo.
@@ -29,10 +32,28 @@ export class MemoryRevocationStore implements RevocationStore {
     return Promise.resolve();
   }
 
-  isRevoked(token: { jti: string; sub: string; iat: number }): Promise<boolean> {
-    if (this.tokens.has(token.jti)) return Promise.resolve(true);
+  isRevoked(token: RevocationQuery): Promise<boolean> {
+    return Promise.resolve(this.revokedNow(token));
+  }
+
+  /**
+   * `store.isRevoked(token)`, answered at once when `store` is exactly this class with its
+   * method as defined; any other store (a subclass, a custom or Redis store, a wrapper, a spy
+   * on the method) is asked through its promise. For the library's own request path.
+   *
+   * @internal
+   */
+  static checkNow(store: RevocationStore, token: RevocationQuery): Eventually<boolean> {
+    return Object.getPrototypeOf(store) === MemoryRevocationStore.prototype &&
+      store.isRevoked === IS_REVOKED
+      ? (store as MemoryRevocationStore).revokedNow(token)
+      : store.isRevoked(token);
+  }
+
+  private revokedNow(token: RevocationQuery): boolean {
+    if (this.tokens.has(token.jti)) return true;
     const subject = this.subjects.get(token.sub);
-    return Promise.resolve(subject !== undefined && token.iat <= subject.before);
+    return subject !== undefined && token.iat <= subject.before;
   }
 
   /** Drops entries that no valid token can match any more. */
@@ -42,3 +63,7 @@ export class MemoryRevocationStore implements RevocationStore {
     for (const [sub, entry] of this.subjects) if (entry.until < now) this.subjects.delete(sub);
   }
 }
+
+/** The method as defined: a replaced one (a spy) takes the promise path. */
+const IS_REVOKED = (MemoryRevocationStore.prototype as unknown as Record<string, unknown>)
+  .isRevoked;
