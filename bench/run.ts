@@ -33,7 +33,7 @@ const HELP = `Usage: npm run bench -- [flags]
   --cold-pool <n>     cold cases: tokens pre-signed per case (default 15000 per second run)
   --micro             only the micro-benchmarks: verification with a PEM string vs a KeyObject,
                       and the risk assessment and audit trail of one warm request in process
-  --profile <dir>     write a CPU profile of each zero-trust server there (node --cpu-prof);
+  --profile <dir>     write a CPU profile of each server there (node --cpu-prof);
                       summarise one with node bench/dist/profile-summary.js <file>
 Environment passed to the demo: RATE_LIMIT_PER_MINUTE (default 100000000), RISK_MODE
 (default report-only), REDIS_URL (Redis cases; default redis://127.0.0.1:6379).`;
@@ -272,7 +272,7 @@ async function startServer(
   issuer: BenchIssuer,
   extra: Record<string, string> = {},
 ): Promise<Server> {
-  const profiling = kind === 'zero-trust' && flags.profile !== undefined;
+  const profiling = flags.profile !== undefined;
   const nodeArgs = profiling
     ? [
         '--cpu-prof',
