@@ -56,13 +56,14 @@ describe('ZeroTrustMetrics', () => {
 
   it('counts into a counter of the same name that it did not create', async () => {
     const registry = new Registry();
-    new Counter({
+    const own = new Counter({
       name: 'zero_trust_authentication_total',
       help: 'created by the application',
       labelNames: ['result', 'reason'],
       registers: [registry],
     });
     const metrics = metricsOn(registry);
+    expect(registry.getSingleMetric('zero_trust_authentication_total')).toBe(own);
     metrics.observeDecision(allow);
     metrics.observeDecision(allow);
     const name = 'zero_trust_authentication_total';
