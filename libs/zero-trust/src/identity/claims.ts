@@ -107,29 +107,29 @@ export function toPrincipal(claims: TokenClaims, options: ResolvedZeroTrustOptio
     }
     roles = stringList(claims[rolesClaim]);
   }
-  const token: PrincipalToken = {
-    jti: claims.jti,
-    iat: claims.iat,
-    exp: claims.exp,
-    ...(typeof claims.acr === 'string' ? { acr: claims.acr } : {}),
-    ...(Array.isArray(claims.amr) ? { amr: stringList(claims.amr) } : {}),
-    ...(typeof claims.auth_time === 'number' ? { authTime: claims.auth_time } : {}),
-    ...(typeof claims.cnf === 'object' && claims.cnf !== null
-      ? { cnf: claims.cnf as Record<string, unknown> }
-      : {}),
-    ...deviceClaim(claims, options.risk.device?.claim),
-  };
-  const principal: Principal = {
+  // Optional fields are assigned when present rather than spread from temporary objects: this
+  // runs for every token not seen before.
+  const token: Mutable<PrincipalToken> = { jti: claims.jti, iat: claims.iat, exp: claims.exp };
+  if (typeof claims.acr === 'string') token.acr = claims.acr;
+  if (Array.isArray(claims.amr)) token.amr = stringList(claims.amr);
+  if (typeof claims.auth_time === 'number') token.authTime = claims.auth_time;
+  if (typeof claims.cnf === 'object' && claims.cnf !== null)
+    token.cnf = claims.cnf as Record<string, unknown>;
+  const device = deviceClaim(claims, options.risk.device?.claim);
+  if (device !== undefined) token.device = device;
+  const scopes = stringList(claims.scope);
+  if (claims.scp !== undefined) scopes.push(...stringList(claims.scp));
+  const principal: Mutable<Principal> = {
     kind,
     id: kind === 'user' ? claims.sub : (clientId as string),
     subject: claims.sub,
-    ...(clientId !== undefined ? { clientId } : {}),
     issuer: claims.iss,
     roles,
-    scopes: [...stringList(claims.scope), ...stringList(claims.scp)],
+    scopes,
     token,
     attributes,
   };
+  if (clientId !== undefined) principal.clientId = clientId;
   if (options.principals.attributes) {
     return freeze({
       ...principal,
@@ -150,9 +150,9 @@ function freeze(principal: Principal): Principal {
 }
 
 /** The device claim named by the risk options, when the token carries one as a string. */
-function deviceClaim(claims: TokenClaims, name: string | undefined): { device?: string } {
+function deviceClaim(claims: TokenClaims, name: string | undefined): string | undefined {
   const value = name === undefined ? undefined : claims[name];
-  return typeof value === 'string' && value.length > 0 && value.length <= 512
-    ? { device: value }
-    : {};
+  return typeof value === 'string' && value.length > 0 && value.length <= 512 ? value : undefined;
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
