@@ -210,4 +210,40 @@ describe('PinoAuditSink', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('writes batches to a synchronous destination itself: every line, in order, byte for byte', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'zt-pino-'));
+    try {
+      const file = join(dir, 'audit.log');
+      const destination = pino.destination({ dest: file, sync: true });
+      // SonicBoom reports each of its own writes; the sink's batches do not go through it.
+      let streamWrites = 0;
+      destination.on('write', () => (streamWrites += 1));
+      const logger = pino({ level: 'info' }, destination);
+      const sink = new PinoAuditSink(logger);
+      const reasons = ['plain', 'accents é à ü', 'arrows → ←', '日本語の理由', 'emoji 🔐'];
+      const expected: string[] = [];
+      // Several batches, one far over the batch size, with the application's own lines between.
+      for (let batch = 0; batch < 3; batch++) {
+        const count = batch === 1 ? 400 : 5;
+        for (let i = 0; i < count; i++) {
+          const reason = `${reasons[i % reasons.length] ?? ''} #${batch}.${i}`;
+          void sink.write({ ...event, reason });
+          expected.push(reason);
+        }
+        await new Promise((resolve) => setImmediate(resolve));
+        logger.info(`application line ${batch}`);
+        expected.push(`application line ${batch}`);
+      }
+      const lines = (await readFile(file, 'utf8')).trim().split('\n');
+      const seen = lines.map((line) => {
+        const parsed = JSON.parse(line) as { msg: string; event?: { reason?: string } };
+        return parsed.event?.reason ?? parsed.msg;
+      });
+      expect(seen).toEqual(expected);
+      expect(streamWrites).toBe(3);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
