@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, stat } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -242,6 +242,43 @@ describe('PinoAuditSink', () => {
       });
       expect(seen).toEqual(expected);
       expect(streamWrites).toBe(3);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('leaves a destination with fsync to its own writes, and follows one reopened after rotation', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'zt-pino-'));
+    try {
+      const synced = pino.destination({ dest: join(dir, 'synced.log'), sync: true, fsync: true });
+      let syncedWrites = 0;
+      synced.on('write', () => (syncedWrites += 1));
+      const durable = new PinoAuditSink(pino({ level: 'info' }, synced));
+      void durable.write(event);
+      void durable.write(allow);
+      await new Promise((resolve) => setImmediate(resolve));
+      // Written by SonicBoom itself, which fsyncs after it.
+      expect(syncedWrites).toBe(1);
+      expect((await readFile(join(dir, 'synced.log'), 'utf8')).trim().split('\n')).toHaveLength(2);
+
+      const file = join(dir, 'audit.log');
+      const destination = pino.destination({ dest: file, sync: true });
+      const sink = new PinoAuditSink(pino({ level: 'info' }, destination));
+      void sink.write(event);
+      await new Promise((resolve) => setImmediate(resolve));
+      await rename(file, `${file}.1`);
+      destination.reopen();
+      void sink.write(allow);
+      await new Promise((resolve) => setImmediate(resolve));
+      const action = (path: string) =>
+        readFile(path, 'utf8').then((text) =>
+          text
+            .trim()
+            .split('\n')
+            .map((l) => (JSON.parse(l) as { event: { action: string } }).event.action),
+        );
+      expect(await action(`${file}.1`)).toEqual(['authz_fail']);
+      expect(await action(file)).toEqual(['authz_success']);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
