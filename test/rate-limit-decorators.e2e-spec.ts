@@ -83,7 +83,7 @@ describe.each(ADAPTERS)(
   },
 );
 
-// The options @nestjs/throttler documents keep their meaning on the guard's synchronous path:
+// The options @nestjs/throttler documents keep their meaning with ZeroTrustThrottlerGuard:
 // a tracker computed later, user agents that are never counted, a named throttler's headers,
 // and the shared-state storage on the in-process store.
 describe.each(ADAPTERS)('throttler options with ZeroTrustThrottlerGuard (%s)', (adapter) => {

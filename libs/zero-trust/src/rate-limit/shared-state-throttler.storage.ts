@@ -72,52 +72,11 @@ export class SharedStateThrottlerStorage implements ThrottlerStorage {
     throttlerName: string,
   ): Promise<ThrottlerRecord> {
     try {
-      const counted = this.incrementNow(key, ttl, limit, blockDuration, throttlerName);
-      return isThenable(counted) ? counted : Promise.resolve(counted);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-
-  /**
-   * {@link increment}, answered at once when the store answers at once (the in-process store)
-   * and with a promise otherwise; a failure is thrown or rejects. For the library's guard.
-   *
-   * @internal
-   * @throws {DependencyUnavailableError} `ZT_STORE_UNAVAILABLE` when the store fails
-   */
-  incrementNow(
-    key: string,
-    ttl: number,
-    limit: number,
-    blockDuration: number,
-    throttlerName: string,
-  ): Eventually<ThrottlerRecord> {
-    try {
       const counted = this.count(this.keysOf(throttlerName, key), ttl, limit, blockDuration);
-      return isThenable(counted) ? counted.then(undefined, unavailable) : counted;
+      return isThenable(counted) ? counted.then(undefined, unavailable) : Promise.resolve(counted);
     } catch (error) {
-      throw new DependencyUnavailableError('ZT_STORE_UNAVAILABLE', error);
+      return Promise.reject(new DependencyUnavailableError('ZT_STORE_UNAVAILABLE', error));
     }
-  }
-
-  /**
-   * `storage.increment(...)`, through {@link incrementNow} when `storage` is this class with
-   * its `increment` as defined; any other storage (or a replaced method) through its promise.
-   *
-   * @internal
-   */
-  static incrementOn(
-    storage: ThrottlerStorage,
-    key: string,
-    ttl: number,
-    limit: number,
-    blockDuration: number,
-    throttlerName: string,
-  ): Eventually<ThrottlerRecord> {
-    return storage instanceof SharedStateThrottlerStorage && storage.increment === INCREMENT
-      ? storage.incrementNow(key, ttl, limit, blockDuration, throttlerName)
-      : storage.increment(key, ttl, limit, blockDuration, throttlerName);
   }
 
   /** The store keys of a tracker: `rate:<digest>:<hits|start|blocked>`, hashed once. */
@@ -201,7 +160,3 @@ export class SharedStateThrottlerStorage implements ThrottlerStorage {
     }));
   }
 }
-
-/** `increment` as defined: a replaced one (a spy, a subclass's) is called as it is. */
-const INCREMENT = (SharedStateThrottlerStorage.prototype as unknown as Record<string, unknown>)
-  .increment;

@@ -21,9 +21,7 @@ import {
 import { peerAddressOf, type TrustedProxies } from '../context/client-address.js';
 import { RateLimitedError } from '../errors/zero-trust.error.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
-import { after, isThenable } from '../utils/eventually.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
-import { SharedStateThrottlerStorage } from './shared-state-throttler.storage.js';
 
 /** `@nestjs/throttler`'s metadata keys (suffixed with the throttler's name). */
 const THROTTLER_LIMIT = 'THROTTLER:LIMIT';
@@ -32,9 +30,6 @@ const THROTTLER_BLOCK_DURATION = 'THROTTLER:BLOCK_DURATION';
 const THROTTLER_SKIP = 'THROTTLER:SKIP';
 const THROTTLER_TRACKER = 'THROTTLER:TRACKER';
 const THROTTLER_KEY_GENERATOR = 'THROTTLER:KEY_GENERATOR';
-
-/** What a storage answers for one hit. */
-type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 
 /** One throttler's settings for one route. */
 interface RoutePlan {
@@ -112,41 +107,14 @@ export class ZeroTrustThrottlerGuard extends ThrottlerGuard {
       }
     }
     const plan = this.planFor(execution);
-    if (plan === null) return super.canActivate(execution);
-    // The base guard's shouldSkip answers false; a subclass's own is asked.
-    if (this.shouldSkip !== BASE_SHOULD_SKIP && (await this.shouldSkip(execution))) return true;
+    if (plan === null || (await this.shouldSkip(execution))) {
+      return plan === null ? super.canActivate(execution) : true;
+    }
     for (const step of plan) {
       // As the base guard: the throttler's own skipIf, else the module's.
       const skipIf = step.throttler.skipIf || this.commonOptions.skipIf;
       if (step.skip || skipIf?.(execution)) continue;
-      const counted = this.count(execution, step);
-      if (counted !== undefined) await counted;
-    }
-    return true;
-  }
-
-  /**
-   * The tracker from the options or the principal (`getTracker`), without a promise by default.
-   * Runs after the base guard's initialisation, which binds its own promise-returning default.
-   */
-  override async onModuleInit(): Promise<void> {
-    await super.onModuleInit();
-    const given = Array.isArray(this.options) ? undefined : this.options.getTracker;
-    if (given === undefined && this.getTracker === ZeroTrustThrottlerGuard.prototype.getTracker) {
-      const proxies = this.zeroTrust.trustedProxies;
-      this.commonOptions.getTracker = (request) => zeroTrustTracker(request, proxies);
-    }
-  }
-
-  /**
-   * One throttler's count for the request, as the base guard's `handleRequest` does it
-   * (user agents it ignores, tracker, key, storage, headers, refusal), without waiting where
-   * nothing has to wait: undefined once counted, a promise while the tracker or the storage
-   * answers later. A subclass's own `handleRequest` is called instead.
-   */
-  private count(execution: ExecutionContext, step: RoutePlan): Promise<unknown> | undefined {
-    if (this.handleRequest !== BASE_HANDLE_REQUEST) {
-      return this.handleRequest({
+      await this.handleRequest({
         context: execution,
         limit: step.limit,
         ttl: step.ttl,
@@ -156,65 +124,7 @@ export class ZeroTrustThrottlerGuard extends ThrottlerGuard {
         generateKey: step.generateKey,
       });
     }
-    const { req, res } = this.getRequestResponse(execution);
-    const ignoreUserAgents = step.throttler.ignoreUserAgents ?? this.commonOptions.ignoreUserAgents;
-    if (Array.isArray(ignoreUserAgents)) {
-      const agent = (req.headers as Record<string, string | undefined> | undefined)?.['user-agent'];
-      for (const pattern of ignoreUserAgents) if (pattern.test(agent as string)) return undefined;
-    }
-    const done = after(step.getTracker(req, execution), (tracker) => {
-      const name = step.throttler.name ?? 'default';
-      const key = step.generateKey(execution, tracker, name);
-      const record = SharedStateThrottlerStorage.incrementOn(
-        this.storageService,
-        key,
-        step.ttl,
-        step.limit,
-        step.blockDuration,
-        name,
-      );
-      return after(record, (counted) => this.answer(execution, res, step, key, tracker, counted));
-    });
-    return isThenable(done) ? done : undefined;
-  }
-
-  /** The rate-limit headers of a counted hit; over the limit, the refusal. */
-  private answer(
-    execution: ExecutionContext,
-    response: Record<string, unknown>,
-    step: RoutePlan,
-    key: string,
-    tracker: string,
-    record: ThrottlerStorageRecord,
-  ): Promise<void> | undefined {
-    const name = step.throttler.name ?? 'default';
-    const suffix = name === 'default' ? '' : `-${name}`;
-    const setHeaders = step.throttler.setHeaders ?? this.commonOptions.setHeaders ?? true;
-    if (record.isBlocked) {
-      if (setHeaders)
-        this.setResponseHeader(response, `Retry-After${suffix}`, record.timeToBlockExpire);
-      return this.throwThrottlingException(execution, {
-        limit: step.limit,
-        ttl: step.ttl,
-        key,
-        tracker,
-        totalHits: record.totalHits,
-        timeToExpire: record.timeToExpire,
-        isBlocked: record.isBlocked,
-        timeToBlockExpire: record.timeToBlockExpire,
-      });
-    }
-    if (setHeaders) {
-      const prefix = this.headerPrefix;
-      this.setResponseHeader(response, `${prefix}-Limit${suffix}`, step.limit);
-      this.setResponseHeader(
-        response,
-        `${prefix}-Remaining${suffix}`,
-        Math.max(0, step.limit - record.totalHits),
-      );
-      this.setResponseHeader(response, `${prefix}-Reset${suffix}`, record.timeToExpire);
-    }
-    return undefined;
+    return true;
   }
 
   /** The route's resolved throttler settings, in the base guard's order; `null` if dynamic. */
@@ -297,11 +207,6 @@ export class ZeroTrustThrottlerGuard extends ThrottlerGuard {
     return Promise.reject(error);
   }
 }
-
-/** The base guard's methods as defined: a subclass's replacement is called as it is. */
-const base = ThrottlerGuard.prototype as unknown as Record<string, unknown>;
-const BASE_SHOULD_SKIP = base.shouldSkip;
-const BASE_HANDLE_REQUEST = base.handleRequest;
 
 /**
  * Installs {@link ZeroTrustThrottlerGuard} as a global guard. Import it after `ZeroTrustModule`
