@@ -33,7 +33,7 @@ import type { CanCheck, ResolveContext, SubjectResolver } from './resolver.inter
 import { routePolicyOf, type RoutePolicy } from './route-policy.js';
 import { explainDenial } from './explain.js';
 import { tagSubject } from './subject.js';
-import { isThenable, type Eventually } from '../utils/eventually.js';
+import { after, isThenable, type Eventually } from '../utils/eventually.js';
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
@@ -100,7 +100,10 @@ export class AuthorizationGuard implements CanActivate {
       );
     }
     const cached = this.abilities.cachedFor(principal);
-    if (cached !== undefined) return this.checkAll(policy, request, context, cached, mode, 0);
+    if (cached !== undefined) {
+      context.ability = cached;
+      return this.checkAll(policy, request, context, cached, mode, 0);
+    }
     // The environment is built only when the ability is not cached; lazy sources (e.g. risk)
     // are computed only if a definition reads their keys.
     const env = (): AbilityEnv =>
@@ -110,9 +113,10 @@ export class AuthorizationGuard implements CanActivate {
         request,
         context,
       );
-    return this.abilities
-      .createFor(principal, env)
-      .then((ability) => this.checkAll(policy, request, context, ability, mode, 0));
+    return this.abilities.createFor(principal, env).then((ability) => {
+      context.ability = ability;
+      return this.checkAll(policy, request, context, ability, mode, 0);
+    });
   }
 
   /** The route's checks from `from` on, in order; each waits for the one before it. */
@@ -124,7 +128,6 @@ export class AuthorizationGuard implements CanActivate {
     mode: ZeroTrustMode,
     from: number,
   ): Eventually<boolean> {
-    context.ability = ability;
     const checks = policy.checks;
     for (let i = from; i < checks.length; i++) {
       const pending = this.check(checks[i] as CanCheck, policy, request, context, ability, mode);
@@ -154,18 +157,12 @@ export class AuthorizationGuard implements CanActivate {
       subject: name,
       request,
     };
-    if (check.options.resolve === undefined) {
-      this.decide(check, policy, context, ability, mode, resolveContext, name);
-      return undefined;
-    }
-    const record = this.resolve(check, resolveContext, context);
-    if (isThenable(record)) {
-      return record.then((loaded) =>
-        this.decide(check, policy, context, ability, mode, resolveContext, loaded),
-      );
-    }
-    this.decide(check, policy, context, ability, mode, resolveContext, record);
-    return undefined;
+    const target =
+      check.options.resolve === undefined ? name : this.resolve(check, resolveContext, context);
+    const decided = after(target, (record) =>
+      this.decide(check, policy, context, ability, mode, resolveContext, record),
+    );
+    return isThenable(decided) ? decided : undefined;
   }
 
   /**
