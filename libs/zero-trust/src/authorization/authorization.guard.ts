@@ -52,12 +52,6 @@ function recordId(record: object): string | undefined {
   return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
 }
 
-/**
- * Checks already refused (and recorded as "would deny") at the type level in report-only mode,
- * per request: the record-level guard does not record them a second time.
- */
-const reportedChecks = new WeakMap<ZeroTrustRequestContext, Set<CanCheck>>();
-
 type Decided = { action: string; subject: string; subjectId?: string; fields?: string[] };
 
 /**
@@ -117,8 +111,9 @@ abstract class AuthorizationStep {
 
   /**
    * Decides one check on `target` (the subject's name, or a record tagged with it): the action,
-   * then the fields. Records the denial and answers `false` when refused (throwing unless
-   * report-only); answers `true` when allowed, recording nothing.
+   * then the fields. A type-level refusal implies the record-level one: no rule that refuses
+   * the type can allow one of its records. Records the denial and answers `false` when refused
+   * (throwing unless report-only); answers `true` when allowed, recording nothing.
    */
   protected allows(
     check: CanCheck,
@@ -237,18 +232,25 @@ export class AuthorizationGuard extends AuthorizationStep implements CanActivate
     const ability = await this.abilityOf(principal, request, context);
     context.ability = ability;
     for (const check of policy.checks) {
+      const resolved = check.options.resolve !== undefined;
+      // Report-only lets every request through to the record-level step, which reports the
+      // same refusal with the record's id: deciding it here too would report it twice.
+      if (resolved && mode === 'report-only') continue;
       const resolveContext = this.resolveContext(check, request, principal);
       const decided = { action: check.action, subject: resolveContext.subject };
       const target = resolveContext.subject;
-      if (!this.allows(check, policy, context, ability, mode, resolveContext, target, decided)) {
-        // Only reached in report-only mode: the record-level step must not report it again.
-        let reported = reportedChecks.get(context);
-        if (reported === undefined) reportedChecks.set(context, (reported = new Set()));
-        reported.add(check);
-      } else if (check.options.resolve === undefined) {
-        this.allowed(context, mode, decided);
-      }
+      const allowed = this.allows(
+        check,
+        policy,
+        context,
+        ability,
+        mode,
+        resolveContext,
+        target,
+        decided,
+      );
       // An allowed check with a resolver is recorded once decided on its record.
+      if (allowed && !resolved) this.allowed(context, mode, decided);
     }
     return true;
   }
@@ -332,13 +334,11 @@ export class RecordAuthorizationGuard extends AuthorizationStep implements CanAc
       // The type-level guard did not run before this one: refuse rather than guess.
       throw new ZeroTrustError('ZT_UNAUTHENTICATED', 401);
     }
-    const reported = reportedChecks.get(context);
     for (const check of resolved) {
       const resolveContext = this.resolveContext(check, request, principal);
       const record = await this.load(check, resolveContext, context);
       const target = tagSubject(resolveContext.subject, record);
       context.resources.set(resolveContext.subject, record);
-      if (reported?.has(check) === true) continue;
       const subjectId = recordId(record);
       const decided = {
         action: check.action,

@@ -58,7 +58,9 @@ export function Can(
   }
   if (options.resolve !== undefined && options.typeLevel === true) {
     // Two answers to one question ("which record?"): refuse rather than pick one.
-    throw new TypeError('@Can(action, subject, options): give either resolve or typeLevel, not both');
+    throw new TypeError(
+      '@Can(action, subject, options): give either resolve or typeLevel, not both',
+    );
   }
   const check: CanCheck = { action, subject, options };
   return (target: object, _key?: string | symbol, descriptor?: PropertyDescriptor): void => {

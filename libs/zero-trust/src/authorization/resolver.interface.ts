@@ -96,5 +96,8 @@ export interface CanCheck {
 export function isResolverClass(
   resolver: CanOptions['resolve'],
 ): resolver is Type<SubjectResolver> {
-  return typeof (resolver as { prototype?: { resolve?: unknown } } | undefined)?.prototype?.resolve === 'function';
+  return (
+    typeof (resolver as { prototype?: { resolve?: unknown } } | undefined)?.prototype?.resolve ===
+    'function'
+  );
 }

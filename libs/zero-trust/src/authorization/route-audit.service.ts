@@ -114,7 +114,8 @@ export class RouteAuditService implements OnApplicationBootstrap {
         problems,
       );
     }
-    for (const problem of unprotected) this.logger.warn(`${problem}: every request to it is denied`);
+    for (const problem of unprotected)
+      this.logger.warn(`${problem}: every request to it is denied`);
     for (const problem of invalid) this.logger.warn(problem);
   }
 

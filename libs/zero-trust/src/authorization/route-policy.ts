@@ -163,7 +163,11 @@ export function describePolicy(policy: RoutePolicy): string {
   if (policy.authenticated) parts.push('@Authenticated');
   if (policy.scopes.length > 0) parts.push(`@Scopes(${policy.scopes.join(' ')})`);
   for (const check of policy.checks) {
-    const how = check.options.resolve ? ', resolved' : check.options.typeLevel ? ', type-level' : '';
+    const how = check.options.resolve
+      ? ', resolved'
+      : check.options.typeLevel
+        ? ', type-level'
+        : '';
     parts.push(`@Can(${check.action}, ${subjectOf(check)}${how})`);
   }
   if (parts.length === 0) return 'NO POLICY';
