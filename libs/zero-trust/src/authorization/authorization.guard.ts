@@ -126,19 +126,19 @@ abstract class AuthorizationStep {
     decided: Decided,
   ): boolean {
     const name = resolveContext.subject;
-    const allowed =
-      ability.can(check.action, target as string) ||
+    const can = (field?: string): boolean =>
+      ability.can(check.action, target as string, field) ||
       // A type-level check on a class subject also honours rules written with the class itself.
       (typeof target === 'string' &&
         typeof check.subject === 'function' &&
-        ability.can(check.action, check.subject));
-    if (!allowed) {
+        ability.can(check.action, check.subject, field));
+    if (!can()) {
       const rule = explainDenial(ability, check.action, target, name);
       this.deny(context, mode, 'ZT_ACCESS_DENIED', decided, rule);
       return false;
     }
     const fields = this.fieldsOf(check, policy, resolveContext);
-    const refused = fields.filter((field) => !ability.can(check.action, target as string, field));
+    const refused = fields.filter((field) => !can(field));
     if (refused.length > 0) {
       const rule = explainDenial(ability, check.action, target, name, refused[0]);
       this.deny(context, mode, 'ZT_FIELDS_DENIED', { ...decided, fields: refused }, rule);

@@ -73,7 +73,7 @@ export class RouteAuditService implements OnApplicationBootstrap {
     for (const wrapper of this.discovery.getControllers()) {
       const controller = wrapper.metatype as Type | undefined;
       if (!controller?.prototype) continue;
-      const module = (wrapper.host?.metatype as Type | undefined)?.name ?? 'its module';
+      const module = wrapper.host?.metatype.name ?? 'its module';
       const prototype = controller.prototype as Record<string, unknown>;
       for (const name of this.scanner.getAllMethodNames(prototype)) {
         const handler = prototype[name];
