@@ -5,11 +5,8 @@ import {
   Module,
   Param,
   type INestApplication,
-  type LoggerService,
   type ModuleMetadata,
 } from '@nestjs/common';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { Test } from '@nestjs/testing';
 import {
   Authenticated,
   AuthorizedResource,
@@ -28,6 +25,7 @@ import {
 import { TestIssuer } from 'nestjs-zero-trust/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADAPTERS } from '../support/demo-api.js';
+import { CapturingLogger, listenApp } from '../support/nest-app.js';
 
 /**
  * The authoring model cannot fail open: contradictory decorators, a type-level check on a
@@ -157,18 +155,6 @@ const abilities: AbilityDefinitions = {
   },
 };
 
-/** Keeps every warning and error Nest logs, to assert on boot warnings. */
-class CapturingLogger implements LoggerService {
-  readonly warnings: string[] = [];
-  log(): void {}
-  error(message: unknown): void {
-    this.warnings.push(String(message));
-  }
-  warn(message: unknown): void {
-    this.warnings.push(String(message));
-  }
-}
-
 describe.each(ADAPTERS)('authoring model (%s)', (adapter) => {
   let issuer: TestIssuer;
   let base: ZeroTrustModuleOptions;
@@ -183,29 +169,24 @@ describe.each(ADAPTERS)('authoring model (%s)', (adapter) => {
     await issuer?.close();
   });
 
-  /** Boots an application; resolves with it and its warnings, or rejects with the boot error. */
+  /** Boots an application; resolves with its URL and warnings, or rejects with the boot error. */
   async function boot(
     options: Partial<ZeroTrustModuleOptions>,
     metadata: ModuleMetadata,
   ): Promise<{ url: string; warnings: string[] }> {
     const logger = new CapturingLogger();
-    const moduleRef = await Test.createTestingModule({
-      ...metadata,
-      imports: [ZeroTrustModule.forRoot({ ...base, ...options }), ...(metadata.imports ?? [])],
-    }).compile();
-    const app =
-      adapter === 'fastify'
-        ? moduleRef.createNestApplication(new FastifyAdapter(), { logger })
-        : moduleRef.createNestApplication({ logger });
-    try {
-      await app.listen(0, '127.0.0.1');
-    } catch (error) {
-      await app.close();
-      throw error;
-    }
+    class AppUnderTest {}
+    const { app, url } = await listenApp(
+      {
+        module: AppUnderTest,
+        ...metadata,
+        imports: [ZeroTrustModule.forRoot({ ...base, ...options }), ...(metadata.imports ?? [])],
+      },
+      adapter,
+      logger,
+    );
     apps.push(app);
-    const { port } = app.getHttpServer().address() as { port: number };
-    return { url: `http://127.0.0.1:${port}`, warnings: logger.warnings };
+    return { url, warnings: logger.warnings };
   }
 
   async function bootError(

@@ -5,8 +5,6 @@ import {
   type LoggerService,
   type Type,
 } from '@nestjs/common';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { Test } from '@nestjs/testing';
 import {
   AuditService,
   Authenticated,
@@ -22,6 +20,7 @@ import {
 import { TestIssuer } from 'nestjs-zero-trust/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADAPTERS } from '../support/demo-api.js';
+import { CapturingLogger, listenApp, type ListeningApp } from '../support/nest-app.js';
 
 /**
  * Scopes and lifetimes mean something: a route's `@Scopes` are required of the token (403
@@ -80,39 +79,19 @@ class Sink implements AuditSink {
   }
 }
 
-class CapturingLogger implements LoggerService {
-  readonly warnings: string[] = [];
-  log(): void {}
-  error(message: unknown): void {
-    this.warnings.push(String(message));
-  }
-  warn(message: unknown): void {
-    this.warnings.push(String(message));
-  }
-}
-
-async function start(
+/** Starts an application of `controllers` with the zero-trust module configured by `options`. */
+function start(
   options: ZeroTrustModuleOptions,
   controllers: Type[],
   adapter: (typeof ADAPTERS)[number],
   logger: LoggerService | false = false,
-): Promise<{ app: INestApplication; url: string }> {
-  const moduleRef = await Test.createTestingModule({
-    imports: [ZeroTrustModule.forRoot(options)],
-    controllers,
-  }).compile();
-  const app =
-    adapter === 'fastify'
-      ? moduleRef.createNestApplication(new FastifyAdapter(), { logger })
-      : moduleRef.createNestApplication({ logger });
-  try {
-    await app.listen(0, '127.0.0.1');
-  } catch (error) {
-    await app.close();
-    throw error;
-  }
-  const { port } = app.getHttpServer().address() as { port: number };
-  return { app, url: `http://127.0.0.1:${port}` };
+): Promise<ListeningApp> {
+  class AppUnderTest {}
+  return listenApp(
+    { module: AppUnderTest, imports: [ZeroTrustModule.forRoot(options)], controllers },
+    adapter,
+    logger,
+  );
 }
 
 describe.each(ADAPTERS)('route scopes (%s)', (adapter) => {
