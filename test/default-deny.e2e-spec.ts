@@ -38,7 +38,7 @@ describe('default deny in the demo', () => {
     await app.close();
     expect(error).toBeInstanceOf(ZeroTrustConfigurationError);
     expect((error as ZeroTrustConfigurationError).problems).toEqual([
-      'GET /internal/export (ForgottenController.exportEverything) has no @Public, @Authenticated or @Can',
+      'GET /internal/export (ForgottenController.exportEverything) has no @Public, @Authenticated, @Scopes or @Can',
     ]);
   });
 

@@ -1,4 +1,4 @@
-import type { INestApplication, Type } from '@nestjs/common';
+import type { DynamicModule, INestApplication, LoggerService, Type } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 
@@ -9,18 +9,20 @@ export interface ListeningApp {
 }
 
 /**
- * Compiles `module` into an application on `adapter` (no Nest logs) and listens on a free
- * loopback port. A boot error (e.g. a configuration error) rejects, after closing the app.
+ * Compiles `module` into an application on `adapter` (no Nest logs unless `logger` is given) and
+ * listens on a free loopback port. A boot error (e.g. a configuration error) rejects, after
+ * closing the app.
  */
 export async function listenApp(
-  module: Type,
+  module: Type | DynamicModule,
   adapter: 'express' | 'fastify' = 'express',
+  logger: LoggerService | false = false,
 ): Promise<ListeningApp> {
   const moduleRef = await Test.createTestingModule({ imports: [module] }).compile();
   const app =
     adapter === 'fastify'
-      ? moduleRef.createNestApplication(new FastifyAdapter(), { logger: false })
-      : moduleRef.createNestApplication({ logger: false });
+      ? moduleRef.createNestApplication(new FastifyAdapter(), { logger })
+      : moduleRef.createNestApplication({ logger });
   try {
     await app.listen(0, '127.0.0.1');
   } catch (error) {
@@ -29,4 +31,16 @@ export async function listenApp(
   }
   const { port } = app.getHttpServer().address() as { port: number };
   return { app, url: `http://127.0.0.1:${port}` };
+}
+
+/** A Nest logger that keeps every warning and error, to assert on what the boot says. */
+export class CapturingLogger implements LoggerService {
+  readonly warnings: string[] = [];
+  log(): void {}
+  error(message: unknown): void {
+    this.warnings.push(String(message));
+  }
+  warn(message: unknown): void {
+    this.warnings.push(String(message));
+  }
 }

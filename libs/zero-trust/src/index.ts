@@ -53,7 +53,10 @@ export type {
   ZeroTrustAbility,
 } from './authorization/ability.types.js';
 export { AbilityFactory } from './authorization/ability.factory.js';
-export { AuthorizationGuard } from './authorization/authorization.guard.js';
+export {
+  AuthorizationGuard,
+  RecordAuthorizationGuard,
+} from './authorization/authorization.guard.js';
 export {
   AuthorizationService,
   type QueryCondition,
@@ -63,6 +66,7 @@ export {
   Can,
   Public,
   ReportOnly,
+  Scopes,
   ZeroTrustMode,
 } from './authorization/decorators.js';
 export {

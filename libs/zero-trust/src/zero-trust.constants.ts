@@ -13,6 +13,8 @@ export const IS_AUTHENTICATED_KEY = 'zero-trust:authenticated';
 export const CAN_KEY = 'zero-trust:can';
 /** @internal */
 export const MODE_KEY = 'zero-trust:mode';
+/** @internal */
+export const SCOPES_KEY = 'zero-trust:scopes';
 
 /** Name under which the JWT strategy registers with passport. @internal */
 export const JWT_STRATEGY_NAME = 'zero-trust-jwt';

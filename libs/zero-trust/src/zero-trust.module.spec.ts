@@ -149,8 +149,8 @@ describe('ZeroTrustModule', () => {
     const config = error as ZeroTrustConfigurationError;
     expect(config.code).toBe('ZT_ROUTES_UNPROTECTED');
     expect(config.problems).toEqual([
-      'GET /leaky (LeakyController.forgotten) has no @Public, @Authenticated or @Can',
-      'GET /leaky/second (LeakyController.alsoForgotten) has no @Public, @Authenticated or @Can',
+      'GET /leaky (LeakyController.forgotten) has no @Public, @Authenticated, @Scopes or @Can',
+      'GET /leaky/second (LeakyController.alsoForgotten) has no @Public, @Authenticated, @Scopes or @Can',
     ]);
   });
 

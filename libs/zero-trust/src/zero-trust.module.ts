@@ -1,4 +1,4 @@
-import { Logger, Module, type OnApplicationBootstrap, type Provider } from '@nestjs/common';
+import { Inject, Logger, Module, type OnApplicationBootstrap, type Provider } from '@nestjs/common';
 import {
   APP_GUARD,
   APP_INTERCEPTOR,
@@ -7,7 +7,10 @@ import {
   ModuleRef,
 } from '@nestjs/core';
 import { AbilityFactory } from './authorization/ability.factory.js';
-import { AuthorizationGuard } from './authorization/authorization.guard.js';
+import {
+  AuthorizationGuard,
+  RecordAuthorizationGuard,
+} from './authorization/authorization.guard.js';
 import { AuthorizationService } from './authorization/authorization.service.js';
 import { RouteAuditService } from './authorization/route-audit.service.js';
 import { AuditSink } from './audit/audit-sink.interface.js';
@@ -22,7 +25,11 @@ import { ZeroTrustJwtStrategy } from './identity/jwt.strategy.js';
 import { RevocationService } from './identity/revocation.service.js';
 import { SenderConstraints } from './identity/sender-constraints.js';
 import { VerifiedTokenCache } from './identity/verified-token.cache.js';
-import { validateOptions, type ResolvedZeroTrustOptions } from './options/validate-options.js';
+import {
+  MAX_SAFE_TOKEN_LIFETIME,
+  validateOptions,
+  type ResolvedZeroTrustOptions,
+} from './options/validate-options.js';
 import { MemoryRevocationStore } from './stores/memory/memory-revocation.store.js';
 import { RevocationStore } from './stores/revocation-store.interface.js';
 import { MemorySharedStateStore } from './stores/memory/memory-shared-state.store.js';
@@ -92,12 +99,17 @@ const providers: Provider[] = [
   AuthenticationFailureLimiter,
   AuthenticationGuard,
   AuthorizationGuard,
-  // Global guards run in this order: identity, authorization, then context risk.
+  RecordAuthorizationGuard,
+  // Global guards run in this order: identity, type-level authorization (scopes, @Can on the
+  // subject type), context risk, then record-level authorization. Nothing that could answer
+  // 404 (a resolver) runs before every answer that does not depend on the record: a caller
+  // refused by policy, risk or step-up never learns whether a record exists.
   { provide: APP_GUARD, useExisting: AuthenticationGuard },
   { provide: APP_GUARD, useExisting: AuthorizationGuard },
   RiskEngine,
   ContextRiskGuard,
   { provide: APP_GUARD, useExisting: ContextRiskGuard },
+  { provide: APP_GUARD, useExisting: RecordAuthorizationGuard },
   {
     // Risk is assessed lazily: an ability reading env.risk waits for it, the risk guard reuses it.
     provide: ABILITY_ENV_SOURCES,
@@ -156,12 +168,23 @@ const providers: Provider[] = [
 export class ZeroTrustModule extends ZeroTrustConfigurableModule implements OnApplicationBootstrap {
   private readonly logger = new Logger('ZeroTrust');
 
-  constructor(private readonly keys: JwksKeySource) {
+  constructor(
+    private readonly keys: JwksKeySource,
+    @Inject(ZERO_TRUST_OPTIONS) private readonly options: ResolvedZeroTrustOptions,
+  ) {
     super();
   }
 
-  /** Warms the key cache; an unreachable issuer is logged, and requests retry later. */
+  /**
+   * Warms the key cache; an unreachable issuer is logged, and requests retry later. Warns when
+   * long-lived tokens are allowed.
+   */
   onApplicationBootstrap(): void {
+    if (this.options.maxTokenLifetime > MAX_SAFE_TOKEN_LIFETIME) {
+      this.logger.warn(
+        `unsafeAllowLongLivedTokens: tokens living up to ${this.options.maxTokenLifetime} seconds are accepted; a stolen token stays usable that long`,
+      );
+    }
     this.keys.refresh().catch((error: unknown) => {
       const cause =
         error instanceof Error && error.cause instanceof Error

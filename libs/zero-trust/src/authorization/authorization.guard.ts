@@ -8,7 +8,7 @@ import {
   type ExecutionContext,
   type Type,
 } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
+import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import { AuditService } from '../audit/audit.service.js';
 import type { DecisionRule } from '../audit/decision-event.interface.js';
 import { ABILITY_ENV_SOURCES, lazyEnv, type AbilityEnvSource } from '../context/lazy-env.js';
@@ -20,6 +20,7 @@ import {
 import {
   AccessDeniedError,
   DependencyUnavailableError,
+  InsufficientScopeError,
   ResourceNotFoundError,
   ZeroTrustError,
 } from '../errors/zero-trust.error.js';
@@ -29,11 +30,16 @@ import type { ZeroTrustMode } from '../options/zero-trust-options.interface.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 import { AbilityFactory } from './ability.factory.js';
 import type { AbilityEnv, ZeroTrustAbility } from './ability.types.js';
-import type { CanCheck, ResolveContext, SubjectResolver } from './resolver.interface.js';
+import {
+  isResolverClass,
+  type CanCheck,
+  type ResolveContext,
+  type ResolverFunction,
+  type SubjectResolver,
+} from './resolver.interface.js';
 import { routePolicyOf, type RoutePolicy } from './route-policy.js';
 import { explainDenial } from './explain.js';
 import { tagSubject } from './subject.js';
-import { after, isThenable, type Eventually } from '../utils/eventually.js';
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
@@ -46,171 +52,102 @@ function recordId(record: object): string | undefined {
   return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
 }
 
-/**
- * Global guard, second of the pipeline: default deny. A route passes only with `@Public()`,
- * `@Authenticated()`, or when every `@Can` check allows. Resolvers load the record so rule
- * conditions see the real entity (404 when absent); body fields are checked against field rules.
- * In report-only mode denies are recorded as `would-deny` and the request proceeds.
- *
- * @publicApi
- */
-@Injectable()
-export class AuthorizationGuard implements CanActivate {
-  private readonly logger = new Logger('ZeroTrust');
-  private readonly resolvers = new Map<Type<SubjectResolver>, Promise<SubjectResolver>>();
-  /** The same, once created: no promise to wait for. */
-  private readonly resolverInstances = new Map<Type<SubjectResolver>, SubjectResolver>();
+type Decided = { action: string; subject: string; subjectId?: string; fields?: string[] };
 
+/**
+ * What both authorization guards share: reading the route, the resolver context, field lists
+ * and recording denials.
+ *
+ * @internal
+ */
+abstract class AuthorizationStep {
   constructor(
-    @Inject(ZERO_TRUST_OPTIONS) private readonly options: ResolvedZeroTrustOptions,
-    private readonly abilities: AbilityFactory,
-    private readonly audit: AuditService,
-    private readonly moduleRef: ModuleRef,
-    @Optional()
-    @Inject(ABILITY_ENV_SOURCES)
-    private readonly envSources: AbilityEnvSource[] = [],
+    protected readonly options: ResolvedZeroTrustOptions,
+    protected readonly audit: AuditService,
   ) {}
 
-  /**
-   * Checks the route's policy. Answers at once when the ability is cached and every resolver
-   * answers synchronously, with a promise otherwise.
-   */
-  canActivate(execution: ExecutionContext): boolean | Promise<boolean> {
+  protected route(execution: ExecutionContext): {
+    policy: RoutePolicy;
+    request: HttpRequestLike;
+    context: ZeroTrustRequestContext;
+    mode: ZeroTrustMode;
+  } {
     const policy = routePolicyOf(
       execution.getClass<Type>(),
       execution.getHandler() as (...args: never[]) => unknown,
     );
-    if (policy.isPublic) return true;
     const request = execution.switchToHttp().getRequest<HttpRequestLike>();
     const context = contextOf(request, policy.path, this.options.trustedProxies);
-    const principal = context.principal;
-    const mode: ZeroTrustMode = policy.mode ?? this.options.mode;
-    if (principal === undefined) {
-      // The authentication guard did not run before this one: refuse rather than guess.
-      throw new ZeroTrustError('ZT_UNAUTHENTICATED', 401);
-    }
-    if (policy.checks.length === 0) {
-      if (policy.authenticated) return true;
-      return this.deny(
-        context,
-        mode,
-        'ZT_POLICY_MISSING',
-        { action: '*', subject: '*' },
-        { kind: 'none', description: 'the route has no access policy' },
-      );
-    }
-    const cached = this.abilities.cachedFor(principal);
-    if (cached !== undefined) {
-      context.ability = cached;
-      return this.checkAll(policy, request, context, cached, mode, 0);
-    }
-    // The environment is built only when the ability is not cached; lazy sources (e.g. risk)
-    // are computed only if a definition reads their keys.
-    const env = (): AbilityEnv =>
-      lazyEnv(
-        { time: context.time, ip: context.ip, requestId: context.requestId },
-        this.envSources,
-        request,
-        context,
-      );
-    return this.abilities.createFor(principal, env).then((ability) => {
-      context.ability = ability;
-      return this.checkAll(policy, request, context, ability, mode, 0);
-    });
+    return { policy, request, context, mode: policy.mode ?? this.options.mode };
   }
 
-  /** The route's checks from `from` on, in order; each waits for the one before it. */
-  private checkAll(
-    policy: RoutePolicy,
-    request: HttpRequestLike,
-    context: ZeroTrustRequestContext,
-    ability: ZeroTrustAbility,
-    mode: ZeroTrustMode,
-    from: number,
-  ): Eventually<boolean> {
-    const checks = policy.checks;
-    for (let i = from; i < checks.length; i++) {
-      const pending = this.check(checks[i] as CanCheck, policy, request, context, ability, mode);
-      if (pending !== undefined) {
-        return pending.then(() => this.checkAll(policy, request, context, ability, mode, i + 1));
-      }
-    }
-    return true;
-  }
-
-  /** One `@Can` check: undefined once decided, a promise while its record is being loaded. */
-  private check(
+  protected resolveContext(
     check: CanCheck,
-    policy: RoutePolicy,
     request: HttpRequestLike,
-    context: ZeroTrustRequestContext,
-    ability: ZeroTrustAbility,
-    mode: ZeroTrustMode,
-  ): Promise<void> | undefined {
-    const name = subjectName(check.subject);
-    const resolveContext: ResolveContext = {
+    principal: Principal,
+  ): ResolveContext {
+    return {
       params: request.params ?? {},
       query: request.query ?? {},
       body: request.body,
-      principal: context.principal as Principal,
+      principal,
       action: check.action,
-      subject: name,
+      subject: subjectName(check.subject),
       request,
     };
-    const target =
-      check.options.resolve === undefined ? name : this.resolve(check, resolveContext, context);
-    const decided = after(target, (record) =>
-      this.decide(check, policy, context, ability, mode, resolveContext, record),
-    );
-    return isThenable(decided) ? decided : undefined;
+  }
+
+  protected fieldsOf(
+    check: CanCheck,
+    policy: RoutePolicy,
+    resolveContext: ResolveContext,
+  ): string[] {
+    const option = check.options.fields ?? (BODY_METHODS.has(policy.method) ? 'body' : false);
+    if (option === false) return [];
+    if (typeof option === 'function') return option(resolveContext);
+    const body = resolveContext.body;
+    return typeof body === 'object' && body !== null ? Object.keys(body) : [];
   }
 
   /**
-   * Decides one check on its target: the subject name, or the loaded record. Records are
-   * tagged with the subject name, which rules written by name or by class match.
+   * Decides one check on `target` (the subject's name, or a record tagged with it): the action,
+   * then the fields. A type-level refusal implies the record-level one: no rule that refuses
+   * the type can allow one of its records. Records the denial and answers `false` when refused
+   * (throwing unless report-only); answers `true` when allowed, recording nothing.
    */
-  private decide(
+  protected allows(
     check: CanCheck,
     policy: RoutePolicy,
     context: ZeroTrustRequestContext,
     ability: ZeroTrustAbility,
     mode: ZeroTrustMode,
     resolveContext: ResolveContext,
-    record: object | string,
-  ): void {
+    target: object | string,
+    decided: Decided,
+  ): boolean {
     const name = resolveContext.subject;
-    let target: object | string = name;
-    let subjectId: string | undefined;
-    if (typeof record === 'object') {
-      target = tagSubject(name, record);
-      subjectId = recordId(record);
-      context.resources.set(name, record);
-    }
-    const decided = {
-      action: check.action,
-      subject: name,
-      ...(subjectId !== undefined ? { subjectId } : {}),
-    };
-    const allowed =
-      ability.can(check.action, target as string) ||
+    const can = (field?: string): boolean =>
+      ability.can(check.action, target as string, field) ||
       // A type-level check on a class subject also honours rules written with the class itself.
       (typeof target === 'string' &&
         typeof check.subject === 'function' &&
-        ability.can(check.action, check.subject));
-    if (!allowed) {
+        ability.can(check.action, check.subject, field));
+    if (!can()) {
       const rule = explainDenial(ability, check.action, target, name);
       this.deny(context, mode, 'ZT_ACCESS_DENIED', decided, rule);
-      return;
+      return false;
     }
     const fields = this.fieldsOf(check, policy, resolveContext);
-    if (fields.length > 0) {
-      const refused = fields.filter((field) => !ability.can(check.action, target as string, field));
-      if (refused.length > 0) {
-        const rule = explainDenial(ability, check.action, target, name, refused[0]);
-        this.deny(context, mode, 'ZT_FIELDS_DENIED', { ...decided, fields: refused }, rule);
-        return;
-      }
+    const refused = fields.filter((field) => !can(field));
+    if (refused.length > 0) {
+      const rule = explainDenial(ability, check.action, target, name, refused[0]);
+      this.deny(context, mode, 'ZT_FIELDS_DENIED', { ...decided, fields: refused }, rule);
+      return false;
     }
+    return true;
+  }
+
+  protected allowed(context: ZeroTrustRequestContext, mode: ZeroTrustMode, decided: Decided): void {
     this.audit.record(context, {
       action: 'authz_success',
       decision: 'allow',
@@ -219,111 +156,13 @@ export class AuthorizationGuard implements CanActivate {
     });
   }
 
-  private fieldsOf(check: CanCheck, policy: RoutePolicy, resolveContext: ResolveContext): string[] {
-    const option = check.options.fields ?? (BODY_METHODS.has(policy.method) ? 'body' : false);
-    if (option === false) return [];
-    if (typeof option === 'function') return option(resolveContext);
-    const body = resolveContext.body;
-    return typeof body === 'object' && body !== null ? Object.keys(body) : [];
-  }
-
-  /** The check's record: at once from a synchronous resolver, else once it is loaded. */
-  private resolve(
-    check: CanCheck,
-    resolveContext: ResolveContext,
-    context: ZeroTrustRequestContext,
-  ): Eventually<object> {
-    const resolver = check.options.resolve;
-    const known = context.resolved.get(resolver);
-    if (known !== undefined) return known;
-    let loaded: Eventually<unknown>;
-    try {
-      if (resolver === undefined) throw new Error('no resolver');
-      if (typeof resolver.prototype?.resolve === 'function') {
-        const type = resolver as Type<SubjectResolver>;
-        const instance = this.resolverInstances.get(type);
-        loaded =
-          instance !== undefined
-            ? instance.resolve(resolveContext)
-            : this.resolverInstance(type).then((created) => created.resolve(resolveContext));
-      } else {
-        loaded = (resolver as (c: ResolveContext) => unknown)(resolveContext);
-      }
-    } catch (error) {
-      throw this.resolverFailed(check, resolveContext, error);
-    }
-    if (isThenable(loaded)) {
-      return Promise.resolve(loaded).then(
-        (record) => this.found(check, resolveContext, context, record),
-        (error: unknown) => {
-          throw this.resolverFailed(check, resolveContext, error);
-        },
-      );
-    }
-    return this.found(check, resolveContext, context, loaded);
-  }
-
-  /** A resolver's failure: its own HTTP error as it is, anything else a 503 (logged). */
-  private resolverFailed(check: CanCheck, resolveContext: ResolveContext, error: unknown): Error {
-    if (error instanceof HttpException) return error;
-    this.logger.error(
-      `Resolver for ${check.action} ${resolveContext.subject} failed: ${error instanceof Error ? error.message : String(error)}`,
-    );
-    return new DependencyUnavailableError('ZT_RESOLVER_FAILED', error);
-  }
-
-  /** The loaded record, remembered for the request; 404 (recorded) when there is none. */
-  private found(
-    check: CanCheck,
-    resolveContext: ResolveContext,
-    context: ZeroTrustRequestContext,
-    record: unknown,
-  ): object {
-    if (record === null || record === undefined || typeof record !== 'object') {
-      const error = new ResourceNotFoundError();
-      this.audit.record(context, {
-        action: 'authz_not_found',
-        decision: 'deny',
-        mode: 'enforce',
-        code: error.code,
-        reason: error.message,
-        authorization: { action: check.action, subject: resolveContext.subject },
-      });
-      throw error;
-    }
-    context.resolved.set(check.options.resolve, record);
-    return record;
-  }
-
-  private resolverInstance(type: Type<SubjectResolver>): Promise<SubjectResolver> {
-    let instance = this.resolvers.get(type);
-    if (instance === undefined) {
-      const created = (async (): Promise<SubjectResolver> => {
-        try {
-          return this.moduleRef.get(type, { strict: false });
-        } catch {
-          return this.moduleRef.create(type);
-        }
-      })();
-      // Remember the instance once created; forget a failed creation so the next request
-      // tries again.
-      created.then(
-        (resolver) => this.resolverInstances.set(type, resolver),
-        () => this.resolvers.delete(type),
-      );
-      this.resolvers.set(type, created);
-      instance = created;
-    }
-    return instance;
-  }
-
-  private deny(
+  protected deny(
     context: ZeroTrustRequestContext,
     mode: ZeroTrustMode,
     code: 'ZT_ACCESS_DENIED' | 'ZT_FIELDS_DENIED' | 'ZT_POLICY_MISSING',
-    authorization: { action: string; subject: string; subjectId?: string; fields?: string[] },
+    authorization: Decided,
     rule: DecisionRule,
-  ): true {
+  ): void {
     const wouldDeny = mode === 'report-only';
     const explanation = rule.reason ? `${rule.description} (${rule.reason})` : rule.description;
     const error = new AccessDeniedError(
@@ -341,6 +180,228 @@ export class AuthorizationGuard implements CanActivate {
       rule,
     });
     if (!wouldDeny) throw error;
+  }
+}
+
+/**
+ * Global guard, second of the pipeline: default deny, decided from the route and the token
+ * alone. A route passes only with `@Public()`, `@Authenticated()`, `@Scopes` the token grants,
+ * or when every `@Can` check allows the subject type (and the body's fields) for some record.
+ * It loads no record: a caller without any rule for the check is refused before a resolver
+ * could tell it whether a record exists. Checks with a resolver are decided again on the record
+ * by {@link RecordAuthorizationGuard}, after the risk guard. In report-only mode denies are
+ * recorded as `would-deny` and the request proceeds.
+ *
+ * @publicApi
+ */
+@Injectable()
+export class AuthorizationGuard extends AuthorizationStep implements CanActivate {
+  constructor(
+    @Inject(ZERO_TRUST_OPTIONS) options: ResolvedZeroTrustOptions,
+    private readonly abilities: AbilityFactory,
+    audit: AuditService,
+    private readonly adapterHost: HttpAdapterHost,
+    @Optional()
+    @Inject(ABILITY_ENV_SOURCES)
+    private readonly envSources: AbilityEnvSource[] = [],
+  ) {
+    super(options, audit);
+  }
+
+  /** Checks the route's scopes and type-level policy. */
+  async canActivate(execution: ExecutionContext): Promise<boolean> {
+    const { policy, request, context, mode } = this.route(execution);
+    if (policy.isPublic) return true;
+    const principal = context.principal;
+    if (principal === undefined) {
+      // The authentication guard did not run before this one: refuse rather than guess.
+      throw new ZeroTrustError('ZT_UNAUTHENTICATED', 401);
+    }
+    if (policy.scopes.length > 0) this.checkScopes(policy, principal, context, mode, execution);
+    if (policy.checks.length === 0) {
+      if (policy.authenticated || policy.scopes.length > 0) return true;
+      this.deny(
+        context,
+        mode,
+        'ZT_POLICY_MISSING',
+        { action: '*', subject: '*' },
+        { kind: 'none', description: 'the route has no access policy' },
+      );
+      return true;
+    }
+    const ability = await this.abilityOf(principal, request, context);
+    context.ability = ability;
+    for (const check of policy.checks) {
+      const resolved = check.options.resolve !== undefined;
+      // Report-only lets every request through to the record-level step, which reports the
+      // same refusal with the record's id: deciding it here too would report it twice.
+      if (resolved && mode === 'report-only') continue;
+      const resolveContext = this.resolveContext(check, request, principal);
+      const decided = { action: check.action, subject: resolveContext.subject };
+      const target = resolveContext.subject;
+      const allowed = this.allows(
+        check,
+        policy,
+        context,
+        ability,
+        mode,
+        resolveContext,
+        target,
+        decided,
+      );
+      // An allowed check with a resolver is recorded once decided on its record.
+      if (allowed && !resolved) this.allowed(context, mode, decided);
+    }
     return true;
+  }
+
+  /** 403 `insufficient_scope` (RFC 6750 §3.1) unless the token grants every required scope. */
+  private checkScopes(
+    policy: RoutePolicy,
+    principal: Principal,
+    context: ZeroTrustRequestContext,
+    mode: ZeroTrustMode,
+    execution: ExecutionContext,
+  ): void {
+    const missing = policy.scopes.filter((scope) => !principal.scopes.includes(scope));
+    if (missing.length === 0) return;
+    const error = new InsufficientScopeError(policy.scopes);
+    const wouldDeny = mode === 'report-only';
+    this.audit.record(context, {
+      action: 'authz_fail',
+      decision: wouldDeny ? 'would-deny' : 'deny',
+      mode,
+      code: error.code,
+      reason: `${error.message}: ${missing.join(' ')}`,
+    });
+    if (wouldDeny) return;
+    const response: unknown = execution.switchToHttp().getResponse();
+    this.adapterHost.httpAdapter.setHeader(response, 'WWW-Authenticate', error.challenge);
+    throw error;
+  }
+
+  private async abilityOf(
+    principal: Principal,
+    request: HttpRequestLike,
+    context: ZeroTrustRequestContext,
+  ): Promise<ZeroTrustAbility> {
+    const cached = this.abilities.cachedFor(principal);
+    if (cached !== undefined) return cached;
+    // The environment is built only when the ability is not cached; lazy sources (e.g. risk)
+    // are computed only if a definition reads their keys.
+    const env = (): AbilityEnv =>
+      lazyEnv(
+        { time: context.time, ip: context.ip, requestId: context.requestId },
+        this.envSources,
+        request,
+        context,
+      );
+    return this.abilities.createFor(principal, env);
+  }
+}
+
+/**
+ * Global guard, after the risk guard: loads the record of every `@Can` check with a resolver
+ * (404 when absent, 503 when the resolver fails) and decides the check again on it, so rule
+ * conditions see the real entity, then checks the body's fields against it. It runs only for
+ * callers the type-level {@link AuthorizationGuard} and the risk guard let through: a 404 tells
+ * nothing to a caller who may not act on any record of the type.
+ *
+ * @publicApi
+ */
+@Injectable()
+export class RecordAuthorizationGuard extends AuthorizationStep implements CanActivate {
+  private readonly logger = new Logger('ZeroTrust');
+  private readonly instances = new Map<Type<SubjectResolver>, SubjectResolver>();
+
+  constructor(
+    @Inject(ZERO_TRUST_OPTIONS) options: ResolvedZeroTrustOptions,
+    audit: AuditService,
+    private readonly moduleRef: ModuleRef,
+  ) {
+    super(options, audit);
+  }
+
+  /** Loads and checks the records of the route's resolved checks, in order. */
+  async canActivate(execution: ExecutionContext): Promise<boolean> {
+    const { policy, request, context, mode } = this.route(execution);
+    if (policy.isPublic) return true;
+    const resolved = policy.checks.filter((check) => check.options.resolve !== undefined);
+    if (resolved.length === 0) return true;
+    const principal = context.principal;
+    const ability = context.ability;
+    if (principal === undefined || ability === undefined) {
+      // The type-level guard did not run before this one: refuse rather than guess.
+      throw new ZeroTrustError('ZT_UNAUTHENTICATED', 401);
+    }
+    for (const check of resolved) {
+      const resolveContext = this.resolveContext(check, request, principal);
+      const record = await this.load(check, resolveContext, context);
+      const target = tagSubject(resolveContext.subject, record);
+      context.resources.set(resolveContext.subject, record);
+      const subjectId = recordId(record);
+      const decided = {
+        action: check.action,
+        subject: resolveContext.subject,
+        ...(subjectId !== undefined ? { subjectId } : {}),
+      };
+      if (this.allows(check, policy, context, ability, mode, resolveContext, target, decided))
+        this.allowed(context, mode, decided);
+    }
+    return true;
+  }
+
+  /** The check's record, loaded once per request and resolver; 404 (recorded) when absent. */
+  private async load(
+    check: CanCheck,
+    resolveContext: ResolveContext,
+    context: ZeroTrustRequestContext,
+  ): Promise<object> {
+    const resolver = check.options.resolve;
+    const known = context.resolved.get(resolver);
+    if (known !== undefined) return known;
+    let record: unknown;
+    try {
+      record = isResolverClass(resolver)
+        ? await this.instanceOf(resolver).resolve(resolveContext)
+        : await (resolver as ResolverFunction)(resolveContext);
+    } catch (error) {
+      throw this.resolverFailed(check, resolveContext, error);
+    }
+    if (record === null || record === undefined || typeof record !== 'object') {
+      const error = new ResourceNotFoundError();
+      this.audit.record(context, {
+        action: 'authz_not_found',
+        decision: 'deny',
+        mode: 'enforce',
+        code: error.code,
+        reason: error.message,
+        authorization: { action: check.action, subject: resolveContext.subject },
+      });
+      throw error;
+    }
+    context.resolved.set(resolver, record);
+    return record;
+  }
+
+  /**
+   * The application's instance of a resolver class. The route audit checks at boot that every
+   * resolver is a provider; one that is not (with `strictRouteAudit: false`) fails each request.
+   */
+  private instanceOf(type: Type<SubjectResolver>): SubjectResolver {
+    const known = this.instances.get(type);
+    if (known !== undefined) return known;
+    const instance = this.moduleRef.get(type, { strict: false });
+    this.instances.set(type, instance);
+    return instance;
+  }
+
+  /** A resolver's failure: its own HTTP error as it is, anything else a 503 (logged). */
+  private resolverFailed(check: CanCheck, resolveContext: ResolveContext, error: unknown): Error {
+    if (error instanceof HttpException) return error;
+    this.logger.error(
+      `Resolver for ${check.action} ${resolveContext.subject} failed: ${error instanceof Error ? error.message : String(error)}`,
+    );
+    return new DependencyUnavailableError('ZT_RESOLVER_FAILED', error);
   }
 }

@@ -1,11 +1,19 @@
 import { SetMetadata, type Type } from '@nestjs/common';
 import type { ZeroTrustMode as Mode } from '../options/zero-trust-options.interface.js';
-import { CAN_KEY, IS_AUTHENTICATED_KEY, IS_PUBLIC_KEY, MODE_KEY } from '../zero-trust.constants.js';
+import {
+  CAN_KEY,
+  IS_AUTHENTICATED_KEY,
+  IS_PUBLIC_KEY,
+  MODE_KEY,
+  SCOPES_KEY,
+} from '../zero-trust.constants.js';
 import type { CanCheck, CanOptions } from './resolver.interface.js';
 
 /**
  * Marks a route (or every route of a controller) as open to anonymous callers. Nothing else is:
- * the module's guards deny every route without `@Public`, `@Authenticated` or `@Can`.
+ * the module's guards deny every route without `@Public`, `@Authenticated`, `@Can` or `@Scopes`.
+ * Combined with any of those, or with `@RiskPolicy`, on the class or the handler, the route is a
+ * configuration error found at boot and is never served without authentication.
  *
  * @publicApi
  */
@@ -23,9 +31,13 @@ export const Authenticated = (): MethodDecorator & ClassDecorator =>
  * Requires the caller's ability to allow `action` on `subject`. Works on handlers and on
  * controller classes, and may repeat: every check (class and handler) must pass.
  *
+ * On a route whose path has parameters, give either a resolver (the check is then made on the
+ * record the path names) or `typeLevel: true` (the check is meant for *some* record of the type);
+ * the route audit reports a check with neither.
+ *
  * @param action - e.g. `'read'`, `'update'`
  * @param subject - a subject type name (`'Invoice'`) or class
- * @param options - a resolver that loads the record, and field-level checks
+ * @param options - a resolver that loads the record, or `typeLevel`, and field-level checks
  * @example
  * ```ts
  * @Patch(':id')
@@ -43,6 +55,12 @@ export function Can(
     throw new TypeError('@Can(action, subject): action must be a non-empty string');
   if (!(typeof subject === 'string' && subject.length > 0) && typeof subject !== 'function') {
     throw new TypeError('@Can(action, subject): subject must be a subject name or a class');
+  }
+  if (options.resolve !== undefined && options.typeLevel === true) {
+    // Two answers to one question ("which record?"): refuse rather than pick one.
+    throw new TypeError(
+      '@Can(action, subject, options): give either resolve or typeLevel, not both',
+    );
   }
   const check: CanCheck = { action, subject, options };
   return (target: object, _key?: string | symbol, descriptor?: PropertyDescriptor): void => {
@@ -72,3 +90,27 @@ export const ZeroTrustMode = (mode: Mode): MethodDecorator & ClassDecorator => {
  * @publicApi
  */
 export const ReportOnly = (): MethodDecorator & ClassDecorator => ZeroTrustMode('report-only');
+
+/**
+ * Requires OAuth scopes: the token's `scope` (space-separated) and `scp` claims must grant every
+ * one of them, or the request answers 403 with `WWW-Authenticate: Bearer
+ * error="insufficient_scope", scope="..."` (RFC 6750 §3.1). On a controller and a handler both
+ * apply. Implies authentication; with no `@Can` it is the route's whole policy.
+ *
+ * @param scopes - the scopes every caller's token must carry, e.g. `'invoices:read'`
+ * @example
+ * ```ts
+ * @Get(':id')
+ * @Scopes('invoices:read')
+ * @Can('read', 'Invoice', { resolve: InvoiceResolver })
+ * get(@AuthorizedResource() invoice: Invoice) { ... }
+ * ```
+ * @publicApi
+ */
+export function Scopes(...scopes: string[]): MethodDecorator & ClassDecorator {
+  // RFC 6749 §3.3: a scope token is printable ASCII without space, `"` and `\`.
+  const invalid = scopes.filter((scope) => !/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(scope));
+  if (scopes.length === 0 || invalid.length > 0)
+    throw new TypeError('@Scopes(...scopes): each scope must be a non-empty RFC 6749 scope token');
+  return SetMetadata(SCOPES_KEY, [...new Set(scopes)]);
+}

@@ -61,6 +61,14 @@ export interface CanOptions {
    */
   resolve?: ResolverFunction | Type<SubjectResolver>;
   /**
+   * Says that the check is meant at the type level: "may the caller do `action` to *some*
+   * record of this subject", not to the record the path names. Without a resolver, a `@Can`
+   * on a route whose path has parameters (`/invoices/:id`) is a route audit problem unless this
+   * is `true`: with conditional rules (`{ ownerId: principal.id }`) a type-level check lets the
+   * caller reach every record. Not allowed together with `resolve`. @default false
+   */
+  typeLevel?: boolean;
+  /**
    * Field-level check: `'body'` checks every top-level key of the request body against the
    * ability (403 naming the refused fields), a function returns the fields to check, `false`
    * disables it. @default 'body' for POST, PUT and PATCH; false otherwise
@@ -77,4 +85,19 @@ export interface CanCheck {
   readonly action: string;
   readonly subject: string | Type;
   readonly options: CanOptions;
+}
+
+/**
+ * Whether a `resolve` option is an injectable class (resolved from the application's providers)
+ * rather than a function.
+ *
+ * @internal
+ */
+export function isResolverClass(
+  resolver: CanOptions['resolve'],
+): resolver is Type<SubjectResolver> {
+  return (
+    typeof (resolver as { prototype?: { resolve?: unknown } } | undefined)?.prototype?.resolve ===
+    'function'
+  );
 }

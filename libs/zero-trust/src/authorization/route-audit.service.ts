@@ -1,14 +1,48 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type Type } from '@nestjs/common';
 import { METHOD_METADATA } from '@nestjs/common/constants.js';
-import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import { DiscoveryService, MetadataScanner, ModuleRef } from '@nestjs/core';
 import { ZeroTrustConfigurationError } from '../errors/zero-trust.error.js';
+import type { PrincipalKind } from '../identity/principal.interface.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
+import { isResolverClass, type SubjectResolver } from './resolver.interface.js';
 import { describePolicy, routePolicyOf, type RoutePolicy } from './route-policy.js';
 
+/** A route and the module that declares its controller, for messages. */
+interface FoundRoute {
+  policy: RoutePolicy;
+  module: string;
+}
+
+function label(route: RoutePolicy): string {
+  return `${route.method} ${route.path} (${route.handlerName})`;
+}
+
 /**
- * Lists every HTTP route with its policy at bootstrap. In strict mode (the default) a route
- * with no `@Public`, `@Authenticated` or `@Can` stops the boot, naming every offender.
+ * Whether a definition's source names `subject` (or `all`, which covers every subject). A
+ * heuristic, used for a warning only: a subject named through a variable or a helper function
+ * is not seen.
+ */
+function mentions(source: string, subject: string): boolean {
+  const quoted = (name: string): RegExp =>
+    new RegExp(`(['"\`])${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\1`);
+  return (
+    quoted('all').test(source) ||
+    quoted(subject).test(source) ||
+    new RegExp(`\\b${subject.replace(/[^\w$]/g, '')}\\b`).test(source)
+  );
+}
+
+/**
+ * Lists every HTTP route with its policy at bootstrap, and finds what would make a route fail
+ * open or fail every request:
+ * - a route with no `@Public`, `@Authenticated`, `@Scopes` or `@Can` (`ZT_ROUTES_UNPROTECTED`);
+ * - contradictory decorators (`@Public` with a protecting one), a type-level `@Can` on a path
+ *   with parameters, a resolver class that is no module's provider (`ZT_ROUTE_POLICY_INVALID`).
+ *
+ * In strict mode (the default) any of these stops the boot, naming every offender; otherwise
+ * each is logged as a warning and the route fails closed. A principal kind without an ability
+ * definition, or a `@Can` subject no definition mentions, is always only a warning.
  *
  * @publicApi
  */
@@ -21,6 +55,7 @@ export class RouteAuditService implements OnApplicationBootstrap {
     @Inject(ZERO_TRUST_OPTIONS) private readonly options: ResolvedZeroTrustOptions,
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
+    private readonly moduleRef: ModuleRef,
   ) {}
 
   /** Every HTTP route of the application with its policy, as found at bootstrap. */
@@ -30,35 +65,118 @@ export class RouteAuditService implements OnApplicationBootstrap {
 
   /** Collects the routes of every controller. */
   collect(): RoutePolicy[] {
-    const routes: RoutePolicy[] = [];
+    return this.found().map((route) => route.policy);
+  }
+
+  private found(): FoundRoute[] {
+    const routes: FoundRoute[] = [];
     for (const wrapper of this.discovery.getControllers()) {
       const controller = wrapper.metatype as Type | undefined;
       if (!controller?.prototype) continue;
+      const module = wrapper.host?.metatype.name ?? 'its module';
       const prototype = controller.prototype as Record<string, unknown>;
       for (const name of this.scanner.getAllMethodNames(prototype)) {
         const handler = prototype[name];
         if (typeof handler !== 'function') continue;
         if (Reflect.getMetadata(METHOD_METADATA, handler) === undefined) continue;
-        routes.push(routePolicyOf(controller, handler as (...args: never[]) => unknown));
+        routes.push({ policy: routePolicyOf(controller, handler as never), module });
       }
     }
     return routes;
   }
 
   onApplicationBootstrap(): void {
-    this.audited = this.collect();
-    const offenders = this.audited.filter(
-      (r) => !r.isPublic && !r.authenticated && r.checks.length === 0,
-    );
+    const found = this.found();
+    this.audited = found.map((route) => route.policy);
     for (const route of this.audited) {
       this.logger.log(`${route.method.padEnd(6)} ${route.path} → ${describePolicy(route)}`);
     }
-    if (offenders.length === 0) return;
-    const problems = offenders.map(
-      (r) => `${r.method} ${r.path} (${r.handlerName}) has no @Public, @Authenticated or @Can`,
-    );
-    if (this.options.strictRouteAudit)
-      throw new ZeroTrustConfigurationError('ZT_ROUTES_UNPROTECTED', problems);
-    for (const problem of problems) this.logger.warn(`${problem}: every request to it is denied`);
+    const unprotected = this.audited
+      .filter(
+        (r) =>
+          !r.isPublic &&
+          !r.authenticated &&
+          r.checks.length === 0 &&
+          r.scopes.length === 0 &&
+          r.problems.length === 0,
+      )
+      .map((r) => `${label(r)} has no @Public, @Authenticated, @Scopes or @Can`);
+    const invalid = [
+      ...this.audited.flatMap((r) => r.problems.map((problem) => `${label(r)} ${problem}`)),
+      ...this.unconstructedResolvers(found),
+    ];
+    for (const warning of this.abilityWarnings()) this.logger.warn(warning);
+    const problems = [...unprotected, ...invalid];
+    if (problems.length === 0) return;
+    if (this.options.strictRouteAudit) {
+      throw new ZeroTrustConfigurationError(
+        invalid.length > 0 ? 'ZT_ROUTE_POLICY_INVALID' : 'ZT_ROUTES_UNPROTECTED',
+        problems,
+      );
+    }
+    for (const problem of unprotected)
+      this.logger.warn(`${problem}: every request to it is denied`);
+    for (const problem of invalid) this.logger.warn(problem);
+  }
+
+  /**
+   * Resolver classes Nest cannot hand out: not a provider of any module. Found here, once, with
+   * where to register them, rather than as a 503 on every request.
+   */
+  private unconstructedResolvers(found: readonly FoundRoute[]): string[] {
+    const problems: string[] = [];
+    const seen = new Set<Type<SubjectResolver>>();
+    for (const { policy, module } of found) {
+      for (const check of policy.checks) {
+        const resolver = check.options.resolve;
+        if (!isResolverClass(resolver) || seen.has(resolver)) continue;
+        seen.add(resolver);
+        try {
+          this.moduleRef.get(resolver, { strict: false });
+        } catch {
+          problems.push(
+            `${label(policy)} uses resolver ${resolver.name}, which is not a provider of any module: add it to the providers of ${module} (or of a module it imports)`,
+          );
+        }
+      }
+    }
+    return problems;
+  }
+
+  /**
+   * Warnings about the ability definitions: a kind of principal that may reach `@Can` routes
+   * but has no definition, and a `@Can` subject that no definition names.
+   */
+  private abilityWarnings(): string[] {
+    const { abilities, principals } = this.options;
+    const checked = this.audited.filter((r) => r.checks.length > 0);
+    if (checked.length === 0) return [];
+    const warnings: string[] = [];
+    const reachable: [PrincipalKind, boolean][] = [
+      ['user', true],
+      ['service', Object.keys(principals.services).length > 0],
+      ['integration', Object.keys(principals.integrations).length > 0],
+    ];
+    for (const [kind, present] of reachable) {
+      if (present && abilities[kind] === undefined)
+        warnings.push(
+          `No ability definition for principal kind "${kind}": every @Can route answers 403 to it (add abilities.${kind})`,
+        );
+    }
+    const sources = Object.values(abilities).map((define) => String(define));
+    const subjects = new Map<string, RoutePolicy>();
+    for (const route of checked) {
+      for (const check of route.checks) {
+        const name = typeof check.subject === 'string' ? check.subject : check.subject.name;
+        if (!subjects.has(name)) subjects.set(name, route);
+      }
+    }
+    for (const [subject, route] of subjects) {
+      if (sources.some((source) => mentions(source, subject))) continue;
+      warnings.push(
+        `@Can subject "${subject}" (first used by ${label(route)}) is named in no ability definition: every request to its routes answers 403 (the check reads the definitions' source; ignore this if a helper or a variable names it)`,
+      );
+    }
+    return warnings;
   }
 }

@@ -3,6 +3,7 @@ export {
   AccessDeniedError,
   DependencyUnavailableError,
   DpopError,
+  InsufficientScopeError,
   InvalidTokenError,
   MissingTokenError,
   RateLimitedError,

@@ -169,6 +169,26 @@ export class AccessDeniedError extends ZeroTrustError {
 }
 
 /**
+ * The token does not grant a scope the route requires: 403 with
+ * `Bearer error="insufficient_scope", scope="..."` naming every scope the route needs
+ * (RFC 6750 §3.1), so the client knows what to ask the authorization server for.
+ *
+ * @publicApi
+ */
+export class InsufficientScopeError extends ZeroTrustError {
+  constructor(
+    /** The scopes the route requires. */
+    readonly scopes: readonly string[],
+  ) {
+    super('ZT_INSUFFICIENT_SCOPE', HttpStatus.FORBIDDEN);
+  }
+
+  override get challenge(): string {
+    return `Bearer error="insufficient_scope", error_description=${quoted(this.message)}, scope=${quoted(this.scopes.join(' '))}`;
+  }
+}
+
+/**
  * The caller made more requests than its rate limit allows: 429, with `Retry-After`.
  *
  * @publicApi
@@ -290,7 +310,10 @@ export class ZeroTrustConfigurationError extends ZeroTrustError {
   /** Each problem found, one line each. */
   readonly problems: readonly string[];
 
-  constructor(code: 'ZT_OPTIONS_INVALID' | 'ZT_ROUTES_UNPROTECTED', problems: string[]) {
+  constructor(
+    code: 'ZT_OPTIONS_INVALID' | 'ZT_ROUTES_UNPROTECTED' | 'ZT_ROUTE_POLICY_INVALID',
+    problems: string[],
+  ) {
     super(code, HttpStatus.INTERNAL_SERVER_ERROR, {
       message: `${ERROR_MESSAGES[code]}:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
     });

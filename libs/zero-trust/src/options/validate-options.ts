@@ -33,6 +33,7 @@ export interface ResolvedZeroTrustOptions {
   algorithms: AsymmetricAlgorithm[];
   tokenTypes: string[];
   maxTokenLifetime: number;
+  unsafeAllowLongLivedTokens: boolean;
   clockTolerance: number;
   maxTokenSize: number;
   requiredClaims: string[];
@@ -55,6 +56,13 @@ export interface ResolvedZeroTrustOptions {
   authenticationFailures?: ResolvedFailureLimit;
 }
 
+/**
+ * Longest token lifetime (`exp - iat`, seconds) accepted without `unsafeAllowLongLivedTokens`.
+ *
+ * @internal
+ */
+export const MAX_SAFE_TOKEN_LIFETIME = 3600;
+
 /** The algorithms accepted unless configured otherwise. */
 export const DEFAULT_ALGORITHMS: readonly AsymmetricAlgorithm[] = [
   'RS256',
@@ -75,6 +83,7 @@ const OPTION_KEYS = new Set<string>([
   'algorithms',
   'tokenTypes',
   'maxTokenLifetime',
+  'unsafeAllowLongLivedTokens',
   'clockTolerance',
   'maxTokenSize',
   'requiredClaims',
@@ -207,6 +216,17 @@ export function validateOptions(input: unknown): ResolvedZeroTrustOptions {
   }
 
   const maxTokenLifetime = positive('maxTokenLifetime', o.maxTokenLifetime, 900);
+  let unsafeAllowLongLivedTokens = false;
+  if (o.unsafeAllowLongLivedTokens !== undefined) {
+    if (typeof o.unsafeAllowLongLivedTokens !== 'boolean')
+      problems.push('unsafeAllowLongLivedTokens must be a boolean');
+    else unsafeAllowLongLivedTokens = o.unsafeAllowLongLivedTokens;
+  }
+  // A stolen bearer token is usable until it expires: past an hour, only on purpose.
+  if (maxTokenLifetime > MAX_SAFE_TOKEN_LIFETIME && !unsafeAllowLongLivedTokens)
+    problems.push(
+      `maxTokenLifetime must not exceed ${MAX_SAFE_TOKEN_LIFETIME} seconds unless unsafeAllowLongLivedTokens is true`,
+    );
   const clockTolerance = positive('clockTolerance', o.clockTolerance, 5, true);
   if (clockTolerance > 300) problems.push('clockTolerance must not exceed 300 seconds');
   const maxTokenSize = positive('maxTokenSize', o.maxTokenSize, 8192);
@@ -363,6 +383,7 @@ export function validateOptions(input: unknown): ResolvedZeroTrustOptions {
     algorithms,
     tokenTypes,
     maxTokenLifetime,
+    unsafeAllowLongLivedTokens,
     clockTolerance,
     maxTokenSize,
     requiredClaims,

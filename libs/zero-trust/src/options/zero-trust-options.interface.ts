@@ -251,8 +251,16 @@ export interface ZeroTrustModuleOptions {
   algorithms?: AsymmetricAlgorithm[];
   /** Accepted `typ` header values (RFC 9068). Add `''` to accept tokens without `typ`. @default ['at+jwt'] */
   tokenTypes?: string[];
-  /** Maximum `exp - iat`, in seconds, even for a correctly signed token. @default 900 */
+  /**
+   * Maximum `exp - iat`, in seconds, even for a correctly signed token. At most 3600 unless
+   * `unsafeAllowLongLivedTokens` is true. @default 900
+   */
   maxTokenLifetime?: number;
+  /**
+   * Allows `maxTokenLifetime` above one hour. A stolen token stays usable for its whole
+   * lifetime, so this is unsafe; the boot logs a warning when it is used. @default false
+   */
+  unsafeAllowLongLivedTokens?: boolean;
   /** Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds. @default 5 */
   clockTolerance?: number;
   /** Maximum size of a token, in bytes, checked before any parsing. @default 8192 */

@@ -37,8 +37,9 @@ type FinishingResponse = {
 };
 
 /**
- * Global guard, last of the module's guards (after authentication and authorization): enforces
- * the risk assessment before the handler (deny → 403 `ZT_RISK_DENIED`; step-up → 401 with an
+ * Global guard, after authentication and type-level authorization and before the record-level
+ * checks (so a risk or step-up answer comes before any resolver's 404): enforces the risk
+ * assessment before the handler (deny → 403 `ZT_RISK_DENIED`; step-up → 401 with an
  * RFC 9470 `insufficient_user_authentication` challenge; allow → proceed), records the decision
  * and the signals' events, and once the response has been sent feeds its status back to the
  * engine. In report-only mode (`risk.mode`, `@ReportOnly`, or the module's `mode`) it records
