@@ -1,4 +1,10 @@
-import { Logger, Module, type OnApplicationBootstrap, type Provider } from '@nestjs/common';
+import {
+  Inject,
+  Logger,
+  Module,
+  type OnApplicationBootstrap,
+  type Provider,
+} from '@nestjs/common';
 import {
   APP_GUARD,
   APP_INTERCEPTOR,
@@ -40,6 +46,15 @@ import {
   ZeroTrustConfigurableModule,
 } from './zero-trust.module-definition.js';
 
+/** What of the security state lives in process memory with these options, in words. */
+function inProcessState(options: ResolvedZeroTrustOptions): string | undefined {
+  const { store } = options;
+  const replay = options.dpop !== undefined;
+  if (store.type === 'memory') return replay ? 'Revocations and DPoP replay entries' : 'Revocations';
+  if (store.type === 'custom' && store.state === undefined && replay) return 'DPoP replay entries';
+  return undefined;
+}
+
 /** The Redis connection of the `redis` store, or null. @internal */
 const REDIS_STORE_CONNECTION = 'ZERO_TRUST:REDIS_STORE_CONNECTION';
 
@@ -56,7 +71,9 @@ const providers: Provider[] = [
     useFactory: (options: ResolvedZeroTrustOptions, redis: RedisStoreConnection | null) => {
       const { store } = options;
       if (store.type === 'custom') return store.revocations;
-      if (store.type !== 'redis' || redis === null) return new MemoryRevocationStore();
+      if (store.type === 'memory')
+        return new MemoryRevocationStore({ maxEntries: store.limits.revocations });
+      if (redis === null) return new MemoryRevocationStore();
       const revocations = new RedisRevocationStore(redis.client, store.keyPrefix);
       return store.failOpen.revocation ? failOpenRevocations(revocations) : revocations;
     },
@@ -67,7 +84,13 @@ const providers: Provider[] = [
     useFactory: (options: ResolvedZeroTrustOptions, redis: RedisStoreConnection | null) => {
       const { store } = options;
       if (store.type === 'custom') return store.state ?? new MemorySharedStateStore();
-      if (store.type !== 'redis' || redis === null) return new MemorySharedStateStore();
+      if (store.type === 'memory')
+        return new MemorySharedStateStore({
+          maxReplayKeys: store.limits.replay,
+          maxAddressKeys: store.limits.addresses,
+          maxPrincipalKeys: store.limits.principals,
+        });
+      if (redis === null) return new MemorySharedStateStore();
       const state = new RedisSharedStateStore(redis.client, store.keyPrefix);
       return store.failOpen.state ? failOpenState(state) : state;
     },
@@ -156,12 +179,26 @@ const providers: Provider[] = [
 export class ZeroTrustModule extends ZeroTrustConfigurableModule implements OnApplicationBootstrap {
   private readonly logger = new Logger('ZeroTrust');
 
-  constructor(private readonly keys: JwksKeySource) {
+  constructor(
+    private readonly keys: JwksKeySource,
+    @Inject(ZERO_TRUST_OPTIONS) private readonly options: ResolvedZeroTrustOptions,
+  ) {
     super();
   }
 
-  /** Warms the key cache; an unreachable issuer is logged, and requests retry later. */
+  /**
+   * Warms the key cache; an unreachable issuer is logged, and requests retry later. In
+   * production, warns when revocations or replay entries live only in this process.
+   */
   onApplicationBootstrap(): void {
+    const inProcess = inProcessState(this.options);
+    if (process.env.NODE_ENV === 'production' && inProcess !== undefined)
+      this.logger.warn(
+        `${inProcess} live in this process only (store.type "${this.options.store.type}"): ` +
+          'they do not survive a restart nor reach other instances, so a revoked token or a ' +
+          'used DPoP proof is accepted again after a restart or by another instance. Use ' +
+          'store.type "redis" in production.',
+      );
     this.keys.refresh().catch((error: unknown) => {
       const cause =
         error instanceof Error && error.cause instanceof Error

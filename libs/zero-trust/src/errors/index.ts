@@ -7,6 +7,7 @@ export {
   MissingTokenError,
   RateLimitedError,
   ResourceNotFoundError,
+  StoreFullError,
   TokenRequestError,
   RiskDeniedError,
   StepUpRequiredError,
