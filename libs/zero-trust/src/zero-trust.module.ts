@@ -37,7 +37,7 @@ import { failOpenRevocations, failOpenState } from './stores/fail-open.js';
 import { RedisStoreConnection } from './stores/redis/redis-connection.js';
 import { RedisRevocationStore } from './stores/redis/redis-revocation.store.js';
 import { RedisSharedStateStore } from './stores/redis/redis-shared-state.store.js';
-import { ZERO_TRUST_OPTIONS } from './zero-trust.constants.js';
+import { REDIS_STORE_CONNECTION, ZERO_TRUST_OPTIONS } from './zero-trust.constants.js';
 import { ABILITY_ENV_SOURCES } from './context/lazy-env.js';
 import { RiskEngine } from './risk/risk.engine.js';
 import { ContextRiskGuard } from './risk/risk.guard.js';
@@ -55,8 +55,6 @@ function inProcessState(options: ResolvedZeroTrustOptions): string | undefined {
   return undefined;
 }
 
-/** The Redis connection of the `redis` store, or null. @internal */
-const REDIS_STORE_CONNECTION = 'ZERO_TRUST:REDIS_STORE_CONNECTION';
 
 const providers: Provider[] = [
   { provide: ZERO_TRUST_OPTIONS, useFactory: validateOptions, inject: [ZERO_TRUST_MODULE_OPTIONS] },
@@ -163,6 +161,7 @@ const providers: Provider[] = [
   providers,
   exports: [
     ZERO_TRUST_OPTIONS,
+    REDIS_STORE_CONNECTION,
     RevocationStore,
     SharedStateStore,
     AuditSink,
