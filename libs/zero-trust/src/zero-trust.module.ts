@@ -1,10 +1,4 @@
-import {
-  Inject,
-  Logger,
-  Module,
-  type OnApplicationBootstrap,
-  type Provider,
-} from '@nestjs/common';
+import { Inject, Logger, Module, type OnApplicationBootstrap, type Provider } from '@nestjs/common';
 import {
   APP_GUARD,
   APP_INTERCEPTOR,
@@ -50,11 +44,11 @@ import {
 function inProcessState(options: ResolvedZeroTrustOptions): string | undefined {
   const { store } = options;
   const replay = options.dpop !== undefined;
-  if (store.type === 'memory') return replay ? 'Revocations and DPoP replay entries' : 'Revocations';
+  if (store.type === 'memory')
+    return replay ? 'Revocations and DPoP replay entries' : 'Revocations';
   if (store.type === 'custom' && store.state === undefined && replay) return 'DPoP replay entries';
   return undefined;
 }
-
 
 const providers: Provider[] = [
   { provide: ZERO_TRUST_OPTIONS, useFactory: validateOptions, inject: [ZERO_TRUST_MODULE_OPTIONS] },

@@ -113,7 +113,8 @@ function validateMemory(
 ): ResolvedMemoryStoreOptions {
   const limits = { ...MEMORY_LIMITS };
   for (const key of Object.keys(value))
-    if (key !== 'type' && key !== 'limits') problems.push(`store.${key} is not a memory store option`);
+    if (key !== 'type' && key !== 'limits')
+      problems.push(`store.${key} is not a memory store option`);
   if (value.limits === undefined) return { type: 'memory', limits };
   if (!isObject(value.limits)) {
     problems.push('store.limits must be an object');
@@ -121,7 +122,9 @@ function validateMemory(
   }
   for (const [name, limit] of Object.entries(value.limits)) {
     if (!Object.hasOwn(MEMORY_LIMITS, name))
-      problems.push(`store.limits.${name} is not a limit (replay, revocations, principals, addresses)`);
+      problems.push(
+        `store.limits.${name} is not a limit (replay, revocations, principals, addresses)`,
+      );
     else if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1)
       problems.push(`store.limits.${name} must be a positive integer (entries)`);
     else limits[name as keyof MemoryStoreLimits] = limit;

@@ -180,7 +180,11 @@ class MemorySharedState implements SharedStateAccess {
 
   private partitionOf(key: string): Partition {
     const kind = keyClassOf(key);
-    return kind === 'principal' ? this.principals : kind === 'address' ? this.addresses : this.replay;
+    return kind === 'principal'
+      ? this.principals
+      : kind === 'address'
+        ? this.addresses
+        : this.replay;
   }
 
   private read(key: string): Entry | undefined {
