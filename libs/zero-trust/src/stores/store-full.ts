@@ -5,7 +5,8 @@ import type { StoreFullError } from '../errors/zero-trust.error.js';
 const logger = new Logger('ZeroTrustStore');
 /** At most one log line per concern in this many milliseconds: a full store refuses in bursts. */
 const LOG_EVERY = 10_000;
-const lastLogged = new Map<string, number>();
+/** When each application (its metrics) last logged each concern. */
+const lastLogged = new WeakMap<ZeroTrustMetrics, Map<string, number>>();
 
 const CONSEQUENCE = {
   replay: 'new DPoP proofs are refused with 503 ZT_STORE_FULL until replay entries expire',
@@ -19,15 +20,18 @@ const REMEDY = {
 
 /**
  * Counts a refusal by a full store (`zero_trust_store_full_total`) and logs it, once per ten
- * seconds per concern: every refusal is counted, the log line says what is refused and what to do.
+ * seconds per concern and application: every refusal is counted, the log line says what is
+ * refused and what to do.
  *
  * @internal
  */
 export function reportStoreFull(error: StoreFullError, metrics: ZeroTrustMetrics): void {
   metrics.storeFull(error.concern);
+  let logged = lastLogged.get(metrics);
+  if (logged === undefined) lastLogged.set(metrics, (logged = new Map()));
   const now = Date.now();
-  if (now - (lastLogged.get(error.concern) ?? -LOG_EVERY) < LOG_EVERY) return;
-  lastLogged.set(error.concern, now);
+  if (now - (logged.get(error.concern) ?? -LOG_EVERY) < LOG_EVERY) return;
+  logged.set(error.concern, now);
   const budget = error.limit === undefined ? '' : ` (${error.limit} entries)`;
   logger.error(
     `The ${error.concern} store is full${budget}: ${CONSEQUENCE[error.concern]}; ${REMEDY[error.concern]}`,
