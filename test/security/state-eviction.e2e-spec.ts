@@ -33,6 +33,7 @@ import {
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_GEO_DATABASE } from '../../apps/demo-api/src/config.js';
 import { ADAPTERS, RecordingSink } from '../support/demo-api.js';
+import { randomKeyPrefix, REDIS_URL, redisReady, testRedisClient } from '../support/redis.js';
 
 /*
  * Issue 17 §3: security state cannot be evicted by anyone. Anonymous requests from many
@@ -265,5 +266,107 @@ describe.each(ADAPTERS)('security state under a flood of anonymous requests (%s)
       status: 401,
       code: 'ZT_TOKEN_REVOKED',
     });
+  });
+});
+
+describe.runIf(redisReady).each(ADAPTERS)('security state in Redis (%s)', (adapter) => {
+  let issuer: TestIssuer;
+  let api: Running;
+  const prefix = randomKeyPrefix();
+  const key = createDpopKey();
+
+  beforeAll(async () => {
+    issuer = await TestIssuer.start({ audience: 'https://api.state.test' });
+    api = await start(adapter, issuer, { type: 'redis', url: REDIS_URL, keyPrefix: prefix });
+  });
+  afterAll(async () => {
+    await api?.app.close();
+    await issuer?.close();
+  });
+
+  it('gives every key a TTL, so that none outlives its use (and noeviction can hold them all)', async () => {
+    const token = issuer.sign({ sub: 'erin', jti: 'erin-1', cnf: { jkt: key.jkt } });
+    const proof = createDpopProof({
+      key,
+      method: 'GET',
+      url: `${PUBLIC_URL}/me`,
+      accessToken: token,
+    });
+    const headers = { authorization: `DPoP ${token}`, dpop: proof };
+    expect((await get(api, '/me', LONDON, headers)).status).toBe(200);
+    await flood(api, 10, 4);
+    expect(await get(api, '/me', LONDON, headers)).toMatchObject({
+      status: 401,
+      code: 'ZT_DPOP_REPLAY',
+    });
+    expect((await get(api, '/me', LONDON, { authorization: 'Bearer junk' })).status).toBe(401);
+    await api.app.get(RevocationService).revokeToken('other-jti');
+    await api.app.get(RevocationService).revokeSubject('frank');
+
+    const client = testRedisClient();
+    await client.connect();
+    try {
+      const keys = await client.keys(`${prefix}*`);
+      const classes = new Set(keys.map((k) => k.slice(prefix.length).split(':')[0]));
+      // Replay entries, per-address counters, principal state and revocations were all written.
+      expect([...classes].sort()).toEqual(expect.arrayContaining(['addr', 'replay', 'revocation']));
+      expect(keys.length).toBeGreaterThan(20);
+      for (const k of keys) expect([k, (await client.ttl(k)) > 0]).toEqual([k, true]);
+    } finally {
+      client.disconnect();
+    }
+  });
+});
+
+describe('boot in production with the in-memory store', () => {
+  let issuer: TestIssuer;
+  const environment = process.env.NODE_ENV;
+
+  beforeAll(async () => {
+    issuer = await TestIssuer.start({ audience: 'https://api.state.test' });
+  });
+  afterAll(async () => {
+    process.env.NODE_ENV = environment;
+    await issuer?.close();
+  });
+
+  it('warns that revocations and replay entries live in this process only', async () => {
+    process.env.NODE_ENV = 'production';
+    let api: Running | undefined;
+    try {
+      api = await start('express', issuer, { type: 'memory' });
+    } finally {
+      process.env.NODE_ENV = environment;
+    }
+    const warnings = api.logger.lines.filter((l) => l.level === 'warn').map((l) => l.message);
+    await api.app.close();
+    expect(warnings).toContainEqual(
+      expect.stringMatching(
+        /^Revocations and DPoP replay entries live in this process only \(store.type "memory"\): they do not survive a restart nor reach other instances/,
+      ),
+    );
+  });
+
+  it('says nothing of it outside production, nor with Redis', async () => {
+    const api = await start('express', issuer, { type: 'memory' });
+    const warnings = api.logger.lines.filter((l) => l.level === 'warn');
+    await api.app.close();
+    expect(warnings.filter((l) => l.message.includes('live in this process only'))).toEqual([]);
+    process.env.NODE_ENV = 'production';
+    let redis: Running | undefined;
+    try {
+      if (redisReady)
+        redis = await start('express', issuer, {
+          type: 'redis',
+          url: REDIS_URL,
+          keyPrefix: randomKeyPrefix(),
+        });
+    } finally {
+      process.env.NODE_ENV = environment;
+    }
+    if (redis === undefined) return;
+    const lines = redis.logger.lines.filter((l) => l.message.includes('live in this process only'));
+    await redis.app.close();
+    expect(lines).toEqual([]);
   });
 });
