@@ -309,7 +309,7 @@ describe.runIf(redisReady).each(ADAPTERS)('security state in Redis (%s)', (adapt
       const keys = await client.keys(`${prefix}*`);
       const classes = new Set(keys.map((k) => k.slice(prefix.length).split(':')[0]));
       // Replay entries, per-address counters, principal state and revocations were all written.
-      expect([...classes].sort()).toEqual(expect.arrayContaining(['addr', 'replay', 'revocation']));
+      expect([...classes]).toEqual(expect.arrayContaining(['addr', 'replay', 'revocation']));
       expect(keys.length).toBeGreaterThan(20);
       for (const k of keys) expect([k, (await client.ttl(k)) > 0]).toEqual([k, true]);
     } finally {
