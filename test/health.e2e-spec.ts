@@ -192,7 +192,7 @@ describe.runIf(redisReady)('zero-trust store health with Redis (shared Redis)', 
   beforeAll(async () => {
     admin = testRedisClient();
     await admin.connect();
-    const [, policy] = (await admin.config('GET', 'maxmemory-policy')) as string[];
+    const [, policy] = await admin.config('GET', 'maxmemory-policy');
     original = policy ?? 'noeviction';
   });
   afterAll(async () => {
