@@ -38,7 +38,7 @@ function referenced(text: string): string[] {
 describe('Prometheus rules and Grafana dashboard (deploy/)', () => {
   it.skipIf(!promtool)('pass promtool check rules', () => {
     const result = run('check', 'rules', 'zero-trust.rules.yml');
-    expect(result.output).toContain('SUCCESS: 7 rules found');
+    expect(result.output).toContain('SUCCESS: 8 rules found');
     expect(result.status).toBe(0);
   });
 

@@ -13,7 +13,17 @@ import {
 } from 'nestjs-zero-trust';
 import { ZeroTrustHealthIndicator } from 'nestjs-zero-trust/health';
 import { TestIssuer } from 'nestjs-zero-trust/testing';
-import { afterEach, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  canSpawnRedis,
+  privateRedis,
+  randomKeyPrefix,
+  REDIS_URL,
+  redisReady,
+  testRedisClient,
+  type PrivateRedis,
+} from './support/redis.js';
 
 /** A port nothing listens on: a server bound to port 0, then closed. */
 async function closedPort(): Promise<number> {
@@ -171,6 +181,73 @@ describe('zero-trust health indicators', () => {
     expect(body.details.zero_trust_store).toEqual({
       status: 'down',
       message: 'the shared state store does not answer',
+    });
+  });
+});
+
+describe.runIf(redisReady)('zero-trust store health with Redis (shared Redis)', () => {
+  let admin: Redis;
+  let original: string;
+
+  beforeAll(async () => {
+    admin = testRedisClient();
+    await admin.connect();
+    const [, policy] = await admin.config('GET', 'maxmemory-policy');
+    original = policy ?? 'noeviction';
+  });
+  afterAll(async () => {
+    // Other suites share this Redis: put its policy back whatever happened.
+    await admin.config('SET', 'maxmemory-policy', original);
+    admin.disconnect();
+  });
+
+  it('is up under noeviction, and down under any policy that could evict security keys', async () => {
+    const { url } = await start({
+      store: { type: 'redis', url: REDIS_URL, keyPrefix: randomKeyPrefix() },
+    });
+    await admin.config('SET', 'maxmemory-policy', 'noeviction');
+    const safe = await ready(url);
+    expect(safe.status).toBe(200);
+    expect(safe.body.details.zero_trust_store).toEqual({
+      status: 'up',
+      maxmemoryPolicy: 'noeviction',
+    });
+    // Every key written has a TTL, so the volatile-* policies may evict all of them too.
+    for (const policy of ['allkeys-lru', 'volatile-lru', 'volatile-ttl']) {
+      await admin.config('SET', 'maxmemory-policy', policy);
+      const unsafe = await ready(url);
+      expect(unsafe.status).toBe(503);
+      expect(unsafe.body.details.zero_trust_store).toEqual({
+        status: 'down',
+        maxmemoryPolicy: policy,
+        message:
+          'Redis may evict replay entries and revocations before they expire; set maxmemory-policy noeviction',
+      });
+    }
+    await admin.config('SET', 'maxmemory-policy', original);
+  });
+});
+
+describe.runIf(canSpawnRedis)('zero-trust store health with a Redis that disables CONFIG', () => {
+  let redis: PrivateRedis;
+
+  beforeAll(async () => {
+    // As managed services do: CONFIG cannot be called.
+    redis = await privateRedis(['--rename-command', 'CONFIG', '']);
+    await redis.start();
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+
+  it('reports the policy as unknown, and stays up', async () => {
+    const { url } = await start({ store: { type: 'redis', url: redis.url } });
+    const { status, body } = await ready(url);
+    expect(status).toBe(200);
+    expect(body.details.zero_trust_store).toEqual({
+      status: 'up',
+      maxmemoryPolicy: 'unknown',
+      message: 'Redis refused CONFIG GET maxmemory-policy; make sure it is noeviction',
     });
   });
 });

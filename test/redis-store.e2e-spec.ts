@@ -1,7 +1,14 @@
 import type { Redis } from 'ioredis';
-import { RedisRevocationStore, RedisSharedStateStore } from 'nestjs-zero-trust';
+import { RedisRevocationStore, RedisSharedStateStore, StoreFullError } from 'nestjs-zero-trust';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { redisReady, randomKeyPrefix, testRedisClient } from './support/redis.js';
+import {
+  canSpawnRedis,
+  privateRedis,
+  redisReady,
+  randomKeyPrefix,
+  testRedisClient,
+  type PrivateRedis,
+} from './support/redis.js';
 
 describe.runIf(redisReady)('Redis stores (shared Redis)', () => {
   let client: Redis;
@@ -77,5 +84,40 @@ describe.runIf(redisReady)('Redis stores (shared Redis)', () => {
     const store = new RedisSharedStateStore(client, prefix);
     const counts = await Promise.all(Array.from({ length: 50 }, () => store.increment('c', 60)));
     expect(counts.sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+  });
+});
+
+describe.runIf(canSpawnRedis)('Redis stores when Redis is full (noeviction)', () => {
+  let redis: PrivateRedis;
+  let client: Redis;
+
+  beforeAll(async () => {
+    redis = await privateRedis(['--maxmemory-policy', 'noeviction']);
+    await redis.start();
+    client = testRedisClient(redis.url);
+    await client.connect();
+    // Any memory in use is over this limit: every write is refused with OOM, none evicts.
+    await client.config('SET', 'maxmemory', '1');
+  });
+  afterAll(async () => {
+    client?.disconnect();
+    await redis?.stop();
+  });
+
+  it('refuses a new replay entry or revocation with ZT_STORE_FULL, other writes with their error', async () => {
+    const state = new RedisSharedStateStore(client, 'zt:');
+    await expect(state.claimOnce('replay:dpop:k:j', 60)).rejects.toBeInstanceOf(StoreFullError);
+    await expect(state.claimOnce('replay:dpop:k:j', 60)).rejects.toMatchObject({
+      code: 'ZT_STORE_FULL',
+      concern: 'replay',
+    });
+    // Not a replay entry: the store's ordinary failure (503 ZT_STORE_UNAVAILABLE upstream).
+    const other = await state.set('zt:risk:geo:user:a', 'x', 60).catch((error: unknown) => error);
+    expect(other).not.toBeInstanceOf(StoreFullError);
+    expect(other).toBeInstanceOf(Error);
+    const revocations = new RedisRevocationStore(client, 'zt:');
+    await expect(
+      revocations.revokeToken('j', Math.floor(Date.now() / 1000) + 60),
+    ).rejects.toMatchObject({ code: 'ZT_STORE_FULL', concern: 'revocation' });
   });
 });

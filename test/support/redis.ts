@@ -77,8 +77,11 @@ export interface PrivateRedis {
   freeze(frozen: boolean): void;
 }
 
-/** A private redis-server on a free port, without persistence. Started by `start()`. */
-export async function privateRedis(): Promise<PrivateRedis> {
+/**
+ * A private redis-server on a free port, without persistence. Started by `start()`. `args` are
+ * more command-line options (e.g. `['--rename-command', 'CONFIG', '']`).
+ */
+export async function privateRedis(args: readonly string[] = []): Promise<PrivateRedis> {
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
@@ -87,7 +90,17 @@ export async function privateRedis(): Promise<PrivateRedis> {
     async start() {
       child = spawn(
         'redis-server',
-        ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+        [
+          '--port',
+          String(port),
+          '--bind',
+          '127.0.0.1',
+          '--save',
+          '',
+          '--appendonly',
+          'no',
+          ...args,
+        ],
         { stdio: 'ignore' },
       );
       for (;;) {

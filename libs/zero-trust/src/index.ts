@@ -19,6 +19,8 @@ export type {
   ClientRegistration,
   DpopOptions,
   JwksOptions,
+  MemoryStoreLimits,
+  MemoryStoreOptions,
   MtlsOptions,
   PrincipalOptions,
   RedisStoreOptions,
@@ -102,9 +104,21 @@ export { ZeroTrustMetrics } from './audit/metrics/zero-trust.metrics.js';
 
 // stores
 export { RevocationStore } from './stores/revocation-store.interface.js';
-export { MemoryRevocationStore } from './stores/memory/memory-revocation.store.js';
-export { SharedStateStore } from './stores/shared-state-store.interface.js';
-export { MemorySharedStateStore } from './stores/memory/memory-shared-state.store.js';
+export {
+  MemoryRevocationStore,
+  type MemoryRevocationStoreOptions,
+} from './stores/memory/memory-revocation.store.js';
+export {
+  ADDRESS_KEY_PREFIX,
+  keyClassOf,
+  REPLAY_KEY_PREFIX,
+  SharedStateStore,
+  type StateKeyClass,
+} from './stores/shared-state-store.interface.js';
+export {
+  MemorySharedStateStore,
+  type MemorySharedStateStoreOptions,
+} from './stores/memory/memory-shared-state.store.js';
 export { RedisRevocationStore } from './stores/redis/redis-revocation.store.js';
 export { RedisSharedStateStore } from './stores/redis/redis-shared-state.store.js';
 

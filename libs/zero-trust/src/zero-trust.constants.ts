@@ -5,6 +5,9 @@
  */
 export const ZERO_TRUST_OPTIONS = 'ZERO_TRUST:RESOLVED_OPTIONS';
 
+/** Injection token of the Redis connection of the `redis` store, or null. @internal */
+export const REDIS_STORE_CONNECTION = 'ZERO_TRUST:REDIS_STORE_CONNECTION';
+
 /** Metadata keys set by the decorators. @internal */
 export const IS_PUBLIC_KEY = 'zero-trust:public';
 /** @internal */

@@ -38,7 +38,7 @@ import { failOpenRevocations, failOpenState } from './stores/fail-open.js';
 import { RedisStoreConnection } from './stores/redis/redis-connection.js';
 import { RedisRevocationStore } from './stores/redis/redis-revocation.store.js';
 import { RedisSharedStateStore } from './stores/redis/redis-shared-state.store.js';
-import { ZERO_TRUST_OPTIONS } from './zero-trust.constants.js';
+import { REDIS_STORE_CONNECTION, ZERO_TRUST_OPTIONS } from './zero-trust.constants.js';
 import { ABILITY_ENV_SOURCES } from './context/lazy-env.js';
 import { RiskEngine } from './risk/risk.engine.js';
 import { ContextRiskGuard } from './risk/risk.guard.js';
@@ -47,8 +47,15 @@ import {
   ZeroTrustConfigurableModule,
 } from './zero-trust.module-definition.js';
 
-/** The Redis connection of the `redis` store, or null. @internal */
-const REDIS_STORE_CONNECTION = 'ZERO_TRUST:REDIS_STORE_CONNECTION';
+/** What of the security state lives in process memory with these options, in words. */
+function inProcessState(options: ResolvedZeroTrustOptions): string | undefined {
+  const { store } = options;
+  const replay = options.dpop !== undefined;
+  if (store.type === 'memory')
+    return replay ? 'Revocations and DPoP replay entries' : 'Revocations';
+  if (store.type === 'custom' && store.state === undefined && replay) return 'DPoP replay entries';
+  return undefined;
+}
 
 const providers: Provider[] = [
   { provide: ZERO_TRUST_OPTIONS, useFactory: validateOptions, inject: [ZERO_TRUST_MODULE_OPTIONS] },
@@ -63,7 +70,9 @@ const providers: Provider[] = [
     useFactory: (options: ResolvedZeroTrustOptions, redis: RedisStoreConnection | null) => {
       const { store } = options;
       if (store.type === 'custom') return store.revocations;
-      if (store.type !== 'redis' || redis === null) return new MemoryRevocationStore();
+      if (store.type === 'memory')
+        return new MemoryRevocationStore({ maxEntries: store.limits.revocations });
+      if (redis === null) return new MemoryRevocationStore();
       const revocations = new RedisRevocationStore(redis.client, store.keyPrefix);
       return store.failOpen.revocation ? failOpenRevocations(revocations) : revocations;
     },
@@ -74,7 +83,13 @@ const providers: Provider[] = [
     useFactory: (options: ResolvedZeroTrustOptions, redis: RedisStoreConnection | null) => {
       const { store } = options;
       if (store.type === 'custom') return store.state ?? new MemorySharedStateStore();
-      if (store.type !== 'redis' || redis === null) return new MemorySharedStateStore();
+      if (store.type === 'memory')
+        return new MemorySharedStateStore({
+          maxReplayKeys: store.limits.replay,
+          maxAddressKeys: store.limits.addresses,
+          maxPrincipalKeys: store.limits.principals,
+        });
+      if (redis === null) return new MemorySharedStateStore();
       const state = new RedisSharedStateStore(redis.client, store.keyPrefix);
       return store.failOpen.state ? failOpenState(state) : state;
     },
@@ -152,6 +167,7 @@ const providers: Provider[] = [
   providers,
   exports: [
     ZERO_TRUST_OPTIONS,
+    REDIS_STORE_CONNECTION,
     RevocationStore,
     SharedStateStore,
     AuditSink,
@@ -177,7 +193,8 @@ export class ZeroTrustModule extends ZeroTrustConfigurableModule implements OnAp
 
   /**
    * Warms the key cache; an unreachable issuer is logged, and requests retry later. Warns when
-   * long-lived tokens are allowed.
+   * long-lived tokens are allowed and, in production, when revocations or replay entries live
+   * only in this process.
    */
   onApplicationBootstrap(): void {
     if (this.options.maxTokenLifetime > MAX_SAFE_TOKEN_LIFETIME) {
@@ -185,6 +202,14 @@ export class ZeroTrustModule extends ZeroTrustConfigurableModule implements OnAp
         `unsafeAllowLongLivedTokens: tokens living up to ${this.options.maxTokenLifetime} seconds are accepted; a stolen token stays usable that long`,
       );
     }
+    const inProcess = inProcessState(this.options);
+    if (process.env.NODE_ENV === 'production' && inProcess !== undefined)
+      this.logger.warn(
+        `${inProcess} live in this process only (store.type "${this.options.store.type}"): ` +
+          'they do not survive a restart nor reach other instances, so a revoked token or a ' +
+          'used DPoP proof is accepted again after a restart or by another instance. Use ' +
+          'store.type "redis" in production.',
+      );
     this.keys.refresh().catch((error: unknown) => {
       const cause =
         error instanceof Error && error.cause instanceof Error

@@ -8,6 +8,7 @@ export {
   MissingTokenError,
   RateLimitedError,
   ResourceNotFoundError,
+  StoreFullError,
   TokenRequestError,
   RiskDeniedError,
   StepUpRequiredError,

@@ -30,6 +30,7 @@ export const ERROR_MESSAGES = {
   ZT_CLIENT_MISMATCH: 'The token names a registered service but was issued to another client',
   ZT_KEYS_UNAVAILABLE: 'The signing keys of the issuer are unavailable',
   ZT_STORE_UNAVAILABLE: 'The shared state store is unavailable',
+  ZT_STORE_FULL: 'The security state store is full; try again later',
   ZT_RATE_LIMITED: 'Too many requests',
   ZT_ACCESS_DENIED: 'Access denied',
   ZT_INSUFFICIENT_SCOPE: 'The access token lacks a scope this route requires',

@@ -235,6 +235,31 @@ export class DependencyUnavailableError extends ZeroTrustError {
 }
 
 /**
+ * A store that must never drop an entry before it expires (DPoP replay protection, revocations)
+ * has reached its budget: 503 `ZT_STORE_FULL`, with `Retry-After` when the store knows when room
+ * frees up. The request (or the revoke call) is refused rather than served with an entry
+ * dropped: an evicted replay entry would let a captured proof be used again, a dropped
+ * revocation would let a revoked token through. Custom stores throw it for the same reason.
+ *
+ * @publicApi
+ */
+export class StoreFullError extends ZeroTrustError {
+  /**
+   * @param concern - what the full store holds: `replay` (one-time values such as DPoP proof
+   * `jti`s) or `revocation`
+   * @param limit - the budget that is full (entries), when known
+   * @param retryAfter - seconds after which room is expected to free up, when known
+   */
+  constructor(
+    readonly concern: 'replay' | 'revocation',
+    readonly limit?: number,
+    readonly retryAfter?: number,
+  ) {
+    super('ZT_STORE_FULL', HttpStatus.SERVICE_UNAVAILABLE);
+  }
+}
+
+/**
  * An outgoing token request failed (service token client, session refresher): the identity
  * provider could not be reached, timed out, answered 5xx or something unreadable
  * (`ZT_TOKEN_ENDPOINT_UNAVAILABLE`), or refused the request (`ZT_TOKEN_REQUEST_REFUSED`, with

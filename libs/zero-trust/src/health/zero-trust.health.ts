@@ -1,10 +1,11 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { ZeroTrustMetrics } from '../audit/metrics/zero-trust.metrics.js';
 import { JwksKeySource } from '../identity/jwks-key-source.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import { SharedStateStore } from '../stores/shared-state-store.interface.js';
-import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
+import type { RedisStoreConnection } from '../stores/redis/redis-connection.js';
+import { REDIS_STORE_CONNECTION, ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 
 /**
  * Terminus health indicators of the zero-trust module: the issuer's keys and the shared
@@ -27,6 +28,9 @@ export class ZeroTrustHealthIndicator {
     @Inject(SharedStateStore) private readonly state: SharedStateStore,
     @Inject(ZERO_TRUST_OPTIONS) private readonly options: ResolvedZeroTrustOptions,
     private readonly metrics: ZeroTrustMetrics,
+    @Optional()
+    @Inject(REDIS_STORE_CONNECTION)
+    private readonly redis: RedisStoreConnection | null = null,
   ) {}
 
   /**
@@ -67,7 +71,13 @@ export class ZeroTrustHealthIndicator {
     return check.up(details);
   }
 
-  /** The shared state store: `up` when `ping()` answers within `timeoutMs`, else `down`. */
+  /**
+   * The shared state store: `up` when `ping()` answers within `timeoutMs`, else `down`. With the
+   * `redis` store, also Redis's `maxmemory-policy` (detail `maxmemoryPolicy`): `down` for any
+   * policy but `noeviction`, which could evict replay entries and revocations before they
+   * expire; `unknown` (still `up`, with a message) when `CONFIG GET` is refused, as on managed
+   * services that disable it.
+   */
   async store<const Key extends string = 'zero_trust_store'>(
     key: Key = 'zero_trust_store' as Key,
     timeoutMs = 2000,
@@ -81,12 +91,25 @@ export class ZeroTrustHealthIndicator {
           timer = setTimeout(() => reject(new Error('timeout')), timeoutMs);
         }),
       ]);
-      return check.up();
     } catch {
       this.metrics.storeError('state');
       return check.down({ message: 'the shared state store does not answer' });
     } finally {
       clearTimeout(timer);
     }
+    if (this.redis === null) return check.up();
+    const policy = await this.redis.evictionPolicy();
+    if (policy === undefined)
+      return check.up({
+        maxmemoryPolicy: 'unknown',
+        message: 'Redis refused CONFIG GET maxmemory-policy; make sure it is noeviction',
+      });
+    if (policy !== 'noeviction')
+      return check.down({
+        maxmemoryPolicy: policy,
+        message:
+          'Redis may evict replay entries and revocations before they expire; set maxmemory-policy noeviction',
+      });
+    return check.up({ maxmemoryPolicy: policy });
   }
 }

@@ -4,7 +4,7 @@ import { ZeroTrustMetrics } from '../audit/metrics/zero-trust.metrics.js';
 import type { ZeroTrustRequestContext } from '../context/request-context.js';
 import { DependencyUnavailableError, RateLimitedError } from '../errors/zero-trust.error.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
-import { SharedStateStore } from '../stores/shared-state-store.interface.js';
+import { ADDRESS_KEY_PREFIX, SharedStateStore } from '../stores/shared-state-store.interface.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 
 /**
@@ -65,7 +65,9 @@ export class AuthenticationFailureLimiter {
   }
 
   private key(ip: string): string {
-    // Hashed: addresses are personal data, and IPv6 text may be long.
-    return `zt:authn-fail:${createHash('sha256').update(ip).digest('base64url').slice(0, 22)}`;
+    // Hashed: addresses are personal data, and IPv6 text may be long. Of the `addr:` class:
+    // unauthenticated requests create it, so it must never evict principal state.
+    const digest = createHash('sha256').update(ip).digest('base64url').slice(0, 22);
+    return `${ADDRESS_KEY_PREFIX}authn-fail:${digest}`;
   }
 }

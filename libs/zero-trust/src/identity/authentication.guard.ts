@@ -20,6 +20,7 @@ import {
   DependencyUnavailableError,
   InvalidTokenError,
   RateLimitedError,
+  StoreFullError,
   ZeroTrustError,
 } from '../errors/zero-trust.error.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
@@ -298,6 +299,10 @@ export class AuthenticationGuard implements CanActivate {
     const challenge = error.challenge;
     if (challenge !== undefined) {
       this.adapterHost.httpAdapter.setHeader(response, 'WWW-Authenticate', challenge);
+    }
+    // A full replay store frees room as its entries expire: say when to try again.
+    if (error instanceof StoreFullError && error.retryAfter !== undefined) {
+      this.adapterHost.httpAdapter.setHeader(response, 'Retry-After', String(error.retryAfter));
     }
   }
 }

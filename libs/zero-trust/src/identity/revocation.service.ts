@@ -1,7 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DependencyUnavailableError } from '../errors/zero-trust.error.js';
+import { ZeroTrustMetrics } from '../audit/metrics/zero-trust.metrics.js';
+import { DependencyUnavailableError, StoreFullError } from '../errors/zero-trust.error.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import { RevocationStore } from '../stores/revocation-store.interface.js';
+import { reportStoreFull } from '../stores/store-full.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 
 /**
@@ -15,6 +17,7 @@ export class RevocationService {
   constructor(
     @Inject(RevocationStore) private readonly store: RevocationStore,
     @Inject(ZERO_TRUST_OPTIONS) private readonly options: ResolvedZeroTrustOptions,
+    private readonly metrics: ZeroTrustMetrics,
   ) {}
 
   /**
@@ -22,6 +25,7 @@ export class RevocationService {
    * @param jti - the token's `jti`
    * @param expiresAt - its `exp` if known; otherwise it is kept for the maximum token lifetime
    * @throws {DependencyUnavailableError} `ZT_STORE_UNAVAILABLE` when the store fails
+   * @throws {StoreFullError} `ZT_STORE_FULL` when the store has no room for another revocation
    */
   async revokeToken(jti: string, expiresAt?: number): Promise<void> {
     if (typeof jti !== 'string' || jti.length === 0)
@@ -33,6 +37,7 @@ export class RevocationService {
   /**
    * Revokes every token of `subject` issued at or before `issuedBefore` (default: now).
    * @throws {DependencyUnavailableError} `ZT_STORE_UNAVAILABLE` when the store fails
+   * @throws {StoreFullError} `ZT_STORE_FULL` when the store has no room for another revocation
    */
   async revokeSubject(subject: string, issuedBefore: number = this.now()): Promise<void> {
     if (typeof subject !== 'string' || subject.length === 0)
@@ -50,6 +55,11 @@ export class RevocationService {
     try {
       await operation;
     } catch (error) {
+      // Never dropped in silence: the caller learns the revocation did not happen.
+      if (error instanceof StoreFullError) {
+        reportStoreFull(error, this.metrics);
+        throw error;
+      }
       throw new DependencyUnavailableError('ZT_STORE_UNAVAILABLE', error);
     }
   }

@@ -12,10 +12,12 @@ import {
   DpopError,
   InvalidTokenError,
   MissingTokenError,
+  StoreFullError,
   type ZeroTrustError,
 } from '../errors/zero-trust.error.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
-import { SharedStateStore } from '../stores/shared-state-store.interface.js';
+import { REPLAY_KEY_PREFIX, SharedStateStore } from '../stores/shared-state-store.interface.js';
+import { reportStoreFull } from '../stores/store-full.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 import { checkDpopProof } from './dpop/dpop-proof.js';
 import { requestUrlOf } from './dpop/request-url.js';
@@ -122,6 +124,7 @@ export class SenderConstraints {
    * @throws {InvalidTokenError} certificate problems
    * @throws {DpopError} DPoP problems
    * @throws {DependencyUnavailableError} `ZT_STORE_UNAVAILABLE` when the jti cannot be claimed
+   * @throws {StoreFullError} `ZT_STORE_FULL` when the replay store has no room for the jti
    */
   check(
     request: HttpRequestLike,
@@ -186,11 +189,17 @@ export class SenderConstraints {
       : `h.${createHash('sha256').update(checked.jti).digest('base64url')}`;
     let first: boolean;
     try {
+      // A `replay:` key: never evicted before it expires (see keyClassOf). `jkt` is the
+      // base64url thumbprint the proof was checked against, `jti` safe or hashed: no separator.
       first = await this.state.claimOnce(
-        `zt:dpop:jti:${jkt}:${jti}`,
+        `${REPLAY_KEY_PREFIX}dpop:${jkt}:${jti}`,
         dpop.iatWindow + dpop.clockTolerance,
       );
     } catch (error) {
+      if (error instanceof StoreFullError) {
+        reportStoreFull(error, this.metrics);
+        throw error;
+      }
       this.metrics.storeError('dpop');
       throw new DependencyUnavailableError('ZT_STORE_UNAVAILABLE', error);
     }

@@ -13,9 +13,31 @@ function check(value: unknown): { result: ReturnType<typeof validateStore>; prob
 
 describe('validateStore', () => {
   it('defaults to memory, and keeps custom stores', () => {
-    expect(check(undefined)).toEqual({ result: { type: 'memory' }, problems: [] });
+    expect(check(undefined)).toEqual({
+      result: {
+        type: 'memory',
+        limits: { replay: 100_000, revocations: 100_000, principals: 100_000, addresses: 50_000 },
+      },
+      problems: [],
+    });
     const revocations = new MemoryRevocationStore();
     expect(check({ type: 'custom', revocations }).result).toMatchObject({ type: 'custom' });
+  });
+
+  it('takes memory budgets, and lists every bad one', () => {
+    expect(check({ type: 'memory', limits: { replay: 10, addresses: 5 } }).result).toEqual({
+      type: 'memory',
+      limits: { replay: 10, revocations: 100_000, principals: 100_000, addresses: 5 },
+    });
+    expect(
+      check({ type: 'memory', limits: { replay: 0, principal: 3, revocations: 1.5 }, max: 1 })
+        .problems,
+    ).toEqual([
+      'store.max is not a memory store option',
+      'store.limits.replay must be a positive integer (entries)',
+      'store.limits.principal is not a limit (replay, revocations, principals, addresses)',
+      'store.limits.revocations must be a positive integer (entries)',
+    ]);
   });
 
   it('applies Redis defaults: fail closed, zt: prefix, bounded timeouts', () => {

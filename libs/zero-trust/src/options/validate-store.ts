@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { MemoryStoreLimits } from './zero-trust-options.interface.js';
 import type { RevocationStore } from '../stores/revocation-store.interface.js';
 import {
   SHARED_STATE_METHODS,
@@ -11,9 +12,32 @@ import {
  * @internal
  */
 export type ResolvedStoreOptions =
-  | { type: 'memory' }
+  | ResolvedMemoryStoreOptions
   | { type: 'custom'; revocations: RevocationStore; state?: SharedStateStore }
   | ResolvedRedisStoreOptions;
+
+/**
+ * The memory `store` option with every default applied.
+ *
+ * @internal
+ */
+export interface ResolvedMemoryStoreOptions {
+  type: 'memory';
+  limits: Required<MemoryStoreLimits>;
+}
+
+const MEMORY_LIMITS: Required<MemoryStoreLimits> = {
+  replay: 100_000,
+  revocations: 100_000,
+  principals: 100_000,
+  addresses: 50_000,
+};
+
+/** The default memory store: every budget at its default. @internal */
+export const DEFAULT_MEMORY_STORE: ResolvedMemoryStoreOptions = {
+  type: 'memory',
+  limits: MEMORY_LIMITS,
+};
 
 /**
  * The Redis `store` option with every default applied.
@@ -65,22 +89,47 @@ function isRedisUrl(value: unknown): value is string {
  * @internal
  */
 export function validateStore(value: unknown, problems: string[]): ResolvedStoreOptions {
-  if (value === undefined) return { type: 'memory' };
+  if (value === undefined) return DEFAULT_MEMORY_STORE;
   if (!isObject(value)) {
     problems.push('store must be an object');
-    return { type: 'memory' };
+    return DEFAULT_MEMORY_STORE;
   }
   switch (value.type) {
     case 'memory':
-      return { type: 'memory' };
+      return validateMemory(value, problems);
     case 'custom':
       return validateCustom(value, problems);
     case 'redis':
       return validateRedis(value, problems);
     default:
       problems.push('store.type must be "memory", "redis" or "custom"');
-      return { type: 'memory' };
+      return DEFAULT_MEMORY_STORE;
   }
+}
+
+function validateMemory(
+  value: Record<string, unknown>,
+  problems: string[],
+): ResolvedMemoryStoreOptions {
+  const limits = { ...MEMORY_LIMITS };
+  for (const key of Object.keys(value))
+    if (key !== 'type' && key !== 'limits')
+      problems.push(`store.${key} is not a memory store option`);
+  if (value.limits === undefined) return { type: 'memory', limits };
+  if (!isObject(value.limits)) {
+    problems.push('store.limits must be an object');
+    return { type: 'memory', limits };
+  }
+  for (const [name, limit] of Object.entries(value.limits)) {
+    if (!Object.hasOwn(MEMORY_LIMITS, name))
+      problems.push(
+        `store.limits.${name} is not a limit (replay, revocations, principals, addresses)`,
+      );
+    else if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1)
+      problems.push(`store.limits.${name} must be a positive integer (entries)`);
+    else limits[name as keyof MemoryStoreLimits] = limit;
+  }
+  return { type: 'memory', limits };
 }
 
 function validateCustom(value: Record<string, unknown>, problems: string[]): ResolvedStoreOptions {
@@ -92,7 +141,7 @@ function validateCustom(value: Record<string, unknown>, problems: string[]): Res
     problems.push(
       'store.revocations must implement RevocationStore (revokeToken, revokeSubject, isRevoked)',
     );
-  if (problems.length > before) return { type: 'memory' };
+  if (problems.length > before) return DEFAULT_MEMORY_STORE;
   return {
     type: 'custom',
     revocations: revocations as RevocationStore,

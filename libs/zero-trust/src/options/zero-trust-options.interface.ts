@@ -109,13 +109,47 @@ export interface RedisStoreOptions {
 }
 
 /**
+ * How many entries each kind of in-process state may hold. Replay entries and revocations are
+ * never dropped before they expire: when their budget is full, new ones are refused (503
+ * `ZT_STORE_FULL`). Per-address and per-principal state are bounded apart, so that anonymous
+ * traffic can never push out a principal's history.
+ *
+ * @publicApi
+ */
+export interface MemoryStoreLimits {
+  /**
+   * DPoP proof `jti`s remembered until they expire. Size it above the peak rate of DPoP
+   * requests times `dpop.iatWindow + dpop.clockTolerance`. @default 100_000
+   */
+  replay?: number;
+  /** Revoked tokens and subjects remembered until no token they concern is valid. @default 100_000 */
+  revocations?: number;
+  /** Keys of per-principal state (locations, devices, routes, baselines, counters). @default 100_000 */
+  principals?: number;
+  /** Keys of per-address state (failure and rate-limit counters of anonymous callers). @default 50_000 */
+  addresses?: number;
+}
+
+/**
+ * The in-process stores: one instance only (nothing is shared, and a restart forgets every
+ * revocation and replay entry).
+ *
+ * @publicApi
+ */
+export interface MemoryStoreOptions {
+  type: 'memory';
+  /** Budgets of each kind of state. */
+  limits?: MemoryStoreLimits;
+}
+
+/**
  * Where shared state lives: in memory (one instance; the default), in Redis (several instances),
  * or in your own stores.
  *
  * @publicApi
  */
 export type ZeroTrustStoreOptions =
-  | { type: 'memory' }
+  | MemoryStoreOptions
   | RedisStoreOptions
   | {
       type: 'custom';

@@ -47,6 +47,23 @@ describe('SharedStateThrottlerStorage', () => {
     });
   });
 
+  it("counts a principal's hits as principal state and anyone else's as per-address state", async () => {
+    const store = new MemorySharedStateStore({ maxAddressKeys: 10, maxPrincipalKeys: 10 });
+    const storage = new SharedStateThrottlerStorage(store);
+    await storage.increment('default:user:alice', 60_000, 5, 0, 'default');
+    expect(store.sizes()).toMatchObject({ principal: 2, address: 0 });
+    // Anonymous callers, custom trackers and keys that only look like a principal's.
+    for (const key of ['default:ip:203.0.113.7', 'custom-key', 'other:user:alice'])
+      await storage.increment(key, 60_000, 5, 0, 'default');
+    expect(store.sizes()).toMatchObject({ principal: 2, address: 6 });
+    // However many addresses call, alice's count stays.
+    for (let i = 0; i < 50; i++)
+      await storage.increment(`default:ip:10.0.0.${i}`, 60_000, 5, 0, 'default');
+    expect(await storage.increment('default:user:alice', 60_000, 5, 0, 'default')).toMatchObject({
+      totalHits: 2,
+    });
+  });
+
   it('refuses with ZT_STORE_UNAVAILABLE when the store fails', async () => {
     const failing = {
       get: () => Promise.reject(new Error('down')),

@@ -5,6 +5,7 @@ import { LruCache } from '../utils/lru-cache.js';
 import { DependencyUnavailableError } from '../errors/zero-trust.error.js';
 import { MemorySharedStateStore } from '../stores/memory/memory-shared-state.store.js';
 import {
+  ADDRESS_KEY_PREFIX,
   SharedStateStore,
   type SharedStateAccess,
 } from '../stores/shared-state-store.interface.js';
@@ -32,11 +33,31 @@ const unavailable = (error: unknown): never => {
   throw new DependencyUnavailableError('ZT_STORE_UNAVAILABLE', error);
 };
 
+/** Principal kinds, as `zeroTrustTracker` names them: `<kind>:<id>`. */
+const PRINCIPAL_TRACKER = /^(?:user|service|integration):/;
+
+/**
+ * Whether a throttler key is the guard's own key of an authenticated principal
+ * (`<throttler>:<kind>:<id>`); every other key (`ip:` trackers, custom trackers or key
+ * generators) counts as per-address state.
+ */
+function isPrincipalTracker(throttlerName: string, key: string): boolean {
+  return (
+    key.length > throttlerName.length &&
+    key.startsWith(throttlerName) &&
+    key[throttlerName.length] === ':' &&
+    PRINCIPAL_TRACKER.test(key.slice(throttlerName.length + 1))
+  );
+}
+
 /**
  * `@nestjs/throttler` storage on the library's {@link SharedStateStore}: with the Redis store,
  * every instance of the application counts the same hits. A window starts at a tracker's first
  * hit and lasts `ttl`; once over the limit the tracker is blocked for `blockDuration`. Keys are
- * `rate:<digest>` (the tracker, such as a principal id, is hashed, never stored in clear).
+ * `rate:<digest>` for a principal tracked by `ZeroTrustThrottlerGuard`, and
+ * `addr:rate:<digest>` for any other tracker (an anonymous caller's address, a custom tracker),
+ * which anonymous traffic creates and so must never evict principal state (see `keyClassOf`).
+ * The tracker is hashed, never stored in clear.
  *
  * When the store is unreachable `increment` rejects, and the request is refused with 503
  * `ZT_STORE_UNAVAILABLE` unless the store fails open (`store.failOpen.state`).
@@ -88,7 +109,8 @@ export class SharedStateThrottlerStorage implements ThrottlerStorage {
     }
     let keys = trackers.get(key);
     if (keys === undefined) {
-      const base = `rate:${hash('sha256', `${throttlerName}\0${key}`, 'base64url')}`;
+      const digest = hash('sha256', `${throttlerName}\0${key}`, 'base64url');
+      const base = `${isPrincipalTracker(throttlerName, key) ? '' : ADDRESS_KEY_PREFIX}rate:${digest}`;
       keys = { hits: `${base}:hits`, start: `${base}:start`, blocked: `${base}:blocked` };
       trackers.set(key, keys);
     }

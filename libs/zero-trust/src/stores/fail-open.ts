@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { StoreFullError } from '../errors/zero-trust.error.js';
 import type { RevocationStore } from './revocation-store.interface.js';
 import type { SharedStateStore } from './shared-state-store.interface.js';
 
@@ -10,7 +11,10 @@ const lastWarned = new Map<string, number>();
 async function orElse<T>(operation: Promise<T>, fallback: T, concern: string): Promise<T> {
   try {
     return await operation;
-  } catch {
+  } catch (error) {
+    // A full store answers: it refuses to drop a replay entry. Failing open would accept the
+    // very proof it could not remember.
+    if (error instanceof StoreFullError) throw error;
     const now = Date.now();
     if (now - (lastWarned.get(concern) ?? -WARN_EVERY) >= WARN_EVERY) {
       lastWarned.set(concern, now);
@@ -37,7 +41,8 @@ export function failOpenRevocations(store: RevocationStore): RevocationStore {
 /**
  * A shared-state store that answers as if it were empty when the backing store fails (the
  * `store.failOpen.state` option): claims succeed, counters read 0, sets and lists are empty,
- * writes are dropped. `ping` still rejects, so health checks report the outage.
+ * writes are dropped. `ping` still rejects, so health checks report the outage. A full store
+ * (`StoreFullError`) is not an outage: it still refuses.
  *
  * @internal
  */

@@ -6,6 +6,20 @@ import type { Eventually } from '../utils/eventually.js';
  * call from several application instances at once (the Redis store is), and must reject when the
  * backing service is unreachable: the caller then fails closed unless configured otherwise.
  *
+ * Keys belong to one of three classes, told apart by their prefix (see {@link keyClassOf}); a
+ * bounded store keeps each class within a budget of its own, so that traffic creating keys of
+ * one class never pushes out keys of another:
+ * - `replay:` one-time values (DPoP proof `jti`s): never dropped before they expire. A store
+ *   that has no room for a new one throws `StoreFullError` (the request is refused).
+ * - `addr:` state about a client address, which unauthenticated requests create (failure
+ *   counters, rate-limit counters of anonymous callers): may be evicted, least recently used
+ *   first.
+ * - anything else: state about an authenticated principal (locations, devices, learnt routes,
+ *   baselines, its counters), which only a verified token can create.
+ *
+ * The parts of a key after its prefix never hold a caller-chosen separator: ids and addresses
+ * are URI-encoded or hashed.
+ *
  * @publicApi
  */
 export interface SharedStateStore {
@@ -72,3 +86,42 @@ export type SharedStateAccess = {
     ...args: Parameters<SharedStateStore[K]>
   ) => Eventually<Awaited<ReturnType<SharedStateStore[K]>>>;
 };
+
+/**
+ * The class of a {@link SharedStateStore} key, from its prefix: `replay` (`replay:`), `address`
+ * (`addr:`) or `principal` (any other key).
+ *
+ * @publicApi
+ */
+export type StateKeyClass = 'replay' | 'address' | 'principal';
+
+/**
+ * Prefix of one-time values that must never be dropped before they expire (DPoP proof `jti`s).
+ *
+ * @publicApi
+ */
+export const REPLAY_KEY_PREFIX = 'replay:';
+
+/**
+ * Prefix of state about a client address, which unauthenticated requests create.
+ *
+ * @publicApi
+ */
+export const ADDRESS_KEY_PREFIX = 'addr:';
+
+/**
+ * The class of a shared-state key, for a store that keeps each class within its own budget.
+ *
+ * @example
+ * ```ts
+ * keyClassOf('replay:dpop:<jkt>:<jti>'); // 'replay'
+ * keyClassOf('addr:authn-fail:<digest>'); // 'address'
+ * keyClassOf('zt:risk:geo:user:alice'); // 'principal'
+ * ```
+ * @publicApi
+ */
+export function keyClassOf(key: string): StateKeyClass {
+  if (key.startsWith(REPLAY_KEY_PREFIX)) return 'replay';
+  if (key.startsWith(ADDRESS_KEY_PREFIX)) return 'address';
+  return 'principal';
+}

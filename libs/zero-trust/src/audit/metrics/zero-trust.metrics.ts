@@ -94,6 +94,7 @@ const TALLIES = new WeakMap<object, CounterTally<string>>();
  * | `zero_trust_jwks_keys` | gauge | |
  * | `zero_trust_jwks_last_refresh_timestamp_seconds` | gauge | |
  * | `zero_trust_store_errors_total` | counter | `concern` |
+ * | `zero_trust_store_full_total` | counter | `concern` |
  * | `zero_trust_audit_events_dropped_total` | counter | |
  *
  * @publicApi
@@ -111,6 +112,7 @@ export class ZeroTrustMetrics {
   private readonly jwksKeys: Gauge;
   private readonly jwksRefreshedAt: Gauge;
   private readonly storeErrors: Counter<'concern'>;
+  private readonly storeFullRefusals: Counter<'concern'>;
   private readonly dropped: Counter;
 
   constructor(@Inject(ZERO_TRUST_OPTIONS) options: Pick<ResolvedZeroTrustOptions, 'monitoring'>) {
@@ -213,6 +215,17 @@ export class ZeroTrustMetrics {
           registers,
         }),
     );
+    this.storeFullRefusals = reuse(
+      this.registry,
+      'zero_trust_store_full_total',
+      () =>
+        new Counter({
+          name: 'zero_trust_store_full_total',
+          help: 'Requests or revocations refused because a store that never drops entries before they expire is full, by concern (replay, revocation).',
+          labelNames: ['concern'],
+          registers,
+        }),
+    );
     this.dropped = reuse(
       this.registry,
       'zero_trust_audit_events_dropped_total',
@@ -227,6 +240,7 @@ export class ZeroTrustMetrics {
       this.jwksRefresh.inc({ result }, 0);
     }
     this.dropped.inc(0);
+    for (const concern of ['replay', 'revocation']) this.storeFullRefusals.inc({ concern }, 0);
   }
 
   /** Counts one decision event (called by the audit service for every decision, sampled or not). */
@@ -274,6 +288,11 @@ export class ZeroTrustMetrics {
   /** Counts a failed store call; `concern` is a fixed word (`revocation`, `state`, `dpop`, ...). */
   storeError(concern: string): void {
     this.storeErrors.inc({ concern: label(concern) });
+  }
+
+  /** Counts one refusal by a full store; `concern` is `replay` or `revocation`. */
+  storeFull(concern: 'replay' | 'revocation'): void {
+    this.storeFullRefusals.inc({ concern });
   }
 
   /** Counts audit events dropped. */

@@ -10,7 +10,7 @@ describe('risk store keys', () => {
     expect(principalKey('geo', { kind: 'service', id: 'a:b/c' })).toBe(
       'zt:risk:geo:service:a%3Ab%2Fc',
     );
-    expect(addressKey('failures', '::1')).toBe('zt:risk:failures:ip:%3A%3A1');
+    expect(addressKey('failures', '::1')).toBe('addr:risk:failures:%3A%3A1');
   });
 
   it('keeps principals of different kinds, and ids that differ by a separator, apart', () => {

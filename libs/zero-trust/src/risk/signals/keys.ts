@@ -1,4 +1,5 @@
 import type { Principal, PrincipalKind } from '../../identity/principal.interface.js';
+import { ADDRESS_KEY_PREFIX } from '../../stores/shared-state-store.interface.js';
 
 /**
  * How many principals, or addresses, have their keys remembered; and how many suffixes per
@@ -29,8 +30,8 @@ function entryOf<K, V>(map: Map<K, V>, key: K, max: number, create: () => V): V 
 }
 
 /**
- * A store key for `signal` about `principal`: `zt:risk:<signal>:<kind>:<id>[:<suffix>]`.
- * The id is URI-encoded so it can hold no separator.
+ * A store key for `signal` about `principal`: `zt:risk:<signal>:<kind>:<id>[:<suffix>]`, of the
+ * principal class (see `keyClassOf`). The id is URI-encoded so it can hold no separator.
  *
  * Each key is built once and the same string returned afterwards (bounded): a store finds a
  * string it has seen before without hashing it again, where a key built anew on every request
@@ -58,12 +59,18 @@ export function principalKey(
 const addressKeys = new Map<string, Map<string, string>>();
 
 /**
- * A store key for `signal` about a client address: `zt:risk:<signal>:ip:<address>`, built once
- * per address (bounded), as {@link principalKey}.
+ * A store key for `signal` about a client address: `addr:risk:<signal>:<address>`, built once
+ * per address (bounded), as {@link principalKey}. The `addr:` class keeps what unauthenticated
+ * requests create apart from principal state (see `keyClassOf`): it can never evict it.
  *
  * @internal
  */
 export function addressKey(signal: string, ip: string): string {
   const byAddress = entryOf(addressKeys, signal, SUFFIXES, () => new Map<string, string>());
-  return entryOf(byAddress, ip, REMEMBERED, () => `zt:risk:${signal}:ip:${encodeURIComponent(ip)}`);
+  return entryOf(
+    byAddress,
+    ip,
+    REMEMBERED,
+    () => `${ADDRESS_KEY_PREFIX}risk:${signal}:${encodeURIComponent(ip)}`,
+  );
 }

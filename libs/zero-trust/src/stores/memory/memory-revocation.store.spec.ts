@@ -1,3 +1,4 @@
+import { StoreFullError } from '../../errors/zero-trust.error.js';
 import { describe, expect, it, vi } from 'vitest';
 import { MemoryRevocationStore } from './memory-revocation.store.js';
 
@@ -79,5 +80,26 @@ describe('MemoryRevocationStore', () => {
     await expect(MemoryRevocationStore.checkNow(failing, token)).rejects.toThrow(
       'store unreachable',
     );
+  });
+
+  it('never drops a live revocation: a full store refuses new ones until entries expire', async () => {
+    let now = 1000;
+    const store = new MemoryRevocationStore({ maxEntries: 2, now: () => now });
+    await store.revokeToken('a', 1100);
+    await store.revokeSubject('bob', 1000, 1200);
+    const refused = await store.revokeToken('c', 1300).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(StoreFullError);
+    expect(refused).toMatchObject({ code: 'ZT_STORE_FULL', concern: 'revocation', limit: 2 });
+    expect((refused as StoreFullError).retryAfter).toBe(101);
+    await expect(store.revokeSubject('carol', 1000, 1200)).rejects.toBeInstanceOf(StoreFullError);
+    // Extending what is already revoked needs no room; everything revoked stays revoked.
+    await store.revokeToken('a', 1150);
+    await store.revokeSubject('bob', 1010, 1250);
+    expect(await store.isRevoked({ jti: 'a', sub: 'x', iat: 0 })).toBe(true);
+    expect(await store.isRevoked({ jti: 'z', sub: 'bob', iat: 1005 })).toBe(true);
+    now = 1151; // a's token has expired: its entry goes, and c fits
+    await store.revokeToken('c', 1300);
+    expect(await store.isRevoked({ jti: 'c', sub: 'x', iat: 0 })).toBe(true);
+    expect(store.size).toBe(2);
   });
 });

@@ -55,6 +55,25 @@ export class RedisStoreConnection implements OnApplicationShutdown {
     return connection;
   }
 
+  /**
+   * Redis's `maxmemory-policy` (`CONFIG GET`), or undefined when it cannot be read: managed
+   * services often disable or rename `CONFIG`, or the user may lack the permission.
+   */
+  async evictionPolicy(): Promise<string | undefined> {
+    try {
+      const reply = (await this.client.config('GET', 'maxmemory-policy')) as unknown;
+      // RESP2 answers [name, value]; RESP3 a map.
+      if (Array.isArray(reply) && typeof reply[1] === 'string') return reply[1];
+      if (reply instanceof Map) {
+        const value: unknown = reply.get('maxmemory-policy');
+        if (typeof value === 'string') return value;
+      }
+      return undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Closes a client the module created; a client you gave is left open. */
   async onApplicationShutdown(): Promise<void> {
     this.client.off('error', this.onError);

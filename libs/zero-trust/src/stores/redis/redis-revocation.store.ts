@@ -1,5 +1,7 @@
 import type { Redis } from 'ioredis';
+import { StoreFullError } from '../../errors/zero-trust.error.js';
 import type { RevocationStore } from '../revocation-store.interface.js';
+import { isOutOfMemory } from './redis-shared-state.store.js';
 
 /**
  * Records a revocation without ever shortening an existing one. KEYS[1] holds the value;
@@ -27,9 +29,11 @@ return 1
  * made by one instance is enforced by all of them on their next request, since each check reads
  * Redis. Entries expire when no token they concern can still be valid.
  *
- * Keys: `<prefix>revocation:jti:<jti>` and `<prefix>revocation:sub:<subject>`. Every call rejects
- * when Redis is unreachable; the library then refuses the request (503 `ZT_STORE_UNAVAILABLE`)
- * unless the module's `store.failOpen.revocation` is set.
+ * Keys: `<prefix>revocation:jti:<jti>` and `<prefix>revocation:sub:<subject>`, each with a TTL.
+ * Every call rejects when Redis is unreachable; the library then refuses the request (503
+ * `ZT_STORE_UNAVAILABLE`) unless the module's `store.failOpen.revocation` is set. Run Redis with
+ * `maxmemory-policy noeviction` (see `RedisSharedStateStore`): a full Redis then refuses a
+ * revocation with `StoreFullError` instead of evicting one.
  *
  * @example
  * ```ts
@@ -48,17 +52,25 @@ export class RedisRevocationStore implements RevocationStore {
   ) {}
 
   async revokeToken(jti: string, expiresAt: number): Promise<void> {
-    await this.client.eval(REVOKE_SCRIPT, 1, this.jtiKey(jti), '1', String(Math.ceil(expiresAt)));
+    await this.revoke(this.jtiKey(jti), '1', String(Math.ceil(expiresAt)));
   }
 
   async revokeSubject(subject: string, issuedBefore: number, retainUntil: number): Promise<void> {
-    await this.client.eval(
-      REVOKE_SCRIPT,
-      1,
+    await this.revoke(
       this.subjectKey(subject),
       String(Math.floor(issuedBefore)),
       String(Math.ceil(retainUntil)),
     );
+  }
+
+  /** Runs the revoke script; a Redis full under `noeviction` is a full revocation store. */
+  private async revoke(key: string, value: string, expires: string): Promise<void> {
+    try {
+      await this.client.eval(REVOKE_SCRIPT, 1, key, value, expires);
+    } catch (error) {
+      if (isOutOfMemory(error)) throw new StoreFullError('revocation');
+      throw error;
+    }
   }
 
   async isRevoked(token: { jti: string; sub: string; iat: number }): Promise<boolean> {

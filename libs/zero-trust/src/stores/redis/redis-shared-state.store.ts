@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { SharedStateStore } from '../shared-state-store.interface.js';
+import { StoreFullError } from '../../errors/zero-trust.error.js';
+import { keyClassOf, type SharedStateStore } from '../shared-state-store.interface.js';
 
 /** INCR, and start the window when the counter is created (atomic: one script). */
 const INCREMENT_SCRIPT = `
@@ -7,6 +8,16 @@ local count = redis.call('INCR', KEYS[1])
 if count == 1 or redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return count
 `;
+
+/**
+ * Whether Redis refused a write for want of memory (`OOM command not allowed when used memory >
+ * 'maxmemory'`), which a Redis under `maxmemory-policy noeviction` answers when full.
+ *
+ * @internal
+ */
+export function isOutOfMemory(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('OOM ');
+}
 
 /** Redis rounds expiries to whole seconds here; never to zero, which would keep a key forever. */
 const seconds = (ttl: number): number => Math.max(1, Math.ceil(ttl));
@@ -16,6 +27,12 @@ const seconds = (ttl: number): number => Math.max(1, Math.ceil(ttl));
  * is one atomic command, script or `MULTI` block, and every key expires. Keys are the caller's
  * keys behind `keyPrefix`. Every call rejects when Redis is unreachable (the module's
  * `commandTimeout` bounds how long that takes).
+ *
+ * Run Redis with `maxmemory-policy noeviction`: any other policy lets Redis drop keys before they
+ * expire under memory pressure (every key here has a TTL, so the `volatile-*` policies may drop
+ * all of them too), and a dropped replay entry lets a captured DPoP proof be used again. Under
+ * `noeviction` a full Redis refuses writes instead: a new replay entry then fails with
+ * `StoreFullError` (503 `ZT_STORE_FULL`). The health indicator reports any other policy.
  *
  * @example
  * ```ts
@@ -34,7 +51,14 @@ export class RedisSharedStateStore implements SharedStateStore {
   ) {}
 
   async claimOnce(key: string, ttlSeconds: number): Promise<boolean> {
-    const reply = await this.client.set(this.key(key), '1', 'EX', seconds(ttlSeconds), 'NX');
+    let reply: string | null;
+    try {
+      reply = await this.client.set(this.key(key), '1', 'EX', seconds(ttlSeconds), 'NX');
+    } catch (error) {
+      // Under `maxmemory-policy noeviction` a full Redis refuses writes: a full replay store.
+      if (isOutOfMemory(error) && keyClassOf(key) === 'replay') throw new StoreFullError('replay');
+      throw error;
+    }
     return reply === 'OK';
   }
 

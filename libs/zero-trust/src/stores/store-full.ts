@@ -1,0 +1,39 @@
+import { Logger } from '@nestjs/common';
+import type { ZeroTrustMetrics } from '../audit/metrics/zero-trust.metrics.js';
+import type { StoreFullError } from '../errors/zero-trust.error.js';
+
+const logger = new Logger('ZeroTrustStore');
+/** At most one log line per concern in this many milliseconds: a full store refuses in bursts. */
+const LOG_EVERY = 10_000;
+/** When each application (its metrics) last logged each concern. */
+const lastLogged = new WeakMap<ZeroTrustMetrics, Map<string, number>>();
+
+const CONSEQUENCE = {
+  replay: 'new DPoP proofs are refused with 503 ZT_STORE_FULL until replay entries expire',
+  revocation: 'new revocations are refused with ZT_STORE_FULL until revoked tokens expire',
+} as const;
+
+const REMEDY = {
+  replay: 'raise store.limits.replay, or look for a client flooding DPoP requests',
+  revocation: 'raise store.limits.revocations',
+} as const;
+
+/**
+ * Counts a refusal by a full store (`zero_trust_store_full_total`) and logs it, once per ten
+ * seconds per concern and application: every refusal is counted, the log line says what is
+ * refused and what to do.
+ *
+ * @internal
+ */
+export function reportStoreFull(error: StoreFullError, metrics: ZeroTrustMetrics): void {
+  metrics.storeFull(error.concern);
+  let logged = lastLogged.get(metrics);
+  if (logged === undefined) lastLogged.set(metrics, (logged = new Map()));
+  const now = Date.now();
+  if (now - (logged.get(error.concern) ?? -LOG_EVERY) < LOG_EVERY) return;
+  logged.set(error.concern, now);
+  const budget = error.limit === undefined ? '' : ` (${error.limit} entries)`;
+  logger.error(
+    `The ${error.concern} store is full${budget}: ${CONSEQUENCE[error.concern]}; ${REMEDY[error.concern]}`,
+  );
+}
