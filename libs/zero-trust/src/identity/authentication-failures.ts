@@ -59,7 +59,8 @@ export class AuthenticationFailureLimiter {
       this.metrics.storeError('authentication_failures');
       return new DependencyUnavailableError('ZT_STORE_UNAVAILABLE', error);
     }
-    if (count !== undefined && Number(count) >= limit.max) return new RateLimitedError(limit.window);
+    if (count !== undefined && Number(count) >= limit.max)
+      return new RateLimitedError(limit.window);
     if (refused.code !== 'ZT_TOKEN_MISSING') this.recordFailure(context.ip, limit.window);
     return refused;
   }

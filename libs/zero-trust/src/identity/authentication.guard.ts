@@ -155,7 +155,11 @@ export class AuthenticationGuard implements CanActivate {
   }
 
   /** Records the 429 (or 503) of an address over its failed-authentication limit. */
-  private limited(context: ZeroTrustRequestContext, error: ZeroTrustError, response: unknown): void {
+  private limited(
+    context: ZeroTrustRequestContext,
+    error: ZeroTrustError,
+    response: unknown,
+  ): void {
     this.audit.record(context, {
       action:
         error.code === 'ZT_RATE_LIMITED' ? 'excess_rate_limit_exceeded' : 'authn_token_invalid',

@@ -310,7 +310,9 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
     slots[this.failureSlot] = true;
     return this.failures
       .count(this.store, principal)
-      .catch((error: unknown) => this.logger.warn(`Failure not counted for risk: ${describe(error)}`));
+      .catch((error: unknown) =>
+        this.logger.warn(`Failure not counted for risk: ${describe(error)}`),
+      );
   }
 
   private assessedOf(context: ZeroTrustRequestContext): Assessed | undefined {

@@ -38,10 +38,7 @@ export function serviceIdentityOf(
   const id = parseSpiffeId(uri);
   if (id === undefined || id.trustDomain !== options.trustDomain)
     throw new InvalidTokenError('ZT_SPIFFE_ID_INVALID');
-  const service =
-    options.services === undefined
-      ? id.path
-      : ownValue(options.services, id.path);
+  const service = options.services === undefined ? id.path : ownValue(options.services, id.path);
   return {
     thumbprint: facts.thumbprint,
     source: facts.source,

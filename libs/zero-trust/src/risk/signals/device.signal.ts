@@ -149,7 +149,9 @@ export class DeviceSignal implements RiskSignal {
     const store = MemorySharedStateStore.accessOf(input.store);
     const written = allOf([
       store.addToSet(key, device, this.options.ttl),
-      input.facts.get('deviceHistory') === true ? false : store.addToSet(key, SEEN, this.options.ttl),
+      input.facts.get('deviceHistory') === true
+        ? false
+        : store.addToSet(key, SEEN, this.options.ttl),
     ]);
     return after(written, () => {
       const remembered = this.learnt.get(key) ?? new Map<string, number>();
