@@ -53,11 +53,19 @@ describe('FailureBurstSignal', () => {
     const { store, signal, input } = setup();
     const names = ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'];
     for (let i = 0; i < 3; i++) await signal.count(store, createTestPrincipal({ id: 'toString' }));
-    for (const id of names) {
-      const found = await signal.evaluate(input('192.0.2.1', createTestPrincipal({ id })));
-      if (id === 'toString') expect(found).toMatchObject({ score: 50 });
-      else expect(found).toBeUndefined();
-    }
+    const scores: Record<string, number | undefined> = Object.create(null) as Record<
+      string,
+      number | undefined
+    >;
+    for (const id of names)
+      scores[id] = (await signal.evaluate(input('192.0.2.1', createTestPrincipal({ id }))))?.score;
+    expect({ ...scores }).toEqual({
+      constructor: undefined,
+      ['__proto__']: undefined,
+      toString: 50,
+      hasOwnProperty: undefined,
+      valueOf: undefined,
+    });
   });
 
   it('forgets failures after the window', async () => {
