@@ -23,8 +23,23 @@ import {
   type DpopKey,
 } from 'nestjs-zero-trust/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { BillingWorker } from '../../apps/billing-worker/src/billing-worker.js';
+import { WorkerModule } from '../../apps/billing-worker/src/worker.module.js';
 import { DEMO_GEO_DATABASE } from '../../apps/demo-api/src/config.js';
-import { ADAPTERS, RecordingSink } from '../support/demo-api.js';
+import { readMutualTlsSettings } from '../../apps/demo-api/src/mtls.js';
+import { DEMO_AUDIENCE } from '../../apps/identity/src/constants.js';
+import {
+  ADAPTERS,
+  call,
+  RecordingSink,
+  startDemoApi,
+  type RunningApi,
+} from '../support/demo-api.js';
+import {
+  startTestIdentityProvider,
+  workloadTls,
+  type TestIdentityProvider,
+} from '../support/identity.js';
 import {
   freePort,
   randomKeyPrefix,
@@ -417,3 +432,56 @@ describe.runIf(redisReady)('a service’s learnt routes cannot lock it out (Redi
     });
   });
 });
+
+describe.each(ADAPTERS)(
+  'the demo’s billing-worker, with junk sent from its host (%s)',
+  (adapter) => {
+    let idp: TestIdentityProvider;
+    let api: RunningApi;
+
+    beforeAll(async () => {
+      idp = await startTestIdentityProvider();
+      api = await startDemoApi(
+        { issuer: idp.issuer, adapter, riskMode: 'enforce' },
+        { mtls: await readMutualTlsSettings(idp.dataDir) },
+      );
+    });
+    afterAll(async () => {
+      await api?.close();
+      await idp?.stop();
+    });
+
+    it('keeps working after any local process sends junk tokens', async () => {
+      // Every local process shares the worker's address (loopback).
+      for (let i = 0; i < 25; i++)
+        expect((await call(api, 'GET', '/invoices', { token: `junk-${i}` })).status).toBe(401);
+      const moduleRef = await Test.createTestingModule({
+        imports: [
+          WorkerModule.register({
+            issuer: idp.issuer,
+            apiUrl: api.mtlsUrl ?? '',
+            audience: DEMO_AUDIENCE,
+            intervalMs: 60_000,
+            tls: workloadTls(idp),
+          }),
+        ],
+      }).compile();
+      moduleRef.useLogger(false);
+      try {
+        const calls = await moduleRef.get(BillingWorker).runOnce();
+        expect(calls.map((c) => c.status).every((status) => status < 400)).toBe(true);
+      } finally {
+        await moduleRef.close();
+      }
+    });
+
+    it('never judges it on geography: its certificate-bound token over mTLS proves it', async () => {
+      const token = await idp.serviceToken('billing-worker');
+      const tls = workloadTls(idp);
+      const from = (ip: string) => ({ token, tls, headers: { 'x-forwarded-for': ip } });
+      expect((await call(api, 'GET', '/me', from(LONDON))).status).toBe(200);
+      // Changchun minutes after London: a fail-over, not a stolen token.
+      expect((await call(api, 'GET', '/me', from(CHANGCHUN))).status).toBe(200);
+    });
+  },
+);
