@@ -82,7 +82,7 @@ function section<T extends object>(
     return undefined;
   }
   for (const key of Object.keys(value)) {
-    if (!(key in defaults)) problems.push(`risk.${name}: unknown option "${key}"`);
+    if (!Object.hasOwn(defaults, key)) problems.push(`risk.${name}: unknown option "${key}"`);
   }
   check(value, resolved, `risk.${name}`);
   return resolved;

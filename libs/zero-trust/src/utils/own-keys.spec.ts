@@ -55,4 +55,13 @@ describe('own keys', () => {
     expect(hours['toString']).toBe('08:00-18:00');
     expect(networks['hasOwnProperty']).toBeUndefined();
   });
+
+  it('lists an option named like an Object.prototype member as unknown', () => {
+    const problems: string[] = [];
+    validateRisk({ usage: { constructor: 1 }, failures: { toString: 2 } }, problems);
+    expect(problems).toEqual([
+      'risk.usage: unknown option "constructor"',
+      'risk.failures: unknown option "toString"',
+    ]);
+  });
 });
