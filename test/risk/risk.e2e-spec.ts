@@ -192,7 +192,7 @@ describe.each(ADAPTERS)('context risk (%s)', (adapter) => {
     ]);
   });
 
-  it('steps up after a burst of failed requests from one address', async () => {
+  it('steps up after a burst of the principal’s own failures, never after junk from its address', async () => {
     for (let i = 0; i < 20; i++) {
       const bad = await call(api, 'GET', '/invoices', {
         token: 'not-a-jwt',
@@ -201,6 +201,18 @@ describe.each(ADAPTERS)('context risk (%s)', (adapter) => {
       expect(bad.status).toBe(401);
     }
     const token = user('alice-burst', ['accountant']);
+    // Nobody's failures: alice at that address is served.
+    expect((await call(api, 'GET', '/invoices', { token, headers: from(LINKOPING) })).status).toBe(
+      200,
+    );
+    // Her own: an accountant may not read reports.
+    for (let i = 0; i < 20; i++) {
+      const refused = await call(api, 'GET', '/reports/revenue', {
+        token,
+        headers: from(LINKOPING),
+      });
+      expect(refused.status).toBe(403);
+    }
     const response = await call(api, 'GET', '/invoices', { token, headers: from(LINKOPING) });
     expect(response.status).toBe(401);
     expect(lastRequestEvents(api).find((e) => e.action === 'authn_fail_burst')).toMatchObject({

@@ -7,9 +7,10 @@ import { ADAPTERS, startDemoApi, type RunningApi } from '../support/demo-api.js'
 import { rawRequest, type RawResponse } from '../support/raw-http.js';
 
 /**
- * Fuzzing the demo over real HTTP: random methods, paths, query strings, headers (Authorization,
- * X-Forwarded-For, X-Forwarded-Client-Cert, DPoP, ...) and bodies. Never a 5xx, never an
- * unhandled rejection, and the server still answers afterwards.
+ * Fuzzing the demo over real HTTP, with context risk enforced: random methods, paths, query
+ * strings, headers (Authorization, X-Forwarded-For, X-Forwarded-Client-Cert, DPoP, ...) and
+ * bodies, principals, addresses and routes named like Object.prototype members among them.
+ * Never a 5xx, never an unhandled rejection, and the server still answers afterwards.
  *
  * FUZZ_RUNS (requests per adapter, default 5000) and FUZZ_SEED reproduce or extend a run; the
  * seed is printed.
@@ -17,6 +18,8 @@ import { rawRequest, type RawResponse } from '../support/raw-http.js';
 const RUNS = Number(process.env.FUZZ_RUNS ?? 5000);
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
 const CONCURRENCY = 32;
+/** Names an object literal used as a map answers from Object.prototype. */
+const PROTOTYPE_NAMES = ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'];
 
 /** What one generated request holds before tokens are filled in. */
 interface FuzzRequest {
@@ -31,6 +34,7 @@ type AuthShape =
   | { kind: 'none' }
   | { kind: 'raw'; value: string }
   | { kind: 'valid'; roles: string[]; sub: string }
+  | { kind: 'client'; clientId: string }
   | { kind: 'claims'; claims: Record<string, unknown> }
   | { kind: 'mutated'; position: number; char: string }
   | { kind: 'segments'; segments: string[] };
@@ -72,8 +76,7 @@ const pathSegment = fc.oneof(
     '%00',
     '%zz',
     '%',
-    '__proto__',
-    'constructor',
+    ...PROTOTYPE_NAMES,
     '',
   ),
   fc.string({ unit: tokenChars, maxLength: 30 }).map(encodeURIComponent),
@@ -107,8 +110,18 @@ const auth: fc.Arbitrary<AuthShape> = fc.oneof(
     kind: fc.constant('valid' as const),
     roles: fc.subarray(['admin', 'accountant', 'customer', 'auditor', '__proto__']),
     sub: fc.oneof(
-      fc.constantFrom('alice', 'bob', 'billing-worker', 'constructor'),
+      fc.constantFrom('alice', 'bob', 'billing-worker', ...PROTOTYPE_NAMES),
       fc.string({ maxLength: 20 }),
+    ),
+  }),
+  // Client-credentials tokens (sub = client_id): registered services, and names that are not.
+  fc.record({
+    kind: fc.constant('client' as const),
+    clientId: fc.constantFrom(
+      'billing-worker',
+      'reporting-service',
+      'metrics-scraper',
+      ...PROTOTYPE_NAMES,
     ),
   }),
   // Correctly signed, with claims of any JSON type: the principal mapping must cope.
@@ -149,7 +162,21 @@ const auth: fc.Arbitrary<AuthShape> = fc.oneof(
     segments: fc.array(b64url, { minLength: 1, maxLength: 6 }),
   }),
 );
+/** Client addresses (the demo trusts loopback proxies): located, prototype names, junk. */
+const forwardedFor = fc.oneof(
+  fc.constantFrom(
+    '81.2.69.142',
+    '175.16.199.7',
+    '89.160.20.115',
+    '216.160.83.57',
+    '2001:db8::1',
+    '::ffff:127.0.0.1',
+    ...PROTOTYPE_NAMES,
+  ),
+  headerValue,
+);
 const extraHeader = fc.oneof(
+  { weight: 1, arbitrary: fc.tuple(fc.constant('x-forwarded-for'), forwardedFor) },
   fc.tuple(
     fc.constantFrom(
       'x-forwarded-for',
@@ -166,7 +193,13 @@ const extraHeader = fc.oneof(
     ),
     headerValue,
   ),
-  fc.tuple(fc.string({ unit: tokenChars, minLength: 1, maxLength: 20 }), headerValue),
+  fc.tuple(
+    fc.oneof(
+      fc.constantFrom(...PROTOTYPE_NAMES),
+      fc.string({ unit: tokenChars, minLength: 1, maxLength: 20 }),
+    ),
+    headerValue,
+  ),
 );
 const body = fc.oneof(
   fc.constant(undefined),
@@ -221,12 +254,15 @@ function materialize(
   issuer: TestIssuer,
   valid: string,
 ): Record<string, string> {
-  const headers: Record<string, string> = {};
+  // Null-prototype: a header named __proto__ is sent like any other.
+  const headers = Object.create(null) as Record<string, string>;
   for (const [name, value] of request.headers) headers[name.toLowerCase()] = value;
   const a = request.auth;
   if (a.kind === 'raw') headers.authorization = a.value;
   else if (a.kind === 'valid')
     headers.authorization = `Bearer ${issuer.sign({ sub: a.sub || 'x', roles: a.roles })}`;
+  else if (a.kind === 'client')
+    headers.authorization = `Bearer ${issuer.sign({ sub: a.clientId, client_id: a.clientId })}`;
   else if (a.kind === 'claims') headers.authorization = `Bearer ${issuer.sign(a.claims)}`;
   else if (a.kind === 'mutated') {
     const i = a.position % valid.length;
@@ -243,7 +279,9 @@ describe.each(ADAPTERS)('fuzzing the demo API over HTTP (%s)', (adapter) => {
 
   beforeAll(async () => {
     issuer = await TestIssuer.start({ audience: DEMO_API_AUDIENCE });
-    api = await startDemoApi({ issuer: issuer.url, adapter });
+    // Risk enforced, every signal of the demo on: the signals read principal ids, addresses,
+    // routes and headers from the fuzzed requests.
+    api = await startDemoApi({ issuer: issuer.url, adapter, riskMode: 'enforce' });
   });
   afterAll(async () => {
     await api?.close();
@@ -321,9 +359,10 @@ describe.each(ADAPTERS)('fuzzing the demo API over HTTP (%s)', (adapter) => {
     // Still up, and still verifying.
     const health = await rawRequest(api.url, { path: '/health' });
     expect(health.status).toBe(200);
+    // A principal with no history: the fuzzed ones may rightly be stepped up by now.
     const me = await rawRequest(api.url, {
       path: '/me',
-      headers: { authorization: `Bearer ${valid}` },
+      headers: { authorization: `Bearer ${issuer.sign({ sub: 'after-the-fuzz', roles: [] })}` },
     });
     expect(me.status).toBe(200);
   }, 300_000);

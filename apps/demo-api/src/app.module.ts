@@ -86,7 +86,8 @@ export class AppModule {
                   stepUp: { acr: DEMO_MFA_ACR, maxAge: 300 },
                   geolocation: { database: config.geoDatabase ?? DEMO_GEO_DATABASE },
                   usage: { learningRequests: 20 },
-                  // Loopback is every curl's address here: a higher bar than the default 10.
+                  // A principal's own refusals (20 in 5 minutes): never those of its address,
+                  // which every local process shares here.
                   failures: { threshold: 20 },
                 },
               }),

@@ -14,6 +14,7 @@ import {
   type Transport,
 } from './token-endpoint.js';
 import { validateClientOptions, type ResolvedClientOptions } from './validate-client-options.js';
+import { ownValue } from '../utils/own-keys.js';
 
 /**
  * Options of a {@link ServiceTokenClient}. Durations are in seconds.
@@ -318,7 +319,7 @@ export class ServiceTokenClient {
     const endpoint = await this.tokenEndpoint();
     const { clientId, clientSecret, authMethod, scopes } = this.options;
     const body = new URLSearchParams({ grant_type: 'client_credentials', resource: audience });
-    const scope = scopes[audience];
+    const scope = ownValue(scopes, audience);
     if (scope) body.set('scope', scope);
     const headers: Record<string, string> = {};
     if (authMethod === 'client_secret_basic') {

@@ -189,7 +189,8 @@ export function validateClientOptions(value: unknown, problems: string[]): Resol
     problems.push('clientSecret must not be set with tls_client_auth');
   }
 
-  const scopes: Record<string, string> = {};
+  // Null-prototype: an audience is a key like any other, whatever its name.
+  const scopes = Object.create(null) as Record<string, string>;
   if (o.scopes !== undefined) {
     if (!isRecord(o.scopes)) problems.push('scopes must map audiences to scope strings');
     else {

@@ -2,17 +2,23 @@ import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ZeroTrustMetrics } from '../audit/metrics/zero-trust.metrics.js';
 import type { ZeroTrustRequestContext } from '../context/request-context.js';
-import { DependencyUnavailableError, RateLimitedError } from '../errors/zero-trust.error.js';
+import {
+  DependencyUnavailableError,
+  RateLimitedError,
+  type ZeroTrustError,
+} from '../errors/zero-trust.error.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import { ADDRESS_KEY_PREFIX, SharedStateStore } from '../stores/shared-state-store.interface.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 
 /**
  * Limits failed authentications per client address (option `authenticationFailures`): after
- * `max` refused credentials from one address within `window` seconds, that address is answered
- * 429 before any token work until the window ends. Per-principal rate limits cannot do this: a
- * refused token has no principal. Counts live in the {@link SharedStateStore}, so every instance
- * sees them.
+ * `max` refused credentials from one address within `window` seconds, every further attempt
+ * from that address that does not authenticate (no token, or a token refused) is answered 429
+ * until the window ends. A request whose token is verified passes as always: an address is
+ * shared (NAT, a proxy, every process of a host), so failures that no principal owns must never
+ * refuse a principal that proves who it is. Counts live in the {@link SharedStateStore}, so
+ * every instance sees them.
  *
  * @internal
  */
@@ -32,31 +38,36 @@ export class AuthenticationFailureLimiter {
   }
 
   /**
-   * Refuses an address that has used up its failures.
+   * The answer to an attempt that did not authenticate (`refused`, a 401): 429 once its
+   * address has used up its failures, `refused` itself otherwise, after counting it when a
+   * credential was presented (a request without one does not count).
    *
-   * @throws {RateLimitedError} 429 `ZT_RATE_LIMITED` when the address is over the limit
-   * @throws {DependencyUnavailableError} 503 `ZT_STORE_UNAVAILABLE` when the store fails
+   * @returns a {@link RateLimitedError} (429 `ZT_RATE_LIMITED`), a
+   *   {@link DependencyUnavailableError} (503 `ZT_STORE_UNAVAILABLE`) when the store fails, or
+   *   `refused`
    */
-  async assertAllowed(context: ZeroTrustRequestContext): Promise<void> {
+  async answerTo(
+    context: ZeroTrustRequestContext,
+    refused: ZeroTrustError,
+  ): Promise<ZeroTrustError> {
     const limit = this.options.authenticationFailures;
-    if (limit === undefined || context.ip === undefined) return;
+    if (limit === undefined || context.ip === undefined) return refused;
     let count: string | undefined;
     try {
       count = await this.store.get(this.key(context.ip));
     } catch (error) {
       this.metrics.storeError('authentication_failures');
-      throw new DependencyUnavailableError('ZT_STORE_UNAVAILABLE', error);
+      return new DependencyUnavailableError('ZT_STORE_UNAVAILABLE', error);
     }
-    if (count !== undefined && Number(count) >= limit.max) {
-      throw new RateLimitedError(limit.window);
-    }
+    if (count !== undefined && Number(count) >= limit.max)
+      return new RateLimitedError(limit.window);
+    if (refused.code !== 'ZT_TOKEN_MISSING') this.recordFailure(context.ip, limit.window);
+    return refused;
   }
 
-  /** Counts one refused credential for the request's address; never throws. */
-  recordFailure(context: ZeroTrustRequestContext): void {
-    const limit = this.options.authenticationFailures;
-    if (limit === undefined || context.ip === undefined) return;
-    this.store.increment(this.key(context.ip), limit.window).catch((error: unknown) => {
+  /** Counts one refused credential for an address; never throws. */
+  private recordFailure(ip: string, window: number): void {
+    this.store.increment(this.key(ip), window).catch((error: unknown) => {
       this.metrics.storeError('authentication_failures');
       this.logger.warn(
         `A failed authentication was not counted: ${error instanceof Error ? error.message : 'store error'}`,

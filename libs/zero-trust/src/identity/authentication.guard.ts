@@ -96,11 +96,6 @@ export class AuthenticationGuard implements CanActivate {
     const context = contextOf(request, policy.path, this.options.trustedProxies);
     this.adapterHost.httpAdapter.setHeader(response, 'X-Request-Id', context.requestId);
     if (policy.isPublic) return true;
-    if (this.failures.enabled) {
-      return this.limitFailures(context, response).then(() =>
-        this.admit(request, response, context),
-      );
-    }
     return this.admit(request, response, context);
   }
 
@@ -145,33 +140,37 @@ export class AuthenticationGuard implements CanActivate {
     response: unknown,
     context: ZeroTrustRequestContext,
     caught: unknown,
-  ): never {
+  ): Promise<never> | never {
     const error = this.senderConstraints.challengeFor(request, toTokenError(caught));
-    this.fail(context, error, response);
-    if (error.getStatus() === 401 && error.code !== 'ZT_TOKEN_MISSING') {
-      this.failures.recordFailure(context);
+    if (!this.failures.enabled || error.getStatus() !== 401) {
+      this.fail(context, error, response);
+      throw error;
     }
-    throw error;
+    // Only an attempt that did not authenticate is throttled: a verified principal never
+    // pays for failures that others sent from its address.
+    return this.failures.answerTo(context, error).then((answer) => {
+      if (answer === error) this.fail(context, error, response);
+      else this.limited(context, answer, response);
+      throw answer;
+    });
   }
 
-  /** Refuses, before any token work, an address over its failed-authentication limit. */
-  private async limitFailures(context: ZeroTrustRequestContext, response: unknown): Promise<void> {
-    try {
-      await this.failures.assertAllowed(context);
-    } catch (caught) {
-      const error = caught instanceof ZeroTrustError ? caught : new InvalidTokenError();
-      this.audit.record(context, {
-        action:
-          error.code === 'ZT_RATE_LIMITED' ? 'excess_rate_limit_exceeded' : 'authn_token_invalid',
-        decision: 'deny',
-        mode: 'enforce',
-        code: error.code,
-        reason: error.message,
-      });
-      if (error instanceof RateLimitedError && error.retryAfter !== undefined) {
-        this.adapterHost.httpAdapter.setHeader(response, 'Retry-After', String(error.retryAfter));
-      }
-      throw error;
+  /** Records the 429 (or 503) of an address over its failed-authentication limit. */
+  private limited(
+    context: ZeroTrustRequestContext,
+    error: ZeroTrustError,
+    response: unknown,
+  ): void {
+    this.audit.record(context, {
+      action:
+        error.code === 'ZT_RATE_LIMITED' ? 'excess_rate_limit_exceeded' : 'authn_token_invalid',
+      decision: 'deny',
+      mode: 'enforce',
+      code: error.code,
+      reason: error.message,
+    });
+    if (error instanceof RateLimitedError && error.retryAfter !== undefined) {
+      this.adapterHost.httpAdapter.setHeader(response, 'Retry-After', String(error.retryAfter));
     }
   }
 

@@ -1,5 +1,6 @@
 import { isTrustDomain } from '../identity/mtls/spiffe-id.js';
 import type { CertificateSource } from './zero-trust-options.interface.js';
+import { ownRecord } from '../utils/own-keys.js';
 
 /**
  * The `mtls` options with defaults applied.
@@ -58,7 +59,7 @@ export function validateMtls(value: unknown, problems: string[]): ResolvedMtlsOp
       !Object.values(value.services).every((v) => typeof v === 'string' && v.length > 0)
     )
       problems.push('mtls.services must map SPIFFE ID paths to client ids (non-empty strings)');
-    else resolved.services = { ...(value.services as Record<string, string>) };
+    else resolved.services = ownRecord(value.services as Record<string, string>);
   }
   if (value.requireForServices !== undefined) {
     if (typeof value.requireForServices !== 'boolean')

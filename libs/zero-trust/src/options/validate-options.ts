@@ -20,6 +20,7 @@ import type {
   ZeroTrustMode,
   ZeroTrustModuleOptions,
 } from './zero-trust-options.interface.js';
+import { ownRecord } from '../utils/own-keys.js';
 
 /**
  * Options with every default applied, as the library's services read them.
@@ -270,10 +271,11 @@ export function validateOptions(input: unknown): ResolvedZeroTrustOptions {
           else if (reg.roles !== undefined && !isStringArray(reg.roles))
             problems.push(`principals.${group}["${clientId}"].roles must be an array of strings`);
         }
-        principals[group] = value as Record<string, ClientRegistration>;
+        // Null-prototype: a client named `constructor` or `__proto__` is an ordinary key.
+        principals[group] = ownRecord(value as Record<string, ClientRegistration>);
       }
       for (const clientId of Object.keys(principals.services)) {
-        if (clientId in principals.integrations)
+        if (Object.hasOwn(principals.integrations, clientId))
           problems.push(
             `client "${clientId}" is registered both as a service and as an integration`,
           );

@@ -10,6 +10,7 @@ import type {
 import type { RiskSignal } from '../risk/risk.types.js';
 import type { GeoLocator } from '../risk/signals/geo-locator.js';
 import type { ZeroTrustMode } from './zero-trust-options.interface.js';
+import { ownRecord } from '../utils/own-keys.js';
 
 type Full<T> = { [K in keyof T]-?: Exclude<T[K], undefined> };
 
@@ -81,7 +82,7 @@ function section<T extends object>(
     return undefined;
   }
   for (const key of Object.keys(value)) {
-    if (!(key in defaults)) problems.push(`risk.${name}: unknown option "${key}"`);
+    if (!Object.hasOwn(defaults, key)) problems.push(`risk.${name}: unknown option "${key}"`);
   }
   check(value, resolved, `risk.${name}`);
   return resolved;
@@ -306,7 +307,7 @@ export function validateRisk(value: unknown, problems: string[]): ResolvedRiskOp
             if (typeof hours !== 'string' || !HOURS.test(hours))
               problems.push(`${path}.hours["${id}"] must look like "08:00-18:00" (UTC)`);
           }
-          out.hours = raw.hours as Record<string, string>;
+          out.hours = ownRecord(raw.hours as Record<string, string>);
         }
       }
     },
@@ -333,7 +334,7 @@ export function validateRisk(value: unknown, problems: string[]): ResolvedRiskOp
                 `${path}.services["${id}"] must be an array of addresses or CIDR blocks`,
               );
           }
-          out.services = raw.services as Record<string, string[]>;
+          out.services = ownRecord(raw.services as Record<string, string[]>);
         }
       }
     },

@@ -65,7 +65,10 @@ export interface UsageSignalOptions {
   learningMinutes?: number;
   /** Score of an unusual rate. @default 30 */
   rateScore?: number;
-  /** Requests a service makes before a new route counts as unusual. @default 50 */
+  /**
+   * Successful requests of a service before a new route counts as unusual (refused ones do not
+   * count; the warm-up starts again when the learnt routes are gone). @default 50
+   */
   learningRequests?: number;
   /** Score of a service calling a route it never called (a service cannot step up: denied). @default 50 */
   newRouteScore?: number;
@@ -96,7 +99,8 @@ export interface NetworkSignalOptions {
 }
 
 /**
- * Bursts of failed requests (401/403) per principal and per client address.
+ * Bursts of a principal's own failed requests (401/403). Failures no principal owns (missing or
+ * refused tokens) are never counted here: see the `authenticationFailures` option.
  *
  * @publicApi
  */

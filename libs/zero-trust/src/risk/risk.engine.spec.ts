@@ -241,11 +241,16 @@ describe('RiskEngine in a module', () => {
     }
   });
 
-  it('counts 401s from the guard and 403s from handlers into the failure burst', async () => {
+  it('counts a principal’s own 403s into its failure burst, never failures nobody owns', async () => {
     await start({ risk: { failures: { threshold: 3 }, signals: [header] } });
-    await fetch(`${url}/me`, { headers: { authorization: 'Bearer nope' } });
-    await fetch(`${url}/me`);
-    expect((await get('/forbidden')).status).toBe(403);
+    // Refused credentials from the same address are nobody's failures.
+    for (let i = 0; i < 5; i++) {
+      await fetch(`${url}/me`, { headers: { authorization: 'Bearer nope' } });
+      await fetch(`${url}/me`);
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    expect((await get('/me')).status).toBe(200);
+    for (let i = 0; i < 3; i++) expect((await get('/forbidden')).status).toBe(403);
     await new Promise((resolve) => setImmediate(resolve));
     const response = await get('/me');
     expect(response.status).toBe(401);

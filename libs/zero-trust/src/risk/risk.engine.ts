@@ -13,6 +13,7 @@ import { ZeroTrustMetrics } from '../audit/metrics/zero-trust.metrics.js';
 import type { AbilityEnvSource } from '../context/lazy-env.js';
 import type { HttpRequestLike, ZeroTrustRequestContext } from '../context/request-context.js';
 import { DependencyUnavailableError } from '../errors/zero-trust.error.js';
+import type { PrincipalKind } from '../identity/principal.interface.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import type { ZeroTrustMode } from '../options/zero-trust-options.interface.js';
 import { MemorySharedStateStore } from '../stores/memory/memory-shared-state.store.js';
@@ -106,6 +107,8 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
    */
   private readonly slot = Symbol('zero-trust:risk-assessment');
   private readonly reportedSlot = Symbol('zero-trust:risk-reported');
+  /** Whether a request's failure was counted against its principal. */
+  private readonly failureSlot = Symbol('zero-trust:risk-failure-counted');
   private signals: RiskSignal[] = [];
   /** How many of `signals` are built in (the first ones). */
   private builtIn = 0;
@@ -243,19 +246,14 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
 
   /**
    * Learns from a finished request (known devices, locations, routes) when it succeeded, and
-   * counts a 401/403 answered by a handler as a failure. Never throws.
+   * counts a 401/403 answered by a handler as a failure of its principal. Never throws.
    */
   recordOutcome(context: ZeroTrustRequestContext, outcome: RiskOutcome): Promise<void> {
     const pending: Promise<unknown>[] = [];
     try {
-      if ((outcome.status === 401 || outcome.status === 403) && this.failures !== undefined) {
-        pending.push(
-          this.failures
-            .count(this.store, context.ip, context.principal)
-            .catch((error: unknown) =>
-              this.logger.warn(`Risk outcome not recorded: ${describe(error)}`),
-            ),
-        );
+      if (outcome.status === 401 || outcome.status === 403) {
+        const counted = this.countFailure(context, context.principal);
+        if (counted !== undefined) pending.push(counted);
       }
       const assessed = this.assessedOf(context);
       // Only an assessment that completed is learnt from.
@@ -295,6 +293,26 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
         warn(error);
       }
     }
+  }
+
+  /**
+   * Counts a refused request against the principal that made it, at most once per request
+   * (the audit trail and the response status may both report it). A failure no principal owns
+   * is not counted here: see {@link FailureBurstSignal}. Never rejects.
+   */
+  private countFailure(
+    context: ZeroTrustRequestContext,
+    principal: { kind: PrincipalKind; id: string } | undefined,
+  ): Promise<void> | undefined {
+    if (this.failures === undefined || principal === undefined) return undefined;
+    const slots = context as unknown as Record<symbol, boolean | undefined>;
+    if (slots[this.failureSlot] === true) return undefined;
+    slots[this.failureSlot] = true;
+    return this.failures
+      .count(this.store, principal)
+      .catch((error: unknown) =>
+        this.logger.warn(`Failure not counted for risk: ${describe(error)}`),
+      );
   }
 
   private assessedOf(context: ZeroTrustRequestContext): Assessed | undefined {
@@ -394,19 +412,13 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
   }
 
   /**
-   * Counts authentication and authorization failures (not the risk engine's own denies), and
+   * Counts the failures of authenticated principals (not the risk engine's own denies), and
    * records the findings of a request that authorization refused after reading `env.risk`
    * (the interceptor never sees it).
    */
   private onDecision(event: DecisionEvent, context: ZeroTrustRequestContext): void {
     if (!FAILURE_ACTIONS.has(event.action) || event.code === 'ZT_RISK_DENIED') return;
-    if (event.decision === 'deny' && this.failures !== undefined) {
-      this.failures
-        .count(this.store, event.request.ip, event.principal)
-        .catch((error: unknown) =>
-          this.logger.warn(`Failure not counted for risk: ${describe(error)}`),
-        );
-    }
+    if (event.decision === 'deny') void this.countFailure(context, event.principal);
     const assessed = this.assessedOf(context);
     if (event.action === 'authz_fail' && assessed !== undefined) {
       if (assessed.result !== undefined)

@@ -2,6 +2,7 @@ import { InvalidTokenError } from '../../errors/zero-trust.error.js';
 import type { ResolvedMtlsOptions } from '../../options/validate-mtls.js';
 import type { ClientCertificateFacts } from './client-certificate.js';
 import { parseSpiffeId } from './spiffe-id.js';
+import { ownValue } from '../../utils/own-keys.js';
 
 /**
  * The client certificate a request presented, as put on the request context.
@@ -37,12 +38,7 @@ export function serviceIdentityOf(
   const id = parseSpiffeId(uri);
   if (id === undefined || id.trustDomain !== options.trustDomain)
     throw new InvalidTokenError('ZT_SPIFFE_ID_INVALID');
-  const service =
-    options.services === undefined
-      ? id.path
-      : Object.hasOwn(options.services, id.path)
-        ? options.services[id.path]
-        : undefined;
+  const service = options.services === undefined ? id.path : ownValue(options.services, id.path);
   return {
     thumbprint: facts.thumbprint,
     source: facts.source,

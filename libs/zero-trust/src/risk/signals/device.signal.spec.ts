@@ -27,6 +27,20 @@ describe('DeviceSignal', () => {
     expect(deviceFingerprint(LAPTOP, ['user-agent'])).not.toBe(print);
   });
 
+  it('never judges a service or an integration on devices, nor learns theirs', async () => {
+    const device = signal();
+    const shared = store();
+    for (const kind of ['service', 'integration'] as const) {
+      const principal = createTestPrincipal({ kind, id: 'billing-worker', token: { device: 'x' } });
+      for (const headers of [LAPTOP, PHONE]) {
+        const input = createRiskSignalInput({ now: NOW, principal, store: shared, headers });
+        expect(await device.evaluate(input)).toEqual([]);
+        await device.record(input);
+      }
+      expect(await shared.hasMember(`zt:risk:device:${kind}:billing-worker`, '*seen')).toBe(false);
+    }
+  });
+
   it('learns the first device silently, then scores a device never seen', async () => {
     const device = signal();
     const principal = createTestPrincipal({ id: 'carol' });
@@ -59,7 +73,8 @@ describe('DeviceSignal', () => {
     const writes: string[] = [];
     const addToSet = shared.addToSet.bind(shared);
     shared.addToSet = (key, member, ttl) => {
-      writes.push(key);
+      // The device's own writes (not the mark that the principal has a device history).
+      if (member !== '*seen') writes.push(key);
       return addToSet(key, member, ttl);
     };
     const request = async (): Promise<void> => {

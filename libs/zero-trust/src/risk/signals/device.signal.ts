@@ -8,6 +8,12 @@ import { principalKey } from './keys.js';
 
 type Options = NonNullable<ResolvedRiskOptions['device']>;
 
+/**
+ * The member of a principal's device set that says it has a device history: never a device
+ * (fingerprints and JWK thumbprints are base64url, without `*`).
+ */
+const SEEN = '*seen';
+
 /** Devices per principal whose last refresh an instance remembers. */
 const DEVICES_REMEMBERED = 16;
 
@@ -42,11 +48,18 @@ function fingerprintOf(material: string): string {
 }
 
 /**
- * Device binding. The request's device is the DPoP key thumbprint when the token has
+ * Device binding of users. The request's device is the DPoP key thumbprint when the token has
  * `cnf.jkt`, otherwise the {@link deviceFingerprint} of the configured headers. It scores a
  * request whose device differs from the token's device claim, and a device never seen for this
  * principal (the first device of a principal is learnt, not scored). Devices are learnt from
- * successful requests only, and stored hashed.
+ * successful requests only, and stored hashed; the mark that a principal has a device history
+ * is a member of the same set, so both go together (a mark that outlived its devices would make
+ * every device look new).
+ *
+ * Services and integrations are never judged on devices: a workload's "device" is its client
+ * library's headers, which change with an upgrade, and a workload cannot step up, so a new
+ * device would be refused for good (a refused request learns nothing). Bind their tokens (mTLS,
+ * DPoP) instead.
  *
  * @publicApi
  */
@@ -82,7 +95,7 @@ export class DeviceSignal implements RiskSignal {
 
   evaluate(input: RiskSignalInput): Eventually<RiskReason[]> {
     const principal = input.principal;
-    if (principal === undefined) return [];
+    if (principal === undefined || principal.kind !== 'user') return [];
     const device = this.deviceOf(input);
     input.facts.set('device', device);
     const reasons: RiskReason[] = [];
@@ -98,12 +111,13 @@ export class DeviceSignal implements RiskSignal {
     const store = MemorySharedStateStore.accessOf(input.store);
     const read = allOf([
       store.hasMember(principalKey('device', principal), device),
-      store.get(principalKey('device', principal, 'seen')),
+      store.hasMember(principalKey('device', principal), SEEN),
     ]);
-    return after(read, ([known, any]) => {
+    return after(read, ([known, seen]) => {
       if (known) input.facts.set('deviceKnown', true);
+      if (seen) input.facts.set('deviceHistory', true);
       // A device that contradicts the binding is already scored: not again as a new device.
-      if (!known && any !== undefined && reasons.length === 0) {
+      if (!known && seen && reasons.length === 0) {
         reasons.push({
           signal: this.name,
           score: this.options.newDeviceScore,
@@ -116,7 +130,7 @@ export class DeviceSignal implements RiskSignal {
 
   record(input: RiskSignalInput): Eventually<void> {
     const device = input.facts.get('device');
-    if (input.principal === undefined || typeof device !== 'string') return undefined;
+    if (input.principal?.kind !== 'user' || typeof device !== 'string') return undefined;
     // A device that contradicts the token's binding is never learnt.
     const bound = input.principal.token.device;
     if (bound !== undefined && bound !== device) return undefined;
@@ -135,7 +149,9 @@ export class DeviceSignal implements RiskSignal {
     const store = MemorySharedStateStore.accessOf(input.store);
     const written = allOf([
       store.addToSet(key, device, this.options.ttl),
-      store.set(principalKey('device', input.principal, 'seen'), '1', this.options.ttl),
+      input.facts.get('deviceHistory') === true
+        ? false
+        : store.addToSet(key, SEEN, this.options.ttl),
     ]);
     return after(written, () => {
       const remembered = this.learnt.get(key) ?? new Map<string, number>();

@@ -26,32 +26,51 @@ describe('FailureBurstSignal', () => {
     };
   }
 
-  it('fires once an address reaches the threshold within the window', async () => {
+  it('fires once a principal’s own failures reach the threshold within the window', async () => {
     const { store, signal, input } = setup();
-    await signal.count(store, '192.0.2.1', undefined);
-    await signal.count(store, '192.0.2.1', undefined);
+    await signal.count(store, alice);
+    await signal.count(store, alice);
     expect(await signal.evaluate(input('192.0.2.1'))).toBeUndefined();
-    await signal.count(store, '192.0.2.1', undefined);
+    await signal.count(store, alice);
     expect(await signal.evaluate(input('192.0.2.1'))).toEqual({
       signal: 'failures',
       score: 50,
       reason: '3 failed requests in the last 60 s',
       event: 'authn_fail_burst',
     });
-    expect(
-      await signal.evaluate(input('192.0.2.2', createTestPrincipal({ id: 'bob' }))),
-    ).toBeUndefined();
   });
 
-  it('counts per principal across addresses', async () => {
+  it('counts per principal across addresses, and never against another principal at one', async () => {
     const { store, signal, input } = setup();
-    for (const ip of ['192.0.2.1', '192.0.2.2', '192.0.2.3']) await signal.count(store, ip, alice);
+    for (let i = 0; i < 3; i++) await signal.count(store, alice);
     expect(await signal.evaluate(input('192.0.2.9'))).toMatchObject({ score: 50 });
+    // bob shares alice's address: her failures are not his.
+    const bob = createTestPrincipal({ id: 'bob' });
+    expect(await signal.evaluate(input('192.0.2.9', bob))).toBeUndefined();
+  });
+
+  it('keeps principals named like Object.prototype members apart', async () => {
+    const { store, signal, input } = setup();
+    const names = ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'];
+    for (let i = 0; i < 3; i++) await signal.count(store, createTestPrincipal({ id: 'toString' }));
+    const scores: Record<string, number | undefined> = Object.create(null) as Record<
+      string,
+      number | undefined
+    >;
+    for (const id of names)
+      scores[id] = (await signal.evaluate(input('192.0.2.1', createTestPrincipal({ id }))))?.score;
+    expect({ ...scores }).toEqual({
+      constructor: undefined,
+      ['__proto__']: undefined,
+      toString: 50,
+      hasOwnProperty: undefined,
+      valueOf: undefined,
+    });
   });
 
   it('forgets failures after the window', async () => {
     const { store, signal, input, move } = setup();
-    for (let i = 0; i < 3; i++) await signal.count(store, '192.0.2.1', alice);
+    for (let i = 0; i < 3; i++) await signal.count(store, alice);
     move(61);
     expect(await signal.evaluate(input('192.0.2.1'))).toBeUndefined();
   });

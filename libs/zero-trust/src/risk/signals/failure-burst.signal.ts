@@ -2,16 +2,22 @@ import type { PrincipalKind } from '../../identity/principal.interface.js';
 import type { ResolvedRiskOptions } from '../../options/validate-risk.js';
 import { MemorySharedStateStore } from '../../stores/memory/memory-shared-state.store.js';
 import type { SharedStateStore } from '../../stores/shared-state-store.interface.js';
-import { after, allOf, type Eventually } from '../../utils/eventually.js';
+import { after, type Eventually } from '../../utils/eventually.js';
 import type { RiskReason, RiskSignal, RiskSignalInput } from '../risk.types.js';
-import { addressKey, principalKey } from './keys.js';
+import { principalKey } from './keys.js';
 
 type Options = NonNullable<ResolvedRiskOptions['failures']>;
 
 /**
- * Bursts of failures: `threshold` or more 401/403 answers in `window` seconds for the same
- * principal or the same client address. Failures come from the authentication and
- * authorization decisions (through the audit trail) and from handlers' 401/403 errors.
+ * Bursts of a principal's own failures: `threshold` or more 401/403 answers to its requests in
+ * `window` seconds. Failures come from the authorization decisions (through the audit trail) and
+ * from handlers' 401/403 errors.
+ *
+ * Failures no principal owns (a missing, malformed, forged or revoked token) are not counted:
+ * an address is shared (NAT, a proxy, every process of a host), and anyone can send junk from
+ * it, so counting them per address would let an outsider refuse every service and step up every
+ * user behind it. Those are throttled per address by the `authenticationFailures` option, which
+ * only ever refuses unauthenticated attempts.
  *
  * @publicApi
  */
@@ -20,32 +26,19 @@ export class FailureBurstSignal implements RiskSignal {
 
   constructor(private readonly options: Options) {}
 
-  /** Counts one failure for an address and, when known, a principal. */
+  /** Counts one failure of a principal. */
   async count(
     store: SharedStateStore,
-    ip: string | undefined,
-    principal: { kind: PrincipalKind; id: string } | undefined,
+    principal: { kind: PrincipalKind; id: string },
   ): Promise<void> {
-    const window = this.options.window;
-    await Promise.all([
-      ip === undefined ? undefined : store.increment(addressKey('failures', ip), window),
-      principal === undefined
-        ? undefined
-        : store.increment(principalKey('failures', principal), window),
-    ]);
+    await store.increment(principalKey('failures', principal), this.options.window);
   }
 
   evaluate(input: RiskSignalInput): Eventually<RiskReason | undefined> {
-    const { ip } = input.context;
+    if (input.principal === undefined) return undefined;
     const store = MemorySharedStateStore.accessOf(input.store);
-    const read = allOf([
-      ip === undefined ? undefined : store.get(addressKey('failures', ip)),
-      input.principal === undefined
-        ? undefined
-        : store.get(principalKey('failures', input.principal)),
-    ]);
-    return after(read, ([byAddress, byPrincipal]) => {
-      const count = Math.max(Number(byAddress ?? 0), Number(byPrincipal ?? 0));
+    return after(store.get(principalKey('failures', input.principal)), (stored) => {
+      const count = Number(stored ?? 0);
       if (!(count >= this.options.threshold)) return undefined;
       return {
         signal: this.name,

@@ -122,6 +122,42 @@ describe('GeolocationSignal', () => {
     expect(changchun.facts.get('country')).toBe('CN');
   });
 
+  it('never judges a service that proved its key on geography; a bearer service still is', async () => {
+    const signal = new GeolocationSignal(
+      optionsOf({ database: DATABASE, denyCountries: ['CN'] }),
+      locator,
+    );
+    const store = new MemorySharedStateStore(1000, 100, () => T0.getTime());
+    const bound = createTestPrincipal({
+      kind: 'service',
+      id: 'billing-worker',
+      token: { cnf: { jkt: 'key' } },
+    });
+    const trip = async (principal: typeof bound, proven: boolean) => {
+      const found = [];
+      for (const [minutes, ip] of [
+        [0, LONDON],
+        [10, CHANGCHUN],
+      ] as const) {
+        const input = createRiskSignalInput({
+          now: new Date(T0.getTime() + minutes * 60_000),
+          ip,
+          principal,
+          store,
+        });
+        if (proven) input.context.dpop = { jkt: 'key' };
+        found.push(await signal.evaluate(input));
+        await signal.record(input);
+      }
+      return found;
+    };
+    expect(await trip(bound, true)).toEqual([[], []]);
+    const bearer = createTestPrincipal({ kind: 'service', id: 'reporting-service' });
+    const [, changchun] = await trip(bearer, false);
+    // A denied country, and an impossible trip.
+    expect(changchun?.map((reason) => reason.score)).toEqual([100, 60]);
+  });
+
   it('accepts the same trip after a long enough time (below 900 km/h)', async () => {
     const signal = new GeolocationSignal(optionsOf({ database: DATABASE }), locator);
     const { at } = session();

@@ -6,6 +6,7 @@ import { LruCache } from '../../utils/lru-cache.js';
 import type { RiskReason, RiskSignal, RiskSignalInput } from '../risk.types.js';
 import { haversineKm, type GeoLocation, type GeoLocator } from './geo-locator.js';
 import { principalKey } from './keys.js';
+import { isProvenWorkload } from './workload.js';
 
 type Options = NonNullable<ResolvedRiskOptions['geolocation']>;
 
@@ -41,6 +42,10 @@ function placeOf(location: GeoLocation): string {
  * faster than `maxSpeedKmh`, ignoring moves under `minDistanceKm`). The last location is learnt
  * from successful requests only. Puts `country`, `city`, `latitude`, `longitude` in the facts.
  *
+ * A service or integration that proved its key on the request (mTLS, a certificate-bound or
+ * DPoP-bound token) is not judged on geography at all; one with a plain bearer token is (a
+ * bearer token works for whoever holds it, so where it comes from is evidence).
+ *
  * @publicApi
  */
 export class GeolocationSignal implements RiskSignal {
@@ -55,7 +60,7 @@ export class GeolocationSignal implements RiskSignal {
 
   evaluate(input: RiskSignalInput): Eventually<RiskReason[]> {
     const ip = input.context.ip;
-    if (ip === undefined) return [];
+    if (ip === undefined || isProvenWorkload(input.principal, input.context)) return [];
     const located = this.locator.locate(ip);
     // The built-in locator answers synchronously: no promise unless the travel check reads the store.
     return after(located, (location) => this.assess(input, location));

@@ -69,7 +69,8 @@ export class InjectionSignal implements RiskSignal {
       }
     }
     const headers = input.request.headers;
-    for (const name in headers) {
+    // Own names only: a header named like an Object.prototype member is a header like any other.
+    for (const name of Object.keys(headers)) {
       const value = headers[name];
       if (value === undefined || this.skipHeaders.has(name.toLowerCase())) continue;
       if (typeof value === 'string') scan('header', value);

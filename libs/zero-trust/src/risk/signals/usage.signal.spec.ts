@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { validateRisk } from '../../options/validate-risk.js';
 import { MemorySharedStateStore } from '../../stores/memory/memory-shared-state.store.js';
 import { createRiskSignalInput, createTestPrincipal } from '../../testing/index.js';
+import { principalKey } from './keys.js';
 import { inUtcWindow, UsageSignal } from './usage.signal.js';
 
 const T0 = new Date('2026-03-02T09:00:00Z');
@@ -105,6 +106,56 @@ describe('UsageSignal', () => {
         reason: 'the service calls a route it never called (DELETE /invoices/:id)',
       },
     ]);
+  });
+
+  it('counts only successes toward the warm-up: refused requests write nothing it reads', async () => {
+    const usage = signal({ learningRequests: 2 });
+    const service = createTestPrincipal({ kind: 'service', id: 'billing-worker' });
+    const { at } = traffic(service);
+    const known = at(0, { method: 'GET', route: '/a' });
+    await usage.evaluate(known);
+    await usage.record(known);
+    // Any number of requests that were refused (evaluated, never recorded) end nothing.
+    for (let i = 0; i < 10; i++) await usage.evaluate(at(1, { method: 'GET', route: '/b' }));
+    const learning = at(2, { method: 'GET', route: '/a' });
+    expect(await usage.evaluate(learning)).toEqual([]);
+    await usage.record(learning);
+    // Two successes: warm; /b, only ever refused, is new.
+    expect(await usage.evaluate(at(3, { method: 'GET', route: '/b' }))).toMatchObject([
+      { score: 50 },
+    ]);
+    expect(await usage.evaluate(at(3, { method: 'GET', route: '/a' }))).toEqual([]);
+  });
+
+  it('starts a new warm-up when the learnt routes are gone, whatever count is left over', async () => {
+    const usage = signal({ learningRequests: 3 });
+    const service = createTestPrincipal({ kind: 'service', id: 'billing-worker' });
+    const { store, at } = traffic(service);
+    // What a lost route set leaves behind: a count far past the warm-up.
+    await store.set(principalKey('usage', service, 'learning'), '1000', 3600);
+    for (const route of ['/a', '/b']) {
+      const input = at(0, { method: 'GET', route });
+      expect(await usage.evaluate(input)).toEqual([]);
+      await usage.record(input);
+    }
+    // Two successes since the routes were new: still learning, /c is not judged.
+    expect(await usage.evaluate(at(1, { method: 'GET', route: '/c' }))).toEqual([]);
+    const third = at(1, { method: 'GET', route: '/a' });
+    await usage.evaluate(third);
+    await usage.record(third);
+    expect(await usage.evaluate(at(2, { method: 'GET', route: '/c' }))).toMatchObject([
+      { score: 50 },
+    ]);
+  });
+
+  it('reads the hours of principals named like Object.prototype members as any other', async () => {
+    const usage = signal({ hours: { toString: '10:00-18:00' } });
+    for (const id of ['constructor', '__proto__', 'hasOwnProperty', 'valueOf']) {
+      const { at } = traffic(createTestPrincipal({ id }));
+      expect(await usage.evaluate(at(0))).toEqual([]);
+    }
+    const { at } = traffic(createTestPrincipal({ id: 'toString' }));
+    expect(await usage.evaluate(at(0))).toMatchObject([{ score: 30 }]);
   });
 
   it('never judges users on routes', async () => {

@@ -4,6 +4,7 @@ import type { RiskReason, RiskSignal, RiskSignalInput } from '../risk.types.js';
 import { MemorySharedStateStore } from '../../stores/memory/memory-shared-state.store.js';
 import { after, allOf, type Eventually } from '../../utils/eventually.js';
 import { LruCache } from '../../utils/lru-cache.js';
+import { ownValue } from '../../utils/own-keys.js';
 import { principalKey } from './keys.js';
 
 type Options = NonNullable<ResolvedRiskOptions['usage']>;
@@ -35,13 +36,30 @@ export function inUtcWindow(time: Date, window: string): boolean {
 }
 
 /**
+ * Members of a service's learnt-routes set that are not routes (a route is `METHOD /path`, with a
+ * space; these have none). They live in the same key as the routes so that they share their
+ * lifetime: whatever removes the routes (expiry, eviction) removes the warm-up's end with them.
+ */
+const WARM = '*warm';
+/** Marks a set that has counted its warm-up (see {@link UsageSignal.record}). */
+const COUNTING = '*counting';
+/** The fact under which `evaluate` leaves whether the routes were judged (warm). */
+const WARM_FACT = 'usage:warm';
+
+/**
  * Usage pattern of a principal against its own history:
  * - request rate: this minute's requests above `rateFactor` × the principal's baseline (an
  *   exponential moving average of its active minutes, after `learningMinutes` of them) and
  *   above `minRate`;
- * - a service or integration calling a route it never called successfully, once it made
- *   `learningRequests` requests;
+ * - a service or integration calling a route it never called successfully, once
+ *   `learningRequests` of its requests succeeded;
  * - a request outside the principal's configured `hours` (UTC).
+ *
+ * Route novelty never turns a refusal into a lasting one: only successful requests write the
+ * learnt routes and the warm-up count (a refused request writes nothing), and the mark that
+ * the warm-up is over is kept in the same key as the routes. When that key is gone (expired,
+ * evicted, lost with a store), novelty is not judged until a new warm-up is over, instead of
+ * every route then looking new to a service that can never again succeed on one to learn it.
  *
  * @publicApi
  */
@@ -63,7 +81,7 @@ export class UsageSignal implements RiskSignal {
       const reasons: RiskReason[] = [];
       if (rate !== undefined) reasons.push(rate);
       if (route !== undefined) reasons.push(route);
-      const hours = this.options.hours[principal.id];
+      const hours = ownValue(this.options.hours, principal.id);
       if (hours !== undefined && !inUtcWindow(input.now, hours)) {
         reasons.push({
           signal: this.name,
@@ -75,16 +93,26 @@ export class UsageSignal implements RiskSignal {
     });
   }
 
-  record(input: RiskSignalInput): Eventually<void> {
+  /**
+   * Learns the route of a successful request of a service or integration and, while it is
+   * warming up, counts the success. The count restarts whenever the routes' key is new: a
+   * count left over from routes that are gone must not end the next warm-up at once.
+   */
+  async record(input: RiskSignalInput): Promise<void> {
     const principal = input.principal;
     // Nothing to learn for users.
-    if (principal === undefined || principal.kind === 'user') return undefined;
-    const route = `${input.context.method} ${input.context.route}`;
-    const store = MemorySharedStateStore.accessOf(input.store);
-    return after(
-      store.addToSet(principalKey('usage', principal, 'routes'), route, this.options.ttl),
-      () => undefined,
-    );
+    if (principal === undefined || principal.kind === 'user') return;
+    const { ttl, learningRequests } = this.options;
+    const store = input.store;
+    const routes = principalKey('usage', principal, 'routes');
+    await store.addToSet(routes, `${input.context.method} ${input.context.route}`, ttl);
+    if (input.facts.get(WARM_FACT) === true) return;
+    const counter = principalKey('usage', principal, 'learning');
+    const fresh = await store.addToSet(routes, COUNTING, ttl);
+    let successes = 1;
+    if (fresh) await store.set(counter, '1', ttl);
+    else successes = await store.increment(counter, ttl);
+    if (successes >= learningRequests) await store.addToSet(routes, WARM, ttl);
   }
 
   /** A stored baseline, parsed once per distinct value (it changes once a minute). */
@@ -137,17 +165,16 @@ export class UsageSignal implements RiskSignal {
     });
   }
 
-  /** A service or integration calling a route it never called successfully, once it has learnt. */
+  /** A service or integration calling a route it never called successfully, once warm. */
   private route(input: RiskSignalInput, principal: Principal): Eventually<RiskReason | undefined> {
     if (principal.kind === 'user') return undefined;
     const route = `${input.context.method} ${input.context.route}`;
+    const routes = principalKey('usage', principal, 'routes');
     const store = MemorySharedStateStore.accessOf(input.store);
-    const read = allOf([
-      store.increment(principalKey('usage', principal, 'calls'), this.options.ttl),
-      store.hasMember(principalKey('usage', principal, 'routes'), route),
-    ]);
-    return after(read, ([calls, known]) => {
-      if (known || calls <= this.options.learningRequests) return undefined;
+    const read = allOf([store.hasMember(routes, WARM), store.hasMember(routes, route)]);
+    return after(read, ([warm, known]) => {
+      input.facts.set(WARM_FACT, warm);
+      if (!warm || known) return undefined;
       return {
         signal: this.name,
         score: this.options.newRouteScore,
