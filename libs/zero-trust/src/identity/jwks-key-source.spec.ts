@@ -158,7 +158,10 @@ describe('JwksKeySource', () => {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       const failure = await source(url)
         .getKey(issuer.kid, 'ES256')
-        .then(() => undefined, (error: unknown) => error as DependencyUnavailableError);
+        .then(
+          () => undefined,
+          (error: unknown) => error as DependencyUnavailableError,
+        );
       expect(failure?.code).toBe('ZT_KEYS_UNAVAILABLE');
       // Both values named, so the operator sees the misconfiguration at once.
       expect((failure?.cause as Error).message).toBe(

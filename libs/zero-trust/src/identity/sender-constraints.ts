@@ -18,7 +18,7 @@ import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import { SharedStateStore } from '../stores/shared-state-store.interface.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 import { checkDpopProof } from './dpop/dpop-proof.js';
-import { requestUrlOf } from './dpop/request-url.js';
+import { expectedHtus } from './dpop/request-url.js';
 import { presentedCertificate } from './mtls/client-certificate.js';
 import { serviceIdentityOf, type PresentedCertificate } from './mtls/service-identity.js';
 import type { Principal } from './principal.interface.js';
@@ -174,7 +174,7 @@ export class SenderConstraints {
       proof,
       {
         method: request.method ?? '',
-        htu: requestUrlOf(request, dpop.publicUrl, this.options.trustedProxies),
+        htus: expectedHtus(request, dpop.publicUrls),
         accessToken: token,
         now,
       },
