@@ -3,6 +3,7 @@ export {
   AccessDeniedError,
   DependencyUnavailableError,
   DpopError,
+  InvalidRequestError,
   InvalidTokenError,
   MissingTokenError,
   RateLimitedError,

@@ -108,6 +108,23 @@ export class InvalidTokenError extends ZeroTrustError {
 }
 
 /**
+ * The request could be read two ways: 400 with `error="invalid_request"` (RFC 6750 §3.1: "uses
+ * more than one method for including an access token", or an unsupported one). Nothing of the
+ * credentials is verified: the request is refused as a whole, never served with one of them.
+ *
+ * @publicApi
+ */
+export class InvalidRequestError extends ZeroTrustError {
+  constructor(code: 'ZT_AMBIGUOUS_CREDENTIALS' | 'ZT_TOKEN_METHOD_UNSUPPORTED') {
+    super(code, HttpStatus.BAD_REQUEST);
+  }
+
+  override get challenge(): string {
+    return `Bearer error="invalid_request", error_description=${quoted(this.message)}`;
+  }
+}
+
+/**
  * A DPoP failure (RFC 9449 §7.1): 401 with a `DPoP` challenge listing the accepted proof
  * algorithms, `error="invalid_dpop_proof"` for a problem of the proof and `error="invalid_token"`
  * for a problem of a token presented with the DPoP scheme.

@@ -111,6 +111,73 @@ describe('SenderConstraints', () => {
   });
 });
 
+describe('SenderConstraints.credentials: one credential, one way', () => {
+  const constraints = withStore(validateOptions({ ...base, dpop: { publicUrl } }));
+  const refusal = (req: HttpRequestLike): unknown => {
+    try {
+      constraints.credentials(req);
+    } catch (error) {
+      const e = error as { code: string; getStatus(): number; challenge: string };
+      return { code: e.code, status: e.getStatus(), challenge: e.challenge };
+    }
+    return undefined;
+  };
+  const ambiguous = {
+    code: 'ZT_AMBIGUOUS_CREDENTIALS',
+    status: 400,
+    challenge: expect.stringMatching(/^Bearer error="invalid_request", error_description="/),
+  };
+  const raw = (pairs: string[], extra: Partial<HttpRequestLike> = {}): HttpRequestLike =>
+    ({ ...request({ authorization: pairs[1] ?? '' }), rawHeaders: pairs, ...extra }) as never;
+
+  it('refuses two Authorization headers, in either order, on Express and Fastify requests', () => {
+    expect(
+      refusal(raw(['Authorization', 'Bearer a.b.c', 'authorization', 'Bearer d.e.f'])),
+    ).toEqual(ambiguous);
+    const fastify = {
+      ...request({ authorization: 'Bearer a.b.c' }),
+      raw: { rawHeaders: ['AUTHORIZATION', 'Bearer a.b.c', 'Authorization', 'DPoP d.e.f'] },
+    } as HttpRequestLike;
+    expect(refusal(fastify)).toEqual(ambiguous);
+    expect(refusal(raw(['Authorization', 'Bearer a.b.c']))).toBeUndefined();
+  });
+
+  it('refuses a header with an access_token in the query or the form body', () => {
+    const header = { authorization: 'Bearer a.b.c' };
+    expect(refusal({ ...request(header), url: '/me?access_token=x' } as HttpRequestLike)).toEqual(
+      ambiguous,
+    );
+    expect(
+      refusal({ ...request(header), url: '/me?a=1&access%5Ftoken=' } as HttpRequestLike),
+    ).toEqual(ambiguous);
+    expect(
+      refusal({ ...request(header), query: { access_token: ['x'] } } as HttpRequestLike),
+    ).toEqual(ambiguous);
+    const form = request({ ...header, 'content-type': 'application/x-www-form-urlencoded' });
+    expect(refusal({ ...form, body: { access_token: 'x' } } as HttpRequestLike)).toEqual(ambiguous);
+    // A JSON body is data, not an RFC 6750 §2.2 form: its fields are the application's.
+    const json = request({ ...header, 'content-type': 'application/json' });
+    expect(refusal({ ...json, body: { access_token: 'x' } } as HttpRequestLike)).toBeUndefined();
+  });
+
+  it('refuses an access_token in the query or the form body alone: not a supported method', () => {
+    const unsupported = { ...ambiguous, code: 'ZT_TOKEN_METHOD_UNSUPPORTED' };
+    expect(refusal({ ...request({}), url: '/me?access_token=x' } as HttpRequestLike)).toEqual(
+      unsupported,
+    );
+    const form = request({ 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' });
+    expect(refusal({ ...form, body: { access_token: 'x' } } as HttpRequestLike)).toEqual(
+      unsupported,
+    );
+  });
+
+  it('refuses a Bearer token next to a DPoP proof', () => {
+    const proof = createDpopProof({ key, method: 'GET', url: `${publicUrl}/me` });
+    expect(refusal(request({ authorization: 'Bearer a.b.c', dpop: proof }))).toEqual(ambiguous);
+    expect(refusal(request({ authorization: 'DPoP a.b.c', dpop: proof }))).toBeUndefined();
+  });
+});
+
 describe('expectedHtus', () => {
   it('is each public URL plus the request path, never the Host or X-Forwarded-* headers', () => {
     const forwarded = request(
