@@ -164,7 +164,7 @@ describe('JwksKeySource', () => {
         );
       expect(failure?.code).toBe('ZT_KEYS_UNAVAILABLE');
       // Both values named, so the operator sees the misconfiguration at once.
-      expect((failure?.cause as Error).message).toBe(
+      expect((failure?.cause as Error | undefined)?.message).toBe(
         `the discovery document names issuer "https://evil.example", expected "${url}"`,
       );
       expect(issuer.jwksRequests).toBe(0);

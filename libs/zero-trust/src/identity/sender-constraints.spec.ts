@@ -150,14 +150,12 @@ describe('SenderConstraints.credentials: one credential, one way', () => {
     expect(
       refusal({ ...request(header), url: '/me?a=1&access%5Ftoken=' } as HttpRequestLike),
     ).toEqual(ambiguous);
-    expect(
-      refusal({ ...request(header), query: { access_token: ['x'] } } as HttpRequestLike),
-    ).toEqual(ambiguous);
+    expect(refusal({ ...request(header), query: { access_token: ['x'] } })).toEqual(ambiguous);
     const form = request({ ...header, 'content-type': 'application/x-www-form-urlencoded' });
-    expect(refusal({ ...form, body: { access_token: 'x' } } as HttpRequestLike)).toEqual(ambiguous);
+    expect(refusal({ ...form, body: { access_token: 'x' } })).toEqual(ambiguous);
     // A JSON body is data, not an RFC 6750 §2.2 form: its fields are the application's.
     const json = request({ ...header, 'content-type': 'application/json' });
-    expect(refusal({ ...json, body: { access_token: 'x' } } as HttpRequestLike)).toBeUndefined();
+    expect(refusal({ ...json, body: { access_token: 'x' } })).toBeUndefined();
   });
 
   it('refuses an access_token in the query or the form body alone: not a supported method', () => {
@@ -166,9 +164,7 @@ describe('SenderConstraints.credentials: one credential, one way', () => {
       unsupported,
     );
     const form = request({ 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' });
-    expect(refusal({ ...form, body: { access_token: 'x' } } as HttpRequestLike)).toEqual(
-      unsupported,
-    );
+    expect(refusal({ ...form, body: { access_token: 'x' } })).toEqual(unsupported);
   });
 
   it('refuses a Bearer token next to a DPoP proof', () => {

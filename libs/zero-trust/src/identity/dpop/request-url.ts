@@ -4,7 +4,8 @@ import { normalizeHtu } from './dpop-proof.js';
 interface UrlRequestLike {
   originalUrl?: string;
   url?: string;
-  raw?: object | undefined;
+  // socket: shared with the request types of the guards (a type of optional members only).
+  raw?: { url?: unknown; socket?: unknown } | undefined;
 }
 
 /**
@@ -18,8 +19,7 @@ interface UrlRequestLike {
  */
 export function expectedHtus(request: UrlRequestLike, publicUrls: readonly string[]): string[] {
   // Express's originalUrl survives mounting; Fastify's raw.url is the target as received.
-  const target =
-    request.originalUrl ?? (request.raw as { url?: unknown } | undefined)?.url ?? request.url;
+  const target = request.originalUrl ?? request.raw?.url ?? request.url;
   if (typeof target !== 'string' || !target.startsWith('/') || target.startsWith('//')) return [];
   const path = target.split(/[?#]/)[0] ?? '/';
   const htus: string[] = [];
