@@ -23,5 +23,13 @@ describe('ZeroTrustConfigurationError', () => {
     expect(printed).toContain('  - issuer is required\n  - dpop.publicUrl is required');
     expect(printed).toMatch(/\n\s+at /);
     expect(printed).not.toMatch(/statusCode|Internal Server Error|500/);
+    // Serialized (a JSON logger), it is its code and problems; an exception filter still works.
+    expect(Object.keys(JSON.parse(JSON.stringify(error)) as object).sort()).toEqual([
+      'code',
+      'message',
+      'name',
+      'problems',
+    ]);
+    expect(error.getStatus()).toBe(500);
   });
 });

@@ -306,6 +306,10 @@ export class ZeroTrustConfigurationError extends ZeroTrustError {
       message: `${ERROR_MESSAGES[code]}:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
     });
     this.problems = problems;
+    // What HttpException keeps for exception filters stays usable (getStatus, getResponse) but
+    // out of serializations: a JSON log of a boot error shows its code and problems, no 500.
+    for (const key of ['response', 'status', 'options'])
+      if (Object.hasOwn(this, key)) Object.defineProperty(this, key, { enumerable: false });
   }
 
   /**
