@@ -43,6 +43,8 @@ describe.each(ADAPTERS)('rate limits per principal and security headers (%s)', (
     const response = await call(api, 'GET', '/me', { token: tokenOf('frank') });
     expect(response.status).toBe(429);
     expect(response.body.code).toBe('ZT_RATE_LIMITED');
+    // The reason phrase of 429, as Nest's own bodies carry it (it read "Error").
+    expect(response.body.error).toBe('Too Many Requests');
     const event = api.sink.events.at(-1);
     expect(event).toMatchObject({
       action: 'excess_rate_limit_exceeded',

@@ -17,6 +17,8 @@ import {
 } from '../support/identity-api.js';
 
 const AUDIENCE = 'https://api.identity.test';
+/** Where clients call the API (dpop.publicUrl): proofs name it, whatever Host reached the app. */
+const PUBLIC_URL = 'https://api.identity.test/v1';
 const ALGS = 'ES256 PS256';
 
 describe.each(ADAPTERS)('DPoP proof of possession (%s)', (adapter) => {
@@ -37,7 +39,7 @@ describe.each(ADAPTERS)('DPoP proof of possession (%s)', (adapter) => {
       zeroTrust: {
         issuer: issuer.url,
         audience: AUDIENCE,
-        dpop: { algorithms: ['ES256', 'PS256'], iatWindow: 60 },
+        dpop: { algorithms: ['ES256', 'PS256'], iatWindow: 60, publicUrl: PUBLIC_URL },
       },
     });
   });
@@ -57,7 +59,7 @@ describe.each(ADAPTERS)('DPoP proof of possession (%s)', (adapter) => {
     const proof = createDpopProof({
       key,
       method: 'GET',
-      url: `${api.url}/me`,
+      url: `${PUBLIC_URL}/me`,
       accessToken: token,
       ...overrides,
     });
@@ -94,7 +96,12 @@ describe.each(ADAPTERS)('DPoP proof of possession (%s)', (adapter) => {
 
   it('refuses a replayed proof', async () => {
     const token = boundToken();
-    const proof = createDpopProof({ key, method: 'GET', url: `${api.url}/me`, accessToken: token });
+    const proof = createDpopProof({
+      key,
+      method: 'GET',
+      url: `${PUBLIC_URL}/me`,
+      accessToken: token,
+    });
     const headers = { authorization: `DPoP ${token}`, dpop: proof };
     expect((await httpsCall(`${api.url}/me`, { ca: ca.cert, headers })).status).toBe(200);
     expectProofRefused(
@@ -114,7 +121,7 @@ describe.each(ADAPTERS)('DPoP proof of possession (%s)', (adapter) => {
       'ZT_DPOP_PROOF_MISSING',
     );
     const proof = (): string =>
-      createDpopProof({ key, method: 'GET', url: `${api.url}/me`, accessToken: token });
+      createDpopProof({ key, method: 'GET', url: `${PUBLIC_URL}/me`, accessToken: token });
     expectProofRefused(
       await httpsCall(`${api.url}/me`, {
         ca: ca.cert,
@@ -177,7 +184,7 @@ describe.each(ADAPTERS)('DPoP proof of possession (%s)', (adapter) => {
       /htm/,
     );
     expectProofRefused(
-      await callWithProof(boundToken(), { url: `${api.url}/other` }),
+      await callWithProof(boundToken(), { url: `${PUBLIC_URL}/other` }),
       'ZT_DPOP_PROOF_INVALID',
       /htu/,
     );
@@ -186,7 +193,13 @@ describe.each(ADAPTERS)('DPoP proof of possession (%s)', (adapter) => {
       'ZT_DPOP_PROOF_INVALID',
       /htu/,
     );
-    // X-Forwarded-Host from a peer that is no trusted proxy is ignored.
+    // The URL the request itself names (its Host) is not the public URL: refused.
+    expectProofRefused(
+      await callWithProof(boundToken(), { url: `${api.url}/me` }),
+      'ZT_DPOP_PROOF_INVALID',
+      /htu/,
+    );
+    // Nor is an X-Forwarded-Host that agrees with the proof.
     expectProofRefused(
       await callWithProof(
         boundToken(),
@@ -201,7 +214,7 @@ describe.each(ADAPTERS)('DPoP proof of possession (%s)', (adapter) => {
     const proof = createDpopProof({
       key,
       method: 'GET',
-      url: `${api.url}/me?x=1`,
+      url: `${PUBLIC_URL}/me?x=1`,
       accessToken: token,
     });
     const answer = await httpsCall(`${api.url}/me?page=2`, {

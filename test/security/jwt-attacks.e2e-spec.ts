@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { RevocationService } from 'nestjs-zero-trust';
 import { TestIssuer } from 'nestjs-zero-trust/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_API_AUDIENCE } from '../../apps/demo-api/src/config.js';
+import { DEMO_API_AUDIENCE, DEMO_PUBLIC_URLS } from '../../apps/demo-api/src/config.js';
 import { ADAPTERS, startDemoApi, type RunningApi } from '../support/demo-api.js';
 import { startTestIdentityProvider, type TestIdentityProvider } from '../support/identity.js';
 import { rawRequest, startCountingListener, type CountingListener } from '../support/raw-http.js';
@@ -81,7 +81,8 @@ describe.each(ADAPTERS)('JWT attack suite against the demo API (%s)', (adapter) 
   });
 
   it.each(DPOP_CASES)('$id: $name → 401 $error', async (attack) => {
-    const requests = attack.requests({ ...forge, url: api.url });
+    // Proofs name the demo's public URL (dpop.publicUrl), wherever this instance listens.
+    const requests = attack.requests({ ...forge, url: DEMO_PUBLIC_URLS[0] as string });
     const send = ({ authorization, headers }: (typeof requests)[number]) =>
       rawRequest(api.url, { path: '/me', headers: { ...headers, authorization } });
     const earlier: number[] = [];

@@ -7,7 +7,12 @@ import { SharedStateStore, ZeroTrustModule } from 'nestjs-zero-trust';
 import { ZeroTrustHealthIndicator } from 'nestjs-zero-trust/health';
 import { SharedStateThrottlerStorage, ZeroTrustThrottlerModule } from 'nestjs-zero-trust/throttler';
 import { RevocationsController } from './admin/revocations.controller.js';
-import { DEMO_GEO_DATABASE, DEMO_RATE_LIMIT_PER_MINUTE, type DemoConfig } from './config.js';
+import {
+  DEMO_GEO_DATABASE,
+  DEMO_PUBLIC_URLS,
+  DEMO_RATE_LIMIT_PER_MINUTE,
+  type DemoConfig,
+} from './config.js';
 import { HealthController } from './health/health.controller.js';
 import { InvoiceRepository } from './invoices/invoice.repository.js';
 import { InvoiceResolver } from './invoices/invoice.resolver.js';
@@ -65,7 +70,8 @@ export class AppModule {
           // on the mTLS listener; certificate-bound tokens (cnf.x5t#S256) need that certificate.
           mtls: { trustDomain: 'demo.local', source: 'socket' },
           // DPoP-bound tokens (cnf.jkt) are accepted with a valid proof; plain bearer stays allowed.
-          dpop: {},
+          // A proof must name one of the API's public URLs, never whatever Host a request says.
+          dpop: { publicUrl: [...(config.publicUrls ?? DEMO_PUBLIC_URLS)] },
           audit: {
             serviceName: 'demo-api',
             ...(config.auditAllows !== undefined && config.auditAllows !== 1

@@ -45,7 +45,19 @@ export interface DemoConfig {
   tokenCacheMax?: number;
   /** Bound of the ability cache (`ABILITY_CACHE_MAX`, 0 turns it off; for benchmarks). */
   abilityCacheMax?: number;
+  /**
+   * The URLs clients call the API at, which DPoP proofs name in `htu` (`API_PUBLIC_URL`,
+   * comma-separated; behind a proxy, the proxy's URL). @default {@link DEMO_PUBLIC_URLS}, or
+   * the listeners of `API_PORT` and `API_MTLS_PORT` when those are set
+   */
+  publicUrls?: string[];
 }
+
+/** Where the demo API listens by default: plain HTTP, and the mTLS listener for services. */
+export const DEMO_PUBLIC_URLS: readonly string[] = [
+  'http://127.0.0.1:3000',
+  'https://127.0.0.1:3443',
+];
 
 /** Default rate limit of the demo API, per principal and minute. */
 export const DEMO_RATE_LIMIT_PER_MINUTE = 300;
@@ -90,6 +102,15 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): DemoConfig 
   const auditAllows = allows === 'on' ? 1 : allows === 'off' ? 0 : Number(allows);
   if (allows.trim() === '' || !(auditAllows >= 0 && auditAllows <= 1))
     throw new Error('AUDIT_ALLOWS must be "on", "off" or a sample rate between 0 and 1');
+  // The demo listens on loopback: its public URLs are its own listeners unless a proxy fronts it.
+  const mtlsPort = env.API_MTLS_PORT ?? '3443';
+  const publicUrls =
+    env.API_PUBLIC_URL === undefined || env.API_PUBLIC_URL.trim() === ''
+      ? [
+          `http://127.0.0.1:${env.API_PORT ?? '3000'}`,
+          ...(mtlsPort === 'off' ? [] : [`https://127.0.0.1:${mtlsPort}`]),
+        ]
+      : env.API_PUBLIC_URL.split(',').map((url) => url.trim());
   const tokenCacheMax = cacheBound(env, 'TOKEN_CACHE_MAX');
   const abilityCacheMax = cacheBound(env, 'ABILITY_CACHE_MAX');
   return {
@@ -110,6 +131,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): DemoConfig 
     riskMode,
     reportsWindow,
     geoDatabase: env.GEOIP_DB ?? DEMO_GEO_DATABASE,
+    publicUrls,
   };
 }
 

@@ -117,7 +117,9 @@ export class AuditService implements OnApplicationShutdown {
     const event = this.toEvent(context, input);
     this.metrics.observeDecision(event);
     let kept = true;
-    if (input.decision === 'allow') {
+    // Allows are sampled; an allow with a code is a finding about the request (e.g. forwarding
+    // headers that could not be followed), never sampled away.
+    if (input.decision === 'allow' && input.code === undefined) {
       const rate = this.options.audit.allowSampleRate;
       kept = rate > 0 && (rate >= 1 || this.sampled(rate));
     }

@@ -24,7 +24,8 @@ export interface DecisionEvent {
   /**
    * The event in OWASP logging vocabulary: `authn_token_valid`, `authn_token_missing`,
    * `authn_token_invalid`, `authn_token_revoked`, `authn_token_reuse` (replayed DPoP proof),
-   * `malicious_extraneous` (forged forwarded client certificate), `authz_success`, `authz_fail`,
+   * `malicious_extraneous` (forged forwarded client certificate, credentials presented two ways,
+   * forwarding headers that could not be followed), `authz_success`, `authz_fail`,
    * `authz_not_found`; context risk adds `risk_assessed`, `authn_step_up_required`, `authz_fail`
    * (code `ZT_RISK_DENIED`) and the signals' events such as `authn_impossible_travel` or
    * `malicious_sqli`; rate limits add `excess_rate_limit_exceeded` (see `toEcsEvent` for how

@@ -9,6 +9,7 @@
 import { Agent, fetch as undiciFetch, type RequestInit as UndiciRequestInit } from 'undici';
 
 import { TokenRequestError } from '../errors/zero-trust.error.js';
+import { shownValue } from '../utils/shown-value.js';
 
 /** A client certificate and key for mutual TLS, with the CA bundle that signs the servers. */
 export interface ClientTlsOptions {
@@ -148,7 +149,7 @@ export async function discoverTokenEndpoint(
     if (json.issuer !== base && json.issuer !== issuer) {
       throw new TokenRequestError(
         'ZT_TOKEN_ENDPOINT_UNAVAILABLE',
-        `the discovery document names another issuer (${describeUrl(url)})`,
+        `the discovery document names issuer ${shownValue(json.issuer)}, expected ${shownValue(issuer)} (${describeUrl(url)})`,
       );
     }
     if (typeof json.token_endpoint !== 'string') {

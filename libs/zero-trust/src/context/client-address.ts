@@ -118,24 +118,176 @@ export class TrustedProxies {
   }
 
   /**
-   * The client's address. `X-Forwarded-For` is read right to left, skipping trusted proxies, only
-   * when the peer itself is trusted; otherwise the peer address is the client. A malformed entry
-   * stops the walk at the last trusted hop.
+   * The client's address: {@link resolveClient}'s address.
    */
   clientAddressOf(request: SocketRequestLike): string | undefined {
+    return this.resolveClient(request).address;
+  }
+
+  /**
+   * The client's address, and why the forwarding headers could not be followed to it if they
+   * could not. Only when the peer is a trusted proxy, `X-Forwarded-For` and RFC 7239 `Forwarded`
+   * are read right to left, each hop believed while it is a trusted proxy; the first untrusted
+   * hop is the client. Entries may carry ports (`203.0.113.7:4711`, `[2001:db8::1]:443`).
+   * - An entry that cannot be parsed ends the walk at the last trusted hop, with a problem.
+   * - An obfuscated identifier (`unknown`, `_hidden`, RFC 7239 §6.3) or an element without
+   *   `for` ends it there too: the client hid its address, which is no error.
+   * - Both headers present and naming different clients: the peer, with a problem (a proxy
+   *   that writes one passes the other through from the client, so it could be forged).
+   */
+  resolveClient(request: SocketRequestLike): ResolvedClient {
     const peer = peerAddressOf(request);
-    if (!this.isTrusted(peer)) return peer;
-    const header = request.headers['x-forwarded-for'];
-    const raw = Array.isArray(header) ? header.join(',') : header;
-    if (raw === undefined || raw.length === 0) return peer;
-    const hops = raw.split(',').map((hop) => normalizeAddress(hop.trim()));
+    if (!this.isTrusted(peer)) return { address: peer };
+    const xff = headerValue(request.headers['x-forwarded-for']);
+    const forwarded = headerValue(request.headers.forwarded);
+    const byXff = xff === undefined ? undefined : this.walk(peer, xffHops(xff), 'X-Forwarded-For');
+    const byForwarded =
+      forwarded === undefined ? undefined : this.walk(peer, forwardedHops(forwarded), 'Forwarded');
+    if (byXff === undefined || byForwarded === undefined)
+      return byXff ?? byForwarded ?? { address: peer };
+    if (byXff.problem !== undefined) return byXff;
+    if (byForwarded.problem !== undefined) return byForwarded;
+    if (byXff.address === byForwarded.address) return byXff;
+    return {
+      address: peer,
+      problem: 'X-Forwarded-For and Forwarded name different clients',
+    };
+  }
+
+  /** Walks `hops` (nearest last) from the trusted peer while each hop is a trusted proxy. */
+  private walk(peer: string | undefined, hops: readonly Hop[], header: string): ResolvedClient {
     let client = peer;
     for (let i = hops.length - 1; i >= 0; i--) {
-      const hop = hops[i] ?? '';
-      if (isIP(hop) === 0) break;
+      const hop = hops[i];
+      if (hop === MALFORMED)
+        return {
+          address: client,
+          problem: `${header} entry ${hops.length - i} from the right is not an address`,
+        };
+      if (hop === HIDDEN) return { address: client };
       client = hop;
       if (!this.isTrusted(hop)) break;
     }
-    return client;
+    return { address: client };
   }
+}
+
+/**
+ * The client address of a request, and why the forwarding headers were not followed further
+ * (a bounded sentence that never quotes the header).
+ *
+ * @internal
+ */
+export interface ResolvedClient {
+  readonly address: string | undefined;
+  readonly problem?: string;
+}
+
+/** A forwarded hop: an address, or an entry that is no address (malformed or hidden). */
+type Hop = string | typeof MALFORMED | typeof HIDDEN;
+const MALFORMED = Symbol('malformed');
+const HIDDEN = Symbol('hidden');
+
+/** RFC 7239 §6.3 obfuscated identifiers, and `unknown` (§6.2). */
+const OBFUSCATED = /^(?:unknown|_[A-Za-z0-9._-]+)$/i;
+const IPV4_WITH_PORT = /^(\d{1,3}(?:\.\d{1,3}){3}):([^:]*)$/;
+const BRACKETED = /^\[([^\]]+)\](?::(.*))?$/;
+
+/** A node-port (RFC 7239 §6.1): a port number, or an obfuscated one. */
+function validPort(port: string | undefined): boolean {
+  if (port === undefined) return true;
+  if (/^_[A-Za-z0-9._-]+$/.test(port)) return true;
+  return /^\d{1,5}$/.test(port) && Number(port) <= 65_535;
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  const joined = Array.isArray(value) ? value.join(',') : value;
+  return joined === undefined || joined.trim() === '' ? undefined : joined;
+}
+
+/**
+ * One forwarded node (an `X-Forwarded-For` entry or a `Forwarded` `for` value, unquoted): an
+ * IPv4 address with an optional port, a bracketed IPv6 address with an optional port, a bare
+ * IPv6 address, or an obfuscated identifier.
+ */
+function parseForwardedNode(value: string): Hop {
+  const node = value.trim();
+  if (OBFUSCATED.test(node)) return HIDDEN;
+  const bracketed = BRACKETED.exec(node);
+  if (bracketed !== null) {
+    const inner = bracketed[1] ?? '';
+    return isIP(inner) === 6 && validPort(bracketed[2]) ? normalizeAddress(inner) : MALFORMED;
+  }
+  const withPort = IPV4_WITH_PORT.exec(node);
+  if (withPort !== null && !validPort(withPort[2])) return MALFORMED;
+  const address = withPort?.[1] ?? node;
+  return isIP(address) === 0 ? MALFORMED : normalizeAddress(address);
+}
+
+/** `X-Forwarded-For`: comma-separated nodes, nearest proxy's last. */
+function xffHops(header: string): Hop[] {
+  return header.split(',').map(parseForwardedNode);
+}
+
+/**
+ * RFC 7239 `Forwarded`: comma-separated elements of `;`-separated `name=value` pairs, values
+ * tokens or quoted strings. Each element's single `for` is the hop; an element without one is
+ * hidden, an element that does not parse (or has two `for`s) is malformed.
+ */
+function forwardedHops(header: string): Hop[] {
+  const hops: Hop[] = [];
+  let pairs: string[] = [];
+  let current = '';
+  let quoted = false;
+  let broken = false;
+  const endPair = (): void => {
+    pairs.push(current);
+    current = '';
+  };
+  const endElement = (): void => {
+    endPair();
+    hops.push(broken ? MALFORMED : elementHop(pairs));
+    pairs = [];
+    broken = false;
+  };
+  for (let i = 0; i < header.length; i++) {
+    const c = header[i] as string;
+    if (quoted) {
+      if (c === '\\') {
+        current += header[i + 1] ?? '';
+        i++;
+      } else if (c === '"') {
+        quoted = false;
+        current += c;
+      } else current += c;
+    } else if (c === '"') {
+      quoted = true;
+      current += c;
+    } else if (c === ';') endPair();
+    else if (c === ',') endElement();
+    else current += c;
+  }
+  if (quoted) broken = true;
+  endElement();
+  return hops;
+}
+
+/** The hop of one `Forwarded` element from its raw pairs. */
+function elementHop(pairs: readonly string[]): Hop {
+  let hop: Hop | undefined;
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    if (at <= 0) return MALFORMED;
+    const name = pair.slice(0, at).trim().toLowerCase();
+    let value = pair.slice(at + 1).trim();
+    if (!/^[A-Za-z]+$/.test(name)) return MALFORMED;
+    if (value.startsWith('"')) {
+      if (value.length < 2 || !value.endsWith('"')) return MALFORMED;
+      value = value.slice(1, -1);
+    } else if (value.includes('"') || value === '') return MALFORMED;
+    if (name !== 'for') continue;
+    if (hop !== undefined) return MALFORMED;
+    hop = parseForwardedNode(value);
+  }
+  return hop ?? HIDDEN;
 }

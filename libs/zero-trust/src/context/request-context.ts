@@ -86,19 +86,39 @@ export function contextOf(
   let context = holder[CONTEXT];
   if (context === undefined) {
     const peer = peerAddressOf(request);
+    const client = proxies === undefined ? { address: peer } : proxies.resolveClient(request);
     context = {
       requestId: requestIdOf(request, proxies),
       time: new Date(),
-      ip: proxies === undefined ? peer : proxies.clientAddressOf(request),
+      ip: client.address,
       peer,
       method: request.method ?? 'UNKNOWN',
       route,
       resources: new Map(),
       resolved: new Map(),
     };
+    if (client.problem !== undefined)
+      (context as ContextWithProblem)[FORWARDING_PROBLEM] = client.problem;
     holder[CONTEXT] = context;
   }
   return context;
+}
+
+const FORWARDING_PROBLEM = Symbol('zero-trust:forwarding-problem');
+type ContextWithProblem = ZeroTrustRequestContext & { [FORWARDING_PROBLEM]?: string };
+
+/**
+ * Why the forwarding headers of the context's request could not be followed to the client (its
+ * `ip` is then the last trusted hop's), once: the next call answers undefined, so the problem is
+ * audited once per request whichever guard asks first.
+ *
+ * @internal
+ */
+export function takeForwardingProblem(context: ZeroTrustRequestContext): string | undefined {
+  const holder = context as ContextWithProblem;
+  const problem = holder[FORWARDING_PROBLEM];
+  if (problem !== undefined) delete holder[FORWARDING_PROBLEM];
+  return problem;
 }
 
 /**

@@ -4,6 +4,7 @@ export {
   DependencyUnavailableError,
   DpopError,
   InsufficientScopeError,
+  InvalidRequestError,
   InvalidTokenError,
   MissingTokenError,
   RateLimitedError,

@@ -26,6 +26,10 @@ export const ERROR_MESSAGES = {
   ZT_TOKEN_CLAIM_INVALID: 'The access token has a claim of the wrong type',
   ZT_TOKEN_REVOKED: 'The access token has been revoked',
   ZT_TOKEN_INVALID: 'The access token is invalid',
+  ZT_AMBIGUOUS_CREDENTIALS:
+    'The request presents more than one credential: send one access token, in one Authorization header',
+  ZT_TOKEN_METHOD_UNSUPPORTED:
+    'Access tokens are accepted in the Authorization header only, not in the query or the body',
   ZT_CLIENT_UNKNOWN: 'The client is not a registered service or integration',
   ZT_CLIENT_MISMATCH: 'The token names a registered service but was issued to another client',
   ZT_KEYS_UNAVAILABLE: 'The signing keys of the issuer are unavailable',
@@ -52,6 +56,8 @@ export const ERROR_MESSAGES = {
   ZT_SPIFFE_ID_INVALID:
     'The client certificate does not carry one valid SPIFFE ID of this trust domain',
   ZT_XFCC_UNTRUSTED: 'A forwarded client certificate was sent by an untrusted peer',
+  ZT_FORWARDED_INVALID:
+    "The forwarding headers could not be followed to the client: its address is the last trusted proxy's",
   ZT_XFCC_MALFORMED: 'The forwarded client certificate header is malformed',
   ZT_DPOP_PROOF_MISSING: 'A DPoP proof is required',
   ZT_DPOP_PROOF_INVALID: 'The DPoP proof is invalid',

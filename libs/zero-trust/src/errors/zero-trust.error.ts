@@ -1,4 +1,6 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
+import { STATUS_CODES } from 'node:http';
+import { inspect } from 'node:util';
 import { ERROR_MESSAGES, type ZeroTrustErrorCode } from './messages.js';
 
 /**
@@ -25,15 +27,6 @@ export interface ZeroTrustErrorBody {
   max_age?: number;
 }
 
-const REASONS: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
-};
-
 /**
  * Base class of every error the library throws, with a stable {@link ZeroTrustErrorCode}.
  *
@@ -54,7 +47,8 @@ export class ZeroTrustError extends HttpException {
     const message = options.message ?? ERROR_MESSAGES[code];
     const body: ZeroTrustErrorBody = {
       statusCode: status,
-      error: REASONS[status] ?? 'Error',
+      // Node's reason phrases, as Nest's own HttpException bodies (429 "Too Many Requests").
+      error: STATUS_CODES[status] ?? 'Error',
       code,
       message,
       ...options.extra,
@@ -110,6 +104,23 @@ export class InvalidTokenError extends ZeroTrustError {
 
   override get challenge(): string {
     return `Bearer error="invalid_token", error_description=${quoted(this.message)}`;
+  }
+}
+
+/**
+ * The request could be read two ways: 400 with `error="invalid_request"` (RFC 6750 §3.1: "uses
+ * more than one method for including an access token", or an unsupported one). Nothing of the
+ * credentials is verified: the request is refused as a whole, never served with one of them.
+ *
+ * @publicApi
+ */
+export class InvalidRequestError extends ZeroTrustError {
+  constructor(code: 'ZT_AMBIGUOUS_CREDENTIALS' | 'ZT_TOKEN_METHOD_UNSUPPORTED') {
+    super(code, HttpStatus.BAD_REQUEST);
+  }
+
+  override get challenge(): string {
+    return `Bearer error="invalid_request", error_description=${quoted(this.message)}`;
   }
 }
 
@@ -343,5 +354,19 @@ export class ZeroTrustConfigurationError extends ZeroTrustError {
       message: `${ERROR_MESSAGES[code]}:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
     });
     this.problems = problems;
+    // What HttpException keeps for exception filters stays usable (getStatus, getResponse) but
+    // out of serializations: a JSON log of a boot error shows its code and problems, no 500.
+    for (const key of ['response', 'status', 'options'])
+      if (Object.hasOwn(this, key)) Object.defineProperty(this, key, { enumerable: false });
+  }
+
+  /**
+   * A boot error is printed (by Nest's logger or Node's uncaught-error handler, both through
+   * `util.inspect`) as a plain error listing the problems, not as the HTTP 500 response object
+   * it carries for exception filters.
+   */
+  [inspect.custom](): string {
+    const frames = (this.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line));
+    return [`${this.name} [${this.code}]: ${this.message}`, ...frames].join('\n');
   }
 }

@@ -13,6 +13,7 @@ import { routePolicyOf } from '../authorization/route-policy.js';
 import { socketOf } from '../context/client-address.js';
 import {
   contextOf,
+  takeForwardingProblem,
   type HttpRequestLike,
   type ZeroTrustRequestContext,
 } from '../context/request-context.js';
@@ -95,8 +96,26 @@ export class AuthenticationGuard implements CanActivate {
     const response = http.getResponse<unknown>();
     const context = contextOf(request, policy.path, this.options.trustedProxies);
     this.adapterHost.httpAdapter.setHeader(response, 'X-Request-Id', context.requestId);
+    this.auditForwarding(context);
     if (policy.isPublic) return true;
     return this.admit(request, response, context);
+  }
+
+  /**
+   * Records, on every route, a request whose forwarding headers could not be followed to the
+   * client (an entry that is no address, or `X-Forwarded-For` and `Forwarded` disagreeing): its
+   * address is the last trusted hop's, which an operator should know. The request goes on.
+   */
+  private auditForwarding(context: ZeroTrustRequestContext): void {
+    const problem = takeForwardingProblem(context);
+    if (problem === undefined) return;
+    this.audit.record(context, {
+      action: 'malicious_extraneous',
+      decision: 'allow',
+      mode: 'enforce',
+      code: 'ZT_FORWARDED_INVALID',
+      reason: problem,
+    });
   }
 
   /** Authenticates, then records the outcome: a success returns true, a failure throws. */

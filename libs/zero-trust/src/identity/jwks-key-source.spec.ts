@@ -156,7 +156,17 @@ describe('JwksKeySource', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     try {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      expect(await codeOf(source(url).getKey(issuer.kid, 'ES256'))).toBe('ZT_KEYS_UNAVAILABLE');
+      const failure = await source(url)
+        .getKey(issuer.kid, 'ES256')
+        .then(
+          () => undefined,
+          (error: unknown) => error as DependencyUnavailableError,
+        );
+      expect(failure?.code).toBe('ZT_KEYS_UNAVAILABLE');
+      // Both values named, so the operator sees the misconfiguration at once.
+      expect((failure?.cause as Error | undefined)?.message).toBe(
+        `the discovery document names issuer "https://evil.example", expected "${url}"`,
+      );
       expect(issuer.jwksRequests).toBe(0);
     } finally {
       server.close();

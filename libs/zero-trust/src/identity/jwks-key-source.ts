@@ -5,6 +5,7 @@ import { DependencyUnavailableError, InvalidTokenError } from '../errors/zero-tr
 import { isAcceptableKeyUrl, type ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 import { fetchJson } from './fetch-json.js';
+import { shownValue } from '../utils/shown-value.js';
 
 /** Largest discovery document or key set accepted, in bytes. */
 const MAX_DOCUMENT_BYTES = 512 * 1024;
@@ -260,7 +261,9 @@ export class JwksKeySource {
     const base = this.options.issuer.replace(/\/$/, '');
     const doc = await this.getJson(`${base}/.well-known/openid-configuration`);
     if (doc.issuer !== this.options.issuer) {
-      throw new Error('the discovery document names another issuer');
+      throw new Error(
+        `the discovery document names issuer ${shownValue(doc.issuer)}, expected ${shownValue(this.options.issuer)}`,
+      );
     }
     if (typeof doc.jwks_uri !== 'string' || !isAcceptableKeyUrl(doc.jwks_uri)) {
       throw new Error(

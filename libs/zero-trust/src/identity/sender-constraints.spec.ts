@@ -2,11 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { ZeroTrustMetrics } from '../audit/metrics/zero-trust.metrics.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import type { HttpRequestLike } from '../context/request-context.js';
-import { TrustedProxies } from '../context/client-address.js';
 import { validateOptions } from '../options/validate-options.js';
 import { MemorySharedStateStore } from '../stores/memory/memory-shared-state.store.js';
 import { createDpopKey, createDpopProof } from '../testing/dpop-proof.js';
-import { requestUrlOf } from './dpop/request-url.js';
+import { expectedHtus } from './dpop/request-url.js';
 import type { Principal } from './principal.interface.js';
 import { SenderConstraints } from './sender-constraints.js';
 
@@ -18,6 +17,7 @@ class DownStore extends MemorySharedStateStore {
 }
 
 const base = { issuer: 'https://idp.example.com', audience: 'https://api.example.com' };
+const publicUrl = 'https://api.example.com';
 const key = createDpopKey();
 const principal = (cnf?: Record<string, unknown>): Principal => ({
   kind: 'user',
@@ -48,7 +48,7 @@ function withStore(options: ResolvedZeroTrustOptions): SenderConstraints {
 
 describe('SenderConstraints', () => {
   it('fails closed with 503 when the jti cannot be claimed', async () => {
-    const options = validateOptions({ ...base, dpop: {} });
+    const options = validateOptions({ ...base, dpop: { publicUrl } });
     const metrics = new ZeroTrustMetrics(options);
     const constraints = new SenderConstraints(options, new DownStore(), metrics);
     const token = 'a.b.c';
@@ -57,7 +57,7 @@ describe('SenderConstraints', () => {
       dpop: createDpopProof({
         key,
         method: 'GET',
-        url: 'http://api.example.com/me',
+        url: 'https://api.example.com/me',
         accessToken: token,
       }),
     });
@@ -75,7 +75,7 @@ describe('SenderConstraints', () => {
 
   it('refuses the Bearer scheme when DPoP is required, and the DPoP scheme when DPoP is off', () => {
     const required = withStore(
-      validateOptions({ ...base, dpop: { required: true, algorithms: ['ES256'] } }),
+      validateOptions({ ...base, dpop: { required: true, algorithms: ['ES256'], publicUrl } }),
     );
     expect(() => required.credentials(request({ authorization: 'Bearer a.b.c' }))).toThrow(
       expect.objectContaining({ code: 'ZT_DPOP_TOKEN_UNBOUND' }),
@@ -111,45 +111,81 @@ describe('SenderConstraints', () => {
   });
 });
 
-describe('requestUrlOf', () => {
-  const proxies = new TrustedProxies(['10.0.0.1']);
-
-  it('builds the URL from Host and the connection, without the query', () => {
-    expect(requestUrlOf(request({}), undefined, proxies)).toBe('http://api.example.com/me');
-    expect(
-      requestUrlOf(
-        {
-          ...request({}),
-          socket: { remoteAddress: '10.0.0.9', encrypted: true },
-        } as HttpRequestLike,
-        undefined,
-        proxies,
-      ),
-    ).toBe('https://api.example.com/me');
-  });
-
-  it('believes X-Forwarded-Proto and -Host only from a trusted proxy', () => {
-    const forwarded = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'public.example.com' };
-    expect(requestUrlOf(request(forwarded, '10.0.0.9'), undefined, proxies)).toBe(
-      'http://api.example.com/me',
-    );
-    expect(requestUrlOf(request(forwarded, '10.0.0.1'), undefined, proxies)).toBe(
-      'https://public.example.com/me',
-    );
-    expect(
-      requestUrlOf(request({ 'x-forwarded-proto': 'gopher' }, '10.0.0.1'), undefined, proxies),
-    ).toBeUndefined();
-  });
-
-  it('uses publicUrl when configured, and refuses malformed Host values', () => {
-    expect(requestUrlOf(request({}), 'https://api.example.com/v1', proxies)).toBe(
-      'https://api.example.com/v1/me',
-    );
-    for (const host of ['evil.example.com/x?', 'a b', 'a.com,b.com', '', 'user@a.com']) {
-      expect(requestUrlOf(request({ host }), undefined, proxies)).toBeUndefined();
+describe('SenderConstraints.credentials: one credential, one way', () => {
+  const constraints = withStore(validateOptions({ ...base, dpop: { publicUrl } }));
+  const refusal = (req: HttpRequestLike): unknown => {
+    try {
+      constraints.credentials(req);
+    } catch (error) {
+      const e = error as { code: string; getStatus(): number; challenge: string };
+      return { code: e.code, status: e.getStatus(), challenge: e.challenge };
     }
+    return undefined;
+  };
+  const ambiguous = {
+    code: 'ZT_AMBIGUOUS_CREDENTIALS',
+    status: 400,
+    challenge: expect.stringMatching(/^Bearer error="invalid_request", error_description="/),
+  };
+  const raw = (pairs: string[], extra: Partial<HttpRequestLike> = {}): HttpRequestLike =>
+    ({ ...request({ authorization: pairs[1] ?? '' }), rawHeaders: pairs, ...extra }) as never;
+
+  it('refuses two Authorization headers, in either order, on Express and Fastify requests', () => {
     expect(
-      requestUrlOf({ ...request({}), url: '//evil.example.com/me' }, undefined, proxies),
-    ).toBeUndefined();
+      refusal(raw(['Authorization', 'Bearer a.b.c', 'authorization', 'Bearer d.e.f'])),
+    ).toEqual(ambiguous);
+    const fastify = {
+      ...request({ authorization: 'Bearer a.b.c' }),
+      raw: { rawHeaders: ['AUTHORIZATION', 'Bearer a.b.c', 'Authorization', 'DPoP d.e.f'] },
+    } as HttpRequestLike;
+    expect(refusal(fastify)).toEqual(ambiguous);
+    expect(refusal(raw(['Authorization', 'Bearer a.b.c']))).toBeUndefined();
+  });
+
+  it('refuses a header with an access_token in the query or the form body', () => {
+    const header = { authorization: 'Bearer a.b.c' };
+    expect(refusal({ ...request(header), url: '/me?access_token=x' } as HttpRequestLike)).toEqual(
+      ambiguous,
+    );
+    expect(
+      refusal({ ...request(header), url: '/me?a=1&access%5Ftoken=' } as HttpRequestLike),
+    ).toEqual(ambiguous);
+    expect(refusal({ ...request(header), query: { access_token: ['x'] } })).toEqual(ambiguous);
+    const form = request({ ...header, 'content-type': 'application/x-www-form-urlencoded' });
+    expect(refusal({ ...form, body: { access_token: 'x' } })).toEqual(ambiguous);
+    // A JSON body is data, not an RFC 6750 §2.2 form: its fields are the application's.
+    const json = request({ ...header, 'content-type': 'application/json' });
+    expect(refusal({ ...json, body: { access_token: 'x' } })).toBeUndefined();
+  });
+
+  it('refuses an access_token in the query or the form body alone: not a supported method', () => {
+    const unsupported = { ...ambiguous, code: 'ZT_TOKEN_METHOD_UNSUPPORTED' };
+    expect(refusal({ ...request({}), url: '/me?access_token=x' } as HttpRequestLike)).toEqual(
+      unsupported,
+    );
+    const form = request({ 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' });
+    expect(refusal({ ...form, body: { access_token: 'x' } })).toEqual(unsupported);
+  });
+
+  it('refuses a Bearer token next to a DPoP proof', () => {
+    const proof = createDpopProof({ key, method: 'GET', url: `${publicUrl}/me` });
+    expect(refusal(request({ authorization: 'Bearer a.b.c', dpop: proof }))).toEqual(ambiguous);
+    expect(refusal(request({ authorization: 'DPoP a.b.c', dpop: proof }))).toBeUndefined();
+  });
+});
+
+describe('expectedHtus', () => {
+  it('is each public URL plus the request path, never the Host or X-Forwarded-* headers', () => {
+    const forwarded = request(
+      { host: 'evil.example.com', 'x-forwarded-host': 'evil.example.com' },
+      '10.0.0.1',
+    );
+    expect(expectedHtus(forwarded, ['https://api.example.com'])).toEqual([
+      'https://api.example.com/me',
+    ]);
+    expect(
+      expectedHtus(request({}), ['https://api.example.com/v1', 'http://127.0.0.1:3000']),
+    ).toEqual(['https://api.example.com/v1/me', 'http://127.0.0.1:3000/me']);
+    expect(expectedHtus({ ...request({}), url: '//evil.example.com/me' }, [publicUrl])).toEqual([]);
   });
 });

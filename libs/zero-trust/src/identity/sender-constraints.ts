@@ -10,6 +10,7 @@ import type { ZeroTrustErrorCode } from '../errors/messages.js';
 import {
   DependencyUnavailableError,
   DpopError,
+  InvalidRequestError,
   InvalidTokenError,
   MissingTokenError,
   StoreFullError,
@@ -20,7 +21,7 @@ import { REPLAY_KEY_PREFIX, SharedStateStore } from '../stores/shared-state-stor
 import { reportStoreFull } from '../stores/store-full.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 import { checkDpopProof } from './dpop/dpop-proof.js';
-import { requestUrlOf } from './dpop/request-url.js';
+import { expectedHtus } from './dpop/request-url.js';
 import { presentedCertificate } from './mtls/client-certificate.js';
 import { serviceIdentityOf, type PresentedCertificate } from './mtls/service-identity.js';
 import type { Principal } from './principal.interface.js';
@@ -46,7 +47,8 @@ export interface PresentedCredentials {
  */
 export function senderConstraintAction(code: ZeroTrustErrorCode): string | undefined {
   if (code === 'ZT_DPOP_REPLAY') return 'authn_token_reuse';
-  if (code === 'ZT_XFCC_UNTRUSTED') return 'malicious_extraneous';
+  if (code === 'ZT_XFCC_UNTRUSTED' || code === 'ZT_AMBIGUOUS_CREDENTIALS')
+    return 'malicious_extraneous';
   return undefined;
 }
 
@@ -62,6 +64,59 @@ type ContextWithState = ZeroTrustRequestContext & { [STATE]?: SenderState };
 const AUTHORIZATION = /^(Bearer|DPoP) +([^\s]+) *$/i;
 const SCHEME = /^(bearer|dpop)(\s|$)/i;
 const SAFE_JTI = /^[A-Za-z0-9._~-]{1,128}$/;
+
+/** RFC 6750 §2.2 and §2.3: the form-body and query parameter that carry an access token. */
+const ACCESS_TOKEN = 'access_token';
+
+/**
+ * How many times the request carries header `name` (lower case). Counted on the raw headers:
+ * Node keeps only the first `Authorization` of a request in `headers`, silently.
+ */
+function headerCount(request: HttpRequestLike, name: string): number {
+  const raw =
+    (request as { rawHeaders?: unknown }).rawHeaders ??
+    (request.raw as { rawHeaders?: unknown } | undefined)?.rawHeaders;
+  if (!Array.isArray(raw)) return request.headers[name] === undefined ? 0 : 1;
+  let count = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const header: unknown = raw[i];
+    if (
+      typeof header === 'string' &&
+      header.length === name.length &&
+      header.toLowerCase() === name
+    )
+      count++;
+  }
+  return count;
+}
+
+/**
+ * Whether the request carries an `access_token` in its query (RFC 6750 §2.3) or its form body
+ * (§2.2): read from the request target itself, and from what the framework parsed.
+ */
+function carriesTokenParameter(request: HttpRequestLike): boolean {
+  const target =
+    (request as { originalUrl?: unknown }).originalUrl ??
+    (request.raw as { url?: unknown } | undefined)?.url ??
+    (request as { url?: unknown }).url;
+  if (typeof target === 'string') {
+    const start = target.indexOf('?');
+    if (start >= 0 && new URLSearchParams(target.slice(start + 1).split('#')[0]).has(ACCESS_TOKEN))
+      return true;
+  }
+  const query = request.query;
+  if (typeof query === 'object' && query !== null && Object.hasOwn(query, ACCESS_TOKEN))
+    return true;
+  const type = request.headers['content-type'];
+  const body = request.body;
+  return (
+    typeof type === 'string' &&
+    /^application\/x-www-form-urlencoded\b/i.test(type) &&
+    typeof body === 'object' &&
+    body !== null &&
+    Object.hasOwn(body, ACCESS_TOKEN)
+  );
+}
 
 /** The scheme an `Authorization` header names, lower-cased, if it is one this library reads. */
 function schemeOf(header: string | string[] | undefined): string | undefined {
@@ -91,10 +146,12 @@ export class SenderConstraints {
    * Reads the `Authorization` header (`Bearer`, or `DPoP` when enabled) and, with `mtls`
    * configured, the client certificate (a forged XFCC header is refused here, token or not).
    *
+   * @throws {InvalidRequestError} credentials presented more than one way, or in the query or body
    * @throws {MissingTokenError} no supported scheme
    * @throws {InvalidTokenError} malformed header, untrusted XFCC, invalid SPIFFE ID
    */
   credentials(request: HttpRequestLike): PresentedCredentials {
+    this.refuseAmbiguous(request);
     if (this.options.mtls !== undefined) this.certificateOf(request);
     const header = request.headers.authorization;
     const dpop = this.options.dpop;
@@ -114,6 +171,31 @@ export class SenderConstraints {
     if (presented === 'Bearer' && dpop?.required)
       throw new DpopError('ZT_DPOP_TOKEN_UNBOUND', dpop.algorithms, { error: 'invalid_token' });
     return { scheme: presented, token: match[2] };
+  }
+
+  /**
+   * Refuses a request that presents its credentials in more than one way (RFC 6750 §2: "clients
+   * MUST NOT use more than one method"), or in a way this library does not accept, before any
+   * of them is read: serving it with the first or the last would let a proxy, a log or another
+   * component see one caller while this one authenticates another.
+   * - two `Authorization` headers;
+   * - an `Authorization` header and an `access_token` in the query or the form body;
+   * - a `Bearer` token with a `DPoP` proof (a proof only goes with the DPoP scheme);
+   * - an `access_token` in the query or the form body alone: both methods are optional in
+   *   RFC 6750 and not supported here (a query leaks the token into logs and `Referer`).
+   *
+   * @throws {InvalidRequestError} 400 `invalid_request`
+   */
+  private refuseAmbiguous(request: HttpRequestLike): void {
+    const authorizations = headerCount(request, 'authorization');
+    if (authorizations > 1) throw new InvalidRequestError('ZT_AMBIGUOUS_CREDENTIALS');
+    if (carriesTokenParameter(request)) {
+      throw new InvalidRequestError(
+        authorizations === 0 ? 'ZT_TOKEN_METHOD_UNSUPPORTED' : 'ZT_AMBIGUOUS_CREDENTIALS',
+      );
+    }
+    if (schemeOf(request.headers.authorization) === 'bearer' && headerCount(request, 'dpop') > 0)
+      throw new InvalidRequestError('ZT_AMBIGUOUS_CREDENTIALS');
   }
 
   /**
@@ -177,7 +259,7 @@ export class SenderConstraints {
       proof,
       {
         method: request.method ?? '',
-        htu: requestUrlOf(request, dpop.publicUrl, this.options.trustedProxies),
+        htus: expectedHtus(request, dpop.publicUrls),
         accessToken: token,
         now,
       },
@@ -245,19 +327,11 @@ export class SenderConstraints {
   /** The single `DPoP` header: a missing or repeated one is refused. */
   private proofOf(request: HttpRequestLike): string {
     const algorithms = this.options.dpop?.algorithms ?? [];
-    const raw =
-      (request as { rawHeaders?: unknown }).rawHeaders ??
-      (request.raw as { rawHeaders?: unknown } | undefined)?.rawHeaders;
-    if (Array.isArray(raw)) {
-      let count = 0;
-      for (let i = 0; i < raw.length; i += 2) {
-        if (typeof raw[i] === 'string' && (raw[i] as string).toLowerCase() === 'dpop') count++;
-      }
-      if (count > 1)
-        throw new DpopError('ZT_DPOP_PROOF_INVALID', algorithms, {
-          message: 'Exactly one DPoP header is allowed',
-        });
-    }
+    // RFC 9449 §4.3 check 1: a repeated DPoP header is an invalid proof (401), not a 400.
+    if (headerCount(request, 'dpop') > 1)
+      throw new DpopError('ZT_DPOP_PROOF_INVALID', algorithms, {
+        message: 'Exactly one DPoP header is allowed',
+      });
     const value = request.headers.dpop;
     if (value === undefined || value === '')
       throw new DpopError('ZT_DPOP_PROOF_MISSING', algorithms);

@@ -8,8 +8,11 @@ export interface ResolvedDpopOptions {
   algorithms: string[];
   iatWindow: number;
   clockTolerance: number;
-  /** Origin plus path prefix without trailing slash, e.g. `https://api.example.com/v1`. */
-  publicUrl: string | undefined;
+  /**
+   * Where clients call the API: each an origin plus path prefix without trailing slash, e.g.
+   * `https://api.example.com/v1`. A proof's `htu` must be one of them plus the request path.
+   */
+  publicUrls: string[];
   maxProofSize: number;
 }
 
@@ -59,7 +62,7 @@ export function validateDpop(value: unknown, problems: string[]): ResolvedDpopOp
     algorithms: [...DEFAULT_DPOP_ALGORITHMS],
     iatWindow: 60,
     clockTolerance: 5,
-    publicUrl: undefined,
+    publicUrls: [],
     maxProofSize: 4096,
   };
   if (value.required !== undefined) {
@@ -93,10 +96,34 @@ export function validateDpop(value: unknown, problems: string[]): ResolvedDpopOp
       problems.push('dpop.maxProofSize must be an integer between 256 and 65536');
     else resolved.maxProofSize = v;
   }
-  if (value.publicUrl !== undefined) {
+  resolved.publicUrls = publicUrlsOf(value.publicUrl, problems);
+  return resolved;
+}
+
+/**
+ * `dpop.publicUrl`: one URL or a non-empty list, each http(s) without credentials, query or
+ * fragment. Required: the URL a proof names is checked against what the operator says the API
+ * is published at, never against the request's own `Host`, which is the client's word.
+ */
+function publicUrlsOf(value: unknown, problems: string[]): string[] {
+  if (value === undefined) {
+    problems.push(
+      'dpop.publicUrl is required: the URL (or URLs) clients call this API at, which every ' +
+        "DPoP proof's htu must match (it is never taken from the request's Host)",
+    );
+    return [];
+  }
+  const list: unknown[] = Array.isArray(value) ? value : [value];
+  if (list.length === 0) {
+    problems.push('dpop.publicUrl must be a URL or a non-empty array of URLs');
+    return [];
+  }
+  const urls: string[] = [];
+  list.forEach((entry, i) => {
+    const name = Array.isArray(value) ? `dpop.publicUrl[${i}]` : 'dpop.publicUrl';
     let url: URL | undefined;
     try {
-      url = typeof value.publicUrl === 'string' ? new URL(value.publicUrl) : undefined;
+      url = typeof entry === 'string' ? new URL(entry) : undefined;
     } catch {
       url = undefined;
     }
@@ -108,8 +135,8 @@ export function validateDpop(value: unknown, problems: string[]): ResolvedDpopOp
       url.search !== '' ||
       url.hash !== ''
     )
-      problems.push('dpop.publicUrl must be an http(s) URL without credentials, query or fragment');
-    else resolved.publicUrl = `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
-  }
-  return resolved;
+      problems.push(`${name} must be an http(s) URL without credentials, query or fragment`);
+    else urls.push(`${url.origin}${url.pathname.replace(/\/+$/, '')}`);
+  });
+  return [...new Set(urls)];
 }

@@ -257,11 +257,12 @@ export interface DpopOptions {
   /** How far in the future a proof's `iat` may be, in seconds. @default 5 */
   clockTolerance?: number;
   /**
-   * The public base URL of this API (e.g. `https://api.example.com`), used to build the
-   * expected `htu` instead of the `Host` header. @default the Host header (and
-   * `X-Forwarded-Proto`/`X-Forwarded-Host` from a trusted proxy)
+   * Required: the public base URL of this API (e.g. `https://api.example.com`, or
+   * `https://example.com/api` behind a proxy that strips `/api`), or a list when it is published
+   * at several. A proof's `htu` must equal one of them plus the request path. Never taken from
+   * the request's `Host` or `X-Forwarded-*` headers, which are the client's word.
    */
-  publicUrl?: string;
+  publicUrl: string | string[];
   /** Maximum size of a proof, in bytes. @default 4096 */
   maxProofSize?: number;
 }

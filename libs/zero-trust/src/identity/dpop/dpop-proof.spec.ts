@@ -7,11 +7,19 @@ import { accessTokenHash, checkDpopProof, normalizeHtu } from './dpop-proof.js';
 const NOW = 1_800_000_000;
 const REQUEST_URL = 'https://api.example.com/invoices/42';
 const TOKEN = 'header.payload.signature';
-const resolved = validateDpop({ algorithms: ['ES256', 'PS256'] }, []);
+const resolved = validateDpop(
+  { algorithms: ['ES256', 'PS256'], publicUrl: 'https://api.example.com' },
+  [],
+);
 if (resolved === undefined) throw new Error('options refused');
 const options = resolved;
 const key = createDpopKey();
-const expected = { method: 'GET', htu: normalizeHtu(REQUEST_URL), accessToken: TOKEN, now: NOW };
+const expected = {
+  method: 'GET',
+  htus: [normalizeHtu(REQUEST_URL) as string],
+  accessToken: TOKEN,
+  now: NOW,
+};
 
 const proof = (overrides: Partial<Parameters<typeof createDpopProof>[0]> = {}): string =>
   createDpopProof({
@@ -124,7 +132,20 @@ describe('checkDpopProof (RFC 9449 §4.3), clock pinned', () => {
   });
 
   it('refuses every proof when the request URL cannot be built', async () => {
-    expect((await failure(proof(), { ...expected, htu: undefined })).message).toMatch(/htu/);
+    expect((await failure(proof(), { ...expected, htus: [] })).message).toMatch(/htu/);
+  });
+
+  it('accepts an htu at any of the public URLs, and no other', async () => {
+    const both = {
+      ...expected,
+      htus: ['https://api.example.com/invoices/42', 'https://api.example.net/invoices/42'],
+    };
+    await expect(
+      checkDpopProof(proof({ url: 'https://API.example.net:443/invoices/42' }), both, options),
+    ).resolves.toBeDefined();
+    expect(
+      (await failure(proof({ url: 'https://api.example.org/invoices/42' }), both)).message,
+    ).toMatch(/htu/);
   });
 
   it('accepts RSA-PSS proofs', async () => {
@@ -136,15 +157,33 @@ describe('checkDpopProof (RFC 9449 §4.3), clock pinned', () => {
 
 describe('validateDpop', () => {
   it('applies defaults', () => {
-    expect(validateDpop({}, [])).toMatchObject({
+    expect(validateDpop({ publicUrl: 'https://api.example.com' }, [])).toMatchObject({
       required: false,
       iatWindow: 60,
       clockTolerance: 5,
-      publicUrl: undefined,
+      publicUrls: ['https://api.example.com'],
     });
-    expect(validateDpop({ publicUrl: 'https://api.example.com/v1/' }, [])?.publicUrl).toBe(
+    expect(validateDpop({ publicUrl: 'https://api.example.com/v1/' }, [])?.publicUrls).toEqual([
       'https://api.example.com/v1',
-    );
+    ]);
+    expect(
+      validateDpop({ publicUrl: ['https://a.example.com', 'http://127.0.0.1:3000/'] }, [])
+        ?.publicUrls,
+    ).toEqual(['https://a.example.com', 'http://127.0.0.1:3000']);
+  });
+
+  it('requires publicUrl: the origin is never taken from the request', () => {
+    const problems: string[] = [];
+    validateDpop({}, problems);
+    expect(problems).toEqual([expect.stringMatching(/^dpop\.publicUrl is required/)]);
+    const listed: string[] = [];
+    validateDpop({ publicUrl: [] }, listed);
+    validateDpop({ publicUrl: ['https://ok.example.com', 'ftp://x', 42] }, listed);
+    expect(listed).toEqual([
+      'dpop.publicUrl must be a URL or a non-empty array of URLs',
+      'dpop.publicUrl[1] must be an http(s) URL without credentials, query or fragment',
+      'dpop.publicUrl[2] must be an http(s) URL without credentials, query or fragment',
+    ]);
   });
 
   it('lists every problem without echoing values', () => {

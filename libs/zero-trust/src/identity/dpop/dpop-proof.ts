@@ -26,8 +26,8 @@ export interface CheckedDpopProof {
 export interface DpopExpectation {
   /** The request method. */
   readonly method: string;
-  /** The request URL normalized by {@link normalizeHtu}, or undefined if it cannot be built. */
-  readonly htu: string | undefined;
+  /** The URLs `htu` may name, normalized by {@link normalizeHtu} (none: every proof fails). */
+  readonly htus: readonly string[];
   /** The access token presented with the proof. */
   readonly accessToken: string;
   /** Now, seconds since the epoch. */
@@ -82,7 +82,7 @@ function decodeJson(segment: string): Record<string, unknown> | undefined {
 /**
  * Checks a DPoP proof (RFC 9449 §4.3): one compact JWS, `typ` `dpop+jwt`, an allowed asymmetric
  * `alg`, a public `jwk` header that verifies the signature, `jti`, `htm` equal to the method,
- * `htu` equal to the request URL (normalized), `iat` inside the window, `ath` equal to the hash
+ * `htu` equal to the request URL at one of the configured public URLs (normalized), `iat` inside the window, `ath` equal to the hash
  * of the access token. Every failure is a 401 `invalid_dpop_proof` naming the failed check,
  * never echoing the proof.
  *
@@ -135,7 +135,8 @@ export async function checkDpopProof(
     throw fail('The DPoP proof jti is missing or invalid');
   if (typeof htm !== 'string' || htm !== expected.method)
     throw fail('The DPoP proof htm does not match the request method');
-  if (typeof htu !== 'string' || expected.htu === undefined || normalizeHtu(htu) !== expected.htu)
+  const proofHtu = typeof htu === 'string' ? normalizeHtu(htu) : undefined;
+  if (proofHtu === undefined || !expected.htus.includes(proofHtu))
     throw fail('The DPoP proof htu does not match the request URL');
   if (typeof iat !== 'number' || !Number.isFinite(iat))
     throw fail('The DPoP proof iat is missing or invalid');

@@ -1,54 +1,31 @@
-import {
-  socketOf,
-  type SocketRequestLike,
-  type TrustedProxies,
-} from '../../context/client-address.js';
 import { normalizeHtu } from './dpop-proof.js';
 
-/** A Host value: a DNS name or IPv4 address, or a bracketed IPv6 address, with optional port. */
-const HOST = /^(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
-
 /** The request fields read here (Express and Fastify). */
-interface UrlRequestLike extends SocketRequestLike {
+interface UrlRequestLike {
   originalUrl?: string;
   url?: string;
-  raw?: SocketRequestLike['raw'] & { url?: string };
-}
-
-function first(value: string | string[] | undefined): string | undefined {
-  const raw = Array.isArray(value) ? value[0] : value;
-  return raw?.split(',')[0]?.trim();
+  // socket: shared with the request types of the guards (a type of optional members only).
+  raw?: { url?: unknown; socket?: unknown } | undefined;
 }
 
 /**
- * The URL of a request as the client addressed it, normalized for comparison with a DPoP
- * proof's `htu`: `publicUrl` plus the request path when configured; otherwise the scheme of the
- * connection and the `Host` header, replaced by `X-Forwarded-Proto` / `X-Forwarded-Host` only
- * when the peer is a trusted proxy. Undefined for a malformed Host (never guessed).
+ * The URLs a DPoP proof's `htu` may name for this request: each configured public URL plus the
+ * request path, normalized for comparison (query and fragment dropped). Never built from the
+ * `Host` or `X-Forwarded-*` headers: those are the client's word, and a proof made for one host
+ * must not be accepted by an instance that answers any Host. Empty for a request target that is
+ * not an origin-form path.
  *
  * @internal
  */
-export function requestUrlOf(
-  request: UrlRequestLike,
-  publicUrl: string | undefined,
-  proxies: TrustedProxies,
-): string | undefined {
+export function expectedHtus(request: UrlRequestLike, publicUrls: readonly string[]): string[] {
+  // Express's originalUrl survives mounting; Fastify's raw.url is the target as received.
   const target = request.originalUrl ?? request.raw?.url ?? request.url;
-  if (typeof target !== 'string' || !target.startsWith('/') || target.startsWith('//'))
-    return undefined;
+  if (typeof target !== 'string' || !target.startsWith('/') || target.startsWith('//')) return [];
   const path = target.split(/[?#]/)[0] ?? '/';
-  if (publicUrl !== undefined) return normalizeHtu(`${publicUrl}${path}`);
-  const socket: { encrypted?: boolean } | undefined = socketOf(request);
-  let scheme = socket?.encrypted === true ? 'https' : 'http';
-  let host = typeof request.headers.host === 'string' ? request.headers.host : undefined;
-  if (proxies.isTrustedPeer(request)) {
-    const proto = first(request.headers['x-forwarded-proto'])?.toLowerCase();
-    if (proto !== undefined) {
-      if (proto !== 'http' && proto !== 'https') return undefined;
-      scheme = proto;
-    }
-    host = first(request.headers['x-forwarded-host']) ?? host;
+  const htus: string[] = [];
+  for (const base of publicUrls) {
+    const htu = normalizeHtu(`${base}${path}`);
+    if (htu !== undefined) htus.push(htu);
   }
-  if (host === undefined || !HOST.test(host)) return undefined;
-  return normalizeHtu(`${scheme}://${host}${path}`);
+  return htus;
 }
