@@ -1,14 +1,13 @@
-import type { DecisionEvent } from 'nestjs-zero-trust';
 import { TestIssuer } from 'nestjs-zero-trust/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_API_AUDIENCE } from '../../apps/demo-api/src/config.js';
-import { ADAPTERS, call, startDemoApi, type RunningApi } from '../support/demo-api.js';
-
-/** Events of the last request only (they share its request id). */
-function lastRequestEvents(api: RunningApi): DecisionEvent[] {
-  const id = api.sink.events.at(-1)?.request.id;
-  return api.sink.events.filter((event) => event.request.id === id);
-}
+import {
+  ADAPTERS,
+  call,
+  lastRequestEvents,
+  startDemoApi,
+  type RunningApi,
+} from '../support/demo-api.js';
 
 /**
  * The injection signal against the running demo (issue 17 §8): an obfuscated payload raises
