@@ -82,7 +82,7 @@ if (!stopping) {
     Identity provider (issuer): ${issuer}  (mTLS token endpoint https://127.0.0.1:${idpMtlsPort}/token)
     Invoicing API:              http://127.0.0.1:${apiPort}
       internal callers (mTLS):  https://127.0.0.1:${apiMtlsPort}  (client certificates of the dev CA)
-    Billing worker:             posts a payment and sets an invoice status every ${billingInterval} ms
+    Billing worker:             pays the issued invoices (payment, then status paid) every ${billingInterval} ms
                                 over mTLS with its certificate-bound token (see [billing-worker])
 
   Get a token in another terminal (users alice, bob, carol; password = user name):

@@ -23,7 +23,7 @@ describe.each(ADAPTERS)('billing-worker app against demo-api over mTLS (%s)', (a
     await idp?.stop();
   });
 
-  it('records a payment and sets the invoice status, each call allowed by the policy', async () => {
+  it('pays each issued invoice and sets its status, each call allowed by the policy', async () => {
     const own = idp.pki.workloads['billing-worker'];
     const moduleRef = await Test.createTestingModule({
       imports: [
@@ -40,14 +40,18 @@ describe.each(ADAPTERS)('billing-worker app against demo-api over mTLS (%s)', (a
     try {
       const worker = moduleRef.get(BillingWorker);
       expect(await worker.runOnce()).toEqual([
+        { method: 'GET', path: '/invoices', status: 200 },
         { method: 'POST', path: '/payments', status: 201 },
         { method: 'PATCH', path: '/invoices/inv-2', status: 200 },
       ]);
+      // inv-2 is paid now: the next round finds nothing issued and calls nothing else (on
+      // main it paid inv-2 again and set its status again).
+      expect(await worker.runOnce()).toEqual([{ method: 'GET', path: '/invoices', status: 200 }]);
       const allowed = api.sink.events.filter(
         (event) => event.principal?.id === 'billing-worker' && event.decision === 'allow',
       );
       expect(allowed.map((event) => event.request?.route)).toEqual(
-        expect.arrayContaining(['/payments', '/invoices/:id']),
+        expect.arrayContaining(['/invoices', '/payments', '/invoices/:id']),
       );
     } finally {
       await moduleRef.close();

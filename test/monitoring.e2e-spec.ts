@@ -112,14 +112,14 @@ describe.each(ADAPTERS)('audit events, metrics and explanations (%s)', (adapter)
       tls: workloadTls(idp),
     });
     expect(worker.body.explanation).toBe('no rule grants read on Report');
-    const fields = await call(api, 'PATCH', '/invoices/inv-3', {
+    const fields = await call(api, 'PATCH', '/invoices/inv-2', {
       token: tokens['billing-worker'],
       tls: workloadTls(idp),
       body: { amount: 1 },
     });
     expect(fields.status).toBe(403);
     expect(fields.body.explanation).toBe(
-      'can update Invoice (fields: status): the field "amount" is not granted',
+      'can update Invoice (fields: status) if { status }: the field "amount" is not granted',
     );
   });
 

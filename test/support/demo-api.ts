@@ -23,6 +23,12 @@ export class RecordingSink implements AuditSink {
   }
 }
 
+/** The audit events of the last request to `api` (they share its request id). */
+export function lastRequestEvents(api: RunningApi): DecisionEvent[] {
+  const id = api.sink.events.at(-1)?.request.id;
+  return api.sink.events.filter((event) => event.request.id === id);
+}
+
 /** A running demo API on a random loopback port. */
 export interface RunningApi {
   url: string;

@@ -22,10 +22,12 @@ export interface BillingCall {
 }
 
 /**
- * Does what the demo's policy lets billing-worker do, and nothing else: record a payment
- * against an issued invoice, then set that invoice's `status` to `paid`. Every call goes over
- * mutual TLS with the worker's own certificate and a certificate-bound token from the
- * {@link ServiceTokenClient}; each is logged with its method, path and status.
+ * Does what the demo's policy lets billing-worker do, and nothing else: list the issued
+ * invoices (the only ones it may read), record a payment of each one's amount, then move that
+ * invoice from `issued` to `paid` (the only status change it may make). A round with nothing
+ * issued makes only the list call. Every call goes over mutual TLS with the worker's own
+ * certificate and a certificate-bound token from the {@link ServiceTokenClient}; each is
+ * logged with its method, path and status.
  */
 @Injectable()
 export class BillingWorker {
@@ -55,14 +57,24 @@ export class BillingWorker {
     this.timer = undefined;
   }
 
-  /** One billing round: a payment for `inv-2`, then its status. */
+  /** One billing round: each issued invoice gets a payment, then its status. */
   async runOnce(): Promise<BillingCall[]> {
     this.round += 1;
     const requestId = `billing-${process.pid}-${this.round}`;
-    const calls = [
-      await this.call('POST', '/payments', { invoiceId: 'inv-2', amount: 1000 }, requestId),
-      await this.call('PATCH', '/invoices/inv-2', { status: 'paid' }, requestId),
-    ];
+    const calls: BillingCall[] = [];
+    const list = await this.call('GET', '/invoices', undefined, requestId);
+    calls.push(list.call);
+    const issued = Array.isArray(list.body) ? (list.body as unknown[]) : [];
+    for (const invoice of issued) {
+      const { id, amount } = invoice as { id?: unknown; amount?: unknown };
+      if (typeof id !== 'string' || typeof amount !== 'number') continue;
+      const path = `/invoices/${encodeURIComponent(id)}`;
+      const payment = await this.call('POST', '/payments', { invoiceId: id, amount }, requestId);
+      calls.push(payment.call);
+      // Paid only once the payment is recorded.
+      if (payment.call.status !== 201) continue;
+      calls.push((await this.call('PATCH', path, { status: 'paid' }, requestId)).call);
+    }
     return calls;
   }
 
@@ -71,18 +83,23 @@ export class BillingWorker {
     path: string,
     body: unknown,
     requestId: string,
-  ): Promise<BillingCall> {
+  ): Promise<{ call: BillingCall; body: unknown }> {
     const response = await this.tokens.fetch(this.config.audience, `${this.config.apiUrl}${path}`, {
       method,
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify(body),
+      headers: {
+        accept: 'application/json',
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       requestId,
     });
-    await response.body?.cancel().catch(() => undefined);
+    let answer: unknown;
+    if (response.ok) answer = await response.json().catch(() => undefined);
+    else await response.body?.cancel().catch(() => undefined);
     const call = { method, path, status: response.status };
     const line = `${method} ${path} -> ${response.status}`;
     if (response.ok) this.logger.log(line);
     else this.logger.warn(line);
-    return call;
+    return { call, body: answer };
   }
 }

@@ -28,7 +28,7 @@ export class WorkerModule {
           clientId: 'billing-worker',
           // tls_client_auth: the certificate is the credential; no secret exists.
           tls,
-          scopes: { [config.audience]: 'payments:write invoices:write' },
+          scopes: { [config.audience]: 'invoices:read invoices:write payments:write' },
         }),
       ],
       providers: [{ provide: BILLING_WORKER_CONFIG, useValue: config }, BillingWorker],

@@ -16,9 +16,11 @@ import {
 import { HealthController } from './health/health.controller.js';
 import { InvoiceRepository } from './invoices/invoice.repository.js';
 import { InvoiceResolver } from './invoices/invoice.resolver.js';
+import { InvoiceTransitionResolver } from './invoices/invoice-transition.resolver.js';
 import { InvoicesController } from './invoices/invoices.controller.js';
 import { MeController } from './me/me.controller.js';
 import { MetricsController } from './metrics/metrics.controller.js';
+import { PaymentResolver } from './payments/payment.resolver.js';
 import { PaymentsController } from './payments/payments.controller.js';
 import { DEMO_MFA_ACR, DEMO_SERVICES, demoAbilities } from './policies.js';
 import { ReportsController } from './reports/reports.controller.js';
@@ -126,7 +128,13 @@ export class AppModule {
         ReportsController,
         RevocationsController,
       ],
-      providers: [InvoiceRepository, InvoiceResolver, ZeroTrustHealthIndicator],
+      providers: [
+        InvoiceRepository,
+        InvoiceResolver,
+        InvoiceTransitionResolver,
+        PaymentResolver,
+        ZeroTrustHealthIndicator,
+      ],
     };
   }
 }

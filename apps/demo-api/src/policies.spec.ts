@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Principal } from 'nestjs-zero-trust';
 import { abilityFor, createTestPrincipal, expectAbility, subject } from 'nestjs-zero-trust/testing';
+import { INVOICE_STATUSES, type InvoiceStatus } from './invoices/invoice.entity.js';
 import { ADMIN_MAX_RISK, DEMO_ABILITIES, DEMO_SERVICES, demoAbilities } from './policies.js';
 
 const alice = createTestPrincipal({ id: 'alice', roles: ['accountant'] });
@@ -84,7 +85,7 @@ const MATRIX: [string, Principal, Record<string, boolean>][] = [
     'billing-worker',
     billingWorker,
     {
-      'read Invoice': false,
+      'read Invoice': true,
       'create Invoice': false,
       'update Invoice': true,
       'delete Invoice': false,
@@ -145,11 +146,61 @@ describe('demo policies', () => {
     expectAbility(ability).toDeny('update', erinDraft);
   });
 
-  it('billing-worker changes only the status field', async () => {
+  it('billing-worker changes only the status field, of issued invoices, and reads only those', async () => {
     const ability = await abilityFor(DEMO_ABILITIES, billingWorker);
     expectAbility(ability).toAllow('update', aliceIssued, 'status');
     expectAbility(ability).toDeny('update', aliceIssued, 'amount');
-    expectAbility(ability).toDeny('read', aliceIssued);
+    expectAbility(ability).toDeny('update', aliceDraft, 'status');
+    expectAbility(ability).toAllow('read', aliceIssued);
+    expectAbility(ability).toDeny('read', aliceDraft);
+  });
+
+  const transition = (from: InvoiceStatus, to: InvoiceStatus) =>
+    subject('InvoiceTransition', { id: 'inv-2', from, to });
+  const allTransitions = INVOICE_STATUSES.flatMap((from) =>
+    INVOICE_STATUSES.map((to) => [from, to] as const),
+  );
+
+  it.each(allTransitions)(
+    'billing-worker moves an invoice %s -> %s only if it is issued -> paid',
+    async (from, to) => {
+      const ability = await abilityFor(DEMO_ABILITIES, billingWorker);
+      if (from === 'issued' && to === 'paid')
+        expectAbility(ability).toAllow('update', transition(from, to));
+      else expectAbility(ability).toDeny('update', transition(from, to));
+    },
+  );
+
+  it.each(allTransitions)(
+    'an accountant moves an invoice %s -> %s only from draft, never to paid',
+    async (from, to) => {
+      const ability = await abilityFor(DEMO_ABILITIES, alice);
+      if (from === 'draft' && to !== 'paid')
+        expectAbility(ability).toAllow('update', transition(from, to));
+      else expectAbility(ability).toDeny('update', transition(from, to));
+    },
+  );
+
+  it.each(INVOICE_STATUSES)(
+    'billing-worker records a payment against a %s invoice only if issued',
+    async (status) => {
+      const ability = await abilityFor(DEMO_ABILITIES, billingWorker);
+      const payment = subject('Payment', {
+        invoiceId: 'inv-2',
+        amount: 1,
+        invoice: { id: 'inv-2', status },
+      });
+      if (status === 'issued') expectAbility(ability).toAllow('create', payment);
+      else expectAbility(ability).toDeny('create', payment);
+    },
+  );
+
+  it('refuses a payment that names no invoice', async () => {
+    const ability = await abilityFor(DEMO_ABILITIES, billingWorker);
+    expectAbility(ability).toDeny(
+      'create',
+      subject('Payment', { invoiceId: 'inv-404', amount: 1 }),
+    );
   });
 
   it('a role given to the wrong kind grants nothing: a service named admin is not an admin', async () => {

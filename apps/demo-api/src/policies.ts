@@ -17,6 +17,19 @@ export const DEMO_SERVICES: Record<string, ClientRegistration> = {
 /** The `acr` of a password + one-time-code login at the demo IdP (step-up target). */
 export const DEMO_MFA_ACR = 'urn:demo:acr:mfa';
 
+/**
+ * The status changes each role may request, `from` -> `to` (see {@link demoAbilities}). A change
+ * that leaves the status as it is counts as `from` -> `from`.
+ *
+ * - an accountant edits her draft (`draft` -> `draft`), issues it or voids it;
+ * - billing-worker only records what a payment does: `issued` -> `paid`. It can never reopen
+ *   an invoice as a draft, void it, or mark a draft paid without it being issued.
+ */
+export const INVOICE_TRANSITIONS = {
+  accountant: { from: 'draft', to: ['draft', 'issued', 'void'] },
+  billing: { from: 'issued', to: ['paid'] },
+} as const;
+
 /** Admins act only while the request's risk score is at most this. */
 export const ADMIN_MAX_RISK = 40;
 
@@ -31,11 +44,22 @@ export interface DemoPolicySettings {
  *
  * - admin: read, create and delete every invoice, read reports, revoke tokens, only while the
  *   request's risk is low (`env.risk`, when context risk is on);
- * - accountant: read and create invoices, update only her own draft invoices (some fields);
+ * - accountant: read and create invoices, update only her own draft invoices (some fields),
+ *   and move them only to `issued` or `void`;
  * - customer: read only the invoices where he is the customer;
- * - billing-worker: record payments and change only the `status` of an invoice;
+ * - billing-worker: read the issued invoices, record a payment against an issued invoice, and
+ *   change only the `status` of an issued invoice, only to `paid`;
  * - reporting-service: read reports, only inside the reports window (`env.time`);
  * - metrics-scraper (Prometheus): read the metrics.
+ *
+ * Rules on a change are conditions on the requested change, not only on the stored record.
+ * A condition on `Invoice` sees the invoice as it is; the requested new status is in the body.
+ * So `PATCH /invoices/:id` also checks an `InvoiceTransition` (`{ id, from, to }`, built by
+ * `InvoiceTransitionResolver` from the stored status and the body's `status`) and `POST
+ * /payments` checks the requested `Payment` joined with the invoice it pays
+ * (`{ invoiceId, amount, invoice: { status } }`, from `PaymentResolver`). Plain CASL
+ * conditions on those subjects (`{ from: 'issued', to: 'paid' }`, `{ 'invoice.status':
+ * 'issued' }`) then say which changes are allowed, and the permission matrix lists them.
  */
 export function demoAbilities(settings: DemoPolicySettings = {}): AbilityDefinitions {
   const reportsWindow = settings.reportsWindow ?? '00:00-00:00';
@@ -52,6 +76,8 @@ export function demoAbilities(settings: DemoPolicySettings = {}): AbilityDefinit
           ownerId: principal.id,
           status: 'draft',
         });
+        const { from, to } = INVOICE_TRANSITIONS.accountant;
+        can('update', 'InvoiceTransition', { from, to: { $in: [...to] } });
       }
       if (principal.roles.includes('customer')) {
         can('read', 'Invoice', { customerId: principal.id });
@@ -59,8 +85,13 @@ export function demoAbilities(settings: DemoPolicySettings = {}): AbilityDefinit
     },
     service: (principal, env, { can }) => {
       if (principal.roles.includes('billing')) {
-        can('create', 'Payment');
-        can('update', 'Invoice', ['status']);
+        const { from, to } = INVOICE_TRANSITIONS.billing;
+        // What is left to collect: the worker finds the invoices to pay through the list.
+        can('read', 'Invoice', { status: from });
+        // A payment settles an issued invoice: never a draft, a void or an already paid one.
+        can('create', 'Payment', { 'invoice.status': from });
+        can('update', 'Invoice', ['status'], { status: from });
+        can('update', 'InvoiceTransition', { from, to: { $in: [...to] } });
       }
       if (principal.roles.includes('reporting') && inUtcWindow(env.time, reportsWindow)) {
         can('read', 'Report');

@@ -7,7 +7,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { request as httpsRequest } from 'node:https';
 
-import { DEMO_AUDIENCE, DEMO_CLI_CLIENT_ID, DEMO_CLI_REDIRECT_URI } from './constants.js';
+import {
+  DEMO_AUDIENCE,
+  DEMO_CLI_CLIENT_ID,
+  DEMO_CLI_REDIRECT_URI,
+  DEMO_CLIENT_SCOPES,
+} from './constants.js';
 import { base32Decode, totp } from './totp.js';
 
 /** A successful token endpoint response (RFC 6749 §5.1). */
@@ -37,7 +42,10 @@ export interface LoginWithPasswordOptions {
   clientId?: string;
   /** Resource indicator (RFC 8707) the access token is for. @default DEMO_AUDIENCE */
   resource?: string;
-  /** Requested scopes. @default 'openid offline_access' */
+  /**
+   * Requested scopes. @default the client's registered scopes (`DEMO_CLIENT_SCOPES`; for
+   * `demo-cli`: `openid offline_access invoices:read invoices:write reports:read`)
+   */
   scope?: string;
 }
 
@@ -88,6 +96,7 @@ export interface RefreshTokensOptions {
   resource?: string;
 }
 
+/** What a login asks for when the caller names no scope and the client has none registered. */
 const DEFAULT_SCOPE = 'openid offline_access';
 const REQUEST_TIMEOUT_MS = 10_000;
 const MAX_REDIRECTS = 10;
@@ -111,7 +120,7 @@ export async function loginWithPassword(o: LoginWithPasswordOptions): Promise<To
   const issuer = normalizeIssuer(o.issuer);
   const clientId = o.clientId ?? DEMO_CLI_CLIENT_ID;
   const resource = o.resource ?? DEMO_AUDIENCE;
-  const scope = o.scope ?? DEFAULT_SCOPE;
+  const scope = o.scope ?? DEMO_CLIENT_SCOPES[clientId] ?? DEFAULT_SCOPE;
   const metadata = await discover(issuer);
   const jar = new CookieJar(issuer);
 

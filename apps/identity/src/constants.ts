@@ -9,7 +9,8 @@
 export const DEMO_AUDIENCE = 'https://invoices.demo.local';
 
 /** The scopes the demo invoices API ({@link DEMO_AUDIENCE}) understands. */
-export const DEMO_API_SCOPES = 'invoices:read invoices:write payments:write reports:read';
+export const DEMO_API_SCOPES =
+  'invoices:read invoices:write payments:write reports:read metrics:read';
 
 /** Client id of the public command-line client (authorization code + PKCE, refresh tokens). */
 export const DEMO_CLI_CLIENT_ID = 'demo-cli';
@@ -63,3 +64,20 @@ export const DEMO_MTLS_SERVICE_CLIENTS: readonly string[] = Object.freeze(['bill
 
 /** The issuer the CLI talks to when `IDP_URL` is not set. */
 export const DEFAULT_ISSUER = 'http://127.0.0.1:4000';
+
+/**
+ * The scopes registered for each demo client (its RFC 7591 `scope`): the IdP grants a client
+ * these and no other. A request naming any other scope, of any resource or none, is refused
+ * with `invalid_scope`; a token carries only the registered scopes its resource defines. A
+ * service that asks for no scope gets all of its registered scopes for the resource (RFC 6749
+ * §3.3's pre-defined default); a user login asks for its own (see `loginWithPassword`).
+ *
+ * What each may do still depends on the API's policy (a customer logging in with `demo-cli`
+ * holds `invoices:write`, yet may create nothing): scopes bound the client, roles the user.
+ */
+export const DEMO_CLIENT_SCOPES: Readonly<Record<string, string>> = Object.freeze({
+  [DEMO_CLI_CLIENT_ID]: 'openid offline_access invoices:read invoices:write reports:read',
+  'billing-worker': 'invoices:read invoices:write payments:write',
+  'reporting-service': 'reports:read ledger:read',
+  'metrics-scraper': 'metrics:read',
+});

@@ -18,6 +18,7 @@ import {
   DEMO_ACR,
   DEMO_API_SCOPES,
   DEMO_AUDIENCE,
+  DEMO_CLIENT_SCOPES,
   DEMO_CLI_CLIENT_ID,
   DEMO_CLI_REDIRECT_URI,
   DEMO_MFA_ACR,
@@ -36,6 +37,7 @@ export {
   DEMO_ACR,
   DEMO_API_SCOPES,
   DEMO_AUDIENCE,
+  DEMO_CLIENT_SCOPES,
   DEMO_CLI_CLIENT_ID,
   DEMO_CLI_REDIRECT_URI,
   DEMO_MFA_ACR,
@@ -343,14 +345,16 @@ function buildConfiguration({
           return DEMO_AUDIENCE;
         },
         useGrantedResource: async () => true,
-        getResourceServerInfo: async (_ctx, resourceIndicator) => {
+        // Called for every authorization and token request naming (or defaulting to) a
+        // resource: where each client's registered scopes are enforced (see grantedScopes).
+        getResourceServerInfo: async (ctx, resourceIndicator, client) => {
           const info = resourceServers.get(resourceIndicator);
           if (!info) {
             throw new errors.InvalidTarget(
               `unknown resource, the demo serves ${[...resourceServers.keys()].join(' and ')}`,
             );
           }
-          return { ...info };
+          return { ...info, scope: grantedScopes(ctx, client.clientId, info.scope) };
         },
       },
     },
@@ -395,6 +399,40 @@ function buildConfiguration({
 
     renderError,
   };
+}
+
+/**
+ * The scopes of a resource server that `clientId` may be granted, after checking the request.
+ *
+ * oidc-provider checks a client's registered `scope` only against its own OpenID Connect
+ * scopes (`openid`, `offline_access`), and grants any resource scope to any client that asks.
+ * Here each client gets only its {@link DEMO_CLIENT_SCOPES}: a request naming any other scope
+ * fails with `invalid_scope` (RFC 6749 §4.1.2.1, §5.2) rather than being quietly trimmed, and
+ * the resource server's scope list handed back to oidc-provider holds only the registered ones,
+ * so no token can carry another (the authorization code and refresh grants filter by it).
+ *
+ * A client-credentials request without `scope` is given the registered scopes (RFC 6749 §3.3:
+ * the server may apply a pre-defined default): a service's token always says what it may do.
+ */
+function grantedScopes(ctx: KoaContextWithOIDC, clientId: string, resourceScopes: string): string {
+  const registered = new Set((DEMO_CLIENT_SCOPES[clientId] ?? '').split(' ').filter(Boolean));
+  const params = ctx.oidc.params as { scope?: unknown; grant_type?: unknown } | undefined;
+  const requested = typeof params?.scope === 'string' ? params.scope.split(' ') : [];
+  for (const scope of requested.filter(Boolean)) {
+    if (!registered.has(scope)) {
+      throw new errors.InvalidScope(`scope ${scope} is not registered for this client`, scope);
+    }
+  }
+  const granted = resourceScopes.split(' ').filter((scope) => registered.has(scope));
+  if (
+    params !== undefined &&
+    params.scope === undefined &&
+    params.grant_type === 'client_credentials'
+  ) {
+    // Read by the client-credentials grant right after this hook: the registered default.
+    params.scope = granted.join(' ') || undefined;
+  }
+  return granted.join(' ');
 }
 
 function createLogger(quiet: boolean): InteractionLogger {

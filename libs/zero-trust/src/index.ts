@@ -168,7 +168,11 @@ export {
   type GeoLocator,
 } from './risk/signals/geo-locator.js';
 export { GeolocationSignal } from './risk/signals/geolocation.signal.js';
-export { detectInjection, type InjectionKind } from './risk/signals/injection-rules.js';
+export {
+  detectInjection,
+  INJECTION_SCAN_LIMITS,
+  type InjectionKind,
+} from './risk/signals/injection-rules.js';
 export { InjectionSignal } from './risk/signals/injection.signal.js';
 export { NetworkSignal } from './risk/signals/network.signal.js';
 export { inUtcWindow, UsageSignal } from './risk/signals/usage.signal.js';

@@ -17,3 +17,17 @@ export interface Invoice {
   description: string;
   dueDate: string;
 }
+
+/**
+ * A requested change of an invoice's status: the subject the transition rules are checked
+ * against (`can('update', 'InvoiceTransition', { from: 'issued', to: 'paid' })`). It exists only
+ * for the check: the stored invoice says `from`, the request body says `to`.
+ */
+export interface InvoiceTransition {
+  /** The invoice's id, for the audit trail. */
+  id: string;
+  /** The invoice's status now. */
+  from: InvoiceStatus;
+  /** The status the request asks for; `from` when the body does not change it. */
+  to: InvoiceStatus;
+}

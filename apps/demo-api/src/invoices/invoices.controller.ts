@@ -22,6 +22,7 @@ import {
 import { INVOICE_STATUSES, type Invoice, type InvoiceStatus } from './invoice.entity.js';
 import { InvoiceRepository } from './invoice.repository.js';
 import { InvoiceResolver } from './invoice.resolver.js';
+import { InvoiceTransitionResolver } from './invoice-transition.resolver.js';
 import { DEMO_MFA_ACR } from '../policies.js';
 
 function asObject(body: unknown): Record<string, unknown> {
@@ -87,9 +88,15 @@ export class InvoicesController {
     });
   }
 
-  /** alice may change her own drafts; billing-worker may change only `status`. */
+  /**
+   * alice may change her own drafts; billing-worker may change only `status`. Both checks must
+   * pass: the first on the invoice as stored (who may touch it, which fields), the second on
+   * the status change the body asks for (`from` -> `to`, see `INVOICE_TRANSITIONS`). Its fields
+   * were checked by the first.
+   */
   @Patch(':id')
   @Can('update', 'Invoice', { resolve: InvoiceResolver })
+  @Can('update', 'InvoiceTransition', { resolve: InvoiceTransitionResolver, fields: false })
   update(@Param('id') id: string, @Body() body: unknown): Invoice | undefined {
     return this.invoices.update(id, validPatch(asObject(body)));
   }

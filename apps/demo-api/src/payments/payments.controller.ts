@@ -1,6 +1,7 @@
 import { BadRequestException, Body, Controller, Post } from '@nestjs/common';
 import { Can, CurrentPrincipal, type Principal } from 'nestjs-zero-trust';
 import { InvoiceRepository } from '../invoices/invoice.repository.js';
+import { PaymentResolver } from './payment.resolver.js';
 
 /** A payment recorded against an invoice. */
 export interface Payment {
@@ -10,7 +11,10 @@ export interface Payment {
   recordedBy: string;
 }
 
-/** Payments: only the billing-worker service records them. */
+/**
+ * Payments: only the billing-worker service records them, and only against an issued invoice
+ * (the rule's condition reads the invoice through {@link PaymentResolver}).
+ */
 @Controller('payments')
 export class PaymentsController {
   private readonly payments: Payment[] = [];
@@ -18,7 +22,7 @@ export class PaymentsController {
   constructor(private readonly invoices: InvoiceRepository) {}
 
   @Post()
-  @Can('create', 'Payment')
+  @Can('create', 'Payment', { resolve: PaymentResolver })
   record(@Body() body: unknown, @CurrentPrincipal() principal: Principal): Payment {
     const { invoiceId, amount } = (typeof body === 'object' && body !== null ? body : {}) as Record<
       string,

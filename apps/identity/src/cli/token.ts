@@ -46,7 +46,7 @@ const USAGE = `Usage: demo:token <name> [--password <password>] [--mfa] [--scope
   --mfa       also enter the user's one-time code (TOTP from the documented demo secret):
               the token then carries acr "${DEMO_MFA_ACR}" and amr ["pwd","otp"]
   --json      print the whole token response instead of only the access token
-  --scope     scopes to request (users default to "openid offline_access")
+  --scope     scopes to request (default: all the client's registered scopes)
   --resource  the resource indicator (audience) of the token
   --watch     users only: keep the session alive, refreshing ahead of expiry with the
               rotating refresh token; prints each new access token (Ctrl-C stops)

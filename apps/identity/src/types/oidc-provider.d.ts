@@ -306,6 +306,10 @@ declare module 'oidc-provider' {
     class InvalidTarget extends OIDCProviderError {
       constructor(description?: string, detail?: string);
     }
+    /** `invalid_scope` (400): the request names a scope the client may not have. */
+    class InvalidScope extends OIDCProviderError {
+      constructor(description: string, scope: string, detail?: string);
+    }
   }
 
   export default Provider;

@@ -11,8 +11,9 @@ const SHELL_COMMANDS =
 /**
  * The rules, each anchored on syntax that ordinary text and JSON rarely contain (quotes
  * closing a literal, SQL keywords in sequence, markup with handlers, shell metacharacters
- * before a command, dot-dot segments). Values are URL-decoded (twice at most) and lowercased
- * before matching.
+ * before a command, dot-dot segments). They are matched against each form of a value that
+ * {@link normalisedForms} gives: as sent, and normalised (decoded once, look-alikes folded,
+ * comments read as spaces).
  *
  * @internal
  */
@@ -69,25 +70,132 @@ export const INJECTION_RULES: readonly { kind: InjectionKind; pattern: RegExp }[
   },
 ];
 
+/**
+ * How much of a request the injection signal reads. Input past a limit is not scanned; the
+ * signal reports that as a finding of its own rather than let it pass as clean.
+ *
+ * @publicApi
+ */
+export const INJECTION_SCAN_LIMITS = Object.freeze({
+  /** Characters of one value (a path, a header, a query or body string). */
+  length: 8192,
+  /** Query parameters, and body keys and strings, per request. */
+  values: 1000,
+  /** Nesting of the body (objects and arrays). */
+  depth: 12,
+});
+
+/**
+ * Look-alikes that NFKC leaves alone but that a database, a shell or a file API may still read
+ * as the ASCII character (SQL Server's "best fit" mapping turns U+2019 into a quote, for one).
+ * Fullwidth forms (U+FF0F, U+FF07, U+FF02, ...) are already folded by NFKC.
+ */
+const CONFUSABLES: Readonly<Record<string, string>> = {
+  '\u2215': '/', // division slash
+  '\u2044': '/', // fraction slash
+  '\u29f8': '/', // big solidus
+  '\u2216': '\\', // set minus
+  '\u29f9': '\\', // big reverse solidus
+  '\u2018': "'",
+  '\u2019': "'",
+  '\u201a': "'",
+  '\u201b': "'",
+  '\u2032': "'", // prime
+  '\u02bc': "'", // modifier letter apostrophe
+  '\u02b9': "'", // modifier letter prime
+  '\u201c': '"',
+  '\u201d': '"',
+  '\u201e': '"',
+  '\u201f': '"',
+  '\u2033': '"', // double prime
+  '\u02ba': '"',
+};
+const CONFUSABLE = new RegExp(`[${Object.keys(CONFUSABLES).join('')}]`, 'g');
+/** Characters that render as nothing: `un\u200bion` is `union` to a reader that drops them. */
+const INVISIBLE = /[\u00ad\u180e\u200b-\u200f\u2060-\u2064\ufeff]/g;
+/**
+ * Reads SQL comments as the whitespace they stand for: `/* ... *\/`, and `--` or `#` comments
+ * ended by a line break (`union--x\nselect`). MySQL's executable comment (`/*!50000 union*\/`)
+ * runs its content, so the content is kept. A comment left open to the end separates nothing
+ * and stays. With `as` empty, comments are dropped instead, as a filter that strips them would
+ * (`UN/**\/ION` becomes `UNION`). One pass with `indexOf`, no backtracking: a value full of
+ * `/*` costs linear time.
+ */
+function readSqlComments(value: string, as: ' ' | ''): string {
+  if (!value.includes('/*') && !value.includes('--') && !value.includes('#')) return value;
+  let out = '';
+  let from = 0;
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i];
+    let end = -1;
+    let kept = '';
+    if (c === '/' && value[i + 1] === '*') {
+      end = value.indexOf('*/', i + 2);
+      if (end === -1) break;
+      const body = value.slice(i + 2, end);
+      if (body.startsWith('!')) kept = body.replace(/^!\d{0,6}/, '');
+      end += 2;
+    } else if ((c === '-' && value[i + 1] === '-') || c === '#') {
+      end = value.indexOf('\n', i);
+      if (end === -1) break;
+      end += 1;
+    } else continue;
+    out += `${value.slice(from, i)}${as}${kept}${as}`;
+    from = end;
+    i = end - 1;
+  }
+  return out + value.slice(from);
+}
+
+const PERCENT_ESCAPES = /(?:%[0-9a-f]{2})+/g;
+
+/**
+ * URL-decodes once, leniently: each run of valid `%XX` escapes is decoded (as UTF-8) and
+ * anything else is left as it is. All-or-nothing `decodeURIComponent` would leave the whole
+ * value encoded when a single malformed escape (`%zz`, a lone `%E0`) is appended to a payload.
+ * `+` is a space, as in a form or query string.
+ */
 function decodeOnce(value: string): string {
   if (!value.includes('%') && !value.includes('+')) return value;
-  try {
-    return decodeURIComponent(value.replace(/\+/g, ' '));
-  } catch {
-    return value;
-  }
+  return value
+    .replace(/\+/g, ' ')
+    .replace(PERCENT_ESCAPES, (run) => Buffer.from(run.replace(/%/g, ''), 'hex').toString('utf8'));
 }
 
 /**
- * The kinds of injection payloads found in one value (at most the first 8 KiB are read).
+ * The forms of a value the rules are matched against: the value as sent (lowercased), and
+ * normalised: URL-decoded once, NFKC, look-alikes of `/`, `\` and quotes folded to ASCII,
+ * invisible characters dropped; then also with SQL comments read as spaces, and dropped.
+ * Matching every form keeps a rule on the raw syntax (`'--`, `%252e`) working while an
+ * obfuscated payload (`%E2%80%99 or`, `UNION/**\/SELECT`, `..\u2215`) is seen as what it
+ * becomes.
+ *
+ * @internal
+ */
+export function normalisedForms(value: string): string[] {
+  const raw = value.toLowerCase();
+  const normalised = decodeOnce(raw)
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(CONFUSABLE, (c) => CONFUSABLES[c] ?? c)
+    .replace(INVISIBLE, '');
+  const forms = [raw];
+  if (normalised !== raw) forms.push(normalised);
+  const spaced = readSqlComments(normalised, ' ');
+  if (spaced !== normalised) forms.push(spaced, readSqlComments(normalised, ''));
+  return forms;
+}
+
+/**
+ * The kinds of injection payloads found in one value. Only the first
+ * {@link INJECTION_SCAN_LIMITS}`.length` characters are read (the signal reports a longer value
+ * as not fully scanned).
  *
  * @publicApi
  */
 export function detectInjection(value: string): Set<InjectionKind> {
   const found = new Set<InjectionKind>();
-  const raw = value.slice(0, 8192).toLowerCase();
-  const once = decodeOnce(raw);
-  const candidates = once === raw ? [raw] : [raw, once, decodeOnce(once)];
+  const candidates = normalisedForms(value.slice(0, INJECTION_SCAN_LIMITS.length));
   for (const rule of INJECTION_RULES) {
     if (found.has(rule.kind)) continue;
     if (candidates.some((candidate) => rule.pattern.test(candidate))) found.add(rule.kind);

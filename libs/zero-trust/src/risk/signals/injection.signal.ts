@@ -1,14 +1,13 @@
 import type { ResolvedRiskOptions } from '../../options/validate-risk.js';
 import type { RiskReason, RiskSignal, RiskSignalInput } from '../risk.types.js';
 import { LruCache } from '../../utils/lru-cache.js';
-import { detectInjection, type InjectionKind } from './injection-rules.js';
+import { detectInjection, INJECTION_SCAN_LIMITS, type InjectionKind } from './injection-rules.js';
 
 type Options = NonNullable<ResolvedRiskOptions['injection']>;
 
 /** Headers that carry credentials or opaque tokens: never scanned (nor logged). */
 const ALWAYS_SKIPPED = new Set(['authorization', 'dpop', 'cookie', 'proxy-authorization']);
-const MAX_VALUES = 1000;
-const MAX_DEPTH = 12;
+const { length: MAX_LENGTH, values: MAX_VALUES, depth: MAX_DEPTH } = INJECTION_SCAN_LIMITS;
 /**
  * Verdicts on short values are remembered: the same host, user agent, accept header and paths
  * come with request after request, and each value is otherwise tested against every rule.
@@ -28,11 +27,35 @@ const NAMES: Record<InjectionKind, string> = {
 
 type Part = 'path' | 'query' | 'header' | 'body';
 
+/** Which scan limit a request went past. */
+type Limit = 'length' | 'values' | 'depth';
+
+const LIMITS: Record<Limit, string> = {
+  length: `a value longer than ${MAX_LENGTH} characters`,
+  values: `more than ${MAX_VALUES} values`,
+  depth: `nesting deeper than ${MAX_DEPTH} levels`,
+};
+
+/** What a request's scan found: payloads by kind, and limits gone past, each with its part. */
+interface Findings {
+  kinds?: Map<InjectionKind, Part>;
+  limits?: Map<Limit, Part>;
+}
+
 /**
  * Injection payloads (SQL injection, XSS, command injection, path traversal) in the path, the
  * query, the headers (except Authorization, DPoP and Cookie) and the body's keys and string
  * values. Each kind found scores `score` and is recorded as `malicious_<kind>`. The payload is
  * never echoed: the reason names the kind and the part of the request only.
+ *
+ * A risk signal, not a web application firewall: it raises the score of a request that carries
+ * a payload, it does not make a query safe (parameterised queries, output encoding and path
+ * checks do) and a pattern list can always be outrun. Put a WAF in front to block.
+ *
+ * Values are matched in normalised forms (see `normalisedForms`). What it does not read is no
+ * pass: a value longer than `INJECTION_SCAN_LIMITS.length`, a query or body with more than
+ * `values` values, or a body nested deeper than `depth`, is a finding of its own (a third of
+ * `score`, recorded as `input_validation_fail`), so padding cannot hide a payload for free.
  *
  * @publicApi
  */
@@ -52,18 +75,28 @@ export class InjectionSignal implements RiskSignal {
 
   evaluate(input: RiskSignalInput): RiskReason[] {
     // Allocated only when something is found: a clean request (the usual one) allocates little.
-    let found: Map<InjectionKind, Part> | undefined;
+    const findings: Findings = {};
+    const past = (part: Part, limit: Limit): void => {
+      findings.limits ??= new Map();
+      if (!findings.limits.has(limit)) findings.limits.set(limit, part);
+    };
     const scan = (part: Part, value: string): void => {
+      if (value.length > MAX_LENGTH) past(part, 'length');
       const kinds = this.detect(value);
       if (kinds.length === 0) return;
-      found ??= new Map();
-      for (const kind of kinds) if (!found.has(kind)) found.set(kind, part);
+      findings.kinds ??= new Map();
+      for (const kind of kinds) if (!findings.kinds.has(kind)) findings.kinds.set(kind, part);
     };
     const url = input.request.originalUrl ?? input.request.url ?? '';
     const question = url.indexOf('?');
     scan('path', question === -1 ? url : url.slice(0, question));
     if (question !== -1) {
+      let count = 0;
       for (const [key, value] of new URLSearchParams(url.slice(question + 1))) {
+        if (++count > MAX_VALUES) {
+          past('query', 'values');
+          break;
+        }
         scan('query', key);
         scan('query', value);
       }
@@ -77,15 +110,39 @@ export class InjectionSignal implements RiskSignal {
       else for (const one of value) scan('header', one);
     }
     const body = input.request.body;
-    if (body !== undefined && body !== null)
-      this.walk(body, 0, { count: 0 }, (value) => scan('body', value));
-    if (found === undefined) return [];
-    return [...found].map(([kind, part]) => ({
-      signal: this.name,
-      score: this.options.score,
-      reason: `${NAMES[kind]} payload in the ${part}`,
-      event: `malicious_${kind}`,
-    }));
+    if (body !== undefined && body !== null) {
+      const budget = { count: 0 };
+      this.walk(
+        body,
+        0,
+        budget,
+        (value) => scan('body', value),
+        (limit) => past('body', limit),
+      );
+    }
+    return this.reasons(findings);
+  }
+
+  private reasons({ kinds, limits }: Findings): RiskReason[] {
+    const reasons: RiskReason[] = [];
+    for (const [kind, part] of kinds ?? []) {
+      reasons.push({
+        signal: this.name,
+        score: this.options.score,
+        reason: `${NAMES[kind]} payload in the ${part}`,
+        event: `malicious_${kind}`,
+      });
+    }
+    for (const [limit, part] of limits ?? []) {
+      reasons.push({
+        signal: this.name,
+        // Lower than a payload: a large request is not an attack, but it is not known clean.
+        score: Math.round(this.options.score / 3),
+        reason: `${part} not fully scanned for injection: ${LIMITS[limit]}`,
+        event: 'input_validation_fail',
+      });
+    }
+    return reasons;
   }
 
   /** The kinds found in `value`, remembered for short values. */
@@ -105,19 +162,27 @@ export class InjectionSignal implements RiskSignal {
     depth: number,
     budget: { count: number },
     visit: (value: string) => void,
+    past: (limit: Limit) => void,
   ): void {
-    if (budget.count >= MAX_VALUES || depth > MAX_DEPTH) return;
+    // Numbers and booleans carry no text to scan, whatever their depth.
+    if (typeof value !== 'string' && (typeof value !== 'object' || value === null)) return;
+    if (budget.count >= MAX_VALUES) return past('values');
+    if (depth > MAX_DEPTH) return past('depth');
     if (typeof value === 'string') {
       budget.count++;
       visit(value);
     } else if (Array.isArray(value)) {
-      for (const item of value) this.walk(item, depth + 1, budget, visit);
+      for (const item of value) {
+        if (budget.count >= MAX_VALUES) return past('values');
+        this.walk(item, depth + 1, budget, visit, past);
+      }
     } else if (typeof value === 'object' && value !== null && !Buffer.isBuffer(value)) {
       for (const [key, item] of Object.entries(value)) {
         if (this.skipFields.has(key)) continue;
+        if (budget.count >= MAX_VALUES) return past('values');
         budget.count++;
         visit(key);
-        this.walk(item, depth + 1, budget, visit);
+        this.walk(item, depth + 1, budget, visit, past);
       }
     }
   }
