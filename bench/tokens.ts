@@ -11,7 +11,10 @@ export interface SigningMaterial {
   privateKeyPem: string;
 }
 
-/** Signs ES256 access tokens for alice (accountant), each with its own `jti`. */
+/**
+ * Signs ES256 access tokens for alice (accountant), with the scopes the demo IdP grants her
+ * through demo-cli, each with its own `jti`.
+ */
 export class TokenSigner {
   private readonly key: KeyObject;
   private readonly header: string;
@@ -33,7 +36,7 @@ export class TokenSigner {
         sub: 'alice',
         username: 'alice',
         roles: ['accountant'],
-        scope: 'openid invoices',
+        scope: 'invoices:read invoices:write reports:read revocations:write',
         jti: randomUUID(),
         iat: now,
         exp: now + lifetime,

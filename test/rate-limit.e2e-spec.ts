@@ -1,7 +1,12 @@
-import { TestIssuer } from 'nestjs-zero-trust/testing';
+import type { TestIssuer } from 'nestjs-zero-trust/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_API_AUDIENCE } from '../apps/demo-api/src/config.js';
-import { ADAPTERS, call, startDemoApi, type RunningApi } from './support/demo-api.js';
+import {
+  ADAPTERS,
+  call,
+  startDemoApi,
+  startDemoIssuer,
+  type RunningApi,
+} from './support/demo-api.js';
 import { getFrom } from './support/http-from.js';
 
 describe.each(ADAPTERS)('rate limits per principal and security headers (%s)', (adapter) => {
@@ -10,7 +15,7 @@ describe.each(ADAPTERS)('rate limits per principal and security headers (%s)', (
   const limit = 3;
 
   beforeAll(async () => {
-    issuer = await TestIssuer.start({ audience: DEMO_API_AUDIENCE });
+    issuer = await startDemoIssuer();
     api = await startDemoApi({ issuer: issuer.url, adapter, rateLimitPerMinute: limit });
   });
   afterAll(async () => {

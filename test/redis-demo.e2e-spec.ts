@@ -1,7 +1,12 @@
-import { TestIssuer } from 'nestjs-zero-trust/testing';
+import type { TestIssuer } from 'nestjs-zero-trust/testing';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DEMO_API_AUDIENCE } from '../apps/demo-api/src/config.js';
-import { ADAPTERS, call, startDemoApi, type RunningApi } from './support/demo-api.js';
+import {
+  ADAPTERS,
+  call,
+  startDemoApi,
+  startDemoIssuer,
+  type RunningApi,
+} from './support/demo-api.js';
 import {
   canSpawnRedis,
   redisReady,
@@ -20,7 +25,7 @@ const onUnhandled = (reason: unknown): void => {
 
 let issuer: TestIssuer;
 beforeAll(async () => {
-  issuer = await TestIssuer.start({ audience: DEMO_API_AUDIENCE });
+  issuer = await startDemoIssuer();
   process.on('unhandledRejection', onUnhandled);
 });
 afterAll(async () => {

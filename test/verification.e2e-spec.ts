@@ -1,8 +1,14 @@
 import { createHmac, generateKeyPairSync, createPublicKey } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestIssuer } from 'nestjs-zero-trust/testing';
+import type { TestIssuer } from 'nestjs-zero-trust/testing';
 import { DEMO_API_AUDIENCE } from '../apps/demo-api/src/config.js';
-import { ADAPTERS, call, startDemoApi, type RunningApi } from './support/demo-api.js';
+import {
+  ADAPTERS,
+  call,
+  startDemoApi,
+  startDemoIssuer,
+  type RunningApi,
+} from './support/demo-api.js';
 
 const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
 
@@ -12,7 +18,7 @@ describe.each(ADAPTERS)('token verification (%s)', (adapter) => {
   const now = (): number => Math.floor(Date.now() / 1000);
 
   beforeAll(async () => {
-    issuer = await TestIssuer.start({ audience: DEMO_API_AUDIENCE });
+    issuer = await startDemoIssuer();
     api = await startDemoApi({ issuer: issuer.url, adapter });
   });
   afterAll(async () => {

@@ -1,10 +1,9 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { JwksKeySource } from 'nestjs-zero-trust';
-import { TestIssuer } from 'nestjs-zero-trust/testing';
+import type { TestIssuer } from 'nestjs-zero-trust/testing';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { DEMO_API_AUDIENCE } from '../../apps/demo-api/src/config.js';
-import { ADAPTERS, type RunningApi } from '../support/demo-api.js';
+import { ADAPTERS, type RunningApi, startDemoIssuer } from '../support/demo-api.js';
 import { rawRequest, type RawResponse } from '../support/raw-http.js';
 import { startFaultApi } from './fault-api.js';
 
@@ -29,7 +28,7 @@ describe.each(ADAPTERS)('faults: the JWKS endpoint goes down and comes back (%s)
 
   beforeEach(async () => {
     vi.useFakeTimers({ toFake: ['Date'], now: T0 });
-    issuer = await TestIssuer.start({ audience: DEMO_API_AUDIENCE, lifetime: 600 });
+    issuer = await startDemoIssuer({ lifetime: 600 });
     api = await startFaultApi(issuer.url, adapter, { maxAge: 120, cooldown: 30, timeout: 1 });
     await api.app.get(JwksKeySource).refresh();
   });
@@ -78,7 +77,7 @@ describe.each(ADAPTERS)('faults: the JWKS endpoint goes down and comes back (%s)
 describe.each(ADAPTERS)('faults: the IdP is down when the API boots (%s)', (adapter) => {
   it('refuses with 503 and a down health check, at most one fetch a second, then recovers', async () => {
     vi.useFakeTimers({ toFake: ['Date'], now: T0 });
-    const issuer = await TestIssuer.start({ audience: DEMO_API_AUDIENCE });
+    const issuer = await startDemoIssuer();
     issuer.available = false;
     const api = await startFaultApi(issuer.url, adapter, {});
     try {
@@ -107,7 +106,7 @@ describe.each(ADAPTERS)('faults: the IdP is down when the API boots (%s)', (adap
 describe.each(ADAPTERS)('faults: a spray of random kids (%s)', (adapter) => {
   it('costs at most one JWKS fetch per cooldown', async () => {
     vi.useFakeTimers({ toFake: ['Date'], now: T0 });
-    const issuer = await TestIssuer.start({ audience: DEMO_API_AUDIENCE });
+    const issuer = await startDemoIssuer();
     const api = await startFaultApi(issuer.url, adapter, { cooldown: 30 });
     try {
       await api.app.get(JwksKeySource).refresh();
@@ -142,7 +141,7 @@ describe.each(ADAPTERS)('faults: key rotation at the IdP (%s)', (adapter) => {
 
   beforeEach(async () => {
     vi.useFakeTimers({ toFake: ['Date'], now: T0 });
-    issuer = await TestIssuer.start({ audience: DEMO_API_AUDIENCE });
+    issuer = await startDemoIssuer();
     api = await startFaultApi(issuer.url, adapter, { cooldown: 0 });
     await api.app.get(JwksKeySource).refresh();
   });
@@ -222,7 +221,7 @@ describe.each(ADAPTERS)('faults: an IdP that accepts and never answers (%s)', (a
   it('answers 503 within jwks.timeout, merges the waiting requests, and leaves no socket open', async () => {
     const hanging = await startHangingServer();
     // Tokens shaped right, signed by a key the hanging IdP would never serve.
-    const signer = await TestIssuer.start({ audience: DEMO_API_AUDIENCE });
+    const signer = await startDemoIssuer();
     const api = await startFaultApi(hanging.url, adapter, { timeout: 0.5 });
     try {
       const started = performance.now();

@@ -1,7 +1,12 @@
-import { TestIssuer } from 'nestjs-zero-trust/testing';
+import type { TestIssuer } from 'nestjs-zero-trust/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_API_AUDIENCE } from '../../apps/demo-api/src/config.js';
-import { ADAPTERS, call, startDemoApi, type RunningApi } from '../support/demo-api.js';
+import {
+  ADAPTERS,
+  call,
+  startDemoApi,
+  startDemoIssuer,
+  type RunningApi,
+} from '../support/demo-api.js';
 import {
   canSpawnRedis,
   privateRedis,
@@ -26,7 +31,7 @@ describe.runIf(canSpawnRedis).each(ADAPTERS)('Redis stopped mid-traffic (%s)', (
 
   beforeAll(async () => {
     process.on('unhandledRejection', onUnhandled);
-    issuer = await TestIssuer.start({ audience: DEMO_API_AUDIENCE });
+    issuer = await startDemoIssuer();
     redis = await privateRedis();
     await redis.start();
     api = await startDemoApi({

@@ -1,9 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deviceFingerprint, ZeroTrustMetrics, type DecisionEvent } from 'nestjs-zero-trust';
-import { TestIssuer } from 'nestjs-zero-trust/testing';
-import { DEMO_API_AUDIENCE } from '../../apps/demo-api/src/config.js';
+import type { TestIssuer } from 'nestjs-zero-trust/testing';
 import { DEMO_MFA_ACR } from '../../apps/demo-api/src/policies.js';
-import { ADAPTERS, call, startDemoApi, type RunningApi } from '../support/demo-api.js';
+import {
+  ADAPTERS,
+  call,
+  startDemoApi,
+  startDemoIssuer,
+  type RunningApi,
+} from '../support/demo-api.js';
 
 const LONDON = '81.2.69.142';
 const CHANGCHUN = '175.16.199.7';
@@ -40,7 +45,7 @@ describe.each(ADAPTERS)('context risk (%s)', (adapter) => {
   });
 
   beforeAll(async () => {
-    issuer = await TestIssuer.start({ audience: DEMO_API_AUDIENCE });
+    issuer = await startDemoIssuer();
     api = await startDemoApi({ issuer: issuer.url, adapter, riskMode: 'enforce' });
   });
   afterAll(async () => {
@@ -227,7 +232,7 @@ describe.each(ADAPTERS)('context risk, report-only and time windows (%s)', (adap
   let closed: RunningApi;
 
   beforeAll(async () => {
-    issuer = await TestIssuer.start({ audience: DEMO_API_AUDIENCE });
+    issuer = await startDemoIssuer();
     reportOnly = await startDemoApi({ issuer: issuer.url, adapter, riskMode: 'report-only' });
     // A reports window that excludes the current time: two to three hours from now.
     const hour = (offset: number): string =>

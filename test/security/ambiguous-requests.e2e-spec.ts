@@ -7,10 +7,10 @@ import {
   type DecisionEvent,
   type ZeroTrustModuleOptions,
 } from 'nestjs-zero-trust';
-import { createDpopKey, createDpopProof, TestIssuer } from 'nestjs-zero-trust/testing';
+import { createDpopKey, createDpopProof, type TestIssuer } from 'nestjs-zero-trust/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_API_AUDIENCE, DEMO_PUBLIC_URLS } from '../../apps/demo-api/src/config.js';
-import { ADAPTERS, startDemoApi, type RunningApi } from '../support/demo-api.js';
+import { DEMO_PUBLIC_URLS } from '../../apps/demo-api/src/config.js';
+import { ADAPTERS, startDemoApi, startDemoIssuer, type RunningApi } from '../support/demo-api.js';
 import { listenApp } from '../support/nest-app.js';
 import { rawRequest, type RawResponse } from '../support/raw-http.js';
 
@@ -28,7 +28,7 @@ describe.each(ADAPTERS)('requests that could be read two ways (%s)', (adapter) =
   let bob: string;
 
   beforeAll(async () => {
-    issuer = await TestIssuer.start({ audience: DEMO_API_AUDIENCE });
+    issuer = await startDemoIssuer();
     api = await startDemoApi({ issuer: issuer.url, adapter });
     alice = issuer.sign({ sub: 'alice', roles: ['customer'] });
     bob = issuer.sign({ sub: 'bob', roles: ['customer'] });

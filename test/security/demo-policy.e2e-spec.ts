@@ -1,7 +1,12 @@
-import { TestIssuer } from 'nestjs-zero-trust/testing';
+import type { TestIssuer } from 'nestjs-zero-trust/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_API_AUDIENCE } from '../../apps/demo-api/src/config.js';
-import { ADAPTERS, call, startDemoApi, type RunningApi } from '../support/demo-api.js';
+import {
+  ADAPTERS,
+  call,
+  startDemoApi,
+  startDemoIssuer,
+  type RunningApi,
+} from '../support/demo-api.js';
 
 /**
  * The demo's own policy on requested changes (issue 17 §7): billing-worker moves an invoice only
@@ -16,7 +21,7 @@ describe.each(ADAPTERS)('demo policy on requested changes (%s)', (adapter) => {
   let worker: string;
 
   beforeAll(async () => {
-    issuer = await TestIssuer.start({ audience: DEMO_API_AUDIENCE });
+    issuer = await startDemoIssuer();
     api = await startDemoApi({ issuer: issuer.url, adapter });
     // The scopes the demo IdP grants these clients; a plain bearer token (the certificate
     // binding is the mTLS suites' subject, not this one's).

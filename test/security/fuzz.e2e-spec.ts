@@ -1,9 +1,8 @@
 import { Agent } from 'node:http';
 import * as fc from 'fast-check';
-import { TestIssuer } from 'nestjs-zero-trust/testing';
+import type { TestIssuer } from 'nestjs-zero-trust/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_API_AUDIENCE } from '../../apps/demo-api/src/config.js';
-import { ADAPTERS, startDemoApi, type RunningApi } from '../support/demo-api.js';
+import { ADAPTERS, startDemoApi, startDemoIssuer, type RunningApi } from '../support/demo-api.js';
 import { rawRequest, type RawResponse } from '../support/raw-http.js';
 
 /**
@@ -278,7 +277,7 @@ describe.each(ADAPTERS)('fuzzing the demo API over HTTP (%s)', (adapter) => {
   let api: RunningApi;
 
   beforeAll(async () => {
-    issuer = await TestIssuer.start({ audience: DEMO_API_AUDIENCE });
+    issuer = await startDemoIssuer();
     // Risk enforced, every signal of the demo on: the signals read principal ids, addresses,
     // routes and headers from the fuzzed requests.
     api = await startDemoApi({ issuer: issuer.url, adapter, riskMode: 'enforce' });

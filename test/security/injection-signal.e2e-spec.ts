@@ -1,11 +1,11 @@
-import { TestIssuer } from 'nestjs-zero-trust/testing';
+import type { TestIssuer } from 'nestjs-zero-trust/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_API_AUDIENCE } from '../../apps/demo-api/src/config.js';
 import {
   ADAPTERS,
   call,
   lastRequestEvents,
   startDemoApi,
+  startDemoIssuer,
   type RunningApi,
 } from '../support/demo-api.js';
 
@@ -27,7 +27,7 @@ describe.each(ADAPTERS)('injection signal, obfuscated and oversized input (%s)',
     });
 
   beforeAll(async () => {
-    issuer = await TestIssuer.start({ audience: DEMO_API_AUDIENCE });
+    issuer = await startDemoIssuer();
     api = await startDemoApi({ issuer: issuer.url, adapter, riskMode: 'enforce' });
   });
   afterAll(async () => {

@@ -1,9 +1,9 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { RevocationService } from 'nestjs-zero-trust';
-import { TestIssuer } from 'nestjs-zero-trust/testing';
+import type { TestIssuer } from 'nestjs-zero-trust/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_API_AUDIENCE, DEMO_PUBLIC_URLS } from '../../apps/demo-api/src/config.js';
-import { ADAPTERS, startDemoApi, type RunningApi } from '../support/demo-api.js';
+import { DEMO_PUBLIC_URLS } from '../../apps/demo-api/src/config.js';
+import { ADAPTERS, startDemoApi, startDemoIssuer, type RunningApi } from '../support/demo-api.js';
 import { startTestIdentityProvider, type TestIdentityProvider } from '../support/identity.js';
 import { rawRequest, startCountingListener, type CountingListener } from '../support/raw-http.js';
 import { ATTACK_CASES, DPOP_CASES, type Forge } from './attack-cases.js';
@@ -46,7 +46,7 @@ describe.each(ADAPTERS)('JWT attack suite against the demo API (%s)', (adapter) 
 
   beforeAll(async () => {
     listener = await startCountingListener();
-    issuer = await TestIssuer.start({ audience: DEMO_API_AUDIENCE });
+    issuer = await startDemoIssuer();
     api = await startDemoApi({ issuer: issuer.url, adapter });
     const revocations = api.app.get(RevocationService);
     forge = {

@@ -27,8 +27,8 @@ import { CapturingLogger, listenApp, type ListeningApp } from '../support/nest-a
  * `insufficient_scope` otherwise, RFC 6750 §3.1, audited), and tokens may not live longer than
  * an hour unless an option that says it is unsafe allows it.
  *
- * The demo API does not require scopes: the demo's clients (billing-worker, the CLI, the tests)
- * ask for no API scope, so their tokens carry none. The requirement is shown here instead.
+ * The library's behaviour is shown here on routes of its own; the demo API's scopes are proven
+ * in demo-scopes.e2e-spec.ts.
  */
 
 @Controller('invoices')

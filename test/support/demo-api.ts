@@ -2,6 +2,8 @@ import type { INestApplication } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { AuditService, AuditSink, type DecisionEvent } from 'nestjs-zero-trust';
+import { TestIssuer, type TestIssuerOptions } from 'nestjs-zero-trust/testing';
+import { DEMO_API_SCOPES } from '../../apps/identity/src/constants.js';
 import { useSecurityHeaders } from '../../apps/demo-api/src/app.js';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { AppModule } from '../../apps/demo-api/src/app.module.js';
@@ -10,6 +12,19 @@ import { listenMutualTls, type MutualTlsSettings } from '../../apps/demo-api/src
 
 /** Both HTTP adapters: every e2e suite runs on each. */
 export const ADAPTERS = ['express', 'fastify'] as const;
+
+/**
+ * A test issuer for the demo API: its audience, and every scope the API understands in each
+ * token it signs, so that a test's token is judged on its roles as in the demo's policy. A test
+ * about scopes gives its own `scope` claim (or omits it: `sign(claims, { omit: ['scope'] })`).
+ */
+export function startDemoIssuer(options: TestIssuerOptions = {}): Promise<TestIssuer> {
+  return TestIssuer.start({
+    audience: DEMO_API_AUDIENCE,
+    ...options,
+    claims: { scope: DEMO_API_SCOPES, ...options.claims },
+  });
+}
 
 /** An audit sink that keeps events in memory so tests can assert on them. */
 export class RecordingSink implements AuditSink {

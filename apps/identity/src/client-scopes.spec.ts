@@ -60,7 +60,8 @@ describe('demo identity provider: scopes registered per client', () => {
 
   it('registers these scopes for the demo clients', () => {
     expect(DEMO_CLIENT_SCOPES).toEqual({
-      'demo-cli': 'openid offline_access invoices:read invoices:write reports:read',
+      'demo-cli':
+        'openid offline_access invoices:read invoices:write reports:read revocations:write',
       'billing-worker': 'invoices:read invoices:write payments:write',
       'reporting-service': 'reports:read ledger:read',
       'metrics-scraper': 'metrics:read',
@@ -126,12 +127,16 @@ describe('demo identity provider: scopes registered per client', () => {
       username: 'alice',
       password: 'alice',
     });
-    expect(scopeOf(login.access_token)).toBe('invoices:read invoices:write reports:read');
+    expect(scopeOf(login.access_token)).toBe(
+      'invoices:read invoices:write reports:read revocations:write',
+    );
     const refreshed = await refreshTokens({
       issuer: idp.issuer,
       refreshToken: login.refresh_token ?? '',
     });
-    expect(scopeOf(refreshed.access_token)).toBe('invoices:read invoices:write reports:read');
+    expect(scopeOf(refreshed.access_token)).toBe(
+      'invoices:read invoices:write reports:read revocations:write',
+    );
     // Asking for fewer is fine: the token carries what was asked.
     const narrow = await loginWithPassword({
       issuer: idp.issuer,

@@ -44,7 +44,7 @@ export interface LoginWithPasswordOptions {
   resource?: string;
   /**
    * Requested scopes. @default the client's registered scopes (`DEMO_CLIENT_SCOPES`; for
-   * `demo-cli`: `openid offline_access invoices:read invoices:write reports:read`)
+   * `demo-cli`: `openid offline_access invoices:read invoices:write reports:read revocations:write`)
    */
   scope?: string;
 }

@@ -10,7 +10,7 @@ export const DEMO_AUDIENCE = 'https://invoices.demo.local';
 
 /** The scopes the demo invoices API ({@link DEMO_AUDIENCE}) understands. */
 export const DEMO_API_SCOPES =
-  'invoices:read invoices:write payments:write reports:read metrics:read';
+  'invoices:read invoices:write payments:write reports:read metrics:read revocations:write';
 
 /** Client id of the public command-line client (authorization code + PKCE, refresh tokens). */
 export const DEMO_CLI_CLIENT_ID = 'demo-cli';
@@ -74,9 +74,12 @@ export const DEFAULT_ISSUER = 'http://127.0.0.1:4000';
  *
  * What each may do still depends on the API's policy (a customer logging in with `demo-cli`
  * holds `invoices:write`, yet may create nothing): scopes bound the client, roles the user.
+ * `revocations:write` (log a token or a user out) is registered for `demo-cli` only: it is the
+ * client admins use, and no service revokes.
  */
 export const DEMO_CLIENT_SCOPES: Readonly<Record<string, string>> = Object.freeze({
-  [DEMO_CLI_CLIENT_ID]: 'openid offline_access invoices:read invoices:write reports:read',
+  [DEMO_CLI_CLIENT_ID]:
+    'openid offline_access invoices:read invoices:write reports:read revocations:write',
   'billing-worker': 'invoices:read invoices:write payments:write',
   'reporting-service': 'reports:read ledger:read',
   'metrics-scraper': 'metrics:read',

@@ -1,8 +1,15 @@
 import { BadRequestException, Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { Can, RevocationService, RiskPolicy } from 'nestjs-zero-trust';
+import { Can, RevocationService, RiskPolicy, Scopes } from 'nestjs-zero-trust';
 import { DEMO_MFA_ACR } from '../policies.js';
 
-/** Token revocation for admins: one token by `jti`, or every token of a subject. */
+/**
+ * Token revocation for admins: one token by `jti`, or every token of a subject.
+ *
+ * Only users act here, yet the route also requires the `revocations:write` scope: logging anyone
+ * out is the API's most far-reaching change, and the scope lets the IdP decide which client may
+ * carry that power on an admin's behalf (today only `demo-cli` is registered for it), so an
+ * admin's token held by some other client cannot revoke.
+ */
 @Controller('admin/revocations')
 export class RevocationsController {
   constructor(private readonly revocations: RevocationService) {}
@@ -13,6 +20,7 @@ export class RevocationsController {
    */
   @Post()
   @HttpCode(201)
+  @Scopes('revocations:write')
   @Can('create', 'Revocation')
   @RiskPolicy({ maxScore: 30, acr: DEMO_MFA_ACR, maxAuthAge: 300 })
   async revoke(@Body() body: unknown): Promise<{ revoked: 'token' | 'subject'; id: string }> {

@@ -16,6 +16,7 @@ import {
   CurrentAbility,
   CurrentPrincipal,
   RiskPolicy,
+  Scopes,
   type Principal,
   type ZeroTrustAbility,
 } from 'nestjs-zero-trust';
@@ -47,7 +48,11 @@ function validPatch(body: Record<string, unknown>): Partial<Invoice> {
   return patch;
 }
 
-/** Invoices: reads scoped to what the caller may see, changes checked against the record. */
+/**
+ * Invoices: reads scoped to what the caller may see, changes checked against the record. A read
+ * needs the token's `invoices:read` scope, a change `invoices:write` (what the client was
+ * granted), and then the caller's ability (what the user or service may do).
+ */
 @Controller('invoices')
 export class InvoicesController {
   constructor(
@@ -57,6 +62,7 @@ export class InvoicesController {
 
   /** Lists only the invoices the caller may read (bob sees his own). */
   @Get()
+  @Scopes('invoices:read')
   @Can('read', 'Invoice')
   list(@CurrentAbility() ability: ZeroTrustAbility): Invoice[] {
     const condition = this.authz.conditionFor(ability, 'read', 'Invoice');
@@ -64,12 +70,14 @@ export class InvoicesController {
   }
 
   @Get(':id')
+  @Scopes('invoices:read')
   @Can('read', 'Invoice', { resolve: InvoiceResolver })
   get(@AuthorizedResource() invoice: Invoice): Invoice {
     return invoice;
   }
 
   @Post()
+  @Scopes('invoices:write')
   @Can('create', 'Invoice')
   create(@Body() body: unknown, @CurrentPrincipal() principal: Principal): Invoice {
     const data = asObject(body);
@@ -95,6 +103,7 @@ export class InvoicesController {
    * were checked by the first.
    */
   @Patch(':id')
+  @Scopes('invoices:write')
   @Can('update', 'Invoice', { resolve: InvoiceResolver })
   @Can('update', 'InvoiceTransition', { resolve: InvoiceTransitionResolver, fields: false })
   update(@Param('id') id: string, @Body() body: unknown): Invoice | undefined {
@@ -104,6 +113,7 @@ export class InvoicesController {
   /** Admins only, at low risk, after a strong authentication in the last 5 minutes. */
   @Delete(':id')
   @HttpCode(204)
+  @Scopes('invoices:write')
   @Can('delete', 'Invoice', { resolve: InvoiceResolver })
   @RiskPolicy({ maxScore: 30, acr: DEMO_MFA_ACR, maxAuthAge: 300 })
   remove(@Param('id') id: string): void {

@@ -1,15 +1,16 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { Can, ZeroTrustMetrics } from 'nestjs-zero-trust';
+import { Can, Scopes, ZeroTrustMetrics } from 'nestjs-zero-trust';
 
 /**
  * Prometheus metrics, for the scraper's identity only: the `metrics-scraper` service
- * (client credentials) may `read` `Metrics`; anyone else gets 401 or 403.
+ * (client credentials, scope `metrics:read`) may `read` `Metrics`; anyone else gets 401 or 403.
  */
 @Controller('metrics')
 export class MetricsController {
   constructor(private readonly metrics: ZeroTrustMetrics) {}
 
   @Get()
+  @Scopes('metrics:read')
   @Can('read', 'Metrics')
   @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
   @Header('Cache-Control', 'no-store')

@@ -1,5 +1,5 @@
 import { BadRequestException, Body, Controller, Post } from '@nestjs/common';
-import { Can, CurrentPrincipal, type Principal } from 'nestjs-zero-trust';
+import { Can, CurrentPrincipal, Scopes, type Principal } from 'nestjs-zero-trust';
 import { InvoiceRepository } from '../invoices/invoice.repository.js';
 import { PaymentResolver } from './payment.resolver.js';
 
@@ -13,7 +13,8 @@ export interface Payment {
 
 /**
  * Payments: only the billing-worker service records them, and only against an issued invoice
- * (the rule's condition reads the invoice through {@link PaymentResolver}).
+ * (the rule's condition reads the invoice through {@link PaymentResolver}), with a token granted
+ * `payments:write`.
  */
 @Controller('payments')
 export class PaymentsController {
@@ -22,6 +23,7 @@ export class PaymentsController {
   constructor(private readonly invoices: InvoiceRepository) {}
 
   @Post()
+  @Scopes('payments:write')
   @Can('create', 'Payment', { resolve: PaymentResolver })
   record(@Body() body: unknown, @CurrentPrincipal() principal: Principal): Payment {
     const { invoiceId, amount } = (typeof body === 'object' && body !== null ? body : {}) as Record<

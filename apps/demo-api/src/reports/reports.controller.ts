@@ -1,13 +1,14 @@
 import { Controller, Get } from '@nestjs/common';
-import { Can } from 'nestjs-zero-trust';
+import { Can, Scopes } from 'nestjs-zero-trust';
 import { InvoiceRepository } from '../invoices/invoice.repository.js';
 
-/** Reports: for the reporting-service and admins. */
+/** Reports: for the reporting-service and admins, with a token granted `reports:read`. */
 @Controller('reports')
 export class ReportsController {
   constructor(private readonly invoices: InvoiceRepository) {}
 
   @Get('revenue')
+  @Scopes('reports:read')
   @Can('read', 'Report')
   revenue(): { currency: string; invoiced: number; byStatus: Record<string, number> } {
     const byStatus: Record<string, number> = {};

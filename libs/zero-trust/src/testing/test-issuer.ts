@@ -27,6 +27,12 @@ export interface TestIssuerOptions {
   algorithm?: TestIssuerAlgorithm;
   /** Default token lifetime in seconds. @default 300 */
   lifetime?: number;
+  /**
+   * Claims put in every token, e.g. `{ scope: 'invoices:read' }` for an API whose routes
+   * require scopes. Claims given to {@link TestIssuer.sign} override them; its `omit` removes
+   * them. @default none
+   */
+  claims?: Record<string, unknown>;
 }
 
 /**
@@ -111,6 +117,7 @@ export class TestIssuer {
     readonly audience: string,
     private readonly lifetime: number,
     algorithm: TestIssuerAlgorithm,
+    private readonly claims: Readonly<Record<string, unknown>>,
   ) {
     this.keys = [generate(algorithm)];
   }
@@ -133,6 +140,7 @@ export class TestIssuer {
       options.audience ?? 'https://api.test.local',
       options.lifetime ?? 300,
       options.algorithm ?? 'ES256',
+      { ...options.claims },
     );
     return issuer;
   }
@@ -154,7 +162,8 @@ export class TestIssuer {
 
   /**
    * Signs an access token. Defaults: `iss`, `aud`, `sub: 'test-user'`, `jti`, `iat` now,
-   * `exp` now + lifetime, header `{ alg, kid, typ: 'at+jwt' }`. Claims given override them.
+   * `exp` now + lifetime, the issuer's `claims` option, header `{ alg, kid, typ: 'at+jwt' }`.
+   * Claims given override them.
    */
   sign(claims: Record<string, unknown> = {}, options: SignOptions = {}): string {
     const now = Math.floor(Date.now() / 1000);
@@ -166,6 +175,7 @@ export class TestIssuer {
       jti: randomUUID(),
       iat: now,
       exp: now + this.lifetime,
+      ...this.claims,
       ...claims,
     };
     for (const name of options.omit ?? []) delete payload[name];

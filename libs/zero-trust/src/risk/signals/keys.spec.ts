@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addressKey, principalKey } from './keys.js';
+import { principalKey } from './keys.js';
 
 describe('risk store keys', () => {
   const alice = { kind: 'user' as const, id: 'alice' };
@@ -10,7 +10,6 @@ describe('risk store keys', () => {
     expect(principalKey('geo', { kind: 'service', id: 'a:b/c' })).toBe(
       'zt:risk:geo:service:a%3Ab%2Fc',
     );
-    expect(addressKey('failures', '::1')).toBe('addr:risk:failures:%3A%3A1');
   });
 
   it('keeps principals of different kinds, and ids that differ by a separator, apart', () => {

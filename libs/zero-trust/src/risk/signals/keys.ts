@@ -1,10 +1,9 @@
 import type { Principal, PrincipalKind } from '../../identity/principal.interface.js';
-import { ADDRESS_KEY_PREFIX } from '../../stores/shared-state-store.interface.js';
 
 /**
- * How many principals, or addresses, have their keys remembered; and how many suffixes per
- * signal (the usage signal's per-minute keys come and go). Each map starts over when full: no
- * clock is read, and a key rebuilt costs what it always did.
+ * How many principals have their keys remembered, and how many suffixes per signal (the usage
+ * signal's per-minute keys come and go). Each map starts over when full: no clock is read, and a
+ * key rebuilt costs what it always did.
  */
 const REMEMBERED = 10_000;
 const SUFFIXES = 16;
@@ -54,23 +53,4 @@ export function principalKey(
     const base = `zt:risk:${signal}:${principal.kind}:${encodeURIComponent(principal.id)}`;
     return suffix === '' ? base : `${base}:${suffix}`;
   });
-}
-
-const addressKeys = new Map<string, Map<string, string>>();
-
-/**
- * A store key for `signal` about a client address: `addr:risk:<signal>:<address>`, built once
- * per address (bounded), as {@link principalKey}. The `addr:` class keeps what unauthenticated
- * requests create apart from principal state (see `keyClassOf`): it can never evict it.
- *
- * @internal
- */
-export function addressKey(signal: string, ip: string): string {
-  const byAddress = entryOf(addressKeys, signal, SUFFIXES, () => new Map<string, string>());
-  return entryOf(
-    byAddress,
-    ip,
-    REMEMBERED,
-    () => `${ADDRESS_KEY_PREFIX}risk:${signal}:${encodeURIComponent(ip)}`,
-  );
 }
