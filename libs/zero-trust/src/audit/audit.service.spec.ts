@@ -9,7 +9,7 @@ import { validateOptions } from '../options/validate-options.js';
 import type { AuditSink } from './audit-sink.interface.js';
 import { AuditService, type DecisionInput } from './audit.service.js';
 import type { DecisionEvent } from './decision-event.interface.js';
-import { ZeroTrustMetrics } from './metrics/zero-trust.metrics.js';
+import { ZeroTrustMetrics } from '../metrics/zero-trust.metrics.js';
 import { PinoAuditSink } from './sinks/pino-audit.sink.js';
 
 function setup(audit: Record<string, unknown>, sink: AuditSink) {

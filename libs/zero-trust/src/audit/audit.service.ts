@@ -7,7 +7,7 @@ import type { ZeroTrustMode } from '../options/zero-trust-options.interface.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 import { AuditSink } from './audit-sink.interface.js';
 import type { DecisionEvent, DecisionOutcome } from './decision-event.interface.js';
-import { ZeroTrustMetrics } from './metrics/zero-trust.metrics.js';
+import { ZeroTrustMetrics } from '../metrics/zero-trust.metrics.js';
 
 /** How long the shutdown waits for queued events to reach the sink. */
 const SHUTDOWN_FLUSH_MS = 2000;
