@@ -93,6 +93,7 @@ export type {
   DecisionEvent,
   DecisionOutcome,
   DecisionRule,
+  DecisionStage,
 } from './audit/decision-event.interface.js';
 export type { DecisionListener } from './audit/audit.service.js';
 export { LoggerAuditSink } from './audit/logger-audit.sink.js';

@@ -200,7 +200,10 @@ export class AuditService implements OnApplicationShutdown {
    * what and where; every stage is listed.
    */
   private toRecord(context: ZeroTrustRequestContext, stages: DecisionInput[]): DecisionEvent {
-    const deciding = stages.find((stage) => stage.decision !== 'allow') ?? stages.at(-1)!;
+    // The first stage that did not allow, else the last.
+    const deciding = stages.reduce((chosen, stage) =>
+      chosen.decision !== 'allow' ? chosen : stage,
+    );
     const { finding: _finding, risk: _risk, geo: _geo, ...decided } = deciding;
     const record = this.toEvent(context, decided);
     record.stages = stages.map(({ action, decision, mode, code, reason, authorization, rule }) => {

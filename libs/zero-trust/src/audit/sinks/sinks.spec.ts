@@ -9,7 +9,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DecisionEvent } from '../decision-event.interface.js';
 import { FileAuditSink } from './file-audit.sink.js';
 import { HttpAuditSink } from './http-audit.sink.js';
-import { toEcsEvent } from '../ecs.js';
 import { PinoAuditSink } from './pino-audit.sink.js';
 
 const event: DecisionEvent = {
@@ -108,8 +107,8 @@ describe('PinoAuditSink', () => {
       },
     });
     const sink = new PinoAuditSink(pino({ level: 'info' }, stream));
-    void sink.write(event);
-    void sink.write({ ...event, decision: 'allow', outcome: 'success', action: 'authz_success' });
+    sink.write(event);
+    sink.write({ ...event, decision: 'allow', outcome: 'success', action: 'authz_success' });
     await new Promise((resolve) => setImmediate(resolve));
     const [denied, allowed] = lines
       .join('')
@@ -150,20 +149,20 @@ describe('PinoAuditSink', () => {
   it("respects the logger's level, and leaves to pino what only pino can do (redaction, formatters, mixins)", () => {
     const quiet = capture({ level: 'warn' });
     const sink = new PinoAuditSink(quiet.logger);
-    void sink.write(allow);
-    void sink.write(event);
+    sink.write(allow);
+    sink.write(event);
     expect(quiet.writes.map((w) => (JSON.parse(w) as { level: number }).level)).toEqual([40]);
 
     const redacted = capture({ redact: ['user.id'] });
-    void new PinoAuditSink(redacted.logger).write(event);
+    new PinoAuditSink(redacted.logger).write(event);
     expect(JSON.parse(redacted.writes[0] ?? '{}')).toMatchObject({ user: { id: '[Redacted]' } });
 
     const formatted = capture({ formatters: { log: (o) => ({ ...o, tenant: 't1' }) } });
-    void new PinoAuditSink(formatted.logger).write(event);
+    new PinoAuditSink(formatted.logger).write(event);
     expect(JSON.parse(formatted.writes[0] ?? '{}')).toMatchObject({ tenant: 't1' });
 
     const mixed = capture({ mixin: () => ({ region: 'eu' }) });
-    void new PinoAuditSink(mixed.logger).write(event);
+    new PinoAuditSink(mixed.logger).write(event);
     expect(JSON.parse(mixed.writes[0] ?? '{}')).toMatchObject({ region: 'eu' });
   });
 });
