@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { EventEmitter } from 'node:events';
 import { Registry } from 'prom-client';
 import { describe, expect, it, vi } from 'vitest';
 import type { ZeroTrustRequestContext } from '../context/request-context.js';
@@ -159,6 +160,21 @@ describe('AuditService', () => {
     await service.flush();
     expect(sink.events.at(-1)?.stages).toEqual([
       { action: 'excess_rate_limit_exceeded', decision: 'deny', mode: 'enforce' },
+    ]);
+  });
+
+  it('writes the stages a request passed when it ends refused by what no stage records', async () => {
+    const sink = new Recording();
+    const { service } = setup({}, sink);
+    const request = context();
+    const response = new EventEmitter();
+    service.finishOnClose(request, { raw: response });
+    service.record(request, { action: 'authn_token_valid', decision: 'allow', mode: 'enforce' });
+    // e.g. the risk engine answers 503: no further stage, no last guard.
+    response.emit('close');
+    await service.flush();
+    expect(sink.events.map((e) => e.stages?.map((stage) => stage.action))).toEqual([
+      ['authn_token_valid'],
     ]);
   });
 

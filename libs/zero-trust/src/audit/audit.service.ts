@@ -51,7 +51,8 @@ function refuses(decision: DecisionOutcome): boolean {
  *
  * Guards call {@link record} with each stage; the stages wait on the request's context until the
  * decision is final: at the first refusal (later stages do not run), or when the last guard
- * allowed and calls {@link finish}. Every stage is counted in the metrics. Allowed records are
+ * allowed and calls {@link finish} (or, failing both, when the response is over: see
+ * {@link finishOnClose}). Every stage is counted in the metrics. Allowed records are
  * sampled (`audit.allowSampleRate`); refusals and report-only would-denies are always written.
  *
  * Records go to the {@link AuditSink} off the request path: they wait in a bounded buffer
@@ -129,6 +130,17 @@ export class AuditService implements OnApplicationShutdown {
     if (trail === undefined || trail.written || trail.stages.length === 0) return;
     trail.written = true;
     this.write(this.toRecord(context, trail.stages));
+  }
+
+  /**
+   * Writes the request's record, if no guard did, once its response is over: a request refused by
+   * what no stage records (a 503 of the risk engine or an ability definition, a guard of the
+   * application) keeps the stages it passed. `response` is Express's or Fastify's reply.
+   */
+  finishOnClose(context: ZeroTrustRequestContext, response: unknown): void {
+    const reply = response as { raw?: unknown } | undefined;
+    const emitter = (reply?.raw ?? response) as { once?: (event: 'close', f: () => void) => void };
+    emitter?.once?.('close', () => this.finish(context));
   }
 
   /**

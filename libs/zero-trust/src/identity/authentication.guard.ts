@@ -98,6 +98,7 @@ export class AuthenticationGuard implements CanActivate {
     this.adapterHost.httpAdapter.setHeader(response, 'X-Request-Id', context.requestId);
     this.auditForwarding(context);
     if (policy.isPublic) return true;
+    this.audit.finishOnClose(context, response);
     return this.admit(request, response, context);
   }
 
