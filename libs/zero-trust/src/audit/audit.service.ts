@@ -1,9 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { AsyncResource } from 'node:async_hooks';
 import type { ZeroTrustRequestContext } from '../context/request-context.js';
-import type { ZeroTrustErrorCode } from '../errors/messages.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
-import type { ZeroTrustMode } from '../options/zero-trust-options.interface.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 import { AuditSink } from './audit-sink.interface.js';
 import type { DecisionEvent, DecisionOutcome, DecisionStage } from './decision-event.interface.js';
@@ -13,19 +11,12 @@ import { ZeroTrustMetrics } from '../metrics/zero-trust.metrics.js';
 const SHUTDOWN_FLUSH_MS = 2000;
 
 /**
- * What a guard knows about one stage of a decision; the audit service adds time, request and
- * principal.
+ * What a guard knows about one stage of a decision (with the risk assessment and, for a finding,
+ * its name); the audit service adds time, request and principal.
  *
  * @internal
  */
-export interface DecisionInput {
-  action: string;
-  decision: DecisionOutcome;
-  mode: ZeroTrustMode;
-  code?: ZeroTrustErrorCode;
-  reason?: string;
-  authorization?: DecisionEvent['authorization'];
-  rule?: DecisionEvent['rule'];
+export interface DecisionInput extends DecisionStage {
   risk?: DecisionEvent['risk'];
   geo?: DecisionEvent['geo'];
   finding?: string;
