@@ -135,6 +135,12 @@ describe.each(ADAPTERS)("demo API's mutual-TLS listener (%s)", (adapter) => {
       tls: { key: reporting.key, cert: reporting.cert, ca: idp.pki.caCert },
     });
     expect(own.status).toBe(200);
+    // The decision record names the client and the certificate the token is bound to.
+    expect(api.sink.last()).toMatchObject({
+      decision: 'allow',
+      principal: { kind: 'service', id: 'reporting-service', client: 'reporting-service' },
+      binding: { certificate: thumbprintOf(reporting.cert) },
+    });
   });
 
   it('refuses the certificate-bound token with another certificate of the same service', async () => {

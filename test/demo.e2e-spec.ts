@@ -281,19 +281,24 @@ describe.each(ADAPTERS)('demo API with real IdP tokens (%s)', (adapter) => {
     );
   });
 
-  it('records every decision without the token', async () => {
+  it('records one decision record per request, with every stage, without the token', async () => {
     const before = api.sink.events.length;
     await call(api, 'GET', '/invoices/inv-1', { token: tokens.bob });
     const events = api.sink.events.slice(before);
-    expect(events.map((e) => e.action)).toEqual(['authn_token_valid', 'authz_success']);
-    expect(events[1]).toMatchObject({
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      action: 'authz_success',
       decision: 'allow',
       mode: 'enforce',
       principal: { kind: 'user', id: 'bob' },
       request: { method: 'GET', route: '/invoices/:id' },
       authorization: { action: 'read', subject: 'Invoice', subjectId: 'inv-1' },
+      rule: { kind: 'granted' },
     });
-    expect(events[0]?.request.id).toBe(events[1]?.request.id);
+    expect(events[0]?.stages?.map((stage) => [stage.action, stage.decision])).toEqual([
+      ['authn_token_valid', 'allow'],
+      ['authz_success', 'allow'],
+    ]);
     const serialized = JSON.stringify(api.sink.events);
     for (const token of Object.values(tokens))
       expect(serialized).not.toContain(token.split('.')[2]);

@@ -209,10 +209,14 @@ describe('useServiceToken (axios, @nestjs/axios) against the demo IdP', () => {
       expect(client.tokenRequestCount).toBe(2);
       await api.app.get(AuditService).flush();
       const mine = api.sink.events.filter((event) => event.request?.route === '/reports/revenue');
-      expect(mine.slice(-3).map((event) => [event.action, event.code ?? null])).toEqual([
+      // Two requests, one decision record each.
+      expect(mine.slice(-2).map((event) => [event.action, event.code ?? null])).toEqual([
         ['authn_token_revoked', 'ZT_TOKEN_REVOKED'],
-        ['authn_token_valid', null],
         ['authz_success', null],
+      ]);
+      expect(mine.at(-1)?.stages?.map((stage) => stage.action)).toEqual([
+        'authn_token_valid',
+        'authz_success',
       ]);
     });
 

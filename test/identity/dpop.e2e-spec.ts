@@ -1,4 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { AuditService } from 'nestjs-zero-trust';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createDpopKey,
@@ -85,6 +86,9 @@ describe.each(ADAPTERS)('DPoP proof of possession (%s)', (adapter) => {
     const answer = await callWithProof(token);
     expect(answer.status).toBe(200);
     expect(answer.body).toMatchObject({ id: 'alice', dpop: { jkt: key.jkt } });
+    await api.app.get(AuditService).flush();
+    // The decision record names the key the token was proven with.
+    expect(api.sink.last()).toMatchObject({ decision: 'allow', binding: { dpop: key.jkt } });
     // A cache hit with a fresh proof passes too, and one with a bad proof does not.
     expect((await callWithProof(token)).status).toBe(200);
     expectProofRefused(

@@ -190,10 +190,16 @@ describe.each(ADAPTERS)('context risk (%s)', (adapter) => {
     expect(far.status).toBe(403);
     expect(far.body.code).toBe('ZT_ACCESS_DENIED');
     // The interceptor never ran, yet the finding behind the refusal is in the audit trail.
-    expect(lastRequestEvents(api).map((e) => [e.action, e.decision])).toEqual([
-      ['authn_token_valid', 'allow'],
+    // One decision record, then the finding as an event of its own.
+    const [record, finding, ...rest] = lastRequestEvents(api);
+    expect([record, finding].map((e) => [e?.action, e?.decision])).toEqual([
       ['authz_fail', 'deny'],
       ['authn_impossible_travel', 'deny'],
+    ]);
+    expect(rest).toHaveLength(0);
+    expect(record?.stages?.map((stage) => [stage.action, stage.decision])).toEqual([
+      ['authn_token_valid', 'allow'],
+      ['authz_fail', 'deny'],
     ]);
   });
 

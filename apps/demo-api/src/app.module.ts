@@ -33,9 +33,9 @@ export class AppModule {
       module: AppModule,
       imports: [
         TerminusModule,
-        // JSON logs on stdout; the zero-trust audit events (ECS) go through it by default.
+        // JSON logs on stdout; the zero-trust decision records (ECS) go through it by default.
         // pino-http runs per request only for access logs (ACCESS_LOG=on): the audit trail
-        // already has a line per decision, and nothing else here logs through a request logger.
+        // already has a line per request, and nothing else here logs through a request logger.
         LoggerModule.forRoot({
           ...(config.accessLog === true ? {} : { forRoutes: [] }),
           pinoHttp: [
@@ -52,8 +52,8 @@ export class AppModule {
               },
             },
             // Synchronous: an audit line is on stdout when its write returns, none waits in
-            // memory to be lost in a crash, and the sink writes a batch per drain. (pino's
-            // default, an asynchronous destination, queues; the sink then waits for its drain.)
+            // memory to be lost in a crash. (pino's default, an asynchronous destination, queues
+            // in memory without bound.)
             pino.destination({ dest: 1, sync: true }),
           ],
         }),

@@ -28,7 +28,7 @@ export interface DemoConfig {
    * @default false
    */
   accessLog?: boolean;
-  /** Allow events: all (1, the default), none (0) or a sample rate in between. */
+  /** Records of allowed requests: all (1, the default), none (0) or a sample rate in between. */
   auditAllows?: number;
   /** pino level of the JSON logs (audit events, Nest logs). @default 'silent' */
   logLevel?: 'silent' | 'error' | 'warn' | 'info' | 'debug';

@@ -93,6 +93,7 @@ export type {
   DecisionEvent,
   DecisionOutcome,
   DecisionRule,
+  DecisionStage,
 } from './audit/decision-event.interface.js';
 export type { DecisionListener } from './audit/audit.service.js';
 export { LoggerAuditSink } from './audit/logger-audit.sink.js';
@@ -100,7 +101,7 @@ export { ECS_VERSION, toEcsEvent, type EcsEvent } from './audit/ecs.js';
 export { PinoAuditSink, type PinoLike } from './audit/sinks/pino-audit.sink.js';
 export { HttpAuditSink, type HttpAuditSinkOptions } from './audit/sinks/http-audit.sink.js';
 export { FileAuditSink } from './audit/sinks/file-audit.sink.js';
-export { ZeroTrustMetrics } from './audit/metrics/zero-trust.metrics.js';
+export { ZeroTrustMetrics } from './metrics/zero-trust.metrics.js';
 
 // stores
 export { RevocationStore } from './stores/revocation-store.interface.js';

@@ -16,7 +16,7 @@ import { RouteAuditService } from './authorization/route-audit.service.js';
 import { AuditSink } from './audit/audit-sink.interface.js';
 import { AuditService } from './audit/audit.service.js';
 import { defaultAuditSink } from './audit/default-sink.js';
-import { ZeroTrustMetrics } from './audit/metrics/zero-trust.metrics.js';
+import { ZeroTrustMetrics } from './metrics/zero-trust.metrics.js';
 import { requestIdInterceptorFactory } from './zero-trust.interceptor.js';
 import { AuthenticationFailureLimiter } from './identity/authentication-failures.js';
 import { AuthenticationGuard } from './identity/authentication.guard.js';

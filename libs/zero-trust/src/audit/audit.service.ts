@@ -1,97 +1,66 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { AsyncResource } from 'node:async_hooks';
 import type { ZeroTrustRequestContext } from '../context/request-context.js';
-import type { ZeroTrustErrorCode } from '../errors/messages.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
-import type { ZeroTrustMode } from '../options/zero-trust-options.interface.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 import { AuditSink } from './audit-sink.interface.js';
-import type { DecisionEvent, DecisionOutcome } from './decision-event.interface.js';
-import { ZeroTrustMetrics } from './metrics/zero-trust.metrics.js';
+import type { DecisionEvent, DecisionOutcome, DecisionStage } from './decision-event.interface.js';
+import { ZeroTrustMetrics } from '../metrics/zero-trust.metrics.js';
 
 /** How long the shutdown waits for queued events to reach the sink. */
 const SHUTDOWN_FLUSH_MS = 2000;
 
-/** Written events are cut from the front of the buffer once this many have piled up. */
-const COMPACT_AFTER = 1024;
-
 /**
- * What a guard knows about a decision; the audit service adds time, request and principal.
+ * What a guard knows about one stage of a decision (with the risk assessment and, for a finding,
+ * its name); the audit service adds time, request and principal.
  *
  * @internal
  */
-export interface DecisionInput {
-  action: string;
-  decision: DecisionOutcome;
-  mode: ZeroTrustMode;
-  code?: ZeroTrustErrorCode;
-  reason?: string;
-  authorization?: DecisionEvent['authorization'];
-  rule?: DecisionEvent['rule'];
+export interface DecisionInput extends DecisionStage {
   risk?: DecisionEvent['risk'];
   geo?: DecisionEvent['geo'];
   finding?: string;
 }
 
 /**
- * Called with every decision event and the context of its request, e.g. by the risk engine to
- * count failures. Runs synchronously on the request path: keep it cheap, never throw.
+ * Called with every stage of a decision (as an event of its own, before the request's record
+ * is complete) and with every other event, and the context of its request; e.g. by the risk
+ * engine to count failures. Runs synchronously on the request path: keep it cheap, never throw.
  *
  * @publicApi
  */
 export type DecisionListener = (event: DecisionEvent, context: ZeroTrustRequestContext) => void;
 
-/** Where the audit service keeps the `request` of a context's events. */
-const EVENT_REQUEST = Symbol('zero-trust:event-request');
-
-type ContextWithEventRequest = ZeroTrustRequestContext & {
-  [EVENT_REQUEST]?: DecisionEvent['request'];
-};
-
-/**
- * The `request` of an event of `context`: one object shared by the events of a request (the
- * ECS sink remembers its JSON there), new whenever the context no longer matches it.
- */
-function requestOf(context: ContextWithEventRequest): DecisionEvent['request'] {
-  const known = context[EVENT_REQUEST];
-  if (
-    known !== undefined &&
-    known.id === context.requestId &&
-    known.method === context.method &&
-    known.route === context.route &&
-    known.ip === context.ip
-  )
-    return known;
-  const request: DecisionEvent['request'] = {
-    id: context.requestId,
-    method: context.method,
-    route: context.route,
-  };
-  if (context.ip !== undefined) request.ip = context.ip;
-  context[EVENT_REQUEST] = request;
-  return request;
+/** Refusals end the request: its record is complete. */
+function refuses(decision: DecisionOutcome): boolean {
+  return decision === 'deny' || decision === 'step-up';
 }
 
 /**
- * Turns decisions into {@link DecisionEvent}s and hands them to the {@link AuditSink}, off the
- * request path: events wait in a bounded buffer and are written one at a time after the
- * request's own work, in batches (everything queued when the drain runs, outside any request's
- * async context so a sink never sees another request's context). When the buffer is full (a slow or stuck sink), new events are dropped
- * and counted, never waited for. Every decision is counted in the metrics, sampled or not.
+ * Writes the audit trail: ONE decision record per request, and events of their own for what is
+ * no request's decision (risk findings, forwarding headers that could not be followed).
+ *
+ * Guards call {@link record} with each stage; the stages wait on the request's context until the
+ * decision is final: at the first refusal (later stages do not run), or when the last guard
+ * allowed and calls {@link finish} (or, failing both, when the response is over: see
+ * {@link finishOnClose}). Every stage is counted in the metrics. Allowed records are
+ * sampled (`audit.allowSampleRate`); refusals and report-only would-denies are always written.
+ *
+ * Records go to the {@link AuditSink} off the request path: they wait in a bounded buffer
+ * (`audit.bufferSize`) drained after the request's own work, outside any request's async
+ * context. A sink that returns a promise (file, HTTP) is awaited before the next record, so a
+ * slow or stuck collector fills the buffer; past its size records are dropped and counted
+ * (`zero_trust_audit_events_dropped_total`), never waited for.
  *
  * @publicApi
  */
 @Injectable()
 export class AuditService implements OnApplicationShutdown {
   private readonly logger = new Logger('ZeroTrust');
-  /** Events from `head` on wait; those before it are written. */
-  private readonly queue: DecisionEvent[] = [];
-  private head = 0;
+  /** Events waiting for the sink, at most `audit.bufferSize`. */
+  private queue: DecisionEvent[] = [];
   /** Created at bootstrap: the drain runs in no request's async context. */
   private readonly scope = new AsyncResource('ZeroTrustAudit');
-  /** ISO time of the last event, reused for every event of the same millisecond. */
-  private lastMs = 0;
-  private lastIso = '';
   private readonly listeners = new Set<DecisionListener>();
   private draining: Promise<void> | undefined;
   private droppedCount = 0;
@@ -109,22 +78,28 @@ export class AuditService implements OnApplicationShutdown {
 
   /** Events waiting to be written. */
   get pending(): number {
-    return this.queue.length - this.head;
+    return this.queue.length;
   }
 
-  /** Records one decision taken for the request of `context`. Never blocks, never throws. */
+  /**
+   * Records one stage of the decision on the request of `context` (or, with `finding`, a finding
+   * about it). A refusal completes the request's record and writes it. Never blocks, never throws.
+   */
   record(context: ZeroTrustRequestContext, input: DecisionInput): void {
+    this.metrics.observeDecision(input);
     const event = this.toEvent(context, input);
-    this.metrics.observeDecision(event);
-    let kept = true;
-    // Allows are sampled; an allow with a code is a finding about the request (e.g. forwarding
-    // headers that could not be followed), never sampled away.
-    if (input.decision === 'allow' && input.code === undefined) {
-      const rate = this.options.audit.allowSampleRate;
-      kept = rate > 0 && (rate >= 1 || this.sampled(rate));
+    if (input.finding !== undefined || (input.decision === 'allow' && input.code !== undefined)) {
+      // A finding about the request, not one of its stages: an event (an ECS alert) of its own.
+      this.write(event);
+    } else {
+      let trail = context.audit;
+      // A stage decided after the record was written (e.g. a rate limit installed after the
+      // module's guards) starts a record of its own.
+      if (trail === undefined || trail.written)
+        context.audit = trail = { stages: [], written: false };
+      trail.stages.push(input);
+      if (refuses(input.decision)) this.finish(context);
     }
-    // Queued before the listeners run: what a listener records follows the event in the trail.
-    if (kept) this.enqueue(event);
     for (const listener of this.listeners) {
       try {
         listener(event, context);
@@ -137,8 +112,31 @@ export class AuditService implements OnApplicationShutdown {
   }
 
   /**
-   * Calls `listener` with every decision event (allows included, sampled or not). Returns a
-   * function that removes it.
+   * Writes the request's decision record from the stages recorded so far, once: called by the
+   * last guard of the module when it allowed (or failed without a recorded refusal), and by
+   * {@link record} at a refusal. Nothing to write (a public route) writes nothing.
+   */
+  finish(context: ZeroTrustRequestContext): void {
+    const trail = context.audit;
+    if (trail === undefined || trail.written || trail.stages.length === 0) return;
+    trail.written = true;
+    this.write(this.toRecord(context, trail.stages));
+  }
+
+  /**
+   * Writes the request's record, if no guard did, once its response is over: a request refused by
+   * what no stage records (a 503 of the risk engine or an ability definition, a guard of the
+   * application) keeps the stages it passed. `response` is Express's or Fastify's reply.
+   */
+  finishOnClose(context: ZeroTrustRequestContext, response: unknown): void {
+    const reply = response as { raw?: unknown } | undefined;
+    const emitter = (reply?.raw ?? response) as { once?: (event: 'close', f: () => void) => void };
+    emitter?.once?.('close', () => this.finish(context));
+  }
+
+  /**
+   * Calls `listener` with every stage and every other event (allows included, sampled or not).
+   * Returns a function that removes it.
    */
   subscribe(listener: DecisionListener): () => void {
     this.listeners.add(listener);
@@ -163,8 +161,7 @@ export class AuditService implements OnApplicationShutdown {
     clearTimeout(timer);
     if (outcome === 'timeout' && this.pending > 0) {
       this.drop(this.pending);
-      this.queue.length = 0;
-      this.head = 0;
+      this.queue = [];
     }
   }
 
@@ -173,28 +170,24 @@ export class AuditService implements OnApplicationShutdown {
     return Math.random() < rate;
   }
 
+  /** One stage, or a finding, as an event of its own. */
   private toEvent(context: ZeroTrustRequestContext, input: DecisionInput): DecisionEvent {
-    const ms = Date.now();
-    if (ms !== this.lastMs) {
-      this.lastMs = ms;
-      this.lastIso = new Date(ms).toISOString();
-    }
-    const request = requestOf(context);
     const event: DecisionEvent = {
-      time: this.lastIso,
+      time: new Date().toISOString(),
       action: input.action,
       outcome: input.decision === 'allow' ? 'success' : 'failure',
       decision: input.decision,
       mode: input.mode,
-      request,
+      request: { id: context.requestId, method: context.method, route: context.route },
     };
+    if (context.ip !== undefined) event.request.ip = context.ip;
     if (input.code !== undefined) event.code = input.code;
     if (input.reason !== undefined) event.reason = input.reason;
     const principal = context.principal;
     if (principal) {
       event.principal = { kind: principal.kind, id: principal.id };
-      // Verified principals are frozen: their roles can be shared, not copied.
-      event.roles = Object.isFrozen(principal.roles) ? principal.roles : [...principal.roles];
+      if (principal.clientId !== undefined) event.principal.client = principal.clientId;
+      event.roles = [...principal.roles];
     }
     if (input.authorization) event.authorization = input.authorization;
     if (input.rule) event.rule = input.rule;
@@ -204,7 +197,46 @@ export class AuditService implements OnApplicationShutdown {
     return event;
   }
 
-  private enqueue(event: DecisionEvent): void {
+  /**
+   * The request's decision record: the deciding stage (the first that refused or would have,
+   * else the last) gives its action, decision, code, reason and rule; the context gives who,
+   * what and where; every stage is listed.
+   */
+  private toRecord(context: ZeroTrustRequestContext, stages: DecisionInput[]): DecisionEvent {
+    // The first stage that did not allow, else the last.
+    const deciding = stages.reduce((chosen, stage) =>
+      chosen.decision !== 'allow' ? chosen : stage,
+    );
+    const { finding: _finding, risk: _risk, geo: _geo, ...decided } = deciding;
+    const record = this.toEvent(context, decided);
+    record.stages = stages.map(({ action, decision, mode, code, reason, authorization, rule }) => {
+      const stage: DecisionStage = { action, decision, mode };
+      if (code !== undefined) stage.code = code;
+      if (reason !== undefined) stage.reason = reason;
+      if (authorization !== undefined) stage.authorization = authorization;
+      if (rule !== undefined) stage.rule = rule;
+      return stage;
+    });
+    record.authorization ??= stages.findLast((stage) => stage.authorization)?.authorization;
+    if (record.authorization === undefined) delete record.authorization;
+    const assessed = stages.findLast((stage) => stage.risk !== undefined);
+    if (assessed?.risk !== undefined) record.risk = assessed.risk;
+    if (assessed?.geo !== undefined) record.geo = assessed.geo;
+    const binding: NonNullable<DecisionEvent['binding']> = {};
+    if (context.certificate !== undefined) binding.certificate = context.certificate.thumbprint;
+    if (context.dpop !== undefined) binding.dpop = context.dpop.jkt;
+    if (binding.certificate !== undefined || binding.dpop !== undefined) record.binding = binding;
+    const device = context.principal?.token.device;
+    if (device !== undefined) record.device = device;
+    return record;
+  }
+
+  /** Queues an event for the sink; allows (the plain ones) only as sampled. */
+  private write(event: DecisionEvent): void {
+    if (event.decision === 'allow' && event.code === undefined) {
+      const rate = this.options.audit.allowSampleRate;
+      if (rate <= 0 || (rate < 1 && !this.sampled(rate))) return;
+    }
     if (this.pending >= this.options.audit.bufferSize) {
       this.drop(1);
       return;
@@ -220,12 +252,11 @@ export class AuditService implements OnApplicationShutdown {
   }
 
   /**
-   * Writes every queued event in turn, without waiting between events unless the sink returns
-   * a promise; a slow sink makes the queue grow, not the request wait.
+   * Writes every queued event in turn, awaiting the sink only when it returns a promise: a
+   * slow sink makes the queue grow, not the request wait.
    */
   private async drain(): Promise<void> {
-    while (this.head < this.queue.length) {
-      const event = this.queue[this.head++] as DecisionEvent;
+    for (let event = this.queue.shift(); event !== undefined; event = this.queue.shift()) {
       try {
         const result = this.sink.write(event);
         if (result instanceof Promise) await result;
@@ -235,13 +266,7 @@ export class AuditService implements OnApplicationShutdown {
           `Audit sink failed: ${error instanceof Error ? error.message : String(error)}`,
         );
       }
-      if (this.head >= COMPACT_AFTER) {
-        this.queue.splice(0, this.head);
-        this.head = 0;
-      }
     }
-    this.queue.length = 0;
-    this.head = 0;
   }
 
   private drop(count: number): void {

@@ -13,8 +13,37 @@ import type { RiskReason } from '../risk/risk.types.js';
 export type DecisionOutcome = 'allow' | 'deny' | 'would-deny' | 'step-up' | 'would-step-up';
 
 /**
- * One authentication or authorization decision, as written to the audit trail.
- * It never contains a token, a key or a secret.
+ * One stage of a request's decision (authentication, type-level authorization, context risk,
+ * record-level authorization, rate limit), as the guard decided it: allows too, with the rule
+ * that allowed or refused when there is one.
+ *
+ * @publicApi
+ */
+export interface DecisionStage {
+  /** The stage's OWASP action, e.g. `authn_token_valid`, `authz_success`, `risk_assessed`. */
+  action: string;
+  /** What the stage decided. */
+  decision: DecisionOutcome;
+  /** Whether the stage enforced its decision or only reported it. */
+  mode: ZeroTrustMode;
+  /** Stable reason code (absent for plain allows). */
+  code?: ZeroTrustErrorCode;
+  /** Human-readable reason, safe to show. */
+  reason?: string;
+  /** The authorization check, for `authz_*` stages. */
+  authorization?: DecisionEvent['authorization'];
+  /** The rule that allowed or refused, for `authz_*` stages. */
+  rule?: DecisionRule;
+}
+
+/**
+ * What the audit trail receives: the decision record of one request (`stages` set), or an event
+ * that is no request's decision (a risk finding, forwarding headers that could not be followed,
+ * ...). A decision record follows OPA and Cerbos decision logs: who (`principal`, `binding`),
+ * what (`request`, `authorization`), context (`request.ip`, `geo`, `device`, `risk`), each
+ * stage's outcome, the mode and the request id. Its top-level `action`, `decision`, `code`,
+ * `reason` and `rule` are the deciding stage's: the one that refused (or would have, in
+ * report-only mode), else the last one. It never contains a token, a key or a secret.
  *
  * @publicApi
  */
@@ -42,23 +71,33 @@ export interface DecisionEvent {
   reason?: string;
   /** Whether authorization was enforced or only reported. */
   mode: ZeroTrustMode;
-  /** The caller, when authenticated. */
-  principal?: { kind: PrincipalKind; id: string };
-  /** The HTTP request: one object shared by the events of a request (read it, do not modify it). */
+  /** The caller, when authenticated, and the OAuth client it came through. */
+  principal?: { kind: PrincipalKind; id: string; client?: string };
+  /**
+   * What the token was bound to and proven with: the client certificate's `x5t#S256`
+   * thumbprint (mTLS) or the DPoP key's `jkt`.
+   */
+  binding?: { certificate?: string; dpop?: string };
+  /** The device the token was issued to, when it names one. */
+  device?: string;
+  /** Each stage's outcome, in order (decision records only). */
+  stages?: DecisionStage[];
+  /** The HTTP request: its id, method, route pattern and client address. */
   request: { id: string; method: string; route: string; ip?: string };
-  /** The authorization check, for `authz_*` events. */
+  /** The authorization check: the deciding stage's, else the last one decided. */
   authorization?: { action: string; subject: string; subjectId?: string; fields?: string[] };
   /** The caller's roles, when authenticated. */
   roles?: readonly string[];
   /**
-   * Why an authorization check decided as it did: the rule that refused (an inverted rule, or a
-   * rule whose conditions the record does not meet) or that no rule grants the action.
+   * Why the deciding authorization check decided as it did: the rule that allowed, the rule that
+   * refused (an inverted rule, or a rule whose conditions the record does not meet) or that no
+   * rule grants the action.
    */
   rule?: DecisionRule;
   /**
-   * The risk assessment behind the decision (context risk events): the combined score 0–100
-   * and the findings that produced it. Present on `risk_assessed`, risk denies and step-ups,
-   * and on each signal event (`authn_impossible_travel`, `malicious_*`, ...).
+   * The risk assessment of the request: the combined score 0–100 and the findings that
+   * produced it. Present on records of assessed requests and on each finding's own event
+   * (`authn_impossible_travel`, `malicious_*`, ...).
    */
   risk?: { score: number; reasons: RiskReason[] };
   /**
@@ -81,11 +120,11 @@ export interface DecisionEvent {
  */
 export interface DecisionRule {
   /**
-   * `inverted`: a `cannot` rule refused; `conditions`: a `can` rule exists but its conditions
+   * `granted`: the rule that allowed; `inverted`: a `cannot` rule refused; `conditions`: a `can` rule exists but its conditions
    * do not match the record; `fields`: rules grant the action but not on these fields; `none`:
    * no rule grants the action.
    */
-  kind: 'inverted' | 'conditions' | 'fields' | 'none';
+  kind: 'granted' | 'inverted' | 'conditions' | 'fields' | 'none';
   /** The rule in words, e.g. `can update Invoice (fields: status) if { ownerId, status }`. */
   description: string;
   /** The reason the rule's author gave with `.because(...)`, if any. */

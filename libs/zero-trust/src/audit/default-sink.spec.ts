@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { ZeroTrustModule } from '../zero-trust.module.js';
 import { AuditSink } from './audit-sink.interface.js';
 import { LoggerAuditSink } from './logger-audit.sink.js';
-import { ZeroTrustMetrics } from './metrics/zero-trust.metrics.js';
+import { ZeroTrustMetrics } from '../metrics/zero-trust.metrics.js';
 import { PinoAuditSink } from './sinks/pino-audit.sink.js';
 
 const base = { issuer: 'http://127.0.0.1:1', audience: 'api', strictRouteAudit: false };

@@ -15,12 +15,12 @@ export async function defaultAuditSink(
 ): Promise<AuditSink> {
   try {
     const { PinoLogger } = await import('nestjs-pino');
+    // A PinoLogger of our own (the class is transient), named by its public setContext. The
+    // audit service writes outside any request's async context, so it logs through the root
+    // logger, never the logger of whichever request happens to be current.
     const logger = await moduleRef.resolve(PinoLogger, undefined, { strict: false });
-    // One child of the application's root pino logger (resolved here, outside any request),
-    // bound to the context once: no per-event merge of the context into the event, and never
-    // the logger of whichever request happens to be current when the buffer drains.
-    const contextName = (logger as unknown as { contextName?: string }).contextName ?? 'context';
-    return new PinoAuditSink(logger.logger.child({ [contextName]: 'ZeroTrustAudit' }), serviceName);
+    logger.setContext('ZeroTrustAudit');
+    return new PinoAuditSink(logger, serviceName);
   } catch {
     // nestjs-pino is not installed, or its LoggerModule is not imported.
     return new LoggerAuditSink(serviceName);

@@ -38,7 +38,7 @@ import {
   type SubjectResolver,
 } from './resolver.interface.js';
 import { routePolicyOf, type RoutePolicy } from './route-policy.js';
-import { explainDenial } from './explain.js';
+import { explainAllow, explainDenial } from './explain.js';
 import { tagSubject } from './subject.js';
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
@@ -147,12 +147,18 @@ abstract class AuthorizationStep {
     return true;
   }
 
-  protected allowed(context: ZeroTrustRequestContext, mode: ZeroTrustMode, decided: Decided): void {
+  protected allowed(
+    context: ZeroTrustRequestContext,
+    mode: ZeroTrustMode,
+    decided: Decided,
+    rule: DecisionRule,
+  ): void {
     this.audit.record(context, {
       action: 'authz_success',
       decision: 'allow',
       mode,
       authorization: decided,
+      rule,
     });
   }
 
@@ -250,7 +256,8 @@ export class AuthorizationGuard extends AuthorizationStep implements CanActivate
         decided,
       );
       // An allowed check with a resolver is recorded once decided on its record.
-      if (allowed && !resolved) this.allowed(context, mode, decided);
+      if (allowed && !resolved)
+        this.allowed(context, mode, decided, explainAllow(ability, check.action, target));
     }
     return true;
   }
@@ -325,6 +332,18 @@ export class RecordAuthorizationGuard extends AuthorizationStep implements CanAc
   /** Loads and checks the records of the route's resolved checks, in order. */
   async canActivate(execution: ExecutionContext): Promise<boolean> {
     const { policy, request, context, mode } = this.route(execution);
+    // The module's last guard: the request's decision record is complete once it has decided.
+    return this.checkRecords(policy, request, context, mode).finally(() =>
+      this.audit.finish(context),
+    );
+  }
+
+  private async checkRecords(
+    policy: RoutePolicy,
+    request: HttpRequestLike,
+    context: ZeroTrustRequestContext,
+    mode: ZeroTrustMode,
+  ): Promise<boolean> {
     if (policy.isPublic) return true;
     const resolved = policy.checks.filter((check) => check.options.resolve !== undefined);
     if (resolved.length === 0) return true;
@@ -346,7 +365,7 @@ export class RecordAuthorizationGuard extends AuthorizationStep implements CanAc
         ...(subjectId !== undefined ? { subjectId } : {}),
       };
       if (this.allows(check, policy, context, ability, mode, resolveContext, target, decided))
-        this.allowed(context, mode, decided);
+        this.allowed(context, mode, decided, explainAllow(ability, check.action, target));
     }
     return true;
   }

@@ -65,3 +65,21 @@ export function explainDenial(
   }
   return { kind: 'none', description: `no rule grants ${action} on ${subjectType}` };
 }
+
+/**
+ * The rule that lets `ability` do `action` on `target`, in words, for the decision record.
+ *
+ * @internal
+ */
+export function explainAllow(
+  ability: ZeroTrustAbility,
+  action: string,
+  target: object | string,
+): DecisionRule {
+  const relevant = ability.relevantRuleFor(action, target as string);
+  return {
+    kind: 'granted',
+    description: relevant === null ? `a rule grants ${action}` : describeRule(relevant),
+    ...(relevant?.reason ? { reason: relevant.reason } : {}),
+  };
+}

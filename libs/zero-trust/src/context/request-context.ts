@@ -1,3 +1,4 @@
+import type { DecisionInput } from '../audit/audit.service.js';
 import type { ZeroTrustAbility } from '../authorization/ability.types.js';
 import type { PresentedCertificate } from '../identity/mtls/service-identity.js';
 import type { Principal } from '../identity/principal.interface.js';
@@ -40,6 +41,13 @@ export interface ZeroTrustRequestContext {
   readonly resources: Map<string, unknown>;
   /** Records loaded by resolvers, by resolver: a resolver runs at most once per request. */
   readonly resolved: Map<unknown, object>;
+  /**
+   * The stages of the request's decision record, kept by the audit service until the record is
+   * written (`written`): at the first refusal, or once the last guard allowed.
+   *
+   * @internal
+   */
+  audit?: { stages: DecisionInput[]; written: boolean };
 }
 
 const CONTEXT = Symbol.for('nestjs-zero-trust:context');

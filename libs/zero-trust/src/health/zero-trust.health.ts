@@ -1,6 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
-import { ZeroTrustMetrics } from '../audit/metrics/zero-trust.metrics.js';
+import { ZeroTrustMetrics } from '../metrics/zero-trust.metrics.js';
 import { JwksKeySource } from '../identity/jwks-key-source.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import { SharedStateStore } from '../stores/shared-state-store.interface.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { ZeroTrustMetrics } from '../audit/metrics/zero-trust.metrics.js';
+import { ZeroTrustMetrics } from '../metrics/zero-trust.metrics.js';
 import type { ZeroTrustRequestContext } from '../context/request-context.js';
 import {
   DependencyUnavailableError,

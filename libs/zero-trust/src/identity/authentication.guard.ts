@@ -8,7 +8,7 @@ import {
 import { HttpAdapterHost } from '@nestjs/core';
 import type { KeyObject } from 'node:crypto';
 import { AuditService } from '../audit/audit.service.js';
-import { ZeroTrustMetrics } from '../audit/metrics/zero-trust.metrics.js';
+import { ZeroTrustMetrics } from '../metrics/zero-trust.metrics.js';
 import { routePolicyOf } from '../authorization/route-policy.js';
 import { socketOf } from '../context/client-address.js';
 import {
@@ -98,6 +98,7 @@ export class AuthenticationGuard implements CanActivate {
     this.adapterHost.httpAdapter.setHeader(response, 'X-Request-Id', context.requestId);
     this.auditForwarding(context);
     if (policy.isPublic) return true;
+    this.audit.finishOnClose(context, response);
     return this.admit(request, response, context);
   }
 

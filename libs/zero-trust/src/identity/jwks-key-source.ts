@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import { ZeroTrustMetrics } from '../audit/metrics/zero-trust.metrics.js';
+import { ZeroTrustMetrics } from '../metrics/zero-trust.metrics.js';
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { DependencyUnavailableError, InvalidTokenError } from '../errors/zero-trust.error.js';
 import { isAcceptableKeyUrl, type ResolvedZeroTrustOptions } from '../options/validate-options.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ZeroTrustMetrics } from '../audit/metrics/zero-trust.metrics.js';
+import { ZeroTrustMetrics } from '../metrics/zero-trust.metrics.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import type { HttpRequestLike } from '../context/request-context.js';
 import { validateOptions } from '../options/validate-options.js';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ZeroTrustMetrics } from '../audit/metrics/zero-trust.metrics.js';
+import { ZeroTrustMetrics } from '../metrics/zero-trust.metrics.js';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   contextOf,

@@ -166,19 +166,19 @@ export type ZeroTrustStoreOptions =
  */
 export interface AuditOptions {
   /**
-   * Where decision events go. @default nestjs-pino's logger when the app imports its
-   * `LoggerModule` (one ECS object per line on stdout), else one ECS JSON line per event
-   * through the Nest logger
+   * Where decision records (one per request) and findings go. @default nestjs-pino's logger when
+   * the app imports its `LoggerModule` (one ECS object per line), else one ECS JSON line per
+   * record through the Nest logger
    */
   sink?: AuditSink;
   /**
-   * Whether allow decisions are emitted too; denies and authentication failures always are.
-   * `{ sampleRate: 0.1 }` emits one allow in ten (metrics still count every decision).
+   * Whether records of allowed requests are written too; refusals and would-denies always are.
+   * `{ sampleRate: 0.1 }` writes one in ten (metrics still count every decision).
    * @default true
    */
   allows?: boolean | { sampleRate: number };
   /**
-   * Events waiting for the sink, at most. Beyond, new events are dropped and counted
+   * Records waiting for the sink, at most. Beyond, new ones are dropped and counted
    * (`zero_trust_audit_events_dropped_total`): emission never blocks a request. @default 10000
    */
   bufferSize?: number;

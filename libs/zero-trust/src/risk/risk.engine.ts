@@ -9,7 +9,7 @@ import {
 import { DiscoveryService } from '@nestjs/core';
 import { AuditService } from '../audit/audit.service.js';
 import type { DecisionEvent, DecisionOutcome } from '../audit/decision-event.interface.js';
-import { ZeroTrustMetrics } from '../audit/metrics/zero-trust.metrics.js';
+import { ZeroTrustMetrics } from '../metrics/zero-trust.metrics.js';
 import type { AbilityEnvSource } from '../context/lazy-env.js';
 import type { HttpRequestLike, ZeroTrustRequestContext } from '../context/request-context.js';
 import { DependencyUnavailableError } from '../errors/zero-trust.error.js';

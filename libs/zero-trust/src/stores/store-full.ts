@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { ZeroTrustMetrics } from '../audit/metrics/zero-trust.metrics.js';
+import type { ZeroTrustMetrics } from '../metrics/zero-trust.metrics.js';
 import type { StoreFullError } from '../errors/zero-trust.error.js';
 
 const logger = new Logger('ZeroTrustStore');

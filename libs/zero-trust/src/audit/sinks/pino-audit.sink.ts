@@ -1,7 +1,6 @@
 import type { AuditSink } from '../audit-sink.interface.js';
 import type { DecisionEvent } from '../decision-event.interface.js';
-import { ecsJsonBody, toEcsEvent } from '../ecs.js';
-import { fastPinoLine, type FastPinoLine } from './pino-fast-line.js';
+import { toEcsEvent } from '../ecs.js';
 
 /**
  * The part of a pino logger (or of nestjs-pino's `PinoLogger`) the sink uses.
@@ -14,8 +13,15 @@ export interface PinoLike {
 }
 
 /**
- * Writes each event as one pino log line whose fields are the ECS event (`event.*`,
- * `user.*`, ...). The default sink when the application imports nestjs-pino's `LoggerModule`.
+ * Writes each event as one pino log line whose fields are the ECS event (`event.*`, `user.*`,
+ * ...), through the logger's own `info` / `warn`: pino serializes it, with the logger's
+ * serializers, redaction and destination. The default sink when the application imports
+ * nestjs-pino's `LoggerModule`.
+ *
+ * Whether a write can hold the event loop is the destination's choice: pino's default
+ * destination writes synchronously (a line is out when `write` returns); `pino.destination({
+ * sync: false })` buffers in memory. Either way the audit service calls the sink after the
+ * request's own work.
  *
  * @example
  * ```ts
@@ -24,31 +30,15 @@ export interface PinoLike {
  * @publicApi
  */
 export class PinoAuditSink implements AuditSink {
-  /** The same line, framed without pino's per-field work, when the logger allows it. */
-  private readonly fast: FastPinoLine | undefined;
-
   constructor(
     private readonly logger: PinoLike,
     private readonly serviceName?: string,
-  ) {
-    this.fast = fastPinoLine(logger);
-  }
+  ) {}
 
-  /**
-   * Writes the event's line. While the logger's destination is backed up, returns a promise
-   * settled when it drains: the audit service then holds further events in its bounded buffer
-   * (dropping and counting the excess) instead of letting the destination queue without bound.
-   */
-  write(event: DecisionEvent): Promise<void> | undefined {
+  write(event: DecisionEvent): void {
     // pino writes its own `msg` and `time`; the ECS `message` and `@timestamp` ride along.
-    const level = event.decision === 'allow' ? 'info' : 'warn';
-    if (this.fast !== undefined) {
-      const { body, message } = ecsJsonBody(event, this.serviceName);
-      return this.fast.write(level, body, message);
-    }
     const ecs = toEcsEvent(event, this.serviceName);
-    if (level === 'info') this.logger.info(ecs, ecs.message);
+    if (event.decision === 'allow') this.logger.info(ecs, ecs.message);
     else this.logger.warn(ecs, ecs.message);
-    return undefined;
   }
 }

@@ -1,15 +1,14 @@
-import { mkdtemp, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DecisionEvent } from '../decision-event.interface.js';
 import { FileAuditSink } from './file-audit.sink.js';
 import { HttpAuditSink } from './http-audit.sink.js';
-import { toEcsEvent } from '../ecs.js';
 import { PinoAuditSink } from './pino-audit.sink.js';
 
 const event: DecisionEvent = {
@@ -108,8 +107,8 @@ describe('PinoAuditSink', () => {
       },
     });
     const sink = new PinoAuditSink(pino({ level: 'info' }, stream));
-    void sink.write(event);
-    void sink.write({ ...event, decision: 'allow', outcome: 'success', action: 'authz_success' });
+    sink.write(event);
+    sink.write({ ...event, decision: 'allow', outcome: 'success', action: 'authz_success' });
     await new Promise((resolve) => setImmediate(resolve));
     const [denied, allowed] = lines
       .join('')
@@ -147,140 +146,23 @@ describe('PinoAuditSink', () => {
     request: { ...event.request, ip: '203.0.113.7' },
   };
 
-  it("writes exactly the line pino writes, without pino's per-field work", () => {
-    const fast = capture({}, { context: 'ZeroTrustAudit' });
-    const slow = capture({}, { context: 'ZeroTrustAudit' });
-    const sink = new PinoAuditSink(fast.logger, 'demo-api');
-    const viaPino = vi.spyOn(fast.logger, 'info');
-    const warnViaPino = vi.spyOn(fast.logger, 'warn');
-    for (const one of [event, allow]) {
-      void sink.write(one);
-      const ecs = toEcsEvent(one, 'demo-api');
-      if (one.decision === 'allow') slow.logger.info(ecs, ecs.message);
-      else slow.logger.warn(ecs, ecs.message);
-    }
-    expect(fast.writes).toEqual(slow.writes);
-    expect(fast.writes).toHaveLength(2);
-    expect(viaPino).not.toHaveBeenCalled();
-    expect(warnViaPino).not.toHaveBeenCalled();
-  });
-
   it("respects the logger's level, and leaves to pino what only pino can do (redaction, formatters, mixins)", () => {
     const quiet = capture({ level: 'warn' });
     const sink = new PinoAuditSink(quiet.logger);
-    void sink.write(allow);
-    void sink.write(event);
+    sink.write(allow);
+    sink.write(event);
     expect(quiet.writes.map((w) => (JSON.parse(w) as { level: number }).level)).toEqual([40]);
 
     const redacted = capture({ redact: ['user.id'] });
-    void new PinoAuditSink(redacted.logger).write(event);
+    new PinoAuditSink(redacted.logger).write(event);
     expect(JSON.parse(redacted.writes[0] ?? '{}')).toMatchObject({ user: { id: '[Redacted]' } });
 
     const formatted = capture({ formatters: { log: (o) => ({ ...o, tenant: 't1' }) } });
-    void new PinoAuditSink(formatted.logger).write(event);
+    new PinoAuditSink(formatted.logger).write(event);
     expect(JSON.parse(formatted.writes[0] ?? '{}')).toMatchObject({ tenant: 't1' });
 
     const mixed = capture({ mixin: () => ({ region: 'eu' }) });
-    void new PinoAuditSink(mixed.logger).write(event);
+    new PinoAuditSink(mixed.logger).write(event);
     expect(JSON.parse(mixed.writes[0] ?? '{}')).toMatchObject({ region: 'eu' });
-  });
-
-  it('writes the lines of one batch in one write to a file descriptor', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'zt-pino-'));
-    try {
-      const file = join(dir, 'audit.log');
-      const destination = pino.destination({ dest: file, sync: true });
-      const writes: string[] = [];
-      const write = destination.write.bind(destination);
-      destination.write = (chunk: string) => {
-        writes.push(chunk);
-        return write(chunk);
-      };
-      const sink = new PinoAuditSink(pino({ level: 'info' }, destination));
-      void sink.write(event);
-      void sink.write(allow);
-      void sink.write(event);
-      await Promise.resolve();
-      expect(writes).toHaveLength(1);
-      const lines = (await readFile(file, 'utf8')).trim().split('\n');
-      expect(
-        lines.map((l) => (JSON.parse(l) as { event: { action: string } }).event.action),
-      ).toEqual(['authz_fail', 'authz_success', 'authz_fail']);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
-
-  it('writes batches to a synchronous destination itself: every line, in order, byte for byte', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'zt-pino-'));
-    try {
-      const file = join(dir, 'audit.log');
-      const destination = pino.destination({ dest: file, sync: true });
-      // SonicBoom reports each of its own writes; the sink's batches do not go through it.
-      let streamWrites = 0;
-      destination.on('write', () => (streamWrites += 1));
-      const logger = pino({ level: 'info' }, destination);
-      const sink = new PinoAuditSink(logger);
-      const reasons = ['plain', 'accents é à ü', 'arrows → ←', '日本語の理由', 'emoji 🔐'];
-      const expected: string[] = [];
-      // Several batches, one far over the batch size, with the application's own lines between.
-      for (let batch = 0; batch < 3; batch++) {
-        const count = batch === 1 ? 400 : 5;
-        for (let i = 0; i < count; i++) {
-          const reason = `${reasons[i % reasons.length] ?? ''} #${batch}.${i}`;
-          void sink.write({ ...event, reason });
-          expected.push(reason);
-        }
-        await new Promise((resolve) => setImmediate(resolve));
-        logger.info(`application line ${batch}`);
-        expected.push(`application line ${batch}`);
-      }
-      const lines = (await readFile(file, 'utf8')).trim().split('\n');
-      const seen = lines.map((line) => {
-        const parsed = JSON.parse(line) as { msg: string; event?: { reason?: string } };
-        return parsed.event?.reason ?? parsed.msg;
-      });
-      expect(seen).toEqual(expected);
-      expect(streamWrites).toBe(3);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
-
-  it('leaves a destination with fsync to its own writes, and follows one reopened after rotation', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'zt-pino-'));
-    try {
-      const synced = pino.destination({ dest: join(dir, 'synced.log'), sync: true, fsync: true });
-      let syncedWrites = 0;
-      synced.on('write', () => (syncedWrites += 1));
-      const durable = new PinoAuditSink(pino({ level: 'info' }, synced));
-      void durable.write(event);
-      void durable.write(allow);
-      await new Promise((resolve) => setImmediate(resolve));
-      // Written by SonicBoom itself, which fsyncs after it.
-      expect(syncedWrites).toBe(1);
-      expect((await readFile(join(dir, 'synced.log'), 'utf8')).trim().split('\n')).toHaveLength(2);
-
-      const file = join(dir, 'audit.log');
-      const destination = pino.destination({ dest: file, sync: true });
-      const sink = new PinoAuditSink(pino({ level: 'info' }, destination));
-      void sink.write(event);
-      await new Promise((resolve) => setImmediate(resolve));
-      await rename(file, `${file}.1`);
-      destination.reopen();
-      void sink.write(allow);
-      await new Promise((resolve) => setImmediate(resolve));
-      const action = (path: string) =>
-        readFile(path, 'utf8').then((text) =>
-          text
-            .trim()
-            .split('\n')
-            .map((l) => (JSON.parse(l) as { event: { action: string } }).event.action),
-        );
-      expect(await action(`${file}.1`)).toEqual(['authz_fail']);
-      expect(await action(file)).toEqual(['authz_success']);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
   });
 });

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, register as globalRegistry } from 'prom-client';
-import type { ResolvedZeroTrustOptions } from '../../options/validate-options.js';
-import { ZERO_TRUST_OPTIONS } from '../../zero-trust.constants.js';
-import type { DecisionEvent } from '../decision-event.interface.js';
+import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
+import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
+import type { DecisionEvent } from '../audit/decision-event.interface.js';
 
 /** Label values longer than this are cut: labels name code-defined things, never input. */
 const MAX_LABEL = 64;
