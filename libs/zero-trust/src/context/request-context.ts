@@ -1,6 +1,7 @@
 import type { ZeroTrustAbility } from '../authorization/ability.types.js';
 import type { PresentedCertificate } from '../identity/mtls/service-identity.js';
 import type { Principal } from '../identity/principal.interface.js';
+import type { RiskAssessment, RiskSignalInput } from '../risk/risk.types.js';
 import { peerAddressOf, type SocketRequestLike, type TrustedProxies } from './client-address.js';
 import { requestIdOf } from './request-id.js';
 
@@ -40,6 +41,15 @@ export interface ZeroTrustRequestContext {
   readonly resources: Map<string, unknown>;
   /** Records loaded by resolvers, by resolver: a resolver runs at most once per request. */
   readonly resolved: Map<unknown, object>;
+  /** The risk engine's work on this request: its assessment is computed at most once. */
+  risk?: {
+    /** What the signals saw, and the assessment, once started. */
+    assessed?: { readonly input: RiskSignalInput; readonly assessment: Promise<RiskAssessment> };
+    /** Whether the findings' events were recorded. */
+    reported?: boolean;
+    /** Whether a failure of this request was counted against its principal. */
+    failureCounted?: boolean;
+  };
 }
 
 const CONTEXT = Symbol.for('nestjs-zero-trust:context');
