@@ -35,6 +35,7 @@ import { SharedStateStore } from './stores/shared-state-store.interface.js';
 import { storeProviders } from './stores/store.providers.js';
 import { REDIS_STORE_CONNECTION, ZERO_TRUST_OPTIONS } from './zero-trust.constants.js';
 import { ABILITY_ENV_SOURCES } from './context/lazy-env.js';
+import { RateLimitGuard } from './rate-limit/rate-limit.guard.js';
 import { RiskEngine } from './risk/risk.engine.js';
 import { ContextRiskGuard } from './risk/risk.guard.js';
 import {
@@ -75,11 +76,14 @@ const providers: Provider[] = [
   AuthenticationGuard,
   AuthorizationGuard,
   RecordAuthorizationGuard,
-  // Global guards run in this order: identity, type-level authorization (scopes, @Can on the
-  // subject type), context risk, then record-level authorization. Nothing that could answer
-  // 404 (a resolver) runs before every answer that does not depend on the record: a caller
-  // refused by policy, risk or step-up never learns whether a record exists.
+  RateLimitGuard,
+  // Global guards run in this order: identity, the principal's rate limit, type-level
+  // authorization (scopes, @Can on the subject type), context risk, then record-level
+  // authorization. An over-limit caller costs no risk assessment nor resolver; nothing that
+  // could answer 404 (a resolver) runs before every answer that does not depend on the record:
+  // a caller refused by policy, risk or step-up never learns whether a record exists.
   { provide: APP_GUARD, useExisting: AuthenticationGuard },
+  { provide: APP_GUARD, useExisting: RateLimitGuard },
   { provide: APP_GUARD, useExisting: AuthorizationGuard },
   RiskEngine,
   ContextRiskGuard,
