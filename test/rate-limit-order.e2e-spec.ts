@@ -57,7 +57,11 @@ describe.each(ADAPTERS)('rate limit before authorization, risk and resolvers (%s
     const zeroTrust = ZeroTrustModule.forRoot({
       issuer: issuer.url,
       audience: issuer.audience,
-      abilities: { user: (principal, _env, { can }) => can('read', 'Document') },
+      abilities: {
+        user: (_principal, _env, { can }) => {
+          can('read', 'Document');
+        },
+      },
       risk: { signals: [counting] },
     });
     const throttler = ThrottlerModule.forRoot({ throttlers: [{ ttl: 60_000, limit: 2 }] });
