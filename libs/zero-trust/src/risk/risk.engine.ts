@@ -183,15 +183,12 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
     if (outcome.status === 401 || outcome.status === 403)
       await this.countFailure(context, context.principal);
     const assessed = context.risk?.assessed;
-    // Only an assessment that completed is learnt from.
     if (!outcome.success || assessed === undefined) return;
-    if (
-      !(await assessed.assessment.then(
-        () => true,
-        () => false,
-      ))
-    )
-      return;
+    try {
+      await assessed.assessment;
+    } catch {
+      return; // only an assessment that completed is learnt from
+    }
     await Promise.all(
       this.signals.map(async (signal) => {
         try {
