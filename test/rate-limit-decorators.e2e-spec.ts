@@ -27,7 +27,7 @@ class LimitedController {
     return 'ok';
   }
 
-  // A limit computed per request: the guard cannot remember it per route.
+  // A limit computed per request.
   @Get('dynamic')
   @Throttle({ default: { limit: () => 1, ttl: 60_000 } })
   dynamic(): string {
@@ -35,8 +35,7 @@ class LimitedController {
   }
 }
 
-// The guard reads each route's @Throttle / @SkipThrottle once and remembers it: the
-// decorators must still mean what @nestjs/throttler says, request after request.
+// @Throttle and @SkipThrottle mean what @nestjs/throttler says, request after request.
 describe.each(ADAPTERS)(
   '@Throttle and @SkipThrottle with ZeroTrustThrottlerGuard (%s)',
   (adapter) => {

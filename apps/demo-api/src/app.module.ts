@@ -116,7 +116,7 @@ export class AppModule {
             storage: new SharedStateThrottlerStorage(store),
           }),
         }),
-        // After ZeroTrustModule, so its guard runs after authentication (the principal is known).
+        // Runs in the zero-trust guard chain, right after authentication (any import order).
         ZeroTrustThrottlerModule,
       ],
       controllers: [

@@ -21,3 +21,9 @@ export const SCOPES_KEY = 'zero-trust:scopes';
 
 /** Name under which the JWT strategy registers with passport. @internal */
 export const JWT_STRATEGY_NAME = 'zero-trust-jwt';
+
+/**
+ * Injection token of the rate limiter the module's guard chain runs right after authentication
+ * (`ZeroTrustThrottlerModule` provides it). @internal
+ */
+export const ZERO_TRUST_RATE_LIMITER = 'ZERO_TRUST:RATE_LIMITER';

@@ -30,16 +30,12 @@ import {
   validateOptions,
   type ResolvedZeroTrustOptions,
 } from './options/validate-options.js';
-import { MemoryRevocationStore } from './stores/memory/memory-revocation.store.js';
 import { RevocationStore } from './stores/revocation-store.interface.js';
-import { MemorySharedStateStore } from './stores/memory/memory-shared-state.store.js';
 import { SharedStateStore } from './stores/shared-state-store.interface.js';
-import { failOpenRevocations, failOpenState } from './stores/fail-open.js';
-import { RedisStoreConnection } from './stores/redis/redis-connection.js';
-import { RedisRevocationStore } from './stores/redis/redis-revocation.store.js';
-import { RedisSharedStateStore } from './stores/redis/redis-shared-state.store.js';
+import { storeProviders } from './stores/store.providers.js';
 import { REDIS_STORE_CONNECTION, ZERO_TRUST_OPTIONS } from './zero-trust.constants.js';
 import { ABILITY_ENV_SOURCES } from './context/lazy-env.js';
+import { RateLimitGuard } from './rate-limit/rate-limit.guard.js';
 import { RiskEngine } from './risk/risk.engine.js';
 import { ContextRiskGuard } from './risk/risk.guard.js';
 import {
@@ -59,42 +55,7 @@ function inProcessState(options: ResolvedZeroTrustOptions): string | undefined {
 
 const providers: Provider[] = [
   { provide: ZERO_TRUST_OPTIONS, useFactory: validateOptions, inject: [ZERO_TRUST_MODULE_OPTIONS] },
-  {
-    provide: REDIS_STORE_CONNECTION,
-    useFactory: (options: ResolvedZeroTrustOptions) =>
-      options.store.type === 'redis' ? RedisStoreConnection.open(options.store) : null,
-    inject: [ZERO_TRUST_OPTIONS],
-  },
-  {
-    provide: RevocationStore,
-    useFactory: (options: ResolvedZeroTrustOptions, redis: RedisStoreConnection | null) => {
-      const { store } = options;
-      if (store.type === 'custom') return store.revocations;
-      if (store.type === 'memory')
-        return new MemoryRevocationStore({ maxEntries: store.limits.revocations });
-      if (redis === null) return new MemoryRevocationStore();
-      const revocations = new RedisRevocationStore(redis.client, store.keyPrefix);
-      return store.failOpen.revocation ? failOpenRevocations(revocations) : revocations;
-    },
-    inject: [ZERO_TRUST_OPTIONS, REDIS_STORE_CONNECTION],
-  },
-  {
-    provide: SharedStateStore,
-    useFactory: (options: ResolvedZeroTrustOptions, redis: RedisStoreConnection | null) => {
-      const { store } = options;
-      if (store.type === 'custom') return store.state ?? new MemorySharedStateStore();
-      if (store.type === 'memory')
-        return new MemorySharedStateStore({
-          maxReplayKeys: store.limits.replay,
-          maxAddressKeys: store.limits.addresses,
-          maxPrincipalKeys: store.limits.principals,
-        });
-      if (redis === null) return new MemorySharedStateStore();
-      const state = new RedisSharedStateStore(redis.client, store.keyPrefix);
-      return store.failOpen.state ? failOpenState(state) : state;
-    },
-    inject: [ZERO_TRUST_OPTIONS, REDIS_STORE_CONNECTION],
-  },
+  ...storeProviders,
   {
     provide: AuditSink,
     useFactory: async (options: ResolvedZeroTrustOptions, moduleRef: ModuleRef) =>
@@ -115,11 +76,14 @@ const providers: Provider[] = [
   AuthenticationGuard,
   AuthorizationGuard,
   RecordAuthorizationGuard,
-  // Global guards run in this order: identity, type-level authorization (scopes, @Can on the
-  // subject type), context risk, then record-level authorization. Nothing that could answer
-  // 404 (a resolver) runs before every answer that does not depend on the record: a caller
-  // refused by policy, risk or step-up never learns whether a record exists.
+  RateLimitGuard,
+  // Global guards run in this order: identity, the principal's rate limit, type-level
+  // authorization (scopes, @Can on the subject type), context risk, then record-level
+  // authorization. An over-limit caller costs no risk assessment nor resolver; nothing that
+  // could answer 404 (a resolver) runs before every answer that does not depend on the record:
+  // a caller refused by policy, risk or step-up never learns whether a record exists.
   { provide: APP_GUARD, useExisting: AuthenticationGuard },
+  { provide: APP_GUARD, useExisting: RateLimitGuard },
   { provide: APP_GUARD, useExisting: AuthorizationGuard },
   RiskEngine,
   ContextRiskGuard,

@@ -2,6 +2,7 @@ import type { DecisionInput } from '../audit/audit.service.js';
 import type { ZeroTrustAbility } from '../authorization/ability.types.js';
 import type { PresentedCertificate } from '../identity/mtls/service-identity.js';
 import type { Principal } from '../identity/principal.interface.js';
+import type { RiskAssessment, RiskSignalInput } from '../risk/risk.types.js';
 import { peerAddressOf, type SocketRequestLike, type TrustedProxies } from './client-address.js';
 import { requestIdOf } from './request-id.js';
 
@@ -48,6 +49,15 @@ export interface ZeroTrustRequestContext {
    * @internal
    */
   audit?: { stages: DecisionInput[]; written: boolean };
+  /** The risk engine's work on this request: its assessment is computed at most once. */
+  risk?: {
+    /** What the signals saw, and the assessment, once started. */
+    assessed?: { readonly input: RiskSignalInput; readonly assessment: Promise<RiskAssessment> };
+    /** Whether the findings' events were recorded. */
+    reported?: boolean;
+    /** Whether a failure of this request was counted against its principal. */
+    failureCounted?: boolean;
+  };
 }
 
 const CONTEXT = Symbol.for('nestjs-zero-trust:context');

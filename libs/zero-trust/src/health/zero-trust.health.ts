@@ -4,7 +4,6 @@ import { ZeroTrustMetrics } from '../metrics/zero-trust.metrics.js';
 import { JwksKeySource } from '../identity/jwks-key-source.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import { SharedStateStore } from '../stores/shared-state-store.interface.js';
-import type { RedisStoreConnection } from '../stores/redis/redis-connection.js';
 import { REDIS_STORE_CONNECTION, ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 
 /**
@@ -30,7 +29,7 @@ export class ZeroTrustHealthIndicator {
     private readonly metrics: ZeroTrustMetrics,
     @Optional()
     @Inject(REDIS_STORE_CONNECTION)
-    private readonly redis: RedisStoreConnection | null = null,
+    private readonly redis: { evictionPolicy(): Promise<string | undefined> } | null = null,
   ) {}
 
   /**

@@ -25,9 +25,7 @@ import {
   ZeroTrustError,
 } from '../errors/zero-trust.error.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
-import { MemoryRevocationStore } from '../stores/memory/memory-revocation.store.js';
 import { RevocationStore } from '../stores/revocation-store.interface.js';
-import { isThenable, type Eventually } from '../utils/eventually.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 import { AuthenticationFailureLimiter } from './authentication-failures.js';
 import { JwksKeySource } from './jwks-key-source.js';
@@ -78,12 +76,8 @@ export class AuthenticationGuard implements CanActivate {
     private readonly failures: AuthenticationFailureLimiter,
   ) {}
 
-  /**
-   * Authenticates the request. Answers at once when everything it needs is in memory (a token
-   * verified before, the in-process revocation store, no sender constraint to prove), so a warm
-   * request pays for no promise; with a promise otherwise.
-   */
-  canActivate(execution: ExecutionContext): boolean | Promise<boolean> {
+  /** Authenticates the request (a `@Public()` route needs no token). */
+  async canActivate(execution: ExecutionContext): Promise<boolean> {
     if (execution.getType() !== 'http') {
       throw new ZeroTrustError('ZT_UNSUPPORTED_CONTEXT', 403);
     }
@@ -120,22 +114,16 @@ export class AuthenticationGuard implements CanActivate {
   }
 
   /** Authenticates, then records the outcome: a success returns true, a failure throws. */
-  private admit(
+  private async admit(
     request: HttpRequestLike,
     response: unknown,
     context: ZeroTrustRequestContext,
-  ): boolean | Promise<boolean> {
-    let principal: Eventually<Principal>;
+  ): Promise<boolean> {
+    let principal: Principal;
     try {
-      principal = this.authenticate(request, response);
+      principal = await this.authenticate(request, response);
     } catch (caught) {
       return this.refuse(request, response, context, caught);
-    }
-    if (isThenable(principal)) {
-      return principal.then(
-        (verified) => this.accept(request, context, verified),
-        (caught: unknown) => this.refuse(request, response, context, caught),
-      );
     }
     return this.accept(request, context, principal);
   }
@@ -155,12 +143,12 @@ export class AuthenticationGuard implements CanActivate {
     return true;
   }
 
-  private refuse(
+  private async refuse(
     request: HttpRequestLike,
     response: unknown,
     context: ZeroTrustRequestContext,
     caught: unknown,
-  ): Promise<never> | never {
+  ): Promise<never> {
     const error = this.senderConstraints.challengeFor(request, toTokenError(caught));
     if (!this.failures.enabled || error.getStatus() !== 401) {
       this.fail(context, error, response);
@@ -168,11 +156,10 @@ export class AuthenticationGuard implements CanActivate {
     }
     // Only an attempt that did not authenticate is throttled: a verified principal never
     // pays for failures that others sent from its address.
-    return this.failures.answerTo(context, error).then((answer) => {
-      if (answer === error) this.fail(context, error, response);
-      else this.limited(context, answer, response);
-      throw answer;
-    });
+    const answer = await this.failures.answerTo(context, error);
+    if (answer === error) this.fail(context, error, response);
+    else this.limited(context, answer, response);
+    throw answer;
   }
 
   /** Records the 429 (or 503) of an address over its failed-authentication limit. */
@@ -199,12 +186,8 @@ export class AuthenticationGuard implements CanActivate {
    * passport-jwt strategy the first time, from the verified-token cache afterwards. Expiry, the
    * verifying key still being published, revocation and the token's binding to the client
    * certificate or DPoP key are checked on every request either way.
-   *
-   * Returns the principal itself when no step had to wait (a cached token, the in-process
-   * revocation store, no proof to check), a promise of it otherwise; a failure is thrown or
-   * rejects.
    */
-  protected authenticate(request: HttpRequestLike, _response: unknown): Eventually<Principal> {
+  protected async authenticate(request: HttpRequestLike, _response: unknown): Promise<Principal> {
     const presented = this.senderConstraints.credentials(request);
     const token = presented.token;
     if (token.length > this.options.maxTokenSize) throw new InvalidTokenError('ZT_TOKEN_TOO_LARGE');
@@ -218,21 +201,20 @@ export class AuthenticationGuard implements CanActivate {
       }
       return this.stillValid(request, presented, principal);
     }
-    return this.verify(request, token).then((verified) => {
-      this.tokens.set(digest, verified);
-      return this.stillValid(request, presented, verified.principal);
-    });
+    const verified = await this.verify(request, token);
+    this.tokens.set(digest, verified);
+    return this.stillValid(request, presented, verified.principal);
   }
 
   /** The checks of every request, cached token or not: revocation, then the sender binding. */
-  private stillValid(
+  private async stillValid(
     request: HttpRequestLike,
     presented: PresentedCredentials,
     principal: Principal,
-  ): Eventually<Principal> {
-    let revoked: Eventually<boolean>;
+  ): Promise<Principal> {
+    let revoked: boolean;
     try {
-      revoked = MemoryRevocationStore.checkNow(this.revocations, {
+      revoked = await this.revocations.isRevoked({
         jti: principal.token.jti,
         sub: principal.subject,
         iat: principal.token.iat,
@@ -240,26 +222,9 @@ export class AuthenticationGuard implements CanActivate {
     } catch (error) {
       throw this.storeFailed(error);
     }
-    if (isThenable(revoked)) {
-      return revoked.then(
-        (answer) => this.bound(request, presented, principal, answer),
-        (error: unknown) => {
-          throw this.storeFailed(error);
-        },
-      );
-    }
-    return this.bound(request, presented, principal, revoked);
-  }
-
-  private bound(
-    request: HttpRequestLike,
-    presented: PresentedCredentials,
-    principal: Principal,
-    revoked: boolean,
-  ): Eventually<Principal> {
     if (revoked) throw new InvalidTokenError('ZT_TOKEN_REVOKED');
-    const binding = this.senderConstraints.check(request, presented, principal);
-    return binding === undefined ? principal : binding.then(() => principal);
+    await this.senderConstraints.check(request, presented, principal);
+    return principal;
   }
 
   private storeFailed(error: unknown): DependencyUnavailableError {

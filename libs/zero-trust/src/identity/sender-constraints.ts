@@ -200,19 +200,18 @@ export class SenderConstraints {
 
   /**
    * Checks the bindings of a verified token to the request: certificate thumbprint, service
-   * identity, DPoP proof. Runs on every request; synchronous (no promise) unless a DPoP proof
-   * has to be checked.
+   * identity, DPoP proof. Runs on every request.
    *
    * @throws {InvalidTokenError} certificate problems
    * @throws {DpopError} DPoP problems
    * @throws {DependencyUnavailableError} `ZT_STORE_UNAVAILABLE` when the jti cannot be claimed
    * @throws {StoreFullError} `ZT_STORE_FULL` when the replay store has no room for the jti
    */
-  check(
+  async check(
     request: HttpRequestLike,
     presented: PresentedCredentials,
     principal: Principal,
-  ): Promise<void> | undefined {
+  ): Promise<void> {
     const cnf = principal.token.cnf;
     const x5t = cnf?.['x5t#S256'];
     const jkt = cnf?.jkt;
@@ -233,7 +232,7 @@ export class SenderConstraints {
     }
     const dpop = this.options.dpop;
     if (presented.scheme === 'Bearer') {
-      if (jkt === undefined) return undefined;
+      if (jkt === undefined) return;
       // RFC 9449 §7.2; without DPoP support the token can never be used here.
       if (dpop === undefined) throw new InvalidTokenError('ZT_DPOP_BOUND_TOKEN_AS_BEARER');
       throw new DpopError('ZT_DPOP_BOUND_TOKEN_AS_BEARER', dpop.algorithms, {
@@ -243,7 +242,7 @@ export class SenderConstraints {
     if (dpop === undefined) throw new MissingTokenError();
     if (typeof jkt !== 'string' || jkt.length === 0)
       throw new DpopError('ZT_DPOP_TOKEN_UNBOUND', dpop.algorithms, { error: 'invalid_token' });
-    return this.checkProof(request, presented.token, jkt, dpop);
+    await this.checkProof(request, presented.token, jkt, dpop);
   }
 
   /** The DPoP proof of a request with a DPoP-bound token: checked, then its jti claimed once. */

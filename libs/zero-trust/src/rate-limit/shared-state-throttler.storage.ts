@@ -1,15 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import { hash } from 'node:crypto';
-import { LruCache } from '../utils/lru-cache.js';
 import { DependencyUnavailableError } from '../errors/zero-trust.error.js';
-import { MemorySharedStateStore } from '../stores/memory/memory-shared-state.store.js';
-import {
-  ADDRESS_KEY_PREFIX,
-  SharedStateStore,
-  type SharedStateAccess,
-} from '../stores/shared-state-store.interface.js';
-import { after, allOf, isThenable, type Eventually } from '../utils/eventually.js';
+import { ADDRESS_KEY_PREFIX, SharedStateStore } from '../stores/shared-state-store.interface.js';
 
 /** What `ThrottlerStorage.increment` answers (`@nestjs/throttler`'s ThrottlerStorageRecord). */
 interface ThrottlerRecord {
@@ -28,10 +21,6 @@ interface TrackerKeys {
 
 const secondsUntil = (time: number, now: number): number =>
   Math.max(1, Math.ceil((time - now) / 1000));
-
-const unavailable = (error: unknown): never => {
-  throw new DependencyUnavailableError('ZT_STORE_UNAVAILABLE', error);
-};
 
 /** Principal kinds, as `zeroTrustTracker` names them: `<kind>:<id>`. */
 const PRINCIPAL_TRACKER = /^(?:user|service|integration):/;
@@ -76,16 +65,13 @@ function isPrincipalTracker(throttlerName: string, key: string): boolean {
  */
 @Injectable()
 export class SharedStateThrottlerStorage implements ThrottlerStorage {
-  /** Store keys of recent trackers, by throttler (one hash per tracker, not per request). */
-  private readonly keys = new Map<string, LruCache<string, TrackerKeys>>();
-
   constructor(
     @Inject(SharedStateStore) private readonly store: SharedStateStore,
     private readonly now: () => number = Date.now,
   ) {}
 
   /** @throws {DependencyUnavailableError} `ZT_STORE_UNAVAILABLE` when the store fails */
-  increment(
+  async increment(
     key: string,
     ttl: number,
     limit: number,
@@ -93,92 +79,51 @@ export class SharedStateThrottlerStorage implements ThrottlerStorage {
     throttlerName: string,
   ): Promise<ThrottlerRecord> {
     try {
-      const counted = this.count(this.keysOf(throttlerName, key), ttl, limit, blockDuration);
-      return isThenable(counted) ? counted.then(undefined, unavailable) : Promise.resolve(counted);
+      return await this.count(this.keysOf(throttlerName, key), ttl, limit, blockDuration);
     } catch (error) {
-      return Promise.reject(new DependencyUnavailableError('ZT_STORE_UNAVAILABLE', error));
+      throw new DependencyUnavailableError('ZT_STORE_UNAVAILABLE', error);
     }
   }
 
-  /** The store keys of a tracker: `rate:<digest>:<hits|start|blocked>`, hashed once. */
+  /** The store keys of a tracker: `rate:<digest>:<hits|start|blocked>`. */
   private keysOf(throttlerName: string, key: string): TrackerKeys {
-    let trackers = this.keys.get(throttlerName);
-    if (trackers === undefined) {
-      trackers = new LruCache(10_000, 10 * 60_000);
-      this.keys.set(throttlerName, trackers);
-    }
-    let keys = trackers.get(key);
-    if (keys === undefined) {
-      const digest = hash('sha256', `${throttlerName}\0${key}`, 'base64url');
-      const base = `${isPrincipalTracker(throttlerName, key) ? '' : ADDRESS_KEY_PREFIX}rate:${digest}`;
-      keys = { hits: `${base}:hits`, start: `${base}:start`, blocked: `${base}:blocked` };
-      trackers.set(key, keys);
-    }
-    return keys;
+    const digest = hash('sha256', `${throttlerName}\0${key}`, 'base64url');
+    const base = `${isPrincipalTracker(throttlerName, key) ? '' : ADDRESS_KEY_PREFIX}rate:${digest}`;
+    return { hits: `${base}:hits`, start: `${base}:start`, blocked: `${base}:blocked` };
   }
 
-  /** Counts a hit: synchronously with the in-process store, through promises otherwise. */
-  private count(
+  /** Counts a hit in the tracker's window; over the limit, the tracker is blocked. */
+  private async count(
     keys: TrackerKeys,
     ttl: number,
     limit: number,
     blockDuration: number,
-  ): Eventually<ThrottlerRecord> {
-    const store = MemorySharedStateStore.accessOf(this.store);
+  ): Promise<ThrottlerRecord> {
+    const store = this.store;
     const now = this.now();
-    return after(store.get(keys.blocked), (blocked): Eventually<ThrottlerRecord> => {
-      const blockedUntil = Number(blocked ?? 0);
-      if (blockedUntil > now) {
-        const wait = secondsUntil(blockedUntil, now);
-        return {
-          totalHits: limit + 1,
-          timeToExpire: wait,
-          isBlocked: true,
-          timeToBlockExpire: wait,
-        };
-      }
-      const ttlSeconds = Math.max(1, Math.ceil(ttl / 1000));
-      // The window's start is read alongside the count (one round trip less); the first hit of
-      // a window ignores it and writes its own.
-      const counted = allOf([store.increment(keys.hits, ttlSeconds), store.get(keys.start)]);
-      return after(counted, ([totalHits, start]) => {
-        if (totalHits !== 1)
-          return this.judge(
-            store,
-            keys,
-            totalHits,
-            Number(start ?? now) + ttl,
-            now,
-            limit,
-            blockDuration,
-          );
-        return after(store.set(keys.start, String(now), ttlSeconds), () =>
-          this.judge(store, keys, totalHits, now + ttl, now, limit, blockDuration),
-        );
-      });
-    });
-  }
-
-  /** The record of a hit in a window ending at `windowEnd`; over the limit, the tracker is blocked. */
-  private judge(
-    store: SharedStateAccess,
-    keys: TrackerKeys,
-    totalHits: number,
-    windowEnd: number,
-    now: number,
-    limit: number,
-    blockDuration: number,
-  ): Eventually<ThrottlerRecord> {
+    const blockedUntil = Number((await store.get(keys.blocked)) ?? 0);
+    if (blockedUntil > now) {
+      const wait = secondsUntil(blockedUntil, now);
+      return { totalHits: limit + 1, timeToExpire: wait, isBlocked: true, timeToBlockExpire: wait };
+    }
+    const ttlSeconds = Math.max(1, Math.ceil(ttl / 1000));
+    // The window's start is read alongside the count (one round trip less); the first hit of
+    // a window ignores it and writes its own.
+    const [totalHits, start] = await Promise.all([
+      store.increment(keys.hits, ttlSeconds),
+      store.get(keys.start),
+    ]);
+    let windowEnd = Number(start ?? now) + ttl;
+    if (totalHits === 1) {
+      await store.set(keys.start, String(now), ttlSeconds);
+      windowEnd = now + ttl;
+    }
     const timeToExpire = secondsUntil(windowEnd, now);
     if (totalHits <= limit)
       return { totalHits, timeToExpire, isBlocked: false, timeToBlockExpire: 0 };
     const block = blockDuration > 0 ? blockDuration : windowEnd - now;
     const blockSeconds = Math.max(1, Math.ceil(block / 1000));
-    return after(store.set(keys.blocked, String(now + block), blockSeconds), () => ({
-      totalHits,
-      timeToExpire,
-      isBlocked: true,
-      timeToBlockExpire: blockSeconds,
-    }));
+    await store.set(keys.blocked, String(now + block), blockSeconds);
+    return { totalHits, timeToExpire, isBlocked: true, timeToBlockExpire: blockSeconds };
   }
 }

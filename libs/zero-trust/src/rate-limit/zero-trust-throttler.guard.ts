@@ -1,14 +1,18 @@
-import { Inject, Injectable, Module, type ExecutionContext, type Type } from '@nestjs/common';
-import { APP_GUARD, Reflector } from '@nestjs/core';
+import {
+  Global,
+  Inject,
+  Injectable,
+  Module,
+  type ExecutionContext,
+  type Type,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import {
   InjectThrottlerOptions,
   InjectThrottlerStorage,
   ThrottlerGuard,
-  type ThrottlerGenerateKeyFunction,
-  type ThrottlerGetTrackerFunction,
   type ThrottlerLimitDetail,
   type ThrottlerModuleOptions,
-  type ThrottlerOptions,
   type ThrottlerStorage,
 } from '@nestjs/throttler';
 import { AuditService } from '../audit/audit.service.js';
@@ -21,26 +25,7 @@ import {
 import { peerAddressOf, type TrustedProxies } from '../context/client-address.js';
 import { RateLimitedError } from '../errors/zero-trust.error.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
-import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
-
-/** `@nestjs/throttler`'s metadata keys (suffixed with the throttler's name). */
-const THROTTLER_LIMIT = 'THROTTLER:LIMIT';
-const THROTTLER_TTL = 'THROTTLER:TTL';
-const THROTTLER_BLOCK_DURATION = 'THROTTLER:BLOCK_DURATION';
-const THROTTLER_SKIP = 'THROTTLER:SKIP';
-const THROTTLER_TRACKER = 'THROTTLER:TRACKER';
-const THROTTLER_KEY_GENERATOR = 'THROTTLER:KEY_GENERATOR';
-
-/** One throttler's settings for one route. */
-interface RoutePlan {
-  throttler: ThrottlerOptions;
-  skip: boolean;
-  limit: number;
-  ttl: number;
-  blockDuration: number;
-  getTracker: ThrottlerGetTrackerFunction;
-  generateKey: ThrottlerGenerateKeyFunction;
-}
+import { ZERO_TRUST_OPTIONS, ZERO_TRUST_RATE_LIMITER } from '../zero-trust.constants.js';
 
 /**
  * Who a request counts against: its verified principal (`user:alice`, `service:billing-worker`)
@@ -65,22 +50,13 @@ export function zeroTrustTracker(request: object, proxies?: TrustedProxies): str
  * requests over routes or addresses. A refusal answers 429 `ZT_RATE_LIMITED` with `Retry-After`
  * and is recorded as the audit event `excess_rate_limit_exceeded`.
  *
- * It must run after the library's authentication guard. Nest runs global guards in the order
- * their modules are scanned (the root module first, then its imports depth-first), so register
- * it through {@link ZeroTrustThrottlerModule} imported after `ZeroTrustModule`. If it ever meets a
- * protected route before the authentication guard, it warns once and counts by address.
+ * Install it with {@link ZeroTrustThrottlerModule}: the zero-trust module's guard chain then
+ * runs it right after authentication, whatever the order of the application's imports.
+ *
  * @publicApi
  */
 @Injectable()
 export class ZeroTrustThrottlerGuard extends ThrottlerGuard {
-  private warned = false;
-  /**
-   * What each route's `@Throttle` / `@SkipThrottle` metadata resolves to, read once per handler
-   * (the base guard reads five metadata keys per throttler on every request). `null` when a
-   * value is a function of the request: such routes take the base guard's path every time.
-   */
-  private readonly plans = new WeakMap<object, WeakMap<object, readonly RoutePlan[] | null>>();
-
   constructor(
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
     @InjectThrottlerStorage() storage: ThrottlerStorage,
@@ -89,89 +65,6 @@ export class ZeroTrustThrottlerGuard extends ThrottlerGuard {
     private readonly audit: AuditService,
   ) {
     super(options, storage, reflector);
-  }
-
-  override async canActivate(execution: ExecutionContext): Promise<boolean> {
-    if (!this.warned && execution.getType() === 'http') {
-      const request = execution.switchToHttp().getRequest<object>();
-      const policy = routePolicyOf(
-        execution.getClass<Type>(),
-        execution.getHandler() as (...args: never[]) => unknown,
-      );
-      if (!policy.isPublic && getZeroTrustContext(request)?.principal === undefined) {
-        this.warned = true;
-        this.logger.warn(
-          'ZeroTrustThrottlerGuard ran before authentication: import ZeroTrustThrottlerModule ' +
-            'after ZeroTrustModule. Counting by client address meanwhile.',
-        );
-      }
-    }
-    const plan = this.planFor(execution);
-    if (plan === null || (await this.shouldSkip(execution))) {
-      return plan === null ? super.canActivate(execution) : true;
-    }
-    for (const step of plan) {
-      // As the base guard: the throttler's own skipIf, else the module's.
-      const skipIf = step.throttler.skipIf || this.commonOptions.skipIf;
-      if (step.skip || skipIf?.(execution)) continue;
-      await this.handleRequest({
-        context: execution,
-        limit: step.limit,
-        ttl: step.ttl,
-        throttler: step.throttler,
-        blockDuration: step.blockDuration,
-        getTracker: step.getTracker,
-        generateKey: step.generateKey,
-      });
-    }
-    return true;
-  }
-
-  /** The route's resolved throttler settings, in the base guard's order; `null` if dynamic. */
-  private planFor(execution: ExecutionContext): readonly RoutePlan[] | null {
-    const handler = execution.getHandler();
-    const controller = execution.getClass();
-    // By handler and class: an inherited handler may sit under another class's @Throttle.
-    let byClass = this.plans.get(handler);
-    const known = byClass?.get(controller);
-    if (known !== undefined) return known;
-    const targets = [handler, controller];
-    const read = (key: string, name: string): unknown =>
-      this.reflector.getAllAndOverride<unknown>(`${key}${name}`, targets);
-    let plan: RoutePlan[] | null = [];
-    for (const throttler of this.throttlers) {
-      const name = throttler.name ?? 'default';
-      const limit = read(THROTTLER_LIMIT, name) ?? throttler.limit;
-      const ttl = read(THROTTLER_TTL, name) ?? throttler.ttl;
-      const blockDuration = read(THROTTLER_BLOCK_DURATION, name) ?? throttler.blockDuration ?? ttl;
-      if (
-        typeof limit !== 'number' ||
-        typeof ttl !== 'number' ||
-        typeof blockDuration !== 'number'
-      ) {
-        plan = null; // a function of the request, or a value the base guard reports
-        break;
-      }
-      plan.push({
-        throttler,
-        skip: Boolean(read(THROTTLER_SKIP, name)), // as the base guard: any truthy value
-        limit,
-        ttl,
-        blockDuration,
-        getTracker: (read(THROTTLER_TRACKER, name) ??
-          throttler.getTracker ??
-          this.commonOptions.getTracker) as ThrottlerGetTrackerFunction,
-        generateKey: (read(THROTTLER_KEY_GENERATOR, name) ??
-          throttler.generateKey ??
-          this.commonOptions.generateKey) as ThrottlerGenerateKeyFunction,
-      });
-    }
-    if (byClass === undefined) {
-      byClass = new WeakMap();
-      this.plans.set(handler, byClass);
-    }
-    byClass.set(controller, plan);
-    return plan;
   }
 
   protected override getTracker(request: Record<string, unknown>): Promise<string> {
@@ -209,8 +102,9 @@ export class ZeroTrustThrottlerGuard extends ThrottlerGuard {
 }
 
 /**
- * Installs {@link ZeroTrustThrottlerGuard} as a global guard. Import it after `ZeroTrustModule`
- * (so it runs after authentication) and next to `ThrottlerModule.forRoot(...)`.
+ * Installs {@link ZeroTrustThrottlerGuard} in the zero-trust module's guard chain, right after
+ * authentication and before authorization, risk and resolvers (it is not a global guard of its
+ * own). Import it next to `ThrottlerModule.forRoot(...)`, in any order.
  *
  * @example
  * ```ts
@@ -222,5 +116,12 @@ export class ZeroTrustThrottlerGuard extends ThrottlerGuard {
  * ```
  * @publicApi
  */
-@Module({ providers: [{ provide: APP_GUARD, useClass: ZeroTrustThrottlerGuard }] })
+@Global()
+@Module({
+  providers: [
+    ZeroTrustThrottlerGuard,
+    { provide: ZERO_TRUST_RATE_LIMITER, useExisting: ZeroTrustThrottlerGuard },
+  ],
+  exports: [ZERO_TRUST_RATE_LIMITER],
+})
 export class ZeroTrustThrottlerModule {}

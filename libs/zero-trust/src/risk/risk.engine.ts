@@ -16,9 +16,7 @@ import { DependencyUnavailableError } from '../errors/zero-trust.error.js';
 import type { PrincipalKind } from '../identity/principal.interface.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import type { ZeroTrustMode } from '../options/zero-trust-options.interface.js';
-import { MemorySharedStateStore } from '../stores/memory/memory-shared-state.store.js';
 import { SHARED_STATE_METHODS, SharedStateStore } from '../stores/shared-state-store.interface.js';
-import { isThenable, type Eventually } from '../utils/eventually.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 import {
   combineScores,
@@ -47,8 +45,6 @@ export const RISK_SIGNAL_KEY = 'zero-trust:risk-signal';
  */
 export const RiskSignalProvider = (): ClassDecorator => SetMetadata(RISK_SIGNAL_KEY, true);
 
-const RESOLVED: Promise<void> = Promise.resolve();
-
 /** Audit actions counted as failures by the failure-burst signal. */
 const FAILURE_ACTIONS = new Set([
   'authn_token_missing',
@@ -57,13 +53,8 @@ const FAILURE_ACTIONS = new Set([
   'authz_fail',
 ]);
 
-/**
- * The store, with every rejection turned into a 503 `ZT_STORE_UNAVAILABLE`. The built-in memory
- * store, when the library answers from it synchronously (see
- * {@link MemorySharedStateStore.accessOf}), never rejects: it is used as it is.
- */
+/** The store, with every rejection turned into a 503 `ZT_STORE_UNAVAILABLE`. */
 function failClosedStore(store: SharedStateStore, metrics: ZeroTrustMetrics): SharedStateStore {
-  if (MemorySharedStateStore.accessOf(store) !== store) return store;
   const wrapped = {} as Record<string, unknown>;
   for (const method of SHARED_STATE_METHODS) {
     const original = store[method] as (...args: unknown[]) => Promise<unknown>;
@@ -76,18 +67,8 @@ function failClosedStore(store: SharedStateStore, metrics: ZeroTrustMetrics): Sh
   return wrapped as unknown as SharedStateStore;
 }
 
-interface Assessed {
-  input: RiskSignalInput;
-  /** The assessment, once complete. */
-  result?: RiskAssessment;
-  /** Why it failed, once it did. */
-  failure?: { error: unknown };
-  /** The assessment while signals are still answering. */
-  promise?: Promise<RiskAssessment>;
-}
-
 /**
- * Assesses the risk of a request once (memoized on its zero-trust context) from the enabled
+ * Assesses the risk of a request once (kept on its zero-trust context) from the enabled
  * signals, combining their scores with a noisy-OR (see {@link combineScores}). It also lends the
  * score to ability definitions as `env.risk` / `env.country` / `env.city`, learns from finished
  * requests, and counts authentication and authorization failures from the audit trail.
@@ -100,15 +81,6 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
   readonly keys = ['risk', 'country', 'city'] as const;
   private readonly logger = new Logger('ZeroTrust');
   private readonly store: SharedStateStore;
-  /**
-   * Where this engine keeps a request's assessment, and whether its findings were reported: on
-   * the request's context, which lives as long as the request (not in a WeakMap keyed by
-   * short-lived contexts, which every young-generation collection has to walk).
-   */
-  private readonly slot = Symbol('zero-trust:risk-assessment');
-  private readonly reportedSlot = Symbol('zero-trust:risk-reported');
-  /** Whether a request's failure was counted against its principal. */
-  private readonly failureSlot = Symbol('zero-trust:risk-failure-counted');
   private signals: RiskSignal[] = [];
   /** How many of `signals` are built in (the first ones). */
   private builtIn = 0;
@@ -176,66 +148,25 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
   }
 
   /**
-   * The assessment of a request: computed on the first call, the same promise afterwards.
+   * The assessment of a request: computed on the first call (kept on its context), the same
+   * promise afterwards.
    * @throws {DependencyUnavailableError} 503 when a signal or the store fails and
    *   `risk.onError` is `fail-closed`
    */
   assess(request: HttpRequestLike, context: ZeroTrustRequestContext): Promise<RiskAssessment> {
-    try {
-      const assessment = this.assessNow(request, context);
-      return isThenable(assessment) ? assessment : Promise.resolve(assessment);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-
-  /**
-   * The assessment of a request, computed once: the assessment itself when every signal
-   * answered at once (the in-process store), a promise otherwise. A failure is thrown, or
-   * rejects the promise, on every call.
-   *
-   * @internal
-   */
-  assessNow(
-    request: HttpRequestLike,
-    context: ZeroTrustRequestContext,
-  ): Eventually<RiskAssessment> {
-    const assessed = this.assessedOf(context);
-    if (assessed !== undefined) {
-      if (assessed.result !== undefined) return assessed.result;
-      if (assessed.failure !== undefined) throw assessed.failure.error;
-      return assessed.promise as Promise<RiskAssessment>;
-    }
-    const entry: Assessed = {
-      input: {
+    const state = (context.risk ??= {});
+    if (state.assessed === undefined) {
+      const input: RiskSignalInput = {
         context,
         principal: context.principal,
         request,
         store: this.store,
         now: context.time,
         facts: new Map(),
-      },
-    };
-    (context as unknown as Record<symbol, Assessed>)[this.slot] = entry;
-    let outcome: Eventually<RiskAssessment>;
-    try {
-      outcome = this.run(entry.input);
-    } catch (error) {
-      entry.failure = { error };
-      throw error;
+      };
+      state.assessed = { input, assessment: this.run(input) };
     }
-    if (!isThenable(outcome)) {
-      entry.result = outcome;
-      return outcome;
-    }
-    entry.promise = Promise.resolve(outcome).then(
-      (assessment) => (entry.result = assessment),
-      (error: unknown) => {
-        entry.failure = { error };
-        throw error;
-      },
-    );
-    return entry.promise;
+    return state.assessed.assessment;
   }
 
   /** Lends the assessment to ability definitions (`env.risk`, `env.country`, `env.city`). */
@@ -246,53 +177,27 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
 
   /**
    * Learns from a finished request (known devices, locations, routes) when it succeeded, and
-   * counts a 401/403 answered by a handler as a failure of its principal. Never throws.
+   * counts a 401/403 answered by a handler as a failure of its principal. Never rejects.
    */
-  recordOutcome(context: ZeroTrustRequestContext, outcome: RiskOutcome): Promise<void> {
-    const pending: Promise<unknown>[] = [];
+  async recordOutcome(context: ZeroTrustRequestContext, outcome: RiskOutcome): Promise<void> {
+    if (outcome.status === 401 || outcome.status === 403)
+      await this.countFailure(context, context.principal);
+    const assessed = context.risk?.assessed;
+    if (!outcome.success || assessed === undefined) return;
     try {
-      if (outcome.status === 401 || outcome.status === 403) {
-        const counted = this.countFailure(context, context.principal);
-        if (counted !== undefined) pending.push(counted);
-      }
-      const assessed = this.assessedOf(context);
-      // Only an assessment that completed is learnt from.
-      if (outcome.success && assessed !== undefined && assessed.failure === undefined) {
-        if (assessed.result !== undefined) this.learn(assessed, outcome, pending);
-        else if (assessed.promise !== undefined)
-          pending.push(
-            assessed.promise.then(
-              () => {
-                const learning: Promise<unknown>[] = [];
-                this.learn(assessed, outcome, learning);
-                return Promise.all(learning);
-              },
-              () => undefined,
-            ),
-          );
-      }
-    } catch (error) {
-      this.logger.warn(`Risk outcome not recorded: ${describe(error)}`);
+      await assessed.assessment;
+    } catch {
+      return; // only an assessment that completed is learnt from
     }
-    return pending.length === 0 ? RESOLVED : Promise.all(pending).then(() => undefined);
-  }
-
-  /**
-   * Lets each signal learn from a successful request. A signal with nothing to learn answers
-   * synchronously; the others' promises are added to `pending`, each failure logged on its own.
-   */
-  private learn(assessed: Assessed, outcome: RiskOutcome, pending: Promise<unknown>[]): void {
-    for (const signal of this.signals) {
-      if (signal.record === undefined) continue;
-      const warn = (error: unknown): void =>
-        this.logger.warn(`Risk signal ${signal.name} failed to learn: ${describe(error)}`);
-      try {
-        const learning = signal.record(assessed.input, outcome);
-        if (isThenable(learning)) pending.push(Promise.resolve(learning).catch(warn));
-      } catch (error) {
-        warn(error);
-      }
-    }
+    await Promise.all(
+      this.signals.map(async (signal) => {
+        try {
+          await signal.record?.(assessed.input, outcome);
+        } catch (error) {
+          this.logger.warn(`Risk signal ${signal.name} failed to learn: ${describe(error)}`);
+        }
+      }),
+    );
   }
 
   /**
@@ -300,73 +205,45 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
    * (the audit trail and the response status may both report it). A failure no principal owns
    * is not counted here: see {@link FailureBurstSignal}. Never rejects.
    */
-  private countFailure(
+  private async countFailure(
     context: ZeroTrustRequestContext,
     principal: { kind: PrincipalKind; id: string } | undefined,
-  ): Promise<void> | undefined {
-    if (this.failures === undefined || principal === undefined) return undefined;
-    const slots = context as unknown as Record<symbol, boolean | undefined>;
-    if (slots[this.failureSlot] === true) return undefined;
-    slots[this.failureSlot] = true;
-    return this.failures
-      .count(this.store, principal)
-      .catch((error: unknown) =>
-        this.logger.warn(`Failure not counted for risk: ${describe(error)}`),
-      );
+  ): Promise<void> {
+    if (this.failures === undefined || principal === undefined) return;
+    const state = (context.risk ??= {});
+    if (state.failureCounted === true) return;
+    state.failureCounted = true;
+    try {
+      await this.failures.count(this.store, principal);
+    } catch (error) {
+      this.logger.warn(`Failure not counted for risk: ${describe(error)}`);
+    }
   }
 
-  private assessedOf(context: ZeroTrustRequestContext): Assessed | undefined {
-    return (context as unknown as Record<symbol, Assessed | undefined>)[this.slot];
-  }
-
-  private run(input: RiskSignalInput): Eventually<RiskAssessment> {
+  private async run(input: RiskSignalInput): Promise<RiskAssessment> {
     // The built-in signals read no fact another one sets: they start together, so their store
     // round trips overlap (one Redis round trip instead of one per signal). Their outcomes are
-    // then taken in order, so the first failing signal decides.
-    const started: (Evaluated | Promise<Evaluated>)[] = [];
-    for (let i = 0; i < this.builtIn; i++)
-      started.push(evaluateSignal(this.signals[i] as RiskSignal, input));
-    return this.proceed(input, started, 0, []);
-  }
-
-  /**
-   * Takes the outcomes of the signals from index `from` on, in order: synchronously while they
-   * are there, after each promise otherwise. An evaluation never rejects (a failure is a
-   * value). The application's signals (after the built-in ones) start one at a time: they may
-   * read the facts of earlier ones.
-   */
-  private proceed(
-    input: RiskSignalInput,
-    started: readonly (Evaluated | Promise<Evaluated>)[],
-    from: number,
-    reasons: RiskReason[],
-  ): Eventually<RiskAssessment> {
-    for (let i = from; i < this.signals.length; i++) {
-      const signal = this.signals[i] as RiskSignal;
-      const evaluated = i < started.length ? started[i] : evaluateSignal(signal, input);
-      if (evaluated instanceof Promise) {
-        return evaluated.then((value) => {
-          this.collect(signal, value, reasons);
-          return this.proceed(input, started, i + 1, reasons);
-        });
-      }
-      this.collect(signal, evaluated as Evaluated, reasons);
+    // then taken in order, so the first failing signal decides. The application's signals
+    // start one at a time, after them: they may read the facts of earlier ones.
+    const started = this.signals.slice(0, this.builtIn).map((signal) => evaluate(signal, input));
+    const reasons: RiskReason[] = [];
+    for (const [i, signal] of this.signals.entries()) {
+      this.collect(signal, await (started[i] ?? evaluate(signal, input)), reasons);
     }
     reasons.sort((a, b) => b.score - a.score);
     const country = input.facts.get('country');
     const city = input.facts.get('city');
-    const assessment: { -readonly [K in keyof RiskAssessment]: RiskAssessment[K] } = {
+    return {
       score: combineScores(reasons.map((r) => r.score)),
       reasons,
+      ...(typeof country === 'string' ? { country } : {}),
+      ...(typeof city === 'string' ? { city } : {}),
     };
-    if (typeof country === 'string') assessment.country = country;
-    if (typeof city === 'string') assessment.city = city;
-    return assessment;
   }
 
   /** Adds what a signal found to `reasons`, or handles its failure per `risk.onError`. */
   private collect(signal: RiskSignal, evaluated: Evaluated, reasons: RiskReason[]): void {
-    if ('error' in evaluated && evaluated.error !== undefined) {
+    if ('error' in evaluated) {
       const error = evaluated.error;
       if (this.options.risk.onError === 'ignore') {
         this.logger.warn(`Risk signal ${signal.name} failed and was ignored: ${describe(error)}`);
@@ -376,7 +253,7 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
       if (error instanceof DependencyUnavailableError) throw error;
       throw new DependencyUnavailableError('ZT_RISK_UNAVAILABLE', error);
     }
-    const found = (evaluated as { found: RiskReason | readonly RiskReason[] | undefined }).found;
+    const found = evaluated.found;
     if (found === undefined) return;
     for (const reason of Array.isArray(found) ? found : [found as RiskReason]) {
       if (reason.score > 0) reasons.push({ ...reason, signal: reason.signal || signal.name });
@@ -393,9 +270,9 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
     decision: DecisionOutcome,
     mode: ZeroTrustMode,
   ): void {
-    const slots = context as unknown as Record<symbol, boolean | undefined>;
-    if (slots[this.reportedSlot] === true) return;
-    slots[this.reportedSlot] = true;
+    const state = (context.risk ??= {});
+    if (state.reported === true) return;
+    state.reported = true;
     const risk = { score: assessment.score, reasons: [...assessment.reasons] };
     for (const reason of assessment.reasons) {
       if (reason.event === undefined) continue;
@@ -419,40 +296,24 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
   private onDecision(event: DecisionEvent, context: ZeroTrustRequestContext): void {
     if (!FAILURE_ACTIONS.has(event.action) || event.code === 'ZT_RISK_DENIED') return;
     if (event.decision === 'deny') void this.countFailure(context, event.principal);
-    const assessed = this.assessedOf(context);
-    if (event.action === 'authz_fail' && assessed !== undefined) {
-      if (assessed.result !== undefined)
-        this.recordFindings(context, assessed.result, event.decision, event.mode);
-      else
-        assessed.promise?.then(
-          (assessment) => this.recordFindings(context, assessment, event.decision, event.mode),
-          () => undefined, // the failed assessment answered the request already
-        );
-    }
+    const assessed = context.risk?.assessed;
+    if (event.action === 'authz_fail' && assessed !== undefined)
+      assessed.assessment.then(
+        (assessment) => this.recordFindings(context, assessment, event.decision, event.mode),
+        () => undefined, // the failed assessment answered the request already
+      );
   }
 }
 
 /** What a signal found, or how it failed. */
-type Evaluated =
-  { found: RiskReason | readonly RiskReason[] | undefined; error?: undefined } | { error: unknown };
+type Evaluated = { found: RiskReason | readonly RiskReason[] | undefined } | { error: unknown };
 
-/**
- * Evaluates one signal without ever throwing or rejecting. Signals that need no I/O answer
- * synchronously: a promise only when the signal returns one.
- */
-function evaluateSignal(
-  signal: RiskSignal,
-  input: RiskSignalInput,
-): Evaluated | Promise<Evaluated> {
+/** Evaluates one signal; never rejects (a failure is a value). */
+async function evaluate(signal: RiskSignal, input: RiskSignalInput): Promise<Evaluated> {
   try {
-    const evaluated = signal.evaluate(input);
-    if (!isThenable(evaluated)) return { found: evaluated };
-    return Promise.resolve(evaluated).then(
-      (found) => ({ found }),
-      (error: unknown) => ({ error: error ?? new Error('rejected') }),
-    );
+    return { found: await signal.evaluate(input) };
   } catch (error) {
-    return { error: error ?? new Error('thrown') };
+    return { error: error ?? new Error('failed') };
   }
 }
 
@@ -464,9 +325,10 @@ function describe(error: unknown): string {
 export function geoOf(assessment: RiskAssessment): { geo?: DecisionEvent['geo'] } {
   const { country, city } = assessment;
   if (country === undefined && city === undefined) return {};
-  // Built field by field: spreading object literals is several times slower here.
-  const geo: NonNullable<DecisionEvent['geo']> = {};
-  if (country !== undefined) geo.country_iso_code = country;
-  if (city !== undefined) geo.city_name = city;
-  return { geo };
+  return {
+    geo: {
+      ...(country !== undefined ? { country_iso_code: country } : {}),
+      ...(city !== undefined ? { city_name: city } : {}),
+    },
+  };
 }

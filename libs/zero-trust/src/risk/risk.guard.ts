@@ -17,7 +17,6 @@ import {
 import { RiskDeniedError, StepUpRequiredError } from '../errors/zero-trust.error.js';
 import type { Principal } from '../identity/principal.interface.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
-import { isThenable } from '../utils/eventually.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 import { geoOf, RiskEngine } from './risk.engine.js';
 import { decideRisk, riskPolicyOf, type RiskDecision } from './risk-policy.js';
@@ -60,7 +59,7 @@ export class ContextRiskGuard implements CanActivate {
   ) {}
 
   /** Assesses the request; refuses it, asks for step-up, or lets it through to the handler. */
-  canActivate(execution: ExecutionContext): boolean | Promise<boolean> {
+  async canActivate(execution: ExecutionContext): Promise<boolean> {
     if (!this.engine.enabled || execution.getType() !== 'http') return true;
     const controller = execution.getClass<Type>();
     const handler = execution.getHandler() as (...args: never[]) => unknown;
@@ -73,17 +72,13 @@ export class ContextRiskGuard implements CanActivate {
     const principal = context.principal;
     if (principal === undefined) return true;
     const mode = policy.mode ?? this.options.risk.mode ?? this.options.mode;
-    // Answered at once from the in-process store, after a promise from a remote one.
-    const assessment = this.engine.assessNow(request, context);
-    const enforce = (assessed: RiskAssessment): boolean => {
-      this.enforce(assessed, response, context, principal, controller, handler, mode);
-      // Only what follows the assessment is learnt from (the guard's own refusals are not): the
-      // status actually sent, after later guards, the handler and the exception filters.
-      const raw = typeof response.raw?.once === 'function' ? response.raw : response;
-      raw.once?.('finish', () => this.finish(context, raw.statusCode ?? 200));
-      return true;
-    };
-    return isThenable(assessment) ? assessment.then(enforce) : enforce(assessment);
+    const assessment = await this.engine.assess(request, context);
+    this.enforce(assessment, response, context, principal, controller, handler, mode);
+    // Only what follows the assessment is learnt from (the guard's own refusals are not): the
+    // status actually sent, after later guards, the handler and the exception filters.
+    const raw = typeof response.raw?.once === 'function' ? response.raw : response;
+    raw.once?.('finish', () => this.finish(context, raw.statusCode ?? 200));
+    return true;
   }
 
   /** Records the decision on an assessment; throws when it refuses the request. */

@@ -1,5 +1,3 @@
-import type { Eventually } from '../utils/eventually.js';
-
 /**
  * Generic shared state behind replay caches, device and location histories, baselines and
  * counters. Every key is namespaced by the caller and expires. Implementations must be safe to
@@ -74,18 +72,6 @@ export const SHARED_STATE_METHODS = [
  * @publicApi
  */
 export const SharedStateStore = Symbol('SharedStateStore');
-
-/**
- * The operations of a {@link SharedStateStore}, each answered now or later: what the library's
- * own code calls, so that the in-process store answers without a promise.
- *
- * @internal
- */
-export type SharedStateAccess = {
-  readonly [K in Exclude<keyof SharedStateStore, 'ping'>]: (
-    ...args: Parameters<SharedStateStore[K]>
-  ) => Eventually<Awaited<ReturnType<SharedStateStore[K]>>>;
-};
 
 /**
  * The class of a {@link SharedStateStore} key, from its prefix: `replay` (`replay:`), `address`

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { ZeroTrustRequestContext } from '../context/request-context.js';
 import type { Principal } from '../identity/principal.interface.js';
 import type { RiskSignalInput } from '../risk/risk.types.js';
-import { MemorySharedStateStore } from '../stores/memory/memory-shared-state.store.js';
 import type { SharedStateStore } from '../stores/shared-state-store.interface.js';
+import { testSharedStateStore } from '../stores/store.providers.js';
 
 /**
  * What {@link createRiskSignalInput} accepts: every field is optional.
@@ -64,7 +64,7 @@ export function createRiskSignalInput(options: RiskSignalInputOptions = {}): Ris
       url: options.url ?? options.route ?? '/test',
       body: options.body,
     },
-    store: options.store ?? new MemorySharedStateStore(100_000, 1_000, () => now.getTime()),
+    store: options.store ?? testSharedStateStore(() => now.getTime()),
     now,
     facts: new Map(),
   };

@@ -1,7 +1,5 @@
 import { hash } from 'node:crypto';
 import type { ResolvedRiskOptions } from '../../options/validate-risk.js';
-import { MemorySharedStateStore } from '../../stores/memory/memory-shared-state.store.js';
-import { after, allOf, type Eventually } from '../../utils/eventually.js';
 import { LruCache } from '../../utils/lru-cache.js';
 import type { RiskReason, RiskSignal, RiskSignalInput } from '../risk.types.js';
 import { principalKey } from './keys.js';
@@ -27,24 +25,11 @@ export function deviceFingerprint(
   headers: Readonly<Record<string, string | string[] | undefined>>,
   names: readonly string[] = ['user-agent', 'accept-language'],
 ): string {
-  return fingerprintOf(fingerprintMaterial(headers, names));
-}
-
-function fingerprintMaterial(
-  headers: Readonly<Record<string, string | string[] | undefined>>,
-  names: readonly string[],
-): string {
-  let material = '';
-  for (let i = 0; i < names.length; i++) {
-    const value = headers[(names[i] as string).toLowerCase()];
-    if (i > 0) material += '\n';
-    material += Array.isArray(value) ? value.join(',') : (value ?? '');
-  }
-  return material;
-}
-
-function fingerprintOf(material: string): string {
-  return hash('sha256', material, 'base64url').slice(0, 22);
+  const material = names.map((name) => {
+    const value = headers[name.toLowerCase()];
+    return Array.isArray(value) ? value.join(',') : (value ?? '');
+  });
+  return hash('sha256', material.join('\n'), 'base64url').slice(0, 22);
 }
 
 /**
@@ -65,9 +50,6 @@ function fingerprintOf(material: string): string {
  */
 export class DeviceSignal implements RiskSignal {
   readonly name = 'device';
-  /** Fingerprints of recent header values: the same few browsers and clients come back. */
-  private readonly fingerprints = new LruCache<string, string>(10_000, 10 * 60_000);
-
   /**
    * When this instance last stored each device, by principal key: see {@link record}. At most
    * {@link DEVICES_REMEMBERED} devices per principal (more only means more refreshes).
@@ -83,17 +65,10 @@ export class DeviceSignal implements RiskSignal {
   deviceOf(input: RiskSignalInput): string {
     const jkt = input.principal?.token.cnf?.jkt;
     if (typeof jkt === 'string' && jkt.length > 0) return jkt;
-    const material = fingerprintMaterial(input.request.headers, this.options.headers);
-    if (material.length > 1024) return fingerprintOf(material);
-    let fingerprint = this.fingerprints.get(material);
-    if (fingerprint === undefined) {
-      fingerprint = fingerprintOf(material);
-      this.fingerprints.set(material, fingerprint);
-    }
-    return fingerprint;
+    return deviceFingerprint(input.request.headers, this.options.headers);
   }
 
-  evaluate(input: RiskSignalInput): Eventually<RiskReason[]> {
+  async evaluate(input: RiskSignalInput): Promise<RiskReason[]> {
     const principal = input.principal;
     if (principal === undefined || principal.kind !== 'user') return [];
     const device = this.deviceOf(input);
@@ -108,32 +83,30 @@ export class DeviceSignal implements RiskSignal {
         event: 'session_device_mismatch',
       });
     }
-    const store = MemorySharedStateStore.accessOf(input.store);
-    const read = allOf([
-      store.hasMember(principalKey('device', principal), device),
-      store.hasMember(principalKey('device', principal), SEEN),
+    const key = principalKey('device', principal);
+    const [known, seen] = await Promise.all([
+      input.store.hasMember(key, device),
+      input.store.hasMember(key, SEEN),
     ]);
-    return after(read, ([known, seen]) => {
-      if (known) input.facts.set('deviceKnown', true);
-      if (seen) input.facts.set('deviceHistory', true);
-      // A device that contradicts the binding is already scored: not again as a new device.
-      if (!known && seen && reasons.length === 0) {
-        reasons.push({
-          signal: this.name,
-          score: this.options.newDeviceScore,
-          reason: 'a device never seen for this principal',
-        });
-      }
-      return reasons;
-    });
+    if (known) input.facts.set('deviceKnown', true);
+    if (seen) input.facts.set('deviceHistory', true);
+    // A device that contradicts the binding is already scored: not again as a new device.
+    if (!known && seen && reasons.length === 0) {
+      reasons.push({
+        signal: this.name,
+        score: this.options.newDeviceScore,
+        reason: 'a device never seen for this principal',
+      });
+    }
+    return reasons;
   }
 
-  record(input: RiskSignalInput): Eventually<void> {
+  async record(input: RiskSignalInput): Promise<void> {
     const device = input.facts.get('device');
-    if (input.principal?.kind !== 'user' || typeof device !== 'string') return undefined;
+    if (input.principal?.kind !== 'user' || typeof device !== 'string') return;
     // A device that contradicts the token's binding is never learnt.
     const bound = input.principal.token.device;
-    if (bound !== undefined && bound !== device) return undefined;
+    if (bound !== undefined && bound !== device) return;
     const key = principalKey('device', input.principal);
     // A device the store already knew, learnt here recently: its time to live is refreshed at
     // most every `ttl / 10` (an hour at most), not on every request.
@@ -145,19 +118,15 @@ export class DeviceSignal implements RiskSignal {
       last !== undefined &&
       now - last < this.refreshMs
     )
-      return undefined;
-    const store = MemorySharedStateStore.accessOf(input.store);
-    const written = allOf([
-      store.addToSet(key, device, this.options.ttl),
-      input.facts.get('deviceHistory') === true
-        ? false
-        : store.addToSet(key, SEEN, this.options.ttl),
+      return;
+    await Promise.all([
+      input.store.addToSet(key, device, this.options.ttl),
+      input.facts.get('deviceHistory') === true ||
+        input.store.addToSet(key, SEEN, this.options.ttl),
     ]);
-    return after(written, () => {
-      const remembered = this.learnt.get(key) ?? new Map<string, number>();
-      if (remembered.size >= DEVICES_REMEMBERED) remembered.clear();
-      remembered.set(device, now);
-      this.learnt.set(key, remembered);
-    });
+    const remembered = this.learnt.get(key) ?? new Map<string, number>();
+    if (remembered.size >= DEVICES_REMEMBERED) remembered.clear();
+    remembered.set(device, now);
+    this.learnt.set(key, remembered);
   }
 }

@@ -1,8 +1,6 @@
 import type { PrincipalKind } from '../../identity/principal.interface.js';
 import type { ResolvedRiskOptions } from '../../options/validate-risk.js';
-import { MemorySharedStateStore } from '../../stores/memory/memory-shared-state.store.js';
 import type { SharedStateStore } from '../../stores/shared-state-store.interface.js';
-import { after, type Eventually } from '../../utils/eventually.js';
 import type { RiskReason, RiskSignal, RiskSignalInput } from '../risk.types.js';
 import { principalKey } from './keys.js';
 
@@ -34,18 +32,15 @@ export class FailureBurstSignal implements RiskSignal {
     await store.increment(principalKey('failures', principal), this.options.window);
   }
 
-  evaluate(input: RiskSignalInput): Eventually<RiskReason | undefined> {
+  async evaluate(input: RiskSignalInput): Promise<RiskReason | undefined> {
     if (input.principal === undefined) return undefined;
-    const store = MemorySharedStateStore.accessOf(input.store);
-    return after(store.get(principalKey('failures', input.principal)), (stored) => {
-      const count = Number(stored ?? 0);
-      if (!(count >= this.options.threshold)) return undefined;
-      return {
-        signal: this.name,
-        score: this.options.score,
-        reason: `${count} failed requests in the last ${this.options.window} s`,
-        event: 'authn_fail_burst',
-      };
-    });
+    const count = Number((await input.store.get(principalKey('failures', input.principal))) ?? 0);
+    if (!(count >= this.options.threshold)) return undefined;
+    return {
+      signal: this.name,
+      score: this.options.score,
+      reason: `${count} failed requests in the last ${this.options.window} s`,
+      event: 'authn_fail_burst',
+    };
   }
 }

@@ -1,8 +1,5 @@
 import type { Principal } from '../../identity/principal.interface.js';
 import type { ResolvedRiskOptions } from '../../options/validate-risk.js';
-import { MemorySharedStateStore } from '../../stores/memory/memory-shared-state.store.js';
-import { after, type Eventually } from '../../utils/eventually.js';
-import { LruCache } from '../../utils/lru-cache.js';
 import type { RiskReason, RiskSignal, RiskSignalInput } from '../risk.types.js';
 import { haversineKm, type GeoLocation, type GeoLocator } from './geo-locator.js';
 import { principalKey } from './keys.js';
@@ -31,6 +28,19 @@ const PREVIOUS = 'geolocation:previous';
 /** A location with coordinates: what the travel check needs. */
 type Located = GeoLocation & { latitude: number; longitude: number };
 
+/** A stored last location; undefined when absent or damaged. */
+function parseLocation(text: string | undefined): LastLocation | undefined {
+  try {
+    const value = JSON.parse(text ?? 'null') as Partial<LastLocation> | null;
+    if (typeof value?.lat !== 'number' || typeof value.lon !== 'number') return undefined;
+    if (typeof value.t !== 'number') return undefined;
+    const place = typeof value.place === 'string' ? value.place : 'an unknown place';
+    return { lat: value.lat, lon: value.lon, t: value.t, place };
+  } catch {
+    return undefined; // a damaged location is ignored
+  }
+}
+
 function placeOf(location: GeoLocation): string {
   const country = location.country ?? '??';
   return location.city === undefined ? country : `${location.city} (${country})`;
@@ -50,26 +60,15 @@ function placeOf(location: GeoLocation): string {
  */
 export class GeolocationSignal implements RiskSignal {
   readonly name = 'geolocation';
-  /** Stored last locations by their text, parsed once (bounded): the same text comes back. */
-  private readonly parsed = new LruCache<string, LastLocation | null>(10_000, 10 * 60_000);
-
   constructor(
     private readonly options: Options,
     private readonly locator: GeoLocator,
   ) {}
 
-  evaluate(input: RiskSignalInput): Eventually<RiskReason[]> {
+  async evaluate(input: RiskSignalInput): Promise<RiskReason[]> {
     const ip = input.context.ip;
     if (ip === undefined || isProvenWorkload(input.principal, input.context)) return [];
-    const located = this.locator.locate(ip);
-    // The built-in locator answers synchronously: no promise unless the travel check reads the store.
-    return after(located, (location) => this.assess(input, location));
-  }
-
-  private assess(
-    input: RiskSignalInput,
-    location: GeoLocation | undefined,
-  ): Eventually<RiskReason[]> {
+    const location = await this.locator.locate(ip);
     if (location === undefined) return [];
     const { facts } = input;
     if (location.country !== undefined) facts.set('country', location.country);
@@ -100,18 +99,16 @@ export class GeolocationSignal implements RiskSignal {
       location.longitude === undefined
     )
       return reasons;
-    return after(this.travel(input, principal, location as Located), (travel) => {
-      if (travel !== undefined) reasons.push(travel);
-      return reasons;
-    });
+    const travel = await this.travel(input, principal, location as Located);
+    if (travel !== undefined) reasons.push(travel);
+    return reasons;
   }
 
   /** Remembers where a principal was when a request succeeded. */
-  record(input: RiskSignalInput): Eventually<void> {
+  async record(input: RiskSignalInput): Promise<void> {
     const lat = input.facts.get('latitude');
     const lon = input.facts.get('longitude');
-    if (input.principal === undefined || typeof lat !== 'number' || typeof lon !== 'number')
-      return undefined;
+    if (input.principal === undefined || typeof lat !== 'number' || typeof lon !== 'number') return;
     const t = input.now.getTime();
     const place = placeOf({
       country: input.facts.get('country') as string | undefined,
@@ -126,53 +123,24 @@ export class GeolocationSignal implements RiskSignal {
       t >= previous.t &&
       t - previous.t < REWRITE_AFTER_MS
     )
-      return undefined;
+      return;
     const last: LastLocation = { lat, lon, t, place };
-    return MemorySharedStateStore.accessOf(input.store).set(
+    await input.store.set(
       principalKey('geo', input.principal),
       JSON.stringify(last),
       this.options.ttl,
     );
   }
 
-  private travel(
+  private async travel(
     input: RiskSignalInput,
     principal: Principal,
     here: Located,
-  ): Eventually<RiskReason | undefined> {
-    const stored = MemorySharedStateStore.accessOf(input.store).get(principalKey('geo', principal));
-    return after(stored, (text) => {
-      const last = text === undefined ? undefined : this.parse(text);
-      if (last === undefined) return undefined;
-      input.facts.set(PREVIOUS, last);
-      return this.judge(input, last, here);
-    });
-  }
-
-  /** A stored last location, parsed once per distinct text; undefined when damaged. */
-  private parse(text: string): LastLocation | undefined {
-    let last = this.parsed.get(text);
-    if (last === undefined) {
-      last = null;
-      try {
-        const value = JSON.parse(text) as Partial<LastLocation> | null;
-        if (
-          typeof value?.lat === 'number' &&
-          typeof value.lon === 'number' &&
-          typeof value.t === 'number'
-        )
-          last = {
-            lat: value.lat,
-            lon: value.lon,
-            t: value.t,
-            place: typeof value.place === 'string' ? value.place : 'an unknown place',
-          };
-      } catch {
-        // a damaged location is ignored
-      }
-      this.parsed.set(text, last);
-    }
-    return last ?? undefined;
+  ): Promise<RiskReason | undefined> {
+    const last = parseLocation(await input.store.get(principalKey('geo', principal)));
+    if (last === undefined) return undefined;
+    input.facts.set(PREVIOUS, last);
+    return this.judge(input, last, here);
   }
 
   /** Whether reaching `here` from `last` by now is impossible. */

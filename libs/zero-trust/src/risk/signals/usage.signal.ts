@@ -1,8 +1,6 @@
 import type { Principal } from '../../identity/principal.interface.js';
 import type { ResolvedRiskOptions } from '../../options/validate-risk.js';
 import type { RiskReason, RiskSignal, RiskSignalInput } from '../risk.types.js';
-import { MemorySharedStateStore } from '../../stores/memory/memory-shared-state.store.js';
-import { after, allOf, type Eventually } from '../../utils/eventually.js';
 import { LruCache } from '../../utils/lru-cache.js';
 import { ownValue } from '../../utils/own-keys.js';
 import { principalKey } from './keys.js';
@@ -68,29 +66,23 @@ export class UsageSignal implements RiskSignal {
 
   /** Fold claims of previous minutes already settled (bounded; a claim lives 180 s). */
   private readonly folded = new LruCache<string, true>(10_000, 180_000);
-  /** Parsed baselines by their stored text (bounded). */
-  private readonly baselines = new LruCache<string, Baseline>(10_000, 180_000);
 
   constructor(private readonly options: Options) {}
 
-  evaluate(input: RiskSignalInput): Eventually<RiskReason[]> {
+  async evaluate(input: RiskSignalInput): Promise<RiskReason[]> {
     const principal = input.principal;
     if (principal === undefined) return [];
-    const found = allOf([this.rate(input, principal), this.route(input, principal)]);
-    return after(found, ([rate, route]) => {
-      const reasons: RiskReason[] = [];
-      if (rate !== undefined) reasons.push(rate);
-      if (route !== undefined) reasons.push(route);
-      const hours = ownValue(this.options.hours, principal.id);
-      if (hours !== undefined && !inUtcWindow(input.now, hours)) {
-        reasons.push({
-          signal: this.name,
-          score: this.options.hoursScore,
-          reason: 'activity outside the principal’s working hours',
-        });
-      }
-      return reasons;
-    });
+    const found = await Promise.all([this.rate(input, principal), this.route(input, principal)]);
+    const reasons = found.filter((reason) => reason !== undefined);
+    const hours = ownValue(this.options.hours, principal.id);
+    if (hours !== undefined && !inUtcWindow(input.now, hours)) {
+      reasons.push({
+        signal: this.name,
+        score: this.options.hoursScore,
+        reason: 'activity outside the principal’s working hours',
+      });
+    }
+    return reasons;
   }
 
   /**
@@ -115,72 +107,69 @@ export class UsageSignal implements RiskSignal {
     if (successes >= learningRequests) await store.addToSet(routes, WARM, ttl);
   }
 
-  /** A stored baseline, parsed once per distinct value (it changes once a minute). */
-  private parse(stored: string): Baseline {
-    let baseline = this.baselines.get(stored);
-    if (baseline === undefined) {
-      baseline = { avg: 0, n: 0 };
-      try {
-        const parsed = JSON.parse(stored) as Baseline;
-        if (typeof parsed.avg === 'number' && typeof parsed.n === 'number')
-          baseline = { avg: parsed.avg, n: parsed.n };
-      } catch {
-        // a corrupt baseline starts over
-      }
-      this.baselines.set(stored, baseline);
+  /** A stored baseline; a corrupt one starts over. */
+  private parse(stored: string | undefined): Baseline {
+    try {
+      const parsed = JSON.parse(stored ?? '') as Baseline;
+      if (typeof parsed.avg === 'number' && typeof parsed.n === 'number')
+        return { avg: parsed.avg, n: parsed.n };
+    } catch {
+      // absent or corrupt
     }
-    return baseline;
+    return { avg: 0, n: 0 };
   }
 
-  private rate(input: RiskSignalInput, principal: Principal): Eventually<RiskReason | undefined> {
-    const store = MemorySharedStateStore.accessOf(input.store);
+  private async rate(
+    input: RiskSignalInput,
+    principal: Principal,
+  ): Promise<RiskReason | undefined> {
+    const store = input.store;
     const minute = Math.floor(input.now.getTime() / 60_000);
     const baselineKey = principalKey('usage', principal, 'baseline');
     const foldKey = principalKey('usage', principal, `f${minute - 1}`);
     // Once the previous minute is known to be folded (claimed here or by another instance), the
     // previous minute's count is not read again.
     const folded = this.folded.get(foldKey) === true;
-    const read = allOf([
+    const [count, stored, previous] = await Promise.all([
       store.increment(principalKey('usage', principal, `m${minute}`), 180),
       store.get(baselineKey),
       folded ? undefined : store.get(principalKey('usage', principal, `m${minute - 1}`)),
     ]);
-    return after(read, ([count, stored, previous]) => {
-      const baseline: Baseline = stored === undefined ? { avg: 0, n: 0 } : this.parse(stored);
-      if (previous === undefined) return this.judge(count, baseline);
-      // Fold the previous minute into the baseline once (the first request of this minute does).
-      return after(store.claimOnce(foldKey, 180), (claimed) => {
-        // Claimed now or before: either way the fold of that minute is done for good.
-        this.folded.set(foldKey, true);
-        if (!claimed) return this.judge(count, baseline);
-        const value = Number(previous);
-        const next =
-          baseline.n === 0
-            ? { avg: value, n: 1 }
-            : { avg: baseline.avg * 0.8 + value * 0.2, n: baseline.n + 1 };
-        return after(store.set(baselineKey, JSON.stringify(next), this.options.ttl), () =>
-          this.judge(count, next),
-        );
-      });
-    });
+    const baseline = this.parse(stored);
+    if (previous === undefined) return this.judge(count, baseline);
+    // Fold the previous minute into the baseline once (the first request of this minute does).
+    const claimed = await store.claimOnce(foldKey, 180);
+    // Claimed now or before: either way the fold of that minute is done for good.
+    this.folded.set(foldKey, true);
+    if (!claimed) return this.judge(count, baseline);
+    const value = Number(previous);
+    const next =
+      baseline.n === 0
+        ? { avg: value, n: 1 }
+        : { avg: baseline.avg * 0.8 + value * 0.2, n: baseline.n + 1 };
+    await store.set(baselineKey, JSON.stringify(next), this.options.ttl);
+    return this.judge(count, next);
   }
 
   /** A service or integration calling a route it never called successfully, once warm. */
-  private route(input: RiskSignalInput, principal: Principal): Eventually<RiskReason | undefined> {
+  private async route(
+    input: RiskSignalInput,
+    principal: Principal,
+  ): Promise<RiskReason | undefined> {
     if (principal.kind === 'user') return undefined;
     const route = `${input.context.method} ${input.context.route}`;
     const routes = principalKey('usage', principal, 'routes');
-    const store = MemorySharedStateStore.accessOf(input.store);
-    const read = allOf([store.hasMember(routes, WARM), store.hasMember(routes, route)]);
-    return after(read, ([warm, known]) => {
-      input.facts.set(WARM_FACT, warm);
-      if (!warm || known) return undefined;
-      return {
-        signal: this.name,
-        score: this.options.newRouteScore,
-        reason: `the service calls a route it never called (${route})`,
-      };
-    });
+    const [warm, known] = await Promise.all([
+      input.store.hasMember(routes, WARM),
+      input.store.hasMember(routes, route),
+    ]);
+    input.facts.set(WARM_FACT, warm);
+    if (!warm || known) return undefined;
+    return {
+      signal: this.name,
+      score: this.options.newRouteScore,
+      reason: `the service calls a route it never called (${route})`,
+    };
   }
 
   /** This minute's `count` against the principal's `baseline`. */

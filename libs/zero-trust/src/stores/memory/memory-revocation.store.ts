@@ -1,5 +1,4 @@
 import { StoreFullError } from '../../errors/zero-trust.error.js';
-import type { Eventually } from '../../utils/eventually.js';
 import type { RevocationStore } from '../revocation-store.interface.js';
 
 type RevocationQuery = { jti: string; sub: string; iat: number };
@@ -63,25 +62,7 @@ export class MemoryRevocationStore implements RevocationStore {
     });
   }
 
-  isRevoked(token: RevocationQuery): Promise<boolean> {
-    return Promise.resolve(this.revokedNow(token));
-  }
-
-  /**
-   * `store.isRevoked(token)`, answered at once when `store` is exactly this class with its
-   * method as defined; any other store (a subclass, a custom or Redis store, a wrapper, a spy
-   * on the method) is asked through its promise. For the library's own request path.
-   *
-   * @internal
-   */
-  static checkNow(store: RevocationStore, token: RevocationQuery): Eventually<boolean> {
-    return Object.getPrototypeOf(store) === MemoryRevocationStore.prototype &&
-      store.isRevoked === IS_REVOKED
-      ? (store as MemoryRevocationStore).revokedNow(token)
-      : store.isRevoked(token);
-  }
-
-  private revokedNow(token: RevocationQuery): boolean {
+  async isRevoked(token: RevocationQuery): Promise<boolean> {
     if (this.tokens.has(token.jti)) return true;
     const subject = this.subjects.get(token.sub);
     return subject !== undefined && token.iat <= subject.before;
@@ -104,7 +85,3 @@ export class MemoryRevocationStore implements RevocationStore {
     for (const [sub, entry] of this.subjects) if (entry.until < now) this.subjects.delete(sub);
   }
 }
-
-/** The method as defined: a replaced one (a spy) takes the promise path. */
-const IS_REVOKED = (MemoryRevocationStore.prototype as unknown as Record<string, unknown>)
-  .isRevoked;
