@@ -1,6 +1,6 @@
 import { BlockList, isIP } from 'node:net';
 import { AddressSet } from '../utils/address-set.js';
-import { LruCache } from '../utils/lru-cache.js';
+import { LRUCache } from 'lru-cache';
 
 /**
  * The request shape needed to find the peer address (Express and Fastify both expose `socket`).
@@ -33,7 +33,7 @@ export function normalizeAddress(address: string): string {
 
 const IPV4 = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
 /** Normal forms of recent IPv6 addresses (a client's address comes with each of its requests). */
-const normalized = new LruCache<string, string>(10_000, 10 * 60_000);
+const normalized = new LRUCache<string, string>({ max: 10_000, ttl: 10 * 60_000 });
 
 /**
  * The request's connection: the socket Express exposes as `socket` and Fastify as `raw.socket`.

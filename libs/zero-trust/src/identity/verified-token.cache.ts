@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import { hash, type KeyObject } from 'node:crypto';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
-import { LruCache } from '../utils/lru-cache.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 import type { Principal } from './principal.interface.js';
 
@@ -32,10 +32,12 @@ type Connection = { [LAST_TOKEN]?: { readonly token: string; readonly digest: st
  */
 @Injectable()
 export class VerifiedTokenCache {
-  private readonly cache: LruCache<string, VerifiedToken>;
+  /** Absent when `tokenCache.max` is 0. Each entry's TTL ends at its token's `exp`. */
+  private readonly cache: LRUCache<string, VerifiedToken> | undefined;
 
   constructor(@Inject(ZERO_TRUST_OPTIONS) private readonly options: ResolvedZeroTrustOptions) {
-    this.cache = new LruCache(options.tokenCache.max, options.maxTokenLifetime * 1000);
+    const { max } = options.tokenCache;
+    this.cache = max > 0 ? new LRUCache({ max }) : undefined;
   }
 
   /** Digest of a token, the cache key (one-shot hashing: no Hash object per request). */
@@ -60,16 +62,19 @@ export class VerifiedTokenCache {
   }
 
   get(digest: string): VerifiedToken | undefined {
-    return this.cache.get(digest);
+    return this.cache?.get(digest);
   }
 
   set(digest: string, entry: VerifiedToken): void {
-    const ttl = (entry.principal.token.exp + this.options.clockTolerance) * 1000 - Date.now();
-    this.cache.set(digest, entry, ttl);
+    const ttl = Math.floor(
+      (entry.principal.token.exp + this.options.clockTolerance) * 1000 - Date.now(),
+    );
+    // lru-cache reads a TTL of 0 as "forever": a token at its expiry is not cached at all.
+    if (ttl > 0) this.cache?.set(digest, entry, { ttl });
   }
 
   /** Number of cached tokens. */
   get size(): number {
-    return this.cache.size;
+    return this.cache?.size ?? 0;
   }
 }

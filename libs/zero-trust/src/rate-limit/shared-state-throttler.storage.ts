@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import { hash } from 'node:crypto';
-import { LruCache } from '../utils/lru-cache.js';
+import { LRUCache } from 'lru-cache';
 import { DependencyUnavailableError } from '../errors/zero-trust.error.js';
 import { MemorySharedStateStore } from '../stores/memory/memory-shared-state.store.js';
 import {
@@ -77,7 +77,7 @@ function isPrincipalTracker(throttlerName: string, key: string): boolean {
 @Injectable()
 export class SharedStateThrottlerStorage implements ThrottlerStorage {
   /** Store keys of recent trackers, by throttler (one hash per tracker, not per request). */
-  private readonly keys = new Map<string, LruCache<string, TrackerKeys>>();
+  private readonly keys = new Map<string, LRUCache<string, TrackerKeys>>();
 
   constructor(
     @Inject(SharedStateStore) private readonly store: SharedStateStore,
@@ -104,7 +104,7 @@ export class SharedStateThrottlerStorage implements ThrottlerStorage {
   private keysOf(throttlerName: string, key: string): TrackerKeys {
     let trackers = this.keys.get(throttlerName);
     if (trackers === undefined) {
-      trackers = new LruCache(10_000, 10 * 60_000);
+      trackers = new LRUCache({ max: 10_000, ttl: 10 * 60_000 });
       this.keys.set(throttlerName, trackers);
     }
     let keys = trackers.get(key);

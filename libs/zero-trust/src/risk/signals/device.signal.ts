@@ -2,7 +2,7 @@ import { hash } from 'node:crypto';
 import type { ResolvedRiskOptions } from '../../options/validate-risk.js';
 import { MemorySharedStateStore } from '../../stores/memory/memory-shared-state.store.js';
 import { after, allOf, type Eventually } from '../../utils/eventually.js';
-import { LruCache } from '../../utils/lru-cache.js';
+import { LRUCache } from 'lru-cache';
 import type { RiskReason, RiskSignal, RiskSignalInput } from '../risk.types.js';
 import { principalKey } from './keys.js';
 
@@ -66,13 +66,16 @@ function fingerprintOf(material: string): string {
 export class DeviceSignal implements RiskSignal {
   readonly name = 'device';
   /** Fingerprints of recent header values: the same few browsers and clients come back. */
-  private readonly fingerprints = new LruCache<string, string>(10_000, 10 * 60_000);
+  private readonly fingerprints = new LRUCache<string, string>({ max: 10_000, ttl: 10 * 60_000 });
 
   /**
    * When this instance last stored each device, by principal key: see {@link record}. At most
    * {@link DEVICES_REMEMBERED} devices per principal (more only means more refreshes).
    */
-  private readonly learnt = new LruCache<string, Map<string, number>>(10_000, 60 * 60_000);
+  private readonly learnt = new LRUCache<string, Map<string, number>>({
+    max: 10_000,
+    ttl: 60 * 60_000,
+  });
   private readonly refreshMs: number;
 
   constructor(private readonly options: Options) {

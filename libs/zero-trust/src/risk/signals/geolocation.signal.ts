@@ -2,7 +2,7 @@ import type { Principal } from '../../identity/principal.interface.js';
 import type { ResolvedRiskOptions } from '../../options/validate-risk.js';
 import { MemorySharedStateStore } from '../../stores/memory/memory-shared-state.store.js';
 import { after, type Eventually } from '../../utils/eventually.js';
-import { LruCache } from '../../utils/lru-cache.js';
+import { LRUCache } from 'lru-cache';
 import type { RiskReason, RiskSignal, RiskSignalInput } from '../risk.types.js';
 import { haversineKm, type GeoLocation, type GeoLocator } from './geo-locator.js';
 import { principalKey } from './keys.js';
@@ -51,7 +51,10 @@ function placeOf(location: GeoLocation): string {
 export class GeolocationSignal implements RiskSignal {
   readonly name = 'geolocation';
   /** Stored last locations by their text, parsed once (bounded): the same text comes back. */
-  private readonly parsed = new LruCache<string, LastLocation | null>(10_000, 10 * 60_000);
+  private readonly parsed = new LRUCache<string, LastLocation | false>({
+    max: 10_000,
+    ttl: 10 * 60_000,
+  });
 
   constructor(
     private readonly options: Options,
@@ -153,7 +156,7 @@ export class GeolocationSignal implements RiskSignal {
   private parse(text: string): LastLocation | undefined {
     let last = this.parsed.get(text);
     if (last === undefined) {
-      last = null;
+      last = false;
       try {
         const value = JSON.parse(text) as Partial<LastLocation> | null;
         if (
@@ -172,7 +175,7 @@ export class GeolocationSignal implements RiskSignal {
       }
       this.parsed.set(text, last);
     }
-    return last ?? undefined;
+    return last || undefined;
   }
 
   /** Whether reaching `here` from `last` by now is impossible. */

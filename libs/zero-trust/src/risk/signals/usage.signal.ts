@@ -3,7 +3,7 @@ import type { ResolvedRiskOptions } from '../../options/validate-risk.js';
 import type { RiskReason, RiskSignal, RiskSignalInput } from '../risk.types.js';
 import { MemorySharedStateStore } from '../../stores/memory/memory-shared-state.store.js';
 import { after, allOf, type Eventually } from '../../utils/eventually.js';
-import { LruCache } from '../../utils/lru-cache.js';
+import { LRUCache } from 'lru-cache';
 import { ownValue } from '../../utils/own-keys.js';
 import { principalKey } from './keys.js';
 
@@ -67,9 +67,9 @@ export class UsageSignal implements RiskSignal {
   readonly name = 'usage';
 
   /** Fold claims of previous minutes already settled (bounded; a claim lives 180 s). */
-  private readonly folded = new LruCache<string, true>(10_000, 180_000);
+  private readonly folded = new LRUCache<string, true>({ max: 10_000, ttl: 180_000 });
   /** Parsed baselines by their stored text (bounded). */
-  private readonly baselines = new LruCache<string, Baseline>(10_000, 180_000);
+  private readonly baselines = new LRUCache<string, Baseline>({ max: 10_000, ttl: 180_000 });
 
   constructor(private readonly options: Options) {}
 
