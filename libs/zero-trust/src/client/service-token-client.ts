@@ -10,7 +10,6 @@ import {
 import { ZeroTrustConfigurationError } from '../errors/zero-trust.error.js';
 import { DpopSigner } from './dpop-signer.js';
 import {
-  basicAuthorization,
   discoverTokenEndpoint,
   dpopNonceOf,
   requestToken,
@@ -157,7 +156,14 @@ export class ServiceTokenClient {
     if (problems.length > 0) throw new ZeroTrustConfigurationError('ZT_OPTIONS_INVALID', problems);
     const { dpop } = this.options;
     this.signer = dpop === false ? undefined : new DpopSigner(dpop === true ? undefined : dpop);
-    this.http = { timeoutMs: this.options.timeoutMs, tls: this.options.tls };
+    const { timeoutMs, tls, clientId, clientSecret, authMethod } = this.options;
+    const basic = authMethod === 'client_secret_basic';
+    this.http = {
+      timeoutMs,
+      tls,
+      clientId,
+      clientSecret: basic ? (clientSecret ?? '') : undefined,
+    };
     // Forwarding the current request id needs the module to make it current per request.
     wantRequestIdPropagation();
   }
@@ -353,16 +359,9 @@ export class ServiceTokenClient {
 
   private async obtain(audience: string): Promise<ServiceToken> {
     const endpoint = await this.tokenEndpoint();
-    const { clientId, clientSecret, authMethod, scopes } = this.options;
-    const body = new URLSearchParams({ grant_type: 'client_credentials', resource: audience });
-    const scope = ownValue(scopes, audience);
-    if (scope) body.set('scope', scope);
-    const headers: Record<string, string> = {};
-    if (authMethod === 'client_secret_basic') {
-      headers.authorization = basicAuthorization(clientId, clientSecret ?? '');
-    } else {
-      body.set('client_id', clientId);
-    }
+    const params: Record<string, string> = { grant_type: 'client_credentials', resource: audience };
+    const scope = ownValue(this.options.scopes, audience);
+    if (scope) params.scope = scope;
 
     const started = this.options.clock();
     const origin = new URL(endpoint).origin;
@@ -373,7 +372,7 @@ export class ServiceTokenClient {
         now: this.options.clock(),
         ...(nonce === undefined ? {} : { nonce }),
       });
-      return requestToken(endpoint, body, proof ? { ...headers, dpop: proof } : headers, this.http);
+      return requestToken(endpoint, params, this.http, proof ? { dpop: proof } : {});
     };
 
     let result: TokenRequestResult;

@@ -1,6 +1,5 @@
 import { ZeroTrustConfigurationError, TokenRequestError } from '../errors/zero-trust.error.js';
 import {
-  basicAuthorization,
   discoverTokenEndpoint,
   requestToken,
   type TokenEndpointResponse,
@@ -123,7 +122,7 @@ export class SessionRefresher {
     this.current = { token_type: 'Bearer', ...options.tokens };
     this.obtainedAt = this.clock();
     this.endpoint = options.tokenEndpoint;
-    this.http = { timeoutMs };
+    this.http = { timeoutMs, clientId: options.clientId, clientSecret: options.clientSecret };
   }
 
   /** The current access token (possibly about to expire: prefer {@link getAccessToken}). */
@@ -213,21 +212,16 @@ export class SessionRefresher {
 
   private async redeem(): Promise<TokenEndpointResponse> {
     this.endpoint ??= await discoverTokenEndpoint(this.options.issuer ?? '', this.http);
-    const body = new URLSearchParams({
-      grant_type: 'refresh_token',
-      refresh_token: this.current.refresh_token,
-    });
-    if (this.options.resource !== undefined) body.set('resource', this.options.resource);
-    const headers: Record<string, string> = {};
-    if (this.options.clientSecret !== undefined) {
-      headers.authorization = basicAuthorization(this.options.clientId, this.options.clientSecret);
-    } else {
-      body.set('client_id', this.options.clientId);
-    }
+    const { resource } = this.options;
+    const params = { grant_type: 'refresh_token', refresh_token: this.current.refresh_token };
     const started = this.clock();
     let tokens: TokenEndpointResponse;
     try {
-      ({ tokens } = await requestToken(this.endpoint, body, headers, this.http));
+      ({ tokens } = await requestToken(
+        this.endpoint,
+        resource === undefined ? params : { ...params, resource },
+        this.http,
+      ));
     } catch (error) {
       if (error instanceof TokenRequestError && error.code === 'ZT_TOKEN_REQUEST_REFUSED') {
         this.failure = error;

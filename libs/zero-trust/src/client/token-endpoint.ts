@@ -36,12 +36,15 @@ export interface TokenEndpointResponse {
   id_token?: string;
 }
 
-/** Bounds and client certificate of the requests to an identity provider. */
+/** Who sends the requests to an identity provider, and their bounds. */
 export interface TokenHttpOptions {
   /** Deadline of each request (connect, headers, body), in milliseconds. */
   timeoutMs: number;
-  /** Presented for `tls_client_auth` (RFC 8705). */
+  /** Presented on every request, for `tls_client_auth` (RFC 8705). */
   tls?: ClientTlsOptions | undefined;
+  clientId: string;
+  /** Sent with `client_secret_basic`; without one, `client_id` goes in the form. */
+  clientSecret?: string | undefined;
 }
 
 function unavailable(url: string, error: unknown): TokenRequestError {
@@ -69,7 +72,7 @@ function unavailable(url: string, error: unknown): TokenRequestError {
  */
 export async function discoverTokenEndpoint(
   issuer: string,
-  http: TokenHttpOptions,
+  http: Pick<TokenHttpOptions, 'timeoutMs' | 'tls'>,
   mtls = false,
 ): Promise<string> {
   let doc: Record<string, unknown>;
@@ -106,10 +109,14 @@ export interface TokenRequestResult {
  */
 export async function requestToken(
   endpoint: string,
-  form: URLSearchParams,
-  headers: Record<string, string>,
+  params: Record<string, string>,
   http: TokenHttpOptions,
+  headers: Record<string, string> = {},
 ): Promise<TokenRequestResult> {
+  const form = new URLSearchParams(params);
+  const { clientId, clientSecret } = http;
+  if (clientSecret === undefined) form.set('client_id', clientId);
+  else headers = { ...headers, authorization: basicAuthorization(clientId, clientSecret) };
   let response: JsonResponse;
   try {
     response = await requestJson(endpoint, { ...http, method: 'POST', headers, form });
@@ -220,13 +227,9 @@ export interface TokenRequestOptions {
  */
 export async function requestTokens(options: TokenRequestOptions): Promise<TokenEndpointResponse> {
   const { clientId, clientSecret, tls } = options;
-  const http = { timeoutMs: (options.timeout ?? 10) * 1000, tls };
+  const http = { timeoutMs: (options.timeout ?? 10) * 1000, tls, clientId, clientSecret };
   const endpoint =
     options.tokenEndpoint ??
     (await discoverTokenEndpoint(options.issuer ?? '', http, tls !== undefined));
-  const form = new URLSearchParams(options.params);
-  const headers: Record<string, string> = {};
-  if (clientSecret === undefined) form.set('client_id', clientId);
-  else headers.authorization = basicAuthorization(clientId, clientSecret);
-  return (await requestToken(endpoint, form, headers, http)).tokens;
+  return (await requestToken(endpoint, options.params, http)).tokens;
 }

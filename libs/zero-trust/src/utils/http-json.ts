@@ -12,40 +12,33 @@ const MAX_BYTES = 512 * 1024;
 const JSON_TYPE = /^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i;
 
 /**
- * One request to an identity provider.
+ * One request to an identity provider: `timeoutMs` bounds the whole exchange, `form` is a
+ * form-encoded body, `tls` a client certificate (mutual TLS) and the servers' CA bundle.
  *
  * @internal
  */
 export interface JsonRequest {
-  /** Deadline of the whole exchange (connect, headers and body), in milliseconds. */
   timeoutMs: number;
-  /** @default 'GET' */
   method?: 'GET' | 'POST';
   headers?: Record<string, string>;
-  /** A form-encoded body (sent with its content type). */
   form?: URLSearchParams;
-  /** A client certificate and key (mutual TLS), and the CA bundle of the server. */
-  tls?: {
-    key: string | Buffer;
-    cert: string | Buffer;
-    ca?: string | Buffer | (string | Buffer)[] | undefined;
-  };
+  tls?: { key: string | Buffer; cert: string | Buffer; ca?: string | Buffer | (string | Buffer)[] };
 }
 
 /**
- * An identity provider's answer. A redirect is an answer like any other: it is never followed.
+ * An answer; `json` is the body when it is declared JSON and parses. A redirect is an answer
+ * like any other: it is never followed.
  *
  * @internal
  */
 export interface JsonResponse {
   status: number;
   headers: IncomingHttpHeaders;
-  /** The body when it is declared JSON and parses; otherwise undefined. */
   json: unknown;
 }
 
 /**
- * Why {@link requestJson} got no answer: `timeout`, `too-large` or `network`.
+ * Why {@link requestJson} got no answer.
  *
  * @internal
  */
@@ -110,7 +103,7 @@ export function requestJson(url: string, options: JsonRequest): Promise<JsonResp
         method: options.method ?? 'GET',
         headers,
         agent: false,
-        ...(tls ? { key: tls.key, cert: tls.cert, ...(tls.ca ? { ca: tls.ca } : {}) } : {}),
+        ...tls,
       },
       (res: IncomingMessage) => {
         if (Number(res.headers['content-length'] ?? 0) > MAX_BYTES) return finish(tooLarge());
@@ -126,12 +119,11 @@ export function requestJson(url: string, options: JsonRequest): Promise<JsonResp
         );
         res.on('end', () => {
           let json: unknown;
-          if (JSON_TYPE.test(res.headers['content-type'] ?? '')) {
-            try {
+          try {
+            if (JSON_TYPE.test(res.headers['content-type'] ?? ''))
               json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-            } catch {
-              json = undefined;
-            }
+          } catch {
+            // not JSON after all: json stays undefined
           }
           finish(undefined, { status: res.statusCode ?? 0, headers: res.headers, json });
         });
