@@ -15,18 +15,11 @@ export interface VerifiedToken {
   readonly key: KeyObject;
 }
 
-/** Where a connection keeps the last token it presented and that token's digest. */
-const LAST_TOKEN = Symbol('zero-trust:last-token');
-
-/** A connection (socket) that may remember its last token's digest. */
-type Connection = { [LAST_TOKEN]?: { readonly token: string; readonly digest: string } };
-
 /**
  * Bounded cache of verified tokens, keyed by a SHA-256 digest of the token (the cache never
- * keeps the token itself; {@link digestOn} references it from its own connection only). A hit
- * skips parsing and signature verification only: the caller still checks expiry, that the
- * verifying key is still published, and revocation, on every request.
- * An entry never outlives the token's `exp`.
+ * keeps the token itself). A hit skips parsing and signature verification only: the caller
+ * still checks expiry, that the verifying key is still published, and revocation, on every
+ * request. An entry never outlives the token's `exp`.
  *
  * @internal
  */
@@ -40,25 +33,9 @@ export class VerifiedTokenCache {
     this.cache = max > 0 ? new LRUCache({ max }) : undefined;
   }
 
-  /** Digest of a token, the cache key (one-shot hashing: no Hash object per request). */
+  /** Digest of a token, the cache key. */
   digest(token: string): string {
     return hash('sha256', token, 'base64url');
-  }
-
-  /**
-   * {@link digest}, remembered per connection: a keep-alive client presents the same token on
-   * request after request, and comparing it with the connection's last token (the whole string)
-   * costs less than hashing it again. The token is referenced from its own connection only, and
-   * only until that connection presents another token or closes.
-   */
-  digestOn(connection: object | undefined, token: string): string {
-    if (connection === undefined) return this.digest(token);
-    const holder = connection as Connection;
-    const last = holder[LAST_TOKEN];
-    if (last !== undefined && last.token === token) return last.digest;
-    const digest = this.digest(token);
-    holder[LAST_TOKEN] = { token, digest };
-    return digest;
   }
 
   get(digest: string): VerifiedToken | undefined {
