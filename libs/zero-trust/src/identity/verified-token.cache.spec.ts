@@ -17,8 +17,10 @@ describe('VerifiedTokenCache.digest', () => {
 
 describe('VerifiedTokenCache entries', () => {
   const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const entry = (exp: number): VerifiedToken =>
-    ({ principal: { token: { exp } } as Principal, key: publicKey }) as VerifiedToken;
+  const entry = (exp: number): VerifiedToken => ({
+    principal: { token: { exp } } as Principal,
+    key: publicKey,
+  });
   const options = (tokenCache?: { max: number }) =>
     validateOptions({
       issuer: 'https://idp.example.com',
