@@ -325,10 +325,7 @@ export class ServiceTokenClient {
     this.pool ??= import('undici').then(({ Agent, fetch }) => ({
       fetch,
       agent: new Agent({
-        connect: {
-          timeout: timeoutMs,
-          ...(tls ? { key: tls.key, cert: tls.cert, ...(tls.ca ? { ca: tls.ca } : {}) } : {}),
-        },
+        connect: { timeout: timeoutMs, ...tls },
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       }),
