@@ -76,12 +76,12 @@ describe('demo identity provider: scopes registered per client', () => {
     ['metrics-scraper', 'reports:read'],
     ['metrics-scraper', 'metrics:read ledger:write'],
   ])('refuses %s a scope not registered for it (%s): invalid_scope', async (clientId, scope) => {
-    await expect(secretClient(clientId, scope)).rejects.toThrow(/HTTP 400 invalid_scope/);
+    await expect(secretClient(clientId, scope)).rejects.toThrow(/invalid_scope \(HTTP 400 from /);
   });
 
   it('refuses billing-worker (mTLS client) a scope not registered for it', async () => {
     await expect(billingWorker('payments:write reports:read')).rejects.toThrow(
-      /HTTP 400 invalid_scope/,
+      /invalid_scope \(HTTP 400 from /,
     );
     const granted = await billingWorker('payments:write');
     expect(granted.scope).toBe('payments:write');

@@ -1,14 +1,22 @@
 /**
- * HTTP helpers that obtain tokens from the demo identity provider with plain `fetch` (no
- * browser): used by the demo CLI and by end-to-end tests.
+ * Helpers that obtain tokens from the demo identity provider (no browser): used by the demo CLI
+ * and by end-to-end tests. Token requests and discovery are the library's (`requestTokens`);
+ * only the login pages, which a browser would show, are walked here with `fetch`.
  *
  * Error messages never contain passwords, client secrets, codes or tokens.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { request as httpsRequest } from 'node:https';
+
+import {
+  requestTokens,
+  TokenRequestError,
+  type TokenEndpointResponse,
+  type TokenRequestOptions,
+} from 'nestjs-zero-trust';
 
 import {
   DEMO_AUDIENCE,
+  DEMO_AUTHORIZATION_PATH,
   DEMO_CLI_CLIENT_ID,
   DEMO_CLI_REDIRECT_URI,
   DEMO_CLIENT_SCOPES,
@@ -16,14 +24,7 @@ import {
 import { base32Decode, totp } from './totp.js';
 
 /** A successful token endpoint response (RFC 6749 §5.1). */
-export interface TokenResponse {
-  access_token: string;
-  token_type: string;
-  expires_in: number;
-  refresh_token?: string;
-  id_token?: string;
-  scope?: string;
-}
+export type TokenResponse = TokenEndpointResponse;
 
 /** Options of {@link loginWithPassword}. */
 export interface LoginWithPasswordOptions {
@@ -121,12 +122,11 @@ export async function loginWithPassword(o: LoginWithPasswordOptions): Promise<To
   const clientId = o.clientId ?? DEMO_CLI_CLIENT_ID;
   const resource = o.resource ?? DEMO_AUDIENCE;
   const scope = o.scope ?? DEMO_CLIENT_SCOPES[clientId] ?? DEFAULT_SCOPE;
-  const metadata = await discover(issuer);
   const jar = new CookieJar(issuer);
 
   const codeVerifier = randomBytes(32).toString('base64url');
   const state = randomBytes(16).toString('base64url');
-  const authorizationUrl = new URL(metadata.authorization_endpoint);
+  const authorizationUrl = new URL(`${issuer}${DEMO_AUTHORIZATION_PATH}`);
   const query = authorizationUrl.searchParams;
   query.set('response_type', 'code');
   query.set('client_id', clientId);
@@ -167,19 +167,17 @@ export async function loginWithPassword(o: LoginWithPasswordOptions): Promise<To
       const next = new URL(location, url);
       if (isRedirectUri(next)) {
         const code = readCallback(next, state, issuer);
-        return tokenRequest(
-          metadata.token_endpoint,
-          new URLSearchParams({
+        return tokens('Code exchange', {
+          issuer,
+          clientId,
+          params: {
             grant_type: 'authorization_code',
             code,
             redirect_uri: DEMO_CLI_REDIRECT_URI,
             code_verifier: codeVerifier,
-            client_id: clientId,
             resource,
-          }),
-          {},
-          'Code exchange',
-        );
+          },
+        });
       }
       if (next.origin !== new URL(issuer).origin) {
         throw new Error(`Login failed: unexpected redirect to ${next.origin}${next.pathname}`);
@@ -217,20 +215,13 @@ export async function loginWithPassword(o: LoginWithPasswordOptions): Promise<To
  * @throws Error on a wrong secret (`invalid_client`), an unknown resource (`invalid_target`),
  *   an unreachable IdP or an unexpected response
  */
-export async function clientCredentials(o: ClientCredentialsOptions): Promise<TokenResponse> {
-  const issuer = normalizeIssuer(o.issuer);
-  const metadata = await discover(issuer);
-  const body = new URLSearchParams({ grant_type: 'client_credentials' });
-  if (o.resource !== undefined) body.set('resource', o.resource);
-  if (o.scope !== undefined) body.set('scope', o.scope);
-  // RFC 6749 §2.3.1: id and secret are form-urlencoded before Base64.
-  const credentials = `${encodeURIComponent(o.clientId)}:${encodeURIComponent(o.clientSecret)}`;
-  return tokenRequest(
-    metadata.token_endpoint,
-    body,
-    { authorization: `Basic ${Buffer.from(credentials).toString('base64')}` },
-    'Client credentials request',
-  );
+export function clientCredentials(o: ClientCredentialsOptions): Promise<TokenResponse> {
+  return tokens('Client credentials request', {
+    issuer: normalizeIssuer(o.issuer),
+    clientId: o.clientId,
+    clientSecret: o.clientSecret,
+    params: grant('client_credentials', o),
+  });
 }
 
 /**
@@ -238,27 +229,17 @@ export async function clientCredentials(o: ClientCredentialsOptions): Promise<To
  * the client with its certificate (`tls_client_auth`) at the IdP's mutual-TLS token endpoint
  * (`mtls_endpoint_aliases.token_endpoint` from discovery).
  *
- * @throws Error when the IdP has no mutual-TLS endpoint, refuses the certificate
- *   (`invalid_client`), or is unreachable
+ * @throws Error when the IdP refuses the certificate (`invalid_client`), or is unreachable
  */
-export async function clientCredentialsWithCertificate(
+export function clientCredentialsWithCertificate(
   o: CertificateClientCredentialsOptions,
 ): Promise<TokenResponse> {
-  const issuer = normalizeIssuer(o.issuer);
-  const metadata = await discover(issuer);
-  if (!metadata.mtls_token_endpoint) {
-    throw new Error('Discovery failed: the IdP advertises no mutual-TLS token endpoint');
-  }
-  const body = new URLSearchParams({ grant_type: 'client_credentials', client_id: o.clientId });
-  if (o.resource !== undefined) body.set('resource', o.resource);
-  if (o.scope !== undefined) body.set('scope', o.scope);
-  return tokenRequest(
-    metadata.mtls_token_endpoint,
-    body,
-    {},
-    'Client credentials request (mutual TLS)',
-    o.tls,
-  );
+  return tokens('Client credentials request (mutual TLS)', {
+    issuer: normalizeIssuer(o.issuer),
+    clientId: o.clientId,
+    tls: o.tls,
+    params: grant('client_credentials', o),
+  });
 }
 
 /**
@@ -268,26 +249,40 @@ export async function clientCredentialsWithCertificate(
  * @throws Error when the refresh token is invalid, expired or already used, or the IdP is
  *   unreachable
  */
-export async function refreshTokens(o: RefreshTokensOptions): Promise<TokenResponse> {
-  const issuer = normalizeIssuer(o.issuer);
-  const metadata = await discover(issuer);
-  const body = new URLSearchParams({
-    grant_type: 'refresh_token',
-    refresh_token: o.refreshToken,
-    client_id: o.clientId ?? DEMO_CLI_CLIENT_ID,
+export function refreshTokens(o: RefreshTokensOptions): Promise<TokenResponse> {
+  return tokens('Refresh', {
+    issuer: normalizeIssuer(o.issuer),
+    clientId: o.clientId ?? DEMO_CLI_CLIENT_ID,
+    params: { ...grant('refresh_token', o), refresh_token: o.refreshToken },
   });
-  if (o.resource !== undefined) body.set('resource', o.resource);
-  return tokenRequest(metadata.token_endpoint, body, {}, 'Refresh');
 }
 
 // ---------------------------------------------------------------------------------------------
 
-interface ProviderMetadata {
-  issuer: string;
-  authorization_endpoint: string;
-  token_endpoint: string;
-  /** RFC 8705 `mtls_endpoint_aliases.token_endpoint`, if advertised. */
-  mtls_token_endpoint?: string;
+/** The form of a grant, with the optional `resource` and `scope` the caller gave. */
+function grant(type: string, o: { resource?: string; scope?: string }): Record<string, string> {
+  return {
+    grant_type: type,
+    ...(o.resource === undefined ? {} : { resource: o.resource }),
+    ...(o.scope === undefined ? {} : { scope: o.scope }),
+  };
+}
+
+/** The library's token request, its errors turned into the CLI's sentences. */
+async function tokens(what: string, request: TokenRequestOptions): Promise<TokenResponse> {
+  try {
+    return await requestTokens(request);
+  } catch (error) {
+    if (!(error instanceof TokenRequestError)) throw error;
+    const code = networkErrorCode(error.cause);
+    if (error.code === 'ZT_TOKEN_ENDPOINT_UNAVAILABLE' && code !== undefined) {
+      throw new Error(
+        `Cannot reach the identity provider at ${new URL(request.issuer ?? '').origin} (${code}). Is it running?`,
+        { cause: error },
+      );
+    }
+    throw new Error(`${what} failed: ${error.message}`, { cause: error });
+  }
 }
 
 function normalizeIssuer(issuer: string): string {
@@ -303,95 +298,18 @@ function normalizeIssuer(issuer: string): string {
   return url.href.replace(/\/+$/, '');
 }
 
-async function discover(issuer: string): Promise<ProviderMetadata> {
-  const url = new URL(`${issuer}/.well-known/openid-configuration`);
-  const response = await send(url, { headers: { accept: 'application/json' } });
-  const json = await readJson(response);
-  if (!response.ok || !isRecord(json)) {
-    throw new Error(`Discovery failed: HTTP ${response.status} from ${url.href}`);
-  }
-  const { issuer: advertised, authorization_endpoint, token_endpoint } = json;
-  if (advertised !== issuer) {
-    throw new Error(
-      `Discovery failed: the IdP says its issuer is ${JSON.stringify(advertised)}, expected ${JSON.stringify(issuer)}`,
-    );
-  }
-  if (typeof authorization_endpoint !== 'string' || typeof token_endpoint !== 'string') {
-    throw new Error('Discovery failed: authorization or token endpoint missing');
-  }
-  const aliases = json.mtls_endpoint_aliases;
-  const mtls =
-    isRecord(aliases) && typeof aliases.token_endpoint === 'string'
-      ? { mtls_token_endpoint: aliases.token_endpoint }
-      : {};
-  return { issuer, authorization_endpoint, token_endpoint, ...mtls };
-}
-
-async function tokenRequest(
-  endpoint: string,
-  body: URLSearchParams,
-  headers: Record<string, string>,
-  what: string,
-  tls?: ClientCertificate,
-): Promise<TokenResponse> {
-  const response = await send(
-    new URL(endpoint),
-    {
-      method: 'POST',
-      headers: {
-        ...headers,
-        accept: 'application/json',
-        'content-type': 'application/x-www-form-urlencoded',
-      },
-      body: body.toString(),
-    },
-    tls,
-  );
-  const json = await readJson(response);
-  if (!response.ok) {
-    const error = isRecord(json) && typeof json.error === 'string' ? json.error : undefined;
-    const description =
-      isRecord(json) && typeof json.error_description === 'string'
-        ? json.error_description
-        : undefined;
-    throw new Error(
-      `${what} failed: HTTP ${response.status}` +
-        (error ? ` ${error}` : '') +
-        (description ? ` (${description})` : ''),
-    );
-  }
-  if (
-    !isRecord(json) ||
-    typeof json.access_token !== 'string' ||
-    typeof json.token_type !== 'string' ||
-    typeof json.expires_in !== 'number'
-  ) {
-    throw new Error(`${what} failed: malformed token response`);
-  }
-  const tokens: TokenResponse = {
-    access_token: json.access_token,
-    token_type: json.token_type,
-    expires_in: json.expires_in,
-  };
-  if (typeof json.refresh_token === 'string') tokens.refresh_token = json.refresh_token;
-  if (typeof json.id_token === 'string') tokens.id_token = json.id_token;
-  if (typeof json.scope === 'string') tokens.scope = json.scope;
-  return tokens;
-}
-
 /**
- * `fetch` with a timeout, turning network failures into a clear, secret-free message. With a
- * client certificate the request goes through `node:https` (Node's `fetch` cannot present one).
+ * `fetch` with a timeout, for the login pages, turning network failures into a clear,
+ * secret-free message.
  */
-async function send(url: URL, init: RequestInit, tls?: ClientCertificate): Promise<Response> {
+async function send(url: URL, init: RequestInit): Promise<Response> {
   try {
-    if (tls) return await sendWithCertificate(url, init, tls);
     return await fetch(url, { ...init, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
   } catch (error) {
     const reason =
       error instanceof Error && error.name === 'TimeoutError'
         ? `no answer within ${REQUEST_TIMEOUT_MS / 1000} s`
-        : networkErrorCode(error);
+        : (networkErrorCode(error) ?? 'network error');
     // The cause is a network error: it names the address, never the request's body.
     throw new Error(
       `Cannot reach the identity provider at ${url.origin} (${reason}). Is it running?`,
@@ -400,52 +318,15 @@ async function send(url: URL, init: RequestInit, tls?: ClientCertificate): Promi
   }
 }
 
-function sendWithCertificate(
-  url: URL,
-  init: RequestInit,
-  tls: ClientCertificate,
-): Promise<Response> {
-  return new Promise((resolveResponse, reject) => {
-    const request = httpsRequest(
-      url,
-      {
-        method: init.method ?? 'GET',
-        headers: init.headers as Record<string, string>,
-        key: tls.key,
-        cert: tls.cert,
-        ca: tls.ca,
-        timeout: REQUEST_TIMEOUT_MS,
-      },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('error', reject);
-        response.on('end', () => {
-          const headers = new Headers();
-          for (const [name, value] of Object.entries(response.headers)) {
-            if (typeof value === 'string') headers.set(name, value);
-          }
-          resolveResponse(
-            new Response(Buffer.concat(chunks), { status: response.statusCode ?? 500, headers }),
-          );
-        });
-      },
-    );
-    request.on('timeout', () =>
-      request.destroy(Object.assign(new Error('timeout'), { name: 'TimeoutError' })),
-    );
-    request.on('error', reject);
-    request.end(typeof init.body === 'string' ? init.body : undefined);
-  });
-}
-
-function networkErrorCode(error: unknown): string {
+/** The system error code (`ECONNREFUSED`, ...) in a chain of causes, if any. */
+function networkErrorCode(error: unknown): string | undefined {
   let current: unknown = error;
   for (let depth = 0; depth < 4 && current instanceof Error; depth += 1) {
-    if ('code' in current && typeof current.code === 'string') return current.code;
+    if ('code' in current && typeof current.code === 'string' && /^E[A-Z]+$/.test(current.code))
+      return current.code;
     current = current.cause;
   }
-  return error instanceof Error ? error.message : 'network error';
+  return undefined;
 }
 
 function isRedirectUri(url: URL): boolean {
@@ -505,21 +386,8 @@ async function readText(response: Response): Promise<string> {
   }
 }
 
-async function readJson(response: Response): Promise<unknown> {
-  const text = await readText(response);
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
 async function discard(response: Response): Promise<void> {
   await response.body?.cancel().catch(() => undefined);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 interface StoredCookie {

@@ -21,6 +21,12 @@ export const DEMO_CLI_CLIENT_ID = 'demo-cli';
  */
 export const DEMO_CLI_REDIRECT_URI = 'http://127.0.0.1/cli-callback';
 
+/**
+ * Path of the IdP's authorization endpoint (oidc-provider's default route): the demo CLI walks
+ * this IdP's own login pages, so it needs no discovery to find them.
+ */
+export const DEMO_AUTHORIZATION_PATH = '/auth';
+
 /** Authentication Context Class Reference (`acr`) of a password login at the demo IdP. */
 export const DEMO_ACR = 'urn:demo:acr:password';
 

@@ -270,7 +270,7 @@ describe('demo identity provider', () => {
             clientId: 'billing-worker',
             tls: { ...tls, ca: idp.pki.caCert },
           }),
-        ).rejects.toThrow(/HTTP 401 invalid_client/);
+        ).rejects.toThrow(/invalid_client \(HTTP 401 from /);
       }
     } finally {
       await rm(foreignDir, { recursive: true, force: true });
@@ -358,7 +358,7 @@ describe('demo identity provider', () => {
         clientSecret: 'wrong-secret',
       }),
     );
-    expect(String(error)).toMatch(/HTTP 401 invalid_client/);
+    expect(String(error)).toMatch(/invalid_client \(HTTP 401 from /);
     expect(String(error)).not.toContain('wrong-secret');
   });
 

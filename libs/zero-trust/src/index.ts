@@ -136,7 +136,12 @@ export {
 } from './client/zero-trust-client.module.js';
 export { SessionRefresher, type SessionRefresherOptions } from './client/session-refresher.js';
 export { DpopSigner } from './client/dpop-signer.js';
-export type { ClientTlsOptions, TokenEndpointResponse } from './client/token-endpoint.js';
+export {
+  requestTokens,
+  type ClientTlsOptions,
+  type TokenEndpointResponse,
+  type TokenRequestOptions,
+} from './client/token-endpoint.js';
 
 // risk
 export type {

@@ -7,9 +7,9 @@ import {
 } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import { Observable } from 'rxjs';
-import { ServiceTokenClient } from './client/service-token-client.js';
 import { contextOf, type HttpRequestLike } from './context/request-context.js';
 import {
+  FORWARDS_REQUEST_ID,
   propagatesRequestId,
   requestIdPropagationDecided,
   runWithRequestId,
@@ -53,14 +53,13 @@ export function requestIdInterceptorFactory(
   discovery: DiscoveryService,
 ): RequestIdInterceptor | null {
   const setting = options.propagateRequestId;
+  const forwards = (value: unknown): boolean =>
+    typeof value === 'function' && FORWARDS_REQUEST_ID in value;
   const provided =
     setting === 'auto' &&
     discovery
       .getProviders()
-      .some(
-        (wrapper) =>
-          wrapper.token === ServiceTokenClient || wrapper.metatype === ServiceTokenClient,
-      );
+      .some((wrapper) => forwards(wrapper.token) || forwards(wrapper.metatype));
   const on = provided || propagatesRequestId(setting);
   requestIdPropagationDecided(setting, on);
   return on ? new RequestIdInterceptor(options) : null;

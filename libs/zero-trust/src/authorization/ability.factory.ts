@@ -1,11 +1,11 @@
 import { AbilityBuilder, createMongoAbility } from '@casl/ability';
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import { DependencyUnavailableError } from '../errors/zero-trust.error.js';
 import { hash } from 'node:crypto';
 import { PendingEnvValue } from '../context/lazy-env.js';
 import type { Principal } from '../identity/principal.interface.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
-import { LruCache } from '../utils/lru-cache.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 import type { AbilityDefinitions, AbilityEnv, ZeroTrustAbility } from './ability.types.js';
 import { detectSubjectType } from './subject.js';
@@ -88,12 +88,17 @@ export function abilityCacheKey(principal: Principal, policyVersion: string): st
 @Injectable()
 export class AbilityFactory {
   private readonly logger = new Logger('ZeroTrust');
-  private readonly cache: LruCache<string, ZeroTrustAbility>;
+  /** Absent when `abilityCache.max` or `.ttl` is 0. */
+  private readonly cache: LRUCache<string, ZeroTrustAbility> | undefined;
   /** Principals are frozen and reused by the token cache, so their key can be remembered. */
   private readonly keys = new WeakMap<Principal, string | undefined>();
 
   constructor(@Inject(ZERO_TRUST_OPTIONS) private readonly options: ResolvedZeroTrustOptions) {
-    this.cache = new LruCache(options.abilityCache.max, options.abilityCache.ttl * 1000);
+    const { max, ttl } = options.abilityCache;
+    this.cache =
+      max > 0 && ttl > 0
+        ? new LRUCache({ max, ttl: Math.max(1, Math.round(ttl * 1000)) })
+        : undefined;
   }
 
   /**
@@ -122,7 +127,7 @@ export class AbilityFactory {
       );
       throw new DependencyUnavailableError('ZT_POLICY_FAILED', error);
     }
-    if (key !== undefined && !built.readsEnv) this.cache.set(key, built.ability);
+    if (key !== undefined && !built.readsEnv) this.cache?.set(key, built.ability);
     return built.ability;
   }
 
@@ -132,7 +137,7 @@ export class AbilityFactory {
    */
   cachedFor(principal: Principal): ZeroTrustAbility | undefined {
     const key = this.keyFor(principal);
-    return key === undefined ? undefined : this.cache.get(key);
+    return key === undefined ? undefined : this.cache?.get(key);
   }
 
   /** The cache key of a principal, memoized per principal object; none if not serializable. */
@@ -150,6 +155,6 @@ export class AbilityFactory {
 
   /** Drops every cached ability (e.g. after changing roles stored outside the token). */
   clear(): void {
-    this.cache.clear();
+    this.cache?.clear();
   }
 }

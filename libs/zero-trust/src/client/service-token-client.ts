@@ -1,17 +1,21 @@
 import type { KeyObject } from 'node:crypto';
 
-import { currentRequestId, wantRequestIdPropagation } from '../context/request-id.js';
+import type { Agent, fetch as undiciFetch, RequestInit as UndiciRequestInit } from 'undici';
+
+import {
+  currentRequestId,
+  FORWARDS_REQUEST_ID,
+  wantRequestIdPropagation,
+} from '../context/request-id.js';
 import { ZeroTrustConfigurationError } from '../errors/zero-trust.error.js';
 import { DpopSigner } from './dpop-signer.js';
 import {
-  basicAuthorization,
-  createTransport,
   discoverTokenEndpoint,
   dpopNonceOf,
   requestToken,
   type ClientTlsOptions,
+  type TokenHttpOptions,
   type TokenRequestResult,
-  type Transport,
 } from './token-endpoint.js';
 import { validateClientOptions, type ResolvedClientOptions } from './validate-client-options.js';
 import { ownValue } from '../utils/own-keys.js';
@@ -130,8 +134,15 @@ const EXPIRY_MARGIN_MS = 1000;
  * @publicApi
  */
 export class ServiceTokenClient {
+  /** Recognised by `propagateRequestId: 'auto'`: this client forwards the request id. */
+  static readonly [FORWARDS_REQUEST_ID] = true;
   private readonly options: ResolvedClientOptions;
-  private readonly transport: Transport;
+  private readonly http: TokenHttpOptions;
+  /**
+   * undici's `fetch` on one pool presenting the client certificate, for {@link fetch}: loaded on
+   * the first call, so an application that never calls out never loads undici.
+   */
+  private pool: Promise<{ agent: Agent; fetch: typeof undiciFetch }> | undefined;
   private readonly signer: DpopSigner | undefined;
   private readonly cache = new Map<string, ServiceToken>();
   private readonly inflight = new Map<string, Promise<ServiceToken>>();
@@ -145,7 +156,14 @@ export class ServiceTokenClient {
     if (problems.length > 0) throw new ZeroTrustConfigurationError('ZT_OPTIONS_INVALID', problems);
     const { dpop } = this.options;
     this.signer = dpop === false ? undefined : new DpopSigner(dpop === true ? undefined : dpop);
-    this.transport = createTransport(this.options.timeoutMs, this.options.tls);
+    const { timeoutMs, tls, clientId, clientSecret, authMethod } = this.options;
+    const basic = authMethod === 'client_secret_basic';
+    this.http = {
+      timeoutMs,
+      tls,
+      clientId,
+      clientSecret: basic ? (clientSecret ?? '') : undefined,
+    };
     // Forwarding the current request id needs the module to make it current per request.
     wantRequestIdPropagation();
   }
@@ -248,7 +266,7 @@ export class ServiceTokenClient {
       for (const [name, value] of Object.entries(this.headersFor(token, method, url, requestId))) {
         headers.set(name, value);
       }
-      const response = await this.transport.fetch(url, { ...rest, method, headers });
+      const response = await this.send(url, { ...rest, method, headers });
       this.rememberDpopNonce(url, response.headers.get('dpop-nonce'));
       return response;
     };
@@ -270,7 +288,9 @@ export class ServiceTokenClient {
   /** Closes the connection pool. The client cannot be used afterwards. */
   async close(): Promise<void> {
     this.cache.clear();
-    await this.transport.close();
+    const pool = this.pool;
+    this.pool = undefined;
+    if (pool) await (await pool).agent.close();
   }
 
   /** Nest lifecycle hook: closes the connection pool. */
@@ -299,14 +319,33 @@ export class ServiceTokenClient {
     return headers;
   }
 
+  /** `fetch` through the pool, with the client's timeout on connect, headers and body. */
+  private async send(url: string | URL, init: RequestInit): Promise<Response> {
+    const { timeoutMs, tls } = this.options;
+    this.pool ??= import('undici').then(({ Agent, fetch }) => ({
+      fetch,
+      agent: new Agent({
+        connect: { timeout: timeoutMs, ...tls },
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      }),
+    }));
+    const { agent, fetch } = await this.pool;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+    const response = await fetch(url, {
+      ...(init as UndiciRequestInit),
+      signal,
+      dispatcher: agent,
+    });
+    return response as unknown as Response;
+  }
+
   private tokenEndpoint(): Promise<string> {
     const { tokenEndpoint, issuer, authMethod } = this.options;
     if (tokenEndpoint !== undefined) return Promise.resolve(tokenEndpoint);
-    this.endpoint ??= discoverTokenEndpoint(this.transport, issuer ?? '').then(
-      (metadata) =>
-        (authMethod === 'tls_client_auth'
-          ? metadata.mtls_endpoint_aliases?.token_endpoint
-          : undefined) ?? metadata.token_endpoint,
+    const mtls = authMethod === 'tls_client_auth';
+    this.endpoint ??= discoverTokenEndpoint(issuer ?? '', this.http, mtls).catch(
       (error: unknown) => {
         this.endpoint = undefined; // try discovery again next time
         throw error;
@@ -317,16 +356,9 @@ export class ServiceTokenClient {
 
   private async obtain(audience: string): Promise<ServiceToken> {
     const endpoint = await this.tokenEndpoint();
-    const { clientId, clientSecret, authMethod, scopes } = this.options;
-    const body = new URLSearchParams({ grant_type: 'client_credentials', resource: audience });
-    const scope = ownValue(scopes, audience);
-    if (scope) body.set('scope', scope);
-    const headers: Record<string, string> = {};
-    if (authMethod === 'client_secret_basic') {
-      headers.authorization = basicAuthorization(clientId, clientSecret ?? '');
-    } else {
-      body.set('client_id', clientId);
-    }
+    const params: Record<string, string> = { grant_type: 'client_credentials', resource: audience };
+    const scope = ownValue(this.options.scopes, audience);
+    if (scope) params.scope = scope;
 
     const started = this.options.clock();
     const origin = new URL(endpoint).origin;
@@ -337,12 +369,7 @@ export class ServiceTokenClient {
         now: this.options.clock(),
         ...(nonce === undefined ? {} : { nonce }),
       });
-      return requestToken(
-        this.transport,
-        endpoint,
-        body,
-        proof ? { ...headers, dpop: proof } : headers,
-      );
+      return requestToken(endpoint, params, this.http, proof ? { dpop: proof } : {});
     };
 
     let result: TokenRequestResult;

@@ -1,11 +1,9 @@
 import { ZeroTrustConfigurationError, TokenRequestError } from '../errors/zero-trust.error.js';
 import {
-  basicAuthorization,
-  createTransport,
   discoverTokenEndpoint,
   requestToken,
   type TokenEndpointResponse,
-  type Transport,
+  type TokenHttpOptions,
 } from './token-endpoint.js';
 import { checkIdpUrl, checkKnownKeys, checkSeconds } from './validate-client-options.js';
 
@@ -76,7 +74,7 @@ const RETRY_DELAY_MS = 5000;
  * @publicApi
  */
 export class SessionRefresher {
-  private readonly transport: Transport;
+  private readonly http: TokenHttpOptions;
   private readonly clock: () => number;
   private readonly skewMs: number;
   private current: TokenEndpointResponse & { refresh_token: string };
@@ -124,7 +122,7 @@ export class SessionRefresher {
     this.current = { token_type: 'Bearer', ...options.tokens };
     this.obtainedAt = this.clock();
     this.endpoint = options.tokenEndpoint;
-    this.transport = createTransport(timeoutMs);
+    this.http = { timeoutMs, clientId: options.clientId, clientSecret: options.clientSecret };
   }
 
   /** The current access token (possibly about to expire: prefer {@link getAccessToken}). */
@@ -192,10 +190,10 @@ export class SessionRefresher {
     this.timer = undefined;
   }
 
-  /** Stops the timer and closes the connection pool. */
-  async close(): Promise<void> {
+  /** Stops the timer (no connection is kept between requests). */
+  close(): Promise<void> {
     this.stop();
-    await this.transport.close();
+    return Promise.resolve();
   }
 
   private schedule(delay: number): void {
@@ -213,24 +211,17 @@ export class SessionRefresher {
   }
 
   private async redeem(): Promise<TokenEndpointResponse> {
-    this.endpoint ??= (
-      await discoverTokenEndpoint(this.transport, this.options.issuer ?? '')
-    ).token_endpoint;
-    const body = new URLSearchParams({
-      grant_type: 'refresh_token',
-      refresh_token: this.current.refresh_token,
-    });
-    if (this.options.resource !== undefined) body.set('resource', this.options.resource);
-    const headers: Record<string, string> = {};
-    if (this.options.clientSecret !== undefined) {
-      headers.authorization = basicAuthorization(this.options.clientId, this.options.clientSecret);
-    } else {
-      body.set('client_id', this.options.clientId);
-    }
+    this.endpoint ??= await discoverTokenEndpoint(this.options.issuer ?? '', this.http);
+    const { resource } = this.options;
+    const params = { grant_type: 'refresh_token', refresh_token: this.current.refresh_token };
     const started = this.clock();
     let tokens: TokenEndpointResponse;
     try {
-      ({ tokens } = await requestToken(this.transport, this.endpoint, body, headers));
+      ({ tokens } = await requestToken(
+        this.endpoint,
+        resource === undefined ? params : { ...params, resource },
+        this.http,
+      ));
     } catch (error) {
       if (error instanceof TokenRequestError && error.code === 'ZT_TOKEN_REQUEST_REFUSED') {
         this.failure = error;

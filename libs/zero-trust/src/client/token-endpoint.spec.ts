@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { createTransport, discoverTokenEndpoint } from './token-endpoint.js';
+import { discoverTokenEndpoint } from './token-endpoint.js';
 
 describe('discoverTokenEndpoint', () => {
   it('names both issuers when the discovery document names another one', async () => {
@@ -12,16 +12,14 @@ describe('discoverTokenEndpoint', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const transport = createTransport(2000);
     try {
-      await expect(discoverTokenEndpoint(transport, issuer)).rejects.toMatchObject({
+      await expect(discoverTokenEndpoint(issuer, { timeoutMs: 2000 })).rejects.toMatchObject({
         code: 'ZT_TOKEN_ENDPOINT_UNAVAILABLE',
         message: expect.stringContaining(
           `the discovery document names issuer "https://evil.example", expected "${issuer}"`,
         ) as unknown,
       });
     } finally {
-      await transport.close();
       server.close();
     }
   });

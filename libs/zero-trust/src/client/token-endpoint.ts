@@ -1,15 +1,20 @@
 /**
- * The HTTP side of outgoing token requests, shared by the service token client and the session
- * refresher: an undici transport (bounded timeouts, optional client certificate), OpenID
- * Connect / RFC 8414 discovery of the token endpoint, and the token request itself.
+ * Outgoing token requests, shared by the service token client, the session refresher and
+ * {@link requestTokens}: discovery of the token endpoint and the token request itself, over the
+ * library's one JSON-over-HTTP exchange (`utils/http-json.ts`, the same bounds as the key set's).
  *
  * Errors are {@link TokenRequestError}s whose messages name the endpoint's origin and path, the
  * HTTP status and the OAuth `error` code, never a secret, a token or a response body.
  */
-import { Agent, fetch as undiciFetch, type RequestInit as UndiciRequestInit } from 'undici';
-
 import { TokenRequestError } from '../errors/zero-trust.error.js';
-import { shownValue } from '../utils/shown-value.js';
+import {
+  describeUrl,
+  discoverMetadata,
+  HttpJsonError,
+  isRecord,
+  requestJson,
+  type JsonResponse,
+} from '../utils/http-json.js';
 
 /** A client certificate and key for mutual TLS, with the CA bundle that signs the servers. */
 export interface ClientTlsOptions {
@@ -31,141 +36,62 @@ export interface TokenEndpointResponse {
   id_token?: string;
 }
 
-/** The metadata the clients need from discovery. */
-export interface TokenEndpointMetadata {
-  token_endpoint: string;
-  /** RFC 8705 §5: endpoints to use when authenticating with a client certificate. */
-  mtls_endpoint_aliases?: { token_endpoint?: string };
+/** Who sends the requests to an identity provider, and their bounds. */
+export interface TokenHttpOptions {
+  /** Deadline of each request (connect, headers, body), in milliseconds. */
+  timeoutMs: number;
+  /** Presented on every request, for `tls_client_auth` (RFC 8705). */
+  tls?: ClientTlsOptions | undefined;
+  clientId: string;
+  /** Sent with `client_secret_basic`; without one, `client_id` goes in the form. */
+  clientSecret?: string | undefined;
 }
 
-/** An HTTP transport: undici's `fetch` bound to one connection pool. */
-export interface Transport {
-  fetch(url: string | URL, init: RequestInit): Promise<Response>;
-  close(): Promise<void>;
-}
-
-/** Largest response body read from an identity provider. */
-const MAX_RESPONSE_BYTES = 64 * 1024;
-
-/**
- * Creates a transport whose requests time out after `timeoutMs` (connect, headers and body),
- * presenting `tls` as client certificate when given.
- */
-export function createTransport(timeoutMs: number, tls?: ClientTlsOptions): Transport {
-  const agent = new Agent({
-    connect: {
-      timeout: timeoutMs,
-      ...(tls ? { key: tls.key, cert: tls.cert, ...(tls.ca ? { ca: tls.ca } : {}) } : {}),
-    },
-    headersTimeout: timeoutMs,
-    bodyTimeout: timeoutMs,
-  });
-  return {
-    fetch: async (url, init) => {
-      const signal = init.signal
-        ? AbortSignal.any([init.signal, AbortSignal.timeout(timeoutMs)])
-        : AbortSignal.timeout(timeoutMs);
-      const response = await undiciFetch(url, {
-        ...(init as UndiciRequestInit),
-        signal,
-        dispatcher: agent,
-      });
-      return response as unknown as Response;
-    },
-    close: () => agent.close(),
-  };
-}
-
-/** `origin + path` of a URL: what error messages may name (no query, no credentials). */
-export function describeUrl(url: string | URL): string {
-  try {
-    const parsed = new URL(url);
-    return `${parsed.origin}${parsed.pathname}`;
-  } catch {
-    return 'an invalid URL';
+function unavailable(url: string, error: unknown): TokenRequestError {
+  if (!(error instanceof HttpJsonError)) {
+    const detail = error instanceof Error ? error.message : 'discovery failed';
+    return new TokenRequestError('ZT_TOKEN_ENDPOINT_UNAVAILABLE', detail, { cause: error });
   }
-}
-
-function networkFailure(url: string, error: unknown): TokenRequestError {
-  const timedOut =
-    error instanceof Error &&
-    (error.name === 'TimeoutError' ||
-      (error.cause instanceof Error && /timeout/i.test(error.cause.name)));
+  const what = {
+    timeout: 'timed out',
+    'too-large': 'response too large',
+    network: 'could not connect',
+  };
   return new TokenRequestError(
     'ZT_TOKEN_ENDPOINT_UNAVAILABLE',
-    `${timedOut ? 'timed out' : 'could not connect'} (${describeUrl(url)})`,
+    `${what[error.reason]} (${describeUrl(url)})`,
     { cause: error },
   );
 }
 
-async function readJson(response: Response, url: string): Promise<unknown> {
-  const text = await response.text();
-  if (text.length > MAX_RESPONSE_BYTES) {
-    throw new TokenRequestError(
-      'ZT_TOKEN_ENDPOINT_UNAVAILABLE',
-      `response too large (${describeUrl(url)})`,
-    );
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /**
- * Reads `<issuer>/.well-known/openid-configuration` (then the RFC 8414
- * `oauth-authorization-server` document) and returns its token endpoints. The document's
- * `issuer` must equal `issuer`.
+ * The token endpoint of `issuer`, from its discovery document (the RFC 8705
+ * `mtls_endpoint_aliases.token_endpoint` when `mtls` and advertised).
  *
- * @throws TokenRequestError `ZT_TOKEN_ENDPOINT_UNAVAILABLE` when neither document is usable
+ * @throws TokenRequestError `ZT_TOKEN_ENDPOINT_UNAVAILABLE` when discovery fails
  */
 export async function discoverTokenEndpoint(
-  transport: Transport,
   issuer: string,
-): Promise<TokenEndpointMetadata> {
-  const base = issuer.replace(/\/+$/, '');
-  let last: TokenRequestError | undefined;
-  for (const suffix of ['openid-configuration', 'oauth-authorization-server']) {
-    const url = `${base}/.well-known/${suffix}`;
-    let response: Response;
-    try {
-      response = await transport.fetch(url, { headers: { accept: 'application/json' } });
-    } catch (error) {
-      throw networkFailure(url, error);
-    }
-    const json = await readJson(response, url);
-    if (!response.ok || !isRecord(json)) {
-      last = new TokenRequestError(
-        'ZT_TOKEN_ENDPOINT_UNAVAILABLE',
-        `discovery answered HTTP ${response.status} (${describeUrl(url)})`,
-      );
-      continue;
-    }
-    if (json.issuer !== base && json.issuer !== issuer) {
-      throw new TokenRequestError(
-        'ZT_TOKEN_ENDPOINT_UNAVAILABLE',
-        `the discovery document names issuer ${shownValue(json.issuer)}, expected ${shownValue(issuer)} (${describeUrl(url)})`,
-      );
-    }
-    if (typeof json.token_endpoint !== 'string') {
-      throw new TokenRequestError(
-        'ZT_TOKEN_ENDPOINT_UNAVAILABLE',
-        `the discovery document has no token_endpoint (${describeUrl(url)})`,
-      );
-    }
-    const metadata: TokenEndpointMetadata = { token_endpoint: json.token_endpoint };
-    const aliases = json.mtls_endpoint_aliases;
-    if (isRecord(aliases) && typeof aliases.token_endpoint === 'string') {
-      metadata.mtls_endpoint_aliases = { token_endpoint: aliases.token_endpoint };
-    }
-    return metadata;
+  http: Pick<TokenHttpOptions, 'timeoutMs' | 'tls'>,
+  mtls = false,
+): Promise<string> {
+  let doc: Record<string, unknown>;
+  try {
+    doc = await discoverMetadata(issuer, http);
+  } catch (error) {
+    throw unavailable(issuer, error);
   }
-  throw last ?? new TokenRequestError('ZT_TOKEN_ENDPOINT_UNAVAILABLE', 'discovery failed');
+  const aliases = doc.mtls_endpoint_aliases;
+  if (mtls && isRecord(aliases) && typeof aliases.token_endpoint === 'string') {
+    return aliases.token_endpoint;
+  }
+  if (typeof doc.token_endpoint !== 'string') {
+    throw new TokenRequestError(
+      'ZT_TOKEN_ENDPOINT_UNAVAILABLE',
+      `the discovery document of ${describeUrl(issuer)} has no token_endpoint`,
+    );
+  }
+  return doc.token_endpoint;
 }
 
 /** What {@link requestToken} returns besides the parsed response. */
@@ -182,36 +108,33 @@ export interface TokenRequestResult {
  *   `ZT_TOKEN_ENDPOINT_UNAVAILABLE` on a network error, a timeout, a 5xx or an unreadable body
  */
 export async function requestToken(
-  transport: Transport,
   endpoint: string,
-  body: URLSearchParams,
-  headers: Record<string, string>,
+  params: Record<string, string>,
+  http: TokenHttpOptions,
+  headers: Record<string, string> = {},
 ): Promise<TokenRequestResult> {
-  let response: Response;
+  const form = new URLSearchParams(params);
+  const { clientId, clientSecret } = http;
+  if (clientSecret === undefined) form.set('client_id', clientId);
+  else headers = { ...headers, authorization: basicAuthorization(clientId, clientSecret) };
+  let response: JsonResponse;
   try {
-    response = await transport.fetch(endpoint, {
-      method: 'POST',
-      headers: {
-        ...headers,
-        accept: 'application/json',
-        'content-type': 'application/x-www-form-urlencoded',
-      },
-      body: body.toString(),
-    });
+    response = await requestJson(endpoint, { ...http, method: 'POST', headers, form });
   } catch (error) {
-    throw networkFailure(endpoint, error);
+    throw unavailable(endpoint, error);
   }
-  const json = await readJson(response, endpoint);
-  const dpopNonce = response.headers.get('dpop-nonce') ?? undefined;
-  if (!response.ok) {
+  const { status, json } = response;
+  const nonceHeader = response.headers['dpop-nonce'];
+  const dpopNonce = typeof nonceHeader === 'string' ? nonceHeader : undefined;
+  if (status < 200 || status > 299) {
     const oauthError =
       isRecord(json) && typeof json.error === 'string' && /^[\x20-\x7e]{1,64}$/.test(json.error)
         ? json.error
         : undefined;
-    if (response.status >= 400 && response.status < 500 && oauthError !== undefined) {
+    if (status >= 400 && status < 500 && oauthError !== undefined) {
       const error = new TokenRequestError(
         'ZT_TOKEN_REQUEST_REFUSED',
-        `${oauthError} (HTTP ${response.status} from ${describeUrl(endpoint)})`,
+        `${oauthError} (HTTP ${status} from ${describeUrl(endpoint)})`,
         { oauthError },
       );
       Object.defineProperty(error, 'dpopNonce', { value: dpopNonce, enumerable: false });
@@ -219,7 +142,7 @@ export async function requestToken(
     }
     throw new TokenRequestError(
       'ZT_TOKEN_ENDPOINT_UNAVAILABLE',
-      `HTTP ${response.status} from ${describeUrl(endpoint)}`,
+      `HTTP ${status} from ${describeUrl(endpoint)}`,
     );
   }
   if (
@@ -257,4 +180,56 @@ export function dpopNonceOf(error: unknown): string | undefined {
 export function basicAuthorization(clientId: string, clientSecret: string): string {
   const encode = (value: string): string => encodeURIComponent(value).replace(/%20/g, '+');
   return `Basic ${Buffer.from(`${encode(clientId)}:${encode(clientSecret)}`).toString('base64')}`;
+}
+
+/**
+ * Options of {@link requestTokens}. Durations are in seconds.
+ *
+ * @publicApi
+ */
+export interface TokenRequestOptions {
+  /** The identity provider's issuer; the token endpoint is discovered from it. */
+  issuer?: string;
+  /** The token endpoint, when there is no discovery (takes precedence over `issuer`). */
+  tokenEndpoint?: string;
+  /** The OAuth client. */
+  clientId: string;
+  /** Its secret (`client_secret_basic`); without one, `client_id` goes in the form. */
+  clientSecret?: string;
+  /**
+   * Client certificate (`tls_client_auth`, RFC 8705): presented, and the discovered
+   * `mtls_endpoint_aliases.token_endpoint` used when there is one.
+   */
+  tls?: ClientTlsOptions;
+  /** The grant's parameters, e.g. `{ grant_type: 'authorization_code', code, redirect_uri }`. */
+  params: Record<string, string>;
+  /** Timeout of each request (connect, headers, body). @default 10 */
+  timeout?: number;
+}
+
+/**
+ * One token request (RFC 6749 §3.2) of any grant, with the library's bounds: for a login
+ * finished elsewhere (the authorization code), or a one-off token. Repeated calls and refreshes
+ * are what `ServiceTokenClient` and `SessionRefresher` are for.
+ *
+ * @example
+ * ```ts
+ * const tokens = await requestTokens({
+ *   issuer: 'https://idp.example.com',
+ *   clientId: 'cli',
+ *   params: { grant_type: 'authorization_code', code, redirect_uri, code_verifier },
+ * });
+ * ```
+ *
+ * @throws TokenRequestError `ZT_TOKEN_REQUEST_REFUSED` (with its `oauthError`) or
+ *   `ZT_TOKEN_ENDPOINT_UNAVAILABLE`
+ * @publicApi
+ */
+export async function requestTokens(options: TokenRequestOptions): Promise<TokenEndpointResponse> {
+  const { clientId, clientSecret, tls } = options;
+  const http = { timeoutMs: (options.timeout ?? 10) * 1000, tls, clientId, clientSecret };
+  const endpoint =
+    options.tokenEndpoint ??
+    (await discoverTokenEndpoint(options.issuer ?? '', http, tls !== undefined));
+  return (await requestToken(endpoint, options.params, http)).tokens;
 }

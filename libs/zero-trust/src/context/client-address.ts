@@ -1,6 +1,6 @@
-import { BlockList, isIP } from 'node:net';
-import { AddressSet } from '../utils/address-set.js';
-import { LruCache } from '../utils/lru-cache.js';
+import type { IncomingMessage } from 'node:http';
+import { isIP } from 'node:net';
+import proxyaddr from 'proxy-addr';
 
 /**
  * The request shape needed to find the peer address (Express and Fastify both expose `socket`).
@@ -19,21 +19,10 @@ export interface SocketRequestLike {
  * @internal
  */
 export function normalizeAddress(address: string): string {
-  // Already normal (a dotted IPv4 address, the common case): nothing to strip or lower.
-  if (IPV4.test(address)) return address;
-  let normal = normalized.get(address);
-  if (normal === undefined) {
-    const unzoned = address.split('%')[0] ?? address;
-    const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(unzoned);
-    normal = mapped?.[1] ?? unzoned.toLowerCase();
-    normalized.set(address, normal);
-  }
-  return normal;
+  const unzoned = address.split('%')[0] ?? address;
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(unzoned);
+  return mapped?.[1] ?? unzoned.toLowerCase();
 }
-
-const IPV4 = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
-/** Normal forms of recent IPv6 addresses (a client's address comes with each of its requests). */
-const normalized = new LruCache<string, string>(10_000, 10 * 60_000);
 
 /**
  * The request's connection: the socket Express exposes as `socket` and Fastify as `raw.socket`.
@@ -56,60 +45,43 @@ export function peerAddressOf(request: SocketRequestLike): string | undefined {
 }
 
 /**
- * Parses one trusted-proxy entry: an address, a CIDR block, or the keyword `loopback`.
- * Returns a problem message, or undefined when the entry is valid.
+ * Checks one trusted-proxy entry: what `proxy-addr` (Express's `trust proxy`) compiles, an
+ * address, a CIDR block or a name such as `loopback`. Returns a problem message, or undefined
+ * when the entry is valid.
  *
  * @internal
  */
 export function trustedProxyProblem(entry: unknown): string | undefined {
   if (typeof entry !== 'string' || entry.length === 0) return 'must be a non-empty string';
-  if (entry === 'loopback') return undefined;
-  const [address, prefix, extra] = entry.split('/');
-  if (extra !== undefined || address === undefined) return 'must be an address or a CIDR block';
-  const family = isIP(address);
-  if (family === 0) return 'must be an IPv4 or IPv6 address or CIDR block';
-  if (prefix !== undefined) {
-    const bits = Number(prefix);
-    if (!/^\d{1,3}$/.test(prefix) || bits > (family === 4 ? 32 : 128))
-      return 'has an invalid prefix length';
+  try {
+    proxyaddr.compile(entry);
+    return undefined;
+  } catch {
+    return 'must be an IPv4 or IPv6 address, a CIDR block, or loopback';
   }
-  return undefined;
 }
 
 /**
- * The set of proxies whose forwarding headers (`X-Forwarded-For`, `X-Forwarded-Client-Cert`,
- * `X-Request-Id`) are believed. A header from any other peer is ignored: it could be forged.
+ * The set of proxies whose forwarding headers (`X-Forwarded-For`, `Forwarded`,
+ * `X-Forwarded-Client-Cert`, `X-Request-Id`) are believed. A header from any other peer is
+ * ignored: it could be forged. Trust and the walk are `proxy-addr`'s, as in Express.
  *
  * @publicApi
  */
 export class TrustedProxies {
-  private readonly list = new BlockList();
-  private readonly trusted = new AddressSet(this.list);
-  private readonly empty: boolean;
+  private readonly trust: (address: string, hop: number) => boolean;
 
   /**
-   * @param entries - addresses, CIDR blocks, or `loopback` (127.0.0.0/8 and ::1); validated by
-   * the module options beforehand
+   * @param entries - addresses, CIDR blocks, or `loopback` (127.0.0.0/8 and ::1), in
+   * `proxy-addr`'s syntax; validated by the module options beforehand
    */
   constructor(entries: readonly string[]) {
-    this.empty = entries.length === 0;
-    for (const entry of entries) {
-      if (entry === 'loopback') {
-        this.list.addSubnet('127.0.0.0', 8, 'ipv4');
-        this.list.addAddress('::1', 'ipv6');
-        continue;
-      }
-      const [address = '', prefix] = entry.split('/');
-      const type = isIP(address) === 6 ? 'ipv6' : 'ipv4';
-      if (prefix === undefined) this.list.addAddress(normalizeAddress(address), type);
-      else this.list.addSubnet(normalizeAddress(address), Number(prefix), type);
-    }
+    this.trust = proxyaddr.compile([...entries]);
   }
 
   /** Whether this peer address is a trusted proxy. */
   isTrusted(peer: string | undefined): boolean {
-    if (this.empty || peer === undefined) return false;
-    return this.trusted.has(normalizeAddress(peer));
+    return peer !== undefined && this.trust(normalizeAddress(peer), 0);
   }
 
   /** Whether the request came straight from a trusted proxy. */
@@ -137,7 +109,7 @@ export class TrustedProxies {
    */
   resolveClient(request: SocketRequestLike): ResolvedClient {
     const peer = peerAddressOf(request);
-    if (!this.isTrusted(peer)) return { address: peer };
+    if (peer === undefined || !this.isTrusted(peer)) return { address: peer };
     const xff = headerValue(request.headers['x-forwarded-for']);
     const forwarded = headerValue(request.headers.forwarded);
     const byXff = xff === undefined ? undefined : this.walk(peer, xffHops(xff), 'X-Forwarded-For');
@@ -154,20 +126,29 @@ export class TrustedProxies {
     };
   }
 
-  /** Walks `hops` (nearest last) from the trusted peer while each hop is a trusted proxy. */
-  private walk(peer: string | undefined, hops: readonly Hop[], header: string): ResolvedClient {
-    let client = peer;
-    for (let i = hops.length - 1; i >= 0; i--) {
-      const hop = hops[i];
-      if (hop === MALFORMED)
-        return {
-          address: client,
-          problem: `${header} entry ${hops.length - i} from the right is not an address`,
-        };
-      if (hop === HIDDEN) return { address: client };
-      client = hop;
-      if (!this.isTrusted(hop)) break;
-    }
+  /**
+   * Walks `hops` (nearest last) from the trusted peer with `proxy-addr`, while each hop is a
+   * trusted proxy. `proxy-addr` takes any text for an address, so it walks only the hops right
+   * of the nearest entry that is no address; reaching that entry ends the walk there.
+   */
+  private walk(peer: string, hops: readonly Hop[], header: string): ResolvedClient {
+    const stop = hops.findLastIndex((hop) => typeof hop !== 'string');
+    const addresses = hops.slice(stop + 1) as string[];
+    const socket = { remoteAddress: peer };
+    const normalised = {
+      socket,
+      connection: socket,
+      headers: { 'x-forwarded-for': addresses.join(',') },
+    };
+    const chain = proxyaddr.all(normalised as unknown as IncomingMessage, this.trust);
+    const client = chain[chain.length - 1] ?? peer;
+    const reachedStop =
+      stop >= 0 && chain.length === addresses.length + 1 && this.trust(client, addresses.length);
+    if (reachedStop && hops[stop] === MALFORMED)
+      return {
+        address: client,
+        problem: `${header} entry ${hops.length - stop} from the right is not an address`,
+      };
     return { address: client };
   }
 }

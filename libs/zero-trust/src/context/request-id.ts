@@ -34,6 +34,15 @@ export function requestIdOf(request: SocketRequestLike, proxies?: TrustedProxies
 
 const current = new AsyncLocalStorage<string>();
 
+/**
+ * Marks a provider class that forwards the current request id on outgoing calls (the service
+ * token client): `propagateRequestId: 'auto'` turns propagation on when an application provides
+ * one, without the core importing the client to recognise it.
+ *
+ * @internal
+ */
+export const FORWARDS_REQUEST_ID = Symbol.for('nestjs-zero-trust:forwards-request-id');
+
 /** Whether something in the process reads the current request id (see `propagateRequestId`). */
 let wanted = false;
 /** Whether an application started with `'auto'` and without propagation (nothing read the id). */

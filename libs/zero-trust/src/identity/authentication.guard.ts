@@ -10,7 +10,6 @@ import type { KeyObject } from 'node:crypto';
 import { AuditService } from '../audit/audit.service.js';
 import { ZeroTrustMetrics } from '../metrics/zero-trust.metrics.js';
 import { routePolicyOf } from '../authorization/route-policy.js';
-import { socketOf } from '../context/client-address.js';
 import {
   contextOf,
   takeForwardingProblem,
@@ -191,7 +190,7 @@ export class AuthenticationGuard implements CanActivate {
     const presented = this.senderConstraints.credentials(request);
     const token = presented.token;
     if (token.length > this.options.maxTokenSize) throw new InvalidTokenError('ZT_TOKEN_TOO_LARGE');
-    const digest = this.tokens.digestOn(socketOf(request), token);
+    const digest = this.tokens.digest(token);
     const cached = this.tokens.get(digest);
     if (cached !== undefined && this.keys.isCurrent(cached.key)) {
       const principal = cached.principal;

@@ -4,11 +4,7 @@ import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { DependencyUnavailableError, InvalidTokenError } from '../errors/zero-trust.error.js';
 import { isAcceptableKeyUrl, type ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
-import { fetchJson } from './fetch-json.js';
-import { shownValue } from '../utils/shown-value.js';
-
-/** Largest discovery document or key set accepted, in bytes. */
-const MAX_DOCUMENT_BYTES = 512 * 1024;
+import { discoverMetadata, fetchJson } from '../utils/http-json.js';
 
 /**
  * One verification key of the issuer, imported once.
@@ -194,7 +190,7 @@ export class JwksKeySource {
     this.fetches += 1;
     try {
       const uri = this.jwksUri ?? (this.jwksUri = await this.discover());
-      const body = await this.getJson(uri);
+      const body = await fetchJson(uri, this.bounds());
       const set = body.keys;
       if (!Array.isArray(set)) throw new Error('the key set has no "keys" array');
       const previous = new Map(this.keys.map((k) => [k.fingerprint, k]));
@@ -258,13 +254,7 @@ export class JwksKeySource {
   }
 
   private async discover(): Promise<string> {
-    const base = this.options.issuer.replace(/\/$/, '');
-    const doc = await this.getJson(`${base}/.well-known/openid-configuration`);
-    if (doc.issuer !== this.options.issuer) {
-      throw new Error(
-        `the discovery document names issuer ${shownValue(doc.issuer)}, expected ${shownValue(this.options.issuer)}`,
-      );
-    }
+    const doc = await discoverMetadata(this.options.issuer, this.bounds());
     if (typeof doc.jwks_uri !== 'string' || !isAcceptableKeyUrl(doc.jwks_uri)) {
       throw new Error(
         'the discovery document has no acceptable jwks_uri (https, or http on loopback)',
@@ -273,11 +263,8 @@ export class JwksKeySource {
     return doc.jwks_uri;
   }
 
-  private getJson(url: string): Promise<Record<string, unknown>> {
-    return fetchJson(url, {
-      timeoutMs: this.options.jwks.timeout * 1000,
-      maxBytes: MAX_DOCUMENT_BYTES,
-    });
+  private bounds(): { timeoutMs: number } {
+    return { timeoutMs: this.options.jwks.timeout * 1000 };
   }
 }
 

@@ -1,17 +1,10 @@
 import { InvalidTokenError } from '../errors/zero-trust.error.js';
 import { normalizeType, type ResolvedZeroTrustOptions } from '../options/validate-options.js';
-import { LruCache } from '../utils/lru-cache.js';
 
 /** Compact JWS: three base64url segments, the signature possibly empty (then refused later). */
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 /** Header parameters that could point verification at an attacker's key: never trusted. */
 const UNTRUSTED_HEADERS = ['jku', 'x5u', 'x5c', 'jwk'] as const;
-
-/** Headers remembered per options object: a token issuer's header rarely changes. */
-const HEADER_MEMO_MAX = 64;
-/** Longer headers are checked every time (a real one is well under 200 characters). */
-const HEADER_MEMO_LENGTH = 512;
-const acceptedHeaders = new WeakMap<ResolvedZeroTrustOptions, LruCache<string, CheckedHeader>>();
 
 /**
  * The protected header of a token that passed the structural checks.
@@ -35,26 +28,9 @@ export function checkTokenHeader(token: string, options: ResolvedZeroTrustOption
   if (!COMPACT_JWS.test(token)) {
     throw new InvalidTokenError('ZT_TOKEN_MALFORMED');
   }
-  const encoded = token.slice(0, token.indexOf('.'));
-  // The header is a function of its encoded text: one that passed is remembered (and so is its
-  // answer); one that failed is checked again each time.
-  const memo = encoded.length <= HEADER_MEMO_LENGTH ? memoOf(options) : undefined;
-  let checked = memo?.get(encoded);
-  if (checked === undefined) {
-    checked = checkHeader(encoded, options);
-    memo?.set(encoded, checked);
-  }
+  const checked = checkHeader(token.slice(0, token.indexOf('.')), options);
   if (token.endsWith('.')) throw new InvalidTokenError('ZT_TOKEN_SIGNATURE_INVALID');
   return checked;
-}
-
-function memoOf(options: ResolvedZeroTrustOptions): LruCache<string, CheckedHeader> {
-  let memo = acceptedHeaders.get(options);
-  if (memo === undefined) {
-    memo = new LruCache(HEADER_MEMO_MAX, Number.POSITIVE_INFINITY);
-    acceptedHeaders.set(options, memo);
-  }
-  return memo;
 }
 
 /** The checks of the protected header alone (everything but the token's form and size). */

@@ -1,37 +1,60 @@
-import { createHash } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { validateOptions } from '../options/validate-options.js';
-import { VerifiedTokenCache } from './verified-token.cache.js';
+import type { Principal } from './principal.interface.js';
+import { VerifiedTokenCache, type VerifiedToken } from './verified-token.cache.js';
 
 const cache = new VerifiedTokenCache(
   validateOptions({ issuer: 'https://idp.example.com', audience: 'a' }),
 );
 const sha256 = (token: string): string => createHash('sha256').update(token).digest('base64url');
 
-describe('VerifiedTokenCache.digestOn', () => {
-  it('is the SHA-256 digest of the token, with or without a connection', () => {
+describe('VerifiedTokenCache.digest', () => {
+  it('is the SHA-256 digest of the token', () => {
     expect(cache.digest('a.b.c')).toBe(sha256('a.b.c'));
-    expect(cache.digestOn(undefined, 'a.b.c')).toBe(sha256('a.b.c'));
-    expect(cache.digestOn({}, 'a.b.c')).toBe(sha256('a.b.c'));
+  });
+});
+
+describe('VerifiedTokenCache entries', () => {
+  const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const entry = (exp: number): VerifiedToken => ({
+    principal: { token: { exp } } as Principal,
+    key: publicKey,
+  });
+  const options = (tokenCache?: { max: number }) =>
+    validateOptions({
+      issuer: 'https://idp.example.com',
+      audience: 'a',
+      clockTolerance: 0,
+      ...(tokenCache ? { tokenCache } : {}),
+    });
+
+  it('keeps a token until its expiry, under its digest', () => {
+    const tokens = new VerifiedTokenCache(options());
+    const verified = entry(Math.floor(Date.now() / 1000) + 60);
+    tokens.set(tokens.digest('a.b.c'), verified);
+    expect(tokens.get(tokens.digest('a.b.c'))).toBe(verified);
+    expect(tokens.get(tokens.digest('a.b.d'))).toBeUndefined();
   });
 
-  it('answers for the token presented, when one connection switches tokens', () => {
-    const connection = {};
-    const first = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2ln';
-    const second = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJtYWxsb3J5In0.c2ln';
-    expect(cache.digestOn(connection, first)).toBe(sha256(first));
-    expect(cache.digestOn(connection, second)).toBe(sha256(second));
-    // Same length, one character apart: never the previous token's digest.
-    const tampered = `${second.slice(0, -1)}m`;
-    expect(cache.digestOn(connection, tampered)).toBe(sha256(tampered));
-    expect(cache.digestOn(connection, second)).toBe(sha256(second));
+  it('never keeps a token at or past its expiry (a zero TTL would mean forever)', () => {
+    const tokens = new VerifiedTokenCache(options());
+    const now = Date.now() / 1000;
+    tokens.set('expired', entry(Math.floor(now) - 1));
+    tokens.set('expiring', entry(now));
+    expect(tokens.get('expired')).toBeUndefined();
+    expect(tokens.get('expiring')).toBeUndefined();
+    expect(tokens.size).toBe(0);
   });
 
-  it('keeps the connections apart', () => {
-    const one = {};
-    const two = {};
-    cache.digestOn(one, 'x.y.one');
-    expect(cache.digestOn(two, 'x.y.two')).toBe(sha256('x.y.two'));
-    expect(cache.digestOn(one, 'x.y.one')).toBe(sha256('x.y.one'));
+  it('is bounded by tokenCache.max, and off with max 0', () => {
+    const exp = Math.floor(Date.now() / 1000) + 60;
+    const small = new VerifiedTokenCache(options({ max: 2 }));
+    for (const digest of ['one', 'two', 'three']) small.set(digest, entry(exp));
+    expect(small.size).toBe(2);
+    expect(small.get('one')).toBeUndefined();
+    const off = new VerifiedTokenCache(options({ max: 0 }));
+    off.set('one', entry(exp));
+    expect(off.get('one')).toBeUndefined();
   });
 });

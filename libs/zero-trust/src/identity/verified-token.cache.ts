@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import { hash, type KeyObject } from 'node:crypto';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
-import { LruCache } from '../utils/lru-cache.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 import type { Principal } from './principal.interface.js';
 
@@ -15,61 +15,43 @@ export interface VerifiedToken {
   readonly key: KeyObject;
 }
 
-/** Where a connection keeps the last token it presented and that token's digest. */
-const LAST_TOKEN = Symbol('zero-trust:last-token');
-
-/** A connection (socket) that may remember its last token's digest. */
-type Connection = { [LAST_TOKEN]?: { readonly token: string; readonly digest: string } };
-
 /**
  * Bounded cache of verified tokens, keyed by a SHA-256 digest of the token (the cache never
- * keeps the token itself; {@link digestOn} references it from its own connection only). A hit
- * skips parsing and signature verification only: the caller still checks expiry, that the
- * verifying key is still published, and revocation, on every request.
- * An entry never outlives the token's `exp`.
+ * keeps the token itself). A hit skips parsing and signature verification only: the caller
+ * still checks expiry, that the verifying key is still published, and revocation, on every
+ * request. An entry never outlives the token's `exp`.
  *
  * @internal
  */
 @Injectable()
 export class VerifiedTokenCache {
-  private readonly cache: LruCache<string, VerifiedToken>;
+  /** Absent when `tokenCache.max` is 0. Each entry's TTL ends at its token's `exp`. */
+  private readonly cache: LRUCache<string, VerifiedToken> | undefined;
 
   constructor(@Inject(ZERO_TRUST_OPTIONS) private readonly options: ResolvedZeroTrustOptions) {
-    this.cache = new LruCache(options.tokenCache.max, options.maxTokenLifetime * 1000);
+    const { max } = options.tokenCache;
+    this.cache = max > 0 ? new LRUCache({ max }) : undefined;
   }
 
-  /** Digest of a token, the cache key (one-shot hashing: no Hash object per request). */
+  /** Digest of a token, the cache key. */
   digest(token: string): string {
     return hash('sha256', token, 'base64url');
   }
 
-  /**
-   * {@link digest}, remembered per connection: a keep-alive client presents the same token on
-   * request after request, and comparing it with the connection's last token (the whole string)
-   * costs less than hashing it again. The token is referenced from its own connection only, and
-   * only until that connection presents another token or closes.
-   */
-  digestOn(connection: object | undefined, token: string): string {
-    if (connection === undefined) return this.digest(token);
-    const holder = connection as Connection;
-    const last = holder[LAST_TOKEN];
-    if (last !== undefined && last.token === token) return last.digest;
-    const digest = this.digest(token);
-    holder[LAST_TOKEN] = { token, digest };
-    return digest;
-  }
-
   get(digest: string): VerifiedToken | undefined {
-    return this.cache.get(digest);
+    return this.cache?.get(digest);
   }
 
   set(digest: string, entry: VerifiedToken): void {
-    const ttl = (entry.principal.token.exp + this.options.clockTolerance) * 1000 - Date.now();
-    this.cache.set(digest, entry, ttl);
+    const ttl = Math.floor(
+      (entry.principal.token.exp + this.options.clockTolerance) * 1000 - Date.now(),
+    );
+    // lru-cache reads a TTL of 0 as "forever": a token at its expiry is not cached at all.
+    if (ttl > 0) this.cache?.set(digest, entry, { ttl });
   }
 
   /** Number of cached tokens. */
   get size(): number {
-    return this.cache.size;
+    return this.cache?.size ?? 0;
   }
 }

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { BlockList, isIP } from 'node:net';
-import { LruCache } from '../../utils/lru-cache.js';
+import { LRUCache } from 'lru-cache';
 
 /**
  * Where an address is, as far as a geolocation database knows.
@@ -80,7 +80,10 @@ const CACHE_TTL_MS = 3_600_000;
  * @publicApi
  */
 export class MaxMindGeoLocator implements GeoLocator {
-  private readonly cache = new LruCache<string, GeoLocation | null>(CACHE_MAX, CACHE_TTL_MS);
+  private readonly cache = new LRUCache<string, GeoLocation | false>({
+    max: CACHE_MAX,
+    ttl: CACHE_TTL_MS,
+  });
 
   private constructor(private readonly reader: CityReader) {}
 
@@ -93,14 +96,14 @@ export class MaxMindGeoLocator implements GeoLocator {
 
   locate(ip: string): GeoLocation | undefined {
     const cached = this.cache.get(ip);
-    if (cached !== undefined) return cached ?? undefined;
+    if (cached !== undefined) return cached || undefined;
     const address = ip.startsWith('::ffff:') && isIP(ip.slice(7)) === 4 ? ip.slice(7) : ip;
     const family = isIP(address);
     if (family === 0) return undefined; // not an address at all: never remembered
     const location = NOT_ROUTED.check(address, family === 4 ? 'ipv4' : 'ipv6')
       ? undefined
       : this.lookup(address);
-    this.cache.set(ip, location ?? null);
+    this.cache.set(ip, location ?? false);
     return location;
   }
 

@@ -1,6 +1,6 @@
 import type { ResolvedRiskOptions } from '../../options/validate-risk.js';
 import type { RiskReason, RiskSignal, RiskSignalInput } from '../risk.types.js';
-import { LruCache } from '../../utils/lru-cache.js';
+import { LRUCache } from 'lru-cache';
 import { detectInjection, INJECTION_SCAN_LIMITS, type InjectionKind } from './injection-rules.js';
 
 type Options = NonNullable<ResolvedRiskOptions['injection']>;
@@ -63,10 +63,10 @@ export class InjectionSignal implements RiskSignal {
   readonly name = 'injection';
   private readonly skipHeaders: Set<string>;
   private readonly skipFields: Set<string>;
-  private readonly verdicts = new LruCache<string, readonly InjectionKind[]>(
-    MEMO_ENTRIES,
-    MEMO_TTL_MS,
-  );
+  private readonly verdicts = new LRUCache<string, readonly InjectionKind[]>({
+    max: MEMO_ENTRIES,
+    ttl: MEMO_TTL_MS,
+  });
 
   constructor(private readonly options: Options) {
     this.skipHeaders = new Set([...ALWAYS_SKIPPED, ...options.skipHeaders]);

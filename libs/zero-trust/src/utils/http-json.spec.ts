@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { createServer as createTcpServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fetchJson } from './fetch-json.js';
+import { fetchJson, requestJson } from './http-json.js';
 
 const servers: { close(): void }[] = [];
 afterEach(() => {
@@ -24,22 +24,34 @@ async function messageOf(promise: Promise<unknown>): Promise<string> {
   }
 }
 
-const bounds = { timeoutMs: 300, maxBytes: 1024 };
+const bounds = { timeoutMs: 300 };
+const JSON_TYPE = { 'content-type': 'application/json' };
 
 describe('fetchJson', () => {
   it('returns a JSON object answered with 200', async () => {
     const url = await listen(
-      createServer((_req, res) => res.writeHead(200).end(JSON.stringify({ keys: [] }))),
+      createServer((_req, res) =>
+        res
+          .writeHead(200, { 'content-type': 'application/jwk-set+json' })
+          .end(JSON.stringify({ keys: [] })),
+      ),
     );
     await expect(fetchJson(url, bounds)).resolves.toEqual({ keys: [] });
   });
 
+  it('reads JSON only from a JSON content type', async () => {
+    const url = await listen(
+      createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('{}')),
+    );
+    expect(await messageOf(fetchJson(url, bounds))).toContain('did not answer JSON');
+  });
+
   it('refuses other statuses, redirects, non-JSON and non-object bodies', async () => {
     const answers: [number, Record<string, string>, string][] = [
-      [503, {}, '{}'],
+      [503, JSON_TYPE, '{}'],
       [302, { location: 'http://127.0.0.1:9/' }, ''],
-      [200, {}, 'not json'],
-      [200, {}, '[1,2]'],
+      [200, JSON_TYPE, 'not json'],
+      [200, JSON_TYPE, '[1,2]'],
     ];
     let i = 0;
     const url = await listen(
@@ -57,9 +69,9 @@ describe('fetchJson', () => {
     const state = { closed: false };
     const url = await listen(
       createServer((_req, res) => {
-        res.writeHead(200);
+        res.writeHead(200, JSON_TYPE);
         res.on('close', () => (state.closed = true));
-        const chunk = Buffer.alloc(512, 32);
+        const chunk = Buffer.alloc(64 * 1024, 32);
         const timer = setInterval(() => res.write(chunk), 5);
         res.on('close', () => clearInterval(timer));
       }),
@@ -81,5 +93,25 @@ describe('fetchJson', () => {
     expect(await messageOf(fetchJson(url, bounds))).toContain('did not answer within 300 ms');
     for (let i = 0; i < 40 && sockets.size > 0; i += 1) await new Promise((r) => setTimeout(r, 25));
     expect(sockets.size).toBe(0);
+  });
+
+  it('posts a form, and returns an error answer with its JSON (token requests)', async () => {
+    const seen: { method?: string; type?: string; body: string } = { body: '' };
+    const url = await listen(
+      createServer((req, res) => {
+        seen.method = req.method;
+        seen.type = req.headers['content-type'];
+        req.on('data', (chunk: Buffer) => (seen.body += chunk.toString()));
+        req.on('end', () => res.writeHead(400, JSON_TYPE).end('{"error":"invalid_grant"}'));
+      }),
+    );
+    const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'r t' });
+    const answer = await requestJson(url, { ...bounds, method: 'POST', form });
+    expect(answer).toMatchObject({ status: 400, json: { error: 'invalid_grant' } });
+    expect(seen).toEqual({
+      method: 'POST',
+      type: 'application/x-www-form-urlencoded',
+      body: 'grant_type=refresh_token&refresh_token=r+t',
+    });
   });
 });
