@@ -1,5 +1,5 @@
 import type { PrincipalKind } from '../../identity/principal.interface.js';
-import type { ResolvedRiskOptions } from '../../options/validate-risk.js';
+import type { ResolvedRiskOptions } from '../../options/validate-options.js';
 import { MemorySharedStateStore } from '../../stores/memory/memory-shared-state.store.js';
 import type { SharedStateStore } from '../../stores/shared-state-store.interface.js';
 import { after, type Eventually } from '../../utils/eventually.js';

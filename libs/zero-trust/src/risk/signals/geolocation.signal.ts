@@ -1,5 +1,5 @@
 import type { Principal } from '../../identity/principal.interface.js';
-import type { ResolvedRiskOptions } from '../../options/validate-risk.js';
+import type { ResolvedRiskOptions } from '../../options/validate-options.js';
 import { MemorySharedStateStore } from '../../stores/memory/memory-shared-state.store.js';
 import { after, type Eventually } from '../../utils/eventually.js';
 import { LruCache } from '../../utils/lru-cache.js';
