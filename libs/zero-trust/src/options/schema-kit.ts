@@ -168,7 +168,9 @@ function problemsOf(issue: z.core.$ZodIssue, base: PropertyKey[], label: string)
         ? `unknown option "${pathText([...path, key])}"`
         : `${pathText([...path, key])}: ${issue.message}`,
     );
-  return [`${path.length > 0 ? pathText(path) : label} ${issue.message}`];
+  if (path.length > 0) return [`${pathText(path)} ${issue.message}`];
+  // A rule across options, stated as a whole sentence, or the value itself is wrong.
+  return [issue.code === 'custom' ? issue.message : `${label} ${issue.message}`];
 }
 
 /** `risk.usage.hours.alice`, `trustedProxies[0]`, `principals.services["billing-worker"]`. */
