@@ -3,6 +3,7 @@ import * as z from 'zod';
 
 import { ZeroTrustConfigurationError } from '../errors/zero-trust.error.js';
 import {
+  optionsObject,
   evenWithOtherProblems,
   func,
   numberIn,
@@ -43,37 +44,35 @@ const isPem = (value: unknown): value is string | Buffer =>
 const pem = (message: string) => shaped<string | Buffer>(isPem, message);
 
 /** The client certificate: a key and a certificate that can be read and belong together. */
-const tls = z
-  .strictObject({
-    /** PEM private key of the client certificate. */
-    key: pem('must be a PEM string or Buffer'),
-    /** PEM client certificate (the leaf, optionally followed by intermediates). */
-    cert: pem('must be a PEM string or Buffer'),
-    /** PEM CA certificate(s) trusted for the servers; the system store when omitted. */
-    ca: shaped<string | Buffer | (string | Buffer)[]>(
-      (ca) => isPem(ca) || (Array.isArray(ca) && ca.every(isPem)),
-      'must be PEM (string, Buffer or an array of them)',
-    ).optional(),
-  })
-  .superRefine((value, ctx) => {
-    const problem = (path: string, message: string) =>
-      ctx.addIssue({ code: 'custom', path: [path], message });
-    let key: KeyObject | undefined;
-    let cert: X509Certificate | undefined;
-    if (isPem(value.key))
-      try {
-        key = createPrivateKey(value.key);
-      } catch {
-        problem('key', 'is not a readable private key');
-      }
-    if (isPem(value.cert))
-      try {
-        cert = new X509Certificate(value.cert);
-      } catch {
-        problem('cert', 'is not a readable certificate');
-      }
-    if (key && cert && !cert.checkPrivateKey(key)) problem('key', 'does not belong to tls.cert');
-  }, evenWithOtherProblems);
+const tls = optionsObject({
+  /** PEM private key of the client certificate. */
+  key: pem('must be a PEM string or Buffer'),
+  /** PEM client certificate (the leaf, optionally followed by intermediates). */
+  cert: pem('must be a PEM string or Buffer'),
+  /** PEM CA certificate(s) trusted for the servers; the system store when omitted. */
+  ca: shaped<string | Buffer | (string | Buffer)[]>(
+    (ca) => isPem(ca) || (Array.isArray(ca) && ca.every(isPem)),
+    'must be PEM (string, Buffer or an array of them)',
+  ).optional(),
+}).superRefine((value, ctx) => {
+  const problem = (path: string, message: string) =>
+    ctx.addIssue({ code: 'custom', path: [path], message });
+  let key: KeyObject | undefined;
+  let cert: X509Certificate | undefined;
+  if (isPem(value.key))
+    try {
+      key = createPrivateKey(value.key);
+    } catch {
+      problem('key', 'is not a readable private key');
+    }
+  if (isPem(value.cert))
+    try {
+      cert = new X509Certificate(value.cert);
+    } catch {
+      problem('cert', 'is not a readable certificate');
+    }
+  if (key && cert && !cert.checkPrivateKey(key)) problem('key', 'does not belong to tls.cert');
+}, evenWithOtherProblems);
 
 /** The authentication method: as given, else `tls_client_auth` for a certificate without secret. */
 function authMethodOf(o: { authMethod?: unknown; clientSecret?: unknown; tls?: unknown }) {
@@ -85,38 +84,37 @@ function authMethodOf(o: { authMethod?: unknown; clientSecret?: unknown; tls?: u
   );
 }
 
-const clientOptions = z
-  .strictObject({
-    issuer: idpUrl.optional(),
-    tokenEndpoint: idpUrl.optional(),
-    clientId: z.string(says('must be a non-empty string')).min(1),
-    clientSecret: z.string(says('must be a non-empty string')).min(1).optional(),
-    authMethod: z.enum(['client_secret_basic', 'tls_client_auth']).optional(),
-    tls: tls.optional(),
-    // Null-prototype: an audience is a key like any other, whatever its name.
-    scopes: ownMap(z.string(), 'must map audiences to scope strings').prefault({}),
-    refreshSkew: numberIn(0, 3600, 'must be a number of seconds from 0 to 3600').default(30),
-    timeout: numberIn(0.1, 120, 'must be a number of seconds from 0.1 to 120').default(10),
-    dpop: z
-      .union(
-        [
-          z.boolean(),
-          z.strictObject({
-            privateKey: shaped<KeyObject>(
-              (key) =>
-                typeof key === 'object' &&
-                key !== null &&
-                (key as KeyObject).type === 'private' &&
-                (key as KeyObject).asymmetricKeyType === 'ec',
-              'must be a P-256 private KeyObject',
-            ),
-          }),
-        ],
-        says('must be a boolean or { privateKey }'),
-      )
-      .default(false),
-    clock: func<() => number>('must be a function returning ms').default(() => Date.now),
-  })
+const clientOptions = optionsObject({
+  issuer: idpUrl.optional(),
+  tokenEndpoint: idpUrl.optional(),
+  clientId: z.string(says('must be a non-empty string')).min(1),
+  clientSecret: z.string(says('must be a non-empty string')).min(1).optional(),
+  authMethod: z.enum(['client_secret_basic', 'tls_client_auth']).optional(),
+  tls: tls.optional(),
+  // Null-prototype: an audience is a key like any other, whatever its name.
+  scopes: ownMap(z.string(), 'must map audiences to scope strings').prefault({}),
+  refreshSkew: numberIn(0, 3600, 'must be a number of seconds from 0 to 3600').default(30),
+  timeout: numberIn(0.1, 120, 'must be a number of seconds from 0.1 to 120').default(10),
+  dpop: z
+    .union(
+      [
+        z.boolean(),
+        optionsObject({
+          privateKey: shaped<KeyObject>(
+            (key) =>
+              typeof key === 'object' &&
+              key !== null &&
+              (key as KeyObject).type === 'private' &&
+              (key as KeyObject).asymmetricKeyType === 'ec',
+            'must be a P-256 private KeyObject',
+          ),
+        }),
+      ],
+      says('must be a boolean or { privateKey }'),
+    )
+    .default(false),
+  clock: func<() => number>('must be a function returning ms').default(() => Date.now),
+})
   .superRefine((o, ctx) => {
     const problem = (message: string) => ctx.addIssue({ code: 'custom', message });
     if (o.issuer === undefined && o.tokenEndpoint === undefined)

@@ -12,6 +12,16 @@ const UNKNOWN_OPTION = 'unknown option';
 /** Issues saying the value has the wrong type altogether (a union branch that did not match). */
 const TYPE_MISMATCH = new Set(['invalid_type', 'invalid_value', 'invalid_union']);
 
+/**
+ * An object of options that refuses unknown keys (a typo in a security option must not be
+ * silently ignored). Unlike `z.strictObject`, its type keeps the shape as written, so the TSDoc
+ * of each key survives into the emitted declarations and shows in the IDE.
+ */
+export const optionsObject = <S extends z.ZodRawShape>(
+  shape: S,
+  params?: Parameters<typeof z.strictObject>[1],
+): z.ZodObject<S, z.core.$strict> => z.strictObject(shape, params);
+
 /** Every issue of a schema made with `says(message)` reads `message`. */
 export const says = (message: string) => ({ error: message });
 

@@ -15,6 +15,7 @@ import {
 import {
   func,
   implementing,
+  optionsObject,
   isAcceptableKeyUrl,
   normalizeType,
   numberIn,
@@ -61,7 +62,7 @@ export type AsymmetricAlgorithm = z.infer<typeof asymmetricAlgorithm>;
  */
 export const MAX_SAFE_TOKEN_LIFETIME = 3600;
 
-const clientRegistration = z.strictObject({
+const clientRegistration = optionsObject({
   /** Roles granted to this client (its ability definition reads them). @default [] */
   roles: z.array(z.string()).optional(),
   /** Attributes copied onto the principal. @default {} */
@@ -80,37 +81,35 @@ export type ClientRegistration = z.input<typeof clientRegistration>;
 
 const clients = ownMap(clientRegistration, 'must be an object keyed by client_id').prefault({});
 
-const principals = z
-  .strictObject({
-    /**
-     * Your own services, by OAuth `client_id`. A client-credentials token (its `sub` is its
-     * `client_id`) from a client listed neither here nor in `integrations` is refused.
-     * @default {}
-     */
-    services: clients,
-    /** External integrations, by OAuth `client_id`. @default {} */
-    integrations: clients,
-    /** Claim holding a user's roles (an array of strings or a space-separated string). @default 'roles' */
-    rolesClaim: z.string(says('must be a claim name')).min(1).default('roles'),
-    /**
-     * Adds application attributes to a principal from its verified claims.
-     * Runs once per verified token; must not throw for a well-formed token.
-     */
-    attributes:
-      func<(claims: TokenClaims, principal: Principal) => Record<string, unknown>>(
-        'must be a function',
-      ).optional(),
-  })
-  .superRefine(({ services, integrations }, ctx) => {
-    if (typeof services !== 'object' || typeof integrations !== 'object') return;
-    for (const id of Object.keys(services))
-      if (Object.hasOwn(integrations, id))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['integrations', id],
-          message: 'is also registered as a service',
-        });
-  }, evenWithOtherProblems);
+const principals = optionsObject({
+  /**
+   * Your own services, by OAuth `client_id`. A client-credentials token (its `sub` is its
+   * `client_id`) from a client listed neither here nor in `integrations` is refused.
+   * @default {}
+   */
+  services: clients,
+  /** External integrations, by OAuth `client_id`. @default {} */
+  integrations: clients,
+  /** Claim holding a user's roles (an array of strings or a space-separated string). @default 'roles' */
+  rolesClaim: z.string(says('must be a claim name')).min(1).default('roles'),
+  /**
+   * Adds application attributes to a principal from its verified claims.
+   * Runs once per verified token; must not throw for a well-formed token.
+   */
+  attributes:
+    func<(claims: TokenClaims, principal: Principal) => Record<string, unknown>>(
+      'must be a function',
+    ).optional(),
+}).superRefine(({ services, integrations }, ctx) => {
+  if (typeof services !== 'object' || typeof integrations !== 'object') return;
+  for (const id of Object.keys(services))
+    if (Object.hasOwn(integrations, id))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['integrations', id],
+        message: 'is also registered as a service',
+      });
+}, evenWithOtherProblems);
 
 /**
  * How verified claims become a {@link Principal}.
@@ -119,7 +118,7 @@ const principals = z
  */
 export type PrincipalOptions = z.input<typeof principals>;
 
-const jwks = z.strictObject({
+const jwks = optionsObject({
   /** Minimum time between two fetches triggered by an unknown `kid`. @default 30 */
   cooldown: numberIn(0, Infinity, 'must be a non-negative number').default(30),
   /**
@@ -142,44 +141,42 @@ export type JwksOptions = z.input<typeof jwks>;
 const positiveInteger = (unit: string) =>
   numberIn(1, Number.MAX_SAFE_INTEGER, `must be a positive integer (${unit})`, true);
 
-const redisStore = z
-  .strictObject({
-    type: z.literal('redis'),
-    /**
-     * `redis://` or `rediss://` URL; the module creates the client and closes it on shutdown.
-     * Give either `url` or `client`.
-     */
-    url: z
-      .string(says('must be a redis:// or rediss:// URL'))
-      .refine((value) => URL.canParse(value) && /^rediss?:\/\/[^/?#]/.test(value))
-      .optional(),
-    /** Your own ioredis client; the module never closes it. Give either `url` or `client`. */
-    client: implementing<Redis>(
-      ['eval', 'mget', 'multi', 'set', 'get', 'ping', 'on'],
-      'must be an ioredis client',
-    ).optional(),
-    /** Prepended to every key, e.g. to share one Redis between applications. @default 'zt:' */
-    keyPrefix: z.string().default('zt:'),
-    /**
-     * Longest wait for one command (ms) of a client the module creates; with the offline queue
-     * off, a down Redis is reported at once and retried in the background. @default 500
-     */
-    commandTimeout: positiveInteger('milliseconds').default(500),
-    /** Longest wait for a connection (ms) of a client the module creates. @default 2000 */
-    connectTimeout: positiveInteger('milliseconds').default(2000),
-    /**
-     * Per concern, let requests through when Redis is unreachable instead of refusing them with
-     * 503 `ZT_STORE_UNAVAILABLE`: `revocation` treats tokens as not revoked, `state` treats replay
-     * caches, histories and counters as empty. @default { revocation: false, state: false }
-     */
-    failOpen: z
-      .strictObject({ revocation: z.boolean().default(false), state: z.boolean().default(false) })
-      .prefault({}),
-  })
-  .superRefine((store, ctx) => {
-    if ((store.url === undefined) === (store.client === undefined))
-      ctx.addIssue({ code: 'custom', message: 'needs either "url" or "client" for type "redis"' });
-  }, evenWithOtherProblems);
+const redisStore = optionsObject({
+  type: z.literal('redis'),
+  /**
+   * `redis://` or `rediss://` URL; the module creates the client and closes it on shutdown.
+   * Give either `url` or `client`.
+   */
+  url: z
+    .string(says('must be a redis:// or rediss:// URL'))
+    .refine((value) => URL.canParse(value) && /^rediss?:\/\/[^/?#]/.test(value))
+    .optional(),
+  /** Your own ioredis client; the module never closes it. Give either `url` or `client`. */
+  client: implementing<Redis>(
+    ['eval', 'mget', 'multi', 'set', 'get', 'ping', 'on'],
+    'must be an ioredis client',
+  ).optional(),
+  /** Prepended to every key, e.g. to share one Redis between applications. @default 'zt:' */
+  keyPrefix: z.string().default('zt:'),
+  /**
+   * Longest wait for one command (ms) of a client the module creates; with the offline queue
+   * off, a down Redis is reported at once and retried in the background. @default 500
+   */
+  commandTimeout: positiveInteger('milliseconds').default(500),
+  /** Longest wait for a connection (ms) of a client the module creates. @default 2000 */
+  connectTimeout: positiveInteger('milliseconds').default(2000),
+  /**
+   * Per concern, let requests through when Redis is unreachable instead of refusing them with
+   * 503 `ZT_STORE_UNAVAILABLE`: `revocation` treats tokens as not revoked, `state` treats replay
+   * caches, histories and counters as empty. @default { revocation: false, state: false }
+   */
+  failOpen: z
+    .strictObject({ revocation: z.boolean().default(false), state: z.boolean().default(false) })
+    .prefault({}),
+}).superRefine((store, ctx) => {
+  if ((store.url === undefined) === (store.client === undefined))
+    ctx.addIssue({ code: 'custom', message: 'needs either "url" or "client" for type "redis"' });
+}, evenWithOtherProblems);
 
 /**
  * Redis as the shared state of every application instance (revocations, replay caches,
@@ -189,7 +186,7 @@ const redisStore = z
  */
 export type RedisStoreOptions = z.input<typeof redisStore>;
 
-const memoryLimits = z.strictObject({
+const memoryLimits = optionsObject({
   /**
    * DPoP proof `jti`s remembered until they expire. Size it above the peak rate of DPoP
    * requests times `dpop.iatWindow + dpop.clockTolerance`. @default 100_000
@@ -213,7 +210,7 @@ const memoryLimits = z.strictObject({
  */
 export type MemoryStoreLimits = z.input<typeof memoryLimits>;
 
-const memoryStore = z.strictObject({
+const memoryStore = optionsObject({
   type: z.literal('memory'),
   /** Budgets of each kind of state. */
   limits: memoryLimits.prefault({}),
@@ -227,7 +224,7 @@ const memoryStore = z.strictObject({
  */
 export type MemoryStoreOptions = z.input<typeof memoryStore>;
 
-const customStore = z.strictObject({
+const customStore = optionsObject({
   type: z.literal('custom'),
   /** Your implementation of the revocation store. */
   revocations: implementing<RevocationStore>(
@@ -256,46 +253,41 @@ const store = z
  */
 export type ZeroTrustStoreOptions = z.input<typeof store>;
 
-const audit = z
-  .strictObject({
-    /**
-     * Where decision events go. @default nestjs-pino's logger when the app imports its
-     * `LoggerModule` (one ECS object per line on stdout), else one ECS JSON line per event
-     * through the Nest logger
-     */
-    sink: implementing<AuditSink>(['write'], 'must implement AuditSink (write(event))').optional(),
-    /**
-     * Whether allow decisions are emitted too; denies and authentication failures always are.
-     * `{ sampleRate: 0.1 }` emits one allow in ten (metrics still count every decision).
-     * @default true
-     */
-    allows: z
-      .union(
-        [
-          z.boolean(),
-          z.strictObject({ sampleRate: numberIn(0, 1, 'must be a number from 0 to 1') }),
-        ],
-        says('must be a boolean or { sampleRate: number }'),
-      )
-      .default(true),
-    /**
-     * Events waiting for the sink, at most. Beyond, new events are dropped and counted
-     * (`zero_trust_audit_events_dropped_total`): emission never blocks a request. @default 10000
-     */
-    bufferSize: numberIn(1, Number.MAX_SAFE_INTEGER, 'must be a positive integer', true).default(
-      10_000,
-    ),
-    /** Your application's name, added to every event as `labels.application`. */
-    serviceName: z
-      .string(says('must be 1 to 64 letters, digits, ".", "_" or "-"'))
-      .regex(/^[\w.-]{1,64}$/)
-      .optional(),
-  })
-  .transform(({ allows, ...rest }) => {
-    const allowSampleRate = typeof allows === 'boolean' ? Number(allows) : allows.sampleRate;
-    // `allows` is kept for code that reads the boolean: whether any allow is emitted.
-    return { ...rest, allowSampleRate, allows: allowSampleRate > 0 };
-  });
+const audit = optionsObject({
+  /**
+   * Where decision events go. @default nestjs-pino's logger when the app imports its
+   * `LoggerModule` (one ECS object per line on stdout), else one ECS JSON line per event
+   * through the Nest logger
+   */
+  sink: implementing<AuditSink>(['write'], 'must implement AuditSink (write(event))').optional(),
+  /**
+   * Whether allow decisions are emitted too; denies and authentication failures always are.
+   * `{ sampleRate: 0.1 }` emits one allow in ten (metrics still count every decision).
+   * @default true
+   */
+  allows: z
+    .union(
+      [z.boolean(), optionsObject({ sampleRate: numberIn(0, 1, 'must be a number from 0 to 1') })],
+      says('must be a boolean or { sampleRate: number }'),
+    )
+    .default(true),
+  /**
+   * Events waiting for the sink, at most. Beyond, new events are dropped and counted
+   * (`zero_trust_audit_events_dropped_total`): emission never blocks a request. @default 10000
+   */
+  bufferSize: numberIn(1, Number.MAX_SAFE_INTEGER, 'must be a positive integer', true).default(
+    10_000,
+  ),
+  /** Your application's name, added to every event as `labels.application`. */
+  serviceName: z
+    .string(says('must be 1 to 64 letters, digits, ".", "_" or "-"'))
+    .regex(/^[\w.-]{1,64}$/)
+    .optional(),
+}).transform(({ allows, ...rest }) => {
+  const allowSampleRate = typeof allows === 'boolean' ? Number(allows) : allows.sampleRate;
+  // `allows` is kept for code that reads the boolean: whether any allow is emitted.
+  return { ...rest, allowSampleRate, allows: allowSampleRate > 0 };
+});
 
 /**
  * Audit settings.
@@ -304,36 +296,32 @@ const audit = z
  */
 export type AuditOptions = z.input<typeof audit>;
 
-const monitoring = z.strictObject({
+const monitoring = optionsObject({
   /**
    * The prom-client registry of the library's metrics: a `Registry` of yours, or `'global'`
    * for prom-client's default one. @default a new Registry (read it from `ZeroTrustMetrics`)
    */
-  metrics: z
-    .strictObject({
-      registry: z
-        .union(
-          [
-            shaped<Registry>(
-              (v) => v instanceof Registry,
-              'must be a prom-client Registry or "global"',
-            ),
-            z.literal('global'),
-          ],
-          says('must be a prom-client Registry or "global"'),
-        )
-        .optional(),
-    })
-    .prefault({}),
+  metrics: optionsObject({
+    registry: z
+      .union(
+        [
+          shaped<Registry>(
+            (v) => v instanceof Registry,
+            'must be a prom-client Registry or "global"',
+          ),
+          z.literal('global'),
+        ],
+        says('must be a prom-client Registry or "global"'),
+      )
+      .optional(),
+  }).prefault({}),
   /**
    * Readiness of the issuer's keys: down when the last successful key refresh is older than
    * `maxKeyAge` seconds. @default { maxKeyAge: 3600 }
    */
-  health: z
-    .strictObject({
-      maxKeyAge: positive('must be a positive number of seconds').default(3600),
-    })
-    .prefault({}),
+  health: optionsObject({
+    maxKeyAge: positive('must be a positive number of seconds').default(3600),
+  }).prefault({}),
   /**
    * Explain denials in the 403 body (the rule that refused, or that no rule grants the
    * action). Events always carry the explanation. Turn on in development only. @default false
@@ -361,7 +349,7 @@ const certificateSource = z.enum(['socket', 'xfcc', 'both']);
  */
 export type CertificateSource = z.infer<typeof certificateSource>;
 
-const mtls = z.strictObject({
+const mtls = optionsObject({
   /** The SPIFFE trust domain of your services, e.g. `demo.local`. */
   trustDomain: z
     .string(
@@ -424,51 +412,49 @@ const publicUrl = z
     return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
   });
 
-const dpop = z
-  .strictObject({
-    /** Refuse plain bearer tokens: every token must be DPoP-bound. @default false */
-    required: z.boolean().default(false),
-    /** Accepted proof algorithms (asymmetric only). @default ['ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512', 'EdDSA'] */
-    algorithms: z
-      .array(
-        z.enum(
-          DPOP_ALGORITHMS,
-          says(`must be an asymmetric algorithm (${DPOP_ALGORITHMS.join(', ')})`),
-        ),
-        says('must be a non-empty array of algorithm names'),
-      )
-      .min(1)
-      .default([...DPOP_ALGORITHMS])
-      .transform((list): string[] => [...new Set(list)]),
-    /** How old a proof's `iat` may be, in seconds; also how long its `jti` is remembered. @default 60 */
-    iatWindow: numberIn(1, 3600, 'must be a number of seconds between 1 and 3600').default(60),
-    /** How far in the future a proof's `iat` may be, in seconds. @default 5 */
-    clockTolerance: numberIn(0, 300, 'must be a number of seconds between 0 and 300').default(5),
-    /**
-     * Required: the public base URL of this API (e.g. `https://api.example.com`, or
-     * `https://example.com/api` behind a proxy that strips `/api`), or a list when it is published
-     * at several. A proof's `htu` must equal one of them plus the request path. Never taken from
-     * the request's `Host` or `X-Forwarded-*` headers, which are the client's word.
-     */
-    publicUrl: z.union(
-      [publicUrl, z.array(publicUrl, says('must be a URL or a non-empty array of URLs')).min(1)],
-      {
-        error: (issue) =>
-          issue.input === undefined
-            ? "is required: the URL (or URLs) clients call this API at, which every DPoP proof's htu must match (it is never taken from the request's Host)"
-            : 'must be a URL or a non-empty array of URLs',
-      },
-    ),
-    /** Maximum size of a proof, in bytes. @default 4096 */
-    maxProofSize: numberIn(256, 65_536, 'must be an integer between 256 and 65536', true).default(
-      4096,
-    ),
-  })
-  .transform(({ publicUrl, ...rest }) => ({
-    ...rest,
-    /** Where clients call the API: each an origin plus path prefix without trailing slash. */
-    publicUrls: [...new Set(typeof publicUrl === 'string' ? [publicUrl] : publicUrl)],
-  }));
+const dpop = optionsObject({
+  /** Refuse plain bearer tokens: every token must be DPoP-bound. @default false */
+  required: z.boolean().default(false),
+  /** Accepted proof algorithms (asymmetric only). @default ['ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512', 'EdDSA'] */
+  algorithms: z
+    .array(
+      z.enum(
+        DPOP_ALGORITHMS,
+        says(`must be an asymmetric algorithm (${DPOP_ALGORITHMS.join(', ')})`),
+      ),
+      says('must be a non-empty array of algorithm names'),
+    )
+    .min(1)
+    .default([...DPOP_ALGORITHMS])
+    .transform((list): string[] => [...new Set(list)]),
+  /** How old a proof's `iat` may be, in seconds; also how long its `jti` is remembered. @default 60 */
+  iatWindow: numberIn(1, 3600, 'must be a number of seconds between 1 and 3600').default(60),
+  /** How far in the future a proof's `iat` may be, in seconds. @default 5 */
+  clockTolerance: numberIn(0, 300, 'must be a number of seconds between 0 and 300').default(5),
+  /**
+   * Required: the public base URL of this API (e.g. `https://api.example.com`, or
+   * `https://example.com/api` behind a proxy that strips `/api`), or a list when it is published
+   * at several. A proof's `htu` must equal one of them plus the request path. Never taken from
+   * the request's `Host` or `X-Forwarded-*` headers, which are the client's word.
+   */
+  publicUrl: z.union(
+    [publicUrl, z.array(publicUrl, says('must be a URL or a non-empty array of URLs')).min(1)],
+    {
+      error: (issue) =>
+        issue.input === undefined
+          ? "is required: the URL (or URLs) clients call this API at, which every DPoP proof's htu must match (it is never taken from the request's Host)"
+          : 'must be a URL or a non-empty array of URLs',
+    },
+  ),
+  /** Maximum size of a proof, in bytes. @default 4096 */
+  maxProofSize: numberIn(256, 65_536, 'must be an integer between 256 and 65536', true).default(
+    4096,
+  ),
+}).transform(({ publicUrl, ...rest }) => ({
+  ...rest,
+  /** Where clients call the API: each an origin plus path prefix without trailing slash. */
+  publicUrls: [...new Set(typeof publicUrl === 'string' ? [publicUrl] : publicUrl)],
+}));
 
 /**
  * Proof of possession with DPoP (RFC 9449) for tokens bound to a key (`cnf.jkt`).
@@ -486,175 +472,173 @@ const audienceName = z.string(says(audienceProblem)).min(1);
  *
  * @internal
  */
-export const zeroTrustOptions = z
-  .strictObject({
-    /** The issuer identifier, compared exactly with the token's `iss` (e.g. `https://idp.example.com`). */
-    issuer: z
-      .string({
-        error: (issue) =>
-          issue.input === undefined
-            ? 'is required (the exact "iss" value of your tokens)'
-            : 'must be an https URL (http is allowed only on loopback hosts) without credentials or fragment',
-      })
-      .refine(isAcceptableKeyUrl),
-    /**
-     * The issuer's JWKS URL. When omitted, it is read from the issuer's OpenID Connect discovery
-     * document (`<issuer>/.well-known/openid-configuration`). HTTPS is required except on loopback.
-     */
-    jwksUri: z
-      .string(says('must be an https URL (http is allowed only on loopback hosts)'))
-      .refine(isAcceptableKeyUrl)
-      .optional(),
-    /** This resource server's identifier(s): the token's `aud` must contain one of them. */
-    audience: z
-      .union(
-        [audienceName, z.array(audienceName, says(audienceProblem)).min(1)],
-        says(audienceProblem),
-      )
-      .transform((audience) => (typeof audience === 'string' ? [audience] : audience)),
-    /** Accepted signing algorithms. @default ['RS256', 'PS256', 'ES256', 'RS384', 'PS384', 'ES384', 'RS512', 'PS512', 'ES512'] */
-    algorithms: z
-      .array(asymmetricAlgorithm, says('must be a non-empty array'))
-      .min(1)
-      .default(asymmetricAlgorithm.options)
-      .transform((list) => [...new Set(list)]),
-    /** Accepted `typ` header values (RFC 9068). Add `''` to accept tokens without `typ`. @default ['at+jwt'] */
-    tokenTypes: z
-      .array(z.string(), says('must be a non-empty array of strings'))
-      .min(1)
-      .default(['at+jwt'])
-      .transform((types) => types.map(normalizeType)),
-    /**
-     * Maximum `exp - iat`, in seconds, even for a correctly signed token. At most 3600 unless
-     * `unsafeAllowLongLivedTokens` is true. @default 900
-     */
-    maxTokenLifetime: positive('must be a positive number').default(900),
-    /**
-     * Allows `maxTokenLifetime` above one hour. A stolen token stays usable for its whole
-     * lifetime, so this is unsafe; the boot logs a warning when it is used. @default false
-     */
-    unsafeAllowLongLivedTokens: z.boolean().default(false),
-    /** Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds. @default 5 */
-    clockTolerance: numberIn(0, 300, 'must be a number of seconds from 0 to 300').default(5),
-    /** Maximum size of a token, in bytes, checked before any parsing. @default 8192 */
-    maxTokenSize: positive('must be a positive number').default(8192),
-    /** Claims required in addition to `exp`, `iat`, `sub` and `jti`. @default [] */
-    requiredClaims: z.array(z.string(), says('must be an array of claim names')).default([]),
-    /** Key set cache timing. */
-    jwks: jwks.prefault({}),
-    /** How claims map to a principal. */
-    principals: principals.prefault({}),
-    /** What each kind of principal may do. */
-    abilities: z
-      .strictObject(
-        {
-          user: func<AbilityDefinition>(
-            'must be a function (principal, env, builder) => void',
-          ).optional(),
-          service: func<AbilityDefinition>(
-            'must be a function (principal, env, builder) => void',
-          ).optional(),
-          integration: func<AbilityDefinition>(
-            'must be a function (principal, env, builder) => void',
-          ).optional(),
-        },
-        {
-          error: (issue) =>
-            issue.code === 'unrecognized_keys'
-              ? 'unknown principal kind (use user, service or integration)'
-              : undefined,
-        },
-      )
-      .default({}),
-    /**
-     * Version of your policies. Cached abilities are keyed by it: change it when the
-     * definitions' inputs change outside the token (e.g. roles loaded from a database).
-     * @default '1'
-     */
-    policyVersion: z.string(says('must be a non-empty string')).min(1).default('1'),
-    /**
-     * Bound of the verified-token cache: a token seen before skips signature verification (never
-     * expiry, key and revocation checks). `max: 0` turns it off. @default { max: 10000 }
-     */
-    tokenCache: z.strictObject({ max: nonNegativeInteger().default(10_000) }).prefault({}),
-    /** Bound of the built-ability cache. @default { max: 10000, ttl: 300 } (ttl in seconds) */
-    abilityCache: z
-      .strictObject({
-        max: nonNegativeInteger().default(10_000),
-        ttl: numberIn(0, Infinity, 'must be a non-negative number').default(300),
-      })
-      .prefault({}),
-    /** `enforce` refuses denied requests; `report-only` records "would deny" and lets them through. @default 'enforce' */
-    mode: zeroTrustMode.default('enforce'),
-    /** Stop the boot when a route has no `@Public`, `@Authenticated` or `@Can`. @default true */
-    strictRouteAudit: z.boolean().default(true),
-    /** Shared state. @default { type: 'memory' } */
-    store,
-    /** Decision events. */
-    audit: audit.prefault({}),
-    /** Metrics, health and denial explanations. */
-    monitoring: monitoring.prefault({}),
-    /**
-     * Proxies whose forwarding headers are believed: `X-Forwarded-For` (client address),
-     * `X-Forwarded-Client-Cert` and `X-Request-Id`. Addresses, CIDR blocks (`10.0.0.0/8`) or
-     * `loopback`. The same headers from any other peer are ignored. @default [] (trust no proxy)
-     */
-    trustedProxies: z
-      .array(
-        z.string().check((ctx) => {
-          const problem = trustedProxyProblem(ctx.value);
-          if (problem !== undefined)
-            ctx.issues.push({ code: 'custom', message: problem, input: undefined });
-        }),
-        says('must be an array of addresses, CIDR blocks or "loopback"'),
-      )
-      .default([])
-      .transform((entries) => new TrustedProxies(entries)),
-    /**
-     * Make the request id current for the handler and everything it starts, so that
-     * {@link currentRequestId} answers it and the service token client forwards it as
-     * `X-Request-Id`. This uses `AsyncLocalStorage`, which on Node 20 puts a hook on every
-     * promise (about a tenth of a warm request's CPU), so by default it is on only once a
-     * `ServiceTokenClient` exists in the process (e.g. `ZeroTrustClientModule` is imported).
-     * `true` turns it on for apps that call `currentRequestId()` themselves; `false` turns it off.
-     * The id is in every audit event and response either way.
-     * @default 'auto'
-     */
-    propagateRequestId: z
-      .union([z.boolean(), z.literal('auto')], says('must be true, false or "auto"'))
-      .default('auto'),
-    /** Service identity by mutual TLS and certificate-bound tokens. @default off (certificate-bound tokens are still enforced, from the socket) */
-    mtls: mtls.optional(),
-    /** DPoP proof of possession. @default off (DPoP-bound tokens are then refused) */
-    dpop: dpop.optional(),
-    /** Context risk: signals, thresholds, step-up. @default off */
-    risk: riskOptions,
-    /**
-     * Limit of failed authentications per client address: after `max` refused credentials (a
-     * token presented and refused; a request without one does not count) within `window` seconds,
-     * the address is answered 429 `ZT_RATE_LIMITED` before any token work until the window ends.
-     * Counted in the shared store. @default off
-     */
-    authenticationFailures: z
-      .strictObject({
-        max: numberIn(1, Number.MAX_SAFE_INTEGER, 'must be a positive integer', true),
-        window: numberIn(1, 86_400, 'must be a number of seconds from 1 to 86400').default(60),
-      })
-      .optional(),
-  })
-  .superRefine((options, ctx) => {
-    // A stolen bearer token is usable until it expires: past an hour, only on purpose.
-    if (
-      typeof options.maxTokenLifetime === 'number' &&
-      options.maxTokenLifetime > MAX_SAFE_TOKEN_LIFETIME &&
-      options.unsafeAllowLongLivedTokens !== true
+export const zeroTrustOptions = optionsObject({
+  /** The issuer identifier, compared exactly with the token's `iss` (e.g. `https://idp.example.com`). */
+  issuer: z
+    .string({
+      error: (issue) =>
+        issue.input === undefined
+          ? 'is required (the exact "iss" value of your tokens)'
+          : 'must be an https URL (http is allowed only on loopback hosts) without credentials or fragment',
+    })
+    .refine(isAcceptableKeyUrl),
+  /**
+   * The issuer's JWKS URL. When omitted, it is read from the issuer's OpenID Connect discovery
+   * document (`<issuer>/.well-known/openid-configuration`). HTTPS is required except on loopback.
+   */
+  jwksUri: z
+    .string(says('must be an https URL (http is allowed only on loopback hosts)'))
+    .refine(isAcceptableKeyUrl)
+    .optional(),
+  /** This resource server's identifier(s): the token's `aud` must contain one of them. */
+  audience: z
+    .union(
+      [audienceName, z.array(audienceName, says(audienceProblem)).min(1)],
+      says(audienceProblem),
     )
-      ctx.addIssue({
-        code: 'custom',
-        path: ['maxTokenLifetime'],
-        message: `must not exceed ${MAX_SAFE_TOKEN_LIFETIME} seconds unless unsafeAllowLongLivedTokens is true`,
-      });
-  }, evenWithOtherProblems);
+    .transform((audience) => (typeof audience === 'string' ? [audience] : audience)),
+  /** Accepted signing algorithms. @default ['RS256', 'PS256', 'ES256', 'RS384', 'PS384', 'ES384', 'RS512', 'PS512', 'ES512'] */
+  algorithms: z
+    .array(asymmetricAlgorithm, says('must be a non-empty array'))
+    .min(1)
+    .default(asymmetricAlgorithm.options)
+    .transform((list) => [...new Set(list)]),
+  /** Accepted `typ` header values (RFC 9068). Add `''` to accept tokens without `typ`. @default ['at+jwt'] */
+  tokenTypes: z
+    .array(z.string(), says('must be a non-empty array of strings'))
+    .min(1)
+    .default(['at+jwt'])
+    .transform((types) => types.map(normalizeType)),
+  /**
+   * Maximum `exp - iat`, in seconds, even for a correctly signed token. At most 3600 unless
+   * `unsafeAllowLongLivedTokens` is true. @default 900
+   */
+  maxTokenLifetime: positive('must be a positive number').default(900),
+  /**
+   * Allows `maxTokenLifetime` above one hour. A stolen token stays usable for its whole
+   * lifetime, so this is unsafe; the boot logs a warning when it is used. @default false
+   */
+  unsafeAllowLongLivedTokens: z.boolean().default(false),
+  /** Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds. @default 5 */
+  clockTolerance: numberIn(0, 300, 'must be a number of seconds from 0 to 300').default(5),
+  /** Maximum size of a token, in bytes, checked before any parsing. @default 8192 */
+  maxTokenSize: positive('must be a positive number').default(8192),
+  /** Claims required in addition to `exp`, `iat`, `sub` and `jti`. @default [] */
+  requiredClaims: z.array(z.string(), says('must be an array of claim names')).default([]),
+  /** Key set cache timing. */
+  jwks: jwks.prefault({}),
+  /** How claims map to a principal. */
+  principals: principals.prefault({}),
+  /** What each kind of principal may do. */
+  abilities: z
+    .strictObject(
+      {
+        user: func<AbilityDefinition>(
+          'must be a function (principal, env, builder) => void',
+        ).optional(),
+        service: func<AbilityDefinition>(
+          'must be a function (principal, env, builder) => void',
+        ).optional(),
+        integration: func<AbilityDefinition>(
+          'must be a function (principal, env, builder) => void',
+        ).optional(),
+      },
+      {
+        error: (issue) =>
+          issue.code === 'unrecognized_keys'
+            ? 'unknown principal kind (use user, service or integration)'
+            : undefined,
+      },
+    )
+    .default({}),
+  /**
+   * Version of your policies. Cached abilities are keyed by it: change it when the
+   * definitions' inputs change outside the token (e.g. roles loaded from a database).
+   * @default '1'
+   */
+  policyVersion: z.string(says('must be a non-empty string')).min(1).default('1'),
+  /**
+   * Bound of the verified-token cache: a token seen before skips signature verification (never
+   * expiry, key and revocation checks). `max: 0` turns it off. @default { max: 10000 }
+   */
+  tokenCache: optionsObject({ max: nonNegativeInteger().default(10_000) }).prefault({}),
+  /** Bound of the built-ability cache. @default { max: 10000, ttl: 300 } (ttl in seconds) */
+  abilityCache: z
+    .strictObject({
+      max: nonNegativeInteger().default(10_000),
+      ttl: numberIn(0, Infinity, 'must be a non-negative number').default(300),
+    })
+    .prefault({}),
+  /** `enforce` refuses denied requests; `report-only` records "would deny" and lets them through. @default 'enforce' */
+  mode: zeroTrustMode.default('enforce'),
+  /** Stop the boot when a route has no `@Public`, `@Authenticated` or `@Can`. @default true */
+  strictRouteAudit: z.boolean().default(true),
+  /** Shared state. @default { type: 'memory' } */
+  store,
+  /** Decision events. */
+  audit: audit.prefault({}),
+  /** Metrics, health and denial explanations. */
+  monitoring: monitoring.prefault({}),
+  /**
+   * Proxies whose forwarding headers are believed: `X-Forwarded-For` (client address),
+   * `X-Forwarded-Client-Cert` and `X-Request-Id`. Addresses, CIDR blocks (`10.0.0.0/8`) or
+   * `loopback`. The same headers from any other peer are ignored. @default [] (trust no proxy)
+   */
+  trustedProxies: z
+    .array(
+      z.string().check((ctx) => {
+        const problem = trustedProxyProblem(ctx.value);
+        if (problem !== undefined)
+          ctx.issues.push({ code: 'custom', message: problem, input: undefined });
+      }),
+      says('must be an array of addresses, CIDR blocks or "loopback"'),
+    )
+    .default([])
+    .transform((entries) => new TrustedProxies(entries)),
+  /**
+   * Make the request id current for the handler and everything it starts, so that
+   * {@link currentRequestId} answers it and the service token client forwards it as
+   * `X-Request-Id`. This uses `AsyncLocalStorage`, which on Node 20 puts a hook on every
+   * promise (about a tenth of a warm request's CPU), so by default it is on only once a
+   * `ServiceTokenClient` exists in the process (e.g. `ZeroTrustClientModule` is imported).
+   * `true` turns it on for apps that call `currentRequestId()` themselves; `false` turns it off.
+   * The id is in every audit event and response either way.
+   * @default 'auto'
+   */
+  propagateRequestId: z
+    .union([z.boolean(), z.literal('auto')], says('must be true, false or "auto"'))
+    .default('auto'),
+  /** Service identity by mutual TLS and certificate-bound tokens. @default off (certificate-bound tokens are still enforced, from the socket) */
+  mtls: mtls.optional(),
+  /** DPoP proof of possession. @default off (DPoP-bound tokens are then refused) */
+  dpop: dpop.optional(),
+  /** Context risk: signals, thresholds, step-up. @default off */
+  risk: riskOptions,
+  /**
+   * Limit of failed authentications per client address: after `max` refused credentials (a
+   * token presented and refused; a request without one does not count) within `window` seconds,
+   * the address is answered 429 `ZT_RATE_LIMITED` before any token work until the window ends.
+   * Counted in the shared store. @default off
+   */
+  authenticationFailures: z
+    .strictObject({
+      max: numberIn(1, Number.MAX_SAFE_INTEGER, 'must be a positive integer', true),
+      window: numberIn(1, 86_400, 'must be a number of seconds from 1 to 86400').default(60),
+    })
+    .optional(),
+}).superRefine((options, ctx) => {
+  // A stolen bearer token is usable until it expires: past an hour, only on purpose.
+  if (
+    typeof options.maxTokenLifetime === 'number' &&
+    options.maxTokenLifetime > MAX_SAFE_TOKEN_LIFETIME &&
+    options.unsafeAllowLongLivedTokens !== true
+  )
+    ctx.addIssue({
+      code: 'custom',
+      path: ['maxTokenLifetime'],
+      message: `must not exceed ${MAX_SAFE_TOKEN_LIFETIME} seconds unless unsafeAllowLongLivedTokens is true`,
+    });
+}, evenWithOtherProblems);
 
 function nonNegativeInteger() {
   return numberIn(0, Number.MAX_SAFE_INTEGER, 'must be a non-negative integer', true);

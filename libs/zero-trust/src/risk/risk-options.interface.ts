@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import * as z from 'zod';
 import {
+  optionsObject,
   evenWithOtherProblems,
   implementing,
   numberIn,
@@ -50,7 +51,7 @@ function signal<S extends z.ZodType<object>>(options: S) {
   );
 }
 
-const device = z.strictObject({
+const device = optionsObject({
   /** Token claim naming the device the token was issued to (a fingerprint hash). @default 'device_id' */
   claim: z.string(says('must be a claim name')).min(1).default('device_id'),
   /**
@@ -81,7 +82,7 @@ const country = z
   .string(says('must be an ISO 3166-1 alpha-2 code (e.g. "FR")'))
   .regex(/^[A-Z]{2}$/);
 
-const geolocation = z.strictObject({
+const geolocation = optionsObject({
   /**
    * A GeoIP2/GeoLite2 City database file (`.mmdb`) read with `@maxmind/geoip2-node`, or your
    * own {@link GeoLocator}. Nothing is ever downloaded. Without it the signal is off.
@@ -116,7 +117,7 @@ const geolocation = z.strictObject({
  */
 export type GeolocationSignalOptions = z.input<typeof geolocation>;
 
-const usage = z.strictObject({
+const usage = optionsObject({
   /** Requests per minute are suspicious above `rateFactor` × the principal's baseline. @default 4 */
   rateFactor: numberIn(1, Infinity, 'must be a number of at least 1').default(4),
   /** Never flag a rate at or below this many requests per minute. @default 60 */
@@ -156,7 +157,7 @@ const usage = z.strictObject({
  */
 export type UsageSignalOptions = z.input<typeof usage>;
 
-const network = z.strictObject({
+const network = optionsObject({
   /** Address blocks each service (by client id) may call from; others score `score`. @default {} */
   services: ownMap(addressBlocks, 'must be an object by client id').prefault({}),
   /** Addresses or CIDR blocks refused for everyone. @default [] */
@@ -172,7 +173,7 @@ const network = z.strictObject({
  */
 export type NetworkSignalOptions = z.input<typeof network>;
 
-const failures = z.strictObject({
+const failures = optionsObject({
   /** Window of the counters, in seconds. @default 300 */
   window: seconds.default(300),
   /** Failures in the window from which the signal fires. @default 10 */
@@ -189,7 +190,7 @@ const failures = z.strictObject({
  */
 export type FailureSignalOptions = z.input<typeof failures>;
 
-const injection = z.strictObject({
+const injection = optionsObject({
   /** Score of a detected payload. @default 90 */
   score: score.default(90),
   /** Headers never scanned (besides Authorization, DPoP and Cookie, always skipped). @default [] */
@@ -217,69 +218,68 @@ const riskSignal = shaped<RiskSignal>(
   'must implement RiskSignal (name, evaluate)',
 );
 
-const risk = z
-  .strictObject({
-    /** `enforce` or `report-only` (record "would step up" / "would deny"). @default the module's `mode` */
-    mode: zeroTrustMode.optional(),
-    /** Scores above this require step-up authentication. @default 40 */
-    stepUpAbove: score.default(40),
-    /** Scores above this are denied. @default 75 */
-    denyAbove: score.default(75),
-    /**
-     * Step-up requirement sent in the challenge (RFC 9470): the `acr` to reach, and the maximum
-     * age in seconds of the authentication.
-     * @default { acr: undefined, maxAge: 300 }
-     */
-    stepUp: z
-      .strictObject({
-        acr: z
-          .string(says('must be a non-empty string without quotes'))
-          .regex(/^[^"\\]+$/)
-          .optional(),
-        maxAge: seconds.default(300),
-      })
-      .prefault({}),
-    /**
-     * What an error of a signal or of the store does: `fail-closed` answers 503, `ignore` scores
-     * the signal 0 and logs.
-     * @default 'fail-closed'
-     */
-    onError: z.enum(['fail-closed', 'ignore']).default('fail-closed'),
-    /** Your own signals, evaluated after the built-in ones. @default [] */
-    signals: z
-      .array(riskSignal)
-      .default([])
-      .check((ctx) => {
-        const seen = new Set<string>();
-        ctx.value.forEach((signal, i) => {
-          const name: unknown = (signal as Partial<RiskSignal> | null)?.name;
-          if (typeof name !== 'string') return;
-          if (seen.has(name))
-            ctx.issues.push({
-              code: 'custom',
-              path: [i],
-              message: `duplicate signal name "${name}"`,
-              input: undefined,
-            });
-          seen.add(name);
-        });
-      }),
-    /** Device binding. @default on */
-    device: signal(device),
-    /** Geolocation (needs `database`). @default off */
-    geolocation: z
-      .union([z.literal(false), geolocation], says('must be an object or false'))
-      .optional()
-      .transform((value) => value || undefined),
-    /** Usage pattern. @default on */
-    usage: signal(usage),
-    /** Network allow and deny lists. @default on (empty lists) */
-    network: signal(network),
-    /** Failure bursts. @default on */
-    failures: signal(failures),
-    /** Injection payloads. @default on */
-    injection: signal(injection),
-  })
+const risk = optionsObject({
+  /** `enforce` or `report-only` (record "would step up" / "would deny"). @default the module's `mode` */
+  mode: zeroTrustMode.optional(),
+  /** Scores above this require step-up authentication. @default 40 */
+  stepUpAbove: score.default(40),
+  /** Scores above this are denied. @default 75 */
+  denyAbove: score.default(75),
+  /**
+   * Step-up requirement sent in the challenge (RFC 9470): the `acr` to reach, and the maximum
+   * age in seconds of the authentication.
+   * @default { acr: undefined, maxAge: 300 }
+   */
+  stepUp: z
+    .strictObject({
+      acr: z
+        .string(says('must be a non-empty string without quotes'))
+        .regex(/^[^"\\]+$/)
+        .optional(),
+      maxAge: seconds.default(300),
+    })
+    .prefault({}),
+  /**
+   * What an error of a signal or of the store does: `fail-closed` answers 503, `ignore` scores
+   * the signal 0 and logs.
+   * @default 'fail-closed'
+   */
+  onError: z.enum(['fail-closed', 'ignore']).default('fail-closed'),
+  /** Your own signals, evaluated after the built-in ones. @default [] */
+  signals: z
+    .array(riskSignal)
+    .default([])
+    .check((ctx) => {
+      const seen = new Set<string>();
+      ctx.value.forEach((signal, i) => {
+        const name: unknown = (signal as Partial<RiskSignal> | null)?.name;
+        if (typeof name !== 'string') return;
+        if (seen.has(name))
+          ctx.issues.push({
+            code: 'custom',
+            path: [i],
+            message: `duplicate signal name "${name}"`,
+            input: undefined,
+          });
+        seen.add(name);
+      });
+    }),
+  /** Device binding. @default on */
+  device: signal(device),
+  /** Geolocation (needs `database`). @default off */
+  geolocation: z
+    .union([z.literal(false), geolocation], says('must be an object or false'))
+    .optional()
+    .transform((value) => value || undefined),
+  /** Usage pattern. @default on */
+  usage: signal(usage),
+  /** Network allow and deny lists. @default on (empty lists) */
+  network: signal(network),
+  /** Failure bursts. @default on */
+  failures: signal(failures),
+  /** Injection payloads. @default on */
+  injection: signal(injection),
+})
   .superRefine((options, ctx) => {
     const { stepUpAbove, denyAbove } = options;
     if (typeof stepUpAbove === 'number' && typeof denyAbove === 'number' && stepUpAbove > denyAbove)
