@@ -170,7 +170,8 @@ function problemsOf(issue: z.core.$ZodIssue, base: PropertyKey[], label: string)
     const matched = issue.errors.filter(
       (branch) => !branch.some((i) => i.path.length === 0 && TYPE_MISMATCH.has(i.code)),
     );
-    if (matched.length === 1) return matched[0]!.flatMap((i) => problemsOf(i, path, label));
+    const [branch] = matched;
+    if (matched.length === 1 && branch) return branch.flatMap((i) => problemsOf(i, path, label));
   }
   if (issue.code === 'unrecognized_keys')
     return issue.keys.map((key) =>

@@ -170,9 +170,10 @@ const redisStore = optionsObject({
    * 503 `ZT_STORE_UNAVAILABLE`: `revocation` treats tokens as not revoked, `state` treats replay
    * caches, histories and counters as empty. @default { revocation: false, state: false }
    */
-  failOpen: z
-    .strictObject({ revocation: z.boolean().default(false), state: z.boolean().default(false) })
-    .prefault({}),
+  failOpen: optionsObject({
+    revocation: z.boolean().default(false),
+    state: z.boolean().default(false),
+  }).prefault({}),
 }).superRefine((store, ctx) => {
   if ((store.url === undefined) === (store.client === undefined))
     ctx.addIssue({ code: 'custom', message: 'needs either "url" or "client" for type "redis"' });
@@ -393,7 +394,7 @@ const DPOP_ALGORITHMS = [
   'EdDSA',
 ] as const;
 
-const publicUrl = z
+const publicUrlEntry = z
   .string(says('must be an http(s) URL without credentials, query or fragment'))
   .refine((value) => {
     const url = URL.parse(value);
@@ -438,7 +439,10 @@ const dpop = optionsObject({
    * the request's `Host` or `X-Forwarded-*` headers, which are the client's word.
    */
   publicUrl: z.union(
-    [publicUrl, z.array(publicUrl, says('must be a URL or a non-empty array of URLs')).min(1)],
+    [
+      publicUrlEntry,
+      z.array(publicUrlEntry, says('must be a URL or a non-empty array of URLs')).min(1),
+    ],
     {
       error: (issue) =>
         issue.input === undefined
@@ -530,27 +534,25 @@ export const zeroTrustOptions = optionsObject({
   /** How claims map to a principal. */
   principals: principals.prefault({}),
   /** What each kind of principal may do. */
-  abilities: z
-    .strictObject(
-      {
-        user: func<AbilityDefinition>(
-          'must be a function (principal, env, builder) => void',
-        ).optional(),
-        service: func<AbilityDefinition>(
-          'must be a function (principal, env, builder) => void',
-        ).optional(),
-        integration: func<AbilityDefinition>(
-          'must be a function (principal, env, builder) => void',
-        ).optional(),
-      },
-      {
-        error: (issue) =>
-          issue.code === 'unrecognized_keys'
-            ? 'unknown principal kind (use user, service or integration)'
-            : undefined,
-      },
-    )
-    .default({}),
+  abilities: optionsObject(
+    {
+      user: func<AbilityDefinition>(
+        'must be a function (principal, env, builder) => void',
+      ).optional(),
+      service: func<AbilityDefinition>(
+        'must be a function (principal, env, builder) => void',
+      ).optional(),
+      integration: func<AbilityDefinition>(
+        'must be a function (principal, env, builder) => void',
+      ).optional(),
+    },
+    {
+      error: (issue) =>
+        issue.code === 'unrecognized_keys'
+          ? 'unknown principal kind (use user, service or integration)'
+          : undefined,
+    },
+  ).default({}),
   /**
    * Version of your policies. Cached abilities are keyed by it: change it when the
    * definitions' inputs change outside the token (e.g. roles loaded from a database).
@@ -563,12 +565,10 @@ export const zeroTrustOptions = optionsObject({
    */
   tokenCache: optionsObject({ max: nonNegativeInteger().default(10_000) }).prefault({}),
   /** Bound of the built-ability cache. @default { max: 10000, ttl: 300 } (ttl in seconds) */
-  abilityCache: z
-    .strictObject({
-      max: nonNegativeInteger().default(10_000),
-      ttl: numberIn(0, Infinity, 'must be a non-negative number').default(300),
-    })
-    .prefault({}),
+  abilityCache: optionsObject({
+    max: nonNegativeInteger().default(10_000),
+    ttl: numberIn(0, Infinity, 'must be a non-negative number').default(300),
+  }).prefault({}),
   /** `enforce` refuses denied requests; `report-only` records "would deny" and lets them through. @default 'enforce' */
   mode: zeroTrustMode.default('enforce'),
   /** Stop the boot when a route has no `@Public`, `@Authenticated` or `@Can`. @default true */
@@ -620,18 +620,18 @@ export const zeroTrustOptions = optionsObject({
    * the address is answered 429 `ZT_RATE_LIMITED` before any token work until the window ends.
    * Counted in the shared store. @default off
    */
-  authenticationFailures: z
-    .strictObject({
-      max: numberIn(1, Number.MAX_SAFE_INTEGER, 'must be a positive integer', true),
-      window: numberIn(1, 86_400, 'must be a number of seconds from 1 to 86400').default(60),
-    })
-    .optional(),
+  authenticationFailures: optionsObject({
+    max: numberIn(1, Number.MAX_SAFE_INTEGER, 'must be a positive integer', true),
+    window: numberIn(1, 86_400, 'must be a number of seconds from 1 to 86400').default(60),
+  }).optional(),
 }).superRefine((options, ctx) => {
+  // Read as given: when invalid, it is not a boolean.
+  const allowed: unknown = options.unsafeAllowLongLivedTokens;
   // A stolen bearer token is usable until it expires: past an hour, only on purpose.
   if (
     typeof options.maxTokenLifetime === 'number' &&
     options.maxTokenLifetime > MAX_SAFE_TOKEN_LIFETIME &&
-    options.unsafeAllowLongLivedTokens !== true
+    allowed !== true
   )
     ctx.addIssue({
       code: 'custom',

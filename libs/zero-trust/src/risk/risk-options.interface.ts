@@ -230,15 +230,13 @@ const risk = optionsObject({
    * age in seconds of the authentication.
    * @default { acr: undefined, maxAge: 300 }
    */
-  stepUp: z
-    .strictObject({
-      acr: z
-        .string(says('must be a non-empty string without quotes'))
-        .regex(/^[^"\\]+$/)
-        .optional(),
-      maxAge: seconds.default(300),
-    })
-    .prefault({}),
+  stepUp: optionsObject({
+    acr: z
+      .string(says('must be a non-empty string without quotes'))
+      .regex(/^[^"\\]+$/)
+      .optional(),
+    maxAge: seconds.default(300),
+  }).prefault({}),
   /**
    * What an error of a signal or of the store does: `fail-closed` answers 503, `ignore` scores
    * the signal 0 and logs.
@@ -251,8 +249,8 @@ const risk = optionsObject({
     .default([])
     .check((ctx) => {
       const seen = new Set<string>();
-      ctx.value.forEach((signal, i) => {
-        const name: unknown = (signal as Partial<RiskSignal> | null)?.name;
+      ctx.value.forEach((entry, i) => {
+        const name: unknown = (entry as Partial<RiskSignal> | null)?.name;
         if (typeof name !== 'string') return;
         if (seen.has(name))
           ctx.issues.push({
