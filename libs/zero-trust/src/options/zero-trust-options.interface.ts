@@ -13,17 +13,17 @@ import {
   type SharedStateStore,
 } from '../stores/shared-state-store.interface.js';
 import {
+  evenWithOtherProblems,
   func,
   implementing,
-  optionsObject,
   isAcceptableKeyUrl,
   normalizeType,
   numberIn,
+  optionsObject,
   ownMap,
   positive,
   says,
   shaped,
-  evenWithOtherProblems,
   zeroTrustMode,
 } from './schema-kit.js';
 
