@@ -613,7 +613,9 @@ export const zeroTrustOptions = optionsObject({
   /** DPoP proof of possession. @default off (DPoP-bound tokens are then refused) */
   dpop: dpop.optional(),
   /** Context risk: signals, thresholds, step-up. @default off */
-  risk: riskOptions,
+  // Written as `typeof`, so the emitted declarations keep the TSDoc of its keys (another file's).
+  // oxlint-disable-next-line typescript/no-unnecessary-type-assertion
+  risk: riskOptions as typeof riskOptions,
   /**
    * Limit of failed authentications per client address: after `max` refused credentials (a
    * token presented and refused; a request without one does not count) within `window` seconds,
