@@ -129,14 +129,16 @@ describe('ZeroTrustModule', () => {
     expect(error).toBeInstanceOf(ZeroTrustConfigurationError);
     const config = error as ZeroTrustConfigurationError;
     expect(config.code).toBe('ZT_OPTIONS_INVALID');
-    expect(config.problems).toHaveLength(8);
+    expect(config.problems).toHaveLength(9);
     expect(config.message).toContain('issuer must be an https URL');
     expect(config.message).toContain('audience is required');
-    expect(config.message).toContain('refused: "HS256", "none"');
+    expect(config.message).toContain('algorithms[0] must be an asymmetric algorithm');
+    expect(config.message).toContain('algorithms[1] must be an asymmetric algorithm');
     expect(config.message).toContain('maxTokenLifetime must be a positive number');
     expect(config.message).toContain('mode must be "enforce" or "report-only"');
     expect(config.message).toContain('abilities.robot: unknown principal kind');
     expect(config.message).toContain('unknown option "surprise"');
+    expect(config.message).toContain('jwksUri must be an https URL');
     expect(config.message).not.toContain(secret);
   });
 

@@ -1,102 +1,186 @@
-import type { ZeroTrustMode } from '../options/zero-trust-options.interface.js';
+import { isIP } from 'node:net';
+import * as z from 'zod';
+import {
+  optionsObject,
+  evenWithOtherProblems,
+  implementing,
+  numberIn,
+  ownMap,
+  says,
+  shaped,
+  zeroTrustMode,
+} from '../options/schema-kit.js';
 import type { GeoLocator } from './signals/geo-locator.js';
 import type { RiskSignal } from './risk.types.js';
+
+/*
+ * The `risk` option, declared once: types (inferred below), defaults, rules and error texts.
+ */
+
+const score = numberIn(0, 100, 'must be a score from 0 to 100');
+const seconds = numberIn(
+  1,
+  Number.MAX_SAFE_INTEGER,
+  'must be a whole number of seconds, at least 1',
+  true,
+);
+const count = (min: number) =>
+  numberIn(min, Number.MAX_SAFE_INTEGER, `must be an integer of at least ${min}`, true);
+const names = (message: string) => z.array(z.string(), says(message));
+
+/** An address or a CIDR block. */
+const addressOrBlock = z.string(says('must be an address or a CIDR block')).refine((entry) => {
+  const [address = '', prefix, extra] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) return false;
+  return (
+    prefix === undefined ||
+    (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128))
+  );
+});
+const addressBlocks = z.array(addressOrBlock, says('must be an array of addresses or CIDR blocks'));
+
+/** A built-in signal: on with its defaults when absent, off with `false`. */
+function signal<S extends z.ZodType<object>>(options: S) {
+  return (
+    z
+      .union([z.literal(false), options], says('must be an object or false'))
+      // Absent: on, with the signal's defaults.
+      .prefault({} as never)
+      .transform((value) => (value === false ? undefined : (value as z.output<S>)))
+  );
+}
+
+const device = optionsObject({
+  /** Token claim naming the device the token was issued to (a fingerprint hash). @default 'device_id' */
+  claim: z.string(says('must be a claim name')).min(1).default('device_id'),
+  /**
+   * Request headers whose values make the device fingerprint (hashed, never stored raw). A
+   * token with `cnf.jkt` (DPoP) uses the key thumbprint instead.
+   * @default ['user-agent', 'accept-language']
+   */
+  headers: names('must be a non-empty array of header names')
+    .min(1)
+    .default(['user-agent', 'accept-language'])
+    .transform((headers) => headers.map((h) => h.toLowerCase())),
+  /** Score when the request's device differs from the token's. @default 70 */
+  mismatchScore: score.default(70),
+  /** Score for a device never seen for this principal (not for the first one). @default 25 */
+  newDeviceScore: score.default(25),
+  /** How long a known device is remembered, in seconds. @default 2592000 (30 days) */
+  ttl: seconds.default(2_592_000),
+});
 
 /**
  * Device binding: the device the token was issued to versus the device of the request.
  *
  * @publicApi
  */
-export interface DeviceSignalOptions {
-  /** Token claim naming the device the token was issued to (a fingerprint hash). @default 'device_id' */
-  claim?: string;
+export type DeviceSignalOptions = z.input<typeof device>;
+
+const country = z
+  .string(says('must be an ISO 3166-1 alpha-2 code (e.g. "FR")'))
+  .regex(/^[A-Z]{2}$/);
+
+const geolocation = optionsObject({
   /**
-   * Request headers whose values make the device fingerprint (hashed, never stored raw). A
-   * token with `cnf.jkt` (DPoP) uses the key thumbprint instead.
-   * @default ['user-agent', 'accept-language']
+   * A GeoIP2/GeoLite2 City database file (`.mmdb`) read with `@maxmind/geoip2-node`, or your
+   * own {@link GeoLocator}. Nothing is ever downloaded. Without it the signal is off.
    */
-  headers?: string[];
-  /** Score when the request's device differs from the token's. @default 70 */
-  mismatchScore?: number;
-  /** Score for a device never seen for this principal (not for the first one). @default 25 */
-  newDeviceScore?: number;
-  /** How long a known device is remembered, in seconds. @default 2592000 (30 days) */
-  ttl?: number;
-}
+  database: z.union(
+    [
+      z.string().min(1),
+      implementing<GeoLocator>(['locate'], 'must be a path to an .mmdb file or a GeoLocator'),
+    ],
+    says('must be a path to an .mmdb file or a GeoLocator'),
+  ),
+  /** ISO country codes allowed; any other known country scores `countryScore`. */
+  allowCountries: z.array(country).optional(),
+  /** ISO country codes refused (score `countryScore`). */
+  denyCountries: z.array(country).default([]),
+  /** Score of a country outside the allow list or in the deny list. @default 100 */
+  countryScore: score.default(100),
+  /** Speed between two consecutive locations above which travel is impossible. @default 900 (km/h) */
+  maxSpeedKmh: numberIn(1, Infinity, 'must be a number of km/h, at least 1').default(900),
+  /** Distance below which travel is ignored (GeoIP noise). @default 50 (km) */
+  minDistanceKm: numberIn(0, Infinity, 'must be a non-negative number of km').default(50),
+  /** Score of impossible travel (above the default step-up threshold, below deny). @default 60 */
+  travelScore: score.default(60),
+  /** How long the last location of a principal is kept, in seconds. @default 86400 */
+  ttl: seconds.default(86_400),
+});
 
 /**
  * Geolocation of the client address: country lists and impossible travel.
  *
  * @publicApi
  */
-export interface GeolocationSignalOptions {
+export type GeolocationSignalOptions = z.input<typeof geolocation>;
+
+const usage = optionsObject({
+  /** Requests per minute are suspicious above `rateFactor` × the principal's baseline. @default 4 */
+  rateFactor: numberIn(1, Infinity, 'must be a number of at least 1').default(4),
+  /** Never flag a rate at or below this many requests per minute. @default 60 */
+  minRate: count(0).default(60),
+  /** Minutes of baseline needed before rates are judged. @default 5 */
+  learningMinutes: count(0).default(5),
+  /** Score of an unusual rate. @default 30 */
+  rateScore: score.default(30),
   /**
-   * A GeoIP2/GeoLite2 City database file (`.mmdb`) read with `@maxmind/geoip2-node`, or your
-   * own {@link GeoLocator}. Nothing is ever downloaded. Without it the signal is off.
+   * Successful requests of a service before a new route counts as unusual (refused ones do not
+   * count; the warm-up starts again when the learnt routes are gone). @default 50
    */
-  database?: string | GeoLocator;
-  /** ISO country codes allowed; any other known country scores `countryScore`. */
-  allowCountries?: string[];
-  /** ISO country codes refused (score `countryScore`). */
-  denyCountries?: string[];
-  /** Score of a country outside the allow list or in the deny list. @default 100 */
-  countryScore?: number;
-  /** Speed between two consecutive locations above which travel is impossible. @default 900 (km/h) */
-  maxSpeedKmh?: number;
-  /** Distance below which travel is ignored (GeoIP noise). @default 50 (km) */
-  minDistanceKm?: number;
-  /** Score of impossible travel (above the default step-up threshold, below deny). @default 60 */
-  travelScore?: number;
-  /** How long the last location of a principal is kept, in seconds. @default 86400 */
-  ttl?: number;
-}
+  learningRequests: count(0).default(50),
+  /** Score of a service calling a route it never called (a service cannot step up: denied). @default 50 */
+  newRouteScore: score.default(50),
+  /**
+   * Hours (UTC, `HH:MM-HH:MM`, may wrap midnight) when a principal usually works, by principal
+   * id. Requests outside them score `hoursScore`.
+   * @default {}
+   */
+  hours: ownMap(
+    z
+      .string(says('must look like "08:00-18:00" (UTC)'))
+      .regex(/^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$/),
+    'must be an object by principal id',
+  ).prefault({}),
+  /** Score of activity outside a principal's hours. @default 30 */
+  hoursScore: score.default(30),
+  /** How long baselines and known routes are kept, in seconds. @default 2592000 (30 days) */
+  ttl: seconds.default(2_592_000),
+});
 
 /**
  * Usage pattern of a principal against its own history.
  *
  * @publicApi
  */
-export interface UsageSignalOptions {
-  /** Requests per minute are suspicious above `rateFactor` × the principal's baseline. @default 4 */
-  rateFactor?: number;
-  /** Never flag a rate at or below this many requests per minute. @default 60 */
-  minRate?: number;
-  /** Minutes of baseline needed before rates are judged. @default 5 */
-  learningMinutes?: number;
-  /** Score of an unusual rate. @default 30 */
-  rateScore?: number;
-  /**
-   * Successful requests of a service before a new route counts as unusual (refused ones do not
-   * count; the warm-up starts again when the learnt routes are gone). @default 50
-   */
-  learningRequests?: number;
-  /** Score of a service calling a route it never called (a service cannot step up: denied). @default 50 */
-  newRouteScore?: number;
-  /**
-   * Hours (UTC, `HH:MM-HH:MM`, may wrap midnight) when a principal usually works, by principal
-   * id. Requests outside them score `hoursScore`.
-   * @default {}
-   */
-  hours?: Record<string, string>;
-  /** Score of activity outside a principal's hours. @default 30 */
-  hoursScore?: number;
-  /** How long baselines and known routes are kept, in seconds. @default 2592000 (30 days) */
-  ttl?: number;
-}
+export type UsageSignalOptions = z.input<typeof usage>;
+
+const network = optionsObject({
+  /** Address blocks each service (by client id) may call from; others score `score`. @default {} */
+  services: ownMap(addressBlocks, 'must be an object by client id').prefault({}),
+  /** Addresses or CIDR blocks refused for everyone. @default [] */
+  deny: addressBlocks.default([]),
+  /** Score of a refused address. @default 100 */
+  score: score.default(100),
+});
 
 /**
  * Network location of the client address.
  *
  * @publicApi
  */
-export interface NetworkSignalOptions {
-  /** Address blocks each service (by client id) may call from; others score `score`. @default {} */
-  services?: Record<string, string[]>;
-  /** Addresses or CIDR blocks refused for everyone. @default [] */
-  deny?: string[];
-  /** Score of a refused address. @default 100 */
-  score?: number;
-}
+export type NetworkSignalOptions = z.input<typeof network>;
+
+const failures = optionsObject({
+  /** Window of the counters, in seconds. @default 300 */
+  window: seconds.default(300),
+  /** Failures in the window from which the signal fires. @default 10 */
+  threshold: count(1).default(10),
+  /** Score when the threshold is reached. @default 50 */
+  score: score.default(50),
+});
 
 /**
  * Bursts of a principal's own failed requests (401/403). Failures no principal owns (missing or
@@ -104,28 +188,106 @@ export interface NetworkSignalOptions {
  *
  * @publicApi
  */
-export interface FailureSignalOptions {
-  /** Window of the counters, in seconds. @default 300 */
-  window?: number;
-  /** Failures in the window from which the signal fires. @default 10 */
-  threshold?: number;
-  /** Score when the threshold is reached. @default 50 */
-  score?: number;
-}
+export type FailureSignalOptions = z.input<typeof failures>;
+
+const injection = optionsObject({
+  /** Score of a detected payload. @default 90 */
+  score: score.default(90),
+  /** Headers never scanned (besides Authorization, DPoP and Cookie, always skipped). @default [] */
+  skipHeaders: names('must be an array of names')
+    .default([])
+    .transform((headers) => headers.map((h) => h.toLowerCase())),
+  /** Body fields never scanned (e.g. free-text fields that may quote code). @default [] */
+  skipFields: names('must be an array of names').default([]),
+});
 
 /**
  * Injection payloads in the path, query, headers and body.
  *
  * @publicApi
  */
-export interface InjectionSignalOptions {
-  /** Score of a detected payload. @default 90 */
-  score?: number;
-  /** Headers never scanned (besides Authorization, DPoP and Cookie, always skipped). @default [] */
-  skipHeaders?: string[];
-  /** Body fields never scanned (e.g. free-text fields that may quote code). @default [] */
-  skipFields?: string[];
-}
+export type InjectionSignalOptions = z.input<typeof injection>;
+
+const riskSignal = shaped<RiskSignal>(
+  (v) =>
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as RiskSignal).name === 'string' &&
+    (v as RiskSignal).name.length > 0 &&
+    typeof (v as RiskSignal).evaluate === 'function',
+  'must implement RiskSignal (name, evaluate)',
+);
+
+const risk = optionsObject({
+  /** `enforce` or `report-only` (record "would step up" / "would deny"). @default the module's `mode` */
+  mode: zeroTrustMode.optional(),
+  /** Scores above this require step-up authentication. @default 40 */
+  stepUpAbove: score.default(40),
+  /** Scores above this are denied. @default 75 */
+  denyAbove: score.default(75),
+  /**
+   * Step-up requirement sent in the challenge (RFC 9470): the `acr` to reach, and the maximum
+   * age in seconds of the authentication.
+   * @default { acr: undefined, maxAge: 300 }
+   */
+  stepUp: optionsObject({
+    acr: z
+      .string(says('must be a non-empty string without quotes'))
+      .regex(/^[^"\\]+$/)
+      .optional(),
+    maxAge: seconds.default(300),
+  }).prefault({}),
+  /**
+   * What an error of a signal or of the store does: `fail-closed` answers 503, `ignore` scores
+   * the signal 0 and logs.
+   * @default 'fail-closed'
+   */
+  onError: z.enum(['fail-closed', 'ignore']).default('fail-closed'),
+  /** Your own signals, evaluated after the built-in ones. @default [] */
+  signals: z
+    .array(riskSignal)
+    .default([])
+    .check((ctx) => {
+      const seen = new Set<string>();
+      ctx.value.forEach((entry, i) => {
+        const name: unknown = (entry as Partial<RiskSignal> | null)?.name;
+        if (typeof name !== 'string') return;
+        if (seen.has(name))
+          ctx.issues.push({
+            code: 'custom',
+            path: [i],
+            message: `duplicate signal name "${name}"`,
+            input: undefined,
+          });
+        seen.add(name);
+      });
+    }),
+  /** Device binding. @default on */
+  device: signal(device),
+  /** Geolocation (needs `database`). @default off */
+  geolocation: z
+    .union([z.literal(false), geolocation], says('must be an object or false'))
+    .optional()
+    .transform((value) => value || undefined),
+  /** Usage pattern. @default on */
+  usage: signal(usage),
+  /** Network allow and deny lists. @default on (empty lists) */
+  network: signal(network),
+  /** Failure bursts. @default on */
+  failures: signal(failures),
+  /** Injection payloads. @default on */
+  injection: signal(injection),
+})
+  .superRefine((options, ctx) => {
+    const { stepUpAbove, denyAbove } = options;
+    if (typeof stepUpAbove === 'number' && typeof denyAbove === 'number' && stepUpAbove > denyAbove)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['stepUpAbove'],
+        message: 'must not exceed risk.denyAbove',
+      });
+  }, evenWithOtherProblems)
+  .transform((options) => ({ enabled: true, ...options }));
 
 /**
  * Context risk (the `risk` option). Absent: no risk assessment at all. Present: every request
@@ -134,37 +296,16 @@ export interface InjectionSignalOptions {
  *
  * @publicApi
  */
-export interface RiskOptions {
-  /** `enforce` or `report-only` (record "would step up" / "would deny"). @default the module's `mode` */
-  mode?: ZeroTrustMode;
-  /** Scores above this require step-up authentication. @default 40 */
-  stepUpAbove?: number;
-  /** Scores above this are denied. @default 75 */
-  denyAbove?: number;
-  /**
-   * Step-up requirement sent in the challenge (RFC 9470): the `acr` to reach, and the maximum
-   * age in seconds of the authentication.
-   * @default { acr: undefined, maxAge: 300 }
-   */
-  stepUp?: { acr?: string; maxAge?: number };
-  /**
-   * What an error of a signal or of the store does: `fail-closed` answers 503, `ignore` scores
-   * the signal 0 and logs.
-   * @default 'fail-closed'
-   */
-  onError?: 'fail-closed' | 'ignore';
-  /** Your own signals, evaluated after the built-in ones. @default [] */
-  signals?: RiskSignal[];
-  /** Device binding. @default on */
-  device?: DeviceSignalOptions | false;
-  /** Geolocation (needs `database`). @default off */
-  geolocation?: GeolocationSignalOptions | false;
-  /** Usage pattern. @default on */
-  usage?: UsageSignalOptions | false;
-  /** Network allow and deny lists. @default on (empty lists) */
-  network?: NetworkSignalOptions | false;
-  /** Failure bursts. @default on */
-  failures?: FailureSignalOptions | false;
-  /** Injection payloads. @default on */
-  injection?: InjectionSignalOptions | false;
-}
+export type RiskOptions = z.input<typeof risk>;
+
+const off = {
+  ...risk.parse({ device: false, usage: false, network: false, failures: false, injection: false }),
+  enabled: false,
+};
+
+/**
+ * The `risk` option: absent means no risk assessment (`enabled: false`, every signal off).
+ *
+ * @internal
+ */
+export const riskOptions = risk.optional().transform((options) => options ?? off);

@@ -1,12 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { validateRisk } from '../options/validate-risk.js';
+import { validateOptions } from '../options/validate-options.js';
 import { createTestPrincipal } from '../testing/index.js';
 import { decideRisk, RiskPolicy, riskPolicyOf } from './risk-policy.js';
 import { combineScores } from './risk.types.js';
 
+/** The `risk` option resolved as the module resolves it. */
+const riskOptions = (risk: unknown) =>
+  validateOptions({ issuer: 'https://issuer.test', audience: 'https://api.test', risk }).risk;
+
 const NOW = new Date('2026-03-02T09:00:00Z');
 const nowSeconds = NOW.getTime() / 1000;
-const options = validateRisk({ stepUp: { acr: 'urn:demo:acr:mfa', maxAge: 600 } }, []);
+const options = riskOptions({ stepUp: { acr: 'urn:demo:acr:mfa', maxAge: 600 } });
 const score = (value: number) => ({ score: value, reasons: [] });
 
 describe('combineScores (noisy-OR)', () => {

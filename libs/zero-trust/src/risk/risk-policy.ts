@@ -1,6 +1,6 @@
 import { SetMetadata, type Type } from '@nestjs/common';
 import type { Principal } from '../identity/principal.interface.js';
-import type { ResolvedRiskOptions } from '../options/validate-risk.js';
+import type { ResolvedRiskOptions } from '../options/validate-options.js';
 import type { ZeroTrustMode } from '../options/zero-trust-options.interface.js';
 import type { RiskAssessment, RiskVerdict } from './risk.types.js';
 

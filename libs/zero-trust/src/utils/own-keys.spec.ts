@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { validateOptions } from '../options/validate-options.js';
-import { validateRisk } from '../options/validate-risk.js';
 import { ownRecord, ownValue } from './own-keys.js';
 
 const PROTOTYPE_NAMES = ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'];
@@ -40,28 +39,37 @@ describe('own keys', () => {
     expect(Object.keys(options.principals.services).sort()).toEqual(['__proto__', 'constructor']);
     expect(ownValue(options.principals.services, '__proto__')).toEqual({ roles: ['b'] });
     expect(ownValue(options.principals.integrations, 'toString')).toBeUndefined();
-    const problems: string[] = [];
-    const risk = validateRisk(
-      {
-        usage: { hours: { toString: '08:00-18:00' } },
+    const risk = validateOptions({
+      issuer: 'https://issuer.test',
+      audience: 'https://api.test',
+      risk: {
+        usage: { hours: { toString: '08:00-18:00', ['__proto__']: '09:00-17:00' } },
         network: { services: { valueOf: ['10.0.0.0/8'] } },
       },
-      problems,
-    );
-    expect(problems).toEqual([]);
+    }).risk;
     const hours = risk.usage?.hours ?? {};
     const networks = risk.network?.services ?? {};
     expect(hours['constructor']).toBeUndefined();
     expect(hours['toString']).toBe('08:00-18:00');
+    expect(ownValue(hours, '__proto__')).toBe('09:00-17:00');
+    expect(Object.getPrototypeOf(hours)).toBeNull();
     expect(networks['hasOwnProperty']).toBeUndefined();
   });
 
   it('lists an option named like an Object.prototype member as unknown', () => {
-    const problems: string[] = [];
-    validateRisk({ usage: { constructor: 1 }, failures: { toString: 2 } }, problems);
-    expect(problems).toEqual([
-      'risk.usage: unknown option "constructor"',
-      'risk.failures: unknown option "toString"',
-    ]);
+    expect(() =>
+      validateOptions({
+        issuer: 'https://issuer.test',
+        audience: 'https://api.test',
+        risk: { usage: { constructor: 1 }, failures: { toString: 2 } },
+      }),
+    ).toThrow(
+      expect.objectContaining({
+        problems: [
+          'unknown option "risk.usage.constructor"',
+          'unknown option "risk.failures.toString"',
+        ],
+      }),
+    );
   });
 });

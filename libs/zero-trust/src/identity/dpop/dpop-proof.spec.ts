@@ -1,18 +1,35 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { validateDpop } from '../../options/validate-dpop.js';
+import { ZeroTrustConfigurationError } from '../../errors/zero-trust.error.js';
+import { validateOptions } from '../../options/validate-options.js';
 import { createDpopKey, createDpopProof, jwkThumbprint } from '../../testing/dpop-proof.js';
 import { accessTokenHash, checkDpopProof, normalizeHtu } from './dpop-proof.js';
 
 const NOW = 1_800_000_000;
 const REQUEST_URL = 'https://api.example.com/invoices/42';
 const TOKEN = 'header.payload.signature';
-const resolved = validateDpop(
-  { algorithms: ['ES256', 'PS256'], publicUrl: 'https://api.example.com' },
-  [],
-);
-if (resolved === undefined) throw new Error('options refused');
-const options = resolved;
+const REQUIRED = { issuer: 'https://issuer.test', audience: 'https://api.test' };
+
+/** The problems the module finds in `options`, none when they are valid. */
+function problemsOf(options: Record<string, unknown>): readonly string[] {
+  try {
+    validateOptions({ ...REQUIRED, ...options });
+    return [];
+  } catch (error) {
+    if (error instanceof ZeroTrustConfigurationError) return error.problems;
+    throw error;
+  }
+}
+/** The `dpop` option resolved as the module resolves it. */
+const dpopOptions = (dpop: Record<string, unknown>) => {
+  const resolved = validateOptions({ ...REQUIRED, dpop }).dpop;
+  if (resolved === undefined) throw new Error('options refused');
+  return resolved;
+};
+const options = dpopOptions({
+  algorithms: ['ES256', 'PS256'],
+  publicUrl: 'https://api.example.com',
+});
 const key = createDpopKey();
 const expected = {
   method: 'GET',
@@ -155,30 +172,30 @@ describe('checkDpopProof (RFC 9449 §4.3), clock pinned', () => {
   });
 });
 
-describe('validateDpop', () => {
+describe('the dpop option', () => {
   it('applies defaults', () => {
-    expect(validateDpop({ publicUrl: 'https://api.example.com' }, [])).toMatchObject({
+    expect(dpopOptions({ publicUrl: 'https://api.example.com' })).toMatchObject({
       required: false,
       iatWindow: 60,
       clockTolerance: 5,
       publicUrls: ['https://api.example.com'],
     });
-    expect(validateDpop({ publicUrl: 'https://api.example.com/v1/' }, [])?.publicUrls).toEqual([
+    expect(dpopOptions({ publicUrl: 'https://api.example.com/v1/' }).publicUrls).toEqual([
       'https://api.example.com/v1',
     ]);
     expect(
-      validateDpop({ publicUrl: ['https://a.example.com', 'http://127.0.0.1:3000/'] }, [])
-        ?.publicUrls,
+      dpopOptions({ publicUrl: ['https://a.example.com', 'http://127.0.0.1:3000/'] }).publicUrls,
     ).toEqual(['https://a.example.com', 'http://127.0.0.1:3000']);
   });
 
   it('requires publicUrl: the origin is never taken from the request', () => {
-    const problems: string[] = [];
-    validateDpop({}, problems);
-    expect(problems).toEqual([expect.stringMatching(/^dpop\.publicUrl is required/)]);
-    const listed: string[] = [];
-    validateDpop({ publicUrl: [] }, listed);
-    validateDpop({ publicUrl: ['https://ok.example.com', 'ftp://x', 42] }, listed);
+    expect(problemsOf({ dpop: {} })).toEqual([
+      expect.stringMatching(/^dpop\.publicUrl is required/),
+    ]);
+    const listed = [
+      ...problemsOf({ dpop: { publicUrl: [] } }),
+      ...problemsOf({ dpop: { publicUrl: ['https://ok.example.com', 'ftp://x', 42] } }),
+    ];
     expect(listed).toEqual([
       'dpop.publicUrl must be a URL or a non-empty array of URLs',
       'dpop.publicUrl[1] must be an http(s) URL without credentials, query or fragment',
@@ -187,9 +204,8 @@ describe('validateDpop', () => {
   });
 
   it('lists every problem without echoing values', () => {
-    const problems: string[] = [];
-    validateDpop(
-      {
+    const problems = problemsOf({
+      dpop: {
         required: 'yes',
         algorithms: ['HS256'],
         iatWindow: 0,
@@ -198,8 +214,7 @@ describe('validateDpop', () => {
         maxProofSize: 1,
         nonce: true,
       },
-      problems,
-    );
+    });
     expect(problems).toHaveLength(7);
     expect(problems.join('\n')).not.toContain('secret');
   });

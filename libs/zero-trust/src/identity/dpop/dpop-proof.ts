@@ -3,7 +3,7 @@ import { calculateJwkThumbprint, compactVerify, importJWK, type JWK } from 'jose
 import type { ZeroTrustErrorCode } from '../../errors/messages.js';
 import { DpopError } from '../../errors/zero-trust.error.js';
 import { normalizeType } from '../../options/validate-options.js';
-import type { ResolvedDpopOptions } from '../../options/validate-dpop.js';
+import type { ResolvedDpopOptions } from '../../options/validate-options.js';
 
 /**
  * A DPoP proof that passed every check of RFC 9449 §4.3 except the `jti` replay check, which

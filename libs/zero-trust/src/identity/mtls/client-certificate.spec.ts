@@ -1,7 +1,8 @@
 import { X509Certificate } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TrustedProxies } from '../../context/client-address.js';
-import { validateMtls } from '../../options/validate-mtls.js';
+import { ZeroTrustConfigurationError } from '../../errors/zero-trust.error.js';
+import { validateOptions } from '../../options/validate-options.js';
 import {
   TestCertificateAuthority,
   type TestCertificate,
@@ -12,6 +13,13 @@ import {
   urisOfSubjectAltName,
 } from './client-certificate.js';
 import { serviceIdentityOf } from './service-identity.js';
+
+const REQUIRED = { issuer: 'https://issuer.test', audience: 'https://api.test' };
+
+/** The `mtls` option resolved as the module resolves it. */
+function mtlsOptions(mtls: unknown) {
+  return validateOptions({ ...REQUIRED, mtls }).mtls;
+}
 
 describe('client certificates', () => {
   let billing: TestCertificate;
@@ -114,13 +122,11 @@ describe('client certificates', () => {
   });
 
   it('maps SPIFFE IDs to services, through the map when given', () => {
-    const problems: string[] = [];
-    const plain = validateMtls({ trustDomain: 'demo.local' }, problems);
-    const mapped = validateMtls(
-      { trustDomain: 'demo.local', services: { 'ns/prod/sa/billing': 'billing-worker' } },
-      problems,
-    );
-    expect(problems).toEqual([]);
+    const plain = mtlsOptions({ trustDomain: 'demo.local' });
+    const mapped = mtlsOptions({
+      trustDomain: 'demo.local',
+      services: { 'ns/prod/sa/billing': 'billing-worker' },
+    });
     if (plain === undefined || mapped === undefined) throw new Error('options refused');
     const plainOptions = plain;
     const mappedOptions = mapped;
@@ -150,24 +156,26 @@ describe('client certificates', () => {
   });
 
   it('validates the mtls option, listing every problem', () => {
-    const problems: string[] = [];
-    validateMtls(
-      {
+    let error: unknown;
+    try {
+      mtlsOptions({
         trustDomain: 'Demo',
         source: 'header',
         services: { a: 1 },
         requireForServices: 'yes',
         x: 1,
-      },
-      problems,
-    );
-    expect(problems).toEqual([
-      'unknown option "mtls.x"',
+      });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ZeroTrustConfigurationError);
+    expect((error as ZeroTrustConfigurationError).problems).toEqual([
       expect.stringContaining('mtls.trustDomain'),
       'mtls.source must be "socket", "xfcc" or "both"',
       expect.stringContaining('mtls.services'),
       'mtls.requireForServices must be a boolean',
+      'unknown option "mtls.x"',
     ]);
-    expect(validateMtls(undefined, problems)).toBeUndefined();
+    expect(mtlsOptions(undefined)).toBeUndefined();
   });
 });

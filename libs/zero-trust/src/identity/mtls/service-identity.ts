@@ -1,5 +1,5 @@
 import { InvalidTokenError } from '../../errors/zero-trust.error.js';
-import type { ResolvedMtlsOptions } from '../../options/validate-mtls.js';
+import type { ResolvedMtlsOptions } from '../../options/validate-options.js';
 import type { ClientCertificateFacts } from './client-certificate.js';
 import { parseSpiffeId } from './spiffe-id.js';
 import { ownValue } from '../../utils/own-keys.js';

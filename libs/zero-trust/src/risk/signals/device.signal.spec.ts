@@ -1,15 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { validateRisk } from '../../options/validate-risk.js';
+import { validateOptions } from '../../options/validate-options.js';
 import { MemorySharedStateStore } from '../../stores/memory/memory-shared-state.store.js';
 import { createRiskSignalInput, createTestPrincipal } from '../../testing/index.js';
 import { DeviceSignal, deviceFingerprint } from './device.signal.js';
+
+/** The `risk` option resolved as the module resolves it. */
+const riskOptions = (risk: unknown) =>
+  validateOptions({ issuer: 'https://issuer.test', audience: 'https://api.test', risk }).risk;
 
 const NOW = new Date('2026-03-02T09:00:00Z');
 const LAPTOP = { 'user-agent': 'Firefox/140', 'accept-language': 'en-GB' };
 const PHONE = { 'user-agent': 'Safari/19 Mobile', 'accept-language': 'en-GB' };
 
 function signal(options: Record<string, unknown> = {}): DeviceSignal {
-  const resolved = validateRisk({ device: options }, []).device;
+  const resolved = riskOptions({ device: options }).device;
   if (resolved === undefined) throw new Error('device off');
   return new DeviceSignal(resolved);
 }

@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import type { ResolvedRiskOptions } from '../../options/validate-risk.js';
+import type { ResolvedRiskOptions } from '../../options/validate-options.js';
 import { LruCache } from '../../utils/lru-cache.js';
 import type { RiskReason, RiskSignal, RiskSignalInput } from '../risk.types.js';
 import { principalKey } from './keys.js';

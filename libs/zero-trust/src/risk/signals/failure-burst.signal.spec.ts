@@ -1,13 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { validateRisk } from '../../options/validate-risk.js';
+import { validateOptions } from '../../options/validate-options.js';
 import { MemorySharedStateStore } from '../../stores/memory/memory-shared-state.store.js';
 import { createRiskSignalInput, createTestPrincipal } from '../../testing/index.js';
 import { FailureBurstSignal } from './failure-burst.signal.js';
 
+/** The `risk` option resolved as the module resolves it. */
+const riskOptions = (risk: unknown) =>
+  validateOptions({ issuer: 'https://issuer.test', audience: 'https://api.test', risk }).risk;
+
 const T0 = new Date('2026-03-02T09:00:00Z').getTime();
 
 describe('FailureBurstSignal', () => {
-  const resolved = validateRisk({ failures: { threshold: 3, window: 60 } }, []).failures ?? {
+  const resolved = riskOptions({ failures: { threshold: 3, window: 60 } }).failures ?? {
     window: 0,
     threshold: 0,
     score: 0,

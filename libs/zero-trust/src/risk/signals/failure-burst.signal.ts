@@ -1,5 +1,5 @@
 import type { PrincipalKind } from '../../identity/principal.interface.js';
-import type { ResolvedRiskOptions } from '../../options/validate-risk.js';
+import type { ResolvedRiskOptions } from '../../options/validate-options.js';
 import type { SharedStateStore } from '../../stores/shared-state-store.interface.js';
 import type { RiskReason, RiskSignal, RiskSignalInput } from '../risk.types.js';
 import { principalKey } from './keys.js';

@@ -2,9 +2,13 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { createRiskSignalInput, createTestPrincipal } from '../../testing/index.js';
 import { MemorySharedStateStore } from '../../stores/memory/memory-shared-state.store.js';
-import { validateRisk } from '../../options/validate-risk.js';
+import { validateOptions } from '../../options/validate-options.js';
 import { haversineKm, MaxMindGeoLocator, type GeoLocator } from './geo-locator.js';
 import { GeolocationSignal } from './geolocation.signal.js';
+
+/** The `risk` option resolved as the module resolves it. */
+const riskOptions = (risk: unknown) =>
+  validateOptions({ issuer: 'https://issuer.test', audience: 'https://api.test', risk }).risk;
 
 const DATABASE = fileURLToPath(
   new URL('../../../../../apps/demo-api/data/GeoLite2-City-Test.mmdb', import.meta.url),
@@ -15,9 +19,7 @@ const LINKOPING = '89.160.20.115';
 const T0 = new Date('2026-03-02T09:00:00Z');
 
 function optionsOf(geolocation: Record<string, unknown>) {
-  const problems: string[] = [];
-  const resolved = validateRisk({ geolocation }, problems).geolocation;
-  expect(problems).toEqual([]);
+  const resolved = riskOptions({ geolocation }).geolocation;
   if (resolved === undefined) throw new Error('geolocation off');
   return resolved;
 }

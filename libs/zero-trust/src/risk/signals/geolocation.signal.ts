@@ -1,5 +1,5 @@
 import type { Principal } from '../../identity/principal.interface.js';
-import type { ResolvedRiskOptions } from '../../options/validate-risk.js';
+import type { ResolvedRiskOptions } from '../../options/validate-options.js';
 import type { RiskReason, RiskSignal, RiskSignalInput } from '../risk.types.js';
 import { haversineKm, type GeoLocation, type GeoLocator } from './geo-locator.js';
 import { principalKey } from './keys.js';

@@ -1,15 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { validateRisk } from '../../options/validate-risk.js';
+import { validateOptions } from '../../options/validate-options.js';
 import { createRiskSignalInput } from '../../testing/index.js';
 import { INJECTION_SCAN_LIMITS } from './injection-rules.js';
 import { InjectionSignal } from './injection.signal.js';
+
+/** The `risk` option resolved as the module resolves it. */
+const riskOptions = (risk: unknown) =>
+  validateOptions({ issuer: 'https://issuer.test', audience: 'https://api.test', risk }).risk;
 
 const NOW = new Date('2026-03-02T09:00:00Z');
 const JWT =
   'eyJhbGciOiJFUzI1NiIsInR5cCI6ImF0K2p3dCJ9.eyJzdWIiOiInIE9SICcxJz0nMSIsInNjb3BlIjoiPHNjcmlwdD4ifQ.c2ln';
 
 function signal(options: Record<string, unknown> = {}): InjectionSignal {
-  const resolved = validateRisk({ injection: options }, []).injection;
+  const resolved = riskOptions({ injection: options }).injection;
   if (resolved === undefined) throw new Error('injection off');
   return new InjectionSignal(resolved);
 }

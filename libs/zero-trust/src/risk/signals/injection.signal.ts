@@ -1,4 +1,4 @@
-import type { ResolvedRiskOptions } from '../../options/validate-risk.js';
+import type { ResolvedRiskOptions } from '../../options/validate-options.js';
 import type { RiskReason, RiskSignal, RiskSignalInput } from '../risk.types.js';
 import { LRUCache } from 'lru-cache';
 import { detectInjection, INJECTION_SCAN_LIMITS, type InjectionKind } from './injection-rules.js';

@@ -1,14 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { validateRisk } from '../../options/validate-risk.js';
+import { validateOptions } from '../../options/validate-options.js';
 import { createRiskSignalInput, createTestPrincipal } from '../../testing/index.js';
 import { NetworkSignal } from './network.signal.js';
 
 const NOW = new Date('2026-03-02T09:00:00Z');
 
+/** The `risk` option resolved as the module resolves it. */
+const riskOptions = (risk: unknown) =>
+  validateOptions({ issuer: 'https://issuer.test', audience: 'https://api.test', risk }).risk;
+
 function signal(options: Record<string, unknown>): NetworkSignal {
-  const problems: string[] = [];
-  const resolved = validateRisk({ network: options }, problems).network;
-  expect(problems).toEqual([]);
+  const resolved = riskOptions({ network: options }).network;
   if (resolved === undefined) throw new Error('network off');
   return new NetworkSignal(resolved);
 }
@@ -51,14 +53,17 @@ describe('NetworkSignal', () => {
   });
 
   it('rejects malformed blocks at boot', () => {
-    const problems: string[] = [];
-    validateRisk(
-      { network: { deny: ['10.0.0.0/33', 'example.com'], services: { a: 'x' } } },
-      problems,
+    expect(() =>
+      riskOptions({ network: { deny: ['10.0.0.0/33', 'example.com'], services: { a: 'x' } } }),
+    ).toThrow(
+      expect.objectContaining({
+        code: 'ZT_OPTIONS_INVALID',
+        problems: [
+          'risk.network.services.a must be an array of addresses or CIDR blocks',
+          'risk.network.deny[0] must be an address or a CIDR block',
+          'risk.network.deny[1] must be an address or a CIDR block',
+        ],
+      }),
     );
-    expect(problems).toEqual([
-      'risk.network.deny must be an array of addresses or CIDR blocks',
-      'risk.network.services["a"] must be an array of addresses or CIDR blocks',
-    ]);
   });
 });

@@ -1,7 +1,7 @@
 import { BlockList, isIP } from 'node:net';
 import { normalizeAddress } from '../../context/client-address.js';
 import { AddressSet } from '../../utils/address-set.js';
-import type { ResolvedRiskOptions } from '../../options/validate-risk.js';
+import type { ResolvedRiskOptions } from '../../options/validate-options.js';
 import type { RiskReason, RiskSignal, RiskSignalInput } from '../risk.types.js';
 
 type Options = NonNullable<ResolvedRiskOptions['network']>;

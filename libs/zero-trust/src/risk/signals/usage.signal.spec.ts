@@ -1,14 +1,18 @@
 import { describe, expect, it, vi } from 'vitest';
-import { validateRisk } from '../../options/validate-risk.js';
+import { validateOptions } from '../../options/validate-options.js';
 import { MemorySharedStateStore } from '../../stores/memory/memory-shared-state.store.js';
 import { createRiskSignalInput, createTestPrincipal } from '../../testing/index.js';
 import { principalKey } from './keys.js';
 import { inUtcWindow, UsageSignal } from './usage.signal.js';
 
+/** The `risk` option resolved as the module resolves it. */
+const riskOptions = (risk: unknown) =>
+  validateOptions({ issuer: 'https://issuer.test', audience: 'https://api.test', risk }).risk;
+
 const T0 = new Date('2026-03-02T09:00:00Z');
 
 function signal(options: Record<string, unknown> = {}): UsageSignal {
-  const resolved = validateRisk({ usage: options }, []).usage;
+  const resolved = riskOptions({ usage: options }).usage;
   if (resolved === undefined) throw new Error('usage off');
   return new UsageSignal(resolved);
 }

@@ -1,5 +1,5 @@
 import type { Principal } from '../../identity/principal.interface.js';
-import type { ResolvedRiskOptions } from '../../options/validate-risk.js';
+import type { ResolvedRiskOptions } from '../../options/validate-options.js';
 import type { RiskReason, RiskSignal, RiskSignalInput } from '../risk.types.js';
 import { LruCache } from '../../utils/lru-cache.js';
 import { ownValue } from '../../utils/own-keys.js';

@@ -1,6 +1,6 @@
 import { Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import type { ResolvedRedisStoreOptions } from '../../options/validate-store.js';
+import type { ResolvedRedisStoreOptions } from '../../options/validate-options.js';
 
 /** Longest pause between two reconnection attempts (ms). */
 const MAX_RECONNECT_DELAY = 2000;
