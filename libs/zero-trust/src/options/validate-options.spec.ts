@@ -102,7 +102,7 @@ describe('validateOptions', () => {
       'policyVersion must be a non-empty string',
       'tokenCache.max must be a non-negative integer',
       'strictRouteAudit must be a boolean',
-      'trustedProxies[0] has an invalid prefix length',
+      'trustedProxies[0] must be an IPv4 or IPv6 address, a CIDR block, or loopback',
       'authenticationFailures.max must be a positive integer',
       'authenticationFailures.window must be a number of seconds from 1 to 86400',
       'unknown option "authenticationFailures.burst"',
