@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADAPTERS } from './support/demo-api.js';
 import { buildDemo, startDemoProcess, type DemoProcess } from './support/demo-process.js';
 import { startTestIdentityProvider, type TestIdentityProvider } from './support/identity.js';
-import { randomKeyPrefix, redisReady, REDIS_URL } from './support/redis.js';
+import { randomKeyPrefix, redisReady, REDIS_URL, testRedisClient } from './support/redis.js';
 
 /*
  * Two demo API PROCESSES (the built `apps/demo-api/dist/main.js`) sharing one Redis (a key
@@ -54,13 +54,14 @@ describe.runIf(redisReady)('two demo API processes sharing Redis', () => {
   describe.each(ADAPTERS)('%s', (adapter) => {
     let a: DemoProcess;
     let b: DemoProcess;
+    const prefix = randomKeyPrefix();
 
     beforeAll(async () => {
       const env = {
         HTTP_ADAPTER: adapter,
         IDP_URL: idp.issuer,
         REDIS_URL,
-        REDIS_KEY_PREFIX: randomKeyPrefix(),
+        REDIS_KEY_PREFIX: prefix,
         RATE_LIMIT_PER_MINUTE: String(LIMIT),
         RISK_MODE: 'enforce',
       };
@@ -109,6 +110,17 @@ describe.runIf(redisReady)('two demo API processes sharing Redis', () => {
       const token = await idp.userToken('alice');
       const london = await get(a, '/invoices', token, { 'x-forwarded-for': LONDON });
       expect(london.status).toBe(200);
+      // A learns the location once its answer has been sent: wait until it is in Redis, as
+      // a second request of a real traveller would come later than this test's next line.
+      const redis = testRedisClient();
+      await redis.connect();
+      try {
+        await expect
+          .poll(async () => (await redis.keys(`${prefix}*geo*`)).length, { timeout: 2000 })
+          .toBeGreaterThan(0);
+      } finally {
+        redis.disconnect();
+      }
       const changchun = await get(b, '/invoices', token, { 'x-forwarded-for': CHANGCHUN });
       expect(changchun).toEqual({
         status: 401,
