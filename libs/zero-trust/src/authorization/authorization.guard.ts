@@ -36,8 +36,8 @@ import {
   type ResolveContext,
   type ResolverFunction,
   type SubjectResolver,
-} from './resolver.interface.js';
-import { routePolicyOf, type RoutePolicy } from './route-policy.js';
+} from '../routes/resolver.interface.js';
+import { routePolicyOf, type RoutePolicy } from '../routes/route-policy.js';
 import { explainAllow, explainDenial } from './explain.js';
 import { tagSubject } from './subject.js';
 
