@@ -8,7 +8,7 @@ import {
   IS_PUBLIC_KEY,
   MODE_KEY,
   SCOPES_KEY,
-} from '../zero-trust.constants.js';
+} from './decorators.js';
 import type { CanCheck } from './resolver.interface.js';
 
 /**
@@ -47,49 +47,24 @@ export interface RoutePolicy {
 // Keyed by controller, then handler: a handler inherited by two controllers has two policies.
 const cache = new WeakMap<object, WeakMap<object, RoutePolicy>>();
 
-function read(key: string, handler: object, controller: object): unknown {
-  const own: unknown = Reflect.getMetadata(key, handler);
-  return own !== undefined ? own : (Reflect.getMetadata(key, controller) as unknown);
-}
-
-/** Whether the class or the handler carries `key`: a handler's value never hides its class's. */
-function onEither(key: string, handler: object, controller: object): boolean {
-  return (
-    Reflect.getMetadata(key, handler) !== undefined ||
-    Reflect.getMetadata(key, controller) !== undefined
-  );
-}
+/**
+ * Decorators that ask for protection: with `@Public` on the same route (class or handler) they
+ * contradict it. `@ZeroTrustMode`/`@ReportOnly` do not: a public route has no denies to enforce.
+ */
+const PROTECTING = [
+  [CAN_KEY, '@Can'],
+  [IS_AUTHENTICATED_KEY, '@Authenticated'],
+  [SCOPES_KEY, '@Scopes'],
+  [RISK_POLICY_KEY, '@RiskPolicy'],
+] as const;
 
 function listOf(value: unknown): string[] {
   return Array.isArray(value) ? value.map(String) : typeof value === 'string' ? [value] : [];
 }
 
-/** Route parameters (`:id`) and wildcards (`*path`) both name records the caller chooses. */
-function hasParameters(prefix: unknown, path: unknown): boolean {
-  return [...listOf(prefix), ...listOf(path)].some((part) => /[:*]/.test(part));
-}
-
-/**
- * Decorators that ask for protection: with `@Public` on the same route (class or handler) they
- * contradict it. `@ZeroTrustMode`/`@ReportOnly` do not: they change how denies are enforced,
- * and a public route has none.
- */
-const PROTECTING: readonly (readonly [key: string, name: string])[] = [
-  [CAN_KEY, '@Can'],
-  [IS_AUTHENTICATED_KEY, '@Authenticated'],
-  [SCOPES_KEY, '@Scopes'],
-  [RISK_POLICY_KEY, '@RiskPolicy'],
-];
-
-function subjectOf(check: CanCheck): string {
+/** The name of a `@Can` subject, for messages. @internal */
+export function subjectOf(check: CanCheck): string {
   return typeof check.subject === 'string' ? check.subject : check.subject.name;
-}
-
-function joinPath(prefix: unknown, path: unknown): string {
-  const first = (value: unknown): string =>
-    Array.isArray(value) ? String(value[0] ?? '') : typeof value === 'string' ? value : '';
-  const joined = `/${first(prefix)}/${first(path)}`.replace(/\/+/g, '/');
-  return joined.length > 1 ? joined.replace(/\/$/, '') : joined;
 }
 
 /**
@@ -104,25 +79,24 @@ export function routePolicyOf(
   let byHandler = cache.get(controller);
   const cached = byHandler?.get(handler);
   if (cached !== undefined) return cached;
-  const classChecks = (Reflect.getMetadata(CAN_KEY, controller) as CanCheck[] | undefined) ?? [];
-  const handlerChecks = (Reflect.getMetadata(CAN_KEY, handler) as CanCheck[] | undefined) ?? [];
+  // The handler's own value, else the class's; `both` keeps both.
+  const meta = (key: string): unknown =>
+    Reflect.getMetadata(key, handler) ?? (Reflect.getMetadata(key, controller) as unknown);
+  const both = (key: string): unknown[] =>
+    [controller, handler].map((target) => Reflect.getMetadata(key, target) as unknown);
+  const checks = both(CAN_KEY).flatMap((value) => (value ?? []) as CanCheck[]);
   const requestMethod = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
-  const prefix: unknown = Reflect.getMetadata(PATH_METADATA, controller);
-  const path: unknown = Reflect.getMetadata(PATH_METADATA, handler);
-  const checks = [...classChecks, ...handlerChecks];
+  const [prefix, path] = both(PATH_METADATA);
   const problems: string[] = [];
-  const declaredPublic =
-    Reflect.getMetadata(IS_PUBLIC_KEY, handler) === true ||
-    Reflect.getMetadata(IS_PUBLIC_KEY, controller) === true;
-  if (declaredPublic) {
-    const contradicting = PROTECTING.filter(([key]) => onEither(key, handler, controller));
-    if (contradicting.length > 0) {
-      problems.push(
-        `is @Public but also has ${contradicting.map(([, name]) => name).join(', ')}: it is served as a protected route (authentication required) until one side is removed`,
-      );
-    }
+  const declaredPublic = both(IS_PUBLIC_KEY).includes(true);
+  const contradicting = PROTECTING.filter(([key]) => both(key).some((v) => v !== undefined));
+  if (declaredPublic && contradicting.length > 0) {
+    problems.push(
+      `is @Public but also has ${contradicting.map(([, name]) => name).join(', ')}: it is served as a protected route (authentication required) until one side is removed`,
+    );
   }
-  if (hasParameters(prefix, path)) {
+  // Route parameters (`:id`) and wildcards (`*path`) both name records the caller chooses.
+  if ([...listOf(prefix), ...listOf(path)].some((part) => /[:*]/.test(part))) {
     for (const check of checks) {
       if (check.options.resolve !== undefined || check.options.typeLevel === true) continue;
       problems.push(
@@ -130,46 +104,20 @@ export function routePolicyOf(
       );
     }
   }
+  const joined = `/${listOf(prefix)[0] ?? ''}/${listOf(path)[0] ?? ''}`.replace(/\/+/g, '/');
   const policy: RoutePolicy = {
     // Fail closed: a contradictory route is never public.
     isPublic: declaredPublic && problems.length === 0,
-    authenticated: read(IS_AUTHENTICATED_KEY, handler, controller) === true,
+    authenticated: meta(IS_AUTHENTICATED_KEY) === true,
     checks,
-    scopes: [
-      ...new Set([
-        ...listOf(Reflect.getMetadata(SCOPES_KEY, controller)),
-        ...listOf(Reflect.getMetadata(SCOPES_KEY, handler)),
-      ]),
-    ],
+    scopes: [...new Set(both(SCOPES_KEY).flatMap(listOf))],
     problems,
-    mode: read(MODE_KEY, handler, controller) as ZeroTrustMode | undefined,
+    mode: meta(MODE_KEY) as ZeroTrustMode | undefined,
     method: requestMethod === undefined ? 'UNKNOWN' : (RequestMethod[requestMethod] ?? 'UNKNOWN'),
-    path: joinPath(prefix, path),
+    path: joined.length > 1 ? joined.replace(/\/$/, '') : joined,
     handlerName: `${controller.name}.${handler.name}`,
   };
   if (byHandler === undefined) cache.set(controller, (byHandler = new WeakMap()));
   byHandler.set(handler, policy);
   return policy;
-}
-
-/**
- * A short human description of a policy, for the boot-time route listing.
- *
- * @internal
- */
-export function describePolicy(policy: RoutePolicy): string {
-  if (policy.isPublic) return '@Public';
-  const parts: string[] = [];
-  if (policy.authenticated) parts.push('@Authenticated');
-  if (policy.scopes.length > 0) parts.push(`@Scopes(${policy.scopes.join(' ')})`);
-  for (const check of policy.checks) {
-    const how = check.options.resolve
-      ? ', resolved'
-      : check.options.typeLevel
-        ? ', type-level'
-        : '';
-    parts.push(`@Can(${check.action}, ${subjectOf(check)}${how})`);
-  }
-  if (parts.length === 0) return 'NO POLICY';
-  return parts.join(' ') + (policy.mode === 'report-only' ? ' [report-only]' : '');
 }
