@@ -185,4 +185,5 @@ export { inUtcWindow, UsageSignal } from './risk/signals/usage.signal.js';
 export { ABILITY_ENV_SOURCES, type AbilityEnvSource } from './context/lazy-env.js';
 
 // errors
-export * from './errors/index.js';
+export * from './errors/messages.js';
+export * from './errors/zero-trust.error.js';

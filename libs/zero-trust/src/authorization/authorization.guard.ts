@@ -34,7 +34,7 @@ import {
   type ResolverFunction,
   type SubjectResolver,
 } from '../routes/resolver.interface.js';
-import { routePolicyOf, type RoutePolicy } from '../routes/route-policy.js';
+import { routePolicyOf, subjectOf, type RoutePolicy } from '../routes/route-policy.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 import { AbilityFactory } from './ability.factory.js';
 import type { ZeroTrustAbility } from './ability.types.js';
@@ -69,9 +69,16 @@ abstract class AuthorizationStep {
 
   protected resolveContext(check: CanCheck, step: Step, principal: Principal): ResolveContext {
     const { request } = step;
-    const subject = typeof check.subject === 'string' ? check.subject : check.subject.name;
     const { params = {}, query = {}, body } = request;
-    return { params, query, body, principal, action: check.action, subject, request };
+    return {
+      params,
+      query,
+      body,
+      principal,
+      action: check.action,
+      subject: subjectOf(check),
+      request,
+    };
   }
 
   /**

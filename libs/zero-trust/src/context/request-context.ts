@@ -6,11 +6,7 @@ import type { RiskAssessment, RiskSignalInput } from '../risk/risk.types.js';
 import { peerAddressOf, type SocketRequestLike, type TrustedProxies } from './client-address.js';
 import { requestIdOf } from './request-id.js';
 
-/**
- * What the library knows about one request, kept with the request.
- *
- * @publicApi
- */
+/** What the library knows about one request, kept with the request. @publicApi */
 export interface ZeroTrustRequestContext {
   /**
    * Id of this request in audit events and the `X-Request-Id` response header: a trusted
@@ -64,11 +60,7 @@ export interface ZeroTrustRequestContext {
 
 const CONTEXT = Symbol.for('nestjs-zero-trust:context');
 
-/**
- * The minimal request shape shared by Express and Fastify.
- *
- * @internal
- */
+/** The minimal request shape shared by Express and Fastify. @internal */
 export interface HttpRequestLike extends SocketRequestLike {
   method?: string;
   ip?: string;
@@ -79,11 +71,7 @@ export interface HttpRequestLike extends SocketRequestLike {
   [CONTEXT]?: ZeroTrustRequestContext;
 }
 
-/**
- * Returns the zero-trust context of a request, creating it on first use.
- *
- * @internal
- */
+/** Returns the zero-trust context of a request, creating it on first use. @internal */
 export function contextOf(
   request: HttpRequestLike,
   route = '',
@@ -117,11 +105,7 @@ export function takeForwardingProblem(context: ZeroTrustRequestContext): string 
   return problem;
 }
 
-/**
- * Returns the zero-trust context of a request if the guards have seen it.
- *
- * @publicApi
- */
+/** Returns the zero-trust context of a request if the guards have seen it. @publicApi */
 export function getZeroTrustContext(request: object): ZeroTrustRequestContext | undefined {
   return (request as HttpRequestLike)[CONTEXT];
 }

@@ -13,11 +13,7 @@ export const REQUEST_ID_HEADER = 'x-request-id';
 /** Letters, digits and `._:-`, 1 to 128 characters: UUIDs, ULIDs, W3C trace ids, ... */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/**
- * The well-formed `X-Request-Id` of a trusted proxy, or a new random UUID.
- *
- * @internal
- */
+/** The well-formed `X-Request-Id` of a trusted proxy, or a new random UUID. @internal */
 export function requestIdOf(request: SocketRequestLike, proxies?: TrustedProxies): string {
   const header = request.headers[REQUEST_ID_HEADER];
   return proxies !== undefined &&

@@ -3,11 +3,7 @@ import { STATUS_CODES } from 'node:http';
 import { inspect } from 'node:util';
 import { ERROR_MESSAGES, type ZeroTrustErrorCode } from './messages.js';
 
-/**
- * The body every zero-trust error answers with.
- *
- * @publicApi
- */
+/** The body every zero-trust error answers with. @publicApi */
 export interface ZeroTrustErrorBody {
   /** HTTP status code. */
   statusCode: number;
@@ -65,11 +61,7 @@ function quoted(value: string): string {
   return `"${value.replace(/["\\]/g, "'").replace(/[^\x20-\x7e]/g, '?')}"`;
 }
 
-/**
- * No bearer token was presented: 401 with a bare challenge (RFC 6750 §3.1).
- *
- * @publicApi
- */
+/** No bearer token was presented: 401 with a bare challenge (RFC 6750 §3.1). @publicApi */
 export class MissingTokenError extends ZeroTrustError {
   /** @param challenges - `Bearer`, or also `DPoP algs="..."` when DPoP is accepted */
   constructor(private readonly challenges = 'Bearer') {
@@ -140,11 +132,7 @@ export class DpopError extends ZeroTrustError {
   }
 }
 
-/**
- * The principal may not perform the action: 403.
- *
- * @publicApi
- */
+/** The principal may not perform the action: 403. @publicApi */
 export class AccessDeniedError extends ZeroTrustError {
   constructor(
     code: 'ZT_ACCESS_DENIED' | 'ZT_FIELDS_DENIED' | 'ZT_POLICY_MISSING' = 'ZT_ACCESS_DENIED',
@@ -176,11 +164,7 @@ export class InsufficientScopeError extends ZeroTrustError {
   }
 }
 
-/**
- * The caller made more requests than its rate limit allows: 429, with `Retry-After`.
- *
- * @publicApi
- */
+/** The caller made more requests than its rate limit allows: 429, with `Retry-After`. @publicApi */
 export class RateLimitedError extends ZeroTrustError {
   /** @param retryAfter - seconds after which the caller may try again, when known */
   constructor(readonly retryAfter?: number) {
@@ -188,11 +172,7 @@ export class RateLimitedError extends ZeroTrustError {
   }
 }
 
-/**
- * A resolver found no record for the route: 404, never a type-level fallback.
- *
- * @publicApi
- */
+/** A resolver found no record for the route: 404, never a type-level fallback. @publicApi */
 export class ResourceNotFoundError extends ZeroTrustError {
   constructor() {
     super('ZT_RESOURCE_NOT_FOUND', HttpStatus.NOT_FOUND);
@@ -265,11 +245,7 @@ export class TokenRequestError extends ZeroTrustError {
   }
 }
 
-/**
- * The request is too risky to serve: 403 `ZT_RISK_DENIED`.
- *
- * @publicApi
- */
+/** The request is too risky to serve: 403 `ZT_RISK_DENIED`. @publicApi */
 export class RiskDeniedError extends ZeroTrustError {
   constructor() {
     super('ZT_RISK_DENIED', HttpStatus.FORBIDDEN);
@@ -305,11 +281,7 @@ export class StepUpRequiredError extends ZeroTrustError {
   }
 }
 
-/**
- * The module is misconfigured: thrown at boot, listing every problem at once.
- *
- * @publicApi
- */
+/** The module is misconfigured: thrown at boot, listing every problem at once. @publicApi */
 export class ZeroTrustConfigurationError extends ZeroTrustError {
   constructor(
     code: 'ZT_OPTIONS_INVALID' | 'ZT_ROUTES_UNPROTECTED' | 'ZT_ROUTE_POLICY_INVALID',

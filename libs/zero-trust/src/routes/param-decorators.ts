@@ -1,11 +1,7 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { getZeroTrustContext } from '../context/request-context.js';
 
-/**
- * Injects the verified {@link Principal} of the request into a handler parameter.
- *
- * @publicApi
- */
+/** Injects the verified {@link Principal} of the request into a handler parameter. @publicApi */
 export const CurrentPrincipal = createParamDecorator(
   (_data: unknown, execution: ExecutionContext) => {
     return getZeroTrustContext(execution.switchToHttp().getRequest<object>())?.principal;
