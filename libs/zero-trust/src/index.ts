@@ -71,11 +71,7 @@ export {
   Scopes,
   ZeroTrustMode,
 } from './routes/decorators.js';
-export {
-  AuthorizedResource,
-  CurrentAbility,
-  CurrentPrincipal,
-} from './routes/param-decorators.js';
+export { AuthorizedResource, CurrentAbility, CurrentPrincipal } from './routes/param-decorators.js';
 export type {
   CanOptions,
   ResolveContext,
