@@ -12,6 +12,8 @@ export const CAN_KEY = 'zero-trust:can';
 export const MODE_KEY = 'zero-trust:mode';
 /** @internal */
 export const SCOPES_KEY = 'zero-trust:scopes';
+/** Set by `@RiskPolicy` (risk/): a protecting decorator for the route audit. @internal */
+export const RISK_POLICY_KEY = 'zero-trust:risk-policy';
 
 /**
  * Marks a route (or every route of a controller) as open to anonymous callers. Nothing else is:

@@ -1,12 +1,12 @@
 import { RequestMethod, type Type } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import type { ZeroTrustMode } from '../options/zero-trust-options.interface.js';
-import { RISK_POLICY_KEY } from '../risk/risk-policy.js';
 import {
   CAN_KEY,
   IS_AUTHENTICATED_KEY,
   IS_PUBLIC_KEY,
   MODE_KEY,
+  RISK_POLICY_KEY,
   SCOPES_KEY,
 } from './decorators.js';
 import type { CanCheck } from './resolver.interface.js';
