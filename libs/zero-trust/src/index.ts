@@ -70,20 +70,16 @@ export {
   ReportOnly,
   Scopes,
   ZeroTrustMode,
-} from './authorization/decorators.js';
-export {
-  AuthorizedResource,
-  CurrentAbility,
-  CurrentPrincipal,
-} from './authorization/param-decorators.js';
+} from './routes/decorators.js';
+export { AuthorizedResource, CurrentAbility, CurrentPrincipal } from './routes/param-decorators.js';
 export type {
   CanOptions,
   ResolveContext,
   ResolverFunction,
   SubjectResolver,
-} from './authorization/resolver.interface.js';
-export { RouteAuditService } from './authorization/route-audit.service.js';
-export { routePolicyOf, type RoutePolicy } from './authorization/route-policy.js';
+} from './routes/resolver.interface.js';
+export { RouteAuditService } from './routes/route-audit.service.js';
+export { routePolicyOf, type RoutePolicy } from './routes/route-policy.js';
 export { detectSubjectType } from './authorization/subject.js';
 
 // audit
@@ -185,4 +181,5 @@ export { inUtcWindow, UsageSignal } from './risk/signals/usage.signal.js';
 export { ABILITY_ENV_SOURCES, type AbilityEnvSource } from './context/lazy-env.js';
 
 // errors
-export * from './errors/index.js';
+export * from './errors/messages.js';
+export * from './errors/zero-trust.error.js';

@@ -8,17 +8,6 @@ export const ZERO_TRUST_OPTIONS = 'ZERO_TRUST:RESOLVED_OPTIONS';
 /** Injection token of the Redis connection of the `redis` store, or null. @internal */
 export const REDIS_STORE_CONNECTION = 'ZERO_TRUST:REDIS_STORE_CONNECTION';
 
-/** Metadata keys set by the decorators. @internal */
-export const IS_PUBLIC_KEY = 'zero-trust:public';
-/** @internal */
-export const IS_AUTHENTICATED_KEY = 'zero-trust:authenticated';
-/** @internal */
-export const CAN_KEY = 'zero-trust:can';
-/** @internal */
-export const MODE_KEY = 'zero-trust:mode';
-/** @internal */
-export const SCOPES_KEY = 'zero-trust:scopes';
-
 /** Name under which the JWT strategy registers with passport. @internal */
 export const JWT_STRATEGY_NAME = 'zero-trust-jwt';
 

@@ -1,8 +1,8 @@
 import { Controller, Get, Injectable, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Authenticated, Public } from './authorization/decorators.js';
-import { RouteAuditService } from './authorization/route-audit.service.js';
+import { Authenticated, Public } from './routes/decorators.js';
+import { RouteAuditService } from './routes/route-audit.service.js';
 import { ZeroTrustConfigurationError } from './errors/zero-trust.error.js';
 import type { ZeroTrustModuleOptions } from './options/zero-trust-options.interface.js';
 import { TestIssuer } from './testing/test-issuer.js';

@@ -12,7 +12,7 @@ import {
   RecordAuthorizationGuard,
 } from './authorization/authorization.guard.js';
 import { AuthorizationService } from './authorization/authorization.service.js';
-import { RouteAuditService } from './authorization/route-audit.service.js';
+import { RouteAuditService } from './routes/route-audit.service.js';
 import { AuditSink } from './audit/audit-sink.interface.js';
 import { AuditService } from './audit/audit.service.js';
 import { defaultAuditSink } from './audit/default-sink.js';

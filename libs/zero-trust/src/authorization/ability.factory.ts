@@ -1,9 +1,9 @@
 import { AbilityBuilder, createMongoAbility } from '@casl/ability';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
-import { DependencyUnavailableError } from '../errors/zero-trust.error.js';
 import { hash } from 'node:crypto';
 import { PendingEnvValue } from '../context/lazy-env.js';
+import { DependencyUnavailableError } from '../errors/zero-trust.error.js';
 import type { Principal } from '../identity/principal.interface.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
@@ -24,19 +24,16 @@ export async function buildAbility(
   env: AbilityEnv,
 ): Promise<{ ability: ZeroTrustAbility; readsEnv: boolean }> {
   let readsEnv = false;
-  const tracked = new Proxy(env, {
-    get(target, property, receiver) {
+  const noting =
+    <A extends unknown[], R>(trap: (...args: A) => R) =>
+    (...args: A): R => {
       readsEnv = true;
-      return Reflect.get(target, property, receiver) as unknown;
-    },
-    has(target, property) {
-      readsEnv = true;
-      return Reflect.has(target, property);
-    },
-    ownKeys(target) {
-      readsEnv = true;
-      return Reflect.ownKeys(target);
-    },
+      return trap(...args);
+    };
+  const tracked = new Proxy<AbilityEnv>(env, {
+    get: noting(Reflect.get),
+    has: noting(Reflect.has),
+    ownKeys: noting(Reflect.ownKeys),
   });
   const define = definitions[principal.kind];
   // A lazy env value (e.g. `env.risk`) read before it is loaded is awaited, then the definition
@@ -53,35 +50,10 @@ export async function buildAbility(
   }
 }
 
-/** Longest ability cache key kept as is rather than digested. */
-const MAX_PLAIN_KEY = 256;
-
 /**
- * The part of a principal an ability may depend on: its identity, not its token's timestamps.
- *
- * @internal
- */
-export function abilityCacheKey(principal: Principal, policyVersion: string): string {
-  const material = JSON.stringify([
-    policyVersion,
-    principal.kind,
-    principal.id,
-    principal.issuer,
-    principal.clientId ?? null,
-    principal.roles,
-    principal.scopes,
-    principal.token.acr ?? null,
-    principal.token.amr ?? null,
-    principal.attributes,
-  ]);
-  // A short identity is its own key (no digest to compute per new token); a long one (many
-  // roles or attributes) is kept as its SHA-256. JSON starts with "[", a digest never does.
-  return material.length <= MAX_PLAIN_KEY ? material : hash('sha256', material, 'base64url');
-}
-
-/**
- * Builds abilities from the module's definitions, caching them per principal identity and
- * policy version in a bounded LRU. A definition that reads `env` is rebuilt every time.
+ * Builds abilities from the module's definitions, caching them in a bounded LRU keyed by what
+ * an ability may depend on: the principal's identity (not its token's timestamps) and the
+ * policy version. A definition that reads `env` is rebuilt every time.
  *
  * @publicApi
  */
@@ -90,8 +62,6 @@ export class AbilityFactory {
   private readonly logger = new Logger('ZeroTrust');
   /** Absent when `abilityCache.max` or `.ttl` is 0. */
   private readonly cache: LRUCache<string, ZeroTrustAbility> | undefined;
-  /** Principals are frozen and reused by the token cache, so their key can be remembered. */
-  private readonly keys = new WeakMap<Principal, string | undefined>();
 
   constructor(@Inject(ZERO_TRUST_OPTIONS) private readonly options: ResolvedZeroTrustOptions) {
     const { max, ttl } = options.abilityCache;
@@ -102,8 +72,8 @@ export class AbilityFactory {
   }
 
   /**
-   * The ability of `principal` in the request environment `env`. `env` may be a function
-   * building it: it is then called only when the ability is not cached.
+   * The ability of `principal` in the request environment `env`, which may be a function called
+   * only when the ability is not cached.
    * @throws {DependencyUnavailableError} `ZT_POLICY_FAILED` when a definition throws: the
    *   request is refused (fail closed) and the cause is logged, never returned to the caller
    */
@@ -111,9 +81,9 @@ export class AbilityFactory {
     principal: Principal,
     env: AbilityEnv | (() => AbilityEnv),
   ): Promise<ZeroTrustAbility> {
-    const cached = this.cachedFor(principal);
+    const key = this.cache && this.keyFor(principal);
+    const cached = key === undefined ? undefined : this.cache?.get(key);
     if (cached !== undefined) return cached;
-    const key = this.keyFor(principal);
     let built: { ability: ZeroTrustAbility; readsEnv: boolean };
     try {
       built = await buildAbility(
@@ -131,26 +101,25 @@ export class AbilityFactory {
     return built.ability;
   }
 
-  /**
-   * The cached ability of `principal`, if there is one: what `createFor` would answer without
-   * building anything, without a promise.
-   */
-  cachedFor(principal: Principal): ZeroTrustAbility | undefined {
-    const key = this.keyFor(principal);
-    return key === undefined ? undefined : this.cache?.get(key);
-  }
-
-  /** The cache key of a principal, memoized per principal object; none if not serializable. */
   private keyFor(principal: Principal): string | undefined {
-    if (this.keys.has(principal)) return this.keys.get(principal);
-    let key: string | undefined;
+    const { token } = principal;
     try {
-      key = abilityCacheKey(principal, this.options.policyVersion);
+      const material = JSON.stringify([
+        this.options.policyVersion,
+        principal.kind,
+        principal.id,
+        principal.issuer,
+        principal.clientId ?? null,
+        principal.roles,
+        principal.scopes,
+        token.acr ?? null,
+        token.amr ?? null,
+        principal.attributes,
+      ]);
+      return hash('sha256', material, 'base64url');
     } catch {
-      key = undefined; // e.g. a BigInt attribute: build every time rather than fail
+      return undefined; // e.g. a BigInt attribute: build every time rather than fail
     }
-    this.keys.set(principal, key);
-    return key;
   }
 
   /** Drops every cached ability (e.g. after changing roles stored outside the token). */

@@ -27,132 +27,100 @@ import {
 import type { Principal } from '../identity/principal.interface.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import type { ZeroTrustMode } from '../options/zero-trust-options.interface.js';
-import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
-import { AbilityFactory } from './ability.factory.js';
-import type { AbilityEnv, ZeroTrustAbility } from './ability.types.js';
 import {
   isResolverClass,
   type CanCheck,
   type ResolveContext,
   type ResolverFunction,
   type SubjectResolver,
-} from './resolver.interface.js';
-import { routePolicyOf, type RoutePolicy } from './route-policy.js';
+} from '../routes/resolver.interface.js';
+import { routePolicyOf, subjectOf, type RoutePolicy } from '../routes/route-policy.js';
+import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
+import { AbilityFactory } from './ability.factory.js';
+import type { ZeroTrustAbility } from './ability.types.js';
 import { explainAllow, explainDenial } from './explain.js';
 import { tagSubject } from './subject.js';
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
-function subjectName(subject: string | Type): string {
-  return typeof subject === 'string' ? subject : subject.name;
-}
-
-function recordId(record: object): string | undefined {
-  const id = (record as { id?: unknown }).id;
-  return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
-}
-
 type Decided = { action: string; subject: string; subjectId?: string; fields?: string[] };
 
-/**
- * What both authorization guards share: reading the route, the resolver context, field lists
- * and recording denials.
- *
- * @internal
- */
+/** One request as both guards see it. */
+interface Step {
+  policy: RoutePolicy;
+  request: HttpRequestLike;
+  context: ZeroTrustRequestContext;
+  mode: ZeroTrustMode;
+}
+
+/** What both authorization guards share: reading the route, deciding a check, recording. */
 abstract class AuthorizationStep {
   constructor(
     protected readonly options: ResolvedZeroTrustOptions,
     protected readonly audit: AuditService,
   ) {}
 
-  protected route(execution: ExecutionContext): {
-    policy: RoutePolicy;
-    request: HttpRequestLike;
-    context: ZeroTrustRequestContext;
-    mode: ZeroTrustMode;
-  } {
-    const policy = routePolicyOf(
-      execution.getClass<Type>(),
-      execution.getHandler() as (...args: never[]) => unknown,
-    );
+  protected step(execution: ExecutionContext): Step {
+    const policy = routePolicyOf(execution.getClass<Type>(), execution.getHandler() as never);
     const request = execution.switchToHttp().getRequest<HttpRequestLike>();
     const context = contextOf(request, policy.path, this.options.trustedProxies);
     return { policy, request, context, mode: policy.mode ?? this.options.mode };
   }
 
-  protected resolveContext(
-    check: CanCheck,
-    request: HttpRequestLike,
-    principal: Principal,
-  ): ResolveContext {
+  protected resolveContext(check: CanCheck, step: Step, principal: Principal): ResolveContext {
+    const { request } = step;
+    const { params = {}, query = {}, body } = request;
     return {
-      params: request.params ?? {},
-      query: request.query ?? {},
-      body: request.body,
+      params,
+      query,
+      body,
       principal,
       action: check.action,
-      subject: subjectName(check.subject),
+      subject: subjectOf(check),
       request,
     };
   }
 
-  protected fieldsOf(
-    check: CanCheck,
-    policy: RoutePolicy,
-    resolveContext: ResolveContext,
-  ): string[] {
-    const option = check.options.fields ?? (BODY_METHODS.has(policy.method) ? 'body' : false);
-    if (option === false) return [];
-    if (typeof option === 'function') return option(resolveContext);
-    const body = resolveContext.body;
-    return typeof body === 'object' && body !== null ? Object.keys(body) : [];
-  }
-
   /**
    * Decides one check on `target` (the subject's name, or a record tagged with it): the action,
-   * then the fields. A type-level refusal implies the record-level one: no rule that refuses
-   * the type can allow one of its records. Records the denial and answers `false` when refused
-   * (throwing unless report-only); answers `true` when allowed, recording nothing.
+   * then the fields. Records the outcome; a refusal throws unless report-only.
    */
-  protected allows(
+  protected decide(
     check: CanCheck,
-    policy: RoutePolicy,
-    context: ZeroTrustRequestContext,
+    step: Step,
     ability: ZeroTrustAbility,
-    mode: ZeroTrustMode,
     resolveContext: ResolveContext,
     target: object | string,
     decided: Decided,
-  ): boolean {
-    const name = resolveContext.subject;
+    recordAllow = true,
+  ): void {
     const can = (field?: string): boolean =>
       ability.can(check.action, target as string, field) ||
       // A type-level check on a class subject also honours rules written with the class itself.
       (typeof target === 'string' &&
         typeof check.subject === 'function' &&
         ability.can(check.action, check.subject, field));
+    const { subject } = resolveContext;
     if (!can()) {
-      const rule = explainDenial(ability, check.action, target, name);
-      this.deny(context, mode, 'ZT_ACCESS_DENIED', decided, rule);
-      return false;
+      const rule = explainDenial(ability, check.action, target, subject);
+      return this.deny(step, 'ZT_ACCESS_DENIED', decided, rule);
     }
-    const fields = this.fieldsOf(check, policy, resolveContext);
+    const option = check.options.fields ?? (BODY_METHODS.has(step.policy.method) ? 'body' : false);
+    const body = resolveContext.body;
+    const fields =
+      typeof option === 'function'
+        ? option(resolveContext)
+        : option === 'body' && typeof body === 'object' && body !== null
+          ? Object.keys(body)
+          : [];
     const refused = fields.filter((field) => !can(field));
     if (refused.length > 0) {
-      const rule = explainDenial(ability, check.action, target, name, refused[0]);
-      this.deny(context, mode, 'ZT_FIELDS_DENIED', { ...decided, fields: refused }, rule);
-      return false;
+      const rule = explainDenial(ability, check.action, target, subject, refused[0]);
+      return this.deny(step, 'ZT_FIELDS_DENIED', { ...decided, fields: refused }, rule);
     }
-    return true;
-  }
-
-  protected allowed(
-    context: ZeroTrustRequestContext,
-    mode: ZeroTrustMode,
-    decided: Decided,
-    rule: DecisionRule,
-  ): void {
+    if (!recordAllow) return;
+    const { context, mode } = step;
+    const rule = explainAllow(ability, check.action, target);
     this.audit.record(context, {
       action: 'authz_success',
       decision: 'allow',
@@ -163,8 +131,7 @@ abstract class AuthorizationStep {
   }
 
   protected deny(
-    context: ZeroTrustRequestContext,
-    mode: ZeroTrustMode,
+    { context, mode }: Step,
     code: 'ZT_ACCESS_DENIED' | 'ZT_FIELDS_DENIED' | 'ZT_POLICY_MISSING',
     authorization: Decided,
     rule: DecisionRule,
@@ -216,58 +183,48 @@ export class AuthorizationGuard extends AuthorizationStep implements CanActivate
 
   /** Checks the route's scopes and type-level policy. */
   async canActivate(execution: ExecutionContext): Promise<boolean> {
-    const { policy, request, context, mode } = this.route(execution);
+    const step = this.step(execution);
+    const { policy, request, context, mode } = step;
     if (policy.isPublic) return true;
     const principal = context.principal;
-    if (principal === undefined) {
-      // The authentication guard did not run before this one: refuse rather than guess.
-      throw new ZeroTrustError('ZT_UNAUTHENTICATED', 401);
-    }
-    if (policy.scopes.length > 0) this.checkScopes(policy, principal, context, mode, execution);
+    // The authentication guard did not run before this one: refuse rather than guess.
+    if (principal === undefined) throw new ZeroTrustError('ZT_UNAUTHENTICATED', 401);
+    if (policy.scopes.length > 0) this.checkScopes(step, principal, execution);
     if (policy.checks.length === 0) {
       if (policy.authenticated || policy.scopes.length > 0) return true;
-      this.deny(
-        context,
-        mode,
-        'ZT_POLICY_MISSING',
-        { action: '*', subject: '*' },
-        { kind: 'none', description: 'the route has no access policy' },
-      );
+      const rule = { kind: 'none', description: 'the route has no access policy' } as const;
+      this.deny(step, 'ZT_POLICY_MISSING', { action: '*', subject: '*' }, rule);
       return true;
     }
-    const ability = await this.abilityOf(principal, request, context);
-    context.ability = ability;
+    // The environment is built only when the ability is not cached.
+    const base = { time: context.time, ip: context.ip, requestId: context.requestId };
+    const env = () => lazyEnv(base, this.envSources, request, context);
+    const ability = (context.ability = await this.abilities.createFor(principal, env));
     for (const check of policy.checks) {
       const resolved = check.options.resolve !== undefined;
       // Report-only lets every request through to the record-level step, which reports the
       // same refusal with the record's id: deciding it here too would report it twice.
       if (resolved && mode === 'report-only') continue;
-      const resolveContext = this.resolveContext(check, request, principal);
-      const decided = { action: check.action, subject: resolveContext.subject };
-      const target = resolveContext.subject;
-      const allowed = this.allows(
-        check,
-        policy,
-        context,
-        ability,
-        mode,
-        resolveContext,
-        target,
-        decided,
-      );
+      const resolveContext = this.resolveContext(check, step, principal);
+      const { subject } = resolveContext;
       // An allowed check with a resolver is recorded once decided on its record.
-      if (allowed && !resolved)
-        this.allowed(context, mode, decided, explainAllow(ability, check.action, target));
+      this.decide(
+        check,
+        step,
+        ability,
+        resolveContext,
+        subject,
+        { action: check.action, subject },
+        !resolved,
+      );
     }
     return true;
   }
 
   /** 403 `insufficient_scope` (RFC 6750 §3.1) unless the token grants every required scope. */
   private checkScopes(
-    policy: RoutePolicy,
+    { policy, context, mode }: Step,
     principal: Principal,
-    context: ZeroTrustRequestContext,
-    mode: ZeroTrustMode,
     execution: ExecutionContext,
   ): void {
     const missing = policy.scopes.filter((scope) => !principal.scopes.includes(scope));
@@ -285,25 +242,6 @@ export class AuthorizationGuard extends AuthorizationStep implements CanActivate
     const response: unknown = execution.switchToHttp().getResponse();
     this.adapterHost.httpAdapter.setHeader(response, 'WWW-Authenticate', error.challenge);
     throw error;
-  }
-
-  private async abilityOf(
-    principal: Principal,
-    request: HttpRequestLike,
-    context: ZeroTrustRequestContext,
-  ): Promise<ZeroTrustAbility> {
-    const cached = this.abilities.cachedFor(principal);
-    if (cached !== undefined) return cached;
-    // The environment is built only when the ability is not cached; lazy sources (e.g. risk)
-    // are computed only if a definition reads their keys.
-    const env = (): AbilityEnv =>
-      lazyEnv(
-        { time: context.time, ip: context.ip, requestId: context.requestId },
-        this.envSources,
-        request,
-        context,
-      );
-    return this.abilities.createFor(principal, env);
   }
 }
 
@@ -331,41 +269,32 @@ export class RecordAuthorizationGuard extends AuthorizationStep implements CanAc
 
   /** Loads and checks the records of the route's resolved checks, in order. */
   async canActivate(execution: ExecutionContext): Promise<boolean> {
-    const { policy, request, context, mode } = this.route(execution);
+    const step = this.step(execution);
     // The module's last guard: the request's decision record is complete once it has decided.
-    return this.checkRecords(policy, request, context, mode).finally(() =>
-      this.audit.finish(context),
-    );
+    return this.checkRecords(step).finally(() => this.audit.finish(step.context));
   }
 
-  private async checkRecords(
-    policy: RoutePolicy,
-    request: HttpRequestLike,
-    context: ZeroTrustRequestContext,
-    mode: ZeroTrustMode,
-  ): Promise<boolean> {
+  private async checkRecords(step: Step): Promise<boolean> {
+    const { policy, context } = step;
     if (policy.isPublic) return true;
     const resolved = policy.checks.filter((check) => check.options.resolve !== undefined);
     if (resolved.length === 0) return true;
-    const principal = context.principal;
-    const ability = context.ability;
-    if (principal === undefined || ability === undefined) {
-      // The type-level guard did not run before this one: refuse rather than guess.
+    const { principal, ability } = context;
+    // The type-level guard did not run before this one: refuse rather than guess.
+    if (principal === undefined || ability === undefined)
       throw new ZeroTrustError('ZT_UNAUTHENTICATED', 401);
-    }
     for (const check of resolved) {
-      const resolveContext = this.resolveContext(check, request, principal);
+      const resolveContext = this.resolveContext(check, step, principal);
+      const { subject } = resolveContext;
       const record = await this.load(check, resolveContext, context);
-      const target = tagSubject(resolveContext.subject, record);
-      context.resources.set(resolveContext.subject, record);
-      const subjectId = recordId(record);
+      context.resources.set(subject, record);
+      const id = (record as { id?: unknown }).id;
       const decided = {
         action: check.action,
-        subject: resolveContext.subject,
-        ...(subjectId !== undefined ? { subjectId } : {}),
+        subject,
+        ...((typeof id === 'string' || typeof id === 'number') && { subjectId: String(id) }),
       };
-      if (this.allows(check, policy, context, ability, mode, resolveContext, target, decided))
-        this.allowed(context, mode, decided, explainAllow(ability, check.action, target));
+      this.decide(check, step, ability, resolveContext, tagSubject(subject, record), decided);
     }
     return true;
   }
@@ -385,9 +314,14 @@ export class RecordAuthorizationGuard extends AuthorizationStep implements CanAc
         ? await this.instanceOf(resolver).resolve(resolveContext)
         : await (resolver as ResolverFunction)(resolveContext);
     } catch (error) {
-      throw this.resolverFailed(check, resolveContext, error);
+      // A resolver's own HTTP error stands; anything else is a 503 (logged).
+      if (error instanceof HttpException) throw error;
+      this.logger.error(
+        `Resolver for ${check.action} ${resolveContext.subject} failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      throw new DependencyUnavailableError('ZT_RESOLVER_FAILED', error);
     }
-    if (record === null || record === undefined || typeof record !== 'object') {
+    if (record === null || typeof record !== 'object') {
       const error = new ResourceNotFoundError();
       this.audit.record(context, {
         action: 'authz_not_found',
@@ -408,19 +342,9 @@ export class RecordAuthorizationGuard extends AuthorizationStep implements CanAc
    * resolver is a provider; one that is not (with `strictRouteAudit: false`) fails each request.
    */
   private instanceOf(type: Type<SubjectResolver>): SubjectResolver {
-    const known = this.instances.get(type);
-    if (known !== undefined) return known;
-    const instance = this.moduleRef.get(type, { strict: false });
+    const instance =
+      this.instances.get(type) ?? this.moduleRef.get<SubjectResolver>(type, { strict: false });
     this.instances.set(type, instance);
     return instance;
-  }
-
-  /** A resolver's failure: its own HTTP error as it is, anything else a 503 (logged). */
-  private resolverFailed(check: CanCheck, resolveContext: ResolveContext, error: unknown): Error {
-    if (error instanceof HttpException) return error;
-    this.logger.error(
-      `Resolver for ${check.action} ${resolveContext.subject} failed: ${error instanceof Error ? error.message : String(error)}`,
-    );
-    return new DependencyUnavailableError('ZT_RESOLVER_FAILED', error);
   }
 }

@@ -102,9 +102,6 @@ export class AuthorizationService {
     subjectType: string,
     records: Iterable<T>,
   ): T[] {
-    const allowed: T[] = [];
-    for (const record of records)
-      if (this.can(ability, action, subjectType, record)) allowed.push(record);
-    return allowed;
+    return [...records].filter((record) => this.can(ability, action, subjectType, record));
   }
 }

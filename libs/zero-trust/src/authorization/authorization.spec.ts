@@ -23,9 +23,9 @@ import { ZeroTrustModule } from '../zero-trust.module.js';
 import { AbilityFactory } from './ability.factory.js';
 import type { AbilityDefinitions } from './ability.types.js';
 import { AuthorizationService } from './authorization.service.js';
-import { Authenticated, Can, ReportOnly, ZeroTrustMode } from './decorators.js';
-import { AuthorizedResource, CurrentAbility } from './param-decorators.js';
-import type { ResolveContext, SubjectResolver } from './resolver.interface.js';
+import { Authenticated, Can, ReportOnly, ZeroTrustMode } from '../routes/decorators.js';
+import { AuthorizedResource, CurrentAbility } from '../routes/param-decorators.js';
+import type { ResolveContext, SubjectResolver } from '../routes/resolver.interface.js';
 
 interface Doc {
   id: string;

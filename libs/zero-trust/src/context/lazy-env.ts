@@ -21,21 +21,19 @@ export interface AbilityEnvSource {
 export const ABILITY_ENV_SOURCES = Symbol('AbilityEnvSources');
 
 /**
- * Thrown by a lazy `env` attribute read before it is loaded: the ability builder awaits
- * `load()` and runs the definition again.
+ * Thrown by a lazy `env` value read before it is loaded: the ability builder awaits `load()`
+ * and runs the definition again (definitions are synchronous code reading plain properties).
  *
  * @internal
  */
 export class PendingEnvValue extends Error {
   constructor(readonly load: () => Promise<void>) {
     super('A lazy environment value is not loaded yet');
-    this.name = 'PendingEnvValue';
   }
 }
 
 /**
- * Builds an environment object with `base` values and, for each source key, a getter that
- * throws {@link PendingEnvValue} until the source has loaded.
+ * `base` plus, for each source key, a getter that throws {@link PendingEnvValue} until loaded.
  *
  * @internal
  */
@@ -45,14 +43,12 @@ export function lazyEnv<T extends object>(
   request: object,
   context: ZeroTrustRequestContext,
 ): T {
-  const env = { ...base } as T & Record<string, unknown>;
+  const env = { ...base };
   for (const source of sources) {
     let values: Record<string, unknown> | undefined;
     let loading: Promise<void> | undefined;
     const load = (): Promise<void> =>
-      (loading ??= source.load(request, context).then((loaded) => {
-        values = loaded;
-      }));
+      (loading ??= source.load(request, context).then((loaded) => void (values = loaded)));
     for (const key of source.keys) {
       Object.defineProperty(env, key, {
         enumerable: true,

@@ -72,9 +72,5 @@ export const ERROR_MESSAGES = {
   ZT_RISK_UNAVAILABLE: 'The risk of the request could not be assessed',
 } as const;
 
-/**
- * A stable error code. Codes never change meaning; new ones may be added.
- *
- * @publicApi
- */
+/** A stable error code. Codes never change meaning; new ones may be added. @publicApi */
 export type ZeroTrustErrorCode = keyof typeof ERROR_MESSAGES;

@@ -3,11 +3,7 @@ import { STATUS_CODES } from 'node:http';
 import { inspect } from 'node:util';
 import { ERROR_MESSAGES, type ZeroTrustErrorCode } from './messages.js';
 
-/**
- * The body every zero-trust error answers with.
- *
- * @publicApi
- */
+/** The body every zero-trust error answers with. @publicApi */
 export interface ZeroTrustErrorBody {
   /** HTTP status code. */
   statusCode: number;
@@ -28,10 +24,9 @@ export interface ZeroTrustErrorBody {
 }
 
 /**
- * Base class of every error the library throws, with a stable {@link ZeroTrustErrorCode}.
- *
- * It extends Nest's `HttpException`, so any exception filter that knows `HttpException` answers
- * with the right status. The message never contains a token, a key or a rule's internals.
+ * Base class of every error the library throws, with a stable {@link ZeroTrustErrorCode}. An
+ * `HttpException`, so any exception filter answers with its status. The message never contains
+ * a token, a key or a rule's internals.
  *
  * @publicApi
  */
@@ -45,15 +40,11 @@ export class ZeroTrustError extends HttpException {
     options: { message?: string; cause?: unknown; extra?: Partial<ZeroTrustErrorBody> } = {},
   ) {
     const message = options.message ?? ERROR_MESSAGES[code];
-    const body: ZeroTrustErrorBody = {
-      statusCode: status,
-      // Node's reason phrases, as Nest's own HttpException bodies (429 "Too Many Requests").
-      error: STATUS_CODES[status] ?? 'Error',
-      code,
-      message,
-      ...options.extra,
-    };
-    super(body, status, { cause: options.cause });
+    // Node's reason phrases, as Nest's own bodies (429 "Too Many Requests").
+    const error = STATUS_CODES[status] ?? 'Error';
+    super({ statusCode: status, error, code, message, ...options.extra }, status, {
+      cause: options.cause,
+    });
     this.code = code;
     this.message = message;
     this.name = new.target.name;
@@ -70,16 +61,9 @@ function quoted(value: string): string {
   return `"${value.replace(/["\\]/g, "'").replace(/[^\x20-\x7e]/g, '?')}"`;
 }
 
-/**
- * No bearer token was presented: 401 with a bare `Bearer` challenge (RFC 6750 §3.1).
- *
- * @publicApi
- */
+/** No bearer token was presented: 401 with a bare challenge (RFC 6750 §3.1). @publicApi */
 export class MissingTokenError extends ZeroTrustError {
-  /**
-   * @param challenges - the challenges to answer with (`Bearer`, or also `DPoP algs="..."` when
-   * DPoP is accepted)
-   */
+  /** @param challenges - `Bearer`, or also `DPoP algs="..."` when DPoP is accepted */
   constructor(private readonly challenges = 'Bearer') {
     super('ZT_TOKEN_MISSING', HttpStatus.UNAUTHORIZED);
   }
@@ -108,9 +92,8 @@ export class InvalidTokenError extends ZeroTrustError {
 }
 
 /**
- * The request could be read two ways: 400 with `error="invalid_request"` (RFC 6750 §3.1: "uses
- * more than one method for including an access token", or an unsupported one). Nothing of the
- * credentials is verified: the request is refused as a whole, never served with one of them.
+ * The request presents its access token in more than one way, or in an unsupported one: 400
+ * with `error="invalid_request"` (RFC 6750 §3.1). Refused as a whole, none of them verified.
  *
  * @publicApi
  */
@@ -126,71 +109,53 @@ export class InvalidRequestError extends ZeroTrustError {
 
 /**
  * A DPoP failure (RFC 9449 §7.1): 401 with a `DPoP` challenge listing the accepted proof
- * algorithms, `error="invalid_dpop_proof"` for a problem of the proof and `error="invalid_token"`
- * for a problem of a token presented with the DPoP scheme.
+ * algorithms, `error="invalid_dpop_proof"` for the proof, `"invalid_token"` for the token.
  *
  * @publicApi
  */
 export class DpopError extends ZeroTrustError {
+  /** The RFC 9449 error code of the challenge. */
+  readonly error: 'invalid_dpop_proof' | 'invalid_token';
+
   constructor(
     code: ZeroTrustErrorCode,
     /** The proof algorithms accepted, for the `algs` parameter of the challenge. */
     readonly algorithms: readonly string[],
-    options: {
-      message?: string;
-      cause?: unknown;
-      error?: 'invalid_dpop_proof' | 'invalid_token';
-    } = {},
+    options: { message?: string; cause?: unknown; error?: DpopError['error'] } = {},
   ) {
     super(code, HttpStatus.UNAUTHORIZED, options);
     this.error = options.error ?? 'invalid_dpop_proof';
   }
-
-  /** The RFC 9449 error code of the challenge. */
-  readonly error: 'invalid_dpop_proof' | 'invalid_token';
 
   override get challenge(): string {
     return `DPoP error="${this.error}", error_description=${quoted(this.message)}, algs="${this.algorithms.join(' ')}"`;
   }
 }
 
-/**
- * The principal may not perform the action: 403.
- *
- * @publicApi
- */
+/** The principal may not perform the action: 403. @publicApi */
 export class AccessDeniedError extends ZeroTrustError {
-  /** Fields refused by a field-level check, if that is why access was denied. */
-  readonly fields: readonly string[] | undefined;
-
   constructor(
     code: 'ZT_ACCESS_DENIED' | 'ZT_FIELDS_DENIED' | 'ZT_POLICY_MISSING' = 'ZT_ACCESS_DENIED',
-    fields?: string[],
+    /** Fields refused by a field-level check, if that is why access was denied. */
+    readonly fields?: string[],
     explanation?: string,
   ) {
     super(code, HttpStatus.FORBIDDEN, {
       message: fields ? `${ERROR_MESSAGES[code]}: ${fields.join(', ')}` : undefined,
-      extra: {
-        ...(fields ? { fields } : {}),
-        ...(explanation !== undefined ? { explanation } : {}),
-      },
+      extra: { ...(fields ? { fields } : {}), ...(explanation !== undefined && { explanation }) },
     });
-    this.fields = fields;
   }
 }
 
 /**
- * The token does not grant a scope the route requires: 403 with
- * `Bearer error="insufficient_scope", scope="..."` naming every scope the route needs
- * (RFC 6750 §3.1), so the client knows what to ask the authorization server for.
+ * The token lacks a scope the route requires: 403 with `Bearer error="insufficient_scope",
+ * scope="..."` naming every scope the route needs (RFC 6750 §3.1).
  *
  * @publicApi
  */
 export class InsufficientScopeError extends ZeroTrustError {
-  constructor(
-    /** The scopes the route requires. */
-    readonly scopes: readonly string[],
-  ) {
+  /** @param scopes - the scopes the route requires */
+  constructor(readonly scopes: readonly string[]) {
     super('ZT_INSUFFICIENT_SCOPE', HttpStatus.FORBIDDEN);
   }
 
@@ -199,26 +164,15 @@ export class InsufficientScopeError extends ZeroTrustError {
   }
 }
 
-/**
- * The caller made more requests than its rate limit allows: 429, with `Retry-After`.
- *
- * @publicApi
- */
+/** The caller made more requests than its rate limit allows: 429, with `Retry-After`. @publicApi */
 export class RateLimitedError extends ZeroTrustError {
-  /**
-   * @param retryAfter - seconds after which the caller may try again (the `Retry-After` header),
-   * when known
-   */
+  /** @param retryAfter - seconds after which the caller may try again, when known */
   constructor(readonly retryAfter?: number) {
     super('ZT_RATE_LIMITED', HttpStatus.TOO_MANY_REQUESTS);
   }
 }
 
-/**
- * A resolver found no record for the route: 404, never a type-level fallback.
- *
- * @publicApi
- */
+/** A resolver found no record for the route: 404, never a type-level fallback. @publicApi */
 export class ResourceNotFoundError extends ZeroTrustError {
   constructor() {
     super('ZT_RESOURCE_NOT_FOUND', HttpStatus.NOT_FOUND);
@@ -226,8 +180,8 @@ export class ResourceNotFoundError extends ZeroTrustError {
 }
 
 /**
- * Something the decision depends on (keys, store, resolver) failed: the request is refused
- * with 503 rather than allowed. Fail closed.
+ * Something the decision depends on (keys, store, resolver, policy, risk) failed: 503 rather
+ * than allowed. Fail closed.
  *
  * @publicApi
  */
@@ -246,18 +200,15 @@ export class DependencyUnavailableError extends ZeroTrustError {
 }
 
 /**
- * A store that must never drop an entry before it expires (DPoP replay protection, revocations)
- * has reached its budget: 503 `ZT_STORE_FULL`, with `Retry-After` when the store knows when room
- * frees up. The request (or the revoke call) is refused rather than served with an entry
- * dropped: an evicted replay entry would let a captured proof be used again, a dropped
- * revocation would let a revoked token through. Custom stores throw it for the same reason.
+ * A store that must never drop an entry before it expires (DPoP replays, revocations) is at
+ * its budget: 503 `ZT_STORE_FULL`. Refused rather than served with an entry dropped, which
+ * would let a replayed proof or a revoked token through. Custom stores throw it too.
  *
  * @publicApi
  */
 export class StoreFullError extends ZeroTrustError {
   /**
-   * @param concern - what the full store holds: `replay` (one-time values such as DPoP proof
-   * `jti`s) or `revocation`
+   * @param concern - what the full store holds: one-time values (`replay`) or `revocation`s
    * @param limit - the budget that is full (entries), when known
    * @param retryAfter - seconds after which room is expected to free up, when known
    */
@@ -271,11 +222,9 @@ export class StoreFullError extends ZeroTrustError {
 }
 
 /**
- * An outgoing token request failed (service token client, session refresher): the identity
- * provider could not be reached, timed out, answered 5xx or something unreadable
- * (`ZT_TOKEN_ENDPOINT_UNAVAILABLE`), or refused the request (`ZT_TOKEN_REQUEST_REFUSED`, with
- * the OAuth `error` code in {@link TokenRequestError.oauthError}). 503 when it reaches an HTTP
- * response. The message never contains a client secret, a refresh token or an access token.
+ * An outgoing token request failed: the identity provider was unreachable, slow, answered 5xx
+ * or garbage (`ZT_TOKEN_ENDPOINT_UNAVAILABLE`), or refused it (`ZT_TOKEN_REQUEST_REFUSED`,
+ * {@link TokenRequestError.oauthError}). 503. The message never holds a secret or a token.
  *
  * @publicApi
  */
@@ -296,11 +245,7 @@ export class TokenRequestError extends ZeroTrustError {
   }
 }
 
-/**
- * The request is too risky to serve: 403 `ZT_RISK_DENIED`.
- *
- * @publicApi
- */
+/** The request is too risky to serve: 403 `ZT_RISK_DENIED`. @publicApi */
 export class RiskDeniedError extends ZeroTrustError {
   constructor() {
     super('ZT_RISK_DENIED', HttpStatus.FORBIDDEN);
@@ -309,8 +254,7 @@ export class RiskDeniedError extends ZeroTrustError {
 
 /**
  * The request needs a recent, stronger authentication (RFC 9470): 401 with
- * `Bearer error="insufficient_user_authentication"`, the `acr_values` to reach and the
- * `max_age` of the authentication, so the client can send the user back to the issuer.
+ * `Bearer error="insufficient_user_authentication"` and the `acr_values` and `max_age` to reach.
  *
  * @publicApi
  */
@@ -323,8 +267,8 @@ export class StepUpRequiredError extends ZeroTrustError {
   ) {
     super('ZT_STEP_UP_REQUIRED', HttpStatus.UNAUTHORIZED, {
       extra: {
-        ...(acrValues !== undefined ? { acr_values: acrValues } : {}),
-        ...(maxAge !== undefined ? { max_age: maxAge } : {}),
+        ...(acrValues !== undefined && { acr_values: acrValues }),
+        ...(maxAge !== undefined && { max_age: maxAge }),
       },
     });
   }
@@ -337,34 +281,23 @@ export class StepUpRequiredError extends ZeroTrustError {
   }
 }
 
-/**
- * The module is misconfigured: thrown at boot, listing every problem at once.
- *
- * @publicApi
- */
+/** The module is misconfigured: thrown at boot, listing every problem at once. @publicApi */
 export class ZeroTrustConfigurationError extends ZeroTrustError {
-  /** Each problem found, one line each. */
-  readonly problems: readonly string[];
-
   constructor(
     code: 'ZT_OPTIONS_INVALID' | 'ZT_ROUTES_UNPROTECTED' | 'ZT_ROUTE_POLICY_INVALID',
-    problems: string[],
+    /** Each problem found, one line each. */
+    readonly problems: string[],
   ) {
     super(code, HttpStatus.INTERNAL_SERVER_ERROR, {
       message: `${ERROR_MESSAGES[code]}:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
     });
-    this.problems = problems;
-    // What HttpException keeps for exception filters stays usable (getStatus, getResponse) but
-    // out of serializations: a JSON log of a boot error shows its code and problems, no 500.
+    // Serialized (a JSON log), a boot error is its code and problems, not an HTTP 500; exception
+    // filters still get getStatus() and getResponse().
     for (const key of ['response', 'status', 'options'])
       if (Object.hasOwn(this, key)) Object.defineProperty(this, key, { enumerable: false });
   }
 
-  /**
-   * A boot error is printed (by Nest's logger or Node's uncaught-error handler, both through
-   * `util.inspect`) as a plain error listing the problems, not as the HTTP 500 response object
-   * it carries for exception filters.
-   */
+  /** Printed (Nest's logger, Node's uncaught-error handler) as a plain error with its problems. */
   [inspect.custom](): string {
     const frames = (this.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line));
     return [`${this.name} [${this.code}]: ${this.message}`, ...frames].join('\n');

@@ -9,7 +9,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { KeyObject } from 'node:crypto';
 import { AuditService } from '../audit/audit.service.js';
 import { ZeroTrustMetrics } from '../metrics/zero-trust.metrics.js';
-import { routePolicyOf } from '../authorization/route-policy.js';
+import { routePolicyOf } from '../routes/route-policy.js';
 import {
   contextOf,
   takeForwardingProblem,

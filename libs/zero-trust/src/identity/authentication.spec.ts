@@ -1,7 +1,7 @@
 import { Controller, Get, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Authenticated } from '../authorization/decorators.js';
+import { Authenticated } from '../routes/decorators.js';
 import { TestIssuer } from '../testing/test-issuer.js';
 import { ZeroTrustModule } from '../zero-trust.module.js';
 import { RevocationService } from './revocation.service.js';

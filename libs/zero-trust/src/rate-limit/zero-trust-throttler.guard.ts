@@ -16,7 +16,7 @@ import {
   type ThrottlerStorage,
 } from '@nestjs/throttler';
 import { AuditService } from '../audit/audit.service.js';
-import { routePolicyOf } from '../authorization/route-policy.js';
+import { routePolicyOf } from '../routes/route-policy.js';
 import {
   contextOf,
   getZeroTrustContext,

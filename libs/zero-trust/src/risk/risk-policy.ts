@@ -2,10 +2,8 @@ import { SetMetadata, type Type } from '@nestjs/common';
 import type { Principal } from '../identity/principal.interface.js';
 import type { ResolvedRiskOptions } from '../options/validate-options.js';
 import type { ZeroTrustMode } from '../options/zero-trust-options.interface.js';
+import { RISK_POLICY_KEY } from '../routes/decorators.js';
 import type { RiskAssessment, RiskVerdict } from './risk.types.js';
-
-/** Metadata key of `@RiskPolicy`. @internal */
-export const RISK_POLICY_KEY = 'zero-trust:risk-policy';
 
 /**
  * Per-route risk policy, overriding the module's `risk` thresholds.

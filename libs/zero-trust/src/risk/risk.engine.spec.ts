@@ -9,7 +9,7 @@ import { Test } from '@nestjs/testing';
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { AuditSink } from '../audit/audit-sink.interface.js';
 import type { DecisionEvent } from '../audit/decision-event.interface.js';
-import { Authenticated, Can, Public, ReportOnly } from '../authorization/decorators.js';
+import { Authenticated, Can, Public, ReportOnly } from '../routes/decorators.js';
 import type { ZeroTrustModuleOptions } from '../options/zero-trust-options.interface.js';
 import type { SharedStateStore } from '../stores/shared-state-store.interface.js';
 import { MemoryRevocationStore } from '../stores/memory/memory-revocation.store.js';

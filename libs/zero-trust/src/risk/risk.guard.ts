@@ -8,7 +8,7 @@ import {
 import { HttpAdapterHost } from '@nestjs/core';
 import { AuditService } from '../audit/audit.service.js';
 import type { DecisionOutcome } from '../audit/decision-event.interface.js';
-import { routePolicyOf } from '../authorization/route-policy.js';
+import { routePolicyOf } from '../routes/route-policy.js';
 import {
   contextOf,
   type HttpRequestLike,

@@ -1,11 +1,7 @@
 import type { Type } from '@nestjs/common';
 import type { Principal } from '../identity/principal.interface.js';
 
-/**
- * What a resolver receives to load the record a route acts on.
- *
- * @publicApi
- */
+/** What a resolver receives to load the record a route acts on. @publicApi */
 export interface ResolveContext {
   /** The route parameters (e.g. `{ id: 'inv-1' }`). */
   readonly params: Readonly<Record<string, string | undefined>>;
@@ -23,11 +19,7 @@ export interface ResolveContext {
   readonly request: unknown;
 }
 
-/**
- * A function that loads the record a route acts on; `null` or `undefined` means "not found" (404).
- *
- * @publicApi
- */
+/** Loads the record a route acts on; `null` or `undefined` means "not found" (404). @publicApi */
 export type ResolverFunction<T extends object = object> = (
   context: ResolveContext,
 ) => T | null | undefined | Promise<T | null | undefined>;
@@ -49,11 +41,7 @@ export interface SubjectResolver<T extends object = object> {
   resolve(context: ResolveContext): T | null | undefined | Promise<T | null | undefined>;
 }
 
-/**
- * Options of {@link Can}.
- *
- * @publicApi
- */
+/** Options of {@link Can}. @publicApi */
 export interface CanOptions {
   /**
    * Loads the record so CASL conditions are checked against the real entity. When it finds
@@ -61,11 +49,9 @@ export interface CanOptions {
    */
   resolve?: ResolverFunction | Type<SubjectResolver>;
   /**
-   * Says that the check is meant at the type level: "may the caller do `action` to *some*
-   * record of this subject", not to the record the path names. Without a resolver, a `@Can`
-   * on a route whose path has parameters (`/invoices/:id`) is a route audit problem unless this
-   * is `true`: with conditional rules (`{ ownerId: principal.id }`) a type-level check lets the
-   * caller reach every record. Not allowed together with `resolve`. @default false
+   * The check is meant for *some* record of the subject, not the one the path names. Without a
+   * resolver, a `@Can` on a path with parameters (`/invoices/:id`) is a route audit problem
+   * unless this is `true`. Not allowed together with `resolve`. @default false
    */
   typeLevel?: boolean;
   /**
@@ -76,23 +62,14 @@ export interface CanOptions {
   fields?: 'body' | false | ((context: ResolveContext) => string[]);
 }
 
-/**
- * One `@Can` check, as stored in route metadata.
- *
- * @internal
- */
+/** One `@Can` check, as stored in route metadata. @internal */
 export interface CanCheck {
   readonly action: string;
   readonly subject: string | Type;
   readonly options: CanOptions;
 }
 
-/**
- * Whether a `resolve` option is an injectable class (resolved from the application's providers)
- * rather than a function.
- *
- * @internal
- */
+/** Whether a `resolve` option is an injectable class rather than a function. @internal */
 export function isResolverClass(
   resolver: CanOptions['resolve'],
 ): resolver is Type<SubjectResolver> {

@@ -6,22 +6,30 @@ import type { PrincipalKind } from '../identity/principal.interface.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 import { isResolverClass, type SubjectResolver } from './resolver.interface.js';
-import { describePolicy, routePolicyOf, type RoutePolicy } from './route-policy.js';
-
-/** A route and the module that declares its controller, for messages. */
-interface FoundRoute {
-  policy: RoutePolicy;
-  module: string;
-}
+import { routePolicyOf, subjectOf, type RoutePolicy } from './route-policy.js';
 
 function label(route: RoutePolicy): string {
   return `${route.method} ${route.path} (${route.handlerName})`;
 }
 
+/** A short description of a policy, for the boot-time route listing. */
+function describe(policy: RoutePolicy): string {
+  if (policy.isPublic) return '@Public';
+  const parts: string[] = [];
+  if (policy.authenticated) parts.push('@Authenticated');
+  if (policy.scopes.length > 0) parts.push(`@Scopes(${policy.scopes.join(' ')})`);
+  for (const check of policy.checks) {
+    const { resolve, typeLevel } = check.options;
+    const how = resolve ? ', resolved' : typeLevel ? ', type-level' : '';
+    parts.push(`@Can(${check.action}, ${subjectOf(check)}${how})`);
+  }
+  if (parts.length === 0) return 'NO POLICY';
+  return parts.join(' ') + (policy.mode === 'report-only' ? ' [report-only]' : '');
+}
+
 /**
- * Whether a definition's source names `subject` (or `all`, which covers every subject). A
- * heuristic, used for a warning only: a subject named through a variable or a helper function
- * is not seen.
+ * Whether a definition's source names `subject` (or `all`). A heuristic, for a warning only: a
+ * subject named through a variable or a helper function is not seen.
  */
 function mentions(source: string, subject: string): boolean {
   const quoted = (name: string): RegExp =>
@@ -63,34 +71,23 @@ export class RouteAuditService implements OnApplicationBootstrap {
     return this.audited;
   }
 
-  /** Collects the routes of every controller. */
-  collect(): RoutePolicy[] {
-    return this.found().map((route) => route.policy);
-  }
-
-  private found(): FoundRoute[] {
-    const routes: FoundRoute[] = [];
+  onApplicationBootstrap(): void {
+    const modules = new Map<RoutePolicy, string>();
     for (const wrapper of this.discovery.getControllers()) {
       const controller = wrapper.metatype as Type | undefined;
       if (!controller?.prototype) continue;
-      const module = wrapper.host?.metatype.name ?? 'its module';
       const prototype = controller.prototype as Record<string, unknown>;
       for (const name of this.scanner.getAllMethodNames(prototype)) {
         const handler = prototype[name];
-        if (typeof handler !== 'function') continue;
-        if (Reflect.getMetadata(METHOD_METADATA, handler) === undefined) continue;
-        routes.push({ policy: routePolicyOf(controller, handler as never), module });
+        if (typeof handler !== 'function' || !Reflect.hasMetadata(METHOD_METADATA, handler))
+          continue;
+        const policy = routePolicyOf(controller, handler as never);
+        modules.set(policy, wrapper.host?.metatype.name ?? 'its module');
       }
     }
-    return routes;
-  }
-
-  onApplicationBootstrap(): void {
-    const found = this.found();
-    this.audited = found.map((route) => route.policy);
-    for (const route of this.audited) {
-      this.logger.log(`${route.method.padEnd(6)} ${route.path} → ${describePolicy(route)}`);
-    }
+    this.audited = [...modules.keys()];
+    for (const route of this.audited)
+      this.logger.log(`${route.method.padEnd(6)} ${route.path} → ${describe(route)}`);
     const unprotected = this.audited
       .filter(
         (r) =>
@@ -103,7 +100,7 @@ export class RouteAuditService implements OnApplicationBootstrap {
       .map((r) => `${label(r)} has no @Public, @Authenticated, @Scopes or @Can`);
     const invalid = [
       ...this.audited.flatMap((r) => r.problems.map((problem) => `${label(r)} ${problem}`)),
-      ...this.unconstructedResolvers(found),
+      ...this.unconstructedResolvers(modules),
     ];
     for (const warning of this.abilityWarnings()) this.logger.warn(warning);
     const problems = [...unprotected, ...invalid];
@@ -120,15 +117,15 @@ export class RouteAuditService implements OnApplicationBootstrap {
   }
 
   /**
-   * Resolver classes Nest cannot hand out: not a provider of any module. Found here, once, with
+   * Resolver classes Nest cannot hand out (no module provides them): found here, once, with
    * where to register them, rather than as a 503 on every request.
    */
-  private unconstructedResolvers(found: readonly FoundRoute[]): string[] {
+  private unconstructedResolvers(modules: ReadonlyMap<RoutePolicy, string>): string[] {
     const problems: string[] = [];
     const seen = new Set<Type<SubjectResolver>>();
-    for (const { policy, module } of found) {
-      for (const check of policy.checks) {
-        const resolver = check.options.resolve;
+    for (const [policy, module] of modules) {
+      for (const { options } of policy.checks) {
+        const resolver = options.resolve;
         if (!isResolverClass(resolver) || seen.has(resolver)) continue;
         seen.add(resolver);
         try {
@@ -144,8 +141,8 @@ export class RouteAuditService implements OnApplicationBootstrap {
   }
 
   /**
-   * Warnings about the ability definitions: a kind of principal that may reach `@Can` routes
-   * but has no definition, and a `@Can` subject that no definition names.
+   * A kind of principal that may reach `@Can` routes but has no ability definition, and a
+   * `@Can` subject that no definition names.
    */
   private abilityWarnings(): string[] {
     const { abilities, principals } = this.options;
@@ -165,12 +162,9 @@ export class RouteAuditService implements OnApplicationBootstrap {
     }
     const sources = Object.values(abilities).map((define) => String(define));
     const subjects = new Map<string, RoutePolicy>();
-    for (const route of checked) {
-      for (const check of route.checks) {
-        const name = typeof check.subject === 'string' ? check.subject : check.subject.name;
-        if (!subjects.has(name)) subjects.set(name, route);
-      }
-    }
+    for (const route of checked)
+      for (const check of route.checks)
+        if (!subjects.has(subjectOf(check))) subjects.set(subjectOf(check), route);
     for (const [subject, route] of subjects) {
       if (sources.some((source) => mentions(source, subject))) continue;
       warnings.push(

@@ -1,15 +1,12 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { getZeroTrustContext } from '../context/request-context.js';
 
-/**
- * Injects the verified {@link Principal} of the request into a handler parameter.
- *
- * @publicApi
- */
+const contextOf = (execution: ExecutionContext) =>
+  getZeroTrustContext(execution.switchToHttp().getRequest<object>());
+
+/** Injects the verified {@link Principal} of the request into a handler parameter. @publicApi */
 export const CurrentPrincipal = createParamDecorator(
-  (_data: unknown, execution: ExecutionContext) => {
-    return getZeroTrustContext(execution.switchToHttp().getRequest<object>())?.principal;
-  },
+  (_data: unknown, execution: ExecutionContext) => contextOf(execution)?.principal,
 );
 
 /**
@@ -19,9 +16,7 @@ export const CurrentPrincipal = createParamDecorator(
  * @publicApi
  */
 export const CurrentAbility = createParamDecorator(
-  (_data: unknown, execution: ExecutionContext) => {
-    return getZeroTrustContext(execution.switchToHttp().getRequest<object>())?.ability;
-  },
+  (_data: unknown, execution: ExecutionContext) => contextOf(execution)?.ability,
 );
 
 /**
@@ -32,8 +27,7 @@ export const CurrentAbility = createParamDecorator(
  */
 export const AuthorizedResource = createParamDecorator(
   (subject: string | undefined, execution: ExecutionContext) => {
-    const resources = getZeroTrustContext(execution.switchToHttp().getRequest<object>())?.resources;
-    if (resources === undefined) return undefined;
-    return subject === undefined ? resources.values().next().value : resources.get(subject);
+    const resources = contextOf(execution)?.resources;
+    return subject === undefined ? resources?.values().next().value : resources?.get(subject);
   },
 );

@@ -1,13 +1,19 @@
 import { SetMetadata, type Type } from '@nestjs/common';
 import type { ZeroTrustMode as Mode } from '../options/zero-trust-options.interface.js';
-import {
-  CAN_KEY,
-  IS_AUTHENTICATED_KEY,
-  IS_PUBLIC_KEY,
-  MODE_KEY,
-  SCOPES_KEY,
-} from '../zero-trust.constants.js';
 import type { CanCheck, CanOptions } from './resolver.interface.js';
+
+/** Metadata keys of the decorators, read by the route policy. @internal */
+export const IS_PUBLIC_KEY = 'zero-trust:public';
+/** @internal */
+export const IS_AUTHENTICATED_KEY = 'zero-trust:authenticated';
+/** @internal */
+export const CAN_KEY = 'zero-trust:can';
+/** @internal */
+export const MODE_KEY = 'zero-trust:mode';
+/** @internal */
+export const SCOPES_KEY = 'zero-trust:scopes';
+/** Set by `@RiskPolicy` (risk/): a protecting decorator for the route audit. @internal */
+export const RISK_POLICY_KEY = 'zero-trust:risk-policy';
 
 /**
  * Marks a route (or every route of a controller) as open to anonymous callers. Nothing else is:
