@@ -34,7 +34,7 @@ export interface RoutePolicy {
    * a type-level `@Can` on a path with parameters. The route audit reports them at boot.
    */
   readonly problems: readonly string[];
-  /** Mode set by `@ZeroTrustMode` / `@ReportOnly`, if any. */
+  /** Mode set by `@Mode` / `@ReportOnly`, if any. */
   readonly mode: ZeroTrustMode | undefined;
   /** HTTP method, e.g. `GET`. */
   readonly method: string;
@@ -71,7 +71,7 @@ function hasParameters(prefix: unknown, path: unknown): boolean {
 
 /**
  * Decorators that ask for protection: with `@Public` on the same route (class or handler) they
- * contradict it. `@ZeroTrustMode`/`@ReportOnly` do not: they change how denies are enforced,
+ * contradict it. `@Mode`/`@ReportOnly` do not: they change how denies are enforced,
  * and a public route has none.
  */
 const PROTECTING: readonly (readonly [key: string, name: string])[] = [
