@@ -1,0 +1,94 @@
+// Writes the API report of every entry point of nestjs-zero-trust (libs/zero-trust/api/<entry>.api.md)
+// with API Extractor, from the built declarations: a change of the public surface is then a visible
+// diff. `npm run api` builds the library and regenerates the reports; `--check` (CI, after the
+// build) regenerates nothing and exits 1 when a report differs from what the code exports.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import apiExtractor from '@microsoft/api-extractor';
+
+const { Extractor, ExtractorConfig } = apiExtractor;
+const lib = fileURLToPath(new URL('../libs/zero-trust/', import.meta.url));
+const check = process.argv.includes('--check');
+const packageJson = join(lib, 'package.json');
+const { exports } = JSON.parse(readFileSync(packageJson, 'utf8'));
+const temp = mkdtempSync(join(tmpdir(), 'zero-trust-api-'));
+if (!check) mkdirSync(join(lib, 'api'), { recursive: true });
+
+let failed = 0;
+for (const [subpath, target] of Object.entries(exports)) {
+  if (typeof target !== 'object' || !target.types) continue;
+  const name = subpath === '.' ? 'index' : subpath.slice(2);
+  const config = ExtractorConfig.prepare({
+    packageJsonFullPath: packageJson,
+    configObjectFullPath: undefined,
+    configObject: {
+      projectFolder: lib,
+      mainEntryPointFilePath: join(lib, target.types),
+      compiler: {
+        overrideTsconfig: {
+          compilerOptions: {
+            module: 'nodenext',
+            moduleResolution: 'nodenext',
+            target: 'es2023',
+            lib: ['es2023'],
+            types: ['node'],
+            strict: true,
+            skipLibCheck: true,
+          },
+          files: [join(lib, target.types)],
+        },
+      },
+      apiReport: {
+        enabled: true,
+        reportFileName: `${name}.api.md`,
+        reportFolder: join(lib, 'api'),
+        reportTempFolder: temp,
+      },
+      docModel: { enabled: false },
+      dtsRollup: { enabled: false },
+      tsdocMetadata: { enabled: false },
+      messages: {
+        // The report lists what is exported, with its signature; TSDoc style is not its job
+        // (the project uses tags such as @default and @publicApi that TSDoc does not define).
+        compilerMessageReporting: { default: { logLevel: 'warning' } },
+        extractorMessageReporting: {
+          default: { logLevel: 'warning', addToApiReportFile: true },
+          'ae-missing-release-tag': { logLevel: 'none', addToApiReportFile: false },
+          // A type used by an export but not exported itself (a guard's constructor parameters,
+          // zod's inferred option types) shows by name in the signature; the warning would add
+          // source line numbers, which change with every unrelated edit.
+          'ae-forgotten-export': { logLevel: 'none', addToApiReportFile: false },
+          'ae-unresolved-link': { logLevel: 'none', addToApiReportFile: false },
+          'ae-undocumented': { logLevel: 'none', addToApiReportFile: false },
+          'ae-internal-missing-underscore': { logLevel: 'none', addToApiReportFile: false },
+        },
+        tsdocMessageReporting: { default: { logLevel: 'none', addToApiReportFile: false } },
+      },
+    },
+  });
+  const result = Extractor.invoke(config, { localBuild: !check, showVerboseMessages: false });
+  if (!result.succeeded) {
+    failed++;
+    // Show what changed: the report as the code now is was written to the temp folder.
+    if (check && result.apiReportChanged)
+      spawnSync(
+        'git',
+        ['diff', '--no-index', '--no-color', config.reportFilePath, config.reportTempFilePath],
+        {
+          stdio: 'inherit',
+        },
+      );
+    console.error(
+      result.apiReportChanged
+        ? `api: the public surface of ${subpath} differs from api/${name}.api.md (run npm run api and commit the report)`
+        : `api: ${subpath}: ${result.errorCount} errors, ${result.warningCount} warnings`,
+    );
+  } else if (result.apiReportChanged) {
+    console.log(`api: updated api/${name}.api.md`);
+  }
+}
+rmSync(temp, { recursive: true, force: true });
+if (failed) process.exit(1);
