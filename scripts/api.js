@@ -7,9 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import apiExtractor from '@microsoft/api-extractor';
+import { Extractor, ExtractorConfig, ExtractorLogLevel } from '@microsoft/api-extractor';
 
-const { Extractor, ExtractorConfig } = apiExtractor;
 const lib = fileURLToPath(new URL('../libs/zero-trust/', import.meta.url));
 const check = process.argv.includes('--check');
 const packageJson = join(lib, 'package.json');
@@ -53,19 +52,24 @@ for (const [subpath, target] of Object.entries(exports)) {
       messages: {
         // The report lists what is exported, with its signature; TSDoc style is not its job
         // (the project uses tags such as @default and @publicApi that TSDoc does not define).
-        compilerMessageReporting: { default: { logLevel: 'warning' } },
+        compilerMessageReporting: { default: { logLevel: ExtractorLogLevel.Warning } },
         extractorMessageReporting: {
-          default: { logLevel: 'warning', addToApiReportFile: true },
-          'ae-missing-release-tag': { logLevel: 'none', addToApiReportFile: false },
+          default: { logLevel: ExtractorLogLevel.Warning, addToApiReportFile: true },
+          'ae-missing-release-tag': { logLevel: ExtractorLogLevel.None, addToApiReportFile: false },
           // A type used by an export but not exported itself (a guard's constructor parameters,
           // zod's inferred option types) shows by name in the signature; the warning would add
           // source line numbers, which change with every unrelated edit.
-          'ae-forgotten-export': { logLevel: 'none', addToApiReportFile: false },
-          'ae-unresolved-link': { logLevel: 'none', addToApiReportFile: false },
-          'ae-undocumented': { logLevel: 'none', addToApiReportFile: false },
-          'ae-internal-missing-underscore': { logLevel: 'none', addToApiReportFile: false },
+          'ae-forgotten-export': { logLevel: ExtractorLogLevel.None, addToApiReportFile: false },
+          'ae-unresolved-link': { logLevel: ExtractorLogLevel.None, addToApiReportFile: false },
+          'ae-undocumented': { logLevel: ExtractorLogLevel.None, addToApiReportFile: false },
+          'ae-internal-missing-underscore': {
+            logLevel: ExtractorLogLevel.None,
+            addToApiReportFile: false,
+          },
         },
-        tsdocMessageReporting: { default: { logLevel: 'none', addToApiReportFile: false } },
+        tsdocMessageReporting: {
+          default: { logLevel: ExtractorLogLevel.None, addToApiReportFile: false },
+        },
       },
     },
   });
