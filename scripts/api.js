@@ -111,7 +111,9 @@ const program = ts.createProgram(files, {
   types: ['node'],
 });
 const checker = program.getTypeChecker();
-const flags = ts.TypeFormatFlags.NoTruncation | ts.TypeFormatFlags.InTypeAlias;
+const flags = /** @type {ts.TypeFormatFlags} */ (
+  ts.TypeFormatFlags.NoTruncation | ts.TypeFormatFlags.InTypeAlias
+);
 let shapes = '';
 for (const [subpath, target] of entries) {
   const module = checker.getSymbolAtLocation(program.getSourceFile(join(lib, target.types)));
