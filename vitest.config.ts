@@ -10,6 +10,10 @@ export default defineConfig({
   resolve: {
     alias: [
       {
+        find: /^nestjs-zero-trust\/(audit|client|risk)$/,
+        replacement: src('./libs/zero-trust/src/$1/index.ts'),
+      },
+      {
         find: /^nestjs-zero-trust\/testing$/,
         replacement: src('./libs/zero-trust/src/testing/index.ts'),
       },

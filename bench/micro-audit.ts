@@ -2,7 +2,7 @@
 // process: the decision record of an allowed request (authn_token_valid, authz_success,
 // risk_assessed stages) through the library's pino sink (ECS mapping, pino's serialization), to a
 // synchronous pino destination on /dev/null, as the demo writes to stdout.
-import { PinoAuditSink } from 'nestjs-zero-trust';
+import { PinoAuditSink } from 'nestjs-zero-trust/audit';
 import pino from 'pino';
 
 /** Requests whose events are written before the sink's batch is flushed, as in one drain. */

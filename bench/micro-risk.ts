@@ -5,12 +5,8 @@ import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { fileURLToPath } from 'node:url';
-import {
-  RiskEngine,
-  ZeroTrustModule,
-  type Principal,
-  type ZeroTrustRequestContext,
-} from 'nestjs-zero-trust';
+import { RiskEngine } from 'nestjs-zero-trust/risk';
+import { ZeroTrustModule, type Principal, type ZeroTrustRequestContext } from 'nestjs-zero-trust';
 
 const GEO_DATABASE = fileURLToPath(
   new URL('../../apps/demo-api/data/GeoLite2-City-Test.mmdb', import.meta.url),

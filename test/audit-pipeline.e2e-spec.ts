@@ -1,11 +1,10 @@
 import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
+import { AuditService, type AuditSink } from 'nestjs-zero-trust/audit';
 import {
-  AuditService,
   Authenticated,
   currentRequestId,
   ZeroTrustMetrics,
   ZeroTrustModule,
-  type AuditSink,
 } from 'nestjs-zero-trust';
 import { TestIssuer } from 'nestjs-zero-trust/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

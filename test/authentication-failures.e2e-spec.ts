@@ -1,7 +1,8 @@
 import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import { AuditService, Authenticated, AuditSink, ZeroTrustModule } from 'nestjs-zero-trust';
+import { AuditService, AuditSink } from 'nestjs-zero-trust/audit';
+import { Authenticated, ZeroTrustModule } from 'nestjs-zero-trust';
 import { TestIssuer } from 'nestjs-zero-trust/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADAPTERS, RecordingSink } from './support/demo-api.js';

@@ -1,7 +1,8 @@
 /**
  * An application that never calls out does not load the outgoing client's HTTP stack: the
  * built root entry is imported in a fresh Node process whose module resolution refuses
- * `undici`, and the core module in one that refuses every file of `client/`.
+ * `undici`, and the core module and the root entry in one that refuses every file of `client/`
+ * (the client has its own entry, `nestjs-zero-trust/client`).
  */
 import { execFile } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -52,9 +53,10 @@ describe('what the core loads', () => {
     expect(await importUnder(NO_UNDICI, ['undici'])).toContain('refused import of undici');
   });
 
-  it('ZeroTrustModule imports nothing of the outgoing client', async () => {
+  it('ZeroTrustModule and the root entry import nothing of the outgoing client', async () => {
     expect(await importUnder(NO_CLIENT, [`${DIST}zero-trust.module.js`])).toBeUndefined();
-    // Control: the root entry, which exports the client, is refused.
-    expect(await importUnder(NO_CLIENT, [`${DIST}index.js`])).toContain('refused import of');
+    expect(await importUnder(NO_CLIENT, [`${DIST}index.js`])).toBeUndefined();
+    // Control: the client's own entry (nestjs-zero-trust/client) is refused.
+    expect(await importUnder(NO_CLIENT, [`${DIST}client/index.js`])).toContain('refused import of');
   });
 });

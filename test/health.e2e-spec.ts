@@ -2,10 +2,10 @@ import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
 import { Test } from '@nestjs/testing';
 import { connect, createServer } from 'node:net';
+import { JwksKeySource } from '../libs/zero-trust/src/identity/jwks-key-source.js';
+import { MemoryRevocationStore } from '../libs/zero-trust/src/stores/memory/memory-revocation.store.js';
+import { MemorySharedStateStore } from '../libs/zero-trust/src/stores/memory/memory-shared-state.store.js';
 import {
-  JwksKeySource,
-  MemoryRevocationStore,
-  MemorySharedStateStore,
   Public,
   ZeroTrustModule,
   type SharedStateStore,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toEcsEvent } from 'nestjs-zero-trust';
+import { toEcsEvent } from 'nestjs-zero-trust/audit';
 import { TestIssuer } from 'nestjs-zero-trust/testing';
 import { DEMO_SERVICE_CLIENTS } from '../apps/identity/src/constants.js';
 import { ADAPTERS, call, startDemoApi, type RunningApi } from './support/demo-api.js';

@@ -1,6 +1,7 @@
 import { Controller, Get, Module, Param, type INestApplication } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
-import { Can, ZeroTrustModule, type RiskSignal } from 'nestjs-zero-trust';
+import { Can, ZeroTrustModule } from 'nestjs-zero-trust';
+import { type RiskSignal } from 'nestjs-zero-trust/risk';
 import { TestIssuer } from 'nestjs-zero-trust/testing';
 import { ZeroTrustThrottlerModule } from 'nestjs-zero-trust/throttler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,5 +1,6 @@
 import { Module, type INestApplication } from '@nestjs/common';
-import { ZeroTrustClientModule, ZeroTrustModule } from 'nestjs-zero-trust';
+import { ZeroTrustClientModule } from 'nestjs-zero-trust/client';
+import { ZeroTrustModule } from 'nestjs-zero-trust';
 import { TestIssuer } from 'nestjs-zero-trust/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listenApp } from './support/nest-app.js';

@@ -1,6 +1,6 @@
 import { Logger, Module, type INestApplication } from '@nestjs/common';
+import { ServiceTokenClient } from 'nestjs-zero-trust/client';
 import {
-  ServiceTokenClient,
   ZeroTrustConfigurationError,
   ZeroTrustModule,
   type ZeroTrustModuleOptions,

@@ -5,11 +5,8 @@ import { Readable } from 'node:stream';
 import { HttpService } from '@nestjs/axios';
 import { AxiosError, create as createAxios } from 'axios';
 import { decodeJwt } from 'jose';
-import {
-  AuditService,
-  ServiceTokenClient,
-  type ServiceTokenClientOptions,
-} from 'nestjs-zero-trust';
+import { AuditService } from 'nestjs-zero-trust/audit';
+import { ServiceTokenClient, type ServiceTokenClientOptions } from 'nestjs-zero-trust/client';
 import { mutualTlsAgent, useServiceToken } from 'nestjs-zero-trust/axios';
 import { firstValueFrom } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

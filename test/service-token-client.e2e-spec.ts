@@ -4,12 +4,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import { decodeJwt } from 'jose';
-import {
-  ServiceTokenClient,
-  TokenRequestError,
-  ZeroTrustConfigurationError,
-  type ServiceTokenClientOptions,
-} from 'nestjs-zero-trust';
+import { ServiceTokenClient, type ServiceTokenClientOptions } from 'nestjs-zero-trust/client';
+import { TokenRequestError, ZeroTrustConfigurationError } from 'nestjs-zero-trust';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 

@@ -1,11 +1,10 @@
 import { decodeJwt } from 'jose';
 import {
   SessionRefresher,
-  TokenRequestError,
-  ZeroTrustConfigurationError,
   type SessionRefresherOptions,
   type TokenEndpointResponse,
-} from 'nestjs-zero-trust';
+} from 'nestjs-zero-trust/client';
+import { TokenRequestError, ZeroTrustConfigurationError } from 'nestjs-zero-trust';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { loginWithPassword, refreshTokens } from '../apps/identity/src/client.js';

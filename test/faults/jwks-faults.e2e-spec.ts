@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { JwksKeySource } from 'nestjs-zero-trust';
+import { JwksKeySource } from '../../libs/zero-trust/src/identity/jwks-key-source.js';
 import type { TestIssuer } from 'nestjs-zero-trust/testing';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ADAPTERS, type RunningApi, startDemoIssuer } from '../support/demo-api.js';

@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { AuditService } from 'nestjs-zero-trust';
+import { AuditService } from 'nestjs-zero-trust/audit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createDpopKey,

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deviceFingerprint, ZeroTrustMetrics, type DecisionEvent } from 'nestjs-zero-trust';
+import { deviceFingerprint } from 'nestjs-zero-trust/risk';
+import { ZeroTrustMetrics } from 'nestjs-zero-trust';
+import { type DecisionEvent } from 'nestjs-zero-trust/audit';
 import type { TestIssuer } from 'nestjs-zero-trust/testing';
 import { DEMO_MFA_ACR } from '../../apps/demo-api/src/policies.js';
 import {

@@ -1,10 +1,9 @@
 import { Controller, Get, Module } from '@nestjs/common';
+import { AuditService, type DecisionEvent } from 'nestjs-zero-trust/audit';
 import {
-  AuditService,
   Public,
   ZeroTrustConfigurationError,
   ZeroTrustModule,
-  type DecisionEvent,
   type ZeroTrustModuleOptions,
 } from 'nestjs-zero-trust';
 import { createDpopKey, createDpopProof, type TestIssuer } from 'nestjs-zero-trust/testing';

@@ -8,8 +8,8 @@ import {
 } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
+import { AuditService } from 'nestjs-zero-trust/audit';
 import {
-  AuditService,
   Authenticated,
   CurrentPrincipal,
   type Principal,

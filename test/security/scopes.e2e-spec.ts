@@ -5,16 +5,14 @@ import {
   type LoggerService,
   type Type,
 } from '@nestjs/common';
+import { AuditService, type AuditSink, type DecisionEvent } from 'nestjs-zero-trust/audit';
 import {
-  AuditService,
   Authenticated,
   Can,
   ReportOnly,
   Scopes,
   ZeroTrustConfigurationError,
   ZeroTrustModule,
-  type AuditSink,
-  type DecisionEvent,
   type ZeroTrustModuleOptions,
 } from 'nestjs-zero-trust';
 import { TestIssuer } from 'nestjs-zero-trust/testing';

@@ -9,12 +9,9 @@ import {
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { ThrottlerModule } from '@nestjs/throttler';
+import { AuditService, AuditSink } from 'nestjs-zero-trust/audit';
 import {
-  AuditService,
-  AuditSink,
   Authenticated,
-  MemoryRevocationStore,
-  MemorySharedStateStore,
   Public,
   RevocationService,
   SharedStateStore,
@@ -23,6 +20,8 @@ import {
   ZeroTrustModule,
   type ZeroTrustStoreOptions,
 } from 'nestjs-zero-trust';
+import { MemoryRevocationStore } from '../../libs/zero-trust/src/stores/memory/memory-revocation.store.js';
+import { MemorySharedStateStore } from '../../libs/zero-trust/src/stores/memory/memory-shared-state.store.js';
 import { SharedStateThrottlerStorage, ZeroTrustThrottlerModule } from 'nestjs-zero-trust/throttler';
 import {
   createDpopKey,

@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import { AuditService, AuditSink, type DecisionEvent } from 'nestjs-zero-trust';
+import { AuditService, AuditSink, type DecisionEvent } from 'nestjs-zero-trust/audit';
 import { TestIssuer, type TestIssuerOptions } from 'nestjs-zero-trust/testing';
 import { DEMO_API_SCOPES } from '../../apps/identity/src/constants.js';
 import { useSecurityHeaders } from '../../apps/demo-api/src/app.js';

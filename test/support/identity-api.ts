@@ -2,10 +2,9 @@ import { request as httpsRequest } from 'node:https';
 import { Controller, Get, Module, Post, Req, type INestApplication } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
+import { AuditService, AuditSink } from 'nestjs-zero-trust/audit';
 import {
-  AuditService,
   Authenticated,
-  AuditSink,
   getZeroTrustContext,
   ZeroTrustModule,
   type ZeroTrustModuleOptions,

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { ServiceTokenClient } from 'nestjs-zero-trust';
+import { ServiceTokenClient } from 'nestjs-zero-trust/client';
 
 /** Settings of the billing worker. */
 export interface BillingWorkerConfig {

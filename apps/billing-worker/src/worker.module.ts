@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { ZeroTrustClientModule, type ClientTlsOptions } from 'nestjs-zero-trust';
+import { ZeroTrustClientModule, type ClientTlsOptions } from 'nestjs-zero-trust/client';
 
 import {
   BILLING_WORKER_CONFIG,

@@ -1,4 +1,6 @@
-import { inUtcWindow, type AbilityDefinitions, type ClientRegistration } from 'nestjs-zero-trust';
+import { inUtcWindow } from 'nestjs-zero-trust/risk';
+import { type AbilityDefinitions } from 'nestjs-zero-trust';
+import { type ClientRegistration } from 'nestjs-zero-trust';
 
 /** Fields an accountant may change on her own draft invoices. */
 export const ACCOUNTANT_EDITABLE_FIELDS = ['amount', 'description', 'dueDate', 'status'];

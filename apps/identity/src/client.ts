@@ -9,10 +9,10 @@ import { createHash, randomBytes } from 'node:crypto';
 
 import {
   requestTokens,
-  TokenRequestError,
   type TokenEndpointResponse,
   type TokenRequestOptions,
-} from 'nestjs-zero-trust';
+} from 'nestjs-zero-trust/client';
+import { TokenRequestError } from 'nestjs-zero-trust';
 
 import {
   DEMO_AUDIENCE,

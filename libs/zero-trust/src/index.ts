@@ -2,109 +2,79 @@
  * nestjs-zero-trust: every request authenticated, authorized for one action on one resource,
  * and written to an audit trail.
  *
+ * The root entry is what an application needs; custom risk signals (`/risk`), audit sinks
+ * (`/audit`), outgoing calls (`/client`, `/axios`), optional integrations (`/throttler`,
+ * `/health`) and the testing kit (`/testing`) have their own entries. Anything else is internal.
+ *
  * @packageDocumentation
  */
+
+// module and options
 export { ZeroTrustModule } from './zero-trust.module.js';
-export {
-  ZERO_TRUST_ASYNC_OPTIONS_TYPE,
-  ZERO_TRUST_MODULE_OPTIONS,
-  ZERO_TRUST_OPTIONS_TYPE,
-  type ZeroTrustOptionsFactory,
-} from './zero-trust.module-definition.js';
+export type { ZeroTrustOptionsFactory } from './zero-trust.module-definition.js';
 export type {
-  AsymmetricAlgorithm,
-  AuditOptions,
-  CertificateSource,
-  MonitoringOptions,
   ClientRegistration,
-  DpopOptions,
-  JwksOptions,
-  MemoryStoreLimits,
-  MemoryStoreOptions,
-  MtlsOptions,
-  PrincipalOptions,
-  RedisStoreOptions,
-  ZeroTrustMode as ZeroTrustModeOption,
+  ZeroTrustMode,
   ZeroTrustModuleOptions,
   ZeroTrustStoreOptions,
 } from './options/zero-trust-options.interface.js';
 
-// context
-export { getZeroTrustContext, type ZeroTrustRequestContext } from './context/request-context.js';
-export { TrustedProxies } from './context/client-address.js';
-export { currentRequestId, REQUEST_ID_HEADER } from './context/request-id.js';
+// decorators
+export {
+  Authenticated,
+  Can,
+  Mode,
+  Public,
+  ReportOnly,
+  Scopes,
+} from './routes/decorators.js';
+export {
+  AuthorizedResource,
+  CurrentAbility,
+  CurrentPrincipal,
+} from './routes/param-decorators.js';
+export { RiskPolicy, type RiskPolicyOptions } from './risk/risk-policy.js';
 
-// identity
+// guards an application may extend
+export { AuthenticationGuard } from './identity/authentication.guard.js';
+export {
+  AuthorizationGuard,
+  RecordAuthorizationGuard,
+} from './authorization/authorization.guard.js';
+export { ContextRiskGuard } from './risk/risk.guard.js';
+
+// principal, abilities and resolvers
 export type {
   Principal,
   PrincipalKind,
   PrincipalToken,
   TokenClaims,
 } from './identity/principal.interface.js';
-export { AuthenticationGuard } from './identity/authentication.guard.js';
-export { JwksKeySource, type KeySetStatus } from './identity/jwks-key-source.js';
-export { RevocationService } from './identity/revocation.service.js';
-export type { PresentedCertificate } from './identity/mtls/service-identity.js';
-export { parseSpiffeId, type SpiffeId } from './identity/mtls/spiffe-id.js';
-
-// authorization
 export type {
   AbilityDefinition,
   AbilityDefinitions,
   AbilityEnv,
   ZeroTrustAbility,
 } from './authorization/ability.types.js';
-export { AbilityFactory } from './authorization/ability.factory.js';
-export {
-  AuthorizationGuard,
-  RecordAuthorizationGuard,
-} from './authorization/authorization.guard.js';
-export {
-  AuthorizationService,
-  type QueryCondition,
-} from './authorization/authorization.service.js';
-export {
-  Authenticated,
-  Can,
-  Public,
-  ReportOnly,
-  Scopes,
-  ZeroTrustMode,
-} from './routes/decorators.js';
-export { AuthorizedResource, CurrentAbility, CurrentPrincipal } from './routes/param-decorators.js';
 export type {
   CanOptions,
   ResolveContext,
   ResolverFunction,
   SubjectResolver,
 } from './routes/resolver.interface.js';
-export { RouteAuditService } from './routes/route-audit.service.js';
-export { routePolicyOf, type RoutePolicy } from './routes/route-policy.js';
-export { detectSubjectType } from './authorization/subject.js';
 
-// audit
-export { AuditSink } from './audit/audit-sink.interface.js';
-export { AuditService } from './audit/audit.service.js';
-export type {
-  DecisionEvent,
-  DecisionOutcome,
-  DecisionRule,
-  DecisionStage,
-} from './audit/decision-event.interface.js';
-export type { DecisionListener } from './audit/audit.service.js';
-export { LoggerAuditSink } from './audit/logger-audit.sink.js';
-export { ECS_VERSION, toEcsEvent, type EcsEvent } from './audit/ecs.js';
-export { PinoAuditSink, type PinoLike } from './audit/sinks/pino-audit.sink.js';
-export { HttpAuditSink, type HttpAuditSinkOptions } from './audit/sinks/http-audit.sink.js';
-export { FileAuditSink } from './audit/sinks/file-audit.sink.js';
+// services an application injects or calls
+export {
+  AuthorizationService,
+  type QueryCondition,
+} from './authorization/authorization.service.js';
+export { RevocationService } from './identity/revocation.service.js';
+export { getZeroTrustContext, type ZeroTrustRequestContext } from './context/request-context.js';
+export { currentRequestId } from './context/request-id.js';
 export { ZeroTrustMetrics } from './metrics/zero-trust.metrics.js';
 
-// stores
+// stores: the interfaces a custom store implements, and the Redis stores
 export { RevocationStore } from './stores/revocation-store.interface.js';
-export {
-  MemoryRevocationStore,
-  type MemoryRevocationStoreOptions,
-} from './stores/memory/memory-revocation.store.js';
 export {
   ADDRESS_KEY_PREFIX,
   keyClassOf,
@@ -112,74 +82,26 @@ export {
   SharedStateStore,
   type StateKeyClass,
 } from './stores/shared-state-store.interface.js';
-export {
-  MemorySharedStateStore,
-  type MemorySharedStateStoreOptions,
-} from './stores/memory/memory-shared-state.store.js';
 export { RedisRevocationStore } from './stores/redis/redis-revocation.store.js';
 export { RedisSharedStateStore } from './stores/redis/redis-shared-state.store.js';
 
-// client (outgoing service-to-service calls)
+// errors: one hierarchy with stable codes
+export type { ZeroTrustErrorCode } from './errors/messages.js';
 export {
-  ServiceTokenClient,
-  type ServiceFetchInit,
-  type ServiceToken,
-  type ServiceTokenClientOptions,
-} from './client/service-token-client.js';
-export {
-  ZeroTrustClientModule,
-  type ZeroTrustClientModuleAsyncOptions,
-} from './client/zero-trust-client.module.js';
-export { SessionRefresher, type SessionRefresherOptions } from './client/session-refresher.js';
-export { DpopSigner } from './client/dpop-signer.js';
-export {
-  requestTokens,
-  type ClientTlsOptions,
-  type TokenEndpointResponse,
-  type TokenRequestOptions,
-} from './client/token-endpoint.js';
-
-// risk
-export type {
-  DeviceSignalOptions,
-  FailureSignalOptions,
-  GeolocationSignalOptions,
-  InjectionSignalOptions,
-  NetworkSignalOptions,
-  RiskOptions,
-  UsageSignalOptions,
-} from './risk/risk-options.interface.js';
-export {
-  combineScores,
-  type RiskAssessment,
-  type RiskOutcome,
-  type RiskReason,
-  type RiskSignal,
-  type RiskSignalInput,
-  type RiskVerdict,
-} from './risk/risk.types.js';
-export { RiskEngine, RiskSignalProvider } from './risk/risk.engine.js';
-export { ContextRiskGuard } from './risk/risk.guard.js';
-export { RiskPolicy, type RiskDecision, type RiskPolicyOptions } from './risk/risk-policy.js';
-export { DeviceSignal, deviceFingerprint } from './risk/signals/device.signal.js';
-export { FailureBurstSignal } from './risk/signals/failure-burst.signal.js';
-export {
-  haversineKm,
-  MaxMindGeoLocator,
-  type GeoLocation,
-  type GeoLocator,
-} from './risk/signals/geo-locator.js';
-export { GeolocationSignal } from './risk/signals/geolocation.signal.js';
-export {
-  detectInjection,
-  INJECTION_SCAN_LIMITS,
-  type InjectionKind,
-} from './risk/signals/injection-rules.js';
-export { InjectionSignal } from './risk/signals/injection.signal.js';
-export { NetworkSignal } from './risk/signals/network.signal.js';
-export { inUtcWindow, UsageSignal } from './risk/signals/usage.signal.js';
-export { ABILITY_ENV_SOURCES, type AbilityEnvSource } from './context/lazy-env.js';
-
-// errors
-export * from './errors/messages.js';
-export * from './errors/zero-trust.error.js';
+  AccessDeniedError,
+  DependencyUnavailableError,
+  DpopError,
+  InsufficientScopeError,
+  InvalidRequestError,
+  InvalidTokenError,
+  MissingTokenError,
+  RateLimitedError,
+  ResourceNotFoundError,
+  RiskDeniedError,
+  StepUpRequiredError,
+  StoreFullError,
+  TokenRequestError,
+  ZeroTrustConfigurationError,
+  ZeroTrustError,
+  type ZeroTrustErrorBody,
+} from './errors/zero-trust.error.js';

@@ -18,7 +18,7 @@
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { SessionRefresher } from 'nestjs-zero-trust';
+import { SessionRefresher } from 'nestjs-zero-trust/client';
 
 import {
   clientCredentials,

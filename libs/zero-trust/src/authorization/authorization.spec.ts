@@ -23,7 +23,7 @@ import { ZeroTrustModule } from '../zero-trust.module.js';
 import { AbilityFactory } from './ability.factory.js';
 import type { AbilityDefinitions } from './ability.types.js';
 import { AuthorizationService } from './authorization.service.js';
-import { Authenticated, Can, ReportOnly, ZeroTrustMode } from '../routes/decorators.js';
+import { Authenticated, Can, Mode, ReportOnly } from '../routes/decorators.js';
 import { AuthorizedResource, CurrentAbility } from '../routes/param-decorators.js';
 import type { ResolveContext, SubjectResolver } from '../routes/resolver.interface.js';
 
@@ -108,7 +108,7 @@ class ReportsController {
   }
 
   @Get('strict')
-  @ZeroTrustMode('enforce')
+  @Mode('enforce')
   @Can('read', 'Report')
   strict(): string {
     return 'strict';
@@ -382,7 +382,7 @@ describe.each(['express', 'fastify'] as const)('authorization guard (%s)', (adap
     expect((await call('POST', '/docs/d1/publish', 'ann', {})).body.code).toBe('ZT_FIELDS_DENIED');
   });
 
-  it('report-only per handler and per class; @ZeroTrustMode("enforce") overrides', async () => {
+  it('report-only per handler and per class; @Mode("enforce") overrides', async () => {
     const trial = await call('GET', '/docs/d1/trial');
     expect(trial.status).toBe(200);
     expect(sink.events.at(-1)).toMatchObject({

@@ -1,5 +1,5 @@
 import { SetMetadata, type Type } from '@nestjs/common';
-import type { ZeroTrustMode as Mode } from '../options/zero-trust-options.interface.js';
+import type { ZeroTrustMode } from '../options/zero-trust-options.interface.js';
 import type { CanCheck, CanOptions } from './resolver.interface.js';
 
 /** Metadata keys of the decorators, read by the route policy. @internal */
@@ -83,19 +83,19 @@ export function Can(
  *
  * @publicApi
  */
-export const ZeroTrustMode = (mode: Mode): MethodDecorator & ClassDecorator => {
+export const Mode = (mode: ZeroTrustMode): MethodDecorator & ClassDecorator => {
   if (mode !== 'enforce' && mode !== 'report-only')
-    throw new TypeError('@ZeroTrustMode: mode must be "enforce" or "report-only"');
+    throw new TypeError('@Mode: mode must be "enforce" or "report-only"');
   return SetMetadata(MODE_KEY, mode);
 };
 
 /**
  * Report-only for this controller or handler: authorization denies are recorded as
- * "would deny" and the request proceeds. Shorthand for `@ZeroTrustMode('report-only')`.
+ * "would deny" and the request proceeds. Shorthand for `@Mode('report-only')`.
  *
  * @publicApi
  */
-export const ReportOnly = (): MethodDecorator & ClassDecorator => ZeroTrustMode('report-only');
+export const ReportOnly = (): MethodDecorator & ClassDecorator => Mode('report-only');
 
 /**
  * Requires OAuth scopes: the token's `scope` (space-separated) and `scp` claims must grant every

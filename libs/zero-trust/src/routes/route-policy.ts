@@ -30,7 +30,7 @@ export interface RoutePolicy {
    * a type-level `@Can` on a path with parameters. The route audit reports them at boot.
    */
   readonly problems: readonly string[];
-  /** Mode set by `@ZeroTrustMode` / `@ReportOnly`, if any. */
+  /** Mode set by `@Mode` / `@ReportOnly`, if any. */
   readonly mode: ZeroTrustMode | undefined;
   /** HTTP method, e.g. `GET`. */
   readonly method: string;
@@ -45,7 +45,7 @@ const cache = new WeakMap<object, WeakMap<object, RoutePolicy>>();
 
 /**
  * Decorators that ask for protection: with `@Public` on the same route (class or handler) they
- * contradict it. `@ZeroTrustMode`/`@ReportOnly` do not: a public route has no denies to enforce.
+ * contradict it. `@Mode`/`@ReportOnly` do not: a public route has no denies to enforce.
  */
 const PROTECTING = [
   [CAN_KEY, '@Can'],
