@@ -102,42 +102,29 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
     return this.options.risk.enabled;
   }
 
-  /** The signals in evaluation order (built-in first). */
-  get activeSignals(): readonly RiskSignal[] {
-    return this.signals;
-  }
-
   async onModuleInit(): Promise<void> {
     const risk = this.options.risk;
     if (!risk.enabled) return;
+    const { geolocation: geo, network, device, usage, failures, injection } = risk;
     const signals: RiskSignal[] = [];
-    if (risk.geolocation !== undefined) {
-      const database = risk.geolocation.database;
-      const locator =
-        typeof database === 'string' ? await MaxMindGeoLocator.open(database) : database;
-      signals.push(new GeolocationSignal(risk.geolocation, locator));
+    if (geo !== undefined) {
+      const db = geo.database;
+      signals.push(
+        new GeolocationSignal(geo, typeof db === 'string' ? await MaxMindGeoLocator.open(db) : db),
+      );
     }
-    if (risk.network !== undefined) signals.push(new NetworkSignal(risk.network));
-    if (risk.device !== undefined) signals.push(new DeviceSignal(risk.device));
-    if (risk.usage !== undefined) signals.push(new UsageSignal(risk.usage));
-    if (risk.failures !== undefined) {
-      this.failures = new FailureBurstSignal(risk.failures);
-      signals.push(this.failures);
-    }
-    if (risk.injection !== undefined) signals.push(new InjectionSignal(risk.injection));
+    if (network !== undefined) signals.push(new NetworkSignal(network));
+    if (device !== undefined) signals.push(new DeviceSignal(device));
+    if (usage !== undefined) signals.push(new UsageSignal(usage));
+    if (failures !== undefined) signals.push((this.failures = new FailureBurstSignal(failures)));
+    if (injection !== undefined) signals.push(new InjectionSignal(injection));
     this.builtIn = signals.length;
     signals.push(...risk.signals);
-    for (const wrapper of this.discovery.getProviders()) {
-      const type = wrapper.metatype as object | null | undefined;
-      const instance = wrapper.instance as RiskSignal | undefined;
-      if (
-        typeof type === 'function' &&
-        Reflect.getMetadata(RISK_SIGNAL_KEY, type) === true &&
-        instance !== undefined &&
-        typeof instance.evaluate === 'function' &&
-        !signals.includes(instance)
-      )
-        signals.push(instance);
+    for (const { metatype, instance } of this.discovery.getProviders()) {
+      const signal = instance as RiskSignal | undefined;
+      if (metatype && Reflect.getMetadata(RISK_SIGNAL_KEY, metatype) === true)
+        if (typeof signal?.evaluate === 'function' && !signals.includes(signal))
+          signals.push(signal);
     }
     this.signals = signals;
     this.unsubscribe = this.audit.subscribe((event, context) => this.onDecision(event, context));
@@ -148,22 +135,15 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
   }
 
   /**
-   * The assessment of a request: computed on the first call (kept on its context), the same
-   * promise afterwards.
+   * The assessment of a request, computed once (kept on its context).
    * @throws {DependencyUnavailableError} 503 when a signal or the store fails and
    *   `risk.onError` is `fail-closed`
    */
   assess(request: HttpRequestLike, context: ZeroTrustRequestContext): Promise<RiskAssessment> {
     const state = (context.risk ??= {});
     if (state.assessed === undefined) {
-      const input: RiskSignalInput = {
-        context,
-        principal: context.principal,
-        request,
-        store: this.store,
-        now: context.time,
-        facts: new Map(),
-      };
+      const { principal, time: now } = context;
+      const input = { context, principal, request, store: this.store, now, facts: new Map() };
       state.assessed = { input, assessment: this.run(input) };
     }
     return state.assessed.assessment;
@@ -222,13 +202,32 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
 
   private async run(input: RiskSignalInput): Promise<RiskAssessment> {
     // The built-in signals read no fact another one sets: they start together, so their store
-    // round trips overlap (one Redis round trip instead of one per signal). Their outcomes are
-    // then taken in order, so the first failing signal decides. The application's signals
-    // start one at a time, after them: they may read the facts of earlier ones.
-    const started = this.signals.slice(0, this.builtIn).map((signal) => evaluate(signal, input));
+    // round trips overlap. Their outcomes are taken in order, so the first failing signal
+    // decides. The application's signals run one at a time after them: they may read the facts
+    // of earlier ones.
+    const settle = async (signal: RiskSignal): Promise<Settled> => {
+      try {
+        return { found: await signal.evaluate(input) };
+      } catch (error) {
+        return { error };
+      }
+    };
+    const started = this.signals.slice(0, this.builtIn).map(settle);
     const reasons: RiskReason[] = [];
     for (const [i, signal] of this.signals.entries()) {
-      this.collect(signal, await (started[i] ?? evaluate(signal, input)), reasons);
+      const settled = await (started[i] ?? settle(signal));
+      if ('error' in settled) {
+        const error = settled.error;
+        if (this.options.risk.onError === 'ignore') {
+          this.logger.warn(`Risk signal ${signal.name} failed and was ignored: ${describe(error)}`);
+          continue;
+        }
+        this.logger.error(`Risk signal ${signal.name} failed: ${describe(error)}`);
+        if (error instanceof DependencyUnavailableError) throw error;
+        throw new DependencyUnavailableError('ZT_RISK_UNAVAILABLE', error);
+      }
+      for (const reason of [settled.found ?? []].flat())
+        if (reason.score > 0) reasons.push({ ...reason, signal: reason.signal || signal.name });
     }
     reasons.sort((a, b) => b.score - a.score);
     const country = input.facts.get('country');
@@ -239,25 +238,6 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
       ...(typeof country === 'string' ? { country } : {}),
       ...(typeof city === 'string' ? { city } : {}),
     };
-  }
-
-  /** Adds what a signal found to `reasons`, or handles its failure per `risk.onError`. */
-  private collect(signal: RiskSignal, evaluated: Evaluated, reasons: RiskReason[]): void {
-    if ('error' in evaluated) {
-      const error = evaluated.error;
-      if (this.options.risk.onError === 'ignore') {
-        this.logger.warn(`Risk signal ${signal.name} failed and was ignored: ${describe(error)}`);
-        return;
-      }
-      this.logger.error(`Risk signal ${signal.name} failed: ${describe(error)}`);
-      if (error instanceof DependencyUnavailableError) throw error;
-      throw new DependencyUnavailableError('ZT_RISK_UNAVAILABLE', error);
-    }
-    const found = evaluated.found;
-    if (found === undefined) return;
-    for (const reason of Array.isArray(found) ? found : [found as RiskReason]) {
-      if (reason.score > 0) reasons.push({ ...reason, signal: reason.signal || signal.name });
-    }
   }
 
   /**
@@ -274,18 +254,17 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
     if (state.reported === true) return;
     state.reported = true;
     const risk = { score: assessment.score, reasons: [...assessment.reasons] };
-    for (const reason of assessment.reasons) {
-      if (reason.event === undefined) continue;
-      this.audit.record(context, {
-        action: reason.event,
-        decision,
-        mode,
-        reason: reason.reason,
-        risk,
-        finding: reason.event.replace(/^authn_/, ''),
-        ...geoOf(assessment),
-      });
-    }
+    for (const { event, reason } of assessment.reasons)
+      if (event !== undefined)
+        this.audit.record(context, {
+          action: event,
+          decision,
+          mode,
+          reason,
+          risk,
+          finding: event.replace(/^authn_/, ''),
+          ...geoOf(assessment),
+        });
   }
 
   /**
@@ -306,16 +285,7 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
 }
 
 /** What a signal found, or how it failed. */
-type Evaluated = { found: RiskReason | readonly RiskReason[] | undefined } | { error: unknown };
-
-/** Evaluates one signal; never rejects (a failure is a value). */
-async function evaluate(signal: RiskSignal, input: RiskSignalInput): Promise<Evaluated> {
-  try {
-    return { found: await signal.evaluate(input) };
-  } catch (error) {
-    return { error: error ?? new Error('failed') };
-  }
-}
+type Settled = { found: RiskReason | readonly RiskReason[] | undefined } | { error: unknown };
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -9,23 +9,38 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { AuditService } from '../audit/audit.service.js';
 import type { DecisionOutcome } from '../audit/decision-event.interface.js';
 import { routePolicyOf } from '../authorization/route-policy.js';
-import {
-  contextOf,
-  type HttpRequestLike,
-  type ZeroTrustRequestContext,
-} from '../context/request-context.js';
+import { contextOf, type HttpRequestLike } from '../context/request-context.js';
+import { ERROR_MESSAGES, type ZeroTrustErrorCode } from '../errors/messages.js';
 import { RiskDeniedError, StepUpRequiredError } from '../errors/zero-trust.error.js';
-import type { Principal } from '../identity/principal.interface.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 import { geoOf, RiskEngine } from './risk.engine.js';
-import { decideRisk, riskPolicyOf, type RiskDecision } from './risk-policy.js';
-import type { RiskAssessment } from './risk.types.js';
+import { decideRisk, riskPolicyOf } from './risk-policy.js';
+import type { RiskAssessment, RiskVerdict } from './risk.types.js';
 
-const OUTCOMES: Record<RiskDecision['verdict'], [DecisionOutcome, DecisionOutcome]> = {
-  allow: ['allow', 'allow'],
-  'step-up': ['step-up', 'would-step-up'],
-  deny: ['deny', 'would-deny'],
+/** What each verdict records: its action, its outcome (enforced, reported) and, for a refusal, its code. */
+const VERDICTS: Record<
+  RiskVerdict,
+  {
+    action: string;
+    outcomes: [DecisionOutcome, DecisionOutcome];
+    code?: ZeroTrustErrorCode;
+    base: string;
+  }
+> = {
+  allow: { action: 'risk_assessed', outcomes: ['allow', 'allow'], base: '' },
+  deny: {
+    action: 'authz_fail',
+    outcomes: ['deny', 'would-deny'],
+    code: 'ZT_RISK_DENIED',
+    base: ERROR_MESSAGES.ZT_RISK_DENIED,
+  },
+  'step-up': {
+    action: 'authn_step_up_required',
+    outcomes: ['step-up', 'would-step-up'],
+    code: 'ZT_STEP_UP_REQUIRED',
+    base: 'step-up authentication required',
+  },
 };
 
 /** A response that tells when it has been sent: Node's `ServerResponse`, or Fastify's reply around it. */
@@ -63,93 +78,51 @@ export class ContextRiskGuard implements CanActivate {
     if (!this.engine.enabled || execution.getType() !== 'http') return true;
     const controller = execution.getClass<Type>();
     const handler = execution.getHandler() as (...args: never[]) => unknown;
-    const policy = routePolicyOf(controller, handler);
-    if (policy.isPublic) return true;
+    const route = routePolicyOf(controller, handler);
+    if (route.isPublic) return true;
     const http = execution.switchToHttp();
     const request = http.getRequest<HttpRequestLike>();
     const response = http.getResponse<FinishingResponse>();
-    const context = contextOf(request, policy.path, this.options.trustedProxies);
+    const context = contextOf(request, route.path, this.options.trustedProxies);
     const principal = context.principal;
     if (principal === undefined) return true;
-    const mode = policy.mode ?? this.options.risk.mode ?? this.options.mode;
+    const mode = route.mode ?? this.options.risk.mode ?? this.options.mode;
     const assessment = await this.engine.assess(request, context);
-    this.enforce(assessment, response, context, principal, controller, handler, mode);
-    // Only what follows the assessment is learnt from (the guard's own refusals are not): the
-    // status actually sent, after later guards, the handler and the exception filters.
-    const raw = typeof response.raw?.once === 'function' ? response.raw : response;
-    raw.once?.('finish', () => this.finish(context, raw.statusCode ?? 200));
-    return true;
-  }
-
-  /** Records the decision on an assessment; throws when it refuses the request. */
-  private enforce(
-    assessment: RiskAssessment,
-    response: unknown,
-    context: ZeroTrustRequestContext,
-    principal: Principal,
-    controller: Type,
-    handler: (...args: never[]) => unknown,
-    mode: RiskDecision['mode'],
-  ): void {
+    const policy = riskPolicyOf(controller, handler);
     const decision = decideRisk(
       assessment,
-      riskPolicyOf(controller, handler),
+      policy,
       this.options.risk,
       principal,
       context.time,
       mode,
     );
-    this.record(context, assessment, decision);
-    if (mode === 'report-only' || decision.verdict === 'allow') return;
-    if (decision.verdict === 'deny') throw new RiskDeniedError();
-    const error = new StepUpRequiredError(decision.acr, decision.maxAge);
-    this.adapterHost.httpAdapter.setHeader(response, 'WWW-Authenticate', error.challenge);
-    throw error;
-  }
-
-  private record(
-    context: ZeroTrustRequestContext,
-    assessment: RiskAssessment,
-    decision: RiskDecision,
-  ): void {
-    const outcome = OUTCOMES[decision.verdict][decision.mode === 'report-only' ? 1 : 0];
-    const risk = { score: assessment.score, reasons: [...assessment.reasons] };
-    const geo = geoOf(assessment);
-    this.engine.recordFindings(context, assessment, outcome, decision.mode);
-    if (decision.verdict === 'allow') {
-      this.audit.record(context, {
-        action: 'risk_assessed',
-        decision: 'allow',
-        mode: decision.mode,
-        risk,
-        ...geo,
-      });
-    } else if (decision.verdict === 'deny') {
-      const error = new RiskDeniedError();
-      this.audit.record(context, {
-        action: 'authz_fail',
-        decision: outcome,
-        mode: decision.mode,
-        code: error.code,
-        reason: summary(assessment, error.message),
-        risk,
-        ...geo,
-      });
-    } else {
-      this.audit.record(context, {
-        action: 'authn_step_up_required',
-        decision: outcome,
-        mode: decision.mode,
-        code: 'ZT_STEP_UP_REQUIRED',
-        reason: summary(assessment, 'step-up authentication required'),
-        risk,
-        ...geo,
-      });
+    const reported = mode === 'report-only';
+    const { action, outcomes, code, base } = VERDICTS[decision.verdict];
+    const outcome = outcomes[reported ? 1 : 0];
+    this.engine.recordFindings(context, assessment, outcome, mode);
+    this.audit.record(context, {
+      action,
+      decision: outcome,
+      mode,
+      ...(code !== undefined ? { code, reason: summary(assessment, base) } : {}),
+      risk: { score: assessment.score, reasons: [...assessment.reasons] },
+      ...geoOf(assessment),
+    });
+    if (!reported && decision.verdict === 'deny') throw new RiskDeniedError();
+    if (!reported && decision.verdict === 'step-up') {
+      const error = new StepUpRequiredError(decision.acr, decision.maxAge);
+      this.adapterHost.httpAdapter.setHeader(response, 'WWW-Authenticate', error.challenge);
+      throw error;
     }
-  }
-
-  private finish(context: ZeroTrustRequestContext, status: number): void {
-    void this.engine.recordOutcome(context, { status, success: status < 400 });
+    // Only what follows the assessment is learnt from (the guard's own refusals are not): the
+    // status actually sent, after later guards, the handler and the exception filters.
+    const raw = typeof response.raw?.once === 'function' ? response.raw : response;
+    raw.once?.('finish', () => {
+      const status = raw.statusCode ?? 200;
+      void this.engine.recordOutcome(context, { status, success: status < 400 });
+    });
+    return true;
   }
 }
 
