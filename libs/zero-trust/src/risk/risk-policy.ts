@@ -64,24 +64,10 @@ export function riskPolicyOf(
   controller: Type,
   handler: (...args: never[]) => unknown,
 ): RiskPolicyOptions {
-  // Read once per handler: metadata is set by decorators at class definition.
-  let byController = policies.get(handler);
-  let policy = byController?.get(controller);
-  if (policy === undefined) {
-    const own = Reflect.getMetadata(RISK_POLICY_KEY, handler) as RiskPolicyOptions | undefined;
-    const inherited = Reflect.getMetadata(RISK_POLICY_KEY, controller) as
-      RiskPolicyOptions | undefined;
-    policy = Object.freeze({ ...inherited, ...own });
-    if (byController === undefined) {
-      byController = new WeakMap();
-      policies.set(handler, byController);
-    }
-    byController.set(controller, policy);
-  }
-  return policy;
+  const read = (target: object) =>
+    Reflect.getMetadata(RISK_POLICY_KEY, target) as RiskPolicyOptions | undefined;
+  return { ...read(controller), ...read(handler) };
 }
-
-const policies = new WeakMap<object, WeakMap<object, RiskPolicyOptions>>();
 
 /**
  * What the interceptor does with an assessment.
@@ -120,23 +106,18 @@ export function decideRisk(
 ): RiskDecision {
   const acr = policy.acr ?? options.stepUp.acr;
   const maxAge = policy.maxAuthAge ?? options.stepUp.maxAge;
-  const decision = (verdict: RiskVerdict): RiskDecision => ({
-    verdict,
-    mode,
-    acr: verdict === 'step-up' ? acr : undefined,
-    maxAge: verdict === 'step-up' ? maxAge : undefined,
-  });
+  const decision = (verdict: RiskVerdict): RiskDecision =>
+    verdict === 'step-up'
+      ? { verdict, mode, acr, maxAge }
+      : { verdict, mode, acr: undefined, maxAge: undefined };
   if (assessment.score > (policy.maxScore ?? options.denyAbove)) return decision('deny');
   const always = policy.acr !== undefined || policy.maxAuthAge !== undefined;
-  const stepUpAbove = policy.stepUpAbove ?? (always ? -1 : options.stepUpAbove);
-  if (assessment.score <= stepUpAbove) return decision('allow');
-  const { token } = principal;
-  const authAge = token.authTime === undefined ? undefined : now.getTime() / 1000 - token.authTime;
-  const satisfied =
-    principal.kind === 'user' &&
-    (acr === undefined || token.acr === acr) &&
-    authAge !== undefined &&
-    authAge <= maxAge;
-  if (satisfied) return decision('allow');
-  return decision(principal.kind === 'user' ? 'step-up' : 'deny');
+  if (assessment.score <= (policy.stepUpAbove ?? (always ? -1 : options.stepUpAbove)))
+    return decision('allow');
+  const { kind, token } = principal;
+  if (kind !== 'user') return decision('deny');
+  const authAge = now.getTime() / 1000 - (token.authTime ?? -Infinity);
+  return decision(
+    (acr === undefined || token.acr === acr) && authAge <= maxAge ? 'allow' : 'step-up',
+  );
 }
