@@ -13,9 +13,7 @@ import {
 import type { GeoLocator } from './signals/geo-locator.js';
 import type { RiskSignal } from './risk.types.js';
 
-/*
- * The `risk` option, declared once: types (inferred below), defaults, rules and error texts.
- */
+/* The `risk` option, declared once: types (inferred below), defaults, rules and error texts. */
 
 const score = numberIn(0, 100, 'must be a score from 0 to 100');
 const seconds = numberIn(
@@ -41,24 +39,16 @@ const addressOrBlock = z.string(says('must be an address or a CIDR block')).refi
 const addressBlocks = z.array(addressOrBlock, says('must be an array of addresses or CIDR blocks'));
 
 /** A built-in signal: on with its defaults when absent, off with `false`. */
-function signal<S extends z.ZodType<object>>(options: S) {
-  return (
-    z
-      .union([z.literal(false), options], says('must be an object or false'))
-      // Absent: on, with the signal's defaults.
-      .prefault({} as never)
-      .transform((value) => (value === false ? undefined : (value as z.output<S>)))
-  );
-}
+const signal = <S extends z.ZodType<object>>(options: S) =>
+  z
+    .union([z.literal(false), options], says('must be an object or false'))
+    .prefault({} as never)
+    .transform((value) => (value === false ? undefined : (value as z.output<S>)));
 
 const device = optionsObject({
   /** Token claim naming the device the token was issued to (a fingerprint hash). @default 'device_id' */
   claim: z.string(says('must be a claim name')).min(1).default('device_id'),
-  /**
-   * Request headers whose values make the device fingerprint (hashed, never stored raw). A
-   * token with `cnf.jkt` (DPoP) uses the key thumbprint instead.
-   * @default ['user-agent', 'accept-language']
-   */
+  /** Headers hashed into the device fingerprint (`cnf.jkt` replaces it). @default ['user-agent', 'accept-language'] */
   headers: names('must be a non-empty array of header names')
     .min(1)
     .default(['user-agent', 'accept-language'])
@@ -71,11 +61,7 @@ const device = optionsObject({
   ttl: seconds.default(2_592_000),
 });
 
-/**
- * Device binding: the device the token was issued to versus the device of the request.
- *
- * @publicApi
- */
+/** Device binding: the device the token was issued to versus the device of the request. @publicApi */
 export type DeviceSignalOptions = z.input<typeof device>;
 
 const country = z
@@ -83,10 +69,7 @@ const country = z
   .regex(/^[A-Z]{2}$/);
 
 const geolocation = optionsObject({
-  /**
-   * A GeoIP2/GeoLite2 City database file (`.mmdb`) read with `@maxmind/geoip2-node`, or your
-   * own {@link GeoLocator}. Nothing is ever downloaded. Without it the signal is off.
-   */
+  /** A GeoIP2/GeoLite2 City `.mmdb` file (never downloaded), or your own {@link GeoLocator}. */
   database: z.union(
     [
       z.string().min(1),
@@ -110,11 +93,7 @@ const geolocation = optionsObject({
   ttl: seconds.default(86_400),
 });
 
-/**
- * Geolocation of the client address: country lists and impossible travel.
- *
- * @publicApi
- */
+/** Geolocation of the client address: country lists and impossible travel. @publicApi */
 export type GeolocationSignalOptions = z.input<typeof geolocation>;
 
 const usage = optionsObject({
@@ -126,18 +105,11 @@ const usage = optionsObject({
   learningMinutes: count(0).default(5),
   /** Score of an unusual rate. @default 30 */
   rateScore: score.default(30),
-  /**
-   * Successful requests of a service before a new route counts as unusual (refused ones do not
-   * count; the warm-up starts again when the learnt routes are gone). @default 50
-   */
+  /** Successful requests of a service before a new route counts as unusual. @default 50 */
   learningRequests: count(0).default(50),
   /** Score of a service calling a route it never called (a service cannot step up: denied). @default 50 */
   newRouteScore: score.default(50),
-  /**
-   * Hours (UTC, `HH:MM-HH:MM`, may wrap midnight) when a principal usually works, by principal
-   * id. Requests outside them score `hoursScore`.
-   * @default {}
-   */
+  /** Working hours by principal id (UTC `HH:MM-HH:MM`, may wrap midnight). @default {} */
   hours: ownMap(
     z
       .string(says('must look like "08:00-18:00" (UTC)'))
@@ -150,11 +122,7 @@ const usage = optionsObject({
   ttl: seconds.default(2_592_000),
 });
 
-/**
- * Usage pattern of a principal against its own history.
- *
- * @publicApi
- */
+/** Usage pattern of a principal against its own history. @publicApi */
 export type UsageSignalOptions = z.input<typeof usage>;
 
 const network = optionsObject({
@@ -166,11 +134,7 @@ const network = optionsObject({
   score: score.default(100),
 });
 
-/**
- * Network location of the client address.
- *
- * @publicApi
- */
+/** Network location of the client address. @publicApi */
 export type NetworkSignalOptions = z.input<typeof network>;
 
 const failures = optionsObject({
@@ -182,12 +146,7 @@ const failures = optionsObject({
   score: score.default(50),
 });
 
-/**
- * Bursts of a principal's own failed requests (401/403). Failures no principal owns (missing or
- * refused tokens) are never counted here: see the `authenticationFailures` option.
- *
- * @publicApi
- */
+/** Bursts of a principal's own failed requests (401/403). @publicApi */
 export type FailureSignalOptions = z.input<typeof failures>;
 
 const injection = optionsObject({
@@ -201,22 +160,13 @@ const injection = optionsObject({
   skipFields: names('must be an array of names').default([]),
 });
 
-/**
- * Injection payloads in the path, query, headers and body.
- *
- * @publicApi
- */
+/** Injection payloads in the path, query, headers and body. @publicApi */
 export type InjectionSignalOptions = z.input<typeof injection>;
 
-const riskSignal = shaped<RiskSignal>(
-  (v) =>
-    typeof v === 'object' &&
-    v !== null &&
-    typeof (v as RiskSignal).name === 'string' &&
-    (v as RiskSignal).name.length > 0 &&
-    typeof (v as RiskSignal).evaluate === 'function',
-  'must implement RiskSignal (name, evaluate)',
-);
+const riskSignal = shaped<RiskSignal>((v) => {
+  const { name, evaluate } = (v ?? {}) as Partial<RiskSignal>;
+  return typeof name === 'string' && name.length > 0 && typeof evaluate === 'function';
+}, 'must implement RiskSignal (name, evaluate)');
 
 const risk = optionsObject({
   /** `enforce` or `report-only` (record "would step up" / "would deny"). @default the module's `mode` */
@@ -225,11 +175,7 @@ const risk = optionsObject({
   stepUpAbove: score.default(40),
   /** Scores above this are denied. @default 75 */
   denyAbove: score.default(75),
-  /**
-   * Step-up requirement sent in the challenge (RFC 9470): the `acr` to reach, and the maximum
-   * age in seconds of the authentication.
-   * @default { acr: undefined, maxAge: 300 }
-   */
+  /** Step-up challenge (RFC 9470): the `acr` to reach, the authentication's maximum age (s). @default { maxAge: 300 } */
   stepUp: optionsObject({
     acr: z
       .string(says('must be a non-empty string without quotes'))
@@ -237,29 +183,22 @@ const risk = optionsObject({
       .optional(),
     maxAge: seconds.default(300),
   }).prefault({}),
-  /**
-   * What an error of a signal or of the store does: `fail-closed` answers 503, `ignore` scores
-   * the signal 0 and logs.
-   * @default 'fail-closed'
-   */
+  /** A failing signal or store: `fail-closed` answers 503, `ignore` scores 0 and logs. @default 'fail-closed' */
   onError: z.enum(['fail-closed', 'ignore']).default('fail-closed'),
   /** Your own signals, evaluated after the built-in ones. @default [] */
   signals: z
     .array(riskSignal)
     .default([])
     .check((ctx) => {
-      const seen = new Set<string>();
-      ctx.value.forEach((entry, i) => {
-        const name: unknown = (entry as Partial<RiskSignal> | null)?.name;
-        if (typeof name !== 'string') return;
-        if (seen.has(name))
+      const names = ctx.value.map((entry) => (entry as Partial<RiskSignal> | null)?.name);
+      names.forEach((name, i) => {
+        if (typeof name === 'string' && names.indexOf(name) < i)
           ctx.issues.push({
             code: 'custom',
             path: [i],
             message: `duplicate signal name "${name}"`,
             input: undefined,
           });
-        seen.add(name);
       });
     }),
   /** Device binding. @default on */
@@ -278,8 +217,7 @@ const risk = optionsObject({
   /** Injection payloads. @default on */
   injection: signal(injection),
 })
-  .superRefine((options, ctx) => {
-    const { stepUpAbove, denyAbove } = options;
+  .superRefine(({ stepUpAbove, denyAbove }, ctx) => {
     if (typeof stepUpAbove === 'number' && typeof denyAbove === 'number' && stepUpAbove > denyAbove)
       ctx.addIssue({
         code: 'custom',
@@ -290,9 +228,9 @@ const risk = optionsObject({
   .transform((options) => ({ enabled: true, ...options }));
 
 /**
- * Context risk (the `risk` option). Absent: no risk assessment at all. Present: every request
- * of a non-public route is scored 0–100 by the enabled signals, and the result allowed, sent to
- * step-up authentication, or denied. Each built-in signal takes `false` to switch it off.
+ * Context risk (the `risk` option). Absent: no risk assessment. Present: every request of a
+ * non-public route is scored 0–100 by the enabled signals, then allowed, sent to step-up
+ * authentication, or denied. Each built-in signal takes `false` to switch it off.
  *
  * @publicApi
  */
@@ -303,9 +241,5 @@ const off = {
   enabled: false,
 };
 
-/**
- * The `risk` option: absent means no risk assessment (`enabled: false`, every signal off).
- *
- * @internal
- */
+/** The `risk` option: absent means no risk assessment (`enabled: false`, every signal off). @internal */
 export const riskOptions = risk.optional().transform((options) => options ?? off);
