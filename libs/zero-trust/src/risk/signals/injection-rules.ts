@@ -87,39 +87,26 @@ export const INJECTION_SCAN_LIMITS = Object.freeze({
 
 /**
  * Look-alikes that NFKC leaves alone but that a database, a shell or a file API may still read
- * as the ASCII character (SQL Server's "best fit" mapping turns U+2019 into a quote, for one).
- * Fullwidth forms (U+FF0F, U+FF07, U+FF02, ...) are already folded by NFKC.
+ * as the ASCII character (SQL Server's "best fit" mapping turns U+2019 into a quote, for one):
+ * division, fraction and big solidus; set minus and big reverse solidus; single quotes, primes
+ * and modifier apostrophes; double quotes and double primes. NFKC folds fullwidth forms already.
  */
-const CONFUSABLES: Readonly<Record<string, string>> = {
-  '\u2215': '/', // division slash
-  '\u2044': '/', // fraction slash
-  '\u29f8': '/', // big solidus
-  '\u2216': '\\', // set minus
-  '\u29f9': '\\', // big reverse solidus
-  '\u2018': "'",
-  '\u2019': "'",
-  '\u201a': "'",
-  '\u201b': "'",
-  '\u2032': "'", // prime
-  '\u02bc': "'", // modifier letter apostrophe
-  '\u02b9': "'", // modifier letter prime
-  '\u201c': '"',
-  '\u201d': '"',
-  '\u201e': '"',
-  '\u201f': '"',
-  '\u2033': '"', // double prime
-  '\u02ba': '"',
-};
+const CONFUSABLES: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries({
+    '/': '\u2215\u2044\u29f8',
+    '\\': '\u2216\u29f9',
+    "'": '\u2018\u2019\u201a\u201b\u2032\u02bc\u02b9',
+    '"': '\u201c\u201d\u201e\u201f\u2033\u02ba',
+  }).flatMap(([ascii, alikes]) => [...alikes].map((alike) => [alike, ascii])),
+);
 const CONFUSABLE = new RegExp(`[${Object.keys(CONFUSABLES).join('')}]`, 'g');
 /** Characters that render as nothing: `un\u200bion` is `union` to a reader that drops them. */
 const INVISIBLE = /[\u00ad\u180e\u200b-\u200f\u2060-\u2064\ufeff]/g;
 /**
- * Reads SQL comments as the whitespace they stand for: `/* ... *\/`, and `--` or `#` comments
- * ended by a line break (`union--x\nselect`). MySQL's executable comment (`/*!50000 union*\/`)
- * runs its content, so the content is kept. A comment left open to the end separates nothing
- * and stays. With `as` empty, comments are dropped instead, as a filter that strips them would
- * (`UN/**\/ION` becomes `UNION`). One pass with `indexOf`, no backtracking: a value full of
- * `/*` costs linear time.
+ * Reads SQL comments (`/* ... *\/`, and `--` or `#` up to a line break) as `as`: a space, or
+ * nothing, as a filter that strips them would (`UN/**\/ION` becomes `UNION`). MySQL's
+ * executable comment (`/*!50000 union*\/`) keeps its content; a comment left open separates
+ * nothing and stays. One pass with `indexOf`: linear time, whatever the value.
  */
 function readSqlComments(value: string, as: ' ' | ''): string {
   if (!value.includes('/*') && !value.includes('--') && !value.includes('#')) return value;
