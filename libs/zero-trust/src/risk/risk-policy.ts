@@ -7,19 +7,11 @@ import type { RiskAssessment, RiskVerdict } from './risk.types.js';
 /** Metadata key of `@RiskPolicy`. @internal */
 export const RISK_POLICY_KEY = 'zero-trust:risk-policy';
 
-/**
- * Per-route risk policy, overriding the module's `risk` thresholds.
- *
- * @publicApi
- */
+/** Per-route risk policy, overriding the module's `risk` thresholds. @publicApi */
 export interface RiskPolicyOptions {
   /** Scores above this are denied (403). @default risk.denyAbove */
   maxScore?: number;
-  /**
-   * Scores above this need a step-up. With `acr` or `maxAuthAge` and no `stepUpAbove`, every
-   * request needs it (a recent, strong authentication whatever the score).
-   * @default risk.stepUpAbove
-   */
+  /** Scores above this need a step-up; every request does when only `acr`/`maxAuthAge` are set. @default risk.stepUpAbove */
   stepUpAbove?: number;
   /** The `acr` a step-up must reach. @default risk.stepUp.acr */
   acr?: string;
@@ -40,26 +32,18 @@ export interface RiskPolicyOptions {
  * @publicApi
  */
 export function RiskPolicy(policy: RiskPolicyOptions): MethodDecorator & ClassDecorator {
-  for (const key of ['maxScore', 'stepUpAbove'] as const) {
-    const value = policy[key];
+  const { maxScore, stepUpAbove, maxAuthAge, acr } = policy;
+  for (const [key, value] of Object.entries({ maxScore, stepUpAbove }))
     if (value !== undefined && !(typeof value === 'number' && value >= 0 && value <= 100))
       throw new TypeError(`@RiskPolicy: ${key} must be a number from 0 to 100`);
-  }
-  if (
-    policy.maxAuthAge !== undefined &&
-    !(Number.isInteger(policy.maxAuthAge) && policy.maxAuthAge > 0)
-  )
+  if (maxAuthAge !== undefined && !(Number.isInteger(maxAuthAge) && maxAuthAge > 0))
     throw new TypeError('@RiskPolicy: maxAuthAge must be a positive integer (seconds)');
-  if (policy.acr !== undefined && (policy.acr.length === 0 || /["\\]/.test(policy.acr)))
+  if (acr !== undefined && !/^[^"\\]+$/.test(acr))
     throw new TypeError('@RiskPolicy: acr must be a non-empty string without quotes');
   return SetMetadata(RISK_POLICY_KEY, { ...policy });
 }
 
-/**
- * The risk policy of a route: the class's, overridden field by field by the handler's.
- *
- * @internal
- */
+/** The risk policy of a route: the class's, overridden field by field by the handler's. @internal */
 export function riskPolicyOf(
   controller: Type,
   handler: (...args: never[]) => unknown,
@@ -69,11 +53,7 @@ export function riskPolicyOf(
   return { ...read(controller), ...read(handler) };
 }
 
-/**
- * What the interceptor does with an assessment.
- *
- * @publicApi
- */
+/** What the risk guard does with an assessment. @publicApi */
 export interface RiskDecision {
   /** Allow, step up or deny. */
   verdict: RiskVerdict;

@@ -18,29 +18,11 @@ import { geoOf, RiskEngine } from './risk.engine.js';
 import { decideRisk, riskPolicyOf } from './risk-policy.js';
 import type { RiskAssessment, RiskVerdict } from './risk.types.js';
 
-/** What each verdict records: its action, its outcome (enforced, reported) and, for a refusal, its code. */
-const VERDICTS: Record<
-  RiskVerdict,
-  {
-    action: string;
-    outcomes: [DecisionOutcome, DecisionOutcome];
-    code?: ZeroTrustErrorCode;
-    base: string;
-  }
-> = {
-  allow: { action: 'risk_assessed', outcomes: ['allow', 'allow'], base: '' },
-  deny: {
-    action: 'authz_fail',
-    outcomes: ['deny', 'would-deny'],
-    code: 'ZT_RISK_DENIED',
-    base: ERROR_MESSAGES.ZT_RISK_DENIED,
-  },
-  'step-up': {
-    action: 'authn_step_up_required',
-    outcomes: ['step-up', 'would-step-up'],
-    code: 'ZT_STEP_UP_REQUIRED',
-    base: 'step-up authentication required',
-  },
+/** What each verdict records: its action and, for a refusal, its code and reason. */
+const RECORDS: Record<RiskVerdict, [string, ZeroTrustErrorCode?, string?]> = {
+  allow: ['risk_assessed'],
+  deny: ['authz_fail', 'ZT_RISK_DENIED', ERROR_MESSAGES.ZT_RISK_DENIED],
+  'step-up': ['authn_step_up_required', 'ZT_STEP_UP_REQUIRED', 'step-up authentication required'],
 };
 
 /** A response that tells when it has been sent: Node's `ServerResponse`, or Fastify's reply around it. */
@@ -98,8 +80,9 @@ export class ContextRiskGuard implements CanActivate {
       mode,
     );
     const reported = mode === 'report-only';
-    const { action, outcomes, code, base } = VERDICTS[decision.verdict];
-    const outcome = outcomes[reported ? 1 : 0];
+    const { verdict } = decision;
+    const [action, code, base = ''] = RECORDS[verdict];
+    const outcome: DecisionOutcome = reported && verdict !== 'allow' ? `would-${verdict}` : verdict;
     this.engine.recordFindings(context, assessment, outcome, mode);
     this.audit.record(context, {
       action,
@@ -109,8 +92,8 @@ export class ContextRiskGuard implements CanActivate {
       risk: { score: assessment.score, reasons: [...assessment.reasons] },
       ...geoOf(assessment),
     });
-    if (!reported && decision.verdict === 'deny') throw new RiskDeniedError();
-    if (!reported && decision.verdict === 'step-up') {
+    if (!reported && verdict === 'deny') throw new RiskDeniedError();
+    if (!reported && verdict === 'step-up') {
       const error = new StepUpRequiredError(decision.acr, decision.maxAge);
       this.adapterHost.httpAdapter.setHeader(response, 'WWW-Authenticate', error.challenge);
       throw error;
