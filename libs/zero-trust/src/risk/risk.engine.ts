@@ -38,8 +38,8 @@ import { UsageSignal } from './signals/usage.signal.js';
 export const RISK_SIGNAL_KEY = 'zero-trust:risk-signal';
 
 /**
- * Registers an injectable class implementing {@link RiskSignal} with the risk engine: every
- * provider so marked, in any module, is evaluated after the built-in signals.
+ * Registers an injectable {@link RiskSignal} with the risk engine (from any module): evaluated
+ * after the built-in signals.
  *
  * @publicApi
  */
@@ -68,10 +68,9 @@ function failClosedStore(store: SharedStateStore, metrics: ZeroTrustMetrics): Sh
 }
 
 /**
- * Assesses the risk of a request once (kept on its zero-trust context) from the enabled
- * signals, combining their scores with a noisy-OR (see {@link combineScores}). It also lends the
- * score to ability definitions as `env.risk` / `env.country` / `env.city`, learns from finished
- * requests, and counts authentication and authorization failures from the audit trail.
+ * Assesses the risk of a request once from the enabled signals (a noisy-OR of their scores, see
+ * {@link combineScores}), lends it to ability definitions as `env.risk` / `env.country` /
+ * `env.city`, learns from finished requests, and counts principals' failures from the audit trail.
  *
  * @publicApi
  */
@@ -82,7 +81,7 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
   private readonly logger = new Logger('ZeroTrust');
   private readonly store: SharedStateStore;
   private signals: RiskSignal[] = [];
-  /** How many of `signals` are built in (the first ones). */
+  /** How many of `signals` are built in (they come first). */
   private builtIn = 0;
   private failures: FailureBurstSignal | undefined;
   private unsubscribe: (() => void) | undefined;
@@ -97,7 +96,7 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
     this.store = failClosedStore(store, metrics);
   }
 
-  /** Whether context risk is on (the `risk` option is present). */
+  /** Whether the `risk` option is present. */
   get enabled(): boolean {
     return this.options.risk.enabled;
   }
@@ -155,20 +154,20 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
     return { risk: assessment.score, country: assessment.country, city: assessment.city };
   }
 
-  /**
-   * Learns from a finished request (known devices, locations, routes) when it succeeded, and
-   * counts a 401/403 answered by a handler as a failure of its principal. Never rejects.
-   */
+  /** Learns from a request that succeeded; counts a 401/403 as its principal's failure. Never rejects. */
   async recordOutcome(context: ZeroTrustRequestContext, outcome: RiskOutcome): Promise<void> {
     if (outcome.status === 401 || outcome.status === 403)
       await this.countFailure(context, context.principal);
     const assessed = context.risk?.assessed;
     if (!outcome.success || assessed === undefined) return;
-    try {
-      await assessed.assessment;
-    } catch {
-      return; // only an assessment that completed is learnt from
-    }
+    // Only an assessment that completed is learnt from.
+    if (
+      !(await assessed.assessment.then(
+        () => true,
+        () => false,
+      ))
+    )
+      return;
     await Promise.all(
       this.signals.map(async (signal) => {
         try {
@@ -181,9 +180,9 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
   }
 
   /**
-   * Counts a refused request against the principal that made it, at most once per request
-   * (the audit trail and the response status may both report it). A failure no principal owns
-   * is not counted here: see {@link FailureBurstSignal}. Never rejects.
+   * Counts a refused request against the principal that made it, once per request (the audit
+   * trail and the response status may both report it); never a failure no principal owns (see
+   * {@link FailureBurstSignal}). Never rejects.
    */
   private async countFailure(
     context: ZeroTrustRequestContext,
@@ -240,10 +239,7 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
     };
   }
 
-  /**
-   * Records, once per request, an event for each finding that names one (e.g.
-   * `authn_impossible_travel`, `malicious_sqli`) with the decision taken and the score.
-   */
+  /** Records, once per request, each finding that names an event, with the decision taken. */
   recordFindings(
     context: ZeroTrustRequestContext,
     assessment: RiskAssessment,
@@ -268,9 +264,8 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
   }
 
   /**
-   * Counts the failures of authenticated principals (not the risk engine's own denies), and
-   * records the findings of a request that authorization refused after reading `env.risk`
-   * (the interceptor never sees it).
+   * Counts principals' failures (not the risk guard's own denies), and records the findings of
+   * a request authorization refused after reading `env.risk` (the risk guard never saw it).
    */
   private onDecision(event: DecisionEvent, context: ZeroTrustRequestContext): void {
     if (!FAILURE_ACTIONS.has(event.action) || event.code === 'ZT_RISK_DENIED') return;
@@ -292,13 +287,8 @@ function describe(error: unknown): string {
 }
 
 /** The client's place as an ECS `source.geo` fragment, when the assessment located it. */
-export function geoOf(assessment: RiskAssessment): { geo?: DecisionEvent['geo'] } {
-  const { country, city } = assessment;
+export function geoOf({ country, city }: RiskAssessment): { geo?: DecisionEvent['geo'] } {
   if (country === undefined && city === undefined) return {};
-  return {
-    geo: {
-      ...(country !== undefined ? { country_iso_code: country } : {}),
-      ...(city !== undefined ? { city_name: city } : {}),
-    },
-  };
+  const geo = { country_iso_code: country, city_name: city };
+  return { geo: Object.fromEntries(Object.entries(geo).filter(([, v]) => v !== undefined)) };
 }
