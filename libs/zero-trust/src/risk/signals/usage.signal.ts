@@ -7,13 +7,8 @@ import { principalKey } from './keys.js';
 
 type Options = NonNullable<ResolvedRiskOptions['usage']>;
 
-interface Baseline {
-  avg: number;
-  n: number;
-}
-
-/** Minutes since midnight UTC of a `HH:MM` string. */
-function minutesOf(hhmm = '00:00'): number {
+/** Minutes since midnight of a `HH:MM` string. */
+function minutesOf(hhmm = ''): number {
   const [h = '0', m = '0'] = hhmm.split(':');
   return Number(h) * 60 + Number(m);
 }
@@ -25,18 +20,15 @@ function minutesOf(hhmm = '00:00'): number {
  * @publicApi
  */
 export function inUtcWindow(time: Date, window: string): boolean {
-  const [from, to] = window.split('-');
-  const start = minutesOf(from);
-  const end = minutesOf(to);
+  const [start = 0, end = 0] = window.split('-').map((hhmm) => minutesOf(hhmm));
   const now = time.getUTCHours() * 60 + time.getUTCMinutes();
   if (start === end) return true;
   return start < end ? now >= start && now < end : now >= start || now < end;
 }
 
 /**
- * Members of a service's learnt-routes set that are not routes (a route is `METHOD /path`, with
- * a space): the end of its warm-up, and that its warm-up is being counted. They live in the
- * routes' key so that whatever removes the routes (expiry, eviction) removes them too.
+ * Members of a service's routes set that are not routes (those have a space): its warm-up is
+ * over, is being counted. In the routes' key, they expire and are evicted with the routes.
  */
 const WARM = '*warm';
 const COUNTING = '*counting';
@@ -110,11 +102,10 @@ export class UsageSignal implements RiskSignal {
       store.get(key('baseline')),
       this.folded.get(foldKey) ? undefined : store.get(key(`m${minute - 1}`)),
     ]);
-    let baseline: Baseline = { avg: 0, n: 0 };
+    let baseline = { avg: 0, n: 0 };
     try {
-      const parsed = JSON.parse(stored ?? '') as Baseline;
-      if (typeof parsed.avg === 'number' && typeof parsed.n === 'number')
-        baseline = { avg: parsed.avg, n: parsed.n };
+      const { avg, n } = JSON.parse(stored ?? '') as Partial<typeof baseline>;
+      if (typeof avg === 'number' && typeof n === 'number') baseline = { avg, n };
     } catch {
       // absent or corrupt: starts over
     }
