@@ -6,10 +6,7 @@ import { principalKey } from './keys.js';
 
 type Options = NonNullable<ResolvedRiskOptions['device']>;
 
-/**
- * The member of a principal's device set that says it has a device history: never a device
- * (fingerprints and JWK thumbprints are base64url, without `*`).
- */
+/** The member of a principal's device set saying it has a history (never base64url: no device). */
 const SEEN = '*seen';
 
 /** The fact under which `evaluate` leaves what the store knew, for `record`. */
@@ -33,26 +30,20 @@ export function deviceFingerprint(
 }
 
 /**
- * Device binding of users. The request's device is the DPoP key thumbprint when the token has
- * `cnf.jkt`, otherwise the {@link deviceFingerprint} of the configured headers. It scores a
- * request whose device differs from the token's device claim, and a device never seen for this
- * principal (the first device of a principal is learnt, not scored). Devices are learnt from
- * successful requests only, and stored hashed; the mark that a principal has a device history
- * is a member of the same set, so both expire together (a mark that outlived its devices would
- * make every device look new).
+ * Device binding of users. The request's device is the DPoP key thumbprint (`cnf.jkt`), else the
+ * {@link deviceFingerprint} of the configured headers. It scores a device other than the token's
+ * device claim, and one never seen for this principal (the first is learnt, not scored).
+ * Devices are learnt from successful requests only; the mark of a device history lives in the
+ * same set, so it never outlives the devices (which would make every device look new).
  *
- * Services and integrations are never judged on devices: a workload's "device" is its client
- * library's headers, which change with an upgrade, and a workload cannot step up, so a new
- * device would be refused for good. Bind their tokens (mTLS, DPoP) instead.
+ * Services and integrations are never judged on devices: their "device" is a client library's
+ * headers, which an upgrade changes, and they cannot step up. Bind their tokens instead.
  *
  * @publicApi
  */
 export class DeviceSignal implements RiskSignal {
   readonly name = 'device';
-  /**
-   * When this instance last stored each known device (`<key> <device>`): its time to live is
-   * refreshed at most every `ttl / 10` (an hour at most), not with two writes per request.
-   */
+  /** When this instance last stored each device: refreshed every `ttl / 10` (≤ 1 h), not per request. */
   private readonly stored = new LRUCache<string, number>({ max: 50_000 });
   private readonly refreshMs: number;
 

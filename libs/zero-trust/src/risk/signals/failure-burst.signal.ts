@@ -7,14 +7,10 @@ import { principalKey } from './keys.js';
 type Options = NonNullable<ResolvedRiskOptions['failures']>;
 
 /**
- * Bursts of a principal's own failures: `threshold` or more 401/403 answers to its requests in
- * `window` seconds, counted by the engine from the authorization decisions and from handlers'
- * 401/403 errors.
- *
- * Failures no principal owns (a missing, malformed, forged or revoked token) are not counted:
- * an address is shared (NAT, a proxy), and anyone can send junk from it, so counting them per
- * address would let an outsider refuse every service and step up every user behind it. The
- * `authenticationFailures` option throttles those, and only ever refuses unauthenticated attempts.
+ * Bursts of a principal's own failures: `threshold` or more 401/403 answers in `window` seconds.
+ * Failures no principal owns (missing, forged or revoked tokens) are not counted: anyone can
+ * send junk from a shared address (NAT, a proxy), so counting per address would let an outsider
+ * refuse everyone behind it. The `authenticationFailures` option throttles those instead.
  *
  * @publicApi
  */

@@ -7,18 +7,11 @@ import { isProvenWorkload } from './workload.js';
 type Options = NonNullable<ResolvedRiskOptions['geolocation']>;
 
 /** A principal's last location, as stored. */
-interface LastLocation {
-  lat: number;
-  lon: number;
-  t: number;
-  place: string;
-}
+type LastLocation = { lat: number; lon: number; t: number; place: string };
 
 /**
- * A principal seen again where its location was stored less than this many milliseconds ago
- * leaves it as it is: a burst from one place writes once a second, not once per request (the
- * travel check then measures from up to a second early, which hides no trip impossible over
- * minutes).
+ * A location stored less than this long ago (ms) at the same place is not rewritten: a burst
+ * writes once a second (travel is then measured from up to a second early: no trip hides).
  */
 const REWRITE_AFTER_MS = 1000;
 
@@ -43,13 +36,10 @@ function placeOf({ country = '??', city }: GeoLocation): string {
 
 /**
  * Geolocation of the client address: countries outside the allow list or in the deny list, and
- * impossible travel (the principal's previous location is too far away for the time elapsed:
- * faster than `maxSpeedKmh`, ignoring moves under `minDistanceKm`). The last location is learnt
- * from successful requests only. Puts `country`, `city`, `latitude`, `longitude` in the facts.
- *
- * A service or integration that proved its key on the request (mTLS, a certificate-bound or
- * DPoP-bound token) is not judged on geography at all; one with a plain bearer token is (a
- * bearer token works for whoever holds it, so where it comes from is evidence).
+ * impossible travel (from the principal's last location faster than `maxSpeedKmh`, ignoring
+ * moves under `minDistanceKm`), learnt from successful requests only. Puts `country`, `city`,
+ * `latitude`, `longitude` in the facts. A workload that proved its key on the request (see
+ * `isProvenWorkload`) is not judged on geography; a plain bearer token is, whoever holds it.
  *
  * @publicApi
  */

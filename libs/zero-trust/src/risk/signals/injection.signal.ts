@@ -35,18 +35,14 @@ const LIMITS: Record<Limit, string> = {
 
 /**
  * Injection payloads (SQL injection, XSS, command injection, path traversal) in the path, the
- * query, the headers (except Authorization, DPoP and Cookie) and the body's keys and string
- * values. Each kind found scores `score` and is recorded as `malicious_<kind>`. The payload is
- * never echoed: the reason names the kind and the part of the request only.
+ * query, the headers (except credentials) and the body's keys and strings, in their normalised
+ * forms (see `normalisedForms`). Each kind found scores `score`, recorded as `malicious_<kind>`;
+ * the reason names the kind and the part, never the payload. What it does not read is no pass:
+ * input past {@link INJECTION_SCAN_LIMITS} is a finding of its own (a third of `score`,
+ * `input_validation_fail`), so padding cannot hide a payload for free.
  *
- * A risk signal, not a web application firewall: it raises the score of a request that carries
- * a payload, it does not make a query safe (parameterised queries, output encoding and path
- * checks do) and a pattern list can always be outrun. Put a WAF in front to block.
- *
- * Values are matched in normalised forms (see `normalisedForms`). What it does not read is no
- * pass: a value longer than `INJECTION_SCAN_LIMITS.length`, a query or body with more than
- * `values` values, or a body nested deeper than `depth`, is a finding of its own (a third of
- * `score`, recorded as `input_validation_fail`), so padding cannot hide a payload for free.
+ * A risk signal, not a web application firewall: it does not make a query safe (parameterised
+ * queries, output encoding and path checks do), and a pattern list can always be outrun.
  *
  * @publicApi
  */
