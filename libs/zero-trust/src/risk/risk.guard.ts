@@ -25,7 +25,7 @@ const RECORDS: Record<RiskVerdict, [string, ZeroTrustErrorCode?, string?]> = {
   'step-up': ['authn_step_up_required', 'ZT_STEP_UP_REQUIRED', 'step-up authentication required'],
 };
 
-/** A response that tells when it has been sent: Node's `ServerResponse`, or Fastify's reply around it. */
+/** Node's `ServerResponse`, or Fastify's reply around it. */
 type FinishingResponse = {
   statusCode?: number;
   once?: (event: 'finish', listener: () => void) => unknown;
@@ -33,16 +33,12 @@ type FinishingResponse = {
 };
 
 /**
- * Global guard, after authentication and type-level authorization and before the record-level
- * checks (so a risk or step-up answer comes before any resolver's 404): enforces the risk
- * assessment before the handler (deny → 403 `ZT_RISK_DENIED`; step-up → 401 with an
- * RFC 9470 `insufficient_user_authentication` challenge; allow → proceed), records the decision
- * and the signals' events, and once the response has been sent feeds its status back to the
- * engine. In report-only mode (`risk.mode`, `@ReportOnly`, or the module's `mode`) it records
- * `would-deny` / `would-step-up` and lets the request through. Public routes are not assessed.
- *
- * A guard rather than an interceptor: any interceptor puts Nest's Observable chain around every
- * handler, which cost about a fifth of a warm request's CPU in the benchmark.
+ * Global guard after authentication and type-level authorization, before the record-level
+ * checks (a risk answer comes before any resolver's 404): deny → 403 `ZT_RISK_DENIED`, step-up
+ * → 401 with an RFC 9470 `insufficient_user_authentication` challenge, allow → proceed. It
+ * records the decision and the findings, and feeds the status sent back to the engine. In
+ * report-only mode (`risk.mode`, `@ReportOnly`, the module's `mode`) it records `would-deny` /
+ * `would-step-up` and lets the request through. Public routes are not assessed.
  *
  * @publicApi
  */
