@@ -38,7 +38,8 @@ type FinishingResponse = {
  * → 401 with an RFC 9470 `insufficient_user_authentication` challenge, allow → proceed. It
  * records the decision and the findings, and feeds the status sent back to the engine. In
  * report-only mode (`risk.mode`, `@ReportOnly`, the module's `mode`) it records `would-deny` /
- * `would-step-up` and lets the request through. Public routes are not assessed.
+ * `would-step-up` and lets the request through. Public routes are not assessed. A guard, not an
+ * interceptor: Nest's Observable chain around a handler cost a fifth of a warm request's CPU.
  *
  * @publicApi
  */
