@@ -16,14 +16,9 @@ import type { RiskSignal } from './risk.types.js';
 /* The `risk` option, declared once: types (inferred below), defaults, rules and error texts. */
 
 const score = numberIn(0, 100, 'must be a score from 0 to 100');
-const seconds = numberIn(
-  1,
-  Number.MAX_SAFE_INTEGER,
-  'must be a whole number of seconds, at least 1',
-  true,
-);
-const count = (min: number) =>
-  numberIn(min, Number.MAX_SAFE_INTEGER, `must be an integer of at least ${min}`, true);
+const count = (min: number, message = `must be an integer of at least ${min}`) =>
+  numberIn(min, Number.MAX_SAFE_INTEGER, message, true);
+const seconds = count(1, 'must be a whole number of seconds, at least 1');
 const names = (message: string) => z.array(z.string(), says(message));
 
 /** An address or a CIDR block. */
@@ -38,11 +33,11 @@ const addressOrBlock = z.string(says('must be an address or a CIDR block')).refi
 });
 const addressBlocks = z.array(addressOrBlock, says('must be an array of addresses or CIDR blocks'));
 
-/** A built-in signal: on with its defaults when absent, off with `false`. */
-const signal = <S extends z.ZodType<object>>(options: S) =>
+/** A built-in signal: off with `false`; when absent, on with its defaults unless `on` is false. */
+const signal = <S extends z.ZodType<object>>(options: S, on = true) =>
   z
     .union([z.literal(false), options], says('must be an object or false'))
-    .prefault({} as never)
+    .prefault((on ? {} : false) as never)
     .transform((value) => (value === false ? undefined : (value as z.output<S>)));
 
 const device = optionsObject({
@@ -204,10 +199,7 @@ const risk = optionsObject({
   /** Device binding. @default on */
   device: signal(device),
   /** Geolocation (needs `database`). @default off */
-  geolocation: z
-    .union([z.literal(false), geolocation], says('must be an object or false'))
-    .optional()
-    .transform((value) => value || undefined),
+  geolocation: signal(geolocation, false),
   /** Usage pattern. @default on */
   usage: signal(usage),
   /** Network allow and deny lists. @default on (empty lists) */
