@@ -160,14 +160,11 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
       await this.countFailure(context, context.principal);
     const assessed = context.risk?.assessed;
     if (!outcome.success || assessed === undefined) return;
-    // Only an assessment that completed is learnt from.
-    if (
-      !(await assessed.assessment.then(
-        () => true,
-        () => false,
-      ))
-    )
-      return;
+    try {
+      await assessed.assessment;
+    } catch {
+      return; // only an assessment that completed is learnt from
+    }
     await Promise.all(
       this.signals.map(async (signal) => {
         try {
