@@ -1,13 +1,24 @@
-import proxyaddr from 'proxy-addr';
+import { BlockList, isIP } from 'node:net';
+import { normalizeAddress } from '../../context/client-address.js';
 import type { ResolvedRiskOptions } from '../../options/validate-options.js';
 import type { RiskReason, RiskSignal, RiskSignalInput } from '../risk.types.js';
 
 type Options = NonNullable<ResolvedRiskOptions['network']>;
 
-/** Whether an address is in a list of addresses and CIDR blocks (`proxy-addr`'s matcher). */
+/** Whether an address is in a list of addresses and CIDR blocks (`/0` included, unlike proxy-addr). */
 function inList(entries: readonly string[]): (ip: string | undefined) => boolean {
-  const matches = proxyaddr.compile([...entries]);
-  return (ip) => ip !== undefined && matches(ip, 0);
+  const list = new BlockList();
+  for (const entry of entries) {
+    const [address = '', prefix] = entry.split('/');
+    const type = isIP(address) === 6 ? 'ipv6' : 'ipv4';
+    if (prefix === undefined) list.addAddress(address, type);
+    else list.addSubnet(address, Number(prefix), type);
+  }
+  return (ip) => {
+    const address = ip === undefined ? '' : normalizeAddress(ip);
+    const family = isIP(address);
+    return family !== 0 && list.check(address, family === 6 ? 'ipv6' : 'ipv4');
+  };
 }
 
 /**
