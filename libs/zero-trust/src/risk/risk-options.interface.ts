@@ -185,9 +185,9 @@ const risk = optionsObject({
     .array(riskSignal)
     .default([])
     .check((ctx) => {
-      const names = ctx.value.map((entry) => (entry as Partial<RiskSignal> | null)?.name);
-      names.forEach((name, i) => {
-        if (typeof name === 'string' && names.indexOf(name) < i)
+      const given = ctx.value.map((entry) => (entry as Partial<RiskSignal> | null)?.name);
+      given.forEach((name, i) => {
+        if (typeof name === 'string' && given.indexOf(name) < i)
           ctx.issues.push({
             code: 'custom',
             path: [i],

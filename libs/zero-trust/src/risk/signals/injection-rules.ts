@@ -74,7 +74,7 @@ const CONFUSABLES: Readonly<Record<string, string>> = Object.fromEntries(
     '\\': '\u2216\u29f9',
     "'": '\u2018\u2019\u201a\u201b\u2032\u02bc\u02b9',
     '"': '\u201c\u201d\u201e\u201f\u2033\u02ba',
-  }).flatMap(([ascii, alikes]) => [...alikes].map((alike) => [alike, ascii])),
+  }).flatMap(([ascii, alikes]) => alikes.split('').map((alike) => [alike, ascii])),
 );
 const CONFUSABLE = new RegExp(`[${Object.keys(CONFUSABLES).join('')}]`, 'g');
 /** Characters that render as nothing: `un\u200bion` is `union` to a reader that drops them. */
