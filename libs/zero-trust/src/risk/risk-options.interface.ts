@@ -20,6 +20,7 @@ const count = (min: number, message = `must be an integer of at least ${min}`) =
   numberIn(min, Number.MAX_SAFE_INTEGER, message, true);
 const seconds = count(1, 'must be a whole number of seconds, at least 1');
 const names = (message: string) => z.array(z.string(), says(message));
+const lowerCase = (list: string[]) => list.map((name) => name.toLowerCase());
 
 /** An address or a CIDR block. */
 const addressOrBlock = z.string(says('must be an address or a CIDR block')).refine((entry) => {
@@ -47,7 +48,7 @@ const device = optionsObject({
   headers: names('must be a non-empty array of header names')
     .min(1)
     .default(['user-agent', 'accept-language'])
-    .transform((headers) => headers.map((h) => h.toLowerCase())),
+    .transform(lowerCase),
   /** Score when the request's device differs from the token's. @default 70 */
   mismatchScore: score.default(70),
   /** Score for a device never seen for this principal (not for the first one). @default 25 */
@@ -148,9 +149,7 @@ const injection = optionsObject({
   /** Score of a detected payload. @default 90 */
   score: score.default(90),
   /** Headers never scanned (besides Authorization, DPoP and Cookie, always skipped). @default [] */
-  skipHeaders: names('must be an array of names')
-    .default([])
-    .transform((headers) => headers.map((h) => h.toLowerCase())),
+  skipHeaders: names('must be an array of names').default([]).transform(lowerCase),
   /** Body fields never scanned (e.g. free-text fields that may quote code). @default [] */
   skipFields: names('must be an array of names').default([]),
 });
