@@ -17,11 +17,7 @@ export interface RiskReason {
 /** The verdict for one request. @publicApi */
 export type RiskVerdict = 'allow' | 'step-up' | 'deny';
 
-/**
- * The risk assessment of one request: computed at most once, from every enabled signal.
- *
- * @publicApi
- */
+/** The risk assessment of one request, from every enabled signal. @publicApi */
 export interface RiskAssessment {
   /** Combined score 0–100 (noisy-OR of the signal scores, see {@link combineScores}). */
   readonly score: number;
@@ -55,11 +51,7 @@ export interface RiskSignalInput {
   readonly facts: Map<string, unknown>;
 }
 
-/**
- * How a request ended, handed to signals that learn (baselines, known devices, locations).
- *
- * @publicApi
- */
+/** How a request ended, handed to signals that learn. @publicApi */
 export interface RiskOutcome {
   /** HTTP status of the response. */
   readonly status: number;

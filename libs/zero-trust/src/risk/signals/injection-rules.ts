@@ -1,8 +1,4 @@
-/**
- * Kinds of injection payloads the rule set recognises, with their OWASP `malicious_*` event.
- *
- * @publicApi
- */
+/** Kinds of injection payloads, each recorded as `malicious_<kind>`. @publicApi */
 export type InjectionKind = 'sqli' | 'xss' | 'cmd_injection' | 'path_traversal';
 
 const SHELL_COMMANDS =
