@@ -13,20 +13,14 @@ import {
 import type { GeoLocator } from './signals/geo-locator.js';
 import type { RiskSignal } from './risk.types.js';
 
-/*
- * The `risk` option, declared once: types (inferred below), defaults, rules and error texts.
- */
+/* The `risk` option, declared once: types (inferred below), defaults, rules and error texts. */
 
 const score = numberIn(0, 100, 'must be a score from 0 to 100');
-const seconds = numberIn(
-  1,
-  Number.MAX_SAFE_INTEGER,
-  'must be a whole number of seconds, at least 1',
-  true,
-);
-const count = (min: number) =>
-  numberIn(min, Number.MAX_SAFE_INTEGER, `must be an integer of at least ${min}`, true);
+const count = (min: number, message = `must be an integer of at least ${min}`) =>
+  numberIn(min, Number.MAX_SAFE_INTEGER, message, true);
+const seconds = count(1, 'must be a whole number of seconds, at least 1');
 const names = (message: string) => z.array(z.string(), says(message));
+const lowerCase = (list: string[]) => list.map((name) => name.toLowerCase());
 
 /** An address or a CIDR block. */
 const addressOrBlock = z.string(says('must be an address or a CIDR block')).refine((entry) => {
@@ -40,29 +34,21 @@ const addressOrBlock = z.string(says('must be an address or a CIDR block')).refi
 });
 const addressBlocks = z.array(addressOrBlock, says('must be an array of addresses or CIDR blocks'));
 
-/** A built-in signal: on with its defaults when absent, off with `false`. */
-function signal<S extends z.ZodType<object>>(options: S) {
-  return (
-    z
-      .union([z.literal(false), options], says('must be an object or false'))
-      // Absent: on, with the signal's defaults.
-      .prefault({} as never)
-      .transform((value) => (value === false ? undefined : (value as z.output<S>)))
-  );
-}
+/** A built-in signal: off with `false`; when absent, on with its defaults unless `on` is false. */
+const signal = <S extends z.ZodType<object>>(options: S, on = true) =>
+  z
+    .union([z.literal(false), options], says('must be an object or false'))
+    .prefault((on ? {} : false) as never)
+    .transform((value) => (value === false ? undefined : (value as z.output<S>)));
 
 const device = optionsObject({
   /** Token claim naming the device the token was issued to (a fingerprint hash). @default 'device_id' */
   claim: z.string(says('must be a claim name')).min(1).default('device_id'),
-  /**
-   * Request headers whose values make the device fingerprint (hashed, never stored raw). A
-   * token with `cnf.jkt` (DPoP) uses the key thumbprint instead.
-   * @default ['user-agent', 'accept-language']
-   */
+  /** Headers hashed into the device fingerprint (`cnf.jkt` replaces it). @default ['user-agent', 'accept-language'] */
   headers: names('must be a non-empty array of header names')
     .min(1)
     .default(['user-agent', 'accept-language'])
-    .transform((headers) => headers.map((h) => h.toLowerCase())),
+    .transform(lowerCase),
   /** Score when the request's device differs from the token's. @default 70 */
   mismatchScore: score.default(70),
   /** Score for a device never seen for this principal (not for the first one). @default 25 */
@@ -71,11 +57,7 @@ const device = optionsObject({
   ttl: seconds.default(2_592_000),
 });
 
-/**
- * Device binding: the device the token was issued to versus the device of the request.
- *
- * @publicApi
- */
+/** Device binding: the device the token was issued to versus the device of the request. @publicApi */
 export type DeviceSignalOptions = z.input<typeof device>;
 
 const country = z
@@ -83,10 +65,7 @@ const country = z
   .regex(/^[A-Z]{2}$/);
 
 const geolocation = optionsObject({
-  /**
-   * A GeoIP2/GeoLite2 City database file (`.mmdb`) read with `@maxmind/geoip2-node`, or your
-   * own {@link GeoLocator}. Nothing is ever downloaded. Without it the signal is off.
-   */
+  /** A GeoIP2/GeoLite2 City `.mmdb` file (never downloaded), or your own {@link GeoLocator}. */
   database: z.union(
     [
       z.string().min(1),
@@ -110,11 +89,7 @@ const geolocation = optionsObject({
   ttl: seconds.default(86_400),
 });
 
-/**
- * Geolocation of the client address: country lists and impossible travel.
- *
- * @publicApi
- */
+/** Geolocation of the client address: country lists and impossible travel. @publicApi */
 export type GeolocationSignalOptions = z.input<typeof geolocation>;
 
 const usage = optionsObject({
@@ -126,18 +101,11 @@ const usage = optionsObject({
   learningMinutes: count(0).default(5),
   /** Score of an unusual rate. @default 30 */
   rateScore: score.default(30),
-  /**
-   * Successful requests of a service before a new route counts as unusual (refused ones do not
-   * count; the warm-up starts again when the learnt routes are gone). @default 50
-   */
+  /** Successful requests of a service before a new route counts as unusual. @default 50 */
   learningRequests: count(0).default(50),
   /** Score of a service calling a route it never called (a service cannot step up: denied). @default 50 */
   newRouteScore: score.default(50),
-  /**
-   * Hours (UTC, `HH:MM-HH:MM`, may wrap midnight) when a principal usually works, by principal
-   * id. Requests outside them score `hoursScore`.
-   * @default {}
-   */
+  /** Working hours by principal id (UTC `HH:MM-HH:MM`, may wrap midnight). @default {} */
   hours: ownMap(
     z
       .string(says('must look like "08:00-18:00" (UTC)'))
@@ -150,11 +118,7 @@ const usage = optionsObject({
   ttl: seconds.default(2_592_000),
 });
 
-/**
- * Usage pattern of a principal against its own history.
- *
- * @publicApi
- */
+/** Usage pattern of a principal against its own history. @publicApi */
 export type UsageSignalOptions = z.input<typeof usage>;
 
 const network = optionsObject({
@@ -166,11 +130,7 @@ const network = optionsObject({
   score: score.default(100),
 });
 
-/**
- * Network location of the client address.
- *
- * @publicApi
- */
+/** Network location of the client address. @publicApi */
 export type NetworkSignalOptions = z.input<typeof network>;
 
 const failures = optionsObject({
@@ -182,41 +142,25 @@ const failures = optionsObject({
   score: score.default(50),
 });
 
-/**
- * Bursts of a principal's own failed requests (401/403). Failures no principal owns (missing or
- * refused tokens) are never counted here: see the `authenticationFailures` option.
- *
- * @publicApi
- */
+/** Bursts of a principal's own failed requests (401/403). @publicApi */
 export type FailureSignalOptions = z.input<typeof failures>;
 
 const injection = optionsObject({
   /** Score of a detected payload. @default 90 */
   score: score.default(90),
   /** Headers never scanned (besides Authorization, DPoP and Cookie, always skipped). @default [] */
-  skipHeaders: names('must be an array of names')
-    .default([])
-    .transform((headers) => headers.map((h) => h.toLowerCase())),
+  skipHeaders: names('must be an array of names').default([]).transform(lowerCase),
   /** Body fields never scanned (e.g. free-text fields that may quote code). @default [] */
   skipFields: names('must be an array of names').default([]),
 });
 
-/**
- * Injection payloads in the path, query, headers and body.
- *
- * @publicApi
- */
+/** Injection payloads in the path, query, headers and body. @publicApi */
 export type InjectionSignalOptions = z.input<typeof injection>;
 
-const riskSignal = shaped<RiskSignal>(
-  (v) =>
-    typeof v === 'object' &&
-    v !== null &&
-    typeof (v as RiskSignal).name === 'string' &&
-    (v as RiskSignal).name.length > 0 &&
-    typeof (v as RiskSignal).evaluate === 'function',
-  'must implement RiskSignal (name, evaluate)',
-);
+const riskSignal = shaped<RiskSignal>((v) => {
+  const { name, evaluate } = (v ?? {}) as Partial<RiskSignal>;
+  return typeof name === 'string' && name.length > 0 && typeof evaluate === 'function';
+}, 'must implement RiskSignal (name, evaluate)');
 
 const risk = optionsObject({
   /** `enforce` or `report-only` (record "would step up" / "would deny"). @default the module's `mode` */
@@ -225,11 +169,7 @@ const risk = optionsObject({
   stepUpAbove: score.default(40),
   /** Scores above this are denied. @default 75 */
   denyAbove: score.default(75),
-  /**
-   * Step-up requirement sent in the challenge (RFC 9470): the `acr` to reach, and the maximum
-   * age in seconds of the authentication.
-   * @default { acr: undefined, maxAge: 300 }
-   */
+  /** Step-up challenge (RFC 9470): the `acr` to reach, the authentication's maximum age (s). @default { maxAge: 300 } */
   stepUp: optionsObject({
     acr: z
       .string(says('must be a non-empty string without quotes'))
@@ -237,38 +177,28 @@ const risk = optionsObject({
       .optional(),
     maxAge: seconds.default(300),
   }).prefault({}),
-  /**
-   * What an error of a signal or of the store does: `fail-closed` answers 503, `ignore` scores
-   * the signal 0 and logs.
-   * @default 'fail-closed'
-   */
+  /** A failing signal or store: `fail-closed` answers 503, `ignore` scores 0 and logs. @default 'fail-closed' */
   onError: z.enum(['fail-closed', 'ignore']).default('fail-closed'),
   /** Your own signals, evaluated after the built-in ones. @default [] */
   signals: z
     .array(riskSignal)
     .default([])
     .check((ctx) => {
-      const seen = new Set<string>();
-      ctx.value.forEach((entry, i) => {
-        const name: unknown = (entry as Partial<RiskSignal> | null)?.name;
-        if (typeof name !== 'string') return;
-        if (seen.has(name))
+      const given = ctx.value.map((entry) => (entry as Partial<RiskSignal> | null)?.name);
+      given.forEach((name, i) => {
+        if (typeof name === 'string' && given.indexOf(name) < i)
           ctx.issues.push({
             code: 'custom',
             path: [i],
             message: `duplicate signal name "${name}"`,
             input: undefined,
           });
-        seen.add(name);
       });
     }),
   /** Device binding. @default on */
   device: signal(device),
   /** Geolocation (needs `database`). @default off */
-  geolocation: z
-    .union([z.literal(false), geolocation], says('must be an object or false'))
-    .optional()
-    .transform((value) => value || undefined),
+  geolocation: signal(geolocation, false),
   /** Usage pattern. @default on */
   usage: signal(usage),
   /** Network allow and deny lists. @default on (empty lists) */
@@ -278,8 +208,7 @@ const risk = optionsObject({
   /** Injection payloads. @default on */
   injection: signal(injection),
 })
-  .superRefine((options, ctx) => {
-    const { stepUpAbove, denyAbove } = options;
+  .superRefine(({ stepUpAbove, denyAbove }, ctx) => {
     if (typeof stepUpAbove === 'number' && typeof denyAbove === 'number' && stepUpAbove > denyAbove)
       ctx.addIssue({
         code: 'custom',
@@ -290,9 +219,9 @@ const risk = optionsObject({
   .transform((options) => ({ enabled: true, ...options }));
 
 /**
- * Context risk (the `risk` option). Absent: no risk assessment at all. Present: every request
- * of a non-public route is scored 0–100 by the enabled signals, and the result allowed, sent to
- * step-up authentication, or denied. Each built-in signal takes `false` to switch it off.
+ * Context risk (the `risk` option). Absent: no risk assessment. Present: every request of a
+ * non-public route is scored 0–100 by the enabled signals, then allowed, sent to step-up
+ * authentication, or denied. Each built-in signal takes `false` to switch it off.
  *
  * @publicApi
  */
@@ -303,9 +232,5 @@ const off = {
   enabled: false,
 };
 
-/**
- * The `risk` option: absent means no risk assessment (`enabled: false`, every signal off).
- *
- * @internal
- */
+/** The `risk` option: absent means no risk assessment (`enabled: false`, every signal off). @internal */
 export const riskOptions = risk.optional().transform((options) => options ?? off);

@@ -5,19 +5,11 @@ import type { ZeroTrustMode } from '../options/zero-trust-options.interface.js';
 import { RISK_POLICY_KEY } from '../routes/decorators.js';
 import type { RiskAssessment, RiskVerdict } from './risk.types.js';
 
-/**
- * Per-route risk policy, overriding the module's `risk` thresholds.
- *
- * @publicApi
- */
+/** Per-route risk policy, overriding the module's `risk` thresholds. @publicApi */
 export interface RiskPolicyOptions {
   /** Scores above this are denied (403). @default risk.denyAbove */
   maxScore?: number;
-  /**
-   * Scores above this need a step-up. With `acr` or `maxAuthAge` and no `stepUpAbove`, every
-   * request needs it (a recent, strong authentication whatever the score).
-   * @default risk.stepUpAbove
-   */
+  /** Scores above this need a step-up; every request does when only `acr`/`maxAuthAge` are set. @default risk.stepUpAbove */
   stepUpAbove?: number;
   /** The `acr` a step-up must reach. @default risk.stepUp.acr */
   acr?: string;
@@ -38,54 +30,28 @@ export interface RiskPolicyOptions {
  * @publicApi
  */
 export function RiskPolicy(policy: RiskPolicyOptions): MethodDecorator & ClassDecorator {
-  for (const key of ['maxScore', 'stepUpAbove'] as const) {
-    const value = policy[key];
+  const { maxScore, stepUpAbove, maxAuthAge, acr } = policy;
+  for (const [key, value] of Object.entries({ maxScore, stepUpAbove }))
     if (value !== undefined && !(typeof value === 'number' && value >= 0 && value <= 100))
       throw new TypeError(`@RiskPolicy: ${key} must be a number from 0 to 100`);
-  }
-  if (
-    policy.maxAuthAge !== undefined &&
-    !(Number.isInteger(policy.maxAuthAge) && policy.maxAuthAge > 0)
-  )
+  if (maxAuthAge !== undefined && !(Number.isInteger(maxAuthAge) && maxAuthAge > 0))
     throw new TypeError('@RiskPolicy: maxAuthAge must be a positive integer (seconds)');
-  if (policy.acr !== undefined && (policy.acr.length === 0 || /["\\]/.test(policy.acr)))
+  if (acr !== undefined && !/^[^"\\]+$/.test(acr))
     throw new TypeError('@RiskPolicy: acr must be a non-empty string without quotes');
   return SetMetadata(RISK_POLICY_KEY, { ...policy });
 }
 
-/**
- * The risk policy of a route: the class's, overridden field by field by the handler's.
- *
- * @internal
- */
+/** The risk policy of a route: the class's, overridden field by field by the handler's. @internal */
 export function riskPolicyOf(
   controller: Type,
   handler: (...args: never[]) => unknown,
 ): RiskPolicyOptions {
-  // Read once per handler: metadata is set by decorators at class definition.
-  let byController = policies.get(handler);
-  let policy = byController?.get(controller);
-  if (policy === undefined) {
-    const own = Reflect.getMetadata(RISK_POLICY_KEY, handler) as RiskPolicyOptions | undefined;
-    const inherited = Reflect.getMetadata(RISK_POLICY_KEY, controller) as
-      RiskPolicyOptions | undefined;
-    policy = Object.freeze({ ...inherited, ...own });
-    if (byController === undefined) {
-      byController = new WeakMap();
-      policies.set(handler, byController);
-    }
-    byController.set(controller, policy);
-  }
-  return policy;
+  const read = (target: object) =>
+    Reflect.getMetadata(RISK_POLICY_KEY, target) as RiskPolicyOptions | undefined;
+  return { ...read(controller), ...read(handler) };
 }
 
-const policies = new WeakMap<object, WeakMap<object, RiskPolicyOptions>>();
-
-/**
- * What the interceptor does with an assessment.
- *
- * @publicApi
- */
+/** What the risk guard does with an assessment. @publicApi */
 export interface RiskDecision {
   /** Allow, step up or deny. */
   verdict: RiskVerdict;
@@ -118,23 +84,18 @@ export function decideRisk(
 ): RiskDecision {
   const acr = policy.acr ?? options.stepUp.acr;
   const maxAge = policy.maxAuthAge ?? options.stepUp.maxAge;
-  const decision = (verdict: RiskVerdict): RiskDecision => ({
-    verdict,
-    mode,
-    acr: verdict === 'step-up' ? acr : undefined,
-    maxAge: verdict === 'step-up' ? maxAge : undefined,
-  });
+  const decision = (verdict: RiskVerdict): RiskDecision =>
+    verdict === 'step-up'
+      ? { verdict, mode, acr, maxAge }
+      : { verdict, mode, acr: undefined, maxAge: undefined };
   if (assessment.score > (policy.maxScore ?? options.denyAbove)) return decision('deny');
   const always = policy.acr !== undefined || policy.maxAuthAge !== undefined;
-  const stepUpAbove = policy.stepUpAbove ?? (always ? -1 : options.stepUpAbove);
-  if (assessment.score <= stepUpAbove) return decision('allow');
-  const { token } = principal;
-  const authAge = token.authTime === undefined ? undefined : now.getTime() / 1000 - token.authTime;
-  const satisfied =
-    principal.kind === 'user' &&
-    (acr === undefined || token.acr === acr) &&
-    authAge !== undefined &&
-    authAge <= maxAge;
-  if (satisfied) return decision('allow');
-  return decision(principal.kind === 'user' ? 'step-up' : 'deny');
+  if (assessment.score <= (policy.stepUpAbove ?? (always ? -1 : options.stepUpAbove)))
+    return decision('allow');
+  const { kind, token } = principal;
+  if (kind !== 'user') return decision('deny');
+  const authAge = now.getTime() / 1000 - (token.authTime ?? -Infinity);
+  return decision(
+    (acr === undefined || token.acr === acr) && authAge <= maxAge ? 'allow' : 'step-up',
+  );
 }

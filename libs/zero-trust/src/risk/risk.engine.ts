@@ -38,8 +38,8 @@ import { UsageSignal } from './signals/usage.signal.js';
 export const RISK_SIGNAL_KEY = 'zero-trust:risk-signal';
 
 /**
- * Registers an injectable class implementing {@link RiskSignal} with the risk engine: every
- * provider so marked, in any module, is evaluated after the built-in signals.
+ * Registers an injectable {@link RiskSignal} with the risk engine (from any module): evaluated
+ * after the built-in signals.
  *
  * @publicApi
  */
@@ -68,10 +68,9 @@ function failClosedStore(store: SharedStateStore, metrics: ZeroTrustMetrics): Sh
 }
 
 /**
- * Assesses the risk of a request once (kept on its zero-trust context) from the enabled
- * signals, combining their scores with a noisy-OR (see {@link combineScores}). It also lends the
- * score to ability definitions as `env.risk` / `env.country` / `env.city`, learns from finished
- * requests, and counts authentication and authorization failures from the audit trail.
+ * Assesses the risk of a request once from the enabled signals (a noisy-OR of their scores, see
+ * {@link combineScores}), lends it to ability definitions as `env.risk` / `env.country` /
+ * `env.city`, learns from finished requests, and counts principals' failures from the audit trail.
  *
  * @publicApi
  */
@@ -82,7 +81,7 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
   private readonly logger = new Logger('ZeroTrust');
   private readonly store: SharedStateStore;
   private signals: RiskSignal[] = [];
-  /** How many of `signals` are built in (the first ones). */
+  /** How many of `signals` are built in (they come first). */
   private builtIn = 0;
   private failures: FailureBurstSignal | undefined;
   private unsubscribe: (() => void) | undefined;
@@ -97,47 +96,34 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
     this.store = failClosedStore(store, metrics);
   }
 
-  /** Whether context risk is on (the `risk` option is present). */
+  /** Whether the `risk` option is present. */
   get enabled(): boolean {
     return this.options.risk.enabled;
-  }
-
-  /** The signals in evaluation order (built-in first). */
-  get activeSignals(): readonly RiskSignal[] {
-    return this.signals;
   }
 
   async onModuleInit(): Promise<void> {
     const risk = this.options.risk;
     if (!risk.enabled) return;
+    const { geolocation: geo, network, device, usage, failures, injection } = risk;
     const signals: RiskSignal[] = [];
-    if (risk.geolocation !== undefined) {
-      const database = risk.geolocation.database;
-      const locator =
-        typeof database === 'string' ? await MaxMindGeoLocator.open(database) : database;
-      signals.push(new GeolocationSignal(risk.geolocation, locator));
+    if (geo !== undefined) {
+      const db = geo.database;
+      signals.push(
+        new GeolocationSignal(geo, typeof db === 'string' ? await MaxMindGeoLocator.open(db) : db),
+      );
     }
-    if (risk.network !== undefined) signals.push(new NetworkSignal(risk.network));
-    if (risk.device !== undefined) signals.push(new DeviceSignal(risk.device));
-    if (risk.usage !== undefined) signals.push(new UsageSignal(risk.usage));
-    if (risk.failures !== undefined) {
-      this.failures = new FailureBurstSignal(risk.failures);
-      signals.push(this.failures);
-    }
-    if (risk.injection !== undefined) signals.push(new InjectionSignal(risk.injection));
+    if (network !== undefined) signals.push(new NetworkSignal(network));
+    if (device !== undefined) signals.push(new DeviceSignal(device));
+    if (usage !== undefined) signals.push(new UsageSignal(usage));
+    if (failures !== undefined) signals.push((this.failures = new FailureBurstSignal(failures)));
+    if (injection !== undefined) signals.push(new InjectionSignal(injection));
     this.builtIn = signals.length;
     signals.push(...risk.signals);
-    for (const wrapper of this.discovery.getProviders()) {
-      const type = wrapper.metatype as object | null | undefined;
-      const instance = wrapper.instance as RiskSignal | undefined;
-      if (
-        typeof type === 'function' &&
-        Reflect.getMetadata(RISK_SIGNAL_KEY, type) === true &&
-        instance !== undefined &&
-        typeof instance.evaluate === 'function' &&
-        !signals.includes(instance)
-      )
-        signals.push(instance);
+    for (const { metatype, instance } of this.discovery.getProviders()) {
+      const signal = instance as RiskSignal | undefined;
+      if (metatype && Reflect.getMetadata(RISK_SIGNAL_KEY, metatype) === true)
+        if (typeof signal?.evaluate === 'function' && !signals.includes(signal))
+          signals.push(signal);
     }
     this.signals = signals;
     this.unsubscribe = this.audit.subscribe((event, context) => this.onDecision(event, context));
@@ -148,22 +134,15 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
   }
 
   /**
-   * The assessment of a request: computed on the first call (kept on its context), the same
-   * promise afterwards.
+   * The assessment of a request, computed once (kept on its context).
    * @throws {DependencyUnavailableError} 503 when a signal or the store fails and
    *   `risk.onError` is `fail-closed`
    */
   assess(request: HttpRequestLike, context: ZeroTrustRequestContext): Promise<RiskAssessment> {
     const state = (context.risk ??= {});
     if (state.assessed === undefined) {
-      const input: RiskSignalInput = {
-        context,
-        principal: context.principal,
-        request,
-        store: this.store,
-        now: context.time,
-        facts: new Map(),
-      };
+      const { principal, time: now } = context;
+      const input = { context, principal, request, store: this.store, now, facts: new Map() };
       state.assessed = { input, assessment: this.run(input) };
     }
     return state.assessed.assessment;
@@ -175,10 +154,7 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
     return { risk: assessment.score, country: assessment.country, city: assessment.city };
   }
 
-  /**
-   * Learns from a finished request (known devices, locations, routes) when it succeeded, and
-   * counts a 401/403 answered by a handler as a failure of its principal. Never rejects.
-   */
+  /** Learns from a request that succeeded; counts a 401/403 as its principal's failure. Never rejects. */
   async recordOutcome(context: ZeroTrustRequestContext, outcome: RiskOutcome): Promise<void> {
     if (outcome.status === 401 || outcome.status === 403)
       await this.countFailure(context, context.principal);
@@ -201,9 +177,9 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
   }
 
   /**
-   * Counts a refused request against the principal that made it, at most once per request
-   * (the audit trail and the response status may both report it). A failure no principal owns
-   * is not counted here: see {@link FailureBurstSignal}. Never rejects.
+   * Counts a refused request against the principal that made it, once per request (the audit
+   * trail and the response status may both report it); never a failure no principal owns (see
+   * {@link FailureBurstSignal}). Never rejects.
    */
   private async countFailure(
     context: ZeroTrustRequestContext,
@@ -222,13 +198,32 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
 
   private async run(input: RiskSignalInput): Promise<RiskAssessment> {
     // The built-in signals read no fact another one sets: they start together, so their store
-    // round trips overlap (one Redis round trip instead of one per signal). Their outcomes are
-    // then taken in order, so the first failing signal decides. The application's signals
-    // start one at a time, after them: they may read the facts of earlier ones.
-    const started = this.signals.slice(0, this.builtIn).map((signal) => evaluate(signal, input));
+    // round trips overlap. Their outcomes are taken in order, so the first failing signal
+    // decides. The application's signals run one at a time after them: they may read the facts
+    // of earlier ones.
+    const settle = async (signal: RiskSignal): Promise<Settled> => {
+      try {
+        return { found: await signal.evaluate(input) };
+      } catch (error) {
+        return { error };
+      }
+    };
+    const started = this.signals.slice(0, this.builtIn).map(settle);
     const reasons: RiskReason[] = [];
     for (const [i, signal] of this.signals.entries()) {
-      this.collect(signal, await (started[i] ?? evaluate(signal, input)), reasons);
+      const settled = await (started[i] ?? settle(signal));
+      if ('error' in settled) {
+        const error = settled.error;
+        if (this.options.risk.onError === 'ignore') {
+          this.logger.warn(`Risk signal ${signal.name} failed and was ignored: ${describe(error)}`);
+          continue;
+        }
+        this.logger.error(`Risk signal ${signal.name} failed: ${describe(error)}`);
+        if (error instanceof DependencyUnavailableError) throw error;
+        throw new DependencyUnavailableError('ZT_RISK_UNAVAILABLE', error);
+      }
+      for (const reason of [settled.found ?? []].flat())
+        if (reason.score > 0) reasons.push({ ...reason, signal: reason.signal || signal.name });
     }
     reasons.sort((a, b) => b.score - a.score);
     const country = input.facts.get('country');
@@ -241,29 +236,7 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
     };
   }
 
-  /** Adds what a signal found to `reasons`, or handles its failure per `risk.onError`. */
-  private collect(signal: RiskSignal, evaluated: Evaluated, reasons: RiskReason[]): void {
-    if ('error' in evaluated) {
-      const error = evaluated.error;
-      if (this.options.risk.onError === 'ignore') {
-        this.logger.warn(`Risk signal ${signal.name} failed and was ignored: ${describe(error)}`);
-        return;
-      }
-      this.logger.error(`Risk signal ${signal.name} failed: ${describe(error)}`);
-      if (error instanceof DependencyUnavailableError) throw error;
-      throw new DependencyUnavailableError('ZT_RISK_UNAVAILABLE', error);
-    }
-    const found = evaluated.found;
-    if (found === undefined) return;
-    for (const reason of Array.isArray(found) ? found : [found as RiskReason]) {
-      if (reason.score > 0) reasons.push({ ...reason, signal: reason.signal || signal.name });
-    }
-  }
-
-  /**
-   * Records, once per request, an event for each finding that names one (e.g.
-   * `authn_impossible_travel`, `malicious_sqli`) with the decision taken and the score.
-   */
+  /** Records, once per request, each finding that names an event, with the decision taken. */
   recordFindings(
     context: ZeroTrustRequestContext,
     assessment: RiskAssessment,
@@ -274,24 +247,22 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
     if (state.reported === true) return;
     state.reported = true;
     const risk = { score: assessment.score, reasons: [...assessment.reasons] };
-    for (const reason of assessment.reasons) {
-      if (reason.event === undefined) continue;
-      this.audit.record(context, {
-        action: reason.event,
-        decision,
-        mode,
-        reason: reason.reason,
-        risk,
-        finding: reason.event.replace(/^authn_/, ''),
-        ...geoOf(assessment),
-      });
-    }
+    for (const { event, reason } of assessment.reasons)
+      if (event !== undefined)
+        this.audit.record(context, {
+          action: event,
+          decision,
+          mode,
+          reason,
+          risk,
+          finding: event.replace(/^authn_/, ''),
+          ...geoOf(assessment),
+        });
   }
 
   /**
-   * Counts the failures of authenticated principals (not the risk engine's own denies), and
-   * records the findings of a request that authorization refused after reading `env.risk`
-   * (the interceptor never sees it).
+   * Counts principals' failures (not the risk guard's own denies), and records the findings of
+   * a request authorization refused after reading `env.risk` (the risk guard never saw it).
    */
   private onDecision(event: DecisionEvent, context: ZeroTrustRequestContext): void {
     if (!FAILURE_ACTIONS.has(event.action) || event.code === 'ZT_RISK_DENIED') return;
@@ -306,29 +277,15 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
 }
 
 /** What a signal found, or how it failed. */
-type Evaluated = { found: RiskReason | readonly RiskReason[] | undefined } | { error: unknown };
-
-/** Evaluates one signal; never rejects (a failure is a value). */
-async function evaluate(signal: RiskSignal, input: RiskSignalInput): Promise<Evaluated> {
-  try {
-    return { found: await signal.evaluate(input) };
-  } catch (error) {
-    return { error: error ?? new Error('failed') };
-  }
-}
+type Settled = { found: RiskReason | readonly RiskReason[] | undefined } | { error: unknown };
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
 /** The client's place as an ECS `source.geo` fragment, when the assessment located it. */
-export function geoOf(assessment: RiskAssessment): { geo?: DecisionEvent['geo'] } {
-  const { country, city } = assessment;
+export function geoOf({ country, city }: RiskAssessment): { geo?: DecisionEvent['geo'] } {
   if (country === undefined && city === undefined) return {};
-  return {
-    geo: {
-      ...(country !== undefined ? { country_iso_code: country } : {}),
-      ...(city !== undefined ? { city_name: city } : {}),
-    },
-  };
+  const geo = { country_iso_code: country, city_name: city };
+  return { geo: Object.fromEntries(Object.entries(geo).filter(([, v]) => v !== undefined)) };
 }

@@ -2,11 +2,7 @@ import type { ZeroTrustRequestContext } from '../context/request-context.js';
 import type { Principal } from '../identity/principal.interface.js';
 import type { SharedStateStore } from '../stores/shared-state-store.interface.js';
 
-/**
- * One reason a signal found for the risk of a request.
- *
- * @publicApi
- */
+/** One reason a signal found for the risk of a request. @publicApi */
 export interface RiskReason {
   /** Name of the signal, e.g. `geolocation`. */
   signal: string;
@@ -14,25 +10,14 @@ export interface RiskReason {
   score: number;
   /** A short human reason, safe to show and log (no token, no raw header value). */
   reason: string;
-  /**
-   * OWASP logging vocabulary event to record for this finding, e.g. `authn_impossible_travel`
-   * or `malicious_sqli`. Findings without one only contribute to the score.
-   */
+  /** OWASP event recorded for this finding (e.g. `malicious_sqli`); without one, only scored. */
   event?: string;
 }
 
-/**
- * The verdict for one request.
- *
- * @publicApi
- */
+/** The verdict for one request. @publicApi */
 export type RiskVerdict = 'allow' | 'step-up' | 'deny';
 
-/**
- * The risk assessment of one request: computed at most once, from every enabled signal.
- *
- * @publicApi
- */
+/** The risk assessment of one request, from every enabled signal. @publicApi */
 export interface RiskAssessment {
   /** Combined score 0–100 (noisy-OR of the signal scores, see {@link combineScores}). */
   readonly score: number;
@@ -44,11 +29,7 @@ export interface RiskAssessment {
   readonly city?: string;
 }
 
-/**
- * What a signal sees of a request.
- *
- * @publicApi
- */
+/** What a signal sees of a request. @publicApi */
 export interface RiskSignalInput {
   /** The zero-trust context (client `ip`, route, method, request id, time). */
   readonly context: ZeroTrustRequestContext;
@@ -66,18 +47,11 @@ export interface RiskSignalInput {
   readonly store: SharedStateStore;
   /** The clock of the decision (pinned in tests): `context.time` unless overridden. */
   readonly now: Date;
-  /**
-   * Facts earlier signals established for this request (the geolocation signal puts
-   * `country`, `city`, `latitude`, `longitude` here).
-   */
+  /** Facts earlier signals established (geolocation: `country`, `city`, `latitude`, `longitude`). */
   readonly facts: Map<string, unknown>;
 }
 
-/**
- * How a request ended, handed to signals that learn (baselines, known devices, locations).
- *
- * @publicApi
- */
+/** How a request ended, handed to signals that learn. @publicApi */
 export interface RiskOutcome {
   /** HTTP status of the response. */
   readonly status: number;

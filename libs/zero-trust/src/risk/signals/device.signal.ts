@@ -1,19 +1,16 @@
 import { hash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { ResolvedRiskOptions } from '../../options/validate-options.js';
-import { LruCache } from '../../utils/lru-cache.js';
 import type { RiskReason, RiskSignal, RiskSignalInput } from '../risk.types.js';
 import { principalKey } from './keys.js';
 
 type Options = NonNullable<ResolvedRiskOptions['device']>;
 
-/**
- * The member of a principal's device set that says it has a device history: never a device
- * (fingerprints and JWK thumbprints are base64url, without `*`).
- */
+/** The member of a principal's device set saying it has a history (never base64url: no device). */
 const SEEN = '*seen';
 
-/** Devices per principal whose last refresh an instance remembers. */
-const DEVICES_REMEMBERED = 16;
+/** The fact under which `evaluate` leaves what the store knew, for `record`. */
+const STORED = 'device:stored';
 
 /**
  * The fingerprint of a request's device: SHA-256 (base64url, 22 characters) of the listed
@@ -33,28 +30,21 @@ export function deviceFingerprint(
 }
 
 /**
- * Device binding of users. The request's device is the DPoP key thumbprint when the token has
- * `cnf.jkt`, otherwise the {@link deviceFingerprint} of the configured headers. It scores a
- * request whose device differs from the token's device claim, and a device never seen for this
- * principal (the first device of a principal is learnt, not scored). Devices are learnt from
- * successful requests only, and stored hashed; the mark that a principal has a device history
- * is a member of the same set, so both go together (a mark that outlived its devices would make
- * every device look new).
+ * Device binding of users. The request's device is the DPoP key thumbprint (`cnf.jkt`), else the
+ * {@link deviceFingerprint} of the configured headers. It scores a device other than the token's
+ * device claim, and one never seen for this principal (the first is learnt, not scored).
+ * Devices are learnt from successful requests only; the mark of a device history lives in the
+ * same set, so it never outlives the devices (which would make every device look new).
  *
- * Services and integrations are never judged on devices: a workload's "device" is its client
- * library's headers, which change with an upgrade, and a workload cannot step up, so a new
- * device would be refused for good (a refused request learns nothing). Bind their tokens (mTLS,
- * DPoP) instead.
+ * Services and integrations are never judged on devices: their "device" is a client library's
+ * headers, which an upgrade changes, and they cannot step up. Bind their tokens instead.
  *
  * @publicApi
  */
 export class DeviceSignal implements RiskSignal {
   readonly name = 'device';
-  /**
-   * When this instance last stored each device, by principal key: see {@link record}. At most
-   * {@link DEVICES_REMEMBERED} devices per principal (more only means more refreshes).
-   */
-  private readonly learnt = new LruCache<string, Map<string, number>>(10_000, 60 * 60_000);
+  /** When this instance last stored each device: refreshed every `ttl / 10` (≤ 1 h), not per request. */
+  private readonly stored = new LRUCache<string, number>({ max: 50_000 });
   private readonly refreshMs: number;
 
   constructor(private readonly options: Options) {
@@ -70,63 +60,42 @@ export class DeviceSignal implements RiskSignal {
 
   async evaluate(input: RiskSignalInput): Promise<RiskReason[]> {
     const principal = input.principal;
-    if (principal === undefined || principal.kind !== 'user') return [];
+    if (principal?.kind !== 'user') return [];
     const device = this.deviceOf(input);
     input.facts.set('device', device);
-    const reasons: RiskReason[] = [];
-    const bound = principal.token.device;
-    if (bound !== undefined && bound !== device) {
-      reasons.push({
-        signal: this.name,
-        score: this.options.mismatchScore,
-        reason: 'the request comes from another device than the token was issued to',
-        event: 'session_device_mismatch',
-      });
-    }
     const key = principalKey('device', principal);
     const [known, seen] = await Promise.all([
       input.store.hasMember(key, device),
       input.store.hasMember(key, SEEN),
     ]);
-    if (known) input.facts.set('deviceKnown', true);
-    if (seen) input.facts.set('deviceHistory', true);
-    // A device that contradicts the binding is already scored: not again as a new device.
-    if (!known && seen && reasons.length === 0) {
-      reasons.push({
-        signal: this.name,
-        score: this.options.newDeviceScore,
-        reason: 'a device never seen for this principal',
-      });
+    input.facts.set(STORED, { known, seen });
+    const bound = principal.token.device;
+    if (bound !== undefined && bound !== device) {
+      const reason = 'the request comes from another device than the token was issued to';
+      const score = this.options.mismatchScore;
+      return [{ signal: this.name, score, reason, event: 'session_device_mismatch' }];
     }
-    return reasons;
+    if (known || !seen) return [];
+    const reason = 'a device never seen for this principal';
+    return [{ signal: this.name, score: this.options.newDeviceScore, reason }];
   }
 
   async record(input: RiskSignalInput): Promise<void> {
-    const device = input.facts.get('device');
-    if (input.principal?.kind !== 'user' || typeof device !== 'string') return;
+    const { principal, facts, store } = input;
+    const device = facts.get('device');
+    const stored = facts.get(STORED) as { known: boolean; seen: boolean } | undefined;
     // A device that contradicts the token's binding is never learnt.
-    const bound = input.principal.token.device;
-    if (bound !== undefined && bound !== device) return;
-    const key = principalKey('device', input.principal);
-    // A device the store already knew, learnt here recently: its time to live is refreshed at
-    // most every `ttl / 10` (an hour at most), not on every request.
+    if (principal?.kind !== 'user' || typeof device !== 'string' || stored === undefined) return;
+    if ((principal.token.device ?? device) !== device) return;
+    const key = principalKey('device', principal);
     const now = input.now.getTime();
-    const devices = this.learnt.get(key);
-    const last = devices?.get(device);
-    if (
-      input.facts.get('deviceKnown') === true &&
-      last !== undefined &&
-      now - last < this.refreshMs
-    )
-      return;
+    const last = this.stored.get(`${key} ${device}`);
+    if (stored.known && last !== undefined && now - last < this.refreshMs) return;
+    const { ttl } = this.options;
     await Promise.all([
-      input.store.addToSet(key, device, this.options.ttl),
-      input.facts.get('deviceHistory') === true ||
-        input.store.addToSet(key, SEEN, this.options.ttl),
+      store.addToSet(key, device, ttl),
+      stored.seen || store.addToSet(key, SEEN, ttl),
     ]);
-    const remembered = this.learnt.get(key) ?? new Map<string, number>();
-    if (remembered.size >= DEVICES_REMEMBERED) remembered.clear();
-    remembered.set(device, now);
-    this.learnt.set(key, remembered);
+    this.stored.set(`${key} ${device}`, now);
   }
 }

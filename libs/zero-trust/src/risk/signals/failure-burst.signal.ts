@@ -7,15 +7,10 @@ import { principalKey } from './keys.js';
 type Options = NonNullable<ResolvedRiskOptions['failures']>;
 
 /**
- * Bursts of a principal's own failures: `threshold` or more 401/403 answers to its requests in
- * `window` seconds. Failures come from the authorization decisions (through the audit trail) and
- * from handlers' 401/403 errors.
- *
- * Failures no principal owns (a missing, malformed, forged or revoked token) are not counted:
- * an address is shared (NAT, a proxy, every process of a host), and anyone can send junk from
- * it, so counting them per address would let an outsider refuse every service and step up every
- * user behind it. Those are throttled per address by the `authenticationFailures` option, which
- * only ever refuses unauthenticated attempts.
+ * Bursts of a principal's own failures: `threshold` or more 401/403 answers in `window` seconds.
+ * Failures no principal owns (missing, forged or revoked tokens) are not counted: anyone can
+ * send junk from a shared address (NAT, a proxy), so counting per address would let an outsider
+ * refuse everyone behind it. The `authenticationFailures` option throttles those instead.
  *
  * @publicApi
  */
@@ -32,15 +27,12 @@ export class FailureBurstSignal implements RiskSignal {
     await store.increment(principalKey('failures', principal), this.options.window);
   }
 
-  async evaluate(input: RiskSignalInput): Promise<RiskReason | undefined> {
-    if (input.principal === undefined) return undefined;
-    const count = Number((await input.store.get(principalKey('failures', input.principal))) ?? 0);
-    if (!(count >= this.options.threshold)) return undefined;
-    return {
-      signal: this.name,
-      score: this.options.score,
-      reason: `${count} failed requests in the last ${this.options.window} s`,
-      event: 'authn_fail_burst',
-    };
+  async evaluate({ principal, store }: RiskSignalInput): Promise<RiskReason | undefined> {
+    if (principal === undefined) return undefined;
+    const count = Number((await store.get(principalKey('failures', principal))) ?? 0);
+    const { threshold, window, score } = this.options;
+    if (!(count >= threshold)) return undefined;
+    const reason = `${count} failed requests in the last ${window} s`;
+    return { signal: this.name, score, reason, event: 'authn_fail_burst' };
   }
 }

@@ -2,11 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { BlockList, isIP } from 'node:net';
 import { LRUCache } from 'lru-cache';
 
-/**
- * Where an address is, as far as a geolocation database knows.
- *
- * @publicApi
- */
+/** Where an address is, as far as a geolocation database knows. @publicApi */
 export interface GeoLocation {
   /** ISO 3166-1 alpha-2 country code. */
   country?: string;
@@ -18,12 +14,7 @@ export interface GeoLocation {
   longitude?: number;
 }
 
-/**
- * Looks addresses up. The built-in one reads a GeoIP2/GeoLite2 City `.mmdb` file; implement it
- * to use another source.
- *
- * @publicApi
- */
+/** Looks addresses up; implement it to use another source than a MaxMind file. @publicApi */
 export interface GeoLocator {
   /** The location of `ip`, or undefined when unknown (private ranges, missing entries). */
   locate(ip: string): GeoLocation | undefined | Promise<GeoLocation | undefined>;
@@ -38,52 +29,27 @@ interface CityReader {
 }
 
 /**
- * Ranges no geolocation database places anywhere: loopback, private, link-local, carrier-grade
- * NAT, unspecified, multicast and unique-local. Looked up without asking the database.
+ * Ranges no geolocation database places anywhere: unspecified, private, carrier-grade NAT,
+ * loopback, link-local, multicast, reserved and unique-local. Answered without a lookup.
  */
-const NOT_ROUTED = (() => {
-  const list = new BlockList();
-  for (const [net, prefix] of [
-    ['0.0.0.0', 8],
-    ['10.0.0.0', 8],
-    ['100.64.0.0', 10],
-    ['127.0.0.0', 8],
-    ['169.254.0.0', 16],
-    ['172.16.0.0', 12],
-    ['192.168.0.0', 16],
-    ['224.0.0.0', 4],
-    ['240.0.0.0', 4],
-  ] as const)
-    list.addSubnet(net, prefix, 'ipv4');
-  list.addAddress('::', 'ipv6');
-  list.addAddress('::1', 'ipv6');
-  for (const [net, prefix] of [
-    ['fc00::', 7],
-    ['fe80::', 10],
-    ['ff00::', 8],
-  ] as const)
-    list.addSubnet(net, prefix, 'ipv6');
-  return list;
-})();
-
-/** Distinct addresses whose location is remembered. */
-const CACHE_MAX = 10_000;
-/** The database is read once: a remembered location stays true while the process runs. */
-const CACHE_TTL_MS = 3_600_000;
+const NOT_ROUTED = new BlockList();
+const NOT_ROUTED_BLOCKS =
+  '0.0.0.0/8 10.0.0.0/8 100.64.0.0/10 127.0.0.0/8 169.254.0.0/16 172.16.0.0/12 192.168.0.0/16 224.0.0.0/4 240.0.0.0/4 ::/128 ::1/128 fc00::/7 fe80::/10 ff00::/8';
+for (const block of NOT_ROUTED_BLOCKS.split(' ')) {
+  const [net = '', prefix] = block.split('/');
+  NOT_ROUTED.addSubnet(net, Number(prefix), net.includes(':') ? 'ipv6' : 'ipv4');
+}
 
 /**
  * A {@link GeoLocator} over a MaxMind City database file, read once into memory with
- * `@maxmind/geoip2-node`. Never downloads anything. Addresses of private, loopback and other
- * unrouted ranges are answered without a lookup, and answers are remembered per address in a
- * bounded LRU (10,000 addresses), so a request never pays for a database miss twice.
+ * `@maxmind/geoip2-node` (never downloaded). Unrouted ranges are answered without a lookup, and
+ * answers are remembered per address (10,000), so a database miss, which throws, is paid once.
  *
  * @publicApi
  */
 export class MaxMindGeoLocator implements GeoLocator {
-  private readonly cache = new LRUCache<string, GeoLocation | false>({
-    max: CACHE_MAX,
-    ttl: CACHE_TTL_MS,
-  });
+  /** Answers by address (`false`: nowhere); the database never changes while the process runs. */
+  private readonly cache = new LRUCache<string, GeoLocation | false>({ max: 10_000 });
 
   private constructor(private readonly reader: CityReader) {}
 
@@ -112,18 +78,19 @@ export class MaxMindGeoLocator implements GeoLocator {
     try {
       found = this.reader.city(address);
     } catch (error) {
-      // Not in the database: once per address, then remembered. Any other failure (a damaged
-      // database) propagates, so the signal fails as `risk.onError` says, never "unknown place".
+      // Any failure but a miss (a damaged database) propagates, so the signal fails as
+      // `risk.onError` says, never "unknown place".
       if (error instanceof Error && error.name === 'AddressNotFoundError') return undefined;
       throw error;
     }
-    const location: GeoLocation = {};
-    if (found.country?.isoCode !== undefined) location.country = found.country.isoCode;
-    if (found.city?.names?.en !== undefined) location.city = found.city.names.en;
-    if (found.location?.latitude !== undefined && found.location.longitude !== undefined) {
-      location.latitude = found.location.latitude;
-      location.longitude = found.location.longitude;
-    }
+    const { country, city, location: at } = found;
+    const location: GeoLocation = {
+      ...(country?.isoCode !== undefined ? { country: country.isoCode } : {}),
+      ...(city?.names?.en !== undefined ? { city: city.names.en } : {}),
+      ...(at?.latitude !== undefined && at.longitude !== undefined
+        ? { latitude: at.latitude, longitude: at.longitude }
+        : {}),
+    };
     return Object.keys(location).length === 0 ? undefined : location;
   }
 
@@ -135,11 +102,7 @@ export class MaxMindGeoLocator implements GeoLocator {
 
 const EARTH_RADIUS_KM = 6371.0088;
 
-/**
- * Great-circle distance between two points, in kilometres (haversine formula).
- *
- * @publicApi
- */
+/** Great-circle distance between two points, in kilometres (haversine formula). @publicApi */
 export function haversineKm(lat1: number, lon1: number, lat2: number, lon2: number): number {
   const rad = Math.PI / 180;
   const dLat = (lat2 - lat1) * rad;

@@ -1,74 +1,47 @@
-/**
- * Kinds of injection payloads the rule set recognises, with their OWASP `malicious_*` event.
- *
- * @publicApi
- */
+/** Kinds of injection payloads, each recorded as `malicious_<kind>`. @publicApi */
 export type InjectionKind = 'sqli' | 'xss' | 'cmd_injection' | 'path_traversal';
 
 const SHELL_COMMANDS =
   'cat|ls|id|whoami|uname|wget|curl|nc|ncat|netcat|bash|sh|zsh|rm|chmod|powershell|cmd|ping|nslookup|python[23]?|perl|ruby|php|echo|sleep|env|printenv|base64';
 
 /**
- * The rules, each anchored on syntax that ordinary text and JSON rarely contain (quotes
- * closing a literal, SQL keywords in sequence, markup with handlers, shell metacharacters
- * before a command, dot-dot segments). They are matched against each form of a value that
- * {@link normalisedForms} gives: as sent, and normalised (decoded once, look-alikes folded,
- * comments read as spaces).
- *
- * @internal
+ * The rules by kind, each anchored on syntax that ordinary text and JSON rarely contain. They
+ * are matched against each form of a value that {@link normalisedForms} gives.
  */
-export const INJECTION_RULES: readonly { kind: InjectionKind; pattern: RegExp }[] = [
-  // SQL: tautologies after a closing quote, UNION SELECT, stacked queries, comments after a
-  // quote, time-based probes, catalog tables.
-  {
-    kind: 'sqli',
-    pattern:
-      /['"`]\s*\)?\s*(?:or|and|xor|\|\||&&)\s*\(?\s*['"`]?\w*['"`]?\s*(?:=|<>|!=|<|>|like\b|is\b)/,
-  },
-  { kind: 'sqli', pattern: /\b(?:or|and)\s+\(?\s*(\d+)\s*=\s*\1\b/ },
-  { kind: 'sqli', pattern: /\bunion\b(?:\s|\/\*.*?\*\/)+(?:all\s+|distinct\s+)?select\b/ },
-  {
-    kind: 'sqli',
-    pattern:
-      /;\s*(?:drop|delete|insert|update|alter|create|truncate|exec(?:ute)?|shutdown|declare)\s+\w/,
-  },
-  { kind: 'sqli', pattern: /['"`]\s*\)?\s*(?:--|#|\/\*)/ },
-  {
-    kind: 'sqli',
-    pattern:
-      /\b(?:sleep|benchmark|pg_sleep|dbms_pipe\.receive_message)\s*\(|\bwaitfor\s+delay\s+['"]/,
-  },
-  {
-    kind: 'sqli',
-    pattern:
-      /\b(?:information_schema|sysobjects|xp_cmdshell|load_file\s*\(|into\s+(?:out|dump)file)\b/,
-  },
-  // XSS: script-capable markup, event handlers inside a tag, script URLs.
-  { kind: 'xss', pattern: /<\s*\/?\s*(?:script|iframe|frame|object|embed|applet|base|svg|math)\b/ },
-  { kind: 'xss', pattern: /<[a-z][^>]*?[\s/"']on[a-z]{3,}\s*=/ },
-  { kind: 'xss', pattern: /(?:^|[\s"'=(])(?:java|vb)script\s*:/ },
-  {
-    kind: 'xss',
-    pattern: /\bdata\s*:\s*text\/html\b|\bsrcdoc\s*=|<\s*img\b[^>]*\bsrc\s*=\s*['"]?\s*x\b/,
-  },
-  // Command injection: metacharacters before a command, substitutions.
-  {
-    kind: 'cmd_injection',
-    pattern: new RegExp(
+const RULES: Readonly<Record<InjectionKind, readonly RegExp[]>> = {
+  sqli: [
+    // Tautologies after a closing quote, UNION SELECT, stacked queries, comments after a quote,
+    // time-based probes, catalog tables.
+    /['"`]\s*\)?\s*(?:or|and|xor|\|\||&&)\s*\(?\s*['"`]?\w*['"`]?\s*(?:=|<>|!=|<|>|like\b|is\b)/,
+    /\b(?:or|and)\s+\(?\s*(\d+)\s*=\s*\1\b/,
+    /\bunion\b(?:\s|\/\*.*?\*\/)+(?:all\s+|distinct\s+)?select\b/,
+    /;\s*(?:drop|delete|insert|update|alter|create|truncate|exec(?:ute)?|shutdown|declare)\s+\w/,
+    /['"`]\s*\)?\s*(?:--|#|\/\*)/,
+    /\b(?:sleep|benchmark|pg_sleep|dbms_pipe\.receive_message)\s*\(|\bwaitfor\s+delay\s+['"]/,
+    /\b(?:information_schema|sysobjects|xp_cmdshell|load_file\s*\(|into\s+(?:out|dump)file)\b/,
+  ],
+  xss: [
+    // Script-capable markup, event handlers inside a tag, script URLs.
+    /<\s*\/?\s*(?:script|iframe|frame|object|embed|applet|base|svg|math)\b/,
+    /<[a-z][^>]*?[\s/"']on[a-z]{3,}\s*=/,
+    /(?:^|[\s"'=(])(?:java|vb)script\s*:/,
+    /\bdata\s*:\s*text\/html\b|\bsrcdoc\s*=|<\s*img\b[^>]*\bsrc\s*=\s*['"]?\s*x\b/,
+  ],
+  cmd_injection: [
+    // Metacharacters before a command, substitutions.
+    new RegExp(
       `(?:[;&|\`]|\\$\\()\\s*(?:${SHELL_COMMANDS})(?:\\s*$|\\s*[;&|\`)]|\\s+[-/$'"]|\\s+https?:)`,
     ),
-  },
-  { kind: 'cmd_injection', pattern: /\$\{ifs\}|\$ifs\b/ },
-  { kind: 'cmd_injection', pattern: new RegExp(`\`\\s*(?:${SHELL_COMMANDS})\\b[^\`]*\``) },
-  // Path traversal: dot-dot segments (also encoded), well-known system files.
-  { kind: 'path_traversal', pattern: /(?:^|[\\/=])\.\.(?:[\\/]|$)/ },
-  { kind: 'path_traversal', pattern: /%2e%2e|\.\.%2f|\.\.%5c|%c0%ae|%252e/ },
-  {
-    kind: 'path_traversal',
-    pattern:
-      /(?:^|[\\/])(?:etc[\\/](?:passwd|shadow|hosts)|proc[\\/]self[\\/]|windows[\\/]win\.ini|boot\.ini)/,
-  },
-];
+    /\$\{ifs\}|\$ifs\b/,
+    new RegExp(`\`\\s*(?:${SHELL_COMMANDS})\\b[^\`]*\``),
+  ],
+  path_traversal: [
+    // Dot-dot segments (also encoded), well-known system files.
+    /(?:^|[\\/=])\.\.(?:[\\/]|$)/,
+    /%2e%2e|\.\.%2f|\.\.%5c|%c0%ae|%252e/,
+    /(?:^|[\\/])(?:etc[\\/](?:passwd|shadow|hosts)|proc[\\/]self[\\/]|windows[\\/]win\.ini|boot\.ini)/,
+  ],
+};
 
 /**
  * How much of a request the injection signal reads. Input past a limit is not scanned; the
@@ -87,39 +60,26 @@ export const INJECTION_SCAN_LIMITS = Object.freeze({
 
 /**
  * Look-alikes that NFKC leaves alone but that a database, a shell or a file API may still read
- * as the ASCII character (SQL Server's "best fit" mapping turns U+2019 into a quote, for one).
- * Fullwidth forms (U+FF0F, U+FF07, U+FF02, ...) are already folded by NFKC.
+ * as the ASCII character (SQL Server's "best fit" mapping turns U+2019 into a quote, for one):
+ * division, fraction and big solidus; set minus and big reverse solidus; single quotes, primes
+ * and modifier apostrophes; double quotes and double primes. NFKC folds fullwidth forms already.
  */
-const CONFUSABLES: Readonly<Record<string, string>> = {
-  '\u2215': '/', // division slash
-  '\u2044': '/', // fraction slash
-  '\u29f8': '/', // big solidus
-  '\u2216': '\\', // set minus
-  '\u29f9': '\\', // big reverse solidus
-  '\u2018': "'",
-  '\u2019': "'",
-  '\u201a': "'",
-  '\u201b': "'",
-  '\u2032': "'", // prime
-  '\u02bc': "'", // modifier letter apostrophe
-  '\u02b9': "'", // modifier letter prime
-  '\u201c': '"',
-  '\u201d': '"',
-  '\u201e': '"',
-  '\u201f': '"',
-  '\u2033': '"', // double prime
-  '\u02ba': '"',
-};
+const CONFUSABLES: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries({
+    '/': '\u2215\u2044\u29f8',
+    '\\': '\u2216\u29f9',
+    "'": '\u2018\u2019\u201a\u201b\u2032\u02bc\u02b9',
+    '"': '\u201c\u201d\u201e\u201f\u2033\u02ba',
+  }).flatMap(([ascii, alikes]) => alikes.split('').map((alike) => [alike, ascii])),
+);
 const CONFUSABLE = new RegExp(`[${Object.keys(CONFUSABLES).join('')}]`, 'g');
 /** Characters that render as nothing: `un\u200bion` is `union` to a reader that drops them. */
 const INVISIBLE = /[\u00ad\u180e\u200b-\u200f\u2060-\u2064\ufeff]/g;
 /**
- * Reads SQL comments as the whitespace they stand for: `/* ... *\/`, and `--` or `#` comments
- * ended by a line break (`union--x\nselect`). MySQL's executable comment (`/*!50000 union*\/`)
- * runs its content, so the content is kept. A comment left open to the end separates nothing
- * and stays. With `as` empty, comments are dropped instead, as a filter that strips them would
- * (`UN/**\/ION` becomes `UNION`). One pass with `indexOf`, no backtracking: a value full of
- * `/*` costs linear time.
+ * Reads SQL comments (`/* ... *\/`, and `--` or `#` up to a line break) as `as`: a space, or
+ * nothing, as a filter that strips them would (`UN/**\/ION` becomes `UNION`). MySQL's
+ * executable comment (`/*!50000 union*\/`) keeps its content; a comment left open separates
+ * nothing and stays. One pass with `indexOf`: linear time, whatever the value.
  */
 function readSqlComments(value: string, as: ' ' | ''): string {
   if (!value.includes('/*') && !value.includes('--') && !value.includes('#')) return value;
@@ -194,11 +154,9 @@ export function normalisedForms(value: string): string[] {
  * @publicApi
  */
 export function detectInjection(value: string): Set<InjectionKind> {
-  const found = new Set<InjectionKind>();
-  const candidates = normalisedForms(value.slice(0, INJECTION_SCAN_LIMITS.length));
-  for (const rule of INJECTION_RULES) {
-    if (found.has(rule.kind)) continue;
-    if (candidates.some((candidate) => rule.pattern.test(candidate))) found.add(rule.kind);
-  }
-  return found;
+  const forms = normalisedForms(value.slice(0, INJECTION_SCAN_LIMITS.length));
+  const found = Object.entries(RULES).filter(([, rules]) =>
+    rules.some((rule) => forms.some((form) => rule.test(form))),
+  );
+  return new Set(found.map(([kind]) => kind as InjectionKind));
 }

@@ -10,13 +10,10 @@ const ALWAYS_SKIPPED = new Set(['authorization', 'dpop', 'cookie', 'proxy-author
 const { length: MAX_LENGTH, values: MAX_VALUES, depth: MAX_DEPTH } = INJECTION_SCAN_LIMITS;
 /**
  * Verdicts on short values are remembered: the same host, user agent, accept header and paths
- * come with request after request, and each value is otherwise tested against every rule.
- * Detection is a pure function of the value, so a remembered verdict is the verdict.
+ * come with request after request, and each would otherwise be normalised and matched against
+ * every rule (the bulk of the signal's work). Detection is a pure function of the value.
  */
 const MEMO_MAX_LENGTH = 512;
-const MEMO_ENTRIES = 10_000;
-const MEMO_TTL_MS = 10 * 60_000;
-const NOTHING: readonly InjectionKind[] = [];
 
 const NAMES: Record<InjectionKind, string> = {
   sqli: 'SQL injection',
@@ -36,26 +33,16 @@ const LIMITS: Record<Limit, string> = {
   depth: `nesting deeper than ${MAX_DEPTH} levels`,
 };
 
-/** What a request's scan found: payloads by kind, and limits gone past, each with its part. */
-interface Findings {
-  kinds?: Map<InjectionKind, Part>;
-  limits?: Map<Limit, Part>;
-}
-
 /**
  * Injection payloads (SQL injection, XSS, command injection, path traversal) in the path, the
- * query, the headers (except Authorization, DPoP and Cookie) and the body's keys and string
- * values. Each kind found scores `score` and is recorded as `malicious_<kind>`. The payload is
- * never echoed: the reason names the kind and the part of the request only.
+ * query, the headers (except credentials) and the body's keys and strings, in their normalised
+ * forms (see `normalisedForms`). Each kind found scores `score`, recorded as `malicious_<kind>`;
+ * the reason names the kind and the part, never the payload. What it does not read is no pass:
+ * input past {@link INJECTION_SCAN_LIMITS} is a finding of its own (a third of `score`,
+ * `input_validation_fail`), so padding cannot hide a payload for free.
  *
- * A risk signal, not a web application firewall: it raises the score of a request that carries
- * a payload, it does not make a query safe (parameterised queries, output encoding and path
- * checks do) and a pattern list can always be outrun. Put a WAF in front to block.
- *
- * Values are matched in normalised forms (see `normalisedForms`). What it does not read is no
- * pass: a value longer than `INJECTION_SCAN_LIMITS.length`, a query or body with more than
- * `values` values, or a body nested deeper than `depth`, is a finding of its own (a third of
- * `score`, recorded as `input_validation_fail`), so padding cannot hide a payload for free.
+ * A risk signal, not a web application firewall: it does not make a query safe (parameterised
+ * queries, output encoding and path checks do), and a pattern list can always be outrun.
  *
  * @publicApi
  */
@@ -63,31 +50,24 @@ export class InjectionSignal implements RiskSignal {
   readonly name = 'injection';
   private readonly skipHeaders: Set<string>;
   private readonly skipFields: Set<string>;
-  private readonly verdicts = new LRUCache<string, readonly InjectionKind[]>({
-    max: MEMO_ENTRIES,
-    ttl: MEMO_TTL_MS,
-  });
+  private readonly verdicts = new LRUCache<string, readonly InjectionKind[]>({ max: 10_000 });
 
   constructor(private readonly options: Options) {
     this.skipHeaders = new Set([...ALWAYS_SKIPPED, ...options.skipHeaders]);
     this.skipFields = new Set(options.skipFields);
   }
 
-  evaluate(input: RiskSignalInput): RiskReason[] {
-    // Allocated only when something is found: a clean request (the usual one) allocates little.
-    const findings: Findings = {};
+  evaluate({ request }: RiskSignalInput): RiskReason[] {
+    const kinds = new Map<InjectionKind, Part>();
+    const limits = new Map<Limit, Part>();
     const past = (part: Part, limit: Limit): void => {
-      findings.limits ??= new Map();
-      if (!findings.limits.has(limit)) findings.limits.set(limit, part);
+      if (!limits.has(limit)) limits.set(limit, part);
     };
     const scan = (part: Part, value: string): void => {
       if (value.length > MAX_LENGTH) past(part, 'length');
-      const kinds = this.detect(value);
-      if (kinds.length === 0) return;
-      findings.kinds ??= new Map();
-      for (const kind of kinds) if (!findings.kinds.has(kind)) findings.kinds.set(kind, part);
+      for (const kind of this.detect(value)) if (!kinds.has(kind)) kinds.set(kind, part);
     };
-    const url = input.request.originalUrl ?? input.request.url ?? '';
+    const url = request.originalUrl ?? request.url ?? '';
     const question = url.indexOf('?');
     scan('path', question === -1 ? url : url.slice(0, question));
     if (question !== -1) {
@@ -101,89 +81,58 @@ export class InjectionSignal implements RiskSignal {
         scan('query', value);
       }
     }
-    const headers = input.request.headers;
     // Own names only: a header named like an Object.prototype member is a header like any other.
-    for (const name of Object.keys(headers)) {
-      const value = headers[name];
-      if (value === undefined || this.skipHeaders.has(name.toLowerCase())) continue;
-      if (typeof value === 'string') scan('header', value);
-      else for (const one of value) scan('header', one);
-    }
-    const body = input.request.body;
-    if (body !== undefined && body !== null) {
-      const budget = { count: 0 };
-      this.walk(
-        body,
-        0,
-        budget,
-        (value) => scan('body', value),
-        (limit) => past('body', limit),
-      );
-    }
-    return this.reasons(findings);
-  }
-
-  private reasons({ kinds, limits }: Findings): RiskReason[] {
-    const reasons: RiskReason[] = [];
-    for (const [kind, part] of kinds ?? []) {
-      reasons.push({
+    for (const [name, value] of Object.entries(request.headers))
+      if (value !== undefined && !this.skipHeaders.has(name.toLowerCase()))
+        for (const one of [value].flat()) scan('header', one);
+    let count = 0;
+    const walk = (value: unknown, depth: number): void => {
+      // Numbers and booleans carry no text to scan, whatever their depth.
+      if (typeof value !== 'string' && (typeof value !== 'object' || value === null)) return;
+      if (count >= MAX_VALUES) return past('body', 'values');
+      if (depth > MAX_DEPTH) return past('body', 'depth');
+      if (typeof value === 'string') {
+        count++;
+        scan('body', value);
+      } else if (Array.isArray(value)) {
+        for (const item of value) {
+          if (count >= MAX_VALUES) return past('body', 'values');
+          walk(item, depth + 1);
+        }
+      } else if (!Buffer.isBuffer(value)) {
+        for (const [key, item] of Object.entries(value)) {
+          if (this.skipFields.has(key)) continue;
+          if (count >= MAX_VALUES) return past('body', 'values');
+          count++;
+          scan('body', key);
+          walk(item, depth + 1);
+        }
+      }
+    };
+    walk(request.body, 0);
+    const { score } = this.options;
+    return [
+      ...[...kinds].map(([kind, part]) => ({
         signal: this.name,
-        score: this.options.score,
+        score,
         reason: `${NAMES[kind]} payload in the ${part}`,
         event: `malicious_${kind}`,
-      });
-    }
-    for (const [limit, part] of limits ?? []) {
-      reasons.push({
+      })),
+      ...[...limits].map(([limit, part]) => ({
         signal: this.name,
         // Lower than a payload: a large request is not an attack, but it is not known clean.
-        score: Math.round(this.options.score / 3),
+        score: Math.round(score / 3),
         reason: `${part} not fully scanned for injection: ${LIMITS[limit]}`,
         event: 'input_validation_fail',
-      });
-    }
-    return reasons;
+      })),
+    ];
   }
 
   /** The kinds found in `value`, remembered for short values. */
   private detect(value: string): readonly InjectionKind[] {
     if (value.length > MEMO_MAX_LENGTH) return [...detectInjection(value)];
     let kinds = this.verdicts.get(value);
-    if (kinds === undefined) {
-      const found = detectInjection(value);
-      kinds = found.size === 0 ? NOTHING : [...found];
-      this.verdicts.set(value, kinds);
-    }
+    if (kinds === undefined) this.verdicts.set(value, (kinds = [...detectInjection(value)]));
     return kinds;
-  }
-
-  private walk(
-    value: unknown,
-    depth: number,
-    budget: { count: number },
-    visit: (value: string) => void,
-    past: (limit: Limit) => void,
-  ): void {
-    // Numbers and booleans carry no text to scan, whatever their depth.
-    if (typeof value !== 'string' && (typeof value !== 'object' || value === null)) return;
-    if (budget.count >= MAX_VALUES) return past('values');
-    if (depth > MAX_DEPTH) return past('depth');
-    if (typeof value === 'string') {
-      budget.count++;
-      visit(value);
-    } else if (Array.isArray(value)) {
-      for (const item of value) {
-        if (budget.count >= MAX_VALUES) return past('values');
-        this.walk(item, depth + 1, budget, visit, past);
-      }
-    } else if (typeof value === 'object' && value !== null && !Buffer.isBuffer(value)) {
-      for (const [key, item] of Object.entries(value)) {
-        if (this.skipFields.has(key)) continue;
-        if (budget.count >= MAX_VALUES) return past('values');
-        budget.count++;
-        visit(key);
-        this.walk(item, depth + 1, budget, visit, past);
-      }
-    }
   }
 }

@@ -1,12 +1,12 @@
 import { BlockList, isIP } from 'node:net';
 import { normalizeAddress } from '../../context/client-address.js';
-import { AddressSet } from '../../utils/address-set.js';
 import type { ResolvedRiskOptions } from '../../options/validate-options.js';
 import type { RiskReason, RiskSignal, RiskSignalInput } from '../risk.types.js';
 
 type Options = NonNullable<ResolvedRiskOptions['network']>;
 
-function blockListOf(entries: readonly string[]): AddressSet {
+/** Whether an address is in a list of addresses and CIDR blocks (`/0` included, unlike proxy-addr). */
+function inList(entries: readonly string[]): (ip: string | undefined) => boolean {
   const list = new BlockList();
   for (const entry of entries) {
     const [address = '', prefix] = entry.split('/');
@@ -14,7 +14,11 @@ function blockListOf(entries: readonly string[]): AddressSet {
     if (prefix === undefined) list.addAddress(address, type);
     else list.addSubnet(address, Number(prefix), type);
   }
-  return new AddressSet(list);
+  return (ip) => {
+    const address = ip === undefined ? '' : normalizeAddress(ip);
+    const family = isIP(address);
+    return family !== 0 && list.check(address, family === 6 ? 'ipv6' : 'ipv4');
+  };
 }
 
 /**
@@ -26,35 +30,23 @@ function blockListOf(entries: readonly string[]): AddressSet {
  */
 export class NetworkSignal implements RiskSignal {
   readonly name = 'network';
-  private readonly deny: AddressSet;
-  private readonly services = new Map<string, AddressSet>();
+  private readonly deny: (ip: string | undefined) => boolean;
+  private readonly services = new Map<string, (ip: string | undefined) => boolean>();
 
   constructor(private readonly options: Options) {
-    this.deny = blockListOf(options.deny);
+    this.deny = inList(options.deny);
     for (const [id, blocks] of Object.entries(options.services))
-      this.services.set(id, blockListOf(blocks));
+      this.services.set(id, inList(blocks));
   }
 
-  evaluate(input: RiskSignalInput): RiskReason | undefined {
-    const ip = input.context.ip === undefined ? undefined : normalizeAddress(input.context.ip);
-    if (ip !== undefined && this.deny.has(ip)) {
-      return {
-        signal: this.name,
-        score: this.options.score,
-        reason: 'the client address is on the deny list',
-      };
-    }
-    const principal = input.principal;
+  evaluate({ context: { ip }, principal }: RiskSignalInput): RiskReason | undefined {
+    const { score } = this.options;
+    if (this.deny(ip))
+      return { signal: this.name, score, reason: 'the client address is on the deny list' };
     if (principal === undefined || principal.kind === 'user') return undefined;
     const allowed = this.services.get(principal.id);
-    if (allowed === undefined) return undefined;
-    if (ip === undefined || !allowed.has(ip)) {
-      return {
-        signal: this.name,
-        score: this.options.score,
-        reason: 'the service calls from outside its allowed networks',
-      };
-    }
-    return undefined;
+    if (allowed === undefined || allowed(ip)) return undefined;
+    const reason = 'the service calls from outside its allowed networks';
+    return { signal: this.name, score, reason };
   }
 }

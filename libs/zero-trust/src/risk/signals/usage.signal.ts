@@ -1,19 +1,14 @@
+import { LRUCache } from 'lru-cache';
 import type { Principal } from '../../identity/principal.interface.js';
 import type { ResolvedRiskOptions } from '../../options/validate-options.js';
-import type { RiskReason, RiskSignal, RiskSignalInput } from '../risk.types.js';
-import { LruCache } from '../../utils/lru-cache.js';
 import { ownValue } from '../../utils/own-keys.js';
+import type { RiskReason, RiskSignal, RiskSignalInput } from '../risk.types.js';
 import { principalKey } from './keys.js';
 
 type Options = NonNullable<ResolvedRiskOptions['usage']>;
 
-interface Baseline {
-  avg: number;
-  n: number;
-}
-
-/** Minutes since midnight UTC of a `HH:MM` string. */
-function minutesOf(hhmm: string): number {
+/** Minutes since midnight of a `HH:MM` string. */
+function minutesOf(hhmm = ''): number {
   const [h = '0', m = '0'] = hhmm.split(':');
   return Number(h) * 60 + Number(m);
 }
@@ -25,21 +20,17 @@ function minutesOf(hhmm: string): number {
  * @publicApi
  */
 export function inUtcWindow(time: Date, window: string): boolean {
-  const [from = '00:00', to = '00:00'] = window.split('-');
-  const start = minutesOf(from);
-  const end = minutesOf(to);
+  const [start = 0, end = 0] = window.split('-').map((hhmm) => minutesOf(hhmm));
   const now = time.getUTCHours() * 60 + time.getUTCMinutes();
   if (start === end) return true;
   return start < end ? now >= start && now < end : now >= start || now < end;
 }
 
 /**
- * Members of a service's learnt-routes set that are not routes (a route is `METHOD /path`, with a
- * space; these have none). They live in the same key as the routes so that they share their
- * lifetime: whatever removes the routes (expiry, eviction) removes the warm-up's end with them.
+ * Members of a service's routes set that are not routes (those have a space): its warm-up is
+ * over, is being counted. In the routes' key, they expire and are evicted with the routes.
  */
 const WARM = '*warm';
-/** Marks a set that has counted its warm-up (see {@link UsageSignal.record}). */
 const COUNTING = '*counting';
 /** The fact under which `evaluate` leaves whether the routes were judged (warm). */
 const WARM_FACT = 'usage:warm';
@@ -54,18 +45,16 @@ const WARM_FACT = 'usage:warm';
  * - a request outside the principal's configured `hours` (UTC).
  *
  * Route novelty never turns a refusal into a lasting one: only successful requests write the
- * learnt routes and the warm-up count (a refused request writes nothing), and the mark that
- * the warm-up is over is kept in the same key as the routes. When that key is gone (expired,
- * evicted, lost with a store), novelty is not judged until a new warm-up is over, instead of
- * every route then looking new to a service that can never again succeed on one to learn it.
+ * learnt routes and the warm-up count, and the mark that the warm-up is over lives in the
+ * routes' key. When that key is gone, novelty is not judged until a new warm-up is over,
+ * instead of every route then looking new to a service that can never again succeed on one.
  *
  * @publicApi
  */
 export class UsageSignal implements RiskSignal {
   readonly name = 'usage';
-
-  /** Fold claims of previous minutes already settled (bounded; a claim lives 180 s). */
-  private readonly folded = new LruCache<string, true>(10_000, 180_000);
+  /** Previous minutes known to be folded into their baseline: their count is not read again. */
+  private readonly folded = new LRUCache<string, true>({ max: 10_000 });
 
   constructor(private readonly options: Options) {}
 
@@ -76,11 +65,8 @@ export class UsageSignal implements RiskSignal {
     const reasons = found.filter((reason) => reason !== undefined);
     const hours = ownValue(this.options.hours, principal.id);
     if (hours !== undefined && !inUtcWindow(input.now, hours)) {
-      reasons.push({
-        signal: this.name,
-        score: this.options.hoursScore,
-        reason: 'activity outside the principal’s working hours',
-      });
+      const reason = 'activity outside the principal’s working hours';
+      reasons.push({ signal: this.name, score: this.options.hoursScore, reason });
     }
     return reasons;
   }
@@ -90,97 +76,75 @@ export class UsageSignal implements RiskSignal {
    * warming up, counts the success. The count restarts whenever the routes' key is new: a
    * count left over from routes that are gone must not end the next warm-up at once.
    */
-  async record(input: RiskSignalInput): Promise<void> {
-    const principal = input.principal;
-    // Nothing to learn for users.
+  async record({ principal, context, facts, store }: RiskSignalInput): Promise<void> {
     if (principal === undefined || principal.kind === 'user') return;
     const { ttl, learningRequests } = this.options;
-    const store = input.store;
     const routes = principalKey('usage', principal, 'routes');
-    await store.addToSet(routes, `${input.context.method} ${input.context.route}`, ttl);
-    if (input.facts.get(WARM_FACT) === true) return;
+    await store.addToSet(routes, `${context.method} ${context.route}`, ttl);
+    if (facts.get(WARM_FACT) === true) return;
     const counter = principalKey('usage', principal, 'learning');
     const fresh = await store.addToSet(routes, COUNTING, ttl);
-    let successes = 1;
     if (fresh) await store.set(counter, '1', ttl);
-    else successes = await store.increment(counter, ttl);
+    const successes = fresh ? 1 : await store.increment(counter, ttl);
     if (successes >= learningRequests) await store.addToSet(routes, WARM, ttl);
   }
 
-  /** A stored baseline; a corrupt one starts over. */
-  private parse(stored: string | undefined): Baseline {
-    try {
-      const parsed = JSON.parse(stored ?? '') as Baseline;
-      if (typeof parsed.avg === 'number' && typeof parsed.n === 'number')
-        return { avg: parsed.avg, n: parsed.n };
-    } catch {
-      // absent or corrupt
-    }
-    return { avg: 0, n: 0 };
-  }
-
+  /** This minute's count against the baseline, folding the previous minute in once. */
   private async rate(
-    input: RiskSignalInput,
+    { store, now }: RiskSignalInput,
     principal: Principal,
   ): Promise<RiskReason | undefined> {
-    const store = input.store;
-    const minute = Math.floor(input.now.getTime() / 60_000);
-    const baselineKey = principalKey('usage', principal, 'baseline');
-    const foldKey = principalKey('usage', principal, `f${minute - 1}`);
-    // Once the previous minute is known to be folded (claimed here or by another instance), the
-    // previous minute's count is not read again.
-    const folded = this.folded.get(foldKey) === true;
+    const minute = Math.floor(now.getTime() / 60_000);
+    const key = (suffix: string) => principalKey('usage', principal, suffix);
+    const foldKey = key(`f${minute - 1}`);
     const [count, stored, previous] = await Promise.all([
-      store.increment(principalKey('usage', principal, `m${minute}`), 180),
-      store.get(baselineKey),
-      folded ? undefined : store.get(principalKey('usage', principal, `m${minute - 1}`)),
+      store.increment(key(`m${minute}`), 180),
+      store.get(key('baseline')),
+      this.folded.get(foldKey) ? undefined : store.get(key(`m${minute - 1}`)),
     ]);
-    const baseline = this.parse(stored);
-    if (previous === undefined) return this.judge(count, baseline);
-    // Fold the previous minute into the baseline once (the first request of this minute does).
-    const claimed = await store.claimOnce(foldKey, 180);
-    // Claimed now or before: either way the fold of that minute is done for good.
-    this.folded.set(foldKey, true);
-    if (!claimed) return this.judge(count, baseline);
-    const value = Number(previous);
-    const next =
-      baseline.n === 0
-        ? { avg: value, n: 1 }
-        : { avg: baseline.avg * 0.8 + value * 0.2, n: baseline.n + 1 };
-    await store.set(baselineKey, JSON.stringify(next), this.options.ttl);
-    return this.judge(count, next);
+    let baseline = { avg: 0, n: 0 };
+    try {
+      const { avg, n } = JSON.parse(stored ?? '') as Partial<typeof baseline>;
+      if (typeof avg === 'number' && typeof n === 'number') baseline = { avg, n };
+    } catch {
+      // absent or corrupt: starts over
+    }
+    // The first request of a minute folds the previous one in; claimed here or elsewhere, that
+    // minute is done for good.
+    if (previous !== undefined) {
+      const claimed = await store.claimOnce(foldKey, 180);
+      this.folded.set(foldKey, true);
+      if (claimed) {
+        const value = Number(previous);
+        baseline =
+          baseline.n === 0
+            ? { avg: value, n: 1 }
+            : { avg: baseline.avg * 0.8 + value * 0.2, n: baseline.n + 1 };
+        await store.set(key('baseline'), JSON.stringify(baseline), this.options.ttl);
+      }
+    }
+    const { learningMinutes, minRate, rateFactor, rateScore: score } = this.options;
+    if (baseline.n < learningMinutes || count <= minRate || count <= baseline.avg * rateFactor)
+      return undefined;
+    const reason = `request rate ${count}/min far above the principal’s baseline (${Math.round(baseline.avg)}/min)`;
+    return { signal: this.name, score, reason };
   }
 
   /** A service or integration calling a route it never called successfully, once warm. */
   private async route(
-    input: RiskSignalInput,
+    { context, store, facts }: RiskSignalInput,
     principal: Principal,
   ): Promise<RiskReason | undefined> {
     if (principal.kind === 'user') return undefined;
-    const route = `${input.context.method} ${input.context.route}`;
+    const route = `${context.method} ${context.route}`;
     const routes = principalKey('usage', principal, 'routes');
     const [warm, known] = await Promise.all([
-      input.store.hasMember(routes, WARM),
-      input.store.hasMember(routes, route),
+      store.hasMember(routes, WARM),
+      store.hasMember(routes, route),
     ]);
-    input.facts.set(WARM_FACT, warm);
+    facts.set(WARM_FACT, warm);
     if (!warm || known) return undefined;
-    return {
-      signal: this.name,
-      score: this.options.newRouteScore,
-      reason: `the service calls a route it never called (${route})`,
-    };
-  }
-
-  /** This minute's `count` against the principal's `baseline`. */
-  private judge(count: number, baseline: Baseline): RiskReason | undefined {
-    if (baseline.n < this.options.learningMinutes) return undefined;
-    if (count <= this.options.minRate || count <= baseline.avg * this.options.rateFactor)
-      return undefined;
-    return {
-      signal: this.name,
-      score: this.options.rateScore,
-      reason: `request rate ${count}/min far above the principal’s baseline (${Math.round(baseline.avg)}/min)`,
-    };
+    const reason = `the service calls a route it never called (${route})`;
+    return { signal: this.name, score: this.options.newRouteScore, reason };
   }
 }
