@@ -128,17 +128,20 @@ export {
   ServiceTokenClient,
   type ServiceFetchInit,
   type ServiceToken,
-  type ServiceTokenClientOptions,
 } from './client/service-token-client.js';
+export type {
+  ClientTlsOptions,
+  ServiceTokenClientOptions,
+  SessionRefresherOptions,
+} from './client/validate-client-options.js';
 export {
   ZeroTrustClientModule,
   type ZeroTrustClientModuleAsyncOptions,
 } from './client/zero-trust-client.module.js';
-export { SessionRefresher, type SessionRefresherOptions } from './client/session-refresher.js';
+export { SessionRefresher } from './client/session-refresher.js';
 export { DpopSigner } from './client/dpop-signer.js';
 export {
   requestTokens,
-  type ClientTlsOptions,
   type TokenEndpointResponse,
   type TokenRequestOptions,
 } from './client/token-endpoint.js';

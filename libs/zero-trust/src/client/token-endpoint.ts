@@ -6,6 +6,8 @@
  * Errors are {@link TokenRequestError}s whose messages name the endpoint's origin and path, the
  * HTTP status and the OAuth `error` code, never a secret, a token or a response body.
  */
+import * as z from 'zod';
+
 import { TokenRequestError } from '../errors/zero-trust.error.js';
 import {
   describeUrl,
@@ -15,16 +17,7 @@ import {
   requestJson,
   type JsonResponse,
 } from '../utils/http-json.js';
-
-/** A client certificate and key for mutual TLS, with the CA bundle that signs the servers. */
-export interface ClientTlsOptions {
-  /** PEM private key of the client certificate. */
-  key: string | Buffer;
-  /** PEM client certificate (the leaf, optionally followed by intermediates). */
-  cert: string | Buffer;
-  /** PEM CA certificate(s) trusted for the servers; the system store when omitted. */
-  ca?: string | Buffer | (string | Buffer)[];
-}
+import type { ClientTlsOptions } from './validate-client-options.js';
 
 /** A successful token endpoint response (RFC 6749 §5.1). */
 export interface TokenEndpointResponse {
@@ -94,6 +87,42 @@ export async function discoverTokenEndpoint(
   return doc.token_endpoint;
 }
 
+/**
+ * The token endpoint as configured, or discovered from the issuer on first use (and again after
+ * a failed discovery).
+ */
+export function tokenEndpointOf(
+  options: { issuer?: string | undefined; tokenEndpoint?: string | undefined },
+  http: Pick<TokenHttpOptions, 'timeoutMs' | 'tls'>,
+  mtls = false,
+): () => Promise<string> {
+  const { issuer = '', tokenEndpoint } = options;
+  if (tokenEndpoint !== undefined) return () => Promise.resolve(tokenEndpoint);
+  let endpoint: Promise<string> | undefined;
+  return () =>
+    (endpoint ??= discoverTokenEndpoint(issuer, http, mtls).catch((error: unknown) => {
+      endpoint = undefined;
+      throw error;
+    }));
+}
+
+/** When to replace a token obtained at `at`: `skewMs` before it expires, at least half-way. */
+export function refreshTime(at: number, expiresIn: number, skewMs: number): number {
+  return at + Math.max(expiresIn * 1000 - skewMs, expiresIn * 500);
+}
+
+/** Optional members of a token response are kept only when they are strings. */
+const optionalString = z.string().optional().catch(undefined);
+
+const tokenResponse = z.object({
+  access_token: z.string(),
+  token_type: z.string(),
+  expires_in: z.number().positive(),
+  refresh_token: optionalString,
+  scope: optionalString,
+  id_token: optionalString,
+});
+
 /** What {@link requestToken} returns besides the parsed response. */
 export interface TokenRequestResult {
   tokens: TokenEndpointResponse;
@@ -145,28 +174,14 @@ export async function requestToken(
       `HTTP ${status} from ${describeUrl(endpoint)}`,
     );
   }
-  if (
-    !isRecord(json) ||
-    typeof json.access_token !== 'string' ||
-    typeof json.token_type !== 'string' ||
-    typeof json.expires_in !== 'number' ||
-    !Number.isFinite(json.expires_in) ||
-    json.expires_in <= 0
-  ) {
+  const tokens = tokenResponse.safeParse(json);
+  if (!tokens.success) {
     throw new TokenRequestError(
       'ZT_TOKEN_ENDPOINT_UNAVAILABLE',
       `malformed token response from ${describeUrl(endpoint)}`,
     );
   }
-  const tokens: TokenEndpointResponse = {
-    access_token: json.access_token,
-    token_type: json.token_type,
-    expires_in: json.expires_in,
-  };
-  if (typeof json.refresh_token === 'string') tokens.refresh_token = json.refresh_token;
-  if (typeof json.scope === 'string') tokens.scope = json.scope;
-  if (typeof json.id_token === 'string') tokens.id_token = json.id_token;
-  return { tokens, dpopNonce };
+  return { tokens: tokens.data, dpopNonce };
 }
 
 /** The `DPoP-Nonce` the identity provider sent with a refusal, if any. */
@@ -228,8 +243,6 @@ export interface TokenRequestOptions {
 export async function requestTokens(options: TokenRequestOptions): Promise<TokenEndpointResponse> {
   const { clientId, clientSecret, tls } = options;
   const http = { timeoutMs: (options.timeout ?? 10) * 1000, tls, clientId, clientSecret };
-  const endpoint =
-    options.tokenEndpoint ??
-    (await discoverTokenEndpoint(options.issuer ?? '', http, tls !== undefined));
+  const endpoint = await tokenEndpointOf(options, http, tls !== undefined)();
   return (await requestToken(endpoint, options.params, http)).tokens;
 }

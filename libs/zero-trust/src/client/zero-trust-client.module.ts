@@ -5,7 +5,8 @@ import {
   type ModuleMetadata,
 } from '@nestjs/common';
 
-import { ServiceTokenClient, type ServiceTokenClientOptions } from './service-token-client.js';
+import { ServiceTokenClient } from './service-token-client.js';
+import type { ServiceTokenClientOptions } from './validate-client-options.js';
 
 /**
  * Async options of {@link ZeroTrustClientModule.registerAsync}.

@@ -3,7 +3,7 @@ import { Agent as HttpsAgent } from 'node:https';
 import type { AxiosError, AxiosInstance, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
 
 import type { ServiceToken, ServiceTokenClient } from '../service-token-client.js';
-import type { ClientTlsOptions } from '../token-endpoint.js';
+import type { ClientTlsOptions } from '../validate-client-options.js';
 
 /**
  * What {@link useServiceToken} accepts: an axios instance, or anything holding one as
