@@ -102,7 +102,6 @@ export class ServiceTokenClient {
   private readonly signer: DpopSigner | undefined;
   private readonly cache = new Map<string, ServiceToken>();
   private readonly inflight = new Map<string, Promise<ServiceToken>>();
-  private readonly nonces = new Map<string, string>();
   private requests = 0;
 
   constructor(options: ServiceTokenClientOptions) {
@@ -189,9 +188,7 @@ export class ServiceTokenClient {
    * origin carry it (RFC 9449 §8, §9). Does nothing without DPoP or without a nonce.
    */
   rememberDpopNonce(url: string | URL, nonce: string | null | undefined): void {
-    if (this.signer && typeof nonce === 'string' && nonce.length > 0) {
-      this.nonces.set(new URL(url).origin, nonce);
-    }
+    this.signer?.rememberNonce(url, nonce);
   }
 
   /**
@@ -222,12 +219,7 @@ export class ServiceTokenClient {
     // A stream cannot be sent twice.
     if (first.status !== 401 || rest.body instanceof ReadableStream) return first;
     await first.body?.cancel().catch(() => undefined);
-    // RFC 9449 §9: a resource asking for a nonce gets the same token with a new proof.
-    const nonceChallenge =
-      token.tokenType === 'DPoP' &&
-      first.headers.has('dpop-nonce') &&
-      /use_dpop_nonce/.test(first.headers.get('www-authenticate') ?? '');
-    if (nonceChallenge) return send(token);
+    if (asksForDpopNonce(token, (name) => first.headers.get(name))) return send(token);
     this.invalidate(audience, token);
     return send(await this.getToken(audience));
   }
@@ -255,12 +247,8 @@ export class ServiceTokenClient {
       authorization: `${token.tokenType} ${token.accessToken}`,
     };
     if (this.signer && token.tokenType === 'DPoP') {
-      const nonce = this.nonces.get(new URL(url).origin);
-      headers.dpop = this.signer.proof(method, url, {
-        accessToken: token.accessToken,
-        now: this.options.clock(),
-        ...(nonce === undefined ? {} : { nonce }),
-      });
+      const { accessToken } = token;
+      headers.dpop = this.signer.proof(method, url, { accessToken, now: this.options.clock() });
     }
     if (requestId !== undefined && REQUEST_ID.test(requestId)) headers['x-request-id'] = requestId;
     return headers;
@@ -295,14 +283,9 @@ export class ServiceTokenClient {
     if (scope) params.scope = scope;
 
     const started = this.options.clock();
-    const origin = new URL(endpoint).origin;
     const attempt = (): Promise<TokenRequestResult> => {
       this.requests += 1;
-      const nonce = this.nonces.get(origin);
-      const proof = this.signer?.proof('POST', endpoint, {
-        now: this.options.clock(),
-        ...(nonce === undefined ? {} : { nonce }),
-      });
+      const proof = this.signer?.proof('POST', endpoint, { now: this.options.clock() });
       return requestToken(endpoint, params, this.options.http, proof ? { dpop: proof } : {});
     };
 
@@ -310,12 +293,11 @@ export class ServiceTokenClient {
     try {
       result = await attempt();
     } catch (error) {
-      const nonce = dpopNonceOf(error);
-      if (!this.signer || nonce === undefined || this.nonces.get(origin) === nonce) throw error;
-      this.nonces.set(origin, nonce); // RFC 9449 §8: retry once with the server's nonce
+      // RFC 9449 §8: a refusal with a new nonce is retried once, carrying it.
+      if (!this.signer?.rememberNonce(endpoint, dpopNonceOf(error))) throw error;
       result = await attempt();
     }
-    if (this.signer && result.dpopNonce) this.nonces.set(origin, result.dpopNonce);
+    this.signer?.rememberNonce(endpoint, result.dpopNonce);
 
     const { access_token, token_type, expires_in } = result.tokens;
     const token: ServiceToken = {
@@ -328,6 +310,23 @@ export class ServiceTokenClient {
     this.cache.set(audience, token);
     return token;
   }
+}
+
+/**
+ * Whether a 401 asks for a DPoP nonce (RFC 9449 §9): then the same token goes again, with a
+ * proof carrying the nonce, rather than a fresh token.
+ *
+ * @internal
+ */
+export function asksForDpopNonce(
+  token: ServiceToken,
+  header: (name: string) => string | null | undefined,
+): boolean {
+  return (
+    token.tokenType === 'DPoP' &&
+    !!header('dpop-nonce') &&
+    /use_dpop_nonce/.test(header('www-authenticate') ?? '')
+  );
 }
 
 function checkAudience(audience: string): void {

@@ -2,7 +2,11 @@ import { Agent as HttpsAgent } from 'node:https';
 
 import type { AxiosError, AxiosInstance, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
 
-import type { ServiceToken, ServiceTokenClient } from '../service-token-client.js';
+import {
+  asksForDpopNonce,
+  type ServiceToken,
+  type ServiceTokenClient,
+} from '../service-token-client.js';
 import type { ClientTlsOptions } from '../validate-client-options.js';
 
 /**
@@ -107,12 +111,9 @@ export function useServiceToken(
     if (response.status !== 401 || config[RETRIED] === true || !replayable(config.data)) {
       return undefined;
     }
-    // RFC 9449 §9: a resource asking for a nonce gets the same token with a new proof.
-    const nonceChallenge =
-      token.tokenType === 'DPoP' &&
-      header(response, 'dpop-nonce') !== undefined &&
-      /use_dpop_nonce/.test(header(response, 'www-authenticate') ?? '');
-    if (!nonceChallenge) client.invalidate(audience, token);
+    if (!asksForDpopNonce(token, (name) => header(response, name))) {
+      client.invalidate(audience, token);
+    }
     return instance.request({ ...config, [RETRIED]: true } as Config);
   };
 
