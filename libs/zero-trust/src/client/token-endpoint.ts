@@ -19,16 +19,6 @@ import {
 } from '../utils/http-json.js';
 import type { ClientTlsOptions } from './validate-client-options.js';
 
-/** A successful token endpoint response (RFC 6749 §5.1). */
-export interface TokenEndpointResponse {
-  access_token: string;
-  token_type: string;
-  expires_in: number;
-  refresh_token?: string;
-  scope?: string;
-  id_token?: string;
-}
-
 /** Who sends the requests to an identity provider, and their bounds. */
 export interface TokenHttpOptions {
   /** Deadline of each request (connect, headers, body), in milliseconds. */
@@ -122,6 +112,13 @@ const tokenResponse = z.object({
   scope: optionalString,
   id_token: optionalString,
 });
+
+/**
+ * A successful token endpoint response (RFC 6749 §5.1).
+ *
+ * @publicApi
+ */
+export type TokenEndpointResponse = z.output<typeof tokenResponse>;
 
 /** What {@link requestToken} returns besides the parsed response. */
 export interface TokenRequestResult {
