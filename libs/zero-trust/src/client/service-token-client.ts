@@ -18,6 +18,7 @@ import {
   type ResolvedClientOptions,
   type ServiceTokenClientOptions,
 } from './validate-client-options.js';
+import { compact } from '../utils/compact.js';
 import { ownValue } from '../utils/own-keys.js';
 
 /**
@@ -278,9 +279,8 @@ export class ServiceTokenClient {
 
   private async obtain(audience: string): Promise<ServiceToken> {
     const endpoint = await this.tokenEndpoint();
-    const params: Record<string, string> = { grant_type: 'client_credentials', resource: audience };
-    const scope = ownValue(this.options.scopes, audience);
-    if (scope) params.scope = scope;
+    const scope = ownValue(this.options.scopes, audience) || undefined;
+    const params = compact({ grant_type: 'client_credentials', resource: audience, scope });
 
     const started = this.options.clock();
     const attempt = (): Promise<TokenRequestResult> => {

@@ -1,4 +1,5 @@
 import { TokenRequestError } from '../errors/zero-trust.error.js';
+import { compact } from '../utils/compact.js';
 import {
   refreshTime,
   requestToken,
@@ -104,8 +105,7 @@ export class SessionRefresher {
   start(): void {
     this.stop();
     if (this.failure) return;
-    const delay = Math.max(0, this.refreshAt - this.options.clock());
-    this.schedule(delay);
+    this.schedule(Math.max(0, this.refreshAt - this.options.clock()));
   }
 
   /** Stops the timer. */
@@ -136,16 +136,13 @@ export class SessionRefresher {
 
   private async redeem(): Promise<TokenEndpointResponse> {
     const endpoint = await this.tokenEndpoint();
+    const { refresh_token } = this.current;
     const { resource, http } = this.options;
-    const params = { grant_type: 'refresh_token', refresh_token: this.current.refresh_token };
+    const params = compact({ grant_type: 'refresh_token', refresh_token, resource });
     const started = this.options.clock();
     let tokens: TokenEndpointResponse;
     try {
-      ({ tokens } = await requestToken(
-        endpoint,
-        resource === undefined ? params : { ...params, resource },
-        http,
-      ));
+      ({ tokens } = await requestToken(endpoint, params, http));
     } catch (error) {
       if (error instanceof TokenRequestError && error.code === 'ZT_TOKEN_REQUEST_REFUSED') {
         this.failure = error;
