@@ -179,9 +179,18 @@ export class ServiceTokenClient {
     audience: string,
     request: { method: string; url: string | URL; requestId?: string; token?: ServiceToken },
   ): Promise<Record<string, string>> {
+    // Inside a request handled by ZeroTrustModule, its id goes along by default.
+    const { method, url, requestId = currentRequestId() } = request;
     const token = request.token ?? (await this.getToken(audience));
-    const requestId = request.requestId ?? currentRequestId();
-    return this.headersFor(token, request.method, request.url, requestId);
+    const headers: Record<string, string> = {
+      authorization: `${token.tokenType} ${token.accessToken}`,
+    };
+    if (this.signer && token.tokenType === 'DPoP') {
+      const { accessToken } = token;
+      headers.dpop = this.signer.proof(method, url, { accessToken, now: this.options.clock() });
+    }
+    if (requestId !== undefined && REQUEST_ID.test(requestId)) headers['x-request-id'] = requestId;
+    return headers;
   }
 
   /**
@@ -202,14 +211,12 @@ export class ServiceTokenClient {
    * @throws TokenRequestError when no token can be had; the network errors of `fetch`
    */
   async fetch(audience: string, url: string | URL, init: ServiceFetchInit = {}): Promise<Response> {
-    // Inside a request handled by ZeroTrustModule, its id goes along by default.
-    const { requestId = currentRequestId(), ...rest } = init;
+    const { requestId, ...rest } = init;
     const method = (rest.method ?? 'GET').toUpperCase();
     const send = async (token: ServiceToken): Promise<Response> => {
       const headers = new Headers(rest.headers);
-      for (const [name, value] of Object.entries(this.headersFor(token, method, url, requestId))) {
-        headers.set(name, value);
-      }
+      const own = await this.authorizationHeaders(audience, { method, url, requestId, token });
+      for (const [name, value] of Object.entries(own)) headers.set(name, value);
       const response = await this.send(url, { ...rest, method, headers });
       this.rememberDpopNonce(url, response.headers.get('dpop-nonce'));
       return response;
@@ -236,23 +243,6 @@ export class ServiceTokenClient {
   /** Nest lifecycle hook: closes the connection pool. */
   async onModuleDestroy(): Promise<void> {
     await this.close();
-  }
-
-  private headersFor(
-    token: ServiceToken,
-    method: string,
-    url: string | URL,
-    requestId: string | undefined,
-  ): Record<string, string> {
-    const headers: Record<string, string> = {
-      authorization: `${token.tokenType} ${token.accessToken}`,
-    };
-    if (this.signer && token.tokenType === 'DPoP') {
-      const { accessToken } = token;
-      headers.dpop = this.signer.proof(method, url, { accessToken, now: this.options.clock() });
-    }
-    if (requestId !== undefined && REQUEST_ID.test(requestId)) headers['x-request-id'] = requestId;
-    return headers;
   }
 
   /** `fetch` through the pool, with the client's timeout on connect, headers and body. */
