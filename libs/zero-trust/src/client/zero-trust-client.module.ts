@@ -13,7 +13,8 @@ const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, ASYNC_OPTIONS_TYPE } =
 
 /**
  * Async options of {@link ZeroTrustClientModule.registerAsync}: `imports`, `inject` and
- * `useFactory` (or `useClass` / `useExisting`) returning the client options, and `isGlobal`.
+ * `useFactory` (or `useClass` / `useExisting` of a class whose `create()` does) returning the
+ * client options, and `isGlobal`.
  *
  * @publicApi
  */
