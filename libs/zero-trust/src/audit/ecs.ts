@@ -48,38 +48,20 @@ export interface EcsEvent {
   };
 }
 
-/** Events about the caller's identity, as opposed to what it may do. */
-function isAuthentication(action: string): boolean {
-  return action.startsWith('authn_') || action.startsWith('session_');
-}
-
 /** Alerts: events a SOC should look at even when the request was refused as it should be. */
-function isAlert(action: string): boolean {
-  return (
-    action.startsWith('malicious_') ||
-    action === 'authn_impossible_travel' ||
-    action === 'authn_token_reuse'
-  );
-}
+const ALERTS = /^(malicious_|authn_impossible_travel$|authn_token_reuse$)/;
 
-type Categorized = Pick<EcsEvent['event'], 'kind' | 'category' | 'type'>;
-
-function categorize(event: DecisionEvent): Categorized {
-  const allowed = event.decision === 'allow';
-  const kind = isAlert(event.action) ? 'alert' : 'event';
-  if (event.action.startsWith('malicious_')) {
+function categorize({ action, decision }: DecisionEvent) {
+  const kind: EcsEvent['event']['kind'] = ALERTS.test(action) ? 'alert' : 'event';
+  const allowed = decision === 'allow';
+  if (action.startsWith('malicious_'))
     return { kind, category: ['intrusion_detection'], type: [allowed ? 'info' : 'denied'] };
+  // Events about the caller's identity, as opposed to what it may do.
+  if (/^(authn|session)_/.test(action)) {
+    const type = action === 'authn_impossible_travel' ? 'info' : 'start';
+    return { kind, category: ['authentication'], type: [type] };
   }
-  if (isAuthentication(event.action)) {
-    return {
-      kind,
-      category: ['authentication'],
-      type: event.action === 'authn_impossible_travel' ? ['info'] : ['start'],
-    };
-  }
-  if (event.action.startsWith('excess_')) {
-    return { kind, category: ['web'], type: ['access', 'denied'] };
-  }
+  if (action.startsWith('excess_')) return { kind, category: ['web'], type: ['access', 'denied'] };
   // Authorization (authz_*) and anything else about a request reaching a resource.
   return { kind, category: ['web'], type: ['access', allowed ? 'allowed' : 'denied'] };
 }
