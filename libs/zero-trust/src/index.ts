@@ -133,6 +133,7 @@ export type {
   ClientTlsOptions,
   ServiceTokenClientOptions,
   SessionRefresherOptions,
+  TokenRequestOptions,
 } from './client/validate-client-options.js';
 export {
   ZeroTrustClientModule,
@@ -140,11 +141,7 @@ export {
 } from './client/zero-trust-client.module.js';
 export { SessionRefresher } from './client/session-refresher.js';
 export { DpopSigner } from './client/dpop-signer.js';
-export {
-  requestTokens,
-  type TokenEndpointResponse,
-  type TokenRequestOptions,
-} from './client/token-endpoint.js';
+export { requestTokens, type TokenEndpointResponse } from './client/token-endpoint.js';
 
 // risk
 export type {

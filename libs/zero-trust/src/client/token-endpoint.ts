@@ -17,7 +17,11 @@ import {
   requestJson,
   type JsonResponse,
 } from '../utils/http-json.js';
-import type { ClientTlsOptions } from './validate-client-options.js';
+import {
+  validateTokenRequestOptions,
+  type ClientTlsOptions,
+  type TokenRequestOptions,
+} from './validate-client-options.js';
 
 /** Who sends the requests to an identity provider, and their bounds. */
 export interface TokenHttpOptions {
@@ -195,31 +199,6 @@ export function basicAuthorization(clientId: string, clientSecret: string): stri
 }
 
 /**
- * Options of {@link requestTokens}. Durations are in seconds.
- *
- * @publicApi
- */
-export interface TokenRequestOptions {
-  /** The identity provider's issuer; the token endpoint is discovered from it. */
-  issuer?: string;
-  /** The token endpoint, when there is no discovery (takes precedence over `issuer`). */
-  tokenEndpoint?: string;
-  /** The OAuth client. */
-  clientId: string;
-  /** Its secret (`client_secret_basic`); without one, `client_id` goes in the form. */
-  clientSecret?: string;
-  /**
-   * Client certificate (`tls_client_auth`, RFC 8705): presented, and the discovered
-   * `mtls_endpoint_aliases.token_endpoint` used when there is one.
-   */
-  tls?: ClientTlsOptions;
-  /** The grant's parameters, e.g. `{ grant_type: 'authorization_code', code, redirect_uri }`. */
-  params: Record<string, string>;
-  /** Timeout of each request (connect, headers, body). @default 10 */
-  timeout?: number;
-}
-
-/**
  * One token request (RFC 6749 §3.2) of any grant, with the library's bounds: for a login
  * finished elsewhere (the authorization code), or a one-off token. Repeated calls and refreshes
  * are what `ServiceTokenClient` and `SessionRefresher` are for.
@@ -235,11 +214,11 @@ export interface TokenRequestOptions {
  *
  * @throws TokenRequestError `ZT_TOKEN_REQUEST_REFUSED` (with its `oauthError`) or
  *   `ZT_TOKEN_ENDPOINT_UNAVAILABLE`
+ * @throws ZeroTrustConfigurationError (`ZT_OPTIONS_INVALID`) when the options are invalid
  * @publicApi
  */
 export async function requestTokens(options: TokenRequestOptions): Promise<TokenEndpointResponse> {
-  const { clientId, clientSecret, tls } = options;
-  const http = { timeoutMs: (options.timeout ?? 10) * 1000, tls, clientId, clientSecret };
-  const endpoint = await tokenEndpointOf(options, http, tls !== undefined)();
-  return (await requestToken(endpoint, options.params, http)).tokens;
+  const o = validateTokenRequestOptions(options);
+  const endpoint = await tokenEndpointOf(o, o.http, o.tls !== undefined)();
+  return (await requestToken(endpoint, o.params, o.http)).tokens;
 }

@@ -102,11 +102,11 @@ const commonOptions = {
   clientId: z.string(says('must be a non-empty string')).min(1),
   /** Its secret, for `client_secret_basic`. Never logged, never in an error message. */
   clientSecret: z.string(says('must be a non-empty string')).min(1).optional(),
-  /** Refresh a token this long before it expires (at least half-way). @default 30 */
-  refreshSkew: numberIn(0, 3600, 'must be a number of seconds from 0 to 3600').default(30),
   /** Timeout of every request (connect, headers, body). @default 10 */
   timeout: numberIn(0.1, 120, 'must be a number of seconds from 0.1 to 120').default(10),
 };
+
+const skew = numberIn(0, 3600, 'must be a number of seconds from 0 to 3600').default(30);
 
 // Last in both schemas, so its problem is listed last.
 const clock = func<() => number>('must be a function returning ms').default(() => Date.now);
@@ -121,8 +121,8 @@ function requireIdp(o: { issuer?: unknown; tokenEndpoint?: unknown }, ctx: z.Ref
 
 /** Durations in milliseconds, and the settings of the requests to the identity provider. */
 function resolved<
-  O extends { refreshSkew: number; timeout: number; clientId: string; clientSecret?: string },
->({ refreshSkew, timeout, ...o }: O & { tls?: ClientTlsOptions }) {
+  O extends { refreshSkew?: number; timeout: number; clientId: string; clientSecret?: string },
+>({ refreshSkew = 0, timeout, ...o }: O & { tls?: ClientTlsOptions }) {
   const timeoutMs = timeout * 1000;
   const { clientId, clientSecret, tls } = o;
   const http: TokenHttpOptions = { timeoutMs, tls, clientId, clientSecret };
@@ -131,6 +131,8 @@ function resolved<
 
 const clientOptions = optionsObject({
   ...commonOptions,
+  /** Refresh a token this long before it expires (at least half-way). @default 30 */
+  refreshSkew: skew,
   /**
    * How the client authenticates at the token endpoint.
    * @default 'client_secret_basic' with a `clientSecret`, otherwise 'tls_client_auth'
@@ -200,6 +202,8 @@ export type ServiceTokenClientOptions = z.input<typeof clientOptions>;
 
 const sessionOptions = optionsObject({
   ...commonOptions,
+  /** Refresh a token this long before it expires (at least half-way). @default 30 */
+  refreshSkew: skew,
   /** The tokens of the login: `access_token`, `refresh_token`, `expires_in`. */
   tokens: z.looseObject(
     { access_token: z.string(), refresh_token: z.string(), expires_in: z.number() },
@@ -247,4 +251,33 @@ export function validateClientOptions(value: unknown): ResolvedClientOptions {
  */
 export function validateSessionOptions(value: unknown): ResolvedSessionOptions {
   return parseOptions(sessionOptions, value, 'the session options');
+}
+
+const tokenRequestOptions = optionsObject({
+  ...commonOptions,
+  /**
+   * Client certificate (`tls_client_auth`, RFC 8705): presented, and the discovered
+   * `mtls_endpoint_aliases.token_endpoint` used when there is one.
+   */
+  tls: tlsOptions.optional(),
+  /** The grant's parameters, e.g. `{ grant_type: 'authorization_code', code, redirect_uri }`. */
+  params: ownMap(z.string(), 'must map parameter names to strings'),
+})
+  .superRefine(requireIdp, evenWithOtherProblems)
+  .transform((o) => resolved(o));
+
+/**
+ * Options of `requestTokens`. Durations are in seconds.
+ *
+ * @publicApi
+ */
+export type TokenRequestOptions = z.input<typeof tokenRequestOptions>;
+
+/**
+ * Validates `TokenRequestOptions`.
+ *
+ * @throws ZeroTrustConfigurationError (`ZT_OPTIONS_INVALID`) listing every problem
+ */
+export function validateTokenRequestOptions(value: unknown) {
+  return parseOptions(tokenRequestOptions, value, 'the token request options');
 }
