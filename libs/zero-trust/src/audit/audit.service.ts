@@ -6,6 +6,7 @@ import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 import { AuditSink } from './audit-sink.interface.js';
 import type { DecisionEvent, DecisionOutcome, DecisionStage } from './decision-event.interface.js';
 import { ZeroTrustMetrics } from '../metrics/zero-trust.metrics.js';
+import { compact } from '../utils/compact.js';
 
 /** How long the shutdown waits for queued events to reach the sink. */
 const SHUTDOWN_FLUSH_MS = 2000;
@@ -172,29 +173,26 @@ export class AuditService implements OnApplicationShutdown {
 
   /** One stage, or a finding, as an event of its own. */
   private toEvent(context: ZeroTrustRequestContext, input: DecisionInput): DecisionEvent {
-    const event: DecisionEvent = {
+    const { requestId: id, method, route, ip, principal } = context;
+    return compact({
       time: new Date().toISOString(),
       action: input.action,
       outcome: input.decision === 'allow' ? 'success' : 'failure',
       decision: input.decision,
       mode: input.mode,
-      request: { id: context.requestId, method: context.method, route: context.route },
-    };
-    if (context.ip !== undefined) event.request.ip = context.ip;
-    if (input.code !== undefined) event.code = input.code;
-    if (input.reason !== undefined) event.reason = input.reason;
-    const principal = context.principal;
-    if (principal) {
-      event.principal = { kind: principal.kind, id: principal.id };
-      if (principal.clientId !== undefined) event.principal.client = principal.clientId;
-      event.roles = [...principal.roles];
-    }
-    if (input.authorization) event.authorization = input.authorization;
-    if (input.rule) event.rule = input.rule;
-    if (input.risk) event.risk = input.risk;
-    if (input.geo) event.geo = input.geo;
-    if (input.finding !== undefined) event.finding = input.finding;
-    return event;
+      request: compact({ id, method, route, ip }),
+      code: input.code,
+      reason: input.reason,
+      principal:
+        principal &&
+        compact({ kind: principal.kind, id: principal.id, client: principal.clientId }),
+      roles: principal && [...principal.roles],
+      authorization: input.authorization,
+      rule: input.rule,
+      risk: input.risk,
+      geo: input.geo,
+      finding: input.finding,
+    });
   }
 
   /**
@@ -209,26 +207,23 @@ export class AuditService implements OnApplicationShutdown {
     );
     const { finding: _finding, risk: _risk, geo: _geo, ...decided } = deciding;
     const record = this.toEvent(context, decided);
-    record.stages = stages.map(({ action, decision, mode, code, reason, authorization, rule }) => {
-      const stage: DecisionStage = { action, decision, mode };
-      if (code !== undefined) stage.code = code;
-      if (reason !== undefined) stage.reason = reason;
-      if (authorization !== undefined) stage.authorization = authorization;
-      if (rule !== undefined) stage.rule = rule;
-      return stage;
-    });
-    record.authorization ??= stages.findLast((stage) => stage.authorization)?.authorization;
-    if (record.authorization === undefined) delete record.authorization;
     const assessed = stages.findLast((stage) => stage.risk !== undefined);
-    if (assessed?.risk !== undefined) record.risk = assessed.risk;
-    if (assessed?.geo !== undefined) record.geo = assessed.geo;
-    const binding: NonNullable<DecisionEvent['binding']> = {};
-    if (context.certificate !== undefined) binding.certificate = context.certificate.thumbprint;
-    if (context.dpop !== undefined) binding.dpop = context.dpop.jkt;
-    if (binding.certificate !== undefined || binding.dpop !== undefined) record.binding = binding;
-    const device = context.principal?.token.device;
-    if (device !== undefined) record.device = device;
-    return record;
+    const binding = compact({
+      certificate: context.certificate?.thumbprint,
+      dpop: context.dpop?.jkt,
+    });
+    return compact({
+      ...record,
+      stages: stages.map(({ action, decision, mode, code, reason, authorization, rule }) =>
+        compact<DecisionStage>({ action, decision, mode, code, reason, authorization, rule }),
+      ),
+      authorization:
+        record.authorization ?? stages.findLast((stage) => stage.authorization)?.authorization,
+      risk: assessed?.risk,
+      geo: assessed?.geo,
+      binding: Object.keys(binding).length > 0 ? binding : undefined,
+      device: context.principal?.token.device,
+    });
   }
 
   /** Queues an event for the sink; allows (the plain ones) only as sampled. */

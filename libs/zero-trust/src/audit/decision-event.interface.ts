@@ -31,7 +31,7 @@ export interface DecisionStage {
   /** Human-readable reason, safe to show. */
   reason?: string;
   /** The authorization check, for `authz_*` stages. */
-  authorization?: DecisionEvent['authorization'];
+  authorization?: { action: string; subject: string; subjectId?: string; fields?: string[] };
   /** The rule that allowed or refused, for `authz_*` stages. */
   rule?: DecisionRule;
 }
@@ -47,7 +47,7 @@ export interface DecisionStage {
  *
  * @publicApi
  */
-export interface DecisionEvent {
+export interface DecisionEvent extends DecisionStage {
   /** ISO-8601 time of the decision. */
   time: string;
   /**
@@ -63,14 +63,6 @@ export interface DecisionEvent {
   action: string;
   /** `success` or `failure` of the checked request (report-only denies are `failure`). */
   outcome: 'success' | 'failure';
-  /** The decision. */
-  decision: DecisionOutcome;
-  /** Stable reason code (absent for plain allows). */
-  code?: ZeroTrustErrorCode;
-  /** Human-readable reason, safe to show. */
-  reason?: string;
-  /** Whether authorization was enforced or only reported. */
-  mode: ZeroTrustMode;
   /** The caller, when authenticated, and the OAuth client it came through. */
   principal?: { kind: PrincipalKind; id: string; client?: string };
   /**
@@ -85,7 +77,7 @@ export interface DecisionEvent {
   /** The HTTP request: its id, method, route pattern and client address. */
   request: { id: string; method: string; route: string; ip?: string };
   /** The authorization check: the deciding stage's, else the last one decided. */
-  authorization?: { action: string; subject: string; subjectId?: string; fields?: string[] };
+  authorization?: DecisionStage['authorization'];
   /** The caller's roles, when authenticated. */
   roles?: readonly string[];
   /**

@@ -1,3 +1,4 @@
+import { compact } from '../utils/compact.js';
 import type { DecisionEvent, DecisionStage } from './decision-event.interface.js';
 
 /**
@@ -47,44 +48,22 @@ export interface EcsEvent {
   };
 }
 
-/** Events about the caller's identity, as opposed to what it may do. */
-function isAuthentication(action: string): boolean {
-  return action.startsWith('authn_') || action.startsWith('session_');
-}
-
 /** Alerts: events a SOC should look at even when the request was refused as it should be. */
-function isAlert(action: string): boolean {
-  return (
-    action.startsWith('malicious_') ||
-    action === 'authn_impossible_travel' ||
-    action === 'authn_token_reuse'
-  );
-}
+const ALERTS = /^(malicious_|authn_impossible_travel$|authn_token_reuse$)/;
 
-type Categorized = Pick<EcsEvent['event'], 'kind' | 'category' | 'type'>;
-
-function categorize(event: DecisionEvent): Categorized {
-  const allowed = event.decision === 'allow';
-  const kind = isAlert(event.action) ? 'alert' : 'event';
-  if (event.action.startsWith('malicious_')) {
+function categorize({ action, decision }: DecisionEvent) {
+  const kind: EcsEvent['event']['kind'] = ALERTS.test(action) ? 'alert' : 'event';
+  const allowed = decision === 'allow';
+  if (action.startsWith('malicious_'))
     return { kind, category: ['intrusion_detection'], type: [allowed ? 'info' : 'denied'] };
+  // Events about the caller's identity, as opposed to what it may do.
+  if (/^(authn|session)_/.test(action)) {
+    const type = action === 'authn_impossible_travel' ? 'info' : 'start';
+    return { kind, category: ['authentication'], type: [type] };
   }
-  if (isAuthentication(event.action)) {
-    return {
-      kind,
-      category: ['authentication'],
-      type: event.action === 'authn_impossible_travel' ? ['info'] : ['start'],
-    };
-  }
-  if (event.action.startsWith('excess_')) {
-    return { kind, category: ['web'], type: ['access', 'denied'] };
-  }
+  if (action.startsWith('excess_')) return { kind, category: ['web'], type: ['access', 'denied'] };
   // Authorization (authz_*) and anything else about a request reaching a resource.
   return { kind, category: ['web'], type: ['access', allowed ? 'allowed' : 'denied'] };
-}
-
-function principalLabel(event: DecisionEvent): string | undefined {
-  return event.principal && `${event.principal.kind}:${event.principal.id}`;
 }
 
 /**
@@ -104,83 +83,68 @@ function principalLabel(event: DecisionEvent): string | undefined {
  * @publicApi
  */
 export function toEcsEvent(event: DecisionEvent, serviceName?: string): EcsEvent {
-  const denied = event.decision !== 'allow';
-  const labels: Record<string, string> = {
+  const { principal, authorization: authz, request, rule, binding } = event;
+  const who = principal ? `${principal.kind}:${principal.id}` : 'anonymous';
+  const what = authz ? `${authz.action} ${authz.subject}` : `${request.method} ${request.route}`;
+  const service = principal !== undefined && principal.kind !== 'user';
+  const labels = compact({
     decision: event.decision,
     mode: event.mode,
-  };
-  if (event.principal) labels.principal_kind = event.principal.kind;
-  if (event.rule) labels.rule = event.rule.kind;
-  if (event.authorization) {
-    labels.authz_action = event.authorization.action;
-    labels.authz_subject = event.authorization.subject;
-    if (event.authorization.subjectId !== undefined)
-      labels.authz_subject_id = event.authorization.subjectId;
-    if (event.authorization.fields?.length)
-      labels.authz_fields = event.authorization.fields.join(',');
-  }
-  if (serviceName !== undefined) labels.application = serviceName;
-  const who = principalLabel(event) ?? 'anonymous';
-  const what = event.authorization
-    ? `${event.authorization.action} ${event.authorization.subject}`
-    : `${event.request.method} ${event.request.route}`;
-  labels.owasp_event = `${event.action}:${who},${what}`;
-
-  const { kind, category, type } = categorize(event);
-  const ecsEvent: EcsEvent['event'] = {
-    kind,
-    category,
-    type,
-    outcome: event.outcome,
-    action: event.action,
-  };
-  if (event.reason !== undefined) ecsEvent.reason = event.reason;
-  if (event.code !== undefined) ecsEvent.code = event.code;
-  if (event.risk) {
-    ecsEvent.risk_score = event.risk.score;
-    ecsEvent.risk_score_norm = Math.max(0, Math.min(100, event.risk.score));
-  }
-  const ecs: EcsEvent = {
+    principal_kind: principal?.kind,
+    rule: rule?.kind,
+    authz_action: authz?.action,
+    authz_subject: authz?.subject,
+    authz_subject_id: authz?.subjectId,
+    authz_fields: authz?.fields?.length ? authz.fields.join(',') : undefined,
+    application: serviceName,
+    owasp_event: `${event.action}:${who},${what}`,
+    service_roles: service ? event.roles?.join(',') : undefined,
+  });
+  const zeroTrust = compact({
+    stages: event.stages,
+    client_id: principal?.client,
+    dpop_jkt: binding?.dpop,
+    device: event.device,
+  });
+  return compact<EcsEvent>({
     '@timestamp': event.time,
     ecs: { version: ECS_VERSION },
-    log: { level: denied ? 'warn' : 'info' },
+    log: { level: event.decision === 'allow' ? 'info' : 'warn' },
     message: `${event.action} ${event.decision} ${what}${event.reason ? `: ${event.reason}` : ''}`,
-    event: ecsEvent,
-    url: { path: event.request.route },
-    http: { request: { id: event.request.id, method: event.request.method } },
-    trace: { id: event.request.id },
+    event: compact({
+      ...categorize(event),
+      outcome: event.outcome,
+      action: event.action,
+      reason: event.reason,
+      code: event.code,
+      risk_score: event.risk?.score,
+      risk_score_norm: event.risk && Math.max(0, Math.min(100, event.risk.score)),
+    }),
+    url: { path: request.route },
+    http: { request: { id: request.id, method: request.method } },
+    trace: { id: request.id },
     labels,
-  };
-  if (event.principal?.kind === 'user') {
-    ecs.user = { id: event.principal.id };
-    if (event.roles !== undefined) ecs.user.roles = [...event.roles];
-  } else if (event.principal) {
-    ecs.service = { name: event.principal.id };
-    if (event.roles !== undefined) labels.service_roles = event.roles.join(',');
-  }
-  if (event.request.ip !== undefined || event.geo !== undefined) {
-    ecs.source = {};
-    if (event.request.ip !== undefined) ecs.source.ip = event.request.ip;
-    if (event.geo !== undefined) ecs.source.geo = event.geo;
-  }
-  if (event.rule) {
-    ecs.rule = {
-      name: event.rule.kind,
+    user:
+      principal?.kind === 'user'
+        ? compact({ id: principal.id, roles: event.roles && [...event.roles] })
+        : undefined,
+    service: service ? { name: principal.id } : undefined,
+    source:
+      request.ip !== undefined || event.geo !== undefined
+        ? compact({ ip: request.ip, geo: event.geo })
+        : undefined,
+    rule: rule && {
+      name: rule.kind,
       description:
-        event.rule.reason !== undefined
-          ? `${event.rule.description} (${event.rule.reason})`
-          : event.rule.description,
-    };
-  }
-  const extra: NonNullable<EcsEvent['zero_trust']> = {};
-  if (event.stages !== undefined) extra.stages = event.stages;
-  if (event.principal?.client !== undefined) extra.client_id = event.principal.client;
-  if (event.binding?.dpop !== undefined) extra.dpop_jkt = event.binding.dpop;
-  if (event.device !== undefined) extra.device = event.device;
-  if (Object.keys(extra).length > 0) ecs.zero_trust = extra;
-  if (event.binding?.certificate !== undefined) {
-    const sha256 = Buffer.from(event.binding.certificate, 'base64url').toString('hex');
-    ecs.tls = { client: { hash: { sha256 } } };
-  }
-  return ecs;
+        rule.reason !== undefined ? `${rule.description} (${rule.reason})` : rule.description,
+    },
+    zero_trust: Object.keys(zeroTrust).length > 0 ? zeroTrust : undefined,
+    tls: binding?.certificate
+      ? {
+          client: {
+            hash: { sha256: Buffer.from(binding.certificate, 'base64url').toString('hex') },
+          },
+        }
+      : undefined,
+  });
 }

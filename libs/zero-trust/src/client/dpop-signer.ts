@@ -18,6 +18,8 @@ export class DpopSigner {
   private readonly publicJwk: { kty: string; crv: string; x: string; y: string };
   /** The RFC 7638 SHA-256 thumbprint of the public key, the token's `cnf.jkt`. */
   readonly thumbprint: string;
+  /** The last `DPoP-Nonce` of each origin. */
+  private readonly nonces = new Map<string, string>();
 
   /**
    * @param privateKey - a P-256 private key; a fresh one when omitted
@@ -35,12 +37,25 @@ export class DpopSigner {
   }
 
   /**
+   * Records the `DPoP-Nonce` a server sent with a response to `url`, so the next proofs for its
+   * origin carry it (RFC 9449 §8, §9).
+   *
+   * @returns whether it is a nonce the origin had not given before
+   */
+  rememberNonce(url: string | URL, nonce: string | null | undefined): boolean {
+    const origin = new URL(url).origin;
+    if (!nonce || this.nonces.get(origin) === nonce) return false;
+    this.nonces.set(origin, nonce);
+    return true;
+  }
+
+  /**
    * A proof for one request.
    *
    * @param method - HTTP method (`htm`)
    * @param url - target URL; query and fragment are dropped (`htu`, RFC 9449 §4.2)
-   * @param options - `accessToken` adds `ath`; `nonce` echoes a server-provided nonce;
-   *   `now` is the time in milliseconds
+   * @param options - `accessToken` adds `ath`; `nonce` echoes a server-provided nonce (by
+   *   default the last one remembered for the origin); `now` is the time in milliseconds
    */
   proof(
     method: string,
@@ -59,7 +74,8 @@ export class DpopSigner {
     if (options.accessToken !== undefined) {
       payload.ath = createHash('sha256').update(options.accessToken).digest('base64url');
     }
-    if (options.nonce !== undefined) payload.nonce = options.nonce;
+    const nonce = options.nonce ?? this.nonces.get(target.origin);
+    if (nonce !== undefined) payload.nonce = nonce;
     const input = `${encode(header)}.${encode(payload)}`;
     const signature = sign('sha256', Buffer.from(input), {
       key: this.privateKey,

@@ -9,17 +9,17 @@ export {
   ServiceTokenClient,
   type ServiceFetchInit,
   type ServiceToken,
-  type ServiceTokenClientOptions,
 } from './service-token-client.js';
+export type {
+  ClientTlsOptions,
+  ServiceTokenClientOptions,
+  SessionRefresherOptions,
+  TokenRequestOptions,
+} from './validate-client-options.js';
 export {
   ZeroTrustClientModule,
   type ZeroTrustClientModuleAsyncOptions,
 } from './zero-trust-client.module.js';
-export { SessionRefresher, type SessionRefresherOptions } from './session-refresher.js';
+export { SessionRefresher } from './session-refresher.js';
 export { DpopSigner } from './dpop-signer.js';
-export {
-  requestTokens,
-  type ClientTlsOptions,
-  type TokenEndpointResponse,
-  type TokenRequestOptions,
-} from './token-endpoint.js';
+export { requestTokens, type TokenEndpointResponse } from './token-endpoint.js';

@@ -1,5 +1,3 @@
-import type { KeyObject } from 'node:crypto';
-
 import type { Agent, fetch as undiciFetch, RequestInit as UndiciRequestInit } from 'undici';
 
 import {
@@ -7,62 +5,21 @@ import {
   FORWARDS_REQUEST_ID,
   wantRequestIdPropagation,
 } from '../context/request-id.js';
-import { ZeroTrustConfigurationError } from '../errors/zero-trust.error.js';
 import { DpopSigner } from './dpop-signer.js';
 import {
-  discoverTokenEndpoint,
   dpopNonceOf,
+  refreshTime,
   requestToken,
-  type ClientTlsOptions,
-  type TokenHttpOptions,
+  tokenEndpointOf,
   type TokenRequestResult,
 } from './token-endpoint.js';
-import { validateClientOptions, type ResolvedClientOptions } from './validate-client-options.js';
+import {
+  validateClientOptions,
+  type ResolvedClientOptions,
+  type ServiceTokenClientOptions,
+} from './validate-client-options.js';
+import { compact } from '../utils/compact.js';
 import { ownValue } from '../utils/own-keys.js';
-
-/**
- * Options of a {@link ServiceTokenClient}. Durations are in seconds.
- *
- * @publicApi
- */
-export interface ServiceTokenClientOptions {
-  /** The identity provider's issuer; the token endpoint is discovered from it. */
-  issuer?: string;
-  /** The token endpoint, when there is no discovery (takes precedence over `issuer`). */
-  tokenEndpoint?: string;
-  /** This service's OAuth client id. */
-  clientId: string;
-  /** Its secret, for `client_secret_basic`. Never logged, never in an error message. */
-  clientSecret?: string;
-  /**
-   * How the client authenticates at the token endpoint.
-   * @default 'client_secret_basic' with a `clientSecret`, otherwise 'tls_client_auth'
-   */
-  authMethod?: 'client_secret_basic' | 'tls_client_auth';
-  /**
-   * Client certificate (mutual TLS), used for `tls_client_auth` at the token endpoint (its RFC
-   * 8705 `mtls_endpoint_aliases.token_endpoint` when discovery has one) and presented on every
-   * call made with {@link ServiceTokenClient.fetch}, so certificate-bound tokens work.
-   */
-  tls?: ClientTlsOptions;
-  /** Scope to request per audience, e.g. `{ 'https://api.example.com': 'payments:write' }`. */
-  scopes?: Record<string, string>;
-  /**
-   * Refresh a token this long before it expires (at least half-way through its lifetime).
-   * @default 30
-   */
-  refreshSkew?: number;
-  /** Timeout of every request (connect, headers, body). @default 10 */
-  timeout?: number;
-  /**
-   * Sender-constrain tokens with DPoP (RFC 9449): `true` generates an ES256 key in memory, or
-   * pass your own P-256 `privateKey`. Proofs are sent to the token endpoint and on each call.
-   * @default false
-   */
-  dpop?: boolean | { privateKey: KeyObject };
-  /** Clock in epoch milliseconds, for tests. @default Date.now */
-  clock?: () => number;
-}
 
 /**
  * A cached access token for one audience.
@@ -137,7 +94,7 @@ export class ServiceTokenClient {
   /** Recognised by `propagateRequestId: 'auto'`: this client forwards the request id. */
   static readonly [FORWARDS_REQUEST_ID] = true;
   private readonly options: ResolvedClientOptions;
-  private readonly http: TokenHttpOptions;
+  private readonly tokenEndpoint: () => Promise<string>;
   /**
    * undici's `fetch` on one pool presenting the client certificate, for {@link fetch}: loaded on
    * the first call, so an application that never calls out never loads undici.
@@ -146,24 +103,13 @@ export class ServiceTokenClient {
   private readonly signer: DpopSigner | undefined;
   private readonly cache = new Map<string, ServiceToken>();
   private readonly inflight = new Map<string, Promise<ServiceToken>>();
-  private readonly nonces = new Map<string, string>();
-  private endpoint: Promise<string> | undefined;
   private requests = 0;
 
   constructor(options: ServiceTokenClientOptions) {
-    const problems: string[] = [];
-    this.options = validateClientOptions(options, problems);
-    if (problems.length > 0) throw new ZeroTrustConfigurationError('ZT_OPTIONS_INVALID', problems);
-    const { dpop } = this.options;
+    this.options = validateClientOptions(options);
+    const { dpop, http, authMethod } = this.options;
     this.signer = dpop === false ? undefined : new DpopSigner(dpop === true ? undefined : dpop);
-    const { timeoutMs, tls, clientId, clientSecret, authMethod } = this.options;
-    const basic = authMethod === 'client_secret_basic';
-    this.http = {
-      timeoutMs,
-      tls,
-      clientId,
-      clientSecret: basic ? (clientSecret ?? '') : undefined,
-    };
+    this.tokenEndpoint = tokenEndpointOf(this.options, http, authMethod === 'tls_client_auth');
     // Forwarding the current request id needs the module to make it current per request.
     wantRequestIdPropagation();
   }
@@ -233,9 +179,18 @@ export class ServiceTokenClient {
     audience: string,
     request: { method: string; url: string | URL; requestId?: string; token?: ServiceToken },
   ): Promise<Record<string, string>> {
+    // Inside a request handled by ZeroTrustModule, its id goes along by default.
+    const { method, url, requestId = currentRequestId() } = request;
     const token = request.token ?? (await this.getToken(audience));
-    const requestId = request.requestId ?? currentRequestId();
-    return this.headersFor(token, request.method, request.url, requestId);
+    const headers: Record<string, string> = {
+      authorization: `${token.tokenType} ${token.accessToken}`,
+    };
+    if (this.signer && token.tokenType === 'DPoP') {
+      const { accessToken } = token;
+      headers.dpop = this.signer.proof(method, url, { accessToken, now: this.options.clock() });
+    }
+    if (requestId !== undefined && REQUEST_ID.test(requestId)) headers['x-request-id'] = requestId;
+    return headers;
   }
 
   /**
@@ -243,9 +198,7 @@ export class ServiceTokenClient {
    * origin carry it (RFC 9449 §8, §9). Does nothing without DPoP or without a nonce.
    */
   rememberDpopNonce(url: string | URL, nonce: string | null | undefined): void {
-    if (this.signer && typeof nonce === 'string' && nonce.length > 0) {
-      this.nonces.set(new URL(url).origin, nonce);
-    }
+    this.signer?.rememberNonce(url, nonce);
   }
 
   /**
@@ -258,14 +211,12 @@ export class ServiceTokenClient {
    * @throws TokenRequestError when no token can be had; the network errors of `fetch`
    */
   async fetch(audience: string, url: string | URL, init: ServiceFetchInit = {}): Promise<Response> {
-    // Inside a request handled by ZeroTrustModule, its id goes along by default.
-    const { requestId = currentRequestId(), ...rest } = init;
+    const { requestId, ...rest } = init;
     const method = (rest.method ?? 'GET').toUpperCase();
     const send = async (token: ServiceToken): Promise<Response> => {
       const headers = new Headers(rest.headers);
-      for (const [name, value] of Object.entries(this.headersFor(token, method, url, requestId))) {
-        headers.set(name, value);
-      }
+      const own = await this.authorizationHeaders(audience, { method, url, requestId, token });
+      for (const [name, value] of Object.entries(own)) headers.set(name, value);
       const response = await this.send(url, { ...rest, method, headers });
       this.rememberDpopNonce(url, response.headers.get('dpop-nonce'));
       return response;
@@ -273,14 +224,10 @@ export class ServiceTokenClient {
 
     const token = await this.getToken(audience);
     const first = await send(token);
-    if (first.status !== 401 || !replayable(rest.body)) return first;
+    // A stream cannot be sent twice.
+    if (first.status !== 401 || rest.body instanceof ReadableStream) return first;
     await first.body?.cancel().catch(() => undefined);
-    // RFC 9449 §9: a resource asking for a nonce gets the same token with a new proof.
-    const nonceChallenge =
-      token.tokenType === 'DPoP' &&
-      first.headers.has('dpop-nonce') &&
-      /use_dpop_nonce/.test(first.headers.get('www-authenticate') ?? '');
-    if (nonceChallenge) return send(token);
+    if (asksForDpopNonce(token, (name) => first.headers.get(name))) return send(token);
     this.invalidate(audience, token);
     return send(await this.getToken(audience));
   }
@@ -296,27 +243,6 @@ export class ServiceTokenClient {
   /** Nest lifecycle hook: closes the connection pool. */
   async onModuleDestroy(): Promise<void> {
     await this.close();
-  }
-
-  private headersFor(
-    token: ServiceToken,
-    method: string,
-    url: string | URL,
-    requestId: string | undefined,
-  ): Record<string, string> {
-    const headers: Record<string, string> = {
-      authorization: `${token.tokenType} ${token.accessToken}`,
-    };
-    if (this.signer && token.tokenType === 'DPoP') {
-      const nonce = this.nonces.get(new URL(url).origin);
-      headers.dpop = this.signer.proof(method, url, {
-        accessToken: token.accessToken,
-        now: this.options.clock(),
-        ...(nonce === undefined ? {} : { nonce }),
-      });
-    }
-    if (requestId !== undefined && REQUEST_ID.test(requestId)) headers['x-request-id'] = requestId;
-    return headers;
   }
 
   /** `fetch` through the pool, with the client's timeout on connect, headers and body. */
@@ -341,71 +267,59 @@ export class ServiceTokenClient {
     return response as unknown as Response;
   }
 
-  private tokenEndpoint(): Promise<string> {
-    const { tokenEndpoint, issuer, authMethod } = this.options;
-    if (tokenEndpoint !== undefined) return Promise.resolve(tokenEndpoint);
-    const mtls = authMethod === 'tls_client_auth';
-    this.endpoint ??= discoverTokenEndpoint(issuer ?? '', this.http, mtls).catch(
-      (error: unknown) => {
-        this.endpoint = undefined; // try discovery again next time
-        throw error;
-      },
-    );
-    return this.endpoint;
-  }
-
   private async obtain(audience: string): Promise<ServiceToken> {
     const endpoint = await this.tokenEndpoint();
-    const params: Record<string, string> = { grant_type: 'client_credentials', resource: audience };
-    const scope = ownValue(this.options.scopes, audience);
-    if (scope) params.scope = scope;
+    const scope = ownValue(this.options.scopes, audience) || undefined;
+    const params = compact({ grant_type: 'client_credentials', resource: audience, scope });
 
     const started = this.options.clock();
-    const origin = new URL(endpoint).origin;
     const attempt = (): Promise<TokenRequestResult> => {
       this.requests += 1;
-      const nonce = this.nonces.get(origin);
-      const proof = this.signer?.proof('POST', endpoint, {
-        now: this.options.clock(),
-        ...(nonce === undefined ? {} : { nonce }),
-      });
-      return requestToken(endpoint, params, this.http, proof ? { dpop: proof } : {});
+      const proof = this.signer?.proof('POST', endpoint, { now: this.options.clock() });
+      return requestToken(endpoint, params, this.options.http, proof ? { dpop: proof } : {});
     };
 
     let result: TokenRequestResult;
     try {
       result = await attempt();
     } catch (error) {
-      const nonce = dpopNonceOf(error);
-      if (!this.signer || nonce === undefined || this.nonces.get(origin) === nonce) throw error;
-      this.nonces.set(origin, nonce); // RFC 9449 §8: retry once with the server's nonce
+      // RFC 9449 §8: a refusal with a new nonce is retried once, carrying it.
+      if (!this.signer?.rememberNonce(endpoint, dpopNonceOf(error))) throw error;
       result = await attempt();
     }
-    if (this.signer && result.dpopNonce) this.nonces.set(origin, result.dpopNonce);
+    this.signer?.rememberNonce(endpoint, result.dpopNonce);
 
-    const lifetimeMs = result.tokens.expires_in * 1000;
+    const { access_token, token_type, expires_in } = result.tokens;
     const token: ServiceToken = {
-      accessToken: result.tokens.access_token,
-      tokenType: result.tokens.token_type.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer',
+      accessToken: access_token,
+      tokenType: token_type.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer',
       audience,
-      expiresAt: started + lifetimeMs,
-      refreshAt: started + Math.max(lifetimeMs - this.options.refreshSkewMs, lifetimeMs / 2),
+      expiresAt: started + expires_in * 1000,
+      refreshAt: refreshTime(started, expires_in, this.options.refreshSkewMs),
     };
     this.cache.set(audience, token);
     return token;
   }
 }
 
-function checkAudience(audience: string): void {
-  let ok = false;
-  try {
-    ok = typeof audience === 'string' && new URL(audience).hash === '' && !audience.includes('#');
-  } catch {
-    ok = false;
-  }
-  if (!ok) throw new TypeError('audience must be an absolute URI without a fragment (RFC 8707)');
+/**
+ * Whether a 401 asks for a DPoP nonce (RFC 9449 §9): then the same token goes again, with a
+ * proof carrying the nonce, rather than a fresh token.
+ *
+ * @internal
+ */
+export function asksForDpopNonce(
+  token: ServiceToken,
+  header: (name: string) => string | null | undefined,
+): boolean {
+  return (
+    token.tokenType === 'DPoP' &&
+    !!header('dpop-nonce') &&
+    /use_dpop_nonce/.test(header('www-authenticate') ?? '')
+  );
 }
 
-function replayable(body: RequestInit['body']): boolean {
-  return !(body instanceof ReadableStream);
+function checkAudience(audience: string): void {
+  if (typeof audience !== 'string' || !URL.canParse(audience) || audience.includes('#'))
+    throw new TypeError('audience must be an absolute URI without a fragment (RFC 8707)');
 }

@@ -1,55 +1,17 @@
-import { ZeroTrustConfigurationError, TokenRequestError } from '../errors/zero-trust.error.js';
+import { TokenRequestError } from '../errors/zero-trust.error.js';
+import { compact } from '../utils/compact.js';
 import {
-  discoverTokenEndpoint,
+  refreshTime,
   requestToken,
+  tokenEndpointOf,
   type TokenEndpointResponse,
-  type TokenHttpOptions,
 } from './token-endpoint.js';
-import { checkIdpUrl, checkKnownKeys, checkSeconds } from './validate-client-options.js';
+import {
+  validateSessionOptions,
+  type ResolvedSessionOptions,
+  type SessionRefresherOptions,
+} from './validate-client-options.js';
 
-/**
- * Options of a {@link SessionRefresher}. Durations are in seconds.
- *
- * @publicApi
- */
-export interface SessionRefresherOptions {
-  /** The identity provider's issuer (the token endpoint is discovered). */
-  issuer?: string;
-  /** The token endpoint, when there is no discovery. */
-  tokenEndpoint?: string;
-  /** The OAuth client the session belongs to. */
-  clientId: string;
-  /** Its secret, for a confidential client (`client_secret_basic`); none for a public client. */
-  clientSecret?: string;
-  /** The tokens of the login: `access_token`, `refresh_token`, `expires_in`. */
-  tokens: Pick<TokenEndpointResponse, 'access_token' | 'expires_in'> & { refresh_token: string };
-  /** Resource indicator to send with each refresh (RFC 8707); the granted one when omitted. */
-  resource?: string;
-  /** Refresh this long before the access token expires (at least half-way). @default 30 */
-  refreshSkew?: number;
-  /** Timeout of each request. @default 10 */
-  timeout?: number;
-  /** Called with every new token response (the refresh token has rotated). */
-  onRefresh?: (tokens: TokenEndpointResponse) => void;
-  /** Called when a scheduled refresh fails (see {@link SessionRefresher.start}). */
-  onError?: (error: TokenRequestError) => void;
-  /** Clock in epoch milliseconds, for tests. @default Date.now */
-  clock?: () => number;
-}
-
-const KNOWN = new Set([
-  'issuer',
-  'tokenEndpoint',
-  'clientId',
-  'clientSecret',
-  'tokens',
-  'resource',
-  'refreshSkew',
-  'timeout',
-  'onRefresh',
-  'onError',
-  'clock',
-]);
 /** Wait before retrying a scheduled refresh after the identity provider was unavailable. */
 const RETRY_DELAY_MS = 5000;
 
@@ -74,55 +36,19 @@ const RETRY_DELAY_MS = 5000;
  * @publicApi
  */
 export class SessionRefresher {
-  private readonly http: TokenHttpOptions;
-  private readonly clock: () => number;
-  private readonly skewMs: number;
+  private readonly options: ResolvedSessionOptions;
+  private readonly tokenEndpoint: () => Promise<string>;
   private current: TokenEndpointResponse & { refresh_token: string };
   private obtainedAt: number;
-  private endpoint: string | undefined;
   private pending: Promise<TokenEndpointResponse> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private failure: TokenRequestError | undefined;
 
-  constructor(private readonly options: SessionRefresherOptions) {
-    const problems: string[] = [];
-    const o = options as unknown as Record<string, unknown>;
-    checkKnownKeys(o, KNOWN, 'session options', problems);
-    if (typeof options.clientId !== 'string' || options.clientId.length === 0) {
-      problems.push('clientId must be a non-empty string');
-    }
-    if (options.issuer !== undefined) checkIdpUrl(options.issuer, 'issuer', problems);
-    if (options.tokenEndpoint !== undefined) {
-      checkIdpUrl(options.tokenEndpoint, 'tokenEndpoint', problems);
-    }
-    if (options.issuer === undefined && options.tokenEndpoint === undefined) {
-      problems.push('issuer (for discovery) or tokenEndpoint is required');
-    }
-    const tokens = options.tokens as Partial<SessionRefresherOptions['tokens']> | undefined;
-    if (
-      typeof tokens?.access_token !== 'string' ||
-      typeof tokens.refresh_token !== 'string' ||
-      typeof tokens.expires_in !== 'number'
-    ) {
-      problems.push('tokens must hold access_token, refresh_token and expires_in');
-    }
-    this.skewMs =
-      checkSeconds(
-        options.refreshSkew,
-        'refreshSkew',
-        { min: 0, max: 3600, fallback: 30 },
-        problems,
-      ) * 1000;
-    const timeoutMs =
-      checkSeconds(options.timeout, 'timeout', { min: 0.1, max: 120, fallback: 10 }, problems) *
-      1000;
-    if (problems.length > 0) throw new ZeroTrustConfigurationError('ZT_OPTIONS_INVALID', problems);
-
-    this.clock = options.clock ?? Date.now;
-    this.current = { token_type: 'Bearer', ...options.tokens };
-    this.obtainedAt = this.clock();
-    this.endpoint = options.tokenEndpoint;
-    this.http = { timeoutMs, clientId: options.clientId, clientSecret: options.clientSecret };
+  constructor(options: SessionRefresherOptions) {
+    this.options = validateSessionOptions(options);
+    this.tokenEndpoint = tokenEndpointOf(this.options, this.options.http);
+    this.current = { token_type: 'Bearer', ...this.options.tokens };
+    this.obtainedAt = this.options.clock();
   }
 
   /** The current access token (possibly about to expire: prefer {@link getAccessToken}). */
@@ -137,8 +63,7 @@ export class SessionRefresher {
 
   /** When the next refresh is due, epoch milliseconds. */
   get refreshAt(): number {
-    const lifetime = this.current.expires_in * 1000;
-    return this.obtainedAt + Math.max(lifetime - this.skewMs, lifetime / 2);
+    return refreshTime(this.obtainedAt, this.current.expires_in, this.options.refreshSkewMs);
   }
 
   /** Whether the identity provider has refused a refresh: the session is over. */
@@ -153,7 +78,7 @@ export class SessionRefresher {
    */
   async getAccessToken(): Promise<string> {
     if (this.failure) throw this.failure;
-    if (this.clock() < this.refreshAt) return this.current.access_token;
+    if (this.options.clock() < this.refreshAt) return this.current.access_token;
     return (await this.refresh()).access_token;
   }
 
@@ -180,8 +105,7 @@ export class SessionRefresher {
   start(): void {
     this.stop();
     if (this.failure) return;
-    const delay = Math.max(0, this.refreshAt - this.clock());
-    this.schedule(delay);
+    this.schedule(Math.max(0, this.refreshAt - this.options.clock()));
   }
 
   /** Stops the timer. */
@@ -211,17 +135,14 @@ export class SessionRefresher {
   }
 
   private async redeem(): Promise<TokenEndpointResponse> {
-    this.endpoint ??= await discoverTokenEndpoint(this.options.issuer ?? '', this.http);
-    const { resource } = this.options;
-    const params = { grant_type: 'refresh_token', refresh_token: this.current.refresh_token };
-    const started = this.clock();
+    const endpoint = await this.tokenEndpoint();
+    const { refresh_token } = this.current;
+    const { resource, http } = this.options;
+    const params = compact({ grant_type: 'refresh_token', refresh_token, resource });
+    const started = this.options.clock();
     let tokens: TokenEndpointResponse;
     try {
-      ({ tokens } = await requestToken(
-        this.endpoint,
-        resource === undefined ? params : { ...params, resource },
-        this.http,
-      ));
+      ({ tokens } = await requestToken(endpoint, params, http));
     } catch (error) {
       if (error instanceof TokenRequestError && error.code === 'ZT_TOKEN_REQUEST_REFUSED') {
         this.failure = error;

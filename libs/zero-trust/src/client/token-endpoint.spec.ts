@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { discoverTokenEndpoint } from './token-endpoint.js';
+import { discoverTokenEndpoint, requestTokens } from './token-endpoint.js';
 
 describe('discoverTokenEndpoint', () => {
   it('names both issuers when the discovery document names another one', async () => {
@@ -22,5 +22,20 @@ describe('discoverTokenEndpoint', () => {
     } finally {
       server.close();
     }
+  });
+});
+
+describe('requestTokens', () => {
+  it('refuses invalid options before any request, listing every problem', async () => {
+    await expect(
+      requestTokens({ issuer: 'http://idp.example.com', clientId: '', params: { a: 1 as never } }),
+    ).rejects.toMatchObject({
+      code: 'ZT_OPTIONS_INVALID',
+      problems: [
+        'issuer must use https (http is accepted on loopback only)',
+        'clientId must be a non-empty string',
+        'params.a must be a string',
+      ],
+    });
   });
 });

@@ -6,6 +6,8 @@
  * Errors are {@link TokenRequestError}s whose messages name the endpoint's origin and path, the
  * HTTP status and the OAuth `error` code, never a secret, a token or a response body.
  */
+import * as z from 'zod';
+
 import { TokenRequestError } from '../errors/zero-trust.error.js';
 import {
   describeUrl,
@@ -15,26 +17,11 @@ import {
   requestJson,
   type JsonResponse,
 } from '../utils/http-json.js';
-
-/** A client certificate and key for mutual TLS, with the CA bundle that signs the servers. */
-export interface ClientTlsOptions {
-  /** PEM private key of the client certificate. */
-  key: string | Buffer;
-  /** PEM client certificate (the leaf, optionally followed by intermediates). */
-  cert: string | Buffer;
-  /** PEM CA certificate(s) trusted for the servers; the system store when omitted. */
-  ca?: string | Buffer | (string | Buffer)[];
-}
-
-/** A successful token endpoint response (RFC 6749 §5.1). */
-export interface TokenEndpointResponse {
-  access_token: string;
-  token_type: string;
-  expires_in: number;
-  refresh_token?: string;
-  scope?: string;
-  id_token?: string;
-}
+import {
+  validateTokenRequestOptions,
+  type ClientTlsOptions,
+  type TokenRequestOptions,
+} from './validate-client-options.js';
 
 /** Who sends the requests to an identity provider, and their bounds. */
 export interface TokenHttpOptions {
@@ -94,6 +81,49 @@ export async function discoverTokenEndpoint(
   return doc.token_endpoint;
 }
 
+/**
+ * The token endpoint as configured, or discovered from the issuer on first use (and again after
+ * a failed discovery).
+ */
+export function tokenEndpointOf(
+  options: { issuer?: string | undefined; tokenEndpoint?: string | undefined },
+  http: Pick<TokenHttpOptions, 'timeoutMs' | 'tls'>,
+  mtls = false,
+): () => Promise<string> {
+  const { issuer = '', tokenEndpoint } = options;
+  if (tokenEndpoint !== undefined) return () => Promise.resolve(tokenEndpoint);
+  let endpoint: Promise<string> | undefined;
+  return () =>
+    (endpoint ??= discoverTokenEndpoint(issuer, http, mtls).catch((error: unknown) => {
+      endpoint = undefined;
+      throw error;
+    }));
+}
+
+/** When to replace a token obtained at `at`: `skewMs` before it expires, at least half-way. */
+export function refreshTime(at: number, expiresIn: number, skewMs: number): number {
+  return at + Math.max(expiresIn * 1000 - skewMs, expiresIn * 500);
+}
+
+/** Optional members of a token response are kept only when they are strings. */
+const optionalString = z.string().optional().catch(undefined);
+
+const tokenResponse = z.object({
+  access_token: z.string(),
+  token_type: z.string(),
+  expires_in: z.number().positive(),
+  refresh_token: optionalString,
+  scope: optionalString,
+  id_token: optionalString,
+});
+
+/**
+ * A successful token endpoint response (RFC 6749 §5.1).
+ *
+ * @publicApi
+ */
+export type TokenEndpointResponse = z.output<typeof tokenResponse>;
+
 /** What {@link requestToken} returns besides the parsed response. */
 export interface TokenRequestResult {
   tokens: TokenEndpointResponse;
@@ -145,28 +175,14 @@ export async function requestToken(
       `HTTP ${status} from ${describeUrl(endpoint)}`,
     );
   }
-  if (
-    !isRecord(json) ||
-    typeof json.access_token !== 'string' ||
-    typeof json.token_type !== 'string' ||
-    typeof json.expires_in !== 'number' ||
-    !Number.isFinite(json.expires_in) ||
-    json.expires_in <= 0
-  ) {
+  const tokens = tokenResponse.safeParse(json);
+  if (!tokens.success) {
     throw new TokenRequestError(
       'ZT_TOKEN_ENDPOINT_UNAVAILABLE',
       `malformed token response from ${describeUrl(endpoint)}`,
     );
   }
-  const tokens: TokenEndpointResponse = {
-    access_token: json.access_token,
-    token_type: json.token_type,
-    expires_in: json.expires_in,
-  };
-  if (typeof json.refresh_token === 'string') tokens.refresh_token = json.refresh_token;
-  if (typeof json.scope === 'string') tokens.scope = json.scope;
-  if (typeof json.id_token === 'string') tokens.id_token = json.id_token;
-  return { tokens, dpopNonce };
+  return { tokens: tokens.data, dpopNonce };
 }
 
 /** The `DPoP-Nonce` the identity provider sent with a refusal, if any. */
@@ -180,31 +196,6 @@ export function dpopNonceOf(error: unknown): string | undefined {
 export function basicAuthorization(clientId: string, clientSecret: string): string {
   const encode = (value: string): string => encodeURIComponent(value).replace(/%20/g, '+');
   return `Basic ${Buffer.from(`${encode(clientId)}:${encode(clientSecret)}`).toString('base64')}`;
-}
-
-/**
- * Options of {@link requestTokens}. Durations are in seconds.
- *
- * @publicApi
- */
-export interface TokenRequestOptions {
-  /** The identity provider's issuer; the token endpoint is discovered from it. */
-  issuer?: string;
-  /** The token endpoint, when there is no discovery (takes precedence over `issuer`). */
-  tokenEndpoint?: string;
-  /** The OAuth client. */
-  clientId: string;
-  /** Its secret (`client_secret_basic`); without one, `client_id` goes in the form. */
-  clientSecret?: string;
-  /**
-   * Client certificate (`tls_client_auth`, RFC 8705): presented, and the discovered
-   * `mtls_endpoint_aliases.token_endpoint` used when there is one.
-   */
-  tls?: ClientTlsOptions;
-  /** The grant's parameters, e.g. `{ grant_type: 'authorization_code', code, redirect_uri }`. */
-  params: Record<string, string>;
-  /** Timeout of each request (connect, headers, body). @default 10 */
-  timeout?: number;
 }
 
 /**
@@ -223,13 +214,11 @@ export interface TokenRequestOptions {
  *
  * @throws TokenRequestError `ZT_TOKEN_REQUEST_REFUSED` (with its `oauthError`) or
  *   `ZT_TOKEN_ENDPOINT_UNAVAILABLE`
+ * @throws ZeroTrustConfigurationError (`ZT_OPTIONS_INVALID`) when the options are invalid
  * @publicApi
  */
 export async function requestTokens(options: TokenRequestOptions): Promise<TokenEndpointResponse> {
-  const { clientId, clientSecret, tls } = options;
-  const http = { timeoutMs: (options.timeout ?? 10) * 1000, tls, clientId, clientSecret };
-  const endpoint =
-    options.tokenEndpoint ??
-    (await discoverTokenEndpoint(options.issuer ?? '', http, tls !== undefined));
-  return (await requestToken(endpoint, options.params, http)).tokens;
+  const o = validateTokenRequestOptions(options);
+  const endpoint = await tokenEndpointOf(o, o.http, o.tls !== undefined)();
+  return (await requestToken(endpoint, o.params, o.http)).tokens;
 }

@@ -7,7 +7,7 @@ const BASE = { issuer: 'https://idp.example.com', clientId: 'svc', clientSecret:
 
 function problemsOf(options: unknown): readonly string[] {
   try {
-    validateClientOptions(options, []);
+    validateClientOptions(options);
     return [];
   } catch (error) {
     if (error instanceof ZeroTrustConfigurationError) return error.problems;
@@ -17,7 +17,7 @@ function problemsOf(options: unknown): readonly string[] {
 
 describe('validateClientOptions', () => {
   it('applies defaults, in milliseconds, and passes keys and clocks through', () => {
-    const options = validateClientOptions(BASE, []);
+    const options = validateClientOptions(BASE);
     expect(options).toMatchObject({
       authMethod: 'client_secret_basic',
       refreshSkewMs: 30_000,
@@ -27,10 +27,7 @@ describe('validateClientOptions', () => {
     expect(options.clock).toBe(Date.now);
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const clock = () => 0;
-    const custom = validateClientOptions(
-      { ...BASE, dpop: { privateKey }, clock, timeout: 0.5 },
-      [],
-    );
+    const custom = validateClientOptions({ ...BASE, dpop: { privateKey }, clock, timeout: 0.5 });
     expect(custom.dpop).toBe(privateKey);
     expect(custom.clock).toBe(clock);
     expect(custom.timeoutMs).toBe(500);
@@ -41,7 +38,7 @@ describe('validateClientOptions', () => {
       string,
       string
     >;
-    const resolved = validateClientOptions({ ...BASE, scopes }, []).scopes;
+    const resolved = validateClientOptions({ ...BASE, scopes }).scopes;
     expect(Object.getPrototypeOf(resolved)).toBeNull();
     expect(Object.keys(resolved).sort()).toEqual(['__proto__', 'https://api.example.com']);
     expect(resolved['constructor']).toBeUndefined();

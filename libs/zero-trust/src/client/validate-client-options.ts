@@ -1,7 +1,7 @@
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import * as z from 'zod';
 
-import { ZeroTrustConfigurationError } from '../errors/zero-trust.error.js';
+import type { TokenRequestError } from '../errors/zero-trust.error.js';
 import {
   optionsObject,
   evenWithOtherProblems,
@@ -12,10 +12,11 @@ import {
   says,
   shaped,
 } from '../options/schema-kit.js';
+import type { TokenEndpointResponse, TokenHttpOptions } from './token-endpoint.js';
 
 /*
- * The options of the service token client, declared once: rules, defaults and error texts
- * (the public type, `ServiceTokenClientOptions`, is documented next to the client).
+ * The options of the service token client and the session refresher, declared once: types,
+ * rules, defaults and error texts. Durations are in seconds.
  */
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1']);
@@ -44,7 +45,7 @@ const isPem = (value: unknown): value is string | Buffer =>
 const pem = (message: string) => shaped<string | Buffer>(isPem, message);
 
 /** The client certificate: a key and a certificate that can be read and belong together. */
-const tls = optionsObject({
+const tlsOptions = optionsObject({
   /** PEM private key of the client certificate. */
   key: pem('must be a PEM string or Buffer'),
   /** PEM client certificate (the leaf, optionally followed by intermediates). */
@@ -84,17 +85,75 @@ function authMethodOf(o: { authMethod?: unknown; clientSecret?: unknown; tls?: u
   );
 }
 
-const clientOptions = optionsObject({
+/**
+ * A client certificate and key for mutual TLS, with the CA bundle that signs the servers.
+ *
+ * @publicApi
+ */
+export type ClientTlsOptions = z.input<typeof tlsOptions>;
+
+/** What both clients share: the identity provider, the OAuth client and the timing. */
+const commonOptions = {
+  /** The identity provider's issuer; the token endpoint is discovered from it. */
   issuer: idpUrl.optional(),
+  /** The token endpoint, when there is no discovery (takes precedence over `issuer`). */
   tokenEndpoint: idpUrl.optional(),
+  /** The OAuth client id. */
   clientId: z.string(says('must be a non-empty string')).min(1),
+  /** Its secret, for `client_secret_basic`. Never logged, never in an error message. */
   clientSecret: z.string(says('must be a non-empty string')).min(1).optional(),
-  authMethod: z.enum(['client_secret_basic', 'tls_client_auth']).optional(),
-  tls: tls.optional(),
-  // Null-prototype: an audience is a key like any other, whatever its name.
-  scopes: ownMap(z.string(), 'must map audiences to scope strings').prefault({}),
-  refreshSkew: numberIn(0, 3600, 'must be a number of seconds from 0 to 3600').default(30),
+  /** Timeout of every request (connect, headers, body). @default 10 */
   timeout: numberIn(0.1, 120, 'must be a number of seconds from 0.1 to 120').default(10),
+};
+
+const skew = numberIn(0, 3600, 'must be a number of seconds from 0 to 3600').default(30);
+
+// Last in both schemas, so its problem is listed last.
+const clock = func<() => number>('must be a function returning ms').default(() => Date.now);
+
+function requireIdp(o: { issuer?: unknown; tokenEndpoint?: unknown }, ctx: z.RefinementCtx) {
+  if (o.issuer === undefined && o.tokenEndpoint === undefined)
+    ctx.addIssue({
+      code: 'custom',
+      message: 'issuer (for discovery) or tokenEndpoint is required',
+    });
+}
+
+/** Durations in milliseconds, and the settings of the requests to the identity provider. */
+function resolved<
+  O extends { refreshSkew?: number; timeout: number; clientId: string; clientSecret?: string },
+>({ refreshSkew = 0, timeout, ...o }: O & { tls?: ClientTlsOptions }) {
+  const timeoutMs = timeout * 1000;
+  const { clientId, clientSecret, tls } = o;
+  const http: TokenHttpOptions = { timeoutMs, tls, clientId, clientSecret };
+  return { ...o, refreshSkewMs: refreshSkew * 1000, timeoutMs, http };
+}
+
+const clientOptions = optionsObject({
+  ...commonOptions,
+  /** Refresh a token this long before it expires (at least half-way). @default 30 */
+  refreshSkew: skew,
+  /**
+   * How the client authenticates at the token endpoint.
+   * @default 'client_secret_basic' with a `clientSecret`, otherwise 'tls_client_auth'
+   */
+  authMethod: z.enum(['client_secret_basic', 'tls_client_auth']).optional(),
+  /**
+   * Client certificate (mutual TLS), used for `tls_client_auth` at the token endpoint (its RFC
+   * 8705 `mtls_endpoint_aliases.token_endpoint` when discovery has one) and presented on every
+   * call made with `ServiceTokenClient.fetch`, so certificate-bound tokens work.
+   */
+  tls: tlsOptions.optional(),
+  /**
+   * Scope to request per audience, e.g. `{ 'https://api.example.com': 'payments:write' }`
+   * (a null-prototype record: an audience is a key like any other, whatever its name).
+   */
+  scopes: ownMap(z.string(), 'must map audiences to scope strings').prefault({}),
+  /**
+   * Sender-constrain tokens with DPoP (RFC 9449): `true` generates an ES256 key in memory, or
+   * pass your own P-256 `privateKey`. Proofs are sent to the token endpoint and on each call.
+   * @default false
+   */
   dpop: z
     .union(
       [
@@ -113,12 +172,12 @@ const clientOptions = optionsObject({
       says('must be a boolean or { privateKey }'),
     )
     .default(false),
-  clock: func<() => number>('must be a function returning ms').default(() => Date.now),
+  /** Clock in epoch milliseconds, for tests. @default Date.now */
+  clock,
 })
   .superRefine((o, ctx) => {
     const problem = (message: string) => ctx.addIssue({ code: 'custom', message });
-    if (o.issuer === undefined && o.tokenEndpoint === undefined)
-      problem('issuer (for discovery) or tokenEndpoint is required');
+    requireIdp(o, ctx);
     const authMethod = authMethodOf(o);
     if (authMethod === 'client_secret_basic' && o.clientSecret === undefined)
       problem('client_secret_basic needs clientSecret (or give tls for tls_client_auth)');
@@ -127,77 +186,98 @@ const clientOptions = optionsObject({
     if (authMethod === 'tls_client_auth' && o.clientSecret !== undefined)
       problem('clientSecret must not be set with tls_client_auth');
   }, evenWithOtherProblems)
-  .transform(({ refreshSkew, timeout, dpop, ...o }) => ({
-    ...o,
+  // The rules above leave the secret with client_secret_basic only, where it is sent.
+  .transform(({ dpop, ...o }) => ({
+    ...resolved(o),
     authMethod: authMethodOf(o) as 'client_secret_basic' | 'tls_client_auth',
-    refreshSkewMs: refreshSkew * 1000,
-    timeoutMs: timeout * 1000,
     dpop: typeof dpop === 'boolean' ? dpop : dpop.privateKey,
   }));
+
+/**
+ * Options of a `ServiceTokenClient`. Durations are in seconds.
+ *
+ * @publicApi
+ */
+export type ServiceTokenClientOptions = z.input<typeof clientOptions>;
+
+const sessionOptions = optionsObject({
+  ...commonOptions,
+  /** Refresh a token this long before it expires (at least half-way). @default 30 */
+  refreshSkew: skew,
+  /** The tokens of the login: `access_token`, `refresh_token`, `expires_in`. */
+  tokens: z.looseObject(
+    { access_token: z.string(), refresh_token: z.string(), expires_in: z.number() },
+    says('must hold access_token, refresh_token and expires_in'),
+  ),
+  /** Resource indicator to send with each refresh (RFC 8707); the granted one when omitted. */
+  resource: z.string().optional(),
+  /** Called with every new token response (the refresh token has rotated). */
+  onRefresh: func<(tokens: TokenEndpointResponse) => void>('must be a function').optional(),
+  /** Called when a scheduled refresh fails (see `SessionRefresher.start`). */
+  onError: func<(error: TokenRequestError) => void>('must be a function').optional(),
+  /** Clock in epoch milliseconds, for tests. @default Date.now */
+  clock,
+})
+  .superRefine(requireIdp, evenWithOtherProblems)
+  .transform((o) => resolved(o));
 
 /** The validated settings of a service token client. */
 export type ResolvedClientOptions = z.output<typeof clientOptions>;
 
 /**
+ * Options of a `SessionRefresher`. Durations are in seconds.
+ *
+ * @publicApi
+ */
+export type SessionRefresherOptions = z.input<typeof sessionOptions>;
+
+/** The validated settings of a session refresher. */
+export type ResolvedSessionOptions = z.output<typeof sessionOptions>;
+
+/**
  * Validates `ServiceTokenClientOptions`.
  *
  * @throws ZeroTrustConfigurationError (`ZT_OPTIONS_INVALID`) listing every problem (values never
- *   echoed); they are also pushed to `problems`
+ *   echoed)
  */
-export function validateClientOptions(value: unknown, problems: string[]): ResolvedClientOptions {
-  return collect(() => parseOptions(clientOptions, value, 'the options'), problems);
+export function validateClientOptions(value: unknown): ResolvedClientOptions {
+  return parseOptions(clientOptions, value, 'the options');
 }
 
-/** Runs `parse`, also pushing its problems for callers that collect them before throwing. */
-function collect<T>(parse: () => T, problems: string[]): T {
-  try {
-    return parse();
-  } catch (error) {
-    if (error instanceof ZeroTrustConfigurationError) problems.push(...error.problems);
-    throw error;
-  }
-}
-
-/*
- * The helpers below serve the session refresher, which still collects its own problems; they
- * go once it declares its options as a schema too.
+/**
+ * Validates `SessionRefresherOptions`.
+ *
+ * @throws ZeroTrustConfigurationError (`ZT_OPTIONS_INVALID`) listing every problem
  */
-
-/** Checks an identity-provider URL, pushing a problem naming `path` (never the value). */
-export function checkIdpUrl(value: unknown, path: string, problems: string[]): string | undefined {
-  try {
-    return collect(() => parseOptions(idpUrl, value, path), problems);
-  } catch {
-    return undefined;
-  }
+export function validateSessionOptions(value: unknown): ResolvedSessionOptions {
+  return parseOptions(sessionOptions, value, 'the session options');
 }
 
-/** Checks a number of seconds in `[min, max]`, returning `fallback` when absent or invalid. */
-export function checkSeconds(
-  value: unknown,
-  path: string,
-  range: { min: number; max: number; fallback: number },
-  problems: string[],
-): number {
-  const seconds = numberIn(
-    range.min,
-    range.max,
-    `must be a number of seconds from ${range.min} to ${range.max}`,
-  );
-  try {
-    return collect(() => parseOptions(seconds.default(range.fallback), value, path), problems);
-  } catch {
-    return range.fallback;
-  }
-}
+const tokenRequestOptions = optionsObject({
+  ...commonOptions,
+  /**
+   * Client certificate (`tls_client_auth`, RFC 8705): presented, and the discovered
+   * `mtls_endpoint_aliases.token_endpoint` used when there is one.
+   */
+  tls: tlsOptions.optional(),
+  /** The grant's parameters, e.g. `{ grant_type: 'authorization_code', code, redirect_uri }`. */
+  params: ownMap(z.string(), 'must map parameter names to strings'),
+})
+  .superRefine(requireIdp, evenWithOtherProblems)
+  .transform((o) => resolved(o));
 
-/** Unknown keys of an options object, as problems. */
-export function checkKnownKeys(
-  value: Record<string, unknown>,
-  known: ReadonlySet<string>,
-  path: string,
-  problems: string[],
-): void {
-  for (const key of Object.keys(value))
-    if (!known.has(key)) problems.push(`${path} has an unknown option "${key.slice(0, 40)}"`);
+/**
+ * Options of `requestTokens`. Durations are in seconds.
+ *
+ * @publicApi
+ */
+export type TokenRequestOptions = z.input<typeof tokenRequestOptions>;
+
+/**
+ * Validates `TokenRequestOptions`.
+ *
+ * @throws ZeroTrustConfigurationError (`ZT_OPTIONS_INVALID`) listing every problem
+ */
+export function validateTokenRequestOptions(value: unknown) {
+  return parseOptions(tokenRequestOptions, value, 'the token request options');
 }

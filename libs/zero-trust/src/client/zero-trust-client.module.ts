@@ -1,25 +1,24 @@
-import {
-  Module,
-  type DynamicModule,
-  type InjectionToken,
-  type ModuleMetadata,
-} from '@nestjs/common';
+import { ConfigurableModuleBuilder, Module } from '@nestjs/common';
 
-import { ServiceTokenClient, type ServiceTokenClientOptions } from './service-token-client.js';
+import { ServiceTokenClient } from './service-token-client.js';
+import type { ServiceTokenClientOptions } from './validate-client-options.js';
+
+const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, ASYNC_OPTIONS_TYPE } =
+  new ConfigurableModuleBuilder<ServiceTokenClientOptions>({ moduleName: 'ZeroTrustClient' })
+    .setExtras({ isGlobal: false }, (definition, { isGlobal }) => ({
+      ...definition,
+      global: isGlobal,
+    }))
+    .build();
 
 /**
- * Async options of {@link ZeroTrustClientModule.registerAsync}.
+ * Async options of {@link ZeroTrustClientModule.registerAsync}: `imports`, `inject` and
+ * `useFactory` (or `useClass` / `useExisting` of a class whose `create()` does) returning the
+ * client options, and `isGlobal`.
  *
  * @publicApi
  */
-export interface ZeroTrustClientModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
-  /** Providers injected into `useFactory`. */
-  inject?: InjectionToken[];
-  /** Returns the client options (e.g. from `ConfigService`). */
-  useFactory: (...args: never[]) => ServiceTokenClientOptions | Promise<ServiceTokenClientOptions>;
-  /** Register the client globally. @default false */
-  isGlobal?: boolean;
-}
+export type ZeroTrustClientModuleAsyncOptions = typeof ASYNC_OPTIONS_TYPE;
 
 /**
  * Provides a {@link ServiceTokenClient} for outgoing calls. Independent of `ZeroTrustModule`:
@@ -39,36 +38,14 @@ export interface ZeroTrustClientModuleAsyncOptions extends Pick<ModuleMetadata, 
  *
  * @publicApi
  */
-@Module({})
-export class ZeroTrustClientModule {
-  /** Registers a client built from static options. */
-  static register(options: ServiceTokenClientOptions & { isGlobal?: boolean }): DynamicModule {
-    const { isGlobal, ...clientOptions } = options;
-    return {
-      module: ZeroTrustClientModule,
-      global: isGlobal ?? false,
-      providers: [
-        { provide: ServiceTokenClient, useFactory: () => new ServiceTokenClient(clientOptions) },
-      ],
-      exports: [ServiceTokenClient],
-    };
-  }
-
-  /** Registers a client whose options come from a factory. */
-  static registerAsync(options: ZeroTrustClientModuleAsyncOptions): DynamicModule {
-    return {
-      module: ZeroTrustClientModule,
-      global: options.isGlobal ?? false,
-      imports: options.imports ?? [],
-      providers: [
-        {
-          provide: ServiceTokenClient,
-          inject: options.inject ?? [],
-          useFactory: async (...args: never[]) =>
-            new ServiceTokenClient(await options.useFactory(...args)),
-        },
-      ],
-      exports: [ServiceTokenClient],
-    };
-  }
-}
+@Module({
+  providers: [
+    {
+      provide: ServiceTokenClient,
+      useFactory: (options: ServiceTokenClientOptions) => new ServiceTokenClient(options),
+      inject: [MODULE_OPTIONS_TOKEN],
+    },
+  ],
+  exports: [ServiceTokenClient],
+})
+export class ZeroTrustClientModule extends ConfigurableModuleClass {}

@@ -80,22 +80,15 @@ export function expectAbility(ability: ZeroTrustAbility): {
   toAllow(action: string, subject: string | object, field?: string): void;
   toDeny(action: string, subject: string | object, field?: string): void;
 } {
-  const check = (
-    expected: boolean,
-    action: string,
-    subject: string | object,
-    field?: string,
-  ): void => {
-    const actual = ability.can(action, subject as string, field);
-    if (actual !== expected) {
+  const check =
+    (expected: boolean) =>
+    (action: string, subject: string | object, field?: string): void => {
+      const actual = ability.can(action, subject as string, field);
+      if (actual === expected) return;
       const what = `${action} ${describeSubject(subject)}${field ? ` (field "${field}")` : ''}`;
       throw new AbilityAssertionError(
         `expected the ability to ${expected ? 'allow' : 'deny'} ${what}, but it ${actual ? 'allows' : 'denies'} it`,
       );
-    }
-  };
-  return {
-    toAllow: (action, subject, field) => check(true, action, subject, field),
-    toDeny: (action, subject, field) => check(false, action, subject, field),
-  };
+    };
+  return { toAllow: check(true), toDeny: check(false) };
 }

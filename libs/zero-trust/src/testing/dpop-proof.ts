@@ -1,11 +1,5 @@
-import {
-  createHash,
-  generateKeyPairSync,
-  randomUUID,
-  type JsonWebKey,
-  type KeyObject,
-} from 'node:crypto';
-import { signJws, type TestIssuerAlgorithm } from './test-issuer.js';
+import { createHash, randomUUID, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { keyPairFor, signingInput, signJws, type TestIssuerAlgorithm } from './test-issuer.js';
 
 /**
  * A DPoP key pair for tests: the private key signs proofs, `jkt` goes into the token's `cnf`.
@@ -54,8 +48,6 @@ export interface DpopProofOptions {
   signature?: string;
 }
 
-const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
-
 /**
  * RFC 7638 thumbprint of a public JWK (EC, RSA or OKP), base64url SHA-256.
  *
@@ -77,11 +69,7 @@ export function jwkThumbprint(jwk: JsonWebKey): string {
  * @publicApi
  */
 export function createDpopKey(alg: TestIssuerAlgorithm = 'ES256'): DpopKey {
-  const { privateKey, publicKey } =
-    alg === 'ES256'
-      ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
-      : generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const publicJwk = publicKey.export({ format: 'jwk' });
+  const { privateKey, publicJwk } = keyPairFor(alg);
   return { alg, privateKey, publicJwk, jkt: jwkThumbprint(publicJwk) };
 }
 
@@ -116,7 +104,7 @@ export function createDpopProof(options: DpopProofOptions): string {
     ...options.claims,
   };
   for (const name of options.omit ?? []) delete payload[name];
-  const input = `${b64(header)}.${b64(payload)}`;
+  const input = signingInput(header, payload);
   const signature =
     options.signature ??
     signJws(options.key.alg, options.signWith ?? options.key.privateKey, input);

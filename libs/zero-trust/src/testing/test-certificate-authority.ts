@@ -1,4 +1,4 @@
-import { randomBytes, webcrypto } from 'node:crypto';
+import { createHash, KeyObject, randomBytes, webcrypto } from 'node:crypto';
 import type * as X509 from '@peculiar/x509';
 
 type CryptoKey = webcrypto.CryptoKey;
@@ -53,19 +53,24 @@ export interface ClientCertificateOptions {
   ca?: boolean;
 }
 
-async function toPem(key: CryptoKey): Promise<string> {
-  const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key));
-  const body = der.toString('base64').replace(/(.{64})/g, '$1\n');
-  return `-----BEGIN PRIVATE KEY-----\n${body}${body.endsWith('\n') ? '' : '\n'}-----END PRIVATE KEY-----\n`;
-}
-
-async function material(cert: X509.X509Certificate, key: CryptoKey): Promise<TestCertificate> {
+function material(cert: X509.X509Certificate, key: CryptoKey): TestCertificate {
   const der = Buffer.from(cert.rawData);
   return {
     cert: cert.toString('pem'),
-    key: await toPem(key),
+    key: KeyObject.from(key).export({ type: 'pkcs8', format: 'pem' }) as string,
     der,
-    thumbprint: Buffer.from(await webcrypto.subtle.digest('SHA-256', der)).toString('base64url'),
+    thumbprint: createHash('sha256').update(der).digest('base64url'),
+  };
+}
+
+/** A positive serial number, and validity from a day ago to a day ahead. */
+function serialAndValidity() {
+  return {
+    serialNumber: randomBytes(8)
+      .toString('hex')
+      .replace(/^[89a-f]/, '1'),
+    notBefore: new Date(Date.now() - DAY),
+    notAfter: new Date(Date.now() + DAY),
   };
 }
 
@@ -98,12 +103,8 @@ export class TestCertificateAuthority {
     const x509 = await loadX509();
     const keys = await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']);
     const certificate = await x509.X509CertificateGenerator.createSelfSigned({
-      serialNumber: randomBytes(8)
-        .toString('hex')
-        .replace(/^[89a-f]/, '1'),
+      ...serialAndValidity(),
       name: `CN=${name}`,
-      notBefore: new Date(Date.now() - DAY),
-      notAfter: new Date(Date.now() + DAY),
       signingAlgorithm: ALGORITHM,
       keys,
       extensions: [
@@ -155,13 +156,9 @@ export class TestCertificateAuthority {
     ];
     if (names.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(names));
     const certificate = await x509.X509CertificateGenerator.create({
-      serialNumber: randomBytes(8)
-        .toString('hex')
-        .replace(/^[89a-f]/, '1'),
+      ...serialAndValidity(),
       subject: `CN=${commonName}`,
       issuer: this.certificate.subject,
-      notBefore: new Date(Date.now() - DAY),
-      notAfter: new Date(Date.now() + DAY),
       signingAlgorithm: ALGORITHM,
       publicKey: keys.publicKey,
       signingKey: this.keys.privateKey,

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import {
   generateKeyPairSync,
   randomUUID,
@@ -51,23 +51,25 @@ export interface SignOptions {
   key?: KeyObject;
 }
 
-interface IssuerKeyPair {
-  kid: string;
-  alg: TestIssuerAlgorithm;
-  privateKey: KeyObject;
-  publicJwk: JsonWebKey;
-}
-
-function generate(alg: TestIssuerAlgorithm): IssuerKeyPair {
+/** @internal A key pair for `alg`: P-256, or RSA-2048. */
+export function keyPairFor(alg: TestIssuerAlgorithm) {
   const { privateKey, publicKey } =
     alg === 'ES256'
       ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
       : generateKeyPairSync('rsa', { modulusLength: 2048 });
-  return { kid: randomUUID(), alg, privateKey, publicJwk: publicKey.export({ format: 'jwk' }) };
+  return { privateKey, publicJwk: publicKey.export({ format: 'jwk' }) };
 }
 
-function b64(value: unknown): string {
-  return Buffer.from(JSON.stringify(value)).toString('base64url');
+type IssuerKeyPair = ReturnType<typeof keyPairFor> & { kid: string; alg: TestIssuerAlgorithm };
+
+function generate(alg: TestIssuerAlgorithm): IssuerKeyPair {
+  return { kid: randomUUID(), alg, ...keyPairFor(alg) };
+}
+
+/** @internal `header.payload`, each JSON in base64url. */
+export function signingInput(header: unknown, payload: unknown): string {
+  const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  return `${b64(header)}.${b64(payload)}`;
 }
 
 /**
@@ -107,57 +109,47 @@ export class TestIssuer {
   jwksRequests = 0;
   /** When false, the JWKS endpoint answers 503 (simulates an outage). */
   available = true;
-  private keys: IssuerKeyPair[];
+  /** Default audience of signed tokens. */
+  readonly audience: string;
+  private readonly lifetime: number;
+  private readonly claims: Readonly<Record<string, unknown>>;
+  private keys: [IssuerKeyPair, ...IssuerKeyPair[]];
+  private readonly server = createServer((req, res) => this.handle(req.url ?? '/', res));
+  private port = 0;
 
-  private constructor(
-    private readonly server: Server,
-    /** The issuer identifier and base URL, e.g. `http://127.0.0.1:41234`. */
-    readonly url: string,
-    /** Default audience of signed tokens. */
-    readonly audience: string,
-    private readonly lifetime: number,
-    algorithm: TestIssuerAlgorithm,
-    private readonly claims: Readonly<Record<string, unknown>>,
-  ) {
-    this.keys = [generate(algorithm)];
+  private constructor(options: TestIssuerOptions) {
+    this.audience = options.audience ?? 'https://api.test.local';
+    this.lifetime = options.lifetime ?? 300;
+    this.claims = { ...options.claims };
+    this.keys = [generate(options.algorithm ?? 'ES256')];
   }
 
   /** Starts an issuer on a random loopback port. */
   static async start(options: TestIssuerOptions = {}): Promise<TestIssuer> {
-    let issuer: TestIssuer | undefined;
-    const server = createServer((req, res) => {
-      if (issuer === undefined) {
-        res.writeHead(503).end();
-        return;
-      }
-      issuer.handle(req.url ?? '/', res);
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    issuer = new TestIssuer(
-      server,
-      `http://127.0.0.1:${port}`,
-      options.audience ?? 'https://api.test.local',
-      options.lifetime ?? 300,
-      options.algorithm ?? 'ES256',
-      { ...options.claims },
-    );
+    const issuer = new TestIssuer(options);
+    await new Promise<void>((resolve) => issuer.server.listen(0, '127.0.0.1', resolve));
+    issuer.port = (issuer.server.address() as AddressInfo).port;
     return issuer;
+  }
+
+  /** The issuer identifier and base URL, e.g. `http://127.0.0.1:41234`. */
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
   }
 
   /** The current signing key's `kid`. */
   get kid(): string {
-    return (this.keys[0] as IssuerKeyPair).kid;
+    return this.keys[0].kid;
   }
 
   /** The current signing key's algorithm. */
   get algorithm(): TestIssuerAlgorithm {
-    return (this.keys[0] as IssuerKeyPair).alg;
+    return this.keys[0].alg;
   }
 
   /** The public JWK of the current key (for attacks such as HMAC key confusion). */
   get publicJwk(): JsonWebKey {
-    return { ...(this.keys[0] as IssuerKeyPair).publicJwk };
+    return { ...this.keys[0].publicJwk };
   }
 
   /**
@@ -167,7 +159,7 @@ export class TestIssuer {
    */
   sign(claims: Record<string, unknown> = {}, options: SignOptions = {}): string {
     const now = Math.floor(Date.now() / 1000);
-    const current = this.keys[0] as IssuerKeyPair;
+    const current = this.keys[0];
     const payload: Record<string, unknown> = {
       iss: this.url,
       aud: this.audience,
@@ -186,7 +178,7 @@ export class TestIssuer {
       ...options.header,
     };
     for (const name of options.omitHeader ?? []) delete header[name];
-    const input = `${b64(header)}.${b64(payload)}`;
+    const input = signingInput(header, payload);
     const alg = (
       typeof header.alg === 'string' && ['ES256', 'RS256', 'PS256'].includes(header.alg)
         ? header.alg
@@ -212,7 +204,7 @@ export class TestIssuer {
     });
   }
 
-  private handle(url: string, res: import('node:http').ServerResponse): void {
+  private handle(url: string, res: ServerResponse): void {
     const json = (status: number, body: unknown): void => {
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     };

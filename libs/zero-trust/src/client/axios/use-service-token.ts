@@ -2,8 +2,12 @@ import { Agent as HttpsAgent } from 'node:https';
 
 import type { AxiosError, AxiosInstance, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
 
-import type { ServiceToken, ServiceTokenClient } from '../service-token-client.js';
-import type { ClientTlsOptions } from '../token-endpoint.js';
+import {
+  asksForDpopNonce,
+  type ServiceToken,
+  type ServiceTokenClient,
+} from '../service-token-client.js';
+import type { ClientTlsOptions } from '../validate-client-options.js';
 
 /**
  * What {@link useServiceToken} accepts: an axios instance, or anything holding one as
@@ -80,7 +84,8 @@ export function useServiceToken(
 ): ServiceTokenInterceptors {
   const instance = 'axiosRef' in target ? target.axiosRef : target;
   const { audience } = options;
-  checkUri(audience); // fail at wiring time, not on the first call
+  // Fail at wiring time, not on the first call.
+  if (!URL.canParse(audience)) throw new TypeError('audience must be an absolute URI (RFC 8707)');
   const origins = options.origins?.map((origin) => new URL(origin).origin);
   /** The token each request went out with (the config object travels with the response). */
   const sent = new WeakMap<InternalAxiosRequestConfig, ServiceToken>();
@@ -107,19 +112,18 @@ export function useServiceToken(
     if (response.status !== 401 || config[RETRIED] === true || !replayable(config.data)) {
       return undefined;
     }
-    // RFC 9449 §9: a resource asking for a nonce gets the same token with a new proof.
-    const nonceChallenge =
-      token.tokenType === 'DPoP' &&
-      header(response, 'dpop-nonce') !== undefined &&
-      /use_dpop_nonce/.test(header(response, 'www-authenticate') ?? '');
-    if (!nonceChallenge) client.invalidate(audience, token);
+    if (!asksForDpopNonce(token, (name) => header(response, name))) {
+      client.invalidate(audience, token);
+    }
     return instance.request({ ...config, [RETRIED]: true } as Config);
   };
 
   const response = instance.interceptors.response.use(
     async (answer) => (await retry(answer)) ?? answer,
     async (error: unknown) => {
-      const answer = isAxiosError(error) ? error.response : undefined;
+      const answer = (error as Partial<AxiosError> | null)?.isAxiosError
+        ? (error as AxiosError).response
+        : undefined;
       const retried = answer ? await retry(answer) : undefined;
       if (retried) return retried;
       throw error;
@@ -150,18 +154,6 @@ export function mutualTlsAgent(tls: ClientTlsOptions): HttpsAgent {
     keepAlive: true,
     minVersion: 'TLSv1.2',
   });
-}
-
-function checkUri(value: string): void {
-  if (!URL.canParse(value)) throw new TypeError('audience must be an absolute URI (RFC 8707)');
-}
-
-function isAxiosError(error: unknown): error is AxiosError {
-  return (
-    typeof error === 'object' &&
-    error !== null &&
-    (error as { isAxiosError?: unknown }).isAxiosError === true
-  );
 }
 
 /** A response header, whether axios gives `AxiosHeaders` or a plain object. */
