@@ -20,19 +20,8 @@ export type {
 } from './options/zero-trust-options.interface.js';
 
 // decorators
-export {
-  Authenticated,
-  Can,
-  Mode,
-  Public,
-  ReportOnly,
-  Scopes,
-} from './routes/decorators.js';
-export {
-  AuthorizedResource,
-  CurrentAbility,
-  CurrentPrincipal,
-} from './routes/param-decorators.js';
+export { Authenticated, Can, Mode, Public, ReportOnly, Scopes } from './routes/decorators.js';
+export { AuthorizedResource, CurrentAbility, CurrentPrincipal } from './routes/param-decorators.js';
 export { RiskPolicy, type RiskPolicyOptions } from './risk/risk-policy.js';
 
 // guards an application may extend
