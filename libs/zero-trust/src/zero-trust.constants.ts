@@ -19,9 +19,6 @@ export const MODE_KEY = 'zero-trust:mode';
 /** @internal */
 export const SCOPES_KEY = 'zero-trust:scopes';
 
-/** Name under which the JWT strategy registers with passport. @internal */
-export const JWT_STRATEGY_NAME = 'zero-trust-jwt';
-
 /**
  * Injection token of the rate limiter the module's guard chain runs right after authentication
  * (`ZeroTrustThrottlerModule` provides it). @internal

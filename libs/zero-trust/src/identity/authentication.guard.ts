@@ -6,7 +6,7 @@ import {
   type Type,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import type { KeyObject } from 'node:crypto';
+import passport from 'passport';
 import { AuditService } from '../audit/audit.service.js';
 import { ZeroTrustMetrics } from '../metrics/zero-trust.metrics.js';
 import { routePolicyOf } from '../authorization/route-policy.js';
@@ -28,30 +28,14 @@ import { RevocationStore } from '../stores/revocation-store.interface.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 import { AuthenticationFailureLimiter } from './authentication-failures.js';
 import { JwksKeySource } from './jwks-key-source.js';
-import {
-  RAW_TOKEN,
-  toTokenError,
-  VERIFYING_KEY,
-  ZeroTrustJwtStrategy,
-  type TokenRun,
-} from './jwt.strategy.js';
+import { JWT_STRATEGY, toTokenError, type TokenAttempt } from './jwt.strategy.js';
 import type { Principal } from './principal.interface.js';
 import {
   SenderConstraints,
   senderConstraintAction,
   type PresentedCredentials,
 } from './sender-constraints.js';
-import { VerifiedTokenCache } from './verified-token.cache.js';
-
-/** A passport strategy with the action functions passport adds before `authenticate`. */
-type StrategyRun = TokenRun & {
-  success: (user: unknown, info?: unknown) => void;
-  fail: (challenge?: unknown, status?: number) => void;
-  error: (error: unknown) => void;
-  pass: () => void;
-  redirect: (url: string, status?: number) => void;
-  authenticate: (request: unknown, options?: object) => void;
-};
+import { VerifiedTokenCache, type VerifiedToken } from './verified-token.cache.js';
 
 /**
  * Global guard, first of the pipeline: every route that is not `@Public()` needs a verified
@@ -64,7 +48,7 @@ type StrategyRun = TokenRun & {
 export class AuthenticationGuard implements CanActivate {
   constructor(
     @Inject(ZERO_TRUST_OPTIONS) private readonly options: ResolvedZeroTrustOptions,
-    private readonly strategy: ZeroTrustJwtStrategy,
+    @Inject(JWT_STRATEGY) private readonly strategy: { readonly name: string },
     private readonly audit: AuditService,
     private readonly adapterHost: HttpAdapterHost,
     private readonly tokens: VerifiedTokenCache,
@@ -200,7 +184,7 @@ export class AuthenticationGuard implements CanActivate {
       }
       return this.stillValid(request, presented, principal);
     }
-    const verified = await this.verify(request, token);
+    const verified = await this.verify(token);
     this.tokens.set(digest, verified);
     return this.stillValid(request, presented, verified.principal);
   }
@@ -231,35 +215,25 @@ export class AuthenticationGuard implements CanActivate {
     return new DependencyUnavailableError('ZT_STORE_UNAVAILABLE', error);
   }
 
-  /** Runs the passport-jwt strategy on a token not seen before. */
-  private async verify(
-    request: HttpRequestLike,
-    token: string,
-  ): Promise<{ principal: Principal; key: KeyObject }> {
+  /** Runs this module's passport-jwt strategy, through passport, on a token not seen before. */
+  private async verify(token: string): Promise<VerifiedToken> {
     const started = performance.now();
     let result: 'success' | 'failure' = 'failure';
-    // The passport-strategy contract, as passport's own middleware runs it: a fresh object per
-    // request whose action functions answer for this request. Run directly, it spares the
-    // request the five methods passport's middleware adds to it (login, logout, ...), which
-    // turned Express's request objects into slow dictionaries; the token and the verifying key
-    // travel on this object, not on the request.
-    const run = Object.create(this.strategy) as StrategyRun;
-    run[RAW_TOKEN] = token;
     try {
-      const principal = await new Promise<Principal>((resolve, reject) => {
-        run.success = (user: unknown) =>
-          user ? resolve(user as Principal) : reject(new InvalidTokenError());
-        run.fail = (challenge?: unknown) =>
-          reject(challenge instanceof Error ? challenge : new InvalidTokenError());
-        run.error = (error: unknown) => reject(error);
-        run.pass = () => reject(new InvalidTokenError());
-        run.redirect = () => reject(new InvalidTokenError());
-        run.authenticate(request, { session: false });
+      const verified = await new Promise<VerifiedToken>((resolve, reject) => {
+        const attempt: TokenAttempt = { token };
+        passport.authenticate(
+          this.strategy.name,
+          { session: false },
+          (error: unknown, user: VerifiedToken | false, failure: unknown) => {
+            if (error) reject(error);
+            else if (user) resolve(user);
+            else reject(failure ?? new InvalidTokenError());
+          },
+        )(attempt, {}, reject);
       });
-      const key = run[VERIFYING_KEY];
-      if (key === undefined) throw new InvalidTokenError();
       result = 'success';
-      return { principal, key };
+      return verified;
     } finally {
       this.metrics.observeVerification((performance.now() - started) / 1000, result);
     }
