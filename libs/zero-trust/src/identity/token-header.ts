@@ -65,5 +65,5 @@ export function checkToken(token: string, options: ResolvedZeroTrustOptions): Ch
         message: `The ${name} claim must be a number`,
       });
   }
-  return { alg: h.alg, kid: h.kid as string | undefined };
+  return { alg: h.alg, kid: h.kid };
 }
