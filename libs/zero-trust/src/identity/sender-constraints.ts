@@ -16,8 +16,8 @@ import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import { REPLAY_KEY_PREFIX, SharedStateStore } from '../stores/shared-state-store.interface.js';
 import { reportStoreFull } from '../stores/store-full.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
-import { checkDpopProof } from './dpop/dpop-proof.js';
-import { expectedHtus } from './dpop/request-url.js';
+import { checkDpopProof, expectedHtus } from './dpop/dpop-proof.js';
+
 import { presentedCertificate } from './mtls/client-certificate.js';
 import { serviceIdentityOf, type PresentedCertificate } from './mtls/service-identity.js';
 import type { Principal } from './principal.interface.js';

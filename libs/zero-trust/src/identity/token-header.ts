@@ -17,16 +17,26 @@ export interface CheckedHeader {
   readonly kid: string | undefined;
 }
 
-function decodeObject(segment: string): Record<string, unknown> {
-  let value: unknown;
+/**
+ * A base64url JOSE segment decoded, when it is a JSON object.
+ *
+ * @internal
+ */
+export function decodeJsonObject(segment: string): Record<string, unknown> | undefined {
   try {
-    value = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+    const value: unknown = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
   } catch {
-    throw new InvalidTokenError('ZT_TOKEN_MALFORMED');
+    return undefined;
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw new InvalidTokenError('ZT_TOKEN_MALFORMED');
-  return value as Record<string, unknown>;
+}
+
+function decodeObject(segment: string): Record<string, unknown> {
+  const value = decodeJsonObject(segment);
+  if (value === undefined) throw new InvalidTokenError('ZT_TOKEN_MALFORMED');
+  return value;
 }
 
 /**
