@@ -177,15 +177,13 @@ export class JwksKeySource {
     this.fetches += 1;
     try {
       const uri = this.jwksUri ?? (this.jwksUri = await this.discover());
-      const body = await fetchJson(uri, this.bounds());
-      const set = body.keys;
+      const { keys: set } = await fetchJson(uri, this.bounds());
       if (!Array.isArray(set)) throw new Error('the key set has no "keys" array');
+      // A key already known keeps its KeyObject: imported once, and cached tokens stay current.
       const previous = new Map(this.keys.map((k) => [k.fingerprint, k]));
-      const keys: IssuerKey[] = [];
-      for (const entry of set as unknown[]) {
-        const key = this.importKey(entry, previous);
-        if (key) keys.push(key);
-      }
+      const keys = (set as unknown[])
+        .map((entry) => this.importKey(entry, previous))
+        .filter((key) => key !== undefined);
       if (keys.length === 0) throw new Error('the key set holds no usable signing key');
       this.keys = keys;
       this.current = new Set(keys.map((k) => k.key));
@@ -217,16 +215,8 @@ export class JwksKeySource {
     );
     if (algorithms.length === 0) return undefined;
     const kid = typeof jwk.kid === 'string' ? jwk.kid : undefined;
-    const fingerprint = JSON.stringify([
-      kid,
-      algorithms,
-      jwk.kty,
-      jwk.crv,
-      jwk.n,
-      jwk.e,
-      jwk.x,
-      jwk.y,
-    ]);
+    const { kty, crv, n, e, x, y } = jwk;
+    const fingerprint = JSON.stringify([kid, algorithms, kty, crv, n, e, x, y]);
     const known = previous.get(fingerprint);
     if (known !== undefined) return known;
     try {
