@@ -165,10 +165,7 @@ export class AuthenticationGuard implements CanActivate {
     caught: unknown,
   ): Promise<ZeroTrustError> {
     const refused = this.senderConstraints.challengeFor(request, toTokenError(caught));
-    const error =
-      this.failures.enabled && refused.getStatus() === 401
-        ? await this.failures.answerTo(context, refused)
-        : refused;
+    const error = await this.failures.answerTo(context, refused);
     const action =
       error.code === 'ZT_RATE_LIMITED'
         ? 'excess_rate_limit_exceeded'

@@ -63,6 +63,10 @@ export function createJwtStrategy(
   keys: JwksKeySource,
 ): Strategy & OnModuleDestroy {
   const name = `zero-trust-jwt-${++registered}`;
+  const keyFor = async (token: string): Promise<KeyObject> => {
+    const { kid, alg } = checkToken(token, options);
+    return keys.getKey(kid, alg);
+  };
   class ZeroTrustJwtStrategy extends PassportStrategy(Strategy, name) implements OnModuleDestroy {
     constructor() {
       super({
@@ -71,20 +75,12 @@ export function createJwtStrategy(
           attempt: TokenAttempt,
           token: string,
           done: (error: unknown, key?: string) => void,
-        ) => {
-          let header;
-          try {
-            header = checkToken(token, options);
-          } catch (error) {
-            done(error);
-            return;
-          }
-          keys.getKey(header.kid, header.alg).then((key) => {
+        ) =>
+          void keyFor(token).then((key) => {
             attempt.key = key;
             // jsonwebtoken accepts a KeyObject; passport-jwt's types say string.
             done(null, key as unknown as string);
-          }, done);
-        },
+          }, done),
         algorithms: [...options.algorithms],
         passReqToCallback: true,
         jsonWebTokenOptions: { clockTolerance: options.clockTolerance },
