@@ -76,21 +76,13 @@ function carriesTokenParameter(request: HttpRequestLike): boolean {
     (request.raw as { url?: unknown } | undefined)?.url ??
     (request as { url?: unknown }).url;
   const start = typeof target === 'string' ? target.indexOf('?') : -1;
-  if (
-    start >= 0 &&
-    new URLSearchParams((target as string).slice(start + 1).split('#')[0]).has(ACCESS_TOKEN)
-  )
-    return true;
-  const { query, body } = request;
-  if (typeof query === 'object' && query !== null && Object.hasOwn(query, ACCESS_TOKEN))
-    return true;
-  const type = request.headers['content-type'];
+  const query = start < 0 ? undefined : (target as string).slice(start + 1).split('#')[0];
+  const has = (record: unknown): boolean =>
+    typeof record === 'object' && record !== null && Object.hasOwn(record, ACCESS_TOKEN);
   return (
-    typeof type === 'string' &&
-    FORM.test(type) &&
-    typeof body === 'object' &&
-    body !== null &&
-    Object.hasOwn(body, ACCESS_TOKEN)
+    (query !== undefined && new URLSearchParams(query).has(ACCESS_TOKEN)) ||
+    has(request.query) ||
+    (FORM.test(String(request.headers['content-type'])) && has(request.body))
   );
 }
 
