@@ -69,8 +69,7 @@ function stringList(value: unknown): string[] {
  * @internal
  */
 export function toPrincipal(claims: TokenClaims, options: ResolvedZeroTrustOptions): Principal {
-  const clientId = [claims.client_id, claims.azp].find((id) => typeof id === 'string') as
-    string | undefined;
+  const clientId = [claims.client_id, claims.azp].find((id) => typeof id === 'string');
   const { services, integrations, rolesClaim } = options.principals;
   let kind: PrincipalKind = 'user';
   let roles: string[];
