@@ -8,9 +8,6 @@ export const ZERO_TRUST_OPTIONS = 'ZERO_TRUST:RESOLVED_OPTIONS';
 /** Injection token of the Redis connection of the `redis` store, or null. @internal */
 export const REDIS_STORE_CONNECTION = 'ZERO_TRUST:REDIS_STORE_CONNECTION';
 
-/** Name under which the JWT strategy registers with passport. @internal */
-export const JWT_STRATEGY_NAME = 'zero-trust-jwt';
-
 /**
  * Injection token of the rate limiter the module's guard chain runs right after authentication
  * (`ZeroTrustThrottlerModule` provides it). @internal

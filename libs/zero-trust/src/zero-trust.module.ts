@@ -21,7 +21,7 @@ import { requestIdInterceptorFactory } from './zero-trust.interceptor.js';
 import { AuthenticationFailureLimiter } from './identity/authentication-failures.js';
 import { AuthenticationGuard } from './identity/authentication.guard.js';
 import { JwksKeySource } from './identity/jwks-key-source.js';
-import { ZeroTrustJwtStrategy } from './identity/jwt.strategy.js';
+import { createJwtStrategy, JWT_STRATEGY } from './identity/jwt.strategy.js';
 import { RevocationService } from './identity/revocation.service.js';
 import { SenderConstraints } from './identity/sender-constraints.js';
 import { VerifiedTokenCache } from './identity/verified-token.cache.js';
@@ -66,7 +66,11 @@ const providers: Provider[] = [
   JwksKeySource,
   VerifiedTokenCache,
   SenderConstraints,
-  ZeroTrustJwtStrategy,
+  {
+    provide: JWT_STRATEGY,
+    useFactory: createJwtStrategy,
+    inject: [ZERO_TRUST_OPTIONS, JwksKeySource],
+  },
   AbilityFactory,
   AuditService,
   AuthorizationService,

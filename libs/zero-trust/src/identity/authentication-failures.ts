@@ -32,15 +32,10 @@ export class AuthenticationFailureLimiter {
     private readonly metrics: ZeroTrustMetrics,
   ) {}
 
-  /** Whether the limit is configured. */
-  get enabled(): boolean {
-    return this.options.authenticationFailures !== undefined;
-  }
-
   /**
-   * The answer to an attempt that did not authenticate (`refused`, a 401): 429 once its
-   * address has used up its failures, `refused` itself otherwise, after counting it when a
-   * credential was presented (a request without one does not count).
+   * The answer to an attempt that did not authenticate: for a 401, 429 once its address has
+   * used up its failures, `refused` itself otherwise, after counting it when a credential was
+   * presented (a request without one does not count).
    *
    * @returns a {@link RateLimitedError} (429 `ZT_RATE_LIMITED`), a
    *   {@link DependencyUnavailableError} (503 `ZT_STORE_UNAVAILABLE`) when the store fails, or
@@ -51,7 +46,8 @@ export class AuthenticationFailureLimiter {
     refused: ZeroTrustError,
   ): Promise<ZeroTrustError> {
     const limit = this.options.authenticationFailures;
-    if (limit === undefined || context.ip === undefined) return refused;
+    if (limit === undefined || context.ip === undefined || refused.getStatus() !== 401)
+      return refused;
     let count: string | undefined;
     try {
       count = await this.store.get(this.key(context.ip));

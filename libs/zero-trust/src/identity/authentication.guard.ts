@@ -6,7 +6,7 @@ import {
   type Type,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import type { KeyObject } from 'node:crypto';
+import passport from 'passport';
 import { AuditService } from '../audit/audit.service.js';
 import { ZeroTrustMetrics } from '../metrics/zero-trust.metrics.js';
 import { routePolicyOf } from '../routes/route-policy.js';
@@ -28,30 +28,10 @@ import { RevocationStore } from '../stores/revocation-store.interface.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 import { AuthenticationFailureLimiter } from './authentication-failures.js';
 import { JwksKeySource } from './jwks-key-source.js';
-import {
-  RAW_TOKEN,
-  toTokenError,
-  VERIFYING_KEY,
-  ZeroTrustJwtStrategy,
-  type TokenRun,
-} from './jwt.strategy.js';
+import { JWT_STRATEGY, toTokenError, type TokenAttempt } from './jwt.strategy.js';
 import type { Principal } from './principal.interface.js';
-import {
-  SenderConstraints,
-  senderConstraintAction,
-  type PresentedCredentials,
-} from './sender-constraints.js';
-import { VerifiedTokenCache } from './verified-token.cache.js';
-
-/** A passport strategy with the action functions passport adds before `authenticate`. */
-type StrategyRun = TokenRun & {
-  success: (user: unknown, info?: unknown) => void;
-  fail: (challenge?: unknown, status?: number) => void;
-  error: (error: unknown) => void;
-  pass: () => void;
-  redirect: (url: string, status?: number) => void;
-  authenticate: (request: unknown, options?: object) => void;
-};
+import { SenderConstraints, senderConstraintAction } from './sender-constraints.js';
+import { VerifiedTokenCache, type VerifiedToken } from './verified-token.cache.js';
 
 /**
  * Global guard, first of the pipeline: every route that is not `@Public()` needs a verified
@@ -64,7 +44,7 @@ type StrategyRun = TokenRun & {
 export class AuthenticationGuard implements CanActivate {
   constructor(
     @Inject(ZERO_TRUST_OPTIONS) private readonly options: ResolvedZeroTrustOptions,
-    private readonly strategy: ZeroTrustJwtStrategy,
+    @Inject(JWT_STRATEGY) private readonly strategy: { readonly name: string },
     private readonly audit: AuditService,
     private readonly adapterHost: HttpAdapterHost,
     private readonly tokens: VerifiedTokenCache,
@@ -77,9 +57,7 @@ export class AuthenticationGuard implements CanActivate {
 
   /** Authenticates the request (a `@Public()` route needs no token). */
   async canActivate(execution: ExecutionContext): Promise<boolean> {
-    if (execution.getType() !== 'http') {
-      throw new ZeroTrustError('ZT_UNSUPPORTED_CONTEXT', 403);
-    }
+    if (execution.getType() !== 'http') throw new ZeroTrustError('ZT_UNSUPPORTED_CONTEXT', 403);
     const policy = routePolicyOf(
       execution.getClass<Type>(),
       execution.getHandler() as (...args: never[]) => unknown,
@@ -88,96 +66,30 @@ export class AuthenticationGuard implements CanActivate {
     const request = http.getRequest<HttpRequestLike>();
     const response = http.getResponse<unknown>();
     const context = contextOf(request, policy.path, this.options.trustedProxies);
-    this.adapterHost.httpAdapter.setHeader(response, 'X-Request-Id', context.requestId);
-    this.auditForwarding(context);
+    this.setHeader(response, 'X-Request-Id', context.requestId);
+    // Forwarding headers that could not be followed to the client (its address is then the last
+    // trusted hop's) are recorded on every route; the request goes on.
+    const problem = takeForwardingProblem(context);
+    if (problem !== undefined)
+      this.audit.record(context, {
+        action: 'malicious_extraneous',
+        decision: 'allow',
+        mode: 'enforce',
+        code: 'ZT_FORWARDED_INVALID',
+        reason: problem,
+      });
     if (policy.isPublic) return true;
     this.audit.finishOnClose(context, response);
-    return this.admit(request, response, context);
-  }
-
-  /**
-   * Records, on every route, a request whose forwarding headers could not be followed to the
-   * client (an entry that is no address, or `X-Forwarded-For` and `Forwarded` disagreeing): its
-   * address is the last trusted hop's, which an operator should know. The request goes on.
-   */
-  private auditForwarding(context: ZeroTrustRequestContext): void {
-    const problem = takeForwardingProblem(context);
-    if (problem === undefined) return;
-    this.audit.record(context, {
-      action: 'malicious_extraneous',
-      decision: 'allow',
-      mode: 'enforce',
-      code: 'ZT_FORWARDED_INVALID',
-      reason: problem,
-    });
-  }
-
-  /** Authenticates, then records the outcome: a success returns true, a failure throws. */
-  private async admit(
-    request: HttpRequestLike,
-    response: unknown,
-    context: ZeroTrustRequestContext,
-  ): Promise<boolean> {
     let principal: Principal;
     try {
       principal = await this.authenticate(request, response);
     } catch (caught) {
-      return this.refuse(request, response, context, caught);
+      throw await this.refuse(request, response, context, caught);
     }
-    return this.accept(request, context, principal);
-  }
-
-  private accept(
-    request: HttpRequestLike,
-    context: ZeroTrustRequestContext,
-    principal: Principal,
-  ): true {
     context.principal = principal;
     request.user = principal;
-    this.audit.record(context, {
-      action: 'authn_token_valid',
-      decision: 'allow',
-      mode: 'enforce',
-    });
+    this.audit.record(context, { action: 'authn_token_valid', decision: 'allow', mode: 'enforce' });
     return true;
-  }
-
-  private async refuse(
-    request: HttpRequestLike,
-    response: unknown,
-    context: ZeroTrustRequestContext,
-    caught: unknown,
-  ): Promise<never> {
-    const error = this.senderConstraints.challengeFor(request, toTokenError(caught));
-    if (!this.failures.enabled || error.getStatus() !== 401) {
-      this.fail(context, error, response);
-      throw error;
-    }
-    // Only an attempt that did not authenticate is throttled: a verified principal never
-    // pays for failures that others sent from its address.
-    const answer = await this.failures.answerTo(context, error);
-    if (answer === error) this.fail(context, error, response);
-    else this.limited(context, answer, response);
-    throw answer;
-  }
-
-  /** Records the 429 (or 503) of an address over its failed-authentication limit. */
-  private limited(
-    context: ZeroTrustRequestContext,
-    error: ZeroTrustError,
-    response: unknown,
-  ): void {
-    this.audit.record(context, {
-      action:
-        error.code === 'ZT_RATE_LIMITED' ? 'excess_rate_limit_exceeded' : 'authn_token_invalid',
-      decision: 'deny',
-      mode: 'enforce',
-      code: error.code,
-      reason: error.message,
-    });
-    if (error instanceof RateLimitedError && error.retryAfter !== undefined) {
-      this.adapterHost.httpAdapter.setHeader(response, 'Retry-After', String(error.retryAfter));
-    }
   }
 
   /**
@@ -188,29 +100,19 @@ export class AuthenticationGuard implements CanActivate {
    */
   protected async authenticate(request: HttpRequestLike, _response: unknown): Promise<Principal> {
     const presented = this.senderConstraints.credentials(request);
-    const token = presented.token;
+    const { token } = presented;
     if (token.length > this.options.maxTokenSize) throw new InvalidTokenError('ZT_TOKEN_TOO_LARGE');
     const digest = this.tokens.digest(token);
-    const cached = this.tokens.get(digest);
-    if (cached !== undefined && this.keys.isCurrent(cached.key)) {
-      const principal = cached.principal;
+    let verified = this.tokens.get(digest);
+    if (verified !== undefined && this.keys.isCurrent(verified.key)) {
       // A future nbf or iat was refused when the token was first verified; only expiry moves.
-      if (principal.token.exp <= Date.now() / 1000 - this.options.clockTolerance) {
+      if (verified.principal.token.exp <= Date.now() / 1000 - this.options.clockTolerance)
         throw new InvalidTokenError('ZT_TOKEN_EXPIRED');
-      }
-      return this.stillValid(request, presented, principal);
+    } else {
+      verified = await this.verify(token);
+      this.tokens.set(digest, verified);
     }
-    const verified = await this.verify(request, token);
-    this.tokens.set(digest, verified);
-    return this.stillValid(request, presented, verified.principal);
-  }
-
-  /** The checks of every request, cached token or not: revocation, then the sender binding. */
-  private async stillValid(
-    request: HttpRequestLike,
-    presented: PresentedCredentials,
-    principal: Principal,
-  ): Promise<Principal> {
+    const { principal } = verified;
     let revoked: boolean;
     try {
       revoked = await this.revocations.isRevoked({
@@ -219,73 +121,78 @@ export class AuthenticationGuard implements CanActivate {
         iat: principal.token.iat,
       });
     } catch (error) {
-      throw this.storeFailed(error);
+      this.metrics.storeError('revocation');
+      throw new DependencyUnavailableError('ZT_STORE_UNAVAILABLE', error);
     }
     if (revoked) throw new InvalidTokenError('ZT_TOKEN_REVOKED');
     await this.senderConstraints.check(request, presented, principal);
     return principal;
   }
 
-  private storeFailed(error: unknown): DependencyUnavailableError {
-    this.metrics.storeError('revocation');
-    return new DependencyUnavailableError('ZT_STORE_UNAVAILABLE', error);
-  }
-
-  /** Runs the passport-jwt strategy on a token not seen before. */
-  private async verify(
-    request: HttpRequestLike,
-    token: string,
-  ): Promise<{ principal: Principal; key: KeyObject }> {
+  /** Runs this module's passport-jwt strategy, through passport, on a token not seen before. */
+  private async verify(token: string): Promise<VerifiedToken> {
     const started = performance.now();
     let result: 'success' | 'failure' = 'failure';
-    // The passport-strategy contract, as passport's own middleware runs it: a fresh object per
-    // request whose action functions answer for this request. Run directly, it spares the
-    // request the five methods passport's middleware adds to it (login, logout, ...), which
-    // turned Express's request objects into slow dictionaries; the token and the verifying key
-    // travel on this object, not on the request.
-    const run = Object.create(this.strategy) as StrategyRun;
-    run[RAW_TOKEN] = token;
     try {
-      const principal = await new Promise<Principal>((resolve, reject) => {
-        run.success = (user: unknown) =>
-          user ? resolve(user as Principal) : reject(new InvalidTokenError());
-        run.fail = (challenge?: unknown) =>
-          reject(challenge instanceof Error ? challenge : new InvalidTokenError());
-        run.error = (error: unknown) => reject(error);
-        run.pass = () => reject(new InvalidTokenError());
-        run.redirect = () => reject(new InvalidTokenError());
-        run.authenticate(request, { session: false });
+      const verified = await new Promise<VerifiedToken>((resolve, reject) => {
+        const attempt: TokenAttempt = { token };
+        passport.authenticate(
+          this.strategy.name,
+          { session: false },
+          (error: unknown, user: VerifiedToken | false, failure: unknown) => {
+            if (error) reject(error);
+            else if (user) resolve(user);
+            else reject(failure ?? new InvalidTokenError());
+          },
+        )(attempt, {}, reject);
       });
-      const key = run[VERIFYING_KEY];
-      if (key === undefined) throw new InvalidTokenError();
       result = 'success';
-      return { principal, key };
+      return verified;
     } finally {
       this.metrics.observeVerification((performance.now() - started) / 1000, result);
     }
   }
 
-  private fail(context: ZeroTrustRequestContext, error: ZeroTrustError, response: unknown): void {
+  /**
+   * Records a refusal and returns the error to answer with. Only an attempt that did not
+   * authenticate counts against its address's failure limit: a verified principal never pays
+   * for failures that others sent from its address.
+   */
+  private async refuse(
+    request: HttpRequestLike,
+    response: unknown,
+    context: ZeroTrustRequestContext,
+    caught: unknown,
+  ): Promise<ZeroTrustError> {
+    const refused = this.senderConstraints.challengeFor(request, toTokenError(caught));
+    const error = await this.failures.answerTo(context, refused);
     const action =
-      error.code === 'ZT_TOKEN_MISSING'
-        ? 'authn_token_missing'
-        : error.code === 'ZT_TOKEN_REVOKED'
-          ? 'authn_token_revoked'
-          : 'authn_token_invalid';
+      error.code === 'ZT_RATE_LIMITED'
+        ? 'excess_rate_limit_exceeded'
+        : error.code === 'ZT_TOKEN_MISSING'
+          ? 'authn_token_missing'
+          : error.code === 'ZT_TOKEN_REVOKED'
+            ? 'authn_token_revoked'
+            : (senderConstraintAction(error.code) ?? 'authn_token_invalid');
     this.audit.record(context, {
-      action: senderConstraintAction(error.code) ?? action,
+      action,
       decision: 'deny',
       mode: 'enforce',
       code: error.code,
       reason: error.message,
     });
-    const challenge = error.challenge;
-    if (challenge !== undefined) {
-      this.adapterHost.httpAdapter.setHeader(response, 'WWW-Authenticate', challenge);
-    }
-    // A full replay store frees room as its entries expire: say when to try again.
-    if (error instanceof StoreFullError && error.retryAfter !== undefined) {
-      this.adapterHost.httpAdapter.setHeader(response, 'Retry-After', String(error.retryAfter));
-    }
+    if (error.challenge !== undefined)
+      this.setHeader(response, 'WWW-Authenticate', error.challenge);
+    // Over the failure limit, or a full replay store (which frees room as entries expire).
+    if (
+      (error instanceof RateLimitedError || error instanceof StoreFullError) &&
+      error.retryAfter !== undefined
+    )
+      this.setHeader(response, 'Retry-After', String(error.retryAfter));
+    return error;
+  }
+
+  private setHeader(response: unknown, name: string, value: string): void {
+    this.adapterHost.httpAdapter.setHeader(response, name, value);
   }
 }

@@ -1,9 +1,11 @@
 import { Controller, Get, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+import passport from 'passport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Authenticated } from '../routes/decorators.js';
 import { TestIssuer } from '../testing/test-issuer.js';
 import { ZeroTrustModule } from '../zero-trust.module.js';
+import { JWT_STRATEGY } from './jwt.strategy.js';
 import { RevocationService } from './revocation.service.js';
 import { VerifiedTokenCache } from './verified-token.cache.js';
 
@@ -80,5 +82,45 @@ describe('authentication warm path', () => {
     for (let i = 0; i < 10; i += 1)
       expect((await me(issuer.sign({ sub: `user-${i}` }))).status).toBe(200);
     expect(app.get(VerifiedTokenCache).size).toBeLessThanOrEqual(3);
+  });
+});
+
+/** Each module instance registers its own passport strategy: apps in one process never share one. */
+describe('two applications in one process', () => {
+  const issuers: TestIssuer[] = [];
+  const apps: INestApplication[] = [];
+
+  async function boot(issuer: TestIssuer): Promise<string> {
+    const moduleRef = await Test.createTestingModule({
+      imports: [ZeroTrustModule.forRoot({ issuer: issuer.url, audience: issuer.audience })],
+      controllers: [MeController],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    apps.push(app);
+    await app.listen(0, '127.0.0.1');
+    return `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
+  }
+  afterAll(async () => {
+    for (const closable of [...apps, ...issuers]) await closable.close();
+  });
+
+  it('each verifies with its own issuer, and unregisters its strategy when closed', async () => {
+    issuers.push(await TestIssuer.start(), await TestIssuer.start());
+    const [a, b] = issuers as [TestIssuer, TestIssuer];
+    const urlA = await boot(a);
+    const urlB = await boot(b);
+    const status = async (url: string, token: string): Promise<number> =>
+      (await fetch(`${url}/me`, { headers: { authorization: `Bearer ${token}` } })).status;
+    expect(await status(urlA, a.sign())).toBe(200);
+    expect(await status(urlB, b.sign())).toBe(200);
+    expect(await status(urlA, b.sign())).toBe(401);
+    expect(await status(urlB, a.sign())).toBe(401);
+    const closing = apps.pop() as INestApplication;
+    const { name } = closing.get<{ name: string }>(JWT_STRATEGY);
+    await closing.close();
+    const unknown = await new Promise((resolve) => {
+      passport.authenticate(name, { session: false }, resolve)({ headers: {} }, {}, resolve);
+    });
+    expect(String(unknown)).toMatch(/Unknown authentication strategy/);
   });
 });

@@ -6,12 +6,8 @@ import { isAcceptableKeyUrl, type ResolvedZeroTrustOptions } from '../options/va
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 import { discoverMetadata, fetchJson } from '../utils/http-json.js';
 
-/**
- * One verification key of the issuer, imported once.
- *
- * @internal
- */
-export interface IssuerKey {
+/** One verification key of the issuer, imported once. */
+interface IssuerKey {
   readonly kid: string | undefined;
   /** The algorithms this key may verify (bound to the key, RFC 8725 §3.1). */
   readonly algorithms: readonly string[];
@@ -40,17 +36,13 @@ export interface KeySetStatus {
   lastFetchFailed: boolean;
 }
 
-/** Algorithms a JWK may verify, from its own `alg` or its key type and curve. */
-function algorithmsFor(jwk: JsonWebKey & { alg?: unknown }, allowed: readonly string[]): string[] {
-  let candidates: string[];
-  if (typeof jwk.alg === 'string') candidates = [jwk.alg];
-  else if (jwk.kty === 'RSA') candidates = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
-  else if (jwk.kty === 'EC' && jwk.crv === 'P-256') candidates = ['ES256'];
-  else if (jwk.kty === 'EC' && jwk.crv === 'P-384') candidates = ['ES384'];
-  else if (jwk.kty === 'EC' && jwk.crv === 'P-521') candidates = ['ES512'];
-  else candidates = [];
-  return candidates.filter((alg) => allowed.includes(alg));
-}
+/** Algorithms a key may verify by its type (and curve), when its JWK names no `alg`. */
+const ALGORITHMS: Readonly<Record<string, readonly string[]>> = {
+  RSA: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'],
+  'EC:P-256': ['ES256'],
+  'EC:P-384': ['ES384'],
+  'EC:P-521': ['ES512'],
+};
 
 /**
  * The issuer's signing keys, fetched from its JWKS, each imported once into a `KeyObject`.
@@ -163,16 +155,11 @@ export class JwksKeySource {
   }
 
   private find(kid: string | undefined, alg: string): KeyObject | undefined {
-    let match: IssuerKey | undefined;
-    for (const candidate of this.keys) {
-      if (kid !== undefined && candidate.kid !== kid) continue;
-      if (!candidate.algorithms.includes(alg)) continue;
-      // Without a kid, exactly one key may match: never try several keys in turn.
-      if (match !== undefined) return undefined;
-      match = candidate;
-      if (kid !== undefined) break;
-    }
-    return match?.key;
+    const matches = this.keys.filter(
+      (key) => (kid === undefined || key.kid === kid) && key.algorithms.includes(alg),
+    );
+    // Without a kid, exactly one key may match: never try several keys in turn.
+    return kid === undefined && matches.length > 1 ? undefined : matches[0]?.key;
   }
 
   /** Refreshes; a failure is logged, and rethrown when the caller has no usable set. */
@@ -190,15 +177,13 @@ export class JwksKeySource {
     this.fetches += 1;
     try {
       const uri = this.jwksUri ?? (this.jwksUri = await this.discover());
-      const body = await fetchJson(uri, this.bounds());
-      const set = body.keys;
+      const { keys: set } = await fetchJson(uri, this.bounds());
       if (!Array.isArray(set)) throw new Error('the key set has no "keys" array');
+      // A key already known keeps its KeyObject: imported once, and cached tokens stay current.
       const previous = new Map(this.keys.map((k) => [k.fingerprint, k]));
-      const keys: IssuerKey[] = [];
-      for (const entry of set as unknown[]) {
-        const key = this.importKey(entry, previous);
-        if (key) keys.push(key);
-      }
+      const keys = (set as unknown[])
+        .map((entry) => this.importKey(entry, previous))
+        .filter((key) => key !== undefined);
       if (keys.length === 0) throw new Error('the key set holds no usable signing key');
       this.keys = keys;
       this.current = new Set(keys.map((k) => k.key));
@@ -215,13 +200,7 @@ export class JwksKeySource {
 
   private importKey(entry: unknown, previous: Map<string, IssuerKey>): IssuerKey | undefined {
     if (typeof entry !== 'object' || entry === null) return undefined;
-    const jwk = entry as JsonWebKey & {
-      kid?: unknown;
-      use?: unknown;
-      key_ops?: unknown;
-      alg?: unknown;
-    };
-    if (jwk.kty === 'oct') return undefined;
+    const jwk = entry as JsonWebKey & { kid?: unknown; use?: unknown; key_ops?: unknown };
     if ('d' in jwk || 'p' in jwk || 'k' in jwk) {
       this.logger.warn(
         'The issuer publishes private key material in its JWKS; that key is ignored',
@@ -230,24 +209,18 @@ export class JwksKeySource {
     }
     if (jwk.use !== undefined && jwk.use !== 'sig') return undefined;
     if (Array.isArray(jwk.key_ops) && !jwk.key_ops.includes('verify')) return undefined;
-    const algorithms = algorithmsFor(jwk, this.options.algorithms);
+    const type = jwk.kty === 'EC' ? `EC:${jwk.crv}` : String(jwk.kty);
+    const algorithms = (typeof jwk.alg === 'string' ? [jwk.alg] : (ALGORITHMS[type] ?? [])).filter(
+      (alg) => (this.options.algorithms as readonly string[]).includes(alg),
+    );
     if (algorithms.length === 0) return undefined;
     const kid = typeof jwk.kid === 'string' ? jwk.kid : undefined;
-    const fingerprint = JSON.stringify([
-      kid,
-      algorithms,
-      jwk.kty,
-      jwk.crv,
-      jwk.n,
-      jwk.e,
-      jwk.x,
-      jwk.y,
-    ]);
+    const { kty, crv, n, e, x, y } = jwk;
+    const fingerprint = JSON.stringify([kid, algorithms, kty, crv, n, e, x, y]);
     const known = previous.get(fingerprint);
     if (known !== undefined) return known;
     try {
-      const key = createPublicKey({ key: jwk, format: 'jwk' });
-      return { kid, algorithms, key, fingerprint };
+      return { kid, algorithms, key: createPublicKey({ key: jwk, format: 'jwk' }), fingerprint };
     } catch {
       return undefined;
     }

@@ -1,122 +1,101 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type { KeyObject } from 'node:crypto';
+import type { OnModuleDestroy } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
-import { Strategy, type VerifiedCallback } from 'passport-jwt';
+import jwt from 'jsonwebtoken';
+import type { KeyObject } from 'node:crypto';
+import passport from 'passport';
+import { Strategy } from 'passport-jwt';
 import { InvalidTokenError, ZeroTrustError } from '../errors/zero-trust.error.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
-import { JWT_STRATEGY_NAME, ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 import { checkClaims, toPrincipal } from './claims.js';
 import { JwksKeySource } from './jwks-key-source.js';
-import type { Principal } from './principal.interface.js';
-import { checkTokenHeader } from './token-header.js';
-
-/** Where a run of the strategy carries the token it verifies. */
-export const RAW_TOKEN = Symbol('zero-trust:raw-token');
-/** Where a run of the strategy leaves the key that verified the token. */
-export const VERIFYING_KEY = Symbol('zero-trust:verifying-key');
+import { checkToken } from './token-header.js';
+import type { VerifiedToken } from './verified-token.cache.js';
 
 /**
- * One run of the strategy: a per-request object whose prototype is the strategy (the
- * passport-strategy contract). passport-jwt calls its token extractor and key provider as
- * methods of it, so they read the token from it and leave the key on it; the request object
- * itself is not touched.
+ * What passport runs the strategy on: the token the guard extracted, and the key that verified it.
+ * passport adds its request helpers (`login`, `logout`, ...) to this object, not to the request.
  *
  * @internal
  */
-export type TokenRun = {
-  [RAW_TOKEN]?: string;
-  [VERIFYING_KEY]?: KeyObject;
-};
+export interface TokenAttempt {
+  readonly token: string;
+  key?: KeyObject;
+}
 
 /**
- * Maps an error of the signature verifier (jsonwebtoken, behind passport-jwt) to a stable code.
- * Its own messages are never passed on: some echo the expected audience or issuer.
+ * Maps a failure of the signature verifier (jsonwebtoken, behind passport-jwt) to a stable code,
+ * by its class. Its messages are never passed on: some echo the expected audience or issuer.
+ * Everything a `JsonWebTokenError` could otherwise stand for (form, algorithm, claim types,
+ * issuer, audience) is checked in plain code before or after it, with codes of its own.
  *
  * @internal
  */
 export function toTokenError(error: unknown): ZeroTrustError {
   if (error instanceof ZeroTrustError) return error;
-  const name = error instanceof Error ? error.name : '';
-  const message = error instanceof Error ? error.message : '';
-  if (name === 'TokenExpiredError') return new InvalidTokenError('ZT_TOKEN_EXPIRED');
-  if (name === 'NotBeforeError') return new InvalidTokenError('ZT_TOKEN_NOT_YET_VALID');
-  if (message === 'invalid signature' || message === 'jwt signature is required')
+  if (error instanceof jwt.TokenExpiredError) return new InvalidTokenError('ZT_TOKEN_EXPIRED');
+  if (error instanceof jwt.NotBeforeError) return new InvalidTokenError('ZT_TOKEN_NOT_YET_VALID');
+  if (error instanceof jwt.JsonWebTokenError)
     return new InvalidTokenError('ZT_TOKEN_SIGNATURE_INVALID');
-  if (message.startsWith('jwt audience invalid'))
-    return new InvalidTokenError('ZT_TOKEN_AUDIENCE_INVALID');
-  if (message.startsWith('jwt issuer invalid'))
-    return new InvalidTokenError('ZT_TOKEN_ISSUER_INVALID');
-  if (message === 'invalid algorithm' || message.startsWith('secretOrPublicKey must be'))
-    return new InvalidTokenError('ZT_TOKEN_ALGORITHM_REJECTED');
-  if (message === 'invalid nbf value' || message === 'invalid exp value')
-    return new InvalidTokenError('ZT_TOKEN_CLAIM_INVALID');
-  if (message === 'jwt malformed' || message === 'invalid token' || message === 'invalid payload')
-    return new InvalidTokenError('ZT_TOKEN_MALFORMED');
   return new InvalidTokenError('ZT_TOKEN_INVALID');
 }
 
+let registered = 0;
+
 /**
- * The passport-jwt strategy that verifies access tokens.
- *
- * Before the signature is computed, the header is checked (size, compact form, algorithm
- * allowlist, `typ`, `crit`, untrusted key headers) and the key is chosen from the issuer's
- * JWKS by `kid` and algorithm. passport-jwt (jsonwebtoken) then verifies the signature, `iss`,
- * `aud`, `exp` and `nbf`; `validate` checks the remaining claims, maps the principal and asks
- * the revocation store.
+ * Injection token of the module instance's strategy ({@link createJwtStrategy}).
  *
  * @internal
  */
-@Injectable()
-export class ZeroTrustJwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY_NAME) {
-  constructor(
-    @Inject(ZERO_TRUST_OPTIONS) private readonly options: ResolvedZeroTrustOptions,
-    keys: JwksKeySource,
-  ) {
-    super({
-      jwtFromRequest: function (this: TokenRun) {
-        return this[RAW_TOKEN] ?? null;
-      },
-      // passport-jwt hands the key to jsonwebtoken, which accepts a KeyObject.
-      secretOrKeyProvider: function (
-        this: TokenRun,
-        _req: unknown,
-        rawToken: string,
-        done: (err: unknown, key?: string) => void,
-      ) {
-        let header;
-        try {
-          header = checkTokenHeader(rawToken, options);
-        } catch (error) {
-          done(error);
-          return;
-        }
-        keys.getKey(header.kid, header.alg).then(
-          (key) => {
-            this[VERIFYING_KEY] = key;
-            done(null, key as unknown as string);
-          },
-          (error: unknown) => done(error),
-        );
-      },
-      issuer: options.issuer,
-      audience: options.audience.length === 1 ? options.audience[0] : options.audience,
-      algorithms: [...options.algorithms],
-      ignoreExpiration: false,
-      passReqToCallback: true,
-      jsonWebTokenOptions: { clockTolerance: options.clockTolerance },
-    });
-  }
+export const JWT_STRATEGY = Symbol('zero-trust:jwt-strategy');
 
-  /** Called by passport-jwt with the verified payload: the remaining claim checks and the principal. */
-  validate(_req: unknown, payload: unknown, _done?: VerifiedCallback): Principal {
-    if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
-      throw new InvalidTokenError('ZT_TOKEN_MALFORMED');
+/**
+ * Registers this module instance's passport-jwt strategy under a name of its own (two
+ * applications in one process never share one) and returns it.
+ *
+ * Before a key is looked up, {@link checkToken} checks the token's form and header; the key is
+ * chosen from the issuer's JWKS by `kid` and algorithm; jsonwebtoken verifies the signature,
+ * `exp` and `nbf`; `validate` checks the other claims and maps the principal.
+ *
+ * @internal
+ */
+export function createJwtStrategy(
+  options: ResolvedZeroTrustOptions,
+  keys: JwksKeySource,
+): Strategy & OnModuleDestroy {
+  const name = `zero-trust-jwt-${++registered}`;
+  const keyFor = async (token: string): Promise<KeyObject> => {
+    const { kid, alg } = checkToken(token, options);
+    return keys.getKey(kid, alg);
+  };
+  class ZeroTrustJwtStrategy extends PassportStrategy(Strategy, name) implements OnModuleDestroy {
+    constructor() {
+      super({
+        jwtFromRequest: (attempt: TokenAttempt) => attempt.token,
+        secretOrKeyProvider: (
+          attempt: TokenAttempt,
+          token: string,
+          done: (error: unknown, key?: string) => void,
+        ) =>
+          void keyFor(token).then((key) => {
+            attempt.key = key;
+            // jsonwebtoken accepts a KeyObject; passport-jwt's types say string.
+            done(null, key as unknown as string);
+          }, done),
+        algorithms: [...options.algorithms],
+        passReqToCallback: true,
+        jsonWebTokenOptions: { clockTolerance: options.clockTolerance },
+      });
+      this.name = name;
     }
-    const claims = checkClaims(
-      payload as Record<string, unknown>,
-      this.options,
-      Math.floor(Date.now() / 1000),
-    );
-    return toPrincipal(claims, this.options);
+
+    validate(attempt: TokenAttempt, payload: Record<string, unknown>): VerifiedToken {
+      if (attempt.key === undefined) throw new InvalidTokenError();
+      return { principal: toPrincipal(checkClaims(payload, options), options), key: attempt.key };
+    }
+
+    onModuleDestroy(): void {
+      passport.unuse(name);
+    }
   }
+  return new ZeroTrustJwtStrategy();
 }

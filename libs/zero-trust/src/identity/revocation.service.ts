@@ -8,7 +8,8 @@ import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 
 /**
  * Revokes tokens: one `jti` until it expires, or every token of a subject issued up to now
- * ("log out everywhere"). Checked on every request through the {@link RevocationStore}.
+ * ("log out everywhere"). Checked on every request through the {@link RevocationStore}. A
+ * revocation the store could not keep throws: it is never dropped in silence.
  *
  * @publicApi
  */
@@ -30,8 +31,8 @@ export class RevocationService {
   async revokeToken(jti: string, expiresAt?: number): Promise<void> {
     if (typeof jti !== 'string' || jti.length === 0)
       throw new TypeError('revokeToken: jti must be a non-empty string');
-    const latest = this.now() + this.options.maxTokenLifetime + this.options.clockTolerance;
-    await this.guard(this.store.revokeToken(jti, Math.min(expiresAt ?? latest, latest)));
+    const latest = now() + this.options.maxTokenLifetime + this.options.clockTolerance;
+    await this.kept(this.store.revokeToken(jti, Math.min(expiresAt ?? latest, latest)));
   }
 
   /**
@@ -39,28 +40,26 @@ export class RevocationService {
    * @throws {DependencyUnavailableError} `ZT_STORE_UNAVAILABLE` when the store fails
    * @throws {StoreFullError} `ZT_STORE_FULL` when the store has no room for another revocation
    */
-  async revokeSubject(subject: string, issuedBefore: number = this.now()): Promise<void> {
+  async revokeSubject(subject: string, issuedBefore: number = now()): Promise<void> {
     if (typeof subject !== 'string' || subject.length === 0)
       throw new TypeError('revokeSubject: subject must be a non-empty string');
     const retainUntil =
       issuedBefore + this.options.maxTokenLifetime + 2 * this.options.clockTolerance;
-    await this.guard(this.store.revokeSubject(subject, issuedBefore, retainUntil));
+    await this.kept(this.store.revokeSubject(subject, issuedBefore, retainUntil));
   }
 
-  private now(): number {
-    return Math.floor(Date.now() / 1000);
-  }
-
-  private async guard(operation: Promise<void>): Promise<void> {
+  private async kept(operation: Promise<void>): Promise<void> {
     try {
       await operation;
     } catch (error) {
-      // Never dropped in silence: the caller learns the revocation did not happen.
-      if (error instanceof StoreFullError) {
-        reportStoreFull(error, this.metrics);
-        throw error;
-      }
-      throw new DependencyUnavailableError('ZT_STORE_UNAVAILABLE', error);
+      if (!(error instanceof StoreFullError))
+        throw new DependencyUnavailableError('ZT_STORE_UNAVAILABLE', error);
+      reportStoreFull(error, this.metrics);
+      throw error;
     }
   }
+}
+
+function now(): number {
+  return Math.floor(Date.now() / 1000);
 }

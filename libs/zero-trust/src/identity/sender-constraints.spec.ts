@@ -5,8 +5,9 @@ import type { HttpRequestLike } from '../context/request-context.js';
 import { validateOptions } from '../options/validate-options.js';
 import { MemorySharedStateStore } from '../stores/memory/memory-shared-state.store.js';
 import { createDpopKey, createDpopProof } from '../testing/dpop-proof.js';
-import { expectedHtus } from './dpop/request-url.js';
+
 import type { Principal } from './principal.interface.js';
+import { expectedHtus } from './dpop/dpop-proof.js';
 import { SenderConstraints } from './sender-constraints.js';
 
 /** A store whose backend is down: every call rejects. */

@@ -1,11 +1,7 @@
 import { createHash } from 'node:crypto';
-import { ZeroTrustMetrics } from '../metrics/zero-trust.metrics.js';
 import { Inject, Injectable } from '@nestjs/common';
-import {
-  contextOf,
-  type HttpRequestLike,
-  type ZeroTrustRequestContext,
-} from '../context/request-context.js';
+import { ZeroTrustMetrics } from '../metrics/zero-trust.metrics.js';
+import { contextOf, type HttpRequestLike } from '../context/request-context.js';
 import type { ZeroTrustErrorCode } from '../errors/messages.js';
 import {
   DependencyUnavailableError,
@@ -20,28 +16,27 @@ import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import { REPLAY_KEY_PREFIX, SharedStateStore } from '../stores/shared-state-store.interface.js';
 import { reportStoreFull } from '../stores/store-full.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
-import { checkDpopProof } from './dpop/dpop-proof.js';
-import { expectedHtus } from './dpop/request-url.js';
+import { checkDpopProof, expectedHtus } from './dpop/dpop-proof.js';
+
 import { presentedCertificate } from './mtls/client-certificate.js';
 import { serviceIdentityOf, type PresentedCertificate } from './mtls/service-identity.js';
 import type { Principal } from './principal.interface.js';
 
 /**
- * The credentials read from a request's `Authorization` header.
+ * The credentials a request presents.
  *
  * @internal
  */
 export interface PresentedCredentials {
-  /** The authentication scheme used. */
   readonly scheme: 'Bearer' | 'DPoP';
-  /** The access token. */
   readonly token: string;
+  /** The client certificate, read here when `mtls` is configured. */
+  readonly certificate?: PresentedCertificate | undefined;
 }
 
 /**
- * The OWASP audit action of a sender-constraint failure that deserves its own: a replayed DPoP
- * proof is token reuse, a forged XFCC header is a malicious extraneous input. Undefined for the
- * others (plain `authn_token_invalid`).
+ * The OWASP audit action of a sender-constraint failure that has its own: a replayed DPoP proof
+ * is token reuse, a forged XFCC header or ambiguous credentials a malicious extraneous input.
  *
  * @internal
  */
@@ -52,25 +47,16 @@ export function senderConstraintAction(code: ZeroTrustErrorCode): string | undef
   return undefined;
 }
 
-/** The request's client certificate, read once and kept on its context between the two steps. */
-interface SenderState {
-  certificate?: PresentedCertificate | undefined;
-  certificateRead?: boolean;
-}
-
-const STATE = Symbol('zero-trust:sender-constraints');
-type ContextWithState = ZeroTrustRequestContext & { [STATE]?: SenderState };
-
 const AUTHORIZATION = /^(Bearer|DPoP) +([^\s]+) *$/i;
 const SCHEME = /^(bearer|dpop)(\s|$)/i;
 const SAFE_JTI = /^[A-Za-z0-9._~-]{1,128}$/;
-
+const FORM = /^application\/x-www-form-urlencoded\b/i;
 /** RFC 6750 §2.2 and §2.3: the form-body and query parameter that carry an access token. */
 const ACCESS_TOKEN = 'access_token';
 
 /**
- * How many times the request carries header `name` (lower case). Counted on the raw headers:
- * Node keeps only the first `Authorization` of a request in `headers`, silently.
+ * How many times the request carries header `name` (lower case), counted on the raw headers:
+ * Node keeps only the first `Authorization` in `headers`, silently.
  */
 function headerCount(request: HttpRequestLike, name: string): number {
   const raw =
@@ -78,43 +64,25 @@ function headerCount(request: HttpRequestLike, name: string): number {
     (request.raw as { rawHeaders?: unknown } | undefined)?.rawHeaders;
   if (!Array.isArray(raw)) return request.headers[name] === undefined ? 0 : 1;
   let count = 0;
-  for (let i = 0; i < raw.length; i += 2) {
-    const header: unknown = raw[i];
-    if (
-      typeof header === 'string' &&
-      header.length === name.length &&
-      header.toLowerCase() === name
-    )
-      count++;
-  }
+  for (let i = 0; i < raw.length; i += 2)
+    if (typeof raw[i] === 'string' && (raw[i] as string).toLowerCase() === name) count++;
   return count;
 }
 
-/**
- * Whether the request carries an `access_token` in its query (RFC 6750 §2.3) or its form body
- * (§2.2): read from the request target itself, and from what the framework parsed.
- */
+/** Whether an `access_token` is in the request target's query, the parsed query or a form body. */
 function carriesTokenParameter(request: HttpRequestLike): boolean {
   const target =
     (request as { originalUrl?: unknown }).originalUrl ??
     (request.raw as { url?: unknown } | undefined)?.url ??
     (request as { url?: unknown }).url;
-  if (typeof target === 'string') {
-    const start = target.indexOf('?');
-    if (start >= 0 && new URLSearchParams(target.slice(start + 1).split('#')[0]).has(ACCESS_TOKEN))
-      return true;
-  }
-  const query = request.query;
-  if (typeof query === 'object' && query !== null && Object.hasOwn(query, ACCESS_TOKEN))
-    return true;
-  const type = request.headers['content-type'];
-  const body = request.body;
+  const start = typeof target === 'string' ? target.indexOf('?') : -1;
+  const query = start < 0 ? undefined : (target as string).slice(start + 1).split('#')[0];
+  const has = (record: unknown): boolean =>
+    typeof record === 'object' && record !== null && Object.hasOwn(record, ACCESS_TOKEN);
   return (
-    typeof type === 'string' &&
-    /^application\/x-www-form-urlencoded\b/i.test(type) &&
-    typeof body === 'object' &&
-    body !== null &&
-    Object.hasOwn(body, ACCESS_TOKEN)
+    (query !== undefined && new URLSearchParams(query).has(ACCESS_TOKEN)) ||
+    has(request.query) ||
+    (FORM.test(String(request.headers['content-type'])) && has(request.body))
   );
 }
 
@@ -146,61 +114,46 @@ export class SenderConstraints {
    * Reads the `Authorization` header (`Bearer`, or `DPoP` when enabled) and, with `mtls`
    * configured, the client certificate (a forged XFCC header is refused here, token or not).
    *
-   * @throws {InvalidRequestError} credentials presented more than one way, or in the query or body
+   * Credentials presented more than one way, or in a way not accepted here, are refused first
+   * (RFC 6750 §2: "clients MUST NOT use more than one method"): serving the first or the last
+   * would let a proxy or a log see one caller while this one authenticates another. That is two
+   * `Authorization` headers; a header and an `access_token` in the query or form body; a
+   * `Bearer` token with a `DPoP` proof; and an `access_token` in the query or body alone (RFC
+   * 6750 §2.2 and §2.3 are optional, and a query leaks the token into logs and `Referer`).
+   *
+   * @throws {InvalidRequestError} 400, credentials presented more than one way or as a parameter
    * @throws {MissingTokenError} no supported scheme
    * @throws {InvalidTokenError} malformed header, untrusted XFCC, invalid SPIFFE ID
    */
   credentials(request: HttpRequestLike): PresentedCredentials {
-    this.refuseAmbiguous(request);
-    if (this.options.mtls !== undefined) this.certificateOf(request);
     const header = request.headers.authorization;
-    const dpop = this.options.dpop;
-    const scheme = schemeOf(header);
-    if (scheme === undefined || (scheme === 'dpop' && dpop === undefined)) {
-      throw new MissingTokenError(
-        dpop === undefined
-          ? 'Bearer'
-          : dpop.required
-            ? this.dpopChallenge()
-            : `Bearer, ${this.dpopChallenge()}`,
-      );
-    }
-    const presented = scheme === 'dpop' ? 'DPoP' : 'Bearer';
-    const match = AUTHORIZATION.exec(header as string);
-    if (match?.[2] === undefined) throw new InvalidTokenError('ZT_TOKEN_MALFORMED');
-    if (presented === 'Bearer' && dpop?.required)
-      throw new DpopError('ZT_DPOP_TOKEN_UNBOUND', dpop.algorithms, { error: 'invalid_token' });
-    return { scheme: presented, token: match[2] };
-  }
-
-  /**
-   * Refuses a request that presents its credentials in more than one way (RFC 6750 §2: "clients
-   * MUST NOT use more than one method"), or in a way this library does not accept, before any
-   * of them is read: serving it with the first or the last would let a proxy, a log or another
-   * component see one caller while this one authenticates another.
-   * - two `Authorization` headers;
-   * - an `Authorization` header and an `access_token` in the query or the form body;
-   * - a `Bearer` token with a `DPoP` proof (a proof only goes with the DPoP scheme);
-   * - an `access_token` in the query or the form body alone: both methods are optional in
-   *   RFC 6750 and not supported here (a query leaks the token into logs and `Referer`).
-   *
-   * @throws {InvalidRequestError} 400 `invalid_request`
-   */
-  private refuseAmbiguous(request: HttpRequestLike): void {
     const authorizations = headerCount(request, 'authorization');
     if (authorizations > 1) throw new InvalidRequestError('ZT_AMBIGUOUS_CREDENTIALS');
-    if (carriesTokenParameter(request)) {
+    if (carriesTokenParameter(request))
       throw new InvalidRequestError(
         authorizations === 0 ? 'ZT_TOKEN_METHOD_UNSUPPORTED' : 'ZT_AMBIGUOUS_CREDENTIALS',
       );
-    }
-    if (schemeOf(request.headers.authorization) === 'bearer' && headerCount(request, 'dpop') > 0)
+    const scheme = schemeOf(header);
+    if (scheme === 'bearer' && headerCount(request, 'dpop') > 0)
       throw new InvalidRequestError('ZT_AMBIGUOUS_CREDENTIALS');
+    const certificate = this.options.mtls === undefined ? undefined : this.certificateOf(request);
+    const dpop = this.options.dpop;
+    if (scheme === undefined || (scheme === 'dpop' && dpop === undefined)) {
+      const challenge = `DPoP algs="${dpop?.algorithms.join(' ')}"`;
+      throw new MissingTokenError(
+        dpop === undefined ? 'Bearer' : dpop.required ? challenge : `Bearer, ${challenge}`,
+      );
+    }
+    const token = AUTHORIZATION.exec(header as string)?.[2];
+    if (token === undefined) throw new InvalidTokenError('ZT_TOKEN_MALFORMED');
+    if (scheme === 'bearer' && dpop?.required)
+      throw new DpopError('ZT_DPOP_TOKEN_UNBOUND', dpop.algorithms, { error: 'invalid_token' });
+    return { scheme: scheme === 'dpop' ? 'DPoP' : 'Bearer', token, certificate };
   }
 
   /**
    * Checks the bindings of a verified token to the request: certificate thumbprint, service
-   * identity, DPoP proof. Runs on every request.
+   * identity, DPoP proof.
    *
    * @throws {InvalidTokenError} certificate problems
    * @throws {DpopError} DPoP problems
@@ -212,25 +165,23 @@ export class SenderConstraints {
     presented: PresentedCredentials,
     principal: Principal,
   ): Promise<void> {
-    const cnf = principal.token.cnf;
-    const x5t = cnf?.['x5t#S256'];
-    const jkt = cnf?.jkt;
+    const x5t = principal.token.cnf?.['x5t#S256'];
+    const jkt = principal.token.cnf?.jkt;
+    const { mtls, dpop } = this.options;
+    // Without `mtls`, the certificate is read only for a token bound to one.
+    const certificate =
+      mtls !== undefined || x5t === undefined ? presented.certificate : this.certificateOf(request);
     if (x5t !== undefined) {
-      const certificate = this.certificateOf(request);
       if (certificate === undefined) throw new InvalidTokenError('ZT_CERTIFICATE_REQUIRED');
-      if (typeof x5t !== 'string' || x5t !== certificate.thumbprint)
-        throw new InvalidTokenError('ZT_CERTIFICATE_MISMATCH');
+      if (x5t !== certificate.thumbprint) throw new InvalidTokenError('ZT_CERTIFICATE_MISMATCH');
     }
-    const mtls = this.options.mtls;
     if (mtls !== undefined && principal.kind === 'service') {
-      const certificate = this.certificateOf(request);
       if (certificate === undefined) {
         if (mtls.requireForServices) throw new InvalidTokenError('ZT_CERTIFICATE_REQUIRED');
       } else if (certificate.service !== principal.id) {
         throw new InvalidTokenError('ZT_CERTIFICATE_SERVICE_MISMATCH');
       }
     }
-    const dpop = this.options.dpop;
     if (presented.scheme === 'Bearer') {
       if (jkt === undefined) return;
       // RFC 9449 §7.2; without DPoP support the token can never be used here.
@@ -242,25 +193,13 @@ export class SenderConstraints {
     if (dpop === undefined) throw new MissingTokenError();
     if (typeof jkt !== 'string' || jkt.length === 0)
       throw new DpopError('ZT_DPOP_TOKEN_UNBOUND', dpop.algorithms, { error: 'invalid_token' });
-    await this.checkProof(request, presented.token, jkt, dpop);
-  }
-
-  /** The DPoP proof of a request with a DPoP-bound token: checked, then its jti claimed once. */
-  private async checkProof(
-    request: HttpRequestLike,
-    token: string,
-    jkt: string,
-    dpop: NonNullable<ResolvedZeroTrustOptions['dpop']>,
-  ): Promise<void> {
-    const proof = this.proofOf(request);
-    const now = Math.floor(Date.now() / 1000);
     const checked = await checkDpopProof(
-      proof,
+      this.proofOf(request, dpop.algorithms),
       {
         method: request.method ?? '',
         htus: expectedHtus(request, dpop.publicUrls),
-        accessToken: token,
-        now,
+        accessToken: presented.token,
+        now: Math.floor(Date.now() / 1000),
       },
       dpop,
     );
@@ -270,8 +209,8 @@ export class SenderConstraints {
       : `h.${createHash('sha256').update(checked.jti).digest('base64url')}`;
     let first: boolean;
     try {
-      // A `replay:` key: never evicted before it expires (see keyClassOf). `jkt` is the
-      // base64url thumbprint the proof was checked against, `jti` safe or hashed: no separator.
+      // A `replay:` key, never evicted before it expires. `jkt` is base64url and `jti` safe or
+      // hashed: neither holds the separator.
       first = await this.state.claimOnce(
         `${REPLAY_KEY_PREFIX}dpop:${jkt}:${jti}`,
         dpop.iatWindow + dpop.clockTolerance,
@@ -295,71 +234,44 @@ export class SenderConstraints {
   challengeFor(request: HttpRequestLike, error: ZeroTrustError): ZeroTrustError {
     const dpop = this.options.dpop;
     if (
-      dpop !== undefined &&
-      schemeOf(request.headers.authorization) === 'dpop' &&
-      error instanceof InvalidTokenError
-    ) {
-      return new DpopError(error.code, dpop.algorithms, {
-        message: error.message,
-        error: 'invalid_token',
-        cause: error,
-      });
-    }
-    return error;
+      dpop === undefined ||
+      schemeOf(request.headers.authorization) !== 'dpop' ||
+      !(error instanceof InvalidTokenError)
+    )
+      return error;
+    return new DpopError(error.code, dpop.algorithms, {
+      message: error.message,
+      error: 'invalid_token',
+      cause: error,
+    });
   }
 
-  private dpopChallenge(): string {
-    return `DPoP algs="${(this.options.dpop?.algorithms ?? []).join(' ')}"`;
-  }
-
-  /**
-   * Kept on the request's zero-trust context (created by the authentication guard before any
-   * call here), not on the request: a property added to Express's request object cost about
-   * 4 µs per request.
-   */
-  private stateOf(request: HttpRequestLike): SenderState {
-    const holder = contextOf(request) as ContextWithState;
-    holder[STATE] ??= {};
-    return holder[STATE];
-  }
-
-  /** The single `DPoP` header: a missing or repeated one is refused. */
-  private proofOf(request: HttpRequestLike): string {
-    const algorithms = this.options.dpop?.algorithms ?? [];
-    // RFC 9449 §4.3 check 1: a repeated DPoP header is an invalid proof (401), not a 400.
-    if (headerCount(request, 'dpop') > 1)
-      throw new DpopError('ZT_DPOP_PROOF_INVALID', algorithms, {
-        message: 'Exactly one DPoP header is allowed',
-      });
+  /** The single `DPoP` header. RFC 9449 §4.3: a repeated one is an invalid proof (401). */
+  private proofOf(request: HttpRequestLike, algorithms: readonly string[]): string {
     const value = request.headers.dpop;
     if (value === undefined || value === '')
       throw new DpopError('ZT_DPOP_PROOF_MISSING', algorithms);
-    if (typeof value !== 'string' || value.includes(','))
+    if (headerCount(request, 'dpop') > 1 || typeof value !== 'string' || value.includes(','))
       throw new DpopError('ZT_DPOP_PROOF_INVALID', algorithms, {
         message: 'Exactly one DPoP header is allowed',
       });
     return value;
   }
 
-  /** The request's client certificate, read once; with `mtls`, an X.509-SVID of the domain. */
+  /** The request's client certificate; with `mtls`, an X.509-SVID of the domain. */
   private certificateOf(request: HttpRequestLike): PresentedCertificate | undefined {
-    const state = this.stateOf(request);
-    if (state.certificateRead) return state.certificate;
     const mtls = this.options.mtls;
     const facts = presentedCertificate(
       request,
       mtls?.source ?? 'socket',
       this.options.trustedProxies,
     );
+    if (facts === undefined) return undefined;
     const certificate =
-      facts === undefined
-        ? undefined
-        : mtls === undefined
-          ? { thumbprint: facts.thumbprint, source: facts.source }
-          : serviceIdentityOf(facts, mtls);
-    state.certificateRead = true;
-    state.certificate = certificate;
-    if (certificate !== undefined) contextOf(request).certificate = certificate;
+      mtls === undefined
+        ? { thumbprint: facts.thumbprint, source: facts.source }
+        : serviceIdentityOf(facts, mtls);
+    contextOf(request).certificate = certificate;
     return certificate;
   }
 }

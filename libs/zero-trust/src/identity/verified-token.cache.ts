@@ -5,11 +5,7 @@ import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 import type { Principal } from './principal.interface.js';
 
-/**
- * A token that passed every check once, with the key that verified it.
- *
- * @internal
- */
+/** A token that passed every check once, with the key that verified it. @internal */
 export interface VerifiedToken {
   readonly principal: Principal;
   readonly key: KeyObject;
@@ -25,7 +21,7 @@ export interface VerifiedToken {
  */
 @Injectable()
 export class VerifiedTokenCache {
-  /** Absent when `tokenCache.max` is 0. Each entry's TTL ends at its token's `exp`. */
+  /** Absent when `tokenCache.max` is 0. */
   private readonly cache: LRUCache<string, VerifiedToken> | undefined;
 
   constructor(@Inject(ZERO_TRUST_OPTIONS) private readonly options: ResolvedZeroTrustOptions) {

@@ -35,39 +35,27 @@ const HEX_SHA256 = /^[0-9a-fA-F]{64}$/;
 const BY_SOCKET = new WeakMap<object, ClientCertificateFacts | 'untrusted' | 'none'>();
 
 /**
+ * One entry of Node's SAN rendering, `TYPE:value`, the value JSON-quoted when it needs it.
+ * Sticky: entries are read back to back, never found inside another one's value.
+ */
+const SAN_ENTRY = /(?:^|, )([^:,]+):("(?:[^"\\]|\\.)*"|[^",]*)/gy;
+
+/**
  * The URIs of a certificate's subject alternative names, from Node's rendering
- * (`DNS:a, URI:spiffe://x/y, URI:"quoted, value"`): values with special characters are
- * JSON-quoted by Node, so quoted values are decoded and separators inside them ignored.
+ * (`DNS:a, URI:spiffe://x/y, URI:"quoted, value"`): quoted values are decoded, separators inside
+ * them ignored.
  *
  * @internal
  */
 export function urisOfSubjectAltName(san: string | undefined): string[] {
-  if (san === undefined || san.length === 0) return [];
   const uris: string[] = [];
-  let i = 0;
-  while (i < san.length) {
-    const colon = san.indexOf(':', i);
-    if (colon < 0) break;
-    const type = san.slice(i, colon).trim();
-    let value: string;
-    let next: number;
-    if (san[colon + 1] === '"') {
-      // A JSON string: find its closing quote, honouring escapes.
-      let j = colon + 2;
-      while (j < san.length && san[j] !== '"') j += san[j] === '\\' ? 2 : 1;
-      try {
-        value = JSON.parse(san.slice(colon + 1, j + 1)) as string;
-      } catch {
-        value = '';
-      }
-      next = san.indexOf(', ', j);
-    } else {
-      next = san.indexOf(', ', colon);
-      value = san.slice(colon + 1, next < 0 ? undefined : next);
+  for (const [, type, value = ''] of (san ?? '').matchAll(SAN_ENTRY)) {
+    if (type !== 'URI') continue;
+    try {
+      uris.push(value.startsWith('"') ? (JSON.parse(value) as string) : value);
+    } catch {
+      uris.push('');
     }
-    if (type === 'URI') uris.push(value);
-    if (next < 0) break;
-    i = next + 2;
   }
   return uris;
 }

@@ -11,7 +11,11 @@ export type XfccElement = ReadonlyMap<string, readonly string[]>;
 export const MAX_XFCC_LENGTH = 32_768;
 const MAX_ELEMENTS = 16;
 const MAX_PAIRS = 64;
-const KEY = /^[A-Za-z]+$/;
+/**
+ * One `key=value` pair and the separator after it (or the end). A quoted value may hold `,`, `;`,
+ * `=` and `\"`; an unquoted one none of them nor a quote. Sticky: pairs are read back to back.
+ */
+const PAIR = /[ \t]*([A-Za-z]+)[ \t]*=(?:"((?:[^"\\]|\\.)*)"[ \t]*|([^";,=]*))([;,]|$)/y;
 
 /**
  * The header was not a well-formed XFCC value.
@@ -39,69 +43,25 @@ export function parseXfcc(header: string): XfccElement[] {
   if (header.length > MAX_XFCC_LENGTH) throw new XfccSyntaxError('header too large');
   // eslint-disable-next-line no-control-regex
   if (/[\x00-\x08\x0a-\x1f\x7f]/.test(header)) throw new XfccSyntaxError('control character');
+  const pair = new RegExp(PAIR);
   const elements: XfccElement[] = [];
   let current = new Map<string, string[]>();
-  let pairs = 0;
-  let i = 0;
-  const n = header.length;
-  const skipSpaces = (): void => {
-    while (i < n && (header[i] === ' ' || header[i] === '\t')) i++;
-  };
-  for (;;) {
-    skipSpaces();
-    // key
-    const keyStart = i;
-    while (i < n && header[i] !== '=' && header[i] !== ';' && header[i] !== ',') i++;
-    const key = header.slice(keyStart, i).trim();
-    if (header[i] !== '=' || !KEY.test(key)) throw new XfccSyntaxError('expected key=value');
-    i++; // '='
-    // value
-    let value: string;
-    if (header[i] === '"') {
-      i++;
-      let out = '';
-      let closed = false;
-      while (i < n) {
-        const c = header[i] as string;
-        if (c === '\\' && i + 1 < n) {
-          out += header[i + 1];
-          i += 2;
-        } else if (c === '"') {
-          closed = true;
-          i++;
-          break;
-        } else {
-          out += c;
-          i++;
-        }
-      }
-      if (!closed) throw new XfccSyntaxError('unterminated quoted value');
-      value = out;
-      skipSpaces();
-      if (i < n && header[i] !== ';' && header[i] !== ',')
-        throw new XfccSyntaxError('unexpected character after a quoted value');
-    } else {
-      const valueStart = i;
-      while (i < n && header[i] !== ';' && header[i] !== ',') {
-        if (header[i] === '"' || header[i] === '=') throw new XfccSyntaxError('unquoted special');
-        i++;
-      }
-      value = header.slice(valueStart, i).trim();
-    }
-    if (++pairs > MAX_PAIRS) throw new XfccSyntaxError('too many pairs');
+  for (let pairs = 1; ; pairs++) {
+    if (pairs > MAX_PAIRS) throw new XfccSyntaxError('too many pairs');
+    const match = pair.exec(header);
+    if (match === null) throw new XfccSyntaxError('expected key=value');
+    const [, key = '', quoted, unquoted = '', separator] = match;
+    const value = quoted === undefined ? unquoted.trim() : quoted.replace(/\\(.)/g, '$1');
     const name = key.toLowerCase();
-    const list = current.get(name);
-    if (list === undefined) current.set(name, [value]);
-    else list.push(value);
-    if (i >= n) {
+    current.set(name, [...(current.get(name) ?? []), value]);
+    if (separator === '') {
       elements.push(current);
       return elements;
     }
-    if (header[i] === ',') {
+    if (separator === ',') {
       elements.push(current);
       if (elements.length >= MAX_ELEMENTS) throw new XfccSyntaxError('too many elements');
       current = new Map();
     }
-    i++; // ';' or ','
   }
 }
