@@ -122,7 +122,11 @@ for (const [subpath, target] of entries) {
       symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
     const alias = declared.declarations?.find(ts.isTypeAliasDeclaration);
     if (!alias || !/\bz\.(input|infer|output)</.test(alias.type.getText())) continue;
-    const shape = checker.typeToString(checker.getDeclaredTypeOfSymbol(declared), undefined, flags);
+    // The checker prints a union's literals in the order it created them, which depends on
+    // what it read first: sorted, the report is the same on every machine.
+    const shape = checker
+      .typeToString(checker.getDeclaredTypeOfSymbol(declared), undefined, flags)
+      .replace(/"[^"]*"(?: \| "[^"]*")+/g, (union) => union.split(' | ').sort().join(' | '));
     shapes += `// nestjs-zero-trust${subpath === '.' ? '' : subpath.slice(1)}\ntype ${symbol.name} = ${shape};\n\n`;
   }
 }
