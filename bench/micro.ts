@@ -53,7 +53,7 @@ export async function micro(smoke = false): Promise<void> {
       '| one warm request in process (demo settings) | µs per request |',
       '|---|---:|',
       `| risk: assessment (the demo's signals) and learning, in-memory store | ${risk.toFixed(1)} |`,
-      `| audit: the three allow events, ECS lines through the pino sink | ${audit.toFixed(1)} |`,
+      `| audit: the decision record of an allowed request, one ECS line through the pino sink | ${audit.toFixed(1)} |`,
     ].join('\n'),
   );
 }
