@@ -182,13 +182,13 @@ describe.each(ADAPTERS)('requests that could be read two ways (%s)', (adapter) =
     };
   }
 
-  it('FWD-PORTS: reads X-Forwarded-For entries with ports and RFC 7239 Forwarded', async () => {
+  it('FWD-PORTS: reads X-Forwarded-For entries with ports, and ignores Forwarded', async () => {
     const cases: [Record<string, string>, string][] = [
       [{ 'x-forwarded-for': '203.0.113.7:4711' }, '203.0.113.7'],
       [{ 'x-forwarded-for': '[2001:db8::1]:443' }, '2001:db8::1'],
-      [{ forwarded: 'for="[2001:db8:cafe::17]:4711";proto=https' }, '2001:db8:cafe::17'],
-      [{ forwarded: 'for=198.51.100.9, for=127.0.0.1' }, '198.51.100.9'],
-      [{ 'x-forwarded-for': '203.0.113.8:1', forwarded: 'for="203.0.113.8:2"' }, '203.0.113.8'],
+      [{ 'x-forwarded-for': '203.0.113.8:1', forwarded: 'for="203.0.113.9:2"' }, '203.0.113.8'],
+      // Forwarded is not the configured header: not read, not audited.
+      [{ forwarded: 'for=198.51.100.9' }, '127.0.0.1'],
     ];
     for (const [headers, ip] of cases) {
       expect(await addressOf(headers)).toEqual({ ip, problems: [] });
@@ -205,18 +205,90 @@ describe.each(ADAPTERS)('requests that could be read two ways (%s)', (adapter) =
     });
     expect(JSON.stringify(problems[0])).not.toContain('garbage');
     // On a public route too, where no credential is read.
-    const health = await send({ path: '/health', headers: { forwarded: 'for="198.51.100.1' } });
+    const health = await send({ path: '/health', headers: { 'x-forwarded-for': 'garbage!' } });
     expect(health.events.filter((e) => e.code === 'ZT_FORWARDED_INVALID')).toHaveLength(1);
   });
 
-  it('FWD-CONFLICT: X-Forwarded-For and Forwarded naming different clients are both set aside, audited', async () => {
-    const { ip, problems } = await addressOf({
-      'x-forwarded-for': '203.0.113.7',
-      forwarded: 'for=198.51.100.1',
+  it('FWD-CLIENT: no header a client sends makes the proxy its address', async () => {
+    // The proxy (the test's peer, 127.0.0.1) appends the real client, 203.0.113.7, to whatever
+    // X-Forwarded-For the client sent, and passes the client's Forwarded through unchanged.
+    for (const sent of ['garbage!', '1.2.3.4:99999', 'unknown', '127.0.0.1', '', '"']) {
+      for (const forwarded of ['for=198.51.100.1', 'for=garbage', 'proto=https', 'for="1.2.3.4']) {
+        expect(await addressOf({ 'x-forwarded-for': `${sent}, 203.0.113.7`, forwarded })).toEqual({
+          ip: '203.0.113.7',
+          problems: [],
+        });
+      }
+    }
+  });
+});
+
+/** The address the authentication event of a GET /me recorded, and any forwarding problems. */
+async function addressSeen(
+  api: RunningApi,
+  token: string,
+  headers: Record<string, string>,
+): Promise<{ ip: string | undefined; problems: string[] }> {
+  api.sink.events.length = 0;
+  const response = await rawRequest(api.url, {
+    path: '/me',
+    headers: { authorization: `Bearer ${token}`, ...headers },
+  });
+  await api.app.get(AuditService).flush();
+  expect(response.status).toBe(200);
+  const events = [...api.sink.events];
+  return {
+    ip: events.find((e) => e.action === 'authn_token_valid')?.request.ip,
+    problems: events.filter((e) => e.code === 'ZT_FORWARDED_INVALID').map((e) => e.reason ?? ''),
+  };
+}
+
+describe.each(ADAPTERS)('client address from RFC 7239 Forwarded (%s)', (adapter) => {
+  let issuer: TestIssuer;
+  let api: RunningApi;
+  let alice: string;
+
+  beforeAll(async () => {
+    issuer = await startDemoIssuer();
+    api = await startDemoApi({ issuer: issuer.url, adapter, forwardedHeader: 'forwarded' });
+    alice = issuer.sign({ sub: 'alice', roles: ['customer'] });
+  });
+  afterAll(async () => {
+    await api?.close();
+    await issuer?.close();
+  });
+
+  it('FWD-RFC7239: reads Forwarded with ports and quotes, and ignores X-Forwarded-For', async () => {
+    const cases: [Record<string, string>, string][] = [
+      [{ forwarded: 'for="[2001:db8:cafe::17]:4711";proto=https' }, '2001:db8:cafe::17'],
+      [{ forwarded: 'for=198.51.100.9, for=127.0.0.1' }, '198.51.100.9'],
+      [{ forwarded: 'for=203.0.113.8', 'x-forwarded-for': '198.51.100.1' }, '203.0.113.8'],
+      // X-Forwarded-For is not the configured header: not read, not audited.
+      [{ 'x-forwarded-for': 'garbage!' }, '127.0.0.1'],
+    ];
+    for (const [headers, ip] of cases) {
+      expect(await addressSeen(api, alice, headers)).toEqual({ ip, problems: [] });
+    }
+    expect(await addressSeen(api, alice, { forwarded: 'for=198.51.100.9, for' })).toEqual({
+      ip: '127.0.0.1',
+      problems: ['Forwarded entry 1 from the right is not an address'],
     });
-    expect(ip).toBe('127.0.0.1');
-    expect(problems).toHaveLength(1);
-    expect(problems[0]?.reason).toBe('X-Forwarded-For and Forwarded name different clients');
+  });
+
+  it('FWD-CLIENT: no header a client sends makes the proxy its address', async () => {
+    // The proxy (127.0.0.1) appends `for=203.0.113.7` after the client's own Forwarded and passes
+    // the client's X-Forwarded-For through unchanged. An unterminated quote ends its own element.
+    const sent = ['for=garbage', 'proto=https', 'for=unknown', 'for="1.2.3.4', 'for=a;for=b', '"'];
+    for (const element of sent) {
+      for (const xff of ['198.51.100.1', 'garbage!', '1.2.3.4:99999']) {
+        expect(
+          await addressSeen(api, alice, {
+            forwarded: `${element}, for=203.0.113.7`,
+            'x-forwarded-for': xff,
+          }),
+        ).toEqual({ ip: '203.0.113.7', problems: [] });
+      }
+    }
   });
 });
 

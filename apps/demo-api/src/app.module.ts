@@ -86,6 +86,9 @@ export class AppModule {
             : {}),
           // Behind a local proxy (or curl with X-Forwarded-For) the client address is believed.
           trustedProxies: ['loopback'],
+          ...(config.forwardedHeader === undefined
+            ? {}
+            : { forwardedHeader: config.forwardedHeader }),
           ...(config.riskMode === undefined || config.riskMode === 'off'
             ? {}
             : {

@@ -51,6 +51,11 @@ export interface DemoConfig {
    * the listeners of `API_PORT` and `API_MTLS_PORT` when those are set
    */
   publicUrls?: string[];
+  /**
+   * The header the local proxy gives the client address in (the `forwardedHeader` option; the
+   * suites set `'forwarded'` to test RFC 7239). @default 'x-forwarded-for'
+   */
+  forwardedHeader?: 'x-forwarded-for' | 'forwarded';
 }
 
 /** Where the demo API listens by default: plain HTTP, and the mTLS listener for services. */

@@ -44,8 +44,11 @@ describe('TrustedProxies', () => {
 
 describe('TrustedProxies.resolveClient: forwarded entries', () => {
   const proxies = new TrustedProxies(['loopback', '10.0.0.0/8']);
+  const byForwarded = new TrustedProxies(['loopback', '10.0.0.0/8'], 'forwarded');
   const resolve = (xff?: string, forwarded?: string) =>
     proxies.resolveClient(request('127.0.0.1', xff, forwarded));
+  const resolveForwarded = (forwarded?: string, xff?: string) =>
+    byForwarded.resolveClient(request('127.0.0.1', xff, forwarded));
 
   it('reads X-Forwarded-For entries with ports, bracketed IPv6 and bare IPv6', () => {
     expect(resolve('203.0.113.7:4711')).toEqual({ address: '203.0.113.7' });
@@ -57,25 +60,53 @@ describe('TrustedProxies.resolveClient: forwarded entries', () => {
     });
   });
 
-  it('reads RFC 7239 Forwarded: for=, quoted, IPv6 in brackets with a port, several elements', () => {
-    expect(resolve(undefined, 'for=192.0.2.60;proto=http;by=203.0.113.43')).toEqual({
+  it('reads RFC 7239 Forwarded when chosen: for=, quoted, IPv6 in brackets with a port, several elements', () => {
+    expect(resolveForwarded('for=192.0.2.60;proto=http;by=203.0.113.43')).toEqual({
       address: '192.0.2.60',
     });
-    expect(resolve(undefined, 'For="[2001:db8:cafe::17]:4711"')).toEqual({
+    expect(resolveForwarded('For="[2001:db8:cafe::17]:4711"')).toEqual({
       address: '2001:db8:cafe::17',
     });
     expect(
-      resolve(undefined, 'for=6.6.6.6, for="198.51.100.17:80";proto=https, for=10.0.0.2'),
+      resolveForwarded('for=6.6.6.6, for="198.51.100.17:80";proto=https, for=10.0.0.2'),
     ).toEqual({ address: '198.51.100.17' });
-    expect(resolve(undefined, 'proto=https;for="10.0.0.3", for=192.0.2.43')).toEqual({
+    expect(resolveForwarded('proto=https;for="10.0.0.3", for=192.0.2.43')).toEqual({
       address: '192.0.2.43',
     });
   });
 
+  it('reads only the chosen header, the other not even parsed', () => {
+    // X-Forwarded-For chosen (the default): Forwarded, valid or not, changes nothing.
+    for (const forwarded of ['for=198.51.100.1', 'for=garbage', 'proto=https', 'for=unknown']) {
+      expect(resolve('203.0.113.7', forwarded)).toEqual({ address: '203.0.113.7' });
+      expect(resolve(undefined, forwarded)).toEqual({ address: '127.0.0.1' });
+    }
+    // Forwarded chosen: X-Forwarded-For, valid or not, changes nothing.
+    for (const xff of ['198.51.100.1', 'garbage!', 'unknown']) {
+      expect(resolveForwarded('for=203.0.113.7', xff)).toEqual({ address: '203.0.113.7' });
+      expect(resolveForwarded(undefined, xff)).toEqual({ address: '127.0.0.1' });
+    }
+  });
+
+  it('never lets a client make the proxy its address with any header it sends', () => {
+    // The proxy (127.0.0.1) appends the real client, 203.0.113.7, right of whatever the client
+    // sent: the walk stops there, before any client-written entry.
+    const injected = ['garbage!', '1.2.3.4:99999', 'unknown', '_hidden', '127.0.0.1', ',', ''];
+    for (const sent of injected) {
+      expect(resolve(`${sent}, 203.0.113.7`, 'for=garbage')).toEqual({ address: '203.0.113.7' });
+      expect(resolveForwarded(`${sent}, for=203.0.113.7`, 'garbage')).toEqual({
+        address: '203.0.113.7',
+      });
+    }
+    for (const sent of ['for="1.2.3.4', 'proto=https', 'for=a;for=b', 'for=unknown']) {
+      expect(resolveForwarded(`${sent}, for=203.0.113.7`)).toEqual({ address: '203.0.113.7' });
+    }
+  });
+
   it('stops at an obfuscated or absent client without a problem (RFC 7239 §6.3)', () => {
-    expect(resolve(undefined, 'for=_hidden, for=10.0.0.2')).toEqual({ address: '10.0.0.2' });
-    expect(resolve(undefined, 'for=unknown')).toEqual({ address: '127.0.0.1' });
-    expect(resolve(undefined, 'proto=https')).toEqual({ address: '127.0.0.1' });
+    expect(resolveForwarded('for=_hidden, for=10.0.0.2')).toEqual({ address: '10.0.0.2' });
+    expect(resolveForwarded('for=unknown')).toEqual({ address: '127.0.0.1' });
+    expect(resolveForwarded('proto=https')).toEqual({ address: '127.0.0.1' });
     expect(resolve('unknown, 10.0.0.2')).toEqual({ address: '10.0.0.2' });
   });
 
@@ -90,7 +121,7 @@ describe('TrustedProxies.resolveClient: forwarded entries', () => {
       problem: 'X-Forwarded-For entry 2 from the right is not an address',
     });
     for (const forwarded of ['for="192.0.2.1', 'for', 'for=1.2.3.4;for=5.6.7.8', 'for=a"b"']) {
-      expect(resolve(undefined, forwarded)).toEqual({
+      expect(resolveForwarded(forwarded)).toEqual({
         address: '127.0.0.1',
         problem: 'Forwarded entry 1 from the right is not an address',
       });
@@ -99,18 +130,11 @@ describe('TrustedProxies.resolveClient: forwarded entries', () => {
     expect(resolve('x'.repeat(5000)).problem).not.toContain('xxx');
   });
 
-  it('believes X-Forwarded-For and Forwarded together only when they name the same client', () => {
-    expect(resolve('203.0.113.7', 'for=203.0.113.7')).toEqual({ address: '203.0.113.7' });
-    expect(resolve('203.0.113.7:1', 'for="203.0.113.7:2"')).toEqual({ address: '203.0.113.7' });
-    expect(resolve('203.0.113.7', 'for=198.51.100.1')).toEqual({
-      address: '127.0.0.1',
-      problem: 'X-Forwarded-For and Forwarded name different clients',
-    });
-  });
-
   it('reads neither header from a peer that is not a trusted proxy', () => {
-    expect(proxies.resolveClient(request('203.0.113.9', 'bad!', 'for=198.51.100.1'))).toEqual({
-      address: '203.0.113.9',
-    });
+    for (const chosen of [proxies, byForwarded]) {
+      expect(chosen.resolveClient(request('203.0.113.9', 'bad!', 'for=198.51.100.1'))).toEqual({
+        address: '203.0.113.9',
+      });
+    }
   });
 });

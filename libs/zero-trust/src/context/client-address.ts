@@ -62,7 +62,15 @@ export function trustedProxyProblem(entry: unknown): string | undefined {
 }
 
 /**
- * The set of proxies whose forwarding headers (`X-Forwarded-For`, `Forwarded`,
+ * The forwarding header that carries the client address: `X-Forwarded-For` (nginx, ALB, Envoy,
+ * Cloudflare, Express's `trust proxy`) or RFC 7239 `Forwarded`.
+ *
+ * @internal
+ */
+export type ForwardedHeader = 'x-forwarded-for' | 'forwarded';
+
+/**
+ * The set of proxies whose forwarding headers (the configured client-address header,
  * `X-Forwarded-Client-Cert`, `X-Request-Id`) are believed. A header from any other peer is
  * ignored: it could be forged. Trust and the walk are `proxy-addr`'s, as in Express.
  *
@@ -74,8 +82,13 @@ export class TrustedProxies {
   /**
    * @param entries - addresses, CIDR blocks, or `loopback` (127.0.0.0/8 and ::1), in
    * `proxy-addr`'s syntax; validated by the module options beforehand
+   * @param header - the one header read for the client address; the other is never read,
+   * because a proxy that writes one passes the other through from the client unchanged
    */
-  constructor(entries: readonly string[]) {
+  constructor(
+    entries: readonly string[],
+    private readonly header: ForwardedHeader = 'x-forwarded-for',
+  ) {
     this.trust = proxyaddr.compile([...entries]);
   }
 
@@ -97,33 +110,26 @@ export class TrustedProxies {
   }
 
   /**
-   * The client's address, and why the forwarding headers could not be followed to it if they
-   * could not. Only when the peer is a trusted proxy, `X-Forwarded-For` and RFC 7239 `Forwarded`
-   * are read right to left, each hop believed while it is a trusted proxy; the first untrusted
-   * hop is the client. Entries may carry ports (`203.0.113.7:4711`, `[2001:db8::1]:443`).
+   * The client's address, and why the forwarding header could not be followed to it if it could
+   * not. Only when the peer is a trusted proxy, the configured header (`X-Forwarded-For` or RFC
+   * 7239 `Forwarded`, never both) is read right to left, each hop believed while it is a trusted
+   * proxy; the first untrusted hop is the client. Entries may carry ports (`203.0.113.7:4711`,
+   * `[2001:db8::1]:443`).
    * - An entry that cannot be parsed ends the walk at the last trusted hop, with a problem.
    * - An obfuscated identifier (`unknown`, `_hidden`, RFC 7239 §6.3) or an element without
    *   `for` ends it there too: the client hid its address, which is no error.
-   * - Both headers present and naming different clients: the peer, with a problem (a proxy
-   *   that writes one passes the other through from the client, so it could be forged).
+   *
+   * Whatever a client writes sits left of the address its proxy appends, so the walk stops at
+   * that address before reaching it: no header a client sends can make the peer its address.
    */
   resolveClient(request: SocketRequestLike): ResolvedClient {
     const peer = peerAddressOf(request);
     if (peer === undefined || !this.isTrusted(peer)) return { address: peer };
-    const xff = headerValue(request.headers['x-forwarded-for']);
-    const forwarded = headerValue(request.headers.forwarded);
-    const byXff = xff === undefined ? undefined : this.walk(peer, xffHops(xff), 'X-Forwarded-For');
-    const byForwarded =
-      forwarded === undefined ? undefined : this.walk(peer, forwardedHops(forwarded), 'Forwarded');
-    if (byXff === undefined || byForwarded === undefined)
-      return byXff ?? byForwarded ?? { address: peer };
-    if (byXff.problem !== undefined) return byXff;
-    if (byForwarded.problem !== undefined) return byForwarded;
-    if (byXff.address === byForwarded.address) return byXff;
-    return {
-      address: peer,
-      problem: 'X-Forwarded-For and Forwarded name different clients',
-    };
+    const value = headerValue(request.headers[this.header]);
+    if (value === undefined) return { address: peer };
+    return this.header === 'forwarded'
+      ? this.walk(peer, forwardedHops(value), 'Forwarded')
+      : this.walk(peer, xffHops(value), 'X-Forwarded-For');
   }
 
   /**
@@ -214,43 +220,29 @@ function xffHops(header: string): Hop[] {
  * RFC 7239 `Forwarded`: comma-separated elements of `;`-separated `name=value` pairs, values
  * tokens or quoted strings. Each element's single `for` is the hop; an element without one is
  * hidden, an element that does not parse (or has two `for`s) is malformed.
+ *
+ * Split at every comma and semicolon, quoted or not: a client's unterminated quote must end
+ * with its own element, never swallow the elements its proxies append after it. No value a
+ * proxy writes (`for`, `by`, `host`, `proto`) contains either character.
  */
 function forwardedHops(header: string): Hop[] {
-  const hops: Hop[] = [];
-  let pairs: string[] = [];
-  let current = '';
-  let quoted = false;
-  let broken = false;
-  const endPair = (): void => {
-    pairs.push(current);
-    current = '';
-  };
-  const endElement = (): void => {
-    endPair();
-    hops.push(broken ? MALFORMED : elementHop(pairs));
-    pairs = [];
-    broken = false;
-  };
-  for (let i = 0; i < header.length; i++) {
-    const c = header[i] as string;
-    if (quoted) {
-      if (c === '\\') {
-        current += header[i + 1] ?? '';
-        i++;
-      } else if (c === '"') {
-        quoted = false;
-        current += c;
-      } else current += c;
-    } else if (c === '"') {
-      quoted = true;
-      current += c;
-    } else if (c === ';') endPair();
-    else if (c === ',') endElement();
-    else current += c;
+  return header.split(',').map((element) => elementHop(element.split(';')));
+}
+
+/** The content of a quoted string (`\` escapes one character), or undefined if it is broken. */
+function unquote(value: string): string | undefined {
+  if (value.length < 2 || !value.endsWith('"')) return undefined;
+  let content = '';
+  for (let i = 1; i < value.length - 1; i++) {
+    const c = value[i] as string;
+    if (c === '"') return undefined;
+    if (c === '\\') {
+      if (i + 1 >= value.length - 1) return undefined;
+      i++;
+      content += value[i] as string;
+    } else content += c;
   }
-  if (quoted) broken = true;
-  endElement();
-  return hops;
+  return content;
 }
 
 /** The hop of one `Forwarded` element from its raw pairs. */
@@ -263,8 +255,9 @@ function elementHop(pairs: readonly string[]): Hop {
     let value = pair.slice(at + 1).trim();
     if (!/^[A-Za-z]+$/.test(name)) return MALFORMED;
     if (value.startsWith('"')) {
-      if (value.length < 2 || !value.endsWith('"')) return MALFORMED;
-      value = value.slice(1, -1);
+      const content = unquote(value);
+      if (content === undefined) return MALFORMED;
+      value = content;
     } else if (value.includes('"') || value === '') return MALFORMED;
     if (name !== 'for') continue;
     if (hop !== undefined) return MALFORMED;

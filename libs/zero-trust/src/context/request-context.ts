@@ -17,7 +17,7 @@ export interface ZeroTrustRequestContext {
   readonly time: Date;
   /**
    * The client's address: the TCP peer, or the address a trusted proxy forwarded in
-   * `X-Forwarded-For` (see the `trustedProxies` option).
+   * `X-Forwarded-For` or `Forwarded` (see the `trustedProxies` and `forwardedHeader` options).
    */
   readonly ip: string | undefined;
   /** The TCP peer's address (the client itself or a proxy), never read from a header. */
@@ -45,7 +45,7 @@ export interface ZeroTrustRequestContext {
    * @internal
    */
   audit?: { stages: DecisionInput[]; written: boolean };
-  /** Why the forwarding headers could not be followed, until audited. @internal */
+  /** Why the forwarding header could not be followed, until audited. @internal */
   forwardingProblem?: string;
   /** The risk engine's work on this request: its assessment is computed at most once. */
   risk?: {

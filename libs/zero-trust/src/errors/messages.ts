@@ -57,7 +57,7 @@ export const ERROR_MESSAGES = {
     'The client certificate does not carry one valid SPIFFE ID of this trust domain',
   ZT_XFCC_UNTRUSTED: 'A forwarded client certificate was sent by an untrusted peer',
   ZT_FORWARDED_INVALID:
-    "The forwarding headers could not be followed to the client: its address is the last trusted proxy's",
+    "The forwarding header could not be followed to the client: its address is the last trusted proxy's",
   ZT_XFCC_MALFORMED: 'The forwarded client certificate header is malformed',
   ZT_DPOP_PROOF_MISSING: 'A DPoP proof is required',
   ZT_DPOP_PROOF_INVALID: 'The DPoP proof is invalid',

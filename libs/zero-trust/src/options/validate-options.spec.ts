@@ -86,6 +86,7 @@ describe('validateOptions', () => {
       tokenCache: { max: 1.5 },
       strictRouteAudit: 'yes',
       trustedProxies: ['10.0.0.0/33', 'loopback'],
+      forwardedHeader: 'x-real-ip',
       authenticationFailures: { max: 0, window: 'x', burst: 'secret-value' },
     });
     expect(problems).toEqual([
@@ -103,6 +104,7 @@ describe('validateOptions', () => {
       'tokenCache.max must be a non-negative integer',
       'strictRouteAudit must be a boolean',
       'trustedProxies[0] must be an IPv4 or IPv6 address, a CIDR block, or loopback',
+      'forwardedHeader must be "x-forwarded-for" or "forwarded"',
       'authenticationFailures.max must be a positive integer',
       'authenticationFailures.window must be a number of seconds from 1 to 86400',
       'unknown option "authenticationFailures.burst"',

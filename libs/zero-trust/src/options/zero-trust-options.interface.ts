@@ -580,9 +580,10 @@ export const zeroTrustOptions = optionsObject({
   /** Metrics, health and denial explanations. */
   monitoring: monitoring.prefault({}),
   /**
-   * Proxies whose forwarding headers are believed: `X-Forwarded-For` (client address),
-   * `X-Forwarded-Client-Cert` and `X-Request-Id`. Addresses, CIDR blocks (`10.0.0.0/8`) or
-   * `loopback`. The same headers from any other peer are ignored. @default [] (trust no proxy)
+   * Proxies whose forwarding headers are believed: the client address header (see
+   * `forwardedHeader`), `X-Forwarded-Client-Cert` and `X-Request-Id`. Addresses, CIDR blocks
+   * (`10.0.0.0/8`) or `loopback`. The same headers from any other peer are ignored.
+   * @default [] (trust no proxy)
    */
   trustedProxies: z
     .array(
@@ -593,8 +594,17 @@ export const zeroTrustOptions = optionsObject({
       }),
       says('must be an array of addresses, CIDR blocks or "loopback"'),
     )
-    .default([])
-    .transform((entries) => new TrustedProxies(entries)),
+    .default([]),
+  /**
+   * The one header a trusted proxy gives the client address in: `'x-forwarded-for'` (nginx,
+   * ALB, Envoy, Cloudflare and Express's `trust proxy` write it) or `'forwarded'` (RFC 7239).
+   * The other header is never read: a proxy that writes one passes the other through from the
+   * client unchanged, so believing it would let the client choose its address. Choose the
+   * header your outermost trusted proxy writes. @default 'x-forwarded-for'
+   */
+  forwardedHeader: z
+    .enum(['x-forwarded-for', 'forwarded'], says('must be "x-forwarded-for" or "forwarded"'))
+    .default('x-forwarded-for'),
   /**
    * Make the request id current for the handler and everything it starts, so that
    * {@link currentRequestId} answers it and the service token client forwards it as
@@ -626,21 +636,27 @@ export const zeroTrustOptions = optionsObject({
     max: numberIn(1, Number.MAX_SAFE_INTEGER, 'must be a positive integer', true),
     window: numberIn(1, 86_400, 'must be a number of seconds from 1 to 86400').default(60),
   }).optional(),
-}).superRefine((options, ctx) => {
-  // Read as given: when invalid, it is not a boolean.
-  const allowed: unknown = options.unsafeAllowLongLivedTokens;
-  // A stolen bearer token is usable until it expires: past an hour, only on purpose.
-  if (
-    typeof options.maxTokenLifetime === 'number' &&
-    options.maxTokenLifetime > MAX_SAFE_TOKEN_LIFETIME &&
-    allowed !== true
-  )
-    ctx.addIssue({
-      code: 'custom',
-      path: ['maxTokenLifetime'],
-      message: `must not exceed ${MAX_SAFE_TOKEN_LIFETIME} seconds unless unsafeAllowLongLivedTokens is true`,
-    });
-}, evenWithOtherProblems);
+})
+  .superRefine((options, ctx) => {
+    // Read as given: when invalid, it is not a boolean.
+    const allowed: unknown = options.unsafeAllowLongLivedTokens;
+    // A stolen bearer token is usable until it expires: past an hour, only on purpose.
+    if (
+      typeof options.maxTokenLifetime === 'number' &&
+      options.maxTokenLifetime > MAX_SAFE_TOKEN_LIFETIME &&
+      allowed !== true
+    )
+      ctx.addIssue({
+        code: 'custom',
+        path: ['maxTokenLifetime'],
+        message: `must not exceed ${MAX_SAFE_TOKEN_LIFETIME} seconds unless unsafeAllowLongLivedTokens is true`,
+      });
+  }, evenWithOtherProblems)
+  // Built here, not in `trustedProxies`, because it needs `forwardedHeader` too.
+  .transform(({ trustedProxies, ...rest }) => ({
+    ...rest,
+    trustedProxies: new TrustedProxies(trustedProxies, rest.forwardedHeader),
+  }));
 
 function nonNegativeInteger() {
   return numberIn(0, Number.MAX_SAFE_INTEGER, 'must be a non-negative integer', true);
