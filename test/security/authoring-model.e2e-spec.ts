@@ -1,5 +1,6 @@
 import {
   Controller,
+  Delete,
   Get,
   Injectable,
   Module,
@@ -146,6 +147,17 @@ class GhostController {
   @Can('haunt', 'Ghost')
   haunt(): string {
     return 'boo';
+  }
+}
+
+/** Asks for a recent MFA login: only the risk engine can enforce it. */
+@Controller('step-up')
+class StepUpController {
+  @Delete()
+  @Authenticated()
+  @RiskPolicy({ acr: 'mfa', maxAuthAge: 300 })
+  remove(): string {
+    return 'removed';
   }
 }
 
@@ -307,6 +319,23 @@ describe.each(ADAPTERS)('authoring model (%s)', (adapter) => {
       status: 503,
       code: 'ZT_RESOLVER_FAILED',
     });
+  });
+
+  it('finds at boot a @RiskPolicy the module cannot enforce, having no risk option', async () => {
+    const problem =
+      'DELETE /step-up (StepUpController.remove) has @RiskPolicy but the module has no `risk` option';
+    const error = await bootError({}, { controllers: [StepUpController] });
+    expect(error.code).toBe('ZT_ROUTE_POLICY_INVALID');
+    expect(error.problems).toHaveLength(1);
+    expect(error.problems[0]).toContain(problem);
+    const { warnings } = await boot(
+      { strictRouteAudit: false },
+      { controllers: [StepUpController] },
+    );
+    expect(warnings.join('\n')).toContain(problem);
+    // With the risk engine on, the policy applies: nothing to report.
+    const enabled = await boot({ risk: {} }, { controllers: [StepUpController] });
+    expect(enabled.warnings.join('\n')).not.toContain('@RiskPolicy');
   });
 
   it('warns when a principal kind has no ability definition or a @Can subject is named by none', async () => {

@@ -61,6 +61,11 @@ export class AppModule {
           issuer: config.issuer,
           audience: config.audience,
           mode: config.mode,
+          // With risk off (tests of the other layers), the step-up routes' @RiskPolicy cannot
+          // apply: the route audit then warns about them instead of stopping the boot.
+          ...(config.riskMode === undefined || config.riskMode === 'off'
+            ? { strictRouteAudit: false }
+            : {}),
           principals: { services: DEMO_SERVICES },
           abilities: demoAbilities({ reportsWindow: config.reportsWindow }),
           // All shared state (revocations, rate counts) in Redis when REDIS_URL is set.

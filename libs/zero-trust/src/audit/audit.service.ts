@@ -1,8 +1,15 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  HttpException,
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { AsyncResource } from 'node:async_hooks';
 import type { ZeroTrustRequestContext } from '../context/request-context.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
+import { ZeroTrustError } from '../errors/zero-trust.error.js';
 import { AuditSink } from './audit-sink.interface.js';
 import type { DecisionEvent, DecisionOutcome, DecisionStage } from './decision-event.interface.js';
 import { ZeroTrustMetrics } from '../metrics/zero-trust.metrics.js';
@@ -44,7 +51,9 @@ function refuses(decision: DecisionOutcome): boolean {
  * Guards call {@link record} with each stage; the stages wait on the request's context until the
  * decision is final: at the first refusal (later stages do not run), or when the last guard
  * allowed and calls {@link finish} (or, failing both, when the response is over: see
- * {@link finishOnClose}). Every stage is counted in the metrics. Allowed records are
+ * {@link finishOnClose}). A refusal no stage recorded is added as a deny stage ({@link refuse},
+ * or the response's status at close): a refused request's record never says allow. Every stage
+ * is counted in the metrics. Allowed records are
  * sampled (`audit.allowSampleRate`); refusals and report-only would-denies are always written.
  *
  * Records go to the {@link AuditSink} off the request path: they wait in a bounded buffer
@@ -125,14 +134,47 @@ export class AuditService implements OnApplicationShutdown {
   }
 
   /**
-   * Writes the request's record, if no guard did, once its response is over: a request refused by
+   * Records `error`, which refuses the request, as a deny stage (its code, else its HTTP status)
+   * unless a refusal was already recorded: the record then says deny, not only the stages that
+   * allowed, and is never sampled away.
+   */
+  refuse(context: ZeroTrustRequestContext, action: string, error: unknown): void {
+    if (context.audit?.written === true) return;
+    const status = error instanceof HttpException ? error.getStatus() : 500;
+    const code = error instanceof ZeroTrustError ? error.code : undefined;
+    const message = error instanceof Error ? error.message : 'Request refused';
+    this.record(context, {
+      action,
+      decision: 'deny',
+      mode: 'enforce',
+      code,
+      reason: code === undefined ? `${message} (HTTP ${status})` : message,
+    });
+  }
+
+  /**
+   * Writes the request's record, if no guard did, once its response is over. A request refused by
    * what no stage records (a 503 of the risk engine or an ability definition, a guard of the
-   * application) keeps the stages it passed. `response` is Express's or Fastify's reply.
+   * application that runs before the module's last one) gets a deny stage with the response's
+   * status: its record says deny, never allow. `response` is Express's or Fastify's reply.
    */
   finishOnClose(context: ZeroTrustRequestContext, response: unknown): void {
     const reply = response as { raw?: unknown } | undefined;
-    const emitter = (reply?.raw ?? response) as { once?: (event: 'close', f: () => void) => void };
-    emitter?.once?.('close', () => this.finish(context));
+    const emitter = (reply?.raw ?? response) as {
+      once?: (event: 'close', f: () => void) => void;
+      statusCode?: number;
+    };
+    emitter?.once?.('close', () => {
+      const status = emitter.statusCode ?? 0;
+      if (context.audit?.written !== true && status >= 400)
+        this.record(context, {
+          action: 'authz_fail',
+          decision: 'deny',
+          mode: 'enforce',
+          reason: `The request was refused (HTTP ${status})`,
+        });
+      this.finish(context);
+    });
   }
 
   /**

@@ -52,7 +52,8 @@ export async function buildAbility(
 
 /**
  * Builds abilities from the module's definitions, caching them in a bounded LRU keyed by what
- * an ability may depend on: the principal's identity (not its token's timestamps) and the
+ * an ability may depend on: the principal's identity, its token's `acr`, `amr`, `auth_time`,
+ * confirmation (`cnf` `jkt` or `x5t#S256`) and device (not its issue or expiry times), and the
  * policy version. A definition that reads `env` is rebuilt every time.
  *
  * @publicApi
@@ -114,6 +115,12 @@ export class AbilityFactory {
         principal.scopes,
         token.acr ?? null,
         token.amr ?? null,
+        // A definition may grant by login time (fresh logins only), by binding (more for a
+        // DPoP- or certificate-bound token) or by device: tokens differing in these differ.
+        token.authTime ?? null,
+        token.cnf?.jkt ?? null,
+        token.cnf?.['x5t#S256'] ?? null,
+        token.device ?? null,
         principal.attributes,
       ]);
       return hash('sha256', material, 'base64url');

@@ -270,8 +270,17 @@ export class RecordAuthorizationGuard extends AuthorizationStep implements CanAc
   /** Loads and checks the records of the route's resolved checks, in order. */
   async canActivate(execution: ExecutionContext): Promise<boolean> {
     const step = this.step(execution);
-    // The module's last guard: the request's decision record is complete once it has decided.
-    return this.checkRecords(step).finally(() => this.audit.finish(step.context));
+    try {
+      return await this.checkRecords(step);
+    } catch (error) {
+      // A refusal no stage recorded (a resolver's own HTTP error, its 503): the record must say
+      // deny, not list only the stages that allowed.
+      this.audit.refuse(step.context, 'authz_fail', error);
+      throw error;
+    } finally {
+      // The module's last guard: the request's decision record is complete once it has decided.
+      this.audit.finish(step.context);
+    }
   }
 
   private async checkRecords(step: Step): Promise<boolean> {

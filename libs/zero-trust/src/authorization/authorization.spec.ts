@@ -571,3 +571,56 @@ describe('AuthorizationService.conditionFor', () => {
     expect(viaCondition.map((r) => r.id)).toEqual(viaAbility.map((r) => r.id));
   });
 });
+
+describe('AbilityFactory cache key', () => {
+  it('builds each token its own ability when tokens of one principal differ in auth_time, cnf or device', async () => {
+    // A definition that grants deletes only to a fresh login, and more to a DPoP-bound token.
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        ZeroTrustModule.forRoot({
+          issuer: 'https://issuer.test.local',
+          audience: 'a',
+          abilities: {
+            user: (principal, _env, { can }) => {
+              can('read', 'Doc');
+              if ((principal.token.authTime ?? 0) >= 1_000) can('delete', 'Doc');
+              if (principal.token.cnf?.jkt !== undefined) can('update', 'Doc');
+              if (principal.token.device === 'laptop') can('share', 'Doc');
+            },
+          },
+        }),
+      ],
+    }).compile();
+    const factory = moduleRef.get(AbilityFactory);
+    const env = { time: new Date(), ip: undefined, requestId: 'r' };
+    const ann = createTestPrincipal({ id: 'ann' });
+    const withToken = (token: Partial<typeof ann.token>) => ({
+      ...ann,
+      token: { ...ann.token, ...token },
+    });
+    const stale = await factory.createFor(withToken({ authTime: 10 }), env);
+    const fresh = await factory.createFor(withToken({ authTime: 2_000 }), env);
+    expect(stale.can('delete', 'Doc')).toBe(false);
+    expect(fresh.can('delete', 'Doc')).toBe(true);
+    // And the other way round: the cached fresh-login ability is not given to a stale token.
+    expect((await factory.createFor(withToken({ authTime: 10 }), env)).can('delete', 'Doc')).toBe(
+      false,
+    );
+    expect((await factory.createFor(withToken({}), env)).can('update', 'Doc')).toBe(false);
+    expect(
+      (await factory.createFor(withToken({ cnf: { jkt: 'key-1' } }), env)).can('update', 'Doc'),
+    ).toBe(true);
+    expect(
+      (await factory.createFor(withToken({ cnf: { 'x5t#S256': 'cert-1' } }), env)).can(
+        'update',
+        'Doc',
+      ),
+    ).toBe(false);
+    expect(
+      (await factory.createFor(withToken({ device: 'laptop' }), env)).can('share', 'Doc'),
+    ).toBe(true);
+    expect((await factory.createFor(withToken({ device: 'phone' }), env)).can('share', 'Doc')).toBe(
+      false,
+    );
+  });
+});

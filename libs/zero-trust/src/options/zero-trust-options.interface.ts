@@ -629,8 +629,9 @@ export const zeroTrustOptions = optionsObject({
   /**
    * Limit of failed authentications per client address: after `max` refused credentials (a
    * token presented and refused; a request without one does not count) within `window` seconds,
-   * the address is answered 429 `ZT_RATE_LIMITED` before any token work until the window ends.
-   * Counted in the shared store. @default off
+   * every further attempt from the address that fails to authenticate is answered 429
+   * `ZT_RATE_LIMITED` until the window ends; a valid token is still served. Counted in the
+   * shared store. @default off
    */
   authenticationFailures: optionsObject({
     max: numberIn(1, Number.MAX_SAFE_INTEGER, 'must be a positive integer', true),

@@ -5,6 +5,7 @@ import { ZeroTrustConfigurationError } from '../errors/zero-trust.error.js';
 import type { PrincipalKind } from '../identity/principal.interface.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
+import { RISK_POLICY_KEY } from './decorators.js';
 import { isResolverClass, type SubjectResolver } from './resolver.interface.js';
 import { routePolicyOf, subjectOf, type RoutePolicy } from './route-policy.js';
 
@@ -46,7 +47,8 @@ function mentions(source: string, subject: string): boolean {
  * open or fail every request:
  * - a route with no `@Public`, `@Authenticated`, `@Scopes` or `@Can` (`ZT_ROUTES_UNPROTECTED`);
  * - contradictory decorators (`@Public` with a protecting one), a type-level `@Can` on a path
- *   with parameters, a resolver class that is no module's provider (`ZT_ROUTE_POLICY_INVALID`).
+ *   with parameters, a resolver class that is no module's provider, a `@RiskPolicy` while the
+ *   module has no `risk` option (`ZT_ROUTE_POLICY_INVALID`).
  *
  * In strict mode (the default) any of these stops the boot, naming every offender; otherwise
  * each is logged as a warning and the route fails closed. A principal kind without an ability
@@ -73,6 +75,7 @@ export class RouteAuditService implements OnApplicationBootstrap {
 
   onApplicationBootstrap(): void {
     const modules = new Map<RoutePolicy, string>();
+    const inertRiskPolicies: string[] = [];
     for (const wrapper of this.discovery.getControllers()) {
       const controller = wrapper.metatype as Type | undefined;
       if (!controller?.prototype) continue;
@@ -83,6 +86,16 @@ export class RouteAuditService implements OnApplicationBootstrap {
           continue;
         const policy = routePolicyOf(controller, handler as never);
         modules.set(policy, wrapper.host?.metatype.name ?? 'its module');
+        // Without the `risk` option the risk guard lets every request through: a step-up or a
+        // score limit the author asked for would silently never apply. (A route with problems of
+        // its own, e.g. @Public with @RiskPolicy, is already reported.)
+        const asksRisk =
+          Reflect.hasMetadata(RISK_POLICY_KEY, handler) ||
+          Reflect.hasMetadata(RISK_POLICY_KEY, controller);
+        if (asksRisk && policy.problems.length === 0 && !this.options.risk.enabled)
+          inertRiskPolicies.push(
+            `${label(policy)} has @RiskPolicy but the module has no \`risk\` option: it would never apply`,
+          );
       }
     }
     this.audited = [...modules.keys()];
@@ -101,6 +114,7 @@ export class RouteAuditService implements OnApplicationBootstrap {
     const invalid = [
       ...this.audited.flatMap((r) => r.problems.map((problem) => `${label(r)} ${problem}`)),
       ...this.unconstructedResolvers(modules),
+      ...inertRiskPolicies,
     ];
     for (const warning of this.abilityWarnings()) this.logger.warn(warning);
     const problems = [...unprotected, ...invalid];
