@@ -24,6 +24,8 @@ async function demoWith(...extra: (typeof ForgottenModule)[]) {
     audience: DEMO_API_AUDIENCE,
     adapter: 'express',
     mode: 'enforce',
+    // As shipped (RISK_MODE defaults to enforce): the route audit is strict.
+    riskMode: 'enforce',
   } as const;
   const moduleRef = await Test.createTestingModule({
     imports: [AppModule.register(config), ...extra],
