@@ -5,5 +5,8 @@
  * @internal
  */
 export function compact<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as never;
+  const present: Record<string, unknown> = {};
+  // for...in over the caller's own object literal: no array of entries built per call.
+  for (const key in value) if (value[key] !== undefined) present[key] = value[key];
+  return present as never;
 }

@@ -103,11 +103,15 @@ export class UsageSignal implements RiskSignal {
       this.folded.get(foldKey) ? undefined : store.get(key(`m${minute - 1}`)),
     ]);
     let baseline = { avg: 0, n: 0 };
-    try {
-      const { avg, n } = JSON.parse(stored ?? '') as Partial<typeof baseline>;
-      if (typeof avg === 'number' && typeof n === 'number') baseline = { avg, n };
-    } catch {
-      // absent or corrupt: starts over
+    // Absent (no parse, no exception thrown on every request of a new principal) or corrupt:
+    // starts over.
+    if (stored !== undefined) {
+      try {
+        const { avg, n } = JSON.parse(stored) as Partial<typeof baseline>;
+        if (typeof avg === 'number' && typeof n === 'number') baseline = { avg, n };
+      } catch {
+        // corrupt
+      }
     }
     // The first request of a minute folds the previous one in; claimed here or elsewhere, that
     // minute is done for good.
