@@ -21,11 +21,7 @@ import {
 import { compact } from '../utils/compact.js';
 import { ownValue } from '../utils/own-keys.js';
 
-/**
- * A cached access token for one audience.
- *
- * @publicApi
- */
+/** A cached access token for one audience. @publicApi */
 export interface ServiceToken {
   /** The access token. Never log it. */
   readonly accessToken: string;
@@ -260,11 +256,7 @@ export class ServiceTokenClient {
   }
 }
 
-/**
- * Whether a 401 asks for a DPoP nonce (RFC 9449 §9): then the same token goes again.
- *
- * @internal
- */
+/** Whether a 401 asks for a DPoP nonce (RFC 9449 §9): then the same token goes again. @internal */
 export function asksForDpopNonce(
   token: ServiceToken,
   header: (name: string) => string | null | undefined,

@@ -46,30 +46,11 @@ function unavailable(url: string, error: unknown): TokenRequestError {
 }
 
 /**
- * The token endpoint of `issuer`, from its discovery document (the RFC 8705
- * `mtls_endpoint_aliases.token_endpoint` when `mtls` and advertised).
+ * The token endpoint as configured, or discovered on first use (again after a failure): the
+ * RFC 8705 `mtls_endpoint_aliases.token_endpoint` when `mtls` and advertised.
  *
  * @throws TokenRequestError `ZT_TOKEN_ENDPOINT_UNAVAILABLE` when discovery fails
  */
-export async function discoverTokenEndpoint(
-  issuer: string,
-  http: Pick<TokenHttpOptions, 'timeoutMs' | 'tls'>,
-  mtls = false,
-): Promise<string> {
-  const doc = await discoverMetadata(issuer, http).catch((error: unknown) => {
-    throw unavailable(issuer, error);
-  });
-  const aliases = doc.mtls_endpoint_aliases;
-  if (mtls && isRecord(aliases) && typeof aliases.token_endpoint === 'string')
-    return aliases.token_endpoint;
-  if (typeof doc.token_endpoint === 'string') return doc.token_endpoint;
-  throw new TokenRequestError(
-    'ZT_TOKEN_ENDPOINT_UNAVAILABLE',
-    `the discovery document of ${describeUrl(issuer)} has no token_endpoint`,
-  );
-}
-
-/** The token endpoint as configured, or discovered on first use (again after a failure). */
 export function tokenEndpointOf(
   options: { issuer?: string | undefined; tokenEndpoint?: string | undefined },
   http: Pick<TokenHttpOptions, 'timeoutMs' | 'tls'>,
@@ -77,9 +58,22 @@ export function tokenEndpointOf(
 ): () => Promise<string> {
   const { issuer = '', tokenEndpoint } = options;
   if (tokenEndpoint !== undefined) return () => Promise.resolve(tokenEndpoint);
+  const discover = async (): Promise<string> => {
+    const doc = await discoverMetadata(issuer, http).catch((error: unknown) => {
+      throw unavailable(issuer, error);
+    });
+    const aliases = doc.mtls_endpoint_aliases;
+    if (mtls && isRecord(aliases) && typeof aliases.token_endpoint === 'string')
+      return aliases.token_endpoint;
+    if (typeof doc.token_endpoint === 'string') return doc.token_endpoint;
+    throw new TokenRequestError(
+      'ZT_TOKEN_ENDPOINT_UNAVAILABLE',
+      `the discovery document of ${describeUrl(issuer)} has no token_endpoint`,
+    );
+  };
   let endpoint: Promise<string> | undefined;
   return () =>
-    (endpoint ??= discoverTokenEndpoint(issuer, http, mtls).catch((error: unknown) => {
+    (endpoint ??= discover().catch((error: unknown) => {
       endpoint = undefined;
       throw error;
     }));
@@ -102,11 +96,7 @@ const tokenResponse = z.object({
   id_token: optionalString,
 });
 
-/**
- * A successful token endpoint response (RFC 6749 §5.1).
- *
- * @publicApi
- */
+/** A successful token endpoint response (RFC 6749 §5.1). @publicApi */
 export type TokenEndpointResponse = z.output<typeof tokenResponse>;
 
 /** What {@link requestToken} returns: the response and its `DPoP-Nonce` header. */

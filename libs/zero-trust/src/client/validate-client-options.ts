@@ -1,4 +1,4 @@
-import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { createPrivateKey, KeyObject, X509Certificate } from 'node:crypto';
 import * as z from 'zod';
 
 import type { TokenRequestError } from '../errors/zero-trust.error.js';
@@ -16,7 +16,7 @@ import type { TokenEndpointResponse, TokenHttpOptions } from './token-endpoint.j
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1']);
 
-/** An identity-provider URL: absolute, no credentials, query or fragment; HTTPS, or HTTP on loopback. */
+/** An identity-provider URL: absolute, no credentials, query or fragment; HTTPS but on loopback. */
 const idpUrl = z
   .string(says('must be a URL string'))
   .min(1)
@@ -76,11 +76,7 @@ function authMethodOf(o: { authMethod?: unknown; clientSecret?: unknown; tls?: u
   return o.authMethod ?? (byDefault ? 'tls_client_auth' : 'client_secret_basic');
 }
 
-/**
- * A client certificate and key for mutual TLS, with the CA bundle that signs the servers.
- *
- * @publicApi
- */
+/** A client certificate and key for mutual TLS, and the servers' CA bundle. @publicApi */
 export type ClientTlsOptions = z.input<typeof tlsOptions>;
 
 /** What both clients share: the identity provider, the OAuth client and the timing. */
@@ -125,10 +121,7 @@ function resolved<
 
 const clientOptions = optionsObject({
   ...refreshing,
-  /**
-   * How the client authenticates at the token endpoint.
-   * @default 'client_secret_basic' with a `clientSecret`, otherwise 'tls_client_auth'
-   */
+  /** Client authentication: `client_secret_basic` with a `clientSecret`, else `tls_client_auth`. */
   authMethod: z.enum(['client_secret_basic', 'tls_client_auth']).optional(),
   /**
    * Client certificate (mutual TLS): for `tls_client_auth` (RFC 8705) and presented on every
@@ -148,10 +141,7 @@ const clientOptions = optionsObject({
         optionsObject({
           privateKey: shaped<KeyObject>(
             (key) =>
-              typeof key === 'object' &&
-              key !== null &&
-              (key as KeyObject).type === 'private' &&
-              (key as KeyObject).asymmetricKeyType === 'ec',
+              key instanceof KeyObject && key.type === 'private' && key.asymmetricKeyType === 'ec',
             'must be a P-256 private KeyObject',
           ),
         }),
@@ -180,11 +170,7 @@ const clientOptions = optionsObject({
     dpop: typeof dpop === 'boolean' ? dpop : dpop.privateKey,
   }));
 
-/**
- * Options of a `ServiceTokenClient`. Durations are in seconds.
- *
- * @publicApi
- */
+/** Options of a `ServiceTokenClient`. Durations are in seconds. @publicApi */
 export type ServiceTokenClientOptions = z.input<typeof clientOptions>;
 
 const sessionOptions = optionsObject({
@@ -209,11 +195,7 @@ const sessionOptions = optionsObject({
 /** The validated settings of a service token client. */
 export type ResolvedClientOptions = z.output<typeof clientOptions>;
 
-/**
- * Options of a `SessionRefresher`. Durations are in seconds.
- *
- * @publicApi
- */
+/** Options of a `SessionRefresher`. Durations are in seconds. @publicApi */
 export type SessionRefresherOptions = z.input<typeof sessionOptions>;
 
 /** The validated settings of a session refresher. */
@@ -239,11 +221,7 @@ const tokenRequestOptions = optionsObject({
   .superRefine(requireIdp, evenWithOtherProblems)
   .transform((o) => resolved(o));
 
-/**
- * Options of `requestTokens`. Durations are in seconds.
- *
- * @publicApi
- */
+/** Options of `requestTokens`. Durations are in seconds. @publicApi */
 export type TokenRequestOptions = z.input<typeof tokenRequestOptions>;
 
 /** Validates `TokenRequestOptions`. @throws ZeroTrustConfigurationError */

@@ -17,11 +17,7 @@ import type { ClientTlsOptions } from '../validate-client-options.js';
  */
 export type AxiosTarget = AxiosInstance | { readonly axiosRef: AxiosInstance };
 
-/**
- * Options of {@link useServiceToken}.
- *
- * @publicApi
- */
+/** Options of {@link useServiceToken}. @publicApi */
 export interface UseServiceTokenOptions {
   /** The resource indicator (RFC 8707) of the tokens sent by this instance. */
   audience: string;
