@@ -59,12 +59,6 @@ const EXPIRY_MARGIN_MS = 1000;
  * served until it expires. `client_secret_basic` or `tls_client_auth` (RFC 8705), optional DPoP
  * (RFC 9449). Failures are {@link TokenRequestError}s that never contain a secret.
  *
- * @example
- * ```ts
- * const client = new ServiceTokenClient({ issuer, clientId: 'billing-worker', clientSecret });
- * const response = await client.fetch('https://api.example.com', 'https://api.example.com/pay');
- * ```
- *
  * @throws ZeroTrustConfigurationError (`ZT_OPTIONS_INVALID`) from the constructor
  * @publicApi
  */

@@ -20,13 +20,6 @@ const RETRY_DELAY_MS = 5000;
  * reused refresh token revokes the session), on demand or on a timer. Once the identity
  * provider refuses a refresh, the session has {@link SessionRefresher.ended} and calls throw.
  *
- * @example
- * ```ts
- * const session = new SessionRefresher({ issuer, clientId: 'demo-cli', tokens: loginResponse });
- * session.start();
- * await fetch(url, { headers: { authorization: `Bearer ${await session.getAccessToken()}` } });
- * ```
- *
  * @throws ZeroTrustConfigurationError from the constructor when the options are invalid
  * @publicApi
  */
@@ -104,9 +97,8 @@ export class SessionRefresher {
   }
 
   /** Stops the timer (no connection is kept between requests). */
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.stop();
-    return Promise.resolve();
   }
 
   private schedule(delay: number): void {

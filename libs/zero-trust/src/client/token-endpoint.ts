@@ -170,15 +170,6 @@ export function basicAuthorization(clientId: string, clientSecret: string): stri
  * One token request (RFC 6749 §3.2) of any grant, e.g. to finish a login (authorization code).
  * Repeated calls and refreshes are what `ServiceTokenClient` and `SessionRefresher` are for.
  *
- * @example
- * ```ts
- * const tokens = await requestTokens({
- *   issuer: 'https://idp.example.com',
- *   clientId: 'cli',
- *   params: { grant_type: 'authorization_code', code, redirect_uri, code_verifier },
- * });
- * ```
- *
  * @throws TokenRequestError `ZT_TOKEN_REQUEST_REFUSED` or `ZT_TOKEN_ENDPOINT_UNAVAILABLE`
  * @throws ZeroTrustConfigurationError (`ZT_OPTIONS_INVALID`) when the options are invalid
  * @publicApi

@@ -56,10 +56,6 @@ function describeSubject(subject: string | object): string {
 /**
  * Assertions on an ability that read like the policy; they throw, so any test runner works.
  *
- * @example
- * ```ts
- * expectAbility(ability).toDeny('delete', subject('Invoice', { ownerId: 'bob' }));
- * ```
  * @publicApi
  */
 export function expectAbility(ability: ZeroTrustAbility): {

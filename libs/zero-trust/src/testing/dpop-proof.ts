@@ -61,15 +61,7 @@ export function createDpopKey(alg: TestIssuerAlgorithm = 'ES256'): DpopKey {
   return { alg, privateKey, publicJwk, jkt: jwkThumbprint(publicJwk) };
 }
 
-/**
- * Creates a DPoP proof JWT (RFC 9449 §4.2) for one request.
- *
- * @example
- * ```ts
- * const proof = createDpopProof({ key, method: 'GET', url: `${api}/me`, accessToken: token });
- * ```
- * @publicApi
- */
+/** Creates a DPoP proof JWT (RFC 9449 §4.2) for one request. @publicApi */
 export function createDpopProof(options: DpopProofOptions): string {
   const url = new URL(options.url);
   const header: Record<string, unknown> = {

@@ -67,12 +67,6 @@ export function signJws(alg: TestIssuerAlgorithm, key: KeyObject, input: string)
 /**
  * A local OAuth issuer for tests: serves a discovery document and a JWKS on 127.0.0.1, and
  * signs access tokens with any claims and headers, hostile ones included.
- *
- * @example
- * ```ts
- * const issuer = await TestIssuer.start({ audience: 'https://api.test' });
- * const token = issuer.sign({ sub: 'alice', roles: ['admin'] });
- * ```
  * @publicApi
  */
 export class TestIssuer {

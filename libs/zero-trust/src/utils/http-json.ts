@@ -36,12 +36,8 @@ export class HttpJsonError extends Error {
 
 /** `origin + path` of a URL: what a message may name (no query, no credentials). */
 export function describeUrl(url: string | URL): string {
-  try {
-    const parsed = new URL(url);
-    return `${parsed.origin}${parsed.pathname}`;
-  } catch {
-    return 'an invalid URL';
-  }
+  const parsed = URL.parse(String(url));
+  return parsed ? `${parsed.origin}${parsed.pathname}` : 'an invalid URL';
 }
 
 /**

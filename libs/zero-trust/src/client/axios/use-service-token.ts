@@ -45,11 +45,6 @@ type Config = InternalAxiosRequestConfig & { [RETRIED]?: boolean };
  * {@link ServiceTokenClient.authorizationHeaders} on each request, and one retry of a 401. For
  * mutual TLS, give the instance a {@link mutualTlsAgent}.
  *
- * @example
- * ```ts
- * useServiceToken(this.http, this.tokens, { audience: 'https://api.example.com' });
- * ```
- *
  * @returns a handle whose `eject()` removes the interceptors
  * @throws TypeError when `options.audience` or an origin is not an absolute URI
  * @publicApi
