@@ -9,7 +9,7 @@ import {
 
 /**
  * Makes DPoP proofs (RFC 9449 §4.2) with one ES256 key pair, generated in memory and never
- * exported: a stolen access token is useless without it.
+ * exported.
  *
  * @publicApi
  */
@@ -21,9 +21,7 @@ export class DpopSigner {
   /** The last `DPoP-Nonce` of each origin. */
   private readonly nonces = new Map<string, string>();
 
-  /**
-   * @param privateKey - a P-256 private key; a fresh one when omitted
-   */
+  /** @param privateKey - a P-256 private key; a fresh one when omitted */
   constructor(privateKey?: KeyObject) {
     this.privateKey = privateKey ?? generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
     const jwk = createPublicKey(this.privateKey).export({ format: 'jwk' });
@@ -37,8 +35,7 @@ export class DpopSigner {
   }
 
   /**
-   * Records the `DPoP-Nonce` a server sent with a response to `url`, so the next proofs for its
-   * origin carry it (RFC 9449 §8, §9).
+   * Records the `DPoP-Nonce` a server sent for `url`, for the next proofs to its origin.
    *
    * @returns whether it is a nonce the origin had not given before
    */
@@ -50,12 +47,8 @@ export class DpopSigner {
   }
 
   /**
-   * A proof for one request.
-   *
-   * @param method - HTTP method (`htm`)
-   * @param url - target URL; query and fragment are dropped (`htu`, RFC 9449 §4.2)
-   * @param options - `accessToken` adds `ath`; `nonce` echoes a server-provided nonce (by
-   *   default the last one remembered for the origin); `now` is the time in milliseconds
+   * A proof for one request to `url` (`htu` without query and fragment). `accessToken` adds
+   * `ath`; `nonce` defaults to the last one of the origin; `now` is in milliseconds.
    */
   proof(
     method: string,

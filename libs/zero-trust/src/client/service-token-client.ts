@@ -21,11 +21,7 @@ import {
 import { compact } from '../utils/compact.js';
 import { ownValue } from '../utils/own-keys.js';
 
-/**
- * A cached access token for one audience.
- *
- * @publicApi
- */
+/** A cached access token for one audience. @publicApi */
 export interface ServiceToken {
   /** The access token. Never log it. */
   readonly accessToken: string;
@@ -58,36 +54,12 @@ const EXPIRY_MARGIN_MS = 1000;
 
 /**
  * Gets and caches OAuth 2.0 access tokens for outgoing service-to-service calls, one per
- * audience, with the client credentials grant and RFC 8707 resource indicators.
+ * audience (client credentials grant, RFC 8707 resource indicators). Concurrent requests for an
+ * audience share one token request; while the identity provider is down, a cached token is
+ * served until it expires. `client_secret_basic` or `tls_client_auth` (RFC 8705), optional DPoP
+ * (RFC 9449). Failures are {@link TokenRequestError}s that never contain a secret.
  *
- * - Tokens are reused until their refresh time (`refreshSkew` before `exp`, at least half-way),
- *   then replaced; when the identity provider is down then, the cached token is served while
- *   it is still valid.
- * - Concurrent requests for the same audience share one token request.
- * - {@link ServiceTokenClient.fetch} retries exactly once, with a fresh token, on a 401.
- * - Client authentication: `client_secret_basic`, or `tls_client_auth` (RFC 8705) with a client
- *   certificate; optional DPoP proofs (RFC 9449), `DPoP-Nonce` honoured.
- * - Every request has a timeout; failures are {@link TokenRequestError}s
- *   (`ZT_TOKEN_ENDPOINT_UNAVAILABLE`, `ZT_TOKEN_REQUEST_REFUSED`) that never contain a secret.
- *
- * A plain class: use it with `new` anywhere, or through `ZeroTrustClientModule` in Nest.
- *
- * @example
- * ```ts
- * const client = new ServiceTokenClient({
- *   issuer: 'https://idp.example.com',
- *   clientId: 'billing-worker',
- *   clientSecret: process.env.CLIENT_SECRET,
- * });
- * const response = await client.fetch('https://api.example.com', 'https://api.example.com/payments', {
- *   method: 'POST',
- *   headers: { 'content-type': 'application/json' },
- *   body: JSON.stringify({ invoiceId: 'inv-1', amount: 10 }),
- * });
- * ```
- *
- * @throws ZeroTrustConfigurationError (`ZT_OPTIONS_INVALID`) from the constructor, listing every
- *   problem of the options
+ * @throws ZeroTrustConfigurationError (`ZT_OPTIONS_INVALID`) from the constructor
  * @publicApi
  */
 export class ServiceTokenClient {
@@ -95,10 +67,7 @@ export class ServiceTokenClient {
   static readonly [FORWARDS_REQUEST_ID] = true;
   private readonly options: ResolvedClientOptions;
   private readonly tokenEndpoint: () => Promise<string>;
-  /**
-   * undici's `fetch` on one pool presenting the client certificate, for {@link fetch}: loaded on
-   * the first call, so an application that never calls out never loads undici.
-   */
+  // Loaded on the first fetch, so an application that never calls out never loads undici.
   private pool: Promise<{ agent: Agent; fetch: typeof undiciFetch }> | undefined;
   private readonly signer: DpopSigner | undefined;
   private readonly cache = new Map<string, ServiceToken>();
@@ -110,7 +79,6 @@ export class ServiceTokenClient {
     const { dpop, http, authMethod } = this.options;
     this.signer = dpop === false ? undefined : new DpopSigner(dpop === true ? undefined : dpop);
     this.tokenEndpoint = tokenEndpointOf(this.options, http, authMethod === 'tls_client_auth');
-    // Forwarding the current request id needs the module to make it current per request.
     wantRequestIdPropagation();
   }
 
@@ -125,21 +93,18 @@ export class ServiceTokenClient {
   }
 
   /**
-   * A token for `audience`: the cached one while fresh, otherwise a new one.
+   * A token for `audience` (an absolute URI without fragment): the cached one while fresh,
+   * otherwise a new one; `forceRefresh` skips the cache.
    *
-   * @param audience - the resource indicator (absolute URI, no fragment)
-   * @param options - `forceRefresh` skips the cache
-   * @throws TokenRequestError when no valid token can be had
-   * @throws TypeError when `audience` is not an absolute URI without fragment
+   * @throws TokenRequestError when no valid token can be had; TypeError for a bad audience
    */
   async getToken(
     audience: string,
     options: { forceRefresh?: boolean } = {},
   ): Promise<ServiceToken> {
     checkAudience(audience);
-    const now = this.options.clock();
     const cached = this.cache.get(audience);
-    if (cached && !options.forceRefresh && now < cached.refreshAt) return cached;
+    if (cached && !options.forceRefresh && this.options.clock() < cached.refreshAt) return cached;
 
     let pending = this.inflight.get(audience);
     if (!pending) {
@@ -158,28 +123,19 @@ export class ServiceTokenClient {
     }
   }
 
-  /**
-   * Drops the cached token of `audience` (only if it is still `token`, when given), so the next
-   * call fetches a new one.
-   */
+  /** Drops the cached token of `audience` (only if it is still `token`, when given). */
   invalidate(audience: string, token?: ServiceToken): void {
     if (token === undefined || this.cache.get(audience) === token) this.cache.delete(audience);
   }
 
   /**
-   * Headers authorizing one request: `Authorization` (and `DPoP` when enabled, and
-   * `X-Request-Id` when given). For HTTP clients other than `fetch`; for axios and
-   * `@nestjs/axios`, `useServiceToken` of `nestjs-zero-trust/axios` installs them (and the retry
-   * on 401) as interceptors.
-   *
-   * @param request - the request to authorize; `token` uses that token (from
-   *   {@link ServiceTokenClient.getToken}) instead of the cached one
+   * Headers authorizing one request, for HTTP clients other than `fetch`: `Authorization`, and
+   * `DPoP` and `X-Request-Id` when they apply. `token` uses that token instead of the cached one.
    */
   async authorizationHeaders(
     audience: string,
     request: { method: string; url: string | URL; requestId?: string; token?: ServiceToken },
   ): Promise<Record<string, string>> {
-    // Inside a request handled by ZeroTrustModule, its id goes along by default.
     const { method, url, requestId = currentRequestId() } = request;
     const token = request.token ?? (await this.getToken(audience));
     const headers: Record<string, string> = {
@@ -193,21 +149,15 @@ export class ServiceTokenClient {
     return headers;
   }
 
-  /**
-   * Records the `DPoP-Nonce` a server sent with a response to `url`, so the next proofs for its
-   * origin carry it (RFC 9449 §8, §9). Does nothing without DPoP or without a nonce.
-   */
+  /** Records the `DPoP-Nonce` a server sent for `url`, for the next proofs to its origin. */
   rememberDpopNonce(url: string | URL, nonce: string | null | undefined): void {
     this.signer?.rememberNonce(url, nonce);
   }
 
   /**
-   * `fetch` with a token for `audience`. On a 401 the token is dropped and the request is sent
-   * once more with a fresh token (not when the body is a stream, which cannot be replayed). A
-   * 401 asking for a DPoP nonce (`use_dpop_nonce`) is retried once with the same token and a
-   * proof carrying the nonce.
+   * `fetch` with a token for `audience`. A 401 is retried once with a fresh token (not with a
+   * stream body), or with the same token and a new proof when it asks for a DPoP nonce.
    *
-   * @returns the response (the second one after a retry)
    * @throws TokenRequestError when no token can be had; the network errors of `fetch`
    */
   async fetch(audience: string, url: string | URL, init: ServiceFetchInit = {}): Promise<Response> {
@@ -224,7 +174,6 @@ export class ServiceTokenClient {
 
     const token = await this.getToken(audience);
     const first = await send(token);
-    // A stream cannot be sent twice.
     if (first.status !== 401 || rest.body instanceof ReadableStream) return first;
     await first.body?.cancel().catch(() => undefined);
     if (asksForDpopNonce(token, (name) => first.headers.get(name))) return send(token);
@@ -245,7 +194,6 @@ export class ServiceTokenClient {
     await this.close();
   }
 
-  /** `fetch` through the pool, with the client's timeout on connect, headers and body. */
   private async send(url: string | URL, init: RequestInit): Promise<Response> {
     const { timeoutMs, tls } = this.options;
     this.pool ??= import('undici').then(({ Agent, fetch }) => ({
@@ -302,12 +250,7 @@ export class ServiceTokenClient {
   }
 }
 
-/**
- * Whether a 401 asks for a DPoP nonce (RFC 9449 §9): then the same token goes again, with a
- * proof carrying the nonce, rather than a fresh token.
- *
- * @internal
- */
+/** Whether a 401 asks for a DPoP nonce (RFC 9449 §9): then the same token goes again. @internal */
 export function asksForDpopNonce(
   token: ServiceToken,
   header: (name: string) => string | null | undefined,

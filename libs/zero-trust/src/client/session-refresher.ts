@@ -16,21 +16,9 @@ import {
 const RETRY_DELAY_MS = 5000;
 
 /**
- * Keeps a user session alive with rotating refresh tokens: refreshes the access token ahead of
- * its expiry, always redeeming the newest refresh token (each refresh token works once; an
- * identity provider that detects reuse revokes the whole session).
- *
- * On demand with {@link SessionRefresher.getAccessToken}, or on a timer with
- * {@link SessionRefresher.start}. Once the identity provider refuses a refresh
- * (`invalid_grant`: expired, revoked or reused), the session has {@link SessionRefresher.ended}
- * and every call throws.
- *
- * @example
- * ```ts
- * const session = new SessionRefresher({ issuer, clientId: 'demo-cli', tokens: loginResponse });
- * session.start();
- * await fetch(url, { headers: { authorization: `Bearer ${await session.getAccessToken()}` } });
- * ```
+ * Keeps a user session alive with rotating refresh tokens, always redeeming the newest one (a
+ * reused refresh token revokes the session), on demand or on a timer. Once the identity
+ * provider refuses a refresh, the session has {@link SessionRefresher.ended} and calls throw.
  *
  * @throws ZeroTrustConfigurationError from the constructor when the options are invalid
  * @publicApi
@@ -71,11 +59,7 @@ export class SessionRefresher {
     return this.failure !== undefined;
   }
 
-  /**
-   * A valid access token, refreshed first when its refresh time has come.
-   *
-   * @throws TokenRequestError when the session has ended or the refresh fails
-   */
+  /** A valid access token, refreshed first when due. @throws TokenRequestError */
   async getAccessToken(): Promise<string> {
     if (this.failure) throw this.failure;
     if (this.options.clock() < this.refreshAt) return this.current.access_token;
@@ -83,10 +67,9 @@ export class SessionRefresher {
   }
 
   /**
-   * Redeems the refresh token now (concurrent calls share one request) and keeps the rotated
-   * one.
+   * Redeems the refresh token now (concurrent calls share one request), keeping the rotated one.
    *
-   * @throws TokenRequestError `ZT_TOKEN_REQUEST_REFUSED` (the session has then ended) or
+   * @throws TokenRequestError `ZT_TOKEN_REQUEST_REFUSED` (the session has ended) or
    *   `ZT_TOKEN_ENDPOINT_UNAVAILABLE`
    */
   refresh(): Promise<TokenEndpointResponse> {
@@ -98,9 +81,8 @@ export class SessionRefresher {
   }
 
   /**
-   * Refreshes on a timer (unref'd: it never keeps the process alive) at each refresh time.
-   * Failures go to `onError`; an unavailable identity provider is retried after 5 s, a refusal
-   * stops the timer.
+   * Refreshes on an unref'd timer at each refresh time. Failures go to `onError`; an unavailable
+   * identity provider is retried after 5 s, a refusal stops the timer.
    */
   start(): void {
     this.stop();
@@ -115,9 +97,8 @@ export class SessionRefresher {
   }
 
   /** Stops the timer (no connection is kept between requests). */
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.stop();
-    return Promise.resolve();
   }
 
   private schedule(delay: number): void {
@@ -140,16 +121,13 @@ export class SessionRefresher {
     const { resource, http } = this.options;
     const params = compact({ grant_type: 'refresh_token', refresh_token, resource });
     const started = this.options.clock();
-    let tokens: TokenEndpointResponse;
-    try {
-      ({ tokens } = await requestToken(endpoint, params, http));
-    } catch (error) {
+    const { tokens } = await requestToken(endpoint, params, http).catch((error: unknown) => {
       if (error instanceof TokenRequestError && error.code === 'ZT_TOKEN_REQUEST_REFUSED') {
         this.failure = error;
         this.stop();
       }
       throw error;
-    }
+    });
     this.current = {
       ...tokens,
       // Without rotation the identity provider keeps the old refresh token valid.

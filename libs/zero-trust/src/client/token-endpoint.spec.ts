@@ -1,9 +1,9 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { discoverTokenEndpoint, requestTokens } from './token-endpoint.js';
+import { requestTokens, tokenEndpointOf } from './token-endpoint.js';
 
-describe('discoverTokenEndpoint', () => {
+describe('tokenEndpointOf', () => {
   it('names both issuers when the discovery document names another one', async () => {
     const server = createServer((_req, res) => {
       res
@@ -13,7 +13,7 @@ describe('discoverTokenEndpoint', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
-      await expect(discoverTokenEndpoint(issuer, { timeoutMs: 2000 })).rejects.toMatchObject({
+      await expect(tokenEndpointOf({ issuer }, { timeoutMs: 2000 })()).rejects.toMatchObject({
         code: 'ZT_TOKEN_ENDPOINT_UNAVAILABLE',
         message: expect.stringContaining(
           `the discovery document names issuer "https://evil.example", expected "${issuer}"`,

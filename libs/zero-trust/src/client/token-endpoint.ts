@@ -1,10 +1,7 @@
-/**
+/*
  * Outgoing token requests, shared by the service token client, the session refresher and
- * {@link requestTokens}: discovery of the token endpoint and the token request itself, over the
- * library's one JSON-over-HTTP exchange (`utils/http-json.ts`, the same bounds as the key set's).
- *
- * Errors are {@link TokenRequestError}s whose messages name the endpoint's origin and path, the
- * HTTP status and the OAuth `error` code, never a secret, a token or a response body.
+ * `requestTokens`. Error messages name the endpoint's origin and path, the HTTP status and the
+ * OAuth `error` code, never a secret, a token or a response body.
  */
 import * as z from 'zod';
 
@@ -25,65 +22,34 @@ import {
 
 /** Who sends the requests to an identity provider, and their bounds. */
 export interface TokenHttpOptions {
-  /** Deadline of each request (connect, headers, body), in milliseconds. */
   timeoutMs: number;
-  /** Presented on every request, for `tls_client_auth` (RFC 8705). */
   tls?: ClientTlsOptions | undefined;
   clientId: string;
   /** Sent with `client_secret_basic`; without one, `client_id` goes in the form. */
   clientSecret?: string | undefined;
 }
 
+const WHY = {
+  timeout: 'timed out',
+  'too-large': 'response too large',
+  network: 'could not connect',
+};
+
 function unavailable(url: string, error: unknown): TokenRequestError {
-  if (!(error instanceof HttpJsonError)) {
-    const detail = error instanceof Error ? error.message : 'discovery failed';
-    return new TokenRequestError('ZT_TOKEN_ENDPOINT_UNAVAILABLE', detail, { cause: error });
-  }
-  const what = {
-    timeout: 'timed out',
-    'too-large': 'response too large',
-    network: 'could not connect',
-  };
-  return new TokenRequestError(
-    'ZT_TOKEN_ENDPOINT_UNAVAILABLE',
-    `${what[error.reason]} (${describeUrl(url)})`,
-    { cause: error },
-  );
+  const detail =
+    error instanceof HttpJsonError
+      ? `${WHY[error.reason]} (${describeUrl(url)})`
+      : error instanceof Error
+        ? error.message
+        : 'discovery failed';
+  return new TokenRequestError('ZT_TOKEN_ENDPOINT_UNAVAILABLE', detail, { cause: error });
 }
 
 /**
- * The token endpoint of `issuer`, from its discovery document (the RFC 8705
- * `mtls_endpoint_aliases.token_endpoint` when `mtls` and advertised).
+ * The token endpoint as configured, or discovered on first use (again after a failure): the
+ * RFC 8705 `mtls_endpoint_aliases.token_endpoint` when `mtls` and advertised.
  *
  * @throws TokenRequestError `ZT_TOKEN_ENDPOINT_UNAVAILABLE` when discovery fails
- */
-export async function discoverTokenEndpoint(
-  issuer: string,
-  http: Pick<TokenHttpOptions, 'timeoutMs' | 'tls'>,
-  mtls = false,
-): Promise<string> {
-  let doc: Record<string, unknown>;
-  try {
-    doc = await discoverMetadata(issuer, http);
-  } catch (error) {
-    throw unavailable(issuer, error);
-  }
-  const aliases = doc.mtls_endpoint_aliases;
-  if (mtls && isRecord(aliases) && typeof aliases.token_endpoint === 'string') {
-    return aliases.token_endpoint;
-  }
-  if (typeof doc.token_endpoint !== 'string') {
-    throw new TokenRequestError(
-      'ZT_TOKEN_ENDPOINT_UNAVAILABLE',
-      `the discovery document of ${describeUrl(issuer)} has no token_endpoint`,
-    );
-  }
-  return doc.token_endpoint;
-}
-
-/**
- * The token endpoint as configured, or discovered from the issuer on first use (and again after
- * a failed discovery).
  */
 export function tokenEndpointOf(
   options: { issuer?: string | undefined; tokenEndpoint?: string | undefined },
@@ -92,9 +58,22 @@ export function tokenEndpointOf(
 ): () => Promise<string> {
   const { issuer = '', tokenEndpoint } = options;
   if (tokenEndpoint !== undefined) return () => Promise.resolve(tokenEndpoint);
+  const discover = async (): Promise<string> => {
+    const doc = await discoverMetadata(issuer, http).catch((error: unknown) => {
+      throw unavailable(issuer, error);
+    });
+    const aliases = doc.mtls_endpoint_aliases;
+    if (mtls && isRecord(aliases) && typeof aliases.token_endpoint === 'string')
+      return aliases.token_endpoint;
+    if (typeof doc.token_endpoint === 'string') return doc.token_endpoint;
+    throw new TokenRequestError(
+      'ZT_TOKEN_ENDPOINT_UNAVAILABLE',
+      `the discovery document of ${describeUrl(issuer)} has no token_endpoint`,
+    );
+  };
   let endpoint: Promise<string> | undefined;
   return () =>
-    (endpoint ??= discoverTokenEndpoint(issuer, http, mtls).catch((error: unknown) => {
+    (endpoint ??= discover().catch((error: unknown) => {
       endpoint = undefined;
       throw error;
     }));
@@ -117,19 +96,17 @@ const tokenResponse = z.object({
   id_token: optionalString,
 });
 
-/**
- * A successful token endpoint response (RFC 6749 §5.1).
- *
- * @publicApi
- */
+/** A successful token endpoint response (RFC 6749 §5.1). @publicApi */
 export type TokenEndpointResponse = z.output<typeof tokenResponse>;
 
-/** What {@link requestToken} returns besides the parsed response. */
+/** What {@link requestToken} returns: the response and its `DPoP-Nonce` header. */
 export interface TokenRequestResult {
   tokens: TokenEndpointResponse;
-  /** The `DPoP-Nonce` response header, if any. */
   dpopNonce: string | undefined;
 }
+
+/** The `DPoP-Nonce` sent with each refusal. */
+const refusalNonces = new WeakMap<object, string>();
 
 /**
  * POSTs a form to a token endpoint and parses the answer.
@@ -154,42 +131,33 @@ export async function requestToken(
     throw unavailable(endpoint, error);
   }
   const { status, json } = response;
-  const nonceHeader = response.headers['dpop-nonce'];
-  const dpopNonce = typeof nonceHeader === 'string' ? nonceHeader : undefined;
+  const nonce = response.headers['dpop-nonce'];
+  const dpopNonce = typeof nonce === 'string' ? nonce : undefined;
+  const where = `HTTP ${status} from ${describeUrl(endpoint)}`;
   if (status < 200 || status > 299) {
     const oauthError =
       isRecord(json) && typeof json.error === 'string' && /^[\x20-\x7e]{1,64}$/.test(json.error)
         ? json.error
         : undefined;
-    if (status >= 400 && status < 500 && oauthError !== undefined) {
-      const error = new TokenRequestError(
-        'ZT_TOKEN_REQUEST_REFUSED',
-        `${oauthError} (HTTP ${status} from ${describeUrl(endpoint)})`,
-        { oauthError },
-      );
-      Object.defineProperty(error, 'dpopNonce', { value: dpopNonce, enumerable: false });
-      throw error;
-    }
-    throw new TokenRequestError(
-      'ZT_TOKEN_ENDPOINT_UNAVAILABLE',
-      `HTTP ${status} from ${describeUrl(endpoint)}`,
-    );
+    if (status < 400 || status > 499 || oauthError === undefined)
+      throw new TokenRequestError('ZT_TOKEN_ENDPOINT_UNAVAILABLE', where);
+    const error = new TokenRequestError('ZT_TOKEN_REQUEST_REFUSED', `${oauthError} (${where})`, {
+      oauthError,
+    });
+    if (dpopNonce !== undefined) refusalNonces.set(error, dpopNonce);
+    throw error;
   }
   const tokens = tokenResponse.safeParse(json);
-  if (!tokens.success) {
-    throw new TokenRequestError(
-      'ZT_TOKEN_ENDPOINT_UNAVAILABLE',
-      `malformed token response from ${describeUrl(endpoint)}`,
-    );
-  }
-  return { tokens: tokens.data, dpopNonce };
+  if (tokens.success) return { tokens: tokens.data, dpopNonce };
+  throw new TokenRequestError(
+    'ZT_TOKEN_ENDPOINT_UNAVAILABLE',
+    `malformed token response from ${describeUrl(endpoint)}`,
+  );
 }
 
 /** The `DPoP-Nonce` the identity provider sent with a refusal, if any. */
 export function dpopNonceOf(error: unknown): string | undefined {
-  if (!(error instanceof TokenRequestError)) return undefined;
-  const nonce: unknown = (error as unknown as { dpopNonce?: unknown }).dpopNonce;
-  return typeof nonce === 'string' ? nonce : undefined;
+  return error instanceof TokenRequestError ? refusalNonces.get(error) : undefined;
 }
 
 /** RFC 6749 §2.3.1 HTTP Basic credentials (id and secret form-urlencoded first). */
@@ -199,21 +167,10 @@ export function basicAuthorization(clientId: string, clientSecret: string): stri
 }
 
 /**
- * One token request (RFC 6749 §3.2) of any grant, with the library's bounds: for a login
- * finished elsewhere (the authorization code), or a one-off token. Repeated calls and refreshes
- * are what `ServiceTokenClient` and `SessionRefresher` are for.
+ * One token request (RFC 6749 §3.2) of any grant, e.g. to finish a login (authorization code).
+ * Repeated calls and refreshes are what `ServiceTokenClient` and `SessionRefresher` are for.
  *
- * @example
- * ```ts
- * const tokens = await requestTokens({
- *   issuer: 'https://idp.example.com',
- *   clientId: 'cli',
- *   params: { grant_type: 'authorization_code', code, redirect_uri, code_verifier },
- * });
- * ```
- *
- * @throws TokenRequestError `ZT_TOKEN_REQUEST_REFUSED` (with its `oauthError`) or
- *   `ZT_TOKEN_ENDPOINT_UNAVAILABLE`
+ * @throws TokenRequestError `ZT_TOKEN_REQUEST_REFUSED` or `ZT_TOKEN_ENDPOINT_UNAVAILABLE`
  * @throws ZeroTrustConfigurationError (`ZT_OPTIONS_INVALID`) when the options are invalid
  * @publicApi
  */

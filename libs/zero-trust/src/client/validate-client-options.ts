@@ -1,4 +1,4 @@
-import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { createPrivateKey, KeyObject, X509Certificate } from 'node:crypto';
 import * as z from 'zod';
 
 import type { TokenRequestError } from '../errors/zero-trust.error.js';
@@ -14,14 +14,9 @@ import {
 } from '../options/schema-kit.js';
 import type { TokenEndpointResponse, TokenHttpOptions } from './token-endpoint.js';
 
-/*
- * The options of the service token client and the session refresher, declared once: types,
- * rules, defaults and error texts. Durations are in seconds.
- */
-
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1']);
 
-/** An identity-provider URL: absolute, no credentials, query or fragment; HTTPS, or HTTP on loopback. */
+/** An identity-provider URL: absolute, no credentials, query or fragment; HTTPS but on loopback. */
 const idpUrl = z
   .string(says('must be a URL string'))
   .min(1)
@@ -42,14 +37,14 @@ const idpUrl = z
 
 const isPem = (value: unknown): value is string | Buffer =>
   (typeof value === 'string' && value.length > 0) || Buffer.isBuffer(value);
-const pem = (message: string) => shaped<string | Buffer>(isPem, message);
+const pem = shaped<string | Buffer>(isPem, 'must be a PEM string or Buffer');
 
 /** The client certificate: a key and a certificate that can be read and belong together. */
 const tlsOptions = optionsObject({
   /** PEM private key of the client certificate. */
-  key: pem('must be a PEM string or Buffer'),
+  key: pem,
   /** PEM client certificate (the leaf, optionally followed by intermediates). */
-  cert: pem('must be a PEM string or Buffer'),
+  cert: pem,
   /** PEM CA certificate(s) trusted for the servers; the system store when omitted. */
   ca: shaped<string | Buffer | (string | Buffer)[]>(
     (ca) => isPem(ca) || (Array.isArray(ca) && ca.every(isPem)),
@@ -77,19 +72,11 @@ const tlsOptions = optionsObject({
 
 /** The authentication method: as given, else `tls_client_auth` for a certificate without secret. */
 function authMethodOf(o: { authMethod?: unknown; clientSecret?: unknown; tls?: unknown }) {
-  return (
-    o.authMethod ??
-    (o.clientSecret === undefined && o.tls !== undefined
-      ? 'tls_client_auth'
-      : 'client_secret_basic')
-  );
+  const byDefault = o.clientSecret === undefined && o.tls !== undefined;
+  return o.authMethod ?? (byDefault ? 'tls_client_auth' : 'client_secret_basic');
 }
 
-/**
- * A client certificate and key for mutual TLS, with the CA bundle that signs the servers.
- *
- * @publicApi
- */
+/** A client certificate and key for mutual TLS, and the servers' CA bundle. @publicApi */
 export type ClientTlsOptions = z.input<typeof tlsOptions>;
 
 /** What both clients share: the identity provider, the OAuth client and the timing. */
@@ -106,17 +93,20 @@ const commonOptions = {
   timeout: numberIn(0.1, 120, 'must be a number of seconds from 0.1 to 120').default(10),
 };
 
-const skew = numberIn(0, 3600, 'must be a number of seconds from 0 to 3600').default(30);
+/** What the two clients that refresh share. */
+const refreshing = {
+  ...commonOptions,
+  /** Refresh a token this long before it expires (at least half-way). @default 30 */
+  refreshSkew: numberIn(0, 3600, 'must be a number of seconds from 0 to 3600').default(30),
+};
 
 // Last in both schemas, so its problem is listed last.
 const clock = func<() => number>('must be a function returning ms').default(() => Date.now);
 
 function requireIdp(o: { issuer?: unknown; tokenEndpoint?: unknown }, ctx: z.RefinementCtx) {
+  const message = 'issuer (for discovery) or tokenEndpoint is required';
   if (o.issuer === undefined && o.tokenEndpoint === undefined)
-    ctx.addIssue({
-      code: 'custom',
-      message: 'issuer (for discovery) or tokenEndpoint is required',
-    });
+    ctx.addIssue({ code: 'custom', message });
 }
 
 /** Durations in milliseconds, and the settings of the requests to the identity provider. */
@@ -130,29 +120,19 @@ function resolved<
 }
 
 const clientOptions = optionsObject({
-  ...commonOptions,
-  /** Refresh a token this long before it expires (at least half-way). @default 30 */
-  refreshSkew: skew,
-  /**
-   * How the client authenticates at the token endpoint.
-   * @default 'client_secret_basic' with a `clientSecret`, otherwise 'tls_client_auth'
-   */
+  ...refreshing,
+  /** Client authentication: `client_secret_basic` with a `clientSecret`, else `tls_client_auth`. */
   authMethod: z.enum(['client_secret_basic', 'tls_client_auth']).optional(),
   /**
-   * Client certificate (mutual TLS), used for `tls_client_auth` at the token endpoint (its RFC
-   * 8705 `mtls_endpoint_aliases.token_endpoint` when discovery has one) and presented on every
+   * Client certificate (mutual TLS): for `tls_client_auth` (RFC 8705) and presented on every
    * call made with `ServiceTokenClient.fetch`, so certificate-bound tokens work.
    */
   tls: tlsOptions.optional(),
-  /**
-   * Scope to request per audience, e.g. `{ 'https://api.example.com': 'payments:write' }`
-   * (a null-prototype record: an audience is a key like any other, whatever its name).
-   */
+  /** Scope to request per audience, e.g. `{ 'https://api.example.com': 'payments:write' }`. */
   scopes: ownMap(z.string(), 'must map audiences to scope strings').prefault({}),
   /**
    * Sender-constrain tokens with DPoP (RFC 9449): `true` generates an ES256 key in memory, or
-   * pass your own P-256 `privateKey`. Proofs are sent to the token endpoint and on each call.
-   * @default false
+   * pass your own P-256 `privateKey`. @default false
    */
   dpop: z
     .union(
@@ -161,10 +141,7 @@ const clientOptions = optionsObject({
         optionsObject({
           privateKey: shaped<KeyObject>(
             (key) =>
-              typeof key === 'object' &&
-              key !== null &&
-              (key as KeyObject).type === 'private' &&
-              (key as KeyObject).asymmetricKeyType === 'ec',
+              key instanceof KeyObject && key.type === 'private' && key.asymmetricKeyType === 'ec',
             'must be a P-256 private KeyObject',
           ),
         }),
@@ -193,17 +170,11 @@ const clientOptions = optionsObject({
     dpop: typeof dpop === 'boolean' ? dpop : dpop.privateKey,
   }));
 
-/**
- * Options of a `ServiceTokenClient`. Durations are in seconds.
- *
- * @publicApi
- */
+/** Options of a `ServiceTokenClient`. Durations are in seconds. @publicApi */
 export type ServiceTokenClientOptions = z.input<typeof clientOptions>;
 
 const sessionOptions = optionsObject({
-  ...commonOptions,
-  /** Refresh a token this long before it expires (at least half-way). @default 30 */
-  refreshSkew: skew,
+  ...refreshing,
   /** The tokens of the login: `access_token`, `refresh_token`, `expires_in`. */
   tokens: z.looseObject(
     { access_token: z.string(), refresh_token: z.string(), expires_in: z.number() },
@@ -224,41 +195,25 @@ const sessionOptions = optionsObject({
 /** The validated settings of a service token client. */
 export type ResolvedClientOptions = z.output<typeof clientOptions>;
 
-/**
- * Options of a `SessionRefresher`. Durations are in seconds.
- *
- * @publicApi
- */
+/** Options of a `SessionRefresher`. Durations are in seconds. @publicApi */
 export type SessionRefresherOptions = z.input<typeof sessionOptions>;
 
 /** The validated settings of a session refresher. */
 export type ResolvedSessionOptions = z.output<typeof sessionOptions>;
 
-/**
- * Validates `ServiceTokenClientOptions`.
- *
- * @throws ZeroTrustConfigurationError (`ZT_OPTIONS_INVALID`) listing every problem (values never
- *   echoed)
- */
+/** Validates `ServiceTokenClientOptions`. @throws ZeroTrustConfigurationError */
 export function validateClientOptions(value: unknown): ResolvedClientOptions {
   return parseOptions(clientOptions, value, 'the options');
 }
 
-/**
- * Validates `SessionRefresherOptions`.
- *
- * @throws ZeroTrustConfigurationError (`ZT_OPTIONS_INVALID`) listing every problem
- */
+/** Validates `SessionRefresherOptions`. @throws ZeroTrustConfigurationError */
 export function validateSessionOptions(value: unknown): ResolvedSessionOptions {
   return parseOptions(sessionOptions, value, 'the session options');
 }
 
 const tokenRequestOptions = optionsObject({
   ...commonOptions,
-  /**
-   * Client certificate (`tls_client_auth`, RFC 8705): presented, and the discovered
-   * `mtls_endpoint_aliases.token_endpoint` used when there is one.
-   */
+  /** Client certificate, for `tls_client_auth` (RFC 8705). */
   tls: tlsOptions.optional(),
   /** The grant's parameters, e.g. `{ grant_type: 'authorization_code', code, redirect_uri }`. */
   params: ownMap(z.string(), 'must map parameter names to strings'),
@@ -266,18 +221,10 @@ const tokenRequestOptions = optionsObject({
   .superRefine(requireIdp, evenWithOtherProblems)
   .transform((o) => resolved(o));
 
-/**
- * Options of `requestTokens`. Durations are in seconds.
- *
- * @publicApi
- */
+/** Options of `requestTokens`. Durations are in seconds. @publicApi */
 export type TokenRequestOptions = z.input<typeof tokenRequestOptions>;
 
-/**
- * Validates `TokenRequestOptions`.
- *
- * @throws ZeroTrustConfigurationError (`ZT_OPTIONS_INVALID`) listing every problem
- */
+/** Validates `TokenRequestOptions`. @throws ZeroTrustConfigurationError */
 export function validateTokenRequestOptions(value: unknown) {
   return parseOptions(tokenRequestOptions, value, 'the token request options');
 }

@@ -12,28 +12,20 @@ const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, ASYNC_OPTIONS_TYPE } =
     .build();
 
 /**
- * Async options of {@link ZeroTrustClientModule.registerAsync}: `imports`, `inject` and
- * `useFactory` (or `useClass` / `useExisting` of a class whose `create()` does) returning the
- * client options, and `isGlobal`.
+ * Async options of {@link ZeroTrustClientModule.registerAsync} (`useFactory`, `inject`,
+ * `imports`, ..., and `isGlobal`).
  *
  * @publicApi
  */
 export type ZeroTrustClientModuleAsyncOptions = typeof ASYNC_OPTIONS_TYPE;
 
 /**
- * Provides a {@link ServiceTokenClient} for outgoing calls. Independent of `ZeroTrustModule`:
- * a worker with no HTTP API of its own can import only this. Bad options stop the boot with one
- * `ZeroTrustConfigurationError`; the connection pool is closed on shutdown.
+ * Provides a {@link ServiceTokenClient} for outgoing calls, independent of `ZeroTrustModule`.
+ * Bad options stop the boot; the connection pool is closed on shutdown.
  *
  * @example
  * ```ts
- * @Module({
- *   imports: [
- *     ZeroTrustClientModule.register({ issuer: 'https://idp.example.com', clientId: 'billing-worker', clientSecret }),
- *   ],
- * })
- * export class WorkerModule {}
- * // then: constructor(private readonly tokens: ServiceTokenClient) {}
+ * imports: [ZeroTrustClientModule.register({ issuer, clientId: 'billing-worker', clientSecret })]
  * ```
  *
  * @publicApi

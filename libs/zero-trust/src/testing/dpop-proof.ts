@@ -7,9 +7,7 @@ import { keyPairFor, signingInput, signJws, type TestIssuerAlgorithm } from './t
  * @publicApi
  */
 export interface DpopKey {
-  /** Signing algorithm of the proofs. */
   readonly alg: TestIssuerAlgorithm;
-  /** The private key. */
   readonly privateKey: KeyObject;
   /** The public JWK put in the proof header. */
   readonly publicJwk: JsonWebKey;
@@ -18,19 +16,17 @@ export interface DpopKey {
 }
 
 /**
- * Options of {@link createDpopProof}. Every default makes a valid proof; the overrides make
- * hostile ones.
+ * Options of {@link createDpopProof}: the defaults make a valid proof, the overrides hostile ones.
  *
  * @publicApi
  */
 export interface DpopProofOptions {
-  /** The key (from {@link createDpopKey}). */
   key: DpopKey;
   /** HTTP method (`htm`). */
   method: string;
-  /** Request URL (`htu`); query and fragment are stripped as RFC 9449 says. */
+  /** Request URL (`htu`, without query and fragment). */
   url: string;
-  /** The access token the proof goes with (`ath`); omitted when undefined. */
+  /** The access token the proof goes with (`ath`). */
   accessToken?: string;
   /** `iat`, seconds since the epoch. @default now */
   iat?: number;
@@ -48,11 +44,7 @@ export interface DpopProofOptions {
   signature?: string;
 }
 
-/**
- * RFC 7638 thumbprint of a public JWK (EC, RSA or OKP), base64url SHA-256.
- *
- * @publicApi
- */
+/** RFC 7638 thumbprint of a public JWK (EC, RSA or OKP), base64url SHA-256. @publicApi */
 export function jwkThumbprint(jwk: JsonWebKey): string {
   const members =
     jwk.kty === 'EC'
@@ -63,28 +55,13 @@ export function jwkThumbprint(jwk: JsonWebKey): string {
   return createHash('sha256').update(JSON.stringify(members)).digest('base64url');
 }
 
-/**
- * Generates a DPoP key pair (ES256 P-256 by default, or RS256/PS256 with RSA-2048).
- *
- * @publicApi
- */
+/** Generates a DPoP key pair (ES256 by default, or RS256/PS256 with RSA-2048). @publicApi */
 export function createDpopKey(alg: TestIssuerAlgorithm = 'ES256'): DpopKey {
   const { privateKey, publicJwk } = keyPairFor(alg);
   return { alg, privateKey, publicJwk, jkt: jwkThumbprint(publicJwk) };
 }
 
-/**
- * Creates a DPoP proof JWT (RFC 9449 §4.2) for one request.
- *
- * @example
- * ```ts
- * const key = createDpopKey();
- * const token = issuer.sign({ cnf: { jkt: key.jkt } });
- * const proof = createDpopProof({ key, method: 'GET', url: `${api}/me`, accessToken: token });
- * await fetch(`${api}/me`, { headers: { authorization: `DPoP ${token}`, dpop: proof } });
- * ```
- * @publicApi
- */
+/** Creates a DPoP proof JWT (RFC 9449 §4.2) for one request. @publicApi */
 export function createDpopProof(options: DpopProofOptions): string {
   const url = new URL(options.url);
   const header: Record<string, unknown> = {
@@ -105,8 +82,6 @@ export function createDpopProof(options: DpopProofOptions): string {
   };
   for (const name of options.omit ?? []) delete payload[name];
   const input = signingInput(header, payload);
-  const signature =
-    options.signature ??
-    signJws(options.key.alg, options.signWith ?? options.key.privateKey, input);
-  return `${input}.${signature}`;
+  const { alg, privateKey } = options.key;
+  return `${input}.${options.signature ?? signJws(alg, options.signWith ?? privateKey, input)}`;
 }

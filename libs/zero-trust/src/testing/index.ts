@@ -4,34 +4,16 @@
  *
  * @packageDocumentation
  */
-export {
-  abilityFor,
-  AbilityAssertionError,
-  createTestPrincipal,
-  expectAbility,
-} from './ability-testing.js';
-export {
-  renderPermissionMatrix,
-  type MatrixPrincipal,
-  type PermissionMatrixOptions,
-} from './permission-matrix.js';
+// Every export of these files is public.
+export * from './ability-testing.js';
+export * from './permission-matrix.js';
+export * from './test-certificate-authority.js';
+export * from './dpop-proof.js';
+export * from './risk-testing.js';
 export {
   TestIssuer,
   type SignOptions,
   type TestIssuerAlgorithm,
   type TestIssuerOptions,
 } from './test-issuer.js';
-export {
-  TestCertificateAuthority,
-  type ClientCertificateOptions,
-  type TestCertificate,
-} from './test-certificate-authority.js';
-export {
-  createDpopKey,
-  createDpopProof,
-  jwkThumbprint,
-  type DpopKey,
-  type DpopProofOptions,
-} from './dpop-proof.js';
 export { subject } from '@casl/ability';
-export { createRiskSignalInput, type RiskSignalInputOptions } from './risk-testing.js';

@@ -2,12 +2,7 @@ import type { AbilityDefinitions, ZeroTrustAbility } from '../authorization/abil
 import type { PrincipalKind } from '../identity/principal.interface.js';
 import { abilityFor, createTestPrincipal } from './ability-testing.js';
 
-/**
- * One row of a permission matrix: a kind of principal with roles (a user role, or a service's
- * client id and roles).
- *
- * @publicApi
- */
+/** One row of a permission matrix: a kind of principal with roles. @publicApi */
 export interface MatrixPrincipal {
   kind: PrincipalKind;
   /** Roles the principal holds. */
@@ -18,11 +13,7 @@ export interface MatrixPrincipal {
   id?: string;
 }
 
-/**
- * What a permission matrix covers.
- *
- * @publicApi
- */
+/** What a permission matrix covers. @publicApi */
 export interface PermissionMatrixOptions {
   principals: MatrixPrincipal[];
   actions: string[];
@@ -33,14 +24,10 @@ export interface PermissionMatrixOptions {
 
 type Rule = ReturnType<ZeroTrustAbility['rulesFor']>[number];
 
-function list(value: unknown): string {
-  return (Array.isArray(value) ? (value as unknown[]) : [value]).map(String).join(', ');
-}
-
-function describeGrant(rule: Rule): string {
+function describeGrant({ fields, conditions }: Rule): string {
   const parts: string[] = [];
-  if (rule.fields !== undefined) parts.push(`fields: ${list(rule.fields)}`);
-  if (rule.conditions !== undefined) parts.push(`if ${Object.keys(rule.conditions).join(', ')}`);
+  if (fields !== undefined) parts.push(`fields: ${[fields].flat().map(String).join(', ')}`);
+  if (conditions !== undefined) parts.push(`if ${Object.keys(conditions).join(', ')}`);
   return parts.join('; ');
 }
 
@@ -57,19 +44,9 @@ function cell(ability: ZeroTrustAbility, action: string, subject: string): strin
 }
 
 /**
- * Renders what each principal may do, from your real ability definitions, as Markdown: one
- * table per subject, principals × actions. A cell is `✅`, `✅ conditional (…)` naming the
- * condition keys and fields of the granting rules, or `—`. Commit the output and compare it in
- * a test, so that a policy change shows up in review.
+ * Renders what each principal may do, from your ability definitions, as Markdown: one table per
+ * subject, principals × actions. Commit it and compare it in a test, so policy changes show.
  *
- * @example
- * ```ts
- * const markdown = await renderPermissionMatrix(abilities, {
- *   principals: [{ kind: 'user', roles: ['admin'] }, { kind: 'service', id: 'billing-worker', roles: ['billing'] }],
- *   actions: ['read', 'create', 'update', 'delete'],
- *   subjects: ['Invoice', 'Payment'],
- * });
- * ```
  * @publicApi
  */
 export async function renderPermissionMatrix(
@@ -87,19 +64,20 @@ export async function renderPermissionMatrix(
       return { label, kind: p.kind, ability };
     }),
   );
-  const out = [`# ${options.title ?? 'Permission matrix'}`, ''];
-  out.push(
+  const out = [
+    `# ${options.title ?? 'Permission matrix'}`,
+    '',
     'Rendered from the ability definitions; ✅ allowed, ✅ conditional (…) allowed only on records',
     'meeting the named conditions or for the named fields, — refused (default deny).',
     '',
-  );
+  ];
   const escape = (text: string): string => text.replace(/\|/g, '\\|');
+  const { actions } = options;
   for (const subject of options.subjects) {
-    out.push(`## ${subject}`, '');
-    out.push(`| principal | ${options.actions.map(escape).join(' | ')} |`);
-    out.push(`|---|${options.actions.map(() => '---').join('|')}|`);
+    out.push(`## ${subject}`, '', `| principal | ${actions.map(escape).join(' | ')} |`);
+    out.push(`|---|${actions.map(() => '---').join('|')}|`);
     for (const row of rows) {
-      const cells = options.actions.map((action) => escape(cell(row.ability, action, subject)));
+      const cells = actions.map((action) => escape(cell(row.ability, action, subject)));
       out.push(`| ${escape(`${row.label} (${row.kind})`)} | ${cells.join(' | ')} |`);
     }
     out.push('');

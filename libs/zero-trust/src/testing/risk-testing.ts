@@ -4,12 +4,9 @@ import type { Principal } from '../identity/principal.interface.js';
 import type { RiskSignalInput } from '../risk/risk.types.js';
 import type { SharedStateStore } from '../stores/shared-state-store.interface.js';
 import { testSharedStateStore } from '../stores/store.providers.js';
+import { compact } from '../utils/compact.js';
 
-/**
- * What {@link createRiskSignalInput} accepts: every field is optional.
- *
- * @publicApi
- */
+/** What {@link createRiskSignalInput} accepts: every field is optional. @publicApi */
 export interface RiskSignalInputOptions {
   /** The clock of the decision. @default new Date() */
   now?: Date;
@@ -32,36 +29,31 @@ export interface RiskSignalInputOptions {
 }
 
 /**
- * Builds the input of a {@link RiskSignal} for unit tests of your own signals: a request
- * context with a pinned clock and an in-memory store.
+ * The input of a {@link RiskSignal}, for unit tests of your own signals: a request context with
+ * a pinned clock and an in-memory store.
  *
- * @example
- * ```ts
- * const input = createRiskSignalInput({ now: new Date('2026-01-01T03:00:00Z'), principal });
- * expect(await new NightShiftSignal().evaluate(input)).toMatchObject({ score: 20 });
- * ```
  * @publicApi
  */
 export function createRiskSignalInput(options: RiskSignalInputOptions = {}): RiskSignalInput {
-  const now = options.now ?? new Date();
+  const { now = new Date(), route = '/test' } = options;
   const principal = options.principal ?? undefined;
-  const context: ZeroTrustRequestContext = {
+  const context: ZeroTrustRequestContext = compact({
     requestId: randomUUID(),
     time: now,
     ip: options.ip ?? '203.0.113.10',
     peer: '127.0.0.1',
     method: options.method ?? 'GET',
-    route: options.route ?? '/test',
+    route,
     resources: new Map(),
     resolved: new Map(),
-    ...(principal !== undefined ? { principal } : {}),
-  };
+    principal,
+  });
   return {
     context,
     principal,
     request: {
       headers: options.headers ?? {},
-      url: options.url ?? options.route ?? '/test',
+      url: options.url ?? route,
       body: options.body,
     },
     store: options.store ?? testSharedStateStore(() => now.getTime()),

@@ -1,7 +1,6 @@
 import { createHash, KeyObject, randomBytes, webcrypto } from 'node:crypto';
 import type * as X509 from '@peculiar/x509';
 
-type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
 
 const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
@@ -9,10 +8,7 @@ const DAY = 24 * 60 * 60 * 1000;
 
 let loaded: Promise<typeof X509> | undefined;
 
-/**
- * Loads the optional dependency `@peculiar/x509` on first use, so the rest of the testing entry
- * point works without it.
- */
+// The optional dependency, loaded on first use: the rest of the testing kit works without it.
 function loadX509(): Promise<typeof X509> {
   loaded ??= (async () => {
     await import('reflect-metadata'); // its DI container (tsyringe) needs the polyfill
@@ -29,23 +25,17 @@ function loadX509(): Promise<typeof X509> {
  * @publicApi
  */
 export interface TestCertificate {
-  /** The certificate, PEM. */
   readonly cert: string;
   /** The private key (PKCS #8), PEM. */
   readonly key: string;
-  /** The certificate, DER. */
   readonly der: Buffer;
   /** RFC 8705 thumbprint: base64url SHA-256 of the DER certificate (`cnf["x5t#S256"]`). */
   readonly thumbprint: string;
 }
 
-/**
- * Options of {@link TestCertificateAuthority.issueClient}.
- *
- * @publicApi
- */
+/** Options of {@link TestCertificateAuthority.issueClient}. @publicApi */
 export interface ClientCertificateOptions {
-  /** URI SANs, e.g. `['spiffe://demo.local/billing-worker']`. Several or none for hostile tests. */
+  /** URI SANs, e.g. `['spiffe://demo.local/billing-worker']`. */
   uris?: string[];
   /** Subject common name. @default 'test-client' */
   commonName?: string;
@@ -53,40 +43,20 @@ export interface ClientCertificateOptions {
   ca?: boolean;
 }
 
-function material(cert: X509.X509Certificate, key: CryptoKey): TestCertificate {
-  const der = Buffer.from(cert.rawData);
-  return {
-    cert: cert.toString('pem'),
-    key: KeyObject.from(key).export({ type: 'pkcs8', format: 'pem' }) as string,
-    der,
-    thumbprint: createHash('sha256').update(der).digest('base64url'),
-  };
-}
-
 /** A positive serial number, and validity from a day ago to a day ahead. */
-function serialAndValidity() {
-  return {
-    serialNumber: randomBytes(8)
-      .toString('hex')
-      .replace(/^[89a-f]/, '1'),
-    notBefore: new Date(Date.now() - DAY),
-    notAfter: new Date(Date.now() + DAY),
-  };
-}
+const serialAndValidity = () => ({
+  serialNumber: randomBytes(8)
+    .toString('hex')
+    .replace(/^[89a-f]/, '1'),
+  notBefore: new Date(Date.now() - DAY),
+  notAfter: new Date(Date.now() + DAY),
+});
 
 /**
- * A throwaway certificate authority for tests of mutual TLS and SPIFFE identities: issues a
- * server certificate for `localhost`/`127.0.0.1` and client certificates carrying SPIFFE IDs
- * as URI SANs (X.509-SVIDs). ECDSA P-256, valid one day. Needs the optional dependency
- * `@peculiar/x509`.
+ * A throwaway certificate authority (ECDSA P-256, valid one day) for tests of mutual TLS and
+ * SPIFFE identities: server certificates for localhost, client certificates with SPIFFE IDs.
+ * Needs the optional dependency `@peculiar/x509`.
  *
- * @example
- * ```ts
- * const ca = await TestCertificateAuthority.create();
- * const server = await ca.issueServer();
- * const client = await ca.issueClient({ uris: ['spiffe://demo.local/billing-worker'] });
- * // https.createServer({ ca: ca.cert, cert: server.cert, key: server.key, requestCert: true })
- * ```
  * @publicApi
  */
 export class TestCertificateAuthority {
@@ -164,6 +134,12 @@ export class TestCertificateAuthority {
       signingKey: this.keys.privateKey,
       extensions,
     });
-    return material(certificate, keys.privateKey);
+    const der = Buffer.from(certificate.rawData);
+    return {
+      cert: certificate.toString('pem'),
+      key: KeyObject.from(keys.privateKey).export({ type: 'pkcs8', format: 'pem' }) as string,
+      der,
+      thumbprint: createHash('sha256').update(der).digest('base64url'),
+    };
   }
 }

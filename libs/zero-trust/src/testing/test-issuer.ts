@@ -1,5 +1,6 @@
 import { createServer, type ServerResponse } from 'node:http';
 import {
+  constants,
   generateKeyPairSync,
   randomUUID,
   sign as cryptoSign,
@@ -8,18 +9,10 @@ import {
 } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 
-/**
- * Algorithms a {@link TestIssuer} can sign with.
- *
- * @publicApi
- */
+/** Algorithms a {@link TestIssuer} can sign with. @publicApi */
 export type TestIssuerAlgorithm = 'ES256' | 'RS256' | 'PS256';
 
-/**
- * Options of {@link TestIssuer.start}.
- *
- * @publicApi
- */
+/** Options of {@link TestIssuer.start}. @publicApi */
 export interface TestIssuerOptions {
   /** Audience put in tokens by default. @default 'https://api.test.local' */
   audience?: string;
@@ -27,19 +20,11 @@ export interface TestIssuerOptions {
   algorithm?: TestIssuerAlgorithm;
   /** Default token lifetime in seconds. @default 300 */
   lifetime?: number;
-  /**
-   * Claims put in every token, e.g. `{ scope: 'invoices:read' }` for an API whose routes
-   * require scopes. Claims given to {@link TestIssuer.sign} override them; its `omit` removes
-   * them. @default none
-   */
+  /** Claims put in every token, under those given to {@link TestIssuer.sign}. @default none */
   claims?: Record<string, unknown>;
 }
 
-/**
- * Options of {@link TestIssuer.sign}.
- *
- * @publicApi
- */
+/** Options of {@link TestIssuer.sign}. @publicApi */
 export interface SignOptions {
   /** Header parameters to add or override (e.g. `{ typ: 'JWT' }`, `{ kid: 'other' }`). */
   header?: Record<string, unknown>;
@@ -60,11 +45,8 @@ export function keyPairFor(alg: TestIssuerAlgorithm) {
   return { privateKey, publicJwk: publicKey.export({ format: 'jwk' }) };
 }
 
-type IssuerKeyPair = ReturnType<typeof keyPairFor> & { kid: string; alg: TestIssuerAlgorithm };
-
-function generate(alg: TestIssuerAlgorithm): IssuerKeyPair {
-  return { kid: randomUUID(), alg, ...keyPairFor(alg) };
-}
+const generate = (alg: TestIssuerAlgorithm) => ({ kid: randomUUID(), alg, ...keyPairFor(alg) });
+type IssuerKeyPair = ReturnType<typeof generate>;
 
 /** @internal `header.payload`, each JSON in base64url. */
 export function signingInput(header: unknown, payload: unknown): string {
@@ -72,36 +54,19 @@ export function signingInput(header: unknown, payload: unknown): string {
   return `${b64(header)}.${b64(payload)}`;
 }
 
-/**
- * Signs `header.payload` with `key` for `alg`, returning the base64url signature.
- *
- * @internal
- */
+/** @internal The base64url signature of `header.payload` with `key` for `alg`. */
 export function signJws(alg: TestIssuerAlgorithm, key: KeyObject, input: string): string {
-  const data = Buffer.from(input);
-  if (alg === 'ES256')
-    return cryptoSign('sha256', data, { key, dsaEncoding: 'ieee-p1363' }).toString('base64url');
-  if (alg === 'PS256')
-    return cryptoSign('sha256', data, {
-      key,
-      padding: 6 /* RSA_PKCS1_PSS_PADDING */,
-      saltLength: 32,
-    }).toString('base64url');
-  return cryptoSign('sha256', data, key).toString('base64url');
+  const options = {
+    ES256: { key, dsaEncoding: 'ieee-p1363' as const },
+    PS256: { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 },
+    RS256: key,
+  }[alg];
+  return cryptoSign('sha256', Buffer.from(input), options).toString('base64url');
 }
 
 /**
- * A local OAuth issuer for tests: serves an OpenID Connect discovery document and a JWKS on
- * 127.0.0.1, and signs access tokens with any claims and headers, including hostile ones.
- * Point `ZeroTrustModule` at `issuer.url` and `issuer.audience`.
- *
- * @example
- * ```ts
- * const issuer = await TestIssuer.start({ audience: 'https://api.test' });
- * const token = issuer.sign({ sub: 'alice', roles: ['admin'] });
- * // ... ZeroTrustModule.forRoot({ issuer: issuer.url, audience: issuer.audience, ... })
- * await issuer.close();
- * ```
+ * A local OAuth issuer for tests: serves a discovery document and a JWKS on 127.0.0.1, and
+ * signs access tokens with any claims and headers, hostile ones included.
  * @publicApi
  */
 export class TestIssuer {
@@ -153,9 +118,8 @@ export class TestIssuer {
   }
 
   /**
-   * Signs an access token. Defaults: `iss`, `aud`, `sub: 'test-user'`, `jti`, `iat` now,
-   * `exp` now + lifetime, the issuer's `claims` option, header `{ alg, kid, typ: 'at+jwt' }`.
-   * Claims given override them.
+   * Signs an access token: `iss`, `aud`, `sub: 'test-user'`, `jti`, `iat`, `exp`, the `claims`
+   * option, then `claims`; header `{ alg, kid, typ: 'at+jwt' }`.
    */
   sign(claims: Record<string, unknown> = {}, options: SignOptions = {}): string {
     const now = Math.floor(Date.now() / 1000);
@@ -179,18 +143,12 @@ export class TestIssuer {
     };
     for (const name of options.omitHeader ?? []) delete header[name];
     const input = signingInput(header, payload);
-    const alg = (
-      typeof header.alg === 'string' && ['ES256', 'RS256', 'PS256'].includes(header.alg)
-        ? header.alg
-        : current.alg
-    ) as TestIssuerAlgorithm;
+    const named = header.alg as TestIssuerAlgorithm;
+    const alg = ['ES256', 'RS256', 'PS256'].includes(named) ? named : current.alg;
     return `${input}.${signJws(alg, options.key ?? current.privateKey, input)}`;
   }
 
-  /**
-   * Adds a new signing key (used from now on) and keeps the old ones published, like an
-   * issuer rolling its keys. Pass `{ dropOld: true }` to unpublish the previous keys.
-   */
+  /** Signs with a new key from now on, keeping the old ones published unless `dropOld`. */
   rotate(options: { algorithm?: TestIssuerAlgorithm; dropOld?: boolean } = {}): void {
     const next = generate(options.algorithm ?? this.algorithm);
     this.keys = options.dropOld ? [next] : [next, ...this.keys];
@@ -209,22 +167,13 @@ export class TestIssuer {
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     };
     if (url === '/.well-known/openid-configuration') {
-      json(200, {
-        issuer: this.url,
-        jwks_uri: `${this.url}/jwks`,
-        token_endpoint: `${this.url}/token`,
-      });
+      const { url: issuer } = this;
+      json(200, { issuer, jwks_uri: `${issuer}/jwks`, token_endpoint: `${issuer}/token` });
     } else if (url === '/jwks') {
       this.jwksRequests += 1;
-      if (!this.available) {
-        json(503, { error: 'unavailable' });
-        return;
-      }
-      json(200, {
-        keys: this.keys.map((k) => ({ ...k.publicJwk, kid: k.kid, alg: k.alg, use: 'sig' })),
-      });
-    } else {
-      json(404, { error: 'not_found' });
-    }
+      const keys = this.keys.map((k) => ({ ...k.publicJwk, kid: k.kid, alg: k.alg, use: 'sig' }));
+      if (this.available) json(200, { keys });
+      else json(503, { error: 'unavailable' });
+    } else json(404, { error: 'not_found' });
   }
 }

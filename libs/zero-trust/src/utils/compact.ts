@@ -1,9 +1,4 @@
-/**
- * `value` without its undefined members, so that what is absent stays absent (in JSON lines
- * and in `in` checks alike).
- *
- * @internal
- */
+/** `value` without its undefined members, so what is absent stays absent. @internal */
 export function compact<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
   const present: Record<string, unknown> = {};
   // for...in over the caller's own object literal: no array of entries built per call.

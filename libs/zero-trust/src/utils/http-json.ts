@@ -1,22 +1,12 @@
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 
-import { shownValue } from './shown-value.js';
-
-/**
- * Largest answer read from an identity provider (discovery, key set, token response), in bytes.
- * Big enough for the key set of a large provider, small enough that a hostile one costs little.
- */
+/** Largest answer read from an identity provider: a large key set, little for a hostile one. */
 const MAX_BYTES = 512 * 1024;
 /** `application/json` and the `+json` types (`application/jwk-set+json`, ...). */
 const JSON_TYPE = /^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i;
 
-/**
- * One request to an identity provider: `timeoutMs` bounds the whole exchange, `form` is a
- * form-encoded body, `tls` a client certificate (mutual TLS) and the servers' CA bundle.
- *
- * @internal
- */
+/** One request: `timeoutMs` bounds the whole exchange; `tls` is for mutual TLS. @internal */
 export interface JsonRequest {
   timeoutMs: number;
   method?: 'GET' | 'POST';
@@ -25,23 +15,14 @@ export interface JsonRequest {
   tls?: { key: string | Buffer; cert: string | Buffer; ca?: string | Buffer | (string | Buffer)[] };
 }
 
-/**
- * An answer; `json` is the body when it is declared JSON and parses. A redirect is an answer
- * like any other: it is never followed.
- *
- * @internal
- */
+/** An answer (a redirect too: none is followed); `json` is a JSON body that parses. @internal */
 export interface JsonResponse {
   status: number;
   headers: IncomingHttpHeaders;
   json: unknown;
 }
 
-/**
- * Why {@link requestJson} got no answer.
- *
- * @internal
- */
+/** Why {@link requestJson} got no answer. @internal */
 export class HttpJsonError extends Error {
   constructor(
     readonly reason: 'timeout' | 'too-large' | 'network',
@@ -55,23 +36,15 @@ export class HttpJsonError extends Error {
 
 /** `origin + path` of a URL: what a message may name (no query, no credentials). */
 export function describeUrl(url: string | URL): string {
-  try {
-    const parsed = new URL(url);
-    return `${parsed.origin}${parsed.pathname}`;
-  } catch {
-    return 'an invalid URL';
-  }
+  const parsed = URL.parse(String(url));
+  return parsed ? `${parsed.origin}${parsed.pathname}` : 'an invalid URL';
 }
 
 /**
- * The one JSON-over-HTTP exchange of the library, for discovery, key sets and token requests,
- * with hard bounds: one deadline for the whole exchange, a size cap enforced while the body
- * streams in, no redirects followed, no connection kept, JSON read only from a JSON content
- * type. On the deadline or the cap the socket is destroyed, so an identity provider that
- * accepts and never answers (or answers forever) holds no socket or memory.
- *
- * `fetch` is not used: `response.text()` buffers a body of any size before it can be measured,
- * after an abort it re-dials the hung server, and it cannot present a client certificate.
+ * The library's one JSON-over-HTTP exchange (discovery, key sets, token requests), bounded: one
+ * deadline, a size cap while the body streams in, no redirect followed, no connection kept; on
+ * the deadline or the cap the socket is destroyed. Not `fetch`, which buffers a body of any
+ * size, re-dials a hung server after an abort, and cannot present a client certificate.
  *
  * @throws {HttpJsonError} on a timeout, an oversized body or a network error
  * @internal
@@ -99,12 +72,7 @@ export function requestJson(url: string, options: JsonRequest): Promise<JsonResp
       new HttpJsonError('too-large', `${where} answered a document too large`);
     const req = send(
       target,
-      {
-        method: options.method ?? 'GET',
-        headers,
-        agent: false,
-        ...tls,
-      },
+      { method: options.method ?? 'GET', headers, agent: false, ...tls },
       (res: IncomingMessage) => {
         if (Number(res.headers['content-length'] ?? 0) > MAX_BYTES) return finish(tooLarge());
         const chunks: Buffer[] = [];
@@ -123,7 +91,7 @@ export function requestJson(url: string, options: JsonRequest): Promise<JsonResp
             if (JSON_TYPE.test(res.headers['content-type'] ?? ''))
               json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
           } catch {
-            // not JSON after all: json stays undefined
+            // not JSON after all
           }
           finish(undefined, { status: res.statusCode ?? 0, headers: res.headers, json });
         });
@@ -146,8 +114,7 @@ export function requestJson(url: string, options: JsonRequest): Promise<JsonResp
 /**
  * A JSON object answered with 200 (a discovery document, a key set).
  *
- * @throws {Error} on another status (a redirect too), a body that is not a JSON object, and
- *   whatever {@link requestJson} throws
+ * @throws {Error} on another status or body, and whatever {@link requestJson} throws
  * @internal
  */
 export async function fetchJson(
@@ -163,9 +130,8 @@ export async function fetchJson(
 }
 
 /**
- * The metadata of `issuer`: its OpenID Connect discovery document, or else its RFC 8414
- * authorization server metadata. The document must name `issuer` exactly (OpenID Connect
- * Discovery §4.3, RFC 8414 §3.3), or it could send keys and tokens elsewhere.
+ * The OpenID Connect discovery document of `issuer`, else its RFC 8414 metadata. It must name
+ * `issuer` exactly (OIDC Discovery §4.3, RFC 8414 §3.3), or it could send keys elsewhere.
  *
  * @throws {Error} when neither document is usable, or one names another issuer
  * @internal
@@ -193,6 +159,13 @@ export async function discoverMetadata(
     return doc;
   }
   throw failure;
+}
+
+/** A fetched value for a message: a string quoted and cut at 200 characters, else its type. */
+function shownValue(value: unknown): string {
+  if (typeof value !== 'string') return value === undefined ? 'none' : `a ${typeof value}`;
+  const quoted = JSON.stringify(value);
+  return quoted.length > 202 ? `${quoted.slice(0, 201)}…"` : quoted;
 }
 
 /** Whether a value is a plain JSON object. */

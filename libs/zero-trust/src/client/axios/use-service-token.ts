@@ -17,19 +17,13 @@ import type { ClientTlsOptions } from '../validate-client-options.js';
  */
 export type AxiosTarget = AxiosInstance | { readonly axiosRef: AxiosInstance };
 
-/**
- * Options of {@link useServiceToken}.
- *
- * @publicApi
- */
+/** Options of {@link useServiceToken}. @publicApi */
 export interface UseServiceTokenOptions {
   /** The resource indicator (RFC 8707) of the tokens sent by this instance. */
   audience: string;
   /**
-   * Attach tokens only to requests for these origins (e.g. `['https://api.example.com']`);
-   * requests elsewhere go out untouched. Set it when the instance may call other hosts, so the
-   * token never leaves for a server it is not meant for.
-   * @default every request of the instance
+   * Attach tokens only to requests for these origins (e.g. `['https://api.example.com']`), so a
+   * token never goes to a host it is not meant for. @default every request of the instance
    */
   origins?: readonly string[];
 }
@@ -47,32 +41,10 @@ type Config = InternalAxiosRequestConfig & { [RETRIED]?: boolean };
 
 /**
  * Makes an axios instance (or `@nestjs/axios`'s `HttpService`) call with service tokens from
- * `client`, as {@link ServiceTokenClient.fetch} does:
+ * `client`, as {@link ServiceTokenClient.fetch} does: the headers of
+ * {@link ServiceTokenClient.authorizationHeaders} on each request, and one retry of a 401. For
+ * mutual TLS, give the instance a {@link mutualTlsAgent}.
  *
- * - a request interceptor sets `Authorization` (a cached token while fresh, renewed ahead of
- *   expiry), a `DPoP` proof when the client uses DPoP, and `X-Request-Id` (by default the id of
- *   the request being handled, inside a `ZeroTrustModule` app);
- * - a response interceptor sends a request answered 401 once more with a fresh token (not when
- *   the body is a stream), or with the same token and a new proof when a DPoP resource asks for
- *   a nonce (`use_dpop_nonce`). A second 401 is returned (or thrown) as axios would.
- *
- * For mutual TLS (certificate-bound tokens), give the instance an `httpsAgent` presenting the
- * same certificate as the client: {@link mutualTlsAgent}.
- *
- * @example
- * ```ts
- * @Injectable()
- * export class PaymentsApi implements OnModuleInit {
- *   constructor(private readonly http: HttpService, private readonly tokens: ServiceTokenClient) {}
- *   onModuleInit(): void {
- *     useServiceToken(this.http, this.tokens, { audience: 'https://api.example.com' });
- *   }
- * }
- * ```
- *
- * @param target - an axios instance, or `HttpService` (its `axiosRef` is used)
- * @param client - the token client
- * @param options - audience and, optionally, the origins the tokens may go to
  * @returns a handle whose `eject()` removes the interceptors
  * @throws TypeError when `options.audience` or an origin is not an absolute URI
  * @publicApi
@@ -87,7 +59,7 @@ export function useServiceToken(
   // Fail at wiring time, not on the first call.
   if (!URL.canParse(audience)) throw new TypeError('audience must be an absolute URI (RFC 8707)');
   const origins = options.origins?.map((origin) => new URL(origin).origin);
-  /** The token each request went out with (the config object travels with the response). */
+  // The token each request went out with (the config travels with the response).
   const sent = new WeakMap<InternalAxiosRequestConfig, ServiceToken>();
 
   const request = instance.interceptors.request.use(async (config: Config) => {
@@ -139,10 +111,9 @@ export function useServiceToken(
 }
 
 /**
- * An `https.Agent` presenting a client certificate (mutual TLS), for axios's `httpsAgent` (or
- * `HttpModule.register({ httpsAgent })`): give it the same `tls` as the
- * {@link ServiceTokenClient}, so certificate-bound tokens (RFC 8705) are sent with their
- * certificate. Keeps connections alive; destroy it with `agent.destroy()` on shutdown.
+ * A keep-alive `https.Agent` presenting the client certificate of the
+ * {@link ServiceTokenClient}, for axios's `httpsAgent`, so certificate-bound tokens (RFC 8705)
+ * go with their certificate. Destroy it on shutdown.
  *
  * @publicApi
  */
@@ -158,18 +129,13 @@ export function mutualTlsAgent(tls: ClientTlsOptions): HttpsAgent {
 
 /** A response header, whether axios gives `AxiosHeaders` or a plain object. */
 function header(response: AxiosResponse, name: string): string | undefined {
-  const headers = response.headers as Record<string, unknown> & {
-    get?: (name: string) => unknown;
-  };
+  const headers = response.headers as Record<string, unknown> & { get?: (n: string) => unknown };
   const value = typeof headers.get === 'function' ? headers.get(name) : headers[name];
   return typeof value === 'string' && value.length > 0 ? value : undefined;
 }
 
 /** A stream cannot be sent twice. */
 function replayable(data: unknown): boolean {
-  return !(
-    typeof data === 'object' &&
-    data !== null &&
-    (typeof (data as { pipe?: unknown }).pipe === 'function' || data instanceof ReadableStream)
-  );
+  const pipe = (data as { pipe?: unknown } | null)?.pipe;
+  return typeof pipe !== 'function' && !(data instanceof ReadableStream);
 }
