@@ -4,16 +4,14 @@ import type { RevocationStore } from './revocation-store.interface.js';
 import type { SharedStateStore } from './shared-state-store.interface.js';
 
 const logger = new Logger('ZeroTrustStore');
-/** At most one warning per concern in this many milliseconds. */
-const WARN_EVERY = 10_000;
+const WARN_EVERY = 10_000; // ms, per concern
 const lastWarned = new Map<string, number>();
 
 async function orElse<T>(operation: Promise<T>, fallback: T, concern: string): Promise<T> {
   try {
     return await operation;
   } catch (error) {
-    // A full store answers: it refuses to drop a replay entry. Failing open would accept the
-    // very proof it could not remember.
+    // A full store is no outage: failing open would accept the proof it could not remember.
     if (error instanceof StoreFullError) throw error;
     const now = Date.now();
     if (now - (lastWarned.get(concern) ?? -WARN_EVERY) >= WARN_EVERY) {
@@ -25,10 +23,8 @@ async function orElse<T>(operation: Promise<T>, fallback: T, concern: string): P
 }
 
 /**
- * A revocation store whose check answers "not revoked" when the backing store fails (the
- * `store.failOpen.revocation` option). Revoking still rejects, so the caller learns it failed.
- *
- * @internal
+ * `store.failOpen.revocation`: the check answers "not revoked" when the store fails; revoking
+ * still rejects. @internal
  */
 export function failOpenRevocations(store: RevocationStore): RevocationStore {
   return {
@@ -39,12 +35,8 @@ export function failOpenRevocations(store: RevocationStore): RevocationStore {
 }
 
 /**
- * A shared-state store that answers as if it were empty when the backing store fails (the
- * `store.failOpen.state` option): claims succeed, counters read 0, sets and lists are empty,
- * writes are dropped. `ping` still rejects, so health checks report the outage. A full store
- * (`StoreFullError`) is not an outage: it still refuses.
- *
- * @internal
+ * `store.failOpen.state`: answers as if empty when the store fails (`ping` and a full store
+ * still reject). @internal
  */
 export function failOpenState(store: SharedStateStore): SharedStateStore {
   return {

@@ -3,9 +3,7 @@ import type { ZeroTrustMetrics } from '../metrics/zero-trust.metrics.js';
 import type { StoreFullError } from '../errors/zero-trust.error.js';
 
 const logger = new Logger('ZeroTrustStore');
-/** At most one log line per concern in this many milliseconds: a full store refuses in bursts. */
-const LOG_EVERY = 10_000;
-/** When each application (its metrics) last logged each concern. */
+const LOG_EVERY = 10_000; // ms, per concern and application: a full store refuses in bursts
 const lastLogged = new WeakMap<ZeroTrustMetrics, Map<string, number>>();
 
 const CONSEQUENCE = {
@@ -18,13 +16,7 @@ const REMEDY = {
   revocation: 'raise store.limits.revocations',
 } as const;
 
-/**
- * Counts a refusal by a full store (`zero_trust_store_full_total`) and logs it, once per ten
- * seconds per concern and application: every refusal is counted, the log line says what is
- * refused and what to do.
- *
- * @internal
- */
+/** Counts a refusal by a full store and logs what is refused and what to do. @internal */
 export function reportStoreFull(error: StoreFullError, metrics: ZeroTrustMetrics): void {
   metrics.storeFull(error.concern);
   let logged = lastLogged.get(metrics);

@@ -12,10 +12,8 @@ type Entry = { expires: number } & (
   | { kind: 'list'; items: string[] }
 );
 
-/**
- * `replay:` keys: never dropped before they expire. A full partition sweeps expired entries, at
- * most once per earliest expiry (so a refused request costs no scan), then refuses.
- */
+// `replay:` keys, never dropped before they expire. When full, it sweeps expired entries (at
+// most once per earliest expiry, so a refused request costs no scan), then refuses.
 class ReplayPartition extends Map<string, Entry> {
   /** No entry expires before this time (ms). */
   private earliest = Number.POSITIVE_INFINITY;
@@ -24,14 +22,12 @@ class ReplayPartition extends Map<string, Entry> {
     super();
   }
 
-  /** @throws {StoreFullError} a new key while every entry is still live */
   add(key: string, entry: Entry, now: number): void {
     if (!this.has(key) && this.size >= this.budget) this.reclaim(now);
     this.earliest = Math.min(this.earliest, entry.expires);
     this.set(key, entry);
   }
 
-  /** @throws {StoreFullError} when every entry is still live */
   private reclaim(now: number): void {
     if (now >= this.earliest) {
       this.earliest = Number.POSITIVE_INFINITY;
@@ -50,26 +46,14 @@ class ReplayPartition extends Map<string, Entry> {
 
 /**
  * The budgets of a {@link MemorySharedStateStore}, one per key class ({@link keyClassOf}).
- *
  * @publicApi
  */
 export interface MemorySharedStateStoreOptions {
-  /**
-   * `replay:` keys (DPoP proof `jti`s) held at once. They are never dropped before they expire:
-   * while this many are live, a new one is refused with `StoreFullError` (503 `ZT_STORE_FULL`).
-   * Size it above the peak rate of DPoP requests times their lifetime (`dpop.iatWindow` +
-   * `dpop.clockTolerance`). @default 100_000
-   */
+  /** Live `replay:` keys; beyond, a new one throws `StoreFullError`. @default 100_000 */
   maxReplayKeys?: number;
-  /**
-   * `addr:` keys (per-address state that unauthenticated requests create); beyond it, the least
-   * recently used are dropped. @default 50_000
-   */
+  /** `addr:` keys; beyond, the least recently used are dropped. @default 50_000 */
   maxAddressKeys?: number;
-  /**
-   * Every other key (per-principal history and counters); beyond it, the least recently used
-   * are dropped. Only authenticated requests create them. @default 100_000
-   */
+  /** Every other key; beyond, the least recently used are dropped. @default 100_000 */
   maxPrincipalKeys?: number;
   /** Members kept per set (the oldest added is dropped beyond it). @default 1_000 */
   maxSetSize?: number;
@@ -78,20 +62,11 @@ export interface MemorySharedStateStoreOptions {
 }
 
 /**
- * In-process {@link SharedStateStore}: the default, for one instance and for the demo. Each key
- * class ({@link keyClassOf}) has a budget of its own, so per-address state that anonymous
- * traffic creates can never push out per-principal history or replay entries:
- * - `replay:` keys are never dropped before they expire; when their budget is full, a new one is
- *   refused with `StoreFullError` (the request fails closed);
- * - `addr:` keys and every other (principal) key are each an LRU (`lru-cache`) of their budget.
+ * In-process {@link SharedStateStore}: the default, for one instance. Each key class has its own
+ * budget, so anonymous traffic never pushes out principal state or replay entries: `replay:`
+ * keys are never dropped before they expire, the others are each an LRU. The positional form
+ * `(maxKeys, maxSetSize, now)` gives `maxKeys` to both LRUs.
  *
- * Sets keep at most `maxSetSize` members. The positional form `(maxKeys, maxSetSize, now)` gives
- * both the principal and the address budget as `maxKeys`.
- *
- * @example
- * ```ts
- * new MemorySharedStateStore({ maxReplayKeys: 200_000, maxAddressKeys: 20_000 });
- * ```
  * @publicApi
  */
 export class MemorySharedStateStore implements SharedStateStore {
