@@ -30,10 +30,7 @@ import {
 // Each option is declared once: type (inferred), default, validation and error text. TSDoc on a
 // key is what the IDE shows for that option.
 
-/**
- * Whether authorization denies are enforced or only recorded.
- * @publicApi
- */
+/** Whether authorization denies are enforced or only recorded. @publicApi */
 export type ZeroTrustMode = z.infer<typeof zeroTrustMode>;
 
 const asymmetricAlgorithm = z.enum(
@@ -56,16 +53,13 @@ const clientRegistration = optionsObject({
   ).optional(),
 });
 
-/**
- * A registered service or integration: one OAuth client, with its own identity.
- * @publicApi
- */
+/** A registered service or integration: one OAuth client, with its own identity. @publicApi */
 export type ClientRegistration = z.input<typeof clientRegistration>;
 
 const clients = ownMap(clientRegistration, 'must be an object keyed by client_id').prefault({});
 
 const principals = optionsObject({
-  /** Your own services by `client_id` (a client token of an unlisted client is refused). */
+  /** Your own services by `client_id` (unlisted clients' tokens are refused). @default {} */
   services: clients,
   /** External integrations, by OAuth `client_id`. @default {} */
   integrations: clients,
@@ -96,10 +90,7 @@ const jwks = optionsObject({
   timeout: positive('must be a positive number').default(5),
 });
 
-/**
- * Timing of the issuer's key set (JWKS) cache, in seconds.
- * @publicApi
- */
+/** Timing of the issuer's key set (JWKS) cache, in seconds. @publicApi */
 export type JwksOptions = z.input<typeof jwks>;
 
 const positiveInteger = (unit: string) =>
@@ -211,18 +202,10 @@ const audit = optionsObject({
 const monitoring = optionsObject({
   /** The prom-client registry of the metrics, or `'global'`. @default a new Registry */
   metrics: optionsObject({
-    registry: z
-      .union(
-        [
-          shaped<Registry>(
-            (v) => v instanceof Registry,
-            'must be a prom-client Registry or "global"',
-          ),
-          z.literal('global'),
-        ],
-        says('must be a prom-client Registry or "global"'),
-      )
-      .optional(),
+    registry: shaped<Registry | 'global'>(
+      (v) => v === 'global' || v instanceof Registry,
+      'must be a prom-client Registry or "global"',
+    ).optional(),
   }).prefault({}),
   /** The issuer check is down past `maxKeyAge` s without a refresh. @default { maxKeyAge: 3600 } */
   health: optionsObject({
@@ -259,31 +242,15 @@ const mtls = optionsObject({
   requireForServices: z.boolean().default(false),
 });
 
-const DPOP_ALGORITHMS = [
-  'ES256',
-  'ES384',
-  'ES512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'RS256',
-  'RS384',
-  'RS512',
-  'EdDSA',
-] as const;
+// ES*, PS*, RS*, EdDSA: the order of the `algs` of a DPoP challenge.
+const DPOP_ALGORITHMS = [...[...asymmetricAlgorithm.options].sort(), 'EdDSA' as const];
 
 const publicUrlEntry = z
   .string(says('must be an http(s) URL without credentials, query or fragment'))
   .refine((value) => {
     const url = URL.parse(value);
-    return (
-      url !== null &&
-      (url.protocol === 'https:' || url.protocol === 'http:') &&
-      !url.username &&
-      !url.password &&
-      !url.search &&
-      !url.hash
-    );
+    const extra = url !== null && (url.username || url.password || url.search || url.hash);
+    return url !== null && /^https?:$/.test(url.protocol) && !extra;
   })
   // Origin plus path prefix without trailing slash: a proof's htu is one of them plus the path.
   .transform((value) => {
@@ -395,11 +362,7 @@ export const zeroTrustOptions = optionsObject({
   principals: principals.prefault({}),
   /** What each kind of principal may do. */
   abilities: optionsObject(
-    {
-      user: abilityDefinition,
-      service: abilityDefinition,
-      integration: abilityDefinition,
-    },
+    { user: abilityDefinition, service: abilityDefinition, integration: abilityDefinition },
     {
       error: (issue) =>
         issue.code === 'unrecognized_keys'

@@ -2,9 +2,9 @@ import { Logger } from '@nestjs/common';
 import { StoreFullError } from '../errors/zero-trust.error.js';
 import type { RevocationStore } from './revocation-store.interface.js';
 import type { SharedStateStore } from './shared-state-store.interface.js';
+import { due } from './store-full.js';
 
 const logger = new Logger('ZeroTrustStore');
-const WARN_EVERY = 10_000; // ms, per concern
 const lastWarned = new Map<string, number>();
 
 async function orElse<T>(operation: Promise<T>, fallback: T, concern: string): Promise<T> {
@@ -13,11 +13,8 @@ async function orElse<T>(operation: Promise<T>, fallback: T, concern: string): P
   } catch (error) {
     // A full store is no outage: failing open would accept the proof it could not remember.
     if (error instanceof StoreFullError) throw error;
-    const now = Date.now();
-    if (now - (lastWarned.get(concern) ?? -WARN_EVERY) >= WARN_EVERY) {
-      lastWarned.set(concern, now);
+    if (due(lastWarned, concern))
       logger.warn(`The ${concern} store is unavailable; failing open as configured`);
-    }
     return fallback;
   }
 }

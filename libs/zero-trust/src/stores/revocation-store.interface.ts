@@ -16,8 +16,5 @@ export interface RevocationStore {
   isRevoked(token: { jti: string; sub: string; iat: number }): Promise<boolean>;
 }
 
-/**
- * Injection token of the {@link RevocationStore}.
- * @publicApi
- */
+/** Injection token of the {@link RevocationStore}. @publicApi */
 export const RevocationStore = Symbol('RevocationStore');

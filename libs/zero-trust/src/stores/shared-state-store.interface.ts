@@ -44,16 +44,10 @@ export const SHARED_STATE_METHODS = [
   'ping',
 ] as const satisfies readonly (keyof SharedStateStore)[];
 
-/**
- * Injection token of the {@link SharedStateStore}.
- * @publicApi
- */
+/** Injection token of the {@link SharedStateStore}. @publicApi */
 export const SharedStateStore = Symbol('SharedStateStore');
 
-/**
- * The class of a {@link SharedStateStore} key ({@link keyClassOf}).
- * @publicApi
- */
+/** The class of a {@link SharedStateStore} key ({@link keyClassOf}). @publicApi */
 export type StateKeyClass = 'replay' | 'address' | 'principal';
 
 /**
@@ -62,10 +56,7 @@ export type StateKeyClass = 'replay' | 'address' | 'principal';
  */
 export const REPLAY_KEY_PREFIX = 'replay:';
 
-/**
- * Prefix of state about a client address, which unauthenticated requests create.
- * @publicApi
- */
+/** Prefix of state about a client address, which unauthenticated requests create. @publicApi */
 export const ADDRESS_KEY_PREFIX = 'addr:';
 
 /**

@@ -1,10 +1,7 @@
 import { StoreFullError } from '../../errors/zero-trust.error.js';
 import type { RevocationStore } from '../revocation-store.interface.js';
 
-/**
- * Options of a {@link MemoryRevocationStore}.
- * @publicApi
- */
+/** Options of a {@link MemoryRevocationStore}. @publicApi */
 export interface MemoryRevocationStoreOptions {
   /** Live revocations held at once; beyond, a new one throws `StoreFullError`. @default 100_000 */
   maxEntries?: number;

@@ -6,11 +6,7 @@ import {
   type StateKeyClass,
 } from '../shared-state-store.interface.js';
 
-type Entry = { expires: number } & (
-  | { kind: 'value'; value: string }
-  | { kind: 'set'; members: Set<string> }
-  | { kind: 'list'; items: string[] }
-);
+type Entry = { expires: number; value: string | Set<string> | string[] };
 
 // `replay:` keys, never dropped before they expire. When full, it sweeps expired entries (at
 // most once per earliest expiry, so a refused request costs no scan), then refuses.
@@ -106,44 +102,45 @@ export class MemorySharedStateStore implements SharedStateStore {
 
   async claimOnce(key: string, ttlSeconds: number): Promise<boolean> {
     if (this.read(key) !== undefined) return false;
-    this.write(key, { kind: 'value', value: '1', expires: this.expiry(ttlSeconds) });
+    this.write(key, { value: '1', expires: this.expiry(ttlSeconds) });
     return true;
   }
 
   async increment(key: string, windowSeconds: number): Promise<number> {
     const entry = this.read(key);
     // The window starts at the first increment: a later one keeps its expiry.
-    const count = entry?.kind === 'value' ? Number(entry.value) + 1 : 1;
-    const expires = entry?.kind === 'value' ? entry.expires : this.expiry(windowSeconds);
-    this.write(key, { kind: 'value', value: String(count), expires });
+    const counter = typeof entry?.value === 'string' ? entry : undefined;
+    const count = counter ? Number(counter.value) + 1 : 1;
+    const expires = counter?.expires ?? this.expiry(windowSeconds);
+    this.write(key, { value: String(count), expires });
     return count;
   }
 
   async get(key: string): Promise<string | undefined> {
-    const entry = this.read(key);
-    return entry?.kind === 'value' ? entry.value : undefined;
+    const value = this.read(key)?.value;
+    return typeof value === 'string' ? value : undefined;
   }
 
   async set(key: string, value: string, ttlSeconds: number): Promise<void> {
-    this.write(key, { kind: 'value', value, expires: this.expiry(ttlSeconds) });
+    this.write(key, { value, expires: this.expiry(ttlSeconds) });
   }
 
   async addToSet(key: string, member: string, ttlSeconds: number): Promise<boolean> {
-    const entry = this.read(key);
-    const members = entry?.kind === 'set' ? entry.members : new Set<string>();
+    const value = this.read(key)?.value;
+    const members = value instanceof Set ? value : new Set<string>();
     const added = !members.has(member);
     if (added) {
       members.add(member);
       // A Set iterates in insertion order: the first member is the oldest.
       if (members.size > this.maxSetSize) members.delete(members.values().next().value as string);
     }
-    this.write(key, { kind: 'set', members, expires: this.expiry(ttlSeconds) });
+    this.write(key, { value: members, expires: this.expiry(ttlSeconds) });
     return added;
   }
 
   async hasMember(key: string, member: string): Promise<boolean> {
-    const entry = this.read(key);
-    return entry?.kind === 'set' && entry.members.has(member);
+    const value = this.read(key)?.value;
+    return value instanceof Set && value.has(member);
   }
 
   async pushCapped(
@@ -152,16 +149,16 @@ export class MemorySharedStateStore implements SharedStateStore {
     maxLength: number,
     ttlSeconds: number,
   ): Promise<void> {
-    const entry = this.read(key);
-    const items = entry?.kind === 'list' ? entry.items : [];
+    const current = this.read(key)?.value;
+    const items = Array.isArray(current) ? current : [];
     items.unshift(value);
     items.length = Math.min(items.length, Math.max(0, maxLength));
-    this.write(key, { kind: 'list', items, expires: this.expiry(ttlSeconds) });
+    this.write(key, { value: items, expires: this.expiry(ttlSeconds) });
   }
 
   async list(key: string): Promise<string[]> {
-    const entry = this.read(key);
-    return entry?.kind === 'list' ? [...entry.items] : [];
+    const value = this.read(key)?.value;
+    return Array.isArray(value) ? [...value] : [];
   }
 
   async ping(): Promise<void> {}
