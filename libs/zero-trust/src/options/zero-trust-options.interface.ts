@@ -168,10 +168,7 @@ const store = z
   })
   .prefault({ type: 'memory' });
 
-/**
- * Where shared state lives: in memory (one instance; the default), Redis, or your own stores.
- * @publicApi
- */
+/** Where shared state lives: in memory (the default), Redis, or your own stores. @publicApi */
 export type ZeroTrustStoreOptions = z.input<typeof store>;
 
 const audit = optionsObject({
@@ -219,7 +216,7 @@ const certificateSource = z.enum(['socket', 'xfcc', 'both']);
 
 /**
  * Where the client certificate is read: the TLS `socket`, a trusted proxy's `xfcc` header
- * (Envoy `X-Forwarded-Client-Cert`), or `both` (the header from a trusted proxy, else the socket).
+ * (`X-Forwarded-Client-Cert`), or `both` (the header from a trusted proxy, else the socket).
  * @publicApi
  */
 export type CertificateSource = z.infer<typeof certificateSource>;
@@ -455,8 +452,5 @@ function nonNegativeInteger() {
   return numberIn(0, Number.MAX_SAFE_INTEGER, 'must be a non-negative integer', true);
 }
 
-/**
- * Options of {@link ZeroTrustModule}. Validated at boot; every problem is reported at once.
- * @publicApi
- */
+/** Options of {@link ZeroTrustModule}, validated at boot (every problem at once). @publicApi */
 export type ZeroTrustModuleOptions = z.input<typeof zeroTrustOptions>;

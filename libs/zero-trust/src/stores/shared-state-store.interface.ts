@@ -50,20 +50,13 @@ export const SharedStateStore = Symbol('SharedStateStore');
 /** The class of a {@link SharedStateStore} key ({@link keyClassOf}). @publicApi */
 export type StateKeyClass = 'replay' | 'address' | 'principal';
 
-/**
- * Prefix of one-time values that must never be dropped before they expire (DPoP proof `jti`s).
- * @publicApi
- */
+/** Prefix of one-time values never dropped before they expire (DPoP `jti`s). @publicApi */
 export const REPLAY_KEY_PREFIX = 'replay:';
 
 /** Prefix of state about a client address, which unauthenticated requests create. @publicApi */
 export const ADDRESS_KEY_PREFIX = 'addr:';
 
-/**
- * The class of a shared-state key from its prefix: `replay:`, `addr:` (`address`) or any other
- * (`principal`).
- * @publicApi
- */
+/** A key's class from its prefix: `replay:`, `addr:` (`address`), else `principal`. @publicApi */
 export function keyClassOf(key: string): StateKeyClass {
   if (key.startsWith(REPLAY_KEY_PREFIX)) return 'replay';
   if (key.startsWith(ADDRESS_KEY_PREFIX)) return 'address';

@@ -1,44 +1,12 @@
 import { LRUCache } from 'lru-cache';
-import { StoreFullError } from '../../errors/zero-trust.error.js';
 import {
   keyClassOf,
   type SharedStateStore,
   type StateKeyClass,
 } from '../shared-state-store.interface.js';
+import { LiveEntries } from './live-entries.js';
 
 type Entry = { expires: number; value: string | Set<string> | string[] };
-
-// `replay:` keys, never dropped before they expire. When full, it sweeps expired entries (at
-// most once per earliest expiry, so a refused request costs no scan), then refuses.
-class ReplayPartition extends Map<string, Entry> {
-  /** No entry expires before this time (ms). */
-  private earliest = Number.POSITIVE_INFINITY;
-
-  constructor(private readonly budget: number) {
-    super();
-  }
-
-  add(key: string, entry: Entry, now: number): void {
-    if (!this.has(key) && this.size >= this.budget) this.reclaim(now);
-    this.earliest = Math.min(this.earliest, entry.expires);
-    this.set(key, entry);
-  }
-
-  private reclaim(now: number): void {
-    if (now >= this.earliest) {
-      this.earliest = Number.POSITIVE_INFINITY;
-      for (const [key, { expires }] of this) {
-        if (expires <= now) this.delete(key);
-        else this.earliest = Math.min(this.earliest, expires);
-      }
-    }
-    if (this.size < this.budget) return;
-    const wait = Number.isFinite(this.earliest)
-      ? Math.max(1, Math.ceil((this.earliest - now) / 1000))
-      : undefined;
-    throw new StoreFullError('replay', this.budget, wait);
-  }
-}
 
 /**
  * The budgets of a {@link MemorySharedStateStore}, one per key class ({@link keyClassOf}).
@@ -67,7 +35,7 @@ export interface MemorySharedStateStoreOptions {
  */
 export class MemorySharedStateStore implements SharedStateStore {
   private readonly partitions: {
-    replay: ReplayPartition;
+    replay: LiveEntries<Entry>;
     address: LRUCache<string, Entry>;
     principal: LRUCache<string, Entry>;
   };
@@ -86,7 +54,7 @@ export class MemorySharedStateStore implements SharedStateStore {
         ? { maxAddressKeys: options, maxPrincipalKeys: options, maxSetSize, now }
         : options;
     this.partitions = {
-      replay: new ReplayPartition(o.maxReplayKeys ?? 100_000),
+      replay: new LiveEntries<Entry>(o.maxReplayKeys ?? 100_000, 'replay', 1000),
       address: new LRUCache<string, Entry>({ max: o.maxAddressKeys ?? 50_000 }),
       principal: new LRUCache<string, Entry>({ max: o.maxPrincipalKeys ?? 100_000 }),
     };

@@ -22,14 +22,11 @@ export class RedisStoreConnection implements OnApplicationShutdown {
   /** Connects (or adopts a client); a Redis down at boot does not stop the boot. */
   static async open(options: ResolvedRedisStoreOptions): Promise<RedisStoreConnection> {
     if (options.client !== undefined) return new RedisStoreConnection(options.client, false);
-    let RedisClient: typeof Redis;
-    try {
-      ({ Redis: RedisClient } = await import('ioredis'));
-    } catch (error) {
+    const { Redis: RedisClient } = await import('ioredis').catch((cause: unknown) => {
       throw new Error('store.type "redis" needs the package "ioredis" (npm install ioredis)', {
-        cause: error,
+        cause,
       });
-    }
+    });
     const client = new RedisClient(options.url as string, {
       lazyConnect: true,
       // The commands a request issues in one tick (the risk signals start together) leave in
