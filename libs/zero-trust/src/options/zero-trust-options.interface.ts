@@ -63,7 +63,7 @@ const principals = optionsObject({
   services: clients,
   /** External integrations, by OAuth `client_id`. @default {} */
   integrations: clients,
-  /** Claim holding a user's roles (an array of strings or a space-separated string). @default 'roles' */
+  /** Claim holding a user's roles (an array or a space-separated string). @default 'roles' */
   rolesClaim: z.string(says('must be a claim name')).min(1).default('roles'),
   /** Adds attributes to a principal from its verified claims (once per token; must not throw). */
   attributes:
@@ -93,8 +93,10 @@ const jwks = optionsObject({
 /** Timing of the issuer's key set (JWKS) cache, in seconds. @publicApi */
 export type JwksOptions = z.input<typeof jwks>;
 
-const positiveInteger = (unit: string) =>
-  numberIn(1, Number.MAX_SAFE_INTEGER, `must be a positive integer (${unit})`, true);
+const integerFrom = (min: number, message: string) =>
+  numberIn(min, Number.MAX_SAFE_INTEGER, message, true);
+const positiveInteger = (unit: string) => integerFrom(1, `must be a positive integer (${unit})`);
+const nonNegativeInteger = () => integerFrom(0, 'must be a non-negative integer');
 
 const redisStore = optionsObject({
   type: z.literal('redis'),
@@ -114,10 +116,7 @@ const redisStore = optionsObject({
   commandTimeout: positiveInteger('milliseconds').default(500),
   /** Longest wait for a connection (ms) of a client the module creates. @default 2000 */
   connectTimeout: positiveInteger('milliseconds').default(2000),
-  /**
-   * Per concern, let requests through while Redis is unreachable instead of 503
-   * `ZT_STORE_UNAVAILABLE`. @default { revocation: false, state: false }
-   */
+  /** Per concern, serve while Redis is down instead of 503 `ZT_STORE_UNAVAILABLE`. @default off */
   failOpen: optionsObject({
     revocation: z.boolean().default(false),
     state: z.boolean().default(false),
@@ -140,10 +139,7 @@ const memoryLimits = optionsObject({
 
 const memoryStore = optionsObject({
   type: z.literal('memory'),
-  /**
-   * Entries each kind of state may hold. Replay entries and revocations are never dropped before
-   * they expire: when full, new ones are refused (503 `ZT_STORE_FULL`).
-   */
+  /** Entries per kind; a full replay or revocation budget refuses (503 `ZT_STORE_FULL`). */
   limits: memoryLimits.prefault({}),
 });
 
@@ -182,9 +178,7 @@ const audit = optionsObject({
     )
     .default(true),
   /** Records waiting for the sink; beyond, new ones are dropped and counted. @default 10000 */
-  bufferSize: numberIn(1, Number.MAX_SAFE_INTEGER, 'must be a positive integer', true).default(
-    10_000,
-  ),
+  bufferSize: integerFrom(1, 'must be a positive integer').default(10_000),
   /** Your application's name, added to every event as `labels.application`. */
   serviceName: z
     .string(says('must be 1 to 64 letters, digits, ".", "_" or "-"'))
@@ -270,14 +264,11 @@ const dpop = optionsObject({
     .min(1)
     .default([...DPOP_ALGORITHMS])
     .transform((list): string[] => [...new Set(list)]),
-  /** How old a proof's `iat` may be, in seconds; also how long its `jti` is remembered. @default 60 */
+  /** Maximum age of a proof's `iat` in seconds (also how long its `jti` is kept). @default 60 */
   iatWindow: numberIn(1, 3600, 'must be a number of seconds between 1 and 3600').default(60),
   /** How far in the future a proof's `iat` may be, in seconds. @default 5 */
   clockTolerance: numberIn(0, 300, 'must be a number of seconds between 0 and 300').default(5),
-  /**
-   * Required: the public base URL(s) of this API; a proof's `htu` must be one of them plus the
-   * request path. Never taken from the request's `Host` or `X-Forwarded-*` headers.
-   */
+  /** Required: this API's public base URL(s); a proof's `htu` is one plus the request path. */
   publicUrl: z.union(
     [
       publicUrlEntry,
@@ -310,7 +301,7 @@ const audienceName = z.string(says(audienceProblem)).min(1);
 
 /** The options of {@link ZeroTrustModule}, with their defaults and rules. @internal */
 export const zeroTrustOptions = optionsObject({
-  /** The issuer identifier, compared exactly with the token's `iss` (e.g. `https://idp.example.com`). */
+  /** The issuer identifier, compared exactly with the token's `iss`. */
   issuer: z
     .string({
       error: (issue) =>
@@ -337,7 +328,7 @@ export const zeroTrustOptions = optionsObject({
     .min(1)
     .default(asymmetricAlgorithm.options)
     .transform((list) => [...new Set(list)]),
-  /** Accepted `typ` header values (RFC 9068). Add `''` to accept tokens without `typ`. @default ['at+jwt'] */
+  /** Accepted `typ` values (RFC 9068); add `''` to accept tokens without. @default ['at+jwt'] */
   tokenTypes: z
     .array(z.string(), says('must be a non-empty array of strings'))
     .min(1)
@@ -386,10 +377,7 @@ export const zeroTrustOptions = optionsObject({
   audit: audit.prefault({}),
   /** Metrics, health and denial explanations. */
   monitoring: monitoring.prefault({}),
-  /**
-   * Proxies (addresses, CIDR blocks or `loopback`) whose `forwardedHeader`,
-   * `X-Forwarded-Client-Cert` and `X-Request-Id` are believed. @default []
-   */
+  /** Proxies (IPs, CIDR blocks, `loopback`) whose forwarding headers are believed. @default [] */
   trustedProxies: z
     .array(
       z.string().check((ctx) => {
@@ -400,10 +388,7 @@ export const zeroTrustOptions = optionsObject({
       says('must be an array of addresses, CIDR blocks or "loopback"'),
     )
     .default([]),
-  /**
-   * The one header a trusted proxy gives the client address in (the other is never read: it
-   * could come from the client). @default 'x-forwarded-for'
-   */
+  /** The one client-address header read from a trusted proxy. @default 'x-forwarded-for' */
   forwardedHeader: z
     .enum(['x-forwarded-for', 'forwarded'], says('must be "x-forwarded-for" or "forwarded"'))
     .default('x-forwarded-for'),
@@ -422,12 +407,9 @@ export const zeroTrustOptions = optionsObject({
   // Written as `typeof`, so the emitted declarations keep the TSDoc of its keys (another file's).
   // oxlint-disable-next-line typescript/no-unnecessary-type-assertion
   risk: riskOptions as typeof riskOptions,
-  /**
-   * Refused credentials allowed per client address within `window` seconds; beyond, failing
-   * attempts get 429 `ZT_RATE_LIMITED` (a valid token is still served). @default off
-   */
+  /** Refused credentials per address and `window` (s) before 429 `ZT_RATE_LIMITED`. @default off */
   authenticationFailures: optionsObject({
-    max: numberIn(1, Number.MAX_SAFE_INTEGER, 'must be a positive integer', true),
+    max: integerFrom(1, 'must be a positive integer'),
     window: numberIn(1, 86_400, 'must be a number of seconds from 1 to 86400').default(60),
   }).optional(),
 })
@@ -447,10 +429,6 @@ export const zeroTrustOptions = optionsObject({
     ...rest,
     trustedProxies: new TrustedProxies(trustedProxies, rest.forwardedHeader),
   }));
-
-function nonNegativeInteger() {
-  return numberIn(0, Number.MAX_SAFE_INTEGER, 'must be a non-negative integer', true);
-}
 
 /** Options of {@link ZeroTrustModule}, validated at boot (every problem at once). @publicApi */
 export type ZeroTrustModuleOptions = z.input<typeof zeroTrustOptions>;

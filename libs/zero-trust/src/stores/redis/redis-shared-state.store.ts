@@ -58,13 +58,8 @@ export class RedisSharedStateStore implements SharedStateStore {
   }
 
   async increment(key: string, windowSeconds: number): Promise<number> {
-    const count = await this.client.eval(
-      INCREMENT_SCRIPT,
-      1,
-      this.key(key),
-      String(seconds(windowSeconds)),
-    );
-    return Number(count);
+    const window = String(seconds(windowSeconds));
+    return Number(await this.client.eval(INCREMENT_SCRIPT, 1, this.key(key), window));
   }
 
   async get(key: string): Promise<string | undefined> {
