@@ -7,9 +7,8 @@ import { SharedStateStore } from '../stores/shared-state-store.interface.js';
 import { REDIS_STORE_CONNECTION, ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 
 /**
- * Terminus health indicators of the zero-trust module: the issuer's keys and the shared
- * store. Provide it in a module that imports `TerminusModule` (and `ZeroTrustModule`).
- *
+ * Terminus health indicators: the issuer's keys and the shared store. Provide it in a module that
+ * imports `TerminusModule` (and `ZeroTrustModule`).
  * @example
  * ```ts
  * @Get('ready') @Public() @HealthCheck()
@@ -33,10 +32,8 @@ export class ZeroTrustHealthIndicator {
   ) {}
 
   /**
-   * The issuer's keys: fetched again when older than `jwks.maxAge` (or never fetched). `up`
-   * with keys fresher than `monitoring.health.maxKeyAge`; `degraded` when the issuer is
-   * unreachable but the cached keys are still young enough; `down` with no keys or keys
-   * too old. Details: key count, time of and age (seconds) of the last successful refresh.
+   * The issuer's keys (refreshed first when stale): `up`; `degraded` when the issuer is
+   * unreachable but cached keys serve; `down` with no keys or keys older than allowed.
    */
   async issuer<const Key extends string = 'zero_trust_issuer'>(
     key: Key = 'zero_trust_issuer' as Key,
@@ -46,9 +43,8 @@ export class ZeroTrustHealthIndicator {
     const age = (at: Date | undefined): number | null =>
       at === undefined ? null : Math.max(0, (Date.now() - at.getTime()) / 1000);
     const staleAge = age(before.refreshedAt);
-    if (staleAge === null || !before.usable || staleAge > this.options.jwks.maxAge / 2) {
+    if (staleAge === null || !before.usable || staleAge > this.options.jwks.maxAge / 2)
       await this.keys.refresh().catch(() => undefined);
-    }
     const status = this.keys.status();
     const ageSeconds = age(status.refreshedAt);
     const details = {
@@ -71,11 +67,9 @@ export class ZeroTrustHealthIndicator {
   }
 
   /**
-   * The shared state store: `up` when `ping()` answers within `timeoutMs`, else `down`. With the
-   * `redis` store, also Redis's `maxmemory-policy` (detail `maxmemoryPolicy`): `down` for any
-   * policy but `noeviction`, which could evict replay entries and revocations before they
-   * expire; `unknown` (still `up`, with a message) when `CONFIG GET` is refused, as on managed
-   * services that disable it.
+   * The shared store: `down` when `ping()` does not answer within `timeoutMs`, or when Redis's
+   * `maxmemory-policy` is not `noeviction` (it could evict replay entries and revocations);
+   * `up` with `maxmemoryPolicy: 'unknown'` when `CONFIG GET` is refused.
    */
   async store<const Key extends string = 'zero_trust_store'>(
     key: Key = 'zero_trust_store' as Key,

@@ -2,20 +2,16 @@ import * as z from 'zod';
 import { ZeroTrustConfigurationError } from '../errors/zero-trust.error.js';
 import { ownRecord } from '../utils/own-keys.js';
 
-/*
- * Building blocks of the option schemas (zod) and the one place their issues become the
- * problems of a ZeroTrustConfigurationError. A problem names the option's path and what it must
- * be; it never echoes the value, which may be a secret (a Redis URL with a password).
- */
+// Building blocks of the option schemas, and where their issues become the problems of a
+// ZeroTrustConfigurationError: a problem names the path, never the value (it may be a secret).
 
 const UNKNOWN_OPTION = 'unknown option';
 /** Issues saying the value has the wrong type altogether (a union branch that did not match). */
 const TYPE_MISMATCH = new Set(['invalid_type', 'invalid_value', 'invalid_union']);
 
 /**
- * An object of options that refuses unknown keys (a typo in a security option must not be
- * silently ignored). Unlike `z.strictObject`, its type keeps the shape as written, so the TSDoc
- * of each key survives into the emitted declarations and shows in the IDE.
+ * An object of options that refuses unknown keys. Unlike `z.strictObject`, its type keeps the
+ * shape as written, so each key's TSDoc survives into the declarations.
  */
 export const optionsObject = <S extends z.ZodRawShape>(
   shape: S,
@@ -25,10 +21,7 @@ export const optionsObject = <S extends z.ZodRawShape>(
 /** Every issue of a schema made with `says(message)` reads `message`. */
 export const says = (message: string) => ({ error: message });
 
-/**
- * Options of a refinement that compares fields: it runs even when a field has a problem of its
- * own, so that every problem is listed at once (it must then check the types it reads).
- */
+/** Runs a refinement even when a field has a problem (it must check the types it reads). */
 export const evenWithOtherProblems = {
   when: (payload: { value: unknown }) =>
     typeof payload.value === 'object' && payload.value !== null,
@@ -44,15 +37,11 @@ export function numberIn(min: number, max: number, message: string, integer = fa
 export const positive = (message: string) => z.number(says(message)).positive();
 
 /**
- * A value of type `T` when `check` holds, passed through as it is (a function, a store, a
- * registry). A refinement rather than `z.custom(check)`, whose failure would stop the checks
- * that compare fields, and with them the rest of the list of problems.
+ * A value of type `T` when `check` holds, passed through. A refinement, since a failed
+ * `z.custom(check)` would stop the refinements that compare fields.
  */
 export const shaped = <T>(check: (value: unknown) => boolean, message: string) =>
   z.custom<T>().refine(check, says(message));
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** A function, passed through as it is. */
 export const func = <T>(message: string) => shaped<T>((v) => typeof v === 'function', message);
@@ -68,20 +57,19 @@ export const implementing = <T>(methods: readonly string[], message: string) =>
   );
 
 /**
- * A map keyed by names from outside (principal ids, client ids, SPIFFE paths), resolved as a
- * null-prototype record: `constructor` or `__proto__` are ordinary keys. zod's own `record`
- * would build a plain object, where `__proto__` replaces the prototype instead of being stored.
+ * A map keyed by outside names, resolved as a null-prototype record (zod's `record` builds a
+ * plain object, where `__proto__` would replace the prototype).
  */
 export function ownMap<V extends z.ZodType>(value: V, message: string) {
   return z
     .custom<Record<string, z.input<V>>>()
     .check((ctx) => {
-      if (!isObject(ctx.value)) {
+      if (typeof ctx.value !== 'object' || ctx.value === null || Array.isArray(ctx.value)) {
         ctx.issues.push({ code: 'custom', message, input: undefined });
         return;
       }
-      for (const key of Object.keys(ctx.value)) {
-        const result = value.safeParse(ctx.value[key], { error: defaultMessage });
+      for (const [key, item] of Object.entries(ctx.value)) {
+        const result = value.safeParse(item, { error: defaultMessage });
         for (const issue of result.error?.issues ?? [])
           ctx.issues.push({ ...issue, path: [key, ...issue.path], input: undefined });
       }
@@ -94,27 +82,14 @@ export const zeroTrustMode = z.enum(['enforce', 'report-only']);
 
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
 
-/**
- * Whether a URL may be fetched for keys: HTTPS, or HTTP on a loopback host only.
- *
- * @internal
- */
+/** Whether a URL may be fetched for keys: HTTPS, or HTTP on a loopback host only. @internal */
 export function isAcceptableKeyUrl(value: string): boolean {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return false;
-  }
-  if (url.username || url.password || url.hash) return false;
+  const url = URL.parse(value);
+  if (url === null || url.username || url.password || url.hash) return false;
   return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK.test(url.hostname));
 }
 
-/**
- * Normalizes a `typ` value as RFC 7515 §4.1.9 allows: case-insensitive, `application/` optional.
- *
- * @internal
- */
+/** Normalizes a `typ` (RFC 7515 §4.1.9): case-insensitive, `application/` optional. @internal */
 export function normalizeType(typ: string): string {
   const lower = typ.toLowerCase();
   return lower.startsWith('application/') ? lower.slice('application/'.length) : lower;
@@ -122,9 +97,7 @@ export function normalizeType(typ: string): string {
 
 /**
  * Parses options with `schema`: the resolved value, or every problem in one
- * {@link ZeroTrustConfigurationError} (`ZT_OPTIONS_INVALID`).
- *
- * @param label - how a problem of the whole value is named, e.g. `options`
+ * {@link ZeroTrustConfigurationError} (`ZT_OPTIONS_INVALID`) that names the whole value `label`.
  * @internal
  */
 export function parseOptions<S extends z.ZodType>(

@@ -2,33 +2,26 @@ import { Logger } from '@nestjs/common';
 import { StoreFullError } from '../errors/zero-trust.error.js';
 import type { RevocationStore } from './revocation-store.interface.js';
 import type { SharedStateStore } from './shared-state-store.interface.js';
+import { due } from './store-full.js';
 
 const logger = new Logger('ZeroTrustStore');
-/** At most one warning per concern in this many milliseconds. */
-const WARN_EVERY = 10_000;
 const lastWarned = new Map<string, number>();
 
 async function orElse<T>(operation: Promise<T>, fallback: T, concern: string): Promise<T> {
   try {
     return await operation;
   } catch (error) {
-    // A full store answers: it refuses to drop a replay entry. Failing open would accept the
-    // very proof it could not remember.
+    // A full store is no outage: failing open would accept the proof it could not remember.
     if (error instanceof StoreFullError) throw error;
-    const now = Date.now();
-    if (now - (lastWarned.get(concern) ?? -WARN_EVERY) >= WARN_EVERY) {
-      lastWarned.set(concern, now);
+    if (due(lastWarned, concern))
       logger.warn(`The ${concern} store is unavailable; failing open as configured`);
-    }
     return fallback;
   }
 }
 
 /**
- * A revocation store whose check answers "not revoked" when the backing store fails (the
- * `store.failOpen.revocation` option). Revoking still rejects, so the caller learns it failed.
- *
- * @internal
+ * `store.failOpen.revocation`: the check answers "not revoked" when the store fails; revoking
+ * still rejects. @internal
  */
 export function failOpenRevocations(store: RevocationStore): RevocationStore {
   return {
@@ -39,12 +32,8 @@ export function failOpenRevocations(store: RevocationStore): RevocationStore {
 }
 
 /**
- * A shared-state store that answers as if it were empty when the backing store fails (the
- * `store.failOpen.state` option): claims succeed, counters read 0, sets and lists are empty,
- * writes are dropped. `ping` still rejects, so health checks report the outage. A full store
- * (`StoreFullError`) is not an outage: it still refuses.
- *
- * @internal
+ * `store.failOpen.state`: answers as if empty when the store fails (`ping` and a full store
+ * still reject). @internal
  */
 export function failOpenState(store: SharedStateStore): SharedStateStore {
   return {

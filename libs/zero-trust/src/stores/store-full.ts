@@ -3,9 +3,7 @@ import type { ZeroTrustMetrics } from '../metrics/zero-trust.metrics.js';
 import type { StoreFullError } from '../errors/zero-trust.error.js';
 
 const logger = new Logger('ZeroTrustStore');
-/** At most one log line per concern in this many milliseconds: a full store refuses in bursts. */
-const LOG_EVERY = 10_000;
-/** When each application (its metrics) last logged each concern. */
+const LOG_EVERY = 10_000; // ms
 const lastLogged = new WeakMap<ZeroTrustMetrics, Map<string, number>>();
 
 const CONSEQUENCE = {
@@ -18,22 +16,22 @@ const REMEDY = {
   revocation: 'raise store.limits.revocations',
 } as const;
 
-/**
- * Counts a refusal by a full store (`zero_trust_store_full_total`) and logs it, once per ten
- * seconds per concern and application: every refusal is counted, the log line says what is
- * refused and what to do.
- *
- * @internal
- */
+/** Counts a refusal by a full store and logs what is refused and what to do. @internal */
 export function reportStoreFull(error: StoreFullError, metrics: ZeroTrustMetrics): void {
   metrics.storeFull(error.concern);
   let logged = lastLogged.get(metrics);
   if (logged === undefined) lastLogged.set(metrics, (logged = new Map()));
-  const now = Date.now();
-  if (now - (logged.get(error.concern) ?? -LOG_EVERY) < LOG_EVERY) return;
-  logged.set(error.concern, now);
+  if (!due(logged, error.concern)) return;
   const budget = error.limit === undefined ? '' : ` (${error.limit} entries)`;
   logger.error(
     `The ${error.concern} store is full${budget}: ${CONSEQUENCE[error.concern]}; ${REMEDY[error.concern]}`,
   );
+}
+
+/** Whether `key` was not logged in the last ten seconds (then notes it now). @internal */
+export function due(logged: Map<string, number>, key: string): boolean {
+  const now = Date.now();
+  if (now - (logged.get(key) ?? -LOG_EVERY) < LOG_EVERY) return false;
+  logged.set(key, now);
+  return true;
 }

@@ -11,11 +11,8 @@ import { RevocationStore } from './revocation-store.interface.js';
 import { SharedStateStore } from './shared-state-store.interface.js';
 
 /**
- * The stores the `store` option asks for: the only place that knows which store the library
- * talks to. Provides {@link RevocationStore}, {@link SharedStateStore} and the Redis connection
- * (null unless `store.type` is `redis`).
- *
- * @internal
+ * The stores the `store` option asks for: {@link RevocationStore}, {@link SharedStateStore} and
+ * the Redis connection (null unless `store.type` is `redis`). @internal
  */
 export const storeProviders: Provider[] = [
   {
@@ -56,11 +53,7 @@ export const storeProviders: Provider[] = [
   },
 ];
 
-/**
- * An in-process shared-state store on the given clock, for tests of risk signals.
- *
- * @internal
- */
+/** An in-process shared-state store on the given clock, for tests of risk signals. @internal */
 export function testSharedStateStore(now: () => number): SharedStateStore {
   return new MemorySharedStateStore({ now });
 }

@@ -4,7 +4,7 @@ import { MemoryRevocationStore } from './memory-revocation.store.js';
 
 describe('MemoryRevocationStore', () => {
   it('revokes one jti, and every token of a subject issued up to a time', async () => {
-    const store = new MemoryRevocationStore(() => 1000);
+    const store = new MemoryRevocationStore({ now: () => 1000 });
     await store.revokeToken('j1', 2000);
     await store.revokeSubject('bob', 1000, 2000);
     expect(await store.isRevoked({ jti: 'j1', sub: 'alice', iat: 990 })).toBe(true);
@@ -14,7 +14,7 @@ describe('MemoryRevocationStore', () => {
   });
 
   it('never shortens an existing revocation', async () => {
-    const store = new MemoryRevocationStore(() => 1000);
+    const store = new MemoryRevocationStore({ now: () => 1000 });
     await store.revokeSubject('bob', 1500, 3000);
     await store.revokeSubject('bob', 1200, 2000);
     expect(await store.isRevoked({ jti: 'x', sub: 'bob', iat: 1400 })).toBe(true);
@@ -22,7 +22,7 @@ describe('MemoryRevocationStore', () => {
 
   it('drops entries no valid token can match any more', async () => {
     let now = 1000;
-    const store = new MemoryRevocationStore(() => now);
+    const store = new MemoryRevocationStore({ now: () => now });
     await store.revokeToken('old', 1100);
     await store.revokeSubject('carol', 1000, 1100);
     now = 1200;

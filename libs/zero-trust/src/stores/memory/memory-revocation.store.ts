@@ -1,87 +1,56 @@
-import { StoreFullError } from '../../errors/zero-trust.error.js';
 import type { RevocationStore } from '../revocation-store.interface.js';
+import { LiveEntries } from './live-entries.js';
 
-type RevocationQuery = { jti: string; sub: string; iat: number };
-
-/**
- * Options of a {@link MemoryRevocationStore}.
- *
- * @publicApi
- */
+/** Options of a {@link MemoryRevocationStore}. @publicApi */
 export interface MemoryRevocationStoreOptions {
-  /**
-   * Revoked tokens and subjects held at once. An entry is never dropped before no token it
-   * concerns can still be valid; while this many are live, revoking anything new throws
-   * `StoreFullError` (`ZT_STORE_FULL`) instead. @default 100_000
-   */
+  /** Live revocations held at once; beyond, a new one throws `StoreFullError`. @default 100_000 */
   maxEntries?: number;
   /** The clock (seconds since the epoch). */
   now?: () => number;
 }
 
 /**
- * In-process {@link RevocationStore}: the default, for one instance and for the demo.
- * Entries are dropped once no token they concern can still be valid, never before: beyond
- * `maxEntries` live revocations, a new revocation is refused with `StoreFullError` rather than
- * dropping one (which would let a revoked token through again).
+ * In-process {@link RevocationStore}: the default, for one instance. An entry is dropped once no
+ * token it concerns can still be valid, never before: a full store refuses new revocations
+ * (`StoreFullError`) rather than let a revoked token through again.
  *
  * @publicApi
  */
 export class MemoryRevocationStore implements RevocationStore {
-  private readonly tokens = new Map<string, number>();
-  private readonly subjects = new Map<string, { before: number; until: number }>();
+  // `jti:<jti>` and `sub:<subject>`; an entry expires the second after its `until`.
+  private readonly entries: LiveEntries<{ expires: number; before: number }>;
   private readonly now: () => number;
-  private readonly maxEntries: number;
 
-  /** @param options - the options, or (older form) the clock in seconds since the epoch */
-  constructor(options: MemoryRevocationStoreOptions | (() => number) = {}) {
-    const o = typeof options === 'function' ? { now: options } : options;
-    this.now = o.now ?? (() => Math.floor(Date.now() / 1000));
-    this.maxEntries = o.maxEntries ?? 100_000;
+  constructor({ maxEntries = 100_000, now }: MemoryRevocationStoreOptions = {}) {
+    this.entries = new LiveEntries(maxEntries, 'revocation', 1);
+    this.now = now ?? (() => Math.floor(Date.now() / 1000));
   }
 
   /** How many revocations (tokens and subjects) the store holds. */
   get size(): number {
-    return this.tokens.size + this.subjects.size;
+    return this.entries.size;
   }
 
   async revokeToken(jti: string, expiresAt: number): Promise<void> {
-    this.sweep();
-    const current = this.tokens.get(jti);
-    if (current === undefined) this.assertRoom();
-    this.tokens.set(jti, Math.max(expiresAt, current ?? 0));
+    this.revoke(`jti:${jti}`, 0, expiresAt);
   }
 
   async revokeSubject(subject: string, issuedBefore: number, retainUntil: number): Promise<void> {
-    this.sweep();
-    const current = this.subjects.get(subject);
-    if (current === undefined) this.assertRoom();
-    this.subjects.set(subject, {
-      before: Math.max(issuedBefore, current?.before ?? 0),
-      until: Math.max(retainUntil, current?.until ?? 0),
-    });
+    this.revoke(`sub:${subject}`, issuedBefore, retainUntil);
   }
 
-  async isRevoked(token: RevocationQuery): Promise<boolean> {
-    if (this.tokens.has(token.jti)) return true;
-    const subject = this.subjects.get(token.sub);
+  async isRevoked(token: { jti: string; sub: string; iat: number }): Promise<boolean> {
+    if (this.entries.has(`jti:${token.jti}`)) return true;
+    const subject = this.entries.get(`sub:${token.sub}`);
     return subject !== undefined && token.iat <= subject.before;
   }
 
-  /** @throws {StoreFullError} when `maxEntries` revocations are live */
-  private assertRoom(): void {
-    if (this.size < this.maxEntries) return;
-    let earliest = Number.POSITIVE_INFINITY;
-    for (const exp of this.tokens.values()) earliest = Math.min(earliest, exp);
-    for (const entry of this.subjects.values()) earliest = Math.min(earliest, entry.until);
-    const wait = Number.isFinite(earliest) ? Math.max(1, earliest - this.now() + 1) : undefined;
-    throw new StoreFullError('revocation', this.maxEntries, wait);
-  }
-
-  /** Drops entries that no valid token can match any more. */
-  private sweep(): void {
+  /** Never shortens a revocation; extending one needs no room. */
+  private revoke(key: string, before: number, until: number): void {
     const now = this.now();
-    for (const [jti, exp] of this.tokens) if (exp < now) this.tokens.delete(jti);
-    for (const [sub, entry] of this.subjects) if (entry.until < now) this.subjects.delete(sub);
+    this.entries.sweep(now);
+    const current = this.entries.get(key);
+    const expires = Math.max(until + 1, current?.expires ?? 0);
+    this.entries.add(key, { expires, before: Math.max(before, current?.before ?? 0) }, now);
   }
 }

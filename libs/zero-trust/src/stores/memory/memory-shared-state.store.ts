@@ -1,75 +1,23 @@
 import { LRUCache } from 'lru-cache';
-import { StoreFullError } from '../../errors/zero-trust.error.js';
 import {
   keyClassOf,
   type SharedStateStore,
   type StateKeyClass,
 } from '../shared-state-store.interface.js';
+import { LiveEntries } from './live-entries.js';
 
-type Entry = { expires: number } & (
-  | { kind: 'value'; value: string }
-  | { kind: 'set'; members: Set<string> }
-  | { kind: 'list'; items: string[] }
-);
-
-/**
- * `replay:` keys: never dropped before they expire. A full partition sweeps expired entries, at
- * most once per earliest expiry (so a refused request costs no scan), then refuses.
- */
-class ReplayPartition extends Map<string, Entry> {
-  /** No entry expires before this time (ms). */
-  private earliest = Number.POSITIVE_INFINITY;
-
-  constructor(private readonly budget: number) {
-    super();
-  }
-
-  /** @throws {StoreFullError} a new key while every entry is still live */
-  add(key: string, entry: Entry, now: number): void {
-    if (!this.has(key) && this.size >= this.budget) this.reclaim(now);
-    this.earliest = Math.min(this.earliest, entry.expires);
-    this.set(key, entry);
-  }
-
-  /** @throws {StoreFullError} when every entry is still live */
-  private reclaim(now: number): void {
-    if (now >= this.earliest) {
-      this.earliest = Number.POSITIVE_INFINITY;
-      for (const [key, { expires }] of this) {
-        if (expires <= now) this.delete(key);
-        else this.earliest = Math.min(this.earliest, expires);
-      }
-    }
-    if (this.size < this.budget) return;
-    const wait = Number.isFinite(this.earliest)
-      ? Math.max(1, Math.ceil((this.earliest - now) / 1000))
-      : undefined;
-    throw new StoreFullError('replay', this.budget, wait);
-  }
-}
+type Entry = { expires: number; value: string | Set<string> | string[] };
 
 /**
  * The budgets of a {@link MemorySharedStateStore}, one per key class ({@link keyClassOf}).
- *
  * @publicApi
  */
 export interface MemorySharedStateStoreOptions {
-  /**
-   * `replay:` keys (DPoP proof `jti`s) held at once. They are never dropped before they expire:
-   * while this many are live, a new one is refused with `StoreFullError` (503 `ZT_STORE_FULL`).
-   * Size it above the peak rate of DPoP requests times their lifetime (`dpop.iatWindow` +
-   * `dpop.clockTolerance`). @default 100_000
-   */
+  /** Live `replay:` keys; beyond, a new one throws `StoreFullError`. @default 100_000 */
   maxReplayKeys?: number;
-  /**
-   * `addr:` keys (per-address state that unauthenticated requests create); beyond it, the least
-   * recently used are dropped. @default 50_000
-   */
+  /** `addr:` keys; beyond, the least recently used are dropped. @default 50_000 */
   maxAddressKeys?: number;
-  /**
-   * Every other key (per-principal history and counters); beyond it, the least recently used
-   * are dropped. Only authenticated requests create them. @default 100_000
-   */
+  /** Every other key; beyond, the least recently used are dropped. @default 100_000 */
   maxPrincipalKeys?: number;
   /** Members kept per set (the oldest added is dropped beyond it). @default 1_000 */
   maxSetSize?: number;
@@ -78,25 +26,16 @@ export interface MemorySharedStateStoreOptions {
 }
 
 /**
- * In-process {@link SharedStateStore}: the default, for one instance and for the demo. Each key
- * class ({@link keyClassOf}) has a budget of its own, so per-address state that anonymous
- * traffic creates can never push out per-principal history or replay entries:
- * - `replay:` keys are never dropped before they expire; when their budget is full, a new one is
- *   refused with `StoreFullError` (the request fails closed);
- * - `addr:` keys and every other (principal) key are each an LRU (`lru-cache`) of their budget.
+ * In-process {@link SharedStateStore}: the default, for one instance. Each key class has its own
+ * budget, so anonymous traffic never pushes out principal state or replay entries: `replay:`
+ * keys are never dropped before they expire, the others are each an LRU. The positional form
+ * `(maxKeys, maxSetSize, now)` gives `maxKeys` to both LRUs.
  *
- * Sets keep at most `maxSetSize` members. The positional form `(maxKeys, maxSetSize, now)` gives
- * both the principal and the address budget as `maxKeys`.
- *
- * @example
- * ```ts
- * new MemorySharedStateStore({ maxReplayKeys: 200_000, maxAddressKeys: 20_000 });
- * ```
  * @publicApi
  */
 export class MemorySharedStateStore implements SharedStateStore {
   private readonly partitions: {
-    replay: ReplayPartition;
+    replay: LiveEntries<Entry>;
     address: LRUCache<string, Entry>;
     principal: LRUCache<string, Entry>;
   };
@@ -115,7 +54,7 @@ export class MemorySharedStateStore implements SharedStateStore {
         ? { maxAddressKeys: options, maxPrincipalKeys: options, maxSetSize, now }
         : options;
     this.partitions = {
-      replay: new ReplayPartition(o.maxReplayKeys ?? 100_000),
+      replay: new LiveEntries<Entry>(o.maxReplayKeys ?? 100_000, 'replay', 1000),
       address: new LRUCache<string, Entry>({ max: o.maxAddressKeys ?? 50_000 }),
       principal: new LRUCache<string, Entry>({ max: o.maxPrincipalKeys ?? 100_000 }),
     };
@@ -131,44 +70,45 @@ export class MemorySharedStateStore implements SharedStateStore {
 
   async claimOnce(key: string, ttlSeconds: number): Promise<boolean> {
     if (this.read(key) !== undefined) return false;
-    this.write(key, { kind: 'value', value: '1', expires: this.expiry(ttlSeconds) });
+    this.write(key, { value: '1', expires: this.expiry(ttlSeconds) });
     return true;
   }
 
   async increment(key: string, windowSeconds: number): Promise<number> {
     const entry = this.read(key);
     // The window starts at the first increment: a later one keeps its expiry.
-    const count = entry?.kind === 'value' ? Number(entry.value) + 1 : 1;
-    const expires = entry?.kind === 'value' ? entry.expires : this.expiry(windowSeconds);
-    this.write(key, { kind: 'value', value: String(count), expires });
+    const counter = typeof entry?.value === 'string' ? entry : undefined;
+    const count = counter ? Number(counter.value) + 1 : 1;
+    const expires = counter?.expires ?? this.expiry(windowSeconds);
+    this.write(key, { value: String(count), expires });
     return count;
   }
 
   async get(key: string): Promise<string | undefined> {
-    const entry = this.read(key);
-    return entry?.kind === 'value' ? entry.value : undefined;
+    const value = this.read(key)?.value;
+    return typeof value === 'string' ? value : undefined;
   }
 
   async set(key: string, value: string, ttlSeconds: number): Promise<void> {
-    this.write(key, { kind: 'value', value, expires: this.expiry(ttlSeconds) });
+    this.write(key, { value, expires: this.expiry(ttlSeconds) });
   }
 
   async addToSet(key: string, member: string, ttlSeconds: number): Promise<boolean> {
-    const entry = this.read(key);
-    const members = entry?.kind === 'set' ? entry.members : new Set<string>();
+    const value = this.read(key)?.value;
+    const members = value instanceof Set ? value : new Set<string>();
     const added = !members.has(member);
     if (added) {
       members.add(member);
       // A Set iterates in insertion order: the first member is the oldest.
       if (members.size > this.maxSetSize) members.delete(members.values().next().value as string);
     }
-    this.write(key, { kind: 'set', members, expires: this.expiry(ttlSeconds) });
+    this.write(key, { value: members, expires: this.expiry(ttlSeconds) });
     return added;
   }
 
   async hasMember(key: string, member: string): Promise<boolean> {
-    const entry = this.read(key);
-    return entry?.kind === 'set' && entry.members.has(member);
+    const value = this.read(key)?.value;
+    return value instanceof Set && value.has(member);
   }
 
   async pushCapped(
@@ -177,16 +117,16 @@ export class MemorySharedStateStore implements SharedStateStore {
     maxLength: number,
     ttlSeconds: number,
   ): Promise<void> {
-    const entry = this.read(key);
-    const items = entry?.kind === 'list' ? entry.items : [];
+    const current = this.read(key)?.value;
+    const items = Array.isArray(current) ? current : [];
     items.unshift(value);
     items.length = Math.min(items.length, Math.max(0, maxLength));
-    this.write(key, { kind: 'list', items, expires: this.expiry(ttlSeconds) });
+    this.write(key, { value: items, expires: this.expiry(ttlSeconds) });
   }
 
   async list(key: string): Promise<string[]> {
-    const entry = this.read(key);
-    return entry?.kind === 'list' ? [...entry.items] : [];
+    const value = this.read(key)?.value;
+    return Array.isArray(value) ? [...value] : [];
   }
 
   async ping(): Promise<void> {}

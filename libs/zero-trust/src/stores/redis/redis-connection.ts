@@ -2,14 +2,9 @@ import { Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import type { ResolvedRedisStoreOptions } from '../../options/validate-options.js';
 
-/** Longest pause between two reconnection attempts (ms). */
-const MAX_RECONNECT_DELAY = 2000;
-
 /**
- * The Redis client behind the Redis stores: created from `store.url` (and then closed on
- * shutdown) or given as `store.client` (never closed). Errors are logged, never thrown: a down
- * Redis makes each store call reject quickly, and ioredis reconnects in the background.
- *
+ * The Redis client of the Redis stores, from `store.url` (closed on shutdown) or `store.client`
+ * (never closed). Errors are logged, not thrown; ioredis reconnects in the background.
  * @internal
  */
 export class RedisStoreConnection implements OnApplicationShutdown {
@@ -24,20 +19,14 @@ export class RedisStoreConnection implements OnApplicationShutdown {
     client.on('ready', this.onReady);
   }
 
-  /**
-   * Connects (or adopts a client). A Redis that is down at boot does not stop the boot: requests
-   * are refused until it answers.
-   */
+  /** Connects (or adopts a client); a Redis down at boot does not stop the boot. */
   static async open(options: ResolvedRedisStoreOptions): Promise<RedisStoreConnection> {
     if (options.client !== undefined) return new RedisStoreConnection(options.client, false);
-    let RedisClient: typeof Redis;
-    try {
-      ({ Redis: RedisClient } = await import('ioredis'));
-    } catch (error) {
+    const { Redis: RedisClient } = await import('ioredis').catch((cause: unknown) => {
       throw new Error('store.type "redis" needs the package "ioredis" (npm install ioredis)', {
-        cause: error,
+        cause,
       });
-    }
+    });
     const client = new RedisClient(options.url as string, {
       lazyConnect: true,
       // The commands a request issues in one tick (the risk signals start together) leave in
@@ -47,18 +36,14 @@ export class RedisStoreConnection implements OnApplicationShutdown {
       maxRetriesPerRequest: 0,
       commandTimeout: options.commandTimeout,
       connectTimeout: options.connectTimeout,
-      retryStrategy: (attempt: number) => Math.min(attempt * 100, MAX_RECONNECT_DELAY),
+      retryStrategy: (attempt: number) => Math.min(attempt * 100, 2000),
     });
     const connection = new RedisStoreConnection(client, true);
-    // A failed first connection is retried by ioredis through retryStrategy.
-    await client.connect().catch(() => undefined);
+    await client.connect().catch(() => undefined); // retried through retryStrategy
     return connection;
   }
 
-  /**
-   * Redis's `maxmemory-policy` (`CONFIG GET`), or undefined when it cannot be read: managed
-   * services often disable or rename `CONFIG`, or the user may lack the permission.
-   */
+  /** Redis's `maxmemory-policy`, or undefined when `CONFIG GET` is refused (managed services). */
   async evictionPolicy(): Promise<string | undefined> {
     try {
       const reply = (await this.client.config('GET', 'maxmemory-policy')) as unknown;

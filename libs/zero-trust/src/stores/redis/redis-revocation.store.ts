@@ -1,14 +1,9 @@
 import type { Redis } from 'ioredis';
-import { StoreFullError } from '../../errors/zero-trust.error.js';
 import type { RevocationStore } from '../revocation-store.interface.js';
-import { isOutOfMemory } from './redis-shared-state.store.js';
+import { refusedWhenFull } from './redis-shared-state.store.js';
 
-/**
- * Records a revocation without ever shortening an existing one. KEYS[1] holds the value;
- * ARGV[1] is the value candidate (seconds), ARGV[2] the expiry candidate (seconds since the
- * epoch). The stored value and expiry each become the maximum of the old and new ones; an entry
- * whose expiry has already passed is not written.
- */
+// Records a revocation, never shortening one: KEYS[1]'s value and expiry each become the maximum
+// of the old ones and ARGV[1] (value), ARGV[2] (expiry, epoch seconds); a past expiry writes none.
 const REVOKE_SCRIPT = `
 local now = tonumber(redis.call('TIME')[1])
 local value = tonumber(ARGV[1])
@@ -25,20 +20,11 @@ return 1
 `;
 
 /**
- * {@link RevocationStore} in Redis, shared by every instance of the application: a revocation
- * made by one instance is enforced by all of them on their next request, since each check reads
- * Redis. Entries expire when no token they concern can still be valid.
+ * {@link RevocationStore} in Redis, shared by every instance: each check reads Redis. Keys
+ * `<prefix>revocation:jti:<jti>` and `<prefix>revocation:sub:<subject>` expire when no token
+ * they concern can still be valid. Every call rejects while Redis is unreachable; a full
+ * `noeviction` Redis refuses a revocation with `StoreFullError`.
  *
- * Keys: `<prefix>revocation:jti:<jti>` and `<prefix>revocation:sub:<subject>`, each with a TTL.
- * Every call rejects when Redis is unreachable; the library then refuses the request (503
- * `ZT_STORE_UNAVAILABLE`) unless the module's `store.failOpen.revocation` is set. Run Redis with
- * `maxmemory-policy noeviction` (see `RedisSharedStateStore`): a full Redis then refuses a
- * revocation with `StoreFullError` instead of evicting one.
- *
- * @example
- * ```ts
- * const store = new RedisRevocationStore(new Redis(process.env.REDIS_URL), 'billing:');
- * ```
  * @publicApi
  */
 export class RedisRevocationStore implements RevocationStore {
@@ -63,14 +49,8 @@ export class RedisRevocationStore implements RevocationStore {
     );
   }
 
-  /** Runs the revoke script; a Redis full under `noeviction` is a full revocation store. */
   private async revoke(key: string, value: string, expires: string): Promise<void> {
-    try {
-      await this.client.eval(REVOKE_SCRIPT, 1, key, value, expires);
-    } catch (error) {
-      if (isOutOfMemory(error)) throw new StoreFullError('revocation');
-      throw error;
-    }
+    await refusedWhenFull(this.client.eval(REVOKE_SCRIPT, 1, key, value, expires), 'revocation');
   }
 
   async isRevoked(token: { jti: string; sub: string; iat: number }): Promise<boolean> {
@@ -78,8 +58,8 @@ export class RedisRevocationStore implements RevocationStore {
       this.jtiKey(token.jti),
       this.subjectKey(token.sub),
     );
-    if (jti !== null && jti !== undefined) return true;
-    return subject !== null && subject !== undefined && token.iat <= Number(subject);
+    if (jti != null) return true;
+    return subject != null && token.iat <= Number(subject);
   }
 
   /** Resolves when Redis answers; rejects otherwise. */

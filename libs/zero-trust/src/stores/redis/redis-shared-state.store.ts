@@ -10,34 +10,34 @@ return count
 `;
 
 /**
- * Whether Redis refused a write for want of memory (`OOM command not allowed when used memory >
- * 'maxmemory'`), which a Redis under `maxmemory-policy noeviction` answers when full.
+ * Runs a write; a Redis full under `maxmemory-policy noeviction` (an `OOM` reply) makes it a
+ * full store of `concern`.
  *
  * @internal
  */
-export function isOutOfMemory(error: unknown): boolean {
-  return error instanceof Error && error.message.startsWith('OOM ');
+export async function refusedWhenFull<T>(
+  write: Promise<T>,
+  concern: 'replay' | 'revocation',
+): Promise<T> {
+  try {
+    return await write;
+  } catch (error) {
+    if (error instanceof Error && error.message.startsWith('OOM '))
+      throw new StoreFullError(concern);
+    throw error;
+  }
 }
 
 /** Redis rounds expiries to whole seconds here; never to zero, which would keep a key forever. */
 const seconds = (ttl: number): number => Math.max(1, Math.ceil(ttl));
 
 /**
- * {@link SharedStateStore} in Redis, shared by every instance of the application. Each operation
- * is one atomic command, script or `MULTI` block, and every key expires. Keys are the caller's
- * keys behind `keyPrefix`. Every call rejects when Redis is unreachable (the module's
- * `commandTimeout` bounds how long that takes).
+ * {@link SharedStateStore} in Redis, shared by every instance. Each operation is one atomic
+ * command, script or `MULTI`; every key expires; every call rejects while Redis is unreachable.
+ * Run Redis with `maxmemory-policy noeviction`: another policy may drop a replay entry before it
+ * expires (a captured DPoP proof would then work again); a full `noeviction` Redis refuses a new
+ * replay entry with `StoreFullError` instead.
  *
- * Run Redis with `maxmemory-policy noeviction`: any other policy lets Redis drop keys before they
- * expire under memory pressure (every key here has a TTL, so the `volatile-*` policies may drop
- * all of them too), and a dropped replay entry lets a captured DPoP proof be used again. Under
- * `noeviction` a full Redis refuses writes instead: a new replay entry then fails with
- * `StoreFullError` (503 `ZT_STORE_FULL`). The health indicator reports any other policy.
- *
- * @example
- * ```ts
- * const state = new RedisSharedStateStore(new Redis(process.env.REDIS_URL), 'billing:');
- * ```
  * @publicApi
  */
 export class RedisSharedStateStore implements SharedStateStore {
@@ -51,25 +51,15 @@ export class RedisSharedStateStore implements SharedStateStore {
   ) {}
 
   async claimOnce(key: string, ttlSeconds: number): Promise<boolean> {
-    let reply: string | null;
-    try {
-      reply = await this.client.set(this.key(key), '1', 'EX', seconds(ttlSeconds), 'NX');
-    } catch (error) {
-      // Under `maxmemory-policy noeviction` a full Redis refuses writes: a full replay store.
-      if (isOutOfMemory(error) && keyClassOf(key) === 'replay') throw new StoreFullError('replay');
-      throw error;
-    }
+    const claim = this.client.set(this.key(key), '1', 'EX', seconds(ttlSeconds), 'NX');
+    const reply =
+      keyClassOf(key) === 'replay' ? await refusedWhenFull(claim, 'replay') : await claim;
     return reply === 'OK';
   }
 
   async increment(key: string, windowSeconds: number): Promise<number> {
-    const count = await this.client.eval(
-      INCREMENT_SCRIPT,
-      1,
-      this.key(key),
-      String(seconds(windowSeconds)),
-    );
-    return Number(count);
+    const window = String(seconds(windowSeconds));
+    return Number(await this.client.eval(INCREMENT_SCRIPT, 1, this.key(key), window));
   }
 
   async get(key: string): Promise<string | undefined> {
