@@ -7,12 +7,8 @@ import { principalKey } from './keys.js';
 type Options = NonNullable<ResolvedRiskOptions['failures']>;
 
 /**
- * Bursts of a principal's own failures: `threshold` or more 401/403 answers in `window` seconds.
- * Failures no principal owns (missing, forged or revoked tokens) are not counted: anyone can
- * send junk from a shared address (NAT, a proxy), so counting per address would let an outsider
- * refuse everyone behind it. The `authenticationFailures` option throttles those instead.
- *
- * @publicApi
+ * `threshold` or more 401/403 of a principal in `window` seconds. Never per address: an outsider
+ * could refuse everyone behind a NAT (`authenticationFailures` throttles those). @publicApi
  */
 export class FailureBurstSignal implements RiskSignal {
   readonly name = 'failures';

@@ -28,10 +28,7 @@ interface CityReader {
   };
 }
 
-/**
- * Ranges no geolocation database places anywhere: unspecified, private, carrier-grade NAT,
- * loopback, link-local, multicast, reserved and unique-local. Answered without a lookup.
- */
+// Ranges no database places anywhere (private, loopback, link-local, multicast, reserved...).
 const NOT_ROUTED = new BlockList();
 const NOT_ROUTED_BLOCKS =
   '0.0.0.0/8 10.0.0.0/8 100.64.0.0/10 127.0.0.0/8 169.254.0.0/16 172.16.0.0/12 192.168.0.0/16 224.0.0.0/4 240.0.0.0/4 ::/128 ::1/128 fc00::/7 fe80::/10 ff00::/8';
@@ -41,14 +38,11 @@ for (const block of NOT_ROUTED_BLOCKS.split(' ')) {
 }
 
 /**
- * A {@link GeoLocator} over a MaxMind City database file, read once into memory with
- * `@maxmind/geoip2-node` (never downloaded). Unrouted ranges are answered without a lookup, and
- * answers are remembered per address (10,000), so a database miss, which throws, is paid once.
- *
- * @publicApi
+ * A {@link GeoLocator} over a MaxMind City file read into memory (never downloaded), with answers
+ * remembered per address (a miss throws: paid once). @publicApi
  */
 export class MaxMindGeoLocator implements GeoLocator {
-  /** Answers by address (`false`: nowhere); the database never changes while the process runs. */
+  /** Answers by address (`false`: nowhere). */
   private readonly cache = new LRUCache<string, GeoLocation | false>({ max: 10_000 });
 
   private constructor(private readonly reader: CityReader) {}
@@ -78,8 +72,7 @@ export class MaxMindGeoLocator implements GeoLocator {
     try {
       found = this.reader.city(address);
     } catch (error) {
-      // Any failure but a miss (a damaged database) propagates, so the signal fails as
-      // `risk.onError` says, never "unknown place".
+      // A damaged database fails the signal (as `risk.onError` says), never "unknown place".
       if (error instanceof Error && error.name === 'AddressNotFoundError') return undefined;
       throw error;
     }

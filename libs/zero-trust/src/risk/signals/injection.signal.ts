@@ -5,14 +5,11 @@ import { detectInjection, INJECTION_SCAN_LIMITS, type InjectionKind } from './in
 
 type Options = NonNullable<ResolvedRiskOptions['injection']>;
 
-/** Headers that carry credentials or opaque tokens: never scanned (nor logged). */
+// Credentials and opaque tokens: never scanned (nor logged).
 const ALWAYS_SKIPPED = new Set(['authorization', 'dpop', 'cookie', 'proxy-authorization']);
 const { length: MAX_LENGTH, values: MAX_VALUES, depth: MAX_DEPTH } = INJECTION_SCAN_LIMITS;
-/**
- * Verdicts on short values are remembered: the same host, user agent, accept header and paths
- * come with request after request, and each would otherwise be normalised and matched against
- * every rule (the bulk of the signal's work). Detection is a pure function of the value.
- */
+// Verdicts on short values (hosts, user agents, paths: the same request after request) are
+// remembered: detection is a pure function of the value.
 const MEMO_MAX_LENGTH = 512;
 
 const NAMES: Record<InjectionKind, string> = {
@@ -24,7 +21,6 @@ const NAMES: Record<InjectionKind, string> = {
 
 type Part = 'path' | 'query' | 'header' | 'body';
 
-/** Which scan limit a request went past. */
 type Limit = 'length' | 'values' | 'depth';
 
 const LIMITS: Record<Limit, string> = {
@@ -34,17 +30,9 @@ const LIMITS: Record<Limit, string> = {
 };
 
 /**
- * Injection payloads (SQL injection, XSS, command injection, path traversal) in the path, the
- * query, the headers (except credentials) and the body's keys and strings, in their normalised
- * forms (see `normalisedForms`). Each kind found scores `score`, recorded as `malicious_<kind>`;
- * the reason names the kind and the part, never the payload. What it does not read is no pass:
- * input past {@link INJECTION_SCAN_LIMITS} is a finding of its own (a third of `score`,
- * `input_validation_fail`), so padding cannot hide a payload for free.
- *
- * A risk signal, not a web application firewall: it does not make a query safe (parameterised
- * queries, output encoding and path checks do), and a pattern list can always be outrun.
- *
- * @publicApi
+ * Injection payloads in the path, query, headers (but credentials) and body keys and strings:
+ * each kind scores `score` as `malicious_<kind>`; input past {@link INJECTION_SCAN_LIMITS}
+ * scores a third of it as `input_validation_fail`. A risk signal, not a WAF. @publicApi
  */
 export class InjectionSignal implements RiskSignal {
   readonly name = 'injection';
@@ -128,7 +116,6 @@ export class InjectionSignal implements RiskSignal {
     ];
   }
 
-  /** The kinds found in `value`, remembered for short values. */
   private detect(value: string): readonly InjectionKind[] {
     if (value.length > MEMO_MAX_LENGTH) return [...detectInjection(value)];
     let kinds = this.verdicts.get(value);

@@ -1,11 +1,6 @@
 import type { Principal } from '../../identity/principal.interface.js';
 
-/**
- * A store key for `signal` about `principal`: `zt:risk:<signal>:<kind>:<id>[:<suffix>]`, of the
- * principal class (see `keyClassOf`). The id is URI-encoded so it can hold no separator.
- *
- * @internal
- */
+/** `zt:risk:<signal>:<kind>:<id>[:<suffix>]`, the id URI-encoded (no separator). @internal */
 export function principalKey(
   signal: string,
   principal: Pick<Principal, 'kind' | 'id'>,

@@ -21,13 +21,7 @@ function inList(entries: readonly string[]): (ip: string | undefined) => boolean
   };
 }
 
-/**
- * Network location of the client address (`context.ip`, through trusted proxies only): a deny
- * list for everyone, and per-service allow lists (a service calling from elsewhere, or from an
- * unknown address, is refused).
- *
- * @publicApi
- */
+/** The client address: a deny list, and per-service allow lists. @publicApi */
 export class NetworkSignal implements RiskSignal {
   readonly name = 'network';
   private readonly deny: (ip: string | undefined) => boolean;
