@@ -39,7 +39,7 @@ const signal = <S extends z.ZodRawShape>(on: boolean, shape: S) =>
   z
     .union([z.literal(false), optionsObject(shape)], says('must be an object or false'))
     .prefault((on ? {} : false) as never)
-    .transform((value) => (value === false ? undefined : (value as z.output<z.ZodObject<S>>)));
+    .transform((value) => (value === false ? undefined : value));
 
 const country = z
   .string(says('must be an ISO 3166-1 alpha-2 code (e.g. "FR")'))
