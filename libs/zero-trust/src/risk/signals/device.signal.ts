@@ -1,10 +1,7 @@
 import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import type { ResolvedRiskOptions } from '../../options/validate-options.js';
-import type { RiskReason, RiskSignal, RiskSignalInput } from '../risk.types.js';
-import { principalKey } from './keys.js';
-
-type Options = NonNullable<ResolvedRiskOptions['device']>;
+import type { RiskReason, RiskSignalInput } from '../risk.types.js';
+import { BuiltInSignal, principalKey } from './built-in.js';
 
 // The mark of a device history (not base64url: no device), in the devices' set so it never
 // outlives them (which would make every device look new).
@@ -28,15 +25,11 @@ export function deviceFingerprint(
  * the token's, and one never seen (the first is learnt). Services are never judged on devices:
  * an upgrade changes their headers and they cannot step up. @publicApi
  */
-export class DeviceSignal implements RiskSignal {
+export class DeviceSignal extends BuiltInSignal<'device'> {
   readonly name = 'device';
   /** When this instance last stored each device: refreshed every `ttl / 10` (≤ 1 h). */
   private readonly stored = new LRUCache<string, number>({ max: 50_000 });
-  private readonly refreshMs: number;
-
-  constructor(private readonly options: Options) {
-    this.refreshMs = Math.min((options.ttl * 1000) / 10, 60 * 60_000);
-  }
+  private readonly refreshMs = Math.min((this.options.ttl * 1000) / 10, 60 * 60_000);
 
   /** The device of this request. */
   deviceOf(input: RiskSignalInput): string {
@@ -59,12 +52,10 @@ export class DeviceSignal implements RiskSignal {
     const bound = principal.token.device;
     if (bound !== undefined && bound !== device) {
       const reason = 'the request comes from another device than the token was issued to';
-      const score = this.options.mismatchScore;
-      return [{ signal: this.name, score, reason, event: 'session_device_mismatch' }];
+      return [this.found(this.options.mismatchScore, reason, 'session_device_mismatch')];
     }
     if (known || !seen) return [];
-    const reason = 'a device never seen for this principal';
-    return [{ signal: this.name, score: this.options.newDeviceScore, reason }];
+    return [this.found(this.options.newDeviceScore, 'a device never seen for this principal')];
   }
 
   async record(input: RiskSignalInput): Promise<void> {

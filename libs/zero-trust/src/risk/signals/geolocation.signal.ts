@@ -1,10 +1,8 @@
 import type { ResolvedRiskOptions } from '../../options/validate-options.js';
-import type { RiskReason, RiskSignal, RiskSignalInput } from '../risk.types.js';
+import type { RiskReason, RiskSignalInput } from '../risk.types.js';
+import { BuiltInSignal, principalKey } from './built-in.js';
 import { haversineKm, type GeoLocation, type GeoLocator } from './geo-locator.js';
-import { principalKey } from './keys.js';
 import { isProvenWorkload } from './workload.js';
-
-type Options = NonNullable<ResolvedRiskOptions['geolocation']>;
 
 type LastLocation = { lat: number; lon: number; t: number; place: string };
 
@@ -32,12 +30,15 @@ function placeOf({ country = '??', city }: GeoLocation): string {
  * of a successful request; sets the `country`, `city`, `latitude`, `longitude` facts. A workload
  * that proved its key (`isProvenWorkload`) is not judged on geography. @publicApi
  */
-export class GeolocationSignal implements RiskSignal {
+export class GeolocationSignal extends BuiltInSignal<'geolocation'> {
   readonly name = 'geolocation';
+
   constructor(
-    private readonly options: Options,
+    options: NonNullable<ResolvedRiskOptions['geolocation']>,
     private readonly locator: GeoLocator,
-  ) {}
+  ) {
+    super(options);
+  }
 
   async evaluate(input: RiskSignalInput): Promise<RiskReason[]> {
     const { context, principal, facts, store } = input;
@@ -53,7 +54,7 @@ export class GeolocationSignal implements RiskSignal {
       const denied = denyCountries.includes(country);
       const what = denied ? 'a denied country' : 'a country not allowed';
       if (denied || allowCountries?.includes(country) === false)
-        reasons.push({ signal: this.name, score, reason: `request from ${what} (${country})` });
+        reasons.push(this.found(score, `request from ${what} (${country})`));
     }
     if (principal === undefined || latitude === undefined || longitude === undefined)
       return reasons;
@@ -65,12 +66,9 @@ export class GeolocationSignal implements RiskSignal {
     if (km < this.options.minDistanceKm || (hours > 0 && km / hours <= this.options.maxSpeedKmh))
       return reasons;
     const minutes = Math.max(0, Math.round(hours * 60));
-    reasons.push({
-      signal: this.name,
-      score: this.options.travelScore,
-      reason: `impossible travel from ${last.place} to ${placeOf(location)}: ${Math.round(km)} km in ${minutes} min`,
-      event: 'authn_impossible_travel',
-    });
+    const trip = `${last.place} to ${placeOf(location)}: ${Math.round(km)} km in ${minutes} min`;
+    const reason = `impossible travel from ${trip}`;
+    reasons.push(this.found(this.options.travelScore, reason, 'authn_impossible_travel'));
     return reasons;
   }
 

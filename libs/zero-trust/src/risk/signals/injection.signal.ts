@@ -1,9 +1,7 @@
-import type { ResolvedRiskOptions } from '../../options/validate-options.js';
-import type { RiskReason, RiskSignal, RiskSignalInput } from '../risk.types.js';
 import { LRUCache } from 'lru-cache';
+import type { RiskReason, RiskSignalInput } from '../risk.types.js';
+import { BuiltInSignal } from './built-in.js';
 import { detectInjection, INJECTION_SCAN_LIMITS, type InjectionKind } from './injection-rules.js';
-
-type Options = NonNullable<ResolvedRiskOptions['injection']>;
 
 // Credentials and opaque tokens: never scanned (nor logged).
 const ALWAYS_SKIPPED = new Set(['authorization', 'dpop', 'cookie', 'proxy-authorization']);
@@ -34,16 +32,11 @@ const LIMITS: Record<Limit, string> = {
  * each kind scores `score` as `malicious_<kind>`; input past {@link INJECTION_SCAN_LIMITS}
  * scores a third of it as `input_validation_fail`. A risk signal, not a WAF. @publicApi
  */
-export class InjectionSignal implements RiskSignal {
+export class InjectionSignal extends BuiltInSignal<'injection'> {
   readonly name = 'injection';
-  private readonly skipHeaders: Set<string>;
-  private readonly skipFields: Set<string>;
+  private readonly skipHeaders = new Set([...ALWAYS_SKIPPED, ...this.options.skipHeaders]);
+  private readonly skipFields = new Set(this.options.skipFields);
   private readonly verdicts = new LRUCache<string, readonly InjectionKind[]>({ max: 10_000 });
-
-  constructor(private readonly options: Options) {
-    this.skipHeaders = new Set([...ALWAYS_SKIPPED, ...options.skipHeaders]);
-    this.skipFields = new Set(options.skipFields);
-  }
 
   evaluate({ request }: RiskSignalInput): RiskReason[] {
     const kinds = new Map<InjectionKind, Part>();
@@ -100,19 +93,17 @@ export class InjectionSignal implements RiskSignal {
     walk(request.body, 0);
     const { score } = this.options;
     return [
-      ...[...kinds].map(([kind, part]) => ({
-        signal: this.name,
-        score,
-        reason: `${NAMES[kind]} payload in the ${part}`,
-        event: `malicious_${kind}`,
-      })),
-      ...[...limits].map(([limit, part]) => ({
-        signal: this.name,
-        // Lower than a payload: a large request is not an attack, but it is not known clean.
-        score: Math.round(score / 3),
-        reason: `${part} not fully scanned for injection: ${LIMITS[limit]}`,
-        event: 'input_validation_fail',
-      })),
+      ...[...kinds].map(([kind, part]) =>
+        this.found(score, `${NAMES[kind]} payload in the ${part}`, `malicious_${kind}`),
+      ),
+      // Lower than a payload: a large request is not an attack, but it is not known clean.
+      ...[...limits].map(([limit, part]) =>
+        this.found(
+          Math.round(score / 3),
+          `${part} not fully scanned for injection: ${LIMITS[limit]}`,
+          'input_validation_fail',
+        ),
+      ),
     ];
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { principalKey } from './keys.js';
+import { principalKey } from './built-in.js';
 
 describe('risk store keys', () => {
   const alice = { kind: 'user' as const, id: 'alice' };

@@ -1,11 +1,8 @@
 import { LRUCache } from 'lru-cache';
 import type { Principal } from '../../identity/principal.interface.js';
-import type { ResolvedRiskOptions } from '../../options/validate-options.js';
 import { ownValue } from '../../utils/own-keys.js';
-import type { RiskReason, RiskSignal, RiskSignalInput } from '../risk.types.js';
-import { principalKey } from './keys.js';
-
-type Options = NonNullable<ResolvedRiskOptions['usage']>;
+import type { RiskReason, RiskSignalInput } from '../risk.types.js';
+import { BuiltInSignal, principalKey } from './built-in.js';
 
 /** Whether `time` is in a UTC `HH:MM-HH:MM` window (may wrap midnight). @publicApi */
 export function inUtcWindow(time: Date, window: string): boolean {
@@ -29,12 +26,10 @@ const WARM_FACT = 'usage:warm';
  * moving average of active minutes), a service's route never called successfully once warm, and
  * activity outside its `hours`. Only successes are learnt, so a refusal never lasts. @publicApi
  */
-export class UsageSignal implements RiskSignal {
+export class UsageSignal extends BuiltInSignal<'usage'> {
   readonly name = 'usage';
   /** Previous minutes known to be folded into their baseline: their count is not read again. */
   private readonly folded = new LRUCache<string, true>({ max: 10_000 });
-
-  constructor(private readonly options: Options) {}
 
   async evaluate(input: RiskSignalInput): Promise<RiskReason[]> {
     const principal = input.principal;
@@ -42,10 +37,10 @@ export class UsageSignal implements RiskSignal {
     const found = await Promise.all([this.rate(input, principal), this.route(input, principal)]);
     const reasons = found.filter((reason) => reason !== undefined);
     const hours = ownValue(this.options.hours, principal.id);
-    if (hours !== undefined && !inUtcWindow(input.now, hours)) {
-      const reason = 'activity outside the principal’s working hours';
-      reasons.push({ signal: this.name, score: this.options.hoursScore, reason });
-    }
+    if (hours !== undefined && !inUtcWindow(input.now, hours))
+      reasons.push(
+        this.found(this.options.hoursScore, 'activity outside the principal’s working hours'),
+      );
     return reasons;
   }
 
@@ -98,11 +93,14 @@ export class UsageSignal implements RiskSignal {
         await store.set(key('baseline'), JSON.stringify(baseline), this.options.ttl);
       }
     }
-    const { learningMinutes, minRate, rateFactor, rateScore: score } = this.options;
+    const { learningMinutes, minRate, rateFactor, rateScore } = this.options;
     if (baseline.n < learningMinutes || count <= minRate || count <= baseline.avg * rateFactor)
       return undefined;
-    const reason = `request rate ${count}/min far above the principal’s baseline (${Math.round(baseline.avg)}/min)`;
-    return { signal: this.name, score, reason };
+    const avg = Math.round(baseline.avg);
+    return this.found(
+      rateScore,
+      `request rate ${count}/min far above the principal’s baseline (${avg}/min)`,
+    );
   }
 
   private async route(
@@ -118,7 +116,9 @@ export class UsageSignal implements RiskSignal {
     ]);
     facts.set(WARM_FACT, warm);
     if (!warm || known) return undefined;
-    const reason = `the service calls a route it never called (${route})`;
-    return { signal: this.name, score: this.options.newRouteScore, reason };
+    return this.found(
+      this.options.newRouteScore,
+      `the service calls a route it never called (${route})`,
+    );
   }
 }
