@@ -17,17 +17,6 @@ const PRINCIPAL_TRACKER = /^:(?:user|service|integration):/;
  * counts the same hits. A window starts at a tracker's first hit and lasts `ttl`; over the limit
  * the tracker is blocked for `blockDuration`. A store failure refuses the request with 503
  * `ZT_STORE_UNAVAILABLE` unless the store fails open (`store.failOpen.state`).
- *
- * @example
- * ```ts
- * ThrottlerModule.forRootAsync({
- *   inject: [SharedStateThrottlerStorage],
- *   useFactory: (storage: SharedStateThrottlerStorage) => ({
- *     throttlers: [{ ttl: 60_000, limit: 300 }],
- *     storage,
- *   }),
- * })
- * ```
  * @publicApi
  */
 @Injectable()

@@ -1,8 +1,7 @@
 import type { ResolvedRiskOptions } from '../../options/validate-options.js';
 import type { RiskReason, RiskSignalInput } from '../risk.types.js';
-import { BuiltInSignal, principalKey } from './built-in.js';
+import { BuiltInSignal, isProvenWorkload, principalKey } from './built-in.js';
 import { haversineKm, type GeoLocation, type GeoLocator } from './geo-locator.js';
-import { isProvenWorkload } from './workload.js';
 
 type LastLocation = { lat: number; lon: number; t: number; place: string };
 
