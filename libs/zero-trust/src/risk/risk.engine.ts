@@ -97,18 +97,17 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
     const risk = this.options.risk;
     if (!risk.enabled) return;
     const { geolocation: geo, network, device, usage, failures, injection } = risk;
-    const signals: RiskSignal[] = [];
-    if (geo !== undefined) {
-      const db = geo.database;
-      signals.push(
-        new GeolocationSignal(geo, typeof db === 'string' ? await MaxMindGeoLocator.open(db) : db),
-      );
-    }
-    if (network !== undefined) signals.push(new NetworkSignal(network));
-    if (device !== undefined) signals.push(new DeviceSignal(device));
-    if (usage !== undefined) signals.push(new UsageSignal(usage));
-    if (failures !== undefined) signals.push((this.failures = new FailureBurstSignal(failures)));
-    if (injection !== undefined) signals.push(new InjectionSignal(injection));
+    const db = geo?.database;
+    const locator = typeof db === 'string' ? await MaxMindGeoLocator.open(db) : db;
+    this.failures = failures && new FailureBurstSignal(failures);
+    const signals: RiskSignal[] = [
+      geo && locator && new GeolocationSignal(geo, locator),
+      network && new NetworkSignal(network),
+      device && new DeviceSignal(device),
+      usage && new UsageSignal(usage),
+      this.failures,
+      injection && new InjectionSignal(injection),
+    ].filter((signal) => signal !== undefined);
     this.builtIn = signals.length;
     signals.push(...risk.signals);
     for (const { metatype, instance } of this.discovery.getProviders()) {
@@ -142,7 +141,7 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
     return { risk: assessment.score, country: assessment.country, city: assessment.city };
   }
 
-  /** Learns from a request that succeeded; counts a 401/403 as its principal's failure. Never rejects. */
+  /** Learns from a request that succeeded; counts a 401/403 as a failure. Never rejects. */
   async recordOutcome(context: ZeroTrustRequestContext, outcome: RiskOutcome): Promise<void> {
     if (outcome.status === 401 || outcome.status === 403)
       await this.countFailure(context, context.principal);
