@@ -80,7 +80,6 @@ function metricsIn(registry: Registry) {
 /**
  * The library's Prometheus metrics (prom-client; names and labels in the README). Every label
  * has a small, code-defined set of values: never a user id, a raw path or a request id.
- *
  * @publicApi
  */
 @Injectable()

@@ -10,7 +10,6 @@ import { ZERO_TRUST_RATE_LIMITER } from '../zero-trust.constants.js';
 /**
  * Global guard right after authentication: `ZeroTrustThrottlerModule`'s guard when imported, so
  * an over-limit caller costs no authorization, risk or resolver, whatever the import order.
- *
  * @internal
  */
 @Injectable()

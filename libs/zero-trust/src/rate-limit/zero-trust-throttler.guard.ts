@@ -29,7 +29,6 @@ import { ZERO_TRUST_OPTIONS, ZERO_TRUST_RATE_LIMITER } from '../zero-trust.const
 /**
  * Who a request counts against: its verified principal (`user:alice`) whatever its address, else
  * its client address (`ip:203.0.113.7`; give `proxies` when no guard has seen the request).
- *
  * @publicApi
  */
 export function zeroTrustTracker(request: object, proxies?: TrustedProxies): string {
@@ -45,7 +44,6 @@ export function zeroTrustTracker(request: object, proxies?: TrustedProxies): str
  * `@nestjs/throttler`'s guard with one budget per principal for the whole API, whatever the
  * routes or addresses. A refusal answers 429 `ZT_RATE_LIMITED` with `Retry-After` and is audited
  * as `excess_rate_limit_exceeded`. Install it with {@link ZeroTrustThrottlerModule}.
- *
  * @publicApi
  */
 @Injectable()
@@ -65,11 +63,7 @@ export class ZeroTrustThrottlerGuard extends ThrottlerGuard {
   }
 
   /** One key per tracker and throttler, shared by every route. */
-  protected override generateKey(
-    _context: ExecutionContext,
-    tracker: string,
-    name: string,
-  ): string {
+  protected override generateKey(_: ExecutionContext, tracker: string, name: string): string {
     return `${name}:${tracker}`;
   }
 
