@@ -8,11 +8,8 @@ import {
 import { ZERO_TRUST_RATE_LIMITER } from '../zero-trust.constants.js';
 
 /**
- * Global guard, second of the pipeline: the principal's rate limit (`ZeroTrustThrottlerModule`'s
- * guard, when the application imports it), right after authentication and before authorization,
- * risk assessment and any resolver, so an over-limit caller costs none of them. Its place in the
- * chain does not depend on the order in which the application imports its modules.
- *
+ * Global guard right after authentication: `ZeroTrustThrottlerModule`'s guard when imported, so
+ * an over-limit caller costs no authorization, risk or resolver, whatever the import order.
  * @internal
  */
 @Injectable()

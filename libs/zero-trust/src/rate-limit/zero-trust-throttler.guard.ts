@@ -11,7 +11,6 @@ import {
   InjectThrottlerOptions,
   InjectThrottlerStorage,
   ThrottlerGuard,
-  type ThrottlerLimitDetail,
   type ThrottlerModuleOptions,
   type ThrottlerStorage,
 } from '@nestjs/throttler';
@@ -28,11 +27,8 @@ import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import { ZERO_TRUST_OPTIONS, ZERO_TRUST_RATE_LIMITER } from '../zero-trust.constants.js';
 
 /**
- * Who a request counts against: its verified principal (`user:alice`, `service:billing-worker`)
- * whatever address it comes from, else its client address (`ip:203.0.113.7`, through trusted
- * proxies only: give `proxies` when no guard has seen the request). Needs the authentication
- * guard to have run first.
- *
+ * Who a request counts against: its verified principal (`user:alice`) whatever its address, else
+ * its client address (`ip:203.0.113.7`; give `proxies` when no guard has seen the request).
  * @publicApi
  */
 export function zeroTrustTracker(request: object, proxies?: TrustedProxies): string {
@@ -45,14 +41,9 @@ export function zeroTrustTracker(request: object, proxies?: TrustedProxies): str
 }
 
 /**
- * `@nestjs/throttler`'s guard, keyed by principal rather than by address: one budget per
- * principal for the whole API (not per route), so a caller cannot multiply it by spreading
- * requests over routes or addresses. A refusal answers 429 `ZT_RATE_LIMITED` with `Retry-After`
- * and is recorded as the audit event `excess_rate_limit_exceeded`.
- *
- * Install it with {@link ZeroTrustThrottlerModule}: the zero-trust module's guard chain then
- * runs it right after authentication, whatever the order of the application's imports.
- *
+ * `@nestjs/throttler`'s guard with one budget per principal for the whole API, whatever the
+ * routes or addresses. A refusal answers 429 `ZT_RATE_LIMITED` with `Retry-After` and is audited
+ * as `excess_rate_limit_exceeded`. Install it with {@link ZeroTrustThrottlerModule}.
  * @publicApi
  */
 @Injectable()
@@ -72,25 +63,16 @@ export class ZeroTrustThrottlerGuard extends ThrottlerGuard {
   }
 
   /** One key per tracker and throttler, shared by every route. */
-  protected override generateKey(
-    _context: ExecutionContext,
-    tracker: string,
-    name: string,
-  ): string {
+  protected override generateKey(_: ExecutionContext, tracker: string, name: string): string {
     return `${name}:${tracker}`;
   }
 
-  protected override throwThrottlingException(
-    execution: ExecutionContext,
-    _detail: ThrottlerLimitDetail,
-  ): Promise<void> {
+  protected override throwThrottlingException(execution: ExecutionContext): Promise<void> {
     const request = execution.switchToHttp().getRequest<HttpRequestLike>();
-    const policy = routePolicyOf(
-      execution.getClass<Type>(),
-      execution.getHandler() as (...args: never[]) => unknown,
-    );
+    const handler = execution.getHandler() as (...args: never[]) => unknown;
+    const { path } = routePolicyOf(execution.getClass<Type>(), handler);
     const error = new RateLimitedError();
-    this.audit.record(contextOf(request, policy.path, this.zeroTrust.trustedProxies), {
+    this.audit.record(contextOf(request, path, this.zeroTrust.trustedProxies), {
       action: 'excess_rate_limit_exceeded',
       decision: 'deny',
       mode: 'enforce',
@@ -102,9 +84,8 @@ export class ZeroTrustThrottlerGuard extends ThrottlerGuard {
 }
 
 /**
- * Installs {@link ZeroTrustThrottlerGuard} in the zero-trust module's guard chain, right after
- * authentication and before authorization, risk and resolvers (it is not a global guard of its
- * own). Import it next to `ThrottlerModule.forRoot(...)`, in any order.
+ * Runs {@link ZeroTrustThrottlerGuard} in the zero-trust guard chain, right after authentication
+ * (not as a global guard of its own). Import it next to `ThrottlerModule.forRoot(...)`.
  *
  * @example
  * ```ts

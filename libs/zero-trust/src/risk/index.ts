@@ -1,8 +1,5 @@
 /**
- * `nestjs-zero-trust/risk`: write your own risk signal (`RiskSignal`, registered in the
- * module's `risk.signals` or with `@RiskSignalProvider()`), plus the helpers the built-in
- * signals use. The `@RiskPolicy` decorator is on the root entry.
- *
+ * `nestjs-zero-trust/risk`: your own risk signals, and the helpers the built-in ones use.
  * @packageDocumentation
  */
 export {

@@ -35,127 +35,15 @@ const addressOrBlock = z.string(says('must be an address or a CIDR block')).refi
 const addressBlocks = z.array(addressOrBlock, says('must be an array of addresses or CIDR blocks'));
 
 /** A built-in signal: off with `false`; when absent, on with its defaults unless `on` is false. */
-const signal = <S extends z.ZodType<object>>(options: S, on = true) =>
+const signal = <S extends z.ZodRawShape>(on: boolean, shape: S) =>
   z
-    .union([z.literal(false), options], says('must be an object or false'))
+    .union([z.literal(false), optionsObject(shape)], says('must be an object or false'))
     .prefault((on ? {} : false) as never)
-    .transform((value) => (value === false ? undefined : (value as z.output<S>)));
-
-const device = optionsObject({
-  /** Token claim naming the device the token was issued to (a fingerprint hash). @default 'device_id' */
-  claim: z.string(says('must be a claim name')).min(1).default('device_id'),
-  /** Headers hashed into the device fingerprint (`cnf.jkt` replaces it). @default ['user-agent', 'accept-language'] */
-  headers: names('must be a non-empty array of header names')
-    .min(1)
-    .default(['user-agent', 'accept-language'])
-    .transform(lowerCase),
-  /** Score when the request's device differs from the token's. @default 70 */
-  mismatchScore: score.default(70),
-  /** Score for a device never seen for this principal (not for the first one). @default 25 */
-  newDeviceScore: score.default(25),
-  /** How long a known device is remembered, in seconds. @default 2592000 (30 days) */
-  ttl: seconds.default(2_592_000),
-});
-
-/** Device binding: the device the token was issued to versus the device of the request. @publicApi */
-export type DeviceSignalOptions = z.input<typeof device>;
+    .transform((value) => (value === false ? undefined : value));
 
 const country = z
   .string(says('must be an ISO 3166-1 alpha-2 code (e.g. "FR")'))
   .regex(/^[A-Z]{2}$/);
-
-const geolocation = optionsObject({
-  /** A GeoIP2/GeoLite2 City `.mmdb` file (never downloaded), or your own {@link GeoLocator}. */
-  database: z.union(
-    [
-      z.string().min(1),
-      implementing<GeoLocator>(['locate'], 'must be a path to an .mmdb file or a GeoLocator'),
-    ],
-    says('must be a path to an .mmdb file or a GeoLocator'),
-  ),
-  /** ISO country codes allowed; any other known country scores `countryScore`. */
-  allowCountries: z.array(country).optional(),
-  /** ISO country codes refused (score `countryScore`). */
-  denyCountries: z.array(country).default([]),
-  /** Score of a country outside the allow list or in the deny list. @default 100 */
-  countryScore: score.default(100),
-  /** Speed between two consecutive locations above which travel is impossible. @default 900 (km/h) */
-  maxSpeedKmh: numberIn(1, Infinity, 'must be a number of km/h, at least 1').default(900),
-  /** Distance below which travel is ignored (GeoIP noise). @default 50 (km) */
-  minDistanceKm: numberIn(0, Infinity, 'must be a non-negative number of km').default(50),
-  /** Score of impossible travel (above the default step-up threshold, below deny). @default 60 */
-  travelScore: score.default(60),
-  /** How long the last location of a principal is kept, in seconds. @default 86400 */
-  ttl: seconds.default(86_400),
-});
-
-/** Geolocation of the client address: country lists and impossible travel. @publicApi */
-export type GeolocationSignalOptions = z.input<typeof geolocation>;
-
-const usage = optionsObject({
-  /** Requests per minute are suspicious above `rateFactor` × the principal's baseline. @default 4 */
-  rateFactor: numberIn(1, Infinity, 'must be a number of at least 1').default(4),
-  /** Never flag a rate at or below this many requests per minute. @default 60 */
-  minRate: count(0).default(60),
-  /** Minutes of baseline needed before rates are judged. @default 5 */
-  learningMinutes: count(0).default(5),
-  /** Score of an unusual rate. @default 30 */
-  rateScore: score.default(30),
-  /** Successful requests of a service before a new route counts as unusual. @default 50 */
-  learningRequests: count(0).default(50),
-  /** Score of a service calling a route it never called (a service cannot step up: denied). @default 50 */
-  newRouteScore: score.default(50),
-  /** Working hours by principal id (UTC `HH:MM-HH:MM`, may wrap midnight). @default {} */
-  hours: ownMap(
-    z
-      .string(says('must look like "08:00-18:00" (UTC)'))
-      .regex(/^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$/),
-    'must be an object by principal id',
-  ).prefault({}),
-  /** Score of activity outside a principal's hours. @default 30 */
-  hoursScore: score.default(30),
-  /** How long baselines and known routes are kept, in seconds. @default 2592000 (30 days) */
-  ttl: seconds.default(2_592_000),
-});
-
-/** Usage pattern of a principal against its own history. @publicApi */
-export type UsageSignalOptions = z.input<typeof usage>;
-
-const network = optionsObject({
-  /** Address blocks each service (by client id) may call from; others score `score`. @default {} */
-  services: ownMap(addressBlocks, 'must be an object by client id').prefault({}),
-  /** Addresses or CIDR blocks refused for everyone. @default [] */
-  deny: addressBlocks.default([]),
-  /** Score of a refused address. @default 100 */
-  score: score.default(100),
-});
-
-/** Network location of the client address. @publicApi */
-export type NetworkSignalOptions = z.input<typeof network>;
-
-const failures = optionsObject({
-  /** Window of the counters, in seconds. @default 300 */
-  window: seconds.default(300),
-  /** Failures in the window from which the signal fires. @default 10 */
-  threshold: count(1).default(10),
-  /** Score when the threshold is reached. @default 50 */
-  score: score.default(50),
-});
-
-/** Bursts of a principal's own failed requests (401/403). @publicApi */
-export type FailureSignalOptions = z.input<typeof failures>;
-
-const injection = optionsObject({
-  /** Score of a detected payload. @default 90 */
-  score: score.default(90),
-  /** Headers never scanned (besides Authorization, DPoP and Cookie, always skipped). @default [] */
-  skipHeaders: names('must be an array of names').default([]).transform(lowerCase),
-  /** Body fields never scanned (e.g. free-text fields that may quote code). @default [] */
-  skipFields: names('must be an array of names').default([]),
-});
-
-/** Injection payloads in the path, query, headers and body. @publicApi */
-export type InjectionSignalOptions = z.input<typeof injection>;
 
 const riskSignal = shaped<RiskSignal>((v) => {
   const { name, evaluate } = (v ?? {}) as Partial<RiskSignal>;
@@ -195,18 +83,100 @@ const risk = optionsObject({
           });
       });
     }),
-  /** Device binding. @default on */
-  device: signal(device),
-  /** Geolocation (needs `database`). @default off */
-  geolocation: signal(geolocation, false),
-  /** Usage pattern. @default on */
-  usage: signal(usage),
-  /** Network allow and deny lists. @default on (empty lists) */
-  network: signal(network),
-  /** Failure bursts. @default on */
-  failures: signal(failures),
-  /** Injection payloads. @default on */
-  injection: signal(injection),
+  /** Device binding: the device the token was issued to versus the request's. @default on */
+  device: signal(true, {
+    /** Token claim naming the device the token was issued to (a fingerprint hash). @default 'device_id' */
+    claim: z.string(says('must be a claim name')).min(1).default('device_id'),
+    /** Headers hashed into the device fingerprint (`cnf.jkt` replaces it). @default ['user-agent', 'accept-language'] */
+    headers: names('must be a non-empty array of header names')
+      .min(1)
+      .default(['user-agent', 'accept-language'])
+      .transform(lowerCase),
+    /** Score when the request's device differs from the token's. @default 70 */
+    mismatchScore: score.default(70),
+    /** Score for a device never seen for this principal (not for the first one). @default 25 */
+    newDeviceScore: score.default(25),
+    /** How long a known device is remembered, in seconds. @default 2592000 (30 days) */
+    ttl: seconds.default(2_592_000),
+  }),
+  /** Geolocation of the client address: country lists, impossible travel. @default off */
+  geolocation: signal(false, {
+    /** A GeoIP2/GeoLite2 City `.mmdb` file (never downloaded), or your own {@link GeoLocator}. */
+    database: z.union(
+      [
+        z.string().min(1),
+        implementing<GeoLocator>(['locate'], 'must be a path to an .mmdb file or a GeoLocator'),
+      ],
+      says('must be a path to an .mmdb file or a GeoLocator'),
+    ),
+    /** ISO country codes allowed; any other known country scores `countryScore`. */
+    allowCountries: z.array(country).optional(),
+    /** ISO country codes refused (score `countryScore`). */
+    denyCountries: z.array(country).default([]),
+    /** Score of a country outside the allow list or in the deny list. @default 100 */
+    countryScore: score.default(100),
+    /** Speed between two consecutive locations above which travel is impossible. @default 900 (km/h) */
+    maxSpeedKmh: numberIn(1, Infinity, 'must be a number of km/h, at least 1').default(900),
+    /** Distance below which travel is ignored (GeoIP noise). @default 50 (km) */
+    minDistanceKm: numberIn(0, Infinity, 'must be a non-negative number of km').default(50),
+    /** Score of impossible travel (above the default step-up threshold, below deny). @default 60 */
+    travelScore: score.default(60),
+    /** How long the last location of a principal is kept, in seconds. @default 86400 */
+    ttl: seconds.default(86_400),
+  }),
+  /** Usage pattern of a principal against its own history. @default on */
+  usage: signal(true, {
+    /** Requests per minute are suspicious above `rateFactor` × the principal's baseline. @default 4 */
+    rateFactor: numberIn(1, Infinity, 'must be a number of at least 1').default(4),
+    /** Never flag a rate at or below this many requests per minute. @default 60 */
+    minRate: count(0).default(60),
+    /** Minutes of baseline needed before rates are judged. @default 5 */
+    learningMinutes: count(0).default(5),
+    /** Score of an unusual rate. @default 30 */
+    rateScore: score.default(30),
+    /** Successful requests of a service before a new route counts as unusual. @default 50 */
+    learningRequests: count(0).default(50),
+    /** Score of a service calling a route it never called (a service cannot step up: denied). @default 50 */
+    newRouteScore: score.default(50),
+    /** Working hours by principal id (UTC `HH:MM-HH:MM`, may wrap midnight). @default {} */
+    hours: ownMap(
+      z
+        .string(says('must look like "08:00-18:00" (UTC)'))
+        .regex(/^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$/),
+      'must be an object by principal id',
+    ).prefault({}),
+    /** Score of activity outside a principal's hours. @default 30 */
+    hoursScore: score.default(30),
+    /** How long baselines and known routes are kept, in seconds. @default 2592000 (30 days) */
+    ttl: seconds.default(2_592_000),
+  }),
+  /** Network allow and deny lists of the client address. @default on (empty lists) */
+  network: signal(true, {
+    /** Address blocks each service (by client id) may call from; others score `score`. @default {} */
+    services: ownMap(addressBlocks, 'must be an object by client id').prefault({}),
+    /** Addresses or CIDR blocks refused for everyone. @default [] */
+    deny: addressBlocks.default([]),
+    /** Score of a refused address. @default 100 */
+    score: score.default(100),
+  }),
+  /** Bursts of a principal's own failed requests (401/403). @default on */
+  failures: signal(true, {
+    /** Window of the counters, in seconds. @default 300 */
+    window: seconds.default(300),
+    /** Failures in the window from which the signal fires. @default 10 */
+    threshold: count(1).default(10),
+    /** Score when the threshold is reached. @default 50 */
+    score: score.default(50),
+  }),
+  /** Injection payloads in the path, query, headers and body. @default on */
+  injection: signal(true, {
+    /** Score of a detected payload. @default 90 */
+    score: score.default(90),
+    /** Headers never scanned (besides Authorization, DPoP and Cookie, always skipped). @default [] */
+    skipHeaders: names('must be an array of names').default([]).transform(lowerCase),
+    /** Body fields never scanned (e.g. free-text fields that may quote code). @default [] */
+    skipFields: names('must be an array of names').default([]),
+  }),
 })
   .superRefine(({ stepUpAbove, denyAbove }, ctx) => {
     if (typeof stepUpAbove === 'number' && typeof denyAbove === 'number' && stepUpAbove > denyAbove)
@@ -217,15 +187,6 @@ const risk = optionsObject({
       });
   }, evenWithOtherProblems)
   .transform((options) => ({ enabled: true, ...options }));
-
-/**
- * Context risk (the `risk` option). Absent: no risk assessment. Present: every request of a
- * non-public route is scored 0–100 by the enabled signals, then allowed, sent to step-up
- * authentication, or denied. Each built-in signal takes `false` to switch it off.
- *
- * @publicApi
- */
-export type RiskOptions = z.input<typeof risk>;
 
 const off = {
   ...risk.parse({ device: false, usage: false, network: false, failures: false, injection: false }),

@@ -19,7 +19,6 @@ export interface RiskPolicyOptions {
 
 /**
  * Sets the risk policy of a controller or handler (a handler's fields override its class's).
- *
  * @example
  * ```ts
  * @Delete(':id')
@@ -64,15 +63,8 @@ export interface RiskDecision {
 }
 
 /**
- * Decides from an assessment and a route's policy:
- * - score above `maxScore` → deny;
- * - score above `stepUpAbove` (or always, when the route names `acr`/`maxAuthAge` without a
- *   threshold) → step-up, unless the token already shows that authentication (its `acr` equals
- *   the required one and its `auth_time` is at most `maxAuthAge` old); a service or an
- *   integration cannot step up, so it is denied;
- * - otherwise allow.
- *
- * @internal
+ * Deny above `maxScore`; above `stepUpAbove` (always when only `acr`/`maxAuthAge` are set) step
+ * up unless the token shows that authentication already (a service cannot: denied). @internal
  */
 export function decideRisk(
   assessment: RiskAssessment,

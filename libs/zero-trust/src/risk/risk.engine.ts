@@ -17,6 +17,7 @@ import type { PrincipalKind } from '../identity/principal.interface.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import type { ZeroTrustMode } from '../options/zero-trust-options.interface.js';
 import { SHARED_STATE_METHODS, SharedStateStore } from '../stores/shared-state-store.interface.js';
+import { compact } from '../utils/compact.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 import {
   combineScores,
@@ -34,18 +35,11 @@ import { InjectionSignal } from './signals/injection.signal.js';
 import { NetworkSignal } from './signals/network.signal.js';
 import { UsageSignal } from './signals/usage.signal.js';
 
-/** Metadata key of `@RiskSignalProvider`. @internal */
-export const RISK_SIGNAL_KEY = 'zero-trust:risk-signal';
+const RISK_SIGNAL_KEY = 'zero-trust:risk-signal';
 
-/**
- * Registers an injectable {@link RiskSignal} with the risk engine (from any module): evaluated
- * after the built-in signals.
- *
- * @publicApi
- */
+/** Registers an injectable {@link RiskSignal} from any module. @publicApi */
 export const RiskSignalProvider = (): ClassDecorator => SetMetadata(RISK_SIGNAL_KEY, true);
 
-/** Audit actions counted as failures by the failure-burst signal. */
 const FAILURE_ACTIONS = new Set([
   'authn_token_missing',
   'authn_token_invalid',
@@ -68,10 +62,8 @@ function failClosedStore(store: SharedStateStore, metrics: ZeroTrustMetrics): Sh
 }
 
 /**
- * Assesses the risk of a request once from the enabled signals (a noisy-OR of their scores, see
- * {@link combineScores}), lends it to ability definitions as `env.risk` / `env.country` /
- * `env.city`, learns from finished requests, and counts principals' failures from the audit trail.
- *
+ * Assesses a request's risk once from the enabled signals, lends it to ability definitions
+ * (`env.risk`, `env.country`, `env.city`) and lets the signals learn from finished requests.
  * @publicApi
  */
 @Injectable()
@@ -81,7 +73,7 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
   private readonly logger = new Logger('ZeroTrust');
   private readonly store: SharedStateStore;
   private signals: RiskSignal[] = [];
-  /** How many of `signals` are built in (they come first). */
+  /** How many of `signals`, first, are built in. */
   private builtIn = 0;
   private failures: FailureBurstSignal | undefined;
   private unsubscribe: (() => void) | undefined;
@@ -105,18 +97,17 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
     const risk = this.options.risk;
     if (!risk.enabled) return;
     const { geolocation: geo, network, device, usage, failures, injection } = risk;
-    const signals: RiskSignal[] = [];
-    if (geo !== undefined) {
-      const db = geo.database;
-      signals.push(
-        new GeolocationSignal(geo, typeof db === 'string' ? await MaxMindGeoLocator.open(db) : db),
-      );
-    }
-    if (network !== undefined) signals.push(new NetworkSignal(network));
-    if (device !== undefined) signals.push(new DeviceSignal(device));
-    if (usage !== undefined) signals.push(new UsageSignal(usage));
-    if (failures !== undefined) signals.push((this.failures = new FailureBurstSignal(failures)));
-    if (injection !== undefined) signals.push(new InjectionSignal(injection));
+    const db = geo?.database;
+    const locator = typeof db === 'string' ? await MaxMindGeoLocator.open(db) : db;
+    this.failures = failures && new FailureBurstSignal(failures);
+    const signals: RiskSignal[] = [
+      geo && locator && new GeolocationSignal(geo, locator),
+      network && new NetworkSignal(network),
+      device && new DeviceSignal(device),
+      usage && new UsageSignal(usage),
+      this.failures,
+      injection && new InjectionSignal(injection),
+    ].filter((signal) => signal !== undefined);
     this.builtIn = signals.length;
     signals.push(...risk.signals);
     for (const { metatype, instance } of this.discovery.getProviders()) {
@@ -133,11 +124,7 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
     this.unsubscribe?.();
   }
 
-  /**
-   * The assessment of a request, computed once (kept on its context).
-   * @throws {DependencyUnavailableError} 503 when a signal or the store fails and
-   *   `risk.onError` is `fail-closed`
-   */
+  /** The request's assessment, computed once. @throws {DependencyUnavailableError} fail-closed */
   assess(request: HttpRequestLike, context: ZeroTrustRequestContext): Promise<RiskAssessment> {
     const state = (context.risk ??= {});
     if (state.assessed === undefined) {
@@ -154,7 +141,7 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
     return { risk: assessment.score, country: assessment.country, city: assessment.city };
   }
 
-  /** Learns from a request that succeeded; counts a 401/403 as its principal's failure. Never rejects. */
+  /** Learns from a request that succeeded; counts a 401/403 as a failure. Never rejects. */
   async recordOutcome(context: ZeroTrustRequestContext, outcome: RiskOutcome): Promise<void> {
     if (outcome.status === 401 || outcome.status === 403)
       await this.countFailure(context, context.principal);
@@ -176,11 +163,7 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
     );
   }
 
-  /**
-   * Counts a refused request against the principal that made it, once per request (the audit
-   * trail and the response status may both report it); never a failure no principal owns (see
-   * {@link FailureBurstSignal}). Never rejects.
-   */
+  // Once per request: the audit trail and the response status may both report it.
   private async countFailure(
     context: ZeroTrustRequestContext,
     principal: { kind: PrincipalKind; id: string } | undefined,
@@ -197,10 +180,8 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
   }
 
   private async run(input: RiskSignalInput): Promise<RiskAssessment> {
-    // The built-in signals read no fact another one sets: they start together, so their store
-    // round trips overlap. Their outcomes are taken in order, so the first failing signal
-    // decides. The application's signals run one at a time after them: they may read the facts
-    // of earlier ones.
+    // Built-in signals read no other's facts: they start together, their outcomes taken in
+    // order. The application's run one at a time after them (they may read earlier facts).
     const settle = async (signal: RiskSignal): Promise<Settled> => {
       try {
         return { found: await signal.evaluate(input) };
@@ -260,10 +241,8 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
         });
   }
 
-  /**
-   * Counts principals' failures (not the risk guard's own denies), and records the findings of
-   * a request authorization refused after reading `env.risk` (the risk guard never saw it).
-   */
+  // Counts failures (not the risk guard's own denies); records the findings of a request
+  // that authorization refused after reading `env.risk` (the risk guard never saw it).
   private onDecision(event: DecisionEvent, context: ZeroTrustRequestContext): void {
     if (!FAILURE_ACTIONS.has(event.action) || event.code === 'ZT_RISK_DENIED') return;
     if (event.decision === 'deny') void this.countFailure(context, event.principal);
@@ -276,16 +255,14 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
   }
 }
 
-/** What a signal found, or how it failed. */
 type Settled = { found: RiskReason | readonly RiskReason[] | undefined } | { error: unknown };
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** The client's place as an ECS `source.geo` fragment, when the assessment located it. */
+/** The client's place as an ECS `source.geo` fragment, when known. @internal */
 export function geoOf({ country, city }: RiskAssessment): { geo?: DecisionEvent['geo'] } {
   if (country === undefined && city === undefined) return {};
-  const geo = { country_iso_code: country, city_name: city };
-  return { geo: Object.fromEntries(Object.entries(geo).filter(([, v]) => v !== undefined)) };
+  return { geo: compact({ country_iso_code: country, city_name: city }) };
 }

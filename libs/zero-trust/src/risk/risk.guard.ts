@@ -33,14 +33,8 @@ type FinishingResponse = {
 };
 
 /**
- * Global guard after authentication and type-level authorization, before the record-level
- * checks (a risk answer comes before any resolver's 404): deny → 403 `ZT_RISK_DENIED`, step-up
- * → 401 with an RFC 9470 `insufficient_user_authentication` challenge, allow → proceed. It
- * records the decision and the findings, and feeds the status sent back to the engine. In
- * report-only mode (`risk.mode`, `@ReportOnly`, the module's `mode`) it records `would-deny` /
- * `would-step-up` and lets the request through. Public routes are not assessed. A guard, not an
- * interceptor: Nest's Observable chain around a handler cost a fifth of a warm request's CPU.
- *
+ * Global guard before record-level checks: deny → 403 `ZT_RISK_DENIED`, step-up → 401 with an
+ * RFC 9470 challenge, allow → proceed; report-only records `would-*` and lets the request through.
  * @publicApi
  */
 @Injectable()
@@ -52,7 +46,6 @@ export class ContextRiskGuard implements CanActivate {
     private readonly adapterHost: HttpAdapterHost,
   ) {}
 
-  /** Assesses the request; refuses it, asks for step-up, or lets it through to the handler. */
   async canActivate(execution: ExecutionContext): Promise<boolean> {
     if (!this.engine.enabled || execution.getType() !== 'http') return true;
     const controller = execution.getClass<Type>();
@@ -68,14 +61,8 @@ export class ContextRiskGuard implements CanActivate {
     const mode = route.mode ?? this.options.risk.mode ?? this.options.mode;
     const assessment = await this.engine.assess(request, context);
     const policy = riskPolicyOf(controller, handler);
-    const decision = decideRisk(
-      assessment,
-      policy,
-      this.options.risk,
-      principal,
-      context.time,
-      mode,
-    );
+    const risk = this.options.risk;
+    const decision = decideRisk(assessment, policy, risk, principal, context.time, mode);
     const reported = mode === 'report-only';
     const { verdict } = decision;
     const [action, code, base = ''] = RECORDS[verdict];
@@ -95,8 +82,7 @@ export class ContextRiskGuard implements CanActivate {
       this.adapterHost.httpAdapter.setHeader(response, 'WWW-Authenticate', error.challenge);
       throw error;
     }
-    // Only what follows the assessment is learnt from (the guard's own refusals are not): the
-    // status actually sent, after later guards, the handler and the exception filters.
+    // Learns from the status actually sent (after later guards, the handler and the filters).
     const raw = typeof response.raw?.once === 'function' ? response.raw : response;
     raw.once?.('finish', () => {
       const status = raw.statusCode ?? 200;

@@ -19,7 +19,7 @@ export type RiskVerdict = 'allow' | 'step-up' | 'deny';
 
 /** The risk assessment of one request, from every enabled signal. @publicApi */
 export interface RiskAssessment {
-  /** Combined score 0–100 (noisy-OR of the signal scores, see {@link combineScores}). */
+  /** Combined score 0–100 ({@link combineScores}). */
   readonly score: number;
   /** What produced the score, highest first. */
   readonly reasons: readonly RiskReason[];
@@ -60,21 +60,8 @@ export interface RiskOutcome {
 }
 
 /**
- * A source of risk. Implement it to add your own; register it through the `risk.signals`
- * option or by decorating an injectable class with `@RiskSignalProvider()`.
- *
- * @example
- * ```ts
- * @RiskSignalProvider()
- * @Injectable()
- * export class NightShiftSignal implements RiskSignal {
- *   readonly name = 'night-shift';
- *   evaluate({ now }: RiskSignalInput) {
- *     return now.getUTCHours() < 6 ? { signal: this.name, score: 20, reason: 'night' } : undefined;
- *   }
- * }
- * ```
- * @publicApi
+ * A source of risk: register yours in the `risk.signals` option or decorate an injectable class
+ * with `@RiskSignalProvider()`. @publicApi
  */
 export interface RiskSignal {
   /** Unique name, used in reasons and logs. */
@@ -91,13 +78,7 @@ export interface RiskSignal {
   record?(input: RiskSignalInput, outcome: RiskOutcome): void | Promise<void>;
 }
 
-/**
- * Combines signal scores with a noisy-OR: `100 × (1 − Π(1 − sᵢ/100))`. Independent signals
- * reinforce each other, one signal at 100 gives 100, and the result never exceeds 100.
- * Two signals at 50 give 75; three at 30 give 66.
- *
- * @publicApi
- */
+/** Noisy-OR of signal scores, `100 × (1 − Π(1 − sᵢ/100))`: two at 50 give 75. @publicApi */
 export function combineScores(scores: readonly number[]): number {
   let keep = 1;
   for (const score of scores) {

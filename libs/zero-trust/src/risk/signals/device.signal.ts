@@ -1,23 +1,14 @@
 import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import type { ResolvedRiskOptions } from '../../options/validate-options.js';
-import type { RiskReason, RiskSignal, RiskSignalInput } from '../risk.types.js';
-import { principalKey } from './keys.js';
+import type { RiskReason, RiskSignalInput } from '../risk.types.js';
+import { BuiltInSignal, principalKey } from './built-in.js';
 
-type Options = NonNullable<ResolvedRiskOptions['device']>;
-
-/** The member of a principal's device set saying it has a history (never base64url: no device). */
+// The mark of a device history (not base64url: no device), in the devices' set so it never
+// outlives them (which would make every device look new).
 const SEEN = '*seen';
-
-/** The fact under which `evaluate` leaves what the store knew, for `record`. */
 const STORED = 'device:stored';
 
-/**
- * The fingerprint of a request's device: SHA-256 (base64url, 22 characters) of the listed
- * headers' values. An issuer that binds tokens to a device puts this value in the device claim.
- *
- * @publicApi
- */
+/** A device's fingerprint (SHA-256 of the headers), as the token's device claim. @publicApi */
 export function deviceFingerprint(
   headers: Readonly<Record<string, string | string[] | undefined>>,
   names: readonly string[] = ['user-agent', 'accept-language'],
@@ -30,26 +21,15 @@ export function deviceFingerprint(
 }
 
 /**
- * Device binding of users. The request's device is the DPoP key thumbprint (`cnf.jkt`), else the
- * {@link deviceFingerprint} of the configured headers. It scores a device other than the token's
- * device claim, and one never seen for this principal (the first is learnt, not scored).
- * Devices are learnt from successful requests only; the mark of a device history lives in the
- * same set, so it never outlives the devices (which would make every device look new).
- *
- * Services and integrations are never judged on devices: their "device" is a client library's
- * headers, which an upgrade changes, and they cannot step up. Bind their tokens instead.
- *
- * @publicApi
+ * Device binding of users (`cnf.jkt`, else the headers' fingerprint): scores a device other than
+ * the token's, and one never seen (the first is learnt). Services are never judged on devices:
+ * an upgrade changes their headers and they cannot step up. @publicApi
  */
-export class DeviceSignal implements RiskSignal {
+export class DeviceSignal extends BuiltInSignal<'device'> {
   readonly name = 'device';
-  /** When this instance last stored each device: refreshed every `ttl / 10` (≤ 1 h), not per request. */
+  /** When this instance last stored each device: refreshed every `ttl / 10` (≤ 1 h). */
   private readonly stored = new LRUCache<string, number>({ max: 50_000 });
-  private readonly refreshMs: number;
-
-  constructor(private readonly options: Options) {
-    this.refreshMs = Math.min((options.ttl * 1000) / 10, 60 * 60_000);
-  }
+  private readonly refreshMs = Math.min((this.options.ttl * 1000) / 10, 60 * 60_000);
 
   /** The device of this request. */
   deviceOf(input: RiskSignalInput): string {
@@ -72,12 +52,10 @@ export class DeviceSignal implements RiskSignal {
     const bound = principal.token.device;
     if (bound !== undefined && bound !== device) {
       const reason = 'the request comes from another device than the token was issued to';
-      const score = this.options.mismatchScore;
-      return [{ signal: this.name, score, reason, event: 'session_device_mismatch' }];
+      return [this.found(this.options.mismatchScore, reason, 'session_device_mismatch')];
     }
     if (known || !seen) return [];
-    const reason = 'a device never seen for this principal';
-    return [{ signal: this.name, score: this.options.newDeviceScore, reason }];
+    return [this.found(this.options.newDeviceScore, 'a device never seen for this principal')];
   }
 
   async record(input: RiskSignalInput): Promise<void> {

@@ -1,23 +1,14 @@
 import type { PrincipalKind } from '../../identity/principal.interface.js';
-import type { ResolvedRiskOptions } from '../../options/validate-options.js';
 import type { SharedStateStore } from '../../stores/shared-state-store.interface.js';
-import type { RiskReason, RiskSignal, RiskSignalInput } from '../risk.types.js';
-import { principalKey } from './keys.js';
-
-type Options = NonNullable<ResolvedRiskOptions['failures']>;
+import type { RiskReason, RiskSignalInput } from '../risk.types.js';
+import { BuiltInSignal, principalKey } from './built-in.js';
 
 /**
- * Bursts of a principal's own failures: `threshold` or more 401/403 answers in `window` seconds.
- * Failures no principal owns (missing, forged or revoked tokens) are not counted: anyone can
- * send junk from a shared address (NAT, a proxy), so counting per address would let an outsider
- * refuse everyone behind it. The `authenticationFailures` option throttles those instead.
- *
- * @publicApi
+ * `threshold` or more 401/403 of a principal in `window` seconds. Never per address: an outsider
+ * could refuse everyone behind a NAT (`authenticationFailures` throttles those). @publicApi
  */
-export class FailureBurstSignal implements RiskSignal {
+export class FailureBurstSignal extends BuiltInSignal<'failures'> {
   readonly name = 'failures';
-
-  constructor(private readonly options: Options) {}
 
   /** Counts one failure of a principal. */
   async count(
@@ -32,7 +23,10 @@ export class FailureBurstSignal implements RiskSignal {
     const count = Number((await store.get(principalKey('failures', principal))) ?? 0);
     const { threshold, window, score } = this.options;
     if (!(count >= threshold)) return undefined;
-    const reason = `${count} failed requests in the last ${window} s`;
-    return { signal: this.name, score, reason, event: 'authn_fail_burst' };
+    return this.found(
+      score,
+      `${count} failed requests in the last ${window} s`,
+      'authn_fail_burst',
+    );
   }
 }

@@ -1,6 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
 import { LRUCache } from 'lru-cache';
+import { normalizeAddress } from '../../context/client-address.js';
+import { compact } from '../../utils/compact.js';
+import { inList } from './built-in.js';
 
 /** Where an address is, as far as a geolocation database knows. @publicApi */
 export interface GeoLocation {
@@ -28,27 +31,17 @@ interface CityReader {
   };
 }
 
-/**
- * Ranges no geolocation database places anywhere: unspecified, private, carrier-grade NAT,
- * loopback, link-local, multicast, reserved and unique-local. Answered without a lookup.
- */
-const NOT_ROUTED = new BlockList();
-const NOT_ROUTED_BLOCKS =
+// Ranges no database places anywhere (private, loopback, link-local, multicast, reserved...).
+const NOT_ROUTED =
   '0.0.0.0/8 10.0.0.0/8 100.64.0.0/10 127.0.0.0/8 169.254.0.0/16 172.16.0.0/12 192.168.0.0/16 224.0.0.0/4 240.0.0.0/4 ::/128 ::1/128 fc00::/7 fe80::/10 ff00::/8';
-for (const block of NOT_ROUTED_BLOCKS.split(' ')) {
-  const [net = '', prefix] = block.split('/');
-  NOT_ROUTED.addSubnet(net, Number(prefix), net.includes(':') ? 'ipv6' : 'ipv4');
-}
+const notRouted = inList(NOT_ROUTED.split(' '));
 
 /**
- * A {@link GeoLocator} over a MaxMind City database file, read once into memory with
- * `@maxmind/geoip2-node` (never downloaded). Unrouted ranges are answered without a lookup, and
- * answers are remembered per address (10,000), so a database miss, which throws, is paid once.
- *
- * @publicApi
+ * A {@link GeoLocator} over a MaxMind City file read into memory (never downloaded), with answers
+ * remembered per address (a miss throws: paid once). @publicApi
  */
 export class MaxMindGeoLocator implements GeoLocator {
-  /** Answers by address (`false`: nowhere); the database never changes while the process runs. */
+  /** Answers by address (`false`: nowhere). */
   private readonly cache = new LRUCache<string, GeoLocation | false>({ max: 10_000 });
 
   private constructor(private readonly reader: CityReader) {}
@@ -63,12 +56,9 @@ export class MaxMindGeoLocator implements GeoLocator {
   locate(ip: string): GeoLocation | undefined {
     const cached = this.cache.get(ip);
     if (cached !== undefined) return cached || undefined;
-    const address = ip.startsWith('::ffff:') && isIP(ip.slice(7)) === 4 ? ip.slice(7) : ip;
-    const family = isIP(address);
-    if (family === 0) return undefined; // not an address at all: never remembered
-    const location = NOT_ROUTED.check(address, family === 4 ? 'ipv4' : 'ipv6')
-      ? undefined
-      : this.lookup(address);
+    const address = normalizeAddress(ip);
+    if (isIP(address) === 0) return undefined; // not an address at all: never remembered
+    const location = notRouted(address) ? undefined : this.lookup(address);
     this.cache.set(ip, location ?? false);
     return location;
   }
@@ -78,19 +68,17 @@ export class MaxMindGeoLocator implements GeoLocator {
     try {
       found = this.reader.city(address);
     } catch (error) {
-      // Any failure but a miss (a damaged database) propagates, so the signal fails as
-      // `risk.onError` says, never "unknown place".
+      // A damaged database fails the signal (as `risk.onError` says), never "unknown place".
       if (error instanceof Error && error.name === 'AddressNotFoundError') return undefined;
       throw error;
     }
     const { country, city, location: at } = found;
-    const location: GeoLocation = {
-      ...(country?.isoCode !== undefined ? { country: country.isoCode } : {}),
-      ...(city?.names?.en !== undefined ? { city: city.names.en } : {}),
-      ...(at?.latitude !== undefined && at.longitude !== undefined
-        ? { latitude: at.latitude, longitude: at.longitude }
-        : {}),
-    };
+    const placed = at?.latitude !== undefined && at.longitude !== undefined;
+    const location: GeoLocation = compact({
+      country: country?.isoCode,
+      city: city?.names?.en,
+      ...(placed ? { latitude: at.latitude, longitude: at.longitude } : {}),
+    });
     return Object.keys(location).length === 0 ? undefined : location;
   }
 

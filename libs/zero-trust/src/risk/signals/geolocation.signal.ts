@@ -1,24 +1,14 @@
 import type { ResolvedRiskOptions } from '../../options/validate-options.js';
-import type { RiskReason, RiskSignal, RiskSignalInput } from '../risk.types.js';
+import type { RiskReason, RiskSignalInput } from '../risk.types.js';
+import { BuiltInSignal, isProvenWorkload, principalKey } from './built-in.js';
 import { haversineKm, type GeoLocation, type GeoLocator } from './geo-locator.js';
-import { principalKey } from './keys.js';
-import { isProvenWorkload } from './workload.js';
 
-type Options = NonNullable<ResolvedRiskOptions['geolocation']>;
-
-/** A principal's last location, as stored. */
 type LastLocation = { lat: number; lon: number; t: number; place: string };
 
-/**
- * A location stored less than this long ago (ms) at the same place is not rewritten: a burst
- * writes once a second (travel is then measured from up to a second early: no trip hides).
- */
+// A burst at one place writes its location once a second (no trip hides in a second).
 const REWRITE_AFTER_MS = 1000;
-
-/** The fact under which a request keeps the location it read, for `record`. */
 const PREVIOUS = 'geolocation:previous';
 
-/** A stored last location; undefined when absent or damaged. */
 function parseLocation(text: string | undefined): LastLocation | undefined {
   try {
     const { lat, lon, t, place } = (JSON.parse(text ?? 'null') ?? {}) as Partial<LastLocation>;
@@ -35,20 +25,19 @@ function placeOf({ country = '??', city }: GeoLocation): string {
 }
 
 /**
- * Geolocation of the client address: countries outside the allow list or in the deny list, and
- * impossible travel (from the principal's last location faster than `maxSpeedKmh`, ignoring
- * moves under `minDistanceKm`), learnt from successful requests only. Puts `country`, `city`,
- * `latitude`, `longitude` in the facts. A workload that proved its key on the request (see
- * `isProvenWorkload`) is not judged on geography; a plain bearer token is, whoever holds it.
- *
- * @publicApi
+ * Geolocation of the client address: country lists, and impossible travel from the last place
+ * of a successful request; sets the `country`, `city`, `latitude`, `longitude` facts. A workload
+ * that proved its key (`isProvenWorkload`) is not judged on geography. @publicApi
  */
-export class GeolocationSignal implements RiskSignal {
+export class GeolocationSignal extends BuiltInSignal<'geolocation'> {
   readonly name = 'geolocation';
+
   constructor(
-    private readonly options: Options,
+    options: NonNullable<ResolvedRiskOptions['geolocation']>,
     private readonly locator: GeoLocator,
-  ) {}
+  ) {
+    super(options);
+  }
 
   async evaluate(input: RiskSignalInput): Promise<RiskReason[]> {
     const { context, principal, facts, store } = input;
@@ -60,18 +49,12 @@ export class GeolocationSignal implements RiskSignal {
       if (value !== undefined) facts.set(fact, value);
     const reasons: RiskReason[] = [];
     const { allowCountries, denyCountries, countryScore: score } = this.options;
-    if (country !== undefined && denyCountries.includes(country))
-      reasons.push({
-        signal: this.name,
-        score,
-        reason: `request from a denied country (${country})`,
-      });
-    else if (country !== undefined && allowCountries?.includes(country) === false)
-      reasons.push({
-        signal: this.name,
-        score,
-        reason: `request from a country not allowed (${country})`,
-      });
+    if (country !== undefined) {
+      const denied = denyCountries.includes(country);
+      const what = denied ? 'a denied country' : 'a country not allowed';
+      if (denied || allowCountries?.includes(country) === false)
+        reasons.push(this.found(score, `request from ${what} (${country})`));
+    }
     if (principal === undefined || latitude === undefined || longitude === undefined)
       return reasons;
     const last = parseLocation(await store.get(principalKey('geo', principal)));
@@ -82,12 +65,9 @@ export class GeolocationSignal implements RiskSignal {
     if (km < this.options.minDistanceKm || (hours > 0 && km / hours <= this.options.maxSpeedKmh))
       return reasons;
     const minutes = Math.max(0, Math.round(hours * 60));
-    reasons.push({
-      signal: this.name,
-      score: this.options.travelScore,
-      reason: `impossible travel from ${last.place} to ${placeOf(location)}: ${Math.round(km)} km in ${minutes} min`,
-      event: 'authn_impossible_travel',
-    });
+    const trip = `${last.place} to ${placeOf(location)}: ${Math.round(km)} km in ${minutes} min`;
+    const reason = `impossible travel from ${trip}`;
+    reasons.push(this.found(this.options.travelScore, reason, 'authn_impossible_travel'));
     return reasons;
   }
 

@@ -4,14 +4,9 @@ export type InjectionKind = 'sqli' | 'xss' | 'cmd_injection' | 'path_traversal';
 const SHELL_COMMANDS =
   'cat|ls|id|whoami|uname|wget|curl|nc|ncat|netcat|bash|sh|zsh|rm|chmod|powershell|cmd|ping|nslookup|python[23]?|perl|ruby|php|echo|sleep|env|printenv|base64';
 
-/**
- * The rules by kind, each anchored on syntax that ordinary text and JSON rarely contain. They
- * are matched against each form of a value that {@link normalisedForms} gives.
- */
+/** Rules by kind, anchored on syntax that ordinary text and JSON rarely contain. */
 const RULES: Readonly<Record<InjectionKind, readonly RegExp[]>> = {
   sqli: [
-    // Tautologies after a closing quote, UNION SELECT, stacked queries, comments after a quote,
-    // time-based probes, catalog tables.
     /['"`]\s*\)?\s*(?:or|and|xor|\|\||&&)\s*\(?\s*['"`]?\w*['"`]?\s*(?:=|<>|!=|<|>|like\b|is\b)/,
     /\b(?:or|and)\s+\(?\s*(\d+)\s*=\s*\1\b/,
     /\bunion\b(?:\s|\/\*.*?\*\/)+(?:all\s+|distinct\s+)?select\b/,
@@ -21,14 +16,12 @@ const RULES: Readonly<Record<InjectionKind, readonly RegExp[]>> = {
     /\b(?:information_schema|sysobjects|xp_cmdshell|load_file\s*\(|into\s+(?:out|dump)file)\b/,
   ],
   xss: [
-    // Script-capable markup, event handlers inside a tag, script URLs.
     /<\s*\/?\s*(?:script|iframe|frame|object|embed|applet|base|svg|math)\b/,
     /<[a-z][^>]*?[\s/"']on[a-z]{3,}\s*=/,
     /(?:^|[\s"'=(])(?:java|vb)script\s*:/,
     /\bdata\s*:\s*text\/html\b|\bsrcdoc\s*=|<\s*img\b[^>]*\bsrc\s*=\s*['"]?\s*x\b/,
   ],
   cmd_injection: [
-    // Metacharacters before a command, substitutions.
     new RegExp(
       `(?:[;&|\`]|\\$\\()\\s*(?:${SHELL_COMMANDS})(?:\\s*$|\\s*[;&|\`)]|\\s+[-/$'"]|\\s+https?:)`,
     ),
@@ -36,19 +29,13 @@ const RULES: Readonly<Record<InjectionKind, readonly RegExp[]>> = {
     new RegExp(`\`\\s*(?:${SHELL_COMMANDS})\\b[^\`]*\``),
   ],
   path_traversal: [
-    // Dot-dot segments (also encoded), well-known system files.
     /(?:^|[\\/=])\.\.(?:[\\/]|$)/,
     /%2e%2e|\.\.%2f|\.\.%5c|%c0%ae|%252e/,
     /(?:^|[\\/])(?:etc[\\/](?:passwd|shadow|hosts)|proc[\\/]self[\\/]|windows[\\/]win\.ini|boot\.ini)/,
   ],
 };
 
-/**
- * How much of a request the injection signal reads. Input past a limit is not scanned; the
- * signal reports that as a finding of its own rather than let it pass as clean.
- *
- * @publicApi
- */
+/** How much of a request the injection signal reads (past a limit: a finding). @publicApi */
 export const INJECTION_SCAN_LIMITS = Object.freeze({
   /** Characters of one value (a path, a header, a query or body string). */
   length: 8192,
@@ -58,12 +45,8 @@ export const INJECTION_SCAN_LIMITS = Object.freeze({
   depth: 12,
 });
 
-/**
- * Look-alikes that NFKC leaves alone but that a database, a shell or a file API may still read
- * as the ASCII character (SQL Server's "best fit" mapping turns U+2019 into a quote, for one):
- * division, fraction and big solidus; set minus and big reverse solidus; single quotes, primes
- * and modifier apostrophes; double quotes and double primes. NFKC folds fullwidth forms already.
- */
+// Look-alikes NFKC leaves alone that a database, shell or file API may read as ASCII (SQL
+// Server's "best fit" turns U+2019 into a quote).
 const CONFUSABLES: Readonly<Record<string, string>> = Object.fromEntries(
   Object.entries({
     '/': '\u2215\u2044\u29f8',
@@ -73,14 +56,10 @@ const CONFUSABLES: Readonly<Record<string, string>> = Object.fromEntries(
   }).flatMap(([ascii, alikes]) => alikes.split('').map((alike) => [alike, ascii])),
 );
 const CONFUSABLE = new RegExp(`[${Object.keys(CONFUSABLES).join('')}]`, 'g');
-/** Characters that render as nothing: `un\u200bion` is `union` to a reader that drops them. */
+// Characters that render as nothing: `un\u200bion` is `union` to a reader that drops them.
 const INVISIBLE = /[\u00ad\u180e\u200b-\u200f\u2060-\u2064\ufeff]/g;
-/**
- * Reads SQL comments (`/* ... *\/`, and `--` or `#` up to a line break) as `as`: a space, or
- * nothing, as a filter that strips them would (`UN/**\/ION` becomes `UNION`). MySQL's
- * executable comment (`/*!50000 union*\/`) keeps its content; a comment left open separates
- * nothing and stays. One pass with `indexOf`: linear time, whatever the value.
- */
+// SQL comments read as `as` (`UN/**\/ION` is `UNION`); MySQL's `/*!50000 x*\/` keeps `x`, an
+// open comment stays. One pass with `indexOf`: linear time.
 function readSqlComments(value: string, as: ' ' | ''): string {
   if (!value.includes('/*') && !value.includes('--') && !value.includes('#')) return value;
   let out = '';
@@ -109,12 +88,8 @@ function readSqlComments(value: string, as: ' ' | ''): string {
 
 const PERCENT_ESCAPES = /(?:%[0-9a-f]{2})+/g;
 
-/**
- * URL-decodes once, leniently: each run of valid `%XX` escapes is decoded (as UTF-8) and
- * anything else is left as it is. All-or-nothing `decodeURIComponent` would leave the whole
- * value encoded when a single malformed escape (`%zz`, a lone `%E0`) is appended to a payload.
- * `+` is a space, as in a form or query string.
- */
+// URL-decodes runs of valid `%XX` once; `decodeURIComponent` would give up on the whole value
+// at one malformed escape appended to a payload. `+` is a space.
 function decodeOnce(value: string): string {
   if (!value.includes('%') && !value.includes('+')) return value;
   return value
@@ -122,17 +97,10 @@ function decodeOnce(value: string): string {
     .replace(PERCENT_ESCAPES, (run) => Buffer.from(run.replace(/%/g, ''), 'hex').toString('utf8'));
 }
 
-/**
- * The forms of a value the rules are matched against: the value as sent (lowercased), and
- * normalised: URL-decoded once, NFKC, look-alikes of `/`, `\` and quotes folded to ASCII,
- * invisible characters dropped; then also with SQL comments read as spaces, and dropped.
- * Matching every form keeps a rule on the raw syntax (`'--`, `%252e`) working while an
- * obfuscated payload (`%E2%80%99 or`, `UNION/**\/SELECT`, `..\u2215`) is seen as what it
- * becomes.
- *
- * @internal
- */
-export function normalisedForms(value: string): string[] {
+// The value as sent (lowercased) and normalised (decoded, NFKC, look-alikes folded, invisibles
+// dropped), then with SQL comments read as spaces and as nothing: raw syntax rules keep
+// working while an obfuscated payload is seen as what it becomes.
+function normalisedForms(value: string): string[] {
   const raw = value.toLowerCase();
   const normalised = decodeOnce(raw)
     .normalize('NFKC')
@@ -146,13 +114,7 @@ export function normalisedForms(value: string): string[] {
   return forms;
 }
 
-/**
- * The kinds of injection payloads found in one value. Only the first
- * {@link INJECTION_SCAN_LIMITS}`.length` characters are read (the signal reports a longer value
- * as not fully scanned).
- *
- * @publicApi
- */
+/** The kinds of payloads in a value (its first `INJECTION_SCAN_LIMITS.length` chars). @publicApi */
 export function detectInjection(value: string): Set<InjectionKind> {
   const forms = normalisedForms(value.slice(0, INJECTION_SCAN_LIMITS.length));
   const found = Object.entries(RULES).filter(([, rules]) =>

@@ -1,18 +1,13 @@
-import type { ResolvedRiskOptions } from '../../options/validate-options.js';
-import type { RiskReason, RiskSignal, RiskSignalInput } from '../risk.types.js';
 import { LRUCache } from 'lru-cache';
+import type { RiskReason, RiskSignalInput } from '../risk.types.js';
+import { BuiltInSignal } from './built-in.js';
 import { detectInjection, INJECTION_SCAN_LIMITS, type InjectionKind } from './injection-rules.js';
 
-type Options = NonNullable<ResolvedRiskOptions['injection']>;
-
-/** Headers that carry credentials or opaque tokens: never scanned (nor logged). */
+// Credentials and opaque tokens: never scanned (nor logged).
 const ALWAYS_SKIPPED = new Set(['authorization', 'dpop', 'cookie', 'proxy-authorization']);
 const { length: MAX_LENGTH, values: MAX_VALUES, depth: MAX_DEPTH } = INJECTION_SCAN_LIMITS;
-/**
- * Verdicts on short values are remembered: the same host, user agent, accept header and paths
- * come with request after request, and each would otherwise be normalised and matched against
- * every rule (the bulk of the signal's work). Detection is a pure function of the value.
- */
+// Verdicts on short values (hosts, user agents, paths: the same request after request) are
+// remembered: detection is a pure function of the value.
 const MEMO_MAX_LENGTH = 512;
 
 const NAMES: Record<InjectionKind, string> = {
@@ -24,7 +19,6 @@ const NAMES: Record<InjectionKind, string> = {
 
 type Part = 'path' | 'query' | 'header' | 'body';
 
-/** Which scan limit a request went past. */
 type Limit = 'length' | 'values' | 'depth';
 
 const LIMITS: Record<Limit, string> = {
@@ -34,28 +28,15 @@ const LIMITS: Record<Limit, string> = {
 };
 
 /**
- * Injection payloads (SQL injection, XSS, command injection, path traversal) in the path, the
- * query, the headers (except credentials) and the body's keys and strings, in their normalised
- * forms (see `normalisedForms`). Each kind found scores `score`, recorded as `malicious_<kind>`;
- * the reason names the kind and the part, never the payload. What it does not read is no pass:
- * input past {@link INJECTION_SCAN_LIMITS} is a finding of its own (a third of `score`,
- * `input_validation_fail`), so padding cannot hide a payload for free.
- *
- * A risk signal, not a web application firewall: it does not make a query safe (parameterised
- * queries, output encoding and path checks do), and a pattern list can always be outrun.
- *
- * @publicApi
+ * Injection payloads in the path, query, headers (but credentials) and body keys and strings:
+ * each kind scores `score` as `malicious_<kind>`; input past {@link INJECTION_SCAN_LIMITS}
+ * scores a third of it as `input_validation_fail`. A risk signal, not a WAF. @publicApi
  */
-export class InjectionSignal implements RiskSignal {
+export class InjectionSignal extends BuiltInSignal<'injection'> {
   readonly name = 'injection';
-  private readonly skipHeaders: Set<string>;
-  private readonly skipFields: Set<string>;
+  private readonly skipHeaders = new Set([...ALWAYS_SKIPPED, ...this.options.skipHeaders]);
+  private readonly skipFields = new Set(this.options.skipFields);
   private readonly verdicts = new LRUCache<string, readonly InjectionKind[]>({ max: 10_000 });
-
-  constructor(private readonly options: Options) {
-    this.skipHeaders = new Set([...ALWAYS_SKIPPED, ...options.skipHeaders]);
-    this.skipFields = new Set(options.skipFields);
-  }
 
   evaluate({ request }: RiskSignalInput): RiskReason[] {
     const kinds = new Map<InjectionKind, Part>();
@@ -112,23 +93,20 @@ export class InjectionSignal implements RiskSignal {
     walk(request.body, 0);
     const { score } = this.options;
     return [
-      ...[...kinds].map(([kind, part]) => ({
-        signal: this.name,
-        score,
-        reason: `${NAMES[kind]} payload in the ${part}`,
-        event: `malicious_${kind}`,
-      })),
-      ...[...limits].map(([limit, part]) => ({
-        signal: this.name,
-        // Lower than a payload: a large request is not an attack, but it is not known clean.
-        score: Math.round(score / 3),
-        reason: `${part} not fully scanned for injection: ${LIMITS[limit]}`,
-        event: 'input_validation_fail',
-      })),
+      ...[...kinds].map(([kind, part]) =>
+        this.found(score, `${NAMES[kind]} payload in the ${part}`, `malicious_${kind}`),
+      ),
+      // Lower than a payload: a large request is not an attack, but it is not known clean.
+      ...[...limits].map(([limit, part]) =>
+        this.found(
+          Math.round(score / 3),
+          `${part} not fully scanned for injection: ${LIMITS[limit]}`,
+          'input_validation_fail',
+        ),
+      ),
     ];
   }
 
-  /** The kinds found in `value`, remembered for short values. */
   private detect(value: string): readonly InjectionKind[] {
     if (value.length > MEMO_MAX_LENGTH) return [...detectInjection(value)];
     let kinds = this.verdicts.get(value);

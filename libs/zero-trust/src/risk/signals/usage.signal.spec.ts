@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { validateOptions } from '../../options/validate-options.js';
 import { MemorySharedStateStore } from '../../stores/memory/memory-shared-state.store.js';
 import { createRiskSignalInput, createTestPrincipal } from '../../testing/index.js';
-import { principalKey } from './keys.js';
+import { principalKey } from './built-in.js';
 import { inUtcWindow, UsageSignal } from './usage.signal.js';
 
 /** The `risk` option resolved as the module resolves it. */

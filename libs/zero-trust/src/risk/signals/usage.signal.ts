@@ -1,62 +1,35 @@
 import { LRUCache } from 'lru-cache';
 import type { Principal } from '../../identity/principal.interface.js';
-import type { ResolvedRiskOptions } from '../../options/validate-options.js';
 import { ownValue } from '../../utils/own-keys.js';
-import type { RiskReason, RiskSignal, RiskSignalInput } from '../risk.types.js';
-import { principalKey } from './keys.js';
+import type { RiskReason, RiskSignalInput } from '../risk.types.js';
+import { BuiltInSignal, principalKey } from './built-in.js';
 
-type Options = NonNullable<ResolvedRiskOptions['usage']>;
-
-/** Minutes since midnight of a `HH:MM` string. */
-function minutesOf(hhmm = ''): number {
-  const [h = '0', m = '0'] = hhmm.split(':');
-  return Number(h) * 60 + Number(m);
-}
-
-/**
- * Whether `time` falls in a `HH:MM-HH:MM` window (UTC). A window may wrap midnight
- * (`22:00-06:00`); equal ends mean the whole day.
- *
- * @publicApi
- */
+/** Whether `time` is in a UTC `HH:MM-HH:MM` window (may wrap midnight). @publicApi */
 export function inUtcWindow(time: Date, window: string): boolean {
-  const [start = 0, end = 0] = window.split('-').map((hhmm) => minutesOf(hhmm));
+  const [start = 0, end = 0] = window.split('-').map((hhmm) => {
+    const [h = '0', m = '0'] = hhmm.split(':');
+    return Number(h) * 60 + Number(m);
+  });
   const now = time.getUTCHours() * 60 + time.getUTCMinutes();
   if (start === end) return true;
   return start < end ? now >= start && now < end : now >= start || now < end;
 }
 
-/**
- * Members of a service's routes set that are not routes (those have a space): its warm-up is
- * over, is being counted. In the routes' key, they expire and are evicted with the routes.
- */
+// Marks in a service's routes set (routes have a space), so they go with the routes: its
+// warm-up is over, is being counted.
 const WARM = '*warm';
 const COUNTING = '*counting';
-/** The fact under which `evaluate` leaves whether the routes were judged (warm). */
 const WARM_FACT = 'usage:warm';
 
 /**
- * Usage pattern of a principal against its own history:
- * - request rate: this minute's requests above `rateFactor` × the principal's baseline (an
- *   exponential moving average of its active minutes, after `learningMinutes` of them) and
- *   above `minRate`;
- * - a service or integration calling a route it never called successfully, once
- *   `learningRequests` of its requests succeeded;
- * - a request outside the principal's configured `hours` (UTC).
- *
- * Route novelty never turns a refusal into a lasting one: only successful requests write the
- * learnt routes and the warm-up count, and the mark that the warm-up is over lives in the
- * routes' key. When that key is gone, novelty is not judged until a new warm-up is over,
- * instead of every route then looking new to a service that can never again succeed on one.
- *
- * @publicApi
+ * Usage pattern of a principal against its own history: request rate against its baseline (a
+ * moving average of active minutes), a service's route never called successfully once warm, and
+ * activity outside its `hours`. Only successes are learnt, so a refusal never lasts. @publicApi
  */
-export class UsageSignal implements RiskSignal {
+export class UsageSignal extends BuiltInSignal<'usage'> {
   readonly name = 'usage';
   /** Previous minutes known to be folded into their baseline: their count is not read again. */
   private readonly folded = new LRUCache<string, true>({ max: 10_000 });
-
-  constructor(private readonly options: Options) {}
 
   async evaluate(input: RiskSignalInput): Promise<RiskReason[]> {
     const principal = input.principal;
@@ -64,18 +37,14 @@ export class UsageSignal implements RiskSignal {
     const found = await Promise.all([this.rate(input, principal), this.route(input, principal)]);
     const reasons = found.filter((reason) => reason !== undefined);
     const hours = ownValue(this.options.hours, principal.id);
-    if (hours !== undefined && !inUtcWindow(input.now, hours)) {
-      const reason = 'activity outside the principal’s working hours';
-      reasons.push({ signal: this.name, score: this.options.hoursScore, reason });
-    }
+    if (hours !== undefined && !inUtcWindow(input.now, hours))
+      reasons.push(
+        this.found(this.options.hoursScore, 'activity outside the principal’s working hours'),
+      );
     return reasons;
   }
 
-  /**
-   * Learns the route of a successful request of a service or integration and, while it is
-   * warming up, counts the success. The count restarts whenever the routes' key is new: a
-   * count left over from routes that are gone must not end the next warm-up at once.
-   */
+  /** Learns a service's route; while warming up, counts the success (anew with new routes). */
   async record({ principal, context, facts, store }: RiskSignalInput): Promise<void> {
     if (principal === undefined || principal.kind === 'user') return;
     const { ttl, learningRequests } = this.options;
@@ -89,7 +58,6 @@ export class UsageSignal implements RiskSignal {
     if (successes >= learningRequests) await store.addToSet(routes, WARM, ttl);
   }
 
-  /** This minute's count against the baseline, folding the previous minute in once. */
   private async rate(
     { store, now }: RiskSignalInput,
     principal: Principal,
@@ -103,8 +71,7 @@ export class UsageSignal implements RiskSignal {
       this.folded.get(foldKey) ? undefined : store.get(key(`m${minute - 1}`)),
     ]);
     let baseline = { avg: 0, n: 0 };
-    // Absent (no parse, no exception thrown on every request of a new principal) or corrupt:
-    // starts over.
+    // Absent (not parsed: no exception per request of a new principal) or corrupt: starts over.
     if (stored !== undefined) {
       try {
         const { avg, n } = JSON.parse(stored) as Partial<typeof baseline>;
@@ -113,8 +80,7 @@ export class UsageSignal implements RiskSignal {
         // corrupt
       }
     }
-    // The first request of a minute folds the previous one in; claimed here or elsewhere, that
-    // minute is done for good.
+    // The first request of a minute folds the previous one in, once across instances.
     if (previous !== undefined) {
       const claimed = await store.claimOnce(foldKey, 180);
       this.folded.set(foldKey, true);
@@ -127,14 +93,16 @@ export class UsageSignal implements RiskSignal {
         await store.set(key('baseline'), JSON.stringify(baseline), this.options.ttl);
       }
     }
-    const { learningMinutes, minRate, rateFactor, rateScore: score } = this.options;
+    const { learningMinutes, minRate, rateFactor, rateScore } = this.options;
     if (baseline.n < learningMinutes || count <= minRate || count <= baseline.avg * rateFactor)
       return undefined;
-    const reason = `request rate ${count}/min far above the principal’s baseline (${Math.round(baseline.avg)}/min)`;
-    return { signal: this.name, score, reason };
+    const avg = Math.round(baseline.avg);
+    return this.found(
+      rateScore,
+      `request rate ${count}/min far above the principal’s baseline (${avg}/min)`,
+    );
   }
 
-  /** A service or integration calling a route it never called successfully, once warm. */
   private async route(
     { context, store, facts }: RiskSignalInput,
     principal: Principal,
@@ -148,7 +116,9 @@ export class UsageSignal implements RiskSignal {
     ]);
     facts.set(WARM_FACT, warm);
     if (!warm || known) return undefined;
-    const reason = `the service calls a route it never called (${route})`;
-    return { signal: this.name, score: this.options.newRouteScore, reason };
+    return this.found(
+      this.options.newRouteScore,
+      `the service calls a route it never called (${route})`,
+    );
   }
 }
