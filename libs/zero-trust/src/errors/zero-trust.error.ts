@@ -24,9 +24,8 @@ export interface ZeroTrustErrorBody {
 }
 
 /**
- * Base class of every error the library throws, with a stable {@link ZeroTrustErrorCode}. An
- * `HttpException`, so any exception filter answers with its status. The message never contains
- * a token, a key or a rule's internals.
+ * Base class of every error the library throws, with a stable {@link ZeroTrustErrorCode}: an
+ * `HttpException` whose message never contains a token, a key or a rule's internals.
  *
  * @publicApi
  */
@@ -61,6 +60,11 @@ function quoted(value: string): string {
   return `"${value.replace(/["\\]/g, "'").replace(/[^\x20-\x7e]/g, '?')}"`;
 }
 
+/** An RFC 6750 §3 challenge with `error` and the error's message as its description. */
+function challengeOf(scheme: string, error: string, message: string): string {
+  return `${scheme} error="${error}", error_description=${quoted(message)}`;
+}
+
 /** No bearer token was presented: 401 with a bare challenge (RFC 6750 §3.1). @publicApi */
 export class MissingTokenError extends ZeroTrustError {
   /** @param challenges - `Bearer`, or also `DPoP algs="..."` when DPoP is accepted */
@@ -73,11 +77,7 @@ export class MissingTokenError extends ZeroTrustError {
   }
 }
 
-/**
- * The presented token failed a check: 401 with `error="invalid_token"` (RFC 6750 §3.1).
- *
- * @publicApi
- */
+/** The presented token failed a check: 401 with `error="invalid_token"` (RFC 6750). @publicApi */
 export class InvalidTokenError extends ZeroTrustError {
   constructor(
     code: ZeroTrustErrorCode = 'ZT_TOKEN_INVALID',
@@ -87,13 +87,13 @@ export class InvalidTokenError extends ZeroTrustError {
   }
 
   override get challenge(): string {
-    return `Bearer error="invalid_token", error_description=${quoted(this.message)}`;
+    return challengeOf('Bearer', 'invalid_token', this.message);
   }
 }
 
 /**
- * The request presents its access token in more than one way, or in an unsupported one: 400
- * with `error="invalid_request"` (RFC 6750 §3.1). Refused as a whole, none of them verified.
+ * The access token is presented more than one way, or an unsupported one: 400 with
+ * `error="invalid_request"` (RFC 6750 §3.1), none of them verified.
  *
  * @publicApi
  */
@@ -103,7 +103,7 @@ export class InvalidRequestError extends ZeroTrustError {
   }
 
   override get challenge(): string {
-    return `Bearer error="invalid_request", error_description=${quoted(this.message)}`;
+    return challengeOf('Bearer', 'invalid_request', this.message);
   }
 }
 
@@ -128,7 +128,7 @@ export class DpopError extends ZeroTrustError {
   }
 
   override get challenge(): string {
-    return `DPoP error="${this.error}", error_description=${quoted(this.message)}, algs="${this.algorithms.join(' ')}"`;
+    return `${challengeOf('DPoP', this.error, this.message)}, algs="${this.algorithms.join(' ')}"`;
   }
 }
 
@@ -147,20 +147,16 @@ export class AccessDeniedError extends ZeroTrustError {
   }
 }
 
-/**
- * The token lacks a scope the route requires: 403 with `Bearer error="insufficient_scope",
- * scope="..."` naming every scope the route needs (RFC 6750 §3.1).
- *
- * @publicApi
- */
+/** The token lacks a scope the route requires: 403 `insufficient_scope` (RFC 6750). @publicApi */
 export class InsufficientScopeError extends ZeroTrustError {
-  /** @param scopes - the scopes the route requires */
+  /** @param scopes - the scopes the route requires, named in the challenge's `scope` */
   constructor(readonly scopes: readonly string[]) {
     super('ZT_INSUFFICIENT_SCOPE', HttpStatus.FORBIDDEN);
   }
 
   override get challenge(): string {
-    return `Bearer error="insufficient_scope", error_description=${quoted(this.message)}, scope=${quoted(this.scopes.join(' '))}`;
+    const scope = quoted(this.scopes.join(' '));
+    return `${challengeOf('Bearer', 'insufficient_scope', this.message)}, scope=${scope}`;
   }
 }
 
@@ -179,12 +175,7 @@ export class ResourceNotFoundError extends ZeroTrustError {
   }
 }
 
-/**
- * Something the decision depends on (keys, store, resolver, policy, risk) failed: 503 rather
- * than allowed. Fail closed.
- *
- * @publicApi
- */
+/** Something the decision depends on failed: 503 rather than allowed (fail closed). @publicApi */
 export class DependencyUnavailableError extends ZeroTrustError {
   constructor(
     code:
@@ -200,9 +191,8 @@ export class DependencyUnavailableError extends ZeroTrustError {
 }
 
 /**
- * A store that must never drop an entry before it expires (DPoP replays, revocations) is at
- * its budget: 503 `ZT_STORE_FULL`. Refused rather than served with an entry dropped, which
- * would let a replayed proof or a revoked token through. Custom stores throw it too.
+ * A store that must never drop an unexpired entry (DPoP replays, revocations) is at its budget:
+ * 503 `ZT_STORE_FULL` rather than an entry dropped. Custom stores throw it too.
  *
  * @publicApi
  */
@@ -222,9 +212,8 @@ export class StoreFullError extends ZeroTrustError {
 }
 
 /**
- * An outgoing token request failed: the identity provider was unreachable, slow, answered 5xx
- * or garbage (`ZT_TOKEN_ENDPOINT_UNAVAILABLE`), or refused it (`ZT_TOKEN_REQUEST_REFUSED`,
- * {@link TokenRequestError.oauthError}). 503. The message never holds a secret or a token.
+ * An outgoing token request failed (`ZT_TOKEN_ENDPOINT_UNAVAILABLE`) or was refused
+ * (`ZT_TOKEN_REQUEST_REFUSED`): 503. The message never holds a secret or a token.
  *
  * @publicApi
  */
@@ -253,8 +242,8 @@ export class RiskDeniedError extends ZeroTrustError {
 }
 
 /**
- * The request needs a recent, stronger authentication (RFC 9470): 401 with
- * `Bearer error="insufficient_user_authentication"` and the `acr_values` and `max_age` to reach.
+ * The request needs a recent, stronger authentication (RFC 9470): 401
+ * `insufficient_user_authentication` with the `acr_values` and `max_age` to reach.
  *
  * @publicApi
  */
@@ -274,7 +263,7 @@ export class StepUpRequiredError extends ZeroTrustError {
   }
 
   override get challenge(): string {
-    let value = `Bearer error="insufficient_user_authentication", error_description=${quoted(this.message)}`;
+    let value = challengeOf('Bearer', 'insufficient_user_authentication', this.message);
     if (this.acrValues !== undefined) value += `, acr_values=${quoted(this.acrValues)}`;
     if (this.maxAge !== undefined) value += `, max_age=${Math.floor(this.maxAge)}`;
     return value;
@@ -291,8 +280,7 @@ export class ZeroTrustConfigurationError extends ZeroTrustError {
     super(code, HttpStatus.INTERNAL_SERVER_ERROR, {
       message: `${ERROR_MESSAGES[code]}:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
     });
-    // Serialized (a JSON log), a boot error is its code and problems, not an HTTP 500; exception
-    // filters still get getStatus() and getResponse().
+    // Serialized (a JSON log), a boot error is its code and problems, not an HTTP 500.
     for (const key of ['response', 'status', 'options'])
       if (Object.hasOwn(this, key)) Object.defineProperty(this, key, { enumerable: false });
   }

@@ -12,7 +12,6 @@ import { ZeroTrustMetrics } from '../metrics/zero-trust.metrics.js';
 import { routePolicyOf } from '../routes/route-policy.js';
 import {
   contextOf,
-  takeForwardingProblem,
   type HttpRequestLike,
   type ZeroTrustRequestContext,
 } from '../context/request-context.js';
@@ -67,9 +66,9 @@ export class AuthenticationGuard implements CanActivate {
     const response = http.getResponse<unknown>();
     const context = contextOf(request, policy.path, this.options.trustedProxies);
     this.setHeader(response, 'X-Request-Id', context.requestId);
-    // Forwarding headers that could not be followed to the client (its address is then the last
-    // trusted hop's) are recorded on every route; the request goes on.
-    const problem = takeForwardingProblem(context);
+    // Forwarding headers that could not be followed are recorded once, on every route.
+    const problem = context.forwardingProblem;
+    delete context.forwardingProblem;
     if (problem !== undefined)
       this.audit.record(context, {
         action: 'malicious_extraneous',
