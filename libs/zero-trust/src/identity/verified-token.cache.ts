@@ -12,10 +12,8 @@ export interface VerifiedToken {
 }
 
 /**
- * Bounded cache of verified tokens, keyed by a SHA-256 digest of the token (the cache never
- * keeps the token itself). A hit skips parsing and signature verification only: the caller
- * still checks expiry, that the verifying key is still published, and revocation, on every
- * request. An entry never outlives the token's `exp`.
+ * Bounded cache of verified tokens by SHA-256 digest, never past `exp`. A hit skips parsing and
+ * the signature only: expiry, key and revocation are still checked by the caller.
  *
  * @internal
  */
