@@ -41,12 +41,7 @@ export function trustedProxyProblem(entry: unknown): string | undefined {
 /** The forwarding header that carries the client address. @internal */
 export type ForwardedHeader = 'x-forwarded-for' | 'forwarded';
 
-/**
- * The proxies whose forwarding headers (client address, `X-Forwarded-Client-Cert`,
- * `X-Request-Id`) are believed; from any other peer they could be forged. Trust is `proxy-addr`'s.
- *
- * @publicApi
- */
+/** The proxies whose forwarding headers are believed (`proxy-addr`'s trust). @publicApi */
 export class TrustedProxies {
   private readonly trust: (address: string, hop: number) => boolean;
 

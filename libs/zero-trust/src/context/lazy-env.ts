@@ -1,11 +1,6 @@
 import type { ZeroTrustRequestContext } from './request-context.js';
 
-/**
- * A provider of request attributes that are costly to compute (such as the risk score), made
- * available to ability definitions as `env.<key>` and computed only when a definition reads one.
- *
- * @publicApi
- */
+/** Costly request attributes for abilities (`env.<key>`), computed when read. @publicApi */
 export interface AbilityEnvSource {
   /** The `env` keys this source provides, e.g. `['risk', 'country']`. */
   readonly keys: readonly string[];

@@ -54,10 +54,8 @@ export function runWithRequestId<T>(requestId: string, fn: () => T): T {
 }
 
 /**
- * The id of the request being handled, or `undefined` outside a request (needs
- * `propagateRequestId: true` or a `ServiceTokenClient`). Forward it as `X-Request-Id`.
- *
- * @publicApi
+ * The id of the request being handled, or `undefined` outside one (needs `propagateRequestId:
+ * true` or a `ServiceTokenClient`). Forward it as `X-Request-Id`. @publicApi
  */
 export function currentRequestId(): string | undefined {
   return current.getStore();

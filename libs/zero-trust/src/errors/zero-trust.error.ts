@@ -23,12 +23,7 @@ export interface ZeroTrustErrorBody {
   max_age?: number;
 }
 
-/**
- * Base class of every error the library throws, with a stable {@link ZeroTrustErrorCode}: an
- * `HttpException` whose message never contains a token, a key or a rule's internals.
- *
- * @publicApi
- */
+/** Base class of every error the library throws, with a stable code. @publicApi */
 export class ZeroTrustError extends HttpException {
   /** The stable code of this error. */
   readonly code: ZeroTrustErrorCode;
@@ -91,12 +86,7 @@ export class InvalidTokenError extends ZeroTrustError {
   }
 }
 
-/**
- * The access token is presented more than one way, or an unsupported one: 400 with
- * `error="invalid_request"` (RFC 6750 §3.1), none of them verified.
- *
- * @publicApi
- */
+/** A token presented more than one way, or an unsupported one: 400 `invalid_request`. @publicApi */
 export class InvalidRequestError extends ZeroTrustError {
   constructor(code: 'ZT_AMBIGUOUS_CREDENTIALS' | 'ZT_TOKEN_METHOD_UNSUPPORTED') {
     super(code, HttpStatus.BAD_REQUEST);
@@ -107,12 +97,7 @@ export class InvalidRequestError extends ZeroTrustError {
   }
 }
 
-/**
- * A DPoP failure (RFC 9449 §7.1): 401 with a `DPoP` challenge listing the accepted proof
- * algorithms, `error="invalid_dpop_proof"` for the proof, `"invalid_token"` for the token.
- *
- * @publicApi
- */
+/** A DPoP failure (RFC 9449 §7.1): 401 with a `DPoP` challenge. @publicApi */
 export class DpopError extends ZeroTrustError {
   /** The RFC 9449 error code of the challenge. */
   readonly error: 'invalid_dpop_proof' | 'invalid_token';
@@ -190,33 +175,21 @@ export class DependencyUnavailableError extends ZeroTrustError {
   }
 }
 
-/**
- * A store that must never drop an unexpired entry (DPoP replays, revocations) is at its budget:
- * 503 `ZT_STORE_FULL` rather than an entry dropped. Custom stores throw it too.
- *
- * @publicApi
- */
+/** A store that must never drop an unexpired entry is full: 503 `ZT_STORE_FULL`. @publicApi */
 export class StoreFullError extends ZeroTrustError {
-  /**
-   * @param concern - what the full store holds: one-time values (`replay`) or `revocation`s
-   * @param limit - the budget that is full (entries), when known
-   * @param retryAfter - seconds after which room is expected to free up, when known
-   */
   constructor(
+    /** What the full store holds: one-time values (`replay`) or `revocation`s. */
     readonly concern: 'replay' | 'revocation',
+    /** The budget that is full (entries), when known. */
     readonly limit?: number,
+    /** Seconds after which room is expected to free up, when known. */
     readonly retryAfter?: number,
   ) {
     super('ZT_STORE_FULL', HttpStatus.SERVICE_UNAVAILABLE);
   }
 }
 
-/**
- * An outgoing token request failed (`ZT_TOKEN_ENDPOINT_UNAVAILABLE`) or was refused
- * (`ZT_TOKEN_REQUEST_REFUSED`): 503. The message never holds a secret or a token.
- *
- * @publicApi
- */
+/** An outgoing token request failed or was refused: 503, naming no secret. @publicApi */
 export class TokenRequestError extends ZeroTrustError {
   /** The OAuth 2.0 `error` code the identity provider answered with, if any. */
   readonly oauthError: string | undefined;
@@ -241,12 +214,7 @@ export class RiskDeniedError extends ZeroTrustError {
   }
 }
 
-/**
- * The request needs a recent, stronger authentication (RFC 9470): 401
- * `insufficient_user_authentication` with the `acr_values` and `max_age` to reach.
- *
- * @publicApi
- */
+/** The request needs a recent, stronger authentication (RFC 9470): 401. @publicApi */
 export class StepUpRequiredError extends ZeroTrustError {
   constructor(
     /** The authentication context class(es) to reach, space-separated, if any. */

@@ -12,10 +12,8 @@ import { ADDRESS_KEY_PREFIX, SharedStateStore } from '../stores/shared-state-sto
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 
 /**
- * Limits failed authentications per client address (`authenticationFailures`): past `max` in
- * `window` seconds, attempts that do not authenticate get 429. A verified token always passes:
- * an address is shared (NAT, proxies), so others' failures never refuse a proven principal.
- *
+ * Limits failed authentications per client address (`authenticationFailures`). A verified token
+ * always passes: an address is shared, so others' failures never refuse a proven principal.
  * @internal
  */
 @Injectable()
@@ -30,11 +28,7 @@ export class AuthenticationFailureLimiter {
 
   /**
    * The answer to an attempt that did not authenticate: for a 401, 429 once its address used up
-   * its failures, else `refused`, counted if a credential was presented.
-   *
-   * @returns a {@link RateLimitedError} (429 `ZT_RATE_LIMITED`), a
-   *   {@link DependencyUnavailableError} (503 `ZT_STORE_UNAVAILABLE`) when the store fails, or
-   *   `refused`
+   * its failures (503 if the store fails), else `refused`, counted if a credential was presented.
    */
   async answerTo(
     context: ZeroTrustRequestContext,

@@ -43,12 +43,7 @@ const REFUSAL_ACTIONS: Partial<Record<ZeroTrustErrorCode, string>> = {
   ZT_AMBIGUOUS_CREDENTIALS: 'malicious_extraneous',
 };
 
-/**
- * Global guard, first of the pipeline: every route that is not `@Public()` needs a verified
- * access token. Failures answer with a `WWW-Authenticate` challenge and are audited.
- *
- * @publicApi
- */
+/** Global guard, first of the pipeline: routes not `@Public()` need a verified token. @publicApi */
 @Injectable()
 export class AuthenticationGuard implements CanActivate {
   constructor(

@@ -10,13 +10,7 @@ import type {
 
 const REQUIRED = ['exp', 'iat', 'sub', 'jti'] as const;
 
-/**
- * Claim checks after the signature (jsonwebtoken checked `exp` and `nbf`): `aud`, `iss`, required
- * claims and their types, `iat` not in the future, `exp - iat` within the maximum lifetime.
- *
- * @throws {InvalidTokenError}
- * @internal
- */
+/** Claim checks after the signature: `aud`, `iss`, required claims, `iat`, lifetime. @internal */
 export function checkClaims(
   payload: Record<string, unknown>,
   options: ResolvedZeroTrustOptions,
@@ -59,10 +53,8 @@ function stringList(value: unknown): string[] {
 
 /**
  * Maps verified claims to a frozen {@link Principal}. A client-credentials token (`sub` is its
- * `client_id`) must come from a registered service or integration; a token whose `sub` names one
- * but was issued to another client (or none) is refused.
- *
- * @throws {InvalidTokenError} `ZT_CLIENT_UNKNOWN`, `ZT_CLIENT_MISMATCH`
+ * `client_id`) must come from a registered service or integration (`ZT_CLIENT_UNKNOWN`); a token
+ * whose `sub` names one but was issued to another client is refused (`ZT_CLIENT_MISMATCH`).
  * @internal
  */
 export function toPrincipal(claims: TokenClaims, options: ResolvedZeroTrustOptions): Principal {

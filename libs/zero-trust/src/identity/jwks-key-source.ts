@@ -41,10 +41,8 @@ const ALGORITHMS: Readonly<Record<string, readonly string[]>> = {
 };
 
 /**
- * The issuer's signing keys from its JWKS, each imported once. An unknown `kid` refetches at most
- * once per cooldown; the set is refreshed from half of `jwks.maxAge` and, past it, requests fail
- * closed with 503: an outage of the key endpoint never extends the life of a withdrawn key.
- *
+ * The issuer's signing keys from its JWKS. An unknown `kid` refetches at most once per cooldown;
+ * past `jwks.maxAge` requests fail closed with 503 (an outage never extends a withdrawn key).
  * @publicApi
  */
 @Injectable()

@@ -17,12 +17,7 @@ export interface TokenAttempt {
   key?: KeyObject;
 }
 
-/**
- * Maps a jsonwebtoken failure to a stable code by its class; its messages, which may echo the
- * expected audience or issuer, are never passed on.
- *
- * @internal
- */
+/** Maps a jsonwebtoken failure to a code; its messages may echo `aud` or `iss`. @internal */
 export function toTokenError(error: unknown): ZeroTrustError {
   if (error instanceof ZeroTrustError) return error;
   if (error instanceof jwt.TokenExpiredError) return new InvalidTokenError('ZT_TOKEN_EXPIRED');
@@ -37,12 +32,7 @@ let registered = 0;
 /** Injection token of the module instance's strategy ({@link createJwtStrategy}). @internal */
 export const JWT_STRATEGY = Symbol('zero-trust:jwt-strategy');
 
-/**
- * Registers this module instance's passport-jwt strategy under a name of its own and returns it:
- * {@link checkToken}, then the JWKS key by `kid` and `alg`, jsonwebtoken, then the claims.
- *
- * @internal
- */
+/** Registers this module instance's passport-jwt strategy, under its own name. @internal */
 export function createJwtStrategy(
   options: ResolvedZeroTrustOptions,
   keys: JwksKeySource,

@@ -69,12 +69,7 @@ function schemeOf(header: string | string[] | undefined): string | undefined {
   return typeof header === 'string' ? SCHEME.exec(header)?.[1]?.toLowerCase() : undefined;
 }
 
-/**
- * Sender-constrained tokens and service identity, on every request: mTLS (RFC 8705, and SPIFFE
- * service certificates with `mtls`) and DPoP (RFC 9449, proof `jti`s claimed once).
- *
- * @internal
- */
+/** Sender-constrained tokens (mTLS RFC 8705, DPoP RFC 9449) and service identity. @internal */
 @Injectable()
 export class SenderConstraints {
   constructor(
@@ -87,10 +82,6 @@ export class SenderConstraints {
    * Reads the `Authorization` header and, with `mtls`, the client certificate. Credentials sent
    * more than one way (RFC 6750 §2), or as an `access_token` parameter, are refused first: a proxy
    * or a log could see one caller while this one authenticates another.
-   *
-   * @throws {InvalidRequestError} 400, credentials presented more than one way or as a parameter
-   * @throws {MissingTokenError} no supported scheme
-   * @throws {InvalidTokenError} malformed header, untrusted XFCC, invalid SPIFFE ID
    */
   credentials(request: HttpRequestLike): PresentedCredentials {
     const header = request.headers.authorization;
@@ -118,14 +109,7 @@ export class SenderConstraints {
     return { scheme: scheme === 'dpop' ? 'DPoP' : 'Bearer', token, certificate };
   }
 
-  /**
-   * Checks the bindings of a verified token to the request: certificate, service, DPoP proof.
-   *
-   * @throws {InvalidTokenError} certificate problems
-   * @throws {DpopError} DPoP problems
-   * @throws {DependencyUnavailableError} `ZT_STORE_UNAVAILABLE` when the jti cannot be claimed
-   * @throws {StoreFullError} `ZT_STORE_FULL` when the replay store has no room for the jti
-   */
+  /** Checks the bindings of a verified token to the request: certificate, service, DPoP proof. */
   async check(
     request: HttpRequestLike,
     presented: PresentedCredentials,

@@ -17,13 +17,7 @@ function decoded(decode: () => object): Record<string, unknown> {
   }
 }
 
-/**
- * Checks a raw token before any key is looked up: size, compact form, algorithm allowlist,
- * `typ`, `crit`, untrusted key headers, and numeric time claims, each with its own code.
- *
- * @throws {InvalidTokenError} with the code of the first failed check
- * @internal
- */
+/** Checks a raw token's form and header before any key is looked up, by code. @internal */
 export function checkToken(
   token: string,
   options: ResolvedZeroTrustOptions,

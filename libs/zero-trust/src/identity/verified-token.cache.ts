@@ -11,12 +11,7 @@ export interface VerifiedToken {
   readonly key: KeyObject;
 }
 
-/**
- * Bounded cache of verified tokens by SHA-256 digest, never past `exp`. A hit skips parsing and
- * the signature only: expiry, key and revocation are still checked by the caller.
- *
- * @internal
- */
+/** Bounded cache of verified tokens by digest, never past `exp`; the caller rechecks. @internal */
 @Injectable()
 export class VerifiedTokenCache {
   /** Absent when `tokenCache.max` is 0. */

@@ -27,12 +27,7 @@ const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
 const KEY_TYPES = new Set(['EC', 'RSA', 'OKP']);
 const MAX_JTI = 256;
 
-/**
- * Normalizes an `htu` or request URL (RFC 9449 §4.3, RFC 3986 §6): scheme and host lowercased,
- * default port and dot segments dropped, no query or fragment; undefined if not absolute http(s).
- *
- * @internal
- */
+/** Normalizes an absolute http(s) `htu` or request URL (RFC 3986 §6), no query. @internal */
 export function normalizeHtu(value: string): string | undefined {
   let url: URL;
   try {
@@ -45,12 +40,7 @@ export function normalizeHtu(value: string): string | undefined {
   return `${url.protocol}//${url.host}${url.pathname}`;
 }
 
-/**
- * The URLs a proof's `htu` may name: each configured public URL plus the request path, never the
- * `Host` or `X-Forwarded-*` headers. Empty when the request target is not an origin-form path.
- *
- * @internal
- */
+/** The URLs `htu` may name: the public URLs plus the request path, never `Host`. @internal */
 export function expectedHtus(
   request: {
     originalUrl?: string;
@@ -73,13 +63,7 @@ export function accessTokenHash(token: string): string {
   return createHash('sha256').update(token, 'ascii').digest('base64url');
 }
 
-/**
- * Checks a DPoP proof (RFC 9449 §4.3) but its `jti` replay, and returns the RFC 7638 thumbprint
- * of its key (`jkt`) and its `jti`. Each failure names its check, never echoing the proof.
- *
- * @throws {DpopError} `ZT_DPOP_PROOF_INVALID`
- * @internal
- */
+/** Checks a DPoP proof (RFC 9449 §4.3) but its `jti` replay; returns `jkt` and `jti`. @internal */
 export async function checkDpopProof(
   proof: string,
   expected: DpopExpectation,

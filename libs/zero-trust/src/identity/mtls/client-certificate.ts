@@ -76,13 +76,7 @@ function socketCertificate(request: SocketRequestLike): ClientCertificateFacts |
   return facts;
 }
 
-/**
- * Facts of one XFCC element: from its `Cert` (URL-encoded PEM), checked against its `Hash` and
- * `URI`; without one, from `Hash` and `URI` alone.
- *
- * @throws {XfccSyntaxError}
- * @internal
- */
+/** Facts of one XFCC element: its `Cert` checked against `Hash` and `URI`, or those. @internal */
 export function factsOfXfccElement(element: XfccElement): ClientCertificateFacts {
   const single = (key: string): string | undefined => {
     const values = element.get(key);
@@ -121,11 +115,7 @@ export function factsOfXfccElement(element: XfccElement): ClientCertificateFacts
 
 /**
  * The client certificate of a request, read from `source`. An XFCC header from an untrusted peer
- * is refused whatever the source (only an attacker sends one); of a trusted proxy's, the last
- * element (its own client's) is used.
- *
- * @throws {InvalidTokenError} `ZT_XFCC_UNTRUSTED`, `ZT_XFCC_MALFORMED`, `ZT_CERTIFICATE_UNTRUSTED`
- * @internal
+ * is refused whatever the source; of a trusted proxy's, the last element is used. @internal
  */
 export function presentedCertificate(
   request: SocketRequestLike,

@@ -17,11 +17,8 @@ export interface PresentedCertificate {
 }
 
 /**
- * Checks an X.509-SVID of the trust domain (no CA, one URI SAN) and maps its path to a service
- * `client_id` through `mtls.services`, else the path itself.
- *
- * @throws {InvalidTokenError} `ZT_SPIFFE_ID_INVALID`
- * @internal
+ * Checks an X.509-SVID of the trust domain (else `ZT_SPIFFE_ID_INVALID`) and maps its path to a
+ * service `client_id` through `mtls.services`, else the path itself. @internal
  */
 export function serviceIdentityOf(
   facts: ClientCertificateFacts,

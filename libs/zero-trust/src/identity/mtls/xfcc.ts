@@ -16,12 +16,7 @@ export class XfccSyntaxError extends Error {
   }
 }
 
-/**
- * Parses an Envoy `X-Forwarded-Client-Cert` header: `,`-separated elements of `;`-separated
- * `key=value` pairs, values maybe quoted. Bounded; malformed input throws {@link XfccSyntaxError}.
- *
- * @internal
- */
+/** Parses an Envoy `X-Forwarded-Client-Cert` header, bounded, or throws. @internal */
 export function parseXfcc(header: string): XfccElement[] {
   if (header.length === 0) throw new XfccSyntaxError('empty header');
   if (header.length > MAX_XFCC_LENGTH) throw new XfccSyntaxError('header too large');
