@@ -115,13 +115,13 @@ export class JwksKeySource {
       if (now - this.lastAttempt < 1000 && this.inflight === undefined) {
         throw new DependencyUnavailableError('ZT_KEYS_UNAVAILABLE');
       }
-      await this.refreshTolerant(true);
+      await this.refresh();
     } else if (
       now - this.refreshedAt > this.options.jwks.maxAge * 500 &&
       now - this.lastAttempt >= this.options.jwks.cooldown * 1000
     ) {
       // Aging: refresh in the background, serving the current set meanwhile.
-      void this.refreshTolerant(false);
+      void this.refreshQuietly();
     }
     let key = this.find(kid, alg);
     if (
@@ -129,7 +129,7 @@ export class JwksKeySource {
       kid !== undefined &&
       now - this.lastAttempt >= this.options.jwks.cooldown * 1000
     ) {
-      await this.refreshTolerant(false);
+      await this.refreshQuietly();
       key = this.find(kid, alg);
     }
     if (key === undefined) throw new InvalidTokenError('ZT_TOKEN_KEY_UNKNOWN');
@@ -144,12 +144,11 @@ export class JwksKeySource {
     return kid === undefined && matches.length > 1 ? undefined : matches[0]?.key;
   }
 
-  /** Refreshes; a failure is logged, and rethrown when the caller has no usable set. */
-  private async refreshTolerant(rethrow: boolean): Promise<void> {
+  /** Refreshes while a usable set serves; a failure is only logged. */
+  private async refreshQuietly(): Promise<void> {
     try {
       await this.refresh();
     } catch (error) {
-      if (rethrow) throw error;
       this.logger.warn(`JWKS refresh failed; serving the last good key set (${describe(error)})`);
     }
   }

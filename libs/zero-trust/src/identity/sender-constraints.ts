@@ -41,10 +41,7 @@ function headerCount(request: HttpRequestLike, name: string): number {
     (request as { rawHeaders?: unknown }).rawHeaders ??
     (request.raw as { rawHeaders?: unknown } | undefined)?.rawHeaders;
   if (!Array.isArray(raw)) return request.headers[name] === undefined ? 0 : 1;
-  let count = 0;
-  for (let i = 0; i < raw.length; i += 2)
-    if (typeof raw[i] === 'string' && (raw[i] as string).toLowerCase() === name) count++;
-  return count;
+  return raw.filter((key, i) => i % 2 === 0 && String(key).toLowerCase() === name).length;
 }
 
 /** Whether an `access_token` is in the request target, the parsed query or a form body. */
