@@ -27,12 +27,11 @@ export function checkClaims(
         message: `The access token lacks the ${name} claim`,
       });
   }
-  for (const name of ['sub', 'jti'] as const) {
+  for (const name of ['sub', 'jti'] as const)
     if (typeof payload[name] !== 'string')
       throw new InvalidTokenError('ZT_TOKEN_CLAIM_INVALID', {
         message: `The ${name} claim must be a string`,
       });
-  }
   const claims = payload as TokenClaims;
   if (claims.iat > nowSeconds + options.clockTolerance)
     throw new InvalidTokenError('ZT_TOKEN_ISSUED_IN_FUTURE');
