@@ -73,11 +73,9 @@ export class TrustedProxies {
   }
 
   /**
-   * The client's address, and why the forwarding header could not be followed if it could not.
-   * From a trusted peer only, the configured header is read right to left while each hop is a
-   * trusted proxy; the first untrusted hop is the client. An entry that is no address ends the
-   * walk at the last trusted hop (a problem unless it is hidden, RFC 7239 §6.3). A client's own
-   * entries sit left of its proxy's, so no header it sends can make the peer its address.
+   * The client's address: from a trusted peer, the configured header read right to left while
+   * each hop is a trusted proxy; an entry that is no address ends the walk (with a problem, unless
+   * hidden, RFC 7239 §6.3). A client's own entries sit left of its proxy's: it cannot spoof them.
    */
   resolveClient(request: SocketRequestLike): ResolvedClient {
     const peer = peerAddressOf(request);
@@ -160,11 +158,8 @@ function xffHops(header: string): Hop[] {
   return header.split(',').map(parseForwardedNode);
 }
 
-/**
- * RFC 7239 `Forwarded`: each element's single `for` is its hop (none: hidden). Split at every
- * comma and semicolon, quoted or not, so a client's unterminated quote never swallows the
- * elements its proxies append; no value a proxy writes contains either.
- */
+// RFC 7239 `Forwarded`: each element's `for` is its hop. Split at every `,` and `;`, quoted or
+// not, so a client's unterminated quote never swallows the elements its proxies append.
 function forwardedHops(header: string): Hop[] {
   return header.split(',').map((element) => elementHop(element.split(';')));
 }

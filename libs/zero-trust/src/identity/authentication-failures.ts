@@ -26,10 +26,7 @@ export class AuthenticationFailureLimiter {
     private readonly metrics: ZeroTrustMetrics,
   ) {}
 
-  /**
-   * The answer to an attempt that did not authenticate: for a 401, 429 once its address used up
-   * its failures (503 if the store fails), else `refused`, counted if a credential was presented.
-   */
+  /** For a 401: 429 once its address used up its failures, else `refused` (counted if a token). */
   async answerTo(
     context: ZeroTrustRequestContext,
     refused: ZeroTrustError,

@@ -87,10 +87,7 @@ export class JwksKeySource {
     };
   }
 
-  /**
-   * Fetches the key set now (merged with a fetch in flight), at boot to warm the cache.
-   * @throws {DependencyUnavailableError} when the issuer cannot be reached or answers badly
-   */
+  /** Fetches the key set now (merged with one in flight), or throws a 503 error. */
   refresh(): Promise<void> {
     // After a failed fetch, at most one attempt a second: a public health endpoint's traffic
     // must not become traffic against a struggling issuer.
