@@ -1,11 +1,6 @@
 import type { ZeroTrustRequestContext } from './request-context.js';
 
-/**
- * A provider of request attributes that are costly to compute (such as the risk score), made
- * available to ability definitions as `env.<key>` and computed only when a definition reads one.
- *
- * @publicApi
- */
+/** Costly request attributes for abilities (`env.<key>`), computed when read. @publicApi */
 export interface AbilityEnvSource {
   /** The `env` keys this source provides, e.g. `['risk', 'country']`. */
   readonly keys: readonly string[];
@@ -13,30 +8,17 @@ export interface AbilityEnvSource {
   load(request: object, context: ZeroTrustRequestContext): Promise<Record<string, unknown>>;
 }
 
-/**
- * Injection token of the list of {@link AbilityEnvSource}s the authorization guard consults.
- *
- * @publicApi
- */
+/** Injection token of the {@link AbilityEnvSource}s the authorization guard consults. @publicApi */
 export const ABILITY_ENV_SOURCES = Symbol('AbilityEnvSources');
 
-/**
- * Thrown by a lazy `env` value read before it is loaded: the ability builder awaits `load()`
- * and runs the definition again (definitions are synchronous code reading plain properties).
- *
- * @internal
- */
+/** Thrown by a lazy `env` value read unloaded: the builder awaits `load()` and reruns. @internal */
 export class PendingEnvValue extends Error {
   constructor(readonly load: () => Promise<void>) {
     super('A lazy environment value is not loaded yet');
   }
 }
 
-/**
- * `base` plus, for each source key, a getter that throws {@link PendingEnvValue} until loaded.
- *
- * @internal
- */
+/** `base` plus, per source key, a getter throwing {@link PendingEnvValue} till loaded. @internal */
 export function lazyEnv<T extends object>(
   base: T,
   sources: readonly AbilityEnvSource[],

@@ -8,17 +8,11 @@ import { requestIdOf } from './request-id.js';
 
 /** What the library knows about one request, kept with the request. @publicApi */
 export interface ZeroTrustRequestContext {
-  /**
-   * Id of this request in audit events and the `X-Request-Id` response header: a trusted
-   * proxy's `X-Request-Id` when well formed, else a new UUID.
-   */
+  /** Id of this request in audit events and `X-Request-Id`: a trusted proxy's, or a new UUID. */
   readonly requestId: string;
   /** When the library first saw the request. */
   readonly time: Date;
-  /**
-   * The client's address: the TCP peer, or the address a trusted proxy forwarded in
-   * `X-Forwarded-For` or `Forwarded` (see the `trustedProxies` and `forwardedHeader` options).
-   */
+  /** The client's address: the TCP peer, or what a trusted proxy forwarded (`trustedProxies`). */
   readonly ip: string | undefined;
   /** The TCP peer's address (the client itself or a proxy), never read from a header. */
   readonly peer: string | undefined;
@@ -38,12 +32,7 @@ export interface ZeroTrustRequestContext {
   readonly resources: Map<string, unknown>;
   /** Records loaded by resolvers, by resolver: a resolver runs at most once per request. */
   readonly resolved: Map<unknown, object>;
-  /**
-   * The stages of the request's decision record, kept by the audit service until the record is
-   * written (`written`): at the first refusal, or once the last guard allowed.
-   *
-   * @internal
-   */
+  /** The stages of the request's decision record, until the audit service wrote it. @internal */
   audit?: { stages: DecisionInput[]; written: boolean };
   /** Why the forwarding header could not be followed, until audited. @internal */
   forwardingProblem?: string;
@@ -91,18 +80,6 @@ export function contextOf(
     resolved: new Map(),
     ...(client.problem !== undefined ? { forwardingProblem: client.problem } : {}),
   });
-}
-
-/**
- * Why the forwarding headers of the context's request could not be followed to the client (its
- * `ip` is then the last trusted hop's), once: the problem is audited once per request.
- *
- * @internal
- */
-export function takeForwardingProblem(context: ZeroTrustRequestContext): string | undefined {
-  const problem = context.forwardingProblem;
-  delete context.forwardingProblem;
-  return problem;
 }
 
 /** Returns the zero-trust context of a request if the guards have seen it. @publicApi */

@@ -3,19 +3,12 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { SocketRequestLike, TrustedProxies } from './client-address.js';
 
-/**
- * The header carrying the request id, read from trusted proxies and echoed in responses.
- *
- * @publicApi
- */
-export const REQUEST_ID_HEADER = 'x-request-id';
-
 /** Letters, digits and `._:-`, 1 to 128 characters: UUIDs, ULIDs, W3C trace ids, ... */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** The well-formed `X-Request-Id` of a trusted proxy, or a new random UUID. @internal */
 export function requestIdOf(request: SocketRequestLike, proxies?: TrustedProxies): string {
-  const header = request.headers[REQUEST_ID_HEADER];
+  const header = request.headers['x-request-id'];
   return proxies !== undefined &&
     typeof header === 'string' &&
     REQUEST_ID.test(header) &&
@@ -26,24 +19,14 @@ export function requestIdOf(request: SocketRequestLike, proxies?: TrustedProxies
 
 const current = new AsyncLocalStorage<string>();
 
-/**
- * Marks a provider class that forwards the current request id on outgoing calls, so
- * `propagateRequestId: 'auto'` can see one without the core importing the client.
- *
- * @internal
- */
+/** Marks a provider that forwards the request id, for `propagateRequestId: 'auto'`. @internal */
 export const FORWARDS_REQUEST_ID = Symbol.for('nestjs-zero-trust:forwards-request-id');
 
 let wanted = false;
 /** An application started with `'auto'` and decided against propagation. */
 let decidedOffAutomatically = false;
 
-/**
- * Declares that the process reads the current request id (the service token client does):
- * applications started afterwards with `propagateRequestId: 'auto'` propagate it.
- *
- * @internal
- */
+/** Declares that the process reads the current request id, for `'auto'` propagation. @internal */
 export function wantRequestIdPropagation(): void {
   if (!wanted && decidedOffAutomatically) {
     new Logger('ZeroTrust').warn(
@@ -55,7 +38,7 @@ export function wantRequestIdPropagation(): void {
   wanted = true;
 }
 
-/** Whether `setting` makes the request id current per request, as far as the process knows. @internal */
+/** Whether `setting` makes the request id current per request. @internal */
 export function propagatesRequestId(setting: boolean | 'auto'): boolean {
   return setting === 'auto' ? wanted : setting;
 }
@@ -71,15 +54,8 @@ export function runWithRequestId<T>(requestId: string, fn: () => T): T {
 }
 
 /**
- * The id of the request being handled, or `undefined` outside a request. Needs
- * `propagateRequestId: true`, or a `ServiceTokenClient` in the process. Forward it on outgoing
- * calls as `X-Request-Id` so one id follows a request across services.
- *
- * @example
- * ```ts
- * await fetch(url, { headers: { 'x-request-id': currentRequestId() ?? '' } });
- * ```
- * @publicApi
+ * The id of the request being handled, or `undefined` outside one (needs `propagateRequestId:
+ * true` or a `ServiceTokenClient`). Forward it as `X-Request-Id`. @publicApi
  */
 export function currentRequestId(): string | undefined {
   return current.getStore();

@@ -1,11 +1,4 @@
-/**
- * Every stable error code the library emits, with the text shown to callers.
- *
- * The texts are safe to return in an HTTP response: they name no key, token, rule internals
- * or configuration value. Keep them in this one file so audit events, logs and responses agree.
- *
- * @publicApi
- */
+/** Every stable error code, with its text: safe to show, naming no key or token. @publicApi */
 export const ERROR_MESSAGES = {
   ZT_TOKEN_MISSING: 'An access token is required',
   ZT_TOKEN_MALFORMED: 'The access token is not a compact JWS',

@@ -23,13 +23,7 @@ export interface ZeroTrustErrorBody {
   max_age?: number;
 }
 
-/**
- * Base class of every error the library throws, with a stable {@link ZeroTrustErrorCode}. An
- * `HttpException`, so any exception filter answers with its status. The message never contains
- * a token, a key or a rule's internals.
- *
- * @publicApi
- */
+/** Base class of every error the library throws, with a stable code. @publicApi */
 export class ZeroTrustError extends HttpException {
   /** The stable code of this error. */
   readonly code: ZeroTrustErrorCode;
@@ -61,6 +55,11 @@ function quoted(value: string): string {
   return `"${value.replace(/["\\]/g, "'").replace(/[^\x20-\x7e]/g, '?')}"`;
 }
 
+/** An RFC 6750 §3 challenge with `error` and the error's message as its description. */
+function challengeOf(scheme: string, error: string, message: string): string {
+  return `${scheme} error="${error}", error_description=${quoted(message)}`;
+}
+
 /** No bearer token was presented: 401 with a bare challenge (RFC 6750 §3.1). @publicApi */
 export class MissingTokenError extends ZeroTrustError {
   /** @param challenges - `Bearer`, or also `DPoP algs="..."` when DPoP is accepted */
@@ -73,11 +72,7 @@ export class MissingTokenError extends ZeroTrustError {
   }
 }
 
-/**
- * The presented token failed a check: 401 with `error="invalid_token"` (RFC 6750 §3.1).
- *
- * @publicApi
- */
+/** The presented token failed a check: 401 with `error="invalid_token"` (RFC 6750). @publicApi */
 export class InvalidTokenError extends ZeroTrustError {
   constructor(
     code: ZeroTrustErrorCode = 'ZT_TOKEN_INVALID',
@@ -87,32 +82,22 @@ export class InvalidTokenError extends ZeroTrustError {
   }
 
   override get challenge(): string {
-    return `Bearer error="invalid_token", error_description=${quoted(this.message)}`;
+    return challengeOf('Bearer', 'invalid_token', this.message);
   }
 }
 
-/**
- * The request presents its access token in more than one way, or in an unsupported one: 400
- * with `error="invalid_request"` (RFC 6750 §3.1). Refused as a whole, none of them verified.
- *
- * @publicApi
- */
+/** A token presented more than one way, or an unsupported one: 400 `invalid_request`. @publicApi */
 export class InvalidRequestError extends ZeroTrustError {
   constructor(code: 'ZT_AMBIGUOUS_CREDENTIALS' | 'ZT_TOKEN_METHOD_UNSUPPORTED') {
     super(code, HttpStatus.BAD_REQUEST);
   }
 
   override get challenge(): string {
-    return `Bearer error="invalid_request", error_description=${quoted(this.message)}`;
+    return challengeOf('Bearer', 'invalid_request', this.message);
   }
 }
 
-/**
- * A DPoP failure (RFC 9449 §7.1): 401 with a `DPoP` challenge listing the accepted proof
- * algorithms, `error="invalid_dpop_proof"` for the proof, `"invalid_token"` for the token.
- *
- * @publicApi
- */
+/** A DPoP failure (RFC 9449 §7.1): 401 with a `DPoP` challenge. @publicApi */
 export class DpopError extends ZeroTrustError {
   /** The RFC 9449 error code of the challenge. */
   readonly error: 'invalid_dpop_proof' | 'invalid_token';
@@ -128,7 +113,7 @@ export class DpopError extends ZeroTrustError {
   }
 
   override get challenge(): string {
-    return `DPoP error="${this.error}", error_description=${quoted(this.message)}, algs="${this.algorithms.join(' ')}"`;
+    return `${challengeOf('DPoP', this.error, this.message)}, algs="${this.algorithms.join(' ')}"`;
   }
 }
 
@@ -147,20 +132,16 @@ export class AccessDeniedError extends ZeroTrustError {
   }
 }
 
-/**
- * The token lacks a scope the route requires: 403 with `Bearer error="insufficient_scope",
- * scope="..."` naming every scope the route needs (RFC 6750 §3.1).
- *
- * @publicApi
- */
+/** The token lacks a scope the route requires: 403 `insufficient_scope` (RFC 6750). @publicApi */
 export class InsufficientScopeError extends ZeroTrustError {
-  /** @param scopes - the scopes the route requires */
+  /** @param scopes - the scopes the route requires, named in the challenge's `scope` */
   constructor(readonly scopes: readonly string[]) {
     super('ZT_INSUFFICIENT_SCOPE', HttpStatus.FORBIDDEN);
   }
 
   override get challenge(): string {
-    return `Bearer error="insufficient_scope", error_description=${quoted(this.message)}, scope=${quoted(this.scopes.join(' '))}`;
+    const scope = quoted(this.scopes.join(' '));
+    return `${challengeOf('Bearer', 'insufficient_scope', this.message)}, scope=${scope}`;
   }
 }
 
@@ -179,12 +160,7 @@ export class ResourceNotFoundError extends ZeroTrustError {
   }
 }
 
-/**
- * Something the decision depends on (keys, store, resolver, policy, risk) failed: 503 rather
- * than allowed. Fail closed.
- *
- * @publicApi
- */
+/** Something the decision depends on failed: 503 rather than allowed (fail closed). @publicApi */
 export class DependencyUnavailableError extends ZeroTrustError {
   constructor(
     code:
@@ -199,35 +175,21 @@ export class DependencyUnavailableError extends ZeroTrustError {
   }
 }
 
-/**
- * A store that must never drop an entry before it expires (DPoP replays, revocations) is at
- * its budget: 503 `ZT_STORE_FULL`. Refused rather than served with an entry dropped, which
- * would let a replayed proof or a revoked token through. Custom stores throw it too.
- *
- * @publicApi
- */
+/** A store that must never drop an unexpired entry is full: 503 `ZT_STORE_FULL`. @publicApi */
 export class StoreFullError extends ZeroTrustError {
-  /**
-   * @param concern - what the full store holds: one-time values (`replay`) or `revocation`s
-   * @param limit - the budget that is full (entries), when known
-   * @param retryAfter - seconds after which room is expected to free up, when known
-   */
   constructor(
+    /** What the full store holds: one-time values (`replay`) or `revocation`s. */
     readonly concern: 'replay' | 'revocation',
+    /** The budget that is full (entries), when known. */
     readonly limit?: number,
+    /** Seconds after which room is expected to free up, when known. */
     readonly retryAfter?: number,
   ) {
     super('ZT_STORE_FULL', HttpStatus.SERVICE_UNAVAILABLE);
   }
 }
 
-/**
- * An outgoing token request failed: the identity provider was unreachable, slow, answered 5xx
- * or garbage (`ZT_TOKEN_ENDPOINT_UNAVAILABLE`), or refused it (`ZT_TOKEN_REQUEST_REFUSED`,
- * {@link TokenRequestError.oauthError}). 503. The message never holds a secret or a token.
- *
- * @publicApi
- */
+/** An outgoing token request failed or was refused: 503, naming no secret. @publicApi */
 export class TokenRequestError extends ZeroTrustError {
   /** The OAuth 2.0 `error` code the identity provider answered with, if any. */
   readonly oauthError: string | undefined;
@@ -252,12 +214,7 @@ export class RiskDeniedError extends ZeroTrustError {
   }
 }
 
-/**
- * The request needs a recent, stronger authentication (RFC 9470): 401 with
- * `Bearer error="insufficient_user_authentication"` and the `acr_values` and `max_age` to reach.
- *
- * @publicApi
- */
+/** The request needs a recent, stronger authentication (RFC 9470): 401. @publicApi */
 export class StepUpRequiredError extends ZeroTrustError {
   constructor(
     /** The authentication context class(es) to reach, space-separated, if any. */
@@ -274,7 +231,7 @@ export class StepUpRequiredError extends ZeroTrustError {
   }
 
   override get challenge(): string {
-    let value = `Bearer error="insufficient_user_authentication", error_description=${quoted(this.message)}`;
+    let value = challengeOf('Bearer', 'insufficient_user_authentication', this.message);
     if (this.acrValues !== undefined) value += `, acr_values=${quoted(this.acrValues)}`;
     if (this.maxAge !== undefined) value += `, max_age=${Math.floor(this.maxAge)}`;
     return value;
@@ -291,8 +248,7 @@ export class ZeroTrustConfigurationError extends ZeroTrustError {
     super(code, HttpStatus.INTERNAL_SERVER_ERROR, {
       message: `${ERROR_MESSAGES[code]}:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
     });
-    // Serialized (a JSON log), a boot error is its code and problems, not an HTTP 500; exception
-    // filters still get getStatus() and getResponse().
+    // Serialized (a JSON log), a boot error is its code and problems, not an HTTP 500.
     for (const key of ['response', 'status', 'options'])
       if (Object.hasOwn(this, key)) Object.defineProperty(this, key, { enumerable: false });
   }

@@ -12,14 +12,8 @@ import { ADDRESS_KEY_PREFIX, SharedStateStore } from '../stores/shared-state-sto
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 
 /**
- * Limits failed authentications per client address (option `authenticationFailures`): after
- * `max` refused credentials from one address within `window` seconds, every further attempt
- * from that address that does not authenticate (no token, or a token refused) is answered 429
- * until the window ends. A request whose token is verified passes as always: an address is
- * shared (NAT, a proxy, every process of a host), so failures that no principal owns must never
- * refuse a principal that proves who it is. Counts live in the {@link SharedStateStore}, so
- * every instance sees them.
- *
+ * Limits failed authentications per client address (`authenticationFailures`). A verified token
+ * always passes: an address is shared, so others' failures never refuse a proven principal.
  * @internal
  */
 @Injectable()
@@ -32,15 +26,7 @@ export class AuthenticationFailureLimiter {
     private readonly metrics: ZeroTrustMetrics,
   ) {}
 
-  /**
-   * The answer to an attempt that did not authenticate: for a 401, 429 once its address has
-   * used up its failures, `refused` itself otherwise, after counting it when a credential was
-   * presented (a request without one does not count).
-   *
-   * @returns a {@link RateLimitedError} (429 `ZT_RATE_LIMITED`), a
-   *   {@link DependencyUnavailableError} (503 `ZT_STORE_UNAVAILABLE`) when the store fails, or
-   *   `refused`
-   */
+  /** For a 401: 429 once its address used up its failures, else `refused` (counted if a token). */
   async answerTo(
     context: ZeroTrustRequestContext,
     refused: ZeroTrustError,

@@ -12,7 +12,6 @@ import { ZeroTrustMetrics } from '../metrics/zero-trust.metrics.js';
 import { routePolicyOf } from '../routes/route-policy.js';
 import {
   contextOf,
-  takeForwardingProblem,
   type HttpRequestLike,
   type ZeroTrustRequestContext,
 } from '../context/request-context.js';
@@ -23,6 +22,7 @@ import {
   StoreFullError,
   ZeroTrustError,
 } from '../errors/zero-trust.error.js';
+import type { ZeroTrustErrorCode } from '../errors/messages.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import { RevocationStore } from '../stores/revocation-store.interface.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
@@ -30,16 +30,20 @@ import { AuthenticationFailureLimiter } from './authentication-failures.js';
 import { JwksKeySource } from './jwks-key-source.js';
 import { JWT_STRATEGY, toTokenError, type TokenAttempt } from './jwt.strategy.js';
 import type { Principal } from './principal.interface.js';
-import { SenderConstraints, senderConstraintAction } from './sender-constraints.js';
+import { SenderConstraints } from './sender-constraints.js';
 import { VerifiedTokenCache, type VerifiedToken } from './verified-token.cache.js';
 
-/**
- * Global guard, first of the pipeline: every route that is not `@Public()` needs a verified
- * access token. Failures answer 401 with an RFC 6750 `WWW-Authenticate` challenge and are
- * recorded as decision events; nothing of the token is ever logged.
- *
- * @publicApi
- */
+/** The OWASP audit action of a refusal, when not `authn_token_invalid`. */
+const REFUSAL_ACTIONS: Partial<Record<ZeroTrustErrorCode, string>> = {
+  ZT_RATE_LIMITED: 'excess_rate_limit_exceeded',
+  ZT_TOKEN_MISSING: 'authn_token_missing',
+  ZT_TOKEN_REVOKED: 'authn_token_revoked',
+  ZT_DPOP_REPLAY: 'authn_token_reuse',
+  ZT_XFCC_UNTRUSTED: 'malicious_extraneous',
+  ZT_AMBIGUOUS_CREDENTIALS: 'malicious_extraneous',
+};
+
+/** Global guard, first of the pipeline: routes not `@Public()` need a verified token. @publicApi */
 @Injectable()
 export class AuthenticationGuard implements CanActivate {
   constructor(
@@ -66,10 +70,10 @@ export class AuthenticationGuard implements CanActivate {
     const request = http.getRequest<HttpRequestLike>();
     const response = http.getResponse<unknown>();
     const context = contextOf(request, policy.path, this.options.trustedProxies);
-    this.setHeader(response, 'X-Request-Id', context.requestId);
-    // Forwarding headers that could not be followed to the client (its address is then the last
-    // trusted hop's) are recorded on every route; the request goes on.
-    const problem = takeForwardingProblem(context);
+    this.adapterHost.httpAdapter.setHeader(response, 'X-Request-Id', context.requestId);
+    // Forwarding headers that could not be followed are recorded once, on every route.
+    const problem = context.forwardingProblem;
+    delete context.forwardingProblem;
     if (problem !== undefined)
       this.audit.record(context, {
         action: 'malicious_extraneous',
@@ -93,10 +97,8 @@ export class AuthenticationGuard implements CanActivate {
   }
 
   /**
-   * Extracts the access token (`Bearer` or `DPoP` scheme) and verifies it: through the
-   * passport-jwt strategy the first time, from the verified-token cache afterwards. Expiry, the
-   * verifying key still being published, revocation and the token's binding to the client
-   * certificate or DPoP key are checked on every request either way.
+   * Extracts and verifies the access token (passport-jwt the first time, then the cache). Expiry,
+   * key still published, revocation and sender constraints are checked on every request.
    */
   protected async authenticate(request: HttpRequestLike, _response: unknown): Promise<Principal> {
     const presented = this.senderConstraints.credentials(request);
@@ -153,11 +155,7 @@ export class AuthenticationGuard implements CanActivate {
     }
   }
 
-  /**
-   * Records a refusal and returns the error to answer with. Only an attempt that did not
-   * authenticate counts against its address's failure limit: a verified principal never pays
-   * for failures that others sent from its address.
-   */
+  /** Records a refusal and returns the error to answer with (maybe 429, see the limiter). */
   private async refuse(
     request: HttpRequestLike,
     response: unknown,
@@ -166,33 +164,21 @@ export class AuthenticationGuard implements CanActivate {
   ): Promise<ZeroTrustError> {
     const refused = this.senderConstraints.challengeFor(request, toTokenError(caught));
     const error = await this.failures.answerTo(context, refused);
-    const action =
-      error.code === 'ZT_RATE_LIMITED'
-        ? 'excess_rate_limit_exceeded'
-        : error.code === 'ZT_TOKEN_MISSING'
-          ? 'authn_token_missing'
-          : error.code === 'ZT_TOKEN_REVOKED'
-            ? 'authn_token_revoked'
-            : (senderConstraintAction(error.code) ?? 'authn_token_invalid');
     this.audit.record(context, {
-      action,
+      action: REFUSAL_ACTIONS[error.code] ?? 'authn_token_invalid',
       decision: 'deny',
       mode: 'enforce',
       code: error.code,
       reason: error.message,
     });
     if (error.challenge !== undefined)
-      this.setHeader(response, 'WWW-Authenticate', error.challenge);
+      this.adapterHost.httpAdapter.setHeader(response, 'WWW-Authenticate', error.challenge);
     // Over the failure limit, or a full replay store (which frees room as entries expire).
     if (
       (error instanceof RateLimitedError || error instanceof StoreFullError) &&
       error.retryAfter !== undefined
     )
-      this.setHeader(response, 'Retry-After', String(error.retryAfter));
+      this.adapterHost.httpAdapter.setHeader(response, 'Retry-After', String(error.retryAfter));
     return error;
-  }
-
-  private setHeader(response: unknown, name: string, value: string): void {
-    this.adapterHost.httpAdapter.setHeader(response, name, value);
   }
 }

@@ -10,14 +10,7 @@ import type {
 
 const REQUIRED = ['exp', 'iat', 'sub', 'jti'] as const;
 
-/**
- * Claim checks after the signature verified (jsonwebtoken checked `exp` and `nbf`, and
- * {@link checkToken} the types of the time claims): `aud`, `iss`, required claims and their
- * types, `iat` not in the future, `exp - iat` within the maximum lifetime.
- *
- * @throws {InvalidTokenError}
- * @internal
- */
+/** Claim checks after the signature: `aud`, `iss`, required claims, `iat`, lifetime. @internal */
 export function checkClaims(
   payload: Record<string, unknown>,
   options: ResolvedZeroTrustOptions,
@@ -34,12 +27,11 @@ export function checkClaims(
         message: `The access token lacks the ${name} claim`,
       });
   }
-  for (const name of ['sub', 'jti'] as const) {
+  for (const name of ['sub', 'jti'] as const)
     if (typeof payload[name] !== 'string')
       throw new InvalidTokenError('ZT_TOKEN_CLAIM_INVALID', {
         message: `The ${name} claim must be a string`,
       });
-  }
   const claims = payload as TokenClaims;
   if (claims.iat > nowSeconds + options.clockTolerance)
     throw new InvalidTokenError('ZT_TOKEN_ISSUED_IN_FUTURE');
@@ -59,13 +51,9 @@ function stringList(value: unknown): string[] {
 }
 
 /**
- * Maps verified claims to a {@link Principal}. A token whose `sub` is its `client_id` was
- * obtained by a client for itself (client credentials): that client must be a registered
- * service or integration, or the token is refused. Every service has its own identity: a token
- * whose `sub` names a registered service or integration but was issued to another client (or
- * to none) is refused too.
- *
- * @throws {InvalidTokenError} `ZT_CLIENT_UNKNOWN`, `ZT_CLIENT_MISMATCH`
+ * Maps verified claims to a frozen {@link Principal}. A client-credentials token (`sub` is its
+ * `client_id`) must come from a registered service or integration (`ZT_CLIENT_UNKNOWN`); a token
+ * whose `sub` names one but was issued to another client is refused (`ZT_CLIENT_MISMATCH`).
  * @internal
  */
 export function toPrincipal(claims: TokenClaims, options: ResolvedZeroTrustOptions): Principal {
@@ -81,8 +69,7 @@ export function toPrincipal(claims: TokenClaims, options: ResolvedZeroTrustOptio
     roles = [...(registration.roles ?? [])];
     attributes = { ...registration.attributes };
   } else {
-    // A token about a registered service or integration must have been issued to that very
-    // client: otherwise one client could mint itself a principal named like another's.
+    // Otherwise one client could mint itself a principal named like another's.
     if (Object.hasOwn(services, claims.sub) || Object.hasOwn(integrations, claims.sub))
       throw new InvalidTokenError('ZT_CLIENT_MISMATCH');
     roles = stringList(claims[rolesClaim]);

@@ -16,11 +16,7 @@ interface IssuerKey {
   readonly fingerprint: string;
 }
 
-/**
- * The state of the key cache, for health checks and diagnostics.
- *
- * @publicApi
- */
+/** The state of the key cache, for health checks and diagnostics. @publicApi */
 export interface KeySetStatus {
   /** Number of usable keys. */
   keys: number;
@@ -45,16 +41,8 @@ const ALGORITHMS: Readonly<Record<string, readonly string[]>> = {
 };
 
 /**
- * The issuer's signing keys, fetched from its JWKS, each imported once into a `KeyObject`.
- *
- * - A token's `kid` is only ever a lookup key; `jku`, `x5u`, `x5c` and `jwk` headers are never used.
- * - An unknown `kid` triggers at most one refetch per cooldown; concurrent refetches are merged.
- * - The set is refreshed in the background from half of `jwks.maxAge`; while the issuer is
- *   unreachable the last good set keeps serving until it is `jwks.maxAge` old. Past that age, or
- *   with no set at all, requests fail closed with 503 (retrying at most once a second) until a
- *   fetch succeeds: an outage of the key endpoint never extends the life of a withdrawn key.
- * - Private keys, symmetric keys and keys not meant for signatures are ignored.
- *
+ * The issuer's signing keys from its JWKS. An unknown `kid` refetches at most once per cooldown;
+ * past `jwks.maxAge` requests fail closed with 503 (an outage never extends a withdrawn key).
  * @publicApi
  */
 @Injectable()
@@ -77,10 +65,7 @@ export class JwksKeySource {
     this.jwksUri = options.jwksUri;
   }
 
-  /**
-   * Whether `key` is still in the issuer's published key set: a key removed from the JWKS
-   * stops vouching for tokens it verified earlier.
-   */
+  /** Whether `key` is still published: a key removed from the JWKS stops vouching for tokens. */
   isCurrent(key: KeyObject): boolean {
     return !this.expired(Date.now()) && this.current.has(key);
   }
@@ -102,14 +87,10 @@ export class JwksKeySource {
     };
   }
 
-  /**
-   * Fetches the key set now (merged with a fetch in flight). Used at boot to warm the cache.
-   * After a failed fetch, a new attempt is made at most once a second.
-   * @throws {DependencyUnavailableError} when the issuer cannot be reached or answers badly
-   */
+  /** Fetches the key set now (merged with one in flight), or throws a 503 error. */
   refresh(): Promise<void> {
-    // After a failed fetch, at most one attempt a second: callers such as a public health
-    // endpoint must not turn their traffic into traffic against a struggling issuer.
+    // After a failed fetch, at most one attempt a second: a public health endpoint's traffic
+    // must not become traffic against a struggling issuer.
     if (this.inflight === undefined && this.failing && Date.now() - this.lastAttempt < 1000) {
       return Promise.reject(new DependencyUnavailableError('ZT_KEYS_UNAVAILABLE'));
     }
@@ -122,24 +103,22 @@ export class JwksKeySource {
   /**
    * Returns the key that verifies a token with this header.
    * @throws {InvalidTokenError} `ZT_TOKEN_KEY_UNKNOWN` when no key of the issuer matches
-   * @throws {DependencyUnavailableError} `ZT_KEYS_UNAVAILABLE` when no key set could ever be fetched
+   * @throws {DependencyUnavailableError} `ZT_KEYS_UNAVAILABLE` when no usable key set is fetched
    */
   async getKey(kid: string | undefined, alg: string): Promise<KeyObject> {
     const now = Date.now();
     if (this.refreshedAt === 0 || this.expired(now)) {
-      // No usable set (never fetched, or past its maximum age): refetch, but at most once a
-      // second while the issuer is down. Until a fetch succeeds, fail closed.
+      // No usable set: refetch, at most once a second; until a fetch succeeds, fail closed.
       if (now - this.lastAttempt < 1000 && this.inflight === undefined) {
         throw new DependencyUnavailableError('ZT_KEYS_UNAVAILABLE');
       }
-      await this.refreshTolerant(true);
+      await this.refresh();
     } else if (
       now - this.refreshedAt > this.options.jwks.maxAge * 500 &&
       now - this.lastAttempt >= this.options.jwks.cooldown * 1000
     ) {
-      // Aging: refresh in the background (at most once per cooldown while the issuer is
-      // down), and keep serving the current set meanwhile.
-      void this.refreshTolerant(false);
+      // Aging: refresh in the background, serving the current set meanwhile.
+      void this.refreshQuietly();
     }
     let key = this.find(kid, alg);
     if (
@@ -147,7 +126,7 @@ export class JwksKeySource {
       kid !== undefined &&
       now - this.lastAttempt >= this.options.jwks.cooldown * 1000
     ) {
-      await this.refreshTolerant(false);
+      await this.refreshQuietly();
       key = this.find(kid, alg);
     }
     if (key === undefined) throw new InvalidTokenError('ZT_TOKEN_KEY_UNKNOWN');
@@ -162,12 +141,11 @@ export class JwksKeySource {
     return kid === undefined && matches.length > 1 ? undefined : matches[0]?.key;
   }
 
-  /** Refreshes; a failure is logged, and rethrown when the caller has no usable set. */
-  private async refreshTolerant(rethrow: boolean): Promise<void> {
+  /** Refreshes while a usable set serves; a failure is only logged. */
+  private async refreshQuietly(): Promise<void> {
     try {
       await this.refresh();
     } catch (error) {
-      if (rethrow) throw error;
       this.logger.warn(`JWKS refresh failed; serving the last good key set (${describe(error)})`);
     }
   }

@@ -11,25 +11,13 @@ import { JwksKeySource } from './jwks-key-source.js';
 import { checkToken } from './token-header.js';
 import type { VerifiedToken } from './verified-token.cache.js';
 
-/**
- * What passport runs the strategy on: the token the guard extracted, and the key that verified it.
- * passport adds its request helpers (`login`, `logout`, ...) to this object, not to the request.
- *
- * @internal
- */
+/** What passport runs the strategy on (never the request): the token, and its key. @internal */
 export interface TokenAttempt {
   readonly token: string;
   key?: KeyObject;
 }
 
-/**
- * Maps a failure of the signature verifier (jsonwebtoken, behind passport-jwt) to a stable code,
- * by its class. Its messages are never passed on: some echo the expected audience or issuer.
- * Everything a `JsonWebTokenError` could otherwise stand for (form, algorithm, claim types,
- * issuer, audience) is checked in plain code before or after it, with codes of its own.
- *
- * @internal
- */
+/** Maps a jsonwebtoken failure to a code; its messages may echo `aud` or `iss`. @internal */
 export function toTokenError(error: unknown): ZeroTrustError {
   if (error instanceof ZeroTrustError) return error;
   if (error instanceof jwt.TokenExpiredError) return new InvalidTokenError('ZT_TOKEN_EXPIRED');
@@ -41,23 +29,10 @@ export function toTokenError(error: unknown): ZeroTrustError {
 
 let registered = 0;
 
-/**
- * Injection token of the module instance's strategy ({@link createJwtStrategy}).
- *
- * @internal
- */
+/** Injection token of the module instance's strategy ({@link createJwtStrategy}). @internal */
 export const JWT_STRATEGY = Symbol('zero-trust:jwt-strategy');
 
-/**
- * Registers this module instance's passport-jwt strategy under a name of its own (two
- * applications in one process never share one) and returns it.
- *
- * Before a key is looked up, {@link checkToken} checks the token's form and header; the key is
- * chosen from the issuer's JWKS by `kid` and algorithm; jsonwebtoken verifies the signature,
- * `exp` and `nbf`; `validate` checks the other claims and maps the principal.
- *
- * @internal
- */
+/** Registers this module instance's passport-jwt strategy, under its own name. @internal */
 export function createJwtStrategy(
   options: ResolvedZeroTrustOptions,
   keys: JwksKeySource,

@@ -1,15 +1,7 @@
-/**
- * Who is calling: a person, one of your own services, or an external integration.
- *
- * @publicApi
- */
+/** Who is calling: a person, one of your own services, or an external integration. @publicApi */
 export type PrincipalKind = 'user' | 'service' | 'integration';
 
-/**
- * Facts about the access token a principal presented.
- *
- * @publicApi
- */
+/** Facts about the access token a principal presented. @publicApi */
 export interface PrincipalToken {
   /** Token identifier (`jti`). */
   readonly jti: string;
@@ -29,11 +21,7 @@ export interface PrincipalToken {
   readonly device?: string;
 }
 
-/**
- * A verified caller. Built from a token that passed every check, never from unverified input.
- *
- * @publicApi
- */
+/** A verified caller, built from a token that passed every check. @publicApi */
 export interface Principal {
   /** What kind of caller this is. */
   readonly kind: PrincipalKind;
@@ -55,11 +43,7 @@ export interface Principal {
   readonly attributes: Readonly<Record<string, unknown>>;
 }
 
-/**
- * Verified claims of an access token, as handed to claim mappers.
- *
- * @publicApi
- */
+/** Verified claims of an access token, as handed to claim mappers. @publicApi */
 export type TokenClaims = Readonly<Record<string, unknown>> & {
   readonly iss: string;
   readonly sub: string;

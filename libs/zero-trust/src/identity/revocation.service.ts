@@ -6,13 +6,7 @@ import { RevocationStore } from '../stores/revocation-store.interface.js';
 import { reportStoreFull } from '../stores/store-full.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 
-/**
- * Revokes tokens: one `jti` until it expires, or every token of a subject issued up to now
- * ("log out everywhere"). Checked on every request through the {@link RevocationStore}. A
- * revocation the store could not keep throws: it is never dropped in silence.
- *
- * @publicApi
- */
+/** Revokes one token, or every token of a subject issued up to now (log out). @publicApi */
 @Injectable()
 export class RevocationService {
   constructor(

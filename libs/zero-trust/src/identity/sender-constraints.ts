@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { ZeroTrustMetrics } from '../metrics/zero-trust.metrics.js';
 import { contextOf, type HttpRequestLike } from '../context/request-context.js';
-import type { ZeroTrustErrorCode } from '../errors/messages.js';
 import {
   DependencyUnavailableError,
   DpopError,
@@ -17,16 +16,11 @@ import { REPLAY_KEY_PREFIX, SharedStateStore } from '../stores/shared-state-stor
 import { reportStoreFull } from '../stores/store-full.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 import { checkDpopProof, expectedHtus } from './dpop/dpop-proof.js';
-
 import { presentedCertificate } from './mtls/client-certificate.js';
 import { serviceIdentityOf, type PresentedCertificate } from './mtls/service-identity.js';
 import type { Principal } from './principal.interface.js';
 
-/**
- * The credentials a request presents.
- *
- * @internal
- */
+/** The credentials a request presents. @internal */
 export interface PresentedCredentials {
   readonly scheme: 'Bearer' | 'DPoP';
   readonly token: string;
@@ -34,42 +28,23 @@ export interface PresentedCredentials {
   readonly certificate?: PresentedCertificate | undefined;
 }
 
-/**
- * The OWASP audit action of a sender-constraint failure that has its own: a replayed DPoP proof
- * is token reuse, a forged XFCC header or ambiguous credentials a malicious extraneous input.
- *
- * @internal
- */
-export function senderConstraintAction(code: ZeroTrustErrorCode): string | undefined {
-  if (code === 'ZT_DPOP_REPLAY') return 'authn_token_reuse';
-  if (code === 'ZT_XFCC_UNTRUSTED' || code === 'ZT_AMBIGUOUS_CREDENTIALS')
-    return 'malicious_extraneous';
-  return undefined;
-}
-
 const AUTHORIZATION = /^(Bearer|DPoP) +([^\s]+) *$/i;
 const SCHEME = /^(bearer|dpop)(\s|$)/i;
 const SAFE_JTI = /^[A-Za-z0-9._~-]{1,128}$/;
 const FORM = /^application\/x-www-form-urlencoded\b/i;
-/** RFC 6750 §2.2 and §2.3: the form-body and query parameter that carry an access token. */
+/** RFC 6750 §2.2 and §2.3: the form-body and query parameter of an access token. */
 const ACCESS_TOKEN = 'access_token';
 
-/**
- * How many times the request carries header `name` (lower case), counted on the raw headers:
- * Node keeps only the first `Authorization` in `headers`, silently.
- */
+/** How many times the request carries header `name`: Node keeps only the first `Authorization`. */
 function headerCount(request: HttpRequestLike, name: string): number {
   const raw =
     (request as { rawHeaders?: unknown }).rawHeaders ??
     (request.raw as { rawHeaders?: unknown } | undefined)?.rawHeaders;
   if (!Array.isArray(raw)) return request.headers[name] === undefined ? 0 : 1;
-  let count = 0;
-  for (let i = 0; i < raw.length; i += 2)
-    if (typeof raw[i] === 'string' && (raw[i] as string).toLowerCase() === name) count++;
-  return count;
+  return raw.filter((key, i) => i % 2 === 0 && String(key).toLowerCase() === name).length;
 }
 
-/** Whether an `access_token` is in the request target's query, the parsed query or a form body. */
+/** Whether an `access_token` is in the request target, the parsed query or a form body. */
 function carriesTokenParameter(request: HttpRequestLike): boolean {
   const target =
     (request as { originalUrl?: unknown }).originalUrl ??
@@ -91,17 +66,7 @@ function schemeOf(header: string | string[] | undefined): string | undefined {
   return typeof header === 'string' ? SCHEME.exec(header)?.[1]?.toLowerCase() : undefined;
 }
 
-/**
- * Sender-constrained access tokens and service identity, on every request (verified-token cache
- * hit or not):
- * - mTLS (RFC 8705): a token with `cnf["x5t#S256"]` only with that certificate; with `mtls`
- *   configured, client certificates must be X.509-SVIDs of the trust domain and a service
- *   principal's certificate must belong to the same service as its token;
- * - DPoP (RFC 9449): the `DPoP` scheme with a valid proof for tokens with `cnf.jkt`, never the
- *   `Bearer` scheme; proof `jti`s are claimed once in the shared state store.
- *
- * @internal
- */
+/** Sender-constrained tokens (mTLS RFC 8705, DPoP RFC 9449) and service identity. @internal */
 @Injectable()
 export class SenderConstraints {
   constructor(
@@ -111,19 +76,9 @@ export class SenderConstraints {
   ) {}
 
   /**
-   * Reads the `Authorization` header (`Bearer`, or `DPoP` when enabled) and, with `mtls`
-   * configured, the client certificate (a forged XFCC header is refused here, token or not).
-   *
-   * Credentials presented more than one way, or in a way not accepted here, are refused first
-   * (RFC 6750 §2: "clients MUST NOT use more than one method"): serving the first or the last
-   * would let a proxy or a log see one caller while this one authenticates another. That is two
-   * `Authorization` headers; a header and an `access_token` in the query or form body; a
-   * `Bearer` token with a `DPoP` proof; and an `access_token` in the query or body alone (RFC
-   * 6750 §2.2 and §2.3 are optional, and a query leaks the token into logs and `Referer`).
-   *
-   * @throws {InvalidRequestError} 400, credentials presented more than one way or as a parameter
-   * @throws {MissingTokenError} no supported scheme
-   * @throws {InvalidTokenError} malformed header, untrusted XFCC, invalid SPIFFE ID
+   * Reads the `Authorization` header and, with `mtls`, the client certificate. Credentials sent
+   * more than one way (RFC 6750 §2), or as an `access_token` parameter, are refused first: a proxy
+   * or a log could see one caller while this one authenticates another.
    */
   credentials(request: HttpRequestLike): PresentedCredentials {
     const header = request.headers.authorization;
@@ -151,15 +106,7 @@ export class SenderConstraints {
     return { scheme: scheme === 'dpop' ? 'DPoP' : 'Bearer', token, certificate };
   }
 
-  /**
-   * Checks the bindings of a verified token to the request: certificate thumbprint, service
-   * identity, DPoP proof.
-   *
-   * @throws {InvalidTokenError} certificate problems
-   * @throws {DpopError} DPoP problems
-   * @throws {DependencyUnavailableError} `ZT_STORE_UNAVAILABLE` when the jti cannot be claimed
-   * @throws {StoreFullError} `ZT_STORE_FULL` when the replay store has no room for the jti
-   */
+  /** Checks the bindings of a verified token to the request: certificate, service, DPoP proof. */
   async check(
     request: HttpRequestLike,
     presented: PresentedCredentials,
@@ -227,10 +174,7 @@ export class SenderConstraints {
     contextOf(request).dpop = { jkt };
   }
 
-  /**
-   * The error to answer with: a token problem under the DPoP scheme gets a `DPoP` challenge
-   * with `error="invalid_token"` (RFC 9449 §7.1) instead of a `Bearer` one.
-   */
+  /** The error to answer with: under the DPoP scheme, a token problem's challenge is `DPoP`. */
   challengeFor(request: HttpRequestLike, error: ZeroTrustError): ZeroTrustError {
     const dpop = this.options.dpop;
     if (

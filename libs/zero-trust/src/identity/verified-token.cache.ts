@@ -11,14 +11,7 @@ export interface VerifiedToken {
   readonly key: KeyObject;
 }
 
-/**
- * Bounded cache of verified tokens, keyed by a SHA-256 digest of the token (the cache never
- * keeps the token itself). A hit skips parsing and signature verification only: the caller
- * still checks expiry, that the verifying key is still published, and revocation, on every
- * request. An entry never outlives the token's `exp`.
- *
- * @internal
- */
+/** Bounded cache of verified tokens by digest, never past `exp`; the caller rechecks. @internal */
 @Injectable()
 export class VerifiedTokenCache {
   /** Absent when `tokenCache.max` is 0. */

@@ -1,26 +1,16 @@
 import { createHash } from 'node:crypto';
-import { calculateJwkThumbprint, compactVerify, importJWK, type JWK } from 'jose';
+import {
+  calculateJwkThumbprint,
+  compactVerify,
+  decodeJwt,
+  decodeProtectedHeader,
+  importJWK,
+  type JWK,
+} from 'jose';
 import { DpopError } from '../../errors/zero-trust.error.js';
 import { normalizeType, type ResolvedDpopOptions } from '../../options/validate-options.js';
-import { decodeJsonObject } from '../token-header.js';
 
-/**
- * A DPoP proof that passed every check of RFC 9449 §4.3 but the `jti` replay check, which needs
- * the shared store.
- *
- * @internal
- */
-export interface CheckedDpopProof {
-  /** RFC 7638 SHA-256 thumbprint of the proof key, compared with the token's `cnf.jkt`. */
-  readonly jkt: string;
-  readonly jti: string;
-}
-
-/**
- * What the proof must match.
- *
- * @internal
- */
+/** What the proof must match. @internal */
 export interface DpopExpectation {
   readonly method: string;
   /** The URLs `htu` may name, normalized by {@link normalizeHtu} (none: every proof fails). */
@@ -37,13 +27,7 @@ const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
 const KEY_TYPES = new Set(['EC', 'RSA', 'OKP']);
 const MAX_JTI = 256;
 
-/**
- * Normalizes an `htu` or request URL for comparison (RFC 9449 §4.3 check 9, RFC 3986 §6):
- * lowercase scheme and host, default port dropped, dot segments resolved, query and fragment
- * ignored. Undefined when it is not an absolute http(s) URL without credentials.
- *
- * @internal
- */
+/** Normalizes an absolute http(s) `htu` or request URL (RFC 3986 §6), no query. @internal */
 export function normalizeHtu(value: string): string | undefined {
   let url: URL;
   try {
@@ -56,14 +40,7 @@ export function normalizeHtu(value: string): string | undefined {
   return `${url.protocol}//${url.host}${url.pathname}`;
 }
 
-/**
- * The URLs a DPoP proof's `htu` may name for this request: each configured public URL plus the
- * request path, normalized. Never built from the `Host` or `X-Forwarded-*` headers: a proof made
- * for one host must not be accepted by an instance that answers any Host. Empty for a request
- * target that is not an origin-form path.
- *
- * @internal
- */
+/** The URLs `htu` may name: the public URLs plus the request path, never `Host`. @internal */
 export function expectedHtus(
   request: {
     originalUrl?: string;
@@ -81,30 +58,17 @@ export function expectedHtus(
     .filter((htu): htu is string => htu !== undefined);
 }
 
-/**
- * The `ath` value of an access token: base64url SHA-256 of its ASCII bytes.
- *
- * @internal
- */
+/** The `ath` of an access token: base64url SHA-256 of its ASCII bytes. @internal */
 export function accessTokenHash(token: string): string {
   return createHash('sha256').update(token, 'ascii').digest('base64url');
 }
 
-/**
- * Checks a DPoP proof (RFC 9449 §4.3): one compact JWS, `typ` `dpop+jwt`, an allowed asymmetric
- * `alg`, a public `jwk` header that verifies the signature, `jti`, `htm` equal to the method,
- * `htu` equal to the request URL at one of the public URLs, `iat` inside the window, `ath` equal
- * to the hash of the access token. Every failure is a 401 `invalid_dpop_proof` naming the
- * failed check, never echoing the proof.
- *
- * @throws {DpopError} `ZT_DPOP_PROOF_INVALID`
- * @internal
- */
+/** Checks a DPoP proof (RFC 9449 §4.3) but its `jti` replay; returns `jkt` and `jti`. @internal */
 export async function checkDpopProof(
   proof: string,
   expected: DpopExpectation,
   options: ResolvedDpopOptions,
-): Promise<CheckedDpopProof> {
+): Promise<{ readonly jkt: string; readonly jti: string }> {
   const fail = (check: string, cause?: unknown): DpopError =>
     new DpopError('ZT_DPOP_PROOF_INVALID', options.algorithms, {
       message: `The DPoP proof ${check}`,
@@ -112,9 +76,12 @@ export async function checkDpopProof(
     });
   if (proof.length > options.maxProofSize) throw fail('is too large');
   if (!COMPACT_JWS.test(proof)) throw fail('is not a compact JWS');
-  const [encodedHeader = '', encodedPayload = ''] = proof.split('.');
-  const header = decodeJsonObject(encodedHeader);
-  if (header === undefined) throw fail('header is not a JSON object');
+  let header: Record<string, unknown>;
+  try {
+    header = decodeProtectedHeader(proof);
+  } catch (error) {
+    throw fail('header is not a JSON object', error);
+  }
   if (typeof header.typ !== 'string' || normalizeType(header.typ) !== 'dpop+jwt')
     throw fail('typ must be dpop+jwt');
   const { alg, jwk } = header;
@@ -138,8 +105,12 @@ export async function checkDpopProof(
   } catch (error) {
     throw fail('signature is invalid', error);
   }
-  const claims = decodeJsonObject(encodedPayload);
-  if (claims === undefined) throw fail('payload is not a JSON object');
+  let claims: Record<string, unknown>;
+  try {
+    claims = decodeJwt(proof);
+  } catch (error) {
+    throw fail('payload is not a JSON object', error);
+  }
   const { jti, htm, htu, iat, ath } = claims;
   if (typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_JTI)
     throw fail('jti is missing or invalid');

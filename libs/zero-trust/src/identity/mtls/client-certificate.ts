@@ -8,11 +8,7 @@ import { InvalidTokenError } from '../../errors/zero-trust.error.js';
 import type { CertificateSource } from '../../options/zero-trust-options.interface.js';
 import { parseXfcc, XfccSyntaxError, type XfccElement } from './xfcc.js';
 
-/**
- * What the library read of a client certificate, before any SPIFFE check.
- *
- * @internal
- */
+/** What the library read of a client certificate, before any SPIFFE check. @internal */
 export interface ClientCertificateFacts {
   /** RFC 8705 thumbprint: base64url SHA-256 of the DER certificate. */
   readonly thumbprint: string;
@@ -34,19 +30,10 @@ const XFCC = 'x-forwarded-client-cert';
 const HEX_SHA256 = /^[0-9a-fA-F]{64}$/;
 const BY_SOCKET = new WeakMap<object, ClientCertificateFacts | 'untrusted' | 'none'>();
 
-/**
- * One entry of Node's SAN rendering, `TYPE:value`, the value JSON-quoted when it needs it.
- * Sticky: entries are read back to back, never found inside another one's value.
- */
+/** One entry of Node's SAN rendering, `TYPE:value` (maybe JSON-quoted); sticky, back to back. */
 const SAN_ENTRY = /(?:^|, )([^:,]+):("(?:[^"\\]|\\.)*"|[^",]*)/gy;
 
-/**
- * The URIs of a certificate's subject alternative names, from Node's rendering
- * (`DNS:a, URI:spiffe://x/y, URI:"quoted, value"`): quoted values are decoded, separators inside
- * them ignored.
- *
- * @internal
- */
+/** The URI SANs of Node's rendering (`DNS:a, URI:spiffe://x/y, URI:"quoted, value"`). @internal */
 export function urisOfSubjectAltName(san: string | undefined): string[] {
   const uris: string[] = [];
   for (const [, type, value = ''] of (san ?? '').matchAll(SAN_ENTRY)) {
@@ -69,14 +56,8 @@ function factsOf(certificate: X509Certificate, source: 'socket' | 'xfcc'): Clien
   };
 }
 
-/**
- * The certificate of the TLS connection: undefined without one; refused (401
- * `ZT_CERTIFICATE_UNTRUSTED`) when the TLS layer did not authorize it (unknown CA, expired).
- * Read once per connection.
- *
- * @internal
- */
-export function socketCertificate(request: SocketRequestLike): ClientCertificateFacts | undefined {
+/** The TLS connection's certificate, read once; `ZT_CERTIFICATE_UNTRUSTED` if unauthorized. */
+function socketCertificate(request: SocketRequestLike): ClientCertificateFacts | undefined {
   const socket: TlsSocketLike | undefined = socketOf(request);
   if (socket === undefined || typeof socket.getPeerX509Certificate !== 'function') return undefined;
   let facts = BY_SOCKET.get(socket);
@@ -95,13 +76,7 @@ export function socketCertificate(request: SocketRequestLike): ClientCertificate
   return facts;
 }
 
-/**
- * Facts of one XFCC element: from its `Cert` (URL-encoded PEM) when present, checked against
- * its `Hash`; otherwise from `Hash` and `URI` alone.
- *
- * @throws {XfccSyntaxError}
- * @internal
- */
+/** Facts of one XFCC element: its `Cert` checked against `Hash` and `URI`, or those. @internal */
 export function factsOfXfccElement(element: XfccElement): ClientCertificateFacts {
   const single = (key: string): string | undefined => {
     const values = element.get(key);
@@ -139,15 +114,8 @@ export function factsOfXfccElement(element: XfccElement): ClientCertificateFacts
 }
 
 /**
- * The client certificate of a request, read from where `source` says. The XFCC header is
- * believed only from a trusted proxy: from any other peer its mere presence is refused (401
- * `ZT_XFCC_UNTRUSTED`), whatever the source, since only an attacker sends one. The element used
- * is the last one, the one the trusted proxy added about its own client. With `both`, the header
- * of a trusted proxy is preferred (the socket then carries the proxy's own certificate), and the
- * socket is read otherwise.
- *
- * @throws {InvalidTokenError} `ZT_XFCC_UNTRUSTED`, `ZT_XFCC_MALFORMED`, `ZT_CERTIFICATE_UNTRUSTED`
- * @internal
+ * The client certificate of a request, read from `source`. An XFCC header from an untrusted peer
+ * is refused whatever the source; of a trusted proxy's, the last element is used. @internal
  */
 export function presentedCertificate(
   request: SocketRequestLike,

@@ -4,11 +4,7 @@ import type { ClientCertificateFacts } from './client-certificate.js';
 import { parseSpiffeId } from './spiffe-id.js';
 import { ownValue } from '../../utils/own-keys.js';
 
-/**
- * The client certificate a request presented, as put on the request context.
- *
- * @publicApi
- */
+/** The client certificate a request presented, as put on the request context. @publicApi */
 export interface PresentedCertificate {
   /** RFC 8705 thumbprint (`x5t#S256`): base64url SHA-256 of the DER certificate. */
   readonly thumbprint: string;
@@ -21,12 +17,8 @@ export interface PresentedCertificate {
 }
 
 /**
- * Checks that a certificate is an X.509-SVID of the configured trust domain: not a CA, exactly
- * one URI SAN, a valid SPIFFE ID in the trust domain. Maps its path to a service `client_id`
- * (through `mtls.services`, else the path itself).
- *
- * @throws {InvalidTokenError} `ZT_SPIFFE_ID_INVALID`
- * @internal
+ * Checks an X.509-SVID of the trust domain (else `ZT_SPIFFE_ID_INVALID`) and maps its path to a
+ * service `client_id` through `mtls.services`, else the path itself. @internal
  */
 export function serviceIdentityOf(
   facts: ClientCertificateFacts,

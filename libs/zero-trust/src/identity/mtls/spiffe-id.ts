@@ -1,8 +1,4 @@
-/**
- * A parsed SPIFFE ID: `spiffe://<trustDomain>/<path>`.
- *
- * @publicApi
- */
+/** A parsed SPIFFE ID: `spiffe://<trustDomain>/<path>`. @publicApi */
 export interface SpiffeId {
   /** The whole ID, e.g. `spiffe://demo.local/billing-worker`. */
   readonly id: string;
@@ -19,28 +15,12 @@ const TRUST_DOMAIN = /^[a-z0-9._-]+$/;
 const SEGMENT = /^[A-Za-z0-9._-]+$/;
 const MAX_LENGTH = 2048;
 
-/**
- * Whether a string is a valid trust domain name.
- *
- * @internal
- */
+/** Whether a string is a valid trust domain name. @internal */
 export function isTrustDomain(value: string): boolean {
   return value.length > 0 && value.length <= 255 && TRUST_DOMAIN.test(value);
 }
 
-/**
- * Parses a SPIFFE ID strictly per the SPIFFE-ID specification: scheme `spiffe` in lowercase, a
- * lowercase trust domain without port or user info, a non-empty path of segments made of
- * letters, digits, `.`, `-` and `_` (no empty, `.` or `..` segment, no percent-encoding), no
- * query or fragment, at most 2048 bytes. Returns undefined for anything else.
- *
- * @example
- * ```ts
- * parseSpiffeId('spiffe://demo.local/billing-worker'); // { trustDomain: 'demo.local', path: 'billing-worker', ... }
- * parseSpiffeId('spiffe://Demo.local/x'); // undefined (uppercase trust domain)
- * ```
- * @publicApi
- */
+/** Parses a workload SPIFFE ID strictly per SPIFFE-ID.md, or returns undefined. @publicApi */
 export function parseSpiffeId(value: string): SpiffeId | undefined {
   if (value.length > MAX_LENGTH || !value.startsWith(PREFIX)) return undefined;
   const rest = value.slice(PREFIX.length);
@@ -49,9 +29,7 @@ export function parseSpiffeId(value: string): SpiffeId | undefined {
   const trustDomain = rest.slice(0, slash);
   if (!isTrustDomain(trustDomain)) return undefined;
   const path = rest.slice(slash + 1);
-  const segments = path.split('/');
-  for (const segment of segments) {
-    if (!SEGMENT.test(segment) || segment === '.' || segment === '..') return undefined;
-  }
+  const valid = (segment: string): boolean => SEGMENT.test(segment) && !/^\.\.?$/.test(segment);
+  if (!path.split('/').every(valid)) return undefined;
   return { id: value, trustDomain, path };
 }

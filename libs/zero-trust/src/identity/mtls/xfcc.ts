@@ -1,27 +1,14 @@
-/**
- * One element of an `X-Forwarded-Client-Cert` header: what one proxy saw of its client.
- * Keys are lowercased (`by`, `hash`, `cert`, `chain`, `subject`, `uri`, `dns`); a key may repeat
- * (`URI`, `DNS`), so each holds a list of values.
- *
- * @internal
- */
+/** One XFCC element (what one proxy saw of its client): lowercased keys, their values. @internal */
 export type XfccElement = ReadonlyMap<string, readonly string[]>;
 
 /** Largest header accepted: a certificate chain fits well below. */
 export const MAX_XFCC_LENGTH = 32_768;
 const MAX_ELEMENTS = 16;
 const MAX_PAIRS = 64;
-/**
- * One `key=value` pair and the separator after it (or the end). A quoted value may hold `,`, `;`,
- * `=` and `\"`; an unquoted one none of them nor a quote. Sticky: pairs are read back to back.
- */
+/** One `key=value` pair (quoted or not) and the separator after it; sticky, back to back. */
 const PAIR = /[ \t]*([A-Za-z]+)[ \t]*=(?:"((?:[^"\\]|\\.)*)"[ \t]*|([^";,=]*))([;,]|$)/y;
 
-/**
- * The header was not a well-formed XFCC value.
- *
- * @internal
- */
+/** The header was not a well-formed XFCC value. @internal */
 export class XfccSyntaxError extends Error {
   constructor(reason: string) {
     super(`Malformed X-Forwarded-Client-Cert: ${reason}`);
@@ -29,15 +16,7 @@ export class XfccSyntaxError extends Error {
   }
 }
 
-/**
- * Parses an Envoy `X-Forwarded-Client-Cert` header: elements separated by `,`, `key=value`
- * pairs separated by `;`, values optionally double-quoted (a quoted value may contain `,`, `;`
- * and `=`, and `\"` for a quote). Keys are case-insensitive. Bounded in size, element and pair
- * counts; anything malformed (unterminated quote, pair without `=`, empty key, stray characters
- * after a quoted value, control characters) throws {@link XfccSyntaxError}.
- *
- * @internal
- */
+/** Parses an Envoy `X-Forwarded-Client-Cert` header, bounded, or throws. @internal */
 export function parseXfcc(header: string): XfccElement[] {
   if (header.length === 0) throw new XfccSyntaxError('empty header');
   if (header.length > MAX_XFCC_LENGTH) throw new XfccSyntaxError('header too large');
