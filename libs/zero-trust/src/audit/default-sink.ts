@@ -15,9 +15,7 @@ export async function defaultAuditSink(
 ): Promise<AuditSink> {
   try {
     const { PinoLogger } = await import('nestjs-pino');
-    // A PinoLogger of our own (the class is transient), named by its public setContext. The
-    // audit service writes outside any request's async context, so it logs through the root
-    // logger, never the logger of whichever request happens to be current.
+    // A PinoLogger of our own (the class is transient): the drain runs in no request's context.
     const logger = await moduleRef.resolve(PinoLogger, undefined, { strict: false });
     logger.setContext('ZeroTrustAudit');
     return new PinoAuditSink(logger, serviceName);

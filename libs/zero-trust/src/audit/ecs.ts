@@ -9,8 +9,7 @@ import type { DecisionEvent, DecisionStage } from './decision-event.interface.js
 export const ECS_VERSION = '8.11.0';
 
 /**
- * A decision event in Elastic Common Schema: nested objects with ECS field names, ready to be
- * written as one JSON line for Filebeat, Elastic Agent or any SIEM that reads ECS.
+ * A decision event in Elastic Common Schema, ready to be written as one JSON line.
  *
  * @publicApi
  */
@@ -66,19 +65,13 @@ function categorize({ action, decision }: DecisionEvent) {
   return { kind, category: ['web'], type: ['access', allowed ? 'allowed' : 'denied'] };
 }
 
+const hex = (base64url: string): string => Buffer.from(base64url, 'base64url').toString('hex');
+
 /**
- * Maps a {@link DecisionEvent} to one ECS event.
- *
- * - `event.action` keeps the OWASP logging vocabulary (`authn_token_invalid`, `authz_fail`, …);
- *   `labels.owasp_event` has the OWASP form `authz_fail:user,resource`.
- * - Users go to `user.*`; services and integrations to `service.name`; the kind to
- *   `labels.principal_kind`.
- * - The decision (`allow`, `deny`, `would-deny`), the matched rule and the mode (`enforce`,
- *   `report-only`) are labels, so dashboards can filter on them.
- * - A decision record's stages, OAuth client, DPoP key and device go to `zero_trust.*`; the
- *   client certificate's thumbprint to `tls.client.hash.sha256` (hex).
- *
- * Nothing of the token is in a decision event, so nothing of it can reach the ECS event.
+ * Maps a {@link DecisionEvent} to one ECS event: `event.action` keeps the OWASP vocabulary
+ * (`labels.owasp_event` its `authz_fail:user,resource` form), users go to `user.*`, services and
+ * integrations to `service.name`; decision, mode and rule are labels; what ECS has no field for
+ * goes to `zero_trust.*`.
  *
  * @publicApi
  */
@@ -140,11 +133,7 @@ export function toEcsEvent(event: DecisionEvent, serviceName?: string): EcsEvent
     },
     zero_trust: Object.keys(zeroTrust).length > 0 ? zeroTrust : undefined,
     tls: binding?.certificate
-      ? {
-          client: {
-            hash: { sha256: Buffer.from(binding.certificate, 'base64url').toString('hex') },
-          },
-        }
+      ? { client: { hash: { sha256: hex(binding.certificate) } } }
       : undefined,
   });
 }

@@ -19,10 +19,8 @@ export interface HttpAuditSinkOptions {
 }
 
 /**
- * Sends events to a SIEM or log collector over HTTP(S) as NDJSON, one POST per event (point
- * it at an ingest endpoint such as Logstash's `http` input, Vector or Fluent Bit). A failed
- * POST rejects, so the audit service counts the event as dropped; the audit buffer absorbs a
- * slow collector.
+ * Sends events to a SIEM or log collector (Logstash's `http` input, Vector, Fluent Bit) as
+ * NDJSON, one POST per event. A failed POST counts the event as dropped.
  *
  * @publicApi
  */

@@ -13,15 +13,9 @@ export interface PinoLike {
 }
 
 /**
- * Writes each event as one pino log line whose fields are the ECS event (`event.*`, `user.*`,
- * ...), through the logger's own `info` / `warn`: pino serializes it, with the logger's
- * serializers, redaction and destination. The default sink when the application imports
- * nestjs-pino's `LoggerModule`.
- *
- * Whether a write can hold the event loop is the destination's choice: pino's default
- * destination writes synchronously (a line is out when `write` returns); `pino.destination({
- * sync: false })` buffers in memory. Either way the audit service calls the sink after the
- * request's own work.
+ * Writes each event as one pino log line whose fields are the ECS event, through the logger's
+ * `info` / `warn` (its serializers, redaction and destination). The default sink when the
+ * application imports nestjs-pino's `LoggerModule`.
  *
  * @example
  * ```ts
