@@ -9,8 +9,8 @@ import type { Principal, PrincipalKind } from '../identity/principal.interface.j
 export type ZeroTrustAbility = MongoAbility;
 
 /**
- * Request context handed to ability definitions. Rules may read it (e.g. only during business
- * hours); an ability whose definition reads `env` is rebuilt for each request instead of cached.
+ * Request context handed to ability definitions; an ability whose definition reads it is rebuilt
+ * for each request instead of cached.
  *
  * @publicApi
  */
@@ -21,10 +21,7 @@ export interface AbilityEnv {
   readonly ip: string | undefined;
   /** The request id of this decision. */
   readonly requestId: string;
-  /**
-   * Risk score 0–100 of the request, when context risk is on. Computed on first read: a
-   * definition reading it waits for the assessment (and is rebuilt for every request).
-   */
+  /** Risk score 0–100 of the request, when context risk is on (assessed on first read). */
   readonly risk?: number;
   /** Country (ISO 3166-1 alpha-2) of the client address, when geolocation knows it. */
   readonly country?: string;

@@ -10,7 +10,7 @@ import {
 } from '@nestjs/common';
 import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import { AuditService } from '../audit/audit.service.js';
-import type { DecisionRule } from '../audit/decision-event.interface.js';
+import type { DecisionRule, DecisionStage } from '../audit/decision-event.interface.js';
 import { ABILITY_ENV_SOURCES, lazyEnv, type AbilityEnvSource } from '../context/lazy-env.js';
 import {
   contextOf,
@@ -30,9 +30,9 @@ import type { ZeroTrustMode } from '../options/zero-trust-options.interface.js';
 import {
   isResolverClass,
   type CanCheck,
+  type CanOptions,
   type ResolveContext,
   type ResolverFunction,
-  type SubjectResolver,
 } from '../routes/resolver.interface.js';
 import { routePolicyOf, subjectOf, type RoutePolicy } from '../routes/route-policy.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
@@ -40,10 +40,11 @@ import { AbilityFactory } from './ability.factory.js';
 import type { ZeroTrustAbility } from './ability.types.js';
 import { explainAllow, explainDenial } from './explain.js';
 import { tagSubject } from './subject.js';
+import { compact } from '../utils/compact.js';
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
-type Decided = { action: string; subject: string; subjectId?: string; fields?: string[] };
+type Checked = NonNullable<DecisionStage['authorization']>;
 
 /** One request as both guards see it. */
 interface Step {
@@ -67,18 +68,14 @@ abstract class AuthorizationStep {
     return { policy, request, context, mode: policy.mode ?? this.options.mode };
   }
 
-  protected resolveContext(check: CanCheck, step: Step, principal: Principal): ResolveContext {
-    const { request } = step;
+  protected resolveContext(
+    check: CanCheck,
+    { request }: Step,
+    principal: Principal,
+  ): ResolveContext {
     const { params = {}, query = {}, body } = request;
-    return {
-      params,
-      query,
-      body,
-      principal,
-      action: check.action,
-      subject: subjectOf(check),
-      request,
-    };
+    const { action } = check;
+    return { params, query, body, principal, action, subject: subjectOf(check), request };
   }
 
   /**
@@ -91,7 +88,7 @@ abstract class AuthorizationStep {
     ability: ZeroTrustAbility,
     resolveContext: ResolveContext,
     target: object | string,
-    decided: Decided,
+    checked: Checked,
     recordAllow = true,
   ): void {
     const can = (field?: string): boolean =>
@@ -100,13 +97,12 @@ abstract class AuthorizationStep {
       (typeof target === 'string' &&
         typeof check.subject === 'function' &&
         ability.can(check.action, check.subject, field));
-    const { subject } = resolveContext;
+    const { subject, body } = resolveContext;
     if (!can()) {
       const rule = explainDenial(ability, check.action, target, subject);
-      return this.deny(step, 'ZT_ACCESS_DENIED', decided, rule);
+      return this.deny(step, 'ZT_ACCESS_DENIED', checked, rule);
     }
     const option = check.options.fields ?? (BODY_METHODS.has(step.policy.method) ? 'body' : false);
-    const body = resolveContext.body;
     const fields =
       typeof option === 'function'
         ? option(resolveContext)
@@ -116,41 +112,46 @@ abstract class AuthorizationStep {
     const refused = fields.filter((field) => !can(field));
     if (refused.length > 0) {
       const rule = explainDenial(ability, check.action, target, subject, refused[0]);
-      return this.deny(step, 'ZT_FIELDS_DENIED', { ...decided, fields: refused }, rule);
+      return this.deny(step, 'ZT_FIELDS_DENIED', { ...checked, fields: refused }, rule);
     }
     if (!recordAllow) return;
-    const { context, mode } = step;
-    const rule = explainAllow(ability, check.action, target);
-    this.audit.record(context, {
+    this.audit.record(step.context, {
       action: 'authz_success',
       decision: 'allow',
-      mode,
-      authorization: decided,
-      rule,
+      mode: step.mode,
+      authorization: checked,
+      rule: explainAllow(ability, check.action, target),
     });
   }
 
   protected deny(
-    { context, mode }: Step,
+    step: Step,
     code: 'ZT_ACCESS_DENIED' | 'ZT_FIELDS_DENIED' | 'ZT_POLICY_MISSING',
-    authorization: Decided,
+    authorization: Checked,
     rule: DecisionRule,
   ): void {
-    const wouldDeny = mode === 'report-only';
     const explanation = rule.reason ? `${rule.description} (${rule.reason})` : rule.description;
-    const error = new AccessDeniedError(
-      code,
-      authorization.fields,
-      this.options.monitoring.explainDenials ? explanation : undefined,
-    );
+    const explained = this.options.monitoring.explainDenials ? explanation : undefined;
+    this.refuse(step, new AccessDeniedError(code, authorization.fields, explained), {
+      authorization,
+      rule,
+    });
+  }
+
+  /** Records `error` as a deny and throws it, or as a would-deny in report-only mode. */
+  protected refuse(
+    { context, mode }: Step,
+    error: ZeroTrustError,
+    stage?: Partial<DecisionStage>,
+  ): void {
+    const wouldDeny = mode === 'report-only';
     this.audit.record(context, {
       action: 'authz_fail',
       decision: wouldDeny ? 'would-deny' : 'deny',
       mode,
       code: error.code,
       reason: error.message,
-      authorization,
-      rule,
+      ...stage,
     });
     if (!wouldDeny) throw error;
   }
@@ -160,10 +161,8 @@ abstract class AuthorizationStep {
  * Global guard, second of the pipeline: default deny, decided from the route and the token
  * alone. A route passes only with `@Public()`, `@Authenticated()`, `@Scopes` the token grants,
  * or when every `@Can` check allows the subject type (and the body's fields) for some record.
- * It loads no record: a caller without any rule for the check is refused before a resolver
- * could tell it whether a record exists. Checks with a resolver are decided again on the record
- * by {@link RecordAuthorizationGuard}, after the risk guard. In report-only mode denies are
- * recorded as `would-deny` and the request proceeds.
+ * It loads no record: checks with a resolver are decided again on the record by
+ * {@link RecordAuthorizationGuard}, after the risk guard. Report-only records `would-deny`.
  *
  * @publicApi
  */
@@ -189,7 +188,15 @@ export class AuthorizationGuard extends AuthorizationStep implements CanActivate
     const principal = context.principal;
     // The authentication guard did not run before this one: refuse rather than guess.
     if (principal === undefined) throw new ZeroTrustError('ZT_UNAUTHENTICATED', 401);
-    if (policy.scopes.length > 0) this.checkScopes(step, principal, execution);
+    const missing = policy.scopes.filter((scope) => !principal.scopes.includes(scope));
+    if (missing.length > 0) {
+      // 403 `insufficient_scope` (RFC 6750 §3.1).
+      const error = new InsufficientScopeError(policy.scopes);
+      const response: unknown = execution.switchToHttp().getResponse();
+      if (mode === 'enforce')
+        this.adapterHost.httpAdapter.setHeader(response, 'WWW-Authenticate', error.challenge);
+      this.refuse(step, error, { reason: `${error.message}: ${missing.join(' ')}` });
+    }
     if (policy.checks.length === 0) {
       if (policy.authenticated || policy.scopes.length > 0) return true;
       const rule = { kind: 'none', description: 'the route has no access policy' } as const;
@@ -206,58 +213,26 @@ export class AuthorizationGuard extends AuthorizationStep implements CanActivate
       // same refusal with the record's id: deciding it here too would report it twice.
       if (resolved && mode === 'report-only') continue;
       const resolveContext = this.resolveContext(check, step, principal);
-      const { subject } = resolveContext;
+      const { action, subject } = resolveContext;
       // An allowed check with a resolver is recorded once decided on its record.
-      this.decide(
-        check,
-        step,
-        ability,
-        resolveContext,
-        subject,
-        { action: check.action, subject },
-        !resolved,
-      );
+      this.decide(check, step, ability, resolveContext, subject, { action, subject }, !resolved);
     }
     return true;
-  }
-
-  /** 403 `insufficient_scope` (RFC 6750 §3.1) unless the token grants every required scope. */
-  private checkScopes(
-    { policy, context, mode }: Step,
-    principal: Principal,
-    execution: ExecutionContext,
-  ): void {
-    const missing = policy.scopes.filter((scope) => !principal.scopes.includes(scope));
-    if (missing.length === 0) return;
-    const error = new InsufficientScopeError(policy.scopes);
-    const wouldDeny = mode === 'report-only';
-    this.audit.record(context, {
-      action: 'authz_fail',
-      decision: wouldDeny ? 'would-deny' : 'deny',
-      mode,
-      code: error.code,
-      reason: `${error.message}: ${missing.join(' ')}`,
-    });
-    if (wouldDeny) return;
-    const response: unknown = execution.switchToHttp().getResponse();
-    this.adapterHost.httpAdapter.setHeader(response, 'WWW-Authenticate', error.challenge);
-    throw error;
   }
 }
 
 /**
  * Global guard, after the risk guard: loads the record of every `@Can` check with a resolver
  * (404 when absent, 503 when the resolver fails) and decides the check again on it, so rule
- * conditions see the real entity, then checks the body's fields against it. It runs only for
- * callers the type-level {@link AuthorizationGuard} and the risk guard let through: a 404 tells
- * nothing to a caller who may not act on any record of the type.
+ * conditions see the real entity. It runs only for callers the type-level
+ * {@link AuthorizationGuard} and the risk guard let through: a 404 tells nothing to a caller who
+ * may not act on any record of the type.
  *
  * @publicApi
  */
 @Injectable()
 export class RecordAuthorizationGuard extends AuthorizationStep implements CanActivate {
   private readonly logger = new Logger('ZeroTrust');
-  private readonly instances = new Map<Type<SubjectResolver>, SubjectResolver>();
 
   constructor(
     @Inject(ZERO_TRUST_OPTIONS) options: ResolvedZeroTrustOptions,
@@ -271,89 +246,69 @@ export class RecordAuthorizationGuard extends AuthorizationStep implements CanAc
   async canActivate(execution: ExecutionContext): Promise<boolean> {
     const step = this.step(execution);
     try {
-      return await this.checkRecords(step);
+      await this.checkRecords(step);
+      return true;
     } catch (error) {
-      // A refusal no stage recorded (a resolver's own HTTP error, its 503): the record must say
-      // deny, not list only the stages that allowed.
+      // A refusal no stage recorded (a resolver's own HTTP error, its 503) still makes a deny.
       this.audit.refuse(step.context, 'authz_fail', error);
       throw error;
     } finally {
-      // The module's last guard: the request's decision record is complete once it has decided.
+      // The module's last guard: the request's decision record is complete.
       this.audit.finish(step.context);
     }
   }
 
-  private async checkRecords(step: Step): Promise<boolean> {
+  private async checkRecords(step: Step): Promise<void> {
     const { policy, context } = step;
-    if (policy.isPublic) return true;
     const resolved = policy.checks.filter((check) => check.options.resolve !== undefined);
-    if (resolved.length === 0) return true;
+    if (policy.isPublic || resolved.length === 0) return;
     const { principal, ability } = context;
     // The type-level guard did not run before this one: refuse rather than guess.
     if (principal === undefined || ability === undefined)
       throw new ZeroTrustError('ZT_UNAUTHENTICATED', 401);
     for (const check of resolved) {
       const resolveContext = this.resolveContext(check, step, principal);
-      const { subject } = resolveContext;
-      const record = await this.load(check, resolveContext, context);
+      const { action, subject } = resolveContext;
+      const record = await this.load(check.options.resolve, resolveContext, step);
       context.resources.set(subject, record);
       const id = (record as { id?: unknown }).id;
-      const decided = {
-        action: check.action,
-        subject,
-        ...((typeof id === 'string' || typeof id === 'number') && { subjectId: String(id) }),
-      };
-      this.decide(check, step, ability, resolveContext, tagSubject(subject, record), decided);
+      const subjectId = typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
+      const checked = compact({ action, subject, subjectId });
+      this.decide(check, step, ability, resolveContext, tagSubject(subject, record), checked);
     }
-    return true;
   }
 
   /** The check's record, loaded once per request and resolver; 404 (recorded) when absent. */
   private async load(
-    check: CanCheck,
+    resolver: CanOptions['resolve'],
     resolveContext: ResolveContext,
-    context: ZeroTrustRequestContext,
+    step: Step,
   ): Promise<object> {
-    const resolver = check.options.resolve;
-    const known = context.resolved.get(resolver);
+    const known = step.context.resolved.get(resolver);
     if (known !== undefined) return known;
     let record: unknown;
     try {
+      // A resolver class that is no provider fails here: the route audit reports it at boot.
       record = isResolverClass(resolver)
-        ? await this.instanceOf(resolver).resolve(resolveContext)
+        ? await this.moduleRef.get(resolver, { strict: false }).resolve(resolveContext)
         : await (resolver as ResolverFunction)(resolveContext);
     } catch (error) {
       // A resolver's own HTTP error stands; anything else is a 503 (logged).
       if (error instanceof HttpException) throw error;
-      this.logger.error(
-        `Resolver for ${check.action} ${resolveContext.subject} failed: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      const { action, subject } = resolveContext;
+      const cause = error instanceof Error ? error.message : String(error);
+      this.logger.error(`Resolver for ${action} ${subject} failed: ${cause}`);
       throw new DependencyUnavailableError('ZT_RESOLVER_FAILED', error);
     }
     if (record === null || typeof record !== 'object') {
-      const error = new ResourceNotFoundError();
-      this.audit.record(context, {
+      const { action, subject } = resolveContext;
+      // Enforced whatever the mode: this throws.
+      this.refuse({ ...step, mode: 'enforce' }, new ResourceNotFoundError(), {
         action: 'authz_not_found',
-        decision: 'deny',
-        mode: 'enforce',
-        code: error.code,
-        reason: error.message,
-        authorization: { action: check.action, subject: resolveContext.subject },
+        authorization: { action, subject },
       });
-      throw error;
     }
-    context.resolved.set(resolver, record);
-    return record;
-  }
-
-  /**
-   * The application's instance of a resolver class. The route audit checks at boot that every
-   * resolver is a provider; one that is not (with `strictRouteAudit: false`) fails each request.
-   */
-  private instanceOf(type: Type<SubjectResolver>): SubjectResolver {
-    const instance =
-      this.instances.get(type) ?? this.moduleRef.get<SubjectResolver>(type, { strict: false });
-    this.instances.set(type, instance);
-    return instance;
+    step.context.resolved.set(resolver, record as object);
+    return record as object;
   }
 }

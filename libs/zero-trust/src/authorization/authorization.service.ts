@@ -8,8 +8,7 @@ import type { AbilityEnv, ZeroTrustAbility } from './ability.types.js';
 import { tagSubject } from './subject.js';
 
 /**
- * A MongoDB-style query condition (the dialect of CASL conditions), usable with
- * `@ucast/mongo2js`, Mongo, or translated to SQL.
+ * A MongoDB-style query condition (the dialect of CASL conditions).
  *
  * @publicApi
  */
