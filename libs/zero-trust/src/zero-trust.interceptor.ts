@@ -19,9 +19,7 @@ import { ZERO_TRUST_OPTIONS } from './zero-trust.constants.js';
 
 /**
  * Makes the request id current (`currentRequestId()`) for each handler and all it starts.
- * Installed only when `propagateRequestId` asks: it costs every request an async context.
- *
- * @internal
+ * Installed only when `propagateRequestId` asks: it costs every request an async context. @internal
  */
 @Injectable()
 export class RequestIdInterceptor implements NestInterceptor {
@@ -40,9 +38,7 @@ export class RequestIdInterceptor implements NestInterceptor {
 
 /**
  * Decides at boot whether {@link RequestIdInterceptor} is installed (`null`: Nest skips it);
- * `'auto'` when the application provides or the process created a `ServiceTokenClient`.
- *
- * @internal
+ * `'auto'` when the application provides or the process created a `ServiceTokenClient`. @internal
  */
 export function requestIdInterceptorFactory(
   options: ResolvedZeroTrustOptions,

@@ -3,9 +3,7 @@ import type { ZeroTrustModuleOptions } from './options/zero-trust-options.interf
 
 /**
  * `forRoot(options)` and `forRootAsync(...)` of {@link ZeroTrustModule}, global unless
- * `isGlobal: false`.
- *
- * @internal
+ * `isGlobal: false`. @internal
  */
 export const {
   ConfigurableModuleClass: ZeroTrustConfigurableModule,
@@ -19,11 +17,7 @@ export const {
   }))
   .build();
 
-/**
- * Implemented by a class given to `forRootAsync({ useClass })`.
- *
- * @publicApi
- */
+/** Implemented by a class given to `forRootAsync({ useClass })`. @publicApi */
 export interface ZeroTrustOptionsFactory {
   createZeroTrustOptions(): ZeroTrustModuleOptions | Promise<ZeroTrustModuleOptions>;
 }

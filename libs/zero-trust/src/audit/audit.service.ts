@@ -19,9 +19,7 @@ const SHUTDOWN_FLUSH_MS = 2000;
 
 /**
  * What a guard knows about one stage of a decision (with the risk assessment and, for a finding,
- * its name); the audit service adds time, request and principal.
- *
- * @internal
+ * its name); the audit service adds time, request and principal. @internal
  */
 export interface DecisionInput extends DecisionStage {
   risk?: DecisionEvent['risk'];
@@ -32,7 +30,6 @@ export interface DecisionInput extends DecisionStage {
 /**
  * Called with every stage of a decision and every other event, with its request's context (e.g.
  * by the risk engine to count failures). Runs on the request path: keep it cheap, never throw.
- *
  * @publicApi
  */
 export type DecisionListener = (event: DecisionEvent, context: ZeroTrustRequestContext) => void;
@@ -45,9 +42,7 @@ const message = (error: unknown): string =>
  * the last guard allowed ({@link finish}, else at the response's close), and events of their own
  * for findings. Allowed records are sampled (`audit.allowSampleRate`); records wait for the
  * {@link AuditSink} in a bounded buffer (`audit.bufferSize`) drained off the request path, and
- * past it are dropped and counted (`zero_trust_audit_events_dropped_total`).
- *
- * @publicApi
+ * past it are dropped and counted (`zero_trust_audit_events_dropped_total`). @publicApi
  */
 @Injectable()
 export class AuditService implements OnApplicationShutdown {

@@ -5,17 +5,13 @@ import type { RiskReason } from '../risk/risk.types.js';
 
 /**
  * What was decided. `would-deny` and `would-step-up` are report-only: the request went on.
- * `step-up` asked for a recent, stronger authentication (401).
- *
- * @publicApi
+ * `step-up` asked for a recent, stronger authentication (401). @publicApi
  */
 export type DecisionOutcome = 'allow' | 'deny' | 'would-deny' | 'step-up' | 'would-step-up';
 
 /**
  * One stage of a request's decision (authentication, type-level authorization, context risk,
- * record-level authorization, rate limit), allows included.
- *
- * @publicApi
+ * record-level authorization, rate limit), allows included. @publicApi
  */
 export interface DecisionStage {
   /**
@@ -42,9 +38,7 @@ export interface DecisionStage {
  * What the audit trail receives: one request's decision record (`stages` set), or an event that
  * is no request's decision (a risk finding, unusable forwarding headers). Its top-level fields
  * are the deciding stage's: the one that refused (or would have), else the last. It never
- * contains a token, a key or a secret.
- *
- * @publicApi
+ * contains a token, a key or a secret. @publicApi
  */
 export interface DecisionEvent extends DecisionStage {
   /** ISO-8601 time of the decision. */
@@ -75,11 +69,7 @@ export interface DecisionEvent extends DecisionStage {
   };
 }
 
-/**
- * The rule behind an authorization decision, described without the record's values.
- *
- * @publicApi
- */
+/** The rule behind an authorization decision, described without the record's values. @publicApi */
 export interface DecisionRule {
   /**
    * `granted`: the rule that allowed; `inverted`: a `cannot` rule refused; `conditions`: a `can`

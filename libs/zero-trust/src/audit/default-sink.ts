@@ -6,9 +6,7 @@ import { PinoAuditSink } from './sinks/pino-audit.sink.js';
 
 /**
  * The module's sink: `audit.sink`, else nestjs-pino's logger when the optional peer is installed
- * and the app imports its `LoggerModule`, else the Nest logger.
- *
- * @internal
+ * and the app imports its `LoggerModule`, else the Nest logger. @internal
  */
 export async function auditSinkFor(
   { audit }: ResolvedZeroTrustOptions,

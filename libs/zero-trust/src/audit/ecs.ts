@@ -1,18 +1,10 @@
 import { compact } from '../utils/compact.js';
 import type { DecisionEvent, DecisionStage } from './decision-event.interface.js';
 
-/**
- * The ECS version the events follow.
- *
- * @publicApi
- */
+/** The ECS version the events follow. @publicApi */
 export const ECS_VERSION = '8.11.0';
 
-/**
- * A decision event in Elastic Common Schema, ready to be written as one JSON line.
- *
- * @publicApi
- */
+/** A decision event in Elastic Common Schema, ready to be written as one JSON line. @publicApi */
 export interface EcsEvent {
   '@timestamp': string;
   ecs: { version: string };
@@ -71,9 +63,7 @@ const hex = (base64url: string): string => Buffer.from(base64url, 'base64url').t
  * Maps a {@link DecisionEvent} to one ECS event: `event.action` keeps the OWASP vocabulary
  * (`labels.owasp_event` its `authz_fail:user,resource` form), users go to `user.*`, services and
  * integrations to `service.name`; decision, mode and rule are labels; what ECS has no field for
- * goes to `zero_trust.*`.
- *
- * @publicApi
+ * goes to `zero_trust.*`. @publicApi
  */
 export function toEcsEvent(event: DecisionEvent, serviceName?: string): EcsEvent {
   const { principal, authorization: authz, request, rule, binding } = event;

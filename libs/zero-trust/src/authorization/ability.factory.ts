@@ -14,9 +14,7 @@ const MAX_ENV_LOADS = 8;
 
 /**
  * Builds the ability of a principal from the definitions, and tells whether the definition
- * read the request environment (then the result must not be reused for another request).
- *
- * @internal
+ * read the request environment (then the result must not be reused for another request). @internal
  */
 export async function buildAbility(
   definitions: AbilityDefinitions,
@@ -53,7 +51,6 @@ export async function buildAbility(
 /**
  * Builds abilities from the module's definitions, cached in a bounded LRU keyed by all an ability
  * may depend on (not the token's issue or expiry times); one whose definition reads `env` is not.
- *
  * @publicApi
  */
 @Injectable()

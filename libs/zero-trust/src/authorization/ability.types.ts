@@ -3,16 +3,13 @@ import type { Principal, PrincipalKind } from '../identity/principal.interface.j
 
 /**
  * The ability type the library builds: a CASL 7 `MongoAbility` over string actions and subjects.
- *
  * @publicApi
  */
 export type ZeroTrustAbility = MongoAbility;
 
 /**
  * Request context handed to ability definitions; an ability whose definition reads it is rebuilt
- * for each request instead of cached.
- *
- * @publicApi
+ * for each request instead of cached. @publicApi
  */
 export interface AbilityEnv {
   /** When the request is being decided. */
@@ -47,8 +44,6 @@ export type AbilityDefinition = (
 ) => void | Promise<void>;
 
 /**
- * Ability definitions per principal kind. A kind without a definition may do nothing.
- *
- * @publicApi
+ * Ability definitions per principal kind. A kind without a definition may do nothing. @publicApi
  */
 export type AbilityDefinitions = Partial<Record<PrincipalKind, AbilityDefinition>>;

@@ -30,7 +30,6 @@ import type { ZeroTrustMode } from '../options/zero-trust-options.interface.js';
 import {
   isResolverClass,
   type CanCheck,
-  type CanOptions,
   type ResolveContext,
   type ResolverFunction,
 } from '../routes/resolver.interface.js';
@@ -68,14 +67,19 @@ abstract class AuthorizationStep {
     return { policy, request, context, mode: policy.mode ?? this.options.mode };
   }
 
-  protected resolveContext(
-    check: CanCheck,
-    { request }: Step,
-    principal: Principal,
-  ): ResolveContext {
+  /** What a resolver or a `fields` function receives; called once the principal is known. */
+  protected resolveContext(check: CanCheck, { request, context }: Step): ResolveContext {
     const { params = {}, query = {}, body } = request;
-    const { action } = check;
-    return { params, query, body, principal, action, subject: subjectOf(check), request };
+    const principal = context.principal as Principal;
+    return {
+      params,
+      query,
+      body,
+      principal,
+      action: check.action,
+      subject: subjectOf(check),
+      request,
+    };
   }
 
   /**
@@ -83,44 +87,47 @@ abstract class AuthorizationStep {
    * then the fields. Records the outcome; a refusal throws unless report-only.
    */
   protected decide(
-    check: CanCheck,
     step: Step,
+    check: CanCheck,
     ability: ZeroTrustAbility,
-    resolveContext: ResolveContext,
     target: object | string,
-    checked: Checked,
-    recordAllow = true,
-  ): void {
+  ) {
+    const { action } = check;
+    const subject = subjectOf(check);
     const can = (field?: string): boolean =>
-      ability.can(check.action, target as string, field) ||
+      ability.can(action, target as string, field) ||
       // A type-level check on a class subject also honours rules written with the class itself.
       (typeof target === 'string' &&
         typeof check.subject === 'function' &&
-        ability.can(check.action, check.subject, field));
-    const { subject, body } = resolveContext;
+        ability.can(action, check.subject, field));
+    const id = typeof target === 'object' ? (target as { id?: unknown }).id : undefined;
+    const subjectId = typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
+    const checked = compact({ action, subject, subjectId });
     if (!can()) {
-      const rule = explainDenial(ability, check.action, target, subject);
+      const rule = explainDenial(ability, action, target, subject);
       return this.deny(step, 'ZT_ACCESS_DENIED', checked, rule);
     }
     const option = check.options.fields ?? (BODY_METHODS.has(step.policy.method) ? 'body' : false);
+    const { body } = step.request;
     const fields =
       typeof option === 'function'
-        ? option(resolveContext)
+        ? option(this.resolveContext(check, step))
         : option === 'body' && typeof body === 'object' && body !== null
           ? Object.keys(body)
           : [];
     const refused = fields.filter((field) => !can(field));
     if (refused.length > 0) {
-      const rule = explainDenial(ability, check.action, target, subject, refused[0]);
+      const rule = explainDenial(ability, action, target, subject, refused[0]);
       return this.deny(step, 'ZT_FIELDS_DENIED', { ...checked, fields: refused }, rule);
     }
-    if (!recordAllow) return;
+    // An allowed check with a resolver is recorded once decided on its record.
+    if (typeof target === 'string' && check.options.resolve !== undefined) return;
     this.audit.record(step.context, {
       action: 'authz_success',
       decision: 'allow',
       mode: step.mode,
       authorization: checked,
-      rule: explainAllow(ability, check.action, target),
+      rule: explainAllow(ability, action, target),
     });
   }
 
@@ -132,18 +139,12 @@ abstract class AuthorizationStep {
   ): void {
     const explanation = rule.reason ? `${rule.description} (${rule.reason})` : rule.description;
     const explained = this.options.monitoring.explainDenials ? explanation : undefined;
-    this.refuse(step, new AccessDeniedError(code, authorization.fields, explained), {
-      authorization,
-      rule,
-    });
+    const error = new AccessDeniedError(code, authorization.fields, explained);
+    this.refuse(step, error, { authorization, rule });
   }
 
   /** Records `error` as a deny and throws it, or as a would-deny in report-only mode. */
-  protected refuse(
-    { context, mode }: Step,
-    error: ZeroTrustError,
-    stage?: Partial<DecisionStage>,
-  ): void {
+  protected refuse({ context, mode }: Step, error: ZeroTrustError, stage?: Partial<DecisionStage>) {
     const wouldDeny = mode === 'report-only';
     this.audit.record(context, {
       action: 'authz_fail',
@@ -161,9 +162,7 @@ abstract class AuthorizationStep {
  * Global guard, second of the pipeline: default deny, decided from the route and the token
  * alone. A route passes only with `@Public()`, `@Authenticated()`, `@Scopes` the token grants,
  * or when every `@Can` check allows the subject type (and the body's fields) for some record.
- * It loads no record: checks with a resolver are decided again on the record by
- * {@link RecordAuthorizationGuard}, after the risk guard. Report-only records `would-deny`.
- *
+ * Checks with a resolver are decided again on the record by {@link RecordAuthorizationGuard}.
  * @publicApi
  */
 @Injectable()
@@ -208,14 +207,10 @@ export class AuthorizationGuard extends AuthorizationStep implements CanActivate
     const env = () => lazyEnv(base, this.envSources, request, context);
     const ability = (context.ability = await this.abilities.createFor(principal, env));
     for (const check of policy.checks) {
-      const resolved = check.options.resolve !== undefined;
       // Report-only lets every request through to the record-level step, which reports the
       // same refusal with the record's id: deciding it here too would report it twice.
-      if (resolved && mode === 'report-only') continue;
-      const resolveContext = this.resolveContext(check, step, principal);
-      const { action, subject } = resolveContext;
-      // An allowed check with a resolver is recorded once decided on its record.
-      this.decide(check, step, ability, resolveContext, subject, { action, subject }, !resolved);
+      if (check.options.resolve !== undefined && mode === 'report-only') continue;
+      this.decide(step, check, ability, subjectOf(check));
     }
     return true;
   }
@@ -224,11 +219,8 @@ export class AuthorizationGuard extends AuthorizationStep implements CanActivate
 /**
  * Global guard, after the risk guard: loads the record of every `@Can` check with a resolver
  * (404 when absent, 503 when the resolver fails) and decides the check again on it, so rule
- * conditions see the real entity. It runs only for callers the type-level
- * {@link AuthorizationGuard} and the risk guard let through: a 404 tells nothing to a caller who
- * may not act on any record of the type.
- *
- * @publicApi
+ * conditions see the real entity. A 404 tells nothing to a caller the type-level guard and the
+ * risk guard let through. @publicApi
  */
 @Injectable()
 export class RecordAuthorizationGuard extends AuthorizationStep implements CanActivate {
@@ -245,47 +237,36 @@ export class RecordAuthorizationGuard extends AuthorizationStep implements CanAc
   /** Loads and checks the records of the route's resolved checks, in order. */
   async canActivate(execution: ExecutionContext): Promise<boolean> {
     const step = this.step(execution);
+    const { policy, context } = step;
+    const resolved = policy.checks.filter((check) => check.options.resolve !== undefined);
     try {
-      await this.checkRecords(step);
+      if (policy.isPublic || resolved.length === 0) return true;
+      // The type-level guard did not run before this one: refuse rather than guess.
+      if (context.principal === undefined || context.ability === undefined)
+        throw new ZeroTrustError('ZT_UNAUTHENTICATED', 401);
+      for (const check of resolved) {
+        const record = await this.load(check, step);
+        context.resources.set(subjectOf(check), record);
+        this.decide(step, check, context.ability, tagSubject(subjectOf(check), record));
+      }
       return true;
     } catch (error) {
       // A refusal no stage recorded (a resolver's own HTTP error, its 503) still makes a deny.
-      this.audit.refuse(step.context, 'authz_fail', error);
+      this.audit.refuse(context, 'authz_fail', error);
       throw error;
     } finally {
       // The module's last guard: the request's decision record is complete.
-      this.audit.finish(step.context);
-    }
-  }
-
-  private async checkRecords(step: Step): Promise<void> {
-    const { policy, context } = step;
-    const resolved = policy.checks.filter((check) => check.options.resolve !== undefined);
-    if (policy.isPublic || resolved.length === 0) return;
-    const { principal, ability } = context;
-    // The type-level guard did not run before this one: refuse rather than guess.
-    if (principal === undefined || ability === undefined)
-      throw new ZeroTrustError('ZT_UNAUTHENTICATED', 401);
-    for (const check of resolved) {
-      const resolveContext = this.resolveContext(check, step, principal);
-      const { action, subject } = resolveContext;
-      const record = await this.load(check.options.resolve, resolveContext, step);
-      context.resources.set(subject, record);
-      const id = (record as { id?: unknown }).id;
-      const subjectId = typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
-      const checked = compact({ action, subject, subjectId });
-      this.decide(check, step, ability, resolveContext, tagSubject(subject, record), checked);
+      this.audit.finish(context);
     }
   }
 
   /** The check's record, loaded once per request and resolver; 404 (recorded) when absent. */
-  private async load(
-    resolver: CanOptions['resolve'],
-    resolveContext: ResolveContext,
-    step: Step,
-  ): Promise<object> {
+  private async load(check: CanCheck, step: Step): Promise<object> {
+    const resolver = check.options.resolve;
     const known = step.context.resolved.get(resolver);
     if (known !== undefined) return known;
+    const resolveContext = this.resolveContext(check, step);
+    const { action, subject } = resolveContext;
     let record: unknown;
     try {
       // A resolver class that is no provider fails here: the route audit reports it at boot.
@@ -295,13 +276,11 @@ export class RecordAuthorizationGuard extends AuthorizationStep implements CanAc
     } catch (error) {
       // A resolver's own HTTP error stands; anything else is a 503 (logged).
       if (error instanceof HttpException) throw error;
-      const { action, subject } = resolveContext;
       const cause = error instanceof Error ? error.message : String(error);
       this.logger.error(`Resolver for ${action} ${subject} failed: ${cause}`);
       throw new DependencyUnavailableError('ZT_RESOLVER_FAILED', error);
     }
     if (record === null || typeof record !== 'object') {
-      const { action, subject } = resolveContext;
       // Enforced whatever the mode: this throws.
       this.refuse({ ...step, mode: 'enforce' }, new ResourceNotFoundError(), {
         action: 'authz_not_found',

@@ -7,18 +7,12 @@ import { AbilityFactory } from './ability.factory.js';
 import type { AbilityEnv, ZeroTrustAbility } from './ability.types.js';
 import { tagSubject } from './subject.js';
 
-/**
- * A MongoDB-style query condition (the dialect of CASL conditions).
- *
- * @publicApi
- */
+/** A MongoDB-style query condition (the dialect of CASL conditions). @publicApi */
 export type QueryCondition = Record<string, unknown>;
 
 /**
  * Checks and query conditions in application code, for what decorators cannot express
- * (list routes, checks in the middle of a handler).
- *
- * @publicApi
+ * (list routes, checks in the middle of a handler). @publicApi
  */
 @Injectable()
 export class AuthorizationService {

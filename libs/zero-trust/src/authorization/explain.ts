@@ -23,9 +23,7 @@ function describeRule(rule: RuleLike): string {
 
 /**
  * Explains why `ability` refuses `action` on `target` (a record tagged with its type, or the
- * type's name), optionally for one field.
- *
- * @internal
+ * type's name), optionally for one field. @internal
  */
 export function explainDenial(
   ability: ZeroTrustAbility,
@@ -56,7 +54,6 @@ export function explainDenial(
 
 /**
  * The rule that lets `ability` do `action` on `target`, in words, for the decision record.
- *
  * @internal
  */
 export function explainAllow(

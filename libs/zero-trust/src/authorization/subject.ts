@@ -4,9 +4,7 @@ const SUBJECT_TYPES = new WeakMap<object, SubjectType>();
 
 /**
  * Tags a loaded record with its subject type without mutating it, so conditions of rules on
- * that type apply to it.
- *
- * @internal
+ * that type apply to it. @internal
  */
 export function tagSubject<T extends object>(type: SubjectType, record: T): T {
   SUBJECT_TYPES.set(record, type);
@@ -15,9 +13,7 @@ export function tagSubject<T extends object>(type: SubjectType, record: T): T {
 
 /**
  * The subject type of a record: a type given by a resolver, else CASL's own detection
- * (`subject('Invoice', obj)`, or the class).
- *
- * @publicApi
+ * (`subject('Invoice', obj)`, or the class). @publicApi
  */
 export function detectSubjectType(record: object): SubjectType {
   return SUBJECT_TYPES.get(record) ?? caslDetectSubjectType(record);

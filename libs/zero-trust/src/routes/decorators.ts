@@ -18,14 +18,12 @@ export const RISK_POLICY_KEY = 'zero-trust:risk-policy';
 /**
  * Marks a route (or every route of a controller) as open to anonymous callers. Combined with a
  * protecting decorator it is a configuration error found at boot, never served anonymously.
- *
  * @publicApi
  */
 export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(IS_PUBLIC_KEY, true);
 
 /**
  * Any verified principal may call the route; no ability check. Use for routes such as `GET /me`.
- *
  * @publicApi
  */
 export const Authenticated = (): MethodDecorator & ClassDecorator =>
@@ -70,7 +68,6 @@ export function Can(
 
 /**
  * Sets the authorization mode of a controller or handler, overriding the module's `mode`.
- *
  * @publicApi
  */
 export const Mode = (mode: ZeroTrustMode): MethodDecorator & ClassDecorator => {
@@ -81,7 +78,6 @@ export const Mode = (mode: ZeroTrustMode): MethodDecorator & ClassDecorator => {
 
 /**
  * Shorthand for `@Mode('report-only')`: denies are recorded as "would deny", the request proceeds.
- *
  * @publicApi
  */
 export const ReportOnly = (): MethodDecorator & ClassDecorator => Mode('report-only');
@@ -89,9 +85,7 @@ export const ReportOnly = (): MethodDecorator & ClassDecorator => Mode('report-o
 /**
  * Requires OAuth scopes: the token's `scope` and `scp` claims must grant every one, or 403
  * `insufficient_scope` (RFC 6750 §3.1). Implies authentication; on a controller and a handler
- * both apply.
- *
- * @publicApi
+ * both apply. @publicApi
  */
 export function Scopes(...scopes: string[]): MethodDecorator & ClassDecorator {
   // RFC 6749 §3.3: a scope token is printable ASCII without space, `"` and `\`.

@@ -45,9 +45,7 @@ function mentions(source: string, subject: string): boolean {
  * decorators, a type-level `@Can` on a path with parameters, a resolver class that is no
  * provider, a `@RiskPolicy` without the `risk` option (`ZT_ROUTE_POLICY_INVALID`). Strict mode
  * (the default) stops the boot naming every offender; otherwise each is a warning and the route
- * fails closed.
- *
- * @publicApi
+ * fails closed. @publicApi
  */
 @Injectable()
 export class RouteAuditService implements OnApplicationBootstrap {

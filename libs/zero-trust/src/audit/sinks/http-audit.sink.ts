@@ -2,11 +2,7 @@ import type { AuditSink } from '../audit-sink.interface.js';
 import type { DecisionEvent } from '../decision-event.interface.js';
 import { toEcsEvent } from '../ecs.js';
 
-/**
- * Options of {@link HttpAuditSink}.
- *
- * @publicApi
- */
+/** Options of {@link HttpAuditSink}. @publicApi */
 export interface HttpAuditSinkOptions {
   /** Where to POST events (`application/x-ndjson`, one ECS event per line). */
   url: string;
@@ -20,9 +16,7 @@ export interface HttpAuditSinkOptions {
 
 /**
  * Sends events to a SIEM or log collector (Logstash's `http` input, Vector, Fluent Bit) as
- * NDJSON, one POST per event. A failed POST counts the event as dropped.
- *
- * @publicApi
+ * NDJSON, one POST per event. A failed POST counts the event as dropped. @publicApi
  */
 export class HttpAuditSink implements AuditSink {
   private readonly timeout: number;

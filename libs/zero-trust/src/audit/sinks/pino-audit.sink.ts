@@ -2,11 +2,7 @@ import type { AuditSink } from '../audit-sink.interface.js';
 import type { DecisionEvent } from '../decision-event.interface.js';
 import { toEcsEvent } from '../ecs.js';
 
-/**
- * The part of a pino logger (or of nestjs-pino's `PinoLogger`) the sink uses.
- *
- * @publicApi
- */
+/** The part of a pino logger (or of nestjs-pino's `PinoLogger`) the sink uses. @publicApi */
 export interface PinoLike {
   info(object: object, message?: string): void;
   warn(object: object, message?: string): void;
