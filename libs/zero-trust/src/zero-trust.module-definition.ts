@@ -1,10 +1,7 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import type { ZeroTrustModuleOptions } from './options/zero-trust-options.interface.js';
 
-/**
- * `forRoot(options)` and `forRootAsync(...)` of {@link ZeroTrustModule}, global unless
- * `isGlobal: false`. @internal
- */
+/** `forRoot` and `forRootAsync` of {@link ZeroTrustModule}, global by default. @internal */
 export const {
   ConfigurableModuleClass: ZeroTrustConfigurableModule,
   MODULE_OPTIONS_TOKEN: ZERO_TRUST_MODULE_OPTIONS,

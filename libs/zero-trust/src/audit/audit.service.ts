@@ -96,10 +96,7 @@ export class AuditService implements OnApplicationShutdown {
     }
   }
 
-  /**
-   * Writes the request's decision record from the stages recorded so far, once. Nothing recorded
-   * (a public route) writes nothing.
-   */
+  /** Writes the request's decision record from the stages recorded so far, once. */
   finish(context: ZeroTrustRequestContext): void {
     const trail = context.audit;
     if (trail === undefined || trail.written || trail.stages.length === 0) return;
@@ -138,13 +135,8 @@ export class AuditService implements OnApplicationShutdown {
     };
     emitter?.once?.('close', () => {
       const status = emitter.statusCode ?? 0;
-      if (context.audit?.written !== true && status >= 400)
-        this.record(context, {
-          action: 'authz_fail',
-          decision: 'deny',
-          mode: 'enforce',
-          reason: `The request was refused (HTTP ${status})`,
-        });
+      const refusal = new HttpException('The request was refused', status);
+      if (status >= 400) this.refuse(context, 'authz_fail', refusal);
       this.finish(context);
     });
   }

@@ -1,10 +1,7 @@
 import type { AbilityBuilder, MongoAbility } from '@casl/ability';
 import type { Principal, PrincipalKind } from '../identity/principal.interface.js';
 
-/**
- * The ability type the library builds: a CASL 7 `MongoAbility` over string actions and subjects.
- * @publicApi
- */
+/** The ability the library builds: a CASL 7 `MongoAbility` over string subjects. @publicApi */
 export type ZeroTrustAbility = MongoAbility;
 
 /**
@@ -27,15 +24,7 @@ export interface AbilityEnv {
 }
 
 /**
- * Defines what one kind of principal may do, by adding rules to a CASL `AbilityBuilder`.
- *
- * @example
- * ```ts
- * const user: AbilityDefinition = (principal, env, { can }) => {
- *   if (principal.roles.includes('customer')) can('read', 'Invoice', { customerId: principal.id });
- * };
- * ```
- * @publicApi
+ * Defines what one kind of principal may do, by adding rules to a CASL `AbilityBuilder`. @publicApi
  */
 export type AbilityDefinition = (
   principal: Principal,

@@ -43,10 +43,7 @@ export class AuthorizationService {
     return ability.can(action, target as string, field);
   }
 
-  /**
-   * Like {@link AuthorizationService.can} but throws a 403 {@link AccessDeniedError}.
-   * @throws {AccessDeniedError}
-   */
+  /** Like {@link AuthorizationService.can} but throws a 403 {@link AccessDeniedError}. */
   assert(
     ability: ZeroTrustAbility,
     action: string,
@@ -60,12 +57,6 @@ export class AuthorizationService {
   /**
    * The condition a record of `subjectType` must meet for `action` to be allowed, so a list
    * query returns only what may be read. `null` means nothing may be; `{}` means everything.
-   *
-   * @example
-   * ```ts
-   * const where = this.authz.conditionFor(ability, 'read', 'Invoice');
-   * return where === null ? [] : this.invoices.find(where);
-   * ```
    */
   conditionFor(
     ability: ZeroTrustAbility,

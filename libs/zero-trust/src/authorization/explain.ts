@@ -52,10 +52,7 @@ export function explainDenial(
   return { kind: 'none', description: `no rule grants ${action} on ${subjectType}` };
 }
 
-/**
- * The rule that lets `ability` do `action` on `target`, in words, for the decision record.
- * @internal
- */
+/** The rule that lets `ability` do `action` on `target`, in words. @internal */
 export function explainAllow(
   ability: ZeroTrustAbility,
   action: string,

@@ -22,10 +22,7 @@ export const RISK_POLICY_KEY = 'zero-trust:risk-policy';
  */
 export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(IS_PUBLIC_KEY, true);
 
-/**
- * Any verified principal may call the route; no ability check. Use for routes such as `GET /me`.
- * @publicApi
- */
+/** Any verified principal may call the route (e.g. `GET /me`); no ability check. @publicApi */
 export const Authenticated = (): MethodDecorator & ClassDecorator =>
   SetMetadata(IS_AUTHENTICATED_KEY, true);
 
@@ -66,20 +63,14 @@ export function Can(
   };
 }
 
-/**
- * Sets the authorization mode of a controller or handler, overriding the module's `mode`.
- * @publicApi
- */
+/** Sets the authorization mode of a controller or handler, overriding the module's. @publicApi */
 export const Mode = (mode: ZeroTrustMode): MethodDecorator & ClassDecorator => {
   if (mode !== 'enforce' && mode !== 'report-only')
     throw new TypeError('@Mode: mode must be "enforce" or "report-only"');
   return SetMetadata(MODE_KEY, mode);
 };
 
-/**
- * Shorthand for `@Mode('report-only')`: denies are recorded as "would deny", the request proceeds.
- * @publicApi
- */
+/** `@Mode('report-only')`: denies are recorded as "would deny", the request proceeds. @publicApi */
 export const ReportOnly = (): MethodDecorator & ClassDecorator => Mode('report-only');
 
 /**

@@ -24,19 +24,7 @@ export type ResolverFunction<T extends object = object> = (
   context: ResolveContext,
 ) => T | null | undefined | Promise<T | null | undefined>;
 
-/**
- * An injectable class that loads the record a route acts on, with access to your providers.
- *
- * @example
- * ```ts
- * @Injectable()
- * export class InvoiceResolver implements SubjectResolver<Invoice> {
- *   constructor(private readonly invoices: InvoiceRepository) {}
- *   resolve({ params }: ResolveContext) { return this.invoices.findById(params.id ?? ''); }
- * }
- * ```
- * @publicApi
- */
+/** An injectable class that loads the record a route acts on. @publicApi */
 export interface SubjectResolver<T extends object = object> {
   resolve(context: ResolveContext): T | null | undefined | Promise<T | null | undefined>;
 }

@@ -11,13 +11,7 @@ export interface PinoLike {
 /**
  * Writes each event as one pino log line whose fields are the ECS event, through the logger's
  * `info` / `warn` (its serializers, redaction and destination). The default sink when the
- * application imports nestjs-pino's `LoggerModule`.
- *
- * @example
- * ```ts
- * ZeroTrustModule.forRoot({ ..., audit: { sink: new PinoAuditSink(pino()) } })
- * ```
- * @publicApi
+ * application imports nestjs-pino's `LoggerModule`. @publicApi
  */
 export class PinoAuditSink implements AuditSink {
   constructor(
