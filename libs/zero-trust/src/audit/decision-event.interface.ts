@@ -62,11 +62,7 @@ export interface DecisionEvent extends DecisionStage {
   /** The finding of a risk finding's event, e.g. `impossible_travel`, `malicious_sqli`. */
   finding?: string;
   /** Where the client is, when a geolocation was resolved (ECS `source.geo`). */
-  geo?: {
-    country_iso_code?: string;
-    city_name?: string;
-    location?: { lat: number; lon: number };
-  };
+  geo?: { country_iso_code?: string; city_name?: string; location?: { lat: number; lon: number } };
 }
 
 /** The rule behind an authorization decision, described without the record's values. @publicApi */

@@ -31,12 +31,7 @@ export interface EcsEvent {
   tls?: { client: { hash: { sha256: string } } };
   labels: Record<string, string>;
   /** What ECS has no field for: each stage of the decision, the client, DPoP key and device. */
-  zero_trust?: {
-    stages?: DecisionStage[];
-    client_id?: string;
-    dpop_jkt?: string;
-    device?: string;
-  };
+  zero_trust?: { stages?: DecisionStage[]; client_id?: string; dpop_jkt?: string; device?: string };
 }
 
 /** Alerts: events a SOC should look at even when the request was refused as it should be. */

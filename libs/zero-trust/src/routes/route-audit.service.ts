@@ -9,9 +9,8 @@ import { RISK_POLICY_KEY } from './decorators.js';
 import { isResolverClass } from './resolver.interface.js';
 import { routePolicyOf, subjectOf, type RoutePolicy } from './route-policy.js';
 
-function label(route: RoutePolicy): string {
-  return `${route.method} ${route.path} (${route.handlerName})`;
-}
+const label = (route: RoutePolicy): string =>
+  `${route.method} ${route.path} (${route.handlerName})`;
 
 /** A short description of a policy, for the boot-time route listing. */
 function describe(policy: RoutePolicy): string {
