@@ -1,10 +1,7 @@
 /**
  * nestjs-zero-trust: every request authenticated, authorized for one action on one resource,
- * and written to an audit trail.
- *
- * The root entry is what an application needs; custom risk signals (`/risk`), audit sinks
- * (`/audit`), outgoing calls (`/client`, `/axios`), optional integrations (`/throttler`,
- * `/health`) and the testing kit (`/testing`) have their own entries. Anything else is internal.
+ * and audited. `/risk`, `/audit`, `/client`, `/axios`, `/throttler`, `/health` and `/testing`
+ * are entries of their own.
  *
  * @packageDocumentation
  */

@@ -18,12 +18,8 @@ import type { ResolvedZeroTrustOptions } from './options/validate-options.js';
 import { ZERO_TRUST_OPTIONS } from './zero-trust.constants.js';
 
 /**
- * The request id made current around each handler (`currentRequestId()`), so that the handler
- * and everything it starts see it. Installed only when `propagateRequestId` asks for it: any
- * global interceptor puts Nest's Observable chain around every handler, and the async context
- * makes Node 20 track every promise.
- *
- * @internal
+ * Makes the request id current (`currentRequestId()`) for each handler and all it starts.
+ * Installed only when `propagateRequestId` asks: it costs every request an async context. @internal
  */
 @Injectable()
 export class RequestIdInterceptor implements NestInterceptor {
@@ -41,12 +37,8 @@ export class RequestIdInterceptor implements NestInterceptor {
 }
 
 /**
- * Decides at boot whether {@link RequestIdInterceptor} is installed: `true` always, `false`
- * never, `'auto'` when the application provides a `ServiceTokenClient` (it forwards the id on
- * outgoing calls) or the process created one before the application started. Nest skips a
- * global interceptor provider whose value is `null`.
- *
- * @internal
+ * Decides at boot whether {@link RequestIdInterceptor} is installed (`null`: Nest skips it);
+ * `'auto'` when the application provides or the process created a `ServiceTokenClient`. @internal
  */
 export function requestIdInterceptorFactory(
   options: ResolvedZeroTrustOptions,

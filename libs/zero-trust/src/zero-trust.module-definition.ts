@@ -1,18 +1,10 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import type { ZeroTrustModuleOptions } from './options/zero-trust-options.interface.js';
 
-/**
- * Builder output for {@link ZeroTrustModule}: `forRoot(options)` and
- * `forRootAsync({ imports, inject, useFactory | useClass | useExisting })`, where a class
- * implements `createZeroTrustOptions()`. The module is global unless `isGlobal: false`.
- *
- * @internal
- */
+/** `forRoot` and `forRootAsync` of {@link ZeroTrustModule}, global by default. @internal */
 export const {
   ConfigurableModuleClass: ZeroTrustConfigurableModule,
   MODULE_OPTIONS_TOKEN: ZERO_TRUST_MODULE_OPTIONS,
-  OPTIONS_TYPE: ZERO_TRUST_OPTIONS_TYPE,
-  ASYNC_OPTIONS_TYPE: ZERO_TRUST_ASYNC_OPTIONS_TYPE,
 } = new ConfigurableModuleBuilder<ZeroTrustModuleOptions>({ moduleName: 'ZeroTrust' })
   .setClassMethodName('forRoot')
   .setFactoryMethodName('createZeroTrustOptions')
@@ -22,11 +14,7 @@ export const {
   }))
   .build();
 
-/**
- * Implemented by a class given to `forRootAsync({ useClass })`.
- *
- * @publicApi
- */
+/** Implemented by a class given to `forRootAsync({ useClass })`. @publicApi */
 export interface ZeroTrustOptionsFactory {
   createZeroTrustOptions(): ZeroTrustModuleOptions | Promise<ZeroTrustModuleOptions>;
 }

@@ -15,7 +15,7 @@ import { AuthorizationService } from './authorization/authorization.service.js';
 import { RouteAuditService } from './routes/route-audit.service.js';
 import { AuditSink } from './audit/audit-sink.interface.js';
 import { AuditService } from './audit/audit.service.js';
-import { defaultAuditSink } from './audit/default-sink.js';
+import { auditSinkFor } from './audit/default-sink.js';
 import { ZeroTrustMetrics } from './metrics/zero-trust.metrics.js';
 import { requestIdInterceptorFactory } from './zero-trust.interceptor.js';
 import { AuthenticationFailureLimiter } from './identity/authentication-failures.js';
@@ -56,12 +56,7 @@ function inProcessState(options: ResolvedZeroTrustOptions): string | undefined {
 const providers: Provider[] = [
   { provide: ZERO_TRUST_OPTIONS, useFactory: validateOptions, inject: [ZERO_TRUST_MODULE_OPTIONS] },
   ...storeProviders,
-  {
-    provide: AuditSink,
-    useFactory: async (options: ResolvedZeroTrustOptions, moduleRef: ModuleRef) =>
-      options.audit.sink ?? (await defaultAuditSink(moduleRef, options.audit.serviceName)),
-    inject: [ZERO_TRUST_OPTIONS, ModuleRef],
-  },
+  { provide: AuditSink, useFactory: auditSinkFor, inject: [ZERO_TRUST_OPTIONS, ModuleRef] },
   ZeroTrustMetrics,
   JwksKeySource,
   VerifiedTokenCache,
@@ -81,11 +76,9 @@ const providers: Provider[] = [
   AuthorizationGuard,
   RecordAuthorizationGuard,
   RateLimitGuard,
-  // Global guards run in this order: identity, the principal's rate limit, type-level
-  // authorization (scopes, @Can on the subject type), context risk, then record-level
-  // authorization. An over-limit caller costs no risk assessment nor resolver; nothing that
-  // could answer 404 (a resolver) runs before every answer that does not depend on the record:
-  // a caller refused by policy, risk or step-up never learns whether a record exists.
+  // Global guards in this order: identity, rate limit, type-level authorization, context risk,
+  // then record-level authorization: no resolver (a 404) runs before any answer that does not
+  // depend on the record, so a refused caller never learns whether a record exists.
   { provide: APP_GUARD, useExisting: AuthenticationGuard },
   { provide: APP_GUARD, useExisting: RateLimitGuard },
   { provide: APP_GUARD, useExisting: AuthorizationGuard },
@@ -100,8 +93,7 @@ const providers: Provider[] = [
       options.risk.enabled ? [engine] : [],
     inject: [ZERO_TRUST_OPTIONS, RiskEngine],
   },
-  // The request id made current for handlers (currentRequestId()), only when asked for: null
-  // (no interceptor at all) otherwise.
+  // currentRequestId() for handlers, only when asked for (null: no interceptor at all).
   {
     provide: APP_INTERCEPTOR,
     useFactory: requestIdInterceptorFactory,
@@ -110,23 +102,16 @@ const providers: Provider[] = [
 ];
 
 /**
- * Zero Trust for a Nest application. Installs global guards that authenticate every request
- * with a strictly verified access token and deny every route that has no explicit policy
- * (`@Public`, `@Authenticated` or `@Can`).
+ * Zero Trust for a Nest application: global guards authenticate every request with a strictly
+ * verified access token and deny every route that has no explicit policy.
  *
  * @example
  * ```ts
- * @Module({
- *   imports: [
- *     ZeroTrustModule.forRoot({
- *       issuer: 'https://idp.example.com',
- *       audience: 'https://api.example.com',
- *       principals: { services: { 'billing-worker': { roles: ['billing'] } } },
- *       abilities: { user: (p, env, { can }) => { if (p.roles.includes('admin')) can('manage', 'all'); } },
- *     }),
- *   ],
- * })
- * export class AppModule {}
+ * ZeroTrustModule.forRoot({
+ *   issuer: 'https://idp.example.com',
+ *   audience: 'https://api.example.com',
+ *   abilities: { user: (p, env, { can }) => can('read', 'Invoice', { ownerId: p.id }) },
+ * });
  * ```
  * @publicApi
  */
@@ -159,11 +144,7 @@ export class ZeroTrustModule extends ZeroTrustConfigurableModule implements OnAp
     super();
   }
 
-  /**
-   * Warms the key cache; an unreachable issuer is logged, and requests retry later. Warns when
-   * long-lived tokens are allowed and, in production, when revocations or replay entries live
-   * only in this process.
-   */
+  /** Warms the key cache; warns about long-lived tokens and in-process state in production. */
   onApplicationBootstrap(): void {
     if (this.options.maxTokenLifetime > MAX_SAFE_TOKEN_LIFETIME) {
       this.logger.warn(
@@ -178,11 +159,8 @@ export class ZeroTrustModule extends ZeroTrustConfigurableModule implements OnAp
           'used DPoP proof is accepted again after a restart or by another instance. Use ' +
           'store.type "redis" in production.',
       );
-    this.keys.refresh().catch((error: unknown) => {
-      const cause =
-        error instanceof Error && error.cause instanceof Error
-          ? error.cause.message
-          : 'unknown error';
+    this.keys.refresh().catch((error?: { cause?: unknown }) => {
+      const cause = error?.cause instanceof Error ? error.cause.message : 'unknown error';
       this.logger.warn(
         `The issuer's keys could not be fetched at boot (${cause}); requests will retry`,
       );

@@ -11,18 +11,15 @@ import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 import { ZeroTrustError } from '../errors/zero-trust.error.js';
 import { AuditSink } from './audit-sink.interface.js';
-import type { DecisionEvent, DecisionOutcome, DecisionStage } from './decision-event.interface.js';
+import type { DecisionEvent, DecisionStage } from './decision-event.interface.js';
 import { ZeroTrustMetrics } from '../metrics/zero-trust.metrics.js';
 import { compact } from '../utils/compact.js';
 
-/** How long the shutdown waits for queued events to reach the sink. */
 const SHUTDOWN_FLUSH_MS = 2000;
 
 /**
  * What a guard knows about one stage of a decision (with the risk assessment and, for a finding,
- * its name); the audit service adds time, request and principal.
- *
- * @internal
+ * its name); the audit service adds time, request and principal. @internal
  */
 export interface DecisionInput extends DecisionStage {
   risk?: DecisionEvent['risk'];
@@ -31,43 +28,25 @@ export interface DecisionInput extends DecisionStage {
 }
 
 /**
- * Called with every stage of a decision (as an event of its own, before the request's record
- * is complete) and with every other event, and the context of its request; e.g. by the risk
- * engine to count failures. Runs synchronously on the request path: keep it cheap, never throw.
- *
+ * Called with every stage of a decision and every other event, with its request's context (e.g.
+ * by the risk engine to count failures). Runs on the request path: keep it cheap, never throw.
  * @publicApi
  */
 export type DecisionListener = (event: DecisionEvent, context: ZeroTrustRequestContext) => void;
 
-/** Refusals end the request: its record is complete. */
-function refuses(decision: DecisionOutcome): boolean {
-  return decision === 'deny' || decision === 'step-up';
-}
+const message = (error: unknown): string =>
+  error instanceof Error ? error.message : String(error);
 
 /**
- * Writes the audit trail: ONE decision record per request, and events of their own for what is
- * no request's decision (risk findings, forwarding headers that could not be followed).
- *
- * Guards call {@link record} with each stage; the stages wait on the request's context until the
- * decision is final: at the first refusal (later stages do not run), or when the last guard
- * allowed and calls {@link finish} (or, failing both, when the response is over: see
- * {@link finishOnClose}). A refusal no stage recorded is added as a deny stage ({@link refuse},
- * or the response's status at close): a refused request's record never says allow. Every stage
- * is counted in the metrics. Allowed records are
- * sampled (`audit.allowSampleRate`); refusals and report-only would-denies are always written.
- *
- * Records go to the {@link AuditSink} off the request path: they wait in a bounded buffer
- * (`audit.bufferSize`) drained after the request's own work, outside any request's async
- * context. A sink that returns a promise (file, HTTP) is awaited before the next record, so a
- * slow or stuck collector fills the buffer; past its size records are dropped and counted
- * (`zero_trust_audit_events_dropped_total`), never waited for.
- *
- * @publicApi
+ * Writes the audit trail: ONE decision record per request, complete at the first refusal or when
+ * the last guard allowed ({@link finish}, else at the response's close), and events of their own
+ * for findings. Allowed records are sampled (`audit.allowSampleRate`); records wait for the
+ * {@link AuditSink} in a bounded buffer (`audit.bufferSize`) drained off the request path, and
+ * past it are dropped and counted (`zero_trust_audit_events_dropped_total`). @publicApi
  */
 @Injectable()
 export class AuditService implements OnApplicationShutdown {
   private readonly logger = new Logger('ZeroTrust');
-  /** Events waiting for the sink, at most `audit.bufferSize`. */
   private queue: DecisionEvent[] = [];
   /** Created at bootstrap: the drain runs in no request's async context. */
   private readonly scope = new AsyncResource('ZeroTrustAudit');
@@ -99,88 +78,70 @@ export class AuditService implements OnApplicationShutdown {
     this.metrics.observeDecision(input);
     const event = this.toEvent(context, input);
     if (input.finding !== undefined || (input.decision === 'allow' && input.code !== undefined)) {
-      // A finding about the request, not one of its stages: an event (an ECS alert) of its own.
-      this.write(event);
+      this.write(event); // a finding, not a stage: an event (an ECS alert) of its own
     } else {
-      let trail = context.audit;
-      // A stage decided after the record was written (e.g. a rate limit installed after the
-      // module's guards) starts a record of its own.
-      if (trail === undefined || trail.written)
-        context.audit = trail = { stages: [], written: false };
-      trail.stages.push(input);
-      if (refuses(input.decision)) this.finish(context);
+      // A stage decided after the record was written (a rate limit after the module's guards)
+      // starts a record of its own.
+      if (context.audit === undefined || context.audit.written)
+        context.audit = { stages: [], written: false };
+      context.audit.stages.push(input);
+      if (input.decision === 'deny' || input.decision === 'step-up') this.finish(context);
     }
     for (const listener of this.listeners) {
       try {
         listener(event, context);
       } catch (error) {
-        this.logger.error(
-          `Decision listener failed: ${error instanceof Error ? error.message : String(error)}`,
-        );
+        this.logger.error(`Decision listener failed: ${message(error)}`);
       }
     }
   }
 
-  /**
-   * Writes the request's decision record from the stages recorded so far, once: called by the
-   * last guard of the module when it allowed (or failed without a recorded refusal), and by
-   * {@link record} at a refusal. Nothing to write (a public route) writes nothing.
-   */
+  /** Writes the request's decision record from the stages recorded so far, once. */
   finish(context: ZeroTrustRequestContext): void {
     const trail = context.audit;
     if (trail === undefined || trail.written || trail.stages.length === 0) return;
     trail.written = true;
-    this.write(this.toRecord(context, trail.stages));
+    // The deciding stage: the first that did not allow, else the last.
+    const deciding = trail.stages.reduce((chosen, s) => (chosen.decision !== 'allow' ? chosen : s));
+    this.write(this.toEvent(context, deciding, trail.stages));
   }
 
   /**
    * Records `error`, which refuses the request, as a deny stage (its code, else its HTTP status)
-   * unless a refusal was already recorded: the record then says deny, not only the stages that
-   * allowed, and is never sampled away.
+   * unless a refusal was already recorded: a refused request's record never says allow.
    */
   refuse(context: ZeroTrustRequestContext, action: string, error: unknown): void {
     if (context.audit?.written === true) return;
     const status = error instanceof HttpException ? error.getStatus() : 500;
     const code = error instanceof ZeroTrustError ? error.code : undefined;
-    const message = error instanceof Error ? error.message : 'Request refused';
+    const reason = error instanceof Error ? error.message : 'Request refused';
     this.record(context, {
       action,
       decision: 'deny',
       mode: 'enforce',
       code,
-      reason: code === undefined ? `${message} (HTTP ${status})` : message,
+      reason: code === undefined ? `${reason} (HTTP ${status})` : reason,
     });
   }
 
   /**
-   * Writes the request's record, if no guard did, once its response is over. A request refused by
-   * what no stage records (a 503 of the risk engine or an ability definition, a guard of the
-   * application that runs before the module's last one) gets a deny stage with the response's
-   * status: its record says deny, never allow. `response` is Express's or Fastify's reply.
+   * Writes the request's record, if no guard did, once its response (Express's or Fastify's) is
+   * over; a refusal no stage recorded gets a deny stage with the response's status.
    */
   finishOnClose(context: ZeroTrustRequestContext, response: unknown): void {
-    const reply = response as { raw?: unknown } | undefined;
-    const emitter = (reply?.raw ?? response) as {
+    const emitter = ((response as { raw?: unknown } | undefined)?.raw ?? response) as {
       once?: (event: 'close', f: () => void) => void;
       statusCode?: number;
     };
     emitter?.once?.('close', () => {
       const status = emitter.statusCode ?? 0;
-      if (context.audit?.written !== true && status >= 400)
-        this.record(context, {
-          action: 'authz_fail',
-          decision: 'deny',
-          mode: 'enforce',
-          reason: `The request was refused (HTTP ${status})`,
-        });
+      const refusal = new HttpException('The request was refused', status);
+      if (status >= 400) this.refuse(context, 'authz_fail', refusal);
       this.finish(context);
     });
   }
 
-  /**
-   * Calls `listener` with every stage and every other event (allows included, sampled or not).
-   * Returns a function that removes it.
-   */
+  /** Calls `listener` with every stage and every other event; returns its unsubscribe. */
   subscribe(listener: DecisionListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -191,10 +152,7 @@ export class AuditService implements OnApplicationShutdown {
     while (this.draining !== undefined) await this.draining;
   }
 
-  /**
-   * Gives queued events a last chance to reach the sink, for at most two seconds: a stuck sink
-   * must not hold the shutdown. What is left is counted as dropped.
-   */
+  /** Flushes for at most two seconds (a stuck sink must not hold the shutdown); drops the rest. */
   async onApplicationShutdown(): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
@@ -213,58 +171,45 @@ export class AuditService implements OnApplicationShutdown {
     return Math.random() < rate;
   }
 
-  /** One stage, or a finding, as an event of its own. */
-  private toEvent(context: ZeroTrustRequestContext, input: DecisionInput): DecisionEvent {
-    const { requestId: id, method, route, ip, principal } = context;
-    return compact({
-      time: new Date().toISOString(),
-      action: input.action,
-      outcome: input.decision === 'allow' ? 'success' : 'failure',
-      decision: input.decision,
-      mode: input.mode,
-      request: compact({ id, method, route, ip }),
-      code: input.code,
-      reason: input.reason,
-      principal:
-        principal &&
-        compact({ kind: principal.kind, id: principal.id, client: principal.clientId }),
-      roles: principal && [...principal.roles],
-      authorization: input.authorization,
-      rule: input.rule,
-      risk: input.risk,
-      geo: input.geo,
-      finding: input.finding,
-    });
-  }
-
   /**
-   * The request's decision record: the deciding stage (the first that refused or would have,
-   * else the last) gives its action, decision, code, reason and rule; the context gives who,
-   * what and where; every stage is listed.
+   * One stage or finding as an event of its own or, given every stage, the request's record: the
+   * deciding `stage` gives its action, decision, code, reason and rule; the context who, what and
+   * where.
    */
-  private toRecord(context: ZeroTrustRequestContext, stages: DecisionInput[]): DecisionEvent {
-    // The first stage that did not allow, else the last.
-    const deciding = stages.reduce((chosen, stage) =>
-      chosen.decision !== 'allow' ? chosen : stage,
-    );
-    const { finding: _finding, risk: _risk, geo: _geo, ...decided } = deciding;
-    const record = this.toEvent(context, decided);
-    const assessed = stages.findLast((stage) => stage.risk !== undefined);
+  private toEvent(
+    context: ZeroTrustRequestContext,
+    stage: DecisionInput,
+    stages?: DecisionInput[],
+  ): DecisionEvent {
+    const assessed = stages ? stages.findLast((s) => s.risk !== undefined) : stage;
+    const { requestId: id, method, route, ip, principal } = context;
     const binding = compact({
       certificate: context.certificate?.thumbprint,
       dpop: context.dpop?.jkt,
     });
     return compact({
-      ...record,
-      stages: stages.map(({ action, decision, mode, code, reason, authorization, rule }) =>
-        compact<DecisionStage>({ action, decision, mode, code, reason, authorization, rule }),
-      ),
-      authorization:
-        record.authorization ?? stages.findLast((stage) => stage.authorization)?.authorization,
+      time: new Date().toISOString(),
+      action: stage.action,
+      outcome: stage.decision === 'allow' ? 'success' : 'failure',
+      decision: stage.decision,
+      mode: stage.mode,
+      request: compact({ id, method, route, ip }),
+      code: stage.code,
+      reason: stage.reason,
+      principal:
+        principal &&
+        compact({ kind: principal.kind, id: principal.id, client: principal.clientId }),
+      roles: principal && [...principal.roles],
+      authorization: stage.authorization ?? stages?.findLast((s) => s.authorization)?.authorization,
+      rule: stage.rule,
       risk: assessed?.risk,
       geo: assessed?.geo,
-      binding: Object.keys(binding).length > 0 ? binding : undefined,
-      device: context.principal?.token.device,
+      finding: stages ? undefined : stage.finding,
+      stages: stages?.map(({ action, decision, mode, code, reason, authorization, rule }) =>
+        compact<DecisionStage>({ action, decision, mode, code, reason, authorization, rule }),
+      ),
+      binding: stages && Object.keys(binding).length > 0 ? binding : undefined,
+      device: stages && principal?.token.device,
     });
   }
 
@@ -274,10 +219,7 @@ export class AuditService implements OnApplicationShutdown {
       const rate = this.options.audit.allowSampleRate;
       if (rate <= 0 || (rate < 1 && !this.sampled(rate))) return;
     }
-    if (this.pending >= this.options.audit.bufferSize) {
-      this.drop(1);
-      return;
-    }
+    if (this.pending >= this.options.audit.bufferSize) return this.drop(1);
     this.queue.push(event);
     this.draining ??= this.scope.runInAsyncScope(() =>
       new Promise<void>((resolve) => setImmediate(resolve))
@@ -288,10 +230,7 @@ export class AuditService implements OnApplicationShutdown {
     );
   }
 
-  /**
-   * Writes every queued event in turn, awaiting the sink only when it returns a promise: a
-   * slow sink makes the queue grow, not the request wait.
-   */
+  /** Awaits the sink only when it returns a promise: a slow sink grows the queue, not latency. */
   private async drain(): Promise<void> {
     for (let event = this.queue.shift(); event !== undefined; event = this.queue.shift()) {
       try {
@@ -299,9 +238,7 @@ export class AuditService implements OnApplicationShutdown {
         if (result instanceof Promise) await result;
       } catch (error) {
         this.drop(1);
-        this.logger.error(
-          `Audit sink failed: ${error instanceof Error ? error.message : String(error)}`,
-        );
+        this.logger.error(`Audit sink failed: ${message(error)}`);
       }
     }
   }

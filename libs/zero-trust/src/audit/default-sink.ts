@@ -1,28 +1,26 @@
 import type { ModuleRef } from '@nestjs/core';
+import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import type { AuditSink } from './audit-sink.interface.js';
 import { LoggerAuditSink } from './logger-audit.sink.js';
 import { PinoAuditSink } from './sinks/pino-audit.sink.js';
 
 /**
- * The default sink: nestjs-pino's logger when the optional peer is installed and the app
- * imports its `LoggerModule`, else the Nest logger.
- *
- * @internal
+ * The module's sink: `audit.sink`, else nestjs-pino's logger when the optional peer is installed
+ * and the app imports its `LoggerModule`, else the Nest logger. @internal
  */
-export async function defaultAuditSink(
+export async function auditSinkFor(
+  { audit }: ResolvedZeroTrustOptions,
   moduleRef: ModuleRef,
-  serviceName: string | undefined,
 ): Promise<AuditSink> {
+  if (audit.sink !== undefined) return audit.sink;
   try {
     const { PinoLogger } = await import('nestjs-pino');
-    // A PinoLogger of our own (the class is transient), named by its public setContext. The
-    // audit service writes outside any request's async context, so it logs through the root
-    // logger, never the logger of whichever request happens to be current.
+    // A PinoLogger of our own (the class is transient): the drain runs in no request's context.
     const logger = await moduleRef.resolve(PinoLogger, undefined, { strict: false });
     logger.setContext('ZeroTrustAudit');
-    return new PinoAuditSink(logger, serviceName);
+    return new PinoAuditSink(logger, audit.serviceName);
   } catch {
     // nestjs-pino is not installed, or its LoggerModule is not imported.
-    return new LoggerAuditSink(serviceName);
+    return new LoggerAuditSink(audit.serviceName);
   }
 }

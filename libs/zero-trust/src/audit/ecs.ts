@@ -1,19 +1,10 @@
 import { compact } from '../utils/compact.js';
 import type { DecisionEvent, DecisionStage } from './decision-event.interface.js';
 
-/**
- * The ECS version the events follow.
- *
- * @publicApi
- */
+/** The ECS version the events follow. @publicApi */
 export const ECS_VERSION = '8.11.0';
 
-/**
- * A decision event in Elastic Common Schema: nested objects with ECS field names, ready to be
- * written as one JSON line for Filebeat, Elastic Agent or any SIEM that reads ECS.
- *
- * @publicApi
- */
+/** A decision event in Elastic Common Schema, ready to be written as one JSON line. @publicApi */
 export interface EcsEvent {
   '@timestamp': string;
   ecs: { version: string };
@@ -40,12 +31,7 @@ export interface EcsEvent {
   tls?: { client: { hash: { sha256: string } } };
   labels: Record<string, string>;
   /** What ECS has no field for: each stage of the decision, the client, DPoP key and device. */
-  zero_trust?: {
-    stages?: DecisionStage[];
-    client_id?: string;
-    dpop_jkt?: string;
-    device?: string;
-  };
+  zero_trust?: { stages?: DecisionStage[]; client_id?: string; dpop_jkt?: string; device?: string };
 }
 
 /** Alerts: events a SOC should look at even when the request was refused as it should be. */
@@ -66,21 +52,13 @@ function categorize({ action, decision }: DecisionEvent) {
   return { kind, category: ['web'], type: ['access', allowed ? 'allowed' : 'denied'] };
 }
 
+const hex = (base64url: string): string => Buffer.from(base64url, 'base64url').toString('hex');
+
 /**
- * Maps a {@link DecisionEvent} to one ECS event.
- *
- * - `event.action` keeps the OWASP logging vocabulary (`authn_token_invalid`, `authz_fail`, …);
- *   `labels.owasp_event` has the OWASP form `authz_fail:user,resource`.
- * - Users go to `user.*`; services and integrations to `service.name`; the kind to
- *   `labels.principal_kind`.
- * - The decision (`allow`, `deny`, `would-deny`), the matched rule and the mode (`enforce`,
- *   `report-only`) are labels, so dashboards can filter on them.
- * - A decision record's stages, OAuth client, DPoP key and device go to `zero_trust.*`; the
- *   client certificate's thumbprint to `tls.client.hash.sha256` (hex).
- *
- * Nothing of the token is in a decision event, so nothing of it can reach the ECS event.
- *
- * @publicApi
+ * Maps a {@link DecisionEvent} to one ECS event: `event.action` keeps the OWASP vocabulary
+ * (`labels.owasp_event` its `authz_fail:user,resource` form), users go to `user.*`, services and
+ * integrations to `service.name`; decision, mode and rule are labels; what ECS has no field for
+ * goes to `zero_trust.*`. @publicApi
  */
 export function toEcsEvent(event: DecisionEvent, serviceName?: string): EcsEvent {
   const { principal, authorization: authz, request, rule, binding } = event;
@@ -140,11 +118,7 @@ export function toEcsEvent(event: DecisionEvent, serviceName?: string): EcsEvent
     },
     zero_trust: Object.keys(zeroTrust).length > 0 ? zeroTrust : undefined,
     tls: binding?.certificate
-      ? {
-          client: {
-            hash: { sha256: Buffer.from(binding.certificate, 'base64url').toString('hex') },
-          },
-        }
+      ? { client: { hash: { sha256: hex(binding.certificate) } } }
       : undefined,
   });
 }

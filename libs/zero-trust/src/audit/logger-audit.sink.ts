@@ -5,9 +5,7 @@ import { toEcsEvent } from './ecs.js';
 
 /**
  * Fallback sink: one ECS JSON line per event through the Nest logger (context
- * `ZeroTrustAudit`); allows at `log` level, denies and failures at `warn`.
- *
- * @publicApi
+ * `ZeroTrustAudit`); allows at `log` level, denies and failures at `warn`. @publicApi
  */
 export class LoggerAuditSink implements AuditSink {
   private readonly logger = new Logger('ZeroTrustAudit');

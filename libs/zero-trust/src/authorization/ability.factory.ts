@@ -14,9 +14,7 @@ const MAX_ENV_LOADS = 8;
 
 /**
  * Builds the ability of a principal from the definitions, and tells whether the definition
- * read the request environment (then the result must not be reused for another request).
- *
- * @internal
+ * read the request environment (then the result must not be reused for another request). @internal
  */
 export async function buildAbility(
   definitions: AbilityDefinitions,
@@ -51,17 +49,13 @@ export async function buildAbility(
 }
 
 /**
- * Builds abilities from the module's definitions, caching them in a bounded LRU keyed by what
- * an ability may depend on: the principal's identity, its token's `acr`, `amr`, `auth_time`,
- * confirmation (`cnf` `jkt` or `x5t#S256`) and device (not its issue or expiry times), and the
- * policy version. A definition that reads `env` is rebuilt every time.
- *
+ * Builds abilities from the module's definitions, cached in a bounded LRU keyed by all an ability
+ * may depend on (not the token's issue or expiry times); one whose definition reads `env` is not.
  * @publicApi
  */
 @Injectable()
 export class AbilityFactory {
   private readonly logger = new Logger('ZeroTrust');
-  /** Absent when `abilityCache.max` or `.ttl` is 0. */
   private readonly cache: LRUCache<string, ZeroTrustAbility> | undefined;
 
   constructor(@Inject(ZERO_TRUST_OPTIONS) private readonly options: ResolvedZeroTrustOptions) {
@@ -73,10 +67,8 @@ export class AbilityFactory {
   }
 
   /**
-   * The ability of `principal` in the request environment `env`, which may be a function called
-   * only when the ability is not cached.
-   * @throws {DependencyUnavailableError} `ZT_POLICY_FAILED` when a definition throws: the
-   *   request is refused (fail closed) and the cause is logged, never returned to the caller
+   * The ability of `principal` in `env` (a function is called only when not cached).
+   * @throws {DependencyUnavailableError} `ZT_POLICY_FAILED` when a definition throws (logged)
    */
   async createFor(
     principal: Principal,
@@ -93,9 +85,8 @@ export class AbilityFactory {
         typeof env === 'function' ? env() : env,
       );
     } catch (error) {
-      this.logger.error(
-        `The ${principal.kind} ability definition failed: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      const cause = error instanceof Error ? error.message : String(error);
+      this.logger.error(`The ${principal.kind} ability definition failed: ${cause}`);
       throw new DependencyUnavailableError('ZT_POLICY_FAILED', error);
     }
     if (key !== undefined && !built.readsEnv) this.cache?.set(key, built.ability);
@@ -103,34 +94,18 @@ export class AbilityFactory {
   }
 
   private keyFor(principal: Principal): string | undefined {
-    const { token } = principal;
+    const { kind, id, issuer, clientId, roles, scopes, attributes, token } = principal;
     try {
+      // A definition may grant by login time, binding or device (JSON writes undefined as null).
       const material = JSON.stringify([
         this.options.policyVersion,
-        principal.kind,
-        principal.id,
-        principal.issuer,
-        principal.clientId ?? null,
-        principal.roles,
-        principal.scopes,
-        token.acr ?? null,
-        token.amr ?? null,
-        // A definition may grant by login time (fresh logins only), by binding (more for a
-        // DPoP- or certificate-bound token) or by device: tokens differing in these differ.
-        token.authTime ?? null,
-        token.cnf?.jkt ?? null,
-        token.cnf?.['x5t#S256'] ?? null,
-        token.device ?? null,
-        principal.attributes,
+        [kind, id, issuer, clientId, roles, scopes, attributes],
+        [token.acr, token.amr, token.authTime, token.device, token.cnf?.jkt],
+        token.cnf?.['x5t#S256'],
       ]);
       return hash('sha256', material, 'base64url');
     } catch {
       return undefined; // e.g. a BigInt attribute: build every time rather than fail
     }
-  }
-
-  /** Drops every cached ability (e.g. after changing roles stored outside the token). */
-  clear(): void {
-    this.cache?.clear();
   }
 }

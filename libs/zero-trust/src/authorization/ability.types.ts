@@ -1,18 +1,12 @@
 import type { AbilityBuilder, MongoAbility } from '@casl/ability';
 import type { Principal, PrincipalKind } from '../identity/principal.interface.js';
 
-/**
- * The ability type the library builds: a CASL 7 `MongoAbility` over string actions and subjects.
- *
- * @publicApi
- */
+/** The ability the library builds: a CASL 7 `MongoAbility` over string subjects. @publicApi */
 export type ZeroTrustAbility = MongoAbility;
 
 /**
- * Request context handed to ability definitions. Rules may read it (e.g. only during business
- * hours); an ability whose definition reads `env` is rebuilt for each request instead of cached.
- *
- * @publicApi
+ * Request context handed to ability definitions; an ability whose definition reads it is rebuilt
+ * for each request instead of cached. @publicApi
  */
 export interface AbilityEnv {
   /** When the request is being decided. */
@@ -21,10 +15,7 @@ export interface AbilityEnv {
   readonly ip: string | undefined;
   /** The request id of this decision. */
   readonly requestId: string;
-  /**
-   * Risk score 0–100 of the request, when context risk is on. Computed on first read: a
-   * definition reading it waits for the assessment (and is rebuilt for every request).
-   */
+  /** Risk score 0–100 of the request, when context risk is on (assessed on first read). */
   readonly risk?: number;
   /** Country (ISO 3166-1 alpha-2) of the client address, when geolocation knows it. */
   readonly country?: string;
@@ -33,15 +24,7 @@ export interface AbilityEnv {
 }
 
 /**
- * Defines what one kind of principal may do, by adding rules to a CASL `AbilityBuilder`.
- *
- * @example
- * ```ts
- * const user: AbilityDefinition = (principal, env, { can }) => {
- *   if (principal.roles.includes('customer')) can('read', 'Invoice', { customerId: principal.id });
- * };
- * ```
- * @publicApi
+ * Defines what one kind of principal may do, by adding rules to a CASL `AbilityBuilder`. @publicApi
  */
 export type AbilityDefinition = (
   principal: Principal,
@@ -50,8 +33,6 @@ export type AbilityDefinition = (
 ) => void | Promise<void>;
 
 /**
- * Ability definitions per principal kind. A kind without a definition may do nothing.
- *
- * @publicApi
+ * Ability definitions per principal kind. A kind without a definition may do nothing. @publicApi
  */
 export type AbilityDefinitions = Partial<Record<PrincipalKind, AbilityDefinition>>;

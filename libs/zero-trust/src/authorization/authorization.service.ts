@@ -7,19 +7,12 @@ import { AbilityFactory } from './ability.factory.js';
 import type { AbilityEnv, ZeroTrustAbility } from './ability.types.js';
 import { tagSubject } from './subject.js';
 
-/**
- * A MongoDB-style query condition (the dialect of CASL conditions), usable with
- * `@ucast/mongo2js`, Mongo, or translated to SQL.
- *
- * @publicApi
- */
+/** A MongoDB-style query condition (the dialect of CASL conditions). @publicApi */
 export type QueryCondition = Record<string, unknown>;
 
 /**
  * Checks and query conditions in application code, for what decorators cannot express
- * (list routes, checks in the middle of a handler).
- *
- * @publicApi
+ * (list routes, checks in the middle of a handler). @publicApi
  */
 @Injectable()
 export class AuthorizationService {
@@ -50,10 +43,7 @@ export class AuthorizationService {
     return ability.can(action, target as string, field);
   }
 
-  /**
-   * Like {@link AuthorizationService.can} but throws a 403 {@link AccessDeniedError}.
-   * @throws {AccessDeniedError}
-   */
+  /** Like {@link AuthorizationService.can} but throws a 403 {@link AccessDeniedError}. */
   assert(
     ability: ZeroTrustAbility,
     action: string,
@@ -67,12 +57,6 @@ export class AuthorizationService {
   /**
    * The condition a record of `subjectType` must meet for `action` to be allowed, so a list
    * query returns only what may be read. `null` means nothing may be; `{}` means everything.
-   *
-   * @example
-   * ```ts
-   * const where = this.authz.conditionFor(ability, 'read', 'Invoice');
-   * return where === null ? [] : this.invoices.find(where);
-   * ```
    */
   conditionFor(
     ability: ZeroTrustAbility,

@@ -1,4 +1,5 @@
 import type { DecisionRule } from '../audit/decision-event.interface.js';
+import { compact } from '../utils/compact.js';
 import type { ZeroTrustAbility } from './ability.types.js';
 
 type RuleLike = ReturnType<ZeroTrustAbility['rulesFor']>[number];
@@ -10,12 +11,8 @@ function names(value: unknown): string {
     .join(', ');
 }
 
-/**
- * A rule in words, naming the condition keys but never their values (they may hold ids).
- *
- * @internal
- */
-export function describeRule(rule: RuleLike): string {
+/** A rule in words, naming the condition keys but never their values (they may hold ids). */
+function describeRule(rule: RuleLike): string {
   const fields = rule.fields === undefined ? '' : ` (fields: ${names(rule.fields)})`;
   const conditions =
     rule.conditions === undefined || typeof rule.conditions !== 'object'
@@ -26,10 +23,7 @@ export function describeRule(rule: RuleLike): string {
 
 /**
  * Explains why `ability` refuses `action` on `target` (a record tagged with its type, or the
- * type's name), optionally for one field: the `cannot` rule that refused, a `can` rule whose
- * conditions the record does not meet, rules that exclude the field, or no rule at all.
- *
- * @internal
+ * type's name), optionally for one field. @internal
  */
 export function explainDenial(
   ability: ZeroTrustAbility,
@@ -40,46 +34,34 @@ export function explainDenial(
 ): DecisionRule {
   const relevant = ability.relevantRuleFor(action, target as string, field);
   if (relevant?.inverted) {
-    return {
-      kind: 'inverted',
-      description: describeRule(relevant),
-      ...(relevant.reason ? { reason: relevant.reason } : {}),
-    };
+    const reason = relevant.reason || undefined;
+    return compact({ kind: 'inverted', description: describeRule(relevant), reason });
   }
-  const candidates = ability.rulesFor(action, subjectType, field).filter((r) => !r.inverted);
-  const conditional = candidates.find((r) => r.conditions !== undefined);
+  const granting = (f?: string) =>
+    ability.rulesFor(action, subjectType, f).filter((r) => !r.inverted);
+  const conditional = granting(field).find((r) => r.conditions !== undefined);
   if (conditional !== undefined) {
-    return {
-      kind: 'conditions',
-      description: `${describeRule(conditional)}: the conditions do not match this record`,
-    };
+    const description = `${describeRule(conditional)}: the conditions do not match this record`;
+    return { kind: 'conditions', description };
   }
-  if (field !== undefined) {
-    const granting = ability.rulesFor(action, subjectType).filter((r) => !r.inverted);
-    if (granting[0] !== undefined) {
-      return {
-        kind: 'fields',
-        description: `${describeRule(granting[0])}: the field "${field}" is not granted`,
-      };
-    }
+  const granted = field === undefined ? undefined : granting()[0];
+  if (granted !== undefined) {
+    const description = `${describeRule(granted)}: the field "${field}" is not granted`;
+    return { kind: 'fields', description };
   }
   return { kind: 'none', description: `no rule grants ${action} on ${subjectType}` };
 }
 
-/**
- * The rule that lets `ability` do `action` on `target`, in words, for the decision record.
- *
- * @internal
- */
+/** The rule that lets `ability` do `action` on `target`, in words. @internal */
 export function explainAllow(
   ability: ZeroTrustAbility,
   action: string,
   target: object | string,
 ): DecisionRule {
   const relevant = ability.relevantRuleFor(action, target as string);
-  return {
+  return compact({
     kind: 'granted',
     description: relevant === null ? `a rule grants ${action}` : describeRule(relevant),
-    ...(relevant?.reason ? { reason: relevant.reason } : {}),
-  };
+    reason: relevant?.reason || undefined,
+  });
 }

@@ -2,12 +2,7 @@ import { detectSubjectType as caslDetectSubjectType, type SubjectType } from '@c
 
 const SUBJECT_TYPES = new WeakMap<object, SubjectType>();
 
-/**
- * Tags a loaded record with its subject type without mutating it, so conditions of rules on
- * that type apply to it.
- *
- * @internal
- */
+/** Tags a loaded record with its subject type, without mutating it. @internal */
 export function tagSubject<T extends object>(type: SubjectType, record: T): T {
   SUBJECT_TYPES.set(record, type);
   return record;
@@ -15,9 +10,7 @@ export function tagSubject<T extends object>(type: SubjectType, record: T): T {
 
 /**
  * The subject type of a record: a type given by a resolver, else CASL's own detection
- * (`subject('Invoice', obj)`, or the class).
- *
- * @publicApi
+ * (`subject('Invoice', obj)`, or the class). @publicApi
  */
 export function detectSubjectType(record: object): SubjectType {
   return SUBJECT_TYPES.get(record) ?? caslDetectSubjectType(record);

@@ -16,34 +16,21 @@ export const SCOPES_KEY = 'zero-trust:scopes';
 export const RISK_POLICY_KEY = 'zero-trust:risk-policy';
 
 /**
- * Marks a route (or every route of a controller) as open to anonymous callers. Nothing else is:
- * the module's guards deny every route without `@Public`, `@Authenticated`, `@Can` or `@Scopes`.
- * Combined with any of those, or with `@RiskPolicy`, on the class or the handler, the route is a
- * configuration error found at boot and is never served without authentication.
- *
+ * Marks a route (or every route of a controller) as open to anonymous callers. Combined with a
+ * protecting decorator it is a configuration error found at boot, never served anonymously.
  * @publicApi
  */
 export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(IS_PUBLIC_KEY, true);
 
-/**
- * Any verified principal may call the route; no ability check. Use for routes such as `GET /me`.
- *
- * @publicApi
- */
+/** Any verified principal may call the route (e.g. `GET /me`); no ability check. @publicApi */
 export const Authenticated = (): MethodDecorator & ClassDecorator =>
   SetMetadata(IS_AUTHENTICATED_KEY, true);
 
 /**
- * Requires the caller's ability to allow `action` on `subject`. Works on handlers and on
- * controller classes, and may repeat: every check (class and handler) must pass.
+ * Requires the caller's ability to allow `action` on `subject`, on handlers and controllers; it
+ * may repeat and every check must pass. On a path with parameters, give a resolver (the record
+ * the path names is checked) or `typeLevel: true`.
  *
- * On a route whose path has parameters, give either a resolver (the check is then made on the
- * record the path names) or `typeLevel: true` (the check is meant for *some* record of the type);
- * the route audit reports a check with neither.
- *
- * @param action - e.g. `'read'`, `'update'`
- * @param subject - a subject type name (`'Invoice'`) or class
- * @param options - a resolver that loads the record, or `typeLevel`, and field-level checks
  * @example
  * ```ts
  * @Patch(':id')
@@ -63,7 +50,6 @@ export function Can(
     throw new TypeError('@Can(action, subject): subject must be a subject name or a class');
   }
   if (options.resolve !== undefined && options.typeLevel === true) {
-    // Two answers to one question ("which record?"): refuse rather than pick one.
     throw new TypeError(
       '@Can(action, subject, options): give either resolve or typeLevel, not both',
     );
@@ -77,41 +63,20 @@ export function Can(
   };
 }
 
-/**
- * Sets the authorization mode of a controller or handler, overriding the module's `mode`.
- * Token verification is always enforced.
- *
- * @publicApi
- */
+/** Sets the authorization mode of a controller or handler, overriding the module's. @publicApi */
 export const Mode = (mode: ZeroTrustMode): MethodDecorator & ClassDecorator => {
   if (mode !== 'enforce' && mode !== 'report-only')
     throw new TypeError('@Mode: mode must be "enforce" or "report-only"');
   return SetMetadata(MODE_KEY, mode);
 };
 
-/**
- * Report-only for this controller or handler: authorization denies are recorded as
- * "would deny" and the request proceeds. Shorthand for `@Mode('report-only')`.
- *
- * @publicApi
- */
+/** `@Mode('report-only')`: denies are recorded as "would deny", the request proceeds. @publicApi */
 export const ReportOnly = (): MethodDecorator & ClassDecorator => Mode('report-only');
 
 /**
- * Requires OAuth scopes: the token's `scope` (space-separated) and `scp` claims must grant every
- * one of them, or the request answers 403 with `WWW-Authenticate: Bearer
- * error="insufficient_scope", scope="..."` (RFC 6750 §3.1). On a controller and a handler both
- * apply. Implies authentication; with no `@Can` it is the route's whole policy.
- *
- * @param scopes - the scopes every caller's token must carry, e.g. `'invoices:read'`
- * @example
- * ```ts
- * @Get(':id')
- * @Scopes('invoices:read')
- * @Can('read', 'Invoice', { resolve: InvoiceResolver })
- * get(@AuthorizedResource() invoice: Invoice) { ... }
- * ```
- * @publicApi
+ * Requires OAuth scopes: the token's `scope` and `scp` claims must grant every one, or 403
+ * `insufficient_scope` (RFC 6750 §3.1). Implies authentication; on a controller and a handler
+ * both apply. @publicApi
  */
 export function Scopes(...scopes: string[]): MethodDecorator & ClassDecorator {
   // RFC 6749 §3.3: a scope token is printable ASCII without space, `"` and `\`.

@@ -11,9 +11,7 @@ export const CurrentPrincipal = createParamDecorator(
 
 /**
  * Injects the caller's CASL ability (built for this request) into a handler parameter.
- * Available on routes with `@Can`; `undefined` on `@Public` and `@Authenticated` routes.
- *
- * @publicApi
+ * Available on routes with `@Can`; `undefined` on `@Public` and `@Authenticated` routes. @publicApi
  */
 export const CurrentAbility = createParamDecorator(
   (_data: unknown, execution: ExecutionContext) => contextOf(execution)?.ability,
@@ -21,9 +19,7 @@ export const CurrentAbility = createParamDecorator(
 
 /**
  * Injects the record a `@Can` resolver loaded, so the handler does not load it twice.
- * Pass the subject name when a route has several resolvers.
- *
- * @publicApi
+ * Pass the subject name when a route has several resolvers. @publicApi
  */
 export const AuthorizedResource = createParamDecorator(
   (subject: string | undefined, execution: ExecutionContext) => {

@@ -24,40 +24,20 @@ export type ResolverFunction<T extends object = object> = (
   context: ResolveContext,
 ) => T | null | undefined | Promise<T | null | undefined>;
 
-/**
- * An injectable class that loads the record a route acts on, with access to your providers.
- *
- * @example
- * ```ts
- * @Injectable()
- * export class InvoiceResolver implements SubjectResolver<Invoice> {
- *   constructor(private readonly invoices: InvoiceRepository) {}
- *   resolve({ params }: ResolveContext) { return this.invoices.findById(params.id ?? ''); }
- * }
- * ```
- * @publicApi
- */
+/** An injectable class that loads the record a route acts on. @publicApi */
 export interface SubjectResolver<T extends object = object> {
   resolve(context: ResolveContext): T | null | undefined | Promise<T | null | undefined>;
 }
 
 /** Options of {@link Can}. @publicApi */
 export interface CanOptions {
-  /**
-   * Loads the record so CASL conditions are checked against the real entity. When it finds
-   * nothing the request answers 404; when it throws, 503. Never a type-level fallback.
-   */
+  /** Loads the record the conditions are checked on: 404 when it finds none, 503 if it throws. */
   resolve?: ResolverFunction | Type<SubjectResolver>;
-  /**
-   * The check is meant for *some* record of the subject, not the one the path names. Without a
-   * resolver, a `@Can` on a path with parameters (`/invoices/:id`) is a route audit problem
-   * unless this is `true`. Not allowed together with `resolve`. @default false
-   */
+  /** The check is meant for *some* record, not the one the path names (not with `resolve`). */
   typeLevel?: boolean;
   /**
-   * Field-level check: `'body'` checks every top-level key of the request body against the
-   * ability (403 naming the refused fields), a function returns the fields to check, `false`
-   * disables it. @default 'body' for POST, PUT and PATCH; false otherwise
+   * Field-level check: `'body'` checks the body's top-level keys, a function returns the fields
+   * to check. @default 'body' for POST, PUT and PATCH; false otherwise
    */
   fields?: 'body' | false | ((context: ResolveContext) => string[]);
 }

@@ -13,11 +13,7 @@ import type { CanCheck } from './resolver.interface.js';
 
 /** The access policy of one route, read once from its decorators. @publicApi */
 export interface RoutePolicy {
-  /**
-   * `@Public()` and nothing that contradicts it: no authentication, no authorization. A route
-   * that says `@Public` and also asks for protection (see {@link RoutePolicy.problems}) is not
-   * public: it fails closed.
-   */
+  /** `@Public()` and nothing that contradicts it (a contradictory route fails closed). */
   readonly isPublic: boolean;
   /** `@Authenticated()`: any verified principal. */
   readonly authenticated: boolean;
@@ -25,10 +21,7 @@ export interface RoutePolicy {
   readonly checks: readonly CanCheck[];
   /** Every scope `@Scopes` asks for, on the controller or the handler. */
   readonly scopes: readonly string[];
-  /**
-   * What is wrong with the route's decorators, one sentence each: contradictory decorators,
-   * a type-level `@Can` on a path with parameters. The route audit reports them at boot.
-   */
+  /** What is wrong with the route's decorators, one sentence each, reported at boot. */
   readonly problems: readonly string[];
   /** Mode set by `@Mode` / `@ReportOnly`, if any. */
   readonly mode: ZeroTrustMode | undefined;
@@ -43,10 +36,7 @@ export interface RoutePolicy {
 // Keyed by controller, then handler: a handler inherited by two controllers has two policies.
 const cache = new WeakMap<object, WeakMap<object, RoutePolicy>>();
 
-/**
- * Decorators that ask for protection: with `@Public` on the same route (class or handler) they
- * contradict it. `@Mode`/`@ReportOnly` do not: a public route has no denies to enforce.
- */
+// Decorators that contradict `@Public` on the same route (`@Mode` does not).
 const PROTECTING = [
   [CAN_KEY, '@Can'],
   [IS_AUTHENTICATED_KEY, '@Authenticated'],

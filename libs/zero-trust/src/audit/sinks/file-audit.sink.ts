@@ -5,9 +5,7 @@ import { toEcsEvent } from '../ecs.js';
 
 /**
  * Appends one ECS event per line to a file (created with mode 0600), for Filebeat or Elastic
- * Agent to ship. Rotate it with your log rotation's copy-and-truncate.
- *
- * @publicApi
+ * Agent to ship. Rotate it with your log rotation's copy-and-truncate. @publicApi
  */
 export class FileAuditSink implements AuditSink {
   private readonly stream: WriteStream;

@@ -2,11 +2,7 @@ import type { AuditSink } from '../audit-sink.interface.js';
 import type { DecisionEvent } from '../decision-event.interface.js';
 import { toEcsEvent } from '../ecs.js';
 
-/**
- * Options of {@link HttpAuditSink}.
- *
- * @publicApi
- */
+/** Options of {@link HttpAuditSink}. @publicApi */
 export interface HttpAuditSinkOptions {
   /** Where to POST events (`application/x-ndjson`, one ECS event per line). */
   url: string;
@@ -19,12 +15,8 @@ export interface HttpAuditSinkOptions {
 }
 
 /**
- * Sends events to a SIEM or log collector over HTTP(S) as NDJSON, one POST per event (point
- * it at an ingest endpoint such as Logstash's `http` input, Vector or Fluent Bit). A failed
- * POST rejects, so the audit service counts the event as dropped; the audit buffer absorbs a
- * slow collector.
- *
- * @publicApi
+ * Sends events to a SIEM or log collector (Logstash's `http` input, Vector, Fluent Bit) as
+ * NDJSON, one POST per event. A failed POST counts the event as dropped. @publicApi
  */
 export class HttpAuditSink implements AuditSink {
   private readonly timeout: number;

@@ -2,32 +2,16 @@ import type { AuditSink } from '../audit-sink.interface.js';
 import type { DecisionEvent } from '../decision-event.interface.js';
 import { toEcsEvent } from '../ecs.js';
 
-/**
- * The part of a pino logger (or of nestjs-pino's `PinoLogger`) the sink uses.
- *
- * @publicApi
- */
+/** The part of a pino logger (or of nestjs-pino's `PinoLogger`) the sink uses. @publicApi */
 export interface PinoLike {
   info(object: object, message?: string): void;
   warn(object: object, message?: string): void;
 }
 
 /**
- * Writes each event as one pino log line whose fields are the ECS event (`event.*`, `user.*`,
- * ...), through the logger's own `info` / `warn`: pino serializes it, with the logger's
- * serializers, redaction and destination. The default sink when the application imports
- * nestjs-pino's `LoggerModule`.
- *
- * Whether a write can hold the event loop is the destination's choice: pino's default
- * destination writes synchronously (a line is out when `write` returns); `pino.destination({
- * sync: false })` buffers in memory. Either way the audit service calls the sink after the
- * request's own work.
- *
- * @example
- * ```ts
- * ZeroTrustModule.forRoot({ ..., audit: { sink: new PinoAuditSink(pino()) } })
- * ```
- * @publicApi
+ * Writes each event as one pino log line whose fields are the ECS event, through the logger's
+ * `info` / `warn` (its serializers, redaction and destination). The default sink when the
+ * application imports nestjs-pino's `LoggerModule`. @publicApi
  */
 export class PinoAuditSink implements AuditSink {
   constructor(
