@@ -1,5 +1,9 @@
-import { createHash, randomUUID, type JsonWebKey, type KeyObject } from 'node:crypto';
-import { keyPairFor, signingInput, signJws, type TestIssuerAlgorithm } from './test-issuer.js';
+import type { JsonWebKey, KeyObject } from 'node:crypto';
+
+import { dpopProof, jwkThumbprint } from '../utils/jws.js';
+import { keyPairFor, type TestIssuerAlgorithm } from './test-issuer.js';
+
+export { jwkThumbprint };
 
 /**
  * A DPoP key pair for tests: the private key signs proofs, `jkt` goes into the token's `cnf`.
@@ -44,17 +48,6 @@ export interface DpopProofOptions {
   signature?: string;
 }
 
-/** RFC 7638 thumbprint of a public JWK (EC, RSA or OKP), base64url SHA-256. @publicApi */
-export function jwkThumbprint(jwk: JsonWebKey): string {
-  const members =
-    jwk.kty === 'EC'
-      ? { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y }
-      : jwk.kty === 'RSA'
-        ? { e: jwk.e, kty: jwk.kty, n: jwk.n }
-        : { crv: jwk.crv, kty: jwk.kty, x: jwk.x };
-  return createHash('sha256').update(JSON.stringify(members)).digest('base64url');
-}
-
 /** Generates a DPoP key pair (ES256 by default, or RS256/PS256 with RSA-2048). @publicApi */
 export function createDpopKey(alg: TestIssuerAlgorithm = 'ES256'): DpopKey {
   const { privateKey, publicJwk } = keyPairFor(alg);
@@ -63,25 +56,5 @@ export function createDpopKey(alg: TestIssuerAlgorithm = 'ES256'): DpopKey {
 
 /** Creates a DPoP proof JWT (RFC 9449 §4.2) for one request. @publicApi */
 export function createDpopProof(options: DpopProofOptions): string {
-  const url = new URL(options.url);
-  const header: Record<string, unknown> = {
-    typ: 'dpop+jwt',
-    alg: options.key.alg,
-    jwk: options.key.publicJwk,
-    ...options.header,
-  };
-  const payload: Record<string, unknown> = {
-    jti: options.jti ?? randomUUID(),
-    htm: options.method,
-    htu: `${url.origin}${url.pathname}`,
-    iat: options.iat ?? Math.floor(Date.now() / 1000),
-    ...(options.accessToken !== undefined
-      ? { ath: createHash('sha256').update(options.accessToken, 'ascii').digest('base64url') }
-      : {}),
-    ...options.claims,
-  };
-  for (const name of options.omit ?? []) delete payload[name];
-  const input = signingInput(header, payload);
-  const { alg, privateKey } = options.key;
-  return `${input}.${options.signature ?? signJws(alg, options.signWith ?? privateKey, input)}`;
+  return dpopProof(options.key, options);
 }
