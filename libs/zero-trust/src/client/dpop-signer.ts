@@ -1,7 +1,7 @@
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 
 import { compact } from '../utils/compact.js';
-import { dpopProof, jwkThumbprint, type JwsKey } from '../utils/jws.js';
+import { createDpopProof, jwkThumbprint, type DpopKey } from '../utils/jws.js';
 
 /**
  * Makes DPoP proofs (RFC 9449 §4.2) with one ES256 key pair, generated in memory and never
@@ -10,7 +10,7 @@ import { dpopProof, jwkThumbprint, type JwsKey } from '../utils/jws.js';
  * @publicApi
  */
 export class DpopSigner {
-  private readonly key: JwsKey;
+  private readonly key: DpopKey;
   /** The RFC 7638 SHA-256 thumbprint of the public key, the token's `cnf.jkt`. */
   readonly thumbprint: string;
   /** The last `DPoP-Nonce` of each origin. */
@@ -23,8 +23,8 @@ export class DpopSigner {
     if (publicJwk.kty !== 'EC' || publicJwk.crv !== 'P-256') {
       throw new TypeError('DPoP needs a P-256 (ES256) private key');
     }
-    this.key = { alg: 'ES256', privateKey, publicJwk };
     this.thumbprint = jwkThumbprint(publicJwk);
+    this.key = { alg: 'ES256', privateKey, publicJwk, jkt: this.thumbprint };
   }
 
   /**
@@ -49,9 +49,10 @@ export class DpopSigner {
     options: { accessToken?: string; nonce?: string; now?: number } = {},
   ): string {
     const nonce = options.nonce ?? this.nonces.get(new URL(url).origin);
-    return dpopProof(this.key, {
+    return createDpopProof({
+      key: this.key,
       method: method.toUpperCase(),
-      url,
+      url: String(url),
       accessToken: options.accessToken,
       iat: Math.floor((options.now ?? Date.now()) / 1000),
       claims: compact({ nonce }),

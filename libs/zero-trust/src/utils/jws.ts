@@ -7,21 +7,13 @@ import {
   type KeyObject,
 } from 'node:crypto';
 
-/** The algorithms the library signs JWS with (DPoP proofs, test tokens). @internal */
-export type JwsAlgorithm = 'ES256' | 'RS256' | 'PS256';
-
-/** A signing key pair and its public JWK. @internal */
-export interface JwsKey {
-  readonly alg: JwsAlgorithm;
-  readonly privateKey: KeyObject;
-  readonly publicJwk: JsonWebKey;
-}
+import type { TestIssuerAlgorithm } from '../testing/test-issuer.js';
 
 const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 /** A compact JWS; `signature` replaces the signature segment as is. @internal */
 export function signJws(
-  alg: JwsAlgorithm,
+  alg: TestIssuerAlgorithm,
   key: KeyObject,
   header: object,
   payload: object,
@@ -47,33 +39,63 @@ export function jwkThumbprint(jwk: JsonWebKey): string {
   return createHash('sha256').update(JSON.stringify(members)).digest('base64url');
 }
 
-/** What a DPoP proof says besides its key; the optional members override the defaults. @internal */
-export interface DpopProofParts {
+/**
+ * A DPoP key pair for tests: the private key signs proofs, `jkt` goes into the token's `cnf`.
+ *
+ * @publicApi
+ */
+export interface DpopKey {
+  readonly alg: TestIssuerAlgorithm;
+  readonly privateKey: KeyObject;
+  /** The public JWK put in the proof header. */
+  readonly publicJwk: JsonWebKey;
+  /** RFC 7638 SHA-256 thumbprint of the public key: the token's `cnf.jkt`. */
+  readonly jkt: string;
+}
+
+/**
+ * Options of {@link createDpopProof}: the defaults make a valid proof, the overrides hostile ones.
+ *
+ * @publicApi
+ */
+export interface DpopProofOptions {
+  key: DpopKey;
+  /** HTTP method (`htm`). */
   method: string;
-  url: string | URL;
+  /** Request URL (`htu`, without query and fragment). */
+  url: string;
+  /** The access token the proof goes with (`ath`). */
   accessToken?: string;
+  /** `iat`, seconds since the epoch. @default now */
   iat?: number;
+  /** `jti`. @default a random UUID */
   jti?: string;
+  /** Header parameters to add or override (e.g. `{ typ: 'JWT' }`, `{ alg: 'none' }`). */
   header?: Record<string, unknown>;
+  /** Claims to add or override. */
   claims?: Record<string, unknown>;
+  /** Claims to remove (e.g. `['ath']`). */
   omit?: string[];
+  /** Sign with this key instead (a proof whose signature does not match its `jwk`). */
   signWith?: KeyObject;
+  /** Use this signature segment as is (e.g. `''` for `alg: none`). */
   signature?: string;
 }
 
-/** A DPoP proof (RFC 9449 §4.2) for one request: `htu` without query and fragment. @internal */
-export function dpopProof(key: JwsKey, parts: DpopProofParts): string {
-  const url = new URL(parts.url);
-  const header = { typ: 'dpop+jwt', alg: key.alg, jwk: key.publicJwk, ...parts.header };
+/** Creates a DPoP proof JWT (RFC 9449 §4.2) for one request. @publicApi */
+export function createDpopProof(options: DpopProofOptions): string {
+  const { key } = options;
+  const url = new URL(options.url);
+  const header = { typ: 'dpop+jwt', alg: key.alg, jwk: key.publicJwk, ...options.header };
   const payload: Record<string, unknown> = {
-    jti: parts.jti ?? randomUUID(),
-    htm: parts.method,
+    jti: options.jti ?? randomUUID(),
+    htm: options.method,
     htu: `${url.origin}${url.pathname}`,
-    iat: parts.iat ?? Math.floor(Date.now() / 1000),
+    iat: options.iat ?? Math.floor(Date.now() / 1000),
   };
-  if (parts.accessToken !== undefined)
-    payload.ath = createHash('sha256').update(parts.accessToken, 'ascii').digest('base64url');
-  Object.assign(payload, parts.claims);
-  for (const name of parts.omit ?? []) delete payload[name];
-  return signJws(key.alg, parts.signWith ?? key.privateKey, header, payload, parts.signature);
+  if (options.accessToken !== undefined)
+    payload.ath = createHash('sha256').update(options.accessToken, 'ascii').digest('base64url');
+  Object.assign(payload, options.claims);
+  for (const name of options.omit ?? []) delete payload[name];
+  return signJws(key.alg, options.signWith ?? key.privateKey, header, payload, options.signature);
 }
