@@ -118,7 +118,6 @@ async function issue(
 ): Promise<Issued> {
   const keys = await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']);
   const { keyCertSign, cRLSign, digitalSignature } = x509.KeyUsageFlags;
-  const usage: number = ca ? keyCertSign | cRLSign : digitalSignature;
   const subject = `CN=${commonName}`;
   const certificate = await x509.X509CertificateGenerator.create({
     serialNumber: randomBytes(8)
@@ -133,7 +132,9 @@ async function issue(
     signingKey: (issuer?.keys ?? keys).privateKey,
     extensions: [
       new x509.BasicConstraintsExtension(ca, undefined, true),
-      new x509.KeyUsagesExtension(usage, true),
+      ca
+        ? new x509.KeyUsagesExtension(keyCertSign | cRLSign, true)
+        : new x509.KeyUsagesExtension(digitalSignature, true),
       issuer
         ? await x509.AuthorityKeyIdentifierExtension.create(issuer.certificate)
         : await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
