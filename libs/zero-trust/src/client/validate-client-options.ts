@@ -85,7 +85,6 @@ const commonOptions = {
   issuer: idpUrl.optional(),
   /** The token endpoint, when there is no discovery (takes precedence over `issuer`). */
   tokenEndpoint: idpUrl.optional(),
-  /** The OAuth client id. */
   clientId: z.string(says('must be a non-empty string')).min(1),
   /** Its secret, for `client_secret_basic`. Never logged, never in an error message. */
   clientSecret: z.string(says('must be a non-empty string')).min(1).optional(),
@@ -192,24 +191,16 @@ const sessionOptions = optionsObject({
   .superRefine(requireIdp, evenWithOtherProblems)
   .transform((o) => resolved(o));
 
-/** The validated settings of a service token client. */
-export type ResolvedClientOptions = z.output<typeof clientOptions>;
-
 /** Options of a `SessionRefresher`. Durations are in seconds. @publicApi */
 export type SessionRefresherOptions = z.input<typeof sessionOptions>;
 
-/** The validated settings of a session refresher. */
-export type ResolvedSessionOptions = z.output<typeof sessionOptions>;
-
 /** Validates `ServiceTokenClientOptions`. @throws ZeroTrustConfigurationError */
-export function validateClientOptions(value: unknown): ResolvedClientOptions {
-  return parseOptions(clientOptions, value, 'the options');
-}
+export const validateClientOptions = (value: unknown) =>
+  parseOptions(clientOptions, value, 'the options');
 
 /** Validates `SessionRefresherOptions`. @throws ZeroTrustConfigurationError */
-export function validateSessionOptions(value: unknown): ResolvedSessionOptions {
-  return parseOptions(sessionOptions, value, 'the session options');
-}
+export const validateSessionOptions = (value: unknown) =>
+  parseOptions(sessionOptions, value, 'the session options');
 
 const tokenRequestOptions = optionsObject({
   ...commonOptions,
@@ -225,6 +216,5 @@ const tokenRequestOptions = optionsObject({
 export type TokenRequestOptions = z.input<typeof tokenRequestOptions>;
 
 /** Validates `TokenRequestOptions`. @throws ZeroTrustConfigurationError */
-export function validateTokenRequestOptions(value: unknown) {
-  return parseOptions(tokenRequestOptions, value, 'the token request options');
-}
+export const validateTokenRequestOptions = (value: unknown) =>
+  parseOptions(tokenRequestOptions, value, 'the token request options');
