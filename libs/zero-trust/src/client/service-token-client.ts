@@ -6,13 +6,7 @@ import {
   wantRequestIdPropagation,
 } from '../context/request-id.js';
 import { DpopSigner } from './dpop-signer.js';
-import {
-  dpopNonceOf,
-  refreshTime,
-  requestToken,
-  tokenEndpointOf,
-  type TokenRequestResult,
-} from './token-endpoint.js';
+import { dpopNonceOf, refreshTime, requestToken, tokenEndpointOf } from './token-endpoint.js';
 import {
   validateClientOptions,
   type ServiceTokenClientOptions,
@@ -220,7 +214,7 @@ export class ServiceTokenClient {
     const params = compact({ grant_type: 'client_credentials', resource: audience, scope });
 
     const started = this.options.clock();
-    const attempt = (): Promise<TokenRequestResult> => {
+    const attempt = () => {
       this.requests += 1;
       const proof = this.signer?.proof('POST', endpoint, { now: this.options.clock() });
       return requestToken(endpoint, params, this.options.http, proof ? { dpop: proof } : {});
