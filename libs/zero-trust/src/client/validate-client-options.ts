@@ -53,20 +53,15 @@ const tlsOptions = optionsObject({
 }).superRefine((value, ctx) => {
   const problem = (path: string, message: string) =>
     ctx.addIssue({ code: 'custom', path: [path], message });
-  let key: KeyObject | undefined;
-  let cert: X509Certificate | undefined;
-  if (isPem(value.key))
+  const read = <T>(path: 'key' | 'cert', parse: (text: string | Buffer) => T, what: string) => {
     try {
-      key = createPrivateKey(value.key);
+      return isPem(value[path]) ? parse(value[path]) : undefined;
     } catch {
-      problem('key', 'is not a readable private key');
+      return problem(path, `is not a readable ${what}`);
     }
-  if (isPem(value.cert))
-    try {
-      cert = new X509Certificate(value.cert);
-    } catch {
-      problem('cert', 'is not a readable certificate');
-    }
+  };
+  const key = read('key', createPrivateKey, 'private key');
+  const cert = read('cert', (text) => new X509Certificate(text), 'certificate');
   if (key && cert && !cert.checkPrivateKey(key)) problem('key', 'does not belong to tls.cert');
 }, evenWithOtherProblems);
 
