@@ -1,11 +1,7 @@
-import {
-  createHash,
-  createPublicKey,
-  generateKeyPairSync,
-  randomUUID,
-  sign,
-  type KeyObject,
-} from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+
+import { compact } from '../utils/compact.js';
+import { createDpopProof, jwkThumbprint, type DpopKey } from '../utils/jws.js';
 
 /**
  * Makes DPoP proofs (RFC 9449 §4.2) with one ES256 key pair, generated in memory and never
@@ -14,8 +10,7 @@ import {
  * @publicApi
  */
 export class DpopSigner {
-  private readonly privateKey: KeyObject;
-  private readonly publicJwk: { kty: string; crv: string; x: string; y: string };
+  private readonly key: DpopKey;
   /** The RFC 7638 SHA-256 thumbprint of the public key, the token's `cnf.jkt`. */
   readonly thumbprint: string;
   /** The last `DPoP-Nonce` of each origin. */
@@ -23,15 +18,13 @@ export class DpopSigner {
 
   /** @param privateKey - a P-256 private key; a fresh one when omitted */
   constructor(privateKey?: KeyObject) {
-    this.privateKey = privateKey ?? generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
-    const jwk = createPublicKey(this.privateKey).export({ format: 'jwk' });
-    if (jwk.kty !== 'EC' || jwk.crv !== 'P-256' || !jwk.x || !jwk.y) {
+    privateKey ??= generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+    const publicJwk = createPublicKey(privateKey).export({ format: 'jwk' });
+    if (publicJwk.kty !== 'EC' || publicJwk.crv !== 'P-256') {
       throw new TypeError('DPoP needs a P-256 (ES256) private key');
     }
-    this.publicJwk = { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y };
-    // RFC 7638: the required members in lexicographic order, no whitespace.
-    const canonical = JSON.stringify({ crv: 'P-256', kty: 'EC', x: jwk.x, y: jwk.y });
-    this.thumbprint = createHash('sha256').update(canonical).digest('base64url');
+    this.thumbprint = jwkThumbprint(publicJwk);
+    this.key = { alg: 'ES256', privateKey, publicJwk, jkt: this.thumbprint };
   }
 
   /**
@@ -55,29 +48,14 @@ export class DpopSigner {
     url: string | URL,
     options: { accessToken?: string; nonce?: string; now?: number } = {},
   ): string {
-    const target = new URL(url);
-    const htu = `${target.origin}${target.pathname}`;
-    const header = { typ: 'dpop+jwt', alg: 'ES256', jwk: this.publicJwk };
-    const payload: Record<string, unknown> = {
-      jti: randomUUID(),
-      htm: method.toUpperCase(),
-      htu,
+    const nonce = options.nonce ?? this.nonces.get(new URL(url).origin);
+    return createDpopProof({
+      key: this.key,
+      method: method.toUpperCase(),
+      url: String(url),
+      accessToken: options.accessToken,
       iat: Math.floor((options.now ?? Date.now()) / 1000),
-    };
-    if (options.accessToken !== undefined) {
-      payload.ath = createHash('sha256').update(options.accessToken).digest('base64url');
-    }
-    const nonce = options.nonce ?? this.nonces.get(target.origin);
-    if (nonce !== undefined) payload.nonce = nonce;
-    const input = `${encode(header)}.${encode(payload)}`;
-    const signature = sign('sha256', Buffer.from(input), {
-      key: this.privateKey,
-      dsaEncoding: 'ieee-p1363',
+      claims: compact({ nonce }),
     });
-    return `${input}.${signature.toString('base64url')}`;
   }
-}
-
-function encode(value: unknown): string {
-  return Buffer.from(JSON.stringify(value)).toString('base64url');
 }

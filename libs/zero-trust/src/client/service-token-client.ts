@@ -6,16 +6,9 @@ import {
   wantRequestIdPropagation,
 } from '../context/request-id.js';
 import { DpopSigner } from './dpop-signer.js';
-import {
-  dpopNonceOf,
-  refreshTime,
-  requestToken,
-  tokenEndpointOf,
-  type TokenRequestResult,
-} from './token-endpoint.js';
+import { dpopNonceOf, refreshTime, requestToken, tokenEndpointOf } from './token-endpoint.js';
 import {
   validateClientOptions,
-  type ResolvedClientOptions,
   type ServiceTokenClientOptions,
 } from './validate-client-options.js';
 import { compact } from '../utils/compact.js';
@@ -65,7 +58,7 @@ const EXPIRY_MARGIN_MS = 1000;
 export class ServiceTokenClient {
   /** Recognised by `propagateRequestId: 'auto'`: this client forwards the request id. */
   static readonly [FORWARDS_REQUEST_ID] = true;
-  private readonly options: ResolvedClientOptions;
+  private readonly options: ReturnType<typeof validateClientOptions>;
   private readonly tokenEndpoint: () => Promise<string>;
   // Loaded on the first fetch, so an application that never calls out never loads undici.
   private pool: Promise<{ agent: Agent; fetch: typeof undiciFetch }> | undefined;
@@ -221,20 +214,17 @@ export class ServiceTokenClient {
     const params = compact({ grant_type: 'client_credentials', resource: audience, scope });
 
     const started = this.options.clock();
-    const attempt = (): Promise<TokenRequestResult> => {
+    const attempt = () => {
       this.requests += 1;
       const proof = this.signer?.proof('POST', endpoint, { now: this.options.clock() });
       return requestToken(endpoint, params, this.options.http, proof ? { dpop: proof } : {});
     };
 
-    let result: TokenRequestResult;
-    try {
-      result = await attempt();
-    } catch (error) {
-      // RFC 9449 §8: a refusal with a new nonce is retried once, carrying it.
+    // RFC 9449 §8: a refusal with a new nonce is retried once, carrying it.
+    const result = await attempt().catch((error: unknown) => {
       if (!this.signer?.rememberNonce(endpoint, dpopNonceOf(error))) throw error;
-      result = await attempt();
-    }
+      return attempt();
+    });
     this.signer?.rememberNonce(endpoint, result.dpopNonce);
 
     const { access_token, token_type, expires_in } = result.tokens;

@@ -6,11 +6,7 @@ import {
   tokenEndpointOf,
   type TokenEndpointResponse,
 } from './token-endpoint.js';
-import {
-  validateSessionOptions,
-  type ResolvedSessionOptions,
-  type SessionRefresherOptions,
-} from './validate-client-options.js';
+import { validateSessionOptions, type SessionRefresherOptions } from './validate-client-options.js';
 
 /** Wait before retrying a scheduled refresh after the identity provider was unavailable. */
 const RETRY_DELAY_MS = 5000;
@@ -24,7 +20,7 @@ const RETRY_DELAY_MS = 5000;
  * @publicApi
  */
 export class SessionRefresher {
-  private readonly options: ResolvedSessionOptions;
+  private readonly options: ReturnType<typeof validateSessionOptions>;
   private readonly tokenEndpoint: () => Promise<string>;
   private current: TokenEndpointResponse & { refresh_token: string };
   private obtainedAt: number;

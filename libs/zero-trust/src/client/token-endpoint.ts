@@ -99,17 +99,11 @@ const tokenResponse = z.object({
 /** A successful token endpoint response (RFC 6749 §5.1). @publicApi */
 export type TokenEndpointResponse = z.output<typeof tokenResponse>;
 
-/** What {@link requestToken} returns: the response and its `DPoP-Nonce` header. */
-export interface TokenRequestResult {
-  tokens: TokenEndpointResponse;
-  dpopNonce: string | undefined;
-}
-
 /** The `DPoP-Nonce` sent with each refusal. */
 const refusalNonces = new WeakMap<object, string>();
 
 /**
- * POSTs a form to a token endpoint and parses the answer.
+ * POSTs a form to a token endpoint and parses the answer, returned with its `DPoP-Nonce`.
  *
  * @throws TokenRequestError `ZT_TOKEN_REQUEST_REFUSED` on a 4xx with an OAuth error,
  *   `ZT_TOKEN_ENDPOINT_UNAVAILABLE` on a network error, a timeout, a 5xx or an unreadable body
@@ -119,7 +113,7 @@ export async function requestToken(
   params: Record<string, string>,
   http: TokenHttpOptions,
   headers: Record<string, string> = {},
-): Promise<TokenRequestResult> {
+): Promise<{ tokens: TokenEndpointResponse; dpopNonce: string | undefined }> {
   const form = new URLSearchParams(params);
   const { clientId, clientSecret } = http;
   if (clientSecret === undefined) form.set('client_id', clientId);

@@ -53,20 +53,15 @@ const tlsOptions = optionsObject({
 }).superRefine((value, ctx) => {
   const problem = (path: string, message: string) =>
     ctx.addIssue({ code: 'custom', path: [path], message });
-  let key: KeyObject | undefined;
-  let cert: X509Certificate | undefined;
-  if (isPem(value.key))
+  const read = <T>(path: 'key' | 'cert', parse: (text: string | Buffer) => T, what: string) => {
     try {
-      key = createPrivateKey(value.key);
+      return isPem(value[path]) ? parse(value[path]) : undefined;
     } catch {
-      problem('key', 'is not a readable private key');
+      return problem(path, `is not a readable ${what}`);
     }
-  if (isPem(value.cert))
-    try {
-      cert = new X509Certificate(value.cert);
-    } catch {
-      problem('cert', 'is not a readable certificate');
-    }
+  };
+  const key = read('key', createPrivateKey, 'private key');
+  const cert = read('cert', (text) => new X509Certificate(text), 'certificate');
   if (key && cert && !cert.checkPrivateKey(key)) problem('key', 'does not belong to tls.cert');
 }, evenWithOtherProblems);
 
@@ -85,7 +80,6 @@ const commonOptions = {
   issuer: idpUrl.optional(),
   /** The token endpoint, when there is no discovery (takes precedence over `issuer`). */
   tokenEndpoint: idpUrl.optional(),
-  /** The OAuth client id. */
   clientId: z.string(says('must be a non-empty string')).min(1),
   /** Its secret, for `client_secret_basic`. Never logged, never in an error message. */
   clientSecret: z.string(says('must be a non-empty string')).min(1).optional(),
@@ -192,24 +186,16 @@ const sessionOptions = optionsObject({
   .superRefine(requireIdp, evenWithOtherProblems)
   .transform((o) => resolved(o));
 
-/** The validated settings of a service token client. */
-export type ResolvedClientOptions = z.output<typeof clientOptions>;
-
 /** Options of a `SessionRefresher`. Durations are in seconds. @publicApi */
 export type SessionRefresherOptions = z.input<typeof sessionOptions>;
 
-/** The validated settings of a session refresher. */
-export type ResolvedSessionOptions = z.output<typeof sessionOptions>;
-
 /** Validates `ServiceTokenClientOptions`. @throws ZeroTrustConfigurationError */
-export function validateClientOptions(value: unknown): ResolvedClientOptions {
-  return parseOptions(clientOptions, value, 'the options');
-}
+export const validateClientOptions = (value: unknown) =>
+  parseOptions(clientOptions, value, 'the options');
 
 /** Validates `SessionRefresherOptions`. @throws ZeroTrustConfigurationError */
-export function validateSessionOptions(value: unknown): ResolvedSessionOptions {
-  return parseOptions(sessionOptions, value, 'the session options');
-}
+export const validateSessionOptions = (value: unknown) =>
+  parseOptions(sessionOptions, value, 'the session options');
 
 const tokenRequestOptions = optionsObject({
   ...commonOptions,
@@ -225,6 +211,5 @@ const tokenRequestOptions = optionsObject({
 export type TokenRequestOptions = z.input<typeof tokenRequestOptions>;
 
 /** Validates `TokenRequestOptions`. @throws ZeroTrustConfigurationError */
-export function validateTokenRequestOptions(value: unknown) {
-  return parseOptions(tokenRequestOptions, value, 'the token request options');
-}
+export const validateTokenRequestOptions = (value: unknown) =>
+  parseOptions(tokenRequestOptions, value, 'the token request options');

@@ -43,15 +43,6 @@ export interface ClientCertificateOptions {
   ca?: boolean;
 }
 
-/** A positive serial number, and validity from a day ago to a day ahead. */
-const serialAndValidity = () => ({
-  serialNumber: randomBytes(8)
-    .toString('hex')
-    .replace(/^[89a-f]/, '1'),
-  notBefore: new Date(Date.now() - DAY),
-  notAfter: new Date(Date.now() + DAY),
-});
-
 /**
  * A throwaway certificate authority (ECDSA P-256, valid one day) for tests of mutual TLS and
  * SPIFFE identities: server certificates for localhost, client certificates with SPIFFE IDs.
@@ -62,8 +53,7 @@ const serialAndValidity = () => ({
 export class TestCertificateAuthority {
   private constructor(
     private readonly x509: typeof X509,
-    private readonly certificate: X509.X509Certificate,
-    private readonly keys: CryptoKeyPair,
+    private readonly issuer: Issued,
     /** The CA certificate, PEM: the trust bundle to give servers and clients. */
     readonly cert: string,
   ) {}
@@ -71,27 +61,13 @@ export class TestCertificateAuthority {
   /** Creates a new CA with a fresh key. */
   static async create(name = 'nestjs-zero-trust test CA'): Promise<TestCertificateAuthority> {
     const x509 = await loadX509();
-    const keys = await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']);
-    const certificate = await x509.X509CertificateGenerator.createSelfSigned({
-      ...serialAndValidity(),
-      name: `CN=${name}`,
-      signingAlgorithm: ALGORITHM,
-      keys,
-      extensions: [
-        new x509.BasicConstraintsExtension(true, undefined, true),
-        new x509.KeyUsagesExtension(
-          x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
-          true,
-        ),
-        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-      ],
-    });
-    return new TestCertificateAuthority(x509, certificate, keys, certificate.toString('pem'));
+    const issued = await issue(x509, name, true, []);
+    return new TestCertificateAuthority(x509, issued, issued.certificate.toString('pem'));
   }
 
   /** A server certificate for `localhost` and `127.0.0.1`. */
   issueServer(commonName = 'localhost'): Promise<TestCertificate> {
-    return this.issue(commonName, false, this.x509.ExtendedKeyUsage.serverAuth, [
+    return this.leaf(commonName, false, this.x509.ExtendedKeyUsage.serverAuth, [
       { type: 'dns', value: 'localhost' },
       { type: 'ip', value: '127.0.0.1' },
     ]);
@@ -99,7 +75,7 @@ export class TestCertificateAuthority {
 
   /** A client certificate, usually with one SPIFFE ID as its URI SAN. */
   issueClient(options: ClientCertificateOptions = {}): Promise<TestCertificate> {
-    return this.issue(
+    return this.leaf(
       options.commonName ?? 'test-client',
       options.ca ?? false,
       this.x509.ExtendedKeyUsage.clientAuth,
@@ -107,33 +83,16 @@ export class TestCertificateAuthority {
     );
   }
 
-  private async issue(
+  private async leaf(
     commonName: string,
     ca: boolean,
     usage: X509.ExtendedKeyUsage,
     names: X509.JsonGeneralName[],
   ): Promise<TestCertificate> {
     const x509 = this.x509;
-    const keys = await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']);
-    const extensions: X509.Extension[] = [
-      new x509.BasicConstraintsExtension(ca, undefined, true),
-      new x509.KeyUsagesExtension(
-        ca ? x509.KeyUsageFlags.keyCertSign : x509.KeyUsageFlags.digitalSignature,
-        true,
-      ),
-      new x509.ExtendedKeyUsageExtension([usage]),
-      await x509.AuthorityKeyIdentifierExtension.create(this.certificate),
-    ];
+    const extensions: X509.Extension[] = [new x509.ExtendedKeyUsageExtension([usage])];
     if (names.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(names));
-    const certificate = await x509.X509CertificateGenerator.create({
-      ...serialAndValidity(),
-      subject: `CN=${commonName}`,
-      issuer: this.certificate.subject,
-      signingAlgorithm: ALGORITHM,
-      publicKey: keys.publicKey,
-      signingKey: this.keys.privateKey,
-      extensions,
-    });
+    const { certificate, keys } = await issue(x509, commonName, ca, extensions, this.issuer);
     const der = Buffer.from(certificate.rawData);
     return {
       cert: certificate.toString('pem'),
@@ -142,4 +101,45 @@ export class TestCertificateAuthority {
       thumbprint: createHash('sha256').update(der).digest('base64url'),
     };
   }
+}
+
+interface Issued {
+  certificate: X509.X509Certificate;
+  keys: CryptoKeyPair;
+}
+
+/** A certificate with a fresh key, valid a day either side of now, self-signed without `issuer`. */
+async function issue(
+  x509: typeof X509,
+  commonName: string,
+  ca: boolean,
+  extensions: X509.Extension[],
+  issuer?: Issued,
+): Promise<Issued> {
+  const keys = await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']);
+  const { keyCertSign, cRLSign, digitalSignature } = x509.KeyUsageFlags;
+  const subject = `CN=${commonName}`;
+  const certificate = await x509.X509CertificateGenerator.create({
+    serialNumber: randomBytes(8)
+      .toString('hex')
+      .replace(/^[89a-f]/, '1'), // positive
+    notBefore: new Date(Date.now() - DAY),
+    notAfter: new Date(Date.now() + DAY),
+    subject,
+    issuer: issuer?.certificate.subject ?? subject,
+    signingAlgorithm: ALGORITHM,
+    publicKey: keys.publicKey,
+    signingKey: (issuer?.keys ?? keys).privateKey,
+    extensions: [
+      new x509.BasicConstraintsExtension(ca, undefined, true),
+      ca
+        ? new x509.KeyUsagesExtension(keyCertSign | cRLSign, true)
+        : new x509.KeyUsagesExtension(digitalSignature, true),
+      issuer
+        ? await x509.AuthorityKeyIdentifierExtension.create(issuer.certificate)
+        : await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      ...extensions,
+    ],
+  });
+  return { certificate, keys };
 }

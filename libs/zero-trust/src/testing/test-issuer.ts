@@ -1,13 +1,8 @@
 import { createServer, type ServerResponse } from 'node:http';
-import {
-  constants,
-  generateKeyPairSync,
-  randomUUID,
-  sign as cryptoSign,
-  type JsonWebKey,
-  type KeyObject,
-} from 'node:crypto';
+import { generateKeyPairSync, randomUUID, type JsonWebKey, type KeyObject } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+
+import { signJws } from '../utils/jws.js';
 
 /** Algorithms a {@link TestIssuer} can sign with. @publicApi */
 export type TestIssuerAlgorithm = 'ES256' | 'RS256' | 'PS256';
@@ -47,22 +42,6 @@ export function keyPairFor(alg: TestIssuerAlgorithm) {
 
 const generate = (alg: TestIssuerAlgorithm) => ({ kid: randomUUID(), alg, ...keyPairFor(alg) });
 type IssuerKeyPair = ReturnType<typeof generate>;
-
-/** @internal `header.payload`, each JSON in base64url. */
-export function signingInput(header: unknown, payload: unknown): string {
-  const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  return `${b64(header)}.${b64(payload)}`;
-}
-
-/** @internal The base64url signature of `header.payload` with `key` for `alg`. */
-export function signJws(alg: TestIssuerAlgorithm, key: KeyObject, input: string): string {
-  const options = {
-    ES256: { key, dsaEncoding: 'ieee-p1363' as const },
-    PS256: { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 },
-    RS256: key,
-  }[alg];
-  return cryptoSign('sha256', Buffer.from(input), options).toString('base64url');
-}
 
 /**
  * A local OAuth issuer for tests: serves a discovery document and a JWKS on 127.0.0.1, and
@@ -142,10 +121,9 @@ export class TestIssuer {
       ...options.header,
     };
     for (const name of options.omitHeader ?? []) delete header[name];
-    const input = signingInput(header, payload);
     const named = header.alg as TestIssuerAlgorithm;
     const alg = ['ES256', 'RS256', 'PS256'].includes(named) ? named : current.alg;
-    return `${input}.${signJws(alg, options.key ?? current.privateKey, input)}`;
+    return signJws(alg, options.key ?? current.privateKey, header, payload);
   }
 
   /** Signs with a new key from now on, keeping the old ones published unless `dropOld`. */

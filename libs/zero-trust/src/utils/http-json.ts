@@ -1,5 +1,6 @@
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { once } from 'node:events';
 
 /** Largest answer read from an identity provider: a large key set, little for a hostile one. */
 const MAX_BYTES = 512 * 1024;
@@ -49,66 +50,52 @@ export function describeUrl(url: string | URL): string {
  * @throws {HttpJsonError} on a timeout, an oversized body or a network error
  * @internal
  */
-export function requestJson(url: string, options: JsonRequest): Promise<JsonResponse> {
+export async function requestJson(url: string, options: JsonRequest): Promise<JsonResponse> {
   const target = new URL(url);
-  const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  const where = describeUrl(target);
   const body = options.form?.toString();
   const headers: Record<string, string> = { ...options.headers, accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
-  const { tls } = options;
-  const where = describeUrl(target);
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const finish = (error: Error | undefined, value?: JsonResponse): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(deadline);
-      if (error) {
-        req.destroy();
-        reject(error);
-      } else resolve(value as JsonResponse);
-    };
-    const tooLarge = (): HttpJsonError =>
-      new HttpJsonError('too-large', `${where} answered a document too large`);
-    const req = send(
-      target,
-      { method: options.method ?? 'GET', headers, agent: false, ...tls },
-      (res: IncomingMessage) => {
-        if (Number(res.headers['content-length'] ?? 0) > MAX_BYTES) return finish(tooLarge());
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > MAX_BYTES) finish(tooLarge());
-          else chunks.push(chunk);
-        });
-        res.on('error', (error) =>
-          finish(new HttpJsonError('network', error.message, { cause: error })),
-        );
-        res.on('end', () => {
-          let json: unknown;
-          try {
-            if (JSON_TYPE.test(res.headers['content-type'] ?? ''))
-              json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-          } catch {
-            // not JSON after all
-          }
-          finish(undefined, { status: res.statusCode ?? 0, headers: res.headers, json });
-        });
-      },
-    );
-    const deadline = setTimeout(
-      () =>
-        finish(
-          new HttpJsonError('timeout', `${where} did not answer within ${options.timeoutMs} ms`),
-        ),
-      options.timeoutMs,
-    );
-    req.on('error', (error) =>
-      finish(new HttpJsonError('network', `${where}: ${error.message}`, { cause: error })),
-    );
+  const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  const method = options.method ?? 'GET';
+  const req = send(target, { method, headers, agent: false, ...options.tls });
+  req.on('error', () => undefined); // reported by `once` or the body's iteration
+  let timedOut = false;
+  const deadline = setTimeout(() => {
+    timedOut = true;
+    req.destroy();
+  }, options.timeoutMs);
+  const tooLarge = new HttpJsonError('too-large', `${where} answered a document too large`);
+  try {
     req.end(body);
-  });
+    const [res] = (await once(req, 'response')) as [IncomingMessage];
+    if (Number(res.headers['content-length'] ?? 0) > MAX_BYTES) throw tooLarge;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of res as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > MAX_BYTES) throw tooLarge;
+      chunks.push(chunk);
+    }
+    let json: unknown;
+    try {
+      if (JSON_TYPE.test(res.headers['content-type'] ?? ''))
+        json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      // not JSON after all
+    }
+    return { status: res.statusCode ?? 0, headers: res.headers, json };
+  } catch (error) {
+    req.destroy();
+    if (error instanceof HttpJsonError) throw error;
+    if (timedOut) {
+      throw new HttpJsonError('timeout', `${where} did not answer within ${options.timeoutMs} ms`);
+    }
+    const message = `${where}: ${(error as Error).message}`;
+    throw new HttpJsonError('network', message, { cause: error });
+  } finally {
+    clearTimeout(deadline);
+  }
 }
 
 /**
