@@ -2,10 +2,9 @@ import { createServer, type ServerResponse } from 'node:http';
 import { generateKeyPairSync, randomUUID, type JsonWebKey, type KeyObject } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 
-import { signJws } from '../utils/jws.js';
+import { signJws, type TestIssuerAlgorithm } from '../utils/jws.js';
 
-/** Algorithms a {@link TestIssuer} can sign with. @publicApi */
-export type TestIssuerAlgorithm = 'ES256' | 'RS256' | 'PS256';
+export type { TestIssuerAlgorithm };
 
 /** Options of {@link TestIssuer.start}. @publicApi */
 export interface TestIssuerOptions {

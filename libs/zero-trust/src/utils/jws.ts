@@ -7,7 +7,8 @@ import {
   type KeyObject,
 } from 'node:crypto';
 
-import type { TestIssuerAlgorithm } from '../testing/test-issuer.js';
+/** Algorithms the testing kit signs with. @publicApi */
+export type TestIssuerAlgorithm = 'ES256' | 'RS256' | 'PS256';
 
 const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
