@@ -61,8 +61,7 @@ export class ContextRiskGuard implements CanActivate {
     const mode = route.mode ?? this.options.risk.mode ?? this.options.mode;
     const assessment = await this.engine.assess(request, context);
     const policy = riskPolicyOf(controller, handler);
-    const risk = this.options.risk;
-    const decision = decideRisk(assessment, policy, risk, principal, context.time, mode);
+    const decision = decideRisk(assessment, policy, this.options.risk, principal, context.time);
     const reported = mode === 'report-only';
     const { verdict } = decision;
     const [action, code, base = ''] = RECORDS[verdict];
