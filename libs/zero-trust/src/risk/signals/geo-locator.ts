@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
+import type { ReaderModel } from '@maxmind/geoip2-node';
 import { LRUCache } from 'lru-cache';
 import { normalizeAddress } from '../../context/client-address.js';
 import { compact } from '../../utils/compact.js';
@@ -23,13 +24,7 @@ export interface GeoLocator {
   locate(ip: string): GeoLocation | undefined | Promise<GeoLocation | undefined>;
 }
 
-interface CityReader {
-  city(ip: string): {
-    country?: { isoCode?: string };
-    city?: { names?: { en?: string } };
-    location?: { latitude?: number; longitude?: number };
-  };
-}
+type CityReader = Pick<ReaderModel, 'city'>;
 
 // Ranges no database places anywhere (private, loopback, link-local, multicast, reserved...).
 const NOT_ROUTED =
