@@ -76,11 +76,6 @@ export class MaxMindGeoLocator implements GeoLocator {
     });
     return Object.keys(location).length === 0 ? undefined : location;
   }
-
-  /** Addresses whose answer is remembered (at most 10,000). */
-  get cached(): number {
-    return this.cache.size;
-  }
 }
 
 const EARTH_RADIUS_KM = 6371.0088;

@@ -71,14 +71,12 @@ export class UsageSignal extends BuiltInSignal<'usage'> {
       this.folded.get(foldKey) ? undefined : store.get(key(`m${minute - 1}`)),
     ]);
     let baseline = { avg: 0, n: 0 };
-    // Absent (not parsed: no exception per request of a new principal) or corrupt: starts over.
-    if (stored !== undefined) {
-      try {
-        const { avg, n } = JSON.parse(stored) as Partial<typeof baseline>;
-        if (typeof avg === 'number' && typeof n === 'number') baseline = { avg, n };
-      } catch {
-        // corrupt
-      }
+    try {
+      // Absent ('{}': no exception per request of a new principal) or corrupt: starts over.
+      const { avg, n } = JSON.parse(stored ?? '{}') as Partial<typeof baseline>;
+      if (typeof avg === 'number' && typeof n === 'number') baseline = { avg, n };
+    } catch {
+      // corrupt
     }
     // The first request of a minute folds the previous one in, once across instances.
     if (previous !== undefined) {
