@@ -19,18 +19,16 @@ const NAMES: Record<InjectionKind, string> = {
 
 type Part = 'path' | 'query' | 'header' | 'body';
 
-type Limit = 'length' | 'values' | 'depth';
-
-const LIMITS: Record<Limit, string> = {
+const LIMITS = {
   length: `a value longer than ${MAX_LENGTH} characters`,
   values: `more than ${MAX_VALUES} values`,
   depth: `nesting deeper than ${MAX_DEPTH} levels`,
 };
+type Limit = keyof typeof LIMITS;
 
 /**
- * Injection payloads in the path, query, headers (but credentials) and body keys and strings:
- * each kind scores `score` as `malicious_<kind>`; input past {@link INJECTION_SCAN_LIMITS}
- * scores a third of it as `input_validation_fail`. A risk signal, not a WAF. @publicApi
+ * Injection payloads in the path, query, headers (but credentials) and body: a risk signal, not
+ * a WAF. @publicApi
  */
 export class InjectionSignal extends BuiltInSignal<'injection'> {
   readonly name = 'injection';

@@ -22,9 +22,8 @@ const COUNTING = '*counting';
 const WARM_FACT = 'usage:warm';
 
 /**
- * Usage pattern of a principal against its own history: request rate against its baseline (a
- * moving average of active minutes), a service's route never called successfully once warm, and
- * activity outside its `hours`. Only successes are learnt, so a refusal never lasts. @publicApi
+ * Usage pattern of a principal against its own history (the baseline: a moving average of active
+ * minutes). Only successes are learnt, so a refusal never lasts. @publicApi
  */
 export class UsageSignal extends BuiltInSignal<'usage'> {
   readonly name = 'usage';
