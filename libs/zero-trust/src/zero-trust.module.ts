@@ -33,9 +33,12 @@ import {
 import { RevocationStore } from './stores/revocation-store.interface.js';
 import { SharedStateStore } from './stores/shared-state-store.interface.js';
 import { storeProviders } from './stores/store.providers.js';
-import { REDIS_STORE_CONNECTION, ZERO_TRUST_OPTIONS } from './zero-trust.constants.js';
+import {
+  REDIS_STORE_CONNECTION,
+  ZERO_TRUST_OPTIONS,
+  ZERO_TRUST_RATE_LIMITER,
+} from './zero-trust.constants.js';
 import { ABILITY_ENV_SOURCES } from './context/lazy-env.js';
-import { RateLimitGuard } from './rate-limit/rate-limit.guard.js';
 import { RiskEngine } from './risk/risk.engine.js';
 import { ContextRiskGuard } from './risk/risk.guard.js';
 import {
@@ -75,12 +78,16 @@ const providers: Provider[] = [
   AuthenticationGuard,
   AuthorizationGuard,
   RecordAuthorizationGuard,
-  RateLimitGuard,
   // Global guards in this order: identity, rate limit, type-level authorization, context risk,
   // then record-level authorization: no resolver (a 404) runs before any answer that does not
   // depend on the record, so a refused caller never learns whether a record exists.
   { provide: APP_GUARD, useExisting: AuthenticationGuard },
-  { provide: APP_GUARD, useExisting: RateLimitGuard },
+  {
+    // ZeroTrustThrottlerModule's guard when imported (whatever the import order), else none.
+    provide: APP_GUARD,
+    useFactory: (limiter?: object) => limiter ?? { canActivate: () => true },
+    inject: [{ token: ZERO_TRUST_RATE_LIMITER, optional: true }],
+  },
   { provide: APP_GUARD, useExisting: AuthorizationGuard },
   RiskEngine,
   ContextRiskGuard,

@@ -40,11 +40,9 @@ export class SharedStateThrottlerStorage implements ThrottlerStorage {
     const principal =
       key.startsWith(throttlerName) && PRINCIPAL_TRACKER.test(key.slice(throttlerName.length));
     const base = `${principal ? '' : ADDRESS_KEY_PREFIX}rate:${digest}`;
-    try {
-      return await this.count(base, ttl, limit, blockDuration);
-    } catch (error) {
+    return this.count(base, ttl, limit, blockDuration).catch((error: unknown) => {
       throw new DependencyUnavailableError('ZT_STORE_UNAVAILABLE', error);
-    }
+    });
   }
 
   private async count(

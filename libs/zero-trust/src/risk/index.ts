@@ -12,7 +12,6 @@ export {
   type RiskVerdict,
 } from './risk.types.js';
 export { RiskEngine, RiskSignalProvider } from './risk.engine.js';
-export type { RiskDecision } from './risk-policy.js';
 export { deviceFingerprint } from './signals/device.signal.js';
 export { haversineKm, type GeoLocation, type GeoLocator } from './signals/geo-locator.js';
 export {

@@ -37,43 +37,42 @@ describe('decideRisk', () => {
   const service = createTestPrincipal({ kind: 'service', id: 'reporting-service' });
 
   it('allows at or below the step-up threshold, denies above the deny threshold', () => {
-    expect(decideRisk(score(40), {}, options, carol, NOW, 'enforce').verdict).toBe('allow');
-    expect(decideRisk(score(76), {}, options, mfa, NOW, 'enforce').verdict).toBe('deny');
+    expect(decideRisk(score(40), {}, options, carol, NOW).verdict).toBe('allow');
+    expect(decideRisk(score(76), {}, options, mfa, NOW).verdict).toBe('deny');
   });
 
   it('asks for a step-up in between, with the acr and max age of the challenge', () => {
-    expect(decideRisk(score(60), {}, options, carol, NOW, 'enforce')).toEqual({
+    expect(decideRisk(score(60), {}, options, carol, NOW)).toEqual({
       verdict: 'step-up',
-      mode: 'enforce',
       acr: 'urn:demo:acr:mfa',
       maxAge: 600,
     });
   });
 
   it('accepts a token that already shows the required, recent authentication', () => {
-    expect(decideRisk(score(60), {}, options, mfa, NOW, 'enforce').verdict).toBe('allow');
+    expect(decideRisk(score(60), {}, options, mfa, NOW).verdict).toBe('allow');
     const stale = createTestPrincipal({
       token: { acr: 'urn:demo:acr:mfa', authTime: nowSeconds - 601 },
     });
-    expect(decideRisk(score(60), {}, options, stale, NOW, 'enforce').verdict).toBe('step-up');
+    expect(decideRisk(score(60), {}, options, stale, NOW).verdict).toBe('step-up');
     const weak = createTestPrincipal({
       token: { acr: 'urn:demo:acr:password', authTime: nowSeconds },
     });
-    expect(decideRisk(score(60), {}, options, weak, NOW, 'enforce').verdict).toBe('step-up');
+    expect(decideRisk(score(60), {}, options, weak, NOW).verdict).toBe('step-up');
   });
 
   it('requires the route’s authentication whatever the score when the route names one', () => {
     const policy = { maxScore: 30, acr: 'urn:demo:acr:mfa', maxAuthAge: 300 };
-    expect(decideRisk(score(0), policy, options, carol, NOW, 'enforce')).toMatchObject({
+    expect(decideRisk(score(0), policy, options, carol, NOW)).toMatchObject({
       verdict: 'step-up',
       maxAge: 300,
     });
-    expect(decideRisk(score(0), policy, options, mfa, NOW, 'enforce').verdict).toBe('allow');
-    expect(decideRisk(score(31), policy, options, mfa, NOW, 'enforce').verdict).toBe('deny');
+    expect(decideRisk(score(0), policy, options, mfa, NOW).verdict).toBe('allow');
+    expect(decideRisk(score(31), policy, options, mfa, NOW).verdict).toBe('deny');
   });
 
   it('denies a service instead: it cannot step up', () => {
-    expect(decideRisk(score(60), {}, options, service, NOW, 'enforce').verdict).toBe('deny');
+    expect(decideRisk(score(60), {}, options, service, NOW).verdict).toBe('deny');
   });
 });
 

@@ -1,7 +1,6 @@
 import { SetMetadata, type Type } from '@nestjs/common';
 import type { Principal } from '../identity/principal.interface.js';
 import type { ResolvedRiskOptions } from '../options/validate-options.js';
-import type { ZeroTrustMode } from '../options/zero-trust-options.interface.js';
 import { RISK_POLICY_KEY } from '../routes/decorators.js';
 import type { RiskAssessment, RiskVerdict } from './risk.types.js';
 
@@ -50,21 +49,9 @@ export function riskPolicyOf(
   return { ...read(controller), ...read(handler) };
 }
 
-/** What the risk guard does with an assessment. @publicApi */
-export interface RiskDecision {
-  /** Allow, step up or deny. */
-  verdict: RiskVerdict;
-  /** Enforced, or only reported. */
-  mode: ZeroTrustMode;
-  /** For a step-up: the `acr` to reach. */
-  acr: string | undefined;
-  /** For a step-up: the maximum age of the authentication, in seconds. */
-  maxAge: number | undefined;
-}
-
 /**
  * Deny above `maxScore`; above `stepUpAbove` (always when only `acr`/`maxAuthAge` are set) step
- * up unless the token shows that authentication already (a service cannot: denied). @internal
+ * up to `acr` and `maxAge` unless the token shows them already (a service cannot: denied). @internal
  */
 export function decideRisk(
   assessment: RiskAssessment,
@@ -72,14 +59,10 @@ export function decideRisk(
   options: ResolvedRiskOptions,
   principal: Principal,
   now: Date,
-  mode: ZeroTrustMode,
-): RiskDecision {
+): { verdict: RiskVerdict; acr: string | undefined; maxAge: number } {
   const acr = policy.acr ?? options.stepUp.acr;
   const maxAge = policy.maxAuthAge ?? options.stepUp.maxAge;
-  const decision = (verdict: RiskVerdict): RiskDecision =>
-    verdict === 'step-up'
-      ? { verdict, mode, acr, maxAge }
-      : { verdict, mode, acr: undefined, maxAge: undefined };
+  const decision = (verdict: RiskVerdict) => ({ verdict, acr, maxAge });
   if (assessment.score > (policy.maxScore ?? options.denyAbove)) return decision('deny');
   const always = policy.acr !== undefined || policy.maxAuthAge !== undefined;
   if (assessment.score <= (policy.stepUpAbove ?? (always ? -1 : options.stepUpAbove)))

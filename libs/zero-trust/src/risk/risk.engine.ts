@@ -2,7 +2,6 @@ import {
   Inject,
   Injectable,
   Logger,
-  SetMetadata,
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
@@ -35,10 +34,8 @@ import { InjectionSignal } from './signals/injection.signal.js';
 import { NetworkSignal } from './signals/network.signal.js';
 import { UsageSignal } from './signals/usage.signal.js';
 
-const RISK_SIGNAL_KEY = 'zero-trust:risk-signal';
-
 /** Registers an injectable {@link RiskSignal} from any module. @publicApi */
-export const RiskSignalProvider = (): ClassDecorator => SetMetadata(RISK_SIGNAL_KEY, true);
+export const RiskSignalProvider = DiscoveryService.createDecorator();
 
 const FAILURE_ACTIONS = new Set([
   'authn_token_missing',
@@ -110,11 +107,10 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
     ].filter((signal) => signal !== undefined);
     this.builtIn = signals.length;
     signals.push(...risk.signals);
-    for (const { metatype, instance } of this.discovery.getProviders()) {
+    const metadataKey = RiskSignalProvider.KEY;
+    for (const { instance } of this.discovery.getProviders({ metadataKey })) {
       const signal = instance as RiskSignal | undefined;
-      if (metatype && Reflect.getMetadata(RISK_SIGNAL_KEY, metatype) === true)
-        if (typeof signal?.evaluate === 'function' && !signals.includes(signal))
-          signals.push(signal);
+      if (typeof signal?.evaluate === 'function' && !signals.includes(signal)) signals.push(signal);
     }
     this.signals = signals;
     this.unsubscribe = this.audit.subscribe((event, context) => this.onDecision(event, context));
@@ -180,21 +176,16 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
   }
 
   private async run(input: RiskSignalInput): Promise<RiskAssessment> {
-    // Built-in signals read no other's facts: they start together, their outcomes taken in
-    // order. The application's run one at a time after them (they may read earlier facts).
-    const settle = async (signal: RiskSignal): Promise<Settled> => {
-      try {
-        return { found: await signal.evaluate(input) };
-      } catch (error) {
-        return { error };
-      }
-    };
-    const started = this.signals.slice(0, this.builtIn).map(settle);
+    // Built-in signals read no other's facts: they run together, their outcomes taken in order.
+    // The application's run one at a time after them (they may read earlier facts).
+    const evaluate = async (signal: RiskSignal) => signal.evaluate(input);
+    const builtIn = Promise.allSettled(this.signals.slice(0, this.builtIn).map(evaluate));
     const reasons: RiskReason[] = [];
     for (const [i, signal] of this.signals.entries()) {
-      const settled = await (started[i] ?? settle(signal));
-      if ('error' in settled) {
-        const error = settled.error;
+      const [settled] =
+        i < this.builtIn ? [(await builtIn)[i]] : await Promise.allSettled([evaluate(signal)]);
+      if (settled?.status === 'rejected') {
+        const error: unknown = settled.reason;
         if (this.options.risk.onError === 'ignore') {
           this.logger.warn(`Risk signal ${signal.name} failed and was ignored: ${describe(error)}`);
           continue;
@@ -203,7 +194,7 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
         if (error instanceof DependencyUnavailableError) throw error;
         throw new DependencyUnavailableError('ZT_RISK_UNAVAILABLE', error);
       }
-      for (const reason of [settled.found ?? []].flat())
+      for (const reason of [settled?.value ?? []].flat())
         if (reason.score > 0) reasons.push({ ...reason, signal: reason.signal || signal.name });
     }
     reasons.sort((a, b) => b.score - a.score);
@@ -254,8 +245,6 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
       );
   }
 }
-
-type Settled = { found: RiskReason | readonly RiskReason[] | undefined } | { error: unknown };
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -58,13 +58,12 @@ export class ContextRiskGuard implements CanActivate {
     const context = contextOf(request, route.path, this.options.trustedProxies);
     const principal = context.principal;
     if (principal === undefined) return true;
-    const mode = route.mode ?? this.options.risk.mode ?? this.options.mode;
+    const { risk } = this.options;
+    const mode = route.mode ?? risk.mode ?? this.options.mode;
     const assessment = await this.engine.assess(request, context);
     const policy = riskPolicyOf(controller, handler);
-    const risk = this.options.risk;
-    const decision = decideRisk(assessment, policy, risk, principal, context.time, mode);
+    const { verdict, acr, maxAge } = decideRisk(assessment, policy, risk, principal, context.time);
     const reported = mode === 'report-only';
-    const { verdict } = decision;
     const [action, code, base = ''] = RECORDS[verdict];
     const outcome: DecisionOutcome = reported && verdict !== 'allow' ? `would-${verdict}` : verdict;
     this.engine.recordFindings(context, assessment, outcome, mode);
@@ -78,7 +77,7 @@ export class ContextRiskGuard implements CanActivate {
     });
     if (!reported && verdict === 'deny') throw new RiskDeniedError();
     if (!reported && verdict === 'step-up') {
-      const error = new StepUpRequiredError(decision.acr, decision.maxAge);
+      const error = new StepUpRequiredError(acr, maxAge);
       this.adapterHost.httpAdapter.setHeader(response, 'WWW-Authenticate', error.challenge);
       throw error;
     }

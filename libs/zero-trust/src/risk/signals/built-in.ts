@@ -3,6 +3,7 @@ import { normalizeAddress } from '../../context/client-address.js';
 import type { ZeroTrustRequestContext } from '../../context/request-context.js';
 import type { Principal } from '../../identity/principal.interface.js';
 import type { ResolvedRiskOptions } from '../../options/validate-options.js';
+import { compact } from '../../utils/compact.js';
 import type { RiskReason, RiskSignal, RiskSignalInput } from '../risk.types.js';
 
 type BuiltIn = 'device' | 'geolocation' | 'usage' | 'network' | 'failures' | 'injection';
@@ -17,8 +18,7 @@ export abstract class BuiltInSignal<K extends BuiltIn> implements RiskSignal {
 
   /** A finding of this signal. */
   protected found(score: number, reason: string, event?: string): RiskReason {
-    const found = { signal: this.name, score, reason };
-    return event === undefined ? found : { ...found, event };
+    return compact({ signal: this.name, score, reason, event });
   }
 }
 

@@ -1,4 +1,4 @@
-import type { PrincipalKind } from '../../identity/principal.interface.js';
+import type { Principal } from '../../identity/principal.interface.js';
 import type { SharedStateStore } from '../../stores/shared-state-store.interface.js';
 import type { RiskReason, RiskSignalInput } from '../risk.types.js';
 import { BuiltInSignal, principalKey } from './built-in.js';
@@ -11,10 +11,7 @@ export class FailureBurstSignal extends BuiltInSignal<'failures'> {
   readonly name = 'failures';
 
   /** Counts one failure of a principal. */
-  async count(
-    store: SharedStateStore,
-    principal: { kind: PrincipalKind; id: string },
-  ): Promise<void> {
+  async count(store: SharedStateStore, principal: Pick<Principal, 'kind' | 'id'>): Promise<void> {
     await store.increment(principalKey('failures', principal), this.options.window);
   }
 
@@ -23,10 +20,7 @@ export class FailureBurstSignal extends BuiltInSignal<'failures'> {
     const count = Number((await store.get(principalKey('failures', principal))) ?? 0);
     const { threshold, window, score } = this.options;
     if (!(count >= threshold)) return undefined;
-    return this.found(
-      score,
-      `${count} failed requests in the last ${window} s`,
-      'authn_fail_burst',
-    );
+    const reason = `${count} failed requests in the last ${window} s`;
+    return this.found(score, reason, 'authn_fail_burst');
   }
 }

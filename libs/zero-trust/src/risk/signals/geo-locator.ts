@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
+import type { ReaderModel } from '@maxmind/geoip2-node';
 import { LRUCache } from 'lru-cache';
 import { normalizeAddress } from '../../context/client-address.js';
 import { compact } from '../../utils/compact.js';
@@ -23,13 +24,7 @@ export interface GeoLocator {
   locate(ip: string): GeoLocation | undefined | Promise<GeoLocation | undefined>;
 }
 
-interface CityReader {
-  city(ip: string): {
-    country?: { isoCode?: string };
-    city?: { names?: { en?: string } };
-    location?: { latitude?: number; longitude?: number };
-  };
-}
+type CityReader = Pick<ReaderModel, 'city'>;
 
 // Ranges no database places anywhere (private, loopback, link-local, multicast, reserved...).
 const NOT_ROUTED =
@@ -80,11 +75,6 @@ export class MaxMindGeoLocator implements GeoLocator {
       ...(placed ? { latitude: at.latitude, longitude: at.longitude } : {}),
     });
     return Object.keys(location).length === 0 ? undefined : location;
-  }
-
-  /** Addresses whose answer is remembered (at most 10,000). */
-  get cached(): number {
-    return this.cache.size;
   }
 }
 

@@ -25,9 +25,8 @@ function placeOf({ country = '??', city }: GeoLocation): string {
 }
 
 /**
- * Geolocation of the client address: country lists, and impossible travel from the last place
- * of a successful request; sets the `country`, `city`, `latitude`, `longitude` facts. A workload
- * that proved its key (`isProvenWorkload`) is not judged on geography. @publicApi
+ * Geolocation of the client address (sets the facts `country`, `city`, `latitude`, `longitude`).
+ * A workload that proved its key (`isProvenWorkload`) is not judged on geography. @publicApi
  */
 export class GeolocationSignal extends BuiltInSignal<'geolocation'> {
   readonly name = 'geolocation';

@@ -19,18 +19,16 @@ const NAMES: Record<InjectionKind, string> = {
 
 type Part = 'path' | 'query' | 'header' | 'body';
 
-type Limit = 'length' | 'values' | 'depth';
-
-const LIMITS: Record<Limit, string> = {
+const LIMITS = {
   length: `a value longer than ${MAX_LENGTH} characters`,
   values: `more than ${MAX_VALUES} values`,
   depth: `nesting deeper than ${MAX_DEPTH} levels`,
 };
+type Limit = keyof typeof LIMITS;
 
 /**
- * Injection payloads in the path, query, headers (but credentials) and body keys and strings:
- * each kind scores `score` as `malicious_<kind>`; input past {@link INJECTION_SCAN_LIMITS}
- * scores a third of it as `input_validation_fail`. A risk signal, not a WAF. @publicApi
+ * Injection payloads in the path, query, headers (but credentials) and body: a risk signal, not
+ * a WAF. @publicApi
  */
 export class InjectionSignal extends BuiltInSignal<'injection'> {
   readonly name = 'injection';
@@ -48,19 +46,17 @@ export class InjectionSignal extends BuiltInSignal<'injection'> {
       if (value.length > MAX_LENGTH) past(part, 'length');
       for (const kind of this.detect(value)) if (!kinds.has(kind)) kinds.set(kind, part);
     };
-    const url = request.originalUrl ?? request.url ?? '';
-    const question = url.indexOf('?');
-    scan('path', question === -1 ? url : url.slice(0, question));
-    if (question !== -1) {
-      let count = 0;
-      for (const [key, value] of new URLSearchParams(url.slice(question + 1))) {
-        if (++count > MAX_VALUES) {
-          past('query', 'values');
-          break;
-        }
-        scan('query', key);
-        scan('query', value);
+    // The path, then the query: everything after the first `?`.
+    const [path = '', query = ''] = (request.originalUrl ?? request.url ?? '').split(/\?(.*)/s);
+    scan('path', path);
+    let values = 0;
+    for (const [key, value] of new URLSearchParams(query)) {
+      if (++values > MAX_VALUES) {
+        past('query', 'values');
+        break;
       }
+      scan('query', key);
+      scan('query', value);
     }
     // Own names only: a header named like an Object.prototype member is a header like any other.
     for (const [name, value] of Object.entries(request.headers))

@@ -22,9 +22,8 @@ const COUNTING = '*counting';
 const WARM_FACT = 'usage:warm';
 
 /**
- * Usage pattern of a principal against its own history: request rate against its baseline (a
- * moving average of active minutes), a service's route never called successfully once warm, and
- * activity outside its `hours`. Only successes are learnt, so a refusal never lasts. @publicApi
+ * Usage pattern of a principal against its own history (the baseline: a moving average of active
+ * minutes). Only successes are learnt, so a refusal never lasts. @publicApi
  */
 export class UsageSignal extends BuiltInSignal<'usage'> {
   readonly name = 'usage';
@@ -71,14 +70,12 @@ export class UsageSignal extends BuiltInSignal<'usage'> {
       this.folded.get(foldKey) ? undefined : store.get(key(`m${minute - 1}`)),
     ]);
     let baseline = { avg: 0, n: 0 };
-    // Absent (not parsed: no exception per request of a new principal) or corrupt: starts over.
-    if (stored !== undefined) {
-      try {
-        const { avg, n } = JSON.parse(stored) as Partial<typeof baseline>;
-        if (typeof avg === 'number' && typeof n === 'number') baseline = { avg, n };
-      } catch {
-        // corrupt
-      }
+    try {
+      // Absent ('{}': no exception per request of a new principal) or corrupt: starts over.
+      const { avg, n } = JSON.parse(stored ?? '{}') as Partial<typeof baseline>;
+      if (typeof avg === 'number' && typeof n === 'number') baseline = { avg, n };
+    } catch {
+      // corrupt
     }
     // The first request of a minute folds the previous one in, once across instances.
     if (previous !== undefined) {
