@@ -28,8 +28,7 @@ export interface MemorySharedStateStoreOptions {
 /**
  * In-process {@link SharedStateStore}: the default, for one instance. Each key class has its own
  * budget, so anonymous traffic never pushes out principal state or replay entries: `replay:`
- * keys are never dropped before they expire, the others are each an LRU. The positional form
- * `(maxKeys, maxSetSize, now)` gives `maxKeys` to both LRUs.
+ * keys are never dropped before they expire, the others are each an LRU.
  *
  * @publicApi
  */
@@ -42,17 +41,7 @@ export class MemorySharedStateStore implements SharedStateStore {
   private readonly maxSetSize: number;
   private readonly now: () => number;
 
-  constructor(options?: MemorySharedStateStoreOptions);
-  constructor(maxKeys?: number, maxSetSize?: number, now?: () => number);
-  constructor(
-    options: MemorySharedStateStoreOptions | number = {},
-    maxSetSize = 1_000,
-    now: () => number = Date.now,
-  ) {
-    const o: MemorySharedStateStoreOptions =
-      typeof options === 'number'
-        ? { maxAddressKeys: options, maxPrincipalKeys: options, maxSetSize, now }
-        : options;
+  constructor(o: MemorySharedStateStoreOptions = {}) {
     this.partitions = {
       replay: new LiveEntries<Entry>(o.maxReplayKeys ?? 100_000, 'replay', 1000),
       address: new LRUCache<string, Entry>({ max: o.maxAddressKeys ?? 50_000 }),
