@@ -15,8 +15,6 @@ import type { DecisionEvent, DecisionStage } from './decision-event.interface.js
 import { ZeroTrustMetrics } from '../metrics/zero-trust.metrics.js';
 import { compact } from '../utils/compact.js';
 
-const SHUTDOWN_FLUSH_MS = 2000;
-
 /**
  * What a guard knows about one stage of a decision (with the risk assessment and, for a finding,
  * its name); the audit service adds time, request and principal. @internal
@@ -155,15 +153,9 @@ export class AuditService implements OnApplicationShutdown {
   /** Flushes for at most two seconds (a stuck sink must not hold the shutdown); drops the rest. */
   async onApplicationShutdown(): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), SHUTDOWN_FLUSH_MS);
-    });
-    const outcome = await Promise.race([this.flush(), timeout]);
+    await Promise.race([this.flush(), new Promise((done) => (timer = setTimeout(done, 2000)))]);
     clearTimeout(timer);
-    if (outcome === 'timeout' && this.pending > 0) {
-      this.drop(this.pending);
-      this.queue = [];
-    }
+    if (this.pending > 0) this.drop(this.queue.splice(0).length);
   }
 
   /** Whether one allow is emitted at sample rate `rate` (0 < rate < 1). */

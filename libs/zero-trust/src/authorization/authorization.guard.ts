@@ -43,8 +43,6 @@ import { compact } from '../utils/compact.js';
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
-type Checked = NonNullable<DecisionStage['authorization']>;
-
 /** One request as both guards see it. */
 interface Step {
   policy: RoutePolicy;
@@ -71,15 +69,8 @@ abstract class AuthorizationStep {
   protected resolveContext(check: CanCheck, { request, context }: Step): ResolveContext {
     const { params = {}, query = {}, body } = request;
     const principal = context.principal as Principal;
-    return {
-      params,
-      query,
-      body,
-      principal,
-      action: check.action,
-      subject: subjectOf(check),
-      request,
-    };
+    const { action } = check;
+    return { params, query, body, principal, action, subject: subjectOf(check), request };
   }
 
   /**
@@ -134,7 +125,7 @@ abstract class AuthorizationStep {
   protected deny(
     step: Step,
     code: 'ZT_ACCESS_DENIED' | 'ZT_FIELDS_DENIED' | 'ZT_POLICY_MISSING',
-    authorization: Checked,
+    authorization: NonNullable<DecisionStage['authorization']>,
     rule: DecisionRule,
   ): void {
     const explanation = rule.reason ? `${rule.description} (${rule.reason})` : rule.description;
