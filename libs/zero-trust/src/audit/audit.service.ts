@@ -158,16 +158,8 @@ export class AuditService implements OnApplicationShutdown {
     if (this.pending > 0) this.drop(this.queue.splice(0).length);
   }
 
-  /** Whether one allow is emitted at sample rate `rate` (0 < rate < 1). */
-  protected sampled(rate: number): boolean {
-    return Math.random() < rate;
-  }
-
-  /**
-   * One stage or finding as an event of its own or, given every stage, the request's record: the
-   * deciding `stage` gives its action, decision, code, reason and rule; the context who, what and
-   * where.
-   */
+  // One stage or finding as an event of its own or, given every stage, the request's record
+  // (its top-level fields from the deciding `stage`).
   private toEvent(
     context: ZeroTrustRequestContext,
     stage: DecisionInput,
@@ -207,10 +199,8 @@ export class AuditService implements OnApplicationShutdown {
 
   /** Queues an event for the sink; allows (the plain ones) only as sampled. */
   private write(event: DecisionEvent): void {
-    if (event.decision === 'allow' && event.code === undefined) {
-      const rate = this.options.audit.allowSampleRate;
-      if (rate <= 0 || (rate < 1 && !this.sampled(rate))) return;
-    }
+    const plainAllow = event.decision === 'allow' && event.code === undefined;
+    if (plainAllow && Math.random() >= this.options.audit.allowSampleRate) return;
     if (this.pending >= this.options.audit.bufferSize) return this.drop(1);
     this.queue.push(event);
     this.draining ??= this.scope.runInAsyncScope(() =>

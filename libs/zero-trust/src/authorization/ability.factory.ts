@@ -77,13 +77,10 @@ export class AbilityFactory {
     const key = this.cache && this.keyFor(principal);
     const cached = key === undefined ? undefined : this.cache?.get(key);
     if (cached !== undefined) return cached;
-    let built: { ability: ZeroTrustAbility; readsEnv: boolean };
+    let built: Awaited<ReturnType<typeof buildAbility>>;
     try {
-      built = await buildAbility(
-        this.options.abilities,
-        principal,
-        typeof env === 'function' ? env() : env,
-      );
+      const resolved = typeof env === 'function' ? env() : env;
+      built = await buildAbility(this.options.abilities, principal, resolved);
     } catch (error) {
       const cause = error instanceof Error ? error.message : String(error);
       this.logger.error(`The ${principal.kind} ability definition failed: ${cause}`);

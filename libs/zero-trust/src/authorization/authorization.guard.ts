@@ -73,10 +73,7 @@ abstract class AuthorizationStep {
     return { params, query, body, principal, action, subject: subjectOf(check), request };
   }
 
-  /**
-   * Decides one check on `target` (the subject's name, or a record tagged with it): the action,
-   * then the fields. Records the outcome; a refusal throws unless report-only.
-   */
+  /** Decides and records a check on `target` (a subject name or a tagged record), then fields. */
   protected decide(
     step: Step,
     check: CanCheck,

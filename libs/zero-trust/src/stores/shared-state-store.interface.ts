@@ -6,9 +6,7 @@
  * Keys fall in three classes by prefix ({@link keyClassOf}), each kept within its own budget by
  * a bounded store: `replay:` one-time values, never dropped before they expire (a full store
  * throws `StoreFullError`); `addr:` per-address state, which anonymous requests create (may be
- * evicted, least recently used first); anything else, per-principal state.
- *
- * @publicApi
+ * evicted, least recently used first); anything else, per-principal state. @publicApi
  */
 export interface SharedStateStore {
   /** Records `key` if unseen: true the first time, false until it expires (DPoP `jti`s). */

@@ -28,9 +28,7 @@ export interface MemorySharedStateStoreOptions {
 /**
  * In-process {@link SharedStateStore}: the default, for one instance. Each key class has its own
  * budget, so anonymous traffic never pushes out principal state or replay entries: `replay:`
- * keys are never dropped before they expire, the others are each an LRU.
- *
- * @publicApi
+ * keys are never dropped before they expire, the others are each an LRU. @publicApi
  */
 export class MemorySharedStateStore implements SharedStateStore {
   private readonly partitions: {
@@ -132,11 +130,7 @@ export class MemorySharedStateStore implements SharedStateStore {
     return undefined;
   }
 
-  /**
-   * Stores an entry, replacing any other under `key`, as the most recently used of its class.
-   *
-   * @throws {StoreFullError} a new `replay:` key while that partition is full of live entries
-   */
+  // Throws StoreFullError for a new `replay:` key while that partition is full of live entries.
   private write(key: string, entry: Entry): void {
     const kind = keyClassOf(key);
     if (kind === 'replay') this.partitions.replay.add(key, entry, this.now());

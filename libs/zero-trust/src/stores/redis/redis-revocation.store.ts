@@ -23,9 +23,7 @@ return 1
  * {@link RevocationStore} in Redis, shared by every instance: each check reads Redis. Keys
  * `<prefix>revocation:jti:<jti>` and `<prefix>revocation:sub:<subject>` expire when no token
  * they concern can still be valid. Every call rejects while Redis is unreachable; a full
- * `noeviction` Redis refuses a revocation with `StoreFullError`.
- *
- * @publicApi
+ * `noeviction` Redis refuses a revocation with `StoreFullError`. @publicApi
  */
 export class RedisRevocationStore implements RevocationStore {
   /**
