@@ -80,8 +80,7 @@ export class AuditService implements OnApplicationShutdown {
     } else {
       // A stage decided after the record was written (a rate limit after the module's guards)
       // starts a record of its own.
-      if (context.audit === undefined || context.audit.written)
-        context.audit = { stages: [], written: false };
+      if (context.audit?.written !== false) context.audit = { stages: [], written: false };
       context.audit.stages.push(input);
       if (input.decision === 'deny' || input.decision === 'step-up') this.finish(context);
     }

@@ -5,10 +5,8 @@ import type { ZeroTrustAbility } from './ability.types.js';
 type RuleLike = ReturnType<ZeroTrustAbility['rulesFor']>[number];
 
 function names(value: unknown): string {
-  const list = Array.isArray(value) ? (value as unknown[]) : [value];
-  return list
-    .map((v) => (typeof v === 'function' ? (v as { name: string }).name : String(v)))
-    .join(', ');
+  const name = (v: unknown) => (typeof v === 'function' ? (v as { name: string }).name : String(v));
+  return [value].flat().map(name).join(', ');
 }
 
 /** A rule in words, naming the condition keys but never their values (they may hold ids). */

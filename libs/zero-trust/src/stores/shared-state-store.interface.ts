@@ -57,6 +57,5 @@ export const ADDRESS_KEY_PREFIX = 'addr:';
 /** A key's class from its prefix: `replay:`, `addr:` (`address`), else `principal`. @publicApi */
 export function keyClassOf(key: string): StateKeyClass {
   if (key.startsWith(REPLAY_KEY_PREFIX)) return 'replay';
-  if (key.startsWith(ADDRESS_KEY_PREFIX)) return 'address';
-  return 'principal';
+  return key.startsWith(ADDRESS_KEY_PREFIX) ? 'address' : 'principal';
 }
