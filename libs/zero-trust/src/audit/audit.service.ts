@@ -15,10 +15,7 @@ import type { DecisionEvent, DecisionStage } from './decision-event.interface.js
 import { ZeroTrustMetrics } from '../metrics/zero-trust.metrics.js';
 import { compact } from '../utils/compact.js';
 
-/**
- * What a guard knows about one stage of a decision (with the risk assessment and, for a finding,
- * its name); the audit service adds time, request and principal. @internal
- */
+/** One stage as a guard records it, with the risk assessment or a finding's name. @internal */
 export interface DecisionInput extends DecisionStage {
   risk?: DecisionEvent['risk'];
   geo?: DecisionEvent['geo'];

@@ -12,10 +12,7 @@ import { detectSubjectType } from './subject.js';
 
 const MAX_ENV_LOADS = 8;
 
-/**
- * Builds the ability of a principal from the definitions, and tells whether the definition
- * read the request environment (then the result must not be reused for another request). @internal
- */
+/** Builds a principal's ability; `readsEnv`: its definition read `env` (do not cache). @internal */
 export async function buildAbility(
   definitions: AbilityDefinitions,
   principal: Principal,

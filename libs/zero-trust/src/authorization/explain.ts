@@ -19,10 +19,7 @@ function describeRule(rule: RuleLike): string {
   return `${rule.inverted ? 'cannot' : 'can'} ${names(rule.action)} ${names(rule.subject)}${fields}${conditions}`;
 }
 
-/**
- * Explains why `ability` refuses `action` on `target` (a record tagged with its type, or the
- * type's name), optionally for one field. @internal
- */
+/** Why `ability` refuses `action` on `target` (tagged record or type), or on a field. @internal */
 export function explainDenial(
   ability: ZeroTrustAbility,
   action: string,

@@ -8,10 +8,7 @@ import { LiveEntries } from './live-entries.js';
 
 type Entry = { expires: number; value: string | Set<string> | string[] };
 
-/**
- * The budgets of a {@link MemorySharedStateStore}, one per key class ({@link keyClassOf}).
- * @publicApi
- */
+/** The budgets of a {@link MemorySharedStateStore}, one per key class. @publicApi */
 export interface MemorySharedStateStoreOptions {
   /** Live `replay:` keys; beyond, a new one throws `StoreFullError`. @default 100_000 */
   maxReplayKeys?: number;

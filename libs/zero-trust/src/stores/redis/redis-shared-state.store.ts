@@ -9,10 +9,7 @@ if count == 1 or redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1
 return count
 `;
 
-/**
- * Runs a write; a Redis full under `maxmemory-policy noeviction` (an `OOM` reply) makes it a
- * full store of `concern`. @internal
- */
+/** Runs a write; an `OOM` reply (Redis full under noeviction) makes it a full store. @internal */
 export async function refusedWhenFull<T>(
   write: Promise<T>,
   concern: 'replay' | 'revocation',
