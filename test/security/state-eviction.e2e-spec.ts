@@ -188,7 +188,11 @@ describe.each(ADAPTERS)('security state under a flood of anonymous requests (%s)
 
   it('still refuses a replayed DPoP proof and still sees impossible travel after the flood', async () => {
     // A store sized as the single pool used to be: 30 keys for everything. Now 30 per class.
-    const state = new MemorySharedStateStore(30, 100);
+    const state = new MemorySharedStateStore({
+      maxAddressKeys: 30,
+      maxPrincipalKeys: 30,
+      maxSetSize: 100,
+    });
     api = await start(adapter, issuer, {
       type: 'custom',
       revocations: new MemoryRevocationStore(),

@@ -17,10 +17,7 @@ import {
 import type { ResolvedZeroTrustOptions } from './options/validate-options.js';
 import { ZERO_TRUST_OPTIONS } from './zero-trust.constants.js';
 
-/**
- * Makes the request id current (`currentRequestId()`) for each handler and all it starts.
- * Installed only when `propagateRequestId` asks: it costs every request an async context. @internal
- */
+/** Makes the request id current for each handler, when `propagateRequestId` asks. @internal */
 @Injectable()
 export class RequestIdInterceptor implements NestInterceptor {
   constructor(@Inject(ZERO_TRUST_OPTIONS) private readonly options: ResolvedZeroTrustOptions) {}
@@ -36,10 +33,7 @@ export class RequestIdInterceptor implements NestInterceptor {
   }
 }
 
-/**
- * Decides at boot whether {@link RequestIdInterceptor} is installed (`null`: Nest skips it);
- * `'auto'` when the application provides or the process created a `ServiceTokenClient`. @internal
- */
+/** The {@link RequestIdInterceptor} or null (`'auto'`: on if a token client exists). @internal */
 export function requestIdInterceptorFactory(
   options: ResolvedZeroTrustOptions,
   discovery: DiscoveryService,

@@ -46,16 +46,6 @@ import {
   ZeroTrustConfigurableModule,
 } from './zero-trust.module-definition.js';
 
-/** What of the security state lives in process memory with these options, in words. */
-function inProcessState(options: ResolvedZeroTrustOptions): string | undefined {
-  const { store } = options;
-  const replay = options.dpop !== undefined;
-  if (store.type === 'memory')
-    return replay ? 'Revocations and DPoP replay entries' : 'Revocations';
-  if (store.type === 'custom' && store.state === undefined && replay) return 'DPoP replay entries';
-  return undefined;
-}
-
 const providers: Provider[] = [
   { provide: ZERO_TRUST_OPTIONS, useFactory: validateOptions, inject: [ZERO_TRUST_MODULE_OPTIONS] },
   ...storeProviders,
@@ -153,15 +143,20 @@ export class ZeroTrustModule extends ZeroTrustConfigurableModule implements OnAp
 
   /** Warms the key cache; warns about long-lived tokens and in-process state in production. */
   onApplicationBootstrap(): void {
-    if (this.options.maxTokenLifetime > MAX_SAFE_TOKEN_LIFETIME) {
+    const { maxTokenLifetime, store, dpop } = this.options;
+    if (maxTokenLifetime > MAX_SAFE_TOKEN_LIFETIME)
       this.logger.warn(
-        `unsafeAllowLongLivedTokens: tokens living up to ${this.options.maxTokenLifetime} seconds are accepted; a stolen token stays usable that long`,
+        `unsafeAllowLongLivedTokens: tokens living up to ${maxTokenLifetime} seconds are accepted; a stolen token stays usable that long`,
       );
-    }
-    const inProcess = inProcessState(this.options);
-    if (process.env.NODE_ENV === 'production' && inProcess !== undefined)
+    // What of the security state lives in process memory, in words.
+    const replay = dpop !== undefined;
+    const inProcess =
+      store.type === 'memory'
+        ? `Revocations${replay ? ' and DPoP replay entries' : ''}`
+        : store.type === 'custom' && store.state === undefined && replay && 'DPoP replay entries';
+    if (process.env.NODE_ENV === 'production' && inProcess)
       this.logger.warn(
-        `${inProcess} live in this process only (store.type "${this.options.store.type}"): ` +
+        `${inProcess} live in this process only (store.type "${store.type}"): ` +
           'they do not survive a restart nor reach other instances, so a revoked token or a ' +
           'used DPoP proof is accepted again after a restart or by another instance. Use ' +
           'store.type "redis" in production.',

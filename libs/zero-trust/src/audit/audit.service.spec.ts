@@ -266,8 +266,9 @@ describe('AuditService', () => {
     const { service, registry } = setup({ allows: { sampleRate: 0.25 } }, sampled);
     // Pin the coin: every fourth allow is emitted.
     let n = 0;
-    Object.defineProperty(service, 'sampled', { value: () => n++ % 4 === 0 });
+    const random = vi.spyOn(Math, 'random').mockImplementation(() => (n++ % 4 === 0 ? 0 : 0.5));
     for (let i = 0; i < 8; i++) decide(service, allow);
+    random.mockRestore();
     service.record(context(), deny);
     await service.flush();
     expect(sampled.events.map((e) => e.decision)).toEqual(['allow', 'allow', 'deny']);

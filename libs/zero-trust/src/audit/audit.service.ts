@@ -15,12 +15,7 @@ import type { DecisionEvent, DecisionStage } from './decision-event.interface.js
 import { ZeroTrustMetrics } from '../metrics/zero-trust.metrics.js';
 import { compact } from '../utils/compact.js';
 
-const SHUTDOWN_FLUSH_MS = 2000;
-
-/**
- * What a guard knows about one stage of a decision (with the risk assessment and, for a finding,
- * its name); the audit service adds time, request and principal. @internal
- */
+/** One stage as a guard records it, with the risk assessment or a finding's name. @internal */
 export interface DecisionInput extends DecisionStage {
   risk?: DecisionEvent['risk'];
   geo?: DecisionEvent['geo'];
@@ -82,8 +77,7 @@ export class AuditService implements OnApplicationShutdown {
     } else {
       // A stage decided after the record was written (a rate limit after the module's guards)
       // starts a record of its own.
-      if (context.audit === undefined || context.audit.written)
-        context.audit = { stages: [], written: false };
+      if (context.audit?.written !== false) context.audit = { stages: [], written: false };
       context.audit.stages.push(input);
       if (input.decision === 'deny' || input.decision === 'step-up') this.finish(context);
     }
@@ -155,27 +149,13 @@ export class AuditService implements OnApplicationShutdown {
   /** Flushes for at most two seconds (a stuck sink must not hold the shutdown); drops the rest. */
   async onApplicationShutdown(): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), SHUTDOWN_FLUSH_MS);
-    });
-    const outcome = await Promise.race([this.flush(), timeout]);
+    await Promise.race([this.flush(), new Promise((done) => (timer = setTimeout(done, 2000)))]);
     clearTimeout(timer);
-    if (outcome === 'timeout' && this.pending > 0) {
-      this.drop(this.pending);
-      this.queue = [];
-    }
+    if (this.pending > 0) this.drop(this.queue.splice(0).length);
   }
 
-  /** Whether one allow is emitted at sample rate `rate` (0 < rate < 1). */
-  protected sampled(rate: number): boolean {
-    return Math.random() < rate;
-  }
-
-  /**
-   * One stage or finding as an event of its own or, given every stage, the request's record: the
-   * deciding `stage` gives its action, decision, code, reason and rule; the context who, what and
-   * where.
-   */
+  // One stage or finding as an event of its own or, given every stage, the request's record
+  // (its top-level fields from the deciding `stage`).
   private toEvent(
     context: ZeroTrustRequestContext,
     stage: DecisionInput,
@@ -215,10 +195,8 @@ export class AuditService implements OnApplicationShutdown {
 
   /** Queues an event for the sink; allows (the plain ones) only as sampled. */
   private write(event: DecisionEvent): void {
-    if (event.decision === 'allow' && event.code === undefined) {
-      const rate = this.options.audit.allowSampleRate;
-      if (rate <= 0 || (rate < 1 && !this.sampled(rate))) return;
-    }
+    const plainAllow = event.decision === 'allow' && event.code === undefined;
+    if (plainAllow && Math.random() >= this.options.audit.allowSampleRate) return;
     if (this.pending >= this.options.audit.bufferSize) return this.drop(1);
     this.queue.push(event);
     this.draining ??= this.scope.runInAsyncScope(() =>

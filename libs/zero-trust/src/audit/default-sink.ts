@@ -4,10 +4,7 @@ import type { AuditSink } from './audit-sink.interface.js';
 import { LoggerAuditSink } from './logger-audit.sink.js';
 import { PinoAuditSink } from './sinks/pino-audit.sink.js';
 
-/**
- * The module's sink: `audit.sink`, else nestjs-pino's logger when the optional peer is installed
- * and the app imports its `LoggerModule`, else the Nest logger. @internal
- */
+/** `audit.sink`, else nestjs-pino's logger (its LoggerModule imported), else Nest's. @internal */
 export async function auditSinkFor(
   { audit }: ResolvedZeroTrustOptions,
   moduleRef: ModuleRef,

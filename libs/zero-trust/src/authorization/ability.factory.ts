@@ -12,10 +12,7 @@ import { detectSubjectType } from './subject.js';
 
 const MAX_ENV_LOADS = 8;
 
-/**
- * Builds the ability of a principal from the definitions, and tells whether the definition
- * read the request environment (then the result must not be reused for another request). @internal
- */
+/** Builds a principal's ability; `readsEnv`: its definition read `env` (do not cache). @internal */
 export async function buildAbility(
   definitions: AbilityDefinitions,
   principal: Principal,
@@ -77,13 +74,10 @@ export class AbilityFactory {
     const key = this.cache && this.keyFor(principal);
     const cached = key === undefined ? undefined : this.cache?.get(key);
     if (cached !== undefined) return cached;
-    let built: { ability: ZeroTrustAbility; readsEnv: boolean };
+    let built: Awaited<ReturnType<typeof buildAbility>>;
     try {
-      built = await buildAbility(
-        this.options.abilities,
-        principal,
-        typeof env === 'function' ? env() : env,
-      );
+      const resolved = typeof env === 'function' ? env() : env;
+      built = await buildAbility(this.options.abilities, principal, resolved);
     } catch (error) {
       const cause = error instanceof Error ? error.message : String(error);
       this.logger.error(`The ${principal.kind} ability definition failed: ${cause}`);

@@ -13,7 +13,6 @@ export interface AbilityEnv {
   readonly time: Date;
   /** The client address as the HTTP server sees it. */
   readonly ip: string | undefined;
-  /** The request id of this decision. */
   readonly requestId: string;
   /** Risk score 0–100 of the request, when context risk is on (assessed on first read). */
   readonly risk?: number;

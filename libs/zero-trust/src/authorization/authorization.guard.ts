@@ -12,11 +12,7 @@ import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import { AuditService } from '../audit/audit.service.js';
 import type { DecisionRule, DecisionStage } from '../audit/decision-event.interface.js';
 import { ABILITY_ENV_SOURCES, lazyEnv, type AbilityEnvSource } from '../context/lazy-env.js';
-import {
-  contextOf,
-  type HttpRequestLike,
-  type ZeroTrustRequestContext,
-} from '../context/request-context.js';
+import { contextOf, type HttpRequestLike } from '../context/request-context.js';
 import {
   AccessDeniedError,
   DependencyUnavailableError,
@@ -26,14 +22,13 @@ import {
 } from '../errors/zero-trust.error.js';
 import type { Principal } from '../identity/principal.interface.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
-import type { ZeroTrustMode } from '../options/zero-trust-options.interface.js';
 import {
   isResolverClass,
   type CanCheck,
   type ResolveContext,
   type ResolverFunction,
 } from '../routes/resolver.interface.js';
-import { routePolicyOf, subjectOf, type RoutePolicy } from '../routes/route-policy.js';
+import { routePolicyOf, subjectOf } from '../routes/route-policy.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 import { AbilityFactory } from './ability.factory.js';
 import type { ZeroTrustAbility } from './ability.types.js';
@@ -43,15 +38,8 @@ import { compact } from '../utils/compact.js';
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
-type Checked = NonNullable<DecisionStage['authorization']>;
-
 /** One request as both guards see it. */
-interface Step {
-  policy: RoutePolicy;
-  request: HttpRequestLike;
-  context: ZeroTrustRequestContext;
-  mode: ZeroTrustMode;
-}
+type Step = ReturnType<AuthorizationStep['step']>;
 
 /** What both authorization guards share: reading the route, deciding a check, recording. */
 abstract class AuthorizationStep {
@@ -60,7 +48,7 @@ abstract class AuthorizationStep {
     protected readonly audit: AuditService,
   ) {}
 
-  protected step(execution: ExecutionContext): Step {
+  protected step(execution: ExecutionContext) {
     const policy = routePolicyOf(execution.getClass<Type>(), execution.getHandler() as never);
     const request = execution.switchToHttp().getRequest<HttpRequestLike>();
     const context = contextOf(request, policy.path, this.options.trustedProxies);
@@ -71,21 +59,11 @@ abstract class AuthorizationStep {
   protected resolveContext(check: CanCheck, { request, context }: Step): ResolveContext {
     const { params = {}, query = {}, body } = request;
     const principal = context.principal as Principal;
-    return {
-      params,
-      query,
-      body,
-      principal,
-      action: check.action,
-      subject: subjectOf(check),
-      request,
-    };
+    const { action } = check;
+    return { params, query, body, principal, action, subject: subjectOf(check), request };
   }
 
-  /**
-   * Decides one check on `target` (the subject's name, or a record tagged with it): the action,
-   * then the fields. Records the outcome; a refusal throws unless report-only.
-   */
+  /** Decides and records a check on `target` (a subject name or a tagged record), then fields. */
   protected decide(
     step: Step,
     check: CanCheck,
@@ -134,7 +112,7 @@ abstract class AuthorizationStep {
   protected deny(
     step: Step,
     code: 'ZT_ACCESS_DENIED' | 'ZT_FIELDS_DENIED' | 'ZT_POLICY_MISSING',
-    authorization: Checked,
+    authorization: NonNullable<DecisionStage['authorization']>,
     rule: DecisionRule,
   ): void {
     const explanation = rule.reason ? `${rule.description} (${rule.reason})` : rule.description;
@@ -172,9 +150,7 @@ export class AuthorizationGuard extends AuthorizationStep implements CanActivate
     private readonly abilities: AbilityFactory,
     audit: AuditService,
     private readonly adapterHost: HttpAdapterHost,
-    @Optional()
-    @Inject(ABILITY_ENV_SOURCES)
-    private readonly envSources: AbilityEnvSource[] = [],
+    @Optional() @Inject(ABILITY_ENV_SOURCES) private readonly envSources: AbilityEnvSource[] = [],
   ) {
     super(options, audit);
   }

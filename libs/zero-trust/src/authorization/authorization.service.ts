@@ -63,9 +63,8 @@ export class AuthorizationService {
     action: string,
     subjectType: string,
   ): QueryCondition | null {
-    const rules = ability.rulesFor(action, subjectType);
     return rulesToCondition<ZeroTrustAbility, QueryCondition, QueryCondition>(
-      rules,
+      ability.rulesFor(action, subjectType),
       (rule: RuleOf<ZeroTrustAbility>) => {
         const conditions = (rule.conditions ?? {}) as QueryCondition;
         return rule.inverted ? { $nor: [conditions] } : conditions;

@@ -5,10 +5,8 @@ import type { ZeroTrustAbility } from './ability.types.js';
 type RuleLike = ReturnType<ZeroTrustAbility['rulesFor']>[number];
 
 function names(value: unknown): string {
-  const list = Array.isArray(value) ? (value as unknown[]) : [value];
-  return list
-    .map((v) => (typeof v === 'function' ? (v as { name: string }).name : String(v)))
-    .join(', ');
+  const name = (v: unknown) => (typeof v === 'function' ? (v as { name: string }).name : String(v));
+  return [value].flat().map(name).join(', ');
 }
 
 /** A rule in words, naming the condition keys but never their values (they may hold ids). */
@@ -21,10 +19,7 @@ function describeRule(rule: RuleLike): string {
   return `${rule.inverted ? 'cannot' : 'can'} ${names(rule.action)} ${names(rule.subject)}${fields}${conditions}`;
 }
 
-/**
- * Explains why `ability` refuses `action` on `target` (a record tagged with its type, or the
- * type's name), optionally for one field. @internal
- */
+/** Why `ability` refuses `action` on `target` (tagged record or type), or on a field. @internal */
 export function explainDenial(
   ability: ZeroTrustAbility,
   action: string,

@@ -8,10 +8,7 @@ export function tagSubject<T extends object>(type: SubjectType, record: T): T {
   return record;
 }
 
-/**
- * The subject type of a record: a type given by a resolver, else CASL's own detection
- * (`subject('Invoice', obj)`, or the class). @publicApi
- */
+/** A record's subject type: the one a resolver tagged, else CASL's own detection. @publicApi */
 export function detectSubjectType(record: object): SubjectType {
   return SUBJECT_TYPES.get(record) ?? caslDetectSubjectType(record);
 }

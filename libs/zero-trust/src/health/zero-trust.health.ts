@@ -77,13 +77,9 @@ export class ZeroTrustHealthIndicator {
   ): Promise<HealthIndicatorResult<Key>> {
     const check = this.indicator.check(key);
     let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise((_, reject) => (timer = setTimeout(reject, timeoutMs)));
     try {
-      await Promise.race([
-        this.state.ping(),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error('timeout')), timeoutMs);
-        }),
-      ]);
+      await Promise.race([this.state.ping(), timeout]);
     } catch {
       this.metrics.storeError('state');
       return check.down({ message: 'the shared state store does not answer' });

@@ -49,7 +49,7 @@ describe('validateOptions', () => {
         type: 'memory',
         limits: { replay: 100_000, revocations: 100_000, principals: 100_000, addresses: 50_000 },
       },
-      audit: { allowSampleRate: 1, allows: true, bufferSize: 10_000 },
+      audit: { allowSampleRate: 1, bufferSize: 10_000 },
       monitoring: { metrics: {}, health: { maxKeyAge: 3600 }, explainDenials: false },
       propagateRequestId: 'auto',
       risk: { enabled: false, device: undefined, usage: undefined, signals: [] },
@@ -149,10 +149,7 @@ describe('validateOptions', () => {
 describe('the audit and monitoring options', () => {
   it('turn a boolean into a sample rate and accept a registry, "global" and a key age', () => {
     expect(resolve({ audit: { allows: { sampleRate: 0.1 } } }).audit.allowSampleRate).toBe(0.1);
-    expect(resolve({ audit: { allows: false } }).audit).toMatchObject({
-      allowSampleRate: 0,
-      allows: false,
-    });
+    expect(resolve({ audit: { allows: false } }).audit).toMatchObject({ allowSampleRate: 0 });
     expect(
       resolve({ monitoring: { metrics: { registry: 'global' }, health: { maxKeyAge: 60 } } })
         .monitoring,

@@ -184,11 +184,10 @@ const audit = optionsObject({
     .string(says('must be 1 to 64 letters, digits, ".", "_" or "-"'))
     .regex(/^[\w.-]{1,64}$/)
     .optional(),
-}).transform(({ allows, ...rest }) => {
-  const allowSampleRate = typeof allows === 'boolean' ? Number(allows) : allows.sampleRate;
-  // `allows` is kept for code that reads the boolean: whether any allow is emitted.
-  return { ...rest, allowSampleRate, allows: allowSampleRate > 0 };
-});
+}).transform(({ allows, ...rest }) => ({
+  ...rest,
+  allowSampleRate: typeof allows === 'boolean' ? Number(allows) : allows.sampleRate,
+}));
 
 const monitoring = optionsObject({
   /** The prom-client registry of the metrics, or `'global'`. @default a new Registry */

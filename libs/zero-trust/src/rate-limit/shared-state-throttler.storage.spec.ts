@@ -9,7 +9,12 @@ describe('SharedStateThrottlerStorage', () => {
     let now = 1_000_000;
     const clock = (): number => now;
     const storage = new SharedStateThrottlerStorage(
-      new MemorySharedStateStore(100, 10, clock),
+      new MemorySharedStateStore({
+        maxAddressKeys: 100,
+        maxPrincipalKeys: 100,
+        maxSetSize: 10,
+        now: clock,
+      }),
       clock,
     );
     expect(await storage.increment('user:alice', 60_000, 2, 30_000, 'default')).toEqual({

@@ -46,14 +46,12 @@ export function Can(
 ): MethodDecorator & ClassDecorator {
   if (typeof action !== 'string' || action.length === 0)
     throw new TypeError('@Can(action, subject): action must be a non-empty string');
-  if (!(typeof subject === 'string' && subject.length > 0) && typeof subject !== 'function') {
+  if (!(typeof subject === 'string' && subject.length > 0) && typeof subject !== 'function')
     throw new TypeError('@Can(action, subject): subject must be a subject name or a class');
-  }
-  if (options.resolve !== undefined && options.typeLevel === true) {
+  if (options.resolve !== undefined && options.typeLevel === true)
     throw new TypeError(
       '@Can(action, subject, options): give either resolve or typeLevel, not both',
     );
-  }
   const check: CanCheck = { action, subject, options };
   return (target: object, _key?: string | symbol, descriptor?: PropertyDescriptor): void => {
     const where = (descriptor?.value as object | undefined) ?? target;

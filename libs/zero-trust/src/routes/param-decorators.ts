@@ -17,10 +17,7 @@ export const CurrentAbility = createParamDecorator(
   (_data: unknown, execution: ExecutionContext) => contextOf(execution)?.ability,
 );
 
-/**
- * Injects the record a `@Can` resolver loaded, so the handler does not load it twice.
- * Pass the subject name when a route has several resolvers. @publicApi
- */
+/** Injects the record a `@Can` resolver loaded (name the subject when several). @publicApi */
 export const AuthorizedResource = createParamDecorator(
   (subject: string | undefined, execution: ExecutionContext) => {
     const resources = contextOf(execution)?.resources;

@@ -11,7 +11,6 @@ export interface ResolveContext {
   readonly body: unknown;
   /** The verified caller. */
   readonly principal: Principal;
-  /** The action being checked. */
   readonly action: string;
   /** The subject type being checked. */
   readonly subject: string;

@@ -29,13 +29,9 @@ function describe(policy: RoutePolicy): string {
 
 /** Whether a definition's source names `subject` (or `all`): a heuristic, for a warning only. */
 function mentions(source: string, subject: string): boolean {
-  const quoted = (name: string): RegExp =>
-    new RegExp(`(['"\`])${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\1`);
-  return (
-    quoted('all').test(source) ||
-    quoted(subject).test(source) ||
-    new RegExp(`\\b${subject.replace(/[^\w$]/g, '')}\\b`).test(source)
-  );
+  const quoted = (name: string) => ["'", '"', '`'].some((q) => source.includes(q + name + q));
+  const word = new RegExp(`\\b${subject.replace(/[^\w$]/g, '')}\\b`);
+  return quoted('all') || quoted(subject) || word.test(source);
 }
 
 /**
@@ -107,11 +103,9 @@ export class RouteAuditService implements OnApplicationBootstrap {
       }
     }
     for (const warning of this.abilityWarnings()) this.logger.warn(warning);
-    const problems = [...unprotected, ...invalid];
-    if (problems.length === 0) return;
-    if (this.options.strictRouteAudit) {
+    if (this.options.strictRouteAudit && unprotected.length + invalid.length > 0) {
       const code = invalid.length > 0 ? 'ZT_ROUTE_POLICY_INVALID' : 'ZT_ROUTES_UNPROTECTED';
-      throw new ZeroTrustConfigurationError(code, problems);
+      throw new ZeroTrustConfigurationError(code, [...unprotected, ...invalid]);
     }
     for (const problem of unprotected)
       this.logger.warn(`${problem}: every request to it is denied`);
@@ -129,12 +123,11 @@ export class RouteAuditService implements OnApplicationBootstrap {
       ['service', Object.keys(principals.services).length > 0],
       ['integration', Object.keys(principals.integrations).length > 0],
     ];
-    for (const [kind, present] of reachable) {
+    for (const [kind, present] of reachable)
       if (present && abilities[kind] === undefined)
         warnings.push(
           `No ability definition for principal kind "${kind}": every @Can route answers 403 to it (add abilities.${kind})`,
         );
-    }
     const sources = Object.values(abilities).map((define) => String(define));
     const subjects = new Map<string, RoutePolicy>();
     for (const route of checked)

@@ -72,19 +72,17 @@ export function routePolicyOf(
   const problems: string[] = [];
   const declaredPublic = both(IS_PUBLIC_KEY).includes(true);
   const contradicting = PROTECTING.filter(([key]) => both(key).some((v) => v !== undefined));
-  if (declaredPublic && contradicting.length > 0) {
+  if (declaredPublic && contradicting.length > 0)
     problems.push(
       `is @Public but also has ${contradicting.map(([, name]) => name).join(', ')}: it is served as a protected route (authentication required) until one side is removed`,
     );
-  }
   // Route parameters (`:id`) and wildcards (`*path`) both name records the caller chooses.
-  if ([...listOf(prefix), ...listOf(path)].some((part) => /[:*]/.test(part))) {
-    for (const check of checks) {
-      if (check.options.resolve !== undefined || check.options.typeLevel === true) continue;
-      problems.push(
-        `@Can(${check.action}, ${subjectOf(check)}) has no resolver on a path with parameters, so it allows a caller who may ${check.action} any ${subjectOf(check)} to reach every one: add { resolve } to check the record the path names, or { typeLevel: true } if a type-level check is meant`,
-      );
-    }
+  const parameterized = [...listOf(prefix), ...listOf(path)].some((part) => /[:*]/.test(part));
+  for (const check of parameterized ? checks : []) {
+    if (check.options.resolve !== undefined || check.options.typeLevel === true) continue;
+    problems.push(
+      `@Can(${check.action}, ${subjectOf(check)}) has no resolver on a path with parameters, so it allows a caller who may ${check.action} any ${subjectOf(check)} to reach every one: add { resolve } to check the record the path names, or { typeLevel: true } if a type-level check is meant`,
+    );
   }
   const joined = `/${listOf(prefix)[0] ?? ''}/${listOf(path)[0] ?? ''}`.replace(/\/+/g, '/');
   const policy: RoutePolicy = {

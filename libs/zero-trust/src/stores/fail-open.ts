@@ -19,10 +19,7 @@ async function orElse<T>(operation: Promise<T>, fallback: T, concern: string): P
   }
 }
 
-/**
- * `store.failOpen.revocation`: the check answers "not revoked" when the store fails; revoking
- * still rejects. @internal
- */
+/** `store.failOpen.revocation`: "not revoked" when the store fails (revoking rejects). @internal */
 export function failOpenRevocations(store: RevocationStore): RevocationStore {
   return {
     revokeToken: (jti, expiresAt) => store.revokeToken(jti, expiresAt),
@@ -31,10 +28,7 @@ export function failOpenRevocations(store: RevocationStore): RevocationStore {
   };
 }
 
-/**
- * `store.failOpen.state`: answers as if empty when the store fails (`ping` and a full store
- * still reject). @internal
- */
+/** `store.failOpen.state`: empty answers when the store fails; `ping` still rejects. @internal */
 export function failOpenState(store: SharedStateStore): SharedStateStore {
   return {
     claimOnce: (key, ttl) => orElse(store.claimOnce(key, ttl), true, 'state'),

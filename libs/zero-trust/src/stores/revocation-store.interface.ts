@@ -1,7 +1,6 @@
 /**
  * Shared state for token revocation. Implementations must be safe from several instances at
  * once, and must throw when the backing service is unreachable (the request is then refused).
- *
  * @publicApi
  */
 export interface RevocationStore {

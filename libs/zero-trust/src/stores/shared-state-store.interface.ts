@@ -6,9 +6,7 @@
  * Keys fall in three classes by prefix ({@link keyClassOf}), each kept within its own budget by
  * a bounded store: `replay:` one-time values, never dropped before they expire (a full store
  * throws `StoreFullError`); `addr:` per-address state, which anonymous requests create (may be
- * evicted, least recently used first); anything else, per-principal state.
- *
- * @publicApi
+ * evicted, least recently used first); anything else, per-principal state. @publicApi
  */
 export interface SharedStateStore {
   /** Records `key` if unseen: true the first time, false until it expires (DPoP `jti`s). */
@@ -59,6 +57,5 @@ export const ADDRESS_KEY_PREFIX = 'addr:';
 /** A key's class from its prefix: `replay:`, `addr:` (`address`), else `principal`. @publicApi */
 export function keyClassOf(key: string): StateKeyClass {
   if (key.startsWith(REPLAY_KEY_PREFIX)) return 'replay';
-  if (key.startsWith(ADDRESS_KEY_PREFIX)) return 'address';
-  return 'principal';
+  return key.startsWith(ADDRESS_KEY_PREFIX) ? 'address' : 'principal';
 }

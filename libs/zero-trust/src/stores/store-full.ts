@@ -6,14 +6,12 @@ const logger = new Logger('ZeroTrustStore');
 const LOG_EVERY = 10_000; // ms
 const lastLogged = new WeakMap<ZeroTrustMetrics, Map<string, number>>();
 
-const CONSEQUENCE = {
-  replay: 'new DPoP proofs are refused with 503 ZT_STORE_FULL until replay entries expire',
-  revocation: 'new revocations are refused with ZT_STORE_FULL until revoked tokens expire',
-} as const;
-
-const REMEDY = {
-  replay: 'raise store.limits.replay, or look for a client flooding DPoP requests',
-  revocation: 'raise store.limits.revocations',
+// What is refused, and what to do.
+const ADVICE = {
+  replay:
+    'new DPoP proofs are refused with 503 ZT_STORE_FULL until replay entries expire; raise store.limits.replay, or look for a client flooding DPoP requests',
+  revocation:
+    'new revocations are refused with ZT_STORE_FULL until revoked tokens expire; raise store.limits.revocations',
 } as const;
 
 /** Counts a refusal by a full store and logs what is refused and what to do. @internal */
@@ -23,9 +21,7 @@ export function reportStoreFull(error: StoreFullError, metrics: ZeroTrustMetrics
   if (logged === undefined) lastLogged.set(metrics, (logged = new Map()));
   if (!due(logged, error.concern)) return;
   const budget = error.limit === undefined ? '' : ` (${error.limit} entries)`;
-  logger.error(
-    `The ${error.concern} store is full${budget}: ${CONSEQUENCE[error.concern]}; ${REMEDY[error.concern]}`,
-  );
+  logger.error(`The ${error.concern} store is full${budget}: ${ADVICE[error.concern]}`);
 }
 
 /** Whether `key` was not logged in the last ten seconds (then notes it now). @internal */

@@ -10,10 +10,7 @@ import { RedisSharedStateStore } from './redis/redis-shared-state.store.js';
 import { RevocationStore } from './revocation-store.interface.js';
 import { SharedStateStore } from './shared-state-store.interface.js';
 
-/**
- * The stores the `store` option asks for: {@link RevocationStore}, {@link SharedStateStore} and
- * the Redis connection (null unless `store.type` is `redis`). @internal
- */
+/** The stores of the `store` option, and the Redis connection (null unless redis). @internal */
 export const storeProviders: Provider[] = [
   {
     provide: REDIS_STORE_CONNECTION,

@@ -20,7 +20,12 @@ function signal(options: Record<string, unknown> = {}): DeviceSignal {
 
 describe('DeviceSignal', () => {
   const store = (): MemorySharedStateStore =>
-    new MemorySharedStateStore(1000, 100, () => NOW.getTime());
+    new MemorySharedStateStore({
+      maxAddressKeys: 1000,
+      maxPrincipalKeys: 1000,
+      maxSetSize: 100,
+      now: () => NOW.getTime(),
+    });
 
   it('hashes the configured headers into a short fingerprint, never the raw values', () => {
     const print = deviceFingerprint(LAPTOP);
@@ -73,7 +78,12 @@ describe('DeviceSignal', () => {
     const device = signal({ ttl: 600 }); // refreshed at most once a minute
     const principal = createTestPrincipal({ id: 'dora' });
     let now = NOW.getTime();
-    const shared = new MemorySharedStateStore(1000, 100, () => now);
+    const shared = new MemorySharedStateStore({
+      maxAddressKeys: 1000,
+      maxPrincipalKeys: 1000,
+      maxSetSize: 100,
+      now: () => now,
+    });
     const writes: string[] = [];
     const addToSet = shared.addToSet.bind(shared);
     shared.addToSet = (key, member, ttl) => {
@@ -101,7 +111,12 @@ describe('DeviceSignal', () => {
     expect(writes).toHaveLength(2);
     // The store lost it (flushed): although this instance stored it a moment ago, the next
     // request, which finds it unknown, stores it again.
-    const flushed = new MemorySharedStateStore(1000, 100, () => now);
+    const flushed = new MemorySharedStateStore({
+      maxAddressKeys: 1000,
+      maxPrincipalKeys: 1000,
+      maxSetSize: 100,
+      now: () => now,
+    });
     const input = createRiskSignalInput({
       now: new Date(now),
       principal,

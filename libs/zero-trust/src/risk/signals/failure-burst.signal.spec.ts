@@ -20,7 +20,12 @@ describe('FailureBurstSignal', () => {
 
   function setup() {
     let now = T0;
-    const store = new MemorySharedStateStore(1000, 100, () => now);
+    const store = new MemorySharedStateStore({
+      maxAddressKeys: 1000,
+      maxPrincipalKeys: 1000,
+      maxSetSize: 100,
+      now: () => now,
+    });
     return {
       store,
       signal: new FailureBurstSignal(resolved),

@@ -35,7 +35,12 @@ describe('GeolocationSignal', () => {
   /** A store and a clock shared by consecutive requests. */
   function session() {
     let now = T0;
-    const store = new MemorySharedStateStore(1000, 100, () => now.getTime());
+    const store = new MemorySharedStateStore({
+      maxAddressKeys: 1000,
+      maxPrincipalKeys: 1000,
+      maxSetSize: 100,
+      now: () => now.getTime(),
+    });
     return {
       store,
       at: (minutes: number, ip: string) => {
@@ -129,7 +134,12 @@ describe('GeolocationSignal', () => {
       optionsOf({ database: DATABASE, denyCountries: ['CN'] }),
       locator,
     );
-    const store = new MemorySharedStateStore(1000, 100, () => T0.getTime());
+    const store = new MemorySharedStateStore({
+      maxAddressKeys: 1000,
+      maxPrincipalKeys: 1000,
+      maxSetSize: 100,
+      now: () => T0.getTime(),
+    });
     const bound = createTestPrincipal({
       kind: 'service',
       id: 'billing-worker',
@@ -213,7 +223,12 @@ describe('GeolocationSignal', () => {
   it('rewrites the last location of a principal staying put at most once a second, and at once when it moves', async () => {
     const signal = new GeolocationSignal(optionsOf({ database: DATABASE }), locator);
     let now = T0.getTime();
-    const store = new MemorySharedStateStore(1000, 100, () => now);
+    const store = new MemorySharedStateStore({
+      maxAddressKeys: 1000,
+      maxPrincipalKeys: 1000,
+      maxSetSize: 100,
+      now: () => now,
+    });
     const writes: string[] = [];
     const set = store.set.bind(store);
     store.set = (key, value, ttl) => {

@@ -20,7 +20,12 @@ function signal(options: Record<string, unknown> = {}): UsageSignal {
 /** Requests of one principal on a shared store whose clock the test moves. */
 function traffic(principal = createTestPrincipal({ id: 'alice' })) {
   let now = T0;
-  const store = new MemorySharedStateStore(10_000, 1000, () => now.getTime());
+  const store = new MemorySharedStateStore({
+    maxAddressKeys: 10_000,
+    maxPrincipalKeys: 10_000,
+    maxSetSize: 1000,
+    now: () => now.getTime(),
+  });
   return {
     store,
     at: (minutes: number, extra: { method?: string; route?: string } = {}) => {

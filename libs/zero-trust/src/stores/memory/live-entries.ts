@@ -1,9 +1,6 @@
 import { StoreFullError } from '../../errors/zero-trust.error.js';
 
-/**
- * Entries never dropped before they expire: while `budget` are live, a new key is refused. Swept
- * at most once per earliest expiry, so a refused request costs no scan. @internal
- */
+/** Entries never dropped before they expire: past `budget` live ones, new keys throw. @internal */
 export class LiveEntries<V extends { expires: number }> extends Map<string, V> {
   /** No entry expires before this time. */
   private earliest = Number.POSITIVE_INFINITY;

@@ -12,9 +12,7 @@ export interface MemoryRevocationStoreOptions {
 /**
  * In-process {@link RevocationStore}: the default, for one instance. An entry is dropped once no
  * token it concerns can still be valid, never before: a full store refuses new revocations
- * (`StoreFullError`) rather than let a revoked token through again.
- *
- * @publicApi
+ * (`StoreFullError`) rather than let a revoked token through again. @publicApi
  */
 export class MemoryRevocationStore implements RevocationStore {
   // `jti:<jti>` and `sub:<subject>`; an entry expires the second after its `until`.

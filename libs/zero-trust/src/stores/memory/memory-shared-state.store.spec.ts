@@ -6,7 +6,12 @@ import { MemorySharedStateStore } from './memory-shared-state.store.js';
 describe('MemorySharedStateStore', () => {
   it('claims a key once until it expires', async () => {
     let now = 0;
-    const store = new MemorySharedStateStore(10, 10, () => now);
+    const store = new MemorySharedStateStore({
+      maxAddressKeys: 10,
+      maxPrincipalKeys: 10,
+      maxSetSize: 10,
+      now: () => now,
+    });
     expect(await store.claimOnce('jti:a', 60)).toBe(true);
     expect(await store.claimOnce('jti:a', 60)).toBe(false);
     now = 60_000;
@@ -15,7 +20,12 @@ describe('MemorySharedStateStore', () => {
 
   it('counts within a fixed window', async () => {
     let now = 0;
-    const store = new MemorySharedStateStore(10, 10, () => now);
+    const store = new MemorySharedStateStore({
+      maxAddressKeys: 10,
+      maxPrincipalKeys: 10,
+      maxSetSize: 10,
+      now: () => now,
+    });
     expect(await store.increment('c', 10)).toBe(1);
     now = 9_000;
     expect(await store.increment('c', 10)).toBe(2);
@@ -24,7 +34,11 @@ describe('MemorySharedStateStore', () => {
   });
 
   it('keeps sets and capped lists, and stays bounded', async () => {
-    const store = new MemorySharedStateStore(2, 2);
+    const store = new MemorySharedStateStore({
+      maxAddressKeys: 2,
+      maxPrincipalKeys: 2,
+      maxSetSize: 2,
+    });
     expect(await store.addToSet('s', 'a', 60)).toBe(true);
     expect(await store.addToSet('s', 'a', 60)).toBe(false);
     await store.addToSet('s', 'b', 60);

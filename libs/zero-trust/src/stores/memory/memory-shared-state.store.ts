@@ -8,10 +8,7 @@ import { LiveEntries } from './live-entries.js';
 
 type Entry = { expires: number; value: string | Set<string> | string[] };
 
-/**
- * The budgets of a {@link MemorySharedStateStore}, one per key class ({@link keyClassOf}).
- * @publicApi
- */
+/** The budgets of a {@link MemorySharedStateStore}, one per key class. @publicApi */
 export interface MemorySharedStateStoreOptions {
   /** Live `replay:` keys; beyond, a new one throws `StoreFullError`. @default 100_000 */
   maxReplayKeys?: number;
@@ -28,10 +25,7 @@ export interface MemorySharedStateStoreOptions {
 /**
  * In-process {@link SharedStateStore}: the default, for one instance. Each key class has its own
  * budget, so anonymous traffic never pushes out principal state or replay entries: `replay:`
- * keys are never dropped before they expire, the others are each an LRU. The positional form
- * `(maxKeys, maxSetSize, now)` gives `maxKeys` to both LRUs.
- *
- * @publicApi
+ * keys are never dropped before they expire, the others are each an LRU. @publicApi
  */
 export class MemorySharedStateStore implements SharedStateStore {
   private readonly partitions: {
@@ -42,17 +36,7 @@ export class MemorySharedStateStore implements SharedStateStore {
   private readonly maxSetSize: number;
   private readonly now: () => number;
 
-  constructor(options?: MemorySharedStateStoreOptions);
-  constructor(maxKeys?: number, maxSetSize?: number, now?: () => number);
-  constructor(
-    options: MemorySharedStateStoreOptions | number = {},
-    maxSetSize = 1_000,
-    now: () => number = Date.now,
-  ) {
-    const o: MemorySharedStateStoreOptions =
-      typeof options === 'number'
-        ? { maxAddressKeys: options, maxPrincipalKeys: options, maxSetSize, now }
-        : options;
+  constructor(o: MemorySharedStateStoreOptions = {}) {
     this.partitions = {
       replay: new LiveEntries<Entry>(o.maxReplayKeys ?? 100_000, 'replay', 1000),
       address: new LRUCache<string, Entry>({ max: o.maxAddressKeys ?? 50_000 }),
@@ -143,11 +127,7 @@ export class MemorySharedStateStore implements SharedStateStore {
     return undefined;
   }
 
-  /**
-   * Stores an entry, replacing any other under `key`, as the most recently used of its class.
-   *
-   * @throws {StoreFullError} a new `replay:` key while that partition is full of live entries
-   */
+  // Throws StoreFullError for a new `replay:` key while that partition is full of live entries.
   private write(key: string, entry: Entry): void {
     const kind = keyClassOf(key);
     if (kind === 'replay') this.partitions.replay.add(key, entry, this.now());

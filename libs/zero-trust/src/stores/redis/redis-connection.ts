@@ -45,18 +45,9 @@ export class RedisStoreConnection implements OnApplicationShutdown {
 
   /** Redis's `maxmemory-policy`, or undefined when `CONFIG GET` is refused (managed services). */
   async evictionPolicy(): Promise<string | undefined> {
-    try {
-      const reply = (await this.client.config('GET', 'maxmemory-policy')) as unknown;
-      // RESP2 answers [name, value]; RESP3 a map.
-      if (Array.isArray(reply) && typeof reply[1] === 'string') return reply[1];
-      if (reply instanceof Map) {
-        const value: unknown = reply.get('maxmemory-policy');
-        if (typeof value === 'string') return value;
-      }
-      return undefined;
-    } catch {
-      return undefined;
-    }
+    // ioredis speaks RESP2: the reply is [name, value].
+    const reply: unknown = await this.client.config('GET', 'maxmemory-policy').catch(() => null);
+    return Array.isArray(reply) && typeof reply[1] === 'string' ? reply[1] : undefined;
   }
 
   /** Closes a client the module created; a client you gave is left open. */

@@ -23,9 +23,7 @@ return 1
  * {@link RevocationStore} in Redis, shared by every instance: each check reads Redis. Keys
  * `<prefix>revocation:jti:<jti>` and `<prefix>revocation:sub:<subject>` expire when no token
  * they concern can still be valid. Every call rejects while Redis is unreachable; a full
- * `noeviction` Redis refuses a revocation with `StoreFullError`.
- *
- * @publicApi
+ * `noeviction` Redis refuses a revocation with `StoreFullError`. @publicApi
  */
 export class RedisRevocationStore implements RevocationStore {
   /**
@@ -38,26 +36,21 @@ export class RedisRevocationStore implements RevocationStore {
   ) {}
 
   async revokeToken(jti: string, expiresAt: number): Promise<void> {
-    await this.revoke(this.jtiKey(jti), '1', String(Math.ceil(expiresAt)));
+    await this.revoke(this.key('jti', jti), '1', expiresAt);
   }
 
   async revokeSubject(subject: string, issuedBefore: number, retainUntil: number): Promise<void> {
-    await this.revoke(
-      this.subjectKey(subject),
-      String(Math.floor(issuedBefore)),
-      String(Math.ceil(retainUntil)),
-    );
+    await this.revoke(this.key('sub', subject), String(Math.floor(issuedBefore)), retainUntil);
   }
 
-  private async revoke(key: string, value: string, expires: string): Promise<void> {
-    await refusedWhenFull(this.client.eval(REVOKE_SCRIPT, 1, key, value, expires), 'revocation');
+  private async revoke(key: string, value: string, expires: number): Promise<void> {
+    const until = String(Math.ceil(expires));
+    await refusedWhenFull(this.client.eval(REVOKE_SCRIPT, 1, key, value, until), 'revocation');
   }
 
   async isRevoked(token: { jti: string; sub: string; iat: number }): Promise<boolean> {
-    const [jti, subject] = await this.client.mget(
-      this.jtiKey(token.jti),
-      this.subjectKey(token.sub),
-    );
+    const keys = [this.key('jti', token.jti), this.key('sub', token.sub)];
+    const [jti, subject] = await this.client.mget(keys);
     if (jti != null) return true;
     return subject != null && token.iat <= Number(subject);
   }
@@ -67,11 +60,7 @@ export class RedisRevocationStore implements RevocationStore {
     await this.client.ping();
   }
 
-  private jtiKey(jti: string): string {
-    return `${this.keyPrefix}revocation:jti:${jti}`;
-  }
-
-  private subjectKey(subject: string): string {
-    return `${this.keyPrefix}revocation:sub:${subject}`;
+  private key(kind: 'jti' | 'sub', id: string): string {
+    return `${this.keyPrefix}revocation:${kind}:${id}`;
   }
 }

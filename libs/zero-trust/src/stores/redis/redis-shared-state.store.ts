@@ -9,12 +9,7 @@ if count == 1 or redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1
 return count
 `;
 
-/**
- * Runs a write; a Redis full under `maxmemory-policy noeviction` (an `OOM` reply) makes it a
- * full store of `concern`.
- *
- * @internal
- */
+/** Runs a write; an `OOM` reply (Redis full under noeviction) makes it a full store. @internal */
 export async function refusedWhenFull<T>(
   write: Promise<T>,
   concern: 'replay' | 'revocation',
@@ -36,9 +31,7 @@ const seconds = (ttl: number): number => Math.max(1, Math.ceil(ttl));
  * command, script or `MULTI`; every key expires; every call rejects while Redis is unreachable.
  * Run Redis with `maxmemory-policy noeviction`: another policy may drop a replay entry before it
  * expires (a captured DPoP proof would then work again); a full `noeviction` Redis refuses a new
- * replay entry with `StoreFullError` instead.
- *
- * @publicApi
+ * replay entry with `StoreFullError` instead. @publicApi
  */
 export class RedisSharedStateStore implements SharedStateStore {
   /**
