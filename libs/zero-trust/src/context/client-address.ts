@@ -1,4 +1,3 @@
-import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import proxyaddr from 'proxy-addr';
 
@@ -78,34 +77,20 @@ export class TrustedProxies {
    * hidden, RFC 7239 §6.3). A client's own entries sit left of its proxy's: it cannot spoof them.
    */
   resolveClient(request: SocketRequestLike): ResolvedClient {
-    const peer = peerAddressOf(request);
-    if (peer === undefined || !this.isTrusted(peer)) return { address: peer };
+    let client = peerAddressOf(request);
     const value = headerValue(request.headers[this.header]);
-    if (value === undefined) return { address: peer };
-    return this.header === 'forwarded'
-      ? this.walk(peer, forwardedHops(value), 'Forwarded')
-      : this.walk(peer, xffHops(value), 'X-Forwarded-For');
-  }
-
-  /** Walks `hops` (nearest last) with `proxy-addr`; it walks only those right of a non-address. */
-  private walk(peer: string, hops: readonly Hop[], header: string): ResolvedClient {
-    const stop = hops.findLastIndex((hop) => typeof hop !== 'string');
-    const addresses = hops.slice(stop + 1) as string[];
-    const socket = { remoteAddress: peer };
-    const normalised = {
-      socket,
-      connection: socket,
-      headers: { 'x-forwarded-for': addresses.join(',') },
-    };
-    const chain = proxyaddr.all(normalised as unknown as IncomingMessage, this.trust);
-    const client = chain[chain.length - 1] ?? peer;
-    const reachedStop =
-      stop >= 0 && chain.length === addresses.length + 1 && this.trust(client, addresses.length);
-    if (reachedStop && hops[stop] === MALFORMED)
-      return {
-        address: client,
-        problem: `${header} entry ${hops.length - stop} from the right is not an address`,
-      };
+    if (client === undefined || value === undefined) return { address: client };
+    const hops = this.header === 'forwarded' ? forwardedHops(value) : xffHops(value);
+    for (let i = hops.length - 1; i >= 0 && this.trust(client, hops.length - 1 - i); i--) {
+      const hop = hops[i] as Hop;
+      if (hop === HIDDEN) break;
+      if (hop === MALFORMED) {
+        const header = this.header === 'forwarded' ? 'Forwarded' : 'X-Forwarded-For';
+        const problem = `${header} entry ${hops.length - i} from the right is not an address`;
+        return { address: client, problem };
+      }
+      client = hop;
+    }
     return { address: client };
   }
 }

@@ -16,7 +16,6 @@ import {
   type ZeroTrustRequestContext,
 } from '../context/request-context.js';
 import {
-  DependencyUnavailableError,
   InvalidTokenError,
   RateLimitedError,
   StoreFullError,
@@ -30,6 +29,7 @@ import { AuthenticationFailureLimiter } from './authentication-failures.js';
 import { JwksKeySource } from './jwks-key-source.js';
 import { JWT_STRATEGY, toTokenError, type TokenAttempt } from './jwt.strategy.js';
 import type { Principal } from './principal.interface.js';
+import { storeCall } from './revocation.service.js';
 import { SenderConstraints } from './sender-constraints.js';
 import { VerifiedTokenCache, type VerifiedToken } from './verified-token.cache.js';
 
@@ -115,17 +115,12 @@ export class AuthenticationGuard implements CanActivate {
       this.tokens.set(digest, verified);
     }
     const { principal } = verified;
-    let revoked: boolean;
-    try {
-      revoked = await this.revocations.isRevoked({
-        jti: principal.token.jti,
-        sub: principal.subject,
-        iat: principal.token.iat,
-      });
-    } catch (error) {
-      this.metrics.storeError('revocation');
-      throw new DependencyUnavailableError('ZT_STORE_UNAVAILABLE', error);
-    }
+    const { jti, iat } = principal.token;
+    const revoked = await storeCall(
+      () => this.revocations.isRevoked({ jti, sub: principal.subject, iat }),
+      this.metrics,
+      'revocation',
+    );
     if (revoked) throw new InvalidTokenError('ZT_TOKEN_REVOKED');
     await this.senderConstraints.check(request, presented, principal);
     return principal;

@@ -1,24 +1,22 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { ZeroTrustMetrics } from '../metrics/zero-trust.metrics.js';
-import { contextOf, type HttpRequestLike } from '../context/request-context.js';
+import { contextOf, targetOf, type HttpRequestLike } from '../context/request-context.js';
 import {
-  DependencyUnavailableError,
   DpopError,
   InvalidRequestError,
   InvalidTokenError,
   MissingTokenError,
-  StoreFullError,
   type ZeroTrustError,
 } from '../errors/zero-trust.error.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import { REPLAY_KEY_PREFIX, SharedStateStore } from '../stores/shared-state-store.interface.js';
-import { reportStoreFull } from '../stores/store-full.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 import { checkDpopProof, expectedHtus } from './dpop/dpop-proof.js';
 import { presentedCertificate } from './mtls/client-certificate.js';
 import { serviceIdentityOf, type PresentedCertificate } from './mtls/service-identity.js';
 import type { Principal } from './principal.interface.js';
+import { storeCall } from './revocation.service.js';
 
 /** The credentials a request presents. @internal */
 export interface PresentedCredentials {
@@ -37,21 +35,16 @@ const ACCESS_TOKEN = 'access_token';
 
 /** How many times the request carries header `name`: Node keeps only the first `Authorization`. */
 function headerCount(request: HttpRequestLike, name: string): number {
-  const raw =
-    (request as { rawHeaders?: unknown }).rawHeaders ??
-    (request.raw as { rawHeaders?: unknown } | undefined)?.rawHeaders;
+  const raw = request.rawHeaders ?? request.raw?.rawHeaders;
   if (!Array.isArray(raw)) return request.headers[name] === undefined ? 0 : 1;
-  return raw.filter((key, i) => i % 2 === 0 && String(key).toLowerCase() === name).length;
+  return raw.filter((key, i) => i % 2 === 0 && key.toLowerCase() === name).length;
 }
 
 /** Whether an `access_token` is in the request target, the parsed query or a form body. */
 function carriesTokenParameter(request: HttpRequestLike): boolean {
-  const target =
-    (request as { originalUrl?: unknown }).originalUrl ??
-    (request.raw as { url?: unknown } | undefined)?.url ??
-    (request as { url?: unknown }).url;
-  const start = typeof target === 'string' ? target.indexOf('?') : -1;
-  const query = start < 0 ? undefined : (target as string).slice(start + 1).split('#')[0];
+  const target = targetOf(request) ?? '';
+  const start = target.indexOf('?');
+  const query = start < 0 ? undefined : target.slice(start + 1).split('#')[0];
   const has = (record: unknown): boolean =>
     typeof record === 'object' && record !== null && Object.hasOwn(record, ACCESS_TOKEN);
   return (
@@ -154,22 +147,11 @@ export class SenderConstraints {
     const jti = SAFE_JTI.test(checked.jti)
       ? checked.jti
       : `h.${createHash('sha256').update(checked.jti).digest('base64url')}`;
-    let first: boolean;
-    try {
-      // A `replay:` key, never evicted before it expires. `jkt` is base64url and `jti` safe or
-      // hashed: neither holds the separator.
-      first = await this.state.claimOnce(
-        `${REPLAY_KEY_PREFIX}dpop:${jkt}:${jti}`,
-        dpop.iatWindow + dpop.clockTolerance,
-      );
-    } catch (error) {
-      if (error instanceof StoreFullError) {
-        reportStoreFull(error, this.metrics);
-        throw error;
-      }
-      this.metrics.storeError('dpop');
-      throw new DependencyUnavailableError('ZT_STORE_UNAVAILABLE', error);
-    }
+    // A `replay:` key, never evicted before it expires. `jkt` is base64url and `jti` safe or
+    // hashed: neither holds the separator.
+    const key = `${REPLAY_KEY_PREFIX}dpop:${jkt}:${jti}`;
+    const ttl = dpop.iatWindow + dpop.clockTolerance;
+    const first = await storeCall(() => this.state.claimOnce(key, ttl), this.metrics, 'dpop');
     if (!first) throw new DpopError('ZT_DPOP_REPLAY', dpop.algorithms);
     contextOf(request).dpop = { jkt };
   }
