@@ -84,12 +84,9 @@ export class AuthenticationGuard implements CanActivate {
       });
     if (policy.isPublic) return true;
     this.audit.finishOnClose(context, response);
-    let principal: Principal;
-    try {
-      principal = await this.authenticate(request, response);
-    } catch (caught) {
+    const principal = await this.authenticate(request, response).catch(async (caught: unknown) => {
       throw await this.refuse(request, response, context, caught);
-    }
+    });
     context.principal = principal;
     request.user = principal;
     this.audit.record(context, { action: 'authn_token_valid', decision: 'allow', mode: 'enforce' });

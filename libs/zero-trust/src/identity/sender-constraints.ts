@@ -9,6 +9,7 @@ import {
   MissingTokenError,
   type ZeroTrustError,
 } from '../errors/zero-trust.error.js';
+import type { ZeroTrustErrorCode } from '../errors/messages.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import { REPLAY_KEY_PREFIX, SharedStateStore } from '../stores/shared-state-store.interface.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
@@ -94,8 +95,7 @@ export class SenderConstraints {
     }
     const token = AUTHORIZATION.exec(header as string)?.[2];
     if (token === undefined) throw new InvalidTokenError('ZT_TOKEN_MALFORMED');
-    if (scheme === 'bearer' && dpop?.required)
-      throw new DpopError('ZT_DPOP_TOKEN_UNBOUND', dpop.algorithms, { error: 'invalid_token' });
+    if (scheme === 'bearer' && dpop?.required) throw this.tokenError('ZT_DPOP_TOKEN_UNBOUND');
     return { scheme: scheme === 'dpop' ? 'DPoP' : 'Bearer', token, certificate };
   }
 
@@ -122,17 +122,12 @@ export class SenderConstraints {
         throw new InvalidTokenError('ZT_CERTIFICATE_SERVICE_MISMATCH');
       }
     }
-    if (presented.scheme === 'Bearer') {
-      if (jkt === undefined) return;
-      // RFC 9449 §7.2; without DPoP support the token can never be used here.
-      if (dpop === undefined) throw new InvalidTokenError('ZT_DPOP_BOUND_TOKEN_AS_BEARER');
-      throw new DpopError('ZT_DPOP_BOUND_TOKEN_AS_BEARER', dpop.algorithms, {
-        error: 'invalid_token',
-      });
-    }
+    // RFC 9449 §7.2; without DPoP support the token can never be used here.
+    if (presented.scheme === 'Bearer' && jkt !== undefined)
+      throw this.tokenError('ZT_DPOP_BOUND_TOKEN_AS_BEARER');
+    if (presented.scheme === 'Bearer') return;
     if (dpop === undefined) throw new MissingTokenError();
-    if (typeof jkt !== 'string' || jkt.length === 0)
-      throw new DpopError('ZT_DPOP_TOKEN_UNBOUND', dpop.algorithms, { error: 'invalid_token' });
+    if (typeof jkt !== 'string' || jkt.length === 0) throw this.tokenError('ZT_DPOP_TOKEN_UNBOUND');
     const checked = await checkDpopProof(
       this.proofOf(request, dpop.algorithms),
       {
@@ -158,18 +153,17 @@ export class SenderConstraints {
 
   /** The error to answer with: under the DPoP scheme, a token problem's challenge is `DPoP`. */
   challengeFor(request: HttpRequestLike, error: ZeroTrustError): ZeroTrustError {
+    return schemeOf(request.headers.authorization) === 'dpop' && error instanceof InvalidTokenError
+      ? this.tokenError(error.code, error)
+      : error;
+  }
+
+  /** A token problem; with DPoP on, `invalid_token` under a `DPoP` challenge (RFC 9449 §7.1). */
+  private tokenError(code: ZeroTrustErrorCode, cause?: ZeroTrustError): ZeroTrustError {
     const dpop = this.options.dpop;
-    if (
-      dpop === undefined ||
-      schemeOf(request.headers.authorization) !== 'dpop' ||
-      !(error instanceof InvalidTokenError)
-    )
-      return error;
-    return new DpopError(error.code, dpop.algorithms, {
-      message: error.message,
-      error: 'invalid_token',
-      cause: error,
-    });
+    if (dpop === undefined) return cause ?? new InvalidTokenError(code);
+    const options = { message: cause?.message, error: 'invalid_token', cause } as const;
+    return new DpopError(code, dpop.algorithms, options);
   }
 
   /** The single `DPoP` header. RFC 9449 §4.3: a repeated one is an invalid proof (401). */

@@ -16,7 +16,6 @@ export interface ClientCertificateFacts {
   readonly uris: readonly string[];
   /** Whether the certificate is a CA certificate (never a valid workload certificate). */
   readonly ca: boolean;
-  /** Where it came from. */
   readonly source: 'socket' | 'xfcc';
 }
 
@@ -79,38 +78,30 @@ function socketCertificate(request: SocketRequestLike): ClientCertificateFacts |
 /** Facts of one XFCC element: its `Cert` checked against `Hash` and `URI`, or those. @internal */
 export function factsOfXfccElement(element: XfccElement): ClientCertificateFacts {
   const single = (key: string): string | undefined => {
-    const values = element.get(key);
-    if (values !== undefined && values.length > 1) throw new XfccSyntaxError(`repeated ${key}`);
-    return values?.[0];
+    const [value, ...more] = element.get(key) ?? [];
+    if (more.length > 0) throw new XfccSyntaxError(`repeated ${key}`);
+    return value;
   };
-  const hash = single('hash');
+  const hash = single('hash')?.toLowerCase();
   const cert = single('cert');
+  const uris = element.get('uri') ?? [];
   if (hash !== undefined && !HEX_SHA256.test(hash)) throw new XfccSyntaxError('bad Hash');
-  if (cert !== undefined) {
-    let certificate: X509Certificate;
-    try {
-      certificate = new X509Certificate(decodeURIComponent(cert));
-    } catch {
-      throw new XfccSyntaxError('bad Cert');
-    }
-    const facts = factsOf(certificate, 'xfcc');
-    if (
-      hash !== undefined &&
-      Buffer.from(facts.thumbprint, 'base64url').toString('hex') !== hash.toLowerCase()
-    )
-      throw new XfccSyntaxError('Hash does not match Cert');
-    const uris = element.get('uri');
-    if (uris !== undefined && uris.some((uri) => !facts.uris.includes(uri)))
-      throw new XfccSyntaxError('URI does not match Cert');
-    return facts;
+  if (cert === undefined) {
+    if (hash === undefined) throw new XfccSyntaxError('neither Cert nor Hash');
+    const thumbprint = Buffer.from(hash, 'hex').toString('base64url');
+    return { thumbprint, uris: [...uris], ca: false, source: 'xfcc' };
   }
-  if (hash === undefined) throw new XfccSyntaxError('neither Cert nor Hash');
-  return {
-    thumbprint: Buffer.from(hash, 'hex').toString('base64url'),
-    uris: [...(element.get('uri') ?? [])],
-    ca: false,
-    source: 'xfcc',
-  };
+  let facts: ClientCertificateFacts;
+  try {
+    facts = factsOf(new X509Certificate(decodeURIComponent(cert)), 'xfcc');
+  } catch {
+    throw new XfccSyntaxError('bad Cert');
+  }
+  if (hash !== undefined && Buffer.from(facts.thumbprint, 'base64url').toString('hex') !== hash)
+    throw new XfccSyntaxError('Hash does not match Cert');
+  if (uris.some((uri) => !facts.uris.includes(uri)))
+    throw new XfccSyntaxError('URI does not match Cert');
+  return facts;
 }
 
 /**
@@ -129,8 +120,7 @@ export function presentedCertificate(
   if (source === 'socket' || (source === 'both' && !trusted)) return socketCertificate(request);
   if (header === undefined) return undefined;
   try {
-    const value = Array.isArray(header) ? header.join(',') : header;
-    const elements = parseXfcc(value);
+    const elements = parseXfcc(Array.isArray(header) ? header.join(',') : header);
     return factsOfXfccElement(elements.at(-1) as XfccElement);
   } catch (error) {
     if (error instanceof XfccSyntaxError)
