@@ -15,11 +15,6 @@ export function normalizeAddress(address: string): string {
   return mapped?.[1] ?? unzoned.toLowerCase();
 }
 
-/** The request's connection: Express's `socket`, Fastify's `raw.socket`. @internal */
-export function socketOf(request: SocketRequestLike): object | undefined {
-  return request.socket ?? request.raw?.socket;
-}
-
 /** The address of the TCP peer (the client or its proxy), never read from a header. @internal */
 export function peerAddressOf(request: SocketRequestLike): string | undefined {
   const address = request.socket?.remoteAddress ?? request.raw?.socket?.remoteAddress;

@@ -1,9 +1,5 @@
 import { createHash, X509Certificate } from 'node:crypto';
-import {
-  socketOf,
-  type SocketRequestLike,
-  type TrustedProxies,
-} from '../../context/client-address.js';
+import type { SocketRequestLike, TrustedProxies } from '../../context/client-address.js';
 import { InvalidTokenError } from '../../errors/zero-trust.error.js';
 import type { CertificateSource } from '../../options/zero-trust-options.interface.js';
 import { parseXfcc, XfccSyntaxError, type XfccElement } from './xfcc.js';
@@ -21,6 +17,7 @@ export interface ClientCertificateFacts {
 
 /** The socket shape read here (a `tls.TLSSocket` on an HTTPS server). */
 interface TlsSocketLike {
+  remoteAddress?: string | undefined;
   authorized?: boolean;
   getPeerX509Certificate?: () => X509Certificate | undefined;
 }
@@ -57,7 +54,8 @@ function factsOf(certificate: X509Certificate, source: 'socket' | 'xfcc'): Clien
 
 /** The TLS connection's certificate, read once; `ZT_CERTIFICATE_UNTRUSTED` if unauthorized. */
 function socketCertificate(request: SocketRequestLike): ClientCertificateFacts | undefined {
-  const socket: TlsSocketLike | undefined = socketOf(request);
+  // Express's `socket`, Fastify's `raw.socket`.
+  const socket: TlsSocketLike | undefined = request.socket ?? request.raw?.socket;
   if (socket === undefined || typeof socket.getPeerX509Certificate !== 'function') return undefined;
   let facts = BY_SOCKET.get(socket);
   if (facts === undefined) {
