@@ -87,9 +87,8 @@ export class JwksKeySource {
   refresh(): Promise<void> {
     // After a failed fetch, at most one attempt a second: a public health endpoint's traffic
     // must not become traffic against a struggling issuer.
-    if (this.inflight === undefined && this.failing && Date.now() - this.lastAttempt < 1000) {
+    if (this.inflight === undefined && this.failing && Date.now() - this.lastAttempt < 1000)
       return Promise.reject(new DependencyUnavailableError('ZT_KEYS_UNAVAILABLE'));
-    }
     this.inflight ??= this.fetchKeys().finally(() => {
       this.inflight = undefined;
     });
@@ -105,9 +104,8 @@ export class JwksKeySource {
     const now = Date.now();
     if (this.refreshedAt === 0 || this.expired(now)) {
       // No usable set: refetch, at most once a second; until a fetch succeeds, fail closed.
-      if (now - this.lastAttempt < 1000 && this.inflight === undefined) {
+      if (now - this.lastAttempt < 1000 && this.inflight === undefined)
         throw new DependencyUnavailableError('ZT_KEYS_UNAVAILABLE');
-      }
       await this.refresh();
     } else if (
       now - this.refreshedAt > this.options.jwks.maxAge * 500 &&

@@ -180,12 +180,8 @@ export class SenderConstraints {
 
   /** The request's client certificate; with `mtls`, an X.509-SVID of the domain. */
   private certificateOf(request: HttpRequestLike): PresentedCertificate | undefined {
-    const mtls = this.options.mtls;
-    const facts = presentedCertificate(
-      request,
-      mtls?.source ?? 'socket',
-      this.options.trustedProxies,
-    );
+    const { mtls, trustedProxies } = this.options;
+    const facts = presentedCertificate(request, mtls?.source ?? 'socket', trustedProxies);
     if (facts === undefined) return undefined;
     const certificate =
       mtls === undefined

@@ -16,7 +16,6 @@ export interface DpopExpectation {
   readonly method: string;
   /** The URLs `htu` may name, normalized by {@link normalizeHtu} (none: every proof fails). */
   readonly htus: readonly string[];
-  /** The access token presented with the proof. */
   readonly accessToken: string;
   /** Now, seconds since the epoch. */
   readonly now: number;
