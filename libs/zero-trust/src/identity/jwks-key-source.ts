@@ -107,24 +107,22 @@ export class JwksKeySource {
       if (now - this.lastAttempt < 1000 && this.inflight === undefined)
         throw new DependencyUnavailableError('ZT_KEYS_UNAVAILABLE');
       await this.refresh();
-    } else if (
-      now - this.refreshedAt > this.options.jwks.maxAge * 500 &&
-      now - this.lastAttempt >= this.options.jwks.cooldown * 1000
-    ) {
+    } else if (now - this.refreshedAt > this.options.jwks.maxAge * 500 && this.cooled(now)) {
       // Aging: refresh in the background, serving the current set meanwhile.
       void this.refreshQuietly();
     }
     let key = this.find(kid, alg);
-    if (
-      key === undefined &&
-      kid !== undefined &&
-      now - this.lastAttempt >= this.options.jwks.cooldown * 1000
-    ) {
+    if (key === undefined && kid !== undefined && this.cooled(now)) {
       await this.refreshQuietly();
       key = this.find(kid, alg);
     }
     if (key === undefined) throw new InvalidTokenError('ZT_TOKEN_KEY_UNKNOWN');
     return key;
+  }
+
+  /** Whether `jwks.cooldown` has passed since the last fetch attempt. */
+  private cooled(now: number): boolean {
+    return now - this.lastAttempt >= this.options.jwks.cooldown * 1000;
   }
 
   private find(kid: string | undefined, alg: string): KeyObject | undefined {
