@@ -1,4 +1,3 @@
-import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import proxyaddr from 'proxy-addr';
 
@@ -14,11 +13,6 @@ export function normalizeAddress(address: string): string {
   const unzoned = address.split('%')[0] ?? address;
   const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(unzoned);
   return mapped?.[1] ?? unzoned.toLowerCase();
-}
-
-/** The request's connection: Express's `socket`, Fastify's `raw.socket`. @internal */
-export function socketOf(request: SocketRequestLike): object | undefined {
-  return request.socket ?? request.raw?.socket;
 }
 
 /** The address of the TCP peer (the client or its proxy), never read from a header. @internal */
@@ -78,34 +72,23 @@ export class TrustedProxies {
    * hidden, RFC 7239 §6.3). A client's own entries sit left of its proxy's: it cannot spoof them.
    */
   resolveClient(request: SocketRequestLike): ResolvedClient {
-    const peer = peerAddressOf(request);
-    if (peer === undefined || !this.isTrusted(peer)) return { address: peer };
-    const value = headerValue(request.headers[this.header]);
-    if (value === undefined) return { address: peer };
-    return this.header === 'forwarded'
-      ? this.walk(peer, forwardedHops(value), 'Forwarded')
-      : this.walk(peer, xffHops(value), 'X-Forwarded-For');
-  }
-
-  /** Walks `hops` (nearest last) with `proxy-addr`; it walks only those right of a non-address. */
-  private walk(peer: string, hops: readonly Hop[], header: string): ResolvedClient {
-    const stop = hops.findLastIndex((hop) => typeof hop !== 'string');
-    const addresses = hops.slice(stop + 1) as string[];
-    const socket = { remoteAddress: peer };
-    const normalised = {
-      socket,
-      connection: socket,
-      headers: { 'x-forwarded-for': addresses.join(',') },
-    };
-    const chain = proxyaddr.all(normalised as unknown as IncomingMessage, this.trust);
-    const client = chain[chain.length - 1] ?? peer;
-    const reachedStop =
-      stop >= 0 && chain.length === addresses.length + 1 && this.trust(client, addresses.length);
-    if (reachedStop && hops[stop] === MALFORMED)
-      return {
-        address: client,
-        problem: `${header} entry ${hops.length - stop} from the right is not an address`,
-      };
+    let client = peerAddressOf(request);
+    const raw = request.headers[this.header];
+    const value = Array.isArray(raw) ? raw.join(',') : raw;
+    if (client === undefined || value === undefined || value.trim() === '')
+      return { address: client };
+    // Nearest proxy's last. X-Forwarded-For: comma-separated nodes; Forwarded: each element's `for`.
+    const hops = value.split(',').map(this.header === 'forwarded' ? forwardedHop : parseNode);
+    for (let i = hops.length - 1; i >= 0 && this.trust(client, hops.length - 1 - i); i--) {
+      const hop = hops[i] as Hop;
+      if (hop === HIDDEN) break;
+      if (hop === MALFORMED) {
+        const header = this.header === 'forwarded' ? 'Forwarded' : 'X-Forwarded-For';
+        const problem = `${header} entry ${hops.length - i} from the right is not an address`;
+        return { address: client, problem };
+      }
+      client = hop;
+    }
     return { address: client };
   }
 }
@@ -125,7 +108,8 @@ const HIDDEN = Symbol('hidden');
 const OBFUSCATED = /^(?:unknown|_[A-Za-z0-9._-]+)$/i;
 const IPV4_WITH_PORT = /^(\d{1,3}(?:\.\d{1,3}){3}):([^:]*)$/;
 const BRACKETED = /^\[([^\]]+)\](?::(.*))?$/;
-const QUOTED = /^"((?:[^"\\]|\\.)*)"$/s;
+/** One `Forwarded` pair: a token name, `=`, a quoted string or a non-empty token. */
+const FORWARDED_PAIR = /^\s*([A-Za-z]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^"\s][^"]*?))\s*$/s;
 
 /** A node-port (RFC 7239 §6.1): a port number, or an obfuscated one. */
 function validPort(port: string | undefined): boolean {
@@ -133,13 +117,8 @@ function validPort(port: string | undefined): boolean {
   return /^\d{1,5}$/.test(port) && Number(port) <= 65_535;
 }
 
-function headerValue(value: string | string[] | undefined): string | undefined {
-  const joined = Array.isArray(value) ? value.join(',') : value;
-  return joined === undefined || joined.trim() === '' ? undefined : joined;
-}
-
 /** One forwarded node: IPv4 with optional port, `[IPv6]` with optional port, IPv6, or hidden. */
-function parseForwardedNode(value: string): Hop {
+function parseNode(value: string): Hop {
   const node = value.trim();
   if (OBFUSCATED.test(node)) return HIDDEN;
   const bracketed = BRACKETED.exec(node);
@@ -153,34 +132,16 @@ function parseForwardedNode(value: string): Hop {
   return isIP(address) === 0 ? MALFORMED : normalizeAddress(address);
 }
 
-/** `X-Forwarded-For`: comma-separated nodes, nearest proxy's last. */
-function xffHops(header: string): Hop[] {
-  return header.split(',').map(parseForwardedNode);
-}
-
-// RFC 7239 `Forwarded`: each element's `for` is its hop. Split at every `,` and `;`, quoted or
-// not, so a client's unterminated quote never swallows the elements its proxies append.
-function forwardedHops(header: string): Hop[] {
-  return header.split(',').map((element) => elementHop(element.split(';')));
-}
-
-/** The hop of one `Forwarded` element from its raw pairs. */
-function elementHop(pairs: readonly string[]): Hop {
+// RFC 7239 `Forwarded`: split at every `,` and `;`, quoted or not, so a client's unterminated
+// quote never swallows the elements its proxies append.
+function forwardedHop(element: string): Hop {
   let hop: Hop | undefined;
-  for (const pair of pairs) {
-    const at = pair.indexOf('=');
-    if (at <= 0) return MALFORMED;
-    const name = pair.slice(0, at).trim().toLowerCase();
-    let value = pair.slice(at + 1).trim();
-    if (!/^[A-Za-z]+$/.test(name)) return MALFORMED;
-    if (value.startsWith('"')) {
-      const content = QUOTED.exec(value)?.[1];
-      if (content === undefined) return MALFORMED;
-      value = content.replace(/\\(.)/gs, '$1');
-    } else if (value.includes('"') || value === '') return MALFORMED;
-    if (name !== 'for') continue;
+  for (const pair of element.split(';')) {
+    const [, name, quoted, token] = FORWARDED_PAIR.exec(pair) ?? [];
+    if (name === undefined) return MALFORMED;
+    if (name.toLowerCase() !== 'for') continue;
     if (hop !== undefined) return MALFORMED;
-    hop = parseForwardedNode(value);
+    hop = parseNode(quoted?.replace(/\\(.)/gs, '$1') ?? token ?? '');
   }
   return hop ?? HIDDEN;
 }

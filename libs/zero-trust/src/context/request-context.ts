@@ -51,6 +51,10 @@ const CONTEXT = Symbol.for('nestjs-zero-trust:context');
 
 /** The minimal request shape shared by Express and Fastify. @internal */
 export interface HttpRequestLike extends SocketRequestLike {
+  raw?: SocketRequestLike['raw'] & { url?: string; rawHeaders?: string[] };
+  rawHeaders?: string[];
+  originalUrl?: string;
+  url?: string;
   method?: string;
   ip?: string;
   params?: Record<string, string | undefined>;
@@ -80,6 +84,11 @@ export function contextOf(
     resolved: new Map(),
     ...(client.problem !== undefined ? { forwardingProblem: client.problem } : {}),
   });
+}
+
+/** The target as received: Express's `originalUrl` survives mounting, Fastify's `raw.url`. @internal */
+export function targetOf(request: HttpRequestLike): string | undefined {
+  return request.originalUrl ?? request.raw?.url ?? request.url;
 }
 
 /** Returns the zero-trust context of a request if the guards have seen it. @publicApi */

@@ -16,7 +16,6 @@ import {
   type ZeroTrustRequestContext,
 } from '../context/request-context.js';
 import {
-  DependencyUnavailableError,
   InvalidTokenError,
   RateLimitedError,
   StoreFullError,
@@ -30,6 +29,7 @@ import { AuthenticationFailureLimiter } from './authentication-failures.js';
 import { JwksKeySource } from './jwks-key-source.js';
 import { JWT_STRATEGY, toTokenError, type TokenAttempt } from './jwt.strategy.js';
 import type { Principal } from './principal.interface.js';
+import { storeCall } from './revocation.service.js';
 import { SenderConstraints } from './sender-constraints.js';
 import { VerifiedTokenCache, type VerifiedToken } from './verified-token.cache.js';
 
@@ -84,12 +84,9 @@ export class AuthenticationGuard implements CanActivate {
       });
     if (policy.isPublic) return true;
     this.audit.finishOnClose(context, response);
-    let principal: Principal;
-    try {
-      principal = await this.authenticate(request, response);
-    } catch (caught) {
+    const principal = await this.authenticate(request, response).catch(async (caught: unknown) => {
       throw await this.refuse(request, response, context, caught);
-    }
+    });
     context.principal = principal;
     request.user = principal;
     this.audit.record(context, { action: 'authn_token_valid', decision: 'allow', mode: 'enforce' });
@@ -115,44 +112,36 @@ export class AuthenticationGuard implements CanActivate {
       this.tokens.set(digest, verified);
     }
     const { principal } = verified;
-    let revoked: boolean;
-    try {
-      revoked = await this.revocations.isRevoked({
-        jti: principal.token.jti,
-        sub: principal.subject,
-        iat: principal.token.iat,
-      });
-    } catch (error) {
-      this.metrics.storeError('revocation');
-      throw new DependencyUnavailableError('ZT_STORE_UNAVAILABLE', error);
-    }
+    const { jti, iat } = principal.token;
+    const revoked = await storeCall(
+      () => this.revocations.isRevoked({ jti, sub: principal.subject, iat }),
+      this.metrics,
+      'revocation',
+    );
     if (revoked) throw new InvalidTokenError('ZT_TOKEN_REVOKED');
     await this.senderConstraints.check(request, presented, principal);
     return principal;
   }
 
   /** Runs this module's passport-jwt strategy, through passport, on a token not seen before. */
-  private async verify(token: string): Promise<VerifiedToken> {
+  private verify(token: string): Promise<VerifiedToken> {
     const started = performance.now();
-    let result: 'success' | 'failure' = 'failure';
-    try {
-      const verified = await new Promise<VerifiedToken>((resolve, reject) => {
-        const attempt: TokenAttempt = { token };
-        passport.authenticate(
-          this.strategy.name,
-          { session: false },
-          (error: unknown, user: VerifiedToken | false, failure: unknown) => {
-            if (error) reject(error);
-            else if (user) resolve(user);
-            else reject(failure ?? new InvalidTokenError());
-          },
-        )(attempt, {}, reject);
-      });
-      result = 'success';
-      return verified;
-    } finally {
+    const verified = new Promise<VerifiedToken>((resolve, reject) => {
+      const attempt: TokenAttempt = { token };
+      passport.authenticate(
+        this.strategy.name,
+        { session: false },
+        (error: unknown, user: VerifiedToken | false, failure: unknown) => {
+          if (error) reject(error);
+          else if (user) resolve(user);
+          else reject(failure ?? new InvalidTokenError());
+        },
+      )(attempt, {}, reject);
+    });
+    const observe = (result: 'success' | 'failure') => (): void =>
       this.metrics.observeVerification((performance.now() - started) / 1000, result);
-    }
+    verified.then(observe('success'), observe('failure'));
+    return verified;
   }
 
   /** Records a refusal and returns the error to answer with (maybe 429, see the limiter). */

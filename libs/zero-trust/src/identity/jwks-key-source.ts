@@ -12,7 +12,6 @@ interface IssuerKey {
   /** The algorithms this key may verify (bound to the key, RFC 8725 §3.1). */
   readonly algorithms: readonly string[];
   readonly key: KeyObject;
-  /** The key's public material, to keep the same `KeyObject` across refreshes. */
   readonly fingerprint: string;
 }
 
@@ -49,7 +48,6 @@ const ALGORITHMS: Readonly<Record<string, readonly string[]>> = {
 export class JwksKeySource {
   private readonly logger = new Logger('ZeroTrust');
   private keys: IssuerKey[] = [];
-  private current = new Set<KeyObject>();
   private refreshedAt = 0;
   private lastAttempt = 0;
   private version = 0;
@@ -61,13 +59,11 @@ export class JwksKeySource {
   constructor(
     @Inject(ZERO_TRUST_OPTIONS) private readonly options: ResolvedZeroTrustOptions,
     @Optional() private readonly metrics?: ZeroTrustMetrics,
-  ) {
-    this.jwksUri = options.jwksUri;
-  }
+  ) {}
 
   /** Whether `key` is still published: a key removed from the JWKS stops vouching for tokens. */
   isCurrent(key: KeyObject): boolean {
-    return !this.expired(Date.now()) && this.current.has(key);
+    return !this.expired(Date.now()) && this.keys.some((known) => known.key === key);
   }
 
   /** Whether a key set was fetched and is now older than `jwks.maxAge`. */
@@ -91,9 +87,8 @@ export class JwksKeySource {
   refresh(): Promise<void> {
     // After a failed fetch, at most one attempt a second: a public health endpoint's traffic
     // must not become traffic against a struggling issuer.
-    if (this.inflight === undefined && this.failing && Date.now() - this.lastAttempt < 1000) {
+    if (this.inflight === undefined && this.failing && Date.now() - this.lastAttempt < 1000)
       return Promise.reject(new DependencyUnavailableError('ZT_KEYS_UNAVAILABLE'));
-    }
     this.inflight ??= this.fetchKeys().finally(() => {
       this.inflight = undefined;
     });
@@ -109,28 +104,25 @@ export class JwksKeySource {
     const now = Date.now();
     if (this.refreshedAt === 0 || this.expired(now)) {
       // No usable set: refetch, at most once a second; until a fetch succeeds, fail closed.
-      if (now - this.lastAttempt < 1000 && this.inflight === undefined) {
+      if (now - this.lastAttempt < 1000 && this.inflight === undefined)
         throw new DependencyUnavailableError('ZT_KEYS_UNAVAILABLE');
-      }
       await this.refresh();
-    } else if (
-      now - this.refreshedAt > this.options.jwks.maxAge * 500 &&
-      now - this.lastAttempt >= this.options.jwks.cooldown * 1000
-    ) {
+    } else if (now - this.refreshedAt > this.options.jwks.maxAge * 500 && this.cooled(now)) {
       // Aging: refresh in the background, serving the current set meanwhile.
       void this.refreshQuietly();
     }
     let key = this.find(kid, alg);
-    if (
-      key === undefined &&
-      kid !== undefined &&
-      now - this.lastAttempt >= this.options.jwks.cooldown * 1000
-    ) {
+    if (key === undefined && kid !== undefined && this.cooled(now)) {
       await this.refreshQuietly();
       key = this.find(kid, alg);
     }
     if (key === undefined) throw new InvalidTokenError('ZT_TOKEN_KEY_UNKNOWN');
     return key;
+  }
+
+  /** Whether `jwks.cooldown` has passed since the last fetch attempt. */
+  private cooled(now: number): boolean {
+    return now - this.lastAttempt >= this.options.jwks.cooldown * 1000;
   }
 
   private find(kid: string | undefined, alg: string): KeyObject | undefined {
@@ -146,7 +138,9 @@ export class JwksKeySource {
     try {
       await this.refresh();
     } catch (error) {
-      this.logger.warn(`JWKS refresh failed; serving the last good key set (${describe(error)})`);
+      const { cause } = error as Error;
+      const reason = (cause instanceof Error ? cause : (error as Error)).message;
+      this.logger.warn(`JWKS refresh failed; serving the last good key set (${reason})`);
     }
   }
 
@@ -154,17 +148,24 @@ export class JwksKeySource {
     this.lastAttempt = Date.now();
     this.fetches += 1;
     try {
-      const uri = this.jwksUri ?? (this.jwksUri = await this.discover());
-      const { keys: set } = await fetchJson(uri, this.bounds());
+      const bounds = { timeoutMs: this.options.jwks.timeout * 1000 };
+      this.jwksUri ??= this.options.jwksUri;
+      if (this.jwksUri === undefined) {
+        const { jwks_uri: uri } = await discoverMetadata(this.options.issuer, bounds);
+        if (typeof uri !== 'string' || !isAcceptableKeyUrl(uri))
+          throw new Error(
+            'the discovery document has no acceptable jwks_uri (https, or http on loopback)',
+          );
+        this.jwksUri = uri;
+      }
+      const { keys: set } = await fetchJson(this.jwksUri, bounds);
       if (!Array.isArray(set)) throw new Error('the key set has no "keys" array');
       // A key already known keeps its KeyObject: imported once, and cached tokens stay current.
-      const previous = new Map(this.keys.map((k) => [k.fingerprint, k]));
       const keys = (set as unknown[])
-        .map((entry) => this.importKey(entry, previous))
+        .map((entry) => this.importKey(entry))
         .filter((key) => key !== undefined);
       if (keys.length === 0) throw new Error('the key set holds no usable signing key');
       this.keys = keys;
-      this.current = new Set(keys.map((k) => k.key));
       this.refreshedAt = Date.now();
       this.version += 1;
       this.failing = false;
@@ -176,7 +177,7 @@ export class JwksKeySource {
     }
   }
 
-  private importKey(entry: unknown, previous: Map<string, IssuerKey>): IssuerKey | undefined {
+  private importKey(entry: unknown): IssuerKey | undefined {
     if (typeof entry !== 'object' || entry === null) return undefined;
     const jwk = entry as JsonWebKey & { kid?: unknown; use?: unknown; key_ops?: unknown };
     if ('d' in jwk || 'p' in jwk || 'k' in jwk) {
@@ -195,7 +196,7 @@ export class JwksKeySource {
     const kid = typeof jwk.kid === 'string' ? jwk.kid : undefined;
     const { kty, crv, n, e, x, y } = jwk;
     const fingerprint = JSON.stringify([kid, algorithms, kty, crv, n, e, x, y]);
-    const known = previous.get(fingerprint);
+    const known = this.keys.find((key) => key.fingerprint === fingerprint);
     if (known !== undefined) return known;
     try {
       return { kid, algorithms, key: createPublicKey({ key: jwk, format: 'jwk' }), fingerprint };
@@ -203,23 +204,4 @@ export class JwksKeySource {
       return undefined;
     }
   }
-
-  private async discover(): Promise<string> {
-    const doc = await discoverMetadata(this.options.issuer, this.bounds());
-    if (typeof doc.jwks_uri !== 'string' || !isAcceptableKeyUrl(doc.jwks_uri)) {
-      throw new Error(
-        'the discovery document has no acceptable jwks_uri (https, or http on loopback)',
-      );
-    }
-    return doc.jwks_uri;
-  }
-
-  private bounds(): { timeoutMs: number } {
-    return { timeoutMs: this.options.jwks.timeout * 1000 };
-  }
-}
-
-function describe(error: unknown): string {
-  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
-  return cause instanceof Error ? cause.message : String(cause);
 }

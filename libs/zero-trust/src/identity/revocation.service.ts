@@ -26,7 +26,8 @@ export class RevocationService {
     if (typeof jti !== 'string' || jti.length === 0)
       throw new TypeError('revokeToken: jti must be a non-empty string');
     const latest = now() + this.options.maxTokenLifetime + this.options.clockTolerance;
-    await this.kept(this.store.revokeToken(jti, Math.min(expiresAt ?? latest, latest)));
+    const until = Math.min(expiresAt ?? latest, latest);
+    await storeCall(() => this.store.revokeToken(jti, until), this.metrics);
   }
 
   /**
@@ -39,18 +40,31 @@ export class RevocationService {
       throw new TypeError('revokeSubject: subject must be a non-empty string');
     const retainUntil =
       issuedBefore + this.options.maxTokenLifetime + 2 * this.options.clockTolerance;
-    await this.kept(this.store.revokeSubject(subject, issuedBefore, retainUntil));
+    await storeCall(
+      () => this.store.revokeSubject(subject, issuedBefore, retainUntil),
+      this.metrics,
+    );
   }
+}
 
-  private async kept(operation: Promise<void>): Promise<void> {
-    try {
-      await operation;
-    } catch (error) {
-      if (!(error instanceof StoreFullError))
-        throw new DependencyUnavailableError('ZT_STORE_UNAVAILABLE', error);
-      reportStoreFull(error, this.metrics);
+/**
+ * Runs a store call: a full store is reported and rethrown, any other failure becomes 503
+ * `ZT_STORE_UNAVAILABLE`, counted under `concern` when given. @internal
+ */
+export async function storeCall<T>(
+  call: () => Promise<T>,
+  metrics: ZeroTrustMetrics,
+  concern?: string,
+): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof StoreFullError) {
+      reportStoreFull(error, metrics);
       throw error;
     }
+    if (concern !== undefined) metrics.storeError(concern);
+    throw new DependencyUnavailableError('ZT_STORE_UNAVAILABLE', error);
   }
 }
 

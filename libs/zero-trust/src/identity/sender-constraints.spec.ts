@@ -30,13 +30,12 @@ const principal = (cnf?: Record<string, unknown>): Principal => ({
   attributes: {},
   token: { jti: 'j', iat: 0, exp: 0, ...(cnf ? { cnf } : {}) },
 });
-const request = (headers: Record<string, string>, peer = '10.0.0.9'): HttpRequestLike =>
-  ({
-    method: 'GET',
-    url: '/me?x=1',
-    socket: { remoteAddress: peer },
-    headers: { host: 'api.example.com', ...headers },
-  }) as HttpRequestLike;
+const request = (headers: Record<string, string>, peer = '10.0.0.9'): HttpRequestLike => ({
+  method: 'GET',
+  url: '/me?x=1',
+  socket: { remoteAddress: peer },
+  headers: { host: 'api.example.com', ...headers },
+});
 
 /** Sender constraints over an in-memory store. */
 function withStore(options: ResolvedZeroTrustOptions): SenderConstraints {
@@ -127,8 +126,11 @@ describe('SenderConstraints.credentials: one credential, one way', () => {
     status: 400,
     challenge: expect.stringMatching(/^Bearer error="invalid_request", error_description="/),
   };
-  const raw = (pairs: string[], extra: Partial<HttpRequestLike> = {}): HttpRequestLike =>
-    ({ ...request({ authorization: pairs[1] ?? '' }), rawHeaders: pairs, ...extra }) as never;
+  const raw = (pairs: string[], extra: Partial<HttpRequestLike> = {}): HttpRequestLike => ({
+    ...request({ authorization: pairs[1] ?? '' }),
+    rawHeaders: pairs,
+    ...extra,
+  });
 
   it('refuses two Authorization headers, in either order, on Express and Fastify requests', () => {
     expect(
@@ -144,12 +146,8 @@ describe('SenderConstraints.credentials: one credential, one way', () => {
 
   it('refuses a header with an access_token in the query or the form body', () => {
     const header = { authorization: 'Bearer a.b.c' };
-    expect(refusal({ ...request(header), url: '/me?access_token=x' } as HttpRequestLike)).toEqual(
-      ambiguous,
-    );
-    expect(
-      refusal({ ...request(header), url: '/me?a=1&access%5Ftoken=' } as HttpRequestLike),
-    ).toEqual(ambiguous);
+    expect(refusal({ ...request(header), url: '/me?access_token=x' })).toEqual(ambiguous);
+    expect(refusal({ ...request(header), url: '/me?a=1&access%5Ftoken=' })).toEqual(ambiguous);
     expect(refusal({ ...request(header), query: { access_token: ['x'] } })).toEqual(ambiguous);
     const form = request({ ...header, 'content-type': 'application/x-www-form-urlencoded' });
     expect(refusal({ ...form, body: { access_token: 'x' } })).toEqual(ambiguous);
@@ -160,9 +158,7 @@ describe('SenderConstraints.credentials: one credential, one way', () => {
 
   it('refuses an access_token in the query or the form body alone: not a supported method', () => {
     const unsupported = { ...ambiguous, code: 'ZT_TOKEN_METHOD_UNSUPPORTED' };
-    expect(refusal({ ...request({}), url: '/me?access_token=x' } as HttpRequestLike)).toEqual(
-      unsupported,
-    );
+    expect(refusal({ ...request({}), url: '/me?access_token=x' })).toEqual(unsupported);
     const form = request({ 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' });
     expect(refusal({ ...form, body: { access_token: 'x' } })).toEqual(unsupported);
   });

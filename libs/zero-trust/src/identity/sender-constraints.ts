@@ -1,24 +1,23 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { ZeroTrustMetrics } from '../metrics/zero-trust.metrics.js';
-import { contextOf, type HttpRequestLike } from '../context/request-context.js';
+import { contextOf, targetOf, type HttpRequestLike } from '../context/request-context.js';
 import {
-  DependencyUnavailableError,
   DpopError,
   InvalidRequestError,
   InvalidTokenError,
   MissingTokenError,
-  StoreFullError,
   type ZeroTrustError,
 } from '../errors/zero-trust.error.js';
+import type { ZeroTrustErrorCode } from '../errors/messages.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import { REPLAY_KEY_PREFIX, SharedStateStore } from '../stores/shared-state-store.interface.js';
-import { reportStoreFull } from '../stores/store-full.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 import { checkDpopProof, expectedHtus } from './dpop/dpop-proof.js';
 import { presentedCertificate } from './mtls/client-certificate.js';
 import { serviceIdentityOf, type PresentedCertificate } from './mtls/service-identity.js';
 import type { Principal } from './principal.interface.js';
+import { storeCall } from './revocation.service.js';
 
 /** The credentials a request presents. @internal */
 export interface PresentedCredentials {
@@ -37,21 +36,16 @@ const ACCESS_TOKEN = 'access_token';
 
 /** How many times the request carries header `name`: Node keeps only the first `Authorization`. */
 function headerCount(request: HttpRequestLike, name: string): number {
-  const raw =
-    (request as { rawHeaders?: unknown }).rawHeaders ??
-    (request.raw as { rawHeaders?: unknown } | undefined)?.rawHeaders;
+  const raw = request.rawHeaders ?? request.raw?.rawHeaders;
   if (!Array.isArray(raw)) return request.headers[name] === undefined ? 0 : 1;
-  return raw.filter((key, i) => i % 2 === 0 && String(key).toLowerCase() === name).length;
+  return raw.filter((key, i) => i % 2 === 0 && key.toLowerCase() === name).length;
 }
 
 /** Whether an `access_token` is in the request target, the parsed query or a form body. */
 function carriesTokenParameter(request: HttpRequestLike): boolean {
-  const target =
-    (request as { originalUrl?: unknown }).originalUrl ??
-    (request.raw as { url?: unknown } | undefined)?.url ??
-    (request as { url?: unknown }).url;
-  const start = typeof target === 'string' ? target.indexOf('?') : -1;
-  const query = start < 0 ? undefined : (target as string).slice(start + 1).split('#')[0];
+  const target = targetOf(request) ?? '';
+  const start = target.indexOf('?');
+  const query = start < 0 ? undefined : target.slice(start + 1).split('#')[0];
   const has = (record: unknown): boolean =>
     typeof record === 'object' && record !== null && Object.hasOwn(record, ACCESS_TOKEN);
   return (
@@ -101,8 +95,7 @@ export class SenderConstraints {
     }
     const token = AUTHORIZATION.exec(header as string)?.[2];
     if (token === undefined) throw new InvalidTokenError('ZT_TOKEN_MALFORMED');
-    if (scheme === 'bearer' && dpop?.required)
-      throw new DpopError('ZT_DPOP_TOKEN_UNBOUND', dpop.algorithms, { error: 'invalid_token' });
+    if (scheme === 'bearer' && dpop?.required) throw this.tokenError('ZT_DPOP_TOKEN_UNBOUND');
     return { scheme: scheme === 'dpop' ? 'DPoP' : 'Bearer', token, certificate };
   }
 
@@ -129,17 +122,12 @@ export class SenderConstraints {
         throw new InvalidTokenError('ZT_CERTIFICATE_SERVICE_MISMATCH');
       }
     }
-    if (presented.scheme === 'Bearer') {
-      if (jkt === undefined) return;
-      // RFC 9449 §7.2; without DPoP support the token can never be used here.
-      if (dpop === undefined) throw new InvalidTokenError('ZT_DPOP_BOUND_TOKEN_AS_BEARER');
-      throw new DpopError('ZT_DPOP_BOUND_TOKEN_AS_BEARER', dpop.algorithms, {
-        error: 'invalid_token',
-      });
-    }
+    // RFC 9449 §7.2; without DPoP support the token can never be used here.
+    if (presented.scheme === 'Bearer' && jkt !== undefined)
+      throw this.tokenError('ZT_DPOP_BOUND_TOKEN_AS_BEARER');
+    if (presented.scheme === 'Bearer') return;
     if (dpop === undefined) throw new MissingTokenError();
-    if (typeof jkt !== 'string' || jkt.length === 0)
-      throw new DpopError('ZT_DPOP_TOKEN_UNBOUND', dpop.algorithms, { error: 'invalid_token' });
+    if (typeof jkt !== 'string' || jkt.length === 0) throw this.tokenError('ZT_DPOP_TOKEN_UNBOUND');
     const checked = await checkDpopProof(
       this.proofOf(request, dpop.algorithms),
       {
@@ -154,40 +142,28 @@ export class SenderConstraints {
     const jti = SAFE_JTI.test(checked.jti)
       ? checked.jti
       : `h.${createHash('sha256').update(checked.jti).digest('base64url')}`;
-    let first: boolean;
-    try {
-      // A `replay:` key, never evicted before it expires. `jkt` is base64url and `jti` safe or
-      // hashed: neither holds the separator.
-      first = await this.state.claimOnce(
-        `${REPLAY_KEY_PREFIX}dpop:${jkt}:${jti}`,
-        dpop.iatWindow + dpop.clockTolerance,
-      );
-    } catch (error) {
-      if (error instanceof StoreFullError) {
-        reportStoreFull(error, this.metrics);
-        throw error;
-      }
-      this.metrics.storeError('dpop');
-      throw new DependencyUnavailableError('ZT_STORE_UNAVAILABLE', error);
-    }
+    // A `replay:` key, never evicted before it expires. `jkt` is base64url and `jti` safe or
+    // hashed: neither holds the separator.
+    const key = `${REPLAY_KEY_PREFIX}dpop:${jkt}:${jti}`;
+    const ttl = dpop.iatWindow + dpop.clockTolerance;
+    const first = await storeCall(() => this.state.claimOnce(key, ttl), this.metrics, 'dpop');
     if (!first) throw new DpopError('ZT_DPOP_REPLAY', dpop.algorithms);
     contextOf(request).dpop = { jkt };
   }
 
   /** The error to answer with: under the DPoP scheme, a token problem's challenge is `DPoP`. */
   challengeFor(request: HttpRequestLike, error: ZeroTrustError): ZeroTrustError {
+    return schemeOf(request.headers.authorization) === 'dpop' && error instanceof InvalidTokenError
+      ? this.tokenError(error.code, error)
+      : error;
+  }
+
+  /** A token problem; with DPoP on, `invalid_token` under a `DPoP` challenge (RFC 9449 §7.1). */
+  private tokenError(code: ZeroTrustErrorCode, cause?: ZeroTrustError): ZeroTrustError {
     const dpop = this.options.dpop;
-    if (
-      dpop === undefined ||
-      schemeOf(request.headers.authorization) !== 'dpop' ||
-      !(error instanceof InvalidTokenError)
-    )
-      return error;
-    return new DpopError(error.code, dpop.algorithms, {
-      message: error.message,
-      error: 'invalid_token',
-      cause: error,
-    });
+    if (dpop === undefined) return cause ?? new InvalidTokenError(code);
+    const options = { message: cause?.message, error: 'invalid_token', cause } as const;
+    return new DpopError(code, dpop.algorithms, options);
   }
 
   /** The single `DPoP` header. RFC 9449 §4.3: a repeated one is an invalid proof (401). */
@@ -204,12 +180,8 @@ export class SenderConstraints {
 
   /** The request's client certificate; with `mtls`, an X.509-SVID of the domain. */
   private certificateOf(request: HttpRequestLike): PresentedCertificate | undefined {
-    const mtls = this.options.mtls;
-    const facts = presentedCertificate(
-      request,
-      mtls?.source ?? 'socket',
-      this.options.trustedProxies,
-    );
+    const { mtls, trustedProxies } = this.options;
+    const facts = presentedCertificate(request, mtls?.source ?? 'socket', trustedProxies);
     if (facts === undefined) return undefined;
     const certificate =
       mtls === undefined

@@ -7,6 +7,7 @@ import {
   importJWK,
   type JWK,
 } from 'jose';
+import { targetOf, type HttpRequestLike } from '../../context/request-context.js';
 import { DpopError } from '../../errors/zero-trust.error.js';
 import { normalizeType, type ResolvedDpopOptions } from '../../options/validate-options.js';
 
@@ -15,7 +16,6 @@ export interface DpopExpectation {
   readonly method: string;
   /** The URLs `htu` may name, normalized by {@link normalizeHtu} (none: every proof fails). */
   readonly htus: readonly string[];
-  /** The access token presented with the proof. */
   readonly accessToken: string;
   /** Now, seconds since the epoch. */
   readonly now: number;
@@ -41,16 +41,8 @@ export function normalizeHtu(value: string): string | undefined {
 }
 
 /** The URLs `htu` may name: the public URLs plus the request path, never `Host`. @internal */
-export function expectedHtus(
-  request: {
-    originalUrl?: string;
-    url?: string;
-    raw?: { url?: unknown; socket?: unknown } | undefined;
-  },
-  publicUrls: readonly string[],
-): string[] {
-  // Express's originalUrl survives mounting; Fastify's raw.url is the target as received.
-  const target = request.originalUrl ?? request.raw?.url ?? request.url;
+export function expectedHtus(request: HttpRequestLike, publicUrls: readonly string[]): string[] {
+  const target = targetOf(request);
   if (typeof target !== 'string' || !target.startsWith('/') || target.startsWith('//')) return [];
   const path = target.split(/[?#]/)[0] ?? '/';
   return publicUrls
@@ -74,14 +66,16 @@ export async function checkDpopProof(
       message: `The DPoP proof ${check}`,
       cause,
     });
+  const attempt = async <T>(check: string, step: () => T | Promise<T>): Promise<T> => {
+    try {
+      return await step();
+    } catch (error) {
+      throw fail(check, error);
+    }
+  };
   if (proof.length > options.maxProofSize) throw fail('is too large');
   if (!COMPACT_JWS.test(proof)) throw fail('is not a compact JWS');
-  let header: Record<string, unknown>;
-  try {
-    header = decodeProtectedHeader(proof);
-  } catch (error) {
-    throw fail('header is not a JSON object', error);
-  }
+  const header = await attempt('header is not a JSON object', () => decodeProtectedHeader(proof));
   if (typeof header.typ !== 'string' || normalizeType(header.typ) !== 'dpop+jwt')
     throw fail('typ must be dpop+jwt');
   const { alg, jwk } = header;
@@ -94,23 +88,13 @@ export async function checkDpopProof(
     throw fail('jwk header must be a public key');
   if (typeof key.kty !== 'string' || !KEY_TYPES.has(key.kty))
     throw fail('jwk header is not an asymmetric public key');
-  let publicKey: Awaited<ReturnType<typeof importJWK>>;
-  try {
-    publicKey = await importJWK(key as JWK, alg);
-  } catch (error) {
-    throw fail('jwk header is not a public key for its algorithm', error);
-  }
-  try {
-    await compactVerify(proof, publicKey, { algorithms: [alg] });
-  } catch (error) {
-    throw fail('signature is invalid', error);
-  }
-  let claims: Record<string, unknown>;
-  try {
-    claims = decodeJwt(proof);
-  } catch (error) {
-    throw fail('payload is not a JSON object', error);
-  }
+  const publicKey = await attempt('jwk header is not a public key for its algorithm', () =>
+    importJWK(key as JWK, alg),
+  );
+  await attempt('signature is invalid', () =>
+    compactVerify(proof, publicKey, { algorithms: [alg] }),
+  );
+  const claims = await attempt('payload is not a JSON object', () => decodeJwt(proof));
   const { jti, htm, htu, iat, ath } = claims;
   if (typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_JTI)
     throw fail('jti is missing or invalid');

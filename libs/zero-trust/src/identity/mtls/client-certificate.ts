@@ -1,9 +1,5 @@
 import { createHash, X509Certificate } from 'node:crypto';
-import {
-  socketOf,
-  type SocketRequestLike,
-  type TrustedProxies,
-} from '../../context/client-address.js';
+import type { SocketRequestLike, TrustedProxies } from '../../context/client-address.js';
 import { InvalidTokenError } from '../../errors/zero-trust.error.js';
 import type { CertificateSource } from '../../options/zero-trust-options.interface.js';
 import { parseXfcc, XfccSyntaxError, type XfccElement } from './xfcc.js';
@@ -16,12 +12,12 @@ export interface ClientCertificateFacts {
   readonly uris: readonly string[];
   /** Whether the certificate is a CA certificate (never a valid workload certificate). */
   readonly ca: boolean;
-  /** Where it came from. */
   readonly source: 'socket' | 'xfcc';
 }
 
 /** The socket shape read here (a `tls.TLSSocket` on an HTTPS server). */
 interface TlsSocketLike {
+  remoteAddress?: string | undefined;
   authorized?: boolean;
   getPeerX509Certificate?: () => X509Certificate | undefined;
 }
@@ -58,7 +54,8 @@ function factsOf(certificate: X509Certificate, source: 'socket' | 'xfcc'): Clien
 
 /** The TLS connection's certificate, read once; `ZT_CERTIFICATE_UNTRUSTED` if unauthorized. */
 function socketCertificate(request: SocketRequestLike): ClientCertificateFacts | undefined {
-  const socket: TlsSocketLike | undefined = socketOf(request);
+  // Express's `socket`, Fastify's `raw.socket`.
+  const socket: TlsSocketLike | undefined = request.socket ?? request.raw?.socket;
   if (socket === undefined || typeof socket.getPeerX509Certificate !== 'function') return undefined;
   let facts = BY_SOCKET.get(socket);
   if (facts === undefined) {
@@ -79,38 +76,30 @@ function socketCertificate(request: SocketRequestLike): ClientCertificateFacts |
 /** Facts of one XFCC element: its `Cert` checked against `Hash` and `URI`, or those. @internal */
 export function factsOfXfccElement(element: XfccElement): ClientCertificateFacts {
   const single = (key: string): string | undefined => {
-    const values = element.get(key);
-    if (values !== undefined && values.length > 1) throw new XfccSyntaxError(`repeated ${key}`);
-    return values?.[0];
+    const [value, ...more] = element.get(key) ?? [];
+    if (more.length > 0) throw new XfccSyntaxError(`repeated ${key}`);
+    return value;
   };
-  const hash = single('hash');
+  const hash = single('hash')?.toLowerCase();
   const cert = single('cert');
+  const uris = element.get('uri') ?? [];
   if (hash !== undefined && !HEX_SHA256.test(hash)) throw new XfccSyntaxError('bad Hash');
-  if (cert !== undefined) {
-    let certificate: X509Certificate;
-    try {
-      certificate = new X509Certificate(decodeURIComponent(cert));
-    } catch {
-      throw new XfccSyntaxError('bad Cert');
-    }
-    const facts = factsOf(certificate, 'xfcc');
-    if (
-      hash !== undefined &&
-      Buffer.from(facts.thumbprint, 'base64url').toString('hex') !== hash.toLowerCase()
-    )
-      throw new XfccSyntaxError('Hash does not match Cert');
-    const uris = element.get('uri');
-    if (uris !== undefined && uris.some((uri) => !facts.uris.includes(uri)))
-      throw new XfccSyntaxError('URI does not match Cert');
-    return facts;
+  if (cert === undefined) {
+    if (hash === undefined) throw new XfccSyntaxError('neither Cert nor Hash');
+    const thumbprint = Buffer.from(hash, 'hex').toString('base64url');
+    return { thumbprint, uris: [...uris], ca: false, source: 'xfcc' };
   }
-  if (hash === undefined) throw new XfccSyntaxError('neither Cert nor Hash');
-  return {
-    thumbprint: Buffer.from(hash, 'hex').toString('base64url'),
-    uris: [...(element.get('uri') ?? [])],
-    ca: false,
-    source: 'xfcc',
-  };
+  let facts: ClientCertificateFacts;
+  try {
+    facts = factsOf(new X509Certificate(decodeURIComponent(cert)), 'xfcc');
+  } catch {
+    throw new XfccSyntaxError('bad Cert');
+  }
+  if (hash !== undefined && Buffer.from(facts.thumbprint, 'base64url').toString('hex') !== hash)
+    throw new XfccSyntaxError('Hash does not match Cert');
+  if (uris.some((uri) => !facts.uris.includes(uri)))
+    throw new XfccSyntaxError('URI does not match Cert');
+  return facts;
 }
 
 /**
@@ -129,8 +118,7 @@ export function presentedCertificate(
   if (source === 'socket' || (source === 'both' && !trusted)) return socketCertificate(request);
   if (header === undefined) return undefined;
   try {
-    const value = Array.isArray(header) ? header.join(',') : header;
-    const elements = parseXfcc(value);
+    const elements = parseXfcc(Array.isArray(header) ? header.join(',') : header);
     return factsOfXfccElement(elements.at(-1) as XfccElement);
   } catch (error) {
     if (error instanceof XfccSyntaxError)
