@@ -129,8 +129,8 @@ export class AuditService implements OnApplicationShutdown {
     };
     emitter?.once?.('close', () => {
       const status = emitter.statusCode ?? 0;
-      const refusal = new HttpException('The request was refused', status);
-      if (status >= 400) this.refuse(context, 'authz_fail', refusal);
+      if (status >= 400)
+        this.refuse(context, 'authz_fail', new HttpException('The request was refused', status));
       this.finish(context);
     });
   }

@@ -27,6 +27,7 @@ import {
   type CanCheck,
   type ResolveContext,
   type ResolverFunction,
+  type SubjectResolver,
 } from '../routes/resolver.interface.js';
 import { routePolicyOf, subjectOf } from '../routes/route-policy.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
@@ -201,6 +202,8 @@ export class AuthorizationGuard extends AuthorizationStep implements CanActivate
 @Injectable()
 export class RecordAuthorizationGuard extends AuthorizationStep implements CanActivate {
   private readonly logger = new Logger('ZeroTrust');
+  // A non-strict ModuleRef.get searches every module: once per resolver class, not per request.
+  private readonly resolvers = new Map<Type<SubjectResolver>, SubjectResolver>();
 
   constructor(
     @Inject(ZERO_TRUST_OPTIONS) options: ResolvedZeroTrustOptions,
@@ -236,6 +239,15 @@ export class RecordAuthorizationGuard extends AuthorizationStep implements CanAc
     }
   }
 
+  private instanceOf(type: Type<SubjectResolver>): SubjectResolver {
+    const known = this.resolvers.get(type);
+    if (known !== undefined) return known;
+    // Throws for a class that is no provider (the route audit reports it at boot).
+    const instance: SubjectResolver = this.moduleRef.get(type, { strict: false });
+    this.resolvers.set(type, instance);
+    return instance;
+  }
+
   /** The check's record, loaded once per request and resolver; 404 (recorded) when absent. */
   private async load(check: CanCheck, step: Step): Promise<object> {
     const resolver = check.options.resolve;
@@ -247,7 +259,7 @@ export class RecordAuthorizationGuard extends AuthorizationStep implements CanAc
     try {
       // A resolver class that is no provider fails here: the route audit reports it at boot.
       record = isResolverClass(resolver)
-        ? await this.moduleRef.get(resolver, { strict: false }).resolve(resolveContext)
+        ? await this.instanceOf(resolver).resolve(resolveContext)
         : await (resolver as ResolverFunction)(resolveContext);
     } catch (error) {
       // A resolver's own HTTP error stands; anything else is a 503 (logged).
