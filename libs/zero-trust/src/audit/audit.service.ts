@@ -45,7 +45,7 @@ export class AuditService implements OnApplicationShutdown {
   private queue: DecisionEvent[] = [];
   /** Created at bootstrap: the drain runs in no request's async context. */
   private readonly scope = new AsyncResource('ZeroTrustAudit');
-  private readonly listeners = new Set<DecisionListener>();
+  private readonly listeners = new Map<DecisionListener, (stage: DecisionStage) => boolean>();
   private draining: Promise<void> | undefined;
   private droppedCount = 0;
 
@@ -71,9 +71,11 @@ export class AuditService implements OnApplicationShutdown {
    */
   record(context: ZeroTrustRequestContext, input: DecisionInput): void {
     this.metrics.observeDecision(input);
-    const event = this.toEvent(context, input);
+    // Built only for a finding or a listener that wants this stage: most stages are not events.
+    let event: DecisionEvent | undefined;
     if (input.finding !== undefined || (input.decision === 'allow' && input.code !== undefined)) {
-      this.write(event); // a finding, not a stage: an event (an ECS alert) of its own
+      // A finding, not a stage: an event (an ECS alert) of its own.
+      this.write((event = this.toEvent(context, input)));
     } else {
       // A stage decided after the record was written (a rate limit after the module's guards)
       // starts a record of its own.
@@ -81,9 +83,10 @@ export class AuditService implements OnApplicationShutdown {
       context.audit.stages.push(input);
       if (input.decision === 'deny' || input.decision === 'step-up') this.finish(context);
     }
-    for (const listener of this.listeners) {
+    for (const [listener, wants] of this.listeners) {
+      if (!wants(input)) continue;
       try {
-        listener(event, context);
+        listener((event ??= this.toEvent(context, input)), context);
       } catch (error) {
         this.logger.error(`Decision listener failed: ${message(error)}`);
       }
@@ -135,9 +138,15 @@ export class AuditService implements OnApplicationShutdown {
     });
   }
 
-  /** Calls `listener` with every stage and every other event; returns its unsubscribe. */
-  subscribe(listener: DecisionListener): () => void {
-    this.listeners.add(listener);
+  /**
+   * Calls `listener` with every stage and every other event (those `wants`, when given);
+   * returns its unsubscribe.
+   */
+  subscribe(
+    listener: DecisionListener,
+    wants: (stage: DecisionStage) => boolean = () => true,
+  ): () => void {
+    this.listeners.set(listener, wants);
     return () => this.listeners.delete(listener);
   }
 

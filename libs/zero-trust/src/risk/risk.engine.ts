@@ -113,7 +113,10 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
       if (typeof signal?.evaluate === 'function' && !signals.includes(signal)) signals.push(signal);
     }
     this.signals = signals;
-    this.unsubscribe = this.audit.subscribe((event, context) => this.onDecision(event, context));
+    this.unsubscribe = this.audit.subscribe(
+      (event, context) => this.onDecision(event, context),
+      (stage) => FAILURE_ACTIONS.has(stage.action) && stage.code !== 'ZT_RISK_DENIED',
+    );
   }
 
   onModuleDestroy(): void {
@@ -235,7 +238,6 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
   // Counts failures (not the risk guard's own denies); records the findings of a request
   // that authorization refused after reading `env.risk` (the risk guard never saw it).
   private onDecision(event: DecisionEvent, context: ZeroTrustRequestContext): void {
-    if (!FAILURE_ACTIONS.has(event.action) || event.code === 'ZT_RISK_DENIED') return;
     if (event.decision === 'deny') void this.countFailure(context, event.principal);
     const assessed = context.risk?.assessed;
     if (event.action === 'authz_fail' && assessed !== undefined)
