@@ -65,6 +65,7 @@ export function toEcsEvent(event: DecisionEvent, serviceName?: string): EcsEvent
   const who = principal ? `${principal.kind}:${principal.id}` : 'anonymous';
   const what = authz ? `${authz.action} ${authz.subject}` : `${request.method} ${request.route}`;
   const service = principal !== undefined && principal.kind !== 'user';
+  const category = categorize(event);
   const labels = compact({
     decision: event.decision,
     mode: event.mode,
@@ -90,7 +91,10 @@ export function toEcsEvent(event: DecisionEvent, serviceName?: string): EcsEvent
     log: { level: event.decision === 'allow' ? 'info' : 'warn' },
     message: `${event.action} ${event.decision} ${what}${event.reason ? `: ${event.reason}` : ''}`,
     event: compact({
-      ...categorize(event),
+      // Named one by one: spreading an object before other members is slow in V8.
+      kind: category.kind,
+      category: category.category,
+      type: category.type,
       outcome: event.outcome,
       action: event.action,
       reason: event.reason,

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { validateOptions } from '../options/validate-options.js';
 import { createTestPrincipal } from '../testing/index.js';
-import { decideRisk, RiskPolicy, riskPolicyOf } from './risk-policy.js';
+import { routePolicyOf } from '../routes/route-policy.js';
+import { decideRisk, RiskPolicy } from './risk-policy.js';
 import { combineScores } from './risk.types.js';
 
 /** The `risk` option resolved as the module resolves it. */
@@ -85,8 +86,8 @@ describe('@RiskPolicy', () => {
       other(): void {}
     }
     const method = (name: string) => Reflect.get(Controller.prototype, name) as () => void;
-    expect(riskPolicyOf(Controller, method('handler'))).toEqual({ maxScore: 20, acr: 'urn:a' });
-    expect(riskPolicyOf(Controller, method('other'))).toEqual({ maxScore: 50, acr: 'urn:a' });
+    expect(routePolicyOf(Controller, method('handler')).risk).toEqual({ maxScore: 20, acr: 'urn:a' });
+    expect(routePolicyOf(Controller, method('other')).risk).toEqual({ maxScore: 50, acr: 'urn:a' });
   });
 
   it('refuses bad values when the decorator is applied', () => {

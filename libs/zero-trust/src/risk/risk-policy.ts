@@ -1,20 +1,10 @@
-import { SetMetadata, type Type } from '@nestjs/common';
+import { SetMetadata } from '@nestjs/common';
 import type { Principal } from '../identity/principal.interface.js';
 import type { ResolvedRiskOptions } from '../options/validate-options.js';
-import { RISK_POLICY_KEY } from '../routes/decorators.js';
+import { RISK_POLICY_KEY, type RiskPolicyOptions } from '../routes/decorators.js';
 import type { RiskAssessment, RiskVerdict } from './risk.types.js';
 
-/** Per-route risk policy, overriding the module's `risk` thresholds. @publicApi */
-export interface RiskPolicyOptions {
-  /** Scores above this are denied (403). @default risk.denyAbove */
-  maxScore?: number;
-  /** Scores above this need a step-up; every request does when only `acr`/`maxAuthAge` are set. @default risk.stepUpAbove */
-  stepUpAbove?: number;
-  /** The `acr` a step-up must reach. @default risk.stepUp.acr */
-  acr?: string;
-  /** Maximum age in seconds of the authentication (`auth_time`). @default risk.stepUp.maxAge */
-  maxAuthAge?: number;
-}
+export type { RiskPolicyOptions };
 
 /**
  * Sets the risk policy of a controller or handler (a handler's fields override its class's).
@@ -37,16 +27,6 @@ export function RiskPolicy(policy: RiskPolicyOptions): MethodDecorator & ClassDe
   if (acr !== undefined && !/^[^"\\]+$/.test(acr))
     throw new TypeError('@RiskPolicy: acr must be a non-empty string without quotes');
   return SetMetadata(RISK_POLICY_KEY, { ...policy });
-}
-
-/** The risk policy of a route: the class's, overridden field by field by the handler's. @internal */
-export function riskPolicyOf(
-  controller: Type,
-  handler: (...args: never[]) => unknown,
-): RiskPolicyOptions {
-  const read = (target: object) =>
-    Reflect.getMetadata(RISK_POLICY_KEY, target) as RiskPolicyOptions | undefined;
-  return { ...read(controller), ...read(handler) };
 }
 
 /**

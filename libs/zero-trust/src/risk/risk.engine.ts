@@ -37,6 +37,8 @@ import { UsageSignal } from './signals/usage.signal.js';
 /** Registers an injectable {@link RiskSignal} from any module. @publicApi */
 export const RiskSignalProvider = DiscoveryService.createDecorator();
 
+type SignalResult = PromiseSettledResult<Awaited<ReturnType<RiskSignal['evaluate']>>>;
+
 const FAILURE_ACTIONS = new Set([
   'authn_token_missing',
   'authn_token_invalid',
@@ -152,13 +154,15 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
       return; // only an assessment that completed is learnt from
     }
     await Promise.all(
-      this.signals.map(async (signal) => {
-        try {
-          await signal.record?.(assessed.input, outcome);
-        } catch (error) {
-          this.logger.warn(`Risk signal ${signal.name} failed to learn: ${describe(error)}`);
-        }
-      }),
+      this.signals
+        .filter((signal) => signal.record !== undefined)
+        .map(async (signal) => {
+          try {
+            await signal.record?.(assessed.input, outcome);
+          } catch (error) {
+            this.logger.warn(`Risk signal ${signal.name} failed to learn: ${describe(error)}`);
+          }
+        }),
     );
   }
 
@@ -182,33 +186,36 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
     // Built-in signals read no other's facts: they run together, their outcomes taken in order.
     // The application's run one at a time after them (they may read earlier facts).
     const evaluate = async (signal: RiskSignal) => signal.evaluate(input);
-    const builtIn = Promise.allSettled(this.signals.slice(0, this.builtIn).map(evaluate));
     const reasons: RiskReason[] = [];
-    for (const [i, signal] of this.signals.entries()) {
-      const [settled] =
-        i < this.builtIn ? [(await builtIn)[i]] : await Promise.allSettled([evaluate(signal)]);
-      if (settled?.status === 'rejected') {
-        const error: unknown = settled.reason;
-        if (this.options.risk.onError === 'ignore') {
-          this.logger.warn(`Risk signal ${signal.name} failed and was ignored: ${describe(error)}`);
-          continue;
-        }
-        this.logger.error(`Risk signal ${signal.name} failed: ${describe(error)}`);
-        if (error instanceof DependencyUnavailableError) throw error;
-        throw new DependencyUnavailableError('ZT_RISK_UNAVAILABLE', error);
+    const take = (signal: RiskSignal, result: SignalResult): void => {
+      if (result.status === 'fulfilled') {
+        for (const reason of [result.value ?? []].flat())
+          if (reason.score > 0) reasons.push({ ...reason, signal: reason.signal || signal.name });
+        return;
       }
-      for (const reason of [settled?.value ?? []].flat())
-        if (reason.score > 0) reasons.push({ ...reason, signal: reason.signal || signal.name });
-    }
+      const error: unknown = result.reason;
+      if (this.options.risk.onError === 'ignore')
+        return this.logger.warn(
+          `Risk signal ${signal.name} failed and was ignored: ${describe(error)}`,
+        );
+      this.logger.error(`Risk signal ${signal.name} failed: ${describe(error)}`);
+      if (error instanceof DependencyUnavailableError) throw error;
+      throw new DependencyUnavailableError('ZT_RISK_UNAVAILABLE', error);
+    };
+    const builtIn = this.signals.slice(0, this.builtIn);
+    const settled = await Promise.allSettled(builtIn.map(evaluate));
+    for (const [i, result] of settled.entries()) take(builtIn[i] as RiskSignal, result);
+    for (const signal of this.signals.slice(this.builtIn))
+      take(signal, ...(await Promise.allSettled([evaluate(signal)])));
     reasons.sort((a, b) => b.score - a.score);
     const country = input.facts.get('country');
     const city = input.facts.get('city');
-    return {
+    return compact({
       score: combineScores(reasons.map((r) => r.score)),
       reasons,
-      ...(typeof country === 'string' ? { country } : {}),
-      ...(typeof city === 'string' ? { city } : {}),
-    };
+      country: typeof country === 'string' ? country : undefined,
+      city: typeof city === 'string' ? city : undefined,
+    });
   }
 
   /** Records, once per request, each finding that names an event, with the decision taken. */
@@ -231,7 +238,7 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
           reason,
           risk,
           finding: event.replace(/^authn_/, ''),
-          ...geoOf(assessment),
+          geo: geoOf(assessment),
         });
   }
 
@@ -252,8 +259,8 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** The client's place as an ECS `source.geo` fragment, when known. @internal */
-export function geoOf({ country, city }: RiskAssessment): { geo?: DecisionEvent['geo'] } {
-  if (country === undefined && city === undefined) return {};
-  return { geo: compact({ country_iso_code: country, city_name: city }) };
+/** The client's place as an ECS `source.geo`, when known. @internal */
+export function geoOf({ country, city }: RiskAssessment): DecisionEvent['geo'] {
+  if (country === undefined && city === undefined) return undefined;
+  return compact({ country_iso_code: country, city_name: city });
 }

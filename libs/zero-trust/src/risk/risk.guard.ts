@@ -15,7 +15,7 @@ import { RiskDeniedError, StepUpRequiredError } from '../errors/zero-trust.error
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 import { geoOf, RiskEngine } from './risk.engine.js';
-import { decideRisk, riskPolicyOf } from './risk-policy.js';
+import { decideRisk } from './risk-policy.js';
 import type { RiskAssessment, RiskVerdict } from './risk.types.js';
 
 /** What each verdict records: its action and, for a refusal, its code and reason. */
@@ -61,8 +61,7 @@ export class ContextRiskGuard implements CanActivate {
     const { risk } = this.options;
     const mode = route.mode ?? risk.mode ?? this.options.mode;
     const assessment = await this.engine.assess(request, context);
-    const policy = riskPolicyOf(controller, handler);
-    const { verdict, acr, maxAge } = decideRisk(assessment, policy, risk, principal, context.time);
+    const { verdict, acr, maxAge } = decideRisk(assessment, route.risk, risk, principal, context.time);
     const reported = mode === 'report-only';
     const [action, code, base = ''] = RECORDS[verdict];
     const outcome: DecisionOutcome = reported && verdict !== 'allow' ? `would-${verdict}` : verdict;
@@ -71,9 +70,10 @@ export class ContextRiskGuard implements CanActivate {
       action,
       decision: outcome,
       mode,
-      ...(code !== undefined ? { code, reason: summary(assessment, base) } : {}),
+      code,
+      reason: code === undefined ? undefined : summary(assessment, base),
       risk: { score: assessment.score, reasons: [...assessment.reasons] },
-      ...geoOf(assessment),
+      geo: geoOf(assessment),
     });
     if (!reported && verdict === 'deny') throw new RiskDeniedError();
     if (!reported && verdict === 'step-up') {

@@ -15,6 +15,18 @@ export const SCOPES_KEY = 'zero-trust:scopes';
 /** Set by `@RiskPolicy` (risk/): a protecting decorator for the route audit. @internal */
 export const RISK_POLICY_KEY = 'zero-trust:risk-policy';
 
+/** Per-route risk policy, overriding the module's `risk` thresholds. @publicApi */
+export interface RiskPolicyOptions {
+  /** Scores above this are denied (403). @default risk.denyAbove */
+  maxScore?: number;
+  /** Scores above this need a step-up; every request does when only `acr`/`maxAuthAge` are set. @default risk.stepUpAbove */
+  stepUpAbove?: number;
+  /** The `acr` a step-up must reach. @default risk.stepUp.acr */
+  acr?: string;
+  /** Maximum age in seconds of the authentication (`auth_time`). @default risk.stepUp.maxAge */
+  maxAuthAge?: number;
+}
+
 /**
  * Marks a route (or every route of a controller) as open to anonymous callers. Combined with a
  * protecting decorator it is a configuration error found at boot, never served anonymously.

@@ -8,6 +8,7 @@ import {
   MODE_KEY,
   RISK_POLICY_KEY,
   SCOPES_KEY,
+  type RiskPolicyOptions,
 } from './decorators.js';
 import type { CanCheck } from './resolver.interface.js';
 
@@ -23,6 +24,8 @@ export interface RoutePolicy {
   readonly scopes: readonly string[];
   /** What is wrong with the route's decorators, one sentence each, reported at boot. */
   readonly problems: readonly string[];
+  /** `@RiskPolicy` of the class, overridden field by field by the handler's. */
+  readonly risk: RiskPolicyOptions;
   /** Mode set by `@Mode` / `@ReportOnly`, if any. */
   readonly mode: ZeroTrustMode | undefined;
   /** HTTP method, e.g. `GET`. */
@@ -92,6 +95,7 @@ export function routePolicyOf(
     checks,
     scopes: [...new Set(both(SCOPES_KEY).flatMap(listOf))],
     problems,
+    risk: Object.assign({}, ...(both(RISK_POLICY_KEY) as RiskPolicyOptions[])),
     mode: meta(MODE_KEY) as ZeroTrustMode | undefined,
     method: requestMethod === undefined ? 'UNKNOWN' : (RequestMethod[requestMethod] ?? 'UNKNOWN'),
     path: joined.length > 1 ? joined.replace(/\/$/, '') : joined,

@@ -34,6 +34,7 @@ export function principalKey(
 
 /** Whether an address is in a list of addresses and CIDR blocks (`/0` too). @internal */
 export function inList(entries: readonly string[]): (ip: string | undefined) => boolean {
+  if (entries.length === 0) return () => false;
   const list = new BlockList();
   for (const entry of entries) {
     const [address = '', prefix] = entry.split('/');
