@@ -86,7 +86,10 @@ describe('@RiskPolicy', () => {
       other(): void {}
     }
     const method = (name: string) => Reflect.get(Controller.prototype, name) as () => void;
-    expect(routePolicyOf(Controller, method('handler')).risk).toEqual({ maxScore: 20, acr: 'urn:a' });
+    expect(routePolicyOf(Controller, method('handler')).risk).toEqual({
+      maxScore: 20,
+      acr: 'urn:a',
+    });
     expect(routePolicyOf(Controller, method('other')).risk).toEqual({ maxScore: 50, acr: 'urn:a' });
   });
 

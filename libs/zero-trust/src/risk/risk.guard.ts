@@ -61,7 +61,13 @@ export class ContextRiskGuard implements CanActivate {
     const { risk } = this.options;
     const mode = route.mode ?? risk.mode ?? this.options.mode;
     const assessment = await this.engine.assess(request, context);
-    const { verdict, acr, maxAge } = decideRisk(assessment, route.risk, risk, principal, context.time);
+    const { verdict, acr, maxAge } = decideRisk(
+      assessment,
+      route.risk,
+      risk,
+      principal,
+      context.time,
+    );
     const reported = mode === 'report-only';
     const [action, code, base = ''] = RECORDS[verdict];
     const outcome: DecisionOutcome = reported && verdict !== 'allow' ? `would-${verdict}` : verdict;
