@@ -82,7 +82,7 @@ export function contextOf(
     route,
     resources: new Map(),
     resolved: new Map(),
-    ...(client.problem !== undefined ? { forwardingProblem: client.problem } : {}),
+    forwardingProblem: client.problem,
   });
 }
 

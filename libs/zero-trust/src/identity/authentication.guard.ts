@@ -73,7 +73,7 @@ export class AuthenticationGuard implements CanActivate {
     this.adapterHost.httpAdapter.setHeader(response, 'X-Request-Id', context.requestId);
     // Forwarding headers that could not be followed are recorded once, on every route.
     const problem = context.forwardingProblem;
-    delete context.forwardingProblem;
+    context.forwardingProblem = undefined;
     if (problem !== undefined)
       this.audit.record(context, {
         action: 'malicious_extraneous',
