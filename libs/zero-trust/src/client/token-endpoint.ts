@@ -9,7 +9,6 @@ import {
   HttpJsonError,
   isRecord,
   requestJson,
-  type JsonResponse,
 } from '../utils/http-json.js';
 import {
   validateTokenRequestOptions,
@@ -105,12 +104,10 @@ export async function requestToken(
   const { clientId, clientSecret } = http;
   if (clientSecret === undefined) form.set('client_id', clientId);
   else headers = { ...headers, authorization: basicAuthorization(clientId, clientSecret) };
-  let response: JsonResponse;
-  try {
-    response = await requestJson(endpoint, { ...http, method: 'POST', headers, form });
-  } catch (error) {
+  const request = { ...http, method: 'POST' as const, headers, form };
+  const response = await requestJson(endpoint, request).catch((error: unknown) => {
     throw unavailable(endpoint, error);
-  }
+  });
   const { status, json } = response;
   const nonce = response.headers['dpop-nonce'];
   const dpopNonce = typeof nonce === 'string' ? nonce : undefined;

@@ -52,11 +52,8 @@ export function useServiceToken(
     const url = new URL(instance.getUri(config));
     if (origins && !origins.includes(url.origin)) return config;
     const token = await client.getToken(audience);
-    const headers = await client.authorizationHeaders(audience, {
-      method: config.method ?? 'get',
-      url,
-      token,
-    });
+    const method = config.method ?? 'get';
+    const headers = await client.authorizationHeaders(audience, { method, url, token });
     for (const [name, value] of Object.entries(headers)) config.headers.set(name, value);
     sent.set(config, token);
     return config;
