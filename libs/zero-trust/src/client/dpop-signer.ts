@@ -3,12 +3,7 @@ import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypt
 import { compact } from '../utils/compact.js';
 import { createDpopProof, jwkThumbprint, type DpopKey } from '../utils/jws.js';
 
-/**
- * Makes DPoP proofs (RFC 9449 §4.2) with one ES256 key pair, generated in memory and never
- * exported.
- *
- * @publicApi
- */
+/** Makes DPoP proofs (RFC 9449 §4.2) with one ES256 key pair, never exported. @publicApi */
 export class DpopSigner {
   private readonly key: DpopKey;
   /** The RFC 7638 SHA-256 thumbprint of the public key, the token's `cnf.jkt`. */
@@ -20,18 +15,13 @@ export class DpopSigner {
   constructor(privateKey?: KeyObject) {
     privateKey ??= generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
     const publicJwk = createPublicKey(privateKey).export({ format: 'jwk' });
-    if (publicJwk.kty !== 'EC' || publicJwk.crv !== 'P-256') {
+    if (publicJwk.kty !== 'EC' || publicJwk.crv !== 'P-256')
       throw new TypeError('DPoP needs a P-256 (ES256) private key');
-    }
     this.thumbprint = jwkThumbprint(publicJwk);
     this.key = { alg: 'ES256', privateKey, publicJwk, jkt: this.thumbprint };
   }
 
-  /**
-   * Records the `DPoP-Nonce` a server sent for `url`, for the next proofs to its origin.
-   *
-   * @returns whether it is a nonce the origin had not given before
-   */
+  /** Records the `DPoP-Nonce` a server sent for `url`; whether the origin gave a new one. */
   rememberNonce(url: string | URL, nonce: string | null | undefined): boolean {
     const origin = new URL(url).origin;
     if (!nonce || this.nonces.get(origin) === nonce) return false;

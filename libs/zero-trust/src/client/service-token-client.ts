@@ -28,16 +28,9 @@ export interface ServiceToken {
   readonly refreshAt: number;
 }
 
-/**
- * `RequestInit` plus the id of the request being served, forwarded as `X-Request-Id`.
- *
- * @publicApi
- */
+/** `RequestInit` plus the id of the request served, forwarded as `X-Request-Id`. @publicApi */
 export interface ServiceFetchInit extends RequestInit {
-  /**
-   * Forwarded as `X-Request-Id` (visible ASCII, at most 128 characters; otherwise dropped).
-   * @default the id of the request being handled, when called from inside one
-   */
+  /** `X-Request-Id` (visible ASCII, 1-128 characters, else dropped). @default the current one */
   requestId?: string;
 }
 
@@ -46,14 +39,9 @@ const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
 const EXPIRY_MARGIN_MS = 1000;
 
 /**
- * Gets and caches OAuth 2.0 access tokens for outgoing service-to-service calls, one per
- * audience (client credentials grant, RFC 8707 resource indicators). Concurrent requests for an
- * audience share one token request; while the identity provider is down, a cached token is
- * served until it expires. `client_secret_basic` or `tls_client_auth` (RFC 8705), optional DPoP
- * (RFC 9449). Failures are {@link TokenRequestError}s that never contain a secret.
- *
- * @throws ZeroTrustConfigurationError (`ZT_OPTIONS_INVALID`) from the constructor
- * @publicApi
+ * Gets and caches client-credentials access tokens per audience (RFC 8707): concurrent requests
+ * share one token request; while the identity provider is down, a cached token serves until it
+ * expires. @throws ZeroTrustConfigurationError from the constructor @publicApi
  */
 export class ServiceTokenClient {
   /** Recognised by `propagateRequestId: 'auto'`: this client forwards the request id. */
@@ -85,12 +73,7 @@ export class ServiceTokenClient {
     return this.signer?.thumbprint;
   }
 
-  /**
-   * A token for `audience` (an absolute URI without fragment): the cached one while fresh,
-   * otherwise a new one; `forceRefresh` skips the cache.
-   *
-   * @throws TokenRequestError when no valid token can be had; TypeError for a bad audience
-   */
+  /** A token for `audience`, cached while fresh. @throws TokenRequestError, TypeError */
   async getToken(
     audience: string,
     options: { forceRefresh?: boolean } = {},
@@ -121,10 +104,7 @@ export class ServiceTokenClient {
     if (token === undefined || this.cache.get(audience) === token) this.cache.delete(audience);
   }
 
-  /**
-   * Headers authorizing one request, for HTTP clients other than `fetch`: `Authorization`, and
-   * `DPoP` and `X-Request-Id` when they apply. `token` uses that token instead of the cached one.
-   */
+  /** `Authorization`, and `DPoP` and `X-Request-Id` when they apply, for clients but `fetch`. */
   async authorizationHeaders(
     audience: string,
     request: { method: string; url: string | URL; requestId?: string; token?: ServiceToken },
@@ -147,12 +127,7 @@ export class ServiceTokenClient {
     this.signer?.rememberNonce(url, nonce);
   }
 
-  /**
-   * `fetch` with a token for `audience`. A 401 is retried once with a fresh token (not with a
-   * stream body), or with the same token and a new proof when it asks for a DPoP nonce.
-   *
-   * @throws TokenRequestError when no token can be had; the network errors of `fetch`
-   */
+  /** `fetch` with a token for `audience`; a 401 is retried once (not with a stream body). */
   async fetch(audience: string, url: string | URL, init: ServiceFetchInit = {}): Promise<Response> {
     const { requestId, ...rest } = init;
     const method = (rest.method ?? 'GET').toUpperCase();

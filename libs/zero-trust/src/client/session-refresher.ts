@@ -13,11 +13,7 @@ const RETRY_DELAY_MS = 5000;
 
 /**
  * Keeps a user session alive with rotating refresh tokens, always redeeming the newest one (a
- * reused refresh token revokes the session), on demand or on a timer. Once the identity
- * provider refuses a refresh, the session has {@link SessionRefresher.ended} and calls throw.
- *
- * @throws ZeroTrustConfigurationError from the constructor when the options are invalid
- * @publicApi
+ * reused refresh token revokes the session); a refusal ends the session. @publicApi
  */
 export class SessionRefresher {
   private readonly options: ReturnType<typeof validateSessionOptions>;
@@ -62,12 +58,7 @@ export class SessionRefresher {
     return (await this.refresh()).access_token;
   }
 
-  /**
-   * Redeems the refresh token now (concurrent calls share one request), keeping the rotated one.
-   *
-   * @throws TokenRequestError `ZT_TOKEN_REQUEST_REFUSED` (the session has ended) or
-   *   `ZT_TOKEN_ENDPOINT_UNAVAILABLE`
-   */
+  /** Redeems the refresh token now, one request for concurrent calls. @throws TokenRequestError */
   refresh(): Promise<TokenEndpointResponse> {
     if (this.failure) return Promise.reject(this.failure);
     this.pending ??= this.redeem().finally(() => {
@@ -76,10 +67,7 @@ export class SessionRefresher {
     return this.pending;
   }
 
-  /**
-   * Refreshes on an unref'd timer at each refresh time. Failures go to `onError`; an unavailable
-   * identity provider is retried after 5 s, a refusal stops the timer.
-   */
+  /** Refreshes on an unref'd timer; an unavailable identity provider is retried after 5 s. */
   start(): void {
     this.stop();
     if (this.failure) return;

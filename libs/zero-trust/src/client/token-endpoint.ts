@@ -1,8 +1,5 @@
-/*
- * Outgoing token requests, shared by the service token client, the session refresher and
- * `requestTokens`. Error messages name the endpoint's origin and path, the HTTP status and the
- * OAuth `error` code, never a secret, a token or a response body.
- */
+// Outgoing token requests. Error messages name the endpoint's origin and path, the HTTP status
+// and the OAuth `error` code, never a secret, a token or a response body.
 import * as z from 'zod';
 
 import { TokenRequestError } from '../errors/zero-trust.error.js';
@@ -12,7 +9,6 @@ import {
   HttpJsonError,
   isRecord,
   requestJson,
-  type JsonResponse,
 } from '../utils/http-json.js';
 import {
   validateTokenRequestOptions,
@@ -45,12 +41,7 @@ function unavailable(url: string, error: unknown): TokenRequestError {
   return new TokenRequestError('ZT_TOKEN_ENDPOINT_UNAVAILABLE', detail, { cause: error });
 }
 
-/**
- * The token endpoint as configured, or discovered on first use (again after a failure): the
- * RFC 8705 `mtls_endpoint_aliases.token_endpoint` when `mtls` and advertised.
- *
- * @throws TokenRequestError `ZT_TOKEN_ENDPOINT_UNAVAILABLE` when discovery fails
- */
+/** The token endpoint as configured, or discovered on first use (the RFC 8705 alias with mtls). */
 export function tokenEndpointOf(
   options: { issuer?: string | undefined; tokenEndpoint?: string | undefined },
   http: Pick<TokenHttpOptions, 'timeoutMs' | 'tls'>,
@@ -102,12 +93,7 @@ export type TokenEndpointResponse = z.output<typeof tokenResponse>;
 /** The `DPoP-Nonce` sent with each refusal. */
 const refusalNonces = new WeakMap<object, string>();
 
-/**
- * POSTs a form to a token endpoint and parses the answer, returned with its `DPoP-Nonce`.
- *
- * @throws TokenRequestError `ZT_TOKEN_REQUEST_REFUSED` on a 4xx with an OAuth error,
- *   `ZT_TOKEN_ENDPOINT_UNAVAILABLE` on a network error, a timeout, a 5xx or an unreadable body
- */
+/** POSTs a form to a token endpoint; the parsed answer, and its `DPoP-Nonce`. */
 export async function requestToken(
   endpoint: string,
   params: Record<string, string>,
@@ -118,12 +104,10 @@ export async function requestToken(
   const { clientId, clientSecret } = http;
   if (clientSecret === undefined) form.set('client_id', clientId);
   else headers = { ...headers, authorization: basicAuthorization(clientId, clientSecret) };
-  let response: JsonResponse;
-  try {
-    response = await requestJson(endpoint, { ...http, method: 'POST', headers, form });
-  } catch (error) {
+  const request = { ...http, method: 'POST' as const, headers, form };
+  const response = await requestJson(endpoint, request).catch((error: unknown) => {
     throw unavailable(endpoint, error);
-  }
+  });
   const { status, json } = response;
   const nonce = response.headers['dpop-nonce'];
   const dpopNonce = typeof nonce === 'string' ? nonce : undefined;
@@ -160,14 +144,7 @@ export function basicAuthorization(clientId: string, clientSecret: string): stri
   return `Basic ${Buffer.from(`${encode(clientId)}:${encode(clientSecret)}`).toString('base64')}`;
 }
 
-/**
- * One token request (RFC 6749 §3.2) of any grant, e.g. to finish a login (authorization code).
- * Repeated calls and refreshes are what `ServiceTokenClient` and `SessionRefresher` are for.
- *
- * @throws TokenRequestError `ZT_TOKEN_REQUEST_REFUSED` or `ZT_TOKEN_ENDPOINT_UNAVAILABLE`
- * @throws ZeroTrustConfigurationError (`ZT_OPTIONS_INVALID`) when the options are invalid
- * @publicApi
- */
+/** One token request (RFC 6749 §3.2) of any grant, e.g. to finish a login. @publicApi */
 export async function requestTokens(options: TokenRequestOptions): Promise<TokenEndpointResponse> {
   const o = validateTokenRequestOptions(options);
   const endpoint = await tokenEndpointOf(o, o.http, o.tls !== undefined)();

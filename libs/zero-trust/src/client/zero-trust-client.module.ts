@@ -11,25 +11,10 @@ const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, ASYNC_OPTIONS_TYPE } =
     }))
     .build();
 
-/**
- * Async options of {@link ZeroTrustClientModule.registerAsync} (`useFactory`, `inject`,
- * `imports`, ..., and `isGlobal`).
- *
- * @publicApi
- */
+/** Async options of {@link ZeroTrustClientModule.registerAsync}, and `isGlobal`. @publicApi */
 export type ZeroTrustClientModuleAsyncOptions = typeof ASYNC_OPTIONS_TYPE;
 
-/**
- * Provides a {@link ServiceTokenClient} for outgoing calls, independent of `ZeroTrustModule`.
- * Bad options stop the boot; the connection pool is closed on shutdown.
- *
- * @example
- * ```ts
- * imports: [ZeroTrustClientModule.register({ issuer, clientId: 'billing-worker', clientSecret })]
- * ```
- *
- * @publicApi
- */
+/** Provides a {@link ServiceTokenClient}, independent of `ZeroTrustModule`. @publicApi */
 @Module({
   providers: [
     {

@@ -9,12 +9,9 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** The well-formed `X-Request-Id` of a trusted proxy, or a new random UUID. @internal */
 export function requestIdOf(request: SocketRequestLike, proxies?: TrustedProxies): string {
   const header = request.headers['x-request-id'];
-  return proxies !== undefined &&
-    typeof header === 'string' &&
-    REQUEST_ID.test(header) &&
-    proxies.isTrustedPeer(request)
-    ? header
-    : randomUUID();
+  if (typeof header === 'string' && REQUEST_ID.test(header) && proxies?.isTrustedPeer(request))
+    return header;
+  return randomUUID();
 }
 
 const current = new AsyncLocalStorage<string>();

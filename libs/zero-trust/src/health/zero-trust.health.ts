@@ -8,15 +8,7 @@ import { REDIS_STORE_CONNECTION, ZERO_TRUST_OPTIONS } from '../zero-trust.consta
 
 /**
  * Terminus health indicators: the issuer's keys and the shared store. Provide it in a module that
- * imports `TerminusModule` (and `ZeroTrustModule`).
- * @example
- * ```ts
- * @Get('ready') @Public() @HealthCheck()
- * ready() {
- *   return this.health.check([() => this.zeroTrust.issuer(), () => this.zeroTrust.store()]);
- * }
- * ```
- * @publicApi
+ * imports `TerminusModule` (and `ZeroTrustModule`). @publicApi
  */
 @Injectable()
 export class ZeroTrustHealthIndicator {
@@ -31,10 +23,7 @@ export class ZeroTrustHealthIndicator {
     private readonly redis: { evictionPolicy(): Promise<string | undefined> } | null = null,
   ) {}
 
-  /**
-   * The issuer's keys (refreshed first when stale): `up`; `degraded` when the issuer is
-   * unreachable but cached keys serve; `down` with no keys or keys older than allowed.
-   */
+  /** The issuer's keys: `degraded` while cached keys serve, `down` with none or too old ones. */
   async issuer<const Key extends string = 'zero_trust_issuer'>(
     key: Key = 'zero_trust_issuer' as Key,
   ): Promise<HealthIndicatorResult<Key>> {
@@ -58,19 +47,12 @@ export class ZeroTrustHealthIndicator {
     // Past jwks.maxAge the keys no longer verify anything: requests already fail closed.
     if (!status.usable || ageSeconds > this.options.monitoring.health.maxKeyAge)
       return check.down({ ...details, message: "the issuer's keys are older than allowed" });
-    if (status.lastFetchFailed)
-      return check.degraded({
-        ...details,
-        message: 'the issuer is unreachable; cached keys serve',
-      });
+    const message = 'the issuer is unreachable; cached keys serve';
+    if (status.lastFetchFailed) return check.degraded({ ...details, message });
     return check.up(details);
   }
 
-  /**
-   * The shared store: `down` when `ping()` does not answer within `timeoutMs`, or when Redis's
-   * `maxmemory-policy` is not `noeviction` (it could evict replay entries and revocations);
-   * `up` with `maxmemoryPolicy: 'unknown'` when `CONFIG GET` is refused.
-   */
+  /** The shared store: `down` when it does not answer or Redis is not `noeviction`. */
   async store<const Key extends string = 'zero_trust_store'>(
     key: Key = 'zero_trust_store' as Key,
     timeoutMs = 2000,

@@ -9,6 +9,8 @@ import type {
 } from './principal.interface.js';
 
 const REQUIRED = ['exp', 'iat', 'sub', 'jti'] as const;
+const refused = (code: 'ZT_TOKEN_CLAIM_MISSING' | 'ZT_TOKEN_CLAIM_INVALID', message: string) =>
+  new InvalidTokenError(code, { message });
 
 /** Claim checks after the signature: `aud`, `iss`, required claims, `iat`, lifetime. @internal */
 export function checkClaims(
@@ -23,24 +25,18 @@ export function checkClaims(
   for (const name of [...REQUIRED, ...options.requiredClaims]) {
     const value = payload[name];
     if (value === undefined || value === null || value === '')
-      throw new InvalidTokenError('ZT_TOKEN_CLAIM_MISSING', {
-        message: `The access token lacks the ${name} claim`,
-      });
+      throw refused('ZT_TOKEN_CLAIM_MISSING', `The access token lacks the ${name} claim`);
   }
   for (const name of ['sub', 'jti'] as const)
     if (typeof payload[name] !== 'string')
-      throw new InvalidTokenError('ZT_TOKEN_CLAIM_INVALID', {
-        message: `The ${name} claim must be a string`,
-      });
+      throw refused('ZT_TOKEN_CLAIM_INVALID', `The ${name} claim must be a string`);
   const claims = payload as TokenClaims;
   if (claims.iat > nowSeconds + options.clockTolerance)
     throw new InvalidTokenError('ZT_TOKEN_ISSUED_IN_FUTURE');
   if (claims.exp - claims.iat > options.maxTokenLifetime)
     throw new InvalidTokenError('ZT_TOKEN_LIFETIME_EXCEEDED');
   if (claims.exp <= claims.iat)
-    throw new InvalidTokenError('ZT_TOKEN_CLAIM_INVALID', {
-      message: 'The exp claim must be after iat',
-    });
+    throw refused('ZT_TOKEN_CLAIM_INVALID', 'The exp claim must be after iat');
   return claims;
 }
 

@@ -95,11 +95,7 @@ export class JwksKeySource {
     return this.inflight;
   }
 
-  /**
-   * Returns the key that verifies a token with this header.
-   * @throws {InvalidTokenError} `ZT_TOKEN_KEY_UNKNOWN` when no key of the issuer matches
-   * @throws {DependencyUnavailableError} `ZT_KEYS_UNAVAILABLE` when no usable key set is fetched
-   */
+  /** The key for a token with this header, else `ZT_TOKEN_KEY_UNKNOWN` or `ZT_KEYS_UNAVAILABLE`. */
   async getKey(kid: string | undefined, alg: string): Promise<KeyObject> {
     const now = Date.now();
     if (this.refreshedAt === 0 || this.expired(now)) {

@@ -15,13 +15,7 @@ export class RevocationService {
     private readonly metrics: ZeroTrustMetrics,
   ) {}
 
-  /**
-   * Revokes one token.
-   * @param jti - the token's `jti`
-   * @param expiresAt - its `exp` if known; otherwise it is kept for the maximum token lifetime
-   * @throws {DependencyUnavailableError} `ZT_STORE_UNAVAILABLE` when the store fails
-   * @throws {StoreFullError} `ZT_STORE_FULL` when the store has no room for another revocation
-   */
+  /** Revokes the token `jti` until `expiresAt` (its `exp`), else the longest token lifetime. */
   async revokeToken(jti: string, expiresAt?: number): Promise<void> {
     if (typeof jti !== 'string' || jti.length === 0)
       throw new TypeError('revokeToken: jti must be a non-empty string');
@@ -30,27 +24,18 @@ export class RevocationService {
     await storeCall(() => this.store.revokeToken(jti, until), this.metrics);
   }
 
-  /**
-   * Revokes every token of `subject` issued at or before `issuedBefore` (default: now).
-   * @throws {DependencyUnavailableError} `ZT_STORE_UNAVAILABLE` when the store fails
-   * @throws {StoreFullError} `ZT_STORE_FULL` when the store has no room for another revocation
-   */
+  /** Revokes every token of `subject` issued at or before `issuedBefore` (default: now). */
   async revokeSubject(subject: string, issuedBefore: number = now()): Promise<void> {
     if (typeof subject !== 'string' || subject.length === 0)
       throw new TypeError('revokeSubject: subject must be a non-empty string');
     const retainUntil =
       issuedBefore + this.options.maxTokenLifetime + 2 * this.options.clockTolerance;
-    await storeCall(
-      () => this.store.revokeSubject(subject, issuedBefore, retainUntil),
-      this.metrics,
-    );
+    const revoke = () => this.store.revokeSubject(subject, issuedBefore, retainUntil);
+    await storeCall(revoke, this.metrics);
   }
 }
 
-/**
- * Runs a store call: a full store is reported and rethrown, any other failure becomes 503
- * `ZT_STORE_UNAVAILABLE`, counted under `concern` when given. @internal
- */
+/** A store call: a full store is reported and rethrown, other failures are 503s. @internal */
 export async function storeCall<T>(
   call: () => Promise<T>,
   metrics: ZeroTrustMetrics,

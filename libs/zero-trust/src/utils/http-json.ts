@@ -42,13 +42,9 @@ export function describeUrl(url: string | URL): string {
 }
 
 /**
- * The library's one JSON-over-HTTP exchange (discovery, key sets, token requests), bounded: one
- * deadline, a size cap while the body streams in, no redirect followed, no connection kept; on
- * the deadline or the cap the socket is destroyed. Not `fetch`, which buffers a body of any
- * size, re-dials a hung server after an abort, and cannot present a client certificate.
- *
- * @throws {HttpJsonError} on a timeout, an oversized body or a network error
- * @internal
+ * The library's one JSON-over-HTTP exchange: one deadline, a size cap while the body streams in,
+ * no redirect, no kept connection. Not `fetch`, which buffers a body of any size, re-dials a hung
+ * server after an abort, and cannot present a client certificate. @throws {HttpJsonError} @internal
  */
 export async function requestJson(url: string, options: JsonRequest): Promise<JsonResponse> {
   const target = new URL(url);
@@ -88,22 +84,15 @@ export async function requestJson(url: string, options: JsonRequest): Promise<Js
   } catch (error) {
     req.destroy();
     if (error instanceof HttpJsonError) throw error;
-    if (timedOut) {
+    if (timedOut)
       throw new HttpJsonError('timeout', `${where} did not answer within ${options.timeoutMs} ms`);
-    }
-    const message = `${where}: ${(error as Error).message}`;
-    throw new HttpJsonError('network', message, { cause: error });
+    throw new HttpJsonError('network', `${where}: ${(error as Error).message}`, { cause: error });
   } finally {
     clearTimeout(deadline);
   }
 }
 
-/**
- * A JSON object answered with 200 (a discovery document, a key set).
- *
- * @throws {Error} on another status or body, and whatever {@link requestJson} throws
- * @internal
- */
+/** A JSON object answered with 200 (a discovery document, a key set). @internal */
 export async function fetchJson(
   url: string,
   options: Omit<JsonRequest, 'method' | 'form'>,
@@ -118,10 +107,7 @@ export async function fetchJson(
 
 /**
  * The OpenID Connect discovery document of `issuer`, else its RFC 8414 metadata. It must name
- * `issuer` exactly (OIDC Discovery §4.3, RFC 8414 §3.3), or it could send keys elsewhere.
- *
- * @throws {Error} when neither document is usable, or one names another issuer
- * @internal
+ * `issuer` exactly (OIDC Discovery §4.3, RFC 8414 §3.3), or it could send keys elsewhere. @internal
  */
 export async function discoverMetadata(
   issuer: string,
@@ -138,12 +124,9 @@ export async function discoverMetadata(
       failure ??= error;
       continue;
     }
-    if (doc.issuer !== issuer) {
-      throw new Error(
-        `the discovery document names issuer ${shownValue(doc.issuer)}, expected ${shownValue(issuer)}`,
-      );
-    }
-    return doc;
+    if (doc.issuer === issuer) return doc;
+    const named = shownValue(doc.issuer);
+    throw new Error(`the discovery document names issuer ${named}, expected ${shownValue(issuer)}`);
   }
   throw failure;
 }

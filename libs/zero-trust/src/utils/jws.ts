@@ -40,11 +40,7 @@ export function jwkThumbprint(jwk: JsonWebKey): string {
   return createHash('sha256').update(JSON.stringify(members)).digest('base64url');
 }
 
-/**
- * A DPoP key pair for tests: the private key signs proofs, `jkt` goes into the token's `cnf`.
- *
- * @publicApi
- */
+/** A DPoP key pair for tests: the private key signs proofs, `jkt` goes into `cnf`. @publicApi */
 export interface DpopKey {
   readonly alg: TestIssuerAlgorithm;
   readonly privateKey: KeyObject;
@@ -54,11 +50,7 @@ export interface DpopKey {
   readonly jkt: string;
 }
 
-/**
- * Options of {@link createDpopProof}: the defaults make a valid proof, the overrides hostile ones.
- *
- * @publicApi
- */
+/** Options of {@link createDpopProof}; the overrides make hostile proofs. @publicApi */
 export interface DpopProofOptions {
   key: DpopKey;
   /** HTTP method (`htm`). */

@@ -1,11 +1,7 @@
 // Lookups by keys from outside (principal ids, audiences, SPIFFE paths): on a plain object,
 // `constructor` or `toString` answer from Object.prototype and `__proto__` replaces the prototype.
 
-/**
- * A copy of `record` with no prototype, `__proto__` included as an own key, for option maps.
- *
- * @internal
- */
+/** A copy of `record` with no prototype, `__proto__` included as an own key. @internal */
 export function ownRecord<T>(record: Readonly<Record<string, T>>): Record<string, T> {
   const copy = Object.create(null) as Record<string, T>;
   for (const key of Object.keys(record)) copy[key] = record[key] as T;

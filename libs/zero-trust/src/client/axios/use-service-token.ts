@@ -9,22 +9,14 @@ import {
 } from '../service-token-client.js';
 import type { ClientTlsOptions } from '../validate-client-options.js';
 
-/**
- * What {@link useServiceToken} accepts: an axios instance, or anything holding one as
- * `axiosRef`, such as `HttpService` of `@nestjs/axios`.
- *
- * @publicApi
- */
+/** An axios instance, or what holds one as `axiosRef` (`HttpService`). @publicApi */
 export type AxiosTarget = AxiosInstance | { readonly axiosRef: AxiosInstance };
 
 /** Options of {@link useServiceToken}. @publicApi */
 export interface UseServiceTokenOptions {
   /** The resource indicator (RFC 8707) of the tokens sent by this instance. */
   audience: string;
-  /**
-   * Attach tokens only to requests for these origins (e.g. `['https://api.example.com']`), so a
-   * token never goes to a host it is not meant for. @default every request of the instance
-   */
+  /** The only origins that get tokens, so none goes to another host. @default every origin */
   origins?: readonly string[];
 }
 
@@ -40,14 +32,8 @@ const RETRIED = 'zeroTrustRetried';
 type Config = InternalAxiosRequestConfig & { [RETRIED]?: boolean };
 
 /**
- * Makes an axios instance (or `@nestjs/axios`'s `HttpService`) call with service tokens from
- * `client`, as {@link ServiceTokenClient.fetch} does: the headers of
- * {@link ServiceTokenClient.authorizationHeaders} on each request, and one retry of a 401. For
- * mutual TLS, give the instance a {@link mutualTlsAgent}.
- *
- * @returns a handle whose `eject()` removes the interceptors
- * @throws TypeError when `options.audience` or an origin is not an absolute URI
- * @publicApi
+ * Makes an axios instance call with service tokens from `client`, as
+ * {@link ServiceTokenClient.fetch} does. @throws TypeError for a bad audience or origin @publicApi
  */
 export function useServiceToken(
   target: AxiosTarget,
@@ -66,11 +52,8 @@ export function useServiceToken(
     const url = new URL(instance.getUri(config));
     if (origins && !origins.includes(url.origin)) return config;
     const token = await client.getToken(audience);
-    const headers = await client.authorizationHeaders(audience, {
-      method: config.method ?? 'get',
-      url,
-      token,
-    });
+    const method = config.method ?? 'get';
+    const headers = await client.authorizationHeaders(audience, { method, url, token });
     for (const [name, value] of Object.entries(headers)) config.headers.set(name, value);
     sent.set(config, token);
     return config;
@@ -81,12 +64,10 @@ export function useServiceToken(
     const token = config ? sent.get(config) : undefined;
     if (!config || !token) return undefined;
     client.rememberDpopNonce(instance.getUri(config), header(response, 'dpop-nonce'));
-    if (response.status !== 401 || config[RETRIED] === true || !replayable(config.data)) {
+    if (response.status !== 401 || config[RETRIED] === true || !replayable(config.data))
       return undefined;
-    }
-    if (!asksForDpopNonce(token, (name) => header(response, name))) {
+    if (!asksForDpopNonce(token, (name) => header(response, name)))
       client.invalidate(audience, token);
-    }
     return instance.request({ ...config, [RETRIED]: true } as Config);
   };
 
@@ -111,11 +92,8 @@ export function useServiceToken(
 }
 
 /**
- * A keep-alive `https.Agent` presenting the client certificate of the
- * {@link ServiceTokenClient}, for axios's `httpsAgent`, so certificate-bound tokens (RFC 8705)
- * go with their certificate. Destroy it on shutdown.
- *
- * @publicApi
+ * A keep-alive `https.Agent` presenting the client certificate, for axios's `httpsAgent`
+ * (destroy it on shutdown). @publicApi
  */
 export function mutualTlsAgent(tls: ClientTlsOptions): HttpsAgent {
   return new HttpsAgent({
