@@ -240,10 +240,8 @@ export class RecordAuthorizationGuard extends AuthorizationStep implements CanAc
   }
 
   private instanceOf(type: Type<SubjectResolver>): SubjectResolver {
-    const known = this.resolvers.get(type);
-    if (known !== undefined) return known;
-    // Throws for a class that is no provider (the route audit reports it at boot).
-    const instance: SubjectResolver = this.moduleRef.get(type, { strict: false });
+    const instance: SubjectResolver =
+      this.resolvers.get(type) ?? this.moduleRef.get(type, { strict: false });
     this.resolvers.set(type, instance);
     return instance;
   }

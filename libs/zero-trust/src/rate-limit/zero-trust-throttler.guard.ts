@@ -43,8 +43,7 @@ export function zeroTrustTracker(request: object, proxies?: TrustedProxies): str
 /**
  * `@nestjs/throttler`'s guard with one budget per principal for the whole API, whatever the
  * routes or addresses. A refusal answers 429 `ZT_RATE_LIMITED` with `Retry-After` and is audited
- * as `excess_rate_limit_exceeded`. Install it with {@link ZeroTrustThrottlerModule}.
- * @publicApi
+ * as `excess_rate_limit_exceeded`. Install it with {@link ZeroTrustThrottlerModule}. @publicApi
  */
 @Injectable()
 export class ZeroTrustThrottlerGuard extends ThrottlerGuard {
@@ -69,8 +68,7 @@ export class ZeroTrustThrottlerGuard extends ThrottlerGuard {
 
   protected override throwThrottlingException(execution: ExecutionContext): Promise<void> {
     const request = execution.switchToHttp().getRequest<HttpRequestLike>();
-    const handler = execution.getHandler() as (...args: never[]) => unknown;
-    const { path } = routePolicyOf(execution.getClass<Type>(), handler);
+    const { path } = routePolicyOf(execution.getClass<Type>(), execution.getHandler() as never);
     const error = new RateLimitedError();
     this.audit.record(contextOf(request, path, this.zeroTrust.trustedProxies), {
       action: 'excess_rate_limit_exceeded',
@@ -85,17 +83,7 @@ export class ZeroTrustThrottlerGuard extends ThrottlerGuard {
 
 /**
  * Runs {@link ZeroTrustThrottlerGuard} in the zero-trust guard chain, right after authentication
- * (not as a global guard of its own). Import it next to `ThrottlerModule.forRoot(...)`.
- *
- * @example
- * ```ts
- * imports: [
- *   ZeroTrustModule.forRoot({ ... }),
- *   ThrottlerModule.forRoot({ throttlers: [{ ttl: 60_000, limit: 300 }] }),
- *   ZeroTrustThrottlerModule,
- * ]
- * ```
- * @publicApi
+ * (not as a global guard of its own). Import it next to `ThrottlerModule.forRoot(...)`. @publicApi
  */
 @Global()
 @Module({

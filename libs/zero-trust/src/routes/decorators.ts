@@ -41,15 +41,7 @@ export const Authenticated = (): MethodDecorator & ClassDecorator =>
 /**
  * Requires the caller's ability to allow `action` on `subject`, on handlers and controllers; it
  * may repeat and every check must pass. On a path with parameters, give a resolver (the record
- * the path names is checked) or `typeLevel: true`.
- *
- * @example
- * ```ts
- * @Patch(':id')
- * @Can('update', 'Invoice', { resolve: InvoiceResolver })
- * update(@Param('id') id: string, @Body() patch: InvoicePatch) { ... }
- * ```
- * @publicApi
+ * the path names is checked) or `typeLevel: true`. @publicApi
  */
 export function Can(
   action: string,

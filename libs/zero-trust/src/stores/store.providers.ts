@@ -49,8 +49,3 @@ export const storeProviders: Provider[] = [
     inject: [ZERO_TRUST_OPTIONS, REDIS_STORE_CONNECTION],
   },
 ];
-
-/** An in-process shared-state store on the given clock, for tests of risk signals. @internal */
-export function testSharedStateStore(now: () => number): SharedStateStore {
-  return new MemorySharedStateStore({ now });
-}

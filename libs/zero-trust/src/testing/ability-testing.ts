@@ -10,7 +10,6 @@ import type { Principal } from '../identity/principal.interface.js';
 
 /**
  * A {@link Principal} for tests: by default a user `test-user`, no roles, a 15-minute token.
- *
  * @publicApi
  */
 export function createTestPrincipal(
@@ -55,7 +54,6 @@ function describeSubject(subject: string | object): string {
 
 /**
  * Assertions on an ability that read like the policy; they throw, so any test runner works.
- *
  * @publicApi
  */
 export function expectAbility(ability: ZeroTrustAbility): {

@@ -3,7 +3,7 @@ import type { ZeroTrustRequestContext } from '../context/request-context.js';
 import type { Principal } from '../identity/principal.interface.js';
 import type { RiskSignalInput } from '../risk/risk.types.js';
 import type { SharedStateStore } from '../stores/shared-state-store.interface.js';
-import { testSharedStateStore } from '../stores/store.providers.js';
+import { MemorySharedStateStore } from '../stores/memory/memory-shared-state.store.js';
 import { compact } from '../utils/compact.js';
 
 /** What {@link createRiskSignalInput} accepts: every field is optional. @publicApi */
@@ -30,9 +30,7 @@ export interface RiskSignalInputOptions {
 
 /**
  * The input of a {@link RiskSignal}, for unit tests of your own signals: a request context with
- * a pinned clock and an in-memory store.
- *
- * @publicApi
+ * a pinned clock and an in-memory store. @publicApi
  */
 export function createRiskSignalInput(options: RiskSignalInputOptions = {}): RiskSignalInput {
   const { now = new Date(), route = '/test' } = options;
@@ -56,7 +54,7 @@ export function createRiskSignalInput(options: RiskSignalInputOptions = {}): Ris
       url: options.url ?? route,
       body: options.body,
     },
-    store: options.store ?? testSharedStateStore(() => now.getTime()),
+    store: options.store ?? new MemorySharedStateStore({ now: () => now.getTime() }),
     now,
     facts: new Map(),
   };

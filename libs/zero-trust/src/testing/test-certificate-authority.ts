@@ -21,7 +21,6 @@ function loadX509(): Promise<typeof X509> {
 
 /**
  * A certificate and its private key, both PEM, ready for `https.createServer` or `fetch`.
- *
  * @publicApi
  */
 export interface TestCertificate {
@@ -46,9 +45,7 @@ export interface ClientCertificateOptions {
 /**
  * A throwaway certificate authority (ECDSA P-256, valid one day) for tests of mutual TLS and
  * SPIFFE identities: server certificates for localhost, client certificates with SPIFFE IDs.
- * Needs the optional dependency `@peculiar/x509`.
- *
- * @publicApi
+ * Needs the optional dependency `@peculiar/x509`. @publicApi
  */
 export class TestCertificateAuthority {
   private constructor(

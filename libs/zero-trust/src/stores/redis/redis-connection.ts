@@ -4,8 +4,7 @@ import type { ResolvedRedisStoreOptions } from '../../options/validate-options.j
 
 /**
  * The Redis client of the Redis stores, from `store.url` (closed on shutdown) or `store.client`
- * (never closed). Errors are logged, not thrown; ioredis reconnects in the background.
- * @internal
+ * (never closed). Errors are logged, not thrown; ioredis reconnects in the background. @internal
  */
 export class RedisStoreConnection implements OnApplicationShutdown {
   private readonly logger = new Logger('ZeroTrustStore');
