@@ -33,11 +33,8 @@ const message = (error: unknown): string =>
   error instanceof Error ? error.message : String(error);
 
 /**
- * Writes the audit trail: ONE decision record per request, complete at the first refusal or when
- * the last guard allowed ({@link finish}, else at the response's close), and events of their own
- * for findings. Allowed records are sampled (`audit.allowSampleRate`); records wait for the
- * {@link AuditSink} in a bounded buffer (`audit.bufferSize`) drained off the request path, and
- * past it are dropped and counted (`zero_trust_audit_events_dropped_total`). @publicApi
+ * Writes the audit trail: ONE decision record per request and events of their own for findings,
+ * through a bounded buffer drained off the request path (past it, dropped and counted). @publicApi
  */
 @Injectable()
 export class AuditService implements OnApplicationShutdown {

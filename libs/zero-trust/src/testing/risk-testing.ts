@@ -49,11 +49,7 @@ export function createRiskSignalInput(options: RiskSignalInputOptions = {}): Ris
   return {
     context,
     principal,
-    request: {
-      headers: options.headers ?? {},
-      url: options.url ?? route,
-      body: options.body,
-    },
+    request: { headers: options.headers ?? {}, url: options.url ?? route, body: options.body },
     store: options.store ?? new MemorySharedStateStore({ now: () => now.getTime() }),
     now,
     facts: new Map(),
