@@ -61,9 +61,8 @@ function failClosedStore(store: SharedStateStore, metrics: ZeroTrustMetrics): Sh
 }
 
 /**
- * Assesses a request's risk once from the enabled signals, lends it to ability definitions
- * (`env.risk`, `env.country`, `env.city`) and lets the signals learn from finished requests.
- * @publicApi
+ * Assesses a request's risk once, lends it to ability definitions (`env.risk`, `env.country`,
+ * `env.city`) and lets the signals learn from finished requests. @publicApi
  */
 @Injectable()
 export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestroy {

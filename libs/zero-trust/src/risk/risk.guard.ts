@@ -34,8 +34,7 @@ type FinishingResponse = {
 
 /**
  * Global guard before record-level checks: deny → 403 `ZT_RISK_DENIED`, step-up → 401 with an
- * RFC 9470 challenge, allow → proceed; report-only records `would-*` and lets the request through.
- * @publicApi
+ * RFC 9470 challenge (report-only records `would-*`). @publicApi
  */
 @Injectable()
 export class ContextRiskGuard implements CanActivate {

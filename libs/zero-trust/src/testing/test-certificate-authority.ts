@@ -44,8 +44,7 @@ export interface ClientCertificateOptions {
 
 /**
  * A throwaway certificate authority (ECDSA P-256, valid one day) for tests of mutual TLS and
- * SPIFFE identities: server certificates for localhost, client certificates with SPIFFE IDs.
- * Needs the optional dependency `@peculiar/x509`. @publicApi
+ * SPIFFE identities; needs the optional dependency `@peculiar/x509`. @publicApi
  */
 export class TestCertificateAuthority {
   private constructor(
