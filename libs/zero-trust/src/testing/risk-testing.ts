@@ -3,7 +3,7 @@ import type { ZeroTrustRequestContext } from '../context/request-context.js';
 import type { Principal } from '../identity/principal.interface.js';
 import type { RiskSignalInput } from '../risk/risk.types.js';
 import type { SharedStateStore } from '../stores/shared-state-store.interface.js';
-import { MemorySharedStateStore } from '../stores/memory/memory-shared-state.store.js';
+import { testSharedStateStore } from '../stores/store.providers.js';
 import { compact } from '../utils/compact.js';
 
 /** What {@link createRiskSignalInput} accepts: every field is optional. @publicApi */
@@ -50,7 +50,7 @@ export function createRiskSignalInput(options: RiskSignalInputOptions = {}): Ris
     context,
     principal,
     request: { headers: options.headers ?? {}, url: options.url ?? route, body: options.body },
-    store: options.store ?? new MemorySharedStateStore({ now: () => now.getTime() }),
+    store: options.store ?? testSharedStateStore(() => now.getTime()),
     now,
     facts: new Map(),
   };

@@ -21,10 +21,9 @@ export class RedisStoreConnection implements OnApplicationShutdown {
   /** Connects (or adopts a client); a Redis down at boot does not stop the boot. */
   static async open(options: ResolvedRedisStoreOptions): Promise<RedisStoreConnection> {
     if (options.client !== undefined) return new RedisStoreConnection(options.client, false);
+    const missing = 'store.type "redis" needs the package "ioredis" (npm install ioredis)';
     const { Redis: RedisClient } = await import('ioredis').catch((cause: unknown) => {
-      throw new Error('store.type "redis" needs the package "ioredis" (npm install ioredis)', {
-        cause,
-      });
+      throw new Error(missing, { cause });
     });
     const client = new RedisClient(options.url as string, {
       lazyConnect: true,
