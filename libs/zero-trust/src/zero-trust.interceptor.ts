@@ -39,13 +39,9 @@ export function requestIdInterceptorFactory(
   discovery: DiscoveryService,
 ): RequestIdInterceptor | null {
   const setting = options.propagateRequestId;
-  const forwards = (value: unknown): boolean =>
-    typeof value === 'function' && FORWARDS_REQUEST_ID in value;
-  const provided =
-    setting === 'auto' &&
-    discovery
-      .getProviders()
-      .some((wrapper) => forwards(wrapper.token) || forwards(wrapper.metatype));
+  const forwards = (value: unknown) => typeof value === 'function' && FORWARDS_REQUEST_ID in value;
+  const providers = setting === 'auto' ? discovery.getProviders() : [];
+  const provided = providers.some((p) => forwards(p.token) || forwards(p.metatype));
   const on = provided || propagatesRequestId(setting);
   requestIdPropagationDecided(setting, on);
   return on ? new RequestIdInterceptor(options) : null;

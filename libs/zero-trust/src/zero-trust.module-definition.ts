@@ -8,10 +8,7 @@ export const {
 } = new ConfigurableModuleBuilder<ZeroTrustModuleOptions>({ moduleName: 'ZeroTrust' })
   .setClassMethodName('forRoot')
   .setFactoryMethodName('createZeroTrustOptions')
-  .setExtras({ isGlobal: true }, (definition, extras) => ({
-    ...definition,
-    global: extras.isGlobal,
-  }))
+  .setExtras({ isGlobal: true }, (dynamic, extras) => ({ ...dynamic, global: extras.isGlobal }))
   .build();
 
 /** Implemented by a class given to `forRootAsync({ useClass })`. @publicApi */

@@ -100,17 +100,7 @@ const providers: Provider[] = [
 
 /**
  * Zero Trust for a Nest application: global guards authenticate every request with a strictly
- * verified access token and deny every route that has no explicit policy.
- *
- * @example
- * ```ts
- * ZeroTrustModule.forRoot({
- *   issuer: 'https://idp.example.com',
- *   audience: 'https://api.example.com',
- *   abilities: { user: (p, env, { can }) => can('read', 'Invoice', { ownerId: p.id }) },
- * });
- * ```
- * @publicApi
+ * verified access token and deny every route that has no explicit policy. @publicApi
  */
 @Module({
   imports: [DiscoveryModule],

@@ -1,9 +1,8 @@
 import type { DecisionEvent } from './decision-event.interface.js';
 
 /**
- * Receives decision events. `write` must not throw for a well-formed event and should return
- * quickly; errors it throws or rejects with are caught and logged, never failing the request.
- * @publicApi
+ * Receives decision events; should return quickly. What `write` throws or rejects with is logged,
+ * never failing the request. @publicApi
  */
 export interface AuditSink {
   write(event: DecisionEvent): void | Promise<void>;

@@ -33,11 +33,8 @@ const message = (error: unknown): string =>
   error instanceof Error ? error.message : String(error);
 
 /**
- * Writes the audit trail: ONE decision record per request, complete at the first refusal or when
- * the last guard allowed ({@link finish}, else at the response's close), and events of their own
- * for findings. Allowed records are sampled (`audit.allowSampleRate`); records wait for the
- * {@link AuditSink} in a bounded buffer (`audit.bufferSize`) drained off the request path, and
- * past it are dropped and counted (`zero_trust_audit_events_dropped_total`). @publicApi
+ * Writes the audit trail: ONE decision record per request and events of their own for findings,
+ * through a bounded buffer drained off the request path (past it, dropped and counted). @publicApi
  */
 @Injectable()
 export class AuditService implements OnApplicationShutdown {
@@ -65,10 +62,7 @@ export class AuditService implements OnApplicationShutdown {
     return this.queue.length;
   }
 
-  /**
-   * Records one stage of the decision on the request of `context` (or, with `finding`, a finding
-   * about it). A refusal completes the request's record and writes it. Never blocks, never throws.
-   */
+  /** Records a stage of `context`'s decision or a `finding` (a refusal writes it); never throws. */
   record(context: ZeroTrustRequestContext, input: DecisionInput): void {
     this.metrics.observeDecision(input);
     // Built only for a finding or a listener that wants this stage: most stages are not events.
@@ -121,10 +115,7 @@ export class AuditService implements OnApplicationShutdown {
     });
   }
 
-  /**
-   * Writes the request's record, if no guard did, once its response (Express's or Fastify's) is
-   * over; a refusal no stage recorded gets a deny stage with the response's status.
-   */
+  /** Writes the record, if no guard did, when the response is over (a refusal: a deny stage). */
   finishOnClose(context: ZeroTrustRequestContext, response: unknown): void {
     const emitter = ((response as { raw?: unknown } | undefined)?.raw ?? response) as {
       once?: (event: 'close', f: () => void) => void;
@@ -138,10 +129,7 @@ export class AuditService implements OnApplicationShutdown {
     });
   }
 
-  /**
-   * Calls `listener` with every stage and every other event (those `wants`, when given);
-   * returns its unsubscribe.
-   */
+  /** Calls `listener` with every stage and event (those `wants`); returns its unsubscribe. */
   subscribe(
     listener: DecisionListener,
     wants: (stage: DecisionStage) => boolean = () => true,

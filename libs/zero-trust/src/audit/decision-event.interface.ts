@@ -35,10 +35,8 @@ export interface DecisionStage {
 }
 
 /**
- * What the audit trail receives: one request's decision record (`stages` set), or an event that
- * is no request's decision (a risk finding, unusable forwarding headers). Its top-level fields
- * are the deciding stage's: the one that refused (or would have), else the last. It never
- * contains a token, a key or a secret. @publicApi
+ * One request's decision record (`stages` set; top-level fields from the deciding stage) or a
+ * finding of its own. It never contains a token, a key or a secret. @publicApi
  */
 export interface DecisionEvent extends DecisionStage {
   /** ISO-8601 time of the decision. */

@@ -54,12 +54,7 @@ function categorize({ action, decision }: DecisionEvent) {
 
 const hex = (base64url: string): string => Buffer.from(base64url, 'base64url').toString('hex');
 
-/**
- * Maps a {@link DecisionEvent} to one ECS event: `event.action` keeps the OWASP vocabulary
- * (`labels.owasp_event` its `authz_fail:user,resource` form), users go to `user.*`, services and
- * integrations to `service.name`; decision, mode and rule are labels; what ECS has no field for
- * goes to `zero_trust.*`. @publicApi
- */
+/** Maps a {@link DecisionEvent} to one ECS event (`event.action` in OWASP terms). @publicApi */
 export function toEcsEvent(event: DecisionEvent, serviceName?: string): EcsEvent {
   const { principal, authorization: authz, request, rule, binding } = event;
   const who = principal ? `${principal.kind}:${principal.id}` : 'anonymous';

@@ -46,9 +46,8 @@ export async function buildAbility(
 }
 
 /**
- * Builds abilities from the module's definitions, cached in a bounded LRU keyed by all an ability
- * may depend on (not the token's issue or expiry times); one whose definition reads `env` is not.
- * @publicApi
+ * Builds abilities from the module's definitions, cached in a bounded LRU unless the definition
+ * reads `env`. @publicApi
  */
 @Injectable()
 export class AbilityFactory {

@@ -138,11 +138,8 @@ abstract class AuthorizationStep {
 }
 
 /**
- * Global guard, second of the pipeline: default deny, decided from the route and the token
- * alone. A route passes only with `@Public()`, `@Authenticated()`, `@Scopes` the token grants,
- * or when every `@Can` check allows the subject type (and the body's fields) for some record.
- * Checks with a resolver are decided again on the record by {@link RecordAuthorizationGuard}.
- * @publicApi
+ * Global guard, second of the pipeline: default deny, decided from the route and the token alone;
+ * checks with a resolver are decided again by {@link RecordAuthorizationGuard}. @publicApi
  */
 @Injectable()
 export class AuthorizationGuard extends AuthorizationStep implements CanActivate {
@@ -194,10 +191,8 @@ export class AuthorizationGuard extends AuthorizationStep implements CanActivate
 }
 
 /**
- * Global guard, after the risk guard: loads the record of every `@Can` check with a resolver
- * (404 when absent, 503 when the resolver fails) and decides the check again on it, so rule
- * conditions see the real entity. A 404 tells nothing to a caller the type-level guard and the
- * risk guard let through. @publicApi
+ * Global guard, after the risk guard: decides each resolved `@Can` check again on its record, so a
+ * 404 tells nothing to a caller the earlier guards would have refused. @publicApi
  */
 @Injectable()
 export class RecordAuthorizationGuard extends AuthorizationStep implements CanActivate {
@@ -240,10 +235,8 @@ export class RecordAuthorizationGuard extends AuthorizationStep implements CanAc
   }
 
   private instanceOf(type: Type<SubjectResolver>): SubjectResolver {
-    const known = this.resolvers.get(type);
-    if (known !== undefined) return known;
-    // Throws for a class that is no provider (the route audit reports it at boot).
-    const instance: SubjectResolver = this.moduleRef.get(type, { strict: false });
+    const instance: SubjectResolver =
+      this.resolvers.get(type) ?? this.moduleRef.get(type, { strict: false });
     this.resolvers.set(type, instance);
     return instance;
   }

@@ -28,10 +28,7 @@ export class AuthorizationService {
     });
   }
 
-  /**
-   * Whether `ability` allows `action` on a record of `subjectType` (or on the type when
-   * `record` is omitted), optionally on one field.
-   */
+  /** Whether `ability` allows `action` on a `record` of `subjectType` (else the type) or field. */
   can(
     ability: ZeroTrustAbility,
     action: string,
@@ -54,10 +51,7 @@ export class AuthorizationService {
     if (!this.can(ability, action, subjectType, record, field)) throw new AccessDeniedError();
   }
 
-  /**
-   * The condition a record of `subjectType` must meet for `action` to be allowed, so a list
-   * query returns only what may be read. `null` means nothing may be; `{}` means everything.
-   */
+  /** A list query's condition for `action` on `subjectType` (`null`: nothing may; `{}`: all). */
   conditionFor(
     ability: ZeroTrustAbility,
     action: string,

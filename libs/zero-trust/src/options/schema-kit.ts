@@ -96,9 +96,8 @@ export function normalizeType(typ: string): string {
 }
 
 /**
- * Parses options with `schema`: the resolved value, or every problem in one
- * {@link ZeroTrustConfigurationError} (`ZT_OPTIONS_INVALID`) that names the whole value `label`.
- * @internal
+ * Parses options with `schema`: the resolved value, or every problem in one `ZT_OPTIONS_INVALID`
+ * {@link ZeroTrustConfigurationError} that names the whole value `label`. @internal
  */
 export function parseOptions<S extends z.ZodType>(
   schema: S,

@@ -14,9 +14,7 @@ const PRINCIPAL_TRACKER = /^:(?:user|service|integration):/;
 
 /**
  * `@nestjs/throttler` storage on the library's {@link SharedStateStore}, so that every instance
- * counts the same hits. A window starts at a tracker's first hit and lasts `ttl`; over the limit
- * the tracker is blocked for `blockDuration`. A store failure refuses the request with 503
- * `ZT_STORE_UNAVAILABLE` unless the store fails open (`store.failOpen.state`).
+ * counts the same hits; a failing store answers 503 `ZT_STORE_UNAVAILABLE` unless fail-open.
  * @publicApi
  */
 @Injectable()

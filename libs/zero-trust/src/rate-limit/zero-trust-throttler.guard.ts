@@ -27,9 +27,8 @@ import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import { ZERO_TRUST_OPTIONS, ZERO_TRUST_RATE_LIMITER } from '../zero-trust.constants.js';
 
 /**
- * Who a request counts against: its verified principal (`user:alice`) whatever its address, else
- * its client address (`ip:203.0.113.7`; give `proxies` when no guard has seen the request).
- * @publicApi
+ * Who a request counts against: its verified principal (`user:alice`), else its client address
+ * (give `proxies` when no guard has seen the request). @publicApi
  */
 export function zeroTrustTracker(request: object, proxies?: TrustedProxies): string {
   const context = getZeroTrustContext(request);
@@ -41,10 +40,8 @@ export function zeroTrustTracker(request: object, proxies?: TrustedProxies): str
 }
 
 /**
- * `@nestjs/throttler`'s guard with one budget per principal for the whole API, whatever the
- * routes or addresses. A refusal answers 429 `ZT_RATE_LIMITED` with `Retry-After` and is audited
- * as `excess_rate_limit_exceeded`. Install it with {@link ZeroTrustThrottlerModule}.
- * @publicApi
+ * `@nestjs/throttler`'s guard with one budget per principal for the whole API: 429
+ * `ZT_RATE_LIMITED`, audited. Install it with {@link ZeroTrustThrottlerModule}. @publicApi
  */
 @Injectable()
 export class ZeroTrustThrottlerGuard extends ThrottlerGuard {
@@ -69,8 +66,7 @@ export class ZeroTrustThrottlerGuard extends ThrottlerGuard {
 
   protected override throwThrottlingException(execution: ExecutionContext): Promise<void> {
     const request = execution.switchToHttp().getRequest<HttpRequestLike>();
-    const handler = execution.getHandler() as (...args: never[]) => unknown;
-    const { path } = routePolicyOf(execution.getClass<Type>(), handler);
+    const { path } = routePolicyOf(execution.getClass<Type>(), execution.getHandler() as never);
     const error = new RateLimitedError();
     this.audit.record(contextOf(request, path, this.zeroTrust.trustedProxies), {
       action: 'excess_rate_limit_exceeded',
@@ -85,17 +81,7 @@ export class ZeroTrustThrottlerGuard extends ThrottlerGuard {
 
 /**
  * Runs {@link ZeroTrustThrottlerGuard} in the zero-trust guard chain, right after authentication
- * (not as a global guard of its own). Import it next to `ThrottlerModule.forRoot(...)`.
- *
- * @example
- * ```ts
- * imports: [
- *   ZeroTrustModule.forRoot({ ... }),
- *   ThrottlerModule.forRoot({ throttlers: [{ ttl: 60_000, limit: 300 }] }),
- *   ZeroTrustThrottlerModule,
- * ]
- * ```
- * @publicApi
+ * (not as a global guard of its own). Import it next to `ThrottlerModule.forRoot(...)`. @publicApi
  */
 @Global()
 @Module({

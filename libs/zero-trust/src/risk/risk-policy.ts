@@ -6,17 +6,7 @@ import type { RiskAssessment, RiskVerdict } from './risk.types.js';
 
 export type { RiskPolicyOptions };
 
-/**
- * Sets the risk policy of a controller or handler (a handler's fields override its class's).
- * @example
- * ```ts
- * @Delete(':id')
- * @Can('delete', 'Invoice', { resolve: InvoiceResolver })
- * @RiskPolicy({ maxScore: 30, acr: 'urn:demo:acr:mfa', maxAuthAge: 300 })
- * remove(@Param('id') id: string) { ... }
- * ```
- * @publicApi
- */
+/** Sets the risk policy of a controller or handler (a handler's fields override). @publicApi */
 export function RiskPolicy(policy: RiskPolicyOptions): MethodDecorator & ClassDecorator {
   const { maxScore, stepUpAbove, maxAuthAge, acr } = policy;
   for (const [key, value] of Object.entries({ maxScore, stepUpAbove }))

@@ -61,9 +61,8 @@ function failClosedStore(store: SharedStateStore, metrics: ZeroTrustMetrics): Sh
 }
 
 /**
- * Assesses a request's risk once from the enabled signals, lends it to ability definitions
- * (`env.risk`, `env.country`, `env.city`) and lets the signals learn from finished requests.
- * @publicApi
+ * Assesses a request's risk once, lends it to ability definitions (`env.risk`, `env.country`,
+ * `env.city`) and lets the signals learn from finished requests. @publicApi
  */
 @Injectable()
 export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestroy {
@@ -194,11 +193,10 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
         return;
       }
       const error: unknown = result.reason;
+      const failed = `Risk signal ${signal.name} failed`;
       if (this.options.risk.onError === 'ignore')
-        return this.logger.warn(
-          `Risk signal ${signal.name} failed and was ignored: ${describe(error)}`,
-        );
-      this.logger.error(`Risk signal ${signal.name} failed: ${describe(error)}`);
+        return this.logger.warn(`${failed} and was ignored: ${describe(error)}`);
+      this.logger.error(`${failed}: ${describe(error)}`);
       if (error instanceof DependencyUnavailableError) throw error;
       throw new DependencyUnavailableError('ZT_RISK_UNAVAILABLE', error);
     };

@@ -34,8 +34,7 @@ type FinishingResponse = {
 
 /**
  * Global guard before record-level checks: deny → 403 `ZT_RISK_DENIED`, step-up → 401 with an
- * RFC 9470 challenge, allow → proceed; report-only records `would-*` and lets the request through.
- * @publicApi
+ * RFC 9470 challenge (report-only records `would-*`). @publicApi
  */
 @Injectable()
 export class ContextRiskGuard implements CanActivate {
@@ -48,9 +47,7 @@ export class ContextRiskGuard implements CanActivate {
 
   async canActivate(execution: ExecutionContext): Promise<boolean> {
     if (!this.engine.enabled || execution.getType() !== 'http') return true;
-    const controller = execution.getClass<Type>();
-    const handler = execution.getHandler() as (...args: never[]) => unknown;
-    const route = routePolicyOf(controller, handler);
+    const route = routePolicyOf(execution.getClass<Type>(), execution.getHandler() as never);
     if (route.isPublic) return true;
     const http = execution.switchToHttp();
     const request = http.getRequest<HttpRequestLike>();
@@ -61,13 +58,8 @@ export class ContextRiskGuard implements CanActivate {
     const { risk } = this.options;
     const mode = route.mode ?? risk.mode ?? this.options.mode;
     const assessment = await this.engine.assess(request, context);
-    const { verdict, acr, maxAge } = decideRisk(
-      assessment,
-      route.risk,
-      risk,
-      principal,
-      context.time,
-    );
+    const decision = decideRisk(assessment, route.risk, risk, principal, context.time);
+    const { verdict, acr, maxAge } = decision;
     const reported = mode === 'report-only';
     const [action, code, base = ''] = RECORDS[verdict];
     const outcome: DecisionOutcome = reported && verdict !== 'allow' ? `would-${verdict}` : verdict;

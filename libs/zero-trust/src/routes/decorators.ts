@@ -28,9 +28,8 @@ export interface RiskPolicyOptions {
 }
 
 /**
- * Marks a route (or every route of a controller) as open to anonymous callers. Combined with a
- * protecting decorator it is a configuration error found at boot, never served anonymously.
- * @publicApi
+ * Marks a route (or every route of a controller) as open to anonymous callers; with a protecting
+ * decorator too, it is a boot-time error and never served anonymously. @publicApi
  */
 export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(IS_PUBLIC_KEY, true);
 
@@ -41,15 +40,7 @@ export const Authenticated = (): MethodDecorator & ClassDecorator =>
 /**
  * Requires the caller's ability to allow `action` on `subject`, on handlers and controllers; it
  * may repeat and every check must pass. On a path with parameters, give a resolver (the record
- * the path names is checked) or `typeLevel: true`.
- *
- * @example
- * ```ts
- * @Patch(':id')
- * @Can('update', 'Invoice', { resolve: InvoiceResolver })
- * update(@Param('id') id: string, @Body() patch: InvoicePatch) { ... }
- * ```
- * @publicApi
+ * the path names is checked) or `typeLevel: true`. @publicApi
  */
 export function Can(
   action: string,
@@ -84,9 +75,8 @@ export const Mode = (mode: ZeroTrustMode): MethodDecorator & ClassDecorator => {
 export const ReportOnly = (): MethodDecorator & ClassDecorator => Mode('report-only');
 
 /**
- * Requires OAuth scopes: the token's `scope` and `scp` claims must grant every one, or 403
- * `insufficient_scope` (RFC 6750 §3.1). Implies authentication; on a controller and a handler
- * both apply. @publicApi
+ * Requires OAuth scopes (the token's `scope` and `scp` must grant every one, or 403
+ * `insufficient_scope`); implies authentication. @publicApi
  */
 export function Scopes(...scopes: string[]): MethodDecorator & ClassDecorator {
   // RFC 6749 §3.3: a scope token is printable ASCII without space, `"` and `\`.

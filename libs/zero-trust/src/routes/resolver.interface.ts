@@ -52,8 +52,6 @@ export interface CanCheck {
 export function isResolverClass(
   resolver: CanOptions['resolve'],
 ): resolver is Type<SubjectResolver> {
-  return (
-    typeof (resolver as { prototype?: { resolve?: unknown } } | undefined)?.prototype?.resolve ===
-    'function'
-  );
+  const prototype = (resolver as { prototype?: { resolve?: unknown } } | undefined)?.prototype;
+  return typeof prototype?.resolve === 'function';
 }

@@ -35,12 +35,8 @@ function mentions(source: string, subject: string): boolean {
 }
 
 /**
- * Lists every HTTP route with its policy at bootstrap and finds what would make a route fail
- * open or fail every request: a route with no policy (`ZT_ROUTES_UNPROTECTED`), contradictory
- * decorators, a type-level `@Can` on a path with parameters, a resolver class that is no
- * provider, a `@RiskPolicy` without the `risk` option (`ZT_ROUTE_POLICY_INVALID`). Strict mode
- * (the default) stops the boot naming every offender; otherwise each is a warning and the route
- * fails closed. @publicApi
+ * Lists every HTTP route with its policy at bootstrap and reports what would fail open or fail
+ * every request: strict mode stops the boot, otherwise the route fails closed. @publicApi
  */
 @Injectable()
 export class RouteAuditService implements OnApplicationBootstrap {

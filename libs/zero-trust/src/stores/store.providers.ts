@@ -20,12 +20,11 @@ export const storeProviders: Provider[] = [
   },
   {
     provide: RevocationStore,
-    useFactory: (options: ResolvedZeroTrustOptions, redis: RedisStoreConnection | null) => {
+    useFactory: (options: ResolvedZeroTrustOptions, redis: RedisStoreConnection) => {
       const { store } = options;
       if (store.type === 'custom') return store.revocations;
       if (store.type === 'memory')
         return new MemoryRevocationStore({ maxEntries: store.limits.revocations });
-      if (redis === null) return new MemoryRevocationStore();
       const revocations = new RedisRevocationStore(redis.client, store.keyPrefix);
       return store.failOpen.revocation ? failOpenRevocations(revocations) : revocations;
     },
@@ -33,7 +32,7 @@ export const storeProviders: Provider[] = [
   },
   {
     provide: SharedStateStore,
-    useFactory: (options: ResolvedZeroTrustOptions, redis: RedisStoreConnection | null) => {
+    useFactory: (options: ResolvedZeroTrustOptions, redis: RedisStoreConnection) => {
       const { store } = options;
       if (store.type === 'custom') return store.state ?? new MemorySharedStateStore();
       if (store.type === 'memory')
@@ -42,7 +41,6 @@ export const storeProviders: Provider[] = [
           maxAddressKeys: store.limits.addresses,
           maxPrincipalKeys: store.limits.principals,
         });
-      if (redis === null) return new MemorySharedStateStore();
       const state = new RedisSharedStateStore(redis.client, store.keyPrefix);
       return store.failOpen.state ? failOpenState(state) : state;
     },

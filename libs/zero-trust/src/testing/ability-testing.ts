@@ -8,11 +8,7 @@ import type {
 import { detectSubjectType } from '../authorization/subject.js';
 import type { Principal } from '../identity/principal.interface.js';
 
-/**
- * A {@link Principal} for tests: by default a user `test-user`, no roles, a 15-minute token.
- *
- * @publicApi
- */
+/** A test {@link Principal}: by default user `test-user`, no roles, 15-minute token. @publicApi */
 export function createTestPrincipal(
   overrides: Partial<Omit<Principal, 'token'>> & { token?: Partial<Principal['token']> } = {},
 ): Principal {
@@ -55,7 +51,6 @@ function describeSubject(subject: string | object): string {
 
 /**
  * Assertions on an ability that read like the policy; they throw, so any test runner works.
- *
  * @publicApi
  */
 export function expectAbility(ability: ZeroTrustAbility): {

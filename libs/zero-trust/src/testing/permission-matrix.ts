@@ -45,9 +45,7 @@ function cell(ability: ZeroTrustAbility, action: string, subject: string): strin
 
 /**
  * Renders what each principal may do, from your ability definitions, as Markdown: one table per
- * subject, principals × actions. Commit it and compare it in a test, so policy changes show.
- *
- * @publicApi
+ * subject. Commit it and compare it in a test, so policy changes show. @publicApi
  */
 export async function renderPermissionMatrix(
   definitions: AbilityDefinitions,

@@ -30,9 +30,7 @@ export interface RiskSignalInputOptions {
 
 /**
  * The input of a {@link RiskSignal}, for unit tests of your own signals: a request context with
- * a pinned clock and an in-memory store.
- *
- * @publicApi
+ * a pinned clock and an in-memory store. @publicApi
  */
 export function createRiskSignalInput(options: RiskSignalInputOptions = {}): RiskSignalInput {
   const { now = new Date(), route = '/test' } = options;
@@ -51,11 +49,7 @@ export function createRiskSignalInput(options: RiskSignalInputOptions = {}): Ris
   return {
     context,
     principal,
-    request: {
-      headers: options.headers ?? {},
-      url: options.url ?? route,
-      body: options.body,
-    },
+    request: { headers: options.headers ?? {}, url: options.url ?? route, body: options.body },
     store: options.store ?? testSharedStateStore(() => now.getTime()),
     now,
     facts: new Map(),

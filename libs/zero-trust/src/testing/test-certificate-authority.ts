@@ -19,11 +19,7 @@ function loadX509(): Promise<typeof X509> {
   return loaded;
 }
 
-/**
- * A certificate and its private key, both PEM, ready for `https.createServer` or `fetch`.
- *
- * @publicApi
- */
+/** A certificate and its private key, both PEM, for `https.createServer` or `fetch`. @publicApi */
 export interface TestCertificate {
   readonly cert: string;
   /** The private key (PKCS #8), PEM. */
@@ -45,10 +41,7 @@ export interface ClientCertificateOptions {
 
 /**
  * A throwaway certificate authority (ECDSA P-256, valid one day) for tests of mutual TLS and
- * SPIFFE identities: server certificates for localhost, client certificates with SPIFFE IDs.
- * Needs the optional dependency `@peculiar/x509`.
- *
- * @publicApi
+ * SPIFFE identities; needs the optional dependency `@peculiar/x509`. @publicApi
  */
 export class TestCertificateAuthority {
   private constructor(
@@ -119,10 +112,9 @@ async function issue(
   const keys = await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']);
   const { keyCertSign, cRLSign, digitalSignature } = x509.KeyUsageFlags;
   const subject = `CN=${commonName}`;
+  const serial = randomBytes(8).toString('hex');
   const certificate = await x509.X509CertificateGenerator.create({
-    serialNumber: randomBytes(8)
-      .toString('hex')
-      .replace(/^[89a-f]/, '1'), // positive
+    serialNumber: serial.replace(/^[89a-f]/, '1'), // positive
     notBefore: new Date(Date.now() - DAY),
     notAfter: new Date(Date.now() + DAY),
     subject,

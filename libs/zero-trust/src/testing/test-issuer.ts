@@ -44,8 +44,7 @@ type IssuerKeyPair = ReturnType<typeof generate>;
 
 /**
  * A local OAuth issuer for tests: serves a discovery document and a JWKS on 127.0.0.1, and
- * signs access tokens with any claims and headers, hostile ones included.
- * @publicApi
+ * signs access tokens with any claims and headers, hostile ones included. @publicApi
  */
 export class TestIssuer {
   /** Number of times the JWKS was fetched. */

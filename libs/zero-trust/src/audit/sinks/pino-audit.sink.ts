@@ -9,9 +9,8 @@ export interface PinoLike {
 }
 
 /**
- * Writes each event as one pino log line whose fields are the ECS event, through the logger's
- * `info` / `warn` (its serializers, redaction and destination). The default sink when the
- * application imports nestjs-pino's `LoggerModule`. @publicApi
+ * Writes each ECS event as one pino log line (its serializers, redaction and destination); the
+ * default sink when the application imports nestjs-pino's `LoggerModule`. @publicApi
  */
 export class PinoAuditSink implements AuditSink {
   constructor(

@@ -28,11 +28,7 @@ export interface MemorySharedStateStoreOptions {
  * keys are never dropped before they expire, the others are each an LRU. @publicApi
  */
 export class MemorySharedStateStore implements SharedStateStore {
-  private readonly partitions: {
-    replay: LiveEntries<Entry>;
-    address: LRUCache<string, Entry>;
-    principal: LRUCache<string, Entry>;
-  };
+  private readonly partitions;
   private readonly maxSetSize: number;
   private readonly now: () => number;
 

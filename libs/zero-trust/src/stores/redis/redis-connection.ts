@@ -4,8 +4,7 @@ import type { ResolvedRedisStoreOptions } from '../../options/validate-options.j
 
 /**
  * The Redis client of the Redis stores, from `store.url` (closed on shutdown) or `store.client`
- * (never closed). Errors are logged, not thrown; ioredis reconnects in the background.
- * @internal
+ * (never closed). Errors are logged, not thrown; ioredis reconnects in the background. @internal
  */
 export class RedisStoreConnection implements OnApplicationShutdown {
   private readonly logger = new Logger('ZeroTrustStore');
@@ -22,10 +21,9 @@ export class RedisStoreConnection implements OnApplicationShutdown {
   /** Connects (or adopts a client); a Redis down at boot does not stop the boot. */
   static async open(options: ResolvedRedisStoreOptions): Promise<RedisStoreConnection> {
     if (options.client !== undefined) return new RedisStoreConnection(options.client, false);
+    const missing = 'store.type "redis" needs the package "ioredis" (npm install ioredis)';
     const { Redis: RedisClient } = await import('ioredis').catch((cause: unknown) => {
-      throw new Error('store.type "redis" needs the package "ioredis" (npm install ioredis)', {
-        cause,
-      });
+      throw new Error(missing, { cause });
     });
     const client = new RedisClient(options.url as string, {
       lazyConnect: true,
