@@ -38,7 +38,9 @@ const ACCESS_TOKEN = 'access_token';
 function headerCount(request: HttpRequestLike, name: string): number {
   const raw = request.rawHeaders ?? request.raw?.rawHeaders;
   if (!Array.isArray(raw)) return request.headers[name] === undefined ? 0 : 1;
-  return raw.filter((key, i) => i % 2 === 0 && key.toLowerCase() === name).length;
+  let count = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]?.toLowerCase() === name) count++;
+  return count;
 }
 
 /** Whether an `access_token` is in the request target, the parsed query or a form body. */
@@ -48,9 +50,9 @@ function carriesTokenParameter(request: HttpRequestLike): boolean {
   const query = start < 0 ? undefined : target.slice(start + 1).split('#')[0];
   const has = (record: unknown): boolean =>
     typeof record === 'object' && record !== null && Object.hasOwn(record, ACCESS_TOKEN);
+  // The parsed query too (`access_token[]=` is another key to URLSearchParams), when there is one.
   return (
-    (query !== undefined && new URLSearchParams(query).has(ACCESS_TOKEN)) ||
-    has(request.query) ||
+    (query !== undefined && (new URLSearchParams(query).has(ACCESS_TOKEN) || has(request.query))) ||
     (FORM.test(String(request.headers['content-type'])) && has(request.body))
   );
 }
