@@ -35,7 +35,7 @@ describe.runIf(redisReady)('Redis stores (shared Redis)', () => {
   it('revokes a jti and a subject, in expiring keys under the prefix', async () => {
     const store = new RedisRevocationStore(client, prefix);
     await store.revokeToken('j1', now() + 100);
-    await store.revokeSubject('bob', now(), now() + 200);
+    await store.revokeIssuedBefore('sub', 'bob', now(), now() + 200);
     expect(await store.isRevoked({ jti: 'j1', sub: 'alice', iat: now() })).toBe(true);
     expect(await store.isRevoked({ jti: 'j2', sub: 'alice', iat: now() })).toBe(false);
     expect(await store.isRevoked({ jti: 'j3', sub: 'bob', iat: now() - 10 })).toBe(true);
@@ -46,11 +46,29 @@ describe.runIf(redisReady)('Redis stores (shared Redis)', () => {
     expect(keys['revocation:sub:bob']).toBeGreaterThan(190);
   });
 
+  it('revokes by IdP session and by grant, and a token refreshed from a login before the cutoff', async () => {
+    const store = new RedisRevocationStore(client, prefix);
+    const t = now();
+    await store.revokeIssuedBefore('sid', 's-1', t, t + 200);
+    await store.revokeIssuedBefore('grant', 'g-1', t, t + 200);
+    const later = { jti: 'j', sub: 'bob', iat: t + 1 };
+    expect(await store.isRevoked({ ...later, sid: 's-1', iat: t - 1 })).toBe(true);
+    expect(await store.isRevoked({ ...later, sid: 's-1', authTime: t - 100 })).toBe(true);
+    expect(await store.isRevoked({ ...later, sid: 's-1', authTime: t + 1 })).toBe(false);
+    expect(await store.isRevoked({ ...later, sid: 's-2', iat: t - 1 })).toBe(false);
+    expect(await store.isRevoked({ ...later, grant: 'g-1', authTime: t })).toBe(true);
+    expect(await store.isRevoked({ jti: 'k', sub: 's-1', iat: t - 1 })).toBe(false);
+    expect(Object.keys(await ttls()).sort()).toEqual([
+      'revocation:grant:g-1',
+      'revocation:sid:s-1',
+    ]);
+  });
+
   it('never shortens a revocation, and skips one that has already lapsed', async () => {
     const store = new RedisRevocationStore(client, prefix);
     const t = now();
-    await store.revokeSubject('bob', t - 5, t + 300);
-    await store.revokeSubject('bob', t - 50, t + 100);
+    await store.revokeIssuedBefore('sub', 'bob', t - 5, t + 300);
+    await store.revokeIssuedBefore('sub', 'bob', t - 50, t + 100);
     expect(await store.isRevoked({ jti: 'x', sub: 'bob', iat: t - 10 })).toBe(true);
     expect((await ttls())['revocation:sub:bob']).toBeGreaterThan(200);
     await store.revokeToken('old', t - 1);

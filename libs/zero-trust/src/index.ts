@@ -60,7 +60,11 @@ export { currentRequestId } from './context/request-id.js';
 export { ZeroTrustMetrics } from './metrics/zero-trust.metrics.js';
 
 // stores: the interfaces a custom store implements, and the Redis stores
-export { RevocationStore } from './stores/revocation-store.interface.js';
+export {
+  RevocationStore,
+  type RevocableToken,
+  type RevocationScope,
+} from './stores/revocation-store.interface.js';
 export {
   ADDRESS_KEY_PREFIX,
   keyClassOf,

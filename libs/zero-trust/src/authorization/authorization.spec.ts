@@ -231,7 +231,7 @@ describe.each(['express', 'fastify'] as const)('authorization guard (%s)', (adap
     failing: false,
     throwing: false,
     revokeToken: () => Promise.resolve(),
-    revokeSubject: () => Promise.resolve(),
+    revokeIssuedBefore: () => Promise.resolve(),
     isRevoked(): Promise<boolean> {
       // A store broken before it could even return its promise.
       if (this.throwing) throw new Error('store client closed');

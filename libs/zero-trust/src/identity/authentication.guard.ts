@@ -112,9 +112,9 @@ export class AuthenticationGuard implements CanActivate {
       this.tokens.set(digest, verified);
     }
     const { principal } = verified;
-    const { jti, iat } = principal.token;
+    const { jti, iat, authTime, sid, grant } = principal.token;
     const revoked = await storeCall(
-      () => this.revocations.isRevoked({ jti, sub: principal.subject, iat }),
+      () => this.revocations.isRevoked({ jti, sub: principal.subject, iat, authTime, sid, grant }),
       this.metrics,
       'revocation',
     );

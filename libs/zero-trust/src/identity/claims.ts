@@ -70,8 +70,15 @@ export function toPrincipal(claims: TokenClaims, options: ResolvedZeroTrustOptio
       throw new InvalidTokenError('ZT_CLIENT_MISMATCH');
     roles = stringList(claims[rolesClaim]);
   }
-  const deviceName = options.risk.device?.claim;
-  const device = deviceName === undefined ? undefined : claims[deviceName];
+  const claim = (name: string | undefined): string | undefined => {
+    const value = name === undefined ? undefined : claims[name];
+    return typeof value === 'string' && value.length > 0 && value.length <= 512 ? value : undefined;
+  };
+  const [device, sid, grant] = [
+    options.risk.device?.claim,
+    'sid',
+    options.principals.grantClaim,
+  ].map(claim);
   const token: PrincipalToken = {
     jti: claims.jti,
     iat: claims.iat,
@@ -81,7 +88,9 @@ export function toPrincipal(claims: TokenClaims, options: ResolvedZeroTrustOptio
     ...(typeof claims.auth_time === 'number' && { authTime: claims.auth_time }),
     ...(typeof claims.cnf === 'object' &&
       claims.cnf !== null && { cnf: claims.cnf as Record<string, unknown> }),
-    ...(typeof device === 'string' && device.length > 0 && device.length <= 512 && { device }),
+    ...(device !== undefined && { device }),
+    ...(sid !== undefined && { sid }),
+    ...(grant !== undefined && { grant }),
   };
   const principal: Principal = {
     kind,

@@ -19,6 +19,10 @@ export interface PrincipalToken {
   readonly cnf?: Readonly<Record<string, unknown>>;
   /** Device the token was issued to, from the claim named by `risk.device.claim`, if any. */
   readonly device?: string;
+  /** The identity provider's session (`sid`), if the token names it. */
+  readonly sid?: string;
+  /** The grant at the issuer, from the claim named by `principals.grantClaim`, if any. */
+  readonly grant?: string;
 }
 
 /** A verified caller, built from a token that passed every check. @publicApi */

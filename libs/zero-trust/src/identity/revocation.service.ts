@@ -2,11 +2,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ZeroTrustMetrics } from '../metrics/zero-trust.metrics.js';
 import { DependencyUnavailableError, StoreFullError } from '../errors/zero-trust.error.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
-import { RevocationStore } from '../stores/revocation-store.interface.js';
+import { RevocationStore, type RevocationScope } from '../stores/revocation-store.interface.js';
 import { reportStoreFull } from '../stores/store-full.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 
-/** Revokes one token, or every token of a subject issued up to now (log out). @publicApi */
+/** Revokes a token, or every token of a subject, an IdP session or a grant. @publicApi */
 @Injectable()
 export class RevocationService {
   constructor(
@@ -24,14 +24,29 @@ export class RevocationService {
     await storeCall(() => this.store.revokeToken(jti, until), this.metrics);
   }
 
-  /** Revokes every token of `subject` issued at or before `issuedBefore` (default: now). */
-  async revokeSubject(subject: string, issuedBefore: number = now()): Promise<void> {
-    if (typeof subject !== 'string' || subject.length === 0)
-      throw new TypeError('revokeSubject: subject must be a non-empty string');
-    const retainUntil =
-      issuedBefore + this.options.maxTokenLifetime + 2 * this.options.clockTolerance;
-    const revoke = () => this.store.revokeSubject(subject, issuedBefore, retainUntil);
-    await storeCall(revoke, this.metrics);
+  /** Cuts off every token of `subject` issued or authenticated up to `issuedBefore` (now). */
+  revokeSubject(subject: string, issuedBefore?: number): Promise<void> {
+    return this.cutOff('sub', subject, issuedBefore);
+  }
+
+  /** Cuts off every token of the identity provider session `sid`, as {@link revokeSubject}. */
+  revokeSession(sid: string, issuedBefore?: number): Promise<void> {
+    return this.cutOff('sid', sid, issuedBefore);
+  }
+
+  /** Cuts off every token of a grant (claim `principals.grantClaim`), as {@link revokeSubject}. */
+  async revokeGrant(grant: string, issuedBefore?: number): Promise<void> {
+    // Recorded without the claim, it would match no token: a revocation that revokes nothing.
+    if (this.options.principals.grantClaim === undefined)
+      throw new TypeError('revokeGrant: principals.grantClaim must name the claim of the grant');
+    await this.cutOff('grant', grant, issuedBefore);
+  }
+
+  private async cutOff(scope: RevocationScope, id: string, before = now()): Promise<void> {
+    if (typeof id !== 'string' || id.length === 0 || !Number.isFinite(before))
+      throw new TypeError(`revoke (${scope}): a non-empty string id and a time are needed`);
+    const until = before + this.options.maxTokenLifetime + 2 * this.options.clockTolerance;
+    await storeCall(() => this.store.revokeIssuedBefore(scope, id, before, until), this.metrics);
   }
 }
 

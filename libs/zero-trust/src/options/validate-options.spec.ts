@@ -275,7 +275,7 @@ describe('the store option', () => {
     ]);
     expect(store({ type: 'disk' })).toEqual(['store.type must be "memory", "redis" or "custom"']);
     expect(store({ type: 'custom', revocations: {} })).toEqual([
-      'store.revocations must implement RevocationStore (revokeToken, revokeSubject, isRevoked)',
+      'store.revocations must implement RevocationStore (revokeToken, revokeIssuedBefore, isRevoked)',
     ]);
   });
 });

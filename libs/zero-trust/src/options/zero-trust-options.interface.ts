@@ -65,6 +65,8 @@ const principals = optionsObject({
   integrations: clients,
   /** Claim holding a user's roles (an array or a space-separated string). @default 'roles' */
   rolesClaim: z.string(says('must be a claim name')).min(1).default('roles'),
+  /** Claim naming the token's grant at the issuer, so `revokeGrant` can match it. @default none */
+  grantClaim: z.string(says('must be a claim name')).min(1).optional(),
   /** Adds attributes to a principal from its verified claims (once per token; must not throw). */
   attributes:
     func<(claims: TokenClaims, principal: Principal) => Record<string, unknown>>(
@@ -147,8 +149,8 @@ const customStore = optionsObject({
   type: z.literal('custom'),
   /** Your implementation of the revocation store. */
   revocations: implementing<RevocationStore>(
-    ['isRevoked', 'revokeToken', 'revokeSubject'],
-    'must implement RevocationStore (revokeToken, revokeSubject, isRevoked)',
+    ['isRevoked', 'revokeToken', 'revokeIssuedBefore'],
+    'must implement RevocationStore (revokeToken, revokeIssuedBefore, isRevoked)',
   ),
   /** Your implementation of the other shared state. @default in memory */
   state: implementing<SharedStateStore>(

@@ -23,7 +23,8 @@ async function orElse<T>(operation: Promise<T>, fallback: T, concern: string): P
 export function failOpenRevocations(store: RevocationStore): RevocationStore {
   return {
     revokeToken: (jti, expiresAt) => store.revokeToken(jti, expiresAt),
-    revokeSubject: (subject, before, until) => store.revokeSubject(subject, before, until),
+    revokeIssuedBefore: (scope, id, before, until) =>
+      store.revokeIssuedBefore(scope, id, before, until),
     isRevoked: (token) => orElse(store.isRevoked(token), false, 'revocation'),
   };
 }

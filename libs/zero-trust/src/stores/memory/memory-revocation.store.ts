@@ -1,4 +1,10 @@
-import type { RevocationStore } from '../revocation-store.interface.js';
+import {
+  cutOff,
+  scopesOf,
+  type RevocableToken,
+  type RevocationScope,
+  type RevocationStore,
+} from '../revocation-store.interface.js';
 import { LiveEntries } from './live-entries.js';
 
 /** Options of a {@link MemoryRevocationStore}. @publicApi */
@@ -15,7 +21,7 @@ export interface MemoryRevocationStoreOptions {
  * (`StoreFullError`) rather than let a revoked token through again. @publicApi
  */
 export class MemoryRevocationStore implements RevocationStore {
-  // `jti:<jti>` and `sub:<subject>`; an entry expires the second after its `until`.
+  // `jti:<jti>` and `<scope>:<id>`; an entry expires the second after its `until`.
   private readonly entries: LiveEntries<{ expires: number; before: number }>;
   private readonly now: () => number;
 
@@ -33,14 +39,21 @@ export class MemoryRevocationStore implements RevocationStore {
     this.revoke(`jti:${jti}`, 0, expiresAt);
   }
 
-  async revokeSubject(subject: string, issuedBefore: number, retainUntil: number): Promise<void> {
-    this.revoke(`sub:${subject}`, issuedBefore, retainUntil);
+  async revokeIssuedBefore(
+    scope: RevocationScope,
+    id: string,
+    issuedBefore: number,
+    retainUntil: number,
+  ): Promise<void> {
+    this.revoke(`${scope}:${id}`, issuedBefore, retainUntil);
   }
 
-  async isRevoked(token: { jti: string; sub: string; iat: number }): Promise<boolean> {
+  async isRevoked(token: RevocableToken): Promise<boolean> {
     if (this.entries.has(`jti:${token.jti}`)) return true;
-    const subject = this.entries.get(`sub:${token.sub}`);
-    return subject !== undefined && token.iat <= subject.before;
+    return scopesOf(token).some(([scope, id]) => {
+      const entry = this.entries.get(`${scope}:${id}`);
+      return entry !== undefined && cutOff(token, entry.before);
+    });
   }
 
   /** Never shortens a revocation; extending one needs no room. */

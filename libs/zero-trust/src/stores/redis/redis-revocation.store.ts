@@ -1,5 +1,11 @@
 import type { Redis } from 'ioredis';
-import type { RevocationStore } from '../revocation-store.interface.js';
+import {
+  cutOff,
+  scopesOf,
+  type RevocableToken,
+  type RevocationScope,
+  type RevocationStore,
+} from '../revocation-store.interface.js';
 import { refusedWhenFull } from './redis-shared-state.store.js';
 
 // Records a revocation, never shortening one: KEYS[1]'s value and expiry each become the maximum
@@ -21,7 +27,7 @@ return 1
 
 /**
  * {@link RevocationStore} in Redis, shared by every instance: each check reads Redis. Keys
- * `<prefix>revocation:jti:<jti>` and `<prefix>revocation:sub:<subject>` expire when no token
+ * `<prefix>revocation:jti:<jti>` and `<prefix>revocation:<sub|sid|grant>:<id>` expire when no token
  * they concern can still be valid. Every call rejects while Redis is unreachable; a full
  * `noeviction` Redis refuses a revocation with `StoreFullError`. @publicApi
  */
@@ -39,8 +45,13 @@ export class RedisRevocationStore implements RevocationStore {
     await this.revoke(this.key('jti', jti), '1', expiresAt);
   }
 
-  async revokeSubject(subject: string, issuedBefore: number, retainUntil: number): Promise<void> {
-    await this.revoke(this.key('sub', subject), String(Math.floor(issuedBefore)), retainUntil);
+  async revokeIssuedBefore(
+    scope: RevocationScope,
+    id: string,
+    issuedBefore: number,
+    retainUntil: number,
+  ): Promise<void> {
+    await this.revoke(this.key(scope, id), String(Math.floor(issuedBefore)), retainUntil);
   }
 
   private async revoke(key: string, value: string, expires: number): Promise<void> {
@@ -48,11 +59,12 @@ export class RedisRevocationStore implements RevocationStore {
     await refusedWhenFull(this.client.eval(REVOKE_SCRIPT, 1, key, value, until), 'revocation');
   }
 
-  async isRevoked(token: { jti: string; sub: string; iat: number }): Promise<boolean> {
-    const keys = [this.key('jti', token.jti), this.key('sub', token.sub)];
-    const [jti, subject] = await this.client.mget(keys);
+  async isRevoked(token: RevocableToken): Promise<boolean> {
+    const scopes = scopesOf(token);
+    const keys = [this.key('jti', token.jti), ...scopes.map(([scope, id]) => this.key(scope, id))];
+    const [jti, ...cutoffs] = await this.client.mget(keys);
     if (jti != null) return true;
-    return subject != null && token.iat <= Number(subject);
+    return cutoffs.some((before) => before != null && cutOff(token, Number(before)));
   }
 
   /** Resolves when Redis answers; rejects otherwise. */
@@ -60,7 +72,7 @@ export class RedisRevocationStore implements RevocationStore {
     await this.client.ping();
   }
 
-  private key(kind: 'jti' | 'sub', id: string): string {
+  private key(kind: 'jti' | RevocationScope, id: string): string {
     return `${this.keyPrefix}revocation:${kind}:${id}`;
   }
 }
