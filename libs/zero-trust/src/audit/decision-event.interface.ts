@@ -3,16 +3,10 @@ import type { PrincipalKind } from '../identity/principal.interface.js';
 import type { ZeroTrustMode } from '../options/zero-trust-options.interface.js';
 import type { RiskReason } from '../risk/risk.types.js';
 
-/**
- * What was decided. `would-deny` and `would-step-up` are report-only: the request went on.
- * `step-up` asked for a recent, stronger authentication (401). @publicApi
- */
+/** What was decided: `would-*` only reported (the request went on), `step-up` a 401. @publicApi */
 export type DecisionOutcome = 'allow' | 'deny' | 'would-deny' | 'step-up' | 'would-step-up';
 
-/**
- * One stage of a request's decision (authentication, type-level authorization, context risk,
- * record-level authorization, rate limit), allows included. @publicApi
- */
+/** A stage of a request's decision (authentication, authorization, risk, rate limit). @publicApi */
 export interface DecisionStage {
   /**
    * The OWASP logging vocabulary: `authn_token_valid`, `authn_token_missing`, `_invalid`,

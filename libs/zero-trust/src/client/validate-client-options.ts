@@ -3,6 +3,7 @@ import * as z from 'zod';
 
 import type { TokenRequestError } from '../errors/zero-trust.error.js';
 import {
+  customIssue,
   optionsObject,
   evenWithOtherProblems,
   func,
@@ -31,8 +32,7 @@ const idpUrl = z
           : url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)
             ? 'must use https (http is accepted on loopback only)'
             : undefined;
-    if (problem !== undefined)
-      ctx.issues.push({ code: 'custom', message: problem, input: undefined });
+    if (problem !== undefined) ctx.issues.push(customIssue(problem));
   });
 
 const isPem = (value: unknown): value is string | Buffer =>
@@ -51,8 +51,7 @@ const tlsOptions = optionsObject({
     'must be PEM (string, Buffer or an array of them)',
   ).optional(),
 }).superRefine((value, ctx) => {
-  const problem = (path: string, message: string) =>
-    ctx.addIssue({ code: 'custom', path: [path], message });
+  const problem = (path: string, message: string) => ctx.addIssue(customIssue(message, [path]));
   const read = <T>(path: 'key' | 'cert', parse: (text: string | Buffer) => T, what: string) => {
     try {
       return isPem(value[path]) ? parse(value[path]) : undefined;
@@ -98,9 +97,8 @@ const refreshing = {
 const clock = func<() => number>('must be a function returning ms').default(() => Date.now);
 
 function requireIdp(o: { issuer?: unknown; tokenEndpoint?: unknown }, ctx: z.RefinementCtx) {
-  const message = 'issuer (for discovery) or tokenEndpoint is required';
   if (o.issuer === undefined && o.tokenEndpoint === undefined)
-    ctx.addIssue({ code: 'custom', message });
+    ctx.addIssue(customIssue('issuer (for discovery) or tokenEndpoint is required'));
 }
 
 /** Durations in milliseconds, and the settings of the requests to the identity provider. */
@@ -117,10 +115,7 @@ const clientOptions = optionsObject({
   ...refreshing,
   /** Client authentication: `client_secret_basic` with a `clientSecret`, else `tls_client_auth`. */
   authMethod: z.enum(['client_secret_basic', 'tls_client_auth']).optional(),
-  /**
-   * Client certificate (mutual TLS): for `tls_client_auth` (RFC 8705) and presented on every
-   * call made with `ServiceTokenClient.fetch`, so certificate-bound tokens work.
-   */
+  /** Client certificate: for `tls_client_auth` (RFC 8705) and every `fetch` (bound tokens). */
   tls: tlsOptions.optional(),
   /** Scope to request per audience, e.g. `{ 'https://api.example.com': 'payments:write' }`. */
   scopes: ownMap(z.string(), 'must map audiences to scope strings').prefault({}),
@@ -147,7 +142,7 @@ const clientOptions = optionsObject({
   clock,
 })
   .superRefine((o, ctx) => {
-    const problem = (message: string) => ctx.addIssue({ code: 'custom', message });
+    const problem = (message: string) => ctx.addIssue(customIssue(message));
     requireIdp(o, ctx);
     const authMethod = authMethodOf(o);
     if (authMethod === 'client_secret_basic' && o.clientSecret === undefined)

@@ -1,6 +1,7 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
 import { inspect } from 'node:util';
+import { compact } from '../utils/compact.js';
 import { ERROR_MESSAGES, type ZeroTrustErrorCode } from './messages.js';
 
 /** The body every zero-trust error answers with. @publicApi */
@@ -127,7 +128,7 @@ export class AccessDeniedError extends ZeroTrustError {
   ) {
     super(code, HttpStatus.FORBIDDEN, {
       message: fields ? `${ERROR_MESSAGES[code]}: ${fields.join(', ')}` : undefined,
-      extra: { ...(fields ? { fields } : {}), ...(explanation !== undefined && { explanation }) },
+      extra: compact({ fields, explanation }),
     });
   }
 }
@@ -223,10 +224,7 @@ export class StepUpRequiredError extends ZeroTrustError {
     readonly maxAge: number | undefined,
   ) {
     super('ZT_STEP_UP_REQUIRED', HttpStatus.UNAUTHORIZED, {
-      extra: {
-        ...(acrValues !== undefined && { acr_values: acrValues }),
-        ...(maxAge !== undefined && { max_age: maxAge }),
-      },
+      extra: compact({ acr_values: acrValues, max_age: maxAge }),
     });
   }
 

@@ -21,6 +21,10 @@ export const optionsObject = <S extends z.ZodRawShape>(
 /** Every issue of a schema made with `says(message)` reads `message`. */
 export const says = (message: string) => ({ error: message });
 
+/** A problem a refinement or check reports, at `path` under the value checked. */
+export const customIssue = (message: string, path: PropertyKey[] = []) =>
+  ({ code: 'custom', message, path, input: undefined }) as const;
+
 /** Runs a refinement even when a field has a problem (it must check the types it reads). */
 export const evenWithOtherProblems = {
   when: (payload: { value: unknown }) =>
@@ -65,7 +69,7 @@ export function ownMap<V extends z.ZodType>(value: V, message: string) {
     .custom<Record<string, z.input<V>>>()
     .check((ctx) => {
       if (typeof ctx.value !== 'object' || ctx.value === null || Array.isArray(ctx.value)) {
-        ctx.issues.push({ code: 'custom', message, input: undefined });
+        ctx.issues.push(customIssue(message));
         return;
       }
       for (const [key, item] of Object.entries(ctx.value)) {

@@ -20,11 +20,7 @@ export type ResolvedDpopOptions = NonNullable<ResolvedZeroTrustOptions['dpop']>;
 /** The `risk` option resolved; a signal switched off is `undefined`. @internal */
 export type ResolvedRiskOptions = ResolvedZeroTrustOptions['risk'];
 
-/**
- * Validates module options and applies defaults.
- * @throws {ZeroTrustConfigurationError} `ZT_OPTIONS_INVALID` listing each problem
- * @internal
- */
+/** Validates module options and applies defaults. @throws ZeroTrustConfigurationError @internal */
 export function validateOptions(input: unknown): ResolvedZeroTrustOptions {
   return parseOptions(zeroTrustOptions, input);
 }

@@ -13,6 +13,7 @@ import {
   type SharedStateStore,
 } from '../stores/shared-state-store.interface.js';
 import {
+  customIssue,
   evenWithOtherProblems,
   func,
   implementing,
@@ -76,11 +77,7 @@ const principals = optionsObject({
   if (typeof services !== 'object' || typeof integrations !== 'object') return;
   for (const id of Object.keys(services))
     if (Object.hasOwn(integrations, id))
-      ctx.addIssue({
-        code: 'custom',
-        path: ['integrations', id],
-        message: 'is also registered as a service',
-      });
+      ctx.addIssue(customIssue('is also registered as a service', ['integrations', id]));
 }, evenWithOtherProblems);
 
 const jwks = optionsObject({
@@ -125,7 +122,7 @@ const redisStore = optionsObject({
   }).prefault({}),
 }).superRefine((store, ctx) => {
   if ((store.url === undefined) === (store.client === undefined))
-    ctx.addIssue({ code: 'custom', message: 'needs either "url" or "client" for type "redis"' });
+    ctx.addIssue(customIssue('needs either "url" or "client" for type "redis"'));
 }, evenWithOtherProblems);
 
 const memoryLimits = optionsObject({
@@ -296,6 +293,7 @@ const abilityDefinition = func<AbilityDefinition>(
   'must be a function (principal, env, builder) => void',
 ).optional();
 
+const tooLong = `must not exceed ${MAX_SAFE_TOKEN_LIFETIME} seconds unless unsafeAllowLongLivedTokens is true`;
 const audienceProblem =
   "is required: this resource server's identifier (a non-empty string or array of strings)";
 const audienceName = z.string(says(audienceProblem)).min(1);
@@ -383,8 +381,7 @@ export const zeroTrustOptions = optionsObject({
     .array(
       z.string().check((ctx) => {
         const problem = trustedProxyProblem(ctx.value);
-        if (problem !== undefined)
-          ctx.issues.push({ code: 'custom', message: problem, input: undefined });
+        if (problem !== undefined) ctx.issues.push(customIssue(problem));
       }),
       says('must be an array of addresses, CIDR blocks or "loopback"'),
     )
@@ -419,11 +416,7 @@ export const zeroTrustOptions = optionsObject({
     const allowed: unknown = options.unsafeAllowLongLivedTokens;
     const lifetime: unknown = options.maxTokenLifetime;
     if (typeof lifetime === 'number' && lifetime > MAX_SAFE_TOKEN_LIFETIME && allowed !== true)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['maxTokenLifetime'],
-        message: `must not exceed ${MAX_SAFE_TOKEN_LIFETIME} seconds unless unsafeAllowLongLivedTokens is true`,
-      });
+      ctx.addIssue(customIssue(tooLong, ['maxTokenLifetime']));
   }, evenWithOtherProblems)
   // Built here, not in `trustedProxies`, because it needs `forwardedHeader` too.
   .transform(({ trustedProxies, ...rest }) => ({

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import * as z from 'zod';
 import {
+  customIssue,
   optionsObject,
   evenWithOtherProblems,
   implementing,
@@ -75,12 +76,7 @@ const risk = optionsObject({
       const given = ctx.value.map((entry) => (entry as Partial<RiskSignal> | null)?.name);
       given.forEach((name, i) => {
         if (typeof name === 'string' && given.indexOf(name) < i)
-          ctx.issues.push({
-            code: 'custom',
-            path: [i],
-            message: `duplicate signal name "${name}"`,
-            input: undefined,
-          });
+          ctx.issues.push(customIssue(`duplicate signal name "${name}"`, [i]));
       });
     }),
   /** Device binding: the device the token was issued to versus the request's. @default on */
@@ -180,11 +176,7 @@ const risk = optionsObject({
 })
   .superRefine(({ stepUpAbove, denyAbove }, ctx) => {
     if (typeof stepUpAbove === 'number' && typeof denyAbove === 'number' && stepUpAbove > denyAbove)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['stepUpAbove'],
-        message: 'must not exceed risk.denyAbove',
-      });
+      ctx.addIssue(customIssue('must not exceed risk.denyAbove', ['stepUpAbove']));
   }, evenWithOtherProblems)
   .transform((options) => ({ enabled: true, ...options }));
 

@@ -34,10 +34,7 @@ function mentions(source: string, subject: string): boolean {
   return quoted('all') || quoted(subject) || word.test(source);
 }
 
-/**
- * Lists every HTTP route with its policy at bootstrap and reports what would fail open or fail
- * every request: strict mode stops the boot, otherwise the route fails closed. @publicApi
- */
+/** Lists route policies at boot; a problem stops the boot (strict) or fails closed. @publicApi */
 @Injectable()
 export class RouteAuditService implements OnApplicationBootstrap {
   private readonly logger = new Logger('ZeroTrust');

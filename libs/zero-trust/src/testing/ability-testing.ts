@@ -49,10 +49,7 @@ function describeSubject(subject: string | object): string {
   return `${name} ${JSON.stringify(subject)}`;
 }
 
-/**
- * Assertions on an ability that read like the policy; they throw, so any test runner works.
- * @publicApi
- */
+/** Assertions on an ability that read like the policy; they throw (any test runner). @publicApi */
 export function expectAbility(ability: ZeroTrustAbility): {
   toAllow(action: string, subject: string | object, field?: string): void;
   toDeny(action: string, subject: string | object, field?: string): void;

@@ -43,10 +43,7 @@ function cell(ability: ZeroTrustAbility, action: string, subject: string): strin
   return `✅ conditional (${grants.map(describeGrant).join(' / ')})`;
 }
 
-/**
- * Renders what each principal may do, from your ability definitions, as Markdown: one table per
- * subject. Commit it and compare it in a test, so policy changes show. @publicApi
- */
+/** What each principal may do, from your definitions, as Markdown tables by subject. @publicApi */
 export async function renderPermissionMatrix(
   definitions: AbilityDefinitions,
   options: PermissionMatrixOptions,

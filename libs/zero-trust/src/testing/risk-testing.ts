@@ -28,10 +28,7 @@ export interface RiskSignalInputOptions {
   store?: SharedStateStore;
 }
 
-/**
- * The input of a {@link RiskSignal}, for unit tests of your own signals: a request context with
- * a pinned clock and an in-memory store. @publicApi
- */
+/** A {@link RiskSignal}'s input for unit tests: pinned clock, in-memory store. @publicApi */
 export function createRiskSignalInput(options: RiskSignalInputOptions = {}): RiskSignalInput {
   const { now = new Date(), route = '/test' } = options;
   const principal = options.principal ?? undefined;

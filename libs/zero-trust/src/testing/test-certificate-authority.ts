@@ -39,10 +39,7 @@ export interface ClientCertificateOptions {
   ca?: boolean;
 }
 
-/**
- * A throwaway certificate authority (ECDSA P-256, valid one day) for tests of mutual TLS and
- * SPIFFE identities; needs the optional dependency `@peculiar/x509`. @publicApi
- */
+/** A throwaway ECDSA P-256 CA for mTLS and SPIFFE tests (needs `@peculiar/x509`). @publicApi */
 export class TestCertificateAuthority {
   private constructor(
     private readonly x509: typeof X509,

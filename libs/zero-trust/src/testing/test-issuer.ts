@@ -42,10 +42,7 @@ export function keyPairFor(alg: TestIssuerAlgorithm) {
 const generate = (alg: TestIssuerAlgorithm) => ({ kid: randomUUID(), alg, ...keyPairFor(alg) });
 type IssuerKeyPair = ReturnType<typeof generate>;
 
-/**
- * A local OAuth issuer for tests: serves a discovery document and a JWKS on 127.0.0.1, and
- * signs access tokens with any claims and headers, hostile ones included. @publicApi
- */
+/** A test OAuth issuer on 127.0.0.1 (discovery, JWKS) signing any token, hostile too. @publicApi */
 export class TestIssuer {
   /** Number of times the JWKS was fetched. */
   jwksRequests = 0;

@@ -21,10 +21,7 @@ const WARM = '*warm';
 const COUNTING = '*counting';
 const WARM_FACT = 'usage:warm';
 
-/**
- * Usage pattern of a principal against its own history (the baseline: a moving average of active
- * minutes). Only successes are learnt, so a refusal never lasts. @publicApi
- */
+/** A principal's usage against its own history; only successes are learnt. @publicApi */
 export class UsageSignal extends BuiltInSignal<'usage'> {
   readonly name = 'usage';
   /** Previous minutes known to be folded into their baseline: their count is not read again. */
