@@ -1,8 +1,7 @@
-import { Controller, Get, type INestApplication } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { Redis } from 'ioredis';
 import {
-  Authenticated,
   RevocationService,
   RevocationStore,
   SharedStateStore,
@@ -18,15 +17,7 @@ import {
   REDIS_URL,
   testRedisClient,
 } from './support/redis.js';
-
-@Controller('probe')
-class ProbeController {
-  @Get()
-  @Authenticated()
-  probe(): string {
-    return 'ok';
-  }
-}
+import { ProbeController } from './support/nest-app.js';
 
 let issuer: TestIssuer;
 beforeAll(async () => {

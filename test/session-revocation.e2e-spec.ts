@@ -1,14 +1,8 @@
-import { Controller, Get, type INestApplication } from '@nestjs/common';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Test } from '@nestjs/testing';
-import {
-  Authenticated,
-  RevocationService,
-  ZeroTrustModule,
-  type ZeroTrustStoreOptions,
-} from 'nestjs-zero-trust';
+import { Module } from '@nestjs/common';
+import { RevocationService, ZeroTrustModule, type ZeroTrustStoreOptions } from 'nestjs-zero-trust';
 import { TestIssuer } from 'nestjs-zero-trust/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listenApp, ProbeController, type ListeningApp } from './support/nest-app.js';
 import { randomKeyPrefix, redisReady, REDIS_URL } from './support/redis.js';
 
 /*
@@ -16,15 +10,6 @@ import { randomKeyPrefix, redisReady, REDIS_URL } from './support/redis.js';
  * issued after a cutoff from a login before it (its `auth_time`) is refused too. Two instances,
  * one on Express and one on Fastify, share Redis: what one revokes, the other refuses at once.
  */
-@Controller('probe')
-class ProbeController {
-  @Get()
-  @Authenticated()
-  probe(): string {
-    return 'ok';
-  }
-}
-
 let issuer: TestIssuer;
 beforeAll(async () => {
   issuer = await TestIssuer.start();
@@ -33,30 +18,16 @@ afterAll(async () => {
   await issuer?.close();
 });
 
-async function boot(
+function boot(
   store: ZeroTrustStoreOptions,
   adapter: 'express' | 'fastify',
   grantClaim: string | null = 'grant_id',
-): Promise<{ app: INestApplication; url: string }> {
-  const moduleRef = await Test.createTestingModule({
-    imports: [
-      ZeroTrustModule.forRoot({
-        issuer: issuer.url,
-        audience: issuer.audience,
-        store,
-        principals: grantClaim === null ? {} : { grantClaim },
-      }),
-    ],
-    controllers: [ProbeController],
-  }).compile();
-  const app =
-    adapter === 'fastify'
-      ? moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), {
-          logger: false,
-        })
-      : moduleRef.createNestApplication({ logger: false });
-  await app.listen(0, '127.0.0.1');
-  return { app, url: (await app.getUrl()).replace('[::1]', '127.0.0.1') };
+): Promise<ListeningApp> {
+  const principals = grantClaim === null ? {} : { grantClaim };
+  const options = { issuer: issuer.url, audience: issuer.audience, store, principals };
+  @Module({ imports: [ZeroTrustModule.forRoot(options)], controllers: [ProbeController] })
+  class ProbeModule {}
+  return listenApp(ProbeModule, adapter);
 }
 
 async function probe(url: string, token: string): Promise<{ status: number; code?: string }> {
@@ -70,8 +41,8 @@ const now = (): number => Math.floor(Date.now() / 1000);
 const REVOKED = { status: 401, code: 'ZT_TOKEN_REVOKED' };
 
 describe.runIf(redisReady)('revocation by session, grant and subject across two instances', () => {
-  let a: { app: INestApplication; url: string };
-  let b: { app: INestApplication; url: string };
+  let a: ListeningApp;
+  let b: ListeningApp;
 
   beforeAll(async () => {
     const store: ZeroTrustStoreOptions = {

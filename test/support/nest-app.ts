@@ -1,6 +1,24 @@
-import type { DynamicModule, INestApplication, LoggerService, Type } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  type DynamicModule,
+  type INestApplication,
+  type LoggerService,
+  type Type,
+} from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
+import { Authenticated } from 'nestjs-zero-trust';
+
+/** `GET /probe`: any authenticated principal gets `ok`. */
+@Controller('probe')
+export class ProbeController {
+  @Get()
+  @Authenticated()
+  probe(): string {
+    return 'ok';
+  }
+}
 
 /** An application listening on loopback, and its base URL. */
 export interface ListeningApp {
