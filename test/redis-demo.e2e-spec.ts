@@ -41,6 +41,15 @@ afterEach(() => {
 
 const tokenOf = (sub: string, roles = ['customer']): string => issuer.sign({ sub, roles });
 
+/** Waits (at most 10 s) until the instance's health check, which pings Redis, answers 200. */
+async function ready(api: RunningApi): Promise<void> {
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    if ((await call(api, 'GET', '/health')).status === 200) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('the demo API never became ready');
+}
+
 describe.runIf(redisReady)('two demo API instances sharing Redis', () => {
   describe.each(ADAPTERS)('%s', (adapter) => {
     let a: RunningApi;
@@ -51,6 +60,8 @@ describe.runIf(redisReady)('two demo API instances sharing Redis', () => {
       const shared = { redisUrl: REDIS_URL, redisKeyPrefix: randomKeyPrefix() };
       const options = { issuer: issuer.url, adapter, rateLimitPerMinute: limit, ...shared };
       [a, b] = await Promise.all([startDemoApi(options), startDemoApi(options)]);
+      // Both answer only once their Redis connection does (a busy machine may take a while).
+      await Promise.all([a, b].map(ready));
     });
     afterAll(async () => {
       await a?.close();
