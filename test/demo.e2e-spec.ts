@@ -353,11 +353,18 @@ describe.each(ADAPTERS)('revocation with real tokens (%s)', (adapter) => {
   });
 
   it('refuses a malformed revocation request with 400', async () => {
-    const bad = await call(api, 'POST', '/admin/revocations', {
-      token: tokens.carol,
-      body: { jti: 'a', subject: 'b' },
-    });
-    expect(bad.status).toBe(400);
+    const bodies = [
+      { jti: 'a', subject: 'b' },
+      { subject: 'b', session: 'c' },
+      { session: '' },
+      { session: 42 },
+      { subject: 'b', exp: 1767225600 },
+      {},
+    ];
+    for (const body of bodies) {
+      const bad = await call(api, 'POST', '/admin/revocations', { token: tokens.carol, body });
+      expect(bad.status, JSON.stringify(body)).toBe(400);
+    }
   });
 });
 

@@ -82,6 +82,19 @@ describe.runIf(redisReady)('two demo API instances sharing Redis', () => {
       expect(refused.body.code).toBe('ZT_TOKEN_REVOKED');
     });
 
+    it('enforces at one instance a session revocation made at the other, only for that session', async () => {
+      const token = (sid: string) => issuer.sign({ sub: 'erin', roles: ['customer'], sid });
+      const [ended, other] = [token('sid-ended'), token('sid-other')];
+      expect((await call(b, 'GET', '/me', { token: ended })).status).toBe(200);
+      const revoked = await call(a, 'POST', '/admin/revocations', {
+        token: tokenOf('carol', ['admin']),
+        body: { session: 'sid-ended' },
+      });
+      expect(revoked).toMatchObject({ status: 201, body: { revoked: 'session', id: 'sid-ended' } });
+      expect((await call(b, 'GET', '/me', { token: ended })).body.code).toBe('ZT_TOKEN_REVOKED');
+      expect((await call(b, 'GET', '/me', { token: other })).status).toBe(200);
+    });
+
     it('counts one principal across both instances', async () => {
       const dave = tokenOf('dave');
       const statuses: number[] = [];

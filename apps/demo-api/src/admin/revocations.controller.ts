@@ -3,7 +3,7 @@ import { Can, RevocationService, RiskPolicy, Scopes } from 'nestjs-zero-trust';
 import { DEMO_MFA_ACR } from '../policies.js';
 
 /**
- * Token revocation for admins: one token by `jti`, or every token of a subject.
+ * Token revocation for admins: one token by `jti`, or every token of a subject or IdP session.
  *
  * Only users act here, yet the route also requires the `revocations:write` scope: logging anyone
  * out is the API's most far-reaching change, and the scope lets the IdP decide which client may
@@ -16,28 +16,39 @@ export class RevocationsController {
 
   /**
    * `{ "jti": "...", "exp": 1767225600 }` revokes one token (exp optional);
-   * `{ "subject": "bob" }` revokes every token bob holds now ("log out everywhere").
+   * `{ "subject": "bob" }` every token bob holds now ("log out everywhere"), and those refreshed
+   * later from a login before now; `{ "session": "<sid>" }` the same for one IdP session.
    */
   @Post()
   @HttpCode(201)
   @Scopes('revocations:write')
   @Can('create', 'Revocation')
   @RiskPolicy({ maxScore: 30, acr: DEMO_MFA_ACR, maxAuthAge: 300 })
-  async revoke(@Body() body: unknown): Promise<{ revoked: 'token' | 'subject'; id: string }> {
-    const { jti, exp, subject } = (typeof body === 'object' && body !== null ? body : {}) as Record<
+  async revoke(
+    @Body() body: unknown,
+  ): Promise<{ revoked: 'token' | 'subject' | 'session'; id: string }> {
+    const fields = (typeof body === 'object' && body !== null ? body : {}) as Record<
       string,
       unknown
     >;
-    if (typeof jti === 'string' && jti.length > 0 && subject === undefined) {
-      if (exp !== undefined && !Number.isInteger(exp))
-        throw new BadRequestException('"exp" must be an integer (seconds)');
-      await this.revocations.revokeToken(jti, exp as number | undefined);
-      return { revoked: 'token', id: jti };
+    const { jti, exp, subject, session } = fields;
+    const named = [jti, subject, session].filter((value) => value !== undefined);
+    const id = named[0];
+    if (named.length !== 1 || typeof id !== 'string' || id.length === 0)
+      throw new BadRequestException(
+        'Give exactly one of "jti" (and optionally "exp"), "subject" or "session"',
+      );
+    if (exp !== undefined && (jti === undefined || !Number.isInteger(exp)))
+      throw new BadRequestException('"exp" must be an integer (seconds), with "jti"');
+    if (jti !== undefined) {
+      await this.revocations.revokeToken(id, exp as number | undefined);
+      return { revoked: 'token', id };
     }
-    if (typeof subject === 'string' && subject.length > 0 && jti === undefined) {
-      await this.revocations.revokeSubject(subject);
-      return { revoked: 'subject', id: subject };
+    if (subject !== undefined) {
+      await this.revocations.revokeSubject(id);
+      return { revoked: 'subject', id };
     }
-    throw new BadRequestException('Give either "jti" (and optionally "exp") or "subject"');
+    await this.revocations.revokeSession(id);
+    return { revoked: 'session', id };
   }
 }
