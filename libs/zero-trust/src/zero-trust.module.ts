@@ -39,6 +39,7 @@ import {
   ZERO_TRUST_RATE_LIMITER,
 } from './zero-trust.constants.js';
 import { ABILITY_ENV_SOURCES } from './context/lazy-env.js';
+import { ZERO_TRUST_RECEIVERS } from './continuous-access/receivers.js';
 import { RiskEngine } from './risk/risk.engine.js';
 import { ContextRiskGuard } from './risk/risk.guard.js';
 import {
@@ -47,7 +48,11 @@ import {
 } from './zero-trust.module-definition.js';
 
 const providers: Provider[] = [
-  { provide: ZERO_TRUST_OPTIONS, useFactory: validateOptions, inject: [ZERO_TRUST_MODULE_OPTIONS] },
+  {
+    provide: ZERO_TRUST_OPTIONS,
+    useFactory: validateOptions,
+    inject: [ZERO_TRUST_MODULE_OPTIONS, ZERO_TRUST_RECEIVERS],
+  },
   ...storeProviders,
   { provide: AuditSink, useFactory: auditSinkFor, inject: [ZERO_TRUST_OPTIONS, ModuleRef] },
   ZeroTrustMetrics,

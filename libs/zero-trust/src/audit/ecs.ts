@@ -44,7 +44,8 @@ function categorize({ action, decision }: DecisionEvent) {
     return { kind, category: ['intrusion_detection'], type: [allowed ? 'info' : 'denied'] };
   // Events about the caller's identity, as opposed to what it may do.
   if (/^(authn|session)_/.test(action)) {
-    const type = action === 'authn_impossible_travel' ? 'info' : 'start';
+    const type =
+      action === 'authn_impossible_travel' ? 'info' : action.endsWith('expired') ? 'end' : 'start';
     return { kind, category: ['authentication'], type: [type] };
   }
   if (action.startsWith('excess_')) return { kind, category: ['web'], type: ['access', 'denied'] };

@@ -63,6 +63,10 @@ export const ERROR_MESSAGES = {
   ZT_RISK_DENIED: 'The request was refused because of its risk',
   ZT_STEP_UP_REQUIRED: 'A recent, stronger authentication is required for this request',
   ZT_RISK_UNAVAILABLE: 'The risk of the request could not be assessed',
+  ZT_SIGNAL_APPLIED: 'A logout or security event of the issuer was applied',
+  ZT_SIGNAL_IGNORED: 'A security event was acknowledged; it asks for nothing this API does',
+  ZT_SIGNAL_INVALID: 'A logout token or security event was refused',
+  ZT_SIGNAL_REPLAY: 'A logout token or security event was received twice',
 } as const;
 
 /** A stable error code. Codes never change meaning; new ones may be added. @publicApi */

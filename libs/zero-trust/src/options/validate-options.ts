@@ -1,4 +1,8 @@
 import type * as z from 'zod';
+import {
+  withReceivers,
+  type ReceiverRoutes,
+} from '../continuous-access/continuous-access-options.js';
 import { parseOptions } from './schema-kit.js';
 import { zeroTrustOptions } from './zero-trust-options.interface.js';
 
@@ -21,6 +25,6 @@ export type ResolvedDpopOptions = NonNullable<ResolvedZeroTrustOptions['dpop']>;
 export type ResolvedRiskOptions = ResolvedZeroTrustOptions['risk'];
 
 /** Validates module options and applies defaults. @throws ZeroTrustConfigurationError @internal */
-export function validateOptions(input: unknown): ResolvedZeroTrustOptions {
-  return parseOptions(zeroTrustOptions, input);
+export function validateOptions(input: unknown, routes?: ReceiverRoutes): ResolvedZeroTrustOptions {
+  return withReceivers(() => parseOptions(zeroTrustOptions, input), input, routes);
 }

@@ -4,6 +4,7 @@ import { Registry } from 'prom-client';
 import type { AbilityDefinition } from '../authorization/ability.types.js';
 import type { AuditSink } from '../audit/audit-sink.interface.js';
 import { TrustedProxies, trustedProxyProblem } from '../context/client-address.js';
+import { continuousAccessOptions } from '../continuous-access/continuous-access-options.js';
 import type { Principal, TokenClaims } from '../identity/principal.interface.js';
 import { isTrustDomain } from '../identity/mtls/spiffe-id.js';
 import { riskOptions } from '../risk/risk-options.interface.js';
@@ -410,6 +411,8 @@ export const zeroTrustOptions = optionsObject({
     max: integerFrom(1, 'must be a positive integer'),
     window: numberIn(1, 86_400, 'must be a number of seconds from 1 to 86400').default(60),
   }).optional(),
+  /** Receivers of the issuer's logouts and security events (routes in `receivers`). @default off */
+  continuousAccess: continuousAccessOptions.optional(),
 })
   .superRefine((options, ctx) => {
     // Read as given (an invalid value is not a boolean): past an hour, only on purpose.
