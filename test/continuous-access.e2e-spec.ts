@@ -482,3 +482,31 @@ describe('continuous-access configuration', () => {
     );
   });
 });
+
+describe('continuous access with forRootAsync, and a store that is down', () => {
+  it('mounts the receivers from forRootAsync and answers 503 (retry later) while the store is down', async () => {
+    const events: DecisionEvent[] = [];
+    const down = {
+      ...options(events),
+      store: { type: 'redis' as const, url: 'redis://127.0.0.1:1', connectTimeout: 200 },
+    };
+    @Module({
+      imports: [ZeroTrustModule.forRootAsync({ useFactory: () => down, receivers })],
+      controllers: [ProbeController],
+    })
+    class AsyncModule {}
+    const api = await listenApp(AsyncModule);
+    try {
+      const response = await fetch(`${api.url}/oidc/backchannel-logout`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: `logout_token=${logoutToken({ sid: randomUUID() })}`,
+      });
+      expect(response.status).toBe(503);
+      expect(response.headers.get('retry-after')).toBe('5');
+      expect(await response.json()).toMatchObject({ error: 'temporarily_unavailable' });
+    } finally {
+      await api.app.close();
+    }
+  });
+});

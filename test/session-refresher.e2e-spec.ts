@@ -1,6 +1,7 @@
 import { decodeJwt } from 'jose';
 import {
   SessionRefresher,
+  SessionRevokedError,
   type SessionRefresherOptions,
   type TokenEndpointResponse,
 } from 'nestjs-zero-trust/client';
@@ -81,10 +82,13 @@ describe('SessionRefresher against the demo IdP (rotating refresh tokens)', () =
 
     // The legitimate holder's rotated-to refresh token is dead too.
     const error = await session.refresh().catch((caught: unknown) => caught);
+    // Typed, and final: the application signs the user in again, the refresher never retries.
+    expect(error).toBeInstanceOf(SessionRevokedError);
     expect(error).toBeInstanceOf(TokenRequestError);
     expect(error).toMatchObject({ code: 'ZT_TOKEN_REQUEST_REFUSED', oauthError: 'invalid_grant' });
     expect(session.ended).toBe(true);
     await expect(session.getAccessToken()).rejects.toBe(error);
+    await expect(session.refresh()).rejects.toBe(error);
   });
 
   it('refuses incomplete options at construction', () => {

@@ -21,5 +21,6 @@ export {
   type ZeroTrustClientModuleAsyncOptions,
 } from './zero-trust-client.module.js';
 export { SessionRefresher } from './session-refresher.js';
+export { SessionRevokedError } from '../continuous-access/session-revoked.error.js';
 export { DpopSigner } from './dpop-signer.js';
 export { requestTokens, type TokenEndpointResponse } from './token-endpoint.js';

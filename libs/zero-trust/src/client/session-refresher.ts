@@ -1,3 +1,4 @@
+import { SessionRevokedError } from '../continuous-access/session-revoked.error.js';
 import { TokenRequestError } from '../errors/zero-trust.error.js';
 import { compact } from '../utils/compact.js';
 import {
@@ -51,7 +52,7 @@ export class SessionRefresher {
     return this.failure !== undefined;
   }
 
-  /** A valid access token, refreshed first when due. @throws TokenRequestError */
+  /** A valid access token, refreshed first when due. @throws TokenRequestError, SessionRevokedError */
   async getAccessToken(): Promise<string> {
     if (this.failure) throw this.failure;
     if (this.options.clock() < this.refreshAt) return this.current.access_token;
@@ -106,11 +107,11 @@ export class SessionRefresher {
     const params = compact({ grant_type: 'refresh_token', refresh_token, resource });
     const started = this.options.clock();
     const { tokens } = await requestToken(endpoint, params, http).catch((error: unknown) => {
-      if (error instanceof TokenRequestError && error.code === 'ZT_TOKEN_REQUEST_REFUSED') {
-        this.failure = error;
-        this.stop();
-      }
-      throw error;
+      if (!(error instanceof TokenRequestError) || error.code !== 'ZT_TOKEN_REQUEST_REFUSED')
+        throw error;
+      this.stop();
+      throw (this.failure =
+        error.oauthError === 'invalid_grant' ? new SessionRevokedError(error) : error);
     });
     this.current = {
       ...tokens,

@@ -5,3 +5,4 @@
  * @packageDocumentation
  */
 export type { ContinuousAccessOptions, ReceiverRoutes } from './continuous-access-options.js';
+export { SessionRevokedError } from './session-revoked.error.js';

@@ -68,6 +68,4 @@ export async function storeCall<T>(
   }
 }
 
-function now(): number {
-  return Math.floor(Date.now() / 1000);
-}
+const now = (): number => Math.floor(Date.now() / 1000);
