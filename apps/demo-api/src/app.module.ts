@@ -6,11 +6,13 @@ import pino from 'pino';
 import { SharedStateStore, ZeroTrustModule } from 'nestjs-zero-trust';
 import { ZeroTrustHealthIndicator } from 'nestjs-zero-trust/health';
 import { SharedStateThrottlerStorage, ZeroTrustThrottlerModule } from 'nestjs-zero-trust/throttler';
-import { RevocationsController } from './admin/revocations.controller.js';
+import { IDP_ADMIN, RevocationsController } from './admin/revocations.controller.js';
 import {
   DEMO_GEO_DATABASE,
+  DEMO_LOGOUT_AUDIENCE,
   DEMO_PUBLIC_URLS,
   DEMO_RATE_LIMIT_PER_MINUTE,
+  DEMO_SSF_AUDIENCE,
   type DemoConfig,
 } from './config.js';
 import { HealthController } from './health/health.controller.js';
@@ -29,6 +31,8 @@ import { ReportsController } from './reports/reports.controller.js';
 @Module({})
 export class AppModule {
   static register(config: DemoConfig): DynamicModule {
+    const access = config.continuousAccess;
+    const risky = config.riskMode !== undefined && config.riskMode !== 'off';
     return {
       module: AppModule,
       imports: [
@@ -58,6 +62,31 @@ export class AppModule {
           ],
         }),
         ZeroTrustModule.forRoot({
+          // The IdP's logouts and security events (CAEP needs risk: see docs/continuous-access.md).
+          receivers:
+            access === undefined
+              ? {}
+              : {
+                  backchannelLogout: '/oidc/backchannel-logout',
+                  ...(risky ? { sharedSignals: '/ssf/events' } : {}),
+                },
+          ...(access === undefined
+            ? {}
+            : {
+                continuousAccess: {
+                  backchannelLogout: { audience: DEMO_LOGOUT_AUDIENCE },
+                  ...(risky
+                    ? {
+                        sharedSignals: {
+                          issuer: config.issuer,
+                          jwksUri: `${config.issuer}/ssf/jwks`,
+                          audience: DEMO_SSF_AUDIENCE,
+                          authorization: access.pushAuthorization,
+                        },
+                      }
+                    : {}),
+                },
+              }),
           issuer: config.issuer,
           audience: config.audience,
           mode: config.mode,
@@ -142,6 +171,13 @@ export class AppModule {
         InvoiceTransitionResolver,
         PaymentResolver,
         ZeroTrustHealthIndicator,
+        {
+          provide: IDP_ADMIN,
+          useValue:
+            access?.idpAdminSecret === undefined
+              ? undefined
+              : { issuer: config.issuer, secret: access.idpAdminSecret },
+        },
       ],
     };
   }

@@ -56,7 +56,31 @@ export interface DemoConfig {
    * suites set `'forwarded'` to test RFC 7239). @default 'x-forwarded-for'
    */
   forwardedHeader?: 'x-forwarded-for' | 'forwarded';
+  /**
+   * Continuous access evaluation (`CONTINUOUS_ACCESS=off` turns it off): the back-channel logout
+   * receiver at `/oidc/backchannel-logout` and, when risk is on, the Shared Signals (CAEP)
+   * receiver at `/ssf/events`, both fed by the demo IdP.
+   */
+  continuousAccess?: {
+    /** The `Authorization` value the IdP sends with each push (`SSF_PUSH_AUTHORIZATION`). */
+    pushAuthorization: string;
+    /**
+     * The IdP's admin secret (`IDP_ADMIN_SECRET`): `POST /admin/revocations {"subject"}` also
+     * ends the subject's grants at the IdP, so the refresh token stops working too.
+     */
+    idpAdminSecret?: string;
+  };
 }
+
+/** The demo CLI's client id: the audience of the IdP's logout tokens. */
+export const DEMO_LOGOUT_AUDIENCE = 'demo-cli';
+
+/** The demo API's identifier as a Shared Signals receiver (the SETs' `aud`). */
+export const DEMO_SSF_AUDIENCE = 'https://invoices.demo.local/ssf';
+
+/** Development defaults shared with the demo IdP (override both sides in any real setup). */
+export const DEMO_SSF_PUSH_AUTHORIZATION = 'Bearer demo-ssf-push-secret';
+export const DEMO_IDP_ADMIN_SECRET = 'demo-admin-secret';
 
 /** Where the demo API listens by default: plain HTTP, and the mTLS listener for services. */
 export const DEMO_PUBLIC_URLS: readonly string[] = [
@@ -116,6 +140,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): DemoConfig 
           ...(mtlsPort === 'off' ? [] : [`https://127.0.0.1:${mtlsPort}`]),
         ]
       : env.API_PUBLIC_URL.split(',').map((url) => url.trim());
+  const continuousAccess = env.CONTINUOUS_ACCESS ?? 'on';
+  if (continuousAccess !== 'on' && continuousAccess !== 'off')
+    throw new Error('CONTINUOUS_ACCESS must be "on" or "off"');
   const tokenCacheMax = cacheBound(env, 'TOKEN_CACHE_MAX');
   const abilityCacheMax = cacheBound(env, 'ABILITY_CACHE_MAX');
   return {
@@ -137,6 +164,14 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): DemoConfig 
     reportsWindow,
     geoDatabase: env.GEOIP_DB ?? DEMO_GEO_DATABASE,
     publicUrls,
+    ...(continuousAccess === 'on'
+      ? {
+          continuousAccess: {
+            pushAuthorization: env.SSF_PUSH_AUTHORIZATION || DEMO_SSF_PUSH_AUTHORIZATION,
+            idpAdminSecret: env.IDP_ADMIN_SECRET || DEMO_IDP_ADMIN_SECRET,
+          },
+        }
+      : {}),
   };
 }
 

@@ -1,4 +1,12 @@
-import { BadRequestException, Body, Controller, HttpCode, Post } from '@nestjs/common';
+import {
+  BadGatewayException,
+  BadRequestException,
+  Body,
+  Controller,
+  HttpCode,
+  Inject,
+  Post,
+} from '@nestjs/common';
 import { Can, RevocationService, RiskPolicy, Scopes } from 'nestjs-zero-trust';
 import { DEMO_MFA_ACR } from '../policies.js';
 
@@ -10,9 +18,15 @@ import { DEMO_MFA_ACR } from '../policies.js';
  * carry that power on an admin's behalf (today only `demo-cli` is registered for it), so an
  * admin's token held by some other client cannot revoke.
  */
+/** Injection token of the IdP's admin interface (its URL and secret), when configured. */
+export const IDP_ADMIN = Symbol('IDP_ADMIN');
+
 @Controller('admin/revocations')
 export class RevocationsController {
-  constructor(private readonly revocations: RevocationService) {}
+  constructor(
+    private readonly revocations: RevocationService,
+    @Inject(IDP_ADMIN) private readonly idp: { issuer: string; secret: string } | undefined,
+  ) {}
 
   /**
    * `{ "jti": "...", "exp": 1767225600 }` revokes one token (exp optional);
@@ -46,9 +60,32 @@ export class RevocationsController {
     }
     if (subject !== undefined) {
       await this.revocations.revokeSubject(id);
+      await this.endGrantsAtIdp(id);
       return { revoked: 'subject', id };
     }
     await this.revocations.revokeSession(id);
     return { revoked: 'session', id };
+  }
+
+  /**
+   * A cutoff at the API outlives no refresh token: the IdP ends the subject's grants too (its
+   * admin interface), so no new access token comes from them. Revoking is idempotent: on a 502
+   * the admin retries the whole request.
+   */
+  private async endGrantsAtIdp(subject: string): Promise<void> {
+    if (this.idp === undefined) return;
+    const url = `${this.idp.issuer}/admin/accounts/${encodeURIComponent(subject)}/revoke`;
+    const basic = Buffer.from(`admin:${this.idp.secret}`).toString('base64');
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { authorization: `Basic ${basic}` },
+      redirect: 'error',
+      signal: AbortSignal.timeout(3000),
+    }).catch(() => undefined);
+    // 404: the IdP has no such account, so no grant to end.
+    if (response === undefined || (!response.ok && response.status !== 404))
+      throw new BadGatewayException(
+        'The API refuses the tokens, but the identity provider could not end the grants: retry',
+      );
   }
 }
