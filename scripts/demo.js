@@ -58,13 +58,28 @@ function stop(code = 0) {
 process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
 
-start('identity', 'apps/identity/dist/main.js', { IDP_PORT: idpPort, IDP_MTLS_PORT: idpMtlsPort });
+// Development secrets shared by the IdP and the API (set both in any real setup).
+const pushAuthorization = process.env.SSF_PUSH_AUTHORIZATION ?? 'Bearer demo-ssf-push-secret';
+const adminSecret = process.env.IDP_ADMIN_SECRET ?? 'demo-admin-secret';
+const api = `http://127.0.0.1:${apiPort}`;
+start('identity', 'apps/identity/dist/main.js', {
+  IDP_PORT: idpPort,
+  IDP_MTLS_PORT: idpMtlsPort,
+  // The IdP tells the API when a session ends: a logout token, and CAEP security events.
+  IDP_BACKCHANNEL_LOGOUT_URI: `${api}/oidc/backchannel-logout`,
+  IDP_SSF_ENDPOINT: `${api}/ssf/events`,
+  IDP_SSF_AUTHORIZATION: pushAuthorization,
+  IDP_SSF_AUDIENCE: 'https://invoices.demo.local/ssf',
+  IDP_ADMIN_SECRET: adminSecret,
+});
 try {
   await waitFor(`${issuer}/.well-known/openid-configuration`, 20_000);
   start('demo-api', 'apps/demo-api/dist/main.js', {
     API_PORT: apiPort,
     API_MTLS_PORT: apiMtlsPort,
     IDP_URL: issuer,
+    SSF_PUSH_AUTHORIZATION: pushAuthorization,
+    IDP_ADMIN_SECRET: adminSecret,
   });
   await waitFor(`http://127.0.0.1:${apiPort}/health`, 20_000);
   start('billing-worker', 'apps/billing-worker/dist/main.js', {

@@ -29,11 +29,14 @@ export interface DemoProcess {
 }
 
 /**
- * Starts the built demo API on a free loopback port with `env` added to this process's
+ * Starts the built demo API on `port` (default: a free loopback port) with `env` added to this process's
  * environment (no mutual-TLS listener), and resolves once it listens.
  */
-export async function startDemoProcess(env: Record<string, string>): Promise<DemoProcess> {
-  const port = await freePort();
+export async function startDemoProcess(
+  env: Record<string, string>,
+  port?: number,
+): Promise<DemoProcess> {
+  port ??= await freePort();
   const child: ChildProcess = spawn(process.execPath, ['apps/demo-api/dist/main.js'], {
     cwd: ROOT,
     env: { ...process.env, API_MTLS_PORT: 'off', LOG_LEVEL: 'warn', ...env, API_PORT: `${port}` },

@@ -35,7 +35,10 @@ export interface TestIdentityProvider extends RunningIdentityProvider {
 
 /** Starts the demo IdP for a test file (both listeners on free ports). */
 export async function startTestIdentityProvider(
-  options: Pick<IdentityProviderOptions, 'accessTokenTtlSeconds'> = {},
+  options: Pick<
+    IdentityProviderOptions,
+    'accessTokenTtlSeconds' | 'continuousAccess' | 'adminSecret'
+  > = {},
 ): Promise<TestIdentityProvider> {
   const dataDir = await mkdtemp(join(tmpdir(), 'zt-idp-'));
   const idp = await startIdentityProvider({
