@@ -27,9 +27,22 @@ import {
   DEMO_MTLS_SERVICE_CLIENTS,
   DEMO_SERVICE_CLIENTS,
 } from './constants.js';
+import {
+  AccountLocks,
+  attachSecurityEventHooks,
+  createAdminHandler,
+  createSsfHandler,
+  type ContinuousAccessContext,
+} from './continuous-access.js';
 import { createInteractionHandler, escapeHtml, type InteractionLogger } from './interactions.js';
-import { loadOrCreateSecrets, type ProviderSecrets } from './keys.js';
-import { createMemoryAdapterFactory } from './memory-adapter.js';
+import { loadOrCreateSecrets, loadOrCreateTransmitterKey, type ProviderSecrets } from './keys.js';
+import { createMemoryStore, type MemoryStore } from './memory-adapter.js';
+import {
+  SecurityEventTransmitter,
+  type RetryOptions,
+  type SecurityEventsOptions,
+  type SecurityEventsStatus,
+} from './security-events.js';
 import { loadOrCreatePki, spiffeIdOf, type DemoPki } from './pki.js';
 import { findDemoUser } from './users.js';
 
@@ -47,6 +60,26 @@ export {
   DEMO_SERVICE_CLIENTS,
   DEMO_TOTP_SECRETS,
 } from './constants.js';
+
+export type {
+  RetryOptions,
+  SecurityEventsOptions,
+  SecurityEventsStatus,
+} from './security-events.js';
+
+/** How the IdP tells APIs that a session or an account's access ended (issue 19). */
+export interface ContinuousAccessOptions {
+  /**
+   * Registered as `demo-cli`'s `backchannel_logout_uri` (with
+   * `backchannel_logout_session_required`): a logout at the IdP sends a logout token there, and
+   * the client's access tokens carry `sid`.
+   */
+  backchannelLogoutUri?: string;
+  /** Where CAEP Security Event Tokens are pushed (RFC 8935); none are sent without it. */
+  securityEvents?: SecurityEventsOptions;
+  /** Back-off of the SET outbox (tests shorten it). */
+  retry?: RetryOptions;
+}
 
 /** Options of {@link startIdentityProvider}. */
 export interface IdentityProviderOptions {
@@ -70,6 +103,13 @@ export interface IdentityProviderOptions {
   accessTokenTtlSeconds?: number;
   /** Suppresses the IdP's informational logs (errors are still printed). @default false */
   quiet?: boolean;
+  /** Back-channel logout and Shared Signals (CAEP) events. @default none: neither is sent */
+  continuousAccess?: ContinuousAccessOptions;
+  /**
+   * Password of the admin interface (`POST /admin/accounts/:sub/...`, HTTP Basic `admin`).
+   * @default none: the admin routes answer 404
+   */
+  adminSecret?: string;
 }
 
 /** A started identity provider. */
@@ -82,7 +122,12 @@ export interface RunningIdentityProvider {
   readonly mtlsTokenEndpoint: string;
   /** The development CA and the workloads' certificates. */
   readonly pki: DemoPki;
-  /** Stops listening and closes every open connection. Safe to call more than once. */
+  /** The outbox of Security Event Tokens waiting for the receiver. */
+  readonly securityEvents: SecurityEventsStatus;
+  /**
+   * Stops listening, closes every open connection and stops the SET retries (pending SETs stay
+   * in `dataDir` for the next start). Safe to call more than once.
+   */
   close(): Promise<void>;
 }
 
@@ -143,6 +188,11 @@ export async function startIdentityProvider(
     );
   }
 
+  const continuousAccess = validateContinuousAccess(options.continuousAccess ?? {});
+  if (options.adminSecret !== undefined && options.adminSecret.length < 8) {
+    throw new Error('Invalid adminSecret: expected at least 8 characters');
+  }
+
   const logger = createLogger(options.quiet ?? false);
   const secrets = await loadOrCreateSecrets(dataDir);
   logger.info(
@@ -197,22 +247,55 @@ export async function startIdentityProvider(
   const issuer = `http://${hostInUrl}:${boundPort}`;
   const mtlsTokenEndpoint = `https://${hostInUrl}:${boundMtlsPort}/token`;
 
+  const store = createMemoryStore();
+  const accounts = new AccountLocks();
   let provider: Provider;
+  let transmitter: SecurityEventTransmitter;
   try {
+    const { securityEvents, retry } = continuousAccess;
+    const transmitterKey = securityEvents ? await loadOrCreateTransmitterKey(dataDir) : undefined;
+    if (transmitterKey) {
+      logger.info(
+        `${transmitterKey.generated ? 'generated a new' : 'reusing the'} SET signing key (RS256 ${transmitterKey.publicJwk.kid})`,
+      );
+    }
+    transmitter = await SecurityEventTransmitter.start({
+      issuer,
+      key: transmitterKey,
+      target: securityEvents,
+      dataDir,
+      ...(retry ? { retry } : {}),
+      logger,
+    });
     provider = new Provider(
       issuer,
-      buildConfiguration({ secrets, accessTokenTtl, mtlsTokenEndpoint }),
+      buildConfiguration({
+        secrets,
+        accessTokenTtl,
+        mtlsTokenEndpoint,
+        store,
+        accounts,
+        backchannelLogoutUri: continuousAccess.backchannelLogoutUri,
+      }),
     );
   } catch (error) {
     await Promise.all([closeServer(server), closeServer(mtlsServer)]);
     throw error;
   }
   attachEventLogging(provider, logger);
+  const context: ContinuousAccessContext = { provider, store, transmitter, accounts, logger };
+  attachSecurityEventHooks(context);
 
-  const interactions = createInteractionHandler(provider, logger);
+  const interactions = createInteractionHandler(provider, logger, {
+    isDisabled: (accountId) => accounts.isDisabled(accountId),
+  });
+  const admin = createAdminHandler(context, options.adminSecret);
+  const ssf = continuousAccess.securityEvents ? createSsfHandler(issuer, transmitter) : undefined;
   const providerCallback = provider.callback();
   handler = async (req, res) => {
     if (await interactions(req, res)) return;
+    if (await admin(req, res)) return;
+    if (ssf?.(req, res)) return;
     await providerCallback(req, res);
   };
 
@@ -222,17 +305,66 @@ export async function startIdentityProvider(
     port: boundPort,
     mtlsTokenEndpoint,
     pki,
+    securityEvents: {
+      pending: () => transmitter.pending(),
+      drained: () => transmitter.drained(),
+    },
     close: () => {
-      closing ??= Promise.all([closeServer(server), closeServer(mtlsServer)]).then(() => undefined);
+      closing ??= Promise.all([
+        closeServer(server),
+        closeServer(mtlsServer),
+        transmitter.close(),
+      ]).then(() => undefined);
       return closing;
     },
   };
+}
+
+/** Checks the URLs and delays of the continuous-access options, naming each problem. */
+function validateContinuousAccess(o: ContinuousAccessOptions): ContinuousAccessOptions {
+  const problems: string[] = [];
+  const checkUrl = (name: string, value: string): void => {
+    let url: URL | undefined;
+    try {
+      url = new URL(value);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hash !== '') {
+      problems.push(`${name} must be an absolute http(s) URL without fragment`);
+    }
+  };
+  if (o.backchannelLogoutUri !== undefined) {
+    checkUrl('continuousAccess.backchannelLogoutUri', o.backchannelLogoutUri);
+  }
+  if (o.securityEvents !== undefined) {
+    checkUrl('continuousAccess.securityEvents.endpoint', o.securityEvents.endpoint);
+    if (!o.securityEvents.audience) {
+      problems.push('continuousAccess.securityEvents.audience must not be empty');
+    }
+    if (!o.securityEvents.authorization || /[\r\n]/.test(o.securityEvents.authorization)) {
+      problems.push('continuousAccess.securityEvents.authorization must be one non-empty line');
+    }
+  }
+  for (const name of ['initialDelayMs', 'maxDelayMs'] as const) {
+    const value = o.retry?.[name];
+    if (value !== undefined && (!Number.isInteger(value) || value <= 0)) {
+      problems.push(`continuousAccess.retry.${name} must be a positive integer`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new Error(`Invalid continuousAccess options: ${problems.join('; ')}`);
+  }
+  return o;
 }
 
 interface ConfigurationInput {
   secrets: ProviderSecrets;
   accessTokenTtl: number;
   mtlsTokenEndpoint: string;
+  store: MemoryStore;
+  accounts: AccountLocks;
+  backchannelLogoutUri: string | undefined;
 }
 
 /** The client certificate of a request on the mutual-TLS listener, PEM. */
@@ -248,6 +380,9 @@ function buildConfiguration({
   secrets,
   accessTokenTtl,
   mtlsTokenEndpoint,
+  store,
+  accounts,
+  backchannelLogoutUri,
 }: ConfigurationInput): Configuration {
   // One audience per resource server (RFC 8707): a token for the ledger is no token for the API.
   const resourceServers = new Map<string, ResourceServerInfo>(
@@ -267,7 +402,7 @@ function buildConfiguration({
   );
 
   return {
-    adapter: createMemoryAdapterFactory(),
+    adapter: store.adapter,
     jwks: { keys: secrets.jwks.keys.map((key) => ({ ...key })) },
     cookies: {
       keys: [...secrets.cookieKeys],
@@ -285,6 +420,13 @@ function buildConfiguration({
         grant_types: ['authorization_code', 'refresh_token'],
         response_types: ['code'],
         redirect_uris: [DEMO_CLI_REDIRECT_URI],
+        // Back-Channel Logout 1.0: a logout token (with sid) to the API, and sid in the tokens.
+        ...(backchannelLogoutUri === undefined
+          ? {}
+          : {
+              backchannel_logout_uri: backchannelLogoutUri,
+              backchannel_logout_session_required: true,
+            }),
       },
       ...Object.entries(DEMO_SERVICE_CLIENTS).map(([clientId, secret]) => ({
         client_id: clientId,
@@ -337,6 +479,9 @@ function buildConfiguration({
         },
       },
       userinfo: { enabled: true },
+      // Logout tokens for clients with a backchannel_logout_uri; RFC 7009 revocation.
+      backchannelLogout: { enabled: true },
+      revocation: { enabled: true },
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
       resourceIndicators: {
         enabled: true,
@@ -361,7 +506,8 @@ function buildConfiguration({
 
     findAccount: async (_ctx, sub) => {
       const user = findDemoUser(sub);
-      if (!user) return undefined;
+      // A disabled account is no account: refresh and userinfo fail (invalid_grant).
+      if (!user || accounts.isDisabled(user.username)) return undefined;
       return { accountId: user.username, claims: () => ({ sub: user.username }) };
     },
 
@@ -373,6 +519,8 @@ function buildConfiguration({
       const authn = ctx?.oidc.entities.RefreshToken ?? ctx?.oidc.entities.AuthorizationCode;
       return {
         roles: [...user.roles],
+        // The session (only for a client that includes it): matched by back-channel logout.
+        ...(token.sid === undefined ? {} : { sid: token.sid }),
         auth_time: authn?.authTime,
         acr: authn?.acr,
         amr: authn?.amr,
