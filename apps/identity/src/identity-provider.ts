@@ -48,6 +48,7 @@ import { findDemoUser } from './users.js';
 
 export {
   DEMO_ACR,
+  DEMO_ADMIN_SECRET,
   DEMO_API_SCOPES,
   DEMO_AUDIENCE,
   DEMO_CLIENT_SCOPES,
