@@ -270,6 +270,11 @@ export interface LogoutOptions {
   cookies: CookieJar;
   /** The ID token of the login, sent as `id_token_hint`. */
   idTokenHint?: string;
+  /**
+   * `true`: "Yes, sign me out" (the whole IdP session, every client); `false`: "No, stay signed
+   * in" (only the client named by `idTokenHint` is logged out). @default true
+   */
+  everywhere?: boolean;
 }
 
 /**
@@ -298,7 +303,10 @@ export async function logout(o: LogoutOptions): Promise<void> {
       'content-type': 'application/x-www-form-urlencoded',
       ...o.cookies.header(confirm),
     },
-    body: new URLSearchParams({ xsrf: decodeEntities(xsrf), logout: 'yes' }).toString(),
+    body: new URLSearchParams({
+      xsrf: decodeEntities(xsrf),
+      ...(o.everywhere === false ? {} : { logout: 'yes' }),
+    }).toString(),
     redirect: 'manual',
   });
   o.cookies.store(confirm, confirmed);

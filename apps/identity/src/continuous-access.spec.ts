@@ -252,6 +252,33 @@ describe('demo identity provider: continuous access (issue 19 §4)', () => {
     });
   });
 
+  it('logout of one client without offline_access: its grant revoked, still one SET', async () => {
+    const cookies = new CookieJar(idp.issuer);
+    const tokens = await loginWithPassword({
+      issuer: idp.issuer,
+      username: 'bob',
+      password: 'bob',
+      scope: 'openid invoices:read',
+      cookies,
+    });
+    expect(tokens.refresh_token).toBeUndefined();
+    const sid = decodeJwt(tokens.access_token).sid;
+    await logout({
+      issuer: idp.issuer,
+      cookies,
+      idTokenHint: tokens.id_token ?? '',
+      everywhere: false,
+    });
+    await idp.securityEvents.drained();
+
+    expect(receiver.logoutTokens().map((token) => decodeJwt(token).sid)).toEqual([sid]);
+    // backchannel.success, then grant.revoked (twice in 8.8.1) for the same session: one SET.
+    const sets = receiver.sets();
+    expect(sets).toHaveLength(1);
+    const { claims } = await verifySet(sets[0] ?? '', idp.issuer);
+    expect(claims.sub_id).toMatchObject({ format: 'complex', session: { id: sid } });
+  });
+
   it('refresh-token reuse: session-revoked for the sid of that grant', async () => {
     const login = await loginWithPassword({ issuer: idp.issuer, username: 'bob', password: 'bob' });
     const sid = decodeJwt(login.access_token).sid;
@@ -443,6 +470,41 @@ describe('demo identity provider: continuous access (issue 19 §4)', () => {
     } finally {
       await plain.close();
       await rm(plainDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('demo identity provider: SETs without back-channel logout', () => {
+  it('a logout sends session-revoked for the user: the tokens carry no sid to name', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'demo-idp-nobcl-'));
+    const receiver = await new Receiver().listen();
+    const base = options(receiver, dataDir);
+    const idp = await startIdentityProvider({
+      ...base,
+      continuousAccess: { ...base.continuousAccess, backchannelLogoutUri: undefined },
+    });
+    try {
+      const cookies = new CookieJar(idp.issuer);
+      const tokens = await loginWithPassword({
+        issuer: idp.issuer,
+        username: 'bob',
+        password: 'bob',
+        cookies,
+      });
+      expect(decodeJwt(tokens.access_token)).not.toHaveProperty('sid');
+      await logout({ issuer: idp.issuer, cookies });
+      await idp.securityEvents.drained();
+
+      expect(receiver.logoutTokens()).toEqual([]);
+      const sets = receiver.sets();
+      expect(sets).toHaveLength(1);
+      const { claims, type } = await verifySet(sets[0] ?? '', idp.issuer);
+      expect(type).toBe(SESSION_REVOKED);
+      expect(claims.sub_id).toEqual({ format: 'iss_sub', iss: idp.issuer, sub: 'bob' });
+    } finally {
+      await idp.close();
+      await receiver.close();
+      await rm(dataDir, { recursive: true, force: true });
     }
   });
 });

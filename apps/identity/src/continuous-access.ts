@@ -90,35 +90,16 @@ export function attachSecurityEventHooks(c: ContinuousAccessContext): void {
     });
   };
 
-  /** The sid as the client's tokens carry it: only for a client that includes it. */
-  const tokenSid = async (
-    client: Client | string | undefined,
-    sid: string | undefined,
-  ): Promise<string | undefined> => {
-    if (sid === undefined || client === undefined) return undefined;
-    const found = typeof client === 'string' ? await provider.Client.find(client) : client;
-    return found?.includeSid() ? sid : undefined;
-  };
-
   const LOGOUT = 'the user signed out at the identity provider (RP-initiated logout)';
-  const onLogout = (
-    ctx: KoaContextWithOIDC,
-    client: Client | string,
-    accountId: string | undefined,
-    sid: string | undefined,
-  ): void => {
-    if (accountId === undefined) return;
-    tokenSid(client, sid).then(
-      (subjectSid) => sessionRevoked(ctx, accountId, subjectSid, 'user', LOGOUT),
-      (error: unknown) => logger.error('could not send the logout event', error),
-    );
-  };
+  // A client with a backchannel_logout_uri: oidc-provider sends its logout token, then this.
+  const onBackchannel = (ctx: KoaContextWithOIDC, client: Client, accountId: string, sid: string) =>
+    sessionRevoked(ctx, accountId, client.includeSid() ? sid : undefined, 'user', LOGOUT);
 
   provider.on(
     'backchannel.success',
     (ctx: KoaContextWithOIDC, client: Client, accountId: string, sid: string) => {
       logger.info(`sent a logout token to ${client.clientId} for ${accountId}`);
-      onLogout(ctx, client, accountId, sid);
+      onBackchannel(ctx, client, accountId, sid);
     },
   );
   provider.on(
@@ -126,26 +107,29 @@ export function attachSecurityEventHooks(c: ContinuousAccessContext): void {
     (ctx: KoaContextWithOIDC, error: unknown, client: Client, accountId: string, sid: string) => {
       const message = error instanceof Error ? error.message : String(error);
       logger.warn(`back-channel logout of ${client.clientId} failed (not retried): ${message}`);
-      onLogout(ctx, client, accountId, sid);
+      onBackchannel(ctx, client, accountId, sid);
     },
   );
+  // The clients without one: their tokens carry no sid, so the subject is the user.
   provider.on('end_session.success', (ctx: KoaContextWithOIDC) => {
     const session = ctx.oidc.session;
     const accountId = session?.accountId;
     if (session === undefined || accountId === undefined) return;
-    if (session.destroyed === true) {
-      // logout=yes: every client of the session was logged out.
-      for (const [clientId, { sid }] of Object.entries(session.authorizations ?? {})) {
-        onLogout(ctx, clientId, accountId, sid);
-      }
-      return;
+    const clientIds =
+      session.destroyed === true
+        ? Object.keys(session.authorizations ?? {}) // logout=yes: every client of the session
+        : [ctx.oidc.entities.Client?.clientId]; // only the client that asked
+    for (const clientId of clientIds) {
+      if (clientId === undefined) continue;
+      provider.Client.find(clientId).then(
+        (client) => {
+          if (client && !client.backchannelLogoutUri) {
+            sessionRevoked(ctx, accountId, undefined, 'user', LOGOUT);
+          }
+        },
+        (error: unknown) => logger.error('could not send the logout event', error),
+      );
     }
-    // Only the client that asked: its authorization is already gone from the session object,
-    // the stored session (saved after this event) still holds its sid.
-    const clientId = ctx.oidc.entities.Client?.clientId;
-    if (clientId === undefined) return;
-    const stored = store.sessionsOf(accountId).find((record) => record.id === session.oldId);
-    onLogout(ctx, clientId, accountId, stored?.sids.get(clientId));
   });
 
   provider.on('grant.revoked', (ctx: KoaContextWithOIDC, grantId: string) => {

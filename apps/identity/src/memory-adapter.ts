@@ -25,13 +25,11 @@ export interface GrantRecord {
   readonly sid: string | undefined;
 }
 
-/** The session ids (`sid`) of one IdP session, per client. */
+/** An End-User session at the IdP. */
 export interface SessionRecord {
   /** The session's storage id. */
   readonly id: string;
   readonly accountId: string;
-  /** client id -> the `sid` that client's tokens carry (oidc-provider keeps one per client). */
-  readonly sids: ReadonlyMap<string, string>;
 }
 
 /** Storage of one provider instance, with the account index an admin needs. */
@@ -200,17 +198,10 @@ export function createMemoryStore(): MemoryStore {
     grantsOf: (accountId) =>
       liveKeysOf(accountId, 'Grant:').map((key) => key.slice('Grant:'.length)),
     sessionsOf: (accountId) =>
-      liveKeysOf(accountId, 'Session:').map((key) => {
-        const authorizations = entries.get(key)?.payload.authorizations;
-        const sids = new Map<string, string>();
-        if (typeof authorizations === 'object' && authorizations !== null) {
-          for (const [clientId, authorization] of Object.entries(authorizations)) {
-            const sid: unknown = (authorization as { sid?: unknown } | null)?.sid;
-            if (typeof sid === 'string') sids.set(clientId, sid);
-          }
-        }
-        return { id: key.slice('Session:'.length), accountId, sids };
-      }),
+      liveKeysOf(accountId, 'Session:').map((key) => ({
+        id: key.slice('Session:'.length),
+        accountId,
+      })),
     grant: (grantId) => {
       const record = grants.get(grantId);
       return record && { accountId: record.accountId, clientId: record.clientId, sid: record.sid };
