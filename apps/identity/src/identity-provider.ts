@@ -96,7 +96,8 @@ export interface IdentityProviderOptions {
   host?: string;
   /**
    * Directory holding the persistent signing keys (`jwks.json`), cookie keys
-   * (`cookie-keys.json`) and the development PKI (`pki/`); created if missing.
+   * (`cookie-keys.json`), the development PKI (`pki/`) and, with `securityEvents`, the SET
+   * signing key (`ssf-jwks.json`) and outbox (`ssf-outbox.jsonl`); created if missing.
    * @default `<repo>/apps/identity/.data`
    */
   dataDir?: string;
@@ -162,6 +163,9 @@ const TTL = {
  *   (authorization code + PKCE, client `demo-cli`) and services (client credentials).
  * - Signing and cookie keys are generated on first start and reused from `dataDir`.
  * - Users: `alice` (accountant), `bob` (customer), `carol` (admin); password = user name.
+ * - Continuous access (`continuousAccess`): Back-Channel Logout for `demo-cli` (its access
+ *   tokens then carry `sid`), and CAEP events pushed to an API on logout, grant revocation
+ *   (refresh-token reuse, RFC 7009) and admin actions (`adminSecret`: `/admin/accounts/...`).
  *
  * @param options - see {@link IdentityProviderOptions}
  * @returns the running IdP; call `close()` to stop it
