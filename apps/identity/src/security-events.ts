@@ -190,7 +190,13 @@ export class SecurityEventTransmitter implements SecurityEventsStatus {
    * Signs the event as a SET and appends it to the outbox (on disk) before delivery starts.
    * Resolves once the SET is persisted; never rejects (failures are logged).
    */
-  async emit(event: CaepEvent): Promise<void> {
+  emit(event: CaepEvent): Promise<void> {
+    const work = this.#enqueue(event);
+    this.#track(work); // close() waits for it: the SET is on disk before the IdP stops
+    return work;
+  }
+
+  async #enqueue(event: CaepEvent): Promise<void> {
     if (this.#target === undefined) return;
     this.#signing += 1;
     try {
