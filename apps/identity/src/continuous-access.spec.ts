@@ -212,11 +212,11 @@ describe('demo identity provider: continuous access (issue 19 §4)', () => {
     const sid = decodeJwt(tokens.access_token).sid;
     expect(sid).toEqual(expect.any(String));
 
-    await logout({
-      issuer: idp.issuer,
-      cookies,
-      ...(tokens.id_token ? { idTokenHint: tokens.id_token } : {}),
-    });
+    await logout({ issuer: idp.issuer, cookies, idTokenHint: tokens.id_token });
+    // The demo ends the offline_access grant too: the refresh token stops working.
+    await expect(
+      refreshTokens({ issuer: idp.issuer, refreshToken: tokens.refresh_token ?? '' }),
+    ).rejects.toThrow(/invalid_grant/);
     await idp.securityEvents.drained();
 
     const [logoutToken, ...moreTokens] = receiver.logoutTokens();
@@ -493,6 +493,9 @@ describe('demo identity provider: SETs without back-channel logout', () => {
       });
       expect(decodeJwt(tokens.access_token)).not.toHaveProperty('sid');
       await logout({ issuer: idp.issuer, cookies });
+      await expect(
+        refreshTokens({ issuer: idp.issuer, refreshToken: tokens.refresh_token ?? '' }),
+      ).rejects.toThrow(/invalid_grant/);
       await idp.securityEvents.drained();
 
       expect(receiver.logoutTokens()).toEqual([]);

@@ -115,6 +115,17 @@ export function attachSecurityEventHooks(c: ContinuousAccessContext): void {
     const session = ctx.oidc.session;
     const accountId = session?.accountId;
     if (session === undefined || accountId === undefined) return;
+    if (session.destroyed === true) {
+      // "Sign me out" ends the session's offline_access grants too (oidc-provider keeps them):
+      // the demo's policy, so that a logout also stops the refresh token.
+      for (const { grantId, persistsLogout } of Object.values(session.authorizations ?? {})) {
+        if (grantId === undefined || persistsLogout !== true) continue;
+        revokeGrant(provider, grantId).then(
+          () => logger.info(`logout: revoked the offline_access grant of ${accountId}`),
+          (error: unknown) => logger.error('could not revoke a grant at logout', error),
+        );
+      }
+    }
     const clientIds =
       session.destroyed === true
         ? Object.keys(session.authorizations ?? {}) // logout=yes: every client of the session
@@ -164,6 +175,16 @@ export const ADMIN_ACTIONS = ['disable', 'enable', 'credential-change', 'revoke'
 /** One of {@link ADMIN_ACTIONS}. */
 export type AdminAction = (typeof ADMIN_ACTIONS)[number];
 
+/** Revokes a grant's codes and tokens, then the grant (no provider event is emitted). */
+async function revokeGrant(provider: Provider, grantId: string): Promise<void> {
+  await Promise.all([
+    provider.AccessToken.revokeByGrantId(grantId),
+    provider.RefreshToken.revokeByGrantId(grantId),
+    provider.AuthorizationCode.revokeByGrantId(grantId),
+    provider.Grant.adapter.destroy(grantId),
+  ]);
+}
+
 /**
  * Revokes every grant of an account (its access tokens, refresh tokens and codes, then the grant)
  * and ends its sessions at the IdP, so that no refresh and no silent re-authorization works.
@@ -178,16 +199,7 @@ export async function revokeAccount(
   const { provider, store } = c;
   const grants = store.grantsOf(accountId);
   const sessions = store.sessionsOf(accountId);
-  await Promise.all(
-    grants.map((grantId) =>
-      Promise.all([
-        provider.AccessToken.revokeByGrantId(grantId),
-        provider.RefreshToken.revokeByGrantId(grantId),
-        provider.AuthorizationCode.revokeByGrantId(grantId),
-        provider.Grant.adapter.destroy(grantId),
-      ]),
-    ),
-  );
+  await Promise.all(grants.map((grantId) => revokeGrant(provider, grantId)));
   await Promise.all(sessions.map((session) => provider.Session.adapter.destroy(session.id)));
   return { grants: grants.length, sessions: sessions.length };
 }

@@ -70,7 +70,10 @@ declare module 'oidc-provider' {
     readonly oldId?: string;
     /** Set once `destroy()` ran (RP-initiated logout with `logout=yes`). */
     readonly destroyed?: boolean;
-    readonly authorizations?: Record<string, { sid?: string; grantId?: string }>;
+    readonly authorizations?: Record<
+      string,
+      { sid?: string; grantId?: string; persistsLogout?: boolean }
+    >;
   }
 
   /** The provider-specific request context, `ctx.oidc`. */
