@@ -41,6 +41,11 @@ export interface LoginWithPasswordOptions {
   totpSecret?: string;
   /** Public client to log in with. @default 'demo-cli' */
   clientId?: string;
+  /**
+   * The browser's cookies at the IdP: pass a jar to keep the IdP session after the login (for a
+   * later {@link logout}). @default a jar used for this login only
+   */
+  cookies?: CookieJar;
   /** Resource indicator (RFC 8707) the access token is for. @default DEMO_AUDIENCE */
   resource?: string;
   /**
@@ -122,7 +127,7 @@ export async function loginWithPassword(o: LoginWithPasswordOptions): Promise<To
   const clientId = o.clientId ?? DEMO_CLI_CLIENT_ID;
   const resource = o.resource ?? DEMO_AUDIENCE;
   const scope = o.scope ?? DEMO_CLIENT_SCOPES[clientId] ?? DEFAULT_SCOPE;
-  const jar = new CookieJar(issuer);
+  const jar = o.cookies ?? new CookieJar(issuer);
 
   const codeVerifier = randomBytes(32).toString('base64url');
   const state = randomBytes(16).toString('base64url');
@@ -187,7 +192,7 @@ export async function loginWithPassword(o: LoginWithPasswordOptions): Promise<To
     }
 
     const html = await readText(response);
-    if (submittedLogin && (response.status === 400 || response.status === 401)) {
+    if (submittedLogin && [400, 401, 403].includes(response.status)) {
       const reason = pageError(html) ?? 'invalid user name or password';
       throw new Error(`Login failed for user ${JSON.stringify(o.username)}: ${reason}`);
     }
@@ -255,6 +260,60 @@ export function refreshTokens(o: RefreshTokensOptions): Promise<TokenResponse> {
     clientId: o.clientId ?? DEMO_CLI_CLIENT_ID,
     params: { ...grant('refresh_token', o), refresh_token: o.refreshToken },
   });
+}
+
+/** Options of {@link logout}. */
+export interface LogoutOptions {
+  /** Issuer URL of the IdP. */
+  issuer: string;
+  /** The cookies of the login (see `LoginWithPasswordOptions.cookies`): they name the session. */
+  cookies: CookieJar;
+  /** The ID token of the login, sent as `id_token_hint`. */
+  idTokenHint?: string;
+  /**
+   * `true`: "Yes, sign me out" (the whole IdP session, every client); `false`: "No, stay signed
+   * in" (only the client named by `idTokenHint` is logged out). @default true
+   */
+  everywhere?: boolean;
+}
+
+/**
+ * Signs the End-User out at the IdP (OpenID Connect RP-Initiated Logout): opens the logout page,
+ * then confirms "sign me out" with the page's xsrf token. The IdP ends the session for every
+ * client, sends the logout tokens (Back-Channel Logout) and its CAEP events.
+ *
+ * @throws Error when the IdP shows no logout form (no session in the cookies) or refuses
+ */
+export async function logout(o: LogoutOptions): Promise<void> {
+  const issuer = normalizeIssuer(o.issuer);
+  const page = new URL(`${issuer}/session/end`);
+  if (o.idTokenHint !== undefined) page.searchParams.set('id_token_hint', o.idTokenHint);
+  const shown = await send(page, { headers: { accept: 'text/html', ...o.cookies.header(page) } });
+  o.cookies.store(page, shown);
+  const html = await readText(shown);
+  const xsrf = /<input type="hidden" name="xsrf" value="([^"]+)"/.exec(html)?.[1];
+  const action = /<form id="op\.logoutForm" method="post" action="([^"]+)"/.exec(html)?.[1];
+  if (shown.status !== 200 || xsrf === undefined || action === undefined) {
+    throw new Error(`Logout failed: no logout form at ${page.pathname} (HTTP ${shown.status})`);
+  }
+  const confirm = new URL(decodeEntities(action), page);
+  const confirmed = await send(confirm, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      ...o.cookies.header(confirm),
+    },
+    body: new URLSearchParams({
+      xsrf: decodeEntities(xsrf),
+      ...(o.everywhere === false ? {} : { logout: 'yes' }),
+    }).toString(),
+    redirect: 'manual',
+  });
+  o.cookies.store(confirm, confirmed);
+  await discard(confirmed);
+  if (confirmed.status !== 303) {
+    throw new Error(`Logout failed: HTTP ${confirmed.status} from ${confirm.pathname}`);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -397,8 +456,8 @@ interface StoredCookie {
   expiresAt: number | undefined;
 }
 
-/** A minimal cookie jar for one origin: honours `Path`, `Max-Age` and `Expires`. */
-class CookieJar {
+/** A minimal cookie jar for one origin (the IdP's): honours `Path`, `Max-Age` and `Expires`. */
+export class CookieJar {
   readonly #origin: string;
   readonly #cookies = new Map<string, StoredCookie>();
 

@@ -68,6 +68,12 @@ export const DEMO_SERVICE_CLIENTS: Readonly<Record<string, string>> = Object.fre
  */
 export const DEMO_MTLS_SERVICE_CLIENTS: readonly string[] = Object.freeze(['billing-worker']);
 
+/**
+ * The demo IdP's admin password (HTTP Basic `admin:<secret>` on `/admin/accounts/...`) when
+ * `IDP_ADMIN_SECRET` is not set. Public and demo-only, like the other demo secrets.
+ */
+export const DEMO_ADMIN_SECRET = 'demo-admin-secret';
+
 /** The issuer the CLI talks to when `IDP_URL` is not set. */
 export const DEFAULT_ISSUER = 'http://127.0.0.1:4000';
 

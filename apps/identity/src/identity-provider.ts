@@ -27,14 +27,28 @@ import {
   DEMO_MTLS_SERVICE_CLIENTS,
   DEMO_SERVICE_CLIENTS,
 } from './constants.js';
+import {
+  AccountLocks,
+  attachSecurityEventHooks,
+  createAdminHandler,
+  createSsfHandler,
+  type ContinuousAccessContext,
+} from './continuous-access.js';
 import { createInteractionHandler, escapeHtml, type InteractionLogger } from './interactions.js';
-import { loadOrCreateSecrets, type ProviderSecrets } from './keys.js';
-import { createMemoryAdapterFactory } from './memory-adapter.js';
+import { loadOrCreateSecrets, loadOrCreateTransmitterKey, type ProviderSecrets } from './keys.js';
+import { createMemoryStore, type MemoryStore } from './memory-adapter.js';
+import {
+  SecurityEventTransmitter,
+  type RetryOptions,
+  type SecurityEventsOptions,
+  type SecurityEventsStatus,
+} from './security-events.js';
 import { loadOrCreatePki, spiffeIdOf, type DemoPki } from './pki.js';
 import { findDemoUser } from './users.js';
 
 export {
   DEMO_ACR,
+  DEMO_ADMIN_SECRET,
   DEMO_API_SCOPES,
   DEMO_AUDIENCE,
   DEMO_CLIENT_SCOPES,
@@ -47,6 +61,26 @@ export {
   DEMO_SERVICE_CLIENTS,
   DEMO_TOTP_SECRETS,
 } from './constants.js';
+
+export type {
+  RetryOptions,
+  SecurityEventsOptions,
+  SecurityEventsStatus,
+} from './security-events.js';
+
+/** How the IdP tells APIs that a session or an account's access ended (issue 19). */
+export interface ContinuousAccessOptions {
+  /**
+   * Registered as `demo-cli`'s `backchannel_logout_uri` (with
+   * `backchannel_logout_session_required`): a logout at the IdP sends a logout token there, and
+   * the client's access tokens carry `sid`.
+   */
+  backchannelLogoutUri?: string;
+  /** Where CAEP Security Event Tokens are pushed (RFC 8935); none are sent without it. */
+  securityEvents?: SecurityEventsOptions;
+  /** Back-off of the SET outbox (tests shorten it). */
+  retry?: RetryOptions;
+}
 
 /** Options of {@link startIdentityProvider}. */
 export interface IdentityProviderOptions {
@@ -62,7 +96,8 @@ export interface IdentityProviderOptions {
   host?: string;
   /**
    * Directory holding the persistent signing keys (`jwks.json`), cookie keys
-   * (`cookie-keys.json`) and the development PKI (`pki/`); created if missing.
+   * (`cookie-keys.json`), the development PKI (`pki/`) and, with `securityEvents`, the SET
+   * signing key (`ssf-jwks.json`) and outbox (`ssf-outbox.jsonl`); created if missing.
    * @default `<repo>/apps/identity/.data`
    */
   dataDir?: string;
@@ -70,6 +105,13 @@ export interface IdentityProviderOptions {
   accessTokenTtlSeconds?: number;
   /** Suppresses the IdP's informational logs (errors are still printed). @default false */
   quiet?: boolean;
+  /** Back-channel logout and Shared Signals (CAEP) events. @default none: neither is sent */
+  continuousAccess?: ContinuousAccessOptions;
+  /**
+   * Password of the admin interface (`POST /admin/accounts/:sub/...`, HTTP Basic `admin`).
+   * @default none: the admin routes answer 404
+   */
+  adminSecret?: string;
 }
 
 /** A started identity provider. */
@@ -82,7 +124,12 @@ export interface RunningIdentityProvider {
   readonly mtlsTokenEndpoint: string;
   /** The development CA and the workloads' certificates. */
   readonly pki: DemoPki;
-  /** Stops listening and closes every open connection. Safe to call more than once. */
+  /** The outbox of Security Event Tokens waiting for the receiver. */
+  readonly securityEvents: SecurityEventsStatus;
+  /**
+   * Stops listening, closes every open connection and stops the SET retries (pending SETs stay
+   * in `dataDir` for the next start). Safe to call more than once.
+   */
   close(): Promise<void>;
 }
 
@@ -116,6 +163,9 @@ const TTL = {
  *   (authorization code + PKCE, client `demo-cli`) and services (client credentials).
  * - Signing and cookie keys are generated on first start and reused from `dataDir`.
  * - Users: `alice` (accountant), `bob` (customer), `carol` (admin); password = user name.
+ * - Continuous access (`continuousAccess`): Back-Channel Logout for `demo-cli` (its access
+ *   tokens then carry `sid`), and CAEP events pushed to an API on logout, grant revocation
+ *   (refresh-token reuse, RFC 7009) and admin actions (`adminSecret`: `/admin/accounts/...`).
  *
  * @param options - see {@link IdentityProviderOptions}
  * @returns the running IdP; call `close()` to stop it
@@ -141,6 +191,11 @@ export async function startIdentityProvider(
     throw new Error(
       `Invalid accessTokenTtlSeconds ${String(accessTokenTtl)}: expected a positive integer`,
     );
+  }
+
+  const continuousAccess = validateContinuousAccess(options.continuousAccess ?? {});
+  if (options.adminSecret !== undefined && options.adminSecret.length < 8) {
+    throw new Error('Invalid adminSecret: expected at least 8 characters');
   }
 
   const logger = createLogger(options.quiet ?? false);
@@ -197,22 +252,55 @@ export async function startIdentityProvider(
   const issuer = `http://${hostInUrl}:${boundPort}`;
   const mtlsTokenEndpoint = `https://${hostInUrl}:${boundMtlsPort}/token`;
 
+  const store = createMemoryStore();
+  const accounts = new AccountLocks();
   let provider: Provider;
+  let transmitter: SecurityEventTransmitter;
   try {
+    const { securityEvents, retry } = continuousAccess;
+    const transmitterKey = securityEvents ? await loadOrCreateTransmitterKey(dataDir) : undefined;
+    if (transmitterKey) {
+      logger.info(
+        `${transmitterKey.generated ? 'generated a new' : 'reusing the'} SET signing key (RS256 ${transmitterKey.publicJwk.kid})`,
+      );
+    }
+    transmitter = await SecurityEventTransmitter.start({
+      issuer,
+      key: transmitterKey,
+      target: securityEvents,
+      dataDir,
+      ...(retry ? { retry } : {}),
+      logger,
+    });
     provider = new Provider(
       issuer,
-      buildConfiguration({ secrets, accessTokenTtl, mtlsTokenEndpoint }),
+      buildConfiguration({
+        secrets,
+        accessTokenTtl,
+        mtlsTokenEndpoint,
+        store,
+        accounts,
+        backchannelLogoutUri: continuousAccess.backchannelLogoutUri,
+      }),
     );
   } catch (error) {
     await Promise.all([closeServer(server), closeServer(mtlsServer)]);
     throw error;
   }
   attachEventLogging(provider, logger);
+  const context: ContinuousAccessContext = { provider, store, transmitter, accounts, logger };
+  attachSecurityEventHooks(context);
 
-  const interactions = createInteractionHandler(provider, logger);
+  const interactions = createInteractionHandler(provider, logger, {
+    isDisabled: (accountId) => accounts.isDisabled(accountId),
+  });
+  const admin = createAdminHandler(context, options.adminSecret);
+  const ssf = continuousAccess.securityEvents ? createSsfHandler(issuer, transmitter) : undefined;
   const providerCallback = provider.callback();
   handler = async (req, res) => {
     if (await interactions(req, res)) return;
+    if (await admin(req, res)) return;
+    if (ssf?.(req, res)) return;
     await providerCallback(req, res);
   };
 
@@ -222,17 +310,66 @@ export async function startIdentityProvider(
     port: boundPort,
     mtlsTokenEndpoint,
     pki,
+    securityEvents: {
+      pending: () => transmitter.pending(),
+      drained: () => transmitter.drained(),
+    },
     close: () => {
-      closing ??= Promise.all([closeServer(server), closeServer(mtlsServer)]).then(() => undefined);
+      closing ??= Promise.all([
+        closeServer(server),
+        closeServer(mtlsServer),
+        transmitter.close(),
+      ]).then(() => undefined);
       return closing;
     },
   };
+}
+
+/** Checks the URLs and delays of the continuous-access options, naming each problem. */
+function validateContinuousAccess(o: ContinuousAccessOptions): ContinuousAccessOptions {
+  const problems: string[] = [];
+  const checkUrl = (name: string, value: string): void => {
+    let url: URL | undefined;
+    try {
+      url = new URL(value);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hash !== '') {
+      problems.push(`${name} must be an absolute http(s) URL without fragment`);
+    }
+  };
+  if (o.backchannelLogoutUri !== undefined) {
+    checkUrl('continuousAccess.backchannelLogoutUri', o.backchannelLogoutUri);
+  }
+  if (o.securityEvents !== undefined) {
+    checkUrl('continuousAccess.securityEvents.endpoint', o.securityEvents.endpoint);
+    if (!o.securityEvents.audience) {
+      problems.push('continuousAccess.securityEvents.audience must not be empty');
+    }
+    if (!o.securityEvents.authorization || /[\r\n]/.test(o.securityEvents.authorization)) {
+      problems.push('continuousAccess.securityEvents.authorization must be one non-empty line');
+    }
+  }
+  for (const name of ['initialDelayMs', 'maxDelayMs'] as const) {
+    const value = o.retry?.[name];
+    if (value !== undefined && (!Number.isInteger(value) || value <= 0)) {
+      problems.push(`continuousAccess.retry.${name} must be a positive integer`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new Error(`Invalid continuousAccess options: ${problems.join('; ')}`);
+  }
+  return o;
 }
 
 interface ConfigurationInput {
   secrets: ProviderSecrets;
   accessTokenTtl: number;
   mtlsTokenEndpoint: string;
+  store: MemoryStore;
+  accounts: AccountLocks;
+  backchannelLogoutUri: string | undefined;
 }
 
 /** The client certificate of a request on the mutual-TLS listener, PEM. */
@@ -248,6 +385,9 @@ function buildConfiguration({
   secrets,
   accessTokenTtl,
   mtlsTokenEndpoint,
+  store,
+  accounts,
+  backchannelLogoutUri,
 }: ConfigurationInput): Configuration {
   // One audience per resource server (RFC 8707): a token for the ledger is no token for the API.
   const resourceServers = new Map<string, ResourceServerInfo>(
@@ -267,7 +407,7 @@ function buildConfiguration({
   );
 
   return {
-    adapter: createMemoryAdapterFactory(),
+    adapter: store.adapter,
     jwks: { keys: secrets.jwks.keys.map((key) => ({ ...key })) },
     cookies: {
       keys: [...secrets.cookieKeys],
@@ -285,6 +425,13 @@ function buildConfiguration({
         grant_types: ['authorization_code', 'refresh_token'],
         response_types: ['code'],
         redirect_uris: [DEMO_CLI_REDIRECT_URI],
+        // Back-Channel Logout 1.0: a logout token (with sid) to the API, and sid in the tokens.
+        ...(backchannelLogoutUri === undefined
+          ? {}
+          : {
+              backchannel_logout_uri: backchannelLogoutUri,
+              backchannel_logout_session_required: true,
+            }),
       },
       ...Object.entries(DEMO_SERVICE_CLIENTS).map(([clientId, secret]) => ({
         client_id: clientId,
@@ -337,6 +484,9 @@ function buildConfiguration({
         },
       },
       userinfo: { enabled: true },
+      // Logout tokens for clients with a backchannel_logout_uri; RFC 7009 revocation.
+      backchannelLogout: { enabled: true },
+      revocation: { enabled: true },
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
       resourceIndicators: {
         enabled: true,
@@ -361,7 +511,8 @@ function buildConfiguration({
 
     findAccount: async (_ctx, sub) => {
       const user = findDemoUser(sub);
-      if (!user) return undefined;
+      // A disabled account is no account: refresh and userinfo fail (invalid_grant).
+      if (!user || accounts.isDisabled(user.username)) return undefined;
       return { accountId: user.username, claims: () => ({ sub: user.username }) };
     },
 
@@ -373,6 +524,8 @@ function buildConfiguration({
       const authn = ctx?.oidc.entities.RefreshToken ?? ctx?.oidc.entities.AuthorizationCode;
       return {
         roles: [...user.roles],
+        // The session (only for a client that includes it): matched by back-channel logout.
+        ...(token.sid === undefined ? {} : { sid: token.sid }),
         auth_time: authn?.authTime,
         acr: authn?.acr,
         amr: authn?.amr,

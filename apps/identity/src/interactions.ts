@@ -46,7 +46,9 @@ export type InteractionHandler = (req: IncomingMessage, res: ServerResponse) => 
 export function createInteractionHandler(
   provider: Provider,
   logger: InteractionLogger,
+  options: { isDisabled?: (accountId: string) => boolean } = {},
 ): InteractionHandler {
+  const isDisabled = options.isDisabled ?? (() => false);
   return async (req, res) => {
     const { pathname } = new URL(req.url ?? '/', 'http://localhost');
     const match = INTERACTION_PATH.exec(pathname);
@@ -56,7 +58,7 @@ export function createInteractionHandler(
 
     try {
       if (action === '/login') {
-        if (req.method === 'POST') await submitLogin(provider, logger, req, res, uid);
+        if (req.method === 'POST') await submitLogin(provider, logger, req, res, uid, isDisabled);
         else methodNotAllowed(res, 'POST');
       } else if (req.method !== 'GET') {
         methodNotAllowed(res, 'GET');
@@ -156,6 +158,7 @@ async function submitLogin(
   req: IncomingMessage,
   res: ServerResponse,
   uid: string,
+  isDisabled: (accountId: string) => boolean,
 ): Promise<void> {
   const interaction = await loadInteraction(provider, req, res, uid);
   if (interaction.prompt.name !== 'login') {
@@ -178,6 +181,11 @@ async function submitLogin(
   if (!user) {
     logger.warn(`failed login for ${JSON.stringify(username.slice(0, 64))}`);
     sendHtml(res, 401, loginPage(interaction, username, 'Invalid user name or password.'));
+    return;
+  }
+  if (isDisabled(user.username)) {
+    logger.warn(`refused login of disabled account ${user.username}`);
+    sendHtml(res, 403, loginPage(interaction, username, 'This account is disabled.'));
     return;
   }
 

@@ -4,10 +4,23 @@
  * Environment: `IDP_PORT` (default 4000), `IDP_MTLS_PORT` (the mutual-TLS token endpoint,
  * default 4443), `IDP_HOST` (default 127.0.0.1), `IDP_DATA_DIR` (default `apps/identity/.data`).
  *
+ * Continuous access (issue 19), each off unless set:
+ * - `IDP_BACKCHANNEL_LOGOUT_URI`: `demo-cli`'s `backchannel_logout_uri` (logout tokens with
+ *   `sid`; its access tokens then carry `sid`);
+ * - `IDP_SSF_ENDPOINT`, `IDP_SSF_AUTHORIZATION`, `IDP_SSF_AUDIENCE` (all three, or none): where
+ *   CAEP Security Event Tokens are pushed (RFC 8935), the `Authorization` header value sent with
+ *   them, and their `aud`;
+ * - `IDP_ADMIN_SECRET`: password of the admin interface (`admin:<secret>`, HTTP Basic); default
+ *   `demo-admin-secret`, an empty value turns the admin routes off.
+ *
  * @packageDocumentation
  */
-import { DEMO_MTLS_SERVICE_CLIENTS, DEMO_SERVICE_CLIENTS } from './constants.js';
-import { startIdentityProvider, type RunningIdentityProvider } from './identity-provider.js';
+import { DEMO_ADMIN_SECRET, DEMO_MTLS_SERVICE_CLIENTS, DEMO_SERVICE_CLIENTS } from './constants.js';
+import {
+  startIdentityProvider,
+  type ContinuousAccessOptions,
+  type RunningIdentityProvider,
+} from './identity-provider.js';
 import { DEMO_USERNAMES } from './users.js';
 
 function parsePort(value: string | undefined, fallback: number): number {
@@ -19,13 +32,36 @@ function parsePort(value: string | undefined, fallback: number): number {
   return port;
 }
 
+const env = (name: string): string | undefined => process.env[name]?.trim() || undefined;
+
+function continuousAccessFromEnv(): ContinuousAccessOptions {
+  const backchannelLogoutUri = env('IDP_BACKCHANNEL_LOGOUT_URI');
+  const ssf = ['IDP_SSF_ENDPOINT', 'IDP_SSF_AUTHORIZATION', 'IDP_SSF_AUDIENCE'] as const;
+  const [endpoint, authorization, audience] = ssf.map(env);
+  const given = [endpoint, authorization, audience].filter((value) => value !== undefined);
+  if (given.length !== 0 && given.length !== ssf.length) {
+    throw new Error(`${ssf.join(', ')} must be set together (or none of them)`);
+  }
+  return {
+    ...(backchannelLogoutUri === undefined ? {} : { backchannelLogoutUri }),
+    ...(endpoint && authorization && audience
+      ? { securityEvents: { endpoint, authorization, audience } }
+      : {}),
+  };
+}
+
+const adminSecret = process.env.IDP_ADMIN_SECRET ?? DEMO_ADMIN_SECRET;
+let continuousAccess: ContinuousAccessOptions;
 let idp: RunningIdentityProvider;
 try {
+  continuousAccess = continuousAccessFromEnv();
   idp = await startIdentityProvider({
     port: parsePort(process.env.IDP_PORT, 4000),
     mtlsPort: parsePort(process.env.IDP_MTLS_PORT, 4443),
-    host: process.env.IDP_HOST?.trim() || undefined,
-    dataDir: process.env.IDP_DATA_DIR?.trim() || undefined,
+    host: env('IDP_HOST'),
+    dataDir: env('IDP_DATA_DIR'),
+    continuousAccess,
+    ...(adminSecret === '' ? {} : { adminSecret }),
   });
 } catch (error) {
   const code = error instanceof Error && 'code' in error ? error.code : undefined;
@@ -44,6 +80,17 @@ console.log(`  users:     ${DEMO_USERNAMES.join(', ')} (password = user name)`);
 console.log(`  services:  ${Object.keys(DEMO_SERVICE_CLIENTS).join(', ')} (client credentials)`);
 console.log(`  mTLS:      ${idp.mtlsTokenEndpoint} (${DEMO_MTLS_SERVICE_CLIENTS.join(', ')})`);
 console.log(`  token:     IDP_URL=${idp.issuer} npm run -s demo:token -- alice`);
+console.log(
+  adminSecret === ''
+    ? '  admin:     off (IDP_ADMIN_SECRET is empty)'
+    : `  admin:     IDP_URL=${idp.issuer} IDP_ADMIN_SECRET=${adminSecret} npm run -s demo:admin -- disable bob`,
+);
+console.log(
+  `  logout:    ${continuousAccess.backchannelLogoutUri ?? 'no back-channel logout (IDP_BACKCHANNEL_LOGOUT_URI)'}`,
+);
+console.log(
+  `  CAEP:      ${continuousAccess.securityEvents ? `SETs pushed to ${continuousAccess.securityEvents.endpoint} (keys ${idp.issuer}/ssf/jwks)` : 'no SETs (IDP_SSF_ENDPOINT, IDP_SSF_AUTHORIZATION, IDP_SSF_AUDIENCE)'}`,
+);
 
 let stopping = false;
 const stop = (signal: NodeJS.Signals): void => {

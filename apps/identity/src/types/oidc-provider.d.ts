@@ -38,7 +38,10 @@ declare module 'oidc-provider' {
     readonly clientId: string;
     readonly clientAuthMethod: string;
     readonly applicationType: string;
+    readonly backchannelLogoutUri?: string;
     grantTypeAllowed(type: string): boolean;
+    /** Whether codes, ID and access tokens of this client carry `sid` (back-channel logout). */
+    includeSid(): boolean;
   }
 
   /** Fields common to the token-like models passed to configuration helpers. */
@@ -49,6 +52,8 @@ declare module 'oidc-provider' {
     readonly accountId?: string;
     readonly grantId?: string;
     readonly scope?: string;
+    /** The session id for this client, when the client includes it (`Client#includeSid`). */
+    readonly sid?: string;
   }
 
   /** An authorization code or refresh token: both remember how the End-User authenticated. */
@@ -58,13 +63,30 @@ declare module 'oidc-provider' {
     readonly authTime?: number;
   }
 
+  /** An End-User session at the provider (`ctx.oidc.session`). */
+  export interface Session {
+    readonly accountId?: string;
+    /** The storage id before `resetIdentifier()`, until the session is saved again. */
+    readonly oldId?: string;
+    /** Set once `destroy()` ran (RP-initiated logout with `logout=yes`). */
+    readonly destroyed?: boolean;
+    readonly authorizations?: Record<
+      string,
+      { sid?: string; grantId?: string; persistsLogout?: boolean }
+    >;
+  }
+
   /** The provider-specific request context, `ctx.oidc`. */
   export interface OIDCContext {
+    /** The name of the matched route, e.g. `token`, `revocation`, `end_session_confirm`. */
+    readonly route?: string;
+    readonly session?: Session;
     readonly client?: Client;
     readonly params?: Readonly<Record<string, unknown>>;
     readonly entities: {
       readonly AuthorizationCode?: AuthenticatedTokenModel;
       readonly RefreshToken?: AuthenticatedTokenModel;
+      readonly Client?: Client;
       readonly [entity: string]: unknown;
     };
   }
@@ -157,6 +179,8 @@ declare module 'oidc-provider' {
         ) => boolean;
       };
       devInteractions?: { enabled: boolean };
+      /** OpenID Connect Back-Channel Logout 1.0. */
+      backchannelLogout?: { enabled: boolean };
       introspection?: { enabled: boolean };
       revocation?: { enabled: boolean };
       userinfo?: { enabled: boolean };
@@ -272,6 +296,18 @@ declare module 'oidc-provider' {
   export interface GrantConstructor {
     new (properties: { accountId: string; clientId: string }): Grant;
     find(id: string): Promise<Grant | undefined>;
+    readonly adapter: Adapter;
+  }
+
+  /** A token model class whose records can be revoked by grant. */
+  export interface GrantBoundModel {
+    revokeByGrantId(grantId: string): Promise<void>;
+  }
+
+  /** A registered client, with the undocumented back-channel logout sender (8.8.1). */
+  export interface ClientWithLogout extends Client {
+    /** Sends a logout token to the client's `backchannel_logout_uri`; rejects on non-200/204. */
+    backchannelLogout(accountId: string, sid: string): Promise<void>;
   }
 
   /** The OpenID Provider. */
@@ -279,6 +315,11 @@ declare module 'oidc-provider' {
     constructor(issuer: string, configuration?: Configuration);
     readonly issuer: string;
     readonly Grant: GrantConstructor;
+    readonly AccessToken: GrantBoundModel;
+    readonly RefreshToken: GrantBoundModel;
+    readonly AuthorizationCode: GrantBoundModel;
+    readonly Session: { readonly adapter: Adapter };
+    readonly Client: { find(clientId: string): Promise<ClientWithLogout | undefined> };
     callback(): (req: IncomingMessage, res: ServerResponse) => Promise<void>;
     interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<Interaction>;
     interactionFinished(
