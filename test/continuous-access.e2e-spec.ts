@@ -323,13 +323,16 @@ describe.each(['express', 'fastify'] as const)('continuous access on %s', (adapt
       );
     });
 
-    it('refuses a replayed SET', async () => {
-      const set = securityEvent('session-revoked', {}, session('bob', randomUUID()));
+    it('acknowledges a retransmitted SET again (202), applied once, audited as a replay', async () => {
+      const sid = randomUUID();
+      const set = securityEvent('session-revoked', {}, session('bob', sid));
       expect((await push(set)).status).toBe(202);
-      expect(await push(set)).toEqual({
-        status: 400,
-        body: { err: 'invalid_request', description: 'the token was already received' },
-      });
+      await audited();
+      expect(await push(set)).toEqual({ status: 202, body: undefined });
+      expect(await audited()).toEqual([
+        expect.objectContaining({ action: 'session_event_ignored', code: 'ZT_SIGNAL_REPLAY' }),
+      ]);
+      expect(await probe(accessToken({ sub: 'bob', sid }))).toEqual(REVOKED);
     });
 
     it.each([

@@ -168,15 +168,21 @@ export class ContinuousAccessReceiver {
       });
     } catch (caught) {
       if (!(caught instanceof SignalRefusal)) throw caught;
-      const result = caught.replay ? 'replayed' : 'refused';
-      this.counter.inc({ receiver, event, result });
+      // A transmitter retransmits a SET it heard no 202 for (RFC 8935 §2.4): acknowledged again,
+      // applied already. A logout token is never accepted twice (Back-Channel Logout §2.6).
+      const retransmitted = caught.replay && receiver === 'shared-signals';
+      this.counter.inc({ receiver, event, result: caught.replay ? 'replayed' : 'refused' });
       this.record(context, {
-        action: caught.replay ? 'authn_token_reuse' : 'session_event_refused',
+        action: retransmitted
+          ? 'session_event_ignored'
+          : caught.replay
+            ? 'authn_token_reuse'
+            : 'session_event_refused',
         code: caught.replay ? 'ZT_SIGNAL_REPLAY' : 'ZT_SIGNAL_INVALID',
         reason: `${receiver}: ${caught.message}`,
-        deny: true,
+        deny: !retransmitted,
       });
-      throw caught;
+      if (!retransmitted) throw caught;
     }
   }
 
