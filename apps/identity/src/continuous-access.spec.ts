@@ -31,7 +31,7 @@ interface Received {
 class Receiver {
   readonly received: Received[] = [];
   /** Statuses to answer the next pushes with, in order; then 202. */
-  readonly statuses: number[] = [];
+  readonly statuses: (number | 'slow')[] = [];
   #server: Server | undefined;
   port = 0;
 
@@ -42,8 +42,14 @@ class Receiver {
       req.on('end', () => {
         const path = req.url ?? '';
         this.received.push({ path, headers: req.headers, body: Buffer.concat(chunks).toString() });
-        res.statusCode = path === '/events' ? (this.statuses.shift() ?? 202) : 200;
-        res.end(res.statusCode === 400 ? '{"err":"invalid_audience"}' : undefined);
+        const status = path === '/events' ? (this.statuses.shift() ?? 202) : 200;
+        // A "slow" answer comes after the transmitter stopped waiting for it.
+        const answer = () => {
+          res.statusCode = status === 'slow' ? 202 : status;
+          res.end(res.statusCode === 400 ? '{"err":"invalid_audience"}' : undefined);
+        };
+        if (status === 'slow') setTimeout(answer, 3000);
+        else answer();
       });
     });
     await new Promise<void>((resolveListen) => server.listen(port, '127.0.0.1', resolveListen));
@@ -434,6 +440,15 @@ describe('demo identity provider: continuous access (issue 19 §4)', () => {
     expect(new Set(sets).size).toBe(1); // the same SET (same jti) each time
     await verifySet(sets[0] ?? '', idp.issuer);
     expect(await readFile(join(dataDir, 'ssf-outbox.jsonl'), 'utf8')).toBe('');
+  });
+
+  it('retries a receiver too slow to answer within the timeout: the same SET again', async () => {
+    receiver.statuses.push('slow');
+    expect((await admin(idp.issuer, 'alice/revoke')).status).toBe(204);
+    await idp.securityEvents.drained();
+    const sets = receiver.sets();
+    expect(sets).toHaveLength(2);
+    expect(new Set(sets).size).toBe(1); // the receiver dedupes by jti
   });
 
   it('drops a SET the receiver refuses with a 4xx, and logs it', async () => {
