@@ -41,6 +41,7 @@ import {
 import { ABILITY_ENV_SOURCES } from './context/lazy-env.js';
 import { ZERO_TRUST_RECEIVERS } from './continuous-access/receivers.js';
 import { RiskEngine } from './risk/risk.engine.js';
+import { messageProviders } from './transports/providers.js';
 import { ContextRiskGuard } from './risk/risk.guard.js';
 import {
   ZERO_TRUST_MODULE_OPTIONS,
@@ -73,6 +74,7 @@ const providers: Provider[] = [
   AuthenticationGuard,
   AuthorizationGuard,
   RecordAuthorizationGuard,
+  ...messageProviders,
   // Global guards in this order: identity, rate limit, type-level authorization, context risk,
   // then record-level authorization: no resolver (a 404) runs before any answer that does not
   // depend on the record, so a refused caller never learns whether a record exists.

@@ -36,6 +36,7 @@ import type { ZeroTrustAbility } from './ability.types.js';
 import { explainAllow, explainDenial } from './explain.js';
 import { tagSubject } from './subject.js';
 import { compact } from '../utils/compact.js';
+import { messageAllowed } from '../transports/message-pipeline.js';
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
@@ -155,6 +156,7 @@ export class AuthorizationGuard extends AuthorizationStep implements CanActivate
 
   /** Checks the route's scopes and type-level policy. */
   async canActivate(execution: ExecutionContext): Promise<boolean> {
+    if (execution.getType() !== 'http') return messageAllowed(execution);
     const step = this.step(execution);
     const { policy, request, context, mode } = step;
     if (policy.isPublic) return true;
@@ -167,7 +169,7 @@ export class AuthorizationGuard extends AuthorizationStep implements CanActivate
       const error = new InsufficientScopeError(policy.scopes);
       const response: unknown = execution.switchToHttp().getResponse();
       if (mode === 'enforce')
-        this.adapterHost.httpAdapter.setHeader(response, 'WWW-Authenticate', error.challenge);
+        this.adapterHost.httpAdapter?.setHeader(response, 'WWW-Authenticate', error.challenge);
       this.refuse(step, error, { reason: `${error.message}: ${missing.join(' ')}` });
     }
     if (policy.checks.length === 0) {
@@ -210,6 +212,7 @@ export class RecordAuthorizationGuard extends AuthorizationStep implements CanAc
 
   /** Loads and checks the records of the route's resolved checks, in order. */
   async canActivate(execution: ExecutionContext): Promise<boolean> {
+    if (execution.getType() !== 'http') return messageAllowed(execution);
     const step = this.step(execution);
     const { policy, context } = step;
     const resolved = policy.checks.filter((check) => check.options.resolve !== undefined);

@@ -32,6 +32,7 @@ import type { Principal } from './principal.interface.js';
 import { storeCall } from './revocation.service.js';
 import { SenderConstraints } from './sender-constraints.js';
 import { VerifiedTokenCache, type VerifiedToken } from './verified-token.cache.js';
+import { MessagePipeline } from '../transports/message-pipeline.js';
 
 /** The OWASP audit action of a refusal, when not `authn_token_invalid`. */
 const REFUSAL_ACTIONS: Partial<Record<ZeroTrustErrorCode, string>> = {
@@ -57,11 +58,12 @@ export class AuthenticationGuard implements CanActivate {
     private readonly senderConstraints: SenderConstraints,
     private readonly metrics: ZeroTrustMetrics,
     private readonly failures: AuthenticationFailureLimiter,
+    private readonly messages: MessagePipeline,
   ) {}
 
   /** Authenticates the request (a `@Public()` route needs no token). */
   async canActivate(execution: ExecutionContext): Promise<boolean> {
-    if (execution.getType() !== 'http') throw new ZeroTrustError('ZT_UNSUPPORTED_CONTEXT', 403);
+    if (execution.getType() !== 'http') return this.messages.canActivate(execution);
     const policy = routePolicyOf(
       execution.getClass<Type>(),
       execution.getHandler() as (...args: never[]) => unknown,
@@ -70,7 +72,7 @@ export class AuthenticationGuard implements CanActivate {
     const request = http.getRequest<HttpRequestLike>();
     const response = http.getResponse<unknown>();
     const context = contextOf(request, policy.path, this.options.trustedProxies);
-    this.adapterHost.httpAdapter.setHeader(response, 'X-Request-Id', context.requestId);
+    this.adapterHost.httpAdapter?.setHeader(response, 'X-Request-Id', context.requestId);
     // Forwarding headers that could not be followed are recorded once, on every route.
     const problem = context.forwardingProblem;
     context.forwardingProblem = undefined;
@@ -161,13 +163,13 @@ export class AuthenticationGuard implements CanActivate {
       reason: error.message,
     });
     if (error.challenge !== undefined)
-      this.adapterHost.httpAdapter.setHeader(response, 'WWW-Authenticate', error.challenge);
+      this.adapterHost.httpAdapter?.setHeader(response, 'WWW-Authenticate', error.challenge);
     // Over the failure limit, or a full replay store (which frees room as entries expire).
     if (
       (error instanceof RateLimitedError || error instanceof StoreFullError) &&
       error.retryAfter !== undefined
     )
-      this.adapterHost.httpAdapter.setHeader(response, 'Retry-After', String(error.retryAfter));
+      this.adapterHost.httpAdapter?.setHeader(response, 'Retry-After', String(error.retryAfter));
     return error;
   }
 }

@@ -62,7 +62,9 @@ export class RouteAuditService implements OnApplicationBootstrap {
       if (controller === undefined || prototype === undefined) continue;
       for (const name of this.scanner.getAllMethodNames(prototype)) {
         const handler = prototype[name];
-        if (typeof handler !== 'function' || !Reflect.hasMetadata(METHOD_METADATA, handler))
+        // HTTP routes and message handlers (`@MessagePattern`, `@EventPattern`) alike.
+        const keys = [METHOD_METADATA, 'microservices:pattern'];
+        if (typeof handler !== 'function' || !keys.some((k) => Reflect.hasMetadata(k, handler)))
           continue;
         const route = routePolicyOf(controller, handler as never);
         if (this.audited.includes(route)) continue;
