@@ -1,4 +1,5 @@
-import { Controller, Module, type INestMicroservice } from '@nestjs/common';
+import { Controller, Module, type INestApplication, type INestMicroservice } from '@nestjs/common';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import {
   ClientProxyFactory,
   Ctx,
@@ -131,7 +132,7 @@ async function start(transport: 'nats' | 'rmq', events: DecisionEvent[]): Promis
 }
 
 /** A send or emit with `token` in the headers and a message id, as the client helper builds it. */
-function record(
+function messageRecord(
   transport: 'nats' | 'rmq',
   data: unknown,
   token?: string,
@@ -165,7 +166,7 @@ describe.each([
 
   const send = (pattern: string, data: unknown, token?: string, id?: string) =>
     firstValueFrom(
-      t.client.send(pattern, record(transport, data, token, id)).pipe(timeout(5000)),
+      t.client.send(pattern, messageRecord(transport, data, token, id)).pipe(timeout(5000)),
     ).then(
       (value: unknown) => ({ ok: value }),
       (error: unknown) => ({ error }),
@@ -272,12 +273,15 @@ describe.each([
     async () => {
       await audited();
       const marker = randomUUID();
-      t.client.emit('payment.recorded', record(transport, { marker, who: 'nobody' }));
+      t.client.emit('payment.recorded', messageRecord(transport, { marker, who: 'nobody' }));
       t.client.emit(
         'payment.recorded',
-        record(transport, { marker, who: 'reporting' }, service('reporting-service')),
+        messageRecord(transport, { marker, who: 'reporting' }, service('reporting-service')),
       );
-      t.client.emit('payment.recorded', record(transport, { marker, who: 'billing' }, BILLING()));
+      t.client.emit(
+        'payment.recorded',
+        messageRecord(transport, { marker, who: 'billing' }, BILLING()),
+      );
       await expect
         .poll(() =>
           received
@@ -295,4 +299,76 @@ describe.each([
         .toBe(2);
     },
   );
+});
+
+describe.runIf(natsReady)('messages in a hybrid app (HTTP and NATS in one app)', () => {
+  describe.each([
+    ['express', false],
+    ['fastify', true],
+  ] as const)('%s, inheritAppConfig %s', (adapter, inheritAppConfig) => {
+    const events: DecisionEvent[] = [];
+    let app: INestApplication;
+    let client: ClientProxy;
+
+    beforeAll(async () => {
+      const queue = `zt-test-${randomUUID()}`;
+      const nats = { transport: Transport.NATS, options: { servers: [NATS_URL], queue } };
+      @Module({
+        imports: [ZeroTrustModule.forRoot(options(events))],
+        controllers: [PaymentsMessages],
+      })
+      class HybridModule {}
+      const moduleRef = await Test.createTestingModule({ imports: [HybridModule] }).compile();
+      app =
+        adapter === 'fastify'
+          ? moduleRef.createNestApplication(new FastifyAdapter(), { logger: false })
+          : moduleRef.createNestApplication({ logger: false });
+      // Without inheritAppConfig the app's global guards never see a message: the handlers are
+      // guarded all the same.
+      app.connectMicroservice(nats as never, { inheritAppConfig });
+      await app.init();
+      await app.startAllMicroservices();
+      client = ClientProxyFactory.create(nats as never) as unknown as ClientProxy;
+      await client.connect();
+    }, 30_000);
+    afterAll(async () => {
+      await client?.close();
+      await app?.close();
+    });
+
+    const send = (data: unknown, token?: string) =>
+      firstValueFrom(
+        client.send('payments.record', messageRecord('nats', data, token)).pipe(timeout(5000)),
+      ).then(
+        (value: unknown) => ({ ok: value }),
+        (error: unknown) => ({ error }),
+      );
+
+    it('refuses a message without a token, and serves an allowed one with one decision record', async () => {
+      expect(await send({ n: 1 })).toEqual({
+        error: expect.objectContaining({ code: 'ZT_TOKEN_MISSING' }),
+      });
+      await app.get(AuditService).flush();
+      events.length = 0;
+      expect(await send({ n: 2 }, BILLING())).toEqual({ ok: { recorded: true } });
+      await app.get(AuditService).flush();
+      expect(events).toEqual([expect.objectContaining({ decision: 'allow' })]);
+    });
+  });
+});
+
+describe('message handlers at boot', () => {
+  it('refuses to boot with a message handler that has no access policy', async () => {
+    @Controller()
+    class Unprotected {
+      @EventPattern('anything')
+      handle(_data: unknown): void {}
+    }
+    @Module({ imports: [ZeroTrustModule.forRoot(options([]))], controllers: [Unprotected] })
+    class BadModule {}
+    const moduleRef = await Test.createTestingModule({ imports: [BadModule] }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    await expect(app.init()).rejects.toThrow(/anything|handle/);
+    await app.close();
+  });
 });

@@ -1,6 +1,7 @@
 import {
   Inject,
   Injectable,
+  Logger,
   type CanActivate,
   type ExecutionContext,
   type Type,
@@ -24,7 +25,7 @@ export const messageAllowed = (execution: ExecutionContext): boolean =>
   allowed.has(execution.getArgs());
 
 /** Where a refused message's headers would go: nowhere (both adapters' setters). */
-const NO_RESPONSE = { set: () => undefined, header: () => undefined };
+const NO_RESPONSE = { set: () => undefined, header: () => undefined, setHeader: () => undefined };
 
 /**
  * The HTTP pipeline's guards, run on a message: authentication (the token in the message's
@@ -35,6 +36,7 @@ const NO_RESPONSE = { set: () => undefined, header: () => undefined };
  */
 @Injectable()
 export class MessagePipeline {
+  private readonly logger = new Logger('ZeroTrust');
   private guards: CanActivate[] | undefined;
 
   constructor(
@@ -114,10 +116,12 @@ export class MessagePipeline {
   private async refuse(carrier: Carrier, error: unknown): Promise<Error> {
     if (this.options.messages?.rabbitMqAck === 'manual') carrier.reject();
     const { RpcException } = await import('@nestjs/microservices');
-    const code = error instanceof ZeroTrustError ? error.code : 'ZT_ACCESS_DENIED';
-    const message = error instanceof Error ? error.message : 'Refused';
-    const status = error instanceof ZeroTrustError ? error.getStatus() : 403;
-    return new RpcException({ status: 'error', statusCode: status, code, message });
+    // Anything but a refusal is a fault of ours: logged, never shown to the sender.
+    if (!(error instanceof ZeroTrustError)) this.logger.error('Message pipeline failed', error);
+    const refusal =
+      error instanceof ZeroTrustError ? error : new ZeroTrustError('ZT_POLICY_FAILED', 503);
+    const { code, message } = refusal;
+    return new RpcException({ status: 'error', statusCode: refusal.getStatus(), code, message });
   }
 }
 
@@ -130,18 +134,19 @@ const digest = (value: string): string => createHash('sha256').update(value).dig
 function httpView(execution: ExecutionContext, request: HttpRequestLike): ExecutionContext {
   const args = [request, NO_RESPONSE, undefined];
   const http = {
-    getRequest: <T>() => request as T,
-    getResponse: <T>() => NO_RESPONSE as T,
-    getNext: <T>() => undefined as T,
+    getRequest: () => request,
+    getResponse: () => NO_RESPONSE,
+    getNext: () => undefined,
   };
-  return {
-    getClass: <T>() => execution.getClass<T>(),
+  const view = {
+    getClass: () => execution.getClass(),
     getHandler: () => execution.getHandler(),
-    getArgs: <T extends unknown[]>() => args as T,
-    getArgByIndex: <T>(index: number) => args[index] as T,
+    getArgs: () => args,
+    getArgByIndex: (index: number) => args[index],
     switchToHttp: () => http,
     switchToRpc: () => execution.switchToRpc(),
     switchToWs: () => execution.switchToWs(),
-    getType: <T extends string>() => 'http' as T,
+    getType: () => 'http',
   };
+  return view as unknown as ExecutionContext;
 }
