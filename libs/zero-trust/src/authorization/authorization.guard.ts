@@ -36,7 +36,6 @@ import type { ZeroTrustAbility } from './ability.types.js';
 import { explainAllow, explainDenial } from './explain.js';
 import { tagSubject } from './subject.js';
 import { compact } from '../utils/compact.js';
-import { messageAllowed } from '../transports/message-pipeline.js';
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
@@ -156,7 +155,6 @@ export class AuthorizationGuard extends AuthorizationStep implements CanActivate
 
   /** Checks the route's scopes and type-level policy. */
   async canActivate(execution: ExecutionContext): Promise<boolean> {
-    if (execution.getType() !== 'http') return messageAllowed(execution);
     const step = this.step(execution);
     const { policy, request, context, mode } = step;
     if (policy.isPublic) return true;
@@ -212,7 +210,6 @@ export class RecordAuthorizationGuard extends AuthorizationStep implements CanAc
 
   /** Loads and checks the records of the route's resolved checks, in order. */
   async canActivate(execution: ExecutionContext): Promise<boolean> {
-    if (execution.getType() !== 'http') return messageAllowed(execution);
     const step = this.step(execution);
     const { policy, context } = step;
     const resolved = policy.checks.filter((check) => check.options.resolve !== undefined);

@@ -32,7 +32,6 @@ import type { Principal } from './principal.interface.js';
 import { storeCall } from './revocation.service.js';
 import { SenderConstraints } from './sender-constraints.js';
 import { VerifiedTokenCache, type VerifiedToken } from './verified-token.cache.js';
-import { MessagePipeline } from '../transports/message-pipeline.js';
 
 /** The OWASP audit action of a refusal, when not `authn_token_invalid`. */
 const REFUSAL_ACTIONS: Partial<Record<ZeroTrustErrorCode, string>> = {
@@ -58,12 +57,11 @@ export class AuthenticationGuard implements CanActivate {
     private readonly senderConstraints: SenderConstraints,
     private readonly metrics: ZeroTrustMetrics,
     private readonly failures: AuthenticationFailureLimiter,
-    private readonly messages: MessagePipeline,
   ) {}
 
   /** Authenticates the request (a `@Public()` route needs no token). */
   async canActivate(execution: ExecutionContext): Promise<boolean> {
-    if (execution.getType() !== 'http') return this.messages.canActivate(execution);
+    if (execution.getType() !== 'http') throw new ZeroTrustError('ZT_UNSUPPORTED_CONTEXT', 403);
     const policy = routePolicyOf(
       execution.getClass<Type>(),
       execution.getHandler() as (...args: never[]) => unknown,

@@ -55,11 +55,6 @@ export class ZeroTrustThrottlerGuard extends ThrottlerGuard {
     super(options, storage, reflector);
   }
 
-  /** A message is limited by the message pipeline, which runs this guard on its HTTP view. */
-  protected override shouldSkip(execution: ExecutionContext): Promise<boolean> {
-    return Promise.resolve(execution.getType() !== 'http');
-  }
-
   protected override getTracker(request: Record<string, unknown>): Promise<string> {
     return Promise.resolve(zeroTrustTracker(request, this.zeroTrust.trustedProxies));
   }
