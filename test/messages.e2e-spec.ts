@@ -1,5 +1,7 @@
 import { Controller, Module, type INestApplication, type INestMicroservice } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { ZeroTrustThrottlerModule } from 'nestjs-zero-trust/throttler';
 import {
   ClientProxyFactory,
   Ctx,
@@ -22,6 +24,7 @@ import {
   type ZeroTrustModuleOptions,
 } from 'nestjs-zero-trust';
 import { AuditService, type DecisionEvent } from 'nestjs-zero-trust/audit';
+import { natsRecord, rmqRecord, type MessageTokenSource } from 'nestjs-zero-trust/messages';
 import { TestIssuer } from 'nestjs-zero-trust/testing';
 import { firstValueFrom, timeout } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -211,6 +214,7 @@ describe.each([
       try {
         const cases: [string | undefined, string][] = [
           [undefined, 'ZT_TOKEN_MISSING'],
+          [`${BILLING()}${'A'.repeat(9000)}`, 'ZT_TOKEN_TOO_LARGE'],
           [
             other.sign({ sub: 'billing-worker', client_id: 'billing-worker', iss: issuer.url }),
             'ZT_TOKEN_KEY_UNKNOWN',
@@ -249,6 +253,32 @@ describe.each([
       expect(await audited()).toContainEqual(
         expect.objectContaining({ decision: 'deny', code: 'ZT_ACCESS_DENIED' }),
       );
+    },
+  );
+
+  it.runIf(ready)(
+    'sends with natsRecord / rmqRecord: the token of the audience, a message id each',
+    async () => {
+      const requested: string[] = [];
+      const tokens: MessageTokenSource = {
+        getToken: (audience: string) => {
+          requested.push(audience);
+          return Promise.resolve({ accessToken: BILLING(), tokenType: 'Bearer' });
+        },
+      };
+      const build = transport === 'nats' ? natsRecord : rmqRecord;
+      const same = { amount: randomUUID() };
+      for (let i = 0; i < 2; i += 1) {
+        const sent = await firstValueFrom(
+          t.client.send('payments.record', await build(tokens, AUDIENCE, same)).pipe(timeout(5000)),
+        );
+        expect(sent).toEqual({ recorded: true });
+      }
+      expect(requested).toEqual([AUDIENCE, AUDIENCE]);
+      const dpop: MessageTokenSource = {
+        getToken: () => Promise.resolve({ accessToken: BILLING(), tokenType: 'DPoP' }),
+      };
+      await expect(build(dpop, AUDIENCE, same)).rejects.toThrow(/bearer tokens/);
     },
   );
 
@@ -370,5 +400,59 @@ describe('message handlers at boot', () => {
     const app = moduleRef.createNestApplication({ logger: false });
     await expect(app.init()).rejects.toThrow(/anything|handle/);
     await app.close();
+  });
+});
+
+describe.runIf(natsReady)('messages: sender-bound tokens and the per-principal rate limit', () => {
+  let server: INestMicroservice;
+  let client: ClientProxy;
+
+  beforeAll(async () => {
+    const queue = `zt-test-${randomUUID()}`;
+    const nats = { transport: Transport.NATS, options: { servers: [NATS_URL], queue } };
+    @Module({
+      imports: [
+        ZeroTrustModule.forRoot(options([])),
+        ThrottlerModule.forRoot({ throttlers: [{ ttl: 60_000, limit: 3 }] }),
+        ZeroTrustThrottlerModule,
+      ],
+      controllers: [PaymentsMessages],
+    })
+    class LimitedModule {}
+    const moduleRef = await Test.createTestingModule({ imports: [LimitedModule] }).compile();
+    server = moduleRef.createNestMicroservice(nats as never);
+    server.useLogger(false);
+    await server.listen();
+    client = ClientProxyFactory.create(nats as never) as unknown as ClientProxy;
+    await client.connect();
+  }, 30_000);
+  afterAll(async () => {
+    await client?.close();
+    await server?.close();
+  });
+
+  const send = (token: string) =>
+    firstValueFrom(
+      client.send('invoices.get', messageRecord('nats', {}, token)).pipe(timeout(5000)),
+    ).then(
+      () => 'ok',
+      (error: { code?: string }) => error.code,
+    );
+
+  it('refuses certificate-bound and DPoP-bound tokens: a message proves no possession', async () => {
+    expect(await send(service('billing-worker', { cnf: { 'x5t#S256': 'AAAA' } }))).toMatch(
+      /^ZT_CERTIFICATE_/,
+    );
+    expect(await send(service('billing-worker', { cnf: { jkt: 'AAAA' } }))).toBe(
+      'ZT_DPOP_BOUND_TOKEN_AS_BEARER',
+    );
+  });
+
+  it("limits each principal's messages as its requests", async () => {
+    const results = [];
+    for (let i = 0; i < 4; i += 1) results.push(await send(service('reporting-service')));
+    expect(results).toEqual(['ok', 'ok', 'ok', 'ZT_RATE_LIMITED']);
+    // Another principal has its own count.
+    expect(await send(BILLING())).toBe('ok');
   });
 });
