@@ -1,10 +1,15 @@
 import type { CanActivate, ExecutionContext } from '@nestjs/common';
-import { GUARDS_METADATA } from '@nestjs/common/constants.js';
+import { GUARDS_METADATA, METHOD_METADATA } from '@nestjs/common/constants.js';
 import type { DiscoveryService } from '@nestjs/core';
 import { messageAllowed, type MessagePipeline } from './message-pipeline.js';
 
 /** Nest's metadata key of `@MessagePattern` and `@EventPattern` handlers. */
 const PATTERN_METADATA = 'microservices:pattern';
+
+/** Whether a controller method is a route: an HTTP route or a message handler. @internal */
+export const isRoute = (handler: unknown): handler is (...args: never[]) => unknown =>
+  typeof handler === 'function' &&
+  [METHOD_METADATA, PATTERN_METADATA].some((key) => Reflect.hasMetadata(key, handler));
 
 /** Runs the message pipeline on a handler the global guards did not already decide. */
 class MessageGuard implements CanActivate {
