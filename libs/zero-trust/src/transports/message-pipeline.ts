@@ -37,7 +37,7 @@ const NO_RESPONSE = { set: () => undefined, header: () => undefined, setHeader: 
 @Injectable()
 export class MessagePipeline {
   private readonly logger = new Logger('ZeroTrust');
-  private guards: CanActivate[] | undefined;
+  private guards: { messages: CanActivate[]; operations: CanActivate[] } | undefined;
 
   constructor(
     @Inject(ZERO_TRUST_OPTIONS) private readonly options: ResolvedZeroTrustOptions,
@@ -62,8 +62,7 @@ export class MessagePipeline {
     const context = contextOf(request, `${carrier.transport}:${carrier.pattern}`);
     const view = httpView(execution, request);
     try {
-      for (const guard of this.pipeline())
-        if (!(await guard.canActivate(view))) throw new ZeroTrustError('ZT_ACCESS_DENIED', 403);
+      await runGuards(this.pipeline().messages, view);
       await this.checkReplay(execution, carrier, request, context);
     } catch (error) {
       throw await this.refuse(carrier, error);
@@ -73,17 +72,53 @@ export class MessagePipeline {
     return true;
   }
 
-  /** The zero-trust guards in the HTTP order, risk aside (it judges a user's client context). */
-  private pipeline(): CanActivate[] {
+  /**
+   * Decides a GraphQL root field (a query, mutation or subscription at subscribe time) on the
+   * operation's HTTP request, its arguments as the resolvers' `params` and `body`: every guard of
+   * HTTP, risk included. A refusal is a `GraphQLError` with `extensions.code` (`UNAUTHENTICATED`,
+   * `FORBIDDEN`, ...) and the library's code in `extensions.zt`; the other fields are served.
+   */
+  async operation(execution: ExecutionContext): Promise<boolean> {
+    const [, args, gql] = execution.getArgs<[unknown, object, { req?: HttpRequestLike }]>();
+    const request = gql?.req;
+    // Over graphql-ws the context holds no HTTP request: not read (yet), refused.
+    if (request?.headers === undefined) throw new ZeroTrustError('ZT_UNSUPPORTED_CONTEXT', 403);
+    // One context on the operation's request, seen through a view per field.
+    contextOf(
+      request,
+      (request.originalUrl ?? request.url ?? '').split('?')[0],
+      this.options.trustedProxies,
+    );
+    const field = Object.create(request, {
+      params: { value: args },
+      body: { value: args },
+    }) as HttpRequestLike;
+    const response = (gql as { res?: unknown }).res ?? NO_RESPONSE;
+    try {
+      await runGuards(this.pipeline().operations, httpView(execution, field, response));
+    } catch (error) {
+      throw await graphqlError(error);
+    }
+    allowed.add(execution.getArgs());
+    return true;
+  }
+
+  /** The zero-trust guards in the HTTP order; messages skip risk (it judges a user's client). */
+  private pipeline(): { messages: CanActivate[]; operations: CanActivate[] } {
     if (this.guards !== undefined) return this.guards;
-    const [authentication, ...authorization] = this.moduleRef.get<CanActivate[]>(MESSAGE_GUARDS);
+    const [authentication, authorization, risk, record] =
+      this.moduleRef.get<CanActivate[]>(MESSAGE_GUARDS);
     let limiter: CanActivate[] = [];
     try {
       limiter = [this.moduleRef.get<CanActivate>(ZERO_TRUST_RATE_LIMITER, { strict: false })];
     } catch {
       // No ZeroTrustThrottlerModule: no rate limit, as on HTTP.
     }
-    this.guards = [authentication as CanActivate, ...limiter, ...authorization];
+    const before = [authentication, ...limiter, authorization] as CanActivate[];
+    this.guards = {
+      messages: [...before, record as CanActivate],
+      operations: [...before, risk as CanActivate, record as CanActivate],
+    };
     return this.guards;
   }
 
@@ -130,14 +165,46 @@ export const MESSAGE_GUARDS = 'ZERO_TRUST:MESSAGE_GUARDS';
 
 const digest = (value: string): string => createHash('sha256').update(value).digest('base64url');
 
-/** The message seen as an HTTP request by the guards, answering to no one. */
-function httpView(execution: ExecutionContext, request: HttpRequestLike): ExecutionContext {
-  const args = [request, NO_RESPONSE, undefined];
-  const http = {
-    getRequest: () => request,
-    getResponse: () => NO_RESPONSE,
-    getNext: () => undefined,
-  };
+/** Runs guards in order; a `false` is a denial. */
+async function runGuards(guards: CanActivate[], view: ExecutionContext): Promise<void> {
+  for (const guard of guards)
+    if (!(await guard.canActivate(view))) throw new ZeroTrustError('ZT_ACCESS_DENIED', 403);
+}
+
+/** GraphQL's codes for the library's statuses (Apollo's, as it maps HTTP exceptions). */
+const GRAPHQL_CODES: Record<number, string> = {
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  409: 'CONFLICT',
+  429: 'TOO_MANY_REQUESTS',
+  503: 'SERVICE_UNAVAILABLE',
+};
+
+/**
+ * A refusal as a GraphQL error: code, the library's code; no stack. An authentication failure,
+ * which fails every field alike, also asks for HTTP 401 and its challenge (`extensions.http`,
+ * honoured by Apollo when `preserveHttpStatusForExecutionErrors` is false).
+ */
+async function graphqlError(error: unknown): Promise<Error> {
+  if (!(error instanceof ZeroTrustError)) return error as Error;
+  const { GraphQLError } = await import('graphql');
+  const status = error.getStatus();
+  const code = GRAPHQL_CODES[status] ?? 'BAD_REQUEST';
+  const challenge = error.challenge;
+  const headers = new Map(challenge === undefined ? [] : [['www-authenticate', challenge]]);
+  const http = status === 401 ? { http: { status, headers } } : {};
+  return new GraphQLError(error.message, { extensions: { code, zt: error.code, ...http } });
+}
+
+/** A message or a GraphQL field seen as an HTTP request by the guards. */
+function httpView(
+  execution: ExecutionContext,
+  request: HttpRequestLike,
+  response: unknown = NO_RESPONSE,
+): ExecutionContext {
+  const args = [request, response, undefined];
+  const http = { getRequest: () => request, getResponse: () => response, getNext: () => undefined };
   const view = {
     getClass: () => execution.getClass(),
     getHandler: () => execution.getHandler(),

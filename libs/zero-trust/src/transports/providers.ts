@@ -4,6 +4,7 @@ import {
   AuthorizationGuard,
   RecordAuthorizationGuard,
 } from '../authorization/authorization.guard.js';
+import { ContextRiskGuard } from '../risk/risk.guard.js';
 import { AuthenticationGuard } from '../identity/authentication.guard.js';
 import { guardMessageHandlers } from './message-guard.js';
 import { MESSAGE_GUARDS, messageAllowed, MessagePipeline } from './message-pipeline.js';
@@ -16,7 +17,7 @@ export const messageProviders: Provider[] = [
   {
     provide: MESSAGE_GUARDS,
     useFactory: (...guards: unknown[]) => guards,
-    inject: [AuthenticationGuard, AuthorizationGuard, RecordAuthorizationGuard],
+    inject: [AuthenticationGuard, AuthorizationGuard, ContextRiskGuard, RecordAuthorizationGuard],
   },
   {
     provide: 'ZERO_TRUST:MESSAGE_HANDLERS_GUARDED',
@@ -44,6 +45,8 @@ export function firstGuard(authentication: CanActivate, pipeline: MessagePipelin
     canActivate: (execution: ExecutionContext) =>
       execution.getType() === 'http'
         ? authentication.canActivate(execution)
-        : pipeline.canActivate(execution),
+        : execution.getType<string>() === 'graphql'
+          ? pipeline.operation(execution)
+          : pipeline.canActivate(execution),
   };
 }
