@@ -186,3 +186,24 @@ describe.each(ADAPTERS)('GraphQL over %s (Apollo)', (adapter) => {
     });
   });
 });
+
+describe('GraphQL root fields at boot', () => {
+  it('refuses to boot with a query that has no access policy', async () => {
+    @Resolver('Invoice')
+    class Unprotected {
+      @Query('me')
+      me(): string {
+        return 'anyone';
+      }
+    }
+    @Module({
+      imports: [
+        ZeroTrustModule.forRoot({ issuer: issuer.url, audience: issuer.audience }),
+        GraphQLModule.forRoot<ApolloDriverConfig>({ driver: ApolloDriver, typeDefs }),
+      ],
+      providers: [Unprotected],
+    })
+    class BadModule {}
+    await expect(listenApp(BadModule)).rejects.toThrow(/Unprotected\.me/);
+  });
+});

@@ -47,7 +47,7 @@ export class RouteAuditService implements OnApplicationBootstrap {
     private readonly moduleRef: ModuleRef,
   ) {}
 
-  /** Every HTTP route of the application with its policy, as found at bootstrap. */
+  /** Every route (HTTP, message handler, GraphQL root field) with its policy, found at boot. */
   routes(): readonly RoutePolicy[] {
     return this.audited;
   }
@@ -56,7 +56,7 @@ export class RouteAuditService implements OnApplicationBootstrap {
     const unprotected: string[] = [];
     const invalid: string[] = [];
     const resolvers = new Set<unknown>();
-    for (const wrapper of this.discovery.getControllers()) {
+    for (const wrapper of [...this.discovery.getControllers(), ...this.discovery.getProviders()]) {
       const controller = wrapper.metatype as Type | undefined;
       const prototype = controller?.prototype as Record<string, unknown> | undefined;
       if (controller === undefined || prototype === undefined) continue;

@@ -5,11 +5,15 @@ import { messageAllowed, type MessagePipeline } from './message-pipeline.js';
 
 /** Nest's metadata key of `@MessagePattern` and `@EventPattern` handlers. */
 const PATTERN_METADATA = 'microservices:pattern';
+/** @nestjs/graphql's metadata key of `@Query`, `@Mutation` and `@Subscription` handlers. */
+const GRAPHQL_ROOT_METADATA = 'graphql:resolver_type';
 
-/** Whether a controller method is a route: an HTTP route or a message handler. @internal */
+/** Whether a method is a route: HTTP, a message handler or a GraphQL root field. @internal */
 export const isRoute = (handler: unknown): handler is (...args: never[]) => unknown =>
   typeof handler === 'function' &&
-  [METHOD_METADATA, PATTERN_METADATA].some((key) => Reflect.hasMetadata(key, handler));
+  [METHOD_METADATA, PATTERN_METADATA, GRAPHQL_ROOT_METADATA].some((key) =>
+    Reflect.hasMetadata(key, handler),
+  );
 
 /** Runs the message pipeline on a handler the global guards did not already decide. */
 class MessageGuard implements CanActivate {
