@@ -41,7 +41,7 @@ import {
 import { ABILITY_ENV_SOURCES } from './context/lazy-env.js';
 import { ZERO_TRUST_RECEIVERS } from './continuous-access/receivers.js';
 import { RiskEngine } from './risk/risk.engine.js';
-import { firstGuard, MessagePipeline, messageProviders, onHttp } from './transports/providers.js';
+import { firstGuard, TransportPipeline, messageProviders, onHttp } from './transports/providers.js';
 import { ContextRiskGuard } from './risk/risk.guard.js';
 import {
   ZERO_TRUST_MODULE_OPTIONS,
@@ -78,7 +78,7 @@ const providers: Provider[] = [
   // Global guards in this order: identity, rate limit, type-level authorization, context risk,
   // then record-level authorization: no resolver (a 404) runs before any answer that does not
   // depend on the record, so a refused caller never learns whether a record exists.
-  { provide: APP_GUARD, useFactory: firstGuard, inject: [AuthenticationGuard, MessagePipeline] },
+  { provide: APP_GUARD, useFactory: firstGuard, inject: [AuthenticationGuard, TransportPipeline] },
   {
     // ZeroTrustThrottlerModule's guard when imported (whatever the import order), else none.
     provide: APP_GUARD,

@@ -1,7 +1,7 @@
 import type { CanActivate, ExecutionContext } from '@nestjs/common';
 import { GUARDS_METADATA, METHOD_METADATA } from '@nestjs/common/constants.js';
 import type { DiscoveryService } from '@nestjs/core';
-import { messageAllowed, type MessagePipeline } from './message-pipeline.js';
+import { messageAllowed, type TransportPipeline } from './transport-pipeline.js';
 
 /** Nest's metadata key of `@MessagePattern` and `@EventPattern` handlers. */
 const PATTERN_METADATA = 'microservices:pattern';
@@ -17,7 +17,7 @@ export const isRoute = (handler: unknown): handler is (...args: never[]) => unkn
 
 /** Runs the message pipeline on a handler the global guards did not already decide. */
 class MessageGuard implements CanActivate {
-  constructor(private readonly pipeline: MessagePipeline) {}
+  constructor(private readonly pipeline: TransportPipeline) {}
 
   canActivate(execution: ExecutionContext): boolean | Promise<boolean> {
     return messageAllowed(execution) || this.pipeline.canActivate(execution);
@@ -31,7 +31,10 @@ class MessageGuard implements CanActivate {
  * handler is ever left unguarded. (An instance, not a class: Nest resolves guard classes only
  * from what it scanned.) @internal
  */
-export function guardMessageHandlers(discovery: DiscoveryService, pipeline: MessagePipeline): true {
+export function guardMessageHandlers(
+  discovery: DiscoveryService,
+  pipeline: TransportPipeline,
+): true {
   const guard = new MessageGuard(pipeline);
   for (const { metatype } of discovery.getControllers()) {
     const prototype = (metatype as { prototype?: Record<string, unknown> } | null)?.prototype;

@@ -7,13 +7,13 @@ import {
 import { ContextRiskGuard } from '../risk/risk.guard.js';
 import { AuthenticationGuard } from '../identity/authentication.guard.js';
 import { guardMessageHandlers } from './message-guard.js';
-import { MESSAGE_GUARDS, messageAllowed, MessagePipeline } from './message-pipeline.js';
+import { MESSAGE_GUARDS, messageAllowed, TransportPipeline } from './transport-pipeline.js';
 
-export { MessagePipeline };
+export { TransportPipeline };
 
 /** The message pipeline and the guards it runs (read lazily: they depend on it). @internal */
 export const messageProviders: Provider[] = [
-  MessagePipeline,
+  TransportPipeline,
   {
     provide: MESSAGE_GUARDS,
     useFactory: (...guards: unknown[]) => guards,
@@ -22,7 +22,7 @@ export const messageProviders: Provider[] = [
   {
     provide: 'ZERO_TRUST:MESSAGE_HANDLERS_GUARDED',
     useFactory: guardMessageHandlers,
-    inject: [DiscoveryService, MessagePipeline],
+    inject: [DiscoveryService, TransportPipeline],
   },
 ];
 
@@ -40,7 +40,7 @@ export function onHttp(guard?: CanActivate): CanActivate {
 }
 
 /** The first global guard: authentication on HTTP, the whole pipeline on a message. @internal */
-export function firstGuard(authentication: CanActivate, pipeline: MessagePipeline): CanActivate {
+export function firstGuard(authentication: CanActivate, pipeline: TransportPipeline): CanActivate {
   return {
     canActivate: (execution: ExecutionContext) =>
       execution.getType() === 'http'

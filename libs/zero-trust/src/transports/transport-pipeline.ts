@@ -35,7 +35,7 @@ const NO_RESPONSE = { set: () => undefined, header: () => undefined, setHeader: 
  * is rejected when `messages.rabbitMq.ack` is `manual`. @internal
  */
 @Injectable()
-export class MessagePipeline {
+export class TransportPipeline {
   private readonly logger = new Logger('ZeroTrust');
   private guards: { messages: CanActivate[]; operations: CanActivate[] } | undefined;
 
