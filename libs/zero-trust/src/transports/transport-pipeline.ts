@@ -28,11 +28,13 @@ export const messageAllowed = (execution: ExecutionContext): boolean =>
 const NO_RESPONSE = { set: () => undefined, header: () => undefined, setHeader: () => undefined };
 
 /**
- * The HTTP pipeline's guards, run on a message: authentication (the token in the message's
- * headers), the principal's rate limit, type-level and record-level authorization, one decision
- * record, and a replay window for handlers that change state. A refusal becomes the transport's
- * error (an `RpcException` carrying `{ status, code, message }`), and a refused RabbitMQ message
- * is rejected when `messages.rabbitMq.ack` is `manual`. @internal
+ * The HTTP pipeline's guards, run where Nest gives no HTTP request of its own. On a message:
+ * authentication (the token in the message's headers), the principal's rate limit, type-level
+ * and record-level authorization, one decision record, and a replay window for handlers that
+ * change state; a refusal is an `RpcException` carrying `{ status, statusCode, code, message }`,
+ * and a refused RabbitMQ message is rejected when `messages.rabbitMqAck` is `manual`. On a GraphQL
+ * root field: every guard of HTTP on the operation's request ({@link TransportPipeline.operation}).
+ * @internal
  */
 @Injectable()
 export class TransportPipeline {
