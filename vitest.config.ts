@@ -18,6 +18,10 @@ export default defineConfig({
         replacement: src('./libs/zero-trust/src/testing/index.ts'),
       },
       {
+        find: /^nestjs-zero-trust\/websockets$/,
+        replacement: src('./libs/zero-trust/src/transports/websockets.ts'),
+      },
+      {
         find: /^nestjs-zero-trust\/messages$/,
         replacement: src('./libs/zero-trust/src/transports/index.ts'),
       },

@@ -28,19 +28,21 @@ export interface ListeningApp {
 
 /**
  * Compiles `module` into an application on `adapter` (no Nest logs unless `logger` is given) and
- * listens on a free loopback port. A boot error (e.g. a configuration error) rejects, after
+ * listens on a free loopback port (`configure` runs first, e.g. to set a WebSocket adapter). A boot error (e.g. a configuration error) rejects, after
  * closing the app.
  */
 export async function listenApp(
   module: Type | DynamicModule,
   adapter: 'express' | 'fastify' = 'express',
   logger: LoggerService | false = false,
+  configure?: (app: INestApplication) => void,
 ): Promise<ListeningApp> {
   const moduleRef = await Test.createTestingModule({ imports: [module] }).compile();
   const app =
     adapter === 'fastify'
       ? moduleRef.createNestApplication(new FastifyAdapter(), { logger })
       : moduleRef.createNestApplication({ logger });
+  configure?.(app);
   try {
     await app.listen(0, '127.0.0.1');
   } catch (error) {

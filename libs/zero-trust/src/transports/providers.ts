@@ -47,6 +47,8 @@ export function firstGuard(authentication: CanActivate, pipeline: TransportPipel
         ? authentication.canActivate(execution)
         : execution.getType<string>() === 'graphql'
           ? pipeline.operation(execution)
-          : pipeline.canActivate(execution),
+          : execution.getType() === 'ws'
+            ? pipeline.socketMessage(execution)
+            : pipeline.canActivate(execution),
   };
 }

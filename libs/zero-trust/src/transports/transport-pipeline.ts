@@ -16,6 +16,7 @@ import { routePolicyOf } from '../routes/route-policy.js';
 import { REPLAY_KEY_PREFIX, SharedStateStore } from '../stores/shared-state-store.interface.js';
 import { ZERO_TRUST_OPTIONS, ZERO_TRUST_RATE_LIMITER } from '../zero-trust.constants.js';
 import { carrierOf, type Carrier } from './carriers.js';
+import { handshakes } from './handshakes.js';
 
 /** Executions (their argument arrays) the pipeline allowed: later global guards pass them. */
 const allowed = new WeakSet<object>();
@@ -101,6 +102,47 @@ export class TransportPipeline {
     } catch (error) {
       throw await graphqlError(error);
     }
+    allowed.add(execution.getArgs());
+    return true;
+  }
+
+  /**
+   * Decides a WebSocket message (`@SubscribeMessage`) on the socket's handshake: its credentials,
+   * its address, the message's data as the resolvers' `params` and `body`; one decision record per
+   * message. An authentication failure (a token expired or revoked since the handshake too) also
+   * closes the socket with 4401; any refusal is a `WsException` `{ status, code, message }`.
+   */
+  async socketMessage(execution: ExecutionContext): Promise<boolean> {
+    const ws = execution.switchToWs();
+    const client = ws.getClient<{ close?: (code: number, reason: string) => void }>();
+    const handshake = handshakes.get(client);
+    // Without ZeroTrustWsAdapter the handshake is gone: nothing to decide on.
+    if (handshake === undefined) throw new ZeroTrustError('ZT_UNSUPPORTED_CONTEXT', 403);
+    const data: unknown = ws.getData();
+    const message = Object.create(handshake, {
+      params: { value: typeof data === 'object' && data !== null ? data : {} },
+      body: { value: data },
+      method: { value: 'MESSAGE' },
+    }) as HttpRequestLike;
+    const context = contextOf(message, `ws:${ws.getPattern()}`, this.options.trustedProxies);
+    try {
+      await runGuards(this.pipeline().operations, httpView(execution, message));
+    } catch (error) {
+      const refusal =
+        error instanceof ZeroTrustError ? error : new ZeroTrustError('ZT_POLICY_FAILED', 503);
+      if (!(error instanceof ZeroTrustError)) this.logger.error('WebSocket pipeline failed', error);
+      // After the refusal's exception event, which Nest sends once this rejects.
+      if (refusal.getStatus() === 401) setImmediate(() => client.close?.(4401, refusal.code));
+      const { WsException } = await import('@nestjs/websockets');
+      const { code } = refusal;
+      throw new WsException({
+        status: 'error',
+        statusCode: refusal.getStatus(),
+        code,
+        message: refusal.message,
+      });
+    }
+    this.audit.finish(context);
     allowed.add(execution.getArgs());
     return true;
   }
