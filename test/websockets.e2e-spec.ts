@@ -144,3 +144,25 @@ describe.each(ADAPTERS)('WebSocket gateway over %s (ws)', (adapter) => {
     expect((await socket.closing).code).toBe(4401);
   });
 });
+
+describe('WebSocket handlers at boot', () => {
+  it('refuses to boot with a @SubscribeMessage that has no access policy', async () => {
+    @WebSocketGateway({ path: '/open' })
+    class OpenGateway {
+      @SubscribeMessage('anything')
+      anything(): string {
+        return 'served to anyone';
+      }
+    }
+    @Module({
+      imports: [ZeroTrustModule.forRoot({ issuer: issuer.url, audience: issuer.audience })],
+      providers: [OpenGateway],
+    })
+    class BadModule {}
+    await expect(
+      listenApp(BadModule, 'express', false, (app) =>
+        app.useWebSocketAdapter(new ZeroTrustWsAdapter(app)),
+      ),
+    ).rejects.toThrow(/OpenGateway\.anything/);
+  });
+});

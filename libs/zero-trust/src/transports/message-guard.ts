@@ -7,11 +7,13 @@ import { messageAllowed, type TransportPipeline } from './transport-pipeline.js'
 const PATTERN_METADATA = 'microservices:pattern';
 /** @nestjs/graphql's metadata key of `@Query`, `@Mutation` and `@Subscription` handlers. */
 const GRAPHQL_ROOT_METADATA = 'graphql:resolver_type';
+/** @nestjs/websockets' metadata key of `@SubscribeMessage` handlers. */
+const SOCKET_MESSAGE_METADATA = 'websockets:message_mapping';
 
-/** Whether a method is a route: HTTP, a message handler or a GraphQL root field. @internal */
+/** Whether a method is a route: HTTP, a message, a GraphQL root field, a socket message. @internal */
 export const isRoute = (handler: unknown): handler is (...args: never[]) => unknown =>
   typeof handler === 'function' &&
-  [METHOD_METADATA, PATTERN_METADATA, GRAPHQL_ROOT_METADATA].some((key) =>
+  [METHOD_METADATA, PATTERN_METADATA, GRAPHQL_ROOT_METADATA, SOCKET_MESSAGE_METADATA].some((key) =>
     Reflect.hasMetadata(key, handler),
   );
 
