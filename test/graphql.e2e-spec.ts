@@ -1,7 +1,13 @@
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { Module } from '@nestjs/common';
 import { Args, GraphQLModule, Mutation, Query, Resolver } from '@nestjs/graphql';
-import { Authenticated, Can, ZeroTrustModule } from 'nestjs-zero-trust';
+import {
+  Authenticated,
+  Can,
+  CurrentPrincipal,
+  ZeroTrustModule,
+  type Principal,
+} from 'nestjs-zero-trust';
 import { AuditService, type DecisionEvent } from 'nestjs-zero-trust/audit';
 import { TestIssuer } from 'nestjs-zero-trust/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -47,8 +53,8 @@ class InvoiceResolvers {
 
   @Query('me')
   @Authenticated()
-  me(): string {
-    return 'someone';
+  me(@CurrentPrincipal() principal: Principal | undefined): string | undefined {
+    return principal?.id;
   }
 
   @Mutation('deleteInvoice')
@@ -151,6 +157,10 @@ describe.each(ADAPTERS)('GraphQL over %s (Apollo)', (adapter) => {
     ]);
     expect(JSON.stringify(body)).not.toMatch(/stacktrace|originalError/);
     expect(status).toBe(200);
+  });
+
+  it('hands the verified principal to the resolver (@CurrentPrincipal)', async () => {
+    expect((await graphql('{ me }', bob())).body).toEqual({ data: { me: 'bob' } });
   });
 
   it('refuses a mutation the principal may not make, before it runs', async () => {

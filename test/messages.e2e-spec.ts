@@ -18,9 +18,12 @@ import { Test } from '@nestjs/testing';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { randomUUID } from 'node:crypto';
 import {
+  Authenticated,
   Can,
+  CurrentPrincipal,
   RevocationService,
   ZeroTrustModule,
+  type Principal,
   type ZeroTrustModuleOptions,
 } from 'nestjs-zero-trust';
 import { AuditService, type DecisionEvent } from 'nestjs-zero-trust/audit';
@@ -65,6 +68,12 @@ class PaymentsMessages {
     const rmq = context as Partial<RmqContext>;
     if (rmq.getChannelRef !== undefined)
       rmq.getChannelRef().ack((context as RmqContext).getMessage());
+  }
+
+  @MessagePattern('whoami')
+  @Authenticated()
+  whoami(@CurrentPrincipal() principal: Principal | undefined): string | undefined {
+    return principal?.id;
   }
 
   @MessagePattern('invoices.get')
@@ -203,6 +212,10 @@ describe.each([
       });
     },
   );
+
+  it.runIf(ready)('hands the verified principal to the handler (@CurrentPrincipal)', async () => {
+    expect(await send('whoami', {}, BILLING())).toEqual({ ok: 'billing-worker' });
+  });
 
   it.runIf(ready)(
     'refuses, with a code, a message without a token or with a forged, expired, revoked or foreign token',

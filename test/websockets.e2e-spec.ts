@@ -1,7 +1,14 @@
 import { Module } from '@nestjs/common';
 import { MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { randomUUID } from 'node:crypto';
-import { Can, RevocationService, ZeroTrustModule } from 'nestjs-zero-trust';
+import {
+  Authenticated,
+  Can,
+  CurrentPrincipal,
+  RevocationService,
+  ZeroTrustModule,
+  type Principal,
+} from 'nestjs-zero-trust';
 import { TestIssuer } from 'nestjs-zero-trust/testing';
 import { ZeroTrustWsAdapter } from 'nestjs-zero-trust/websockets';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,6 +29,12 @@ const INVOICES = [
 
 @WebSocketGateway({ path: '/ws' })
 class InvoiceGateway {
+  @SubscribeMessage('whoami')
+  @Authenticated()
+  whoami(@CurrentPrincipal() principal: Principal | undefined) {
+    return { event: 'whoami', data: principal?.id };
+  }
+
   @SubscribeMessage('invoice')
   @Can('read', 'Invoice', {
     resolve: ({ params }) => INVOICES.find((invoice) => invoice.id === params.id),

@@ -1,8 +1,5 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import { getZeroTrustContext } from '../context/request-context.js';
-
-const contextOf = (execution: ExecutionContext) =>
-  getZeroTrustContext(execution.switchToHttp().getRequest<object>());
+import { contextOfExecution as contextOf } from '../transports/transport-pipeline.js';
 
 /** Injects the verified {@link Principal} of the request into a handler parameter. @publicApi */
 export const CurrentPrincipal = createParamDecorator(

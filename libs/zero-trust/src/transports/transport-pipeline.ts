@@ -9,7 +9,12 @@ import {
 import { ModuleRef } from '@nestjs/core';
 import { createHash } from 'node:crypto';
 import { AuditService } from '../audit/audit.service.js';
-import { contextOf, type HttpRequestLike } from '../context/request-context.js';
+import {
+  contextOf,
+  getZeroTrustContext,
+  type HttpRequestLike,
+  type ZeroTrustRequestContext,
+} from '../context/request-context.js';
 import { ZeroTrustError } from '../errors/zero-trust.error.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import { routePolicyOf } from '../routes/route-policy.js';
@@ -18,10 +23,28 @@ import { ZERO_TRUST_OPTIONS, ZERO_TRUST_RATE_LIMITER } from '../zero-trust.const
 import { carrierOf, type Carrier } from './carriers.js';
 import { handshakes } from './handshakes.js';
 
-/** Executions (their argument arrays) the pipeline allowed: later global guards pass them. */
-const allowed = new WeakSet<object>();
+/**
+ * Executions (their argument arrays) the pipeline allowed, with their context: later global guards
+ * pass them, the parameter decorators read the context.
+ */
+const allowed = new WeakMap<object, ZeroTrustRequestContext>();
 
-/** Whether the message pipeline allowed this (non-HTTP) execution. @internal */
+/** The context of an execution: its request's, or the one the pipeline allowed. @internal */
+export const contextOfExecution = (execution: ExecutionContext) =>
+  execution.getType() === 'http'
+    ? getZeroTrustContext(execution.switchToHttp().getRequest<object>())
+    : (allowed.get(execution.getArgs()) ?? allowed.get(sharedArgument(execution)));
+
+/**
+ * An argument the handler's parameters see as the guards did (Nest builds them another argument
+ * array): the transport context of a message, the GraphQL context of an operation.
+ */
+function sharedArgument(execution: ExecutionContext): object {
+  const shared: unknown = execution.getArgByIndex(execution.getType() === 'rpc' ? 1 : 2);
+  return typeof shared === 'object' && shared !== null ? shared : execution.getArgs();
+}
+
+/** Whether the pipeline allowed this (non-HTTP) execution. @internal */
 export const messageAllowed = (execution: ExecutionContext): boolean =>
   allowed.has(execution.getArgs());
 
@@ -71,7 +94,7 @@ export class TransportPipeline {
       throw await this.refuse(carrier, error);
     }
     this.audit.finish(context);
-    allowed.add(execution.getArgs());
+    allowed.set(execution.getArgs(), context).set(sharedArgument(execution), context);
     return true;
   }
 
@@ -87,7 +110,7 @@ export class TransportPipeline {
     // Over graphql-ws the context holds no HTTP request: not read (yet), refused.
     if (request?.headers === undefined) throw new ZeroTrustError('ZT_UNSUPPORTED_CONTEXT', 403);
     // One context on the operation's request, seen through a view per field.
-    contextOf(
+    const context = contextOf(
       request,
       (request.originalUrl ?? request.url ?? '').split('?')[0],
       this.options.trustedProxies,
@@ -102,7 +125,7 @@ export class TransportPipeline {
     } catch (error) {
       throw await graphqlError(error);
     }
-    allowed.add(execution.getArgs());
+    allowed.set(execution.getArgs(), context).set(sharedArgument(execution), context);
     return true;
   }
 
@@ -143,7 +166,7 @@ export class TransportPipeline {
       });
     }
     this.audit.finish(context);
-    allowed.add(execution.getArgs());
+    allowed.set(execution.getArgs(), context).set(sharedArgument(execution), context);
     return true;
   }
 
