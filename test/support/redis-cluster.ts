@@ -81,7 +81,18 @@ function node(port: number, args: readonly string[], cwd: string): StartableNode
   };
 }
 
-const COMMON = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+// Each write is on disk before it is acknowledged (as the security state needs: docs/scaling.md),
+// so a server killed and restarted comes back with everything it had.
+const COMMON = [
+  '--bind',
+  '127.0.0.1',
+  '--save',
+  '',
+  '--appendonly',
+  'yes',
+  '--appendfsync',
+  'always',
+];
 const NO_EVICTION = ['--maxmemory-policy', 'noeviction'];
 
 /** A running Redis Cluster. */
@@ -152,6 +163,8 @@ export async function startRedisCluster(masters = 3, replicas = 1): Promise<Test
       'yes',
       '--cluster-config-file',
       `nodes-${port}.conf`,
+      '--appenddirname',
+      `aof-${port}`,
       '--cluster-node-timeout',
       '1000',
       // A replica whose master is gone takes over however long it was cut off.
@@ -262,7 +275,8 @@ export async function startSentinelGroup(replicas = 1, name = 'zt'): Promise<Tes
   for (let i = 0; i <= replicas; i += 1) {
     const port = i === 0 ? masterPort : await freePort();
     const follow = i === 0 ? [] : ['--replicaof', '127.0.0.1', String(masterPort)];
-    const args = ['--port', String(port), ...COMMON, ...NO_EVICTION, ...follow];
+    const aof = ['--appenddirname', `aof-${port}`];
+    const args = ['--port', String(port), ...aof, ...COMMON, ...NO_EVICTION, ...follow];
     servers.push(node(port, args, dir));
   }
   for (const server of servers) await server.start();

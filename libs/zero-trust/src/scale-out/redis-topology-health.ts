@@ -67,7 +67,8 @@ async function inspectCluster(cluster: Cluster): Promise<RedisTopologyHealth> {
   const serving = lines.filter(([, , flags, , , , , , ...slots]) => {
     return flags?.includes('master') === true && slots.length > 0;
   });
-  const mastersDown = serving.filter(([, , flags]) => failing(flags)).length;
+  // A failed master keeps its flags after its replica took its slots over.
+  const mastersDown = lines.filter(([, , flags]) => flags?.includes('master') && failing(flags));
   const withoutReplica = serving.filter(
     ([id]) => !lines.some(([, , flags, master]) => master === id && !failing(flags)),
   ).length;
@@ -79,7 +80,7 @@ async function inspectCluster(cluster: Cluster): Promise<RedisTopologyHealth> {
     slotsServed: Number(state.cluster_slots_ok),
     slotsAssigned: Number(state.cluster_slots_assigned),
     masters: serving.length,
-    mastersDown,
+    mastersDown: mastersDown.length,
     mastersWithoutReplica: withoutReplica,
     maxmemoryPolicy: policy ?? 'unknown',
   };
@@ -87,7 +88,7 @@ async function inspectCluster(cluster: Cluster): Promise<RedisTopologyHealth> {
     ['down', state.cluster_state !== 'ok' && 'the cluster is down: a slot has no master'],
     ['down', details.slotsAssigned < ALL_SLOTS && 'some slots are assigned to no master'],
     ['down', policy !== undefined && policy !== 'noeviction' && EVICTS],
-    ['degraded', mastersDown > 0 && 'a master is down; its replica serves its slots'],
+    ['degraded', mastersDown.length > 0 && 'a master is down; its replica serves its slots'],
     ['degraded', withoutReplica > 0 && 'a master has no live replica: its failure stops the store'],
     ['degraded', details.slotsServed < ALL_SLOTS && 'a master does not answer'],
   ]);

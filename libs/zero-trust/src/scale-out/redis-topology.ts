@@ -113,10 +113,12 @@ export async function createRedisClient(options: RedisTopology): Promise<RedisSt
       ...common,
       redisOptions: { ...perConnection, ...secretsOf(options.cluster[0] as string) },
       clusterRetryStrategy: retry,
-      // A slot whose master is gone answers at once (503) instead of after redirections.
+      // A slot whose master is gone answers at once (503) instead of after redirections, and
+      // the slot map is read again every second: a promoted replica serves within a second.
       maxRedirections: 2,
       retryDelayOnFailover: 50,
       retryDelayOnClusterDown: 50,
+      slotsRefreshInterval: 1000,
     };
     return new ioredis.Cluster(options.cluster.map(hostAndPort), clusterOptions);
   }
