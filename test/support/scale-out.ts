@@ -5,6 +5,7 @@ import {
   Public,
   SharedStateStore,
   ZeroTrustModule,
+  type ZeroTrustModuleOptions,
   type ZeroTrustStoreOptions,
 } from 'nestjs-zero-trust';
 import { ZeroTrustHealthIndicator } from 'nestjs-zero-trust/health';
@@ -34,17 +35,21 @@ class StoreHealthController {
   }
 }
 
-/** One API instance on `adapter` with `store`, `limit` requests a minute per principal. */
+/**
+ * One API instance on `adapter` with `store`, `limit` requests a minute per principal, and
+ * `more` module options.
+ */
 export async function scaleOutApp(
   issuer: TestIssuer,
   store: ZeroTrustStoreOptions,
   adapter: 'express' | 'fastify',
   limit = 1000,
+  more: Partial<ZeroTrustModuleOptions> = {},
 ): Promise<ListeningApp> {
   @Module({
     imports: [
       TerminusModule,
-      ZeroTrustModule.forRoot({ issuer: issuer.url, audience: issuer.audience, store }),
+      ZeroTrustModule.forRoot({ issuer: issuer.url, audience: issuer.audience, store, ...more }),
       // Rate limits per principal, counted in the shared store.
       ThrottlerModule.forRootAsync({
         inject: [SharedStateStore],
