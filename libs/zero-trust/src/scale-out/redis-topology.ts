@@ -6,7 +6,10 @@ import { says } from '../options/schema-kit.js';
 // watched by Sentinel (`sentinels` + `name`). The options are declared here and spread into the
 // `store` option; the client the module creates for each is built here too.
 
-/** A Redis client the stores work with: a plain or Sentinel-backed `Redis`, or a `Cluster`. @publicApi */
+/**
+ * A client the Redis stores work with: a plain or Sentinel-backed ioredis `Redis`, or a
+ * `Cluster`. @publicApi
+ */
 export type RedisStoreClient = Redis | Cluster;
 
 const nodeUrls = (what: string) =>
@@ -53,7 +56,7 @@ export interface RedisTopology {
   connectTimeout: number;
 }
 
-/** The problems of a Redis `store`'s topology options (one source, `name` with sentinels). @internal */
+/** Problems of the Redis `store`'s topology: one source, `name` with `sentinels`. @internal */
 export function topologyProblems(store: {
   url?: unknown;
   client?: unknown;

@@ -4,7 +4,8 @@ import { createRedisClient, type RedisStoreClient } from '../../scale-out/redis-
 
 /**
  * The Redis client of the Redis stores, from `store.url`, `cluster` or `sentinels` (closed on
- * shutdown) or `store.client` (never closed). Errors are logged, not thrown; ioredis reconnects in the background. @internal
+ * shutdown) or `store.client` (never closed). Errors are logged, not thrown; ioredis
+ * reconnects in the background. @internal
  */
 export class RedisStoreConnection implements OnApplicationShutdown {
   private readonly logger = new Logger('ZeroTrustStore');
