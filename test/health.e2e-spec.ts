@@ -210,6 +210,7 @@ describe.runIf(redisReady)('zero-trust store health with Redis (shared Redis)', 
     expect(safe.status).toBe(200);
     expect(safe.body.details.zero_trust_store).toEqual({
       status: 'up',
+      topology: 'standalone',
       maxmemoryPolicy: 'noeviction',
     });
     // Every key written has a TTL, so the volatile-* policies may evict all of them too.
@@ -219,6 +220,7 @@ describe.runIf(redisReady)('zero-trust store health with Redis (shared Redis)', 
       expect(unsafe.status).toBe(503);
       expect(unsafe.body.details.zero_trust_store).toEqual({
         status: 'down',
+        topology: 'standalone',
         maxmemoryPolicy: policy,
         message:
           'Redis may evict replay entries and revocations before they expire; set maxmemory-policy noeviction',
@@ -246,6 +248,7 @@ describe.runIf(canSpawnRedis)('zero-trust store health with a Redis that disable
     expect(status).toBe(200);
     expect(body.details.zero_trust_store).toEqual({
       status: 'up',
+      topology: 'standalone',
       maxmemoryPolicy: 'unknown',
       message: 'Redis refused CONFIG GET maxmemory-policy; make sure it is noeviction',
     });

@@ -74,6 +74,7 @@ export {
 } from './stores/shared-state-store.interface.js';
 export { RedisRevocationStore } from './stores/redis/redis-revocation.store.js';
 export { RedisSharedStateStore } from './stores/redis/redis-shared-state.store.js';
+export type { RedisStoreClient } from './scale-out/redis-topology.js';
 
 // errors: one hierarchy with stable codes
 export type { ZeroTrustErrorCode } from './errors/messages.js';

@@ -3,6 +3,8 @@ import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/term
 import { ZeroTrustMetrics } from '../metrics/zero-trust.metrics.js';
 import { JwksKeySource } from '../identity/jwks-key-source.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
+import { inspectRedis } from '../scale-out/redis-topology-health.js';
+import type { RedisStoreClient } from '../scale-out/redis-topology.js';
 import { SharedStateStore } from '../stores/shared-state-store.interface.js';
 import { REDIS_STORE_CONNECTION, ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 
@@ -20,7 +22,7 @@ export class ZeroTrustHealthIndicator {
     private readonly metrics: ZeroTrustMetrics,
     @Optional()
     @Inject(REDIS_STORE_CONNECTION)
-    private readonly redis: { evictionPolicy(): Promise<string | undefined> } | null = null,
+    private readonly redis: { client: RedisStoreClient } | null = null,
   ) {}
 
   /** The issuer's keys: `degraded` while cached keys serve, `down` with none or too old ones. */
@@ -52,7 +54,10 @@ export class ZeroTrustHealthIndicator {
     return check.up(details);
   }
 
-  /** The shared store: `down` when it does not answer or Redis is not `noeviction`. */
+  /**
+   * The shared store: `down` when it does not answer, Redis is not `noeviction` or a cluster slot
+   * has no master; `degraded` when a master is down or has no replica (cluster, Sentinel).
+   */
   async store<const Key extends string = 'zero_trust_store'>(
     key: Key = 'zero_trust_store' as Key,
     timeoutMs = 2000,
@@ -69,18 +74,8 @@ export class ZeroTrustHealthIndicator {
       clearTimeout(timer);
     }
     if (this.redis === null) return check.up();
-    const policy = await this.redis.evictionPolicy();
-    if (policy === undefined)
-      return check.up({
-        maxmemoryPolicy: 'unknown',
-        message: 'Redis refused CONFIG GET maxmemory-policy; make sure it is noeviction',
-      });
-    if (policy !== 'noeviction')
-      return check.down({
-        maxmemoryPolicy: policy,
-        message:
-          'Redis may evict replay entries and revocations before they expire; set maxmemory-policy noeviction',
-      });
-    return check.up({ maxmemoryPolicy: policy });
+    const { status, details } = await inspectRedis(this.redis.client);
+    if (status === 'up') return check.up(details);
+    return status === 'down' ? check.down(details) : check.degraded(details);
   }
 }

@@ -264,12 +264,36 @@ describe('the store option', () => {
       'store.failOpen.revocation must be a boolean',
       'unknown option "store.failOpen.audit"',
       'unknown option "store.extra"',
-      'store needs either "url" or "client" for type "redis"',
+      'store needs one of "url", "client", "cluster" or "sentinels" for type "redis"',
     ]);
     expect(problems.join('\n')).not.toContain('hunter2');
     expect(store({ type: 'redis' })).toEqual([
-      'store needs either "url" or "client" for type "redis"',
+      'store needs one of "url", "client", "cluster" or "sentinels" for type "redis"',
     ]);
+    // Cluster and Sentinel: URLs only, credentials never echoed, "name" with "sentinels" only.
+    expect(store({ type: 'redis', cluster: [secret, 'redis://10.0.0.2:7000'] })).toEqual([]);
+    expect(store({ type: 'redis', cluster: [] })).toEqual([
+      'store.cluster must be a non-empty array of redis:// or rediss:// URLs of cluster nodes',
+    ]);
+    expect(
+      store({
+        type: 'redis',
+        sentinels: ['http://:hunter2@s1:26379', 'redis://s2/0'],
+        url: secret,
+      }),
+    ).toEqual([
+      'store.sentinels[0] must be a redis:// or rediss:// URL',
+      'store.sentinels[1] must be a redis:// or rediss:// URL',
+      'store needs one of "url", "client", "cluster" or "sentinels" for type "redis"',
+      'store needs "name" with "sentinels", and "name" only with them',
+    ]);
+    expect(store({ type: 'redis', url: secret, name: 'mymaster', replicaAcks: -1 })).toEqual([
+      'store.replicaAcks must be a non-negative integer',
+      'store needs "name" with "sentinels", and "name" only with them',
+    ]);
+    expect(
+      store({ type: 'redis', sentinels: ['rediss://s1:26379'], name: 'mymaster', replicaAcks: 2 }),
+    ).toEqual([]);
     expect(store({ type: 'redis', url: 'http://127.0.0.1' })).toEqual([
       'store.url must be a redis:// or rediss:// URL',
     ]);

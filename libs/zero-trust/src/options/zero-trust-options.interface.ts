@@ -1,5 +1,4 @@
 import * as z from 'zod';
-import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import type { AbilityDefinition } from '../authorization/ability.types.js';
 import type { AuditSink } from '../audit/audit-sink.interface.js';
@@ -9,6 +8,8 @@ import { messagesOptions } from '../transports/transports-options.js';
 import type { Principal, TokenClaims } from '../identity/principal.interface.js';
 import { isTrustDomain } from '../identity/mtls/spiffe-id.js';
 import { riskOptions } from '../risk/risk-options.interface.js';
+import { redisTopologyOptions as topology, topologyProblems } from '../scale-out/redis-topology.js';
+import type { RedisStoreClient } from '../scale-out/redis-topology.js';
 import type { RevocationStore } from '../stores/revocation-store.interface.js';
 import {
   SHARED_STATE_METHODS,
@@ -101,16 +102,17 @@ const nonNegativeInteger = () => integerFrom(0, 'must be a non-negative integer'
 
 const redisStore = optionsObject({
   type: z.literal('redis'),
-  /** `redis://` or `rediss://` URL; the module owns the client. Give `url` or `client`. */
+  /** `redis://` or `rediss://` URL of one server; the module owns the client. */
   url: z
     .string(says('must be a redis:// or rediss:// URL'))
     .refine((value) => URL.canParse(value) && /^rediss?:\/\/[^/?#]/.test(value))
     .optional(),
-  /** Your own ioredis client; the module never closes it. */
-  client: implementing<Redis>(
+  /** Your own ioredis client or cluster; the module never closes it. */
+  client: implementing<RedisStoreClient>(
     ['eval', 'mget', 'multi', 'set', 'get', 'ping', 'on'],
     'must be an ioredis client',
   ).optional(),
+  ...topology,
   /** Prepended to every key. @default 'zt:' */
   keyPrefix: z.string().default('zt:'),
   /** Longest wait for one command (ms) of a client the module creates. @default 500 */
@@ -123,8 +125,7 @@ const redisStore = optionsObject({
     state: z.boolean().default(false),
   }).prefault({}),
 }).superRefine((store, ctx) => {
-  if ((store.url === undefined) === (store.client === undefined))
-    ctx.addIssue(customIssue('needs either "url" or "client" for type "redis"'));
+  for (const problem of topologyProblems(store)) ctx.addIssue(customIssue(problem));
 }, evenWithOtherProblems);
 
 const memoryLimits = optionsObject({

@@ -25,7 +25,9 @@ export const storeProviders: Provider[] = [
       if (store.type === 'custom') return store.revocations;
       if (store.type === 'memory')
         return new MemoryRevocationStore({ maxEntries: store.limits.revocations });
-      const revocations = new RedisRevocationStore(redis.client, store.keyPrefix);
+      const acks = store.replicaAcks ?? Number(!!(store.cluster ?? store.sentinels));
+      const wait = store.commandTimeout / 2; // WAIT ends before the command times out
+      const revocations = new RedisRevocationStore(redis.client, store.keyPrefix, acks, wait);
       return store.failOpen.revocation ? failOpenRevocations(revocations) : revocations;
     },
     inject: [ZERO_TRUST_OPTIONS, REDIS_STORE_CONNECTION],

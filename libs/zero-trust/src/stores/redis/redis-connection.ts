@@ -1,17 +1,18 @@
 import { Logger, type OnApplicationShutdown } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import type { ResolvedRedisStoreOptions } from '../../options/validate-options.js';
+import { createRedisClient, type RedisStoreClient } from '../../scale-out/redis-topology.js';
 
 /**
- * The Redis client of the Redis stores, from `store.url` (closed on shutdown) or `store.client`
- * (never closed). Errors are logged, not thrown; ioredis reconnects in the background. @internal
+ * The Redis client of the Redis stores, from `store.url`, `cluster` or `sentinels` (closed on
+ * shutdown) or `store.client` (never closed). Errors are logged, not thrown; ioredis
+ * reconnects in the background. @internal
  */
 export class RedisStoreConnection implements OnApplicationShutdown {
   private readonly logger = new Logger('ZeroTrustStore');
   private lastError: string | undefined;
 
   private constructor(
-    readonly client: Redis,
+    readonly client: RedisStoreClient,
     private readonly owned: boolean,
   ) {
     client.on('error', this.onError);
@@ -21,31 +22,9 @@ export class RedisStoreConnection implements OnApplicationShutdown {
   /** Connects (or adopts a client); a Redis down at boot does not stop the boot. */
   static async open(options: ResolvedRedisStoreOptions): Promise<RedisStoreConnection> {
     if (options.client !== undefined) return new RedisStoreConnection(options.client, false);
-    const missing = 'store.type "redis" needs the package "ioredis" (npm install ioredis)';
-    const { Redis: RedisClient } = await import('ioredis').catch((cause: unknown) => {
-      throw new Error(missing, { cause });
-    });
-    const client = new RedisClient(options.url as string, {
-      lazyConnect: true,
-      // The commands a request issues in one tick (the risk signals start together) leave in
-      // one write instead of one system call each.
-      enableAutoPipelining: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: options.commandTimeout,
-      connectTimeout: options.connectTimeout,
-      retryStrategy: (attempt: number) => Math.min(attempt * 100, 2000),
-    });
-    const connection = new RedisStoreConnection(client, true);
-    await client.connect().catch(() => undefined); // retried through retryStrategy
+    const connection = new RedisStoreConnection(await createRedisClient(options), true);
+    await connection.client.connect().catch(() => undefined); // retried through retryStrategy
     return connection;
-  }
-
-  /** Redis's `maxmemory-policy`, or undefined when `CONFIG GET` is refused (managed services). */
-  async evictionPolicy(): Promise<string | undefined> {
-    // ioredis speaks RESP2: the reply is [name, value].
-    const reply: unknown = await this.client.config('GET', 'maxmemory-policy').catch(() => null);
-    return Array.isArray(reply) && typeof reply[1] === 'string' ? reply[1] : undefined;
   }
 
   /** Closes a client the module created; a client you gave is left open. */

@@ -1,4 +1,5 @@
-import type { Redis } from 'ioredis';
+import { acknowledged } from '../../scale-out/replica-acks.js';
+import type { RedisStoreClient } from '../../scale-out/redis-topology.js';
 import {
   cutOff,
   scopesOf,
@@ -28,17 +29,22 @@ return 1
 /**
  * {@link RevocationStore} in Redis, shared by every instance: each check reads Redis. Keys
  * `<prefix>revocation:jti:<jti>` and `<prefix>revocation:<sub|sid|grant>:<id>` expire when no token
- * they concern can still be valid. Every call rejects while Redis is unreachable; a full
- * `noeviction` Redis refuses a revocation with `StoreFullError`. @publicApi
+ * they concern can still be valid; each key is its own hash slot on a cluster (one key per
+ * script). Every call rejects while Redis is unreachable; a full `noeviction` Redis refuses a
+ * revocation with `StoreFullError`. @publicApi
  */
 export class RedisRevocationStore implements RevocationStore {
   /**
-   * @param client - a connected ioredis client (not closed by the store)
+   * @param client - a connected ioredis client or cluster (not closed by the store)
    * @param keyPrefix - prepended to every key @default 'zt:'
+   * @param replicaAcks - replicas that must hold a revocation (`WAIT`) before it resolves;
+   *   fewer within `waitMs` is logged, not thrown (the master holds it) @default 0
    */
   constructor(
-    private readonly client: Redis,
+    private readonly client: RedisStoreClient,
     private readonly keyPrefix = 'zt:',
+    private readonly replicaAcks = 0,
+    private readonly waitMs = 500,
   ) {}
 
   async revokeToken(jti: string, expiresAt: number): Promise<void> {
@@ -56,13 +62,20 @@ export class RedisRevocationStore implements RevocationStore {
 
   private async revoke(key: string, value: string, expires: number): Promise<void> {
     const until = String(Math.ceil(expires));
-    await refusedWhenFull(this.client.eval(REVOKE_SCRIPT, 1, key, value, until), 'revocation');
+    const write = this.client.eval(REVOKE_SCRIPT, 1, key, value, until);
+    await refusedWhenFull(
+      acknowledged(this.client, write, key, this.replicaAcks, this.waitMs),
+      'revocation',
+    );
   }
 
   async isRevoked(token: RevocableToken): Promise<boolean> {
     const scopes = scopesOf(token);
     const keys = [this.key('jti', token.jti), ...scopes.map(([scope, id]) => this.key(scope, id))];
-    const [jti, ...cutoffs] = await this.client.mget(keys);
+    // A cluster has the keys in different slots: one GET each (pipelined together).
+    const [jti, ...cutoffs] = this.client.isCluster
+      ? await Promise.all(keys.map((key) => this.client.get(key)))
+      : await this.client.mget(keys);
     if (jti != null) return true;
     return cutoffs.some((before) => before != null && cutOff(token, Number(before)));
   }

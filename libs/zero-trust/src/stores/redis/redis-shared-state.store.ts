@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import { StoreFullError } from '../../errors/zero-trust.error.js';
+import type { RedisStoreClient } from '../../scale-out/redis-topology.js';
 import { keyClassOf, type SharedStateStore } from '../shared-state-store.interface.js';
 
 /** INCR, and start the window when the counter is created (atomic: one script). */
@@ -28,18 +28,19 @@ const seconds = (ttl: number): number => Math.max(1, Math.ceil(ttl));
 
 /**
  * {@link SharedStateStore} in Redis, shared by every instance. Each operation is one atomic
- * command, script or `MULTI`; every key expires; every call rejects while Redis is unreachable.
+ * command, script or `MULTI` on one key (so one cluster slot); every key expires; every call
+ * rejects while Redis is unreachable.
  * Run Redis with `maxmemory-policy noeviction`: another policy may drop a replay entry before it
  * expires (a captured DPoP proof would then work again); a full `noeviction` Redis refuses a new
  * replay entry with `StoreFullError` instead. @publicApi
  */
 export class RedisSharedStateStore implements SharedStateStore {
   /**
-   * @param client - a connected ioredis client (not closed by the store)
+   * @param client - a connected ioredis client or cluster (not closed by the store)
    * @param keyPrefix - prepended to every key @default 'zt:'
    */
   constructor(
-    private readonly client: Redis,
+    private readonly client: RedisStoreClient,
     private readonly keyPrefix = 'zt:',
   ) {}
 

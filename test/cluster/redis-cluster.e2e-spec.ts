@@ -1,0 +1,183 @@
+import type { Cluster } from 'ioredis';
+import { RevocationService } from 'nestjs-zero-trust';
+import { TestIssuer } from 'nestjs-zero-trust/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADAPTERS } from '../support/demo-api.js';
+import type { ListeningApp } from '../support/nest-app.js';
+import { randomKeyPrefix } from '../support/redis.js';
+import {
+  canSpawnTopologies,
+  startRedisCluster,
+  type TestRedisCluster,
+} from '../support/redis-cluster.js';
+import {
+  claimsOf,
+  observeFailover,
+  probe,
+  recoveryTimes,
+  scaleOutApp,
+  storeHealth,
+} from '../support/scale-out.js';
+import { storeContract } from '../support/store-contract.js';
+
+/*
+ * A Redis Cluster of the test's own (three masters, a replica each, cluster-node-timeout 1 s),
+ * started once for the file: the store contract, three API instances sharing it, and a master
+ * killed mid-run. Skipped with a notice without a redis-server binary (support/redis.ts).
+ */
+const LIMIT = 30;
+
+let cluster: TestRedisCluster;
+let issuer: TestIssuer;
+let client: Cluster;
+const nodeUrls = (): string[] => cluster.nodes.map(({ host, port }) => `redis://${host}:${port}`);
+
+describe.runIf(canSpawnTopologies)('Redis Cluster, three masters and three replicas', () => {
+  beforeAll(async () => {
+    [cluster, issuer] = await Promise.all([startRedisCluster(3, 1), TestIssuer.start()]);
+    client = await cluster.client();
+  }, 60_000);
+  afterAll(async () => {
+    await cluster?.stop();
+    await issuer?.close();
+  });
+
+  describe('the Redis stores', () => {
+    storeContract(() => client, 1);
+  });
+
+  describe.each(ADAPTERS)('three API instances on %s sharing the cluster', (adapter) => {
+    let apps: ListeningApp[] = [];
+    beforeAll(async () => {
+      const store = { type: 'redis', cluster: nodeUrls(), keyPrefix: randomKeyPrefix() } as const;
+      apps = await Promise.all([0, 1, 2].map(() => scaleOutApp(issuer, store, adapter, LIMIT)));
+    });
+    afterAll(async () => {
+      await Promise.all(apps.map(({ app }) => app.close()));
+    });
+
+    it('enforces at the two others, within one second, a revocation made at one', async () => {
+      const token = issuer.sign({ sub: `victim-${adapter}` });
+      // Each instance has verified the token and holds it in its cache.
+      for (const { url } of apps) expect(await probe(url, token)).toBe(200);
+      const { jti, exp } = claimsOf(token);
+      await apps[0]?.app.get(RevocationService).revokeToken(jti, exp);
+      const revokedAt = Date.now();
+      const passed: number[] = []; // requests still served at each other instance
+      for (const { url } of apps.slice(1)) {
+        let count = 0;
+        let status = await probe(url, token);
+        while (status === 200 && Date.now() - revokedAt < 1000) {
+          count += 1;
+          status = await probe(url, token);
+        }
+        passed.push(count);
+        expect(status).toBe(401);
+      }
+      expect(Date.now() - revokedAt).toBeLessThanOrEqual(1000);
+      console.info(
+        `[cluster] ${adapter}: requests served after the revocation: ${passed.join(', ')}`,
+      );
+    });
+
+    it('holds one per-principal rate limit across the three (within 10%)', async () => {
+      const token = issuer.sign({ sub: `busy-${adapter}` });
+      // Three times the limit, spread over the instances, ten at a time.
+      const statuses: number[] = [];
+      for (let batch = 0; batch < (3 * LIMIT) / 10; batch += 1)
+        statuses.push(
+          ...(await Promise.all(
+            Array.from({ length: 10 }, (_, i) => probe(apps[i % 3]?.url ?? '', token)),
+          )),
+        );
+      const served = statuses.filter((status) => status === 200).length;
+      console.info(`[cluster] ${adapter}: ${served} of ${statuses.length} served, limit ${LIMIT}`);
+      expect(statuses.filter((status) => status !== 200 && status !== 429)).toEqual([]);
+      expect(Math.abs(served - LIMIT)).toBeLessThanOrEqual(LIMIT * 0.1);
+      for (const { url } of apps) expect(await probe(url, token)).toBe(429);
+    });
+  });
+
+  describe('a master killed mid-run', () => {
+    let apps: ListeningApp[] = [];
+    const keyPrefix = randomKeyPrefix();
+    beforeAll(async () => {
+      const store = { type: 'redis', cluster: nodeUrls(), keyPrefix } as const;
+      apps = await Promise.all(ADAPTERS.map((adapter) => scaleOutApp(issuer, store, adapter)));
+    });
+    afterAll(async () => {
+      await Promise.all(apps.map(({ app }) => app.close()));
+    });
+
+    it('answers 503 while the slots have no master, forgets no revocation, resumes by itself; health follows', async () => {
+      const [first] = apps.map(({ url }) => url) as [string];
+      expect(await storeHealth(first)).toEqual({
+        status: 'up',
+        topology: 'cluster',
+        state: 'ok',
+        slotsServed: 16384,
+        slotsAssigned: 16384,
+        masters: 3,
+        mastersDown: 0,
+        mastersWithoutReplica: 0,
+        maxmemoryPolicy: 'noeviction',
+      });
+      // The revoked token's jti and the valid token's subject live on the master to be killed.
+      const revoked = issuer.sign({ sub: 'mallory' });
+      const victim = await cluster.masterOf(`${keyPrefix}revocation:jti:${claimsOf(revoked).jti}`);
+      let sub = 'alice';
+      for (let i = 0; (await cluster.masterOf(`${keyPrefix}revocation:sub:${sub}`)) !== victim;)
+        sub = `alice-${(i += 1)}`;
+      const valid = issuer.sign({ sub });
+      for (const { url } of apps) {
+        expect(await probe(url, valid)).toBe(200);
+        expect(await probe(url, revoked)).toBe(200);
+      }
+      const { jti, exp } = claimsOf(revoked);
+      await apps[0]?.app.get(RevocationService).revokeToken(jti, exp);
+      await victim.kill(); // right after the revocation was acknowledged
+      const killedAt = Date.now();
+      const seen = await observeFailover(
+        apps.map(({ url }) => url),
+        valid,
+        revoked,
+        killedAt,
+      );
+      // Fail closed: the valid token is refused with 503 (never served from a guess), the
+      // revoked one never passes; then both instances serve again by themselves.
+      expect(seen.filter((o) => o.token === 'revoked' && o.status === 200)).toEqual([]);
+      expect(new Set(seen.map((o) => o.status))).toEqual(new Set([200, 401, 503]));
+      for (const app of apps.keys()) {
+        const valids = seen.filter((o) => o.app === app && o.token === 'valid');
+        expect(valids.some((o) => o.status === 503)).toBe(true);
+        expect(valids.at(-1)?.status).toBe(200);
+      }
+      const times = recoveryTimes(seen, apps.length);
+      console.info(`[cluster] time to recover after a master was killed: ${times.join(', ')} ms`);
+      for (const time of times) expect(time).toBeLessThan(30_000);
+      // The replica serves the slots; the failed master is reported until it is back.
+      await expect
+        .poll(() => storeHealth(first), { timeout: 10_000 })
+        .toMatchObject({ status: 'degraded', mastersDown: 1, mastersWithoutReplica: 1 });
+
+      // Its replica, now master, dies too: the slots have no master at all → down, 503.
+      const promoted = await cluster.masterOf(`${keyPrefix}revocation:sub:${sub}`);
+      await promoted.kill();
+      await expect
+        .poll(() => storeHealth(first), { timeout: 10_000 })
+        .toMatchObject({ status: 'down', state: 'fail' });
+      for (const { url } of apps) expect(await probe(url, valid)).toBe(503);
+
+      // Both come back (the first as the replica of the second): up again, nothing forgotten.
+      await Promise.all([victim.restart(), promoted.restart()]);
+      await cluster.healthy();
+      await expect
+        .poll(() => storeHealth(first), { timeout: 15_000 })
+        .toMatchObject({ status: 'up', mastersDown: 0, mastersWithoutReplica: 0 });
+      for (const { url } of apps) {
+        await expect.poll(() => probe(url, valid), { timeout: 10_000 }).toBe(200);
+        expect(await probe(url, revoked)).toBe(401);
+      }
+    }, 120_000);
+  });
+});
