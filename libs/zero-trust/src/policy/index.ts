@@ -1,0 +1,3 @@
+// The decision-point seam: every export is public.
+export * from './decision-point.js';
+export { PolicyService } from './policy.service.js';
