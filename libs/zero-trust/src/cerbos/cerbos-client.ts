@@ -1,5 +1,9 @@
 import type { CerbosPlanOperand } from './query-plan.js';
 
+/** A JSON value, as Cerbos attributes hold them. @publicApi */
+export type CerbosValue =
+  string | number | boolean | null | CerbosValue[] | { [key: string]: CerbosValue };
+
 /** What one call may carry: the per-call timeout's signal. @publicApi */
 export interface CerbosCallOptions {
   signal?: AbortSignal;
@@ -9,7 +13,7 @@ export interface CerbosCallOptions {
 export interface CerbosPrincipal {
   id: string;
   roles: string[];
-  attr: Record<string, unknown>;
+  attr: Record<string, CerbosValue>;
   policyVersion?: string;
   scope?: string;
 }
@@ -37,7 +41,7 @@ export interface CerbosClient {
     request: {
       principal: CerbosPrincipal;
       resources: {
-        resource: { kind: string; id: string; attr: Record<string, unknown> } & Versioned;
+        resource: { kind: string; id: string; attr: Record<string, CerbosValue> } & Versioned;
         actions: string[];
       }[];
       includeMetadata?: boolean;

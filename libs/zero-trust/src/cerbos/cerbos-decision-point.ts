@@ -12,7 +12,12 @@ import type {
   PolicyPlan,
   PolicyVerdict,
 } from '../policy/decision-point.js';
-import type { CerbosCheckResult, CerbosClient, CerbosPrincipal } from './cerbos-client.js';
+import type {
+  CerbosCheckResult,
+  CerbosClient,
+  CerbosPrincipal,
+  CerbosValue,
+} from './cerbos-client.js';
 import { validateCerbosOptions, type CerbosOptions } from './cerbos-options.js';
 import { planToCondition } from './query-plan.js';
 
@@ -44,8 +49,8 @@ function metricsIn(registry: Registry) {
 }
 
 /** Values Cerbos can carry (JSON), `undefined` dropped. */
-const json = (value: object): Record<string, unknown> =>
-  JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
+const json = (value: object): Record<string, CerbosValue> =>
+  JSON.parse(JSON.stringify(value)) as Record<string, CerbosValue>;
 
 /**
  * Cerbos as the policy decision point: a `@Can` route's checks go to the PDP in one

@@ -13,3 +13,4 @@ export {
 } from './cerbos-options.js';
 export type * from './cerbos-client.js';
 export { planToCondition, UnsupportedPlanError, type CerbosPlanOperand } from './query-plan.js';
+export { startCerbosPdp, type CerbosPdp, type CerbosPdpOptions } from './cerbos-pdp.js';
