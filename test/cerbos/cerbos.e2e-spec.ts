@@ -383,8 +383,9 @@ describe('the demo API on Cerbos', () => {
     expect(api.sink.last()).toMatchObject({
       authorization: { action: 'update', subject: 'InvoiceTransition', subjectId: id },
       rule: {
+        kind: 'conditions',
         description: expect.stringMatching(
-          /^cerbos resource\.InvoiceTransition\.vdefault \(call \w+\)$/,
+          /^cerbos resource\.InvoiceTransition\.vdefault \(call \w+\): the conditions do not match this record$/,
         ),
       },
     });

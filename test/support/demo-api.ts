@@ -69,7 +69,9 @@ export async function startDemoApi(
     adapter: 'express',
     mode: 'enforce',
     // POLICY_ENGINE=cerbos: every demo suite runs with the Cerbos PDP deciding.
-    ...(onCerbos ? { cerbos: { grpc: (await demoPdp(config.reportsWindow)).grpc } } : {}),
+    ...(onCerbos
+      ? { cerbos: { grpc: (await demoPdp(config.reportsWindow)).grpc, timeout: 2000 } }
+      : {}),
     ...config,
   };
   const sink = new RecordingSink();

@@ -114,7 +114,7 @@ export interface ExternalDecider {
 export async function decideExternally(
   pdp: PolicyDecisionPoint,
   sources: readonly AbilityEnvSource[],
-  step: { request: object; context: ZeroTrustRequestContext },
+  step: { request: object; context: ZeroTrustRequestContext; mode: string },
   checks: readonly CanCheck[],
   guard: ExternalDecider,
 ): Promise<true> {
@@ -128,8 +128,16 @@ export async function decideExternally(
   );
   checks.forEach((check, i) => {
     const record = records[i];
-    if (record !== undefined) step.context.resources.set(subjectOf(check), record);
-    guard.decide(check, verdicts[i] as PolicyVerdict, record ?? subjectOf(check));
+    let verdict = verdicts[i] as PolicyVerdict;
+    if (record !== undefined) {
+      step.context.resources.set(subjectOf(check), record);
+      // Refused on the record after the type-level step allowed the kind: its conditions failed.
+      if (!verdict.allowed && verdict.rule.kind === 'none' && step.mode !== 'report-only') {
+        const description = `${verdict.rule.description}: the conditions do not match this record`;
+        verdict = { ...verdict, rule: { ...verdict.rule, kind: 'conditions', description } };
+      }
+    }
+    guard.decide(check, verdict, record ?? subjectOf(check));
   });
   return true;
 }
