@@ -302,6 +302,51 @@ describe('the Cerbos adapter', () => {
     }
   });
 
+  it('caches decisions only when asked, keyed on all but the time', async () => {
+    const cachedRegistry = new Registry();
+    const client = new GRPC(pdp.grpc, { tls: false });
+    const cachedPdp = new CerbosDecisionPoint(
+      { client, timeout: 2000, cache: { ttl: 30 } },
+      cachedRegistry,
+    );
+    const ok = async () =>
+      (await cachedRegistry.getSingleMetric('zero_trust_pdp_calls_total')?.get())?.values.find(
+        (v) => v.labels.call === 'check' && v.labels.outcome === 'ok',
+      )?.value;
+    const check = {
+      resource: { kind: 'Invoice', id: 'i-1', attributes: draft },
+      action: 'update',
+      fields: [],
+    };
+    await cachedPdp.check(alice, env, [check]);
+    await cachedPdp.check(
+      alice,
+      { ...env, time: new Date(env.time.getTime() + 1000), requestId: 'req-2' },
+      [check],
+    );
+    expect(await ok()).toBe(1);
+    // Anything else the decision depends on is a new question: the risk, the record, the principal.
+    await cachedPdp.check(alice, { ...env, risk: 90 }, [check]);
+    const [moved] = await cachedPdp.check(alice, env, [
+      { ...check, resource: { ...check.resource, attributes: { ...draft, status: 'issued' } } },
+    ]);
+    await cachedPdp.check(createTestPrincipal({ id: 'alice', roles: ['customer'] }), env, [check]);
+    expect(await ok()).toBe(4);
+    expect(moved?.allowed).toBe(false);
+    // Off by default: every question is asked.
+    await cerbos.check(alice, env, [check]);
+    const before =
+      (await registry.getSingleMetric('zero_trust_pdp_calls_total')?.get())?.values.find(
+        (v) => v.labels.call === 'check' && v.labels.outcome === 'ok',
+      )?.value ?? 0;
+    await cerbos.check(alice, env, [check]);
+    const after =
+      (await registry.getSingleMetric('zero_trust_pdp_calls_total')?.get())?.values.find(
+        (v) => v.labels.call === 'check' && v.labels.outcome === 'ok',
+      )?.value ?? 0;
+    expect(after).toBe(before + 1);
+  });
+
   it('refuses bad options in one boot error', () => {
     expect(
       () => new CerbosDecisionPoint({ client: {} as never, timeout: 0, cache: { ttl: 600 } }),

@@ -216,13 +216,11 @@ export class CerbosDecisionPoint implements PolicyDecisionPoint {
 
   /** Runs one PDP call under the timeout, measured, failing closed; cached when asked. */
   private async cached<T extends PolicyVerdict[] | PolicyPlan>(
-    request: object,
+    request: { principal: CerbosPrincipal; requestId?: string },
     call: 'check' | 'plan',
     run: (signal: AbortSignal) => Promise<T>,
   ): Promise<T> {
-    const key =
-      this.cache &&
-      hash('sha256', JSON.stringify([call, { ...request, requestId: undefined }]), 'base64url');
+    const key = this.cache && cacheKey(call, request);
     const hit = key === undefined ? undefined : this.cache?.get(key);
     if (hit !== undefined) return hit as T;
     const stop = this.metrics?.seconds.startTimer({ engine: this.engine, call });
@@ -241,6 +239,14 @@ export class CerbosDecisionPoint implements PolicyDecisionPoint {
       this.metrics?.calls.inc({ engine: this.engine, call, outcome });
     }
   }
+}
+
+/** The cache key: everything sent but the request's time and id. */
+function cacheKey(call: string, request: { principal: CerbosPrincipal; requestId?: string }) {
+  const { principal, requestId: _id, ...rest } = request;
+  const { env, ...attr } = principal.attr as { env?: Record<string, CerbosValue> };
+  const timeless = { ...principal, attr: { ...attr, env: { ...env, time: undefined } } };
+  return hash('sha256', JSON.stringify([call, timeless, rest]), 'base64url');
 }
 
 /** Why a call failed: the SDK's `NotOK` carries a gRPC status code. */
