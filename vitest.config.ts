@@ -10,12 +10,16 @@ export default defineConfig({
   resolve: {
     alias: [
       {
-        find: /^nestjs-zero-trust\/(audit|client|risk|cerbos)$/,
+        find: /^nestjs-zero-trust\/(audit|client|risk|continuous-access|cerbos)$/,
         replacement: src('./libs/zero-trust/src/$1/index.ts'),
       },
       {
         find: /^nestjs-zero-trust\/testing$/,
         replacement: src('./libs/zero-trust/src/testing/index.ts'),
+      },
+      {
+        find: /^nestjs-zero-trust\/messages$/,
+        replacement: src('./libs/zero-trust/src/transports/index.ts'),
       },
       {
         find: /^nestjs-zero-trust\/throttler$/,

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../libs/zero-trust/src', import.meta.url));
 /** Capability folders added after the core budget was set (issue "Continuous access" and later). */
-const ADDED = new Set(['continuous-access', 'policy', 'cerbos']);
+const ADDED = new Set(['continuous-access', 'transports', 'policy', 'cerbos']);
 
 async function* sources(dir) {
   for (const entry of await readdir(dir, { withFileTypes: true })) {

@@ -104,7 +104,7 @@ describe('the same decisions from CASL and Cerbos', () => {
     for (const time of ['2026-01-05T05:59:00Z', '2026-01-05T06:00:00Z', '2026-01-05T21:59:00Z']) {
       const at = { ...matrix, environment: { time: new Date(time) } };
       const casl = await renderDecisionMatrix(demoAbilities({ reportsWindow: WINDOW }), at);
-      expect(await renderDecisionMatrix(cerbosWindowed, at), time).toBe(casl);
+      expect([time, await renderDecisionMatrix(cerbosWindowed, at)]).toEqual([time, casl]);
     }
     expect(reportsWindowGlobals(WINDOW)).toEqual({ reportsFrom: 360, reportsTo: 1320 });
   });
@@ -139,7 +139,7 @@ describe('the same decisions from CASL and Cerbos', () => {
             const question = { principal, action, kind, record, fields };
             const expected = await decide(casl, question);
             const label = `${principal.id} ${action} ${kind} ${JSON.stringify(record)} ${fields.join()}`;
-            expect(await decide(cerbos, question), label).toBe(expected);
+            expect([label, await decide(cerbos, question)]).toEqual([label, expected]);
             compared += 1;
             if (expected) allowed += 1;
           }
@@ -194,7 +194,7 @@ describe('the same decisions from CASL and Cerbos', () => {
       ).plan(principal, env, 'Invoice', 'read');
       const pick = (c: typeof casl) =>
         c === null ? [] : invoices.filter(guard(c)).map((i) => i.id);
-      expect(pick(plan.condition), id).toEqual(pick(casl));
+      expect([id, pick(plan.condition)]).toEqual([id, pick(casl)]);
       expect(plan.rule.description).toMatch(/^cerbos plan for read on Invoice: .* \(call \w+\)$/);
     }
   });
@@ -275,8 +275,8 @@ describe('the Cerbos adapter', () => {
     await expect(refusal).rejects.toMatchObject({ code: 'ZT_PDP_UNAVAILABLE', status: 503 });
     await expect(dead.plan(alice, env, 'Invoice', 'read')).rejects.toBeInstanceOf(ZeroTrustError);
     const metric = await registry.getSingleMetric('zero_trust_pdp_calls_total')?.get();
-    const count = (call: string, outcome: string) =>
-      metric?.values.find((v) => v.labels.call === call && v.labels.outcome === outcome)?.value;
+    const count = (kind: string, outcome: string) =>
+      metric?.values.find((v) => v.labels.call === kind && v.labels.outcome === outcome)?.value;
     expect(count('check', 'unavailable')).toBe(1);
     expect(count('plan', 'unavailable')).toBe(1);
     expect(count('check', 'ok')).toBeGreaterThan(0);

@@ -28,7 +28,11 @@ describe('alert rules of the policy decision point (deploy/prometheus)', () => {
 
   it('alert on the metrics the Cerbos adapter exports', async () => {
     const registry = new Registry();
-    new CerbosDecisionPoint({ client: new GRPC('127.0.0.1:1', { tls: false }) }, registry);
+    const pdp = new CerbosDecisionPoint(
+      { client: new GRPC('127.0.0.1:1', { tls: false }) },
+      registry,
+    );
+    expect(pdp.engine).toBe('cerbos');
     const exported = (await registry.getMetricsAsJSON()).map((m) => m.name);
     expect(exported).toEqual(['zero_trust_pdp_calls_total', 'zero_trust_pdp_call_seconds']);
     const rules = await readFile(new URL('zero-trust-pdp.rules.yml', dir), 'utf8');

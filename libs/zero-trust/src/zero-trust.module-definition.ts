@@ -1,9 +1,6 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
-import type { ReceiverRoutes } from './continuous-access/continuous-access-options.js';
-import { mountReceivers } from './continuous-access/receivers.js';
+import { extras, withExtras } from './continuous-access/receivers.js';
 import type { ZeroTrustModuleOptions } from './options/zero-trust-options.interface.js';
-
-const noReceivers: ReceiverRoutes = {};
 
 /** `forRoot` and `forRootAsync` of {@link ZeroTrustModule}, global by default. @internal */
 export const {
@@ -12,9 +9,7 @@ export const {
 } = new ConfigurableModuleBuilder<ZeroTrustModuleOptions>({ moduleName: 'ZeroTrust' })
   .setClassMethodName('forRoot')
   .setFactoryMethodName('createZeroTrustOptions')
-  .setExtras({ isGlobal: true, receivers: noReceivers }, (dynamic, extras) =>
-    mountReceivers({ ...dynamic, global: extras.isGlobal }, extras.receivers),
-  )
+  .setExtras(extras, withExtras)
   .build();
 
 /** Implemented by a class given to `forRootAsync({ useClass })`. @publicApi */

@@ -42,6 +42,7 @@ import {
 import { ABILITY_ENV_SOURCES } from './context/lazy-env.js';
 import { ZERO_TRUST_RECEIVERS } from './continuous-access/receivers.js';
 import { RiskEngine } from './risk/risk.engine.js';
+import { firstGuard, MessagePipeline, messageProviders, onHttp } from './transports/providers.js';
 import { ContextRiskGuard } from './risk/risk.guard.js';
 import {
   ZERO_TRUST_MODULE_OPTIONS,
@@ -75,21 +76,22 @@ const providers: Provider[] = [
   AuthenticationGuard,
   AuthorizationGuard,
   RecordAuthorizationGuard,
+  ...messageProviders,
   // Global guards in this order: identity, rate limit, type-level authorization, context risk,
   // then record-level authorization: no resolver (a 404) runs before any answer that does not
   // depend on the record, so a refused caller never learns whether a record exists.
-  { provide: APP_GUARD, useExisting: AuthenticationGuard },
+  { provide: APP_GUARD, useFactory: firstGuard, inject: [AuthenticationGuard, MessagePipeline] },
   {
     // ZeroTrustThrottlerModule's guard when imported (whatever the import order), else none.
     provide: APP_GUARD,
-    useFactory: (limiter?: object) => limiter ?? { canActivate: () => true },
+    useFactory: onHttp,
     inject: [{ token: ZERO_TRUST_RATE_LIMITER, optional: true }],
   },
-  { provide: APP_GUARD, useExisting: AuthorizationGuard },
+  { provide: APP_GUARD, useFactory: onHttp, inject: [AuthorizationGuard] },
   RiskEngine,
   ContextRiskGuard,
-  { provide: APP_GUARD, useExisting: ContextRiskGuard },
-  { provide: APP_GUARD, useExisting: RecordAuthorizationGuard },
+  { provide: APP_GUARD, useFactory: onHttp, inject: [ContextRiskGuard] },
+  { provide: APP_GUARD, useFactory: onHttp, inject: [RecordAuthorizationGuard] },
   {
     // Risk is assessed lazily: an ability reading env.risk waits for it, the risk guard reuses it.
     provide: ABILITY_ENV_SOURCES,

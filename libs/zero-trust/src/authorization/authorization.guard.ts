@@ -195,7 +195,7 @@ export class AuthorizationGuard extends AuthorizationStep implements CanActivate
       const error = new InsufficientScopeError(policy.scopes);
       const response: unknown = execution.switchToHttp().getResponse();
       if (mode === 'enforce')
-        this.adapterHost.httpAdapter.setHeader(response, 'WWW-Authenticate', error.challenge);
+        this.adapterHost.httpAdapter?.setHeader(response, 'WWW-Authenticate', error.challenge);
       this.refuse(step, error, { reason: `${error.message}: ${missing.join(' ')}` });
     }
     if (policy.checks.length === 0) {

@@ -188,7 +188,12 @@ export class CerbosDecisionPoint implements PolicyDecisionPoint {
     const environment = { ...env, time: env.time.toISOString(), requestId: undefined };
     const attr = json({
       ...attributes,
-      ...{ kind, scopes, clientId, acr: token.acr, amr: token.amr, authTime: token.authTime },
+      kind,
+      scopes,
+      clientId,
+      acr: token.acr,
+      amr: token.amr,
+      authTime: token.authTime,
       env: environment,
     });
     return { id, roles: [...new Set([...roles, kind])], attr, ...this.versioned() };

@@ -173,6 +173,17 @@ async function bodyText(request: HttpRequestLike): Promise<string | undefined> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** The extras of `forRoot` / `forRootAsync`: global by default, the receivers' routes. @internal */
+export const extras: { isGlobal: boolean; receivers: ReceiverRoutes } = {
+  isGlobal: true,
+  receivers: {},
+};
+
+/** Applies the extras to the module. @internal */
+export function withExtras(dynamic: DynamicModule, given: typeof extras): DynamicModule {
+  return mountReceivers({ ...dynamic, global: given.isGlobal }, given.receivers);
+}
+
 /**
  * Adds the configured receivers to the module: their controllers at `routes`, the receiver and,
  * for Shared Signals, the risk signal applying CAEP's state-like events. @internal

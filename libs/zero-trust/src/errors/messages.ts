@@ -68,6 +68,7 @@ export const ERROR_MESSAGES = {
   ZT_SIGNAL_IGNORED: 'A security event was acknowledged; it asks for nothing this API does',
   ZT_SIGNAL_INVALID: 'A logout token or security event was refused',
   ZT_SIGNAL_REPLAY: 'A logout token or security event was received twice',
+  ZT_MESSAGE_REPLAY: 'The message has already been received',
 } as const;
 
 /** A stable error code. Codes never change meaning; new ones may be added. @publicApi */

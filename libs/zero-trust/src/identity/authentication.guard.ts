@@ -70,7 +70,7 @@ export class AuthenticationGuard implements CanActivate {
     const request = http.getRequest<HttpRequestLike>();
     const response = http.getResponse<unknown>();
     const context = contextOf(request, policy.path, this.options.trustedProxies);
-    this.adapterHost.httpAdapter.setHeader(response, 'X-Request-Id', context.requestId);
+    this.adapterHost.httpAdapter?.setHeader(response, 'X-Request-Id', context.requestId);
     // Forwarding headers that could not be followed are recorded once, on every route.
     const problem = context.forwardingProblem;
     context.forwardingProblem = undefined;
@@ -161,13 +161,13 @@ export class AuthenticationGuard implements CanActivate {
       reason: error.message,
     });
     if (error.challenge !== undefined)
-      this.adapterHost.httpAdapter.setHeader(response, 'WWW-Authenticate', error.challenge);
+      this.adapterHost.httpAdapter?.setHeader(response, 'WWW-Authenticate', error.challenge);
     // Over the failure limit, or a full replay store (which frees room as entries expire).
     if (
       (error instanceof RateLimitedError || error instanceof StoreFullError) &&
       error.retryAfter !== undefined
     )
-      this.adapterHost.httpAdapter.setHeader(response, 'Retry-After', String(error.retryAfter));
+      this.adapterHost.httpAdapter?.setHeader(response, 'Retry-After', String(error.retryAfter));
     return error;
   }
 }

@@ -5,6 +5,7 @@ import type { AbilityDefinition } from '../authorization/ability.types.js';
 import type { AuditSink } from '../audit/audit-sink.interface.js';
 import { TrustedProxies, trustedProxyProblem } from '../context/client-address.js';
 import { continuousAccessOptions } from '../continuous-access/continuous-access-options.js';
+import { messagesOptions } from '../transports/transports-options.js';
 import type { Principal, TokenClaims } from '../identity/principal.interface.js';
 import { isTrustDomain } from '../identity/mtls/spiffe-id.js';
 import { riskOptions } from '../risk/risk-options.interface.js';
@@ -413,6 +414,8 @@ export const zeroTrustOptions = optionsObject({
   }).optional(),
   /** Receivers of the issuer's logouts and security events (routes in `receivers`). @default off */
   continuousAccess: continuousAccessOptions.optional(),
+  /** Microservice messages (NATS, RabbitMQ) through the pipeline. @default off: refused */
+  messages: messagesOptions.optional(),
 })
   .superRefine((options, ctx) => {
     // Read as given (an invalid value is not a boolean): past an hour, only on purpose.

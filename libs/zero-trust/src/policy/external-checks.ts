@@ -101,8 +101,8 @@ export function plannedCondition(
 
 /** What {@link decideExternally} needs of the guard. @internal */
 export interface ExternalDecider {
-  fieldsOf(check: CanCheck): string[];
-  decide(check: CanCheck, verdict: PolicyVerdict, target: object | string): void;
+  fieldsOf: (check: CanCheck) => string[];
+  decide: (check: CanCheck, verdict: PolicyVerdict, target: object | string) => void;
   /** Loads a check's record (a record-level step); absent: checks on the kind. */
   load?: ((check: CanCheck) => Promise<object>) | undefined;
 }

@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type Type } from '@nestjs/common';
-import { METHOD_METADATA } from '@nestjs/common/constants.js';
 import { DiscoveryService, MetadataScanner, ModuleRef } from '@nestjs/core';
 import { ZeroTrustConfigurationError } from '../errors/zero-trust.error.js';
 import type { PrincipalKind } from '../identity/principal.interface.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
+import { isRoute } from '../transports/message-guard.js';
 import { RISK_POLICY_KEY } from './decorators.js';
 import { isResolverClass } from './resolver.interface.js';
 import { routePolicyOf, subjectOf, type RoutePolicy } from './route-policy.js';
@@ -62,9 +62,8 @@ export class RouteAuditService implements OnApplicationBootstrap {
       if (controller === undefined || prototype === undefined) continue;
       for (const name of this.scanner.getAllMethodNames(prototype)) {
         const handler = prototype[name];
-        if (typeof handler !== 'function' || !Reflect.hasMetadata(METHOD_METADATA, handler))
-          continue;
-        const route = routePolicyOf(controller, handler as never);
+        if (!isRoute(handler)) continue;
+        const route = routePolicyOf(controller, handler);
         if (this.audited.includes(route)) continue;
         this.audited.push(route);
         this.logger.log(`${route.method.padEnd(6)} ${route.path} → ${describe(route)}`);
