@@ -33,7 +33,7 @@ import { routePolicyOf, subjectOf } from '../routes/route-policy.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 import { AbilityFactory } from './ability.factory.js';
 import type { ZeroTrustAbility } from './ability.types.js';
-import { explainAllow, explainDenial } from './explain.js';
+import { explainAllow, explainDenial } from '../policy/casl/explain.js';
 import { tagSubject } from './subject.js';
 import { compact } from '../utils/compact.js';
 import { POLICY_DECISION_POINT, type PolicyDecisionPoint } from '../policy/decision-point.js';

@@ -3,7 +3,7 @@ import type { AbilityFactory } from '../authorization/ability.factory.js';
 import { buildAbility } from '../authorization/ability.factory.js';
 import type { AbilityDefinitions } from '../authorization/ability.types.js';
 import { AuthorizationService } from '../authorization/authorization.service.js';
-import { explainAllow, explainDenial } from '../authorization/explain.js';
+import { explainAllow, explainDenial } from './casl/explain.js';
 import type { Principal } from '../identity/principal.interface.js';
 import type {
   PolicyCheck,

@@ -1,7 +1,7 @@
 import { subject } from '@casl/ability';
 import { describe, expect, it } from 'vitest';
-import { abilityFor, createTestPrincipal } from '../testing/ability-testing.js';
-import type { AbilityDefinitions } from './ability.types.js';
+import { abilityFor, createTestPrincipal } from '../../testing/ability-testing.js';
+import type { AbilityDefinitions } from '../../authorization/ability.types.js';
 import { explainDenial } from './explain.js';
 
 const definitions: AbilityDefinitions = {
