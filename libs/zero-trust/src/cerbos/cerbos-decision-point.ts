@@ -90,7 +90,7 @@ export class CerbosDecisionPoint implements PolicyDecisionPoint {
         this.metrics?.calls.inc({ engine: this.engine, call, outcome }, 0);
   }
 
-  /** {@inheritDoc PolicyDecisionPoint.check} */
+  /** Decides every check of one request in one call (see `PolicyDecisionPoint.check`). */
   check(
     principal: Principal,
     environment: PolicyEnvironment,
@@ -118,7 +118,7 @@ export class CerbosDecisionPoint implements PolicyDecisionPoint {
     });
   }
 
-  /** {@inheritDoc PolicyDecisionPoint.plan} */
+  /** What `principal` may do to some `kind` (see `PolicyDecisionPoint.plan`). */
   async plan(
     principal: Principal,
     environment: PolicyEnvironment,

@@ -30,7 +30,7 @@ export class CaslDecisionPoint implements PolicyDecisionPoint {
     return (await buildAbility(this.definitions, principal, { ...environment })).ability;
   }
 
-  /** {@inheritDoc PolicyDecisionPoint.check} */
+  /** Decides every check of one request in one call (see `PolicyDecisionPoint.check`). */
   async check(
     principal: Principal,
     environment: PolicyEnvironment,
@@ -48,7 +48,7 @@ export class CaslDecisionPoint implements PolicyDecisionPoint {
     });
   }
 
-  /** {@inheritDoc PolicyDecisionPoint.plan} */
+  /** What `principal` may do to some `kind` (see `PolicyDecisionPoint.plan`). */
   async plan(
     principal: Principal,
     environment: PolicyEnvironment,
