@@ -205,7 +205,9 @@ export class CerbosDecisionPoint implements PolicyDecisionPoint {
     call: string,
   ): PolicyVerdict {
     const allowed = result?.actions[action] === ALLOW;
-    const refusedFields = fields.filter((f) => result?.actions[`${action}:${f}`] !== ALLOW);
+    const refusedFields = allowed
+      ? fields.filter((f) => result?.actions[`${action}:${f}`] !== ALLOW)
+      : [];
     // A named rule with an output says which rule decided; else the policy that matched.
     const output = result?.outputs.find((o) => o.action === action);
     const policy = result?.metadata?.actions[action]?.matchedPolicy || 'no policy matched';
