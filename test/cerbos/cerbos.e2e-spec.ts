@@ -20,7 +20,6 @@ import {
   createTestPrincipal,
   expectDecision,
   renderDecisionMatrix,
-  decide,
   type DecisionMatrixOptions,
   type TestIssuer,
 } from 'nestjs-zero-trust/testing';
