@@ -10,7 +10,7 @@ export default defineConfig({
   resolve: {
     alias: [
       {
-        find: /^nestjs-zero-trust\/(audit|client|risk|continuous-access)$/,
+        find: /^nestjs-zero-trust\/(audit|client|risk|continuous-access|cerbos)$/,
         replacement: src('./libs/zero-trust/src/$1/index.ts'),
       },
       {

@@ -49,9 +49,26 @@ async function waitFor(url, timeoutMs) {
   throw new Error(`${url} did not answer within ${timeoutMs / 1000} s`);
 }
 
+// POLICY_ENGINE=cerbos: a Cerbos PDP (from the @cerbos/cerbos-linux-x64 package) with the demo's
+// policies decides every @Can of the API, unless CERBOS_GRPC names one already running.
+let pdp;
+if (process.env.POLICY_ENGINE === 'cerbos' && !process.env.CERBOS_GRPC) {
+  const { startCerbosPdp } = await import('../libs/zero-trust/dist/cerbos/cerbos-pdp.js');
+  const [from = 0, to = 0] = (process.env.REPORTS_WINDOW_UTC ?? '00:00-00:00')
+    .split('-')
+    .map((hhmm) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5)));
+  pdp = await startCerbosPdp({
+    policies: fileURLToPath(new URL('../apps/demo-api/cerbos/policies', import.meta.url)),
+    globals: { reportsFrom: from, reportsTo: to },
+  });
+  process.env.CERBOS_GRPC = pdp.grpc;
+  console.log(`[cerbos] PDP on ${pdp.grpc} (gRPC), ${pdp.http} (HTTP)`);
+}
+
 let stopping = false;
 function stop(code = 0) {
   stopping = true;
+  void pdp?.stop();
   for (const child of children) child.kill('SIGTERM');
   setTimeout(() => process.exit(code), 500).unref();
 }
@@ -95,7 +112,7 @@ if (!stopping) {
   console.log(`
   Demo running.
     Identity provider (issuer): ${issuer}  (mTLS token endpoint https://127.0.0.1:${idpMtlsPort}/token)
-    Invoicing API:              http://127.0.0.1:${apiPort}
+    Invoicing API:              http://127.0.0.1:${apiPort}  (policy engine: ${process.env.POLICY_ENGINE === 'cerbos' ? `Cerbos at ${process.env.CERBOS_GRPC}` : 'CASL'})
       internal callers (mTLS):  https://127.0.0.1:${apiMtlsPort}  (client certificates of the dev CA)
     Billing worker:             pays the issued invoices (payment, then status paid) every ${billingInterval} ms
                                 over mTLS with its certificate-bound token (see [billing-worker])

@@ -2,14 +2,16 @@
 // prints them with the largest folders. The budget (`--max N`, exit 1 above it) covers the core: the
 // capabilities the library had when the budget was set. Capabilities added since then live in their
 // own folders (ADDED below), each printed with its own count and the grand total, so new features
-// are visible in CI without eating into the core's budget or hiding in it.
+// are visible in CI without eating into the core's budget or hiding in it. What an added
+// capability must change inside the core counts in the core, and CI's budget (.ci/run) says by how
+// much it moved and why.
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../libs/zero-trust/src', import.meta.url));
 /** Capability folders added after the core budget was set (issue "Continuous access" and later). */
-const ADDED = new Set(['continuous-access', 'transports', 'scale-out']);
+const ADDED = new Set(['continuous-access', 'transports', 'scale-out', 'policy', 'cerbos']);
 
 async function* sources(dir) {
   for (const entry of await readdir(dir, { withFileTypes: true })) {

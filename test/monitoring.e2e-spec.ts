@@ -3,6 +3,7 @@ import { toEcsEvent } from 'nestjs-zero-trust/audit';
 import { TestIssuer } from 'nestjs-zero-trust/testing';
 import { DEMO_SERVICE_CLIENTS } from '../apps/identity/src/constants.js';
 import { ADAPTERS, call, startDemoApi, type RunningApi } from './support/demo-api.js';
+import { onCerbos } from './support/cerbos.js';
 import { readMutualTlsSettings } from '../apps/demo-api/src/mtls.js';
 import {
   startTestIdentityProvider,
@@ -96,30 +97,35 @@ describe.each(ADAPTERS)('audit events, metrics and explanations (%s)', (adapter)
     for (const secret of secrets) expect(serialized).not.toContain(secret);
   });
 
-  it('explains a denial in the event and, in development, in the 403 body', async () => {
-    const foreign = await call(api, 'GET', '/invoices/inv-2', { token: tokens.bob });
-    expect(foreign.status).toBe(403);
-    expect(foreign.body.explanation).toBe(
-      'can read Invoice if { customerId }: the conditions do not match this record',
-    );
-    const event = api.sink.last();
-    expect(event?.rule).toEqual({
-      kind: 'conditions',
-      description: 'can read Invoice if { customerId }: the conditions do not match this record',
-    });
-    // alice's client is granted reports:read; her role holds no rule for reports.
-    const accountant = await call(api, 'GET', '/reports/revenue', { token: tokens.alice });
-    expect(accountant.body.explanation).toBe('no rule grants read on Report');
-    const fields = await call(api, 'PATCH', '/invoices/inv-2', {
-      token: tokens['billing-worker'],
-      tls: workloadTls(idp),
-      body: { amount: 1 },
-    });
-    expect(fields.status).toBe(403);
-    expect(fields.body.explanation).toBe(
-      'can update Invoice (fields: status) if { status }: the field "amount" is not granted',
-    );
-  });
+  // The explanations checked here are CASL's rule texts; on Cerbos (POLICY_ENGINE=cerbos) the
+  // record names the Cerbos policy, rule and call id instead (test/cerbos).
+  it.skipIf(onCerbos)(
+    'explains a denial in the event and, in development, in the 403 body',
+    async () => {
+      const foreign = await call(api, 'GET', '/invoices/inv-2', { token: tokens.bob });
+      expect(foreign.status).toBe(403);
+      expect(foreign.body.explanation).toBe(
+        'can read Invoice if { customerId }: the conditions do not match this record',
+      );
+      const event = api.sink.last();
+      expect(event?.rule).toEqual({
+        kind: 'conditions',
+        description: 'can read Invoice if { customerId }: the conditions do not match this record',
+      });
+      // alice's client is granted reports:read; her role holds no rule for reports.
+      const accountant = await call(api, 'GET', '/reports/revenue', { token: tokens.alice });
+      expect(accountant.body.explanation).toBe('no rule grants read on Report');
+      const fields = await call(api, 'PATCH', '/invoices/inv-2', {
+        token: tokens['billing-worker'],
+        tls: workloadTls(idp),
+        body: { amount: 1 },
+      });
+      expect(fields.status).toBe(403);
+      expect(fields.body.explanation).toBe(
+        'can update Invoice (fields: status) if { status }: the field "amount" is not granted',
+      );
+    },
+  );
 
   it("gives each response a request id: a trusted proxy's if well formed, else a new one", async () => {
     // The demo trusts loopback as its proxy: its X-Request-Id carries through to the events.

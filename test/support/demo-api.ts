@@ -9,6 +9,7 @@ import { Agent, fetch as undiciFetch } from 'undici';
 import { AppModule } from '../../apps/demo-api/src/app.module.js';
 import { DEMO_API_AUDIENCE, type DemoConfig } from '../../apps/demo-api/src/config.js';
 import { listenMutualTls, type MutualTlsSettings } from '../../apps/demo-api/src/mtls.js';
+import { demoPdp, onCerbos } from './cerbos.js';
 
 /** Both HTTP adapters: every e2e suite runs on each. */
 export const ADAPTERS = ['express', 'fastify'] as const;
@@ -67,6 +68,10 @@ export async function startDemoApi(
     audience: DEMO_API_AUDIENCE,
     adapter: 'express',
     mode: 'enforce',
+    // POLICY_ENGINE=cerbos: every demo suite runs with the Cerbos PDP deciding.
+    ...(onCerbos
+      ? { cerbos: { grpc: (await demoPdp(config.reportsWindow)).grpc, timeout: 2000 } }
+      : {}),
     ...config,
   };
   const sink = new RecordingSink();

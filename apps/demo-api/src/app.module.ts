@@ -5,6 +5,8 @@ import { LoggerModule } from 'nestjs-pino';
 import pino from 'pino';
 import { SharedStateStore, ZeroTrustModule } from 'nestjs-zero-trust';
 import { ZeroTrustHealthIndicator } from 'nestjs-zero-trust/health';
+import { GRPC } from '@cerbos/grpc';
+import { CerbosHealthIndicator, CerbosModule } from 'nestjs-zero-trust/cerbos';
 import { SharedStateThrottlerStorage, ZeroTrustThrottlerModule } from 'nestjs-zero-trust/throttler';
 import { IDP_ADMIN, RevocationsController } from './admin/revocations.controller.js';
 import {
@@ -155,6 +157,15 @@ export class AppModule {
         }),
         // Runs in the zero-trust guard chain, right after authentication (any import order).
         ZeroTrustThrottlerModule,
+        // POLICY_ENGINE=cerbos: the Cerbos PDP decides every @Can (apps/demo-api/cerbos/policies).
+        ...(config.cerbos === undefined
+          ? []
+          : [
+              CerbosModule.forRoot({
+                client: new GRPC(config.cerbos.grpc, { tls: false }),
+                ...(config.cerbos.timeout === undefined ? {} : { timeout: config.cerbos.timeout }),
+              }),
+            ]),
       ],
       controllers: [
         HealthController,
@@ -171,6 +182,7 @@ export class AppModule {
         InvoiceTransitionResolver,
         PaymentResolver,
         ZeroTrustHealthIndicator,
+        ...(config.cerbos === undefined ? [] : [CerbosHealthIndicator]),
         {
           provide: IDP_ADMIN,
           useValue:

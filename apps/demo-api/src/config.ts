@@ -39,6 +39,11 @@ export interface DemoConfig {
   riskMode?: 'enforce' | 'report-only' | 'off';
   /** When reporting-service may read reports, `HH:MM-HH:MM` UTC (`REPORTS_WINDOW_UTC`). @default the whole day */
   reportsWindow?: string;
+  /**
+   * Cerbos as the policy decision point (`POLICY_ENGINE=cerbos`, its gRPC address in
+   * `CERBOS_GRPC`, the call timeout in `CERBOS_TIMEOUT_MS`); CASL decides when absent.
+   */
+  cerbos?: { grpc: string; timeout?: number };
   /** GeoIP2/GeoLite2 City database (`GEOIP_DB`). @default {@link DEMO_GEO_DATABASE} */
   geoDatabase?: string;
   /** Bound of the verified-token cache (`TOKEN_CACHE_MAX`, 0 turns it off; for benchmarks). */
@@ -143,6 +148,15 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): DemoConfig 
   const continuousAccess = env.CONTINUOUS_ACCESS ?? 'on';
   if (continuousAccess !== 'on' && continuousAccess !== 'off')
     throw new Error('CONTINUOUS_ACCESS must be "on" or "off"');
+  const engine = env.POLICY_ENGINE ?? 'casl';
+  if (engine !== 'casl' && engine !== 'cerbos')
+    throw new Error('POLICY_ENGINE must be "casl" or "cerbos"');
+  const cerbosTimeout =
+    env.CERBOS_TIMEOUT_MS === undefined ? undefined : Number(env.CERBOS_TIMEOUT_MS);
+  if (cerbosTimeout !== undefined && !(Number.isInteger(cerbosTimeout) && cerbosTimeout > 0))
+    throw new Error('CERBOS_TIMEOUT_MS must be a positive integer');
+  if (engine === 'cerbos' && !env.CERBOS_GRPC)
+    throw new Error('POLICY_ENGINE=cerbos needs CERBOS_GRPC (host:port of the PDP)');
   const tokenCacheMax = cacheBound(env, 'TOKEN_CACHE_MAX');
   const abilityCacheMax = cacheBound(env, 'ABILITY_CACHE_MAX');
   return {
@@ -163,6 +177,14 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): DemoConfig 
     riskMode,
     reportsWindow,
     geoDatabase: env.GEOIP_DB ?? DEMO_GEO_DATABASE,
+    ...(engine === 'cerbos'
+      ? {
+          cerbos: {
+            grpc: env.CERBOS_GRPC as string,
+            ...(cerbosTimeout ? { timeout: cerbosTimeout } : {}),
+          },
+        }
+      : {}),
     publicUrls,
     ...(continuousAccess === 'on'
       ? {

@@ -55,6 +55,7 @@ export {
   type QueryCondition,
 } from './authorization/authorization.service.js';
 export { RevocationService } from './identity/revocation.service.js';
+export * from './policy/index.js';
 export { getZeroTrustContext, type ZeroTrustRequestContext } from './context/request-context.js';
 export { currentRequestId } from './context/request-id.js';
 export { ZeroTrustMetrics } from './metrics/zero-trust.metrics.js';

@@ -12,6 +12,7 @@ import {
   RecordAuthorizationGuard,
 } from './authorization/authorization.guard.js';
 import { AuthorizationService } from './authorization/authorization.service.js';
+import { PolicyService } from './policy/policy.service.js';
 import { RouteAuditService } from './routes/route-audit.service.js';
 import { AuditSink } from './audit/audit-sink.interface.js';
 import { AuditService } from './audit/audit.service.js';
@@ -68,6 +69,7 @@ const providers: Provider[] = [
   AbilityFactory,
   AuditService,
   AuthorizationService,
+  PolicyService,
   RevocationService,
   RouteAuditService,
   AuthenticationFailureLimiter,
@@ -123,6 +125,7 @@ const providers: Provider[] = [
     AuditService,
     ZeroTrustMetrics,
     AuthorizationService,
+    PolicyService,
     RevocationService,
     RouteAuditService,
     RiskEngine,

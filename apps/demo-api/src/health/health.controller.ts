@@ -1,18 +1,20 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Optional } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
 import { SkipThrottle } from '@nestjs/throttler';
 import { Public } from 'nestjs-zero-trust';
 import { ZeroTrustHealthIndicator } from 'nestjs-zero-trust/health';
+import { CerbosHealthIndicator } from 'nestjs-zero-trust/cerbos';
 
 /**
  * Public probes. Liveness: the process answers. Readiness (also `/health`): the issuer's keys
- * are loaded and fresh enough, and the shared store answers.
+ * are loaded and fresh enough, the shared store answers, and the Cerbos PDP when it decides.
  */
 @Controller('health')
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly zeroTrust: ZeroTrustHealthIndicator,
+    @Optional() private readonly cerbos?: CerbosHealthIndicator,
   ) {}
 
   /**
@@ -38,6 +40,11 @@ export class HealthController {
   @Public()
   @HealthCheck()
   ready(): Promise<HealthCheckResult> {
-    return this.health.check([() => this.zeroTrust.issuer(), () => this.zeroTrust.store()]);
+    const { cerbos } = this;
+    return this.health.check([
+      () => this.zeroTrust.issuer(),
+      () => this.zeroTrust.store(),
+      ...(cerbos === undefined ? [] : [() => cerbos.check()]),
+    ]);
   }
 }

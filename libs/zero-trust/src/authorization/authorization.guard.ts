@@ -36,8 +36,17 @@ import type { ZeroTrustAbility } from './ability.types.js';
 import { explainAllow, explainDenial } from './explain.js';
 import { tagSubject } from './subject.js';
 import { compact } from '../utils/compact.js';
+import { POLICY_DECISION_POINT, type PolicyDecisionPoint } from '../policy/decision-point.js';
+import { decideExternally, type PolicyVerdict } from '../policy/external-checks.js';
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+/**
+ * Report-only lets every request through to the record-level step, which reports the same refusal
+ * with the record's id: deciding a resolved check on its type too would report it twice.
+ */
+const decidedByType = (check: CanCheck, mode: string) =>
+  check.options.resolve === undefined || mode !== 'report-only';
 
 /** One request as both guards see it. */
 type Step = ReturnType<AuthorizationStep['step']>;
@@ -47,6 +56,8 @@ abstract class AuthorizationStep {
   constructor(
     protected readonly options: ResolvedZeroTrustOptions,
     protected readonly audit: AuditService,
+    protected readonly envSources: AbilityEnvSource[] = [],
+    protected readonly pdp?: PolicyDecisionPoint,
   ) {}
 
   protected step(execution: ExecutionContext) {
@@ -64,39 +75,55 @@ abstract class AuthorizationStep {
     return { params, query, body, principal, action, subject: subjectOf(check), request };
   }
 
-  /** Decides and records a check on `target` (a subject name or a tagged record), then fields. */
+  /** The fields a check touches: its `fields` option, else the body's keys on a change. */
+  protected fieldsOf(step: Step, check: CanCheck): string[] {
+    const option = check.options.fields ?? (BODY_METHODS.has(step.policy.method) ? 'body' : false);
+    const { body } = step.request;
+    if (typeof option === 'function') return option(this.resolveContext(check, step));
+    return option === 'body' && typeof body === 'object' && body !== null ? Object.keys(body) : [];
+  }
+
+  /** Decides `checks` by the external decision point: on the kind, or on `load`'s records. */
+  protected externally(step: Step, checks: CanCheck[], load?: (c: CanCheck) => Promise<object>) {
+    const fieldsOf = (check: CanCheck) => this.fieldsOf(step, check);
+    const decide = (check: CanCheck, verdict: PolicyVerdict, target: object | string) =>
+      this.decide(step, check, verdict, target);
+    const pdp = this.pdp as PolicyDecisionPoint;
+    return decideExternally(pdp, this.envSources, step, checks, { fieldsOf, decide, load });
+  }
+
+  /**
+   * Decides and records a check on `target` (a subject name or a tagged record), then fields, by
+   * the CASL ability or by an external decision point's verdict.
+   */
   protected decide(
     step: Step,
     check: CanCheck,
-    ability: ZeroTrustAbility,
+    decider: ZeroTrustAbility | PolicyVerdict,
     target: object | string,
   ) {
     const { action } = check;
     const subject = subjectOf(check);
+    const verdict = 'refusedFields' in decider ? decider : undefined;
+    const ability = decider as ZeroTrustAbility;
     const can = (field?: string): boolean =>
-      ability.can(action, target as string, field) ||
-      // A type-level check on a class subject also honours rules written with the class itself.
-      (typeof target === 'string' &&
-        typeof check.subject === 'function' &&
-        ability.can(action, check.subject, field));
+      verdict !== undefined
+        ? verdict.allowed && (field === undefined || !verdict.refusedFields.includes(field))
+        : ability.can(action, target as string, field) ||
+          // A type-level check on a class subject also honours rules written with the class.
+          (typeof target === 'string' &&
+            typeof check.subject === 'function' &&
+            ability.can(action, check.subject, field));
     const id = typeof target === 'object' ? (target as { id?: unknown }).id : undefined;
     const subjectId = typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
     const checked = compact({ action, subject, subjectId });
     if (!can()) {
-      const rule = explainDenial(ability, action, target, subject);
+      const rule = verdict?.rule ?? explainDenial(ability, action, target, subject);
       return this.deny(step, 'ZT_ACCESS_DENIED', checked, rule);
     }
-    const option = check.options.fields ?? (BODY_METHODS.has(step.policy.method) ? 'body' : false);
-    const { body } = step.request;
-    const fields =
-      typeof option === 'function'
-        ? option(this.resolveContext(check, step))
-        : option === 'body' && typeof body === 'object' && body !== null
-          ? Object.keys(body)
-          : [];
-    const refused = fields.filter((field) => !can(field));
+    const refused = this.fieldsOf(step, check).filter((field) => !can(field));
     if (refused.length > 0) {
-      const rule = explainDenial(ability, action, target, subject, refused[0]);
+      const rule = verdict?.rule ?? explainDenial(ability, action, target, subject, refused[0]);
       return this.deny(step, 'ZT_FIELDS_DENIED', { ...checked, fields: refused }, rule);
     }
     // An allowed check with a resolver is recorded once decided on its record.
@@ -106,7 +133,7 @@ abstract class AuthorizationStep {
       decision: 'allow',
       mode: step.mode,
       authorization: checked,
-      rule: explainAllow(ability, action, target),
+      rule: verdict?.rule ?? explainAllow(ability, action, target),
     });
   }
 
@@ -148,9 +175,10 @@ export class AuthorizationGuard extends AuthorizationStep implements CanActivate
     private readonly abilities: AbilityFactory,
     audit: AuditService,
     private readonly adapterHost: HttpAdapterHost,
-    @Optional() @Inject(ABILITY_ENV_SOURCES) private readonly envSources: AbilityEnvSource[] = [],
+    @Optional() @Inject(ABILITY_ENV_SOURCES) envSources?: AbilityEnvSource[],
+    @Optional() @Inject(POLICY_DECISION_POINT) pdp?: PolicyDecisionPoint,
   ) {
-    super(options, audit);
+    super(options, audit, envSources, pdp);
   }
 
   /** Checks the route's scopes and type-level policy. */
@@ -176,16 +204,17 @@ export class AuthorizationGuard extends AuthorizationStep implements CanActivate
       this.deny(step, 'ZT_POLICY_MISSING', { action: '*', subject: '*' }, rule);
       return true;
     }
+    if (this.pdp !== undefined)
+      return this.externally(
+        step,
+        policy.checks.filter((c) => decidedByType(c, mode)),
+      );
     // The environment is built only when the ability is not cached.
     const base = { time: context.time, ip: context.ip, requestId: context.requestId };
     const env = () => lazyEnv(base, this.envSources, request, context);
     const ability = (context.ability = await this.abilities.createFor(principal, env));
-    for (const check of policy.checks) {
-      // Report-only lets every request through to the record-level step, which reports the
-      // same refusal with the record's id: deciding it here too would report it twice.
-      if (check.options.resolve !== undefined && mode === 'report-only') continue;
-      this.decide(step, check, ability, subjectOf(check));
-    }
+    for (const check of policy.checks)
+      if (decidedByType(check, mode)) this.decide(step, check, ability, subjectOf(check));
     return true;
   }
 }
@@ -204,8 +233,10 @@ export class RecordAuthorizationGuard extends AuthorizationStep implements CanAc
     @Inject(ZERO_TRUST_OPTIONS) options: ResolvedZeroTrustOptions,
     audit: AuditService,
     private readonly moduleRef: ModuleRef,
+    @Optional() @Inject(ABILITY_ENV_SOURCES) envSources?: AbilityEnvSource[],
+    @Optional() @Inject(POLICY_DECISION_POINT) pdp?: PolicyDecisionPoint,
   ) {
-    super(options, audit);
+    super(options, audit, envSources, pdp);
   }
 
   /** Loads and checks the records of the route's resolved checks, in order. */
@@ -216,12 +247,18 @@ export class RecordAuthorizationGuard extends AuthorizationStep implements CanAc
     try {
       if (policy.isPublic || resolved.length === 0) return true;
       // The type-level guard did not run before this one: refuse rather than guess.
-      if (context.principal === undefined || context.ability === undefined)
+      if (context.principal === undefined || (context.ability ?? this.pdp) === undefined)
         throw new ZeroTrustError('ZT_UNAUTHENTICATED', 401);
+      if (this.pdp) return await this.externally(step, resolved, (c) => this.load(c, step));
       for (const check of resolved) {
         const record = await this.load(check, step);
         context.resources.set(subjectOf(check), record);
-        this.decide(step, check, context.ability, tagSubject(subjectOf(check), record));
+        this.decide(
+          step,
+          check,
+          context.ability as ZeroTrustAbility,
+          tagSubject(subjectOf(check), record),
+        );
       }
       return true;
     } catch (error) {

@@ -1,3 +1,4 @@
+// CASL's rules in words, for decision records (the CASL side of the policy decision point).
 import type { DecisionRule } from '../audit/decision-event.interface.js';
 import { compact } from '../utils/compact.js';
 import type { ZeroTrustAbility } from './ability.types.js';

@@ -37,6 +37,7 @@ export const ERROR_MESSAGES = {
   ZT_RESOURCE_NOT_FOUND: 'Resource not found',
   ZT_RESOLVER_FAILED: 'The resource could not be loaded to check access',
   ZT_POLICY_FAILED: 'The access policy could not be evaluated',
+  ZT_PDP_UNAVAILABLE: 'The policy decision point is unavailable',
   ZT_OPTIONS_INVALID: 'Invalid ZeroTrustModule options',
   ZT_ROUTES_UNPROTECTED: 'Routes without an access policy',
   ZT_ROUTE_POLICY_INVALID: 'Routes whose access policy is contradictory or incomplete',

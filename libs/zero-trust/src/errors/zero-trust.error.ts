@@ -169,6 +169,7 @@ export class DependencyUnavailableError extends ZeroTrustError {
       | 'ZT_STORE_UNAVAILABLE'
       | 'ZT_RESOLVER_FAILED'
       | 'ZT_POLICY_FAILED'
+      | 'ZT_PDP_UNAVAILABLE'
       | 'ZT_RISK_UNAVAILABLE',
     cause?: unknown,
   ) {

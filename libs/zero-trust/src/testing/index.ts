@@ -17,3 +17,4 @@ export {
   type TestIssuerOptions,
 } from './test-issuer.js';
 export { subject } from '@casl/ability';
+export * from '../policy/decision-testing.js';
