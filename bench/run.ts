@@ -89,6 +89,8 @@ interface Case {
   kind: Kind;
   tokens: LoadJob['tokens'];
   env?: Record<string, string>;
+  /** Decided by a Cerbos PDP (POLICY_ENGINE=cerbos), started once for the run. */
+  cerbos?: boolean;
 }
 
 interface Measured extends Case {
@@ -97,6 +99,8 @@ interface Measured extends Case {
   rssAfter?: number;
   /** Server CPU time (user + system) per measured request, in microseconds. */
   cpuPerRequest?: number;
+  /** The Cerbos PDP's CPU time per measured request, in microseconds (Cerbos cases). */
+  pdpCpuPerRequest?: number;
   failure?: string;
   note?: string;
   /** req/s of every round, when there were several (the table shows the best). */
@@ -159,6 +163,14 @@ function casesFor(adapter: Adapter, redis: boolean): Case[] {
       },
     );
   }
+  // The same route with every @Can decided by a Cerbos PDP on this machine (issue "Cerbos").
+  list.push({
+    name: `${adapter} zt-cerbos-warm`,
+    adapter,
+    kind: 'zero-trust',
+    tokens: 'warm',
+    cerbos: true,
+  });
   if (redis) {
     for (const tokens of ['warm', 'cold'] as const) {
       list.push({
@@ -384,17 +396,42 @@ async function checkStatus(server: Server, kind: Kind, signer: TokenSigner): Pro
   }
 }
 
+let pdpStarted:
+  Promise<{ grpc: string; pid: number | undefined; stop(): Promise<void> }> | undefined;
+
+/** The Cerbos PDP of the run with the demo's policies (reports allowed all day), pinned to core 0. */
+function cerbosPdp() {
+  const built = pathToFileURL(join(ROOT, 'libs/zero-trust/dist/cerbos/cerbos-pdp.js')).href;
+  pdpStarted ??= (import(built) as Promise<typeof import('nestjs-zero-trust/cerbos')>).then(
+    async ({ startCerbosPdp }) => {
+      const pdp = await startCerbosPdp({
+        policies: join(ROOT, 'apps/demo-api/cerbos/policies'),
+        globals: { reportsFrom: 0, reportsTo: 0 },
+      });
+      if (canPin && pdp.pid !== undefined)
+        spawnSync('taskset', ['-a', '-p', '-c', '0', String(pdp.pid)]);
+      return pdp;
+    },
+  );
+  return pdpStarted;
+}
+
 async function measure(item: Case, issuer: BenchIssuer, signer: TokenSigner): Promise<Measured> {
   const measured: Measured = { ...item };
   let server: Server | undefined;
   try {
-    server = await startServer(item.kind, item.adapter, issuer, item.env);
+    const pdp = item.cerbos ? await cerbosPdp() : undefined;
+    const cerbosEnv: Record<string, string> = pdp
+      ? { POLICY_ENGINE: 'cerbos', CERBOS_GRPC: pdp.grpc }
+      : {};
+    server = await startServer(item.kind, item.adapter, issuer, { ...item.env, ...cerbosEnv });
     await checkStatus(server, item.kind, signer);
     measured.rssBefore = rssOf(server.child.pid);
     const usesRedis = item.env?.REDIS_URL;
     const commandsBefore = usesRedis ? await redisCommands(usesRedis) : undefined;
     const pid = server.child.pid;
     let cpuAtStart: number | undefined;
+    let pdpAtStart: number | undefined;
     measured.result = await load(
       {
         url: server.url + PATH,
@@ -406,12 +443,19 @@ async function measure(item: Case, issuer: BenchIssuer, signer: TokenSigner): Pr
         material: issuer.material,
       },
       (line) => {
-        if (line.type === 'measuring') cpuAtStart = cpuMicros(pid);
+        if (line.type !== 'measuring') return;
+        cpuAtStart = cpuMicros(pid);
+        pdpAtStart = cpuMicros(pdp?.pid);
       },
     );
     const cpuAtEnd = cpuMicros(pid);
     if (cpuAtStart !== undefined && cpuAtEnd !== undefined && measured.result.total > 0)
       measured.cpuPerRequest = (cpuAtEnd - cpuAtStart) / measured.result.total;
+    const pdpAtEnd = cpuMicros(pdp?.pid);
+    if (pdpAtStart !== undefined && pdpAtEnd !== undefined && measured.result.total > 0) {
+      measured.pdpCpuPerRequest = (pdpAtEnd - pdpAtStart) / measured.result.total;
+      measured.note = `the Cerbos PDP used ${Math.round(measured.pdpCpuPerRequest)} µs of CPU per request besides the server's`;
+    }
     measured.rssAfter = rssOf(server.child.pid);
     const commandsAfter = usesRedis ? await redisCommands(usesRedis) : undefined;
     if (
@@ -569,6 +613,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await issuer.close();
+    await (await pdpStarted?.catch(() => undefined))?.stop();
   }
 }
 
