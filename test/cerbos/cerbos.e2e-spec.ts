@@ -468,6 +468,13 @@ describe('the demo API on Cerbos', () => {
     expect((await call(api, 'GET', '/invoices/nope', { token: nobody })).status).toBe(403);
   });
 
+  it('refuses (403, never 503) a caller whose own claims the PDP will not evaluate', async () => {
+    // Roles and attributes from a valid token that Cerbos refuses as an invalid request.
+    const odd = issuer.sign({ sub: 'mallory', roles: ['', 'a b', '✗'], scope });
+    const answer = await call(api, 'GET', '/invoices/inv-1', { token: odd });
+    expect([answer.status, answer.body.code]).toEqual([403, 'ZT_ACCESS_DENIED']);
+  });
+
   it('answers 503 when the PDP is down, and the readiness probe says so', async () => {
     const down = await startDemoApi({
       issuer: issuer.url,

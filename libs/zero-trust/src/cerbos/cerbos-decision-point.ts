@@ -3,7 +3,7 @@ import { LRUCache } from 'lru-cache';
 import { hash } from 'node:crypto';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { DecisionRule } from '../audit/decision-event.interface.js';
-import { DependencyUnavailableError } from '../errors/zero-trust.error.js';
+import { AccessDeniedError, DependencyUnavailableError } from '../errors/zero-trust.error.js';
 import type { Principal } from '../identity/principal.interface.js';
 import type {
   PolicyCheck,
@@ -24,7 +24,7 @@ import { planToCondition } from './query-plan.js';
 const ALLOW = 'EFFECT_ALLOW';
 
 /** The call outcomes counted: `ok`, or why the request failed closed. */
-type Outcome = 'ok' | 'timeout' | 'unavailable' | 'error';
+type Outcome = 'ok' | 'timeout' | 'unavailable' | 'invalid' | 'error';
 
 function metricsIn(registry: Registry) {
   const registers = [registry];
@@ -239,6 +239,12 @@ export class CerbosDecisionPoint implements PolicyDecisionPoint {
     } catch (error) {
       outcome = outcomeOf(error);
       const cause = error instanceof Error ? error.message : String(error);
+      // The PDP refuses to evaluate what the caller's own claims made of the request (a role or
+      // an attribute it cannot take): nothing to retry, and no allow either.
+      if (outcome === 'invalid') {
+        this.logger.warn(`The Cerbos ${call} call was refused as invalid: ${cause}`);
+        throw new AccessDeniedError();
+      }
       this.logger.error(`The Cerbos ${call} call failed (${outcome}): ${cause}`);
       throw new DependencyUnavailableError('ZT_PDP_UNAVAILABLE', error);
     } finally {
@@ -261,5 +267,5 @@ function outcomeOf(error: unknown): Outcome {
   const { code, cause } = error as { code?: unknown; cause?: { name?: unknown } };
   if (code === 1 || (cause?.name === 'TimeoutError' && code === undefined)) return 'timeout';
   if (code === 14 || code === 13) return 'unavailable';
-  return 'error';
+  return code === 3 ? 'invalid' : 'error';
 }
