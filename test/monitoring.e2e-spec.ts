@@ -13,6 +13,10 @@ import {
 
 type Who = 'alice' | 'bob' | 'carol' | 'billing-worker' | 'metrics-scraper';
 
+/** A denial's explanation: CASL's rule text, or on Cerbos the policy, rule and call id. */
+const explained = (casl: string, cerbos: RegExp): unknown =>
+  onCerbos ? expect.stringMatching(cerbos) : casl;
+
 let idp: TestIdentityProvider;
 let tokens: Record<Who, string>;
 
@@ -97,35 +101,35 @@ describe.each(ADAPTERS)('audit events, metrics and explanations (%s)', (adapter)
     for (const secret of secrets) expect(serialized).not.toContain(secret);
   });
 
-  // The explanations checked here are CASL's rule texts; on Cerbos (POLICY_ENGINE=cerbos) the
-  // record names the Cerbos policy, rule and call id instead (test/cerbos).
-  it.skipIf(onCerbos)(
-    'explains a denial in the event and, in development, in the 403 body',
-    async () => {
-      const foreign = await call(api, 'GET', '/invoices/inv-2', { token: tokens.bob });
-      expect(foreign.status).toBe(403);
-      expect(foreign.body.explanation).toBe(
-        'can read Invoice if { customerId }: the conditions do not match this record',
-      );
-      const event = api.sink.last();
-      expect(event?.rule).toEqual({
-        kind: 'conditions',
-        description: 'can read Invoice if { customerId }: the conditions do not match this record',
-      });
-      // alice's client is granted reports:read; her role holds no rule for reports.
-      const accountant = await call(api, 'GET', '/reports/revenue', { token: tokens.alice });
-      expect(accountant.body.explanation).toBe('no rule grants read on Report');
-      const fields = await call(api, 'PATCH', '/invoices/inv-2', {
-        token: tokens['billing-worker'],
-        tls: workloadTls(idp),
-        body: { amount: 1 },
-      });
-      expect(fields.status).toBe(403);
+  // CASL's rule texts; on Cerbos (POLICY_ENGINE=cerbos) the policy, rule and call id instead.
+  it('explains a denial in the event and, in development, in the 403 body', async () => {
+    const foreign = await call(api, 'GET', '/invoices/inv-2', { token: tokens.bob });
+    expect(foreign.status).toBe(403);
+    const conditions = explained(
+      'can read Invoice if { customerId }: the conditions do not match this record',
+      /^cerbos resource\.Invoice\.vdefault \(call \w+\): the conditions do not match this record$/,
+    );
+    expect(foreign.body.explanation).toEqual(conditions);
+    const event = api.sink.last();
+    expect(event?.rule).toEqual({ kind: 'conditions', description: conditions });
+    // alice's client is granted reports:read; her role holds no rule for reports.
+    const accountant = await call(api, 'GET', '/reports/revenue', { token: tokens.alice });
+    expect(accountant.body.explanation).toEqual(
+      explained('no rule grants read on Report', /^cerbos .*Report.*\(call \w+\)/),
+    );
+    const fields = await call(api, 'PATCH', '/invoices/inv-2', {
+      token: tokens['billing-worker'],
+      tls: workloadTls(idp),
+      body: { amount: 1 },
+    });
+    expect(fields.status).toBe(403);
+    expect(fields.body.code).toBe('ZT_FIELDS_DENIED');
+    // On Cerbos the body explains the type-level plan, not the field (issue "Cerbos", left open).
+    if (!onCerbos)
       expect(fields.body.explanation).toBe(
         'can update Invoice (fields: status) if { status }: the field "amount" is not granted',
       );
-    },
-  );
+  });
 
   it("gives each response a request id: a trusted proxy's if well formed, else a new one", async () => {
     // The demo trusts loopback as its proxy: its X-Request-Id carries through to the events.
