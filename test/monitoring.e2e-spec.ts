@@ -124,11 +124,10 @@ describe.each(ADAPTERS)('audit events, metrics and explanations (%s)', (adapter)
     });
     expect(fields.status).toBe(403);
     expect(fields.body.code).toBe('ZT_FIELDS_DENIED');
-    // On Cerbos the body names the type-level plan and its call, not yet the field (issue "Cerbos").
     expect(fields.body.explanation).toEqual(
       explained(
         'can update Invoice (fields: status) if { status }: the field "amount" is not granted',
-        /^cerbos plan for update on Invoice: .*\(call \w+\)$/,
+        /^cerbos plan for update on Invoice: .*\(call \w+\): the field "amount" is not granted$/,
       ),
     );
   });

@@ -123,7 +123,11 @@ abstract class AuthorizationStep {
     }
     const refused = this.fieldsOf(step, check).filter((field) => !can(field));
     if (refused.length > 0) {
-      const rule = verdict?.rule ?? explainDenial(ability, action, target, subject, refused[0]);
+      // An external verdict's rule allowed the action: the field is what it refused.
+      const description = `${verdict?.rule.description}: the field "${refused[0]}" is not granted`;
+      const rule = verdict
+        ? { kind: 'fields' as const, description }
+        : explainDenial(ability, action, target, subject, refused[0]);
       return this.deny(step, 'ZT_FIELDS_DENIED', { ...checked, fields: refused }, rule);
     }
     // An allowed check with a resolver is recorded once decided on its record.
