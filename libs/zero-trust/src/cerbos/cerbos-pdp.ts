@@ -38,6 +38,16 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/** Polls the parent (argv[1]) and the PDP (argv[2]) every half second; stops the PDP when the parent is gone. */
+const WATCHDOG = `
+const [parent, pdp] = process.argv.slice(1).map(Number);
+const alive = (pid) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+setInterval(() => {
+  if (!alive(pdp)) process.exit(0);
+  if (!alive(parent)) { try { process.kill(pdp, 'SIGTERM'); } catch {} process.exit(0); }
+}, 500);
+`;
+
 /**
  * Starts a Cerbos PDP on free loopback ports with the policies of a directory (telemetry off,
  * no admin API), and waits until it is healthy: for tests and the demo. Linux x64 with the
@@ -66,6 +76,13 @@ export async function startCerbosPdp(options: CerbosPdpOptions): Promise<CerbosP
     ],
     { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, CERBOS_NO_TELEMETRY: '1' } },
   );
+  // A PDP must not outlive whoever started it, however that process ends (a test worker is killed,
+  // not exited): a detached watchdog stops it once its parent is gone.
+  if (child.pid !== undefined)
+    spawn(process.execPath, ['-e', WATCHDOG, String(process.pid), String(child.pid)], {
+      detached: true,
+      stdio: 'ignore',
+    }).unref();
   let stderr = '';
   child.stderr.on(
     'data',
