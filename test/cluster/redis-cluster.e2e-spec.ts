@@ -17,6 +17,7 @@ import {
   recoveryTimes,
   scaleOutApp,
   storeHealth,
+  threeInstances,
 } from '../support/scale-out.js';
 import { storeContract } from '../support/store-contract.js';
 
@@ -25,8 +26,6 @@ import { storeContract } from '../support/store-contract.js';
  * started once for the file: the store contract, three API instances sharing it, and a master
  * killed mid-run. Skipped with a notice without a redis-server binary (support/redis.ts).
  */
-const LIMIT = 30;
-
 let cluster: TestRedisCluster;
 let issuer: TestIssuer;
 let client: Cluster;
@@ -46,57 +45,11 @@ describe.runIf(canSpawnTopologies)('Redis Cluster, three masters and three repli
     storeContract(() => client, 1);
   });
 
-  describe.each(ADAPTERS)('three API instances on %s sharing the cluster', (adapter) => {
-    let apps: ListeningApp[] = [];
-    beforeAll(async () => {
-      const store = { type: 'redis', cluster: nodeUrls(), keyPrefix: randomKeyPrefix() } as const;
-      apps = await Promise.all([0, 1, 2].map(() => scaleOutApp(issuer, store, adapter, LIMIT)));
-    });
-    afterAll(async () => {
-      await Promise.all(apps.map(({ app }) => app.close()));
-    });
-
-    it('enforces at the two others, within one second, a revocation made at one', async () => {
-      const token = issuer.sign({ sub: `victim-${adapter}` });
-      // Each instance has verified the token and holds it in its cache.
-      for (const { url } of apps) expect(await probe(url, token)).toBe(200);
-      const { jti, exp } = claimsOf(token);
-      await apps[0]?.app.get(RevocationService).revokeToken(jti, exp);
-      const revokedAt = Date.now();
-      const passed: number[] = []; // requests still served at each other instance
-      for (const { url } of apps.slice(1)) {
-        let count = 0;
-        let status = await probe(url, token);
-        while (status === 200 && Date.now() - revokedAt < 1000) {
-          count += 1;
-          status = await probe(url, token);
-        }
-        passed.push(count);
-        expect(status).toBe(401);
-      }
-      expect(Date.now() - revokedAt).toBeLessThanOrEqual(1000);
-      console.info(
-        `[cluster] ${adapter}: requests served after the revocation: ${passed.join(', ')}`,
-      );
-    });
-
-    it('holds one per-principal rate limit across the three (within 10%)', async () => {
-      const token = issuer.sign({ sub: `busy-${adapter}` });
-      // Three times the limit, spread over the instances, ten at a time.
-      const statuses: number[] = [];
-      for (let batch = 0; batch < (3 * LIMIT) / 10; batch += 1)
-        statuses.push(
-          ...(await Promise.all(
-            Array.from({ length: 10 }, (_, i) => probe(apps[i % 3]?.url ?? '', token)),
-          )),
-        );
-      const served = statuses.filter((status) => status === 200).length;
-      console.info(`[cluster] ${adapter}: ${served} of ${statuses.length} served, limit ${LIMIT}`);
-      expect(statuses.filter((status) => status !== 200 && status !== 429)).toEqual([]);
-      expect(Math.abs(served - LIMIT)).toBeLessThanOrEqual(LIMIT * 0.1);
-      for (const { url } of apps) expect(await probe(url, token)).toBe(429);
-    });
-  });
+  threeInstances(
+    'cluster',
+    () => ({ type: 'redis', cluster: nodeUrls(), keyPrefix: randomKeyPrefix() }),
+    () => issuer,
+  );
 
   describe('a master killed mid-run', () => {
     let apps: ListeningApp[] = [];

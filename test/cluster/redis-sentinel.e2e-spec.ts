@@ -17,6 +17,7 @@ import {
   recoveryTimes,
   scaleOutApp,
   storeHealth,
+  threeInstances,
 } from '../support/scale-out.js';
 import { storeContract } from '../support/store-contract.js';
 
@@ -43,6 +44,17 @@ describe.runIf(canSpawnTopologies)('Redis behind Sentinel, a master and a replic
   describe('the Redis stores', () => {
     storeContract(() => client, 1);
   });
+
+  threeInstances(
+    'Sentinel group',
+    () => ({
+      type: 'redis',
+      sentinels: group.sentinels.map(({ host, port }) => `redis://${host}:${port}`),
+      name: group.name,
+      keyPrefix: randomKeyPrefix(),
+    }),
+    () => issuer,
+  );
 
   describe('the master killed mid-run', () => {
     let apps: ListeningApp[] = [];

@@ -3,6 +3,7 @@ import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminu
 import { SkipThrottle, ThrottlerModule } from '@nestjs/throttler';
 import {
   Public,
+  RevocationService,
   SharedStateStore,
   ZeroTrustModule,
   type ZeroTrustModuleOptions,
@@ -11,6 +12,8 @@ import {
 import { ZeroTrustHealthIndicator } from 'nestjs-zero-trust/health';
 import type { TestIssuer } from 'nestjs-zero-trust/testing';
 import { SharedStateThrottlerStorage, ZeroTrustThrottlerModule } from 'nestjs-zero-trust/throttler';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADAPTERS } from './demo-api.js';
 import { listenApp, ProbeController, type ListeningApp } from './nest-app.js';
 
 /*
@@ -143,5 +146,71 @@ export function recoveryTimes(seen: readonly Observation[], apps: number): numbe
     const valid = seen.filter((o) => o.app === app && o.token === 'valid');
     const lastRefusal = valid.findLastIndex((o) => o.status !== 200);
     return valid[lastRefusal + 1]?.at ?? Number.NaN;
+  });
+}
+
+const LIMIT = 30;
+
+/**
+ * Three API instances on each adapter sharing `storeOf()`: a revocation at one is refused at the
+ * other two within one second, and one per-principal rate limit holds across the three.
+ */
+export function threeInstances(
+  topology: string,
+  storeOf: () => ZeroTrustStoreOptions,
+  issuerOf: () => TestIssuer,
+): void {
+  describe.each(ADAPTERS)(`three API instances on %s sharing the ${topology}`, (adapter) => {
+    let apps: ListeningApp[] = [];
+    beforeAll(async () => {
+      const store = storeOf();
+      apps = await Promise.all([0, 1, 2].map(() => scaleOutApp(issuerOf(), store, adapter, LIMIT)));
+    });
+    afterAll(async () => {
+      await Promise.all(apps.map(({ app }) => app.close()));
+    });
+
+    it('enforces at the two others, within one second, a revocation made at one', async () => {
+      const token = issuerOf().sign({ sub: `victim-${adapter}` });
+      // Each instance has verified the token and holds it in its cache.
+      for (const { url } of apps) expect(await probe(url, token)).toBe(200);
+      const { jti, exp } = claimsOf(token);
+      await apps[0]?.app.get(RevocationService).revokeToken(jti, exp);
+      const revokedAt = Date.now();
+      const passed: number[] = []; // requests still served at each other instance
+      for (const { url } of apps.slice(1)) {
+        let count = 0;
+        let status = await probe(url, token);
+        while (status === 200 && Date.now() - revokedAt < 1000) {
+          count += 1;
+          status = await probe(url, token);
+        }
+        passed.push(count);
+        expect(status).toBe(401);
+      }
+      expect(Date.now() - revokedAt).toBeLessThanOrEqual(1000);
+      console.info(
+        `[${topology}] ${adapter}: requests served after the revocation: ${passed.join(', ')}`,
+      );
+    });
+
+    it('holds one per-principal rate limit across the three (within 10%)', async () => {
+      const token = issuerOf().sign({ sub: `busy-${adapter}` });
+      // Three times the limit, spread over the instances, ten at a time.
+      const statuses: number[] = [];
+      for (let batch = 0; batch < (3 * LIMIT) / 10; batch += 1)
+        statuses.push(
+          ...(await Promise.all(
+            Array.from({ length: 10 }, (_, i) => probe(apps[i % 3]?.url ?? '', token)),
+          )),
+        );
+      const served = statuses.filter((status) => status === 200).length;
+      console.info(
+        `[${topology}] ${adapter}: ${served} of ${statuses.length} served, limit ${LIMIT}`,
+      );
+      expect(statuses.filter((status) => status !== 200 && status !== 429)).toEqual([]);
+      expect(Math.abs(served - LIMIT)).toBeLessThanOrEqual(LIMIT * 0.1);
+      for (const { url } of apps) expect(await probe(url, token)).toBe(429);
+    });
   });
 }
