@@ -1,4 +1,4 @@
-import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
+import type { ClusterOptions, RedisOptions } from 'ioredis';
 import * as z from 'zod';
 import { says } from '../options/schema-kit.js';
 
@@ -10,7 +10,8 @@ import { says } from '../options/schema-kit.js';
  * A client the Redis stores work with: a plain or Sentinel-backed ioredis `Redis`, or a
  * `Cluster`. @publicApi
  */
-export type RedisStoreClient = Redis | Cluster;
+/** @ts-ignore ioredis is an optional peer: without it, this type is `any` (skipLibCheck: false). */
+export type RedisStoreClient = import('ioredis').Redis | import('ioredis').Cluster;
 
 const nodeUrls = (what: string) =>
   z
