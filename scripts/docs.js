@@ -76,23 +76,23 @@ function variants(type) {
 }
 
 const rows = [];
-function walk(properties, prefix, depth, variant) {
+function walk(properties, prefix, depth, within) {
   for (const property of properties) {
     const path = `${prefix}${property.name}`;
     const declaration = property.valueDeclaration ?? property.declarations?.[0];
     const type = checker.getTypeOfSymbolAtLocation(property, declaration ?? alias);
     const doc = ts.displayPartsToString(property.getDocumentationComment(checker));
     const tags = property.getJsDocTags(checker);
-    const tag = (name) => tags.find((t) => t.name === name);
-    if (tag('internal')) continue;
-    const fallback = tag('default');
+    const tagNamed = (name) => tags.find((t) => t.name === name);
+    if (tagNamed('internal')) continue;
+    const fallback = tagNamed('default');
     const optional = (property.flags & ts.SymbolFlags.Optional) !== 0;
     const tagged = depth < 3 ? variants(type) : undefined;
     if (tagged) {
       for (const [name, variant] of tagged) {
         const members = checker.getPropertiesOfType(variant).filter((p) => p.name !== 'type');
         rows.push({
-          path: `${path}`,
+          path,
           type: `{ type: '${name}', … }`,
           default: fallback && name === tagged[0][0] ? ts.displayPartsToString(fallback.text) : '',
           doc: name === tagged[0][0] ? doc : '',
@@ -104,12 +104,12 @@ function walk(properties, prefix, depth, variant) {
     const children = depth < 3 ? nested(type) : undefined;
     const shown = children ? 'object' : typeText(checker.getNonNullableType(type));
     rows.push({
-      path: variant ? `${path} (${variant})` : path,
+      path: within ? `${path} (${within})` : path,
       type: shown.length > 90 ? `${shown.slice(0, 87)}…` : shown,
       default: fallback ? ts.displayPartsToString(fallback.text) : optional ? '' : 'required',
       doc,
     });
-    if (children) walk(children, `${path}.`, depth + 1, variant);
+    if (children) walk(children, `${path}.`, depth + 1, within);
   }
 }
 walk(checker.getPropertiesOfType(checker.getTypeAtLocation(alias.name)), '', 0);
