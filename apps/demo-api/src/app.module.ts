@@ -1,4 +1,6 @@
+import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { Module, type DynamicModule } from '@nestjs/common';
+import { GraphQLModule } from '@nestjs/graphql';
 import { TerminusModule } from '@nestjs/terminus';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
@@ -22,6 +24,7 @@ import { InvoiceRepository } from './invoices/invoice.repository.js';
 import { InvoiceResolver } from './invoices/invoice.resolver.js';
 import { InvoiceTransitionResolver } from './invoices/invoice-transition.resolver.js';
 import { InvoicesController } from './invoices/invoices.controller.js';
+import { INVOICES_TYPE_DEFS, InvoicesGraphql } from './invoices/invoices.graphql.js';
 import { MeController } from './me/me.controller.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { PaymentResolver } from './payments/payment.resolver.js';
@@ -157,6 +160,20 @@ export class AppModule {
         }),
         // Runs in the zero-trust guard chain, right after authentication (any import order).
         ZeroTrustThrottlerModule,
+        // The invoices at /graphql under the REST routes' policies (docs/graphql.md).
+        GraphQLModule.forRoot<ApolloDriverConfig>({
+          driver: ApolloDriver,
+          typeDefs: INVOICES_TYPE_DEFS,
+          path: '/graphql',
+          // The schema is not for anyone who asks: no introspection, no GraphiQL page.
+          introspection: false,
+          graphiql: false,
+          includeStacktraceInErrorResponses: false,
+          // An operation without a valid token answers 401 and the challenge, as REST does.
+          preserveHttpStatusForExecutionErrors: false,
+          // A @ResolveField with a policy of its own is decided (the boot refuses it otherwise).
+          fieldResolverEnhancers: ['guards'],
+        }),
         // POLICY_ENGINE=cerbos: the Cerbos PDP decides every @Can (apps/demo-api/cerbos/policies).
         ...(config.cerbos === undefined
           ? []
@@ -180,6 +197,7 @@ export class AppModule {
         InvoiceRepository,
         InvoiceResolver,
         InvoiceTransitionResolver,
+        InvoicesGraphql,
         PaymentResolver,
         ZeroTrustHealthIndicator,
         ...(config.cerbos === undefined ? [] : [CerbosHealthIndicator]),
