@@ -27,6 +27,7 @@ import { InvoicesController } from './invoices/invoices.controller.js';
 import { INVOICES_TYPE_DEFS, InvoicesGraphql } from './invoices/invoices.graphql.js';
 import { MeController } from './me/me.controller.js';
 import { MetricsController } from './metrics/metrics.controller.js';
+import { PaymentEventsController, PaymentNotices } from './payments/payment-events.js';
 import { PaymentResolver } from './payments/payment.resolver.js';
 import { PaymentsController } from './payments/payments.controller.js';
 import { DEMO_MFA_ACR, DEMO_SERVICES, demoAbilities } from './policies.js';
@@ -95,6 +96,8 @@ export class AppModule {
           issuer: config.issuer,
           audience: config.audience,
           mode: config.mode,
+          // billing-worker's payment.recorded over NATS, when NATS_URL is set (payment-events.ts).
+          messages: {},
           // With risk off (tests of the other layers), the step-up routes' @RiskPolicy cannot
           // apply: the route audit then warns about them instead of stopping the boot.
           ...(config.riskMode === undefined || config.riskMode === 'off'
@@ -190,6 +193,7 @@ export class AppModule {
         MeController,
         InvoicesController,
         PaymentsController,
+        PaymentEventsController,
         ReportsController,
         RevocationsController,
       ],
@@ -198,6 +202,7 @@ export class AppModule {
         InvoiceResolver,
         InvoiceTransitionResolver,
         InvoicesGraphql,
+        PaymentNotices,
         PaymentResolver,
         ZeroTrustHealthIndicator,
         ...(config.cerbos === undefined ? [] : [CerbosHealthIndicator]),

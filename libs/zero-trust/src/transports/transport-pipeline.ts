@@ -99,8 +99,11 @@ export class TransportPipeline {
     const context = contextOf(request, `${carrier.transport}:${carrier.pattern}`);
     const view = httpView(execution, request);
     try {
-      await runGuards(this.pipeline().messages, view);
+      const guards = this.pipeline().messages;
+      await runGuards(guards.slice(0, -1), view);
+      // Before the last guard writes the decision record: a replay is one record, a deny.
       await this.checkReplay(execution, carrier, request, context);
+      await runGuards(guards.slice(-1), view);
     } catch (error) {
       throw await this.refuse(carrier, error);
     }
