@@ -162,7 +162,9 @@ export class TransportPipeline {
       [CONTEXT]: { value: context },
     }) as HttpRequestLike;
     if (field) keepParent(view, parent);
-    const response = (gql as { res?: unknown }).res ?? NO_RESPONSE;
+    // Apollo's context holds the response as `res`, Mercurius's as `reply`.
+    const { res, reply } = gql as { res?: unknown; reply?: MercuriusReply };
+    const response = res ?? reply ?? NO_RESPONSE;
     const guards = this.pipeline();
     try {
       await runGuards(
@@ -170,7 +172,7 @@ export class TransportPipeline {
         httpView(execution, view, response),
       );
     } catch (error) {
-      throw await graphqlError(error);
+      throw await graphqlError(error, res === undefined ? reply : undefined);
     }
     rememberField(info?.path, context);
     return this.allowField(execution, info, context);
@@ -311,17 +313,29 @@ const GRAPHQL_CODES: Record<number, string> = {
   503: 'SERVICE_UNAVAILABLE',
 };
 
+/** What the pipeline uses of a Mercurius reply (Fastify's). */
+interface MercuriusReply {
+  header(name: string, value: string): unknown;
+}
+
 /**
  * A refusal as a GraphQL error: code, the library's code; no stack. An authentication failure,
- * which fails every field alike, also asks for HTTP 401 and its challenge (`extensions.http`,
- * honoured by Apollo when `preserveHttpStatusForExecutionErrors` is false).
+ * which fails every field alike, also asks for HTTP 401 and its challenge: on Apollo through
+ * `extensions.http` (honoured when `preserveHttpStatusForExecutionErrors` is false); on Mercurius
+ * the challenge goes on its reply and the status on the error (`statusCode`, which Mercurius
+ * answers with when the operation has no data and this one error).
  */
-async function graphqlError(error: unknown): Promise<Error> {
+async function graphqlError(error: unknown, mercurius?: MercuriusReply): Promise<Error> {
   if (!(error instanceof ZeroTrustError)) return error as Error;
   const { GraphQLError } = await import('graphql');
   const status = error.getStatus();
   const code = GRAPHQL_CODES[status] ?? 'BAD_REQUEST';
   const challenge = error.challenge;
+  if (mercurius !== undefined) {
+    if (status === 401 && challenge !== undefined) mercurius.header('www-authenticate', challenge);
+    const refusal = new GraphQLError(error.message, { extensions: { code, zt: error.code } });
+    return Object.assign(refusal, status === 401 ? { statusCode: status } : {});
+  }
   const headers = new Map(challenge === undefined ? [] : [['www-authenticate', challenge]]);
   const http = status === 401 ? { http: { status, headers } } : {};
   return new GraphQLError(error.message, { extensions: { code, zt: error.code, ...http } });
