@@ -17,6 +17,7 @@ import {
   Can,
   CurrentPrincipal,
   PolicyService,
+  RevocationService,
   RiskPolicy,
   ZeroTrustModule,
   type Principal,
@@ -243,7 +244,18 @@ describe.each(ADAPTERS)('GraphQL over %s (Apollo)', (adapter) => {
   });
 
   it('answers an operation without a valid token with UNAUTHENTICATED, HTTP 401 and the challenge', async () => {
-    for (const token of [undefined, 'not-a-token', issuer.sign({ sub: 'bob', aud: 'other' })]) {
+    const past = Math.floor(Date.now() / 1000) - 3600;
+    const revoked = issuer.sign({ sub: 'bob', jti: `revoked-${adapter}` });
+    await api.app.get(RevocationService).revokeToken(`revoked-${adapter}`);
+    const [header, payload] = bob().split('.');
+    for (const token of [
+      undefined,
+      'not-a-token',
+      `${header}.${payload}.forged-signature`,
+      issuer.sign({ sub: 'bob', aud: 'other' }),
+      issuer.sign({ sub: 'bob', iat: past - 60, exp: past }),
+      revoked,
+    ]) {
       const { status, body, challenge } = await graphql('{ me }', token);
       expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED' });
       expect(body.errors?.[0]?.extensions.zt).toMatch(/^ZT_TOKEN_/);
