@@ -18,8 +18,8 @@ export default defineConfig({
         replacement: src('./libs/zero-trust/src/testing/index.ts'),
       },
       {
-        find: /^nestjs-zero-trust\/websockets$/,
-        replacement: src('./libs/zero-trust/src/transports/websockets.ts'),
+        find: /^nestjs-zero-trust\/(websockets|graphql)$/,
+        replacement: src('./libs/zero-trust/src/transports/$1.ts'),
       },
       {
         find: /^nestjs-zero-trust\/messages$/,

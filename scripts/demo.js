@@ -116,10 +116,16 @@ if (!stopping) {
       internal callers (mTLS):  https://127.0.0.1:${apiMtlsPort}  (client certificates of the dev CA)
     Billing worker:             pays the issued invoices (payment, then status paid) every ${billingInterval} ms
                                 over mTLS with its certificate-bound token (see [billing-worker])
+    GraphQL:                    POST http://127.0.0.1:${apiPort}/graphql (same policies as the REST routes)
+    NATS (payment.recorded):    ${process.env.NATS_URL ? `the worker announces each payment at ${process.env.NATS_URL}` : 'off (set NATS_URL=nats://127.0.0.1:4222 to announce payments over NATS)'}
 
   Get a token in another terminal (users alice, bob, carol; password = user name):
     TOKEN=$(npm run -s demo:token -- alice)
     curl -s http://127.0.0.1:${apiPort}/invoices -H "Authorization: Bearer $TOKEN"
+
+  The same list over GraphQL:
+    curl -s http://127.0.0.1:${apiPort}/graphql -H "Authorization: Bearer $TOKEN" \
+      -H 'content-type: application/json' -d '{"query":"{ invoices { id status amount } }"}'
 
   A service token (client credentials with a secret):
     curl -s -u reporting-service:reporting-service-secret -d grant_type=client_credentials \\

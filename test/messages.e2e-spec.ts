@@ -61,10 +61,10 @@ class PaymentsMessages {
     return { recorded: true };
   }
 
-  @EventPattern('payment.recorded')
+  @EventPattern('test.payment.recorded')
   @Can('create', 'Payment')
   recorded(@Payload() data: unknown, @Ctx() context: unknown): void {
-    received.push({ pattern: 'payment.recorded', data });
+    received.push({ pattern: 'test.payment.recorded', data });
     const rmq = context as Partial<RmqContext>;
     if (rmq.getChannelRef !== undefined)
       rmq.getChannelRef().ack((context as RmqContext).getMessage());
@@ -316,13 +316,13 @@ describe.each([
     async () => {
       await audited();
       const marker = randomUUID();
-      t.client.emit('payment.recorded', messageRecord(transport, { marker, who: 'nobody' }));
+      t.client.emit('test.payment.recorded', messageRecord(transport, { marker, who: 'nobody' }));
       t.client.emit(
-        'payment.recorded',
+        'test.payment.recorded',
         messageRecord(transport, { marker, who: 'reporting' }, service('reporting-service')),
       );
       t.client.emit(
-        'payment.recorded',
+        'test.payment.recorded',
         messageRecord(transport, { marker, who: 'billing' }, BILLING()),
       );
       await expect

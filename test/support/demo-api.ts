@@ -9,6 +9,7 @@ import { Agent, fetch as undiciFetch } from 'undici';
 import { AppModule } from '../../apps/demo-api/src/app.module.js';
 import { DEMO_API_AUDIENCE, type DemoConfig } from '../../apps/demo-api/src/config.js';
 import { listenMutualTls, type MutualTlsSettings } from '../../apps/demo-api/src/mtls.js';
+import { connectPaymentEvents } from '../../apps/demo-api/src/payments/payment-events.js';
 import { demoPdp, onCerbos } from './cerbos.js';
 
 /** Both HTTP adapters: every e2e suite runs on each. */
@@ -84,7 +85,10 @@ export async function startDemoApi(
       ? moduleRef.createNestApplication(new FastifyAdapter(), { logger: false })
       : moduleRef.createNestApplication({ logger: false });
   await useSecurityHeaders(app, full.adapter);
+  // With `natsUrl`: billing-worker's payment.recorded events over that NATS.
+  if (full.natsUrl !== undefined) connectPaymentEvents(app, full.natsUrl);
   await app.listen(0, '127.0.0.1');
+  await app.startAllMicroservices();
   const address = app.getHttpServer().address() as { port: number };
   const mtls = options.mtls ? await listenMutualTls(app, options.mtls, 0) : undefined;
   return {

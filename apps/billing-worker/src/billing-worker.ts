@@ -1,5 +1,6 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { ServiceTokenClient } from 'nestjs-zero-trust/client';
+import type { PaymentEventsPublisher } from './payment-events.js';
 
 /** Settings of the billing worker. */
 export interface BillingWorkerConfig {
@@ -14,6 +15,9 @@ export interface BillingWorkerConfig {
 /** Injection token of {@link BillingWorkerConfig}. */
 export const BILLING_WORKER_CONFIG = Symbol('BILLING_WORKER_CONFIG');
 
+/** Injection token of the `payment.recorded` publisher (undefined: no NATS). */
+export const PAYMENT_EVENTS = Symbol('PAYMENT_EVENTS');
+
 /** One API call of a round, as logged. */
 export interface BillingCall {
   method: string;
@@ -24,7 +28,8 @@ export interface BillingCall {
 /**
  * Does what the demo's policy lets billing-worker do, and nothing else: list the issued
  * invoices (the only ones it may read), record a payment of each one's amount, then move that
- * invoice from `issued` to `paid` (the only status change it may make). A round with nothing
+ * invoice from `issued` to `paid` (the only status change it may make), announcing the payment
+ * over NATS (`payment.recorded`) when events are configured. A round with nothing
  * issued makes only the list call. Every call goes over mutual TLS with the worker's own
  * certificate and a certificate-bound token from the {@link ServiceTokenClient}; each is
  * logged with its method, path and status.
@@ -38,6 +43,7 @@ export class BillingWorker {
   constructor(
     private readonly tokens: ServiceTokenClient,
     @Inject(BILLING_WORKER_CONFIG) private readonly config: BillingWorkerConfig,
+    @Optional() @Inject(PAYMENT_EVENTS) private readonly events?: PaymentEventsPublisher,
   ) {}
 
   /** Runs a round now, then every `intervalMs`. */
@@ -73,6 +79,8 @@ export class BillingWorker {
       calls.push(payment.call);
       // Paid only once the payment is recorded.
       if (payment.call.status !== 201) continue;
+      const paymentId = (payment.body as { id?: unknown } | undefined)?.id;
+      await this.events?.publish({ invoiceId: id, paymentId: String(paymentId), amount });
       calls.push((await this.call('PATCH', path, { status: 'paid' }, requestId)).call);
     }
     return calls;

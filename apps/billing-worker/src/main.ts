@@ -4,7 +4,8 @@
  * Environment: `IDP_URL` (default http://127.0.0.1:4000), `API_MTLS_URL` (default
  * https://127.0.0.1:3443), `API_AUDIENCE` (default https://invoices.demo.local),
  * `BILLING_INTERVAL_MS` (default 10000), `IDP_DATA_DIR` (where the IdP keeps the development
- * PKI; default apps/identity/.data).
+ * PKI; default apps/identity/.data), `NATS_URL` (publish `payment.recorded` there; none when
+ * unset), `EVENTS_CLIENT_SECRET` (default: the demo's documented secret).
  *
  * @packageDocumentation
  */
@@ -41,6 +42,15 @@ async function main(): Promise<void> {
       audience: process.env.API_AUDIENCE ?? 'https://invoices.demo.local',
       intervalMs,
       tls: { key: key ?? '', cert: cert ?? '', ca: ca ?? '' },
+      ...(process.env.NATS_URL
+        ? {
+            events: {
+              natsUrl: process.env.NATS_URL,
+              // The demo IdP's documented, demo-only secret of billing-worker-events.
+              clientSecret: process.env.EVENTS_CLIENT_SECRET ?? 'billing-worker-events-secret',
+            },
+          }
+        : {}),
     }),
     { logger: ['log', 'warn', 'error'] },
   );
@@ -49,6 +59,8 @@ async function main(): Promise<void> {
   console.log(
     `billing-worker calling ${process.env.API_MTLS_URL ?? 'https://127.0.0.1:3443'} every ${intervalMs} ms as spiffe://demo.local/billing-worker`,
   );
+  if (!process.env.NATS_URL)
+    console.log('NATS_URL is not set: payments are not announced over NATS (payment.recorded)');
   worker.start();
   const stop = (): void => {
     worker.stop();

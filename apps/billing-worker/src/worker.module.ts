@@ -4,8 +4,10 @@ import { ZeroTrustClientModule, type ClientTlsOptions } from 'nestjs-zero-trust/
 import {
   BILLING_WORKER_CONFIG,
   BillingWorker,
+  PAYMENT_EVENTS,
   type BillingWorkerConfig,
 } from './billing-worker.js';
+import { PaymentEventsPublisher, type PaymentEventsSettings } from './payment-events.js';
 
 /** Everything the worker needs: its identity (certificate) and where to call. */
 export interface WorkerSettings extends BillingWorkerConfig {
@@ -13,13 +15,15 @@ export interface WorkerSettings extends BillingWorkerConfig {
   issuer: string;
   /** The worker's certificate and key, and the development CA. */
   tls: ClientTlsOptions;
+  /** Announce each payment over NATS (`payment.recorded`); none when absent. */
+  events?: PaymentEventsSettings;
 }
 
 /** The billing worker: no HTTP API of its own, only outgoing calls. */
 @Module({})
 export class WorkerModule {
   static register(settings: WorkerSettings): DynamicModule {
-    const { issuer, tls, ...config } = settings;
+    const { issuer, tls, events, ...config } = settings;
     return {
       module: WorkerModule,
       imports: [
@@ -31,7 +35,17 @@ export class WorkerModule {
           scopes: { [config.audience]: 'invoices:read invoices:write payments:write' },
         }),
       ],
-      providers: [{ provide: BILLING_WORKER_CONFIG, useValue: config }, BillingWorker],
+      providers: [
+        { provide: BILLING_WORKER_CONFIG, useValue: config },
+        {
+          provide: PAYMENT_EVENTS,
+          useValue:
+            events === undefined
+              ? undefined
+              : new PaymentEventsPublisher(issuer, config.audience, events),
+        },
+        BillingWorker,
+      ],
     };
   }
 }

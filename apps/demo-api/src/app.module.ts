@@ -1,4 +1,6 @@
+import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { Module, type DynamicModule } from '@nestjs/common';
+import { GraphQLModule } from '@nestjs/graphql';
 import { TerminusModule } from '@nestjs/terminus';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
@@ -22,8 +24,10 @@ import { InvoiceRepository } from './invoices/invoice.repository.js';
 import { InvoiceResolver } from './invoices/invoice.resolver.js';
 import { InvoiceTransitionResolver } from './invoices/invoice-transition.resolver.js';
 import { InvoicesController } from './invoices/invoices.controller.js';
+import { INVOICES_TYPE_DEFS, InvoicesGraphql } from './invoices/invoices.graphql.js';
 import { MeController } from './me/me.controller.js';
 import { MetricsController } from './metrics/metrics.controller.js';
+import { PaymentEventsController, PaymentNotices } from './payments/payment-events.js';
 import { PaymentResolver } from './payments/payment.resolver.js';
 import { PaymentsController } from './payments/payments.controller.js';
 import { DEMO_MFA_ACR, DEMO_SERVICES, demoAbilities } from './policies.js';
@@ -92,6 +96,8 @@ export class AppModule {
           issuer: config.issuer,
           audience: config.audience,
           mode: config.mode,
+          // billing-worker's payment.recorded over NATS, when NATS_URL is set (payment-events.ts).
+          messages: {},
           // With risk off (tests of the other layers), the step-up routes' @RiskPolicy cannot
           // apply: the route audit then warns about them instead of stopping the boot.
           ...(config.riskMode === undefined || config.riskMode === 'off'
@@ -157,6 +163,20 @@ export class AppModule {
         }),
         // Runs in the zero-trust guard chain, right after authentication (any import order).
         ZeroTrustThrottlerModule,
+        // The invoices at /graphql under the REST routes' policies (docs/graphql.md).
+        GraphQLModule.forRoot<ApolloDriverConfig>({
+          driver: ApolloDriver,
+          typeDefs: INVOICES_TYPE_DEFS,
+          path: '/graphql',
+          // The schema is not for anyone who asks: no introspection, no GraphiQL page.
+          introspection: false,
+          graphiql: false,
+          includeStacktraceInErrorResponses: false,
+          // An operation without a valid token answers 401 and the challenge, as REST does.
+          preserveHttpStatusForExecutionErrors: false,
+          // A @ResolveField with a policy of its own is decided (the boot refuses it otherwise).
+          fieldResolverEnhancers: ['guards'],
+        }),
         // POLICY_ENGINE=cerbos: the Cerbos PDP decides every @Can (apps/demo-api/cerbos/policies).
         ...(config.cerbos === undefined
           ? []
@@ -173,6 +193,7 @@ export class AppModule {
         MeController,
         InvoicesController,
         PaymentsController,
+        PaymentEventsController,
         ReportsController,
         RevocationsController,
       ],
@@ -180,6 +201,8 @@ export class AppModule {
         InvoiceRepository,
         InvoiceResolver,
         InvoiceTransitionResolver,
+        InvoicesGraphql,
+        PaymentNotices,
         PaymentResolver,
         ZeroTrustHealthIndicator,
         ...(config.cerbos === undefined ? [] : [CerbosHealthIndicator]),

@@ -6,6 +6,7 @@ import helmet from 'helmet';
 import type { ServerResponse } from 'node:http';
 import { AppModule } from './app.module.js';
 import type { DemoConfig } from './config.js';
+import { connectPaymentEvents } from './payments/payment-events.js';
 
 /** Options for creating the demo application. */
 export interface CreateDemoAppOptions {
@@ -14,7 +15,8 @@ export interface CreateDemoAppOptions {
 }
 
 /**
- * Creates (without listening) the demo API on Express or Fastify.
+ * Creates (without listening) the demo API on Express or Fastify, connected to NATS when
+ * `natsUrl` is set (start it with `app.startAllMicroservices()` once listening).
  * Used by `main.ts` and by the end-to-end tests.
  */
 export async function createDemoApp(
@@ -29,6 +31,7 @@ export async function createDemoApp(
       : await NestFactory.create(module, { logger, abortOnError: false });
   app.enableShutdownHooks();
   await useSecurityHeaders(app, config.adapter);
+  connectPaymentEvents(app, config.natsUrl);
   return app;
 }
 

@@ -12,6 +12,11 @@ export interface DemoConfig {
   adapter: 'express' | 'fastify';
   /** Authorization mode of the whole API. */
   mode: 'enforce' | 'report-only';
+  /**
+   * NATS for billing-worker's `payment.recorded` events (`NATS_URL`); without it the API takes
+   * no events and needs no broker.
+   */
+  natsUrl?: string;
   /** Redis for all shared state (revocations, rate counts); in memory when absent. */
   redisUrl?: string;
   /** Prefix of every Redis key. @default 'zt:' */
@@ -169,6 +174,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): DemoConfig 
     rateLimitPerMinute: rate,
     ...(failures !== undefined ? { authFailuresPerMinute: failures } : {}),
     ...(redisUrl !== undefined ? { redisUrl } : {}),
+    ...(env.NATS_URL ? { natsUrl: env.NATS_URL } : {}),
     ...(env.REDIS_KEY_PREFIX !== undefined ? { redisKeyPrefix: env.REDIS_KEY_PREFIX } : {}),
     explainDenials: env.NODE_ENV !== 'production',
     logLevel: 'info',

@@ -23,6 +23,10 @@ async function main(): Promise<void> {
 
   const app = await createDemoApp(config, { logger: LEVELS.slice(0, LEVELS.indexOf(level) + 1) });
   await app.listen(port, '127.0.0.1');
+  // After init: no message arrives before the module is ready.
+  await app.startAllMicroservices();
+  if (config.natsUrl !== undefined)
+    console.log(`demo-api taking payment.recorded events from ${config.natsUrl}`);
   console.log(
     `demo-api (${config.adapter}) listening on http://127.0.0.1:${port}, trusting issuer ${config.issuer}`,
   );

@@ -17,7 +17,15 @@ export const DEMO_MATRIX: PermissionMatrixOptions = {
     })),
   ],
   actions: ['read', 'create', 'update', 'delete'],
-  subjects: ['Invoice', 'InvoiceTransition', 'Payment', 'Report', 'Revocation', 'Metrics'],
+  subjects: [
+    'Invoice',
+    'InvoiceTransition',
+    'Payment',
+    'PaymentEvent',
+    'Report',
+    'Revocation',
+    'Metrics',
+  ],
 };
 
 /** The demo's matrix as committed in `docs/permission-matrix.md` (`npm run matrix`). */

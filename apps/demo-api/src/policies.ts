@@ -14,6 +14,8 @@ export const DEMO_SERVICES: Record<string, ClientRegistration> = {
   'reporting-service': { roles: ['reporting'] },
   // Prometheus: may read /metrics and nothing else.
   'metrics-scraper': { roles: ['metrics'] },
+  // billing-worker on NATS (bearer tokens): may announce a payment and nothing else.
+  'billing-worker-events': { roles: ['billing-events'] },
 };
 
 /** The `acr` of a password + one-time-code login at the demo IdP (step-up target). */
@@ -52,7 +54,9 @@ export interface DemoPolicySettings {
  * - billing-worker: read the issued invoices, record a payment against an issued invoice, and
  *   change only the `status` of an issued invoice, only to `paid`;
  * - reporting-service: read reports, only inside the reports window (`env.time`);
- * - metrics-scraper (Prometheus): read the metrics.
+ * - metrics-scraper (Prometheus): read the metrics;
+ * - billing-worker-events (billing-worker on NATS): announce a recorded payment
+ *   (`PaymentEvent`, the `payment.recorded` message).
  *
  * Rules on a change are conditions on the requested change, not only on the stored record.
  * A condition on `Invoice` sees the invoice as it is; the requested new status is in the body.
@@ -100,6 +104,9 @@ export function demoAbilities(settings: DemoPolicySettings = {}): AbilityDefinit
       }
       if (principal.roles.includes('metrics')) {
         can('read', 'Metrics');
+      }
+      if (principal.roles.includes('billing-events')) {
+        can('create', 'PaymentEvent');
       }
     },
   };

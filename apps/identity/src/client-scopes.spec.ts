@@ -65,6 +65,7 @@ describe('demo identity provider: scopes registered per client', () => {
       'billing-worker': 'invoices:read invoices:write payments:write',
       'reporting-service': 'reports:read ledger:read',
       'metrics-scraper': 'metrics:read',
+      'billing-worker-events': 'payments:events',
     });
   });
 
@@ -75,6 +76,8 @@ describe('demo identity provider: scopes registered per client', () => {
     ['reporting-service', 'admin:everything'],
     ['metrics-scraper', 'reports:read'],
     ['metrics-scraper', 'metrics:read ledger:write'],
+    ['billing-worker-events', 'payments:write'],
+    ['billing-worker-events', 'invoices:read'],
   ])('refuses %s a scope not registered for it (%s): invalid_scope', async (clientId, scope) => {
     await expect(secretClient(clientId, scope)).rejects.toThrow(/invalid_scope \(HTTP 400 from /);
   });

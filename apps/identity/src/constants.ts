@@ -10,7 +10,7 @@ export const DEMO_AUDIENCE = 'https://invoices.demo.local';
 
 /** The scopes the demo invoices API ({@link DEMO_AUDIENCE}) understands. */
 export const DEMO_API_SCOPES =
-  'invoices:read invoices:write payments:write reports:read metrics:read revocations:write';
+  'invoices:read invoices:write payments:write payments:events reports:read metrics:read revocations:write';
 
 /** Client id of the public command-line client (authorization code + PKCE, refresh tokens). */
 export const DEMO_CLI_CLIENT_ID = 'demo-cli';
@@ -59,6 +59,9 @@ export const DEMO_LEDGER_SCOPES = 'ledger:read ledger:write';
 export const DEMO_SERVICE_CLIENTS: Readonly<Record<string, string>> = Object.freeze({
   'reporting-service': 'reporting-service-secret',
   'metrics-scraper': 'metrics-scraper-secret',
+  // billing-worker's identity on NATS: a message carries a bearer token, and a certificate-bound
+  // one would need the TLS connection it is bound to. This client may only announce payments.
+  'billing-worker-events': 'billing-worker-events-secret',
 });
 
 /**
@@ -95,4 +98,5 @@ export const DEMO_CLIENT_SCOPES: Readonly<Record<string, string>> = Object.freez
   'billing-worker': 'invoices:read invoices:write payments:write',
   'reporting-service': 'reports:read ledger:read',
   'metrics-scraper': 'metrics:read',
+  'billing-worker-events': 'payments:events',
 });

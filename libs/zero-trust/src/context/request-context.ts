@@ -46,8 +46,8 @@ export interface ZeroTrustRequestContext {
     failureCounted?: boolean;
   };
 }
-
-const CONTEXT = Symbol.for('nestjs-zero-trust:context');
+/** Where a request keeps its context (`Symbol.for`: one key across copies). @internal */
+export const CONTEXT = Symbol.for('nestjs-zero-trust:context');
 
 /** The minimal request shape shared by Express and Fastify. @internal */
 export interface HttpRequestLike extends SocketRequestLike {

@@ -10,6 +10,7 @@ import { ModuleRef } from '@nestjs/core';
 import { createHash } from 'node:crypto';
 import { AuditService } from '../audit/audit.service.js';
 import {
+  CONTEXT,
   contextOf,
   getZeroTrustContext,
   type HttpRequestLike,
@@ -21,6 +22,14 @@ import { routePolicyOf } from '../routes/route-policy.js';
 import { REPLAY_KEY_PREFIX, SharedStateStore } from '../stores/shared-state-store.interface.js';
 import { ZERO_TRUST_OPTIONS, ZERO_TRUST_RATE_LIMITER } from '../zero-trust.constants.js';
 import { carrierOf, type Carrier } from './carriers.js';
+import {
+  decidedAbove,
+  hasOwnPolicy,
+  isFieldResolver,
+  keepParent,
+  rememberField,
+  type FieldPath,
+} from './graphql-fields.js';
 import { handshakes } from './handshakes.js';
 
 /**
@@ -40,7 +49,9 @@ export const contextOfExecution = (execution: ExecutionContext) =>
  * array): the transport context of a message, the GraphQL context of an operation.
  */
 function sharedArgument(execution: ExecutionContext): object {
-  const shared: unknown = execution.getArgByIndex(execution.getType() === 'rpc' ? 1 : 2);
+  // GraphQL: the field's `info` (its context object is the whole operation's).
+  const type = execution.getType<string>();
+  const shared: unknown = execution.getArgByIndex(type === 'rpc' ? 1 : type === 'graphql' ? 3 : 2);
   return typeof shared === 'object' && shared !== null ? shared : execution.getArgs();
 }
 
@@ -63,7 +74,7 @@ const NO_RESPONSE = { set: () => undefined, header: () => undefined, setHeader: 
 @Injectable()
 export class TransportPipeline {
   private readonly logger = new Logger('ZeroTrust');
-  private guards: { messages: CanActivate[]; operations: CanActivate[] } | undefined;
+  private guards: Record<'messages' | 'operations' | 'fields', CanActivate[]> | undefined;
 
   constructor(
     @Inject(ZERO_TRUST_OPTIONS) private readonly options: ResolvedZeroTrustOptions,
@@ -88,8 +99,11 @@ export class TransportPipeline {
     const context = contextOf(request, `${carrier.transport}:${carrier.pattern}`);
     const view = httpView(execution, request);
     try {
-      await runGuards(this.pipeline().messages, view);
+      const guards = this.pipeline().messages;
+      await runGuards(guards.slice(0, -1), view);
+      // Before the last guard writes the decision record: a replay is one record, a deny.
       await this.checkReplay(execution, carrier, request, context);
+      await runGuards(guards.slice(-1), view);
     } catch (error) {
       throw await this.refuse(carrier, error);
     }
@@ -99,33 +113,80 @@ export class TransportPipeline {
   }
 
   /**
-   * Decides a GraphQL root field (a query, mutation or subscription at subscribe time) on the
-   * operation's HTTP request, its arguments as the resolvers' `params` and `body`: every guard of
-   * HTTP, risk included. A refusal is a `GraphQLError` with `extensions.code` (`UNAUTHENTICATED`,
-   * `FORBIDDEN`, ...) and the library's code in `extensions.zt`; the other fields are served.
+   * Decides a GraphQL field on the operation's HTTP request, its arguments as the resolvers'
+   * `params` and `body`: a root field (a query, mutation or subscription at subscribe time) with
+   * every guard of HTTP, risk included; a `@ResolveField` method with a policy of its own with
+   * authentication and both authorization guards, once per parent object (`parentOf`). Each
+   * is decided on a context of its own (its records, its decision record), with the request's id
+   * and address, so an alias or a list item never reuses another field's record. A field resolver
+   * without a policy of its own is served under the decision of the field above it. A refusal is
+   * a `GraphQLError` with `extensions.code` (`UNAUTHENTICATED`, `FORBIDDEN`, ...) and the
+   * library's code in `extensions.zt`; the other fields are served.
    */
   async operation(execution: ExecutionContext): Promise<boolean> {
-    const [, args, gql] = execution.getArgs<[unknown, object, { req?: HttpRequestLike }]>();
+    const [parent, args, gql, info] =
+      execution.getArgs<[unknown, object, { req?: HttpRequestLike }, { path?: FieldPath }]>();
     const request = gql?.req;
     // Over graphql-ws the context holds no HTTP request: not read (yet), refused.
     if (request?.headers === undefined) throw new ZeroTrustError('ZT_UNSUPPORTED_CONTEXT', 403);
-    // One context on the operation's request, seen through a view per field.
-    const context = contextOf(
+    const handler = execution.getHandler();
+    const field = isFieldResolver(handler);
+    if (field && !hasOwnPolicy(handler)) {
+      const above = decidedAbove(info?.path);
+      // Its parent was served, so a field above was decided; fail closed if not found.
+      if (above === undefined)
+        throw await graphqlError(new ZeroTrustError('ZT_ACCESS_DENIED', 403));
+      return this.allowField(execution, info, above);
+    }
+    // A context per field, with the request's id, time and address (its record, its resources).
+    const route = (request.originalUrl ?? request.url ?? '').split('?')[0] ?? '';
+    const { requestId, time, ip, peer, method, forwardingProblem } = contextOf(
       request,
-      (request.originalUrl ?? request.url ?? '').split('?')[0],
+      route,
       this.options.trustedProxies,
     );
-    const field = Object.create(request, {
+    const context: ZeroTrustRequestContext = {
+      requestId,
+      time,
+      ip,
+      peer,
+      method,
+      forwardingProblem,
+      route,
+      resources: new Map(),
+      resolved: new Map(),
+    };
+    const view = Object.create(request, {
       params: { value: args },
       body: { value: args },
+      [CONTEXT]: { value: context },
     }) as HttpRequestLike;
-    const response = (gql as { res?: unknown }).res ?? NO_RESPONSE;
+    if (field) keepParent(view, parent);
+    // Apollo's context holds the response as `res`, Mercurius's as `reply`.
+    const { res, reply } = gql as { res?: unknown; reply?: MercuriusReply };
+    const response = res ?? reply ?? NO_RESPONSE;
+    const guards = this.pipeline();
     try {
-      await runGuards(this.pipeline().operations, httpView(execution, field, response));
+      await runGuards(
+        field ? guards.fields : guards.operations,
+        httpView(execution, view, response),
+      );
     } catch (error) {
-      throw await graphqlError(error);
+      throw await graphqlError(error, res === undefined ? reply : undefined);
     }
+    rememberField(info?.path, context);
+    return this.allowField(execution, info, context);
+  }
+
+  /** Lets a field's later guards pass and its parameters (and `PolicyService`) see `context`. */
+  private allowField(
+    execution: ExecutionContext,
+    info: { path?: FieldPath } | undefined,
+    context: ZeroTrustRequestContext,
+  ): true {
     allowed.set(execution.getArgs(), context).set(sharedArgument(execution), context);
+    // `policies.conditionFor(info, ...)` in a resolver, as `conditionFor(request, ...)` on HTTP.
+    if (info !== undefined) (info as HttpRequestLike)[CONTEXT] = context;
     return true;
   }
 
@@ -170,8 +231,11 @@ export class TransportPipeline {
     return true;
   }
 
-  /** The zero-trust guards in the HTTP order; messages skip risk (it judges a user's client). */
-  private pipeline(): { messages: CanActivate[]; operations: CanActivate[] } {
+  /**
+   * The zero-trust guards in the HTTP order; messages skip risk (it judges a user's client), field
+   * resolvers the rate limit and risk (their root field counted and assessed the operation).
+   */
+  private pipeline(): Record<'messages' | 'operations' | 'fields', CanActivate[]> {
     if (this.guards !== undefined) return this.guards;
     const [authentication, authorization, risk, record] =
       this.moduleRef.get<CanActivate[]>(MESSAGE_GUARDS);
@@ -185,6 +249,7 @@ export class TransportPipeline {
     this.guards = {
       messages: [...before, record as CanActivate],
       operations: [...before, risk as CanActivate, record as CanActivate],
+      fields: [authentication, authorization, record] as CanActivate[],
     };
     return this.guards;
   }
@@ -248,17 +313,29 @@ const GRAPHQL_CODES: Record<number, string> = {
   503: 'SERVICE_UNAVAILABLE',
 };
 
+/** What the pipeline uses of a Mercurius reply (Fastify's). */
+interface MercuriusReply {
+  header(name: string, value: string): unknown;
+}
+
 /**
  * A refusal as a GraphQL error: code, the library's code; no stack. An authentication failure,
- * which fails every field alike, also asks for HTTP 401 and its challenge (`extensions.http`,
- * honoured by Apollo when `preserveHttpStatusForExecutionErrors` is false).
+ * which fails every field alike, also asks for HTTP 401 and its challenge: on Apollo through
+ * `extensions.http` (honoured when `preserveHttpStatusForExecutionErrors` is false); on Mercurius
+ * the challenge goes on its reply and the status on the error (`statusCode`, which Mercurius
+ * answers with when the operation has no data and this one error).
  */
-async function graphqlError(error: unknown): Promise<Error> {
+async function graphqlError(error: unknown, mercurius?: MercuriusReply): Promise<Error> {
   if (!(error instanceof ZeroTrustError)) return error as Error;
   const { GraphQLError } = await import('graphql');
   const status = error.getStatus();
   const code = GRAPHQL_CODES[status] ?? 'BAD_REQUEST';
   const challenge = error.challenge;
+  if (mercurius !== undefined) {
+    if (status === 401 && challenge !== undefined) mercurius.header('www-authenticate', challenge);
+    const refusal = new GraphQLError(error.message, { extensions: { code, zt: error.code } });
+    return Object.assign(refusal, status === 401 ? { statusCode: status } : {});
+  }
   const headers = new Map(challenge === undefined ? [] : [['www-authenticate', challenge]]);
   const http = status === 401 ? { http: { status, headers } } : {};
   return new GraphQLError(error.message, { extensions: { code, zt: error.code, ...http } });
