@@ -6,6 +6,8 @@ import {
 } from '../authorization/authorization.guard.js';
 import { ContextRiskGuard } from '../risk/risk.guard.js';
 import { AuthenticationGuard } from '../identity/authentication.guard.js';
+import { ConnectionWatcher } from './connection-watcher.js';
+import { LiveConnections } from './live-connections.js';
 import { guardMessageHandlers } from './message-guard.js';
 import { MESSAGE_GUARDS, messageAllowed, TransportPipeline } from './transport-pipeline.js';
 
@@ -14,6 +16,8 @@ export { TransportPipeline };
 /** The message pipeline and the guards it runs (read lazily: they depend on it). @internal */
 export const messageProviders: Provider[] = [
   TransportPipeline,
+  ConnectionWatcher,
+  LiveConnections,
   {
     provide: MESSAGE_GUARDS,
     useFactory: (...guards: unknown[]) => guards,

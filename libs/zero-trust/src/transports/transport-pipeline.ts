@@ -21,7 +21,7 @@ import { routePolicyOf } from '../routes/route-policy.js';
 import { REPLAY_KEY_PREFIX, SharedStateStore } from '../stores/shared-state-store.interface.js';
 import { ZERO_TRUST_OPTIONS, ZERO_TRUST_RATE_LIMITER } from '../zero-trust.constants.js';
 import { carrierOf, type Carrier } from './carriers.js';
-import { handshakes } from './handshakes.js';
+import { refusalBody, sessions, withAuthorization } from './sessions.js';
 
 /**
  * Executions (their argument arrays) the pipeline allowed, with their context: later global guards
@@ -37,10 +37,13 @@ export const contextOfExecution = (execution: ExecutionContext) =>
 
 /**
  * An argument the handler's parameters see as the guards did (Nest builds them another argument
- * array): the transport context of a message, the GraphQL context of an operation.
+ * array): the transport context of a message, the GraphQL context of an operation, the parsed
+ * data of a socket message (its own object: two messages of one socket never share it).
  */
 function sharedArgument(execution: ExecutionContext): object {
-  const shared: unknown = execution.getArgByIndex(execution.getType() === 'rpc' ? 1 : 2);
+  const shared: unknown = execution.getArgByIndex(
+    execution.getType<string>() === 'graphql' ? 2 : 1,
+  );
   return typeof shared === 'object' && shared !== null ? shared : execution.getArgs();
 }
 
@@ -106,9 +109,9 @@ export class TransportPipeline {
    */
   async operation(execution: ExecutionContext): Promise<boolean> {
     const [, args, gql] = execution.getArgs<[unknown, object, { req?: HttpRequestLike }]>();
-    const request = gql?.req;
-    // Over graphql-ws the context holds no HTTP request: not read (yet), refused.
-    if (request?.headers === undefined) throw new ZeroTrustError('ZT_UNSUPPORTED_CONTEXT', 403);
+    const request = gql?.req?.headers === undefined ? overGraphqlWs(gql?.req) : gql.req;
+    // Neither HTTP nor a connection zeroTrustGraphqlWs authenticated: nothing to decide on.
+    if (request === undefined) throw new ZeroTrustError('ZT_UNSUPPORTED_CONTEXT', 403);
     // One context on the operation's request, seen through a view per field.
     const context = contextOf(
       request,
@@ -138,18 +141,23 @@ export class TransportPipeline {
   async socketMessage(execution: ExecutionContext): Promise<boolean> {
     const ws = execution.switchToWs();
     const client = ws.getClient<{ close?: (code: number, reason: string) => void }>();
-    const handshake = handshakes.get(client);
+    const session = sessions.get(client);
     // Without ZeroTrustWsAdapter the handshake is gone: nothing to decide on.
-    if (handshake === undefined) throw new ZeroTrustError('ZT_UNSUPPORTED_CONTEXT', 403);
+    if (session === undefined) throw new ZeroTrustError('ZT_UNSUPPORTED_CONTEXT', 403);
     const data: unknown = ws.getData();
-    const message = Object.create(handshake, {
-      params: { value: typeof data === 'object' && data !== null ? data : {} },
-      body: { value: data },
-      method: { value: 'MESSAGE' },
-    }) as HttpRequestLike;
-    const context = contextOf(message, `ws:${ws.getPattern()}`, this.options.trustedProxies);
     try {
+      // A message sent before the first message's authentication is over waits for it.
+      await session.ready;
+      const message = withAuthorization(session.handshake, session.authorization, {
+        params: { value: typeof data === 'object' && data !== null ? data : {} },
+        body: { value: data },
+        method: { value: 'MESSAGE' },
+      });
+      const context = contextOf(message, `ws:${ws.getPattern()}`, this.options.trustedProxies);
       await runGuards(this.pipeline().operations, httpView(execution, message));
+      this.audit.finish(context);
+      allowed.set(execution.getArgs(), context).set(sharedArgument(execution), context);
+      return true;
     } catch (error) {
       const refusal =
         error instanceof ZeroTrustError ? error : new ZeroTrustError('ZT_POLICY_FAILED', 503);
@@ -157,17 +165,8 @@ export class TransportPipeline {
       // After the refusal's exception event, which Nest sends once this rejects.
       if (refusal.getStatus() === 401) setImmediate(() => client.close?.(4401, refusal.code));
       const { WsException } = await import('@nestjs/websockets');
-      const { code } = refusal;
-      throw new WsException({
-        status: 'error',
-        statusCode: refusal.getStatus(),
-        code,
-        message: refusal.message,
-      });
+      throw new WsException(refusalBody(refusal));
     }
-    this.audit.finish(context);
-    allowed.set(execution.getArgs(), context).set(sharedArgument(execution), context);
-    return true;
   }
 
   /** The zero-trust guards in the HTTP order; messages skip risk (it judges a user's client). */
@@ -264,9 +263,22 @@ async function graphqlError(error: unknown): Promise<Error> {
   return new GraphQLError(error.message, { extensions: { code, zt: error.code, ...http } });
 }
 
-/** A message or a GraphQL field seen as an HTTP request by the guards. */
-function httpView(
-  execution: ExecutionContext,
+/**
+ * The request of an operation over graphql-ws (the context's `req` is then graphql-ws's own):
+ * the handshake with the token its connection was authenticated with at `connection_init`.
+ */
+function overGraphqlWs(connection: unknown): HttpRequestLike | undefined {
+  const socket = (connection as { extra?: { socket?: unknown } } | undefined)?.extra?.socket;
+  const session = typeof socket === 'object' && socket !== null ? sessions.get(socket) : undefined;
+  if (session === undefined) return undefined;
+  return withAuthorization(session.handshake, session.authorization, {
+    method: { value: 'SUBSCRIBE' },
+  });
+}
+
+/** A message or a GraphQL field seen as an HTTP request by the guards. @internal */
+export function httpView(
+  execution: Pick<ExecutionContext, 'getClass' | 'getHandler'> & Partial<ExecutionContext>,
   request: HttpRequestLike,
   response: unknown = NO_RESPONSE,
 ): ExecutionContext {
@@ -278,8 +290,8 @@ function httpView(
     getArgs: () => args,
     getArgByIndex: (index: number) => args[index],
     switchToHttp: () => http,
-    switchToRpc: () => execution.switchToRpc(),
-    switchToWs: () => execution.switchToWs(),
+    switchToRpc: () => execution.switchToRpc?.(),
+    switchToWs: () => execution.switchToWs?.(),
     getType: () => 'http',
   };
   return view as unknown as ExecutionContext;
