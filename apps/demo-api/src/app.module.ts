@@ -22,6 +22,7 @@ import { InvoiceRepository } from './invoices/invoice.repository.js';
 import { InvoiceResolver } from './invoices/invoice.resolver.js';
 import { InvoiceTransitionResolver } from './invoices/invoice-transition.resolver.js';
 import { InvoicesController } from './invoices/invoices.controller.js';
+import { InvoiceUpdatesGateway } from './invoices/invoice-updates.gateway.js';
 import { MeController } from './me/me.controller.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { PaymentResolver } from './payments/payment.resolver.js';
@@ -180,6 +181,7 @@ export class AppModule {
         InvoiceRepository,
         InvoiceResolver,
         InvoiceTransitionResolver,
+        InvoiceUpdatesGateway,
         PaymentResolver,
         ZeroTrustHealthIndicator,
         ...(config.cerbos === undefined ? [] : [CerbosHealthIndicator]),
