@@ -85,9 +85,9 @@ interface Frame {
 }
 
 /** A graphql-ws socket (`graphql-transport-ws`) that sent `connection_init` with `payload`. */
-async function connect(url: string, payload?: Record<string, unknown>, query = '') {
+async function connect(url: string, payload?: Record<string, unknown>, search = '') {
   const socket = new WebSocket(
-    url.replace(/^http/, 'ws') + '/graphql' + query,
+    url.replace(/^http/, 'ws') + '/graphql' + search,
     'graphql-transport-ws',
   );
   const frames: Frame[] = [];
@@ -107,7 +107,7 @@ async function connect(url: string, payload?: Record<string, unknown>, query = '
     closing,
     next: (): Promise<Frame | { closed: number; reason: string }> =>
       frames.length > 0
-        ? Promise.resolve(frames.shift()!)
+        ? Promise.resolve(frames.shift() as Frame)
         : Promise.race([
             new Promise<Frame>((resolve) => waiting.push(resolve)),
             closing.then(({ code, reason }) => ({ closed: code, reason })),

@@ -115,7 +115,7 @@ describe('ConnectionWatcher', () => {
     const cleared = vi.spyOn(globalThis, 'clearTimeout');
     const tokens = Array.from({ length: 100 }, () => randomUUID());
     for (let i = 0; i < 10_000; i++)
-      open.watch(`c${i}`, principal(tokens[i % 100]!, `u${i % 100}`));
+      open.watch(`c${i}`, principal(tokens[i % 100] ?? '', `u${i % 100}`));
     expect(watcher.size).toBe(10_000);
     // One expiry timer per connection (and one re-check interval for them all).
     expect(set.mock.calls.filter(([, delay]) => Number(delay) > 500_000)).toHaveLength(10_000);
