@@ -85,10 +85,16 @@ interface Frame {
 }
 
 /** A graphql-ws socket (`graphql-transport-ws`) that sent `connection_init` with `payload`. */
-async function connect(url: string, payload?: Record<string, unknown>, search = '') {
+async function connect(
+  url: string,
+  payload?: Record<string, unknown>,
+  search = '',
+  headers: Record<string, string> = {},
+) {
   const socket = new WebSocket(
     url.replace(/^http/, 'ws') + '/graphql' + search,
     'graphql-transport-ws',
+    { headers },
   );
   const frames: Frame[] = [];
   const waiting: ((frame: Frame) => void)[] = [];
@@ -241,6 +247,21 @@ describe.each(ADAPTERS)('GraphQL subscriptions over graphql-ws on %s (Apollo)', 
       const connection = await connect(api.url, payload);
       expect(await connection.next()).toEqual({ closed: code, reason });
     }
+  });
+
+  it("takes the upgrade request's Authorization header from a client that sends no payload, and refuses it twice", async () => {
+    const token = issuer.sign({ sub: 'bob' });
+    const connection = await connect(api.url, undefined, '', bearer(token));
+    expect(await connection.next()).toEqual({ type: 'connection_ack' });
+    connection.subscribe('1', '{ me }');
+    expect(await connection.next()).toEqual({
+      id: '1',
+      type: 'next',
+      payload: { data: { me: 'bob' } },
+    });
+    connection.close();
+    const twice = await connect(api.url, bearer(token), '', bearer(token));
+    expect(await twice.next()).toEqual({ closed: 4403, reason: 'ZT_AMBIGUOUS_CREDENTIALS' });
   });
 
   it('refuses a token in the URL, even a valid one', async () => {
