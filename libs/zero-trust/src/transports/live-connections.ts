@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
 import {
   contextOf,
@@ -24,9 +24,11 @@ export interface SocketLike {
   off(event: 'close' | 'message', listener: (data: unknown) => void): unknown;
 }
 
-/** A graphql-ws connection at `connection_init` (its `Context`), as far as this library uses it. */
+/** A graphql-ws connection at `connection_init` (its `Context`), as read here. @publicApi */
 export interface GraphqlWsConnection {
+  /** The `connection_init` payload: its `authorization` (`Bearer <token>`) is read. */
   readonly connectionParams?: Readonly<Record<string, unknown>>;
+  /** graphql-ws's `extra` on `ws`: the `socket` and the upgrade `request`. */
   readonly extra: unknown;
 }
 
@@ -47,6 +49,8 @@ class LiveConnection {
  */
 @Injectable()
 export class LiveConnections {
+  private readonly logger = new Logger('ZeroTrust');
+
   constructor(
     @Inject(ZERO_TRUST_OPTIONS) private readonly options: ResolvedZeroTrustOptions,
     private readonly authentication: AuthenticationGuard,
@@ -71,7 +75,10 @@ export class LiveConnections {
       const execution = { getClass: () => LiveConnection, getHandler: () => open };
       await this.authentication.canActivate(httpView(execution as never, request));
     } catch (error) {
-      throw error instanceof ZeroTrustError ? error : new ZeroTrustError('ZT_POLICY_FAILED', 503);
+      if (error instanceof ZeroTrustError) throw error;
+      // A fault of ours, never shown to the client: logged, and the connection refused (503).
+      this.logger.error('Connection authentication failed', error);
+      throw new ZeroTrustError('ZT_POLICY_FAILED', 503);
     } finally {
       this.audit.finish(context);
     }

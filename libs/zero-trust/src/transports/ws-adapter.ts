@@ -27,10 +27,12 @@ export class ZeroTrustWsAdapter extends WsAdapter {
     this.connections = connections;
   }
 
+  /** Nest's server for a gateway, its messages capped at 1 MiB unless it sets `maxPayload`. */
   override create(port: number, options: Record<string, unknown> = {}): unknown {
     return super.create(port, { maxPayload: MAX_PAYLOAD, ...options } as never);
   }
 
+  /** Opens each socket through the library (authentication, the watcher), then Nest's handlers. */
   override bindClientConnect(
     server: { on(event: 'connection', listener: (...args: unknown[]) => void): unknown },
     callback: (...args: unknown[]) => void,
