@@ -339,6 +339,14 @@ describe.each(ADAPTERS)('WebSocket gateway over %s (ws)', (adapter) => {
     expect(watcher.size).toBe(before);
   }, 60_000);
 
+  it('closes a socket that sends a message over 1 MiB (1009), authenticated or not', async () => {
+    for (const token of [undefined, issuer.sign({ sub: 'bob' })]) {
+      const socket = await connect(api.url, token);
+      socket.send('whoami', 'x'.repeat(2 * 1024 * 1024));
+      expect((await socket.closing).code).toBe(1009);
+    }
+  });
+
   it('stops watching a socket its client closed', async () => {
     const watcher = api.app.get(ConnectionWatcher, { strict: false });
     const before = watcher.size;
