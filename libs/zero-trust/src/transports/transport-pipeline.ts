@@ -103,7 +103,8 @@ export class TransportPipeline {
 
   /**
    * Decides a GraphQL root field (a query, mutation or subscription at subscribe time) on the
-   * operation's HTTP request, its arguments as the resolvers' `params` and `body`: every guard of
+   * operation's HTTP request (over graphql-ws: the handshake with the token of `connection_init`,
+   * see `zeroTrustGraphqlWs`), its arguments as the resolvers' `params` and `body`: every guard of
    * HTTP, risk included. A refusal is a `GraphQLError` with `extensions.code` (`UNAUTHENTICATED`,
    * `FORBIDDEN`, ...) and the library's code in `extensions.zt`; the other fields are served.
    */
@@ -133,9 +134,9 @@ export class TransportPipeline {
   }
 
   /**
-   * Decides a WebSocket message (`@SubscribeMessage`) on the socket's handshake: its credentials,
-   * its address, the message's data as the resolvers' `params` and `body`; one decision record per
-   * message. An authentication failure (a token expired or revoked since the handshake too) also
+   * Decides a WebSocket message (`@SubscribeMessage`) on the socket's session: the token it was
+   * authenticated with (handshake header or first message), the handshake's address, the
+   * message's data as the resolvers' `params` and `body`; one decision record per message. An authentication failure (a token expired or revoked since the handshake too) also
    * closes the socket with 4401; any refusal is a `WsException` `{ status, code, message }`.
    */
   async socketMessage(execution: ExecutionContext): Promise<boolean> {
