@@ -22,6 +22,10 @@ export default defineConfig({
         replacement: src('./libs/zero-trust/src/transports/$1.ts'),
       },
       {
+        find: /^nestjs-zero-trust\/graphql-ws$/,
+        replacement: src('./libs/zero-trust/src/transports/graphql-ws.ts'),
+      },
+      {
         find: /^nestjs-zero-trust\/messages$/,
         replacement: src('./libs/zero-trust/src/transports/index.ts'),
       },

@@ -2,6 +2,7 @@ import { Controller, Get, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { ZeroTrustConfigurationError } from 'nestjs-zero-trust';
 import { describe, expect, it } from 'vitest';
+import { useWebSockets } from '../apps/demo-api/src/app.js';
 import { AppModule } from '../apps/demo-api/src/app.module.js';
 import { DEMO_API_AUDIENCE } from '../apps/demo-api/src/config.js';
 
@@ -30,7 +31,9 @@ async function demoWith(...extra: (typeof ForgottenModule)[]) {
   const moduleRef = await Test.createTestingModule({
     imports: [AppModule.register(config), ...extra],
   }).compile();
-  return moduleRef.createNestApplication({ logger: false });
+  const app = moduleRef.createNestApplication({ logger: false });
+  useWebSockets(app);
+  return app;
 }
 
 describe('default deny in the demo', () => {

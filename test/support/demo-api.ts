@@ -4,7 +4,7 @@ import { Test } from '@nestjs/testing';
 import { AuditService, AuditSink, type DecisionEvent } from 'nestjs-zero-trust/audit';
 import { TestIssuer, type TestIssuerOptions } from 'nestjs-zero-trust/testing';
 import { DEMO_API_SCOPES } from '../../apps/identity/src/constants.js';
-import { useSecurityHeaders } from '../../apps/demo-api/src/app.js';
+import { useSecurityHeaders, useWebSockets } from '../../apps/demo-api/src/app.js';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { AppModule } from '../../apps/demo-api/src/app.module.js';
 import { DEMO_API_AUDIENCE, type DemoConfig } from '../../apps/demo-api/src/config.js';
@@ -87,6 +87,7 @@ export async function startDemoApi(
   await useSecurityHeaders(app, full.adapter);
   // With `natsUrl`: billing-worker's payment.recorded events over that NATS.
   if (full.natsUrl !== undefined) connectPaymentEvents(app, full.natsUrl);
+  useWebSockets(app);
   await app.listen(0, '127.0.0.1');
   await app.startAllMicroservices();
   const address = app.getHttpServer().address() as { port: number };

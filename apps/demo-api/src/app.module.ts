@@ -25,6 +25,7 @@ import { InvoiceResolver } from './invoices/invoice.resolver.js';
 import { InvoiceTransitionResolver } from './invoices/invoice-transition.resolver.js';
 import { InvoicesController } from './invoices/invoices.controller.js';
 import { INVOICES_TYPE_DEFS, InvoicesGraphql } from './invoices/invoices.graphql.js';
+import { InvoiceUpdatesGateway } from './invoices/invoice-updates.gateway.js';
 import { MeController } from './me/me.controller.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { PaymentEventsController, PaymentNotices } from './payments/payment-events.js';
@@ -203,6 +204,7 @@ export class AppModule {
         InvoiceTransitionResolver,
         InvoicesGraphql,
         PaymentNotices,
+        InvoiceUpdatesGateway,
         PaymentResolver,
         ZeroTrustHealthIndicator,
         ...(config.cerbos === undefined ? [] : [CerbosHealthIndicator]),

@@ -3,6 +3,7 @@ import type { INestApplication, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import helmet from 'helmet';
+import { ZeroTrustWsAdapter } from 'nestjs-zero-trust/websockets';
 import type { ServerResponse } from 'node:http';
 import { AppModule } from './app.module.js';
 import type { DemoConfig } from './config.js';
@@ -32,7 +33,16 @@ export async function createDemoApp(
   app.enableShutdownHooks();
   await useSecurityHeaders(app, config.adapter);
   connectPaymentEvents(app, config.natsUrl);
+  useWebSockets(app);
   return app;
+}
+
+/**
+ * The invoice updates gateway (`/ws`) on the app's HTTP server, each socket authenticated and
+ * watched by the zero-trust module. Used by `createDemoApp` and by the e2e helper.
+ */
+export function useWebSockets(app: INestApplication): void {
+  app.useWebSocketAdapter(new ZeroTrustWsAdapter(app));
 }
 
 /**

@@ -41,6 +41,12 @@ function seed(): Invoice[] {
 export class InvoiceRepository {
   private readonly invoices = new Map<string, Invoice>(seed().map((i) => [i.id, i]));
   private sequence = this.invoices.size;
+  private readonly listeners = new Set<(invoice: Invoice) => void>();
+
+  /** Calls `listener` with each invoice once changed (the pushes of the WebSocket gateway). */
+  onChange(listener: (invoice: Invoice) => void): void {
+    this.listeners.add(listener);
+  }
 
   findById(id: string): Invoice | undefined {
     return this.invoices.get(id);
@@ -70,6 +76,7 @@ export class InvoiceRepository {
     if (current === undefined) return undefined;
     const next = { ...current, ...patch, id };
     this.invoices.set(id, next);
+    for (const listener of this.listeners) listener(next);
     return next;
   }
 

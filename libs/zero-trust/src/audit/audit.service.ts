@@ -9,7 +9,7 @@ import { AsyncResource } from 'node:async_hooks';
 import type { ZeroTrustRequestContext } from '../context/request-context.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
-import { ZeroTrustError } from '../errors/zero-trust.error.js';
+import { messageOf, ZeroTrustError } from '../errors/zero-trust.error.js';
 import { AuditSink } from './audit-sink.interface.js';
 import type { DecisionEvent, DecisionStage } from './decision-event.interface.js';
 import { ZeroTrustMetrics } from '../metrics/zero-trust.metrics.js';
@@ -28,9 +28,6 @@ export interface DecisionInput extends DecisionStage {
  * @publicApi
  */
 export type DecisionListener = (event: DecisionEvent, context: ZeroTrustRequestContext) => void;
-
-const message = (error: unknown): string =>
-  error instanceof Error ? error.message : String(error);
 
 /**
  * Writes the audit trail: ONE decision record per request and events of their own for findings,
@@ -82,7 +79,7 @@ export class AuditService implements OnApplicationShutdown {
       try {
         listener((event ??= this.toEvent(context, input)), context);
       } catch (error) {
-        this.logger.error(`Decision listener failed: ${message(error)}`);
+        this.logger.error(`Decision listener failed: ${messageOf(error)}`);
       }
     }
   }
@@ -213,7 +210,7 @@ export class AuditService implements OnApplicationShutdown {
         if (result instanceof Promise) await result;
       } catch (error) {
         this.drop(1);
-        this.logger.error(`Audit sink failed: ${message(error)}`);
+        this.logger.error(`Audit sink failed: ${messageOf(error)}`);
       }
     }
   }

@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { hash } from 'node:crypto';
 import { PendingEnvValue } from '../context/lazy-env.js';
-import { DependencyUnavailableError } from '../errors/zero-trust.error.js';
+import { DependencyUnavailableError, messageOf } from '../errors/zero-trust.error.js';
 import type { Principal } from '../identity/principal.interface.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
@@ -78,8 +78,7 @@ export class AbilityFactory {
       const resolved = typeof env === 'function' ? env() : env;
       built = await buildAbility(this.options.abilities, principal, resolved);
     } catch (error) {
-      const cause = error instanceof Error ? error.message : String(error);
-      this.logger.error(`The ${principal.kind} ability definition failed: ${cause}`);
+      this.logger.error(`The ${principal.kind} ability definition failed: ${messageOf(error)}`);
       throw new DependencyUnavailableError('ZT_POLICY_FAILED', error);
     }
     if (key !== undefined && !built.readsEnv) this.cache?.set(key, built.ability);

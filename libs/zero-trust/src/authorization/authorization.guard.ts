@@ -17,6 +17,7 @@ import {
   AccessDeniedError,
   DependencyUnavailableError,
   InsufficientScopeError,
+  messageOf,
   ResourceNotFoundError,
   ZeroTrustError,
 } from '../errors/zero-trust.error.js';
@@ -298,8 +299,7 @@ export class RecordAuthorizationGuard extends AuthorizationStep implements CanAc
     } catch (error) {
       // A resolver's own HTTP error stands; anything else is a 503 (logged).
       if (error instanceof HttpException) throw error;
-      const cause = error instanceof Error ? error.message : String(error);
-      this.logger.error(`Resolver for ${action} ${subject} failed: ${cause}`);
+      this.logger.error(`Resolver for ${action} ${subject} failed: ${messageOf(error)}`);
       throw new DependencyUnavailableError('ZT_RESOLVER_FAILED', error);
     }
     if (record === null || typeof record !== 'object') {

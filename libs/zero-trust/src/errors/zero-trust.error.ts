@@ -51,6 +51,10 @@ export class ZeroTrustError extends HttpException {
   }
 }
 
+/** An error's message, or the thrown value as text: what a log line says of a failure. @internal */
+export const messageOf = (error: unknown): string =>
+  error instanceof Error ? error.message : String(error);
+
 /** A quoted-string for an RFC 6750 challenge: its grammar allows neither `"` nor `\\`. */
 function quoted(value: string): string {
   return `"${value.replace(/["\\]/g, "'").replace(/[^\x20-\x7e]/g, '?')}"`;

@@ -4,6 +4,7 @@ import { ZeroTrustMetrics } from '../metrics/zero-trust.metrics.js';
 import type { ZeroTrustRequestContext } from '../context/request-context.js';
 import {
   DependencyUnavailableError,
+  messageOf,
   RateLimitedError,
   type ZeroTrustError,
 } from '../errors/zero-trust.error.js';
@@ -51,9 +52,7 @@ export class AuthenticationFailureLimiter {
   private recordFailure(ip: string, window: number): void {
     this.store.increment(this.key(ip), window).catch((error: unknown) => {
       this.metrics.storeError('authentication_failures');
-      this.logger.warn(
-        `A failed authentication was not counted: ${error instanceof Error ? error.message : 'store error'}`,
-      );
+      this.logger.warn(`A failed authentication was not counted: ${messageOf(error)}`);
     });
   }
 

@@ -4,6 +4,7 @@ import { DependencyUnavailableError, StoreFullError } from '../errors/zero-trust
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import { RevocationStore, type RevocationScope } from '../stores/revocation-store.interface.js';
 import { reportStoreFull } from '../stores/store-full.js';
+import { announceRevoked } from '../transports/revocations.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 
 /** Revokes a token, or every token of a subject, an IdP session or a grant. @publicApi */
@@ -22,6 +23,7 @@ export class RevocationService {
     const latest = now() + this.options.maxTokenLifetime + this.options.clockTolerance;
     const until = Math.min(expiresAt ?? latest, latest);
     await storeCall(() => this.store.revokeToken(jti, until), this.metrics);
+    announceRevoked(this, { jti });
   }
 
   /** Cuts off every token of `subject` issued or authenticated up to `issuedBefore` (now). */
@@ -47,6 +49,7 @@ export class RevocationService {
       throw new TypeError(`revoke (${scope}): a non-empty string id and a time are needed`);
     const until = before + this.options.maxTokenLifetime + 2 * this.options.clockTolerance;
     await storeCall(() => this.store.revokeIssuedBefore(scope, id, before, until), this.metrics);
+    announceRevoked(this, { scope, id, before });
   }
 }
 

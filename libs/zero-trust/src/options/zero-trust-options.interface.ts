@@ -4,7 +4,7 @@ import type { AbilityDefinition } from '../authorization/ability.types.js';
 import type { AuditSink } from '../audit/audit-sink.interface.js';
 import { TrustedProxies, trustedProxyProblem } from '../context/client-address.js';
 import { continuousAccessOptions } from '../continuous-access/continuous-access-options.js';
-import { messagesOptions } from '../transports/transports-options.js';
+import { connectionsOptions, messagesOptions } from '../transports/transports-options.js';
 import type { Principal, TokenClaims } from '../identity/principal.interface.js';
 import { isTrustDomain } from '../identity/mtls/spiffe-id.js';
 import { riskOptions } from '../risk/risk-options.interface.js';
@@ -417,6 +417,8 @@ export const zeroTrustOptions = optionsObject({
   continuousAccess: continuousAccessOptions.optional(),
   /** Microservice messages (NATS, RabbitMQ) through the pipeline. @default off: refused */
   messages: messagesOptions.optional(),
+  /** WebSockets and GraphQL subscriptions: re-checks of their tokens while they stay open. */
+  connections: connectionsOptions.prefault({}),
 })
   .superRefine((options, ctx) => {
     // Read as given (an invalid value is not a boolean): past an hour, only on purpose.

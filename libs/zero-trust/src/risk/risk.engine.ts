@@ -11,7 +11,7 @@ import type { DecisionEvent, DecisionOutcome } from '../audit/decision-event.int
 import { ZeroTrustMetrics } from '../metrics/zero-trust.metrics.js';
 import type { AbilityEnvSource } from '../context/lazy-env.js';
 import type { HttpRequestLike, ZeroTrustRequestContext } from '../context/request-context.js';
-import { DependencyUnavailableError } from '../errors/zero-trust.error.js';
+import { DependencyUnavailableError, messageOf } from '../errors/zero-trust.error.js';
 import type { PrincipalKind } from '../identity/principal.interface.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import type { ZeroTrustMode } from '../options/zero-trust-options.interface.js';
@@ -159,7 +159,7 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
           try {
             await signal.record?.(assessed.input, outcome);
           } catch (error) {
-            this.logger.warn(`Risk signal ${signal.name} failed to learn: ${describe(error)}`);
+            this.logger.warn(`Risk signal ${signal.name} failed to learn: ${messageOf(error)}`);
           }
         }),
     );
@@ -177,7 +177,7 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
     try {
       await this.failures.count(this.store, principal);
     } catch (error) {
-      this.logger.warn(`Failure not counted for risk: ${describe(error)}`);
+      this.logger.warn(`Failure not counted for risk: ${messageOf(error)}`);
     }
   }
 
@@ -195,8 +195,8 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
       const error: unknown = result.reason;
       const failed = `Risk signal ${signal.name} failed`;
       if (this.options.risk.onError === 'ignore')
-        return this.logger.warn(`${failed} and was ignored: ${describe(error)}`);
-      this.logger.error(`${failed}: ${describe(error)}`);
+        return this.logger.warn(`${failed} and was ignored: ${messageOf(error)}`);
+      this.logger.error(`${failed}: ${messageOf(error)}`);
       if (error instanceof DependencyUnavailableError) throw error;
       throw new DependencyUnavailableError('ZT_RISK_UNAVAILABLE', error);
     };
@@ -251,10 +251,6 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
         () => undefined, // the failed assessment answered the request already
       );
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** The client's place as an ECS `source.geo`, when known. @internal */

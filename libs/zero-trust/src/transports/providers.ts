@@ -7,6 +7,8 @@ import {
 import { ContextRiskGuard } from '../risk/risk.guard.js';
 import { AuthenticationGuard } from '../identity/authentication.guard.js';
 import { GraphqlFieldAudit } from './graphql-fields.js';
+import { ConnectionWatcher } from './connection-watcher.js';
+import { LiveConnections } from './live-connections.js';
 import { guardMessageHandlers } from './message-guard.js';
 import { MESSAGE_GUARDS, messageAllowed, TransportPipeline } from './transport-pipeline.js';
 
@@ -16,6 +18,8 @@ export { TransportPipeline };
 export const messageProviders: Provider[] = [
   TransportPipeline,
   GraphqlFieldAudit,
+  ConnectionWatcher,
+  LiveConnections,
   {
     provide: MESSAGE_GUARDS,
     useFactory: (...guards: unknown[]) => guards,

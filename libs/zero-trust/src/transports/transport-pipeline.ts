@@ -30,7 +30,7 @@ import {
   rememberField,
   type FieldPath,
 } from './graphql-fields.js';
-import { handshakes } from './handshakes.js';
+import { refusalBody, sessions, withAuthorization } from './sessions.js';
 
 /**
  * Executions (their argument arrays) the pipeline allowed, with their context: later global guards
@@ -46,12 +46,15 @@ export const contextOfExecution = (execution: ExecutionContext) =>
 
 /**
  * An argument the handler's parameters see as the guards did (Nest builds them another argument
- * array): the transport context of a message, the GraphQL context of an operation.
+ * array): the transport context of a message, the GraphQL context of an operation, the parsed
+ * data of a socket message (its own object: two messages of one socket never share it).
  */
 function sharedArgument(execution: ExecutionContext): object {
-  // GraphQL: the field's `info` (its context object is the whole operation's).
-  const type = execution.getType<string>();
-  const shared: unknown = execution.getArgByIndex(type === 'rpc' ? 1 : type === 'graphql' ? 3 : 2);
+  // GraphQL: the field's `info` (its context object is the whole operation's); a socket message:
+  // its parsed data; a message: its transport context.
+  const shared: unknown = execution.getArgByIndex(
+    execution.getType<string>() === 'graphql' ? 3 : 1,
+  );
   return typeof shared === 'object' && shared !== null ? shared : execution.getArgs();
 }
 
@@ -113,7 +116,8 @@ export class TransportPipeline {
   }
 
   /**
-   * Decides a GraphQL field on the operation's HTTP request, its arguments as the resolvers'
+   * Decides a GraphQL field on the operation's HTTP request (over graphql-ws: the handshake with
+   * the token of `connection_init`, see `zeroTrustGraphqlWs`), its arguments as the resolvers'
    * `params` and `body`: a root field (a query, mutation or subscription at subscribe time) with
    * every guard of HTTP, risk included; a `@ResolveField` method with a policy of its own with
    * authentication and both authorization guards, once per parent object (`parentOf`). Each
@@ -126,9 +130,9 @@ export class TransportPipeline {
   async operation(execution: ExecutionContext): Promise<boolean> {
     const [parent, args, gql, info] =
       execution.getArgs<[unknown, object, { req?: HttpRequestLike }, { path?: FieldPath }]>();
-    const request = gql?.req;
-    // Over graphql-ws the context holds no HTTP request: not read (yet), refused.
-    if (request?.headers === undefined) throw new ZeroTrustError('ZT_UNSUPPORTED_CONTEXT', 403);
+    const request = gql?.req?.headers === undefined ? overGraphqlWs(gql?.req) : gql.req;
+    // Neither HTTP nor a connection zeroTrustGraphqlWs authenticated: nothing to decide on.
+    if (request === undefined) throw new ZeroTrustError('ZT_UNSUPPORTED_CONTEXT', 403);
     const handler = execution.getHandler();
     const field = isFieldResolver(handler);
     if (field && !hasOwnPolicy(handler)) {
@@ -191,26 +195,31 @@ export class TransportPipeline {
   }
 
   /**
-   * Decides a WebSocket message (`@SubscribeMessage`) on the socket's handshake: its credentials,
-   * its address, the message's data as the resolvers' `params` and `body`; one decision record per
-   * message. An authentication failure (a token expired or revoked since the handshake too) also
+   * Decides a WebSocket message (`@SubscribeMessage`) on the socket's session: the token it was
+   * authenticated with (handshake header or first message), the handshake's address, the
+   * message's data as the resolvers' `params` and `body`; one decision record per message. An authentication failure (a token expired or revoked since the handshake too) also
    * closes the socket with 4401; any refusal is a `WsException` `{ status, code, message }`.
    */
   async socketMessage(execution: ExecutionContext): Promise<boolean> {
     const ws = execution.switchToWs();
     const client = ws.getClient<{ close?: (code: number, reason: string) => void }>();
-    const handshake = handshakes.get(client);
+    const session = sessions.get(client);
     // Without ZeroTrustWsAdapter the handshake is gone: nothing to decide on.
-    if (handshake === undefined) throw new ZeroTrustError('ZT_UNSUPPORTED_CONTEXT', 403);
+    if (session === undefined) throw new ZeroTrustError('ZT_UNSUPPORTED_CONTEXT', 403);
     const data: unknown = ws.getData();
-    const message = Object.create(handshake, {
-      params: { value: typeof data === 'object' && data !== null ? data : {} },
-      body: { value: data },
-      method: { value: 'MESSAGE' },
-    }) as HttpRequestLike;
-    const context = contextOf(message, `ws:${ws.getPattern()}`, this.options.trustedProxies);
     try {
+      // A message sent before the first message's authentication is over waits for it.
+      await session.ready;
+      const message = withAuthorization(session.handshake, session.authorization, {
+        params: { value: typeof data === 'object' && data !== null ? data : {} },
+        body: { value: data },
+        method: { value: 'MESSAGE' },
+      });
+      const context = contextOf(message, `ws:${ws.getPattern()}`, this.options.trustedProxies);
       await runGuards(this.pipeline().operations, httpView(execution, message));
+      this.audit.finish(context);
+      allowed.set(execution.getArgs(), context).set(sharedArgument(execution), context);
+      return true;
     } catch (error) {
       const refusal =
         error instanceof ZeroTrustError ? error : new ZeroTrustError('ZT_POLICY_FAILED', 503);
@@ -218,17 +227,8 @@ export class TransportPipeline {
       // After the refusal's exception event, which Nest sends once this rejects.
       if (refusal.getStatus() === 401) setImmediate(() => client.close?.(4401, refusal.code));
       const { WsException } = await import('@nestjs/websockets');
-      const { code } = refusal;
-      throw new WsException({
-        status: 'error',
-        statusCode: refusal.getStatus(),
-        code,
-        message: refusal.message,
-      });
+      throw new WsException(refusalBody(refusal));
     }
-    this.audit.finish(context);
-    allowed.set(execution.getArgs(), context).set(sharedArgument(execution), context);
-    return true;
   }
 
   /**
@@ -341,9 +341,22 @@ async function graphqlError(error: unknown, mercurius?: MercuriusReply): Promise
   return new GraphQLError(error.message, { extensions: { code, zt: error.code, ...http } });
 }
 
-/** A message or a GraphQL field seen as an HTTP request by the guards. */
-function httpView(
-  execution: ExecutionContext,
+/**
+ * The request of an operation over graphql-ws (the context's `req` is then graphql-ws's own):
+ * the handshake with the token its connection was authenticated with at `connection_init`.
+ */
+function overGraphqlWs(connection: unknown): HttpRequestLike | undefined {
+  const socket = (connection as { extra?: { socket?: unknown } } | undefined)?.extra?.socket;
+  const session = typeof socket === 'object' && socket !== null ? sessions.get(socket) : undefined;
+  if (session === undefined) return undefined;
+  return withAuthorization(session.handshake, session.authorization, {
+    method: { value: 'SUBSCRIBE' },
+  });
+}
+
+/** A message or a GraphQL field seen as an HTTP request by the guards. @internal */
+export function httpView(
+  execution: Pick<ExecutionContext, 'getClass' | 'getHandler'> & Partial<ExecutionContext>,
   request: HttpRequestLike,
   response: unknown = NO_RESPONSE,
 ): ExecutionContext {
@@ -355,8 +368,8 @@ function httpView(
     getArgs: () => args,
     getArgByIndex: (index: number) => args[index],
     switchToHttp: () => http,
-    switchToRpc: () => execution.switchToRpc(),
-    switchToWs: () => execution.switchToWs(),
+    switchToRpc: () => execution.switchToRpc?.(),
+    switchToWs: () => execution.switchToWs?.(),
     getType: () => 'http',
   };
   return view as unknown as ExecutionContext;

@@ -1,0 +1,45 @@
+import type { HttpRequestLike } from '../context/request-context.js';
+import type { ZeroTrustError } from '../errors/zero-trust.error.js';
+import type { Principal } from '../identity/principal.interface.js';
+
+/** One open connection, as the pipeline decides its messages and operations. @internal */
+export interface LiveSession {
+  /** The upgrade request: its headers, address and URL (the only place they live once open). */
+  readonly handshake: HttpRequestLike;
+  /** The `Authorization` value presented apart from the handshake (first message, init payload). */
+  authorization?: string;
+  /** The principal once authenticated; rejects with the refusal that closed the connection. */
+  readonly ready: Promise<Principal>;
+}
+
+/**
+ * The session of each open `ws` socket (a gateway's, kept by `ZeroTrustWsAdapter`, or graphql-ws's,
+ * kept by `zeroTrustGraphqlWs`). @internal
+ */
+export const sessions = new WeakMap<object, LiveSession>();
+
+/**
+ * The handshake seen with `authorization` as its `Authorization` header (when given apart), a
+ * fresh object each time: each decision has a context of its own. @internal
+ */
+export function withAuthorization(
+  handshake: HttpRequestLike,
+  authorization: string | undefined,
+  own: PropertyDescriptorMap = {},
+): HttpRequestLike {
+  if (authorization === undefined) return Object.create(handshake, own) as HttpRequestLike;
+  const rawHeaders = [...(handshake.rawHeaders ?? []), 'authorization', authorization];
+  return Object.create(handshake, {
+    headers: { value: { ...handshake.headers, authorization } },
+    rawHeaders: { value: rawHeaders },
+    ...own,
+  }) as HttpRequestLike;
+}
+
+/** A refusal as a WebSocket `exception` event's data, as the gateways' refusals. @internal */
+export const refusalBody = (refusal: ZeroTrustError) => ({
+  status: 'error' as const,
+  statusCode: refusal.getStatus(),
+  code: refusal.code,
+  message: refusal.message,
+});
