@@ -7,6 +7,9 @@ import { ZeroTrustError } from '../errors/zero-trust.error.js';
 import { RouteAuditService } from '../routes/route-audit.service.js';
 import { readInventory, type RouteInventory } from './inventory.js';
 
+/** The inventory with what the boot-time route audit warned about, sorted. */
+export type BootedInventory = RouteInventory & { readonly warnings: readonly string[] };
+
 /** A mistake of the command's user (a missing file or export, a boot error): no stack trace. */
 export class InventoryInputError extends Error {
   override readonly name = 'InventoryInputError';
@@ -55,11 +58,15 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Keeps Nest's error lines (without stacks) to print them only if the boot succeeds. */
+/** Keeps Nest's error lines (without stacks) and the library's warnings, prints nothing. */
 class QuietLogger implements LoggerService {
   readonly errors: string[] = [];
+  readonly warnings: string[] = [];
   log(): void {}
-  warn(): void {}
+  warn(message: unknown, context?: string): void {
+    // The route audit's findings (and the module's other boot warnings) are the library's.
+    if (context === 'ZeroTrust') this.warnings.push(messageOf(message));
+  }
   error(message: unknown): void {
     this.errors.push(messageOf(message));
   }
@@ -72,7 +79,7 @@ class QuietLogger implements LoggerService {
  */
 export async function inventoryOf(
   root: Type | DynamicModule,
-): Promise<{ inventory: RouteInventory; errors: string[] }> {
+): Promise<{ inventory: BootedInventory; errors: string[] }> {
   const logger = new QuietLogger();
   let app;
   try {
@@ -88,7 +95,8 @@ export async function inventoryOf(
         'the application does not import ZeroTrustModule (or loads another copy of nestjs-zero-trust than this command)',
       );
     }
-    return { inventory: readInventory(app), errors: logger.errors };
+    const inventory = { ...readInventory(app), warnings: [...logger.warnings].sort() };
+    return { inventory, errors: logger.errors };
   } finally {
     await app.close();
   }

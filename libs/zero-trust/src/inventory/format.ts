@@ -1,4 +1,5 @@
-import type { InventoryRoute, RouteInventory } from './inventory.js';
+import type { BootedInventory } from './boot.js';
+import type { InventoryRoute } from './inventory.js';
 
 /** A route's policy in decorator terms, e.g. `@Scopes(invoices:read) @Can(read, Invoice, InvoiceResolver)`. */
 export function describePolicy(route: InventoryRoute): string {
@@ -27,8 +28,8 @@ function describeRisk(route: InventoryRoute): string {
   return route.risk.mode === 'enforce' ? policy : `${policy} (report-only)`;
 }
 
-/** The inventory as a plain-text table, then the problems the boot-time audit found. */
-export function formatTable(inventory: RouteInventory): string {
+/** The inventory as a plain-text table, then what the boot-time audit warned about. */
+export function formatTable(inventory: BootedInventory): string {
   const header = ['TRANSPORT', 'METHOD', 'PATH', 'HANDLER', 'MODE', 'RISK', 'POLICY'];
   const rows = inventory.routes.map((route) => [
     route.transport,
@@ -46,11 +47,6 @@ export function formatTable(inventory: RouteInventory): string {
     cells
       .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
       .join('  ');
-  const problems = inventory.routes.flatMap((route) =>
-    route.problems.map(
-      (problem) => `  - ${route.method} ${route.path} (${route.handler}) ${problem}`,
-    ),
-  );
   const unprotected = inventory.routes.filter((route) => route.policy.none).length;
   const summary = [
     `${inventory.routes.length} routes, mode ${inventory.mode}, strictRouteAudit ${String(inventory.strictRouteAudit)}`,
@@ -61,6 +57,7 @@ export function formatTable(inventory: RouteInventory): string {
     ...rows.map(line),
     '',
     summary,
-    ...(problems.length > 0 ? ['Problems:', ...problems] : []),
+    ...(inventory.warnings.length > 0 ? ['Warnings of the route audit:'] : []),
+    ...inventory.warnings.map((warning) => `  - ${warning}`),
   ].join('\n');
 }

@@ -54,8 +54,6 @@ export interface InventoryRoute {
   readonly mode: ZeroTrustMode;
   /** Where the mode comes from: the route's `@Mode`/`@ReportOnly`, or the module's `mode`. */
   readonly modeFrom: 'route' | 'module';
-  /** What the boot-time audit found wrong (only seen with `strictRouteAudit: false`). */
-  readonly problems: readonly string[];
 }
 
 /** The whole inventory, in a stable order (transport, path, method, handler). */
@@ -176,7 +174,6 @@ export function readInventory(app: INestApplicationContext): RouteInventory {
         : null,
       mode: route.mode ?? options.mode,
       modeFrom: route.mode === undefined ? 'module' : 'route',
-      problems: [...route.problems],
     };
   });
   const key = (r: InventoryRoute) => [r.transport, r.path, r.method, r.handler];
