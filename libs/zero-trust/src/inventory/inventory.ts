@@ -37,15 +37,20 @@ export interface InventoryRoute {
   readonly handler: string;
   /** The access policy, from the route's decorators. */
   readonly policy: {
+    /** `@Public()` (and nothing contradicting it). */
     readonly public: boolean;
+    /** `@Authenticated()`. */
     readonly authenticated: boolean;
+    /** Every scope `@Scopes` asks for, class and handler. */
     readonly scopes: readonly string[];
+    /** Every `@Can`, class then handler. */
     readonly checks: readonly InventoryCheck[];
     /** No policy at all: denied in enforce mode, served and recorded as would-deny in report-only. */
     readonly none: boolean;
   };
   /** The context risk applied (`null` when the module has no `risk` option). */
   readonly risk: {
+    /** The risk guard's mode for this route. */
     readonly mode: ZeroTrustMode;
     /** The route's `@RiskPolicy` (empty: the module's thresholds). */
     readonly policy: RiskPolicyOptions;
@@ -62,6 +67,7 @@ export interface RouteInventory {
   readonly mode: ZeroTrustMode;
   /** Whether the boot refuses unprotected or invalid routes (`strictRouteAudit`). */
   readonly strictRouteAudit: boolean;
+  /** Every route the boot-time audit found. */
   readonly routes: readonly InventoryRoute[];
 }
 
