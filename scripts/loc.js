@@ -11,7 +11,14 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../libs/zero-trust/src', import.meta.url));
 /** Capability folders added after the core budget was set (issue "Continuous access" and later). */
-const ADDED = new Set(['continuous-access', 'transports', 'scale-out', 'policy', 'cerbos']);
+const ADDED = new Set([
+  'continuous-access',
+  'transports',
+  'scale-out',
+  'policy',
+  'cerbos',
+  'inventory',
+]);
 
 async function* sources(dir) {
   for (const entry of await readdir(dir, { withFileTypes: true })) {

@@ -2,7 +2,8 @@
 // CI: what `npm publish` would ship. Packs libs/zero-trust, checks the tarball's contents and
 // manifest, then installs it into two fresh Nest 12 applications outside the workspace (one ES
 // module, one CommonJS), builds each with `skipLibCheck: false`, boots it and calls its routes
-// (test/package/main.ts). Usage: node scripts/package-check.js [--keep]
+// (test/package/main.ts), then runs the package's bin on it (`nestjs-zero-trust routes`,
+// test/package/inventory.ts). Usage: node scripts/package-check.js [--keep]
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -65,7 +66,8 @@ try {
   for (const type of ['module', 'commonjs']) {
     const app = join(work, type === 'module' ? 'esm-app' : 'cjs-app');
     mkdirSync(join(app, 'src'), { recursive: true });
-    cpSync(join(ROOT, 'test/package/main.ts'), join(app, 'src/main.ts'));
+    for (const file of ['main.ts', 'inventory.ts'])
+      cpSync(join(ROOT, 'test/package', file), join(app, 'src', file));
     const pkg = {
       name: `zero-trust-${type}-app`,
       private: true,
@@ -94,6 +96,15 @@ try {
       problems.push('the CommonJS app was not compiled to require() the library');
     const seen = run(process.execPath, ['dist/main.js'], app).trim().split('\n').at(-1);
     console.log(`${type} app (skipLibCheck: false, ${process.version}): ${seen}`);
+    // The package's bin, as npx finds it in the app: the route inventory of the built module.
+    const bin = join(app, 'node_modules/.bin/nestjs-zero-trust');
+    const inventory = JSON.parse(
+      run(bin, ['routes', '--module', 'dist/inventory.js', '--json'], app),
+    );
+    const routes = inventory.routes.map((r) => `${r.method} ${r.path} ${r.policy.checks.length}`);
+    if (routes.join(', ') !== 'GET /health 0, GET /invoices 1')
+      problems.push(`${type} app: npx nestjs-zero-trust routes listed ${routes.join(', ')}`);
+    else console.log(`${type} app: npx nestjs-zero-trust routes listed ${routes.length} routes`);
   }
 } catch (error) {
   problems.push(error instanceof Error ? error.message : String(error));
