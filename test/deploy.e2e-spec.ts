@@ -145,7 +145,7 @@ describe('the stack to deploy (deploy/compose.yaml)', () => {
     compose = parse(interpolate(raw, STACK_ENV)) as Compose;
   });
 
-  it('is a valid Compose file (the Compose Specification schema; docker compose config where present)', async () => {
+  it('is a valid Compose file (against the Compose Specification schema)', async () => {
     const schema = JSON.parse(
       await readFile(new URL('support/schemas/compose-spec.json', import.meta.url), 'utf8'),
     ) as object;
@@ -165,14 +165,15 @@ describe('the stack to deploy (deploy/compose.yaml)', () => {
         'redis',
       ].sort(),
     );
-    if (dockerCompose) {
-      const result = spawnSync('docker', ['compose', '-f', 'compose.yaml', 'config', '--quiet'], {
-        cwd: deploy,
-        env: { ...process.env, ...STACK_ENV },
-      });
-      expect(String(result.stderr)).toBe('');
-      expect(result.status).toBe(0);
-    }
+  });
+
+  it.skipIf(!dockerCompose)('passes docker compose config', () => {
+    const result = spawnSync('docker', ['compose', '-f', 'compose.yaml', 'config', '--quiet'], {
+      cwd: deploy,
+      env: { ...process.env, ...STACK_ENV },
+    });
+    expect(String(result.stderr)).toBe('');
+    expect(result.status).toBe(0);
   });
 
   it('refuses to start without a password: none has a default', () => {
@@ -222,8 +223,14 @@ describe('the stack to deploy (deploy/compose.yaml)', () => {
         'redis-server',
         [
           join(deploy, 'redis/redis.conf'),
-          ...['--port', String(port), '--bind', '127.0.0.1', '--dir', dir],
-          ...['--requirepass', password],
+          '--port',
+          String(port),
+          '--bind',
+          '127.0.0.1',
+          '--dir',
+          dir,
+          '--requirepass',
+          password,
         ],
         { stdio: 'ignore' },
       );
@@ -402,7 +409,7 @@ const RICH: DecisionEvent = {
   binding: { certificate: 'q83vEjRWeJA', dpop: 'jkt-thumbprint' },
   device: 'device-1',
   stages: [{ action: 'authn_token_valid', decision: 'allow', mode: 'enforce' }],
-} as DecisionEvent;
+};
 
 /** Leaf paths of an object (`a.b.c`), arrays of scalars and geo points as leaves. */
 function leaves(value: unknown, prefix = ''): string[] {
@@ -417,6 +424,7 @@ describe('the decision records path (Filebeat, Elasticsearch, Kibana)', () => {
     properties?: Record<string, Mapping>;
   }
   let mapping: Mapping;
+  let patterns: string[];
   /** The mapping of a field, or of the object (labels, flattened stages) that holds it. */
   const mapped = (path: string): string | undefined => {
     let node: Mapping | undefined = mapping;
@@ -432,11 +440,12 @@ describe('the decision records path (Filebeat, Elasticsearch, Kibana)', () => {
       index_patterns: string[];
       template: { mappings: Mapping };
     };
-    expect(template.index_patterns).toEqual(['zero-trust-decisions-*']);
+    patterns = template.index_patterns;
     mapping = template.template.mappings;
   });
 
   it('maps every field of an ECS decision record (no field left to guessing)', () => {
+    expect(patterns).toEqual(['zero-trust-decisions-*']);
     const paths = leaves(toEcsEvent(RICH, 'demo-api'));
     expect(paths).toContain('zero_trust.stages');
     expect(paths).toContain('tls.client.hash.sha256');
