@@ -124,6 +124,7 @@ interface ComposeService {
   command?: string[];
   entrypoint?: string[];
   secrets?: string[];
+  network_mode?: string;
 }
 interface Compose {
   services: Record<string, ComposeService>;
@@ -201,6 +202,13 @@ describe('the stack to deploy (deploy/compose.yaml)', () => {
         : Object.keys(service.depends_on ?? {});
       for (const other of needs) expect(Object.keys(compose.services)).toContain(other);
     }
+    // On the host's network nothing is published: those services listen on its loopback.
+    const onHost = Object.keys(compose.services).filter(
+      (name) => compose.services[name]?.network_mode === 'host',
+    );
+    expect(onHost).toEqual(['prometheus', 'grafana']);
+    expect(compose.services.prometheus?.command).toContain('--web.listen-address=127.0.0.1:9090');
+    expect(compose.services.grafana?.environment?.GF_SERVER_HTTP_ADDR).toBe('127.0.0.1');
     // The one-shot setups run scripts of deploy/elk, mounted at /setup.
     for (const name of ['elasticsearch-setup', 'kibana-setup']) {
       const script = compose.services[name]?.entrypoint?.[1] ?? '';
@@ -305,7 +313,7 @@ describe('Prometheus and Grafana of the stack', () => {
         'prometheus/prometheus.yml',
       );
       const oauth2 = config.scrape_configs[0]?.oauth2 as Oauth2;
-      expect(oauth2.token_url).toBe('http://host.docker.internal:4000/token');
+      expect(oauth2.token_url).toBe('http://127.0.0.1:4000/token');
       expect(oauth2.endpoint_params.resource).toBe(DEMO_AUDIENCE);
       expect(oauth2.scopes.join(' ')).toBe(DEMO_CLIENT_SCOPES[oauth2.client_id]);
       // The request Prometheus sends (client_secret_basic), to this machine's IdP.
@@ -332,7 +340,7 @@ describe('Prometheus and Grafana of the stack', () => {
 
   it('lists its targets in file service discovery', async () => {
     const targets = await readYaml<{ targets: string[] }[]>('prometheus/targets/api.yml');
-    expect(targets[0]?.targets).toEqual(['host.docker.internal:3000']);
+    expect(targets[0]?.targets).toEqual(['127.0.0.1:3000']);
   });
 
   it('provisions the Prometheus data source and the dashboard Grafana loads', async () => {
@@ -342,7 +350,7 @@ describe('Prometheus and Grafana of the stack', () => {
     expect(sources.datasources).toEqual([
       expect.objectContaining({
         type: 'prometheus',
-        url: 'http://prometheus:9090',
+        url: 'http://127.0.0.1:9090',
         isDefault: true,
       }),
     ]);
