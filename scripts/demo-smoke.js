@@ -3,38 +3,54 @@
 // for a service, a certificate-bound token over mTLS), calls the API, waits for the billing
 // worker's calls over mTLS, and stops the demo. Exits non-zero on any surprise.
 import { execFile, spawn } from 'node:child_process';
-import { promisify } from 'node:util';
+import { promisify, stripVTControlCharacters } from 'node:util';
 import { freePort } from './free-port.js';
 
 const run = promisify(execFile);
 
-const idpPort = await freePort();
-const apiPort = await freePort();
-const env = {
-  ...process.env,
-  IDP_PORT: String(idpPort),
-  IDP_MTLS_PORT: String(await freePort()),
-  API_PORT: String(apiPort),
-  API_MTLS_PORT: String(await freePort()),
-  BILLING_INTERVAL_MS: '500',
-  IDP_URL: `http://127.0.0.1:${idpPort}`,
-};
-const demo = spawn(process.execPath, ['scripts/demo.js'], {
-  env,
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-let output = '';
-demo.stdout.on('data', (chunk) => (output += chunk.toString()));
-
-const deadline = Date.now() + 30_000;
-while (!output.includes('Demo running.')) {
-  if (Date.now() > deadline || demo.exitCode !== null) {
-    console.error(output);
-    throw new Error('the demo did not start');
+/** Starts `scripts/demo.js` with `args` on free loopback ports; resolves once its banner is out. */
+async function startDemo(args = []) {
+  const idpPort = await freePort();
+  const apiPort = await freePort();
+  const env = {
+    ...process.env,
+    IDP_PORT: String(idpPort),
+    IDP_MTLS_PORT: String(await freePort()),
+    API_PORT: String(apiPort),
+    API_MTLS_PORT: String(await freePort()),
+    BILLING_INTERVAL_MS: '500',
+    IDP_URL: `http://127.0.0.1:${idpPort}`,
+  };
+  delete env.DEMO_VERBOSE;
+  const child = spawn(process.execPath, ['scripts/demo.js', ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const demo = { child, env, idpPort, apiPort, output: '' };
+  child.stdout.on('data', (chunk) => (demo.output += chunk.toString()));
+  const deadline = Date.now() + 30_000;
+  while (!demo.output.includes('Ctrl-C stops the demo.')) {
+    if (Date.now() > deadline || child.exitCode !== null) {
+      console.error(demo.output);
+      throw new Error('the demo did not start');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  return demo;
 }
 
+async function stopDemo(demo) {
+  if (demo.child.exitCode !== null) return;
+  const exited = new Promise((resolve) => demo.child.once('exit', resolve));
+  demo.child.kill('SIGINT');
+  await exited;
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// Quiet by default: the run a newcomer gets with `npm run demo`.
+const demo = await startDemo();
+const { env, idpPort, apiPort } = demo;
 async function token(who) {
   const { stdout } = await run(process.execPath, ['apps/identity/dist/cli/token.js', who], { env });
   return stdout.trim();
@@ -96,7 +112,8 @@ try {
   checks.push(['health is public', (await get('/health')).status === 200]);
   const workerDeadline = Date.now() + 20_000;
   const paid = () =>
-    output.includes('POST /payments -> 201') && output.includes('PATCH /invoices/inv-2 -> 200');
+    demo.output.includes('POST /payments -> 201') &&
+    demo.output.includes('PATCH /invoices/inv-2 -> 200');
   while (!paid() && Date.now() < workerDeadline) {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -113,7 +130,7 @@ try {
   checks.push(['promtool check metrics accepts the scrape', await promtoolAccepts(scrape.body)]);
   // The audit trail: ECS events on stdout (nestjs-pino), never a token.
   await new Promise((resolve) => setTimeout(resolve, 200));
-  const events = output
+  const events = demo.output
     .split('\n')
     .filter((line) => line.startsWith('[demo-api] {'))
     .map((line) => JSON.parse(line.slice('[demo-api] '.length)))
@@ -123,11 +140,85 @@ try {
     events.some((e) => e.event.action === 'authz_fail' && e.user?.id === 'bob'),
   ]);
   const signature = bob.split('.')[2];
-  checks.push(['no token in the logs', !output.includes(signature)]);
+  checks.push(['no token in the logs', !demo.output.includes(signature)]);
+
+  // The banner's commands are right for the ports in use: run them as printed, in a shell
+  // without IDP_URL (a newcomer's second terminal).
+  const issuer = `http://127.0.0.1:${idpPort}`;
+  const userLines = [
+    `TOKEN=$(IDP_URL=${issuer} npm run -s demo:token -- alice)`,
+    `curl -s http://127.0.0.1:${apiPort}/invoices -H "Authorization: Bearer $TOKEN"`,
+  ];
+  checks.push([
+    'the banner names the ports in use',
+    [
+      ...userLines,
+      `IDP_URL=${issuer} npm run -s demo:token -- billing-worker`,
+      `${issuer}/token`,
+    ].every((line) => demo.output.includes(line)),
+  ]);
+  const { IDP_URL: _, ...shellEnv } = env;
+  const asPrinted = await run('sh', ['-c', userLines.join('\n')], { env: shellEnv }).catch(
+    (error) => ({ stdout: String(error.stderr ?? error) }),
+  );
+  let listed = [];
+  try {
+    listed = JSON.parse(asPrinted.stdout).map((i) => i.id);
+  } catch {
+    console.error(asPrinted.stdout);
+  }
+  checks.push([
+    "the banner's token and curl commands work as printed",
+    listed.join() === 'inv-1,inv-2,inv-3',
+  ]);
+  checks.push([
+    'demo:token does not rebuild an up-to-date dist',
+    !String(asPrinted.stderr).includes('building'),
+  ]);
+  checks.push([
+    'no doubled prefix ([identity] [identity] …)',
+    !/^\[([a-z-]+)\] .*\[\1\]/m.test(stripVTControlCharacters(demo.output)),
+  ]);
+
+  // Quiet: over five seconds (ten rounds of the worker) the terminal gets next to nothing. The
+  // worker's activity is read from the API's counters, not from the terminal.
+  const reads = async () => {
+    const text = (await get('/metrics', await token('metrics-scraper'))).body;
+    const line = /^zero_trust_authorization_decisions_total\{[^}]*\} .*$/gm;
+    return (text.match(line) ?? [])
+      .filter((l) => l.includes('decision="allow"') && l.includes('subject="Invoice"'))
+      .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
+  };
+  const before = await reads();
+  await sleep(300); // the scrape's own decision record
+  const mark = demo.output.length;
+  await sleep(5_000);
+  const during = demo.output
+    .slice(mark)
+    .split('\n')
+    .filter((l) => l.length > 0 && !l.includes('"name":"metrics-scraper"'));
+  const rounds = (await reads()) - before;
+  if (during.length > 2) console.error(during.join('\n'));
+  checks.push([
+    `quiet by default: ${during.length} lines while the worker made ${rounds} allowed reads`,
+    rounds >= 3 && during.length <= 2,
+  ]);
 } finally {
-  demo.kill('SIGINT');
+  await stopDemo(demo);
 }
-await new Promise((resolve) => demo.once('exit', resolve));
+
+// --verbose shows the worker's every call and the framework's start-up lines.
+const loud = await startDemo(['--verbose']);
+try {
+  const polls = () =>
+    (loud.output.match(/\[billing-worker\] .*GET \/invoices -> 200/g) ?? []).length;
+  const deadline = Date.now() + 20_000;
+  while (polls() < 3 && Date.now() < deadline) await sleep(100);
+  checks.push(['--verbose shows the billing worker polling', polls() >= 3]);
+  checks.push(["--verbose shows Nest's start-up lines", loud.output.includes('[InstanceLoader]')]);
+} finally {
+  await stopDemo(loud);
+}
 for (const [name, ok] of checks) console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}`);
 const failed = checks.filter(([, ok]) => !ok).length;
 console.log(

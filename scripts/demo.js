@@ -1,9 +1,19 @@
 // Starts the demo: the OpenID Connect provider, then the invoicing API, then the billing worker,
 // each in its own process, with prefixed output. Ctrl-C stops them all. Run through `npm run demo` (it builds first).
+//
+// Quiet by default: the billing worker's rounds (its polls, the API's records of them) and the
+// framework's start-up lines are not shown; its payments, warnings and errors are.
+// `npm run demo -- --verbose` (or DEMO_VERBOSE=1) shows every line.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { stripVTControlCharacters } from 'node:util';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+const verbose =
+  process.argv.includes('--verbose') ||
+  process.argv.includes('-v') ||
+  process.env.DEMO_VERBOSE === '1';
+const DEFAULT_ISSUER = 'http://127.0.0.1:4000';
 const idpPort = process.env.IDP_PORT ?? '4000';
 const apiPort = process.env.API_PORT ?? '3000';
 const idpMtlsPort = process.env.IDP_MTLS_PORT ?? '4443';
@@ -18,11 +28,21 @@ function start(name, script, env) {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const prefix = (stream, out) =>
+  const prefix = (stream, out) => {
+    const write = (line) => {
+      // The IdP prefixes its own lines with [identity]: one prefix is enough.
+      const own = line.startsWith(`[${name}] `) ? line.slice(name.length + 3) : line;
+      if (own.length > 0 && (verbose || shown(name, own))) out.write(`[${name}] ${own}\n`);
+    };
+    // Whole lines only: a chunk may end in the middle of one.
+    let rest = '';
     stream.on('data', (chunk) => {
-      for (const line of chunk.toString().split('\n'))
-        if (line.length > 0) out.write(`[${name}] ${line}\n`);
+      const lines = (rest + chunk.toString()).split('\n');
+      rest = lines.pop() ?? '';
+      lines.forEach(write);
     });
+    stream.on('end', () => write(rest));
+  };
   prefix(child.stdout, process.stdout);
   prefix(child.stderr, process.stderr);
   child.on('exit', (code, signal) => {
@@ -33,6 +53,28 @@ function start(name, script, env) {
   });
   children.push(child);
   return child;
+}
+
+// Nest's start-up lines (module by module, route by route): the [ZeroTrust] route report says more.
+const NEST_BOOT = /\[(NestFactory|InstanceLoader|RoutesResolver|RouterExplorer|NestApplication)\]/;
+// The billing worker's poll, every BILLING_INTERVAL_MS: `GET /invoices -> 200`.
+const WORKER_POLL = /\bGET \/invoices -> 200\b/;
+
+/** Whether the quiet demo shows a child's line. */
+function shown(name, line) {
+  const text = stripVTControlCharacters(line);
+  if (NEST_BOOT.test(text)) return false;
+  if (name === 'billing-worker') return !WORKER_POLL.test(text);
+  if (name === 'demo-api' && text.startsWith('{')) {
+    // The API's decision records of the worker's allowed calls; its refusals stay.
+    try {
+      const record = JSON.parse(text);
+      return !(record.service?.name === 'billing-worker' && record.labels?.decision === 'allow');
+    } catch {
+      return true;
+    }
+  }
+  return true;
 }
 
 async function waitFor(url, timeoutMs) {
@@ -108,6 +150,15 @@ try {
   console.error(`[demo] ${error.message}`);
   stop(1);
 }
+// The commands of the banner, runnable as printed: the CLI needs IDP_URL when the IdP is not on
+// its default address, and the dev PKI's directory when it is not the default one.
+const cliEnv = [
+  issuer === DEFAULT_ISSUER ? '' : `IDP_URL=${issuer} `,
+  process.env.IDP_DATA_DIR ? `IDP_DATA_DIR=${process.env.IDP_DATA_DIR} ` : '',
+].join('');
+const workerLines = verbose
+  ? 'over mTLS with its certificate-bound token (see [billing-worker])'
+  : 'over mTLS (its payments are shown; every call with --verbose)';
 if (!stopping) {
   console.log(`
   Demo running.
@@ -115,12 +166,12 @@ if (!stopping) {
     Invoicing API:              http://127.0.0.1:${apiPort}  (policy engine: ${process.env.POLICY_ENGINE === 'cerbos' ? `Cerbos at ${process.env.CERBOS_GRPC}` : 'CASL'})
       internal callers (mTLS):  https://127.0.0.1:${apiMtlsPort}  (client certificates of the dev CA)
     Billing worker:             pays the issued invoices (payment, then status paid) every ${billingInterval} ms
-                                over mTLS with its certificate-bound token (see [billing-worker])
+                                ${workerLines}
     GraphQL:                    POST http://127.0.0.1:${apiPort}/graphql (same policies as the REST routes)
     NATS (payment.recorded):    ${process.env.NATS_URL ? `the worker announces each payment at ${process.env.NATS_URL}` : 'off (set NATS_URL=nats://127.0.0.1:4222 to announce payments over NATS)'}
 
   Get a token in another terminal (users alice, bob, carol; password = user name):
-    TOKEN=$(npm run -s demo:token -- alice)
+    TOKEN=$(${cliEnv}npm run -s demo:token -- alice)
     curl -s http://127.0.0.1:${apiPort}/invoices -H "Authorization: Bearer $TOKEN"
 
   The same list over GraphQL:
@@ -132,7 +183,7 @@ if (!stopping) {
       -d resource=https://invoices.demo.local ${issuer}/token
 
   billing-worker's certificate-bound token (tls_client_auth; the dev PKI is in apps/identity/.data/pki):
-    npm run -s demo:token -- billing-worker
+    ${cliEnv}npm run -s demo:token -- billing-worker
 
   Ctrl-C stops the demo.
 `);

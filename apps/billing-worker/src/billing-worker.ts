@@ -36,7 +36,7 @@ export interface BillingCall {
  */
 @Injectable()
 export class BillingWorker {
-  private readonly logger = new Logger('billing-worker');
+  private readonly logger = new Logger(BillingWorker.name);
   private timer: NodeJS.Timeout | undefined;
   private round = 0;
 
