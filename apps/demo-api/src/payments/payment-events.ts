@@ -52,7 +52,7 @@ export class PaymentEventsController {
  */
 export function connectPaymentEvents(app: INestApplication, natsUrl: string | undefined): void {
   if (natsUrl === undefined) {
-    new Logger('demo-api').log(
+    new Logger('PaymentEvents').log(
       `NATS_URL is not set: ${PAYMENT_RECORDED} events are not received (the demo needs no broker)`,
     );
     return;
