@@ -22,7 +22,7 @@ import {
   ZeroTrustModule,
   type Principal,
 } from 'nestjs-zero-trust';
-import { parentOf } from 'nestjs-zero-trust/graphql';
+import { parentOf, refuseWholeOperation } from 'nestjs-zero-trust/graphql';
 import { AuditService, type DecisionEvent } from 'nestjs-zero-trust/audit';
 import { TestIssuer } from 'nestjs-zero-trust/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -428,5 +428,69 @@ describe('GraphQL root fields at boot', () => {
     const { app } = await listenApp(fieldModule(Can('read', 'Invoice'), ['guards']));
     expect(app.getHttpServer().listening).toBe(true);
     await app.close();
+  });
+});
+
+describe.each(ADAPTERS)('GraphQL over %s with refuseWholeOperation', (adapter) => {
+  let api: ListeningApp;
+
+  beforeAll(async () => {
+    @Module({
+      imports: [
+        ZeroTrustModule.forRoot({
+          issuer: issuer.url,
+          audience: issuer.audience,
+          abilities: {
+            user: (principal, _env, { can }) => {
+              can('read', 'Invoice', { customer: principal.id });
+            },
+          },
+        }),
+        GraphQLModule.forRoot<ApolloDriverConfig>({
+          driver: ApolloDriver,
+          typeDefs,
+          path: '/graphql',
+          fieldResolverEnhancers: ['guards'],
+          plugins: [refuseWholeOperation()],
+        }),
+      ],
+      providers: [InvoiceResolvers],
+    })
+    class WholeOperationModule {}
+    api = await listenApp(WholeOperationModule, adapter);
+  }, 30_000);
+  afterAll(async () => {
+    await api?.app.close();
+  });
+
+  async function graphql(query: string) {
+    const response = await fetch(`${api.url}/graphql`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${issuer.sign({ sub: 'bob', roles: ['customer'] })}`,
+      },
+      body: JSON.stringify({ query }),
+    });
+    return (await response.json()) as {
+      data?: Record<string, unknown> | null;
+      errors?: { path?: string[]; extensions: Record<string, unknown> }[];
+    };
+  }
+
+  it('serves nothing of an operation one of whose fields is refused, and all of one that is allowed', async () => {
+    const refused = await graphql(
+      '{ mine: invoice(id: "inv-1") { id } other: invoice(id: "inv-2") { id } }',
+    );
+    expect(refused.data).toBeNull();
+    expect(refused.errors).toEqual([
+      expect.objectContaining({
+        path: ['other'],
+        extensions: expect.objectContaining({ code: 'FORBIDDEN', zt: 'ZT_ACCESS_DENIED' }),
+      }),
+    ]);
+    expect(await graphql('{ mine: invoice(id: "inv-1") { id } }')).toEqual({
+      data: { mine: { id: 'inv-1' } },
+    });
   });
 });

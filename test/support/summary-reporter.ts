@@ -2,7 +2,8 @@ import type { Reporter, TestModule } from 'vitest/node';
 
 /**
  * Prints one plain closing line, `tests: N passed, N failed, N skipped`, that CI systems and
- * humans read the same way. A run with no test at all fails.
+ * humans read the same way; a failed hook or file counts as a failure. A run with no test at all
+ * fails.
  */
 export default class SummaryReporter implements Reporter {
   onTestRunEnd(
@@ -19,7 +20,8 @@ export default class SummaryReporter implements Reporter {
         else if (state === 'failed') failed += 1;
         else skipped += 1;
       }
-      if (module.state() === 'failed' && [...module.children.allTests()].length === 0) failed += 1;
+      // A file that did not load, or a failing beforeAll/afterAll (its tests are then skipped).
+      for (const suite of [module, ...module.children.allSuites()]) failed += suite.errors().length;
     }
     failed += unhandledErrors.length;
     if (passed + failed === 0) {

@@ -6,3 +6,4 @@
  * @packageDocumentation
  */
 export { parentOf } from './graphql-fields.js';
+export { refuseWholeOperation } from './graphql-operation.js';
