@@ -165,7 +165,12 @@ export function threeInstances(
     beforeAll(async () => {
       const store = storeOf();
       apps = await Promise.all([0, 1, 2].map(() => scaleOutApp(issuerOf(), store, adapter, LIMIT)));
-    });
+      // On a loaded machine a topology may take a while to serve a new client: start once it does.
+      const until = Date.now() + 60_000;
+      for (const { url } of apps)
+        while ((await storeHealth(url)).status !== 'up' && Date.now() < until)
+          await new Promise((resolve) => setTimeout(resolve, 200));
+    }, 120_000);
     afterAll(async () => {
       await Promise.all(apps.map(({ app }) => app.close()));
     });

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { ResolvedRedisStoreOptions } from '../../options/validate-options.js';
 import { createRedisClient, type RedisStoreClient } from '../../scale-out/redis-topology.js';
@@ -23,7 +24,10 @@ export class RedisStoreConnection implements OnApplicationShutdown {
   static async open(options: ResolvedRedisStoreOptions): Promise<RedisStoreConnection> {
     if (options.client !== undefined) return new RedisStoreConnection(options.client, false);
     const connection = new RedisStoreConnection(await createRedisClient(options), true);
-    await connection.client.connect().catch(() => undefined); // retried through retryStrategy
+    // Retried through retryStrategy. A cluster that answers without a slot map yet would hold
+    // connect() until it has one: the boot waits connectTimeout at most.
+    const connected = connection.client.connect().catch(() => undefined);
+    await Promise.race([connected, delay(options.connectTimeout, undefined, { ref: false })]);
     return connection;
   }
 
