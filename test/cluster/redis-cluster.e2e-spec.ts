@@ -1,10 +1,13 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Cluster } from 'ioredis';
 import { RevocationService } from 'nestjs-zero-trust';
 import { TestIssuer } from 'nestjs-zero-trust/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADAPTERS } from '../support/demo-api.js';
 import type { ListeningApp } from '../support/nest-app.js';
-import { randomKeyPrefix } from '../support/redis.js';
+import { privateRedis, randomKeyPrefix } from '../support/redis.js';
 import {
   canSpawnTopologies,
   startRedisCluster,
@@ -133,4 +136,36 @@ describe.runIf(canSpawnTopologies)('Redis Cluster, three masters and three repli
       }
     }, 120_000);
   });
+});
+
+describe.runIf(canSpawnTopologies)('a Redis Cluster that answers without a slot map yet', () => {
+  it('neither holds the boot nor a request: the app starts and answers 503 at once', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'zt-cluster-'));
+    const node = await privateRedis([
+      '--cluster-enabled',
+      'yes',
+      '--cluster-config-file',
+      join(dir, 'nodes.conf'),
+    ]);
+    await node.start();
+    const slotless = await TestIssuer.start();
+    try {
+      const store = { type: 'redis' as const, cluster: [node.url], keyPrefix: randomKeyPrefix() };
+      let started = Date.now();
+      const { app, url } = await scaleOutApp(slotless, store, 'fastify');
+      try {
+        // The boot waits connectTimeout (2 s) at most; a request does not wait for slots.
+        expect(Date.now() - started).toBeLessThan(15_000);
+        started = Date.now();
+        expect(await probe(url, slotless.sign({ sub: 'alice' }))).toBe(503);
+        expect(Date.now() - started).toBeLessThan(5_000);
+      } finally {
+        await app.close();
+      }
+    } finally {
+      await node.stop();
+      await slotless.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });

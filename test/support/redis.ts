@@ -50,15 +50,24 @@ if (!redisReady) {
   console.warn(`\n[redis] SKIPPING Redis suites: no Redis at ${REDIS_URL} (set REDIS_URL)\n`);
 }
 
-/** A free TCP port on loopback (nothing listens on it once this resolves). */
+/**
+ * A free TCP port on loopback (nothing listens on it once this resolves), below Linux's ephemeral
+ * range (32768-60999): the suites' own outgoing connections never take it between this check and
+ * the server that binds it.
+ */
 export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const server = createServer();
+    const bound = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (!bound) continue;
+    server.close();
+    await once(server, 'close');
+    return port;
+  }
 }
 
 /** Whether `redis-server` can be spawned here (for tests that stop and restart their own). */

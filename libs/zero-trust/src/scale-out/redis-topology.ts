@@ -99,13 +99,7 @@ export async function createRedisClient(options: RedisTopology): Promise<RedisSt
   const ioredis = await import('ioredis').catch((cause: unknown) => {
     throw new Error(missing, { cause });
   });
-  const common = {
-    lazyConnect: true,
-    // The commands a request issues in one tick (the risk signals start together) leave in one
-    // write instead of one system call each.
-    enableAutoPipelining: true,
-    enableOfflineQueue: false,
-  } as const;
+  const common = { lazyConnect: true, enableOfflineQueue: false } as const;
   const perConnection: RedisOptions = {
     maxRetriesPerRequest: 0,
     commandTimeout: options.commandTimeout,
@@ -126,7 +120,10 @@ export async function createRedisClient(options: RedisTopology): Promise<RedisSt
     };
     return new ioredis.Cluster(options.cluster.map(hostAndPort), clusterOptions);
   }
-  const base = { ...common, ...perConnection, retryStrategy: retry };
+  // The commands a request issues in one tick (the risk signals start together) leave in one
+  // write instead of one system call each. Not on a cluster: there a command waits, without
+  // bound, for a slot map the cluster may not have yet, where it must fail (503) at once.
+  const base = { ...common, ...perConnection, retryStrategy: retry, enableAutoPipelining: true };
   if (options.sentinels !== undefined) {
     const secrets = secretsOf(options.sentinels[0] as string);
     return new ioredis.Redis({
