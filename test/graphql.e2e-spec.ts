@@ -133,6 +133,23 @@ afterAll(async () => {
   await issuer?.close();
 });
 
+/** POSTs `query` (a string, or a whole request body) to `${url}/graphql`, with `token` if any. */
+async function postGraphql(url: string, query: string | object, token?: string) {
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+    },
+    body: JSON.stringify(typeof query === 'string' ? { query } : query),
+  });
+  const body = (await response.json()) as {
+    data?: Record<string, unknown> | null;
+    errors?: { message: string; path?: string[]; extensions: Record<string, unknown> }[];
+  };
+  return { status: response.status, body, challenge: response.headers.get('www-authenticate') };
+}
+
 describe.each(ADAPTERS)('GraphQL over %s (Apollo)', (adapter) => {
   const events: DecisionEvent[] = [];
   let api: ListeningApp;
@@ -174,21 +191,7 @@ describe.each(ADAPTERS)('GraphQL over %s (Apollo)', (adapter) => {
     await api?.app.close();
   });
 
-  async function graphql(query: string | object, token?: string) {
-    const response = await fetch(`${api.url}/graphql`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
-      },
-      body: JSON.stringify(typeof query === 'string' ? { query } : query),
-    });
-    const body = (await response.json()) as {
-      data?: Record<string, unknown> | null;
-      errors?: { message: string; path?: string[]; extensions: Record<string, unknown> }[];
-    };
-    return { status: response.status, body, challenge: response.headers.get('www-authenticate') };
-  }
+  const graphql = (query: string | object, token?: string) => postGraphql(api.url, query, token);
 
   const bob = () => issuer.sign({ sub: 'bob', roles: ['customer'] });
 
@@ -463,20 +466,8 @@ describe.each(ADAPTERS)('GraphQL over %s with refuseWholeOperation', (adapter) =
     await api?.app.close();
   });
 
-  async function graphql(query: string) {
-    const response = await fetch(`${api.url}/graphql`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        authorization: `Bearer ${issuer.sign({ sub: 'bob', roles: ['customer'] })}`,
-      },
-      body: JSON.stringify({ query }),
-    });
-    return (await response.json()) as {
-      data?: Record<string, unknown> | null;
-      errors?: { path?: string[]; extensions: Record<string, unknown> }[];
-    };
-  }
+  const graphql = async (query: string) =>
+    (await postGraphql(api.url, query, issuer.sign({ sub: 'bob', roles: ['customer'] }))).body;
 
   it('serves nothing of an operation one of whose fields is refused, and all of one that is allowed', async () => {
     const refused = await graphql(

@@ -148,8 +148,11 @@ export class ConnectionWatcher implements OnModuleInit, OnModuleDestroy {
     this.checking = true;
     try {
       const byToken = new Map<string, Entry[]>();
-      for (const entry of this.entries)
-        byToken.set(entry.token.jti, [...(byToken.get(entry.token.jti) ?? []), entry]);
+      for (const entry of this.entries) {
+        const group = byToken.get(entry.token.jti);
+        if (group === undefined) byToken.set(entry.token.jti, [entry]);
+        else group.push(entry);
+      }
       const queue = [...byToken.values()];
       const worker = async (): Promise<void> => {
         for (let group = queue.pop(); group !== undefined; group = queue.pop())
