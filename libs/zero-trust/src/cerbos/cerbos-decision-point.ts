@@ -181,19 +181,11 @@ export class CerbosDecisionPoint implements PolicyDecisionPoint {
     });
   }
 
-  private principalOf(principal: Principal, env: PolicyEnvironment): CerbosPrincipal {
+  private principalOf(principal: Principal, environment: PolicyEnvironment): CerbosPrincipal {
     const { id, kind, roles, scopes, attributes, clientId, token } = principal;
-    const environment = { ...env, time: env.time.toISOString(), requestId: undefined };
-    const attr = json({
-      ...attributes,
-      kind,
-      scopes,
-      clientId,
-      acr: token.acr,
-      amr: token.amr,
-      authTime: token.authTime,
-      env: environment,
-    });
+    const { acr, amr, authTime } = token;
+    const env = { ...environment, time: environment.time.toISOString(), requestId: undefined };
+    const attr = json({ ...attributes, kind, scopes, clientId, acr, amr, authTime, env });
     return { id, roles: [...new Set([...roles, kind])], attr, ...this.versioned };
   }
 

@@ -183,11 +183,8 @@ export function readInventory(app: INestApplicationContext): RouteInventory {
       modeFrom: route.mode === undefined ? 'module' : 'route',
     };
   });
-  const key = (r: InventoryRoute) => [r.transport, r.path, r.method, r.handler];
-  routes.sort((a, b) => {
-    const [x, y] = [key(a), key(b)];
-    const at = x.findIndex((part, i) => part !== y[i]);
-    return at === -1 ? 0 : (x[at] as string) < (y[at] as string) ? -1 : 1;
-  });
+  // NUL separates the parts: a part that is a prefix of another sorts first, as in a tuple order.
+  const key = (r: InventoryRoute) => [r.transport, r.path, r.method, r.handler].join('\u0000');
+  routes.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
   return { mode: options.mode, strictRouteAudit: options.strictRouteAudit, routes };
 }
