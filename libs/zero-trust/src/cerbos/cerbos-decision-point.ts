@@ -14,9 +14,9 @@ import type {
 } from '../policy/decision-point.js';
 import type {
   CerbosCheckResult,
-  CerbosClient,
   CerbosPrincipal,
   CerbosValue,
+  Versioned,
 } from './cerbos-client.js';
 import { validateCerbosOptions, type CerbosOptions } from './cerbos-options.js';
 import { planToCondition } from './query-plan.js';
@@ -71,7 +71,8 @@ export class CerbosDecisionPoint implements PolicyDecisionPoint {
   readonly engine = 'cerbos';
   private readonly logger = new Logger('ZeroTrust');
   private readonly options: ReturnType<typeof validateCerbosOptions>;
-  private readonly client: CerbosClient;
+  /** The policy version and scope every principal and resource carries. */
+  private readonly versioned: Versioned;
   private readonly metrics: ReturnType<typeof metricsIn> | undefined;
   private readonly cache: LRUCache<string, PolicyVerdict[] | PolicyPlan> | undefined;
 
@@ -81,7 +82,8 @@ export class CerbosDecisionPoint implements PolicyDecisionPoint {
    */
   constructor(options: CerbosOptions, registry?: Registry) {
     this.options = validateCerbosOptions(options);
-    this.client = this.options.client;
+    const { policyVersion, scope } = this.options;
+    this.versioned = json({ policyVersion, scope });
     this.metrics = registry === undefined ? undefined : metricsIn(registry);
     const { ttl, max } = this.options.cache;
     if (ttl > 0) this.cache = new LRUCache({ max, ttl: Math.round(ttl * 1000) });
@@ -103,7 +105,7 @@ export class CerbosDecisionPoint implements PolicyDecisionPoint {
           kind: resource.kind,
           id: resource.id ?? 'new',
           attr: json(resource.attributes),
-          ...this.versioned(),
+          ...this.versioned,
         },
         actions: [action, ...fields.map((field) => `${action}:${field}`)],
       })),
@@ -111,7 +113,7 @@ export class CerbosDecisionPoint implements PolicyDecisionPoint {
       requestId: environment.requestId,
     };
     return this.cached(request, 'check', async (signal) => {
-      const response = await this.client.checkResources(request, { signal });
+      const response = await this.options.client.checkResources(request, { signal });
       return checks.map((check, i) =>
         this.verdictOf(check, response.results[i], response.cerbosCallId),
       );
@@ -140,8 +142,9 @@ export class CerbosDecisionPoint implements PolicyDecisionPoint {
   async health(): Promise<{ up: boolean; status: string }> {
     try {
       const signal = AbortSignal.timeout(this.options.timeout * 10);
-      const { status } = this.client.checkHealth
-        ? await this.client.checkHealth(undefined, { signal })
+      const { client } = this.options;
+      const { status } = client.checkHealth
+        ? await client.checkHealth(undefined, { signal })
         : { status: 'UNKNOWN' };
       return { up: status === 'SERVING', status };
     } catch (error) {
@@ -157,12 +160,12 @@ export class CerbosDecisionPoint implements PolicyDecisionPoint {
   ): Promise<PolicyPlan> {
     const request = {
       principal: this.principalOf(principal, environment),
-      resource: { kind, ...this.versioned() },
+      resource: { kind, ...this.versioned },
       actions: [action],
       requestId: environment.requestId,
     };
     return this.cached(request, 'plan', async (signal) => {
-      const plan = await this.client.planResources(request, { signal });
+      const plan = await this.options.client.planResources(request, { signal });
       const call = plan.cerbosCallId;
       const rule = (granted: boolean, description: string): DecisionRule => ({
         kind: granted ? 'granted' : 'none',
@@ -178,25 +181,12 @@ export class CerbosDecisionPoint implements PolicyDecisionPoint {
     });
   }
 
-  private versioned(): { policyVersion?: string; scope?: string } {
-    const { policyVersion, scope } = this.options;
-    return json({ policyVersion, scope });
-  }
-
-  private principalOf(principal: Principal, env: PolicyEnvironment): CerbosPrincipal {
+  private principalOf(principal: Principal, environment: PolicyEnvironment): CerbosPrincipal {
     const { id, kind, roles, scopes, attributes, clientId, token } = principal;
-    const environment = { ...env, time: env.time.toISOString(), requestId: undefined };
-    const attr = json({
-      ...attributes,
-      kind,
-      scopes,
-      clientId,
-      acr: token.acr,
-      amr: token.amr,
-      authTime: token.authTime,
-      env: environment,
-    });
-    return { id, roles: [...new Set([...roles, kind])], attr, ...this.versioned() };
+    const { acr, amr, authTime } = token;
+    const env = { ...environment, time: environment.time.toISOString(), requestId: undefined };
+    const attr = json({ ...attributes, kind, scopes, clientId, acr, amr, authTime, env });
+    return { id, roles: [...new Set([...roles, kind])], attr, ...this.versioned };
   }
 
   private verdictOf(
@@ -211,9 +201,8 @@ export class CerbosDecisionPoint implements PolicyDecisionPoint {
     // A named rule with an output says which rule decided; else the policy that matched.
     const output = result?.outputs.find((o) => o.action === action);
     const policy = result?.metadata?.actions[action]?.matchedPolicy || 'no policy matched';
-    const decided = allowed && refusedFields.length > 0 ? refusedFields[0] : undefined;
     const rule: DecisionRule = {
-      kind: allowed ? (decided === undefined ? 'granted' : 'fields') : 'none',
+      kind: allowed ? (refusedFields.length === 0 ? 'granted' : 'fields') : 'none',
       description: `cerbos ${output?.source ?? policy} (call ${call})`,
     };
     const reason = output?.value;

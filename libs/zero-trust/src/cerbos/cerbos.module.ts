@@ -1,4 +1,4 @@
-import { Module, type DynamicModule, type InjectionToken, type Provider } from '@nestjs/common';
+import { Module, type DynamicModule, type InjectionToken } from '@nestjs/common';
 import { ZeroTrustMetrics } from '../metrics/zero-trust.metrics.js';
 import { POLICY_DECISION_POINT } from '../policy/decision-point.js';
 import { CerbosDecisionPoint } from './cerbos-decision-point.js';
@@ -11,9 +11,6 @@ export interface CerbosModuleAsyncOptions {
   inject?: InjectionToken[];
 }
 
-const decisionPointFrom = (options: CerbosOptions, metrics?: ZeroTrustMetrics) =>
-  new CerbosDecisionPoint(options, metrics?.registry);
-
 /**
  * Makes Cerbos the policy decision point of `@Can` (global; import it once, beside
  * `ZeroTrustModule`): without it, the CASL abilities decide. Also provides
@@ -21,38 +18,28 @@ const decisionPointFrom = (options: CerbosOptions, metrics?: ZeroTrustMetrics) =
  */
 @Module({})
 export class CerbosModule {
-  /** With options known at import time (checked at once). */
+  /** With options known at import time (checked when the module boots). */
   static forRoot(options: CerbosOptions): DynamicModule {
-    return CerbosModule.with({
-      provide: CerbosDecisionPoint,
-      useFactory: (metrics?: ZeroTrustMetrics) => decisionPointFrom(options, metrics),
-      inject: [{ token: ZeroTrustMetrics, optional: true }],
-    });
+    return CerbosModule.forRootAsync({ useFactory: () => options });
   }
 
   /** With options from a factory (e.g. `ConfigService`). */
   static forRootAsync(async: CerbosModuleAsyncOptions): DynamicModule {
     const OPTIONS = Symbol('CerbosOptions');
     return {
-      ...CerbosModule.with(
+      module: CerbosModule,
+      global: true,
+      imports: async.imports ?? [],
+      providers: [
+        { provide: OPTIONS, useFactory: async.useFactory, inject: async.inject ?? [] },
         {
           provide: CerbosDecisionPoint,
           useFactory: (options: CerbosOptions, metrics?: ZeroTrustMetrics) =>
-            decisionPointFrom(options, metrics),
+            new CerbosDecisionPoint(options, metrics?.registry),
           inject: [OPTIONS, { token: ZeroTrustMetrics, optional: true }],
         },
-        { provide: OPTIONS, useFactory: async.useFactory, inject: async.inject ?? [] },
-      ),
-      imports: async.imports ?? [],
-    };
-  }
-
-  private static with(...providers: Provider[]): DynamicModule {
-    const alias = { provide: POLICY_DECISION_POINT, useExisting: CerbosDecisionPoint };
-    return {
-      module: CerbosModule,
-      global: true,
-      providers: [...providers, alias],
+        { provide: POLICY_DECISION_POINT, useExisting: CerbosDecisionPoint },
+      ],
       exports: [CerbosDecisionPoint, POLICY_DECISION_POINT],
     };
   }

@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ZeroTrustError } from '../errors/zero-trust.error.js';
 import { RouteAuditService } from '../routes/route-audit.service.js';
-import { readInventory, type RouteInventory } from './inventory.js';
+import { isClass, readInventory, type RouteInventory } from './inventory.js';
 
 /** The inventory with what the boot-time route audit warned about, sorted. */
 export type BootedInventory = RouteInventory & { readonly warnings: readonly string[] };
@@ -14,9 +14,6 @@ export type BootedInventory = RouteInventory & { readonly warnings: readonly str
 export class InventoryInputError extends Error {
   override readonly name = 'InventoryInputError';
 }
-
-const isClass = (value: unknown): value is Type =>
-  typeof value === 'function' && /^class\b/.test(Function.prototype.toString.call(value));
 
 const isDynamicModule = (value: unknown): value is DynamicModule =>
   typeof value === 'object' && value !== null && isClass((value as { module?: unknown }).module);

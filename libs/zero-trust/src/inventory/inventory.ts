@@ -82,6 +82,11 @@ const SOCKET_MESSAGE = 'message';
 const GATEWAY_OPTIONS = 'websockets:gateway_options';
 
 type Handler = (...args: never[]) => unknown;
+
+/** Whether `value` is a class (not a plain function). */
+export const isClass = (value: unknown): value is Type =>
+  typeof value === 'function' && /^class\b/.test(Function.prototype.toString.call(value));
+
 const meta = (key: string, target: object): unknown => Reflect.getMetadata(key, target);
 
 /** Where a handler is served: its transport, method and path. */
@@ -116,14 +121,10 @@ function locate(
 function checksOf(route: RoutePolicy): InventoryCheck[] {
   return route.checks.map((check) => {
     const { resolve, typeLevel, fields } = check.options;
-    const named = (fn: unknown): string =>
-      typeof fn === 'function' && /^class\b/.test(Function.prototype.toString.call(fn))
-        ? (fn as Type).name
-        : '(function)';
     return {
       action: check.action,
       subject: subjectOf(check),
-      resolver: resolve === undefined ? null : named(resolve),
+      resolver: resolve === undefined ? null : isClass(resolve) ? resolve.name : '(function)',
       typeLevel: typeLevel === true,
       fields:
         typeof fields === 'function'
@@ -182,11 +183,8 @@ export function readInventory(app: INestApplicationContext): RouteInventory {
       modeFrom: route.mode === undefined ? 'module' : 'route',
     };
   });
-  const key = (r: InventoryRoute) => [r.transport, r.path, r.method, r.handler];
-  routes.sort((a, b) => {
-    const [x, y] = [key(a), key(b)];
-    const at = x.findIndex((part, i) => part !== y[i]);
-    return at === -1 ? 0 : (x[at] as string) < (y[at] as string) ? -1 : 1;
-  });
+  // NUL separates the parts: a part that is a prefix of another sorts first, as in a tuple order.
+  const key = (r: InventoryRoute) => [r.transport, r.path, r.method, r.handler].join('\u0000');
+  routes.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
   return { mode: options.mode, strictRouteAudit: options.strictRouteAudit, routes };
 }

@@ -99,8 +99,7 @@ export async function renderDecisionMatrix(
   options: DecisionMatrixOptions,
 ): Promise<string> {
   const pdp = asPoint(engine);
-  const environment = { time: new Date(0), ip: '127.0.0.1', requestId: 'matrix' };
-  const env = { ...environment, ...options.environment };
+  const env = { time: new Date(0), ip: '127.0.0.1', requestId: 'matrix', ...options.environment };
   const lines = [`# ${options.title ?? 'Decision matrix'}`, ''];
   for (const kind of options.kinds) {
     lines.push(`## ${kind}`, '', `| principal | ${options.actions.join(' | ')} |`);

@@ -43,53 +43,6 @@ export function environmentOf(
   return environment;
 }
 
-/** A plan as a verdict on the kind: allowed when some record may be acted on. */
-function planVerdict(plan: PolicyPlan): PolicyVerdict {
-  return { allowed: plan.condition !== null, refusedFields: plan.refusedFields, rule: plan.rule };
-}
-
-/**
- * The verdicts of a request's `checks`. Without `load`: type-level (may the principal do the
- * action to *some* record?), one plan per check, made concurrently and kept for
- * {@link plannedCondition}. With `load`: every record is loaded in order, then all are decided in
- * one batched call. @internal
- */
-export async function externalVerdicts(
-  pdp: PolicyDecisionPoint,
-  sources: readonly AbilityEnvSource[],
-  { request, context }: { request: object; context: ZeroTrustRequestContext },
-  checks: readonly CanCheck[],
-  fieldsOf: (check: CanCheck) => string[],
-  load?: (check: CanCheck) => Promise<object>,
-): Promise<{ verdicts: PolicyVerdict[]; records: object[] }> {
-  const principal = context.principal as Principal;
-  const environment = environmentOf(sources, request, context);
-  const records: object[] = [];
-  if (load === undefined) {
-    const env = await environment;
-    const plans = await Promise.all(
-      checks.map((c) => pdp.plan(principal, env, subjectOf(c), c.action, fieldsOf(c))),
-    );
-    let kept = PLANS.get(context);
-    if (kept === undefined) PLANS.set(context, (kept = new Map()));
-    for (const [i, check] of checks.entries())
-      kept.set(planKey(subjectOf(check), check.action), plans[i] as PolicyPlan);
-    return { verdicts: plans.map(planVerdict), records };
-  }
-  for (const check of checks) records.push(await load(check));
-  const batch = checks.map((check, i) => {
-    const attributes = records[i] as Record<string, unknown>;
-    const id = attributes.id;
-    const resource = {
-      kind: subjectOf(check),
-      id: typeof id === 'string' || typeof id === 'number' ? String(id) : undefined,
-      attributes,
-    };
-    return { resource, action: check.action, fields: fieldsOf(check) };
-  });
-  return { verdicts: await pdp.check(principal, await environment, batch), records };
-}
-
 /** The plan a type-level check of this request already made for `action` on `kind`. @internal */
 export function plannedCondition(
   context: ZeroTrustRequestContext,
@@ -108,36 +61,59 @@ export interface ExternalDecider {
 }
 
 /**
- * Decides `checks` by `pdp` in one call, on the kind or on the records `guard.load` returns (all
- * loaded first, in order), and records each through the guard. @internal
+ * Decides `checks` by `pdp` and records each through the guard. Without `guard.load`: type-level
+ * (may the principal do the action to *some* record?), one plan per check, made concurrently and
+ * kept for {@link plannedCondition}. With it: every record is loaded in order, then all are
+ * decided in one batched call. @internal
  */
 export async function decideExternally(
   pdp: PolicyDecisionPoint,
   sources: readonly AbilityEnvSource[],
-  step: { request: object; context: ZeroTrustRequestContext; mode: string },
+  { request, context, mode }: { request: object; context: ZeroTrustRequestContext; mode: string },
   checks: readonly CanCheck[],
-  guard: ExternalDecider,
+  { fieldsOf, decide, load }: ExternalDecider,
 ): Promise<true> {
-  const { verdicts, records } = await externalVerdicts(
-    pdp,
-    sources,
-    step,
-    checks,
-    guard.fieldsOf,
-    guard.load,
-  );
+  const principal = context.principal as Principal;
+  const environment = environmentOf(sources, request, context);
+  if (load === undefined) {
+    const env = await environment;
+    const plans = await Promise.all(
+      checks.map((c) => pdp.plan(principal, env, subjectOf(c), c.action, fieldsOf(c))),
+    );
+    let kept = PLANS.get(context);
+    if (kept === undefined) PLANS.set(context, (kept = new Map()));
+    for (const [i, check] of checks.entries())
+      kept.set(planKey(subjectOf(check), check.action), plans[i] as PolicyPlan);
+    checks.forEach((check, i) => {
+      const { condition, refusedFields, rule } = plans[i] as PolicyPlan;
+      // Allowed on the kind when some record may be acted on.
+      decide(check, { allowed: condition !== null, refusedFields, rule }, subjectOf(check));
+    });
+    return true;
+  }
+  const records: object[] = [];
+  for (const check of checks) records.push(await load(check));
+  const batch = checks.map((check, i) => {
+    const attributes = records[i] as Record<string, unknown>;
+    const { id } = attributes;
+    const resource = {
+      kind: subjectOf(check),
+      id: typeof id === 'string' || typeof id === 'number' ? String(id) : undefined,
+      attributes,
+    };
+    return { resource, action: check.action, fields: fieldsOf(check) };
+  });
+  const verdicts = await pdp.check(principal, await environment, batch);
   checks.forEach((check, i) => {
-    const record = records[i];
+    const record = records[i] as object;
     let verdict = verdicts[i] as PolicyVerdict;
-    if (record !== undefined) {
-      step.context.resources.set(subjectOf(check), record);
-      // Refused on the record after the type-level step allowed the kind: its conditions failed.
-      if (!verdict.allowed && verdict.rule.kind === 'none' && step.mode !== 'report-only') {
-        const description = `${verdict.rule.description}: the conditions do not match this record`;
-        verdict = { ...verdict, rule: { ...verdict.rule, kind: 'conditions', description } };
-      }
+    context.resources.set(subjectOf(check), record);
+    // Refused on the record after the type-level step allowed the kind: its conditions failed.
+    if (!verdict.allowed && verdict.rule.kind === 'none' && mode !== 'report-only') {
+      const description = `${verdict.rule.description}: the conditions do not match this record`;
+      verdict = { ...verdict, rule: { ...verdict.rule, kind: 'conditions', description } };
     }
-    guard.decide(check, verdict, record ?? subjectOf(check));
+    decide(check, verdict, record);
   });
   return true;
 }

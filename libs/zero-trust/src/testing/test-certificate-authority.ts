@@ -1,8 +1,6 @@
 import { createHash, KeyObject, randomBytes, webcrypto } from 'node:crypto';
 import type * as X509 from '@peculiar/x509';
 
-type CryptoKeyPair = webcrypto.CryptoKeyPair;
-
 const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -95,7 +93,7 @@ export class TestCertificateAuthority {
 
 interface Issued {
   certificate: X509.X509Certificate;
-  keys: CryptoKeyPair;
+  keys: webcrypto.CryptoKeyPair;
 }
 
 /** A certificate with a fresh key, valid a day either side of now, self-signed without `issuer`. */
