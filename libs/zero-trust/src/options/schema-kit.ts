@@ -25,10 +25,13 @@ export const says = (message: string) => ({ error: message });
 export const customIssue = (message: string, path: PropertyKey[] = []) =>
   ({ code: 'custom', message, path, input: undefined }) as const;
 
+/** Whether `value` is an object (an array too), whose keys may be read. */
+export const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null;
+
 /** Runs a refinement even when a field has a problem (it must check the types it reads). */
 export const evenWithOtherProblems = {
-  when: (payload: { value: unknown }) =>
-    typeof payload.value === 'object' && payload.value !== null,
+  when: (payload: { value: unknown }) => isObject(payload.value),
 };
 
 /** A number in `[min, max]` (an integer when `integer`); every failure reads `message`. */
@@ -52,13 +55,7 @@ export const func = <T>(message: string) => shaped<T>((v) => typeof v === 'funct
 
 /** An object with these methods (a store, a sink, a client), passed through as it is. */
 export const implementing = <T>(methods: readonly string[], message: string) =>
-  shaped<T>(
-    (v) =>
-      typeof v === 'object' &&
-      v !== null &&
-      methods.every((m) => typeof (v as Record<string, unknown>)[m] === 'function'),
-    message,
-  );
+  shaped<T>((v) => isObject(v) && methods.every((m) => typeof v[m] === 'function'), message);
 
 /**
  * A map keyed by outside names, resolved as a null-prototype record (zod's `record` builds a
@@ -68,7 +65,7 @@ export function ownMap<V extends z.ZodType>(value: V, message: string) {
   return z
     .custom<Record<string, z.input<V>>>()
     .check((ctx) => {
-      if (typeof ctx.value !== 'object' || ctx.value === null || Array.isArray(ctx.value)) {
+      if (!isObject(ctx.value) || Array.isArray(ctx.value)) {
         ctx.issues.push(customIssue(message));
         return;
       }

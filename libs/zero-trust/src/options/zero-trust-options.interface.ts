@@ -21,6 +21,7 @@ import {
   func,
   implementing,
   isAcceptableKeyUrl,
+  isObject,
   normalizeType,
   numberIn,
   optionsObject,
@@ -51,10 +52,7 @@ const clientRegistration = optionsObject({
   /** Roles granted to this client (its ability definition reads them). @default [] */
   roles: z.array(z.string()).optional(),
   /** Attributes copied onto the principal. @default {} */
-  attributes: shaped<Record<string, unknown>>(
-    (v) => typeof v === 'object' && v !== null,
-    'must be an object',
-  ).optional(),
+  attributes: shaped<Record<string, unknown>>(isObject, 'must be an object').optional(),
 });
 
 /** A registered service or integration: one OAuth client, with its own identity. @publicApi */

@@ -19,13 +19,10 @@ export interface HttpAuditSinkOptions {
  * NDJSON, one POST per event. A failed POST counts the event as dropped. @publicApi
  */
 export class HttpAuditSink implements AuditSink {
-  private readonly timeout: number;
-
   constructor(private readonly options: HttpAuditSinkOptions) {
     const url = new URL(options.url);
     if (url.protocol !== 'https:' && url.protocol !== 'http:')
       throw new TypeError('HttpAuditSink: "url" must be an http or https URL');
-    this.timeout = options.timeout ?? 5000;
   }
 
   async write(event: DecisionEvent): Promise<void> {
@@ -34,7 +31,7 @@ export class HttpAuditSink implements AuditSink {
       redirect: 'error',
       headers: { 'content-type': 'application/x-ndjson', ...this.options.headers },
       body: `${JSON.stringify(toEcsEvent(event, this.options.serviceName))}\n`,
-      signal: AbortSignal.timeout(this.timeout),
+      signal: AbortSignal.timeout(this.options.timeout ?? 5000),
     });
     await response.body?.cancel();
     if (response.status < 200 || response.status > 299)
