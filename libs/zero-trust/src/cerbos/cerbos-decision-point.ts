@@ -23,7 +23,7 @@ import { planToCondition } from './query-plan.js';
 
 const ALLOW = 'EFFECT_ALLOW';
 
-/** The call outcomes counted: `ok`, or why the request failed closed. */
+/** The call outcomes counted: `ok`, `invalid` (refused with 403), or why it failed closed (503). */
 type Outcome = 'ok' | 'timeout' | 'unavailable' | 'invalid' | 'error';
 
 function metricsIn(registry: Registry) {
@@ -32,7 +32,7 @@ function metricsIn(registry: Registry) {
     (registry.getSingleMetric('zero_trust_pdp_calls_total') as Counter | undefined) ??
     new Counter({
       name: 'zero_trust_pdp_calls_total',
-      help: 'Calls to the external policy decision point, by engine, call (check, plan) and outcome (ok, timeout, unavailable, error). Every outcome but ok failed closed.',
+      help: 'Calls to the external policy decision point, by engine, call (check, plan) and outcome (ok; invalid: the PDP refused to evaluate the request, answered 403; timeout, unavailable, error: answered 503). Every outcome but ok failed closed.',
       labelNames: ['engine', 'call', 'outcome'],
       registers,
     });
@@ -88,7 +88,7 @@ export class CerbosDecisionPoint implements PolicyDecisionPoint {
     const { ttl, max } = this.options.cache;
     if (ttl > 0) this.cache = new LRUCache({ max, ttl: Math.round(ttl * 1000) });
     for (const call of ['check', 'plan'])
-      for (const outcome of ['ok', 'timeout', 'unavailable', 'error'])
+      for (const outcome of ['ok', 'timeout', 'unavailable', 'invalid', 'error'])
         this.metrics?.calls.inc({ engine: this.engine, call, outcome }, 0);
   }
 

@@ -1,10 +1,14 @@
 import type { AuditSink } from '../audit-sink.interface.js';
 import type { DecisionEvent } from '../decision-event.interface.js';
 import { toEcsEvent } from '../ecs.js';
+import { isAcceptableKeyUrl } from '../../options/schema-kit.js';
 
 /** Options of {@link HttpAuditSink}. @publicApi */
 export interface HttpAuditSinkOptions {
-  /** Where to POST events (`application/x-ndjson`, one ECS event per line). */
+  /**
+   * Where to POST events (`application/x-ndjson`, one ECS event per line): HTTPS, or HTTP on a
+   * loopback host (a local collector); no credentials in the URL (use `headers`).
+   */
   url: string;
   /** Extra headers, e.g. `{ authorization: 'ApiKey …' }`. Never logged. */
   headers?: Record<string, string>;
@@ -20,9 +24,11 @@ export interface HttpAuditSinkOptions {
  */
 export class HttpAuditSink implements AuditSink {
   constructor(private readonly options: HttpAuditSinkOptions) {
-    const url = new URL(options.url);
-    if (url.protocol !== 'https:' && url.protocol !== 'http:')
-      throw new TypeError('HttpAuditSink: "url" must be an http or https URL');
+    // The headers usually carry the collector's key: never over plain HTTP across the network.
+    if (!isAcceptableKeyUrl(options.url))
+      throw new TypeError(
+        'HttpAuditSink: "url" must be an https URL (http only on a loopback host), without credentials',
+      );
   }
 
   async write(event: DecisionEvent): Promise<void> {

@@ -74,6 +74,22 @@ describe('HttpAuditSink', () => {
   it('refuses a non-HTTP URL', () => {
     expect(() => new HttpAuditSink({ url: 'file:///etc/passwd' })).toThrow(TypeError);
   });
+
+  it('refuses plain HTTP beyond loopback, and credentials in the URL: the key would travel in clear', () => {
+    for (const bad of [
+      'http://logstash.internal:8080',
+      'http://10.0.0.5/ingest',
+      'https://user:secret@logstash.internal',
+      'not a url',
+    ])
+      expect(() => new HttpAuditSink({ url: bad }), bad).toThrow(/https URL/);
+    for (const good of [
+      'https://logstash.internal:8080',
+      'http://127.0.0.1:9000',
+      'http://[::1]:9000',
+    ])
+      expect(() => new HttpAuditSink({ url: good }), good).not.toThrow();
+  });
 });
 
 describe('FileAuditSink', () => {
