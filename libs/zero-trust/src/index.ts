@@ -1,7 +1,8 @@
 /**
  * nestjs-zero-trust: every request authenticated, authorized for one action on one resource,
- * and audited. `/risk`, `/audit`, `/client`, `/axios`, `/throttler`, `/health` and `/testing`
- * are entries of their own.
+ * and audited. Each of `/audit`, `/risk`, `/client`, `/axios`, `/throttler`, `/health`,
+ * `/continuous-access`, `/messages`, `/graphql`, `/graphql-ws`, `/websockets`, `/cerbos` and
+ * `/testing` is an entry of its own.
  *
  * @packageDocumentation
  */
