@@ -12,7 +12,6 @@ import { ZeroTrustMetrics } from '../metrics/zero-trust.metrics.js';
 import type { AbilityEnvSource } from '../context/lazy-env.js';
 import type { HttpRequestLike, ZeroTrustRequestContext } from '../context/request-context.js';
 import { DependencyUnavailableError, messageOf } from '../errors/zero-trust.error.js';
-import type { PrincipalKind } from '../identity/principal.interface.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import type { ZeroTrustMode } from '../options/zero-trust-options.interface.js';
 import { SHARED_STATE_METHODS, SharedStateStore } from '../stores/shared-state-store.interface.js';
@@ -70,9 +69,10 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
   readonly keys = ['risk', 'country', 'city'] as const;
   private readonly logger = new Logger('ZeroTrust');
   private readonly store: SharedStateStore;
-  private signals: RiskSignal[] = [];
-  /** How many of `signals`, first, are built in. */
-  private builtIn = 0;
+  private builtIn: RiskSignal[] = [];
+  /** The application's signals: the option's, then `@RiskSignalProvider()`s. */
+  private custom: RiskSignal[] = [];
+  private learners: RiskSignal[] = [];
   private failures: FailureBurstSignal | undefined;
   private unsubscribe: (() => void) | undefined;
 
@@ -98,7 +98,7 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
     const db = geo?.database;
     const locator = typeof db === 'string' ? await MaxMindGeoLocator.open(db) : db;
     this.failures = failures && new FailureBurstSignal(failures);
-    const signals: RiskSignal[] = [
+    this.builtIn = [
       geo && locator && new GeolocationSignal(geo, locator),
       network && new NetworkSignal(network),
       device && new DeviceSignal(device),
@@ -106,14 +106,14 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
       this.failures,
       injection && new InjectionSignal(injection),
     ].filter((signal) => signal !== undefined);
-    this.builtIn = signals.length;
-    signals.push(...risk.signals);
+    const custom = [...risk.signals];
     const metadataKey = RiskSignalProvider.KEY;
     for (const { instance } of this.discovery.getProviders({ metadataKey })) {
       const signal = instance as RiskSignal | undefined;
-      if (typeof signal?.evaluate === 'function' && !signals.includes(signal)) signals.push(signal);
+      if (typeof signal?.evaluate === 'function' && !custom.includes(signal)) custom.push(signal);
     }
-    this.signals = signals;
+    this.custom = custom;
+    this.learners = [...this.builtIn, ...custom].filter((signal) => signal.record !== undefined);
     this.unsubscribe = this.audit.subscribe(
       (event, context) => this.onDecision(event, context),
       (stage) => FAILURE_ACTIONS.has(stage.action) && stage.code !== 'ZT_RISK_DENIED',
@@ -153,22 +153,20 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
       return; // only an assessment that completed is learnt from
     }
     await Promise.all(
-      this.signals
-        .filter((signal) => signal.record !== undefined)
-        .map(async (signal) => {
-          try {
-            await signal.record?.(assessed.input, outcome);
-          } catch (error) {
-            this.logger.warn(`Risk signal ${signal.name} failed to learn: ${messageOf(error)}`);
-          }
-        }),
+      this.learners.map(async (signal) => {
+        try {
+          await signal.record?.(assessed.input, outcome);
+        } catch (error) {
+          this.logger.warn(`Risk signal ${signal.name} failed to learn: ${messageOf(error)}`);
+        }
+      }),
     );
   }
 
   // Once per request: the audit trail and the response status may both report it.
   private async countFailure(
     context: ZeroTrustRequestContext,
-    principal: { kind: PrincipalKind; id: string } | undefined,
+    principal: DecisionEvent['principal'],
   ): Promise<void> {
     if (this.failures === undefined || principal === undefined) return;
     const state = (context.risk ??= {});
@@ -200,10 +198,9 @@ export class RiskEngine implements AbilityEnvSource, OnModuleInit, OnModuleDestr
       if (error instanceof DependencyUnavailableError) throw error;
       throw new DependencyUnavailableError('ZT_RISK_UNAVAILABLE', error);
     };
-    const builtIn = this.signals.slice(0, this.builtIn);
-    const settled = await Promise.allSettled(builtIn.map(evaluate));
-    for (const [i, result] of settled.entries()) take(builtIn[i] as RiskSignal, result);
-    for (const signal of this.signals.slice(this.builtIn))
+    const settled = await Promise.allSettled(this.builtIn.map(evaluate));
+    for (const [i, result] of settled.entries()) take(this.builtIn[i] as RiskSignal, result);
+    for (const signal of this.custom)
       take(signal, ...(await Promise.allSettled([evaluate(signal)])));
     reasons.sort((a, b) => b.score - a.score);
     const country = input.facts.get('country');

@@ -53,13 +53,12 @@ export class ContextRiskGuard implements CanActivate {
     const request = http.getRequest<HttpRequestLike>();
     const response = http.getResponse<FinishingResponse>();
     const context = contextOf(request, route.path, this.options.trustedProxies);
-    const principal = context.principal;
+    const { principal, time } = context;
     if (principal === undefined) return true;
     const { risk } = this.options;
     const mode = route.mode ?? risk.mode ?? this.options.mode;
     const assessment = await this.engine.assess(request, context);
-    const decision = decideRisk(assessment, route.risk, risk, principal, context.time);
-    const { verdict, acr, maxAge } = decision;
+    const { verdict, acr, maxAge } = decideRisk(assessment, route.risk, risk, principal, time);
     const reported = mode === 'report-only';
     const [action, code, base = ''] = RECORDS[verdict];
     const outcome: DecisionOutcome = reported && verdict !== 'allow' ? `would-${verdict}` : verdict;

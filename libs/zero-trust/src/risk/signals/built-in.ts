@@ -32,6 +32,19 @@ export function principalKey(
   return suffix === '' ? base : `${base}:${suffix}`;
 }
 
+/**
+ * The fields of a JSON object a signal stored, or none when it is absent or corrupt (it starts
+ * over). Absent reads as `{}`: no exception per request of a new principal. @internal
+ */
+export function storedFields(text: string | undefined): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(text ?? '{}');
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
 /** Whether an address is in a list of addresses and CIDR blocks (`/0` too). @internal */
 export function inList(entries: readonly string[]): (ip: string | undefined) => boolean {
   if (entries.length === 0) return () => false;

@@ -152,8 +152,8 @@ describe('DeviceSignal', () => {
       token: { cnf: { jkt: 'thumbprint-1' }, device: 'thumbprint-1' },
     });
     const input = createRiskSignalInput({ now: NOW, principal, store: store(), headers: PHONE });
-    expect(device.deviceOf(input)).toBe('thumbprint-1');
     expect(await device.evaluate(input)).toEqual([]);
+    expect(input.facts.get('device')).toBe('thumbprint-1');
   });
 
   it('says nothing without a principal', async () => {

@@ -31,17 +31,14 @@ export class DeviceSignal extends BuiltInSignal<'device'> {
   private readonly stored = new LRUCache<string, number>({ max: 50_000 });
   private readonly refreshMs = Math.min((this.options.ttl * 1000) / 10, 60 * 60_000);
 
-  /** The device of this request. */
-  deviceOf(input: RiskSignalInput): string {
-    const jkt = input.principal?.token.cnf?.jkt;
-    if (typeof jkt === 'string' && jkt.length > 0) return jkt;
-    return deviceFingerprint(input.request.headers, this.options.headers);
-  }
-
   async evaluate(input: RiskSignalInput): Promise<RiskReason[]> {
     const principal = input.principal;
     if (principal?.kind !== 'user') return [];
-    const device = this.deviceOf(input);
+    const jkt = principal.token.cnf?.jkt;
+    const device =
+      typeof jkt === 'string' && jkt.length > 0
+        ? jkt
+        : deviceFingerprint(input.request.headers, this.options.headers);
     input.facts.set('device', device);
     const key = principalKey('device', principal);
     const [known, seen] = await Promise.all([

@@ -1,6 +1,6 @@
 import type { ResolvedRiskOptions } from '../../options/validate-options.js';
 import type { RiskReason, RiskSignalInput } from '../risk.types.js';
-import { BuiltInSignal, isProvenWorkload, principalKey } from './built-in.js';
+import { BuiltInSignal, isProvenWorkload, principalKey, storedFields } from './built-in.js';
 import { haversineKm, type GeoLocation, type GeoLocator } from './geo-locator.js';
 
 type LastLocation = { lat: number; lon: number; t: number; place: string };
@@ -8,17 +8,6 @@ type LastLocation = { lat: number; lon: number; t: number; place: string };
 // A burst at one place writes its location once a second (no trip hides in a second).
 const REWRITE_AFTER_MS = 1000;
 const PREVIOUS = 'geolocation:previous';
-
-function parseLocation(text: string | undefined): LastLocation | undefined {
-  try {
-    const { lat, lon, t, place } = (JSON.parse(text ?? 'null') ?? {}) as Partial<LastLocation>;
-    if (typeof lat !== 'number' || typeof lon !== 'number' || typeof t !== 'number')
-      return undefined;
-    return { lat, lon, t, place: typeof place === 'string' ? place : 'an unknown place' };
-  } catch {
-    return undefined;
-  }
-}
 
 function placeOf({ country = '??', city }: GeoLocation): string {
   return city === undefined ? country : `${city} (${country})`;
@@ -56,11 +45,12 @@ export class GeolocationSignal extends BuiltInSignal<'geolocation'> {
     }
     if (principal === undefined || latitude === undefined || longitude === undefined)
       return reasons;
-    const last = parseLocation(await store.get(principalKey('geo', principal)));
-    if (last === undefined) return reasons;
+    const { lat, lon, t, place } = storedFields(await store.get(principalKey('geo', principal)));
+    if (typeof lat !== 'number' || typeof lon !== 'number' || typeof t !== 'number') return reasons;
+    const last = { lat, lon, t, place: typeof place === 'string' ? place : 'an unknown place' };
     facts.set(PREVIOUS, last);
-    const km = haversineKm(last.lat, last.lon, latitude, longitude);
-    const hours = (input.now.getTime() - last.t) / 3_600_000;
+    const km = haversineKm(lat, lon, latitude, longitude);
+    const hours = (input.now.getTime() - t) / 3_600_000;
     if (km < this.options.minDistanceKm || (hours > 0 && km / hours <= this.options.maxSpeedKmh))
       return reasons;
     const minutes = Math.max(0, Math.round(hours * 60));

@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache';
 import type { Principal } from '../../identity/principal.interface.js';
 import { ownValue } from '../../utils/own-keys.js';
 import type { RiskReason, RiskSignalInput } from '../risk.types.js';
-import { BuiltInSignal, principalKey } from './built-in.js';
+import { BuiltInSignal, principalKey, storedFields } from './built-in.js';
 
 /** Whether `time` is in a UTC `HH:MM-HH:MM` window (may wrap midnight). @publicApi */
 export function inUtcWindow(time: Date, window: string): boolean {
@@ -66,14 +66,8 @@ export class UsageSignal extends BuiltInSignal<'usage'> {
       store.get(key('baseline')),
       this.folded.get(foldKey) ? undefined : store.get(key(`m${minute - 1}`)),
     ]);
-    let baseline = { avg: 0, n: 0 };
-    try {
-      // Absent ('{}': no exception per request of a new principal) or corrupt: starts over.
-      const { avg, n } = JSON.parse(stored ?? '{}') as Partial<typeof baseline>;
-      if (typeof avg === 'number' && typeof n === 'number') baseline = { avg, n };
-    } catch {
-      // corrupt
-    }
+    const { avg, n } = storedFields(stored);
+    let baseline = typeof avg === 'number' && typeof n === 'number' ? { avg, n } : { avg: 0, n: 0 };
     // The first request of a minute folds the previous one in, once across instances.
     if (previous !== undefined) {
       const claimed = await store.claimOnce(foldKey, 180);
@@ -90,10 +84,10 @@ export class UsageSignal extends BuiltInSignal<'usage'> {
     const { learningMinutes, minRate, rateFactor, rateScore } = this.options;
     if (baseline.n < learningMinutes || count <= minRate || count <= baseline.avg * rateFactor)
       return undefined;
-    const avg = Math.round(baseline.avg);
+    const usual = Math.round(baseline.avg);
     return this.found(
       rateScore,
-      `request rate ${count}/min far above the principal’s baseline (${avg}/min)`,
+      `request rate ${count}/min far above the principal’s baseline (${usual}/min)`,
     );
   }
 
