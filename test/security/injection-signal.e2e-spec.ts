@@ -90,6 +90,27 @@ describe.each(ADAPTERS)('injection signal, obfuscated and oversized input (%s)',
     expect(JSON.stringify(api.sink.events)).not.toContain('passwd');
   });
 
+  it('judges a GraphQL operation as a request: a payload in its variables is refused, a plain one served', async () => {
+    const graphql = async (variables: Record<string, string>) =>
+      call(api, 'POST', '/graphql', {
+        token: token(),
+        body: { query: 'query ($id: ID!) { invoice(id: $id) { id } }', variables },
+      });
+    const clean = await graphql({ id: 'inv-1' });
+    expect(clean.body).toEqual({ data: { invoice: { id: 'inv-1' } } });
+    const refused = await graphql({ id: "inv-1' UNION SELECT password FROM users--" });
+    const { data, errors } = refused.body as {
+      data?: unknown;
+      errors?: { extensions: { zt?: string } }[];
+    };
+    expect(data).toEqual({ invoice: null });
+    expect(errors?.map((error) => error.extensions.zt)).toEqual(['ZT_RISK_DENIED']);
+    expect(lastRequestEvents(api).find((e) => e.action === 'malicious_sqli')).toMatchObject({
+      decision: 'deny',
+      reason: 'SQL injection payload in the body',
+    });
+  });
+
   it('records a body past the scan limits as its own finding, with a lower score', async () => {
     let deep: unknown = "' OR '1'='1";
     for (let i = 0; i < 20; i++) deep = { nested: deep };
