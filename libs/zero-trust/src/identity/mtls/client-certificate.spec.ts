@@ -10,9 +10,9 @@ import {
 import {
   factsOfXfccElement,
   presentedCertificate,
+  serviceIdentityOf,
   urisOfSubjectAltName,
 } from './client-certificate.js';
-import { serviceIdentityOf } from './service-identity.js';
 
 const REQUIRED = { issuer: 'https://issuer.test', audience: 'https://api.test' };
 

@@ -1,18 +1,32 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import type { SocketRequestLike, TrustedProxies } from '../../context/client-address.js';
 import { InvalidTokenError } from '../../errors/zero-trust.error.js';
+import type { ResolvedMtlsOptions } from '../../options/validate-options.js';
 import type { CertificateSource } from '../../options/zero-trust-options.interface.js';
+import { ownValue } from '../../utils/own-keys.js';
+import { parseSpiffeId } from './spiffe-id.js';
 import { parseXfcc, XfccSyntaxError, type XfccElement } from './xfcc.js';
+
+/** The client certificate a request presented, as put on the request context. @publicApi */
+export interface PresentedCertificate {
+  /** RFC 8705 thumbprint (`x5t#S256`): base64url SHA-256 of the DER certificate. */
+  readonly thumbprint: string;
+  /** Where it was read: the TLS connection or a trusted proxy's XFCC header. */
+  readonly source: 'socket' | 'xfcc';
+  /** Its SPIFFE ID, when `mtls` is configured (then always present and valid). */
+  readonly spiffeId?: string;
+  /** The `client_id` of the service the SPIFFE ID maps to, if any. */
+  readonly service?: string;
+}
 
 /** What the library read of a client certificate, before any SPIFFE check. @internal */
 export interface ClientCertificateFacts {
-  /** RFC 8705 thumbprint: base64url SHA-256 of the DER certificate. */
   readonly thumbprint: string;
+  readonly source: 'socket' | 'xfcc';
   /** The URI SANs of the certificate. */
   readonly uris: readonly string[];
   /** Whether the certificate is a CA certificate (never a valid workload certificate). */
   readonly ca: boolean;
-  readonly source: 'socket' | 'xfcc';
 }
 
 /** The socket shape read here (a `tls.TLSSocket` on an HTTPS server). */
@@ -125,4 +139,25 @@ export function presentedCertificate(
       throw new InvalidTokenError('ZT_XFCC_MALFORMED', { cause: error });
     throw error;
   }
+}
+
+/**
+ * Checks an X.509-SVID of the trust domain (else `ZT_SPIFFE_ID_INVALID`) and maps its path to a
+ * service `client_id` through `mtls.services`, else the path itself. @internal
+ */
+export function serviceIdentityOf(
+  facts: ClientCertificateFacts,
+  options: ResolvedMtlsOptions,
+): PresentedCertificate {
+  const [uri, ...others] = facts.uris;
+  const id = uri === undefined ? undefined : parseSpiffeId(uri);
+  if (facts.ca || others.length > 0 || id?.trustDomain !== options.trustDomain)
+    throw new InvalidTokenError('ZT_SPIFFE_ID_INVALID');
+  const service = options.services === undefined ? id.path : ownValue(options.services, id.path);
+  return {
+    thumbprint: facts.thumbprint,
+    source: facts.source,
+    spiffeId: id.id,
+    ...(service !== undefined && { service }),
+  };
 }
