@@ -5,7 +5,7 @@ import type { ResolvedMtlsOptions } from '../../options/validate-options.js';
 import type { CertificateSource } from '../../options/zero-trust-options.interface.js';
 import { ownValue } from '../../utils/own-keys.js';
 import { parseSpiffeId } from './spiffe-id.js';
-import { parseXfcc, XfccSyntaxError, type XfccElement } from './xfcc.js';
+import { malformedXfcc, parseXfcc, type XfccElement } from './xfcc.js';
 
 /** The client certificate a request presented, as put on the request context. @publicApi */
 export interface PresentedCertificate {
@@ -91,15 +91,15 @@ function socketCertificate(request: SocketRequestLike): ClientCertificateFacts |
 export function factsOfXfccElement(element: XfccElement): ClientCertificateFacts {
   const single = (key: string): string | undefined => {
     const [value, ...more] = element.get(key) ?? [];
-    if (more.length > 0) throw new XfccSyntaxError(`repeated ${key}`);
+    if (more.length > 0) throw malformedXfcc(`repeated ${key}`);
     return value;
   };
   const hash = single('hash')?.toLowerCase();
   const cert = single('cert');
   const uris = element.get('uri') ?? [];
-  if (hash !== undefined && !HEX_SHA256.test(hash)) throw new XfccSyntaxError('bad Hash');
+  if (hash !== undefined && !HEX_SHA256.test(hash)) throw malformedXfcc('bad Hash');
   if (cert === undefined) {
-    if (hash === undefined) throw new XfccSyntaxError('neither Cert nor Hash');
+    if (hash === undefined) throw malformedXfcc('neither Cert nor Hash');
     const thumbprint = Buffer.from(hash, 'hex').toString('base64url');
     return { thumbprint, uris: [...uris], ca: false, source: 'xfcc' };
   }
@@ -107,12 +107,11 @@ export function factsOfXfccElement(element: XfccElement): ClientCertificateFacts
   try {
     facts = factsOf(new X509Certificate(decodeURIComponent(cert)), 'xfcc');
   } catch {
-    throw new XfccSyntaxError('bad Cert');
+    throw malformedXfcc('bad Cert');
   }
   if (hash !== undefined && Buffer.from(facts.thumbprint, 'base64url').toString('hex') !== hash)
-    throw new XfccSyntaxError('Hash does not match Cert');
-  if (uris.some((uri) => !facts.uris.includes(uri)))
-    throw new XfccSyntaxError('URI does not match Cert');
+    throw malformedXfcc('Hash does not match Cert');
+  if (uris.some((uri) => !facts.uris.includes(uri))) throw malformedXfcc('URI does not match Cert');
   return facts;
 }
 
@@ -131,14 +130,8 @@ export function presentedCertificate(
   // With `both`, a trusted proxy's header wins: the socket then holds the proxy's own certificate.
   if (source === 'socket' || (source === 'both' && !trusted)) return socketCertificate(request);
   if (header === undefined) return undefined;
-  try {
-    const elements = parseXfcc(Array.isArray(header) ? header.join(',') : header);
-    return factsOfXfccElement(elements.at(-1) as XfccElement);
-  } catch (error) {
-    if (error instanceof XfccSyntaxError)
-      throw new InvalidTokenError('ZT_XFCC_MALFORMED', { cause: error });
-    throw error;
-  }
+  const elements = parseXfcc(Array.isArray(header) ? header.join(',') : header);
+  return factsOfXfccElement(elements.at(-1) as XfccElement);
 }
 
 /**
