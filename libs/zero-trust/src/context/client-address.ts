@@ -32,9 +32,6 @@ export function trustedProxyProblem(entry: unknown): string | undefined {
   }
 }
 
-/** The forwarding header that carries the client address. @internal */
-export type ForwardedHeader = 'x-forwarded-for' | 'forwarded';
-
 /** The proxies whose forwarding headers are believed (`proxy-addr`'s trust). @publicApi */
 export class TrustedProxies {
   private readonly trust: (address: string, hop: number) => boolean;
@@ -46,7 +43,7 @@ export class TrustedProxies {
    */
   constructor(
     entries: readonly string[],
-    private readonly header: ForwardedHeader = 'x-forwarded-for',
+    private readonly header: 'x-forwarded-for' | 'forwarded' = 'x-forwarded-for',
   ) {
     this.trust = proxyaddr.compile([...entries]);
   }

@@ -1,6 +1,6 @@
 import type { DecisionInput } from '../audit/audit.service.js';
 import type { ZeroTrustAbility } from '../authorization/ability.types.js';
-import type { PresentedCertificate } from '../identity/mtls/service-identity.js';
+import type { PresentedCertificate } from '../identity/mtls/client-certificate.js';
 import type { Principal } from '../identity/principal.interface.js';
 import type { RiskAssessment, RiskSignalInput } from '../risk/risk.types.js';
 import { peerAddressOf, type SocketRequestLike, type TrustedProxies } from './client-address.js';

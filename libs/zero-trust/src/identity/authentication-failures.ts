@@ -35,31 +35,25 @@ export class AuthenticationFailureLimiter {
     const limit = this.options.authenticationFailures;
     if (limit === undefined || context.ip === undefined || refused.getStatus() !== 401)
       return refused;
+    // Hashed: addresses are personal data, and IPv6 text may be long. Of the `addr:` class:
+    // unauthenticated requests create it, so it must never evict principal state.
+    const digest = createHash('sha256').update(context.ip).digest('base64url').slice(0, 22);
+    const key = `${ADDRESS_KEY_PREFIX}authn-fail:${digest}`;
     let count: string | undefined;
     try {
-      count = await this.store.get(this.key(context.ip));
+      count = await this.store.get(key);
     } catch (error) {
       this.metrics.storeError('authentication_failures');
       return new DependencyUnavailableError('ZT_STORE_UNAVAILABLE', error);
     }
     if (count !== undefined && Number(count) >= limit.max)
       return new RateLimitedError(limit.window);
-    if (refused.code !== 'ZT_TOKEN_MISSING') this.recordFailure(context.ip, limit.window);
+    // Counted in the background: a store failure here never changes the answer.
+    if (refused.code !== 'ZT_TOKEN_MISSING')
+      this.store.increment(key, limit.window).catch((error: unknown) => {
+        this.metrics.storeError('authentication_failures');
+        this.logger.warn(`A failed authentication was not counted: ${messageOf(error)}`);
+      });
     return refused;
-  }
-
-  /** Counts one refused credential for an address; never throws. */
-  private recordFailure(ip: string, window: number): void {
-    this.store.increment(this.key(ip), window).catch((error: unknown) => {
-      this.metrics.storeError('authentication_failures');
-      this.logger.warn(`A failed authentication was not counted: ${messageOf(error)}`);
-    });
-  }
-
-  private key(ip: string): string {
-    // Hashed: addresses are personal data, and IPv6 text may be long. Of the `addr:` class:
-    // unauthenticated requests create it, so it must never evict principal state.
-    const digest = createHash('sha256').update(ip).digest('base64url').slice(0, 22);
-    return `${ADDRESS_KEY_PREFIX}authn-fail:${digest}`;
   }
 }

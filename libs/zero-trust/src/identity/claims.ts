@@ -8,7 +8,6 @@ import type {
   TokenClaims,
 } from './principal.interface.js';
 
-const REQUIRED = ['exp', 'iat', 'sub', 'jti'] as const;
 const refused = (code: 'ZT_TOKEN_CLAIM_MISSING' | 'ZT_TOKEN_CLAIM_INVALID', message: string) =>
   new InvalidTokenError(code, { message });
 
@@ -22,7 +21,7 @@ export function checkClaims(
   if (!aud.some((value) => options.audience.includes(value as string)))
     throw new InvalidTokenError('ZT_TOKEN_AUDIENCE_INVALID');
   if (payload.iss !== options.issuer) throw new InvalidTokenError('ZT_TOKEN_ISSUER_INVALID');
-  for (const name of [...REQUIRED, ...options.requiredClaims]) {
+  for (const name of ['exp', 'iat', 'sub', 'jti', ...options.requiredClaims]) {
     const value = payload[name];
     if (value === undefined || value === null || value === '')
       throw refused('ZT_TOKEN_CLAIM_MISSING', `The access token lacks the ${name} claim`);

@@ -14,8 +14,11 @@ import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import { REPLAY_KEY_PREFIX, SharedStateStore } from '../stores/shared-state-store.interface.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 import { checkDpopProof, expectedHtus } from './dpop/dpop-proof.js';
-import { presentedCertificate } from './mtls/client-certificate.js';
-import { serviceIdentityOf, type PresentedCertificate } from './mtls/service-identity.js';
+import {
+  presentedCertificate,
+  serviceIdentityOf,
+  type PresentedCertificate,
+} from './mtls/client-certificate.js';
 import type { Principal } from './principal.interface.js';
 import { storeCall } from './revocation.service.js';
 

@@ -1,18 +1,32 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import type { SocketRequestLike, TrustedProxies } from '../../context/client-address.js';
 import { InvalidTokenError } from '../../errors/zero-trust.error.js';
+import type { ResolvedMtlsOptions } from '../../options/validate-options.js';
 import type { CertificateSource } from '../../options/zero-trust-options.interface.js';
-import { parseXfcc, XfccSyntaxError, type XfccElement } from './xfcc.js';
+import { ownValue } from '../../utils/own-keys.js';
+import { parseSpiffeId } from './spiffe-id.js';
+import { malformedXfcc, parseXfcc, type XfccElement } from './xfcc.js';
+
+/** The client certificate a request presented, as put on the request context. @publicApi */
+export interface PresentedCertificate {
+  /** RFC 8705 thumbprint (`x5t#S256`): base64url SHA-256 of the DER certificate. */
+  readonly thumbprint: string;
+  /** Where it was read: the TLS connection or a trusted proxy's XFCC header. */
+  readonly source: 'socket' | 'xfcc';
+  /** Its SPIFFE ID, when `mtls` is configured (then always present and valid). */
+  readonly spiffeId?: string;
+  /** The `client_id` of the service the SPIFFE ID maps to, if any. */
+  readonly service?: string;
+}
 
 /** What the library read of a client certificate, before any SPIFFE check. @internal */
 export interface ClientCertificateFacts {
-  /** RFC 8705 thumbprint: base64url SHA-256 of the DER certificate. */
   readonly thumbprint: string;
+  readonly source: 'socket' | 'xfcc';
   /** The URI SANs of the certificate. */
   readonly uris: readonly string[];
   /** Whether the certificate is a CA certificate (never a valid workload certificate). */
   readonly ca: boolean;
-  readonly source: 'socket' | 'xfcc';
 }
 
 /** The socket shape read here (a `tls.TLSSocket` on an HTTPS server). */
@@ -77,15 +91,15 @@ function socketCertificate(request: SocketRequestLike): ClientCertificateFacts |
 export function factsOfXfccElement(element: XfccElement): ClientCertificateFacts {
   const single = (key: string): string | undefined => {
     const [value, ...more] = element.get(key) ?? [];
-    if (more.length > 0) throw new XfccSyntaxError(`repeated ${key}`);
+    if (more.length > 0) throw malformedXfcc(`repeated ${key}`);
     return value;
   };
   const hash = single('hash')?.toLowerCase();
   const cert = single('cert');
   const uris = element.get('uri') ?? [];
-  if (hash !== undefined && !HEX_SHA256.test(hash)) throw new XfccSyntaxError('bad Hash');
+  if (hash !== undefined && !HEX_SHA256.test(hash)) throw malformedXfcc('bad Hash');
   if (cert === undefined) {
-    if (hash === undefined) throw new XfccSyntaxError('neither Cert nor Hash');
+    if (hash === undefined) throw malformedXfcc('neither Cert nor Hash');
     const thumbprint = Buffer.from(hash, 'hex').toString('base64url');
     return { thumbprint, uris: [...uris], ca: false, source: 'xfcc' };
   }
@@ -93,12 +107,11 @@ export function factsOfXfccElement(element: XfccElement): ClientCertificateFacts
   try {
     facts = factsOf(new X509Certificate(decodeURIComponent(cert)), 'xfcc');
   } catch {
-    throw new XfccSyntaxError('bad Cert');
+    throw malformedXfcc('bad Cert');
   }
   if (hash !== undefined && Buffer.from(facts.thumbprint, 'base64url').toString('hex') !== hash)
-    throw new XfccSyntaxError('Hash does not match Cert');
-  if (uris.some((uri) => !facts.uris.includes(uri)))
-    throw new XfccSyntaxError('URI does not match Cert');
+    throw malformedXfcc('Hash does not match Cert');
+  if (uris.some((uri) => !facts.uris.includes(uri))) throw malformedXfcc('URI does not match Cert');
   return facts;
 }
 
@@ -117,12 +130,27 @@ export function presentedCertificate(
   // With `both`, a trusted proxy's header wins: the socket then holds the proxy's own certificate.
   if (source === 'socket' || (source === 'both' && !trusted)) return socketCertificate(request);
   if (header === undefined) return undefined;
-  try {
-    const elements = parseXfcc(Array.isArray(header) ? header.join(',') : header);
-    return factsOfXfccElement(elements.at(-1) as XfccElement);
-  } catch (error) {
-    if (error instanceof XfccSyntaxError)
-      throw new InvalidTokenError('ZT_XFCC_MALFORMED', { cause: error });
-    throw error;
-  }
+  const elements = parseXfcc(Array.isArray(header) ? header.join(',') : header);
+  return factsOfXfccElement(elements.at(-1) as XfccElement);
+}
+
+/**
+ * Checks an X.509-SVID of the trust domain (else `ZT_SPIFFE_ID_INVALID`) and maps its path to a
+ * service `client_id` through `mtls.services`, else the path itself. @internal
+ */
+export function serviceIdentityOf(
+  facts: ClientCertificateFacts,
+  options: ResolvedMtlsOptions,
+): PresentedCertificate {
+  const [uri, ...others] = facts.uris;
+  const id = uri === undefined ? undefined : parseSpiffeId(uri);
+  if (facts.ca || others.length > 0 || id?.trustDomain !== options.trustDomain)
+    throw new InvalidTokenError('ZT_SPIFFE_ID_INVALID');
+  const service = options.services === undefined ? id.path : ownValue(options.services, id.path);
+  return {
+    thumbprint: facts.thumbprint,
+    source: facts.source,
+    spiffeId: id.id,
+    ...(service !== undefined && { service }),
+  };
 }
