@@ -7,6 +7,8 @@ const names = (what: string) =>
   z
     .union([name(what), z.array(name(what)).min(1)], says(`must be ${what} or a non-empty array`))
     .transform((value) => (typeof value === 'string' ? [value] : value));
+const keyUrl = () =>
+  z.string(says('must be an https URL (http only on loopback hosts)')).refine(isAcceptableKeyUrl);
 const seconds = (min: number, max: number) =>
   numberIn(min, max, `must be a number of seconds from ${min} to ${max}`);
 
@@ -19,13 +21,9 @@ const backchannelLogout = optionsObject({
 
 const sharedSignals = optionsObject({
   /** The transmitter's issuer, compared exactly with a SET's `iss`. */
-  issuer: z
-    .string(says('must be an https URL (http only on loopback hosts)'))
-    .refine(isAcceptableKeyUrl),
+  issuer: keyUrl(),
   /** The transmitter's key set (its `jwks_uri`), HTTPS but on loopback. */
-  jwksUri: z
-    .string(says('must be an https URL (http only on loopback hosts)'))
-    .refine(isAcceptableKeyUrl),
+  jwksUri: keyUrl(),
   /** This receiver's identifier: a SET's `aud` must name it. */
   audience: name('the receiver identifier'),
   /** The `Authorization` header value the transmitter sends with every push. @default none */

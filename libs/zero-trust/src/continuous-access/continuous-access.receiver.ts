@@ -4,7 +4,6 @@ import { createRemoteJWKSet, type JWTPayload, type JWTVerifyGetKey } from 'jose'
 import { Counter } from 'prom-client';
 import { AuditService } from '../audit/audit.service.js';
 import type { ZeroTrustRequestContext } from '../context/request-context.js';
-import type { ZeroTrustErrorCode } from '../errors/messages.js';
 import { JwksKeySource } from '../identity/jwks-key-source.js';
 import { RevocationService } from '../identity/revocation.service.js';
 import { ZeroTrustMetrics } from '../metrics/zero-trust.metrics.js';
@@ -89,7 +88,7 @@ export class ContinuousAccessReceiver {
           audience: options.audience,
           algorithms: this.options.algorithms,
           requiredClaims: ['iat', 'exp', 'jti', 'events'],
-          maxAge: options.maxAge,
+          maxTokenAge: options.maxAge,
           clockTolerance: this.options.clockTolerance,
           maxSize: this.options.maxTokenSize,
         },
@@ -130,7 +129,7 @@ export class ContinuousAccessReceiver {
         audience: options.audience,
         algorithms: this.options.algorithms,
         requiredClaims: ['iat', 'jti', 'events'],
-        maxAge: options.maxAge,
+        maxTokenAge: options.maxAge,
         clockTolerance: this.options.clockTolerance,
         maxSize: 65_536,
       });
@@ -155,14 +154,14 @@ export class ContinuousAccessReceiver {
     context: ZeroTrustRequestContext,
     work: () => Promise<{ event: string; applied: Applied | undefined }>,
   ): Promise<void> {
-    let event = 'unknown';
     try {
-      const outcome = await work();
-      event = outcome.event.slice(0, 64);
-      const { applied } = outcome;
+      const { applied, ...outcome } = await work();
+      const event = outcome.event.slice(0, 64);
       this.counter.inc({ receiver, event, result: applied ? 'applied' : 'ignored' });
-      this.record(context, {
+      this.audit.record(context, {
         action: applied?.action ?? 'session_event_ignored',
+        decision: 'allow',
+        mode: 'enforce',
         code: applied ? 'ZT_SIGNAL_APPLIED' : 'ZT_SIGNAL_IGNORED',
         reason: applied?.reason ?? `${receiver}: ${event} acknowledged, nothing to apply`,
       });
@@ -171,32 +170,21 @@ export class ContinuousAccessReceiver {
       // A transmitter retransmits a SET it heard no 202 for (RFC 8935 §2.4): acknowledged again,
       // applied already. A logout token is never accepted twice (Back-Channel Logout §2.6).
       const retransmitted = caught.replay && receiver === 'shared-signals';
-      this.counter.inc({ receiver, event, result: caught.replay ? 'replayed' : 'refused' });
-      this.record(context, {
+      const result = caught.replay ? 'replayed' : 'refused';
+      this.counter.inc({ receiver, event: 'unknown', result });
+      this.audit.record(context, {
         action: retransmitted
           ? 'session_event_ignored'
           : caught.replay
             ? 'authn_token_reuse'
             : 'session_event_refused',
+        decision: retransmitted ? 'allow' : 'deny',
+        mode: 'enforce',
         code: caught.replay ? 'ZT_SIGNAL_REPLAY' : 'ZT_SIGNAL_INVALID',
         reason: `${receiver}: ${caught.message}`,
-        deny: !retransmitted,
       });
       if (!retransmitted) throw caught;
     }
-  }
-
-  private record(
-    context: ZeroTrustRequestContext,
-    entry: { action: string; code: ZeroTrustErrorCode; reason: string; deny?: boolean },
-  ): void {
-    this.audit.record(context, {
-      action: entry.action,
-      decision: entry.deny ? 'deny' : 'allow',
-      mode: 'enforce',
-      code: entry.code,
-      reason: entry.reason,
-    });
   }
 
   /** Applies one CAEP event; undefined when there is nothing to apply (acknowledged). */
@@ -211,16 +199,11 @@ export class ContinuousAccessReceiver {
       case 'session-revoked':
       case 'token-claims-change':
         return this.endSessions(this.subjectOf(claims, event), at, `CAEP ${name}`);
-      case 'credential-change': {
-        const { sub } = this.subjectOf(claims, event);
-        if (sub === undefined)
-          throw new SignalRefusal('request', 'credential-change needs a user subject');
-        return this.endSessions({ sub }, at, `CAEP credential-change`);
-      }
+      case 'credential-change':
       case 'assurance-level-change': {
         const { sub } = this.subjectOf(claims, event);
-        if (sub === undefined)
-          throw new SignalRefusal('request', 'assurance-level-change needs a user subject');
+        if (sub === undefined) throw new SignalRefusal('request', `${name} needs a user subject`);
+        if (name === 'credential-change') return this.endSessions({ sub }, at, `CAEP ${name}`);
         // Levels of namespaces are not comparable here: anything but an increase lowers trust.
         if (event.change_direction === 'increase') return undefined;
         await this.remember(assuranceKey(sub), at, 'lowered', options.stateTtl);

@@ -51,8 +51,8 @@ const statusOf = (kind: RefusalKind): number =>
 /** Base of both receivers: answers in the sender's protocol, never cached. */
 abstract class ReceiverEndpoint {
   constructor(
-    protected readonly receiver: ContinuousAccessReceiver,
-    protected readonly host: HttpAdapterHost,
+    @Inject(ContinuousAccessReceiver) protected readonly receiver: ContinuousAccessReceiver,
+    @Inject(HttpAdapterHost) protected readonly host: HttpAdapterHost,
   ) {}
 
   protected async answer(response: unknown, work: () => Promise<Answer>): Promise<void> {
@@ -76,13 +76,6 @@ function backchannelLogoutController(path: string): Type {
   @Public()
   @Controller()
   class BackchannelLogoutController extends ReceiverEndpoint {
-    constructor(
-      @Inject(ContinuousAccessReceiver) receiver: ContinuousAccessReceiver,
-      @Inject(HttpAdapterHost) host: HttpAdapterHost,
-    ) {
-      super(receiver, host);
-    }
-
     @Post(path)
     async receive(@Req() request: HttpRequestLike, @Res() response: unknown): Promise<void> {
       await this.answer(response, async () => {
@@ -106,13 +99,6 @@ function sharedSignalsController(path: string): Type {
   @Public()
   @Controller()
   class SharedSignalsController extends ReceiverEndpoint implements OnModuleInit {
-    constructor(
-      @Inject(ContinuousAccessReceiver) receiver: ContinuousAccessReceiver,
-      @Inject(HttpAdapterHost) host: HttpAdapterHost,
-    ) {
-      super(receiver, host);
-    }
-
     /** Fastify refuses media types it has no parser for: the SET media type gets one. */
     onModuleInit(): void {
       const adapter = this.host.httpAdapter;
@@ -179,16 +165,12 @@ export const extras: { isGlobal: boolean; receivers: ReceiverRoutes } = {
   receivers: {},
 };
 
-/** Applies the extras to the module. @internal */
-export function withExtras(dynamic: DynamicModule, given: typeof extras): DynamicModule {
-  return mountReceivers({ ...dynamic, global: given.isGlobal }, given.receivers);
-}
-
 /**
- * Adds the configured receivers to the module: their controllers at `routes`, the receiver and,
- * for Shared Signals, the risk signal applying CAEP's state-like events. @internal
+ * Applies the extras to the module: the configured receivers' controllers at their routes, the
+ * receiver and, for Shared Signals, the risk signal applying CAEP's state-like events. @internal
  */
-export function mountReceivers(dynamic: DynamicModule, routes: ReceiverRoutes = {}): DynamicModule {
+export function withExtras(dynamic: DynamicModule, given: typeof extras): DynamicModule {
+  const routes = given.receivers ?? {};
   const controllers: Type[] = [];
   const providers: Provider[] = [{ provide: ZERO_TRUST_RECEIVERS, useValue: routes }];
   if (routes.backchannelLogout !== undefined)
@@ -200,6 +182,7 @@ export function mountReceivers(dynamic: DynamicModule, routes: ReceiverRoutes = 
   if (controllers.length > 0) providers.push(ContinuousAccessReceiver);
   return {
     ...dynamic,
+    global: given.isGlobal,
     controllers: [...(dynamic.controllers ?? []), ...controllers],
     providers: [...(dynamic.providers ?? []), ...providers],
   };
