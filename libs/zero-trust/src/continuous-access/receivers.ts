@@ -35,8 +35,6 @@ const SET_ERRORS: Record<RefusalKind, string> = {
   unavailable: 'temporarily_unavailable',
 };
 
-type Answer = { status: number; body?: Record<string, string> };
-
 /** A store or key outage is the sender's cue to retry; anything else is a bug, rethrown. */
 function asRefusal(error: unknown): SignalRefusal {
   if (error instanceof SignalRefusal) return error;
@@ -45,9 +43,6 @@ function asRefusal(error: unknown): SignalRefusal {
   throw error;
 }
 
-const statusOf = (kind: RefusalKind): number =>
-  kind === 'unavailable' ? 503 : kind === 'authentication' ? 401 : 400;
-
 /** Base of both receivers: answers in the sender's protocol, never cached. */
 abstract class ReceiverEndpoint {
   constructor(
@@ -55,20 +50,24 @@ abstract class ReceiverEndpoint {
     @Inject(HttpAdapterHost) protected readonly host: HttpAdapterHost,
   ) {}
 
-  protected async answer(response: unknown, work: () => Promise<Answer>): Promise<void> {
+  /** Answers the status `work` resolves to, or a refusal's status with {@link refusal}'s body. */
+  protected async answer(response: unknown, work: () => Promise<number>): Promise<void> {
     const { httpAdapter } = this.host;
-    let answer: Answer;
+    let status: number;
+    let body: Record<string, string> | undefined;
     try {
-      answer = await work();
+      status = await work();
     } catch (error) {
-      answer = this.refusal(asRefusal(error));
+      const refusal = asRefusal(error);
+      status = refusal.kind === 'unavailable' ? 503 : refusal.kind === 'authentication' ? 401 : 400;
+      body = this.refusal(refusal);
     }
     httpAdapter.setHeader(response, 'Cache-Control', 'no-store');
-    if (answer.status === 503) httpAdapter.setHeader(response, 'Retry-After', '5');
-    httpAdapter.reply(response, answer.body, answer.status);
+    if (status === 503) httpAdapter.setHeader(response, 'Retry-After', '5');
+    httpAdapter.reply(response, body, status);
   }
 
-  protected abstract refusal(refusal: SignalRefusal): Answer;
+  protected abstract refusal(refusal: SignalRefusal): Record<string, string>;
 }
 
 function backchannelLogoutController(path: string): Type {
@@ -81,14 +80,13 @@ function backchannelLogoutController(path: string): Type {
       await this.answer(response, async () => {
         const body = request.body as Record<string, unknown> | undefined;
         await this.receiver.logout(body?.logout_token, contextOf(request));
-        return { status: 200 };
+        return 200;
       });
     }
 
-    protected refusal(refusal: SignalRefusal): Answer {
-      const status = statusOf(refusal.kind);
-      const error = status === 503 ? 'temporarily_unavailable' : 'invalid_request';
-      return { status, body: { error, error_description: refusal.message } };
+    protected refusal({ kind, message }: SignalRefusal): Record<string, string> {
+      const error = kind === 'unavailable' ? 'temporarily_unavailable' : 'invalid_request';
+      return { error, error_description: message };
     }
   }
   return BackchannelLogoutController;
@@ -128,15 +126,12 @@ function sharedSignalsController(path: string): Type {
           throw new SignalRefusal('request', `the body must be ${SET_MEDIA_TYPE}`);
         const token = (await bodyText(request))?.trim();
         await this.receiver.securityEvent(token, headers.authorization, contextOf(request));
-        return { status: 202 };
+        return 202;
       });
     }
 
-    protected refusal(refusal: SignalRefusal): Answer {
-      return {
-        status: statusOf(refusal.kind),
-        body: { err: SET_ERRORS[refusal.kind], description: refusal.message },
-      };
+    protected refusal({ kind, message }: SignalRefusal): Record<string, string> {
+      return { err: SET_ERRORS[kind], description: message };
     }
   }
   return SharedSignalsController;
