@@ -26,11 +26,7 @@ interface Applied {
 }
 
 /** The subject a logout token or SET names, in this API's terms. */
-interface Subject {
-  sub?: string;
-  sid?: string;
-  device?: string;
-}
+type Subject = { sub?: string; sid?: string; device?: string };
 
 type Resolved = ResolvedZeroTrustOptions;
 type SharedSignals = NonNullable<NonNullable<Resolved['continuousAccess']>['sharedSignals']>;
