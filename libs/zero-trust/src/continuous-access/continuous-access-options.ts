@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { ZeroTrustConfigurationError } from '../errors/zero-trust.error.js';
 import { isAcceptableKeyUrl, numberIn, optionsObject, says } from '../options/schema-kit.js';
+import { isRecord } from '../utils/http-json.js';
 
 const name = (what: string) => z.string(says(`must be ${what} (a non-empty string)`)).min(1);
 const names = (what: string) =>
@@ -68,11 +69,8 @@ const PATH = /^\/[\w\-./~]*$/;
  * error: a route with no options, options with no route, or a path with parameters. @internal
  */
 function receiverProblems(input: unknown, routes: ReceiverRoutes): string[] {
-  const given = (typeof input === 'object' && input !== null ? input : {}) as Record<
-    string,
-    unknown
-  >;
-  const configured = (given.continuousAccess ?? {}) as Record<string, unknown>;
+  const given = isRecord(input) ? input : {};
+  const configured = isRecord(given.continuousAccess) ? given.continuousAccess : {};
   const problems: string[] = [];
   for (const key of ['backchannelLogout', 'sharedSignals'] as const) {
     const path: unknown = routes[key];

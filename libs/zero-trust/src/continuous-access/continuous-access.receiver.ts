@@ -9,6 +9,7 @@ import { RevocationService } from '../identity/revocation.service.js';
 import { ZeroTrustMetrics } from '../metrics/zero-trust.metrics.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import { REPLAY_KEY_PREFIX, SharedStateStore } from '../stores/shared-state-store.interface.js';
+import { isRecord } from '../utils/http-json.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 import { assuranceKey, deviceKey } from './continuous-access.signal.js';
 import { SignalRefusal, verifySignalToken, type SignalClaims } from './signal-token.js';
@@ -90,7 +91,7 @@ export class ContinuousAccessReceiver {
         },
       );
       const event = eventsOf(claims)[BACKCHANNEL_LOGOUT];
-      if (!isObject(event)) throw new SignalRefusal('request', 'the token is not a logout token');
+      if (!isRecord(event)) throw new SignalRefusal('request', 'the token is not a logout token');
       if ('nonce' in claims) throw new SignalRefusal('request', 'a logout token has no nonce');
       const subject = { sub: idOf(claims.sub), sid: idOf(claims.sid) };
       if (subject.sub === undefined && subject.sid === undefined)
@@ -134,7 +135,7 @@ export class ContinuousAccessReceiver {
         throw new SignalRefusal('request', 'a security event token has no "sub" and no "exp"');
       const events = Object.entries(eventsOf(claims));
       const [entry] = events;
-      if (events.length !== 1 || entry === undefined || !isObject(entry[1]))
+      if (events.length !== 1 || entry === undefined || !isRecord(entry[1]))
         throw new SignalRefusal('request', 'a security event token carries exactly one event');
       const [type, event] = entry;
       const name = type.startsWith(CAEP) ? type.slice(CAEP.length) : type;
@@ -258,13 +259,13 @@ export class ContinuousAccessReceiver {
   private subjectOf(claims: JWTPayload, event: Record<string, unknown>): Subject {
     // Read sub_id first; pre-SSF transmitters put the subject in the event.
     const subject = claims.sub_id ?? event.subject;
-    if (!isObject(subject)) throw new SignalRefusal('request', 'the event has no subject');
+    if (!isRecord(subject)) throw new SignalRefusal('request', 'the event has no subject');
     const found: Subject = {};
     const members: Record<string, unknown> =
       subject.format === 'complex' ? subject : { user: subject };
     const { user, session, device } = members;
     if (user !== undefined) {
-      if (!isObject(user) || user.format !== 'iss_sub' || user.iss !== this.options.issuer)
+      if (!isRecord(user) || user.format !== 'iss_sub' || user.iss !== this.options.issuer)
         throw new SignalRefusal('request', "the subject is not a user of this API's issuer");
       found.sub = idOf(user.sub);
     }
@@ -276,12 +277,8 @@ export class ContinuousAccessReceiver {
   }
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function eventsOf(claims: JWTPayload): Record<string, unknown> {
-  return isObject(claims.events) ? claims.events : {};
+  return isRecord(claims.events) ? claims.events : {};
 }
 
 function idOf(value: unknown): string | undefined {
@@ -291,7 +288,7 @@ function idOf(value: unknown): string | undefined {
 }
 
 function opaqueId(member: unknown): string {
-  const id = isObject(member) && member.format === 'opaque' ? idOf(member.id) : undefined;
+  const id = isRecord(member) && member.format === 'opaque' ? idOf(member.id) : undefined;
   if (id === undefined)
     throw new SignalRefusal('request', 'a session or device must be opaque ids');
   return id;
