@@ -152,8 +152,8 @@ export class ContinuousAccessReceiver {
     work: () => Promise<{ event: string; applied: Applied | undefined }>,
   ): Promise<void> {
     try {
-      const { applied, ...outcome } = await work();
-      const event = outcome.event.slice(0, 64);
+      const { event: name, applied } = await work();
+      const event = name.slice(0, 64);
       this.counter.inc({ receiver, event, result: applied ? 'applied' : 'ignored' });
       this.audit.record(context, {
         action: applied?.action ?? 'session_event_ignored',
