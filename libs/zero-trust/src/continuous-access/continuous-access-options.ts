@@ -1,12 +1,15 @@
 import * as z from 'zod';
 import { ZeroTrustConfigurationError } from '../errors/zero-trust.error.js';
 import { isAcceptableKeyUrl, numberIn, optionsObject, says } from '../options/schema-kit.js';
+import { isRecord } from '../utils/http-json.js';
 
 const name = (what: string) => z.string(says(`must be ${what} (a non-empty string)`)).min(1);
 const names = (what: string) =>
   z
     .union([name(what), z.array(name(what)).min(1)], says(`must be ${what} or a non-empty array`))
     .transform((value) => (typeof value === 'string' ? [value] : value));
+const keyUrl = () =>
+  z.string(says('must be an https URL (http only on loopback hosts)')).refine(isAcceptableKeyUrl);
 const seconds = (min: number, max: number) =>
   numberIn(min, max, `must be a number of seconds from ${min} to ${max}`);
 
@@ -19,13 +22,9 @@ const backchannelLogout = optionsObject({
 
 const sharedSignals = optionsObject({
   /** The transmitter's issuer, compared exactly with a SET's `iss`. */
-  issuer: z
-    .string(says('must be an https URL (http only on loopback hosts)'))
-    .refine(isAcceptableKeyUrl),
+  issuer: keyUrl(),
   /** The transmitter's key set (its `jwks_uri`), HTTPS but on loopback. */
-  jwksUri: z
-    .string(says('must be an https URL (http only on loopback hosts)'))
-    .refine(isAcceptableKeyUrl),
+  jwksUri: keyUrl(),
   /** This receiver's identifier: a SET's `aud` must name it. */
   audience: name('the receiver identifier'),
   /** The `Authorization` header value the transmitter sends with every push. @default none */
@@ -70,11 +69,8 @@ const PATH = /^\/[\w\-./~]*$/;
  * error: a route with no options, options with no route, or a path with parameters. @internal
  */
 function receiverProblems(input: unknown, routes: ReceiverRoutes): string[] {
-  const given = (typeof input === 'object' && input !== null ? input : {}) as Record<
-    string,
-    unknown
-  >;
-  const configured = (given.continuousAccess ?? {}) as Record<string, unknown>;
+  const given = isRecord(input) ? input : {};
+  const configured = isRecord(given.continuousAccess) ? given.continuousAccess : {};
   const problems: string[] = [];
   for (const key of ['backchannelLogout', 'sharedSignals'] as const) {
     const path: unknown = routes[key];

@@ -4,12 +4,12 @@ import { createRemoteJWKSet, type JWTPayload, type JWTVerifyGetKey } from 'jose'
 import { Counter } from 'prom-client';
 import { AuditService } from '../audit/audit.service.js';
 import type { ZeroTrustRequestContext } from '../context/request-context.js';
-import type { ZeroTrustErrorCode } from '../errors/messages.js';
 import { JwksKeySource } from '../identity/jwks-key-source.js';
 import { RevocationService } from '../identity/revocation.service.js';
 import { ZeroTrustMetrics } from '../metrics/zero-trust.metrics.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import { REPLAY_KEY_PREFIX, SharedStateStore } from '../stores/shared-state-store.interface.js';
+import { isRecord } from '../utils/http-json.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 import { assuranceKey, deviceKey } from './continuous-access.signal.js';
 import { SignalRefusal, verifySignalToken, type SignalClaims } from './signal-token.js';
@@ -27,11 +27,7 @@ interface Applied {
 }
 
 /** The subject a logout token or SET names, in this API's terms. */
-interface Subject {
-  sub?: string;
-  sid?: string;
-  device?: string;
-}
+type Subject = { sub?: string; sid?: string; device?: string };
 
 type Resolved = ResolvedZeroTrustOptions;
 type SharedSignals = NonNullable<NonNullable<Resolved['continuousAccess']>['sharedSignals']>;
@@ -89,13 +85,13 @@ export class ContinuousAccessReceiver {
           audience: options.audience,
           algorithms: this.options.algorithms,
           requiredClaims: ['iat', 'exp', 'jti', 'events'],
-          maxAge: options.maxAge,
+          maxTokenAge: options.maxAge,
           clockTolerance: this.options.clockTolerance,
           maxSize: this.options.maxTokenSize,
         },
       );
       const event = eventsOf(claims)[BACKCHANNEL_LOGOUT];
-      if (!isObject(event)) throw new SignalRefusal('request', 'the token is not a logout token');
+      if (!isRecord(event)) throw new SignalRefusal('request', 'the token is not a logout token');
       if ('nonce' in claims) throw new SignalRefusal('request', 'a logout token has no nonce');
       const subject = { sub: idOf(claims.sub), sid: idOf(claims.sid) };
       if (subject.sub === undefined && subject.sid === undefined)
@@ -130,7 +126,7 @@ export class ContinuousAccessReceiver {
         audience: options.audience,
         algorithms: this.options.algorithms,
         requiredClaims: ['iat', 'jti', 'events'],
-        maxAge: options.maxAge,
+        maxTokenAge: options.maxAge,
         clockTolerance: this.options.clockTolerance,
         maxSize: 65_536,
       });
@@ -139,7 +135,7 @@ export class ContinuousAccessReceiver {
         throw new SignalRefusal('request', 'a security event token has no "sub" and no "exp"');
       const events = Object.entries(eventsOf(claims));
       const [entry] = events;
-      if (events.length !== 1 || entry === undefined || !isObject(entry[1]))
+      if (events.length !== 1 || entry === undefined || !isRecord(entry[1]))
         throw new SignalRefusal('request', 'a security event token carries exactly one event');
       const [type, event] = entry;
       const name = type.startsWith(CAEP) ? type.slice(CAEP.length) : type;
@@ -155,14 +151,14 @@ export class ContinuousAccessReceiver {
     context: ZeroTrustRequestContext,
     work: () => Promise<{ event: string; applied: Applied | undefined }>,
   ): Promise<void> {
-    let event = 'unknown';
     try {
-      const outcome = await work();
-      event = outcome.event.slice(0, 64);
-      const { applied } = outcome;
+      const { event: name, applied } = await work();
+      const event = name.slice(0, 64);
       this.counter.inc({ receiver, event, result: applied ? 'applied' : 'ignored' });
-      this.record(context, {
+      this.audit.record(context, {
         action: applied?.action ?? 'session_event_ignored',
+        decision: 'allow',
+        mode: 'enforce',
         code: applied ? 'ZT_SIGNAL_APPLIED' : 'ZT_SIGNAL_IGNORED',
         reason: applied?.reason ?? `${receiver}: ${event} acknowledged, nothing to apply`,
       });
@@ -171,32 +167,21 @@ export class ContinuousAccessReceiver {
       // A transmitter retransmits a SET it heard no 202 for (RFC 8935 §2.4): acknowledged again,
       // applied already. A logout token is never accepted twice (Back-Channel Logout §2.6).
       const retransmitted = caught.replay && receiver === 'shared-signals';
-      this.counter.inc({ receiver, event, result: caught.replay ? 'replayed' : 'refused' });
-      this.record(context, {
+      const result = caught.replay ? 'replayed' : 'refused';
+      this.counter.inc({ receiver, event: 'unknown', result });
+      this.audit.record(context, {
         action: retransmitted
           ? 'session_event_ignored'
           : caught.replay
             ? 'authn_token_reuse'
             : 'session_event_refused',
+        decision: retransmitted ? 'allow' : 'deny',
+        mode: 'enforce',
         code: caught.replay ? 'ZT_SIGNAL_REPLAY' : 'ZT_SIGNAL_INVALID',
         reason: `${receiver}: ${caught.message}`,
-        deny: !retransmitted,
       });
       if (!retransmitted) throw caught;
     }
-  }
-
-  private record(
-    context: ZeroTrustRequestContext,
-    entry: { action: string; code: ZeroTrustErrorCode; reason: string; deny?: boolean },
-  ): void {
-    this.audit.record(context, {
-      action: entry.action,
-      decision: entry.deny ? 'deny' : 'allow',
-      mode: 'enforce',
-      code: entry.code,
-      reason: entry.reason,
-    });
   }
 
   /** Applies one CAEP event; undefined when there is nothing to apply (acknowledged). */
@@ -211,16 +196,11 @@ export class ContinuousAccessReceiver {
       case 'session-revoked':
       case 'token-claims-change':
         return this.endSessions(this.subjectOf(claims, event), at, `CAEP ${name}`);
-      case 'credential-change': {
-        const { sub } = this.subjectOf(claims, event);
-        if (sub === undefined)
-          throw new SignalRefusal('request', 'credential-change needs a user subject');
-        return this.endSessions({ sub }, at, `CAEP credential-change`);
-      }
+      case 'credential-change':
       case 'assurance-level-change': {
         const { sub } = this.subjectOf(claims, event);
-        if (sub === undefined)
-          throw new SignalRefusal('request', 'assurance-level-change needs a user subject');
+        if (sub === undefined) throw new SignalRefusal('request', `${name} needs a user subject`);
+        if (name === 'credential-change') return this.endSessions({ sub }, at, `CAEP ${name}`);
         // Levels of namespaces are not comparable here: anything but an increase lowers trust.
         if (event.change_direction === 'increase') return undefined;
         await this.remember(assuranceKey(sub), at, 'lowered', options.stateTtl);
@@ -279,13 +259,13 @@ export class ContinuousAccessReceiver {
   private subjectOf(claims: JWTPayload, event: Record<string, unknown>): Subject {
     // Read sub_id first; pre-SSF transmitters put the subject in the event.
     const subject = claims.sub_id ?? event.subject;
-    if (!isObject(subject)) throw new SignalRefusal('request', 'the event has no subject');
+    if (!isRecord(subject)) throw new SignalRefusal('request', 'the event has no subject');
     const found: Subject = {};
     const members: Record<string, unknown> =
       subject.format === 'complex' ? subject : { user: subject };
     const { user, session, device } = members;
     if (user !== undefined) {
-      if (!isObject(user) || user.format !== 'iss_sub' || user.iss !== this.options.issuer)
+      if (!isRecord(user) || user.format !== 'iss_sub' || user.iss !== this.options.issuer)
         throw new SignalRefusal('request', "the subject is not a user of this API's issuer");
       found.sub = idOf(user.sub);
     }
@@ -297,12 +277,8 @@ export class ContinuousAccessReceiver {
   }
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function eventsOf(claims: JWTPayload): Record<string, unknown> {
-  return isObject(claims.events) ? claims.events : {};
+  return isRecord(claims.events) ? claims.events : {};
 }
 
 function idOf(value: unknown): string | undefined {
@@ -312,7 +288,7 @@ function idOf(value: unknown): string | undefined {
 }
 
 function opaqueId(member: unknown): string {
-  const id = isObject(member) && member.format === 'opaque' ? idOf(member.id) : undefined;
+  const id = isRecord(member) && member.format === 'opaque' ? idOf(member.id) : undefined;
   if (id === undefined)
     throw new SignalRefusal('request', 'a session or device must be opaque ids');
   return id;

@@ -35,8 +35,6 @@ const SET_ERRORS: Record<RefusalKind, string> = {
   unavailable: 'temporarily_unavailable',
 };
 
-type Answer = { status: number; body?: Record<string, string> };
-
 /** A store or key outage is the sender's cue to retry; anything else is a bug, rethrown. */
 function asRefusal(error: unknown): SignalRefusal {
   if (error instanceof SignalRefusal) return error;
@@ -45,30 +43,31 @@ function asRefusal(error: unknown): SignalRefusal {
   throw error;
 }
 
-const statusOf = (kind: RefusalKind): number =>
-  kind === 'unavailable' ? 503 : kind === 'authentication' ? 401 : 400;
-
 /** Base of both receivers: answers in the sender's protocol, never cached. */
 abstract class ReceiverEndpoint {
   constructor(
-    protected readonly receiver: ContinuousAccessReceiver,
-    protected readonly host: HttpAdapterHost,
+    @Inject(ContinuousAccessReceiver) protected readonly receiver: ContinuousAccessReceiver,
+    @Inject(HttpAdapterHost) protected readonly host: HttpAdapterHost,
   ) {}
 
-  protected async answer(response: unknown, work: () => Promise<Answer>): Promise<void> {
+  /** Answers the status `work` resolves to, or a refusal's status with {@link refusal}'s body. */
+  protected async answer(response: unknown, work: () => Promise<number>): Promise<void> {
     const { httpAdapter } = this.host;
-    let answer: Answer;
+    let status: number;
+    let body: Record<string, string> | undefined;
     try {
-      answer = await work();
+      status = await work();
     } catch (error) {
-      answer = this.refusal(asRefusal(error));
+      const refusal = asRefusal(error);
+      status = refusal.kind === 'unavailable' ? 503 : refusal.kind === 'authentication' ? 401 : 400;
+      body = this.refusal(refusal);
     }
     httpAdapter.setHeader(response, 'Cache-Control', 'no-store');
-    if (answer.status === 503) httpAdapter.setHeader(response, 'Retry-After', '5');
-    httpAdapter.reply(response, answer.body, answer.status);
+    if (status === 503) httpAdapter.setHeader(response, 'Retry-After', '5');
+    httpAdapter.reply(response, body, status);
   }
 
-  protected abstract refusal(refusal: SignalRefusal): Answer;
+  protected abstract refusal(refusal: SignalRefusal): Record<string, string>;
 }
 
 function backchannelLogoutController(path: string): Type {
@@ -76,26 +75,18 @@ function backchannelLogoutController(path: string): Type {
   @Public()
   @Controller()
   class BackchannelLogoutController extends ReceiverEndpoint {
-    constructor(
-      @Inject(ContinuousAccessReceiver) receiver: ContinuousAccessReceiver,
-      @Inject(HttpAdapterHost) host: HttpAdapterHost,
-    ) {
-      super(receiver, host);
-    }
-
     @Post(path)
     async receive(@Req() request: HttpRequestLike, @Res() response: unknown): Promise<void> {
       await this.answer(response, async () => {
         const body = request.body as Record<string, unknown> | undefined;
         await this.receiver.logout(body?.logout_token, contextOf(request));
-        return { status: 200 };
+        return 200;
       });
     }
 
-    protected refusal(refusal: SignalRefusal): Answer {
-      const status = statusOf(refusal.kind);
-      const error = status === 503 ? 'temporarily_unavailable' : 'invalid_request';
-      return { status, body: { error, error_description: refusal.message } };
+    protected refusal({ kind, message }: SignalRefusal): Record<string, string> {
+      const error = kind === 'unavailable' ? 'temporarily_unavailable' : 'invalid_request';
+      return { error, error_description: message };
     }
   }
   return BackchannelLogoutController;
@@ -106,13 +97,6 @@ function sharedSignalsController(path: string): Type {
   @Public()
   @Controller()
   class SharedSignalsController extends ReceiverEndpoint implements OnModuleInit {
-    constructor(
-      @Inject(ContinuousAccessReceiver) receiver: ContinuousAccessReceiver,
-      @Inject(HttpAdapterHost) host: HttpAdapterHost,
-    ) {
-      super(receiver, host);
-    }
-
     /** Fastify refuses media types it has no parser for: the SET media type gets one. */
     onModuleInit(): void {
       const adapter = this.host.httpAdapter;
@@ -142,15 +126,12 @@ function sharedSignalsController(path: string): Type {
           throw new SignalRefusal('request', `the body must be ${SET_MEDIA_TYPE}`);
         const token = (await bodyText(request))?.trim();
         await this.receiver.securityEvent(token, headers.authorization, contextOf(request));
-        return { status: 202 };
+        return 202;
       });
     }
 
-    protected refusal(refusal: SignalRefusal): Answer {
-      return {
-        status: statusOf(refusal.kind),
-        body: { err: SET_ERRORS[refusal.kind], description: refusal.message },
-      };
+    protected refusal({ kind, message }: SignalRefusal): Record<string, string> {
+      return { err: SET_ERRORS[kind], description: message };
     }
   }
   return SharedSignalsController;
@@ -179,16 +160,12 @@ export const extras: { isGlobal: boolean; receivers: ReceiverRoutes } = {
   receivers: {},
 };
 
-/** Applies the extras to the module. @internal */
-export function withExtras(dynamic: DynamicModule, given: typeof extras): DynamicModule {
-  return mountReceivers({ ...dynamic, global: given.isGlobal }, given.receivers);
-}
-
 /**
- * Adds the configured receivers to the module: their controllers at `routes`, the receiver and,
- * for Shared Signals, the risk signal applying CAEP's state-like events. @internal
+ * Applies the extras to the module: the configured receivers' controllers at their routes, the
+ * receiver and, for Shared Signals, the risk signal applying CAEP's state-like events. @internal
  */
-export function mountReceivers(dynamic: DynamicModule, routes: ReceiverRoutes = {}): DynamicModule {
+export function withExtras(dynamic: DynamicModule, given: typeof extras): DynamicModule {
+  const routes = given.receivers ?? {};
   const controllers: Type[] = [];
   const providers: Provider[] = [{ provide: ZERO_TRUST_RECEIVERS, useValue: routes }];
   if (routes.backchannelLogout !== undefined)
@@ -200,6 +177,7 @@ export function mountReceivers(dynamic: DynamicModule, routes: ReceiverRoutes = 
   if (controllers.length > 0) providers.push(ContinuousAccessReceiver);
   return {
     ...dynamic,
+    global: given.isGlobal,
     controllers: [...(dynamic.controllers ?? []), ...controllers],
     providers: [...(dynamic.providers ?? []), ...providers],
   };

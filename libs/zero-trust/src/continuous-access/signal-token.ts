@@ -1,4 +1,10 @@
-import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import {
+  errors,
+  jwtVerify,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  type JWTVerifyOptions,
+} from 'jose';
 import { ZeroTrustError } from '../errors/zero-trust.error.js';
 
 /** What was wrong with a logout token or a SET, as each receiver's spec names it. @internal */
@@ -20,17 +26,19 @@ export class SignalRefusal extends Error {
 const UNTRUSTED_HEADERS = ['jku', 'x5u', 'x5c', 'jwk'];
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
-/** What a signal token is checked against, besides its signature. @internal */
-export interface SignalTokenRules {
-  readonly typ: string;
-  readonly issuer: string;
-  readonly audience: string | string[];
-  readonly algorithms: string[];
-  readonly requiredClaims: string[];
-  readonly maxAge: number;
-  readonly clockTolerance: number;
-  readonly maxSize: number;
-}
+/** What a signal token is checked against, besides its signature and size. @internal */
+export type SignalTokenRules = Required<
+  Pick<
+    JWTVerifyOptions,
+    | 'typ'
+    | 'issuer'
+    | 'audience'
+    | 'algorithms'
+    | 'requiredClaims'
+    | 'maxTokenAge'
+    | 'clockTolerance'
+  >
+> & { readonly maxSize: number };
 
 /** A verified signal token's claims: `iat` and `jti` are always required. @internal */
 export type SignalClaims = JWTPayload & { iat: number; jti: string };
@@ -44,29 +52,16 @@ export async function verifySignalToken(
   getKey: JWTVerifyGetKey,
   rules: SignalTokenRules,
 ): Promise<SignalClaims> {
-  if (token.length > rules.maxSize) throw new SignalRefusal('request', 'the token is too large');
+  const { maxSize, ...checks } = rules;
+  if (token.length > maxSize) throw new SignalRefusal('request', 'the token is too large');
   if (!COMPACT_JWS.test(token)) throw new SignalRefusal('request', 'the token is not a signed JWT');
+  const trustedKey: JWTVerifyGetKey = (header, input) => {
+    if (UNTRUSTED_HEADERS.some((name) => name in header))
+      throw new SignalRefusal('key', 'the token header names a key source that is never trusted');
+    return getKey(header, input);
+  };
   try {
-    const { payload } = await jwtVerify(
-      token,
-      (header, input) => {
-        if (UNTRUSTED_HEADERS.some((name) => name in header))
-          throw new SignalRefusal(
-            'key',
-            'the token header names a key source that is never trusted',
-          );
-        return getKey(header, input);
-      },
-      {
-        typ: rules.typ,
-        issuer: rules.issuer,
-        audience: rules.audience,
-        algorithms: rules.algorithms,
-        requiredClaims: rules.requiredClaims,
-        maxTokenAge: rules.maxAge,
-        clockTolerance: rules.clockTolerance,
-      },
-    );
+    const { payload } = await jwtVerify(token, trustedKey, checks);
     // jose checked `requiredClaims`, and that `iat` is a number.
     if (typeof payload.jti !== 'string') throw new SignalRefusal('request', 'the "jti" is invalid');
     return payload as SignalClaims;

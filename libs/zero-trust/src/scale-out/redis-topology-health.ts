@@ -28,16 +28,13 @@ const fields = (text: string): Record<string, string> =>
       .filter((pair) => pair.length === 2),
   );
 
-/** Down, degraded or up, with the reason of the worst finding (first wins). */
+/** The first finding that holds (they are listed worst first), else up. */
 function judge(findings: [RedisTopologyHealth['status'], string | false][]): {
   status: RedisTopologyHealth['status'];
   message?: string;
 } {
-  for (const level of ['down', 'degraded'] as const) {
-    const found = findings.find(([status, message]) => status === level && message !== false);
-    if (found !== undefined) return { status: level, message: found[1] as string };
-  }
-  return { status: 'up' };
+  const found = findings.find(([, message]) => message !== false);
+  return found === undefined ? { status: 'up' } : { status: found[0], message: found[1] as string };
 }
 
 /** A Redis Cluster: every slot served, no master down, each master with a live replica. */

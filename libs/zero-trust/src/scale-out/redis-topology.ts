@@ -1,10 +1,10 @@
 import type { ClusterOptions, RedisOptions } from 'ioredis';
 import * as z from 'zod';
 import { says } from '../options/schema-kit.js';
+import type { ResolvedRedisStoreOptions } from '../options/validate-options.js';
 
 // Where the Redis stores' data lives: one server (`url`), a Redis Cluster (`cluster`) or a group
-// watched by Sentinel (`sentinels` + `name`). The options are declared here and spread into the
-// `store` option; the client the module creates for each is built here too.
+// watched by Sentinel (`sentinels` + `name`), and the client the module creates for each.
 
 /**
  * A client the Redis stores work with: a plain or Sentinel-backed ioredis `Redis`, or a
@@ -13,15 +13,13 @@ import { says } from '../options/schema-kit.js';
 /** @ts-ignore ioredis is an optional peer: without it, this type is `any` (skipLibCheck: false). */
 export type RedisStoreClient = import('ioredis').Redis | import('ioredis').Cluster;
 
-const nodeUrls = (what: string) =>
-  z
-    .array(
-      z
-        .string(says('must be a redis:// or rediss:// URL'))
-        .refine((value) => URL.canParse(value) && /^rediss?:\/\/[^/?#]+\/?$/.test(value)),
-      says(`must be a non-empty array of redis:// or rediss:// URLs of ${what}`),
-    )
-    .min(1, says(`must be a non-empty array of redis:// or rediss:// URLs of ${what}`));
+const nodeUrls = (what: string) => {
+  const expected = says(`must be a non-empty array of redis:// or rediss:// URLs of ${what}`);
+  const url = z
+    .string(says('must be a redis:// or rediss:// URL'))
+    .refine((value) => URL.canParse(value) && /^rediss?:\/\/[^/?#]+\/?$/.test(value));
+  return z.array(url, expected).min(1, expected);
+};
 
 /** The topology options of the Redis `store` (spread into its schema). @internal */
 export const redisTopologyOptions = {
@@ -47,24 +45,10 @@ export const redisTopologyOptions = {
   replicaAcks: z.number(says('must be a non-negative integer')).int().min(0).optional(),
 };
 
-/** What the topology options resolve to, for the client factory. @internal */
-export interface RedisTopology {
-  url?: string;
-  cluster?: string[];
-  sentinels?: string[];
-  name?: string;
-  commandTimeout: number;
-  connectTimeout: number;
-}
-
 /** Problems of the Redis `store`'s topology: one source, `name` with `sentinels`. @internal */
-export function topologyProblems(store: {
-  url?: unknown;
-  client?: unknown;
-  cluster?: unknown;
-  sentinels?: unknown;
-  name?: unknown;
-}): string[] {
+export function topologyProblems(
+  store: Partial<Record<'url' | 'client' | 'cluster' | 'sentinels' | 'name', unknown>>,
+): string[] {
   const given = [store.url, store.client, store.cluster, store.sentinels];
   const problems: string[] = [];
   if (given.filter((value) => value !== undefined).length !== 1)
@@ -94,7 +78,12 @@ const hostAndPort = (url: string): { host: string; port: number } => {
  * is unreachable (no offline queue, no retry of a command), so a request is refused (503) rather
  * than held; the connection itself is retried in the background. @internal
  */
-export async function createRedisClient(options: RedisTopology): Promise<RedisStoreClient> {
+export async function createRedisClient(
+  options: Pick<
+    ResolvedRedisStoreOptions,
+    'url' | 'cluster' | 'sentinels' | 'name' | 'commandTimeout' | 'connectTimeout'
+  >,
+): Promise<RedisStoreClient> {
   const missing = 'store.type "redis" needs the package "ioredis" (npm install ioredis)';
   const ioredis = await import('ioredis').catch((cause: unknown) => {
     throw new Error(missing, { cause });

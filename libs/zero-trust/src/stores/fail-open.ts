@@ -22,9 +22,8 @@ async function orElse<T>(operation: Promise<T>, fallback: T, concern: string): P
 /** `store.failOpen.revocation`: "not revoked" when the store fails (revoking rejects). @internal */
 export function failOpenRevocations(store: RevocationStore): RevocationStore {
   return {
-    revokeToken: (jti, expiresAt) => store.revokeToken(jti, expiresAt),
-    revokeIssuedBefore: (scope, id, before, until) =>
-      store.revokeIssuedBefore(scope, id, before, until),
+    revokeToken: store.revokeToken.bind(store),
+    revokeIssuedBefore: store.revokeIssuedBefore.bind(store),
     isRevoked: (token) => orElse(store.isRevoked(token), false, 'revocation'),
   };
 }
@@ -41,6 +40,6 @@ export function failOpenState(store: SharedStateStore): SharedStateStore {
     pushCapped: (key, value, max, ttl) =>
       orElse(store.pushCapped(key, value, max, ttl), undefined, 'state'),
     list: (key) => orElse(store.list(key), [], 'state'),
-    ping: () => store.ping(),
+    ping: store.ping.bind(store),
   };
 }

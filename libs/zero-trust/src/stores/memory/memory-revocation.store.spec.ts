@@ -66,6 +66,7 @@ describe('MemoryRevocationStore', () => {
     now = 1151; // a's token has expired: its entry goes, and c fits
     await store.revokeToken('c', 1300);
     expect(await store.isRevoked({ jti: 'c', sub: 'x', iat: 0 })).toBe(true);
-    expect(store.size).toBe(2);
+    expect(await store.isRevoked({ jti: 'a', sub: 'x', iat: 0 })).toBe(false);
+    await expect(store.revokeToken('d', 1300)).rejects.toBeInstanceOf(StoreFullError);
   });
 });

@@ -30,11 +30,6 @@ export class MemoryRevocationStore implements RevocationStore {
     this.now = now ?? (() => Math.floor(Date.now() / 1000));
   }
 
-  /** How many revocations (tokens and subjects) the store holds. */
-  get size(): number {
-    return this.entries.size;
-  }
-
   async revokeToken(jti: string, expiresAt: number): Promise<void> {
     this.revoke(`jti:${jti}`, 0, expiresAt);
   }
