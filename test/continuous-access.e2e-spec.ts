@@ -513,3 +513,25 @@ describe('continuous access with forRootAsync, and a store that is down', () => 
     }
   });
 });
+
+describe('the replay window of a logout token from an issuer whose clock runs ahead', () => {
+  it('refuses the replay for as long as the token could still be accepted', async () => {
+    const api = await boot('express', []);
+    try {
+      // `iat` 4 s ahead (inside the 5 s tolerance) and a 1 s lifetime: accepted until now + 10 s.
+      const token = logoutToken({ sid: randomUUID(), iat: now() + 4, exp: now() + 5 });
+      const post = () =>
+        fetch(`${api.url}/oidc/backchannel-logout`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: `logout_token=${token}`,
+        });
+      expect((await post()).status).toBe(200);
+      // Past lifetime plus tolerance from arrival (6 s), yet the token would still be accepted.
+      await new Promise((resolve) => setTimeout(resolve, 6_500));
+      expect((await post()).status).toBe(400);
+    } finally {
+      await api.app.close();
+    }
+  }, 20_000);
+});

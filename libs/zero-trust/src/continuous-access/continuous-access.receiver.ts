@@ -97,10 +97,7 @@ export class ContinuousAccessReceiver {
       if (subject.sub === undefined && subject.sid === undefined)
         throw new SignalRefusal('request', 'the token names neither a session nor a subject');
       const applied = await this.endSessions(subject, claims.iat, 'back-channel logout');
-      await this.claim(
-        claims,
-        (claims.exp ?? claims.iat) - claims.iat + this.options.clockTolerance,
-      );
+      await this.claim(claims, Math.min(claims.exp ?? claims.iat, claims.iat + options.maxAge));
       return { event: 'backchannel-logout', applied };
     });
   }
@@ -140,7 +137,7 @@ export class ContinuousAccessReceiver {
       const [type, event] = entry;
       const name = type.startsWith(CAEP) ? type.slice(CAEP.length) : type;
       const applied = await this.apply(name, event, claims, options);
-      await this.claim(claims, options.maxAge + this.options.clockTolerance);
+      await this.claim(claims, claims.iat + options.maxAge);
       return { event: name, applied };
     });
   }
@@ -248,8 +245,13 @@ export class ContinuousAccessReceiver {
     await this.state.set(key, `${at} ${value}`, ttl);
   }
 
-  /** Records the signal's `jti` for `ttl` seconds, or refuses it as a replay. */
-  private async claim(claims: SignalClaims, ttl: number): Promise<void> {
+  /**
+   * Records the signal's `jti` until the token can no longer be accepted (`until`, its expiry or
+   * maximum age, plus the clock tolerance, on our clock: an issuer whose clock runs ahead must not
+   * outlast the entry), or refuses it as a replay.
+   */
+  private async claim(claims: SignalClaims, until: number): Promise<void> {
+    const ttl = Math.ceil(until + this.options.clockTolerance - Date.now() / 1000) + 1;
     const digest = createHash('sha256').update(claims.jti).digest('base64url');
     const first = await this.state.claimOnce(`${REPLAY_KEY_PREFIX}signal:${digest}`, ttl);
     if (!first) throw new SignalRefusal('request', 'the token was already received', true);
