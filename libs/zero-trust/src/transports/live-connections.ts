@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
 import {
   contextOf,
@@ -12,7 +12,13 @@ import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import { Authenticated } from '../routes/decorators.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 import { ConnectionWatcher } from './connection-watcher.js';
-import { sessions, withAuthorization, refusalBody, type LiveSession } from './sessions.js';
+import {
+  refusalBody,
+  refusalOf,
+  sessions,
+  withAuthorization,
+  type LiveSession,
+} from './sessions.js';
 import { httpView } from './transport-pipeline.js';
 
 /** The `ws` socket, as far as this library uses it. @internal */
@@ -41,6 +47,7 @@ class LiveConnection {
   @Authenticated()
   open(this: void): void {}
 }
+const OPENING = { getClass: () => LiveConnection, getHandler: () => LiveConnection.prototype.open };
 
 /**
  * Opens long-lived connections: authenticates a WebSocket by its handshake's `Authorization`
@@ -49,8 +56,6 @@ class LiveConnection {
  */
 @Injectable()
 export class LiveConnections {
-  private readonly logger = new Logger('ZeroTrust');
-
   constructor(
     @Inject(ZERO_TRUST_OPTIONS) private readonly options: ResolvedZeroTrustOptions,
     private readonly authentication: AuthenticationGuard,
@@ -70,15 +75,10 @@ export class LiveConnections {
   ): Promise<{ principal: Principal; context: ZeroTrustRequestContext }> {
     const request = withAuthorization(handshake, authorization);
     const context = contextOf(request, route, this.options.trustedProxies);
-    const open = LiveConnection.prototype.open;
     try {
-      const execution = { getClass: () => LiveConnection, getHandler: () => open };
-      await this.authentication.canActivate(httpView(execution as never, request));
+      await this.authentication.canActivate(httpView(OPENING, request));
     } catch (error) {
-      if (error instanceof ZeroTrustError) throw error;
-      // A fault of ours, never shown to the client: logged, and the connection refused (503).
-      this.logger.error('Connection authentication failed', error);
-      throw new ZeroTrustError('ZT_POLICY_FAILED', 503);
+      throw refusalOf(error, 'Connection authentication failed');
     } finally {
       this.audit.finish(context);
     }
@@ -156,23 +156,17 @@ export class LiveConnections {
   /** The first message's `Authorization` value, if it is `authenticate` with a token in time. */
   private firstMessage(socket: SocketLike): Promise<string | undefined> {
     return new Promise((resolve, reject) => {
-      const settle = (authorization: string | undefined) => {
+      const settle = (outcome: () => void) => {
         clearTimeout(timer);
         socket.off('message', onMessage);
         socket.off('close', onClose);
-        resolve(authorization);
+        outcome();
       };
-      const onMessage = (data: unknown) => settle(tokenOf(data));
-      const onClose = () => {
-        clearTimeout(timer);
-        socket.off('message', onMessage);
-        // Gone before authenticating: nothing to refuse, nothing to record.
-        reject(new ZeroTrustError('ZT_TOKEN_MISSING', 401));
-      };
-      const timer = setTimeout(
-        () => settle(undefined),
-        this.options.connections.authenticationTimeout * 1000,
-      );
+      const onMessage = (data: unknown) => settle(() => resolve(tokenOf(data)));
+      // Gone before authenticating: nothing to refuse, nothing to record.
+      const onClose = () => settle(() => reject(new ZeroTrustError('ZT_TOKEN_MISSING', 401)));
+      const timeout = this.options.connections.authenticationTimeout * 1000;
+      const timer = setTimeout(() => settle(() => resolve(undefined)), timeout);
       socket.once('message', onMessage);
       socket.once('close', onClose);
     });

@@ -1,5 +1,6 @@
+import { Logger } from '@nestjs/common';
 import type { HttpRequestLike } from '../context/request-context.js';
-import type { ZeroTrustError } from '../errors/zero-trust.error.js';
+import { ZeroTrustError } from '../errors/zero-trust.error.js';
 import type { Principal } from '../identity/principal.interface.js';
 
 /** One open connection, as the pipeline decides its messages and operations. @internal */
@@ -43,3 +44,15 @@ export const refusalBody = (refusal: ZeroTrustError) => ({
   code: refusal.code,
   message: refusal.message,
 });
+
+const logger = new Logger('ZeroTrust');
+
+/**
+ * The refusal for `error`: a `ZeroTrustError` as it is; anything else is a fault of ours, logged
+ * as `fault` and never shown to the client (503 `ZT_POLICY_FAILED`). @internal
+ */
+export function refusalOf(error: unknown, fault: string): ZeroTrustError {
+  if (error instanceof ZeroTrustError) return error;
+  logger.error(fault, error);
+  return new ZeroTrustError('ZT_POLICY_FAILED', 503);
+}
