@@ -43,13 +43,10 @@ const MAX_DELAY = 2 ** 31 - 1;
 const CONCURRENCY = 8;
 
 /**
- * Re-judges the principal of every open long-lived connection without waiting for its next
- * message: closed at its token's `exp` (one timer per connection, cleared when it closes), at once
- * on a revocation made through this instance's `RevocationService` (continuous-access signals
- * included), and at each `connections.recheckInterval` against the revocation store, for
- * revocations made elsewhere. A re-check checks each token once, however many sockets share it,
- * a few store calls at a time, and never overlaps the previous one; a store that fails it closes
- * the connections it could not check (fail closed). @internal
+ * Closes each open long-lived connection, without waiting for its next message: at its token's
+ * `exp`, at once on a revocation made through this instance's `RevocationService`, and at the
+ * next `connections.recheckInterval` re-check against the store for one made elsewhere (fail
+ * closed: a store that fails closes what it could not check). @internal
  */
 @Injectable()
 export class ConnectionWatcher implements OnModuleInit, OnModuleDestroy {

@@ -27,7 +27,7 @@ export interface FieldPath {
 
 /** The parent object of each field resolver's view (what {@link parentOf} reads). @internal */
 export const parents = new WeakMap<object, unknown>();
-/** The context each decided field was decided on, by its path (for the fields below it). @internal */
+/** The context each field was decided on, by its path (for the fields below it). @internal */
 export const decided = new WeakMap<FieldPath, ZeroTrustRequestContext>();
 
 /** Whether a handler is a `@ResolveField` method. @internal */

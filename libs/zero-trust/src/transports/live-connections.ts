@@ -49,11 +49,7 @@ class LiveConnection {
 }
 const OPENING = { getClass: () => LiveConnection, getHandler: () => LiveConnection.prototype.open };
 
-/**
- * Opens long-lived connections: authenticates a WebSocket by its handshake's `Authorization`
- * header or by its first message, a graphql-ws connection by its `connection_init` payload,
- * and hands each authenticated one to the {@link ConnectionWatcher}. @internal
- */
+/** Authenticates long-lived connections; the {@link ConnectionWatcher} watches them. @internal */
 @Injectable()
 export class LiveConnections {
   constructor(
@@ -64,9 +60,8 @@ export class LiveConnections {
   ) {}
 
   /**
-   * Authenticates a connection: the handshake with `authorization` (else its own header), as an
-   * HTTP request of the route `route` is (key, expiry, revocation, the failure limit); one
-   * decision record. @throws {ZeroTrustError} the refusal
+   * Authenticates the handshake with `authorization` (else its own header) as an HTTP request of
+   * `route`, with one decision record. @throws {ZeroTrustError} the refusal
    */
   async authenticate(
     handshake: HttpRequestLike,
@@ -88,10 +83,9 @@ export class LiveConnections {
   }
 
   /**
-   * Opens a gateway's socket: authenticated at once by its handshake's `Authorization` header
-   * (or refused for a token in its URL), else by its first message, `{ "event": "authenticate",
-   * "data": { "token": "..." } }`, within `connections.authenticationTimeout`. A refusal is an
-   * `exception` event, then the close (4401; 1013 when the library could not decide).
+   * Opens a gateway's socket: authenticated by its handshake's `Authorization` header (refused
+   * for a token in its URL), else by its first message within `connections.authenticationTimeout`.
+   * A refusal is an `exception` event, then the close (4401, or 1013 if it could not decide).
    */
   openSocket(socket: SocketLike, handshake: HttpRequestLike): void {
     const firstMessage = handshake.headers.authorization === undefined && !tokenInUrl(handshake);
@@ -104,24 +98,20 @@ export class LiveConnections {
     const session: LiveSession = { handshake, ready: opened.then(({ principal }) => principal) };
     session.ready.catch(() => undefined); // the refusal is handled below; a message awaits it too
     sessions.set(socket, session);
-    opened.then(
-      ({ principal, context }) => {
-        if (socket.readyState !== OPEN) return;
-        const end = (refusal: ZeroTrustError) => closeSocket(socket, refusal);
-        socket.once('close', this.watcher.watch({ principal, context, end }));
-        if (firstMessage)
-          socket.send(
-            JSON.stringify({ event: 'authenticated', data: { expiresAt: principal.token.exp } }),
-          );
-      },
-      (refusal: ZeroTrustError) => closeSocket(socket, refusal),
-    );
+    const end = (refusal: ZeroTrustError) => closeSocket(socket, refusal);
+    opened.then(({ principal, context }) => {
+      if (socket.readyState !== OPEN) return;
+      socket.once('close', this.watcher.watch({ principal, context, end }));
+      if (firstMessage)
+        socket.send(
+          JSON.stringify({ event: 'authenticated', data: { expiresAt: principal.token.exp } }),
+        );
+    }, end);
   }
 
   /**
-   * Authenticates a graphql-ws connection at `connection_init` by its payload's `authorization`
-   * (`Bearer <token>`), else its handshake's header; refused: closed with 4401 (no token), 4403
-   * (a token refused) or 1013 (the library could not decide), and `false` for graphql-ws.
+   * Authenticates a graphql-ws connection at `connection_init` by its payload's `authorization`,
+   * else its handshake's header; refused: closed, and `false` for graphql-ws.
    */
   async connectGraphqlWs(connection: GraphqlWsConnection): Promise<boolean> {
     const { socket, request } = (connection.extra ?? {}) as {
@@ -131,6 +121,11 @@ export class LiveConnections {
     if (socket === undefined || request?.headers === undefined) return false;
     const presented = connection.connectionParams?.authorization;
     const authorization = typeof presented === 'string' ? presented : undefined;
+    // graphql-ws close codes: 4401 Unauthorized (no token), 4403 Forbidden (refused), or 1013.
+    const end = (refusal: ZeroTrustError) => {
+      const code = refusal.code === 'ZT_TOKEN_MISSING' ? 4401 : 4403;
+      socket.close(refusal.getStatus() === 503 ? TRY_AGAIN_LATER : code, refusal.code);
+    };
     try {
       const { principal, context } = await this.authenticate(
         request,
@@ -143,12 +138,10 @@ export class LiveConnections {
         authorization,
         ready: Promise.resolve(principal),
       });
-      const end = (refusal: ZeroTrustError) => socket.close(graphqlWsCode(refusal), refusal.code);
       socket.once('close', this.watcher.watch({ principal, context, end }));
       return true;
     } catch (error) {
-      const refusal = error as ZeroTrustError;
-      socket.close(graphqlWsCode(refusal), refusal.code);
+      end(error as ZeroTrustError);
       return false;
     }
   }
@@ -178,12 +171,6 @@ function closeSocket(socket: SocketLike, refusal: ZeroTrustError): void {
   if (socket.readyState !== OPEN) return;
   socket.send(JSON.stringify({ event: 'exception', data: refusalBody(refusal) }));
   socket.close(refusal.getStatus() === 503 ? TRY_AGAIN_LATER : 4401, refusal.code);
-}
-
-/** graphql-ws close codes: 4401 Unauthorized (no token), 4403 Forbidden (refused), or 1013. */
-function graphqlWsCode(refusal: ZeroTrustError): number {
-  if (refusal.getStatus() === 503) return TRY_AGAIN_LATER;
-  return refusal.code === 'ZT_TOKEN_MISSING' ? 4401 : 4403;
 }
 
 /** `Bearer <token>` of a first message `{ event: 'authenticate', data: { token } }`, if it is one. */

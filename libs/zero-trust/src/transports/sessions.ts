@@ -37,7 +37,7 @@ export function withAuthorization(
   }) as HttpRequestLike;
 }
 
-/** A refusal as a WebSocket `exception` event's data, as the gateways' refusals. @internal */
+/** A refusal as the data of a socket's `exception` event or an `RpcException`. @internal */
 export const refusalBody = (refusal: ZeroTrustError) => ({
   status: 'error' as const,
   statusCode: refusal.getStatus(),

@@ -37,7 +37,7 @@ import {
 } from './graphql-fields.js';
 import { refusalBody, refusalOf, sessions, withAuthorization } from './sessions.js';
 
-/** Executions the pipeline allowed, with their context: later guards pass them, parameters read it. */
+/** Executions the pipeline allowed, with their context (later guards and parameters read it). */
 const allowed = new WeakMap<object, ZeroTrustRequestContext>();
 
 /** The context of an execution: its request's, or the one the pipeline allowed. @internal */
@@ -71,7 +71,7 @@ const NO_RESPONSE = { set: () => undefined, header: () => undefined, setHeader: 
  */
 @Injectable()
 export class TransportPipeline {
-  /** The guards before the decision record's: authentication, the rate limit, authorization. */
+  /** Authentication, the rate limit, type-level authorization. */
   private readonly before: CanActivate[];
   /** Record-level authorization, the last guard: it writes the decision record. */
   private readonly record: CanActivate;
@@ -189,12 +189,8 @@ export class TransportPipeline {
     return this.allow(execution, context, info);
   }
 
-  /** Lets the execution's later guards pass and its parameters (and `PolicyService`) see `context`. */
-  private allow(
-    execution: ExecutionContext,
-    context: ZeroTrustRequestContext,
-    info?: object,
-  ): true {
+  /** Lets the later guards pass, the parameters (and `PolicyService`) see `context`. */
+  private allow(execution: ExecutionContext, context: ZeroTrustRequestContext, info?: object) {
     allowed.set(execution.getArgs(), context).set(sharedArgument(execution), context);
     // `policies.conditionFor(info, ...)` in a resolver, as `conditionFor(request, ...)` on HTTP.
     if (info !== undefined) (info as HttpRequestLike)[CONTEXT] = context;
@@ -202,11 +198,9 @@ export class TransportPipeline {
   }
 
   /**
-   * Decides a WebSocket message (`@SubscribeMessage`) on the socket's session: the token it was
-   * authenticated with (handshake header or first message), the handshake's address, the
-   * message's data as the resolvers' `params` and `body`. An authentication failure (a token
-   * expired or revoked since the handshake too) also closes the socket with 4401; any refusal is a
-   * `WsException` `{ status, statusCode, code, message }`.
+   * Decides a socket message (`@SubscribeMessage`) on the socket's token and handshake address,
+   * its data as the resolvers' `params` and `body`. A refusal is a `WsException`; an
+   * authentication failure (a token expired or revoked since) also closes the socket with 4401.
    */
   async socketMessage(execution: ExecutionContext): Promise<boolean> {
     const ws = execution.switchToWs();
@@ -307,10 +301,7 @@ async function graphqlError(error: unknown, mercurius?: MercuriusReply): Promise
   return new GraphQLError(error.message, { extensions: { code, zt: error.code, ...http } });
 }
 
-/**
- * The request of an operation over graphql-ws (the context's `req` is then graphql-ws's own):
- * the handshake with the token its connection was authenticated with at `connection_init`.
- */
+/** The request of an operation over graphql-ws: the handshake with the connection's token. */
 function overGraphqlWs(connection: unknown): HttpRequestLike | undefined {
   const socket = (connection as { extra?: { socket?: unknown } } | undefined)?.extra?.socket;
   const session = typeof socket === 'object' && socket !== null ? sessions.get(socket) : undefined;
