@@ -144,7 +144,7 @@ export class ConnectionWatcher implements OnModuleInit, OnModuleDestroy {
     if (this.checking) return;
     this.checking = true;
     try {
-      const byToken = new Map<string, Entry[]>();
+      const byToken = new Map<string, [Entry, ...Entry[]]>();
       for (const entry of this.entries) {
         const group = byToken.get(entry.token.jti);
         if (group === undefined) byToken.set(entry.token.jti, [entry]);
@@ -161,16 +161,15 @@ export class ConnectionWatcher implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  private async check(group: Entry[]): Promise<void> {
-    const [first] = group;
-    if (first === undefined) return;
-    let refusal: ZeroTrustError | undefined;
+  /** Ends a token's connections if it is revoked or the store cannot tell (fail closed). */
+  private async check(group: [Entry, ...Entry[]]): Promise<void> {
+    let refusal: ZeroTrustError;
     try {
-      if (await this.store.isRevoked(first.token))
-        refusal = new InvalidTokenError('ZT_TOKEN_REVOKED');
+      if (!(await this.store.isRevoked(group[0].token))) return;
+      refusal = new InvalidTokenError('ZT_TOKEN_REVOKED');
     } catch (error) {
       refusal = new DependencyUnavailableError('ZT_STORE_UNAVAILABLE', error);
     }
-    if (refusal !== undefined) for (const entry of group) this.end(entry, refusal);
+    for (const entry of group) this.end(entry, refusal);
   }
 }
