@@ -73,8 +73,6 @@ const NO_RESPONSE = { set: () => undefined, header: () => undefined, setHeader: 
 export class TransportPipeline {
   /** Authentication, the rate limit, type-level authorization. */
   private readonly before: CanActivate[];
-  /** Record-level authorization, the last guard: it writes the decision record. */
-  private readonly record: CanActivate;
   private readonly operations: CanActivate[];
   private readonly fields: CanActivate[];
 
@@ -85,14 +83,14 @@ export class TransportPipeline {
     authentication: AuthenticationGuard,
     authorization: AuthorizationGuard,
     risk: ContextRiskGuard,
-    record: RecordAuthorizationGuard,
+    // Record-level authorization, the last guard: it writes the decision record.
+    private readonly record: RecordAuthorizationGuard,
     // No ZeroTrustThrottlerModule: no rate limit, as on HTTP.
     @Optional() @Inject(ZERO_TRUST_RATE_LIMITER) limiter?: CanActivate,
   ) {
     // The HTTP order. Messages skip risk (it judges a user's client); field resolvers the rate
     // limit and risk (their root field counted and assessed the operation).
     this.before = [authentication, ...(limiter === undefined ? [] : [limiter]), authorization];
-    this.record = record;
     this.operations = [...this.before, risk, record];
     this.fields = [authentication, authorization, record];
   }
