@@ -59,12 +59,10 @@ export function parentOf(context: ResolveContext): object | undefined {
 }
 
 /**
- * Stops the boot when a `@ResolveField` method has a policy of its own (`@Can`, `@Scopes`, ...)
- * that would never run: @nestjs/graphql runs no guard on field resolvers unless the GraphQL
- * module's `fieldResolverEnhancers` includes `'guards'`, and such a field would be served to
- * anyone who may read its parent. `@RiskPolicy` on one is refused too: risk is assessed once per
- * root field. Field resolvers without a policy of their own are served under their root field's
- * decision. @internal
+ * Stops the boot on a `@ResolveField` method whose policy (`@Can`, `@Scopes`, ...) would never run
+ * and so serve the field to anyone who may read its parent: @nestjs/graphql runs guards on field
+ * resolvers only with `fieldResolverEnhancers: ['guards']`. And on `@RiskPolicy` on one: risk is
+ * assessed once per root field. @internal
  */
 @Injectable()
 export class GraphqlFieldAudit implements OnApplicationBootstrap {

@@ -95,8 +95,8 @@ export class LiveConnections {
           return this.authenticate(handshake, 'ws:authenticate', authorization);
         })
       : this.authenticate(handshake, 'ws:connect');
-    const session: LiveSession = { handshake, ready: opened.then(({ principal }) => principal) };
-    session.ready.catch(() => undefined); // the refusal is handled below; a message awaits it too
+    // A message sent meanwhile awaits `opened`; its refusal is handled below.
+    const session: LiveSession = { handshake, ready: opened };
     sessions.set(socket, session);
     const end = (refusal: ZeroTrustError) => closeSocket(socket, refusal);
     opened.then(({ principal, context }) => {
@@ -133,11 +133,7 @@ export class LiveConnections {
         authorization,
       );
       if (socket.readyState !== OPEN) return false;
-      sessions.set(socket, {
-        handshake: request,
-        authorization,
-        ready: Promise.resolve(principal),
-      });
+      sessions.set(socket, { handshake: request, authorization });
       socket.once('close', this.watcher.watch({ principal, context, end }));
       return true;
     } catch (error) {

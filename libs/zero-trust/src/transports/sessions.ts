@@ -1,7 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { HttpRequestLike } from '../context/request-context.js';
 import { ZeroTrustError } from '../errors/zero-trust.error.js';
-import type { Principal } from '../identity/principal.interface.js';
 
 /** One open connection, as the pipeline decides its messages and operations. @internal */
 export interface LiveSession {
@@ -9,8 +8,8 @@ export interface LiveSession {
   readonly handshake: HttpRequestLike;
   /** The `Authorization` value presented apart from the handshake (first message, init payload). */
   authorization?: string;
-  /** The principal once authenticated; rejects with the refusal that closed the connection. */
-  readonly ready: Promise<Principal>;
+  /** Settles once authenticated, rejected with the refusal; none: authenticated before kept. */
+  readonly ready?: Promise<unknown>;
 }
 
 /**
