@@ -309,19 +309,19 @@ function overGraphqlWs(connection: unknown): HttpRequestLike | undefined {
   });
 }
 
-/** A message or a GraphQL field seen as an HTTP request by the guards. @internal */
+/**
+ * A message, a GraphQL field or a socket message as an HTTP request, with what the guards read of
+ * an execution (the throttler's included): its type, class, handler, request and response. @internal
+ */
 export function httpView(
   execution: { getClass(): object; getHandler(): object },
   request: HttpRequestLike,
   response: unknown = NO_RESPONSE,
 ): ExecutionContext {
-  const args = [request, response, undefined];
   const http = { getRequest: () => request, getResponse: () => response, getNext: () => undefined };
   const view = {
     getClass: () => execution.getClass(),
     getHandler: () => execution.getHandler(),
-    getArgs: () => args,
-    getArgByIndex: (index: number) => args[index],
     switchToHttp: () => http,
     getType: () => 'http',
   };
