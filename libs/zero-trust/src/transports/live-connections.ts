@@ -182,7 +182,6 @@ function tokenOf(data: unknown): string | undefined {
 
 /** Whether the handshake's URL carries an `access_token` parameter (refused, never read). */
 function tokenInUrl(handshake: HttpRequestLike): boolean {
-  const query = (handshake.url ?? '').split('?')[1];
-  if (query === undefined) return false;
-  return [...new URLSearchParams(query).keys()].some((key) => key.startsWith('access_token'));
+  const query = new URLSearchParams((handshake.url ?? '').split('?')[1]);
+  return [...query.keys()].some((key) => key.startsWith('access_token'));
 }
