@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 import { MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { randomUUID } from 'node:crypto';
 import {
@@ -418,5 +419,18 @@ describe('WebSocket handlers at boot', () => {
         app.useWebSocketAdapter(new ZeroTrustWsAdapter(app)),
       ),
     ).rejects.toThrow(/OpenGateway\.anything/);
+  });
+
+  it('says that ZeroTrustWsAdapter needs ZeroTrustModule in an app without it', async () => {
+    @Module({})
+    class PlainModule {}
+    const app = await NestFactory.create(PlainModule, { logger: false, abortOnError: false });
+    try {
+      expect(() => new ZeroTrustWsAdapter(app)).toThrow(
+        /needs the application to import ZeroTrustModule/,
+      );
+    } finally {
+      await app.close();
+    }
   });
 });

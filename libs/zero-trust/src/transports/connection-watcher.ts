@@ -43,13 +43,10 @@ const MAX_DELAY = 2 ** 31 - 1;
 const CONCURRENCY = 8;
 
 /**
- * Re-judges the principal of every open long-lived connection without waiting for its next
- * message: closed at its token's `exp` (one timer per connection, cleared when it closes), at once
- * on a revocation made through this instance's `RevocationService` (continuous-access signals
- * included), and at each `connections.recheckInterval` against the revocation store, for
- * revocations made elsewhere. A re-check checks each token once, however many sockets share it,
- * a few store calls at a time, and never overlaps the previous one; a store that fails it closes
- * the connections it could not check (fail closed). @internal
+ * Closes each open long-lived connection, without waiting for its next message: at its token's
+ * `exp`, at once on a revocation made through this instance's `RevocationService`, and at the
+ * next `connections.recheckInterval` re-check against the store for one made elsewhere (fail
+ * closed: a store that fails closes what it could not check). @internal
  */
 @Injectable()
 export class ConnectionWatcher implements OnModuleInit, OnModuleDestroy {
@@ -147,7 +144,7 @@ export class ConnectionWatcher implements OnModuleInit, OnModuleDestroy {
     if (this.checking) return;
     this.checking = true;
     try {
-      const byToken = new Map<string, Entry[]>();
+      const byToken = new Map<string, [Entry, ...Entry[]]>();
       for (const entry of this.entries) {
         const group = byToken.get(entry.token.jti);
         if (group === undefined) byToken.set(entry.token.jti, [entry]);
@@ -164,16 +161,15 @@ export class ConnectionWatcher implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  private async check(group: Entry[]): Promise<void> {
-    const [first] = group;
-    if (first === undefined) return;
-    let refusal: ZeroTrustError | undefined;
+  /** Ends a token's connections if it is revoked or the store cannot tell (fail closed). */
+  private async check(group: [Entry, ...Entry[]]): Promise<void> {
+    let refusal: ZeroTrustError;
     try {
-      if (await this.store.isRevoked(first.token))
-        refusal = new InvalidTokenError('ZT_TOKEN_REVOKED');
+      if (!(await this.store.isRevoked(group[0].token))) return;
+      refusal = new InvalidTokenError('ZT_TOKEN_REVOKED');
     } catch (error) {
       refusal = new DependencyUnavailableError('ZT_STORE_UNAVAILABLE', error);
     }
-    if (refusal !== undefined) for (const entry of group) this.end(entry, refusal);
+    for (const entry of group) this.end(entry, refusal);
   }
 }

@@ -25,10 +25,10 @@ export interface FieldPath {
   readonly key: string | number;
 }
 
-/** The parent object of each field resolver's view (what {@link parentOf} reads). */
-const parents = new WeakMap<object, unknown>();
-/** The context each decided field was decided on, by its path (read by the fields below it). */
-const decided = new WeakMap<FieldPath, ZeroTrustRequestContext>();
+/** The parent object of each field resolver's view (what {@link parentOf} reads). @internal */
+export const parents = new WeakMap<object, unknown>();
+/** The context each field was decided on, by its path (for the fields below it). @internal */
+export const decided = new WeakMap<FieldPath, ZeroTrustRequestContext>();
 
 /** Whether a handler is a `@ResolveField` method. @internal */
 export const isFieldResolver = (handler: unknown): boolean =>
@@ -37,16 +37,6 @@ export const isFieldResolver = (handler: unknown): boolean =>
 /** Whether a method carries a zero-trust decorator of its own (not only its class's). @internal */
 export const hasOwnPolicy = (handler: object): boolean =>
   POLICY_KEYS.some((key) => Reflect.hasMetadata(key, handler));
-
-/** Keeps the parent of a field resolver's view for {@link parentOf}. @internal */
-export function keepParent(view: object, parent: unknown): void {
-  parents.set(view, parent);
-}
-
-/** Remembers the context a field was decided on, for the fields below it. @internal */
-export function rememberField(path: FieldPath | undefined, context: ZeroTrustRequestContext) {
-  if (path !== undefined) decided.set(path, context);
-}
 
 /** The context of the nearest decided field above `path` (its root field at most). @internal */
 export function decidedAbove(path: FieldPath | undefined): ZeroTrustRequestContext | undefined {
@@ -69,12 +59,10 @@ export function parentOf(context: ResolveContext): object | undefined {
 }
 
 /**
- * Stops the boot when a `@ResolveField` method has a policy of its own (`@Can`, `@Scopes`, ...)
- * that would never run: @nestjs/graphql runs no guard on field resolvers unless the GraphQL
- * module's `fieldResolverEnhancers` includes `'guards'`, and such a field would be served to
- * anyone who may read its parent. `@RiskPolicy` on one is refused too: risk is assessed once per
- * root field. Field resolvers without a policy of their own are served under their root field's
- * decision. @internal
+ * Stops the boot on a `@ResolveField` method whose policy (`@Can`, `@Scopes`, ...) would never run
+ * and so serve the field to anyone who may read its parent: @nestjs/graphql runs guards on field
+ * resolvers only with `fieldResolverEnhancers: ['guards']`. And on `@RiskPolicy` on one: risk is
+ * assessed once per root field. @internal
  */
 @Injectable()
 export class GraphqlFieldAudit implements OnApplicationBootstrap {

@@ -27,12 +27,10 @@ export interface ZeroTrustGraphqlWsHooks {
  * then decided like a query, with `@Can`. @publicApi
  */
 export function zeroTrustGraphqlWs(moduleRef: ModuleRef): ZeroTrustGraphqlWsHooks {
-  let connections: LiveConnections | undefined;
   return {
-    onConnect: (connection) => {
-      connections ??= moduleRef.get(LiveConnections, { strict: false });
-      // No ZeroTrustModule in the app: no connection is acknowledged.
-      return connections?.connectGraphqlWs(connection) ?? Promise.resolve(false);
-    },
+    // Looked up per connection (the hooks are made before the module's providers); without
+    // ZeroTrustModule in the app `get` throws, and no connection is acknowledged.
+    onConnect: (connection) =>
+      moduleRef.get(LiveConnections, { strict: false }).connectGraphqlWs(connection),
   };
 }

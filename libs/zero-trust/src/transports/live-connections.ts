@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
 import {
   contextOf,
@@ -12,7 +12,13 @@ import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
 import { Authenticated } from '../routes/decorators.js';
 import { ZERO_TRUST_OPTIONS } from '../zero-trust.constants.js';
 import { ConnectionWatcher } from './connection-watcher.js';
-import { sessions, withAuthorization, refusalBody, type LiveSession } from './sessions.js';
+import {
+  refusalBody,
+  refusalOf,
+  sessions,
+  withAuthorization,
+  type LiveSession,
+} from './sessions.js';
 import { httpView } from './transport-pipeline.js';
 
 /** The `ws` socket, as far as this library uses it. @internal */
@@ -41,16 +47,11 @@ class LiveConnection {
   @Authenticated()
   open(this: void): void {}
 }
+const OPENING = { getClass: () => LiveConnection, getHandler: () => LiveConnection.prototype.open };
 
-/**
- * Opens long-lived connections: authenticates a WebSocket by its handshake's `Authorization`
- * header or by its first message, a graphql-ws connection by its `connection_init` payload,
- * and hands each authenticated one to the {@link ConnectionWatcher}. @internal
- */
+/** Authenticates long-lived connections; the {@link ConnectionWatcher} watches them. @internal */
 @Injectable()
 export class LiveConnections {
-  private readonly logger = new Logger('ZeroTrust');
-
   constructor(
     @Inject(ZERO_TRUST_OPTIONS) private readonly options: ResolvedZeroTrustOptions,
     private readonly authentication: AuthenticationGuard,
@@ -59,9 +60,8 @@ export class LiveConnections {
   ) {}
 
   /**
-   * Authenticates a connection: the handshake with `authorization` (else its own header), as an
-   * HTTP request of the route `route` is (key, expiry, revocation, the failure limit); one
-   * decision record. @throws {ZeroTrustError} the refusal
+   * Authenticates the handshake with `authorization` (else its own header) as an HTTP request of
+   * `route`, with one decision record. @throws {ZeroTrustError} the refusal
    */
   async authenticate(
     handshake: HttpRequestLike,
@@ -70,15 +70,10 @@ export class LiveConnections {
   ): Promise<{ principal: Principal; context: ZeroTrustRequestContext }> {
     const request = withAuthorization(handshake, authorization);
     const context = contextOf(request, route, this.options.trustedProxies);
-    const open = LiveConnection.prototype.open;
     try {
-      const execution = { getClass: () => LiveConnection, getHandler: () => open };
-      await this.authentication.canActivate(httpView(execution as never, request));
+      await this.authentication.canActivate(httpView(OPENING, request));
     } catch (error) {
-      if (error instanceof ZeroTrustError) throw error;
-      // A fault of ours, never shown to the client: logged, and the connection refused (503).
-      this.logger.error('Connection authentication failed', error);
-      throw new ZeroTrustError('ZT_POLICY_FAILED', 503);
+      throw refusalOf(error, 'Connection authentication failed');
     } finally {
       this.audit.finish(context);
     }
@@ -88,10 +83,9 @@ export class LiveConnections {
   }
 
   /**
-   * Opens a gateway's socket: authenticated at once by its handshake's `Authorization` header
-   * (or refused for a token in its URL), else by its first message, `{ "event": "authenticate",
-   * "data": { "token": "..." } }`, within `connections.authenticationTimeout`. A refusal is an
-   * `exception` event, then the close (4401; 1013 when the library could not decide).
+   * Opens a gateway's socket: authenticated by its handshake's `Authorization` header (refused
+   * for a token in its URL), else by its first message within `connections.authenticationTimeout`.
+   * A refusal is an `exception` event, then the close (4401, or 1013 if it could not decide).
    */
   openSocket(socket: SocketLike, handshake: HttpRequestLike): void {
     const firstMessage = handshake.headers.authorization === undefined && !tokenInUrl(handshake);
@@ -101,27 +95,23 @@ export class LiveConnections {
           return this.authenticate(handshake, 'ws:authenticate', authorization);
         })
       : this.authenticate(handshake, 'ws:connect');
-    const session: LiveSession = { handshake, ready: opened.then(({ principal }) => principal) };
-    session.ready.catch(() => undefined); // the refusal is handled below; a message awaits it too
+    // A message sent meanwhile awaits `opened`; its refusal is handled below.
+    const session: LiveSession = { handshake, ready: opened };
     sessions.set(socket, session);
-    opened.then(
-      ({ principal, context }) => {
-        if (socket.readyState !== OPEN) return;
-        const end = (refusal: ZeroTrustError) => closeSocket(socket, refusal);
-        socket.once('close', this.watcher.watch({ principal, context, end }));
-        if (firstMessage)
-          socket.send(
-            JSON.stringify({ event: 'authenticated', data: { expiresAt: principal.token.exp } }),
-          );
-      },
-      (refusal: ZeroTrustError) => closeSocket(socket, refusal),
-    );
+    const end = (refusal: ZeroTrustError) => closeSocket(socket, refusal);
+    opened.then(({ principal, context }) => {
+      if (socket.readyState !== OPEN) return;
+      socket.once('close', this.watcher.watch({ principal, context, end }));
+      if (firstMessage)
+        socket.send(
+          JSON.stringify({ event: 'authenticated', data: { expiresAt: principal.token.exp } }),
+        );
+    }, end);
   }
 
   /**
-   * Authenticates a graphql-ws connection at `connection_init` by its payload's `authorization`
-   * (`Bearer <token>`), else its handshake's header; refused: closed with 4401 (no token), 4403
-   * (a token refused) or 1013 (the library could not decide), and `false` for graphql-ws.
+   * Authenticates a graphql-ws connection at `connection_init` by its payload's `authorization`,
+   * else its handshake's header; refused: closed, and `false` for graphql-ws.
    */
   async connectGraphqlWs(connection: GraphqlWsConnection): Promise<boolean> {
     const { socket, request } = (connection.extra ?? {}) as {
@@ -131,6 +121,11 @@ export class LiveConnections {
     if (socket === undefined || request?.headers === undefined) return false;
     const presented = connection.connectionParams?.authorization;
     const authorization = typeof presented === 'string' ? presented : undefined;
+    // graphql-ws close codes: 4401 Unauthorized (no token), 4403 Forbidden (refused), or 1013.
+    const end = (refusal: ZeroTrustError) => {
+      const code = refusal.code === 'ZT_TOKEN_MISSING' ? 4401 : 4403;
+      socket.close(refusal.getStatus() === 503 ? TRY_AGAIN_LATER : code, refusal.code);
+    };
     try {
       const { principal, context } = await this.authenticate(
         request,
@@ -138,17 +133,11 @@ export class LiveConnections {
         authorization,
       );
       if (socket.readyState !== OPEN) return false;
-      sessions.set(socket, {
-        handshake: request,
-        authorization,
-        ready: Promise.resolve(principal),
-      });
-      const end = (refusal: ZeroTrustError) => socket.close(graphqlWsCode(refusal), refusal.code);
+      sessions.set(socket, { handshake: request, authorization });
       socket.once('close', this.watcher.watch({ principal, context, end }));
       return true;
     } catch (error) {
-      const refusal = error as ZeroTrustError;
-      socket.close(graphqlWsCode(refusal), refusal.code);
+      end(error as ZeroTrustError);
       return false;
     }
   }
@@ -156,23 +145,17 @@ export class LiveConnections {
   /** The first message's `Authorization` value, if it is `authenticate` with a token in time. */
   private firstMessage(socket: SocketLike): Promise<string | undefined> {
     return new Promise((resolve, reject) => {
-      const settle = (authorization: string | undefined) => {
+      const settle = (outcome: () => void) => {
         clearTimeout(timer);
         socket.off('message', onMessage);
         socket.off('close', onClose);
-        resolve(authorization);
+        outcome();
       };
-      const onMessage = (data: unknown) => settle(tokenOf(data));
-      const onClose = () => {
-        clearTimeout(timer);
-        socket.off('message', onMessage);
-        // Gone before authenticating: nothing to refuse, nothing to record.
-        reject(new ZeroTrustError('ZT_TOKEN_MISSING', 401));
-      };
-      const timer = setTimeout(
-        () => settle(undefined),
-        this.options.connections.authenticationTimeout * 1000,
-      );
+      const onMessage = (data: unknown) => settle(() => resolve(tokenOf(data)));
+      // Gone before authenticating: nothing to refuse, nothing to record.
+      const onClose = () => settle(() => reject(new ZeroTrustError('ZT_TOKEN_MISSING', 401)));
+      const timeout = this.options.connections.authenticationTimeout * 1000;
+      const timer = setTimeout(() => settle(() => resolve(undefined)), timeout);
       socket.once('message', onMessage);
       socket.once('close', onClose);
     });
@@ -184,12 +167,6 @@ function closeSocket(socket: SocketLike, refusal: ZeroTrustError): void {
   if (socket.readyState !== OPEN) return;
   socket.send(JSON.stringify({ event: 'exception', data: refusalBody(refusal) }));
   socket.close(refusal.getStatus() === 503 ? TRY_AGAIN_LATER : 4401, refusal.code);
-}
-
-/** graphql-ws close codes: 4401 Unauthorized (no token), 4403 Forbidden (refused), or 1013. */
-function graphqlWsCode(refusal: ZeroTrustError): number {
-  if (refusal.getStatus() === 503) return TRY_AGAIN_LATER;
-  return refusal.code === 'ZT_TOKEN_MISSING' ? 4401 : 4403;
 }
 
 /** `Bearer <token>` of a first message `{ event: 'authenticate', data: { token } }`, if it is one. */
@@ -205,7 +182,6 @@ function tokenOf(data: unknown): string | undefined {
 
 /** Whether the handshake's URL carries an `access_token` parameter (refused, never read). */
 function tokenInUrl(handshake: HttpRequestLike): boolean {
-  const query = (handshake.url ?? '').split('?')[1];
-  if (query === undefined) return false;
-  return [...new URLSearchParams(query).keys()].some((key) => key.startsWith('access_token'));
+  const query = new URLSearchParams((handshake.url ?? '').split('?')[1]);
+  return [...query.keys()].some((key) => key.startsWith('access_token'));
 }

@@ -1,30 +1,19 @@
 import type { CanActivate, ExecutionContext, Provider } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
-import {
-  AuthorizationGuard,
-  RecordAuthorizationGuard,
-} from '../authorization/authorization.guard.js';
-import { ContextRiskGuard } from '../risk/risk.guard.js';
-import { AuthenticationGuard } from '../identity/authentication.guard.js';
 import { GraphqlFieldAudit } from './graphql-fields.js';
 import { ConnectionWatcher } from './connection-watcher.js';
 import { LiveConnections } from './live-connections.js';
 import { guardMessageHandlers } from './message-guard.js';
-import { MESSAGE_GUARDS, messageAllowed, TransportPipeline } from './transport-pipeline.js';
+import { messageAllowed, TransportPipeline } from './transport-pipeline.js';
 
 export { TransportPipeline };
 
-/** The message pipeline and the guards it runs (read lazily: they depend on it). @internal */
+/** The transports' pipeline, its boot-time checks and the watcher of connections. @internal */
 export const messageProviders: Provider[] = [
   TransportPipeline,
   GraphqlFieldAudit,
   ConnectionWatcher,
   LiveConnections,
-  {
-    provide: MESSAGE_GUARDS,
-    useFactory: (...guards: unknown[]) => guards,
-    inject: [AuthenticationGuard, AuthorizationGuard, ContextRiskGuard, RecordAuthorizationGuard],
-  },
   {
     provide: 'ZERO_TRUST:MESSAGE_HANDLERS_GUARDED',
     useFactory: guardMessageHandlers,

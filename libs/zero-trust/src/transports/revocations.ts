@@ -15,9 +15,8 @@ const listeners = new WeakMap<object, Set<Listener>>();
  * close at once instead of at the next re-check. Returns its removal. @internal
  */
 export function onRevoked(service: object, listener: Listener): () => void {
-  let set = listeners.get(service);
-  if (set === undefined) listeners.set(service, (set = new Set()));
-  set.add(listener);
+  const set = listeners.get(service) ?? new Set();
+  listeners.set(service, set.add(listener));
   return () => set.delete(listener);
 }
 

@@ -1,6 +1,6 @@
+import { Logger } from '@nestjs/common';
 import type { HttpRequestLike } from '../context/request-context.js';
-import type { ZeroTrustError } from '../errors/zero-trust.error.js';
-import type { Principal } from '../identity/principal.interface.js';
+import { ZeroTrustError } from '../errors/zero-trust.error.js';
 
 /** One open connection, as the pipeline decides its messages and operations. @internal */
 export interface LiveSession {
@@ -8,8 +8,8 @@ export interface LiveSession {
   readonly handshake: HttpRequestLike;
   /** The `Authorization` value presented apart from the handshake (first message, init payload). */
   authorization?: string;
-  /** The principal once authenticated; rejects with the refusal that closed the connection. */
-  readonly ready: Promise<Principal>;
+  /** Settles once authenticated, rejected with the refusal; none: authenticated before kept. */
+  readonly ready?: Promise<unknown>;
 }
 
 /**
@@ -36,10 +36,22 @@ export function withAuthorization(
   }) as HttpRequestLike;
 }
 
-/** A refusal as a WebSocket `exception` event's data, as the gateways' refusals. @internal */
+/** A refusal as the data of a socket's `exception` event or an `RpcException`. @internal */
 export const refusalBody = (refusal: ZeroTrustError) => ({
   status: 'error' as const,
   statusCode: refusal.getStatus(),
   code: refusal.code,
   message: refusal.message,
 });
+
+const logger = new Logger('ZeroTrust');
+
+/**
+ * The refusal for `error`: a `ZeroTrustError` as it is; anything else is a fault of ours, logged
+ * as `fault` and never shown to the client (503 `ZT_POLICY_FAILED`). @internal
+ */
+export function refusalOf(error: unknown, fault: string): ZeroTrustError {
+  if (error instanceof ZeroTrustError) return error;
+  logger.error(fault, error);
+  return new ZeroTrustError('ZT_POLICY_FAILED', 503);
+}

@@ -1,14 +1,17 @@
 import {
   Inject,
   Injectable,
-  Logger,
+  Optional,
   type CanActivate,
   type ExecutionContext,
   type Type,
 } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import { createHash } from 'node:crypto';
 import { AuditService } from '../audit/audit.service.js';
+import {
+  AuthorizationGuard,
+  RecordAuthorizationGuard,
+} from '../authorization/authorization.guard.js';
 import {
   CONTEXT,
   contextOf,
@@ -17,25 +20,24 @@ import {
   type ZeroTrustRequestContext,
 } from '../context/request-context.js';
 import { ZeroTrustError } from '../errors/zero-trust.error.js';
+import { AuthenticationGuard } from '../identity/authentication.guard.js';
 import type { ResolvedZeroTrustOptions } from '../options/validate-options.js';
+import { ContextRiskGuard } from '../risk/risk.guard.js';
 import { routePolicyOf } from '../routes/route-policy.js';
 import { REPLAY_KEY_PREFIX, SharedStateStore } from '../stores/shared-state-store.interface.js';
 import { ZERO_TRUST_OPTIONS, ZERO_TRUST_RATE_LIMITER } from '../zero-trust.constants.js';
 import { carrierOf, type Carrier } from './carriers.js';
 import {
+  decided,
   decidedAbove,
   hasOwnPolicy,
   isFieldResolver,
-  keepParent,
-  rememberField,
+  parents,
   type FieldPath,
 } from './graphql-fields.js';
-import { refusalBody, sessions, withAuthorization } from './sessions.js';
+import { refusalBody, refusalOf, sessions, withAuthorization } from './sessions.js';
 
-/**
- * Executions (their argument arrays) the pipeline allowed, with their context: later global guards
- * pass them, the parameter decorators read the context.
- */
+/** Executions the pipeline allowed, with their context (later guards and parameters read it). */
 const allowed = new WeakMap<object, ZeroTrustRequestContext>();
 
 /** The context of an execution: its request's, or the one the pipeline allowed. @internal */
@@ -46,12 +48,10 @@ export const contextOfExecution = (execution: ExecutionContext) =>
 
 /**
  * An argument the handler's parameters see as the guards did (Nest builds them another argument
- * array): the transport context of a message, the GraphQL context of an operation, the parsed
- * data of a socket message (its own object: two messages of one socket never share it).
+ * array): a GraphQL field's `info` (its context object is the whole operation's), a socket
+ * message's parsed data (never shared by two messages), a message's transport context.
  */
 function sharedArgument(execution: ExecutionContext): object {
-  // GraphQL: the field's `info` (its context object is the whole operation's); a socket message:
-  // its parsed data; a message: its transport context.
   const shared: unknown = execution.getArgByIndex(
     execution.getType<string>() === 'graphql' ? 3 : 1,
   );
@@ -66,27 +66,40 @@ export const messageAllowed = (execution: ExecutionContext): boolean =>
 const NO_RESPONSE = { set: () => undefined, header: () => undefined, setHeader: () => undefined };
 
 /**
- * The HTTP pipeline's guards, run where Nest gives no HTTP request of its own. On a message:
- * authentication (the token in the message's headers), the principal's rate limit, type-level
- * and record-level authorization, one decision record, and a replay window for handlers that
- * change state; a refusal is an `RpcException` carrying `{ status, statusCode, code, message }`,
- * and a refused RabbitMQ message is rejected when `messages.rabbitMqAck` is `manual`. On a GraphQL
- * root field: every guard of HTTP on the operation's request ({@link TransportPipeline.operation}).
- * @internal
+ * The HTTP pipeline's guards, run on an HTTP view of a message, a GraphQL field or a socket
+ * message, where Nest gives no HTTP request of its own. @internal
  */
 @Injectable()
 export class TransportPipeline {
-  private readonly logger = new Logger('ZeroTrust');
-  private guards: Record<'messages' | 'operations' | 'fields', CanActivate[]> | undefined;
+  /** Authentication, the rate limit, type-level authorization. */
+  private readonly before: CanActivate[];
+  private readonly operations: CanActivate[];
+  private readonly fields: CanActivate[];
 
   constructor(
     @Inject(ZERO_TRUST_OPTIONS) private readonly options: ResolvedZeroTrustOptions,
-    private readonly moduleRef: ModuleRef,
     private readonly audit: AuditService,
     @Inject(SharedStateStore) private readonly state: SharedStateStore,
-  ) {}
+    authentication: AuthenticationGuard,
+    authorization: AuthorizationGuard,
+    risk: ContextRiskGuard,
+    // Record-level authorization, the last guard: it writes the decision record.
+    private readonly record: RecordAuthorizationGuard,
+    // No ZeroTrustThrottlerModule: no rate limit, as on HTTP.
+    @Optional() @Inject(ZERO_TRUST_RATE_LIMITER) limiter?: CanActivate,
+  ) {
+    // The HTTP order. Messages skip risk (it judges a user's client); field resolvers the rate
+    // limit and risk (their root field counted and assessed the operation).
+    this.before = [authentication, ...(limiter === undefined ? [] : [limiter]), authorization];
+    this.operations = [...this.before, risk, record];
+    this.fields = [authentication, authorization, record];
+  }
 
-  /** Decides a message (or refuses a context this library does not know). */
+  /**
+   * Decides a message: the token in its headers, a replay window for handlers that change state;
+   * a refusal is an `RpcException` `{ status, statusCode, code, message }`, and a refused RabbitMQ
+   * message is rejected when `messages.rabbitMqAck` is `manual`.
+   */
   async canActivate(execution: ExecutionContext): Promise<boolean> {
     const carrier = execution.getType() === 'rpc' ? carrierOf(execution) : undefined;
     if (carrier === undefined || this.options.messages === undefined)
@@ -102,30 +115,26 @@ export class TransportPipeline {
     const context = contextOf(request, `${carrier.transport}:${carrier.pattern}`);
     const view = httpView(execution, request);
     try {
-      const guards = this.pipeline().messages;
-      await runGuards(guards.slice(0, -1), view);
+      await runGuards(this.before, view);
       // Before the last guard writes the decision record: a replay is one record, a deny.
       await this.checkReplay(execution, carrier, request, context);
-      await runGuards(guards.slice(-1), view);
+      await runGuards([this.record], view);
     } catch (error) {
-      throw await this.refuse(carrier, error);
+      if (this.options.messages.rabbitMqAck === 'manual') carrier.reject();
+      const { RpcException } = await import('@nestjs/microservices');
+      throw new RpcException(refusalBody(refusalOf(error, 'Message pipeline failed')));
     }
-    this.audit.finish(context);
-    allowed.set(execution.getArgs(), context).set(sharedArgument(execution), context);
-    return true;
+    return this.allow(execution, context);
   }
 
   /**
    * Decides a GraphQL field on the operation's HTTP request (over graphql-ws: the handshake with
-   * the token of `connection_init`, see `zeroTrustGraphqlWs`), its arguments as the resolvers'
-   * `params` and `body`: a root field (a query, mutation or subscription at subscribe time) with
-   * every guard of HTTP, risk included; a `@ResolveField` method with a policy of its own with
-   * authentication and both authorization guards, once per parent object (`parentOf`). Each
-   * is decided on a context of its own (its records, its decision record), with the request's id
-   * and address, so an alias or a list item never reuses another field's record. A field resolver
-   * without a policy of its own is served under the decision of the field above it. A refusal is
-   * a `GraphQLError` with `extensions.code` (`UNAUTHENTICATED`, `FORBIDDEN`, ...) and the
-   * library's code in `extensions.zt`; the other fields are served.
+   * the token of `connection_init`), its arguments as the resolvers' `params` and `body`: a root
+   * field with every guard of HTTP; a `@ResolveField` method with a policy of its own without the
+   * rate limit and risk, once per parent object. Each on a context of its own (its records, its
+   * decision record), so an alias or a list item never reuses another field's record. A field
+   * resolver without a policy is served under the decision of the field above it. A refusal is a
+   * `GraphQLError` with `extensions.code` and the library's code in `extensions.zt`.
    */
   async operation(execution: ExecutionContext): Promise<boolean> {
     const [parent, args, gql, info] =
@@ -140,7 +149,7 @@ export class TransportPipeline {
       // Its parent was served, so a field above was decided; fail closed if not found.
       if (above === undefined)
         throw await graphqlError(new ZeroTrustError('ZT_ACCESS_DENIED', 403));
-      return this.allowField(execution, info, above);
+      return this.allow(execution, above, info);
     }
     // A context per field, with the request's id, time and address (its record, its resources).
     const route = (request.originalUrl ?? request.url ?? '').split('?')[0] ?? '';
@@ -165,29 +174,21 @@ export class TransportPipeline {
       body: { value: args },
       [CONTEXT]: { value: context },
     }) as HttpRequestLike;
-    if (field) keepParent(view, parent);
+    if (field) parents.set(view, parent);
     // Apollo's context holds the response as `res`, Mercurius's as `reply`.
     const { res, reply } = gql as { res?: unknown; reply?: MercuriusReply };
     const response = res ?? reply ?? NO_RESPONSE;
-    const guards = this.pipeline();
     try {
-      await runGuards(
-        field ? guards.fields : guards.operations,
-        httpView(execution, view, response),
-      );
+      await runGuards(field ? this.fields : this.operations, httpView(execution, view, response));
     } catch (error) {
       throw await graphqlError(error, res === undefined ? reply : undefined);
     }
-    rememberField(info?.path, context);
-    return this.allowField(execution, info, context);
+    if (info?.path !== undefined) decided.set(info.path, context);
+    return this.allow(execution, context, info);
   }
 
-  /** Lets a field's later guards pass and its parameters (and `PolicyService`) see `context`. */
-  private allowField(
-    execution: ExecutionContext,
-    info: { path?: FieldPath } | undefined,
-    context: ZeroTrustRequestContext,
-  ): true {
+  /** Lets the later guards pass, the parameters (and `PolicyService`) see `context`. */
+  private allow(execution: ExecutionContext, context: ZeroTrustRequestContext, info?: object) {
     allowed.set(execution.getArgs(), context).set(sharedArgument(execution), context);
     // `policies.conditionFor(info, ...)` in a resolver, as `conditionFor(request, ...)` on HTTP.
     if (info !== undefined) (info as HttpRequestLike)[CONTEXT] = context;
@@ -195,10 +196,9 @@ export class TransportPipeline {
   }
 
   /**
-   * Decides a WebSocket message (`@SubscribeMessage`) on the socket's session: the token it was
-   * authenticated with (handshake header or first message), the handshake's address, the
-   * message's data as the resolvers' `params` and `body`; one decision record per message. An authentication failure (a token expired or revoked since the handshake too) also
-   * closes the socket with 4401; any refusal is a `WsException` `{ status, code, message }`.
+   * Decides a socket message (`@SubscribeMessage`) on the socket's token and handshake address,
+   * its data as the resolvers' `params` and `body`. A refusal is a `WsException`; an
+   * authentication failure (a token expired or revoked since) also closes the socket with 4401.
    */
   async socketMessage(execution: ExecutionContext): Promise<boolean> {
     const ws = execution.switchToWs();
@@ -216,42 +216,15 @@ export class TransportPipeline {
         method: { value: 'MESSAGE' },
       });
       const context = contextOf(message, `ws:${ws.getPattern()}`, this.options.trustedProxies);
-      await runGuards(this.pipeline().operations, httpView(execution, message));
-      this.audit.finish(context);
-      allowed.set(execution.getArgs(), context).set(sharedArgument(execution), context);
-      return true;
+      await runGuards(this.operations, httpView(execution, message));
+      return this.allow(execution, context);
     } catch (error) {
-      const refusal =
-        error instanceof ZeroTrustError ? error : new ZeroTrustError('ZT_POLICY_FAILED', 503);
-      if (!(error instanceof ZeroTrustError)) this.logger.error('WebSocket pipeline failed', error);
+      const refusal = refusalOf(error, 'WebSocket pipeline failed');
       // After the refusal's exception event, which Nest sends once this rejects.
       if (refusal.getStatus() === 401) setImmediate(() => client.close?.(4401, refusal.code));
       const { WsException } = await import('@nestjs/websockets');
       throw new WsException(refusalBody(refusal));
     }
-  }
-
-  /**
-   * The zero-trust guards in the HTTP order; messages skip risk (it judges a user's client), field
-   * resolvers the rate limit and risk (their root field counted and assessed the operation).
-   */
-  private pipeline(): Record<'messages' | 'operations' | 'fields', CanActivate[]> {
-    if (this.guards !== undefined) return this.guards;
-    const [authentication, authorization, risk, record] =
-      this.moduleRef.get<CanActivate[]>(MESSAGE_GUARDS);
-    let limiter: CanActivate[] = [];
-    try {
-      limiter = [this.moduleRef.get<CanActivate>(ZERO_TRUST_RATE_LIMITER, { strict: false })];
-    } catch {
-      // No ZeroTrustThrottlerModule: no rate limit, as on HTTP.
-    }
-    const before = [authentication, ...limiter, authorization] as CanActivate[];
-    this.guards = {
-      messages: [...before, record as CanActivate],
-      operations: [...before, risk as CanActivate, record as CanActivate],
-      fields: [authentication, authorization, record] as CanActivate[],
-    };
-    return this.guards;
   }
 
   /** A handler that changes state takes each message once per token (`jti`) and message id. */
@@ -278,22 +251,7 @@ export class TransportPipeline {
     });
     throw error;
   }
-
-  /** The transport's refusal: a rejected RabbitMQ message, an `RpcException` for the caller. */
-  private async refuse(carrier: Carrier, error: unknown): Promise<Error> {
-    if (this.options.messages?.rabbitMqAck === 'manual') carrier.reject();
-    const { RpcException } = await import('@nestjs/microservices');
-    // Anything but a refusal is a fault of ours: logged, never shown to the sender.
-    if (!(error instanceof ZeroTrustError)) this.logger.error('Message pipeline failed', error);
-    const refusal =
-      error instanceof ZeroTrustError ? error : new ZeroTrustError('ZT_POLICY_FAILED', 503);
-    const { code, message } = refusal;
-    return new RpcException({ status: 'error', statusCode: refusal.getStatus(), code, message });
-  }
 }
-
-/** The authentication and authorization guards, in order (the module provides them). @internal */
-export const MESSAGE_GUARDS = 'ZERO_TRUST:MESSAGE_GUARDS';
 
 const digest = (value: string): string => createHash('sha256').update(value).digest('base64url');
 
@@ -341,10 +299,7 @@ async function graphqlError(error: unknown, mercurius?: MercuriusReply): Promise
   return new GraphQLError(error.message, { extensions: { code, zt: error.code, ...http } });
 }
 
-/**
- * The request of an operation over graphql-ws (the context's `req` is then graphql-ws's own):
- * the handshake with the token its connection was authenticated with at `connection_init`.
- */
+/** The request of an operation over graphql-ws: the handshake with the connection's token. */
 function overGraphqlWs(connection: unknown): HttpRequestLike | undefined {
   const socket = (connection as { extra?: { socket?: unknown } } | undefined)?.extra?.socket;
   const session = typeof socket === 'object' && socket !== null ? sessions.get(socket) : undefined;
@@ -354,22 +309,20 @@ function overGraphqlWs(connection: unknown): HttpRequestLike | undefined {
   });
 }
 
-/** A message or a GraphQL field seen as an HTTP request by the guards. @internal */
+/**
+ * A message, a GraphQL field or a socket message as an HTTP request, with what the guards read of
+ * an execution (the throttler's included): its type, class, handler, request and response. @internal
+ */
 export function httpView(
-  execution: Pick<ExecutionContext, 'getClass' | 'getHandler'> & Partial<ExecutionContext>,
+  execution: { getClass(): object; getHandler(): object },
   request: HttpRequestLike,
   response: unknown = NO_RESPONSE,
 ): ExecutionContext {
-  const args = [request, response, undefined];
   const http = { getRequest: () => request, getResponse: () => response, getNext: () => undefined };
   const view = {
     getClass: () => execution.getClass(),
     getHandler: () => execution.getHandler(),
-    getArgs: () => args,
-    getArgByIndex: (index: number) => args[index],
     switchToHttp: () => http,
-    switchToRpc: () => execution.switchToRpc?.(),
-    switchToWs: () => execution.switchToWs?.(),
     getType: () => 'http',
   };
   return view as unknown as ExecutionContext;

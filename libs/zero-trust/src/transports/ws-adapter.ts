@@ -19,12 +19,11 @@ export class ZeroTrustWsAdapter extends WsAdapter {
 
   constructor(app: INestApplicationContext, options?: ConstructorParameters<typeof WsAdapter>[1]) {
     super(app, options);
-    const connections = app.get<LiveConnections, LiveConnections | undefined>(LiveConnections, {
-      strict: false,
-    });
-    if (connections === undefined)
+    try {
+      this.connections = app.get(LiveConnections, { strict: false });
+    } catch {
       throw new TypeError('ZeroTrustWsAdapter needs the application to import ZeroTrustModule');
-    this.connections = connections;
+    }
   }
 
   /** Nest's server for a gateway, its messages capped at 1 MiB unless it sets `maxPayload`. */
