@@ -27,7 +27,7 @@ export class SessionRefresher {
 
   constructor(options: SessionRefresherOptions) {
     this.options = validateSessionOptions(options);
-    this.tokenEndpoint = tokenEndpointOf(this.options, this.options.http);
+    this.tokenEndpoint = tokenEndpointOf(this.options);
     this.current = { token_type: 'Bearer', ...this.options.tokens };
     this.obtainedAt = this.options.clock();
   }
@@ -103,10 +103,11 @@ export class SessionRefresher {
   private async redeem(): Promise<TokenEndpointResponse> {
     const endpoint = await this.tokenEndpoint();
     const { refresh_token } = this.current;
-    const { resource, http } = this.options;
+    const { options } = this;
+    const { resource } = options;
     const params = compact({ grant_type: 'refresh_token', refresh_token, resource });
-    const started = this.options.clock();
-    const { tokens } = await requestToken(endpoint, params, http).catch((error: unknown) => {
+    const started = options.clock();
+    const { tokens } = await requestToken(endpoint, params, options).catch((error: unknown) => {
       if (!(error instanceof TokenRequestError) || error.code !== 'ZT_TOKEN_REQUEST_REFUSED')
         throw error;
       this.stop();

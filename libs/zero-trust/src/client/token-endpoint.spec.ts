@@ -13,7 +13,9 @@ describe('tokenEndpointOf', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
-      await expect(tokenEndpointOf({ issuer }, { timeoutMs: 2000 })()).rejects.toMatchObject({
+      await expect(
+        tokenEndpointOf({ issuer, clientId: 'svc', timeoutMs: 2000 })(),
+      ).rejects.toMatchObject({
         code: 'ZT_TOKEN_ENDPOINT_UNAVAILABLE',
         message: expect.stringContaining(
           `the discovery document names issuer "https://evil.example", expected "${issuer}"`,
