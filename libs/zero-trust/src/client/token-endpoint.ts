@@ -3,6 +3,7 @@
 import * as z from 'zod';
 
 import { TokenRequestError } from '../errors/zero-trust.error.js';
+import { isAcceptableKeyUrl } from '../options/schema-kit.js';
 import {
   describeUrl,
   discoverMetadata,
@@ -50,12 +51,15 @@ export function tokenEndpointOf(options: IdpOptions, mtls = false): () => Promis
       throw unavailable(issuer, error);
     });
     const aliases = doc.mtls_endpoint_aliases;
-    if (mtls && isRecord(aliases) && typeof aliases.token_endpoint === 'string')
-      return aliases.token_endpoint;
-    if (typeof doc.token_endpoint === 'string') return doc.token_endpoint;
+    const found =
+      mtls && isRecord(aliases) && typeof aliases.token_endpoint === 'string'
+        ? aliases.token_endpoint
+        : doc.token_endpoint;
+    // A discovered endpoint obeys the configured one's rule: no credentials over plain HTTP.
+    if (typeof found === 'string' && isAcceptableKeyUrl(found)) return found;
     throw new TokenRequestError(
       'ZT_TOKEN_ENDPOINT_UNAVAILABLE',
-      `the discovery document of ${describeUrl(issuer)} has no token_endpoint`,
+      `the discovery document of ${describeUrl(issuer)} has no acceptable token_endpoint (https, or http on loopback)`,
     );
   };
   let endpoint: Promise<string> | undefined;
