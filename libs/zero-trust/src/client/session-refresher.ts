@@ -11,6 +11,8 @@ import { validateSessionOptions, type SessionRefresherOptions } from './validate
 
 /** Wait before retrying a scheduled refresh after the identity provider was unavailable. */
 const RETRY_DELAY_MS = 5000;
+/** The longest `setTimeout` delay: beyond it Node fires after 1 ms (a refresh loop). */
+const MAX_DELAY_MS = 2 ** 31 - 1;
 
 /**
  * Keeps a user session alive with rotating refresh tokens, always redeeming the newest one (a
@@ -87,8 +89,10 @@ export class SessionRefresher {
   }
 
   private schedule(delay: number): void {
+    const step = Math.min(delay, MAX_DELAY_MS);
     this.timer = setTimeout(() => {
       this.timer = undefined;
+      if (step < delay) return this.start(); // not due yet: wait another step
       this.refresh().then(
         () => this.start(),
         (error: unknown) => {
@@ -96,7 +100,7 @@ export class SessionRefresher {
           if (!this.failure) this.schedule(RETRY_DELAY_MS);
         },
       );
-    }, delay);
+    }, step);
     this.timer.unref();
   }
 
