@@ -127,7 +127,9 @@ const clientOptions = optionsObject({
         optionsObject({
           privateKey: shaped<KeyObject>(
             (key) =>
-              key instanceof KeyObject && key.type === 'private' && key.asymmetricKeyType === 'ec',
+              key instanceof KeyObject &&
+              key.type === 'private' &&
+              key.asymmetricKeyDetails?.namedCurve === 'prime256v1',
             'must be a P-256 private KeyObject',
           ),
         }),
