@@ -1,4 +1,6 @@
 import { createHash, createPublicKey, verify } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 import { Injectable, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
@@ -7,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { ZeroTrustConfigurationError } from '../errors/zero-trust.error.js';
 import { DpopSigner } from './dpop-signer.js';
 import { ServiceTokenClient } from './service-token-client.js';
+import { SessionRefresher } from './session-refresher.js';
 import { basicAuthorization } from './token-endpoint.js';
 import { ZeroTrustClientModule } from './zero-trust-client.module.js';
 
@@ -82,6 +85,31 @@ describe('ServiceTokenClient', () => {
       'issuer (for discovery) or tokenEndpoint is required',
       'client_secret_basic needs clientSecret (or give tls for tls_client_auth)',
     ]);
+  });
+});
+
+describe('SessionRefresher', () => {
+  it('waits for a token that lives longer than a timer can (no refresh loop)', async () => {
+    let requests = 0;
+    const server = createServer((_req, res) => {
+      requests += 1;
+      res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"invalid_grant"}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const session = new SessionRefresher({
+      tokenEndpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}/token`,
+      clientId: 'cli',
+      tokens: { access_token: 'a', refresh_token: 'r', expires_in: 100_000_000 }, // ~3 years
+    });
+    try {
+      session.start();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(requests).toBe(0);
+      expect(session.ended).toBe(false);
+    } finally {
+      await session.close();
+      server.close();
+    }
   });
 });
 

@@ -57,9 +57,9 @@ export class ServiceTokenClient {
 
   constructor(options: ServiceTokenClientOptions) {
     this.options = validateClientOptions(options);
-    const { dpop, http, authMethod } = this.options;
+    const { dpop, authMethod } = this.options;
     this.signer = dpop === false ? undefined : new DpopSigner(dpop === true ? undefined : dpop);
-    this.tokenEndpoint = tokenEndpointOf(this.options, http, authMethod === 'tls_client_auth');
+    this.tokenEndpoint = tokenEndpointOf(this.options, authMethod === 'tls_client_auth');
     wantRequestIdPropagation();
   }
 
@@ -192,7 +192,7 @@ export class ServiceTokenClient {
     const attempt = () => {
       this.requests += 1;
       const proof = this.signer?.proof('POST', endpoint, { now: this.options.clock() });
-      return requestToken(endpoint, params, this.options.http, proof ? { dpop: proof } : {});
+      return requestToken(endpoint, params, this.options, proof ? { dpop: proof } : {});
     };
 
     // RFC 9449 §8: a refusal with a new nonce is retried once, carrying it.
@@ -227,7 +227,8 @@ export function asksForDpopNonce(
   );
 }
 
-function checkAudience(audience: string): void {
+/** Refuses an audience that is not an RFC 8707 resource indicator. @throws TypeError @internal */
+export function checkAudience(audience: string): void {
   if (typeof audience !== 'string' || !URL.canParse(audience) || audience.includes('#'))
     throw new TypeError('audience must be an absolute URI without a fragment (RFC 8707)');
 }

@@ -11,6 +11,8 @@ import { validateSessionOptions, type SessionRefresherOptions } from './validate
 
 /** Wait before retrying a scheduled refresh after the identity provider was unavailable. */
 const RETRY_DELAY_MS = 5000;
+/** The longest `setTimeout` delay: beyond it Node fires after 1 ms (a refresh loop). */
+const MAX_DELAY_MS = 2 ** 31 - 1;
 
 /**
  * Keeps a user session alive with rotating refresh tokens, always redeeming the newest one (a
@@ -27,7 +29,7 @@ export class SessionRefresher {
 
   constructor(options: SessionRefresherOptions) {
     this.options = validateSessionOptions(options);
-    this.tokenEndpoint = tokenEndpointOf(this.options, this.options.http);
+    this.tokenEndpoint = tokenEndpointOf(this.options);
     this.current = { token_type: 'Bearer', ...this.options.tokens };
     this.obtainedAt = this.options.clock();
   }
@@ -87,8 +89,10 @@ export class SessionRefresher {
   }
 
   private schedule(delay: number): void {
+    const step = Math.min(delay, MAX_DELAY_MS);
     this.timer = setTimeout(() => {
       this.timer = undefined;
+      if (step < delay) return this.start(); // not due yet: wait another step
       this.refresh().then(
         () => this.start(),
         (error: unknown) => {
@@ -96,17 +100,18 @@ export class SessionRefresher {
           if (!this.failure) this.schedule(RETRY_DELAY_MS);
         },
       );
-    }, delay);
+    }, step);
     this.timer.unref();
   }
 
   private async redeem(): Promise<TokenEndpointResponse> {
     const endpoint = await this.tokenEndpoint();
     const { refresh_token } = this.current;
-    const { resource, http } = this.options;
+    const { options } = this;
+    const { resource } = options;
     const params = compact({ grant_type: 'refresh_token', refresh_token, resource });
-    const started = this.options.clock();
-    const { tokens } = await requestToken(endpoint, params, http).catch((error: unknown) => {
+    const started = options.clock();
+    const { tokens } = await requestToken(endpoint, params, options).catch((error: unknown) => {
       if (!(error instanceof TokenRequestError) || error.code !== 'ZT_TOKEN_REQUEST_REFUSED')
         throw error;
       this.stop();

@@ -13,11 +13,35 @@ describe('tokenEndpointOf', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
-      await expect(tokenEndpointOf({ issuer }, { timeoutMs: 2000 })()).rejects.toMatchObject({
+      await expect(
+        tokenEndpointOf({ issuer, clientId: 'svc', timeoutMs: 2000 })(),
+      ).rejects.toMatchObject({
         code: 'ZT_TOKEN_ENDPOINT_UNAVAILABLE',
         message: expect.stringContaining(
           `the discovery document names issuer "https://evil.example", expected "${issuer}"`,
         ) as unknown,
+      });
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe('tokenEndpointOf', () => {
+  it('refuses a discovered token endpoint over plain HTTP off loopback', async () => {
+    let issuer = '';
+    const server = createServer((_req, res) => {
+      const doc = { issuer, token_endpoint: 'http://idp.example.com/token' };
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(doc));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      await expect(
+        tokenEndpointOf({ issuer, clientId: 'svc', timeoutMs: 2000 })(),
+      ).rejects.toMatchObject({
+        code: 'ZT_TOKEN_ENDPOINT_UNAVAILABLE',
+        message: expect.stringContaining('has no acceptable token_endpoint') as unknown,
       });
     } finally {
       server.close();

@@ -3,6 +3,7 @@
 import * as z from 'zod';
 
 import { TokenRequestError } from '../errors/zero-trust.error.js';
+import { isAcceptableKeyUrl } from '../options/schema-kit.js';
 import {
   describeUrl,
   discoverMetadata,
@@ -16,8 +17,10 @@ import {
   type TokenRequestOptions,
 } from './validate-client-options.js';
 
-/** Who sends the requests to an identity provider, and their bounds. */
-export interface TokenHttpOptions {
+/** What an exchange with the identity provider reads of the resolved options. */
+export interface IdpOptions {
+  issuer?: string | undefined;
+  tokenEndpoint?: string | undefined;
   timeoutMs: number;
   tls?: ClientTlsOptions | undefined;
   clientId: string;
@@ -35,31 +38,28 @@ function unavailable(url: string, error: unknown): TokenRequestError {
   const detail =
     error instanceof HttpJsonError
       ? `${WHY[error.reason]} (${describeUrl(url)})`
-      : error instanceof Error
-        ? error.message
-        : 'discovery failed';
+      : (error as Error).message; // discovery's own complaint (every path throws an Error)
   return new TokenRequestError('ZT_TOKEN_ENDPOINT_UNAVAILABLE', detail, { cause: error });
 }
 
 /** The token endpoint as configured, or discovered on first use (the RFC 8705 alias with mtls). */
-export function tokenEndpointOf(
-  options: { issuer?: string | undefined; tokenEndpoint?: string | undefined },
-  http: Pick<TokenHttpOptions, 'timeoutMs' | 'tls'>,
-  mtls = false,
-): () => Promise<string> {
-  const { issuer = '', tokenEndpoint } = options;
+export function tokenEndpointOf(options: IdpOptions, mtls = false): () => Promise<string> {
+  const { issuer = '', tokenEndpoint, timeoutMs, tls } = options;
   if (tokenEndpoint !== undefined) return () => Promise.resolve(tokenEndpoint);
   const discover = async (): Promise<string> => {
-    const doc = await discoverMetadata(issuer, http).catch((error: unknown) => {
+    const doc = await discoverMetadata(issuer, { timeoutMs, tls }).catch((error: unknown) => {
       throw unavailable(issuer, error);
     });
     const aliases = doc.mtls_endpoint_aliases;
-    if (mtls && isRecord(aliases) && typeof aliases.token_endpoint === 'string')
-      return aliases.token_endpoint;
-    if (typeof doc.token_endpoint === 'string') return doc.token_endpoint;
+    const found =
+      mtls && isRecord(aliases) && typeof aliases.token_endpoint === 'string'
+        ? aliases.token_endpoint
+        : doc.token_endpoint;
+    // A discovered endpoint obeys the configured one's rule: no credentials over plain HTTP.
+    if (typeof found === 'string' && isAcceptableKeyUrl(found)) return found;
     throw new TokenRequestError(
       'ZT_TOKEN_ENDPOINT_UNAVAILABLE',
-      `the discovery document of ${describeUrl(issuer)} has no token_endpoint`,
+      `the discovery document of ${describeUrl(issuer)} has no acceptable token_endpoint (https, or http on loopback)`,
     );
   };
   let endpoint: Promise<string> | undefined;
@@ -97,14 +97,14 @@ const refusalNonces = new WeakMap<object, string>();
 export async function requestToken(
   endpoint: string,
   params: Record<string, string>,
-  http: TokenHttpOptions,
+  idp: IdpOptions,
   headers: Record<string, string> = {},
 ): Promise<{ tokens: TokenEndpointResponse; dpopNonce: string | undefined }> {
   const form = new URLSearchParams(params);
-  const { clientId, clientSecret } = http;
+  const { clientId, clientSecret, timeoutMs, tls } = idp;
   if (clientSecret === undefined) form.set('client_id', clientId);
   else headers = { ...headers, authorization: basicAuthorization(clientId, clientSecret) };
-  const request = { ...http, method: 'POST' as const, headers, form };
+  const request = { timeoutMs, tls, method: 'POST' as const, headers, form };
   const response = await requestJson(endpoint, request).catch((error: unknown) => {
     throw unavailable(endpoint, error);
   });
@@ -147,6 +147,6 @@ export function basicAuthorization(clientId: string, clientSecret: string): stri
 /** One token request (RFC 6749 §3.2) of any grant, e.g. to finish a login. @publicApi */
 export async function requestTokens(options: TokenRequestOptions): Promise<TokenEndpointResponse> {
   const o = validateTokenRequestOptions(options);
-  const endpoint = await tokenEndpointOf(o, o.http, o.tls !== undefined)();
-  return (await requestToken(endpoint, o.params, o.http)).tokens;
+  const endpoint = await tokenEndpointOf(o, o.tls !== undefined)();
+  return (await requestToken(endpoint, o.params, o)).tokens;
 }

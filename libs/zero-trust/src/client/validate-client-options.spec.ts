@@ -63,6 +63,10 @@ describe('validateClientOptions', () => {
       'clock must be a function returning ms',
     ]);
     expect(problems.join('\n')).not.toContain('secret-value');
+    const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey;
+    expect(problemsOf({ ...BASE, dpop: { privateKey: p384 } })).toEqual([
+      'dpop.privateKey must be a P-256 private KeyObject',
+    ]);
     expect(problemsOf('options')).toEqual(['the options must be an object']);
   });
 });

@@ -7,15 +7,14 @@ import {
   optionsObject,
   evenWithOtherProblems,
   func,
+  isAcceptableKeyUrl,
   numberIn,
   ownMap,
   parseOptions,
   says,
   shaped,
 } from '../options/schema-kit.js';
-import type { TokenEndpointResponse, TokenHttpOptions } from './token-endpoint.js';
-
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1']);
+import type { TokenEndpointResponse } from './token-endpoint.js';
 
 /** An identity-provider URL: absolute, no credentials, query or fragment; HTTPS but on loopback. */
 const idpUrl = z
@@ -23,15 +22,14 @@ const idpUrl = z
   .min(1)
   .check((ctx) => {
     const url = URL.parse(ctx.value);
-    const loopback = url !== null && LOOPBACK.has(url.hostname.replace(/^\[|\]$/g, ''));
     const problem =
       url === null
         ? 'is not an absolute URL'
         : url.username || url.password || url.search || url.hash
           ? 'must not carry credentials, a query or a fragment'
-          : url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)
-            ? 'must use https (http is accepted on loopback only)'
-            : undefined;
+          : isAcceptableKeyUrl(ctx.value)
+            ? undefined
+            : 'must use https (http is accepted on loopback only)';
     if (problem !== undefined) ctx.issues.push(customIssue(problem));
   });
 
@@ -101,14 +99,13 @@ function requireIdp(o: { issuer?: unknown; tokenEndpoint?: unknown }, ctx: z.Ref
     ctx.addIssue(customIssue('issuer (for discovery) or tokenEndpoint is required'));
 }
 
-/** Durations in milliseconds, and the settings of the requests to the identity provider. */
-function resolved<
-  O extends { refreshSkew?: number; timeout: number; clientId: string; clientSecret?: string },
->({ refreshSkew = 0, timeout, ...o }: O & { tls?: ClientTlsOptions }) {
-  const timeoutMs = timeout * 1000;
-  const { clientId, clientSecret, tls } = o;
-  const http: TokenHttpOptions = { timeoutMs, tls, clientId, clientSecret };
-  return { ...o, refreshSkewMs: refreshSkew * 1000, timeoutMs, http };
+/** The options with their durations in milliseconds. */
+function resolved<O extends { refreshSkew?: number; timeout: number }>({
+  refreshSkew = 0,
+  timeout,
+  ...o
+}: O) {
+  return { ...o, refreshSkewMs: refreshSkew * 1000, timeoutMs: timeout * 1000 };
 }
 
 const clientOptions = optionsObject({
@@ -130,7 +127,9 @@ const clientOptions = optionsObject({
         optionsObject({
           privateKey: shaped<KeyObject>(
             (key) =>
-              key instanceof KeyObject && key.type === 'private' && key.asymmetricKeyType === 'ec',
+              key instanceof KeyObject &&
+              key.type === 'private' &&
+              key.asymmetricKeyDetails?.namedCurve === 'prime256v1',
             'must be a P-256 private KeyObject',
           ),
         }),

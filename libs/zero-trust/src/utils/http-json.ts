@@ -16,13 +16,6 @@ export interface JsonRequest {
   tls?: { key: string | Buffer; cert: string | Buffer; ca?: string | Buffer | (string | Buffer)[] };
 }
 
-/** An answer (a redirect too: none is followed); `json` is a JSON body that parses. @internal */
-export interface JsonResponse {
-  status: number;
-  headers: IncomingHttpHeaders;
-  json: unknown;
-}
-
 /** Why {@link requestJson} got no answer. @internal */
 export class HttpJsonError extends Error {
   constructor(
@@ -44,9 +37,13 @@ export function describeUrl(url: string | URL): string {
 /**
  * The library's one JSON-over-HTTP exchange: one deadline, a size cap while the body streams in,
  * no redirect, no kept connection. Not `fetch`, which buffers a body of any size, re-dials a hung
- * server after an abort, and cannot present a client certificate. @throws {HttpJsonError} @internal
+ * server after an abort, and cannot present a client certificate. The answer may be a redirect
+ * (none is followed); `json` is a JSON body that parses. @throws {HttpJsonError} @internal
  */
-export async function requestJson(url: string, options: JsonRequest): Promise<JsonResponse> {
+export async function requestJson(
+  url: string,
+  options: JsonRequest,
+): Promise<{ status: number; headers: IncomingHttpHeaders; json: unknown }> {
   const target = new URL(url);
   const where = describeUrl(target);
   const body = options.form?.toString();

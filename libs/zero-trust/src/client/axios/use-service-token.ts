@@ -4,6 +4,7 @@ import type { AxiosError, AxiosInstance, AxiosResponse, InternalAxiosRequestConf
 
 import {
   asksForDpopNonce,
+  checkAudience,
   type ServiceToken,
   type ServiceTokenClient,
 } from '../service-token-client.js';
@@ -42,8 +43,7 @@ export function useServiceToken(
 ): ServiceTokenInterceptors {
   const instance = 'axiosRef' in target ? target.axiosRef : target;
   const { audience } = options;
-  // Fail at wiring time, not on the first call.
-  if (!URL.canParse(audience)) throw new TypeError('audience must be an absolute URI (RFC 8707)');
+  checkAudience(audience); // at wiring time, not on the first call
   const origins = options.origins?.map((origin) => new URL(origin).origin);
   // The token each request went out with (the config travels with the response).
   const sent = new WeakMap<InternalAxiosRequestConfig, ServiceToken>();
