@@ -1,4 +1,6 @@
 import { decodeJwt } from 'jose';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
   SessionRefresher,
   SessionRevokedError,
@@ -89,6 +91,29 @@ describe('SessionRefresher against the demo IdP (rotating refresh tokens)', () =
     expect(session.ended).toBe(true);
     await expect(session.getAccessToken()).rejects.toBe(error);
     await expect(session.refresh()).rejects.toBe(error);
+  });
+
+  it('serves the current token while the identity provider is down, until it expires', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    let now = Date.now();
+    const session = new SessionRefresher({
+      tokenEndpoint: `http://127.0.0.1:${port}/token`,
+      clientId: DEMO_CLI_CLIENT_ID,
+      tokens: { access_token: 'still-valid', refresh_token: 'r-1', expires_in: 60 },
+      refreshSkew: 20,
+      clock: () => now,
+    });
+    sessions.push(session);
+    now += 45_000; // due for a refresh, 15 s of validity left
+    expect(await session.getAccessToken()).toBe('still-valid');
+    expect(session.ended).toBe(false);
+    now += 15_000; // expired: nothing valid to serve
+    await expect(session.getAccessToken()).rejects.toMatchObject({
+      code: 'ZT_TOKEN_ENDPOINT_UNAVAILABLE',
+    });
   });
 
   it('refuses incomplete options at construction', () => {

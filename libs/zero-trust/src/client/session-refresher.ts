@@ -54,11 +54,20 @@ export class SessionRefresher {
     return this.failure !== undefined;
   }
 
-  /** A valid access token, refreshed first when due. @throws TokenRequestError, SessionRevokedError */
+  /**
+   * A valid access token, refreshed first when due; while the identity provider is unavailable,
+   * the current one until it expires. @throws TokenRequestError, SessionRevokedError
+   */
   async getAccessToken(): Promise<string> {
     if (this.failure) throw this.failure;
     if (this.options.clock() < this.refreshAt) return this.current.access_token;
-    return (await this.refresh()).access_token;
+    try {
+      return (await this.refresh()).access_token;
+    } catch (error) {
+      // A refusal ends the session; an outage does not end a token that is still valid.
+      if (this.failure || this.options.clock() >= this.expiresAt) throw error;
+      return this.current.access_token;
+    }
   }
 
   /** Redeems the refresh token now, one request for concurrent calls. @throws TokenRequestError */
