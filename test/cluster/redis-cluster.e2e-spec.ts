@@ -7,7 +7,7 @@ import { TestIssuer } from 'nestjs-zero-trust/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADAPTERS } from '../support/demo-api.js';
 import type { ListeningApp } from '../support/nest-app.js';
-import { privateRedis, randomKeyPrefix } from '../support/redis.js';
+import { freePort, privateRedis, randomKeyPrefix } from '../support/redis.js';
 import {
   canSpawnTopologies,
   startRedisCluster,
@@ -141,7 +141,10 @@ describe.runIf(canSpawnTopologies)('Redis Cluster, three masters and three repli
 describe.runIf(canSpawnTopologies)('a Redis Cluster that answers without a slot map yet', () => {
   it('neither holds the boot nor a request: the app starts and answers 503 at once', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'zt-cluster-'));
+    // The bus port is chosen too: by default it is the port + 10000, maybe in the ephemeral range.
     const node = await privateRedis([
+      '--cluster-port',
+      String(await freePort()),
       '--cluster-enabled',
       'yes',
       '--cluster-config-file',
