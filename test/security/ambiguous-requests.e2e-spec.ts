@@ -115,11 +115,12 @@ describe.each(ADAPTERS)('requests that could be read two ways (%s)', (adapter) =
   });
 
   it('AMB-TOKEN-PARAMETER: refuses an access_token in the query or a form body alone (400, not anonymous)', async () => {
-    expectRefused(
-      await send({ path: `/me?access_token=${alice}` }),
-      'ZT_TOKEN_METHOD_UNSUPPORTED',
-      'authn_token_invalid',
-    );
+    for (const query of [`access_token=${alice}`, `x=1&access_token[]=${alice}`])
+      expectRefused(
+        await send({ path: `/me?${query}` }),
+        'ZT_TOKEN_METHOD_UNSUPPORTED',
+        'authn_token_invalid',
+      );
     expectRefused(
       await send({
         method: 'POST',

@@ -53,9 +53,11 @@ function carriesTokenParameter(request: HttpRequestLike): boolean {
   const query = start < 0 ? undefined : target.slice(start + 1).split('#')[0];
   const has = (record: unknown): boolean =>
     typeof record === 'object' && record !== null && Object.hasOwn(record, ACCESS_TOKEN);
-  // The parsed query too (`access_token[]=` is another key to URLSearchParams), when there is one.
+  // `access_token[]=` (or `[0]`) too, which some query parsers read as the same parameter.
+  const named = (key: string) => key === ACCESS_TOKEN || key.startsWith(`${ACCESS_TOKEN}[`);
   return (
-    (query !== undefined && (new URLSearchParams(query).has(ACCESS_TOKEN) || has(request.query))) ||
+    (query !== undefined &&
+      ([...new URLSearchParams(query).keys()].some(named) || has(request.query))) ||
     (FORM.test(String(request.headers['content-type'])) && has(request.body))
   );
 }
