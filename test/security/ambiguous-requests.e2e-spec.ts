@@ -88,14 +88,12 @@ describe.each(ADAPTERS)('requests that could be read two ways (%s)', (adapter) =
   });
 
   it('AMB-HEADER-QUERY: refuses a header with an access_token in the query', async () => {
-    expectRefused(
-      await send({
-        path: `/me?access_token=${bob}`,
-        headers: { authorization: `Bearer ${alice}` },
-      }),
-      'ZT_AMBIGUOUS_CREDENTIALS',
-      'malicious_extraneous',
-    );
+    for (const query of [`access_token=${bob}`, `access_token[]=${bob}`])
+      expectRefused(
+        await send({ path: `/me?${query}`, headers: { authorization: `Bearer ${alice}` } }),
+        'ZT_AMBIGUOUS_CREDENTIALS',
+        'malicious_extraneous',
+      );
   });
 
   it('AMB-HEADER-FORM: refuses a header with an access_token in a form body', async () => {
