@@ -8,7 +8,7 @@ export function tagSubject<T extends object>(type: SubjectType, record: T): T {
   return record;
 }
 
-/** A record's subject type: the one a resolver tagged, else CASL's own detection. @publicApi */
+/** A record's subject type: the one a resolver tagged, else CASL's own detection. @internal */
 export function detectSubjectType(record: object): SubjectType {
   return SUBJECT_TYPES.get(record) ?? caslDetectSubjectType(record);
 }

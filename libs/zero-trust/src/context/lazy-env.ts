@@ -8,7 +8,7 @@ export interface AbilityEnvSource {
   load(request: object, context: ZeroTrustRequestContext): Promise<Record<string, unknown>>;
 }
 
-/** Injection token of the {@link AbilityEnvSource}s the authorization guard consults. @publicApi */
+/** Injection token of the {@link AbilityEnvSource}s the authorization guard consults. @internal */
 export const ABILITY_ENV_SOURCES = Symbol('AbilityEnvSources');
 
 /** Thrown by a lazy `env` value read unloaded: the builder awaits `load()` and reruns. @internal */

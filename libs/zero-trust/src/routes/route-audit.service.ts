@@ -34,7 +34,7 @@ function mentions(source: string, subject: string): boolean {
   return quoted('all') || quoted(subject) || word.test(source);
 }
 
-/** Lists route policies at boot; a problem stops the boot (strict) or fails closed. @publicApi */
+/** Lists route policies at boot; a problem stops the boot (strict) or fails closed. @internal */
 @Injectable()
 export class RouteAuditService implements OnApplicationBootstrap {
   private readonly logger = new Logger('ZeroTrust');

@@ -12,7 +12,7 @@ import {
 } from './decorators.js';
 import type { CanCheck } from './resolver.interface.js';
 
-/** The access policy of one route, read once from its decorators. @publicApi */
+/** The access policy of one route, read once from its decorators. @internal */
 export interface RoutePolicy {
   /** `@Public()` and nothing that contradicts it (a contradictory route fails closed). */
   readonly isPublic: boolean;
@@ -56,7 +56,7 @@ export function subjectOf(check: CanCheck): string {
   return typeof check.subject === 'string' ? check.subject : check.subject.name;
 }
 
-/** Reads (and caches per handler) the policy of a route from its decorators. @publicApi */
+/** Reads (and caches per handler) the policy of a route from its decorators. @internal */
 export function routePolicyOf(
   controller: Type,
   handler: (...args: never[]) => unknown,

@@ -1,4 +1,4 @@
-/** A parsed SPIFFE ID: `spiffe://<trustDomain>/<path>`. @publicApi */
+/** A parsed SPIFFE ID: `spiffe://<trustDomain>/<path>`. @internal */
 export interface SpiffeId {
   /** The whole ID, e.g. `spiffe://demo.local/billing-worker`. */
   readonly id: string;
@@ -20,7 +20,7 @@ export function isTrustDomain(value: string): boolean {
   return value.length > 0 && value.length <= 255 && TRUST_DOMAIN.test(value);
 }
 
-/** Parses a workload SPIFFE ID strictly per SPIFFE-ID.md, or returns undefined. @publicApi */
+/** Parses a workload SPIFFE ID strictly per SPIFFE-ID.md, or returns undefined. @internal */
 export function parseSpiffeId(value: string): SpiffeId | undefined {
   if (value.length > MAX_LENGTH || !value.startsWith(PREFIX)) return undefined;
   const rest = value.slice(PREFIX.length);

@@ -23,7 +23,7 @@ export function deviceFingerprint(
 /**
  * Device binding of users (`cnf.jkt`, else the headers' fingerprint): scores a device other than
  * the token's, and one never seen (the first is learnt). Services are never judged on devices:
- * an upgrade changes their headers and they cannot step up. @publicApi
+ * an upgrade changes their headers and they cannot step up. @internal
  */
 export class DeviceSignal extends BuiltInSignal<'device'> {
   readonly name = 'device';

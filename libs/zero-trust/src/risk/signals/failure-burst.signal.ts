@@ -5,7 +5,7 @@ import { BuiltInSignal, principalKey } from './built-in.js';
 
 /**
  * `threshold` or more 401/403 of a principal in `window` seconds. Never per address: an outsider
- * could refuse everyone behind a NAT (`authenticationFailures` throttles those). @publicApi
+ * could refuse everyone behind a NAT (`authenticationFailures` throttles those). @internal
  */
 export class FailureBurstSignal extends BuiltInSignal<'failures'> {
   readonly name = 'failures';

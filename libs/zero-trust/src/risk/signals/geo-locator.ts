@@ -33,7 +33,7 @@ const notRouted = inList(NOT_ROUTED.split(' '));
 
 /**
  * A {@link GeoLocator} over a MaxMind City file read into memory (never downloaded), with answers
- * remembered per address (a miss throws: paid once). @publicApi
+ * remembered per address (a miss throws: paid once). @internal
  */
 export class MaxMindGeoLocator implements GeoLocator {
   /** Answers by address (`false`: nowhere). */

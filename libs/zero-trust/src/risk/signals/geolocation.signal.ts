@@ -15,7 +15,7 @@ function placeOf({ country = '??', city }: GeoLocation): string {
 
 /**
  * Geolocation of the client address (sets the facts `country`, `city`, `latitude`, `longitude`).
- * A workload that proved its key (`isProvenWorkload`) is not judged on geography. @publicApi
+ * A workload that proved its key (`isProvenWorkload`) is not judged on geography. @internal
  */
 export class GeolocationSignal extends BuiltInSignal<'geolocation'> {
   readonly name = 'geolocation';

@@ -26,7 +26,7 @@ const LIMITS = {
 };
 type Limit = keyof typeof LIMITS;
 
-/** Injection payloads in the path, query, headers (not credentials) and body; no WAF. @publicApi */
+/** Injection payloads in the path, query, headers (not credentials) and body; no WAF. @internal */
 export class InjectionSignal extends BuiltInSignal<'injection'> {
   readonly name = 'injection';
   private readonly skipHeaders = new Set([...ALWAYS_SKIPPED, ...this.options.skipHeaders]);

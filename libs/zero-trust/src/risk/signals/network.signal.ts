@@ -1,7 +1,7 @@
 import type { RiskReason, RiskSignalInput } from '../risk.types.js';
 import { BuiltInSignal, inList } from './built-in.js';
 
-/** The client address: a deny list, and per-service allow lists. @publicApi */
+/** The client address: a deny list, and per-service allow lists. @internal */
 export class NetworkSignal extends BuiltInSignal<'network'> {
   readonly name = 'network';
   private readonly deny = inList(this.options.deny);

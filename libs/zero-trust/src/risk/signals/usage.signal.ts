@@ -21,7 +21,7 @@ const WARM = '*warm';
 const COUNTING = '*counting';
 const WARM_FACT = 'usage:warm';
 
-/** A principal's usage against its own history; only successes are learnt. @publicApi */
+/** A principal's usage against its own history; only successes are learnt. @internal */
 export class UsageSignal extends BuiltInSignal<'usage'> {
   readonly name = 'usage';
   /** Previous minutes known to be folded into their baseline: their count is not read again. */

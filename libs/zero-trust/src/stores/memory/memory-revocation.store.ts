@@ -7,7 +7,7 @@ import {
 } from '../revocation-store.interface.js';
 import { LiveEntries } from './live-entries.js';
 
-/** Options of a {@link MemoryRevocationStore}. @publicApi */
+/** Options of a {@link MemoryRevocationStore}. @internal */
 export interface MemoryRevocationStoreOptions {
   /** Live revocations held at once; beyond, a new one throws `StoreFullError`. @default 100_000 */
   maxEntries?: number;
@@ -18,7 +18,7 @@ export interface MemoryRevocationStoreOptions {
 /**
  * In-process {@link RevocationStore}: the default, for one instance. An entry is dropped once no
  * token it concerns can still be valid, never before: a full store refuses new revocations
- * (`StoreFullError`) rather than let a revoked token through again. @publicApi
+ * (`StoreFullError`) rather than let a revoked token through again. @internal
  */
 export class MemoryRevocationStore implements RevocationStore {
   // `jti:<jti>` and `<scope>:<id>`; an entry expires the second after its `until`.

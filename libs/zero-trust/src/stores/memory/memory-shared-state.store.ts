@@ -8,7 +8,7 @@ import { LiveEntries } from './live-entries.js';
 
 type Entry = { expires: number; value: string | Set<string> | string[] };
 
-/** The budgets of a {@link MemorySharedStateStore}, one per key class. @publicApi */
+/** The budgets of a {@link MemorySharedStateStore}, one per key class. @internal */
 export interface MemorySharedStateStoreOptions {
   /** Live `replay:` keys; beyond, a new one throws `StoreFullError`. @default 100_000 */
   maxReplayKeys?: number;
@@ -25,7 +25,7 @@ export interface MemorySharedStateStoreOptions {
 /**
  * In-process {@link SharedStateStore}: the default, for one instance. Each key class has its own
  * budget, so anonymous traffic never pushes out principal state or replay entries: `replay:`
- * keys are never dropped before they expire, the others are each an LRU. @publicApi
+ * keys are never dropped before they expire, the others are each an LRU. @internal
  */
 export class MemorySharedStateStore implements SharedStateStore {
   private readonly partitions;
