@@ -394,7 +394,13 @@ describe('the Cerbos adapter', () => {
         { amount: { $gt: 5 } },
       ],
     });
+    // An object value (a claim can be one) stays a value: never operators of the condition.
+    expect(
+      planToCondition({ operator: 'eq', operands: [attr('team'), { value: { $ne: null } }] }),
+    ).toEqual({ team: { $eq: { $ne: null } } });
     for (const hostile of [
+      { operator: 'eq', operands: [attr('$where'), { value: 'sleep(1000)' }] },
+      { operator: 'eq', operands: [attr('team.$ne'), { value: 1 }] },
       { operator: 'startsWith', operands: [attr('id'), { value: 'a' }] },
       { operator: 'eq', operands: [{ name: 'request.principal.attr.id' }, { value: 'a' }] },
       { operator: 'eq', operands: [attr('a'), attr('b')] },

@@ -27,7 +27,11 @@ function fieldOf(node: CerbosPlanOperand): string | undefined {
   if (!('name' in node)) return undefined;
   if (!node.name.startsWith(ATTRIBUTE))
     throw new UnsupportedPlanError(`the plan reads ${node.name}, not a resource attribute`);
-  return node.name.slice(ATTRIBUTE.length);
+  const field = node.name.slice(ATTRIBUTE.length);
+  // A key starting with `$` would be an operator to the query that receives the condition.
+  if (field.split('.').some((part) => part === '' || part.startsWith('$')))
+    throw new UnsupportedPlanError(`the attribute "${field}" is not a plain field name`);
+  return field;
 }
 
 /**
@@ -56,5 +60,8 @@ export function planToCondition(node: CerbosPlanOperand): QueryCondition {
   const op = comparison[leftField === undefined ? 1 : 0];
   if (operator === 'in' && leftField === undefined)
     throw new UnsupportedPlanError('"in" with the attribute on the right is not translated');
-  return op === '$eq' ? { [field]: value.value } : { [field]: { [op]: value.value } };
+  // A value may come from the principal's claims: an object there must stay a value, never read
+  // as operators (`{ $ne: null }` would match every record), so only a primitive is written bare.
+  const primitive = value.value === null || typeof value.value !== 'object';
+  return op === '$eq' && primitive ? { [field]: value.value } : { [field]: { [op]: value.value } };
 }
